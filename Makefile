@@ -1,0 +1,51 @@
+# The few commands people type. Only Python >= 3.11 needs to be on the machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test test-sqlite test-postgres lint typecheck bench teams-package serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install whenever pyproject.toml changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/govbot db upgrade
+	$(BIN)/govbot demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+ifdef GOVBOT_TEST_DATABASE_URL
+	GOVBOT_TEST_BACKEND=postgres $(BIN)/python -m pytest -m db
+endif
+
+test-postgres: $(STAMP)
+	GOVBOT_TEST_BACKEND=postgres $(BIN)/python -m pytest -m db
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot handlers store tests bench
+	$(BIN)/ruff format --check bot handlers store tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy bot store handlers
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+teams-package: $(STAMP)
+	$(BIN)/govbot teams-package
+
+serve: $(STAMP)
+	$(BIN)/govbot db upgrade
+	$(BIN)/govbot serve
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

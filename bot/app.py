@@ -1,0 +1,36 @@
+"""Composition root: wires settings, store, clock, policy and channels.
+
+The only module of `bot/` (with `bot.cli`) that may import `store` and `handlers`.
+Tests call `build_core` with a database URL of their own and a FixedClock.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.clock import SystemClock
+from bot.service import Govbot
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def build_core(settings: Settings | None = None, *, clock: Any = None, database_url: str | None = None,
+               require_migrated: bool = True, instance: str = "local") -> Govbot:
+    """Build the core on the configured database.
+
+    Refuses an unmigrated database (store.db.DatabaseNotMigrated names `govbot db upgrade`).
+    """
+    from bot.policy import load_policy
+    from store.db import check_migrated, make_engine
+    from store.uow import SqlUnitOfWorkFactory
+
+    settings = settings or Settings()
+    engine = make_engine(database_url or settings.database_url)
+    if require_migrated:
+        check_migrated(engine)
+    policy = load_policy(settings.policy_file)
+    core = Govbot(SqlUnitOfWorkFactory(engine), clock or SystemClock(), policy, settings, instance=instance)
+    core.bootstrap()
+    return core

@@ -1,0 +1,474 @@
+"""Ports: what the core needs from the outside world, as small protocols.
+
+`store/` implements the repositories and the unit of work over SQLAlchemy; tests may
+use the same SQL store on SQLite. Records are plain dataclasses so the core never sees
+an ORM object. Times are timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class Conflict(Exception):
+    """A uniqueness rule stopped a write (duplicate decision, claimed job, ...)."""
+
+
+class NotFound(LookupError):
+    """The record asked for does not exist."""
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass
+class ProposalRow:
+    id: int
+    title: str
+    requester: str
+    channel: str  # slack | teams | console | import
+    department: str | None
+    owner: str | None
+    stage: str
+    risk_level: str
+    capacity: str | None
+    autonomy: str | None
+    eu_tier: str | None
+    revision: int
+    answers: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    stage_changed_at: datetime
+
+
+@dataclass
+class RevisionRow:
+    proposal_id: int
+    revision: int
+    answers: dict[str, Any]
+    author: str
+    created_at: datetime
+
+
+@dataclass
+class ClassificationRow:
+    id: int
+    proposal_id: int
+    revision: int
+    risk_level: str
+    result: dict[str, Any]  # the `govbot classify` JSON, with "regulatory" when present
+    created_at: datetime
+
+
+@dataclass
+class StopConditionRow:
+    id: int
+    proposal_id: int
+    code: str
+    status: str  # open | overridden | resolved
+    override_reason: str | None
+    overridden_by: str | None
+    changed_at: datetime
+
+
+@dataclass
+class ApprovalRequestRow:
+    id: int
+    proposal_id: int
+    role: str
+    department: str | None
+    approver: str  # user id who must decide (governance fallback when unassigned)
+    kind: str  # proposal | autonomy
+    target: str | None  # autonomy level asked for, when kind == autonomy
+    round: int  # classification revision that opened it
+    status: str  # pending | approved | rejected | changes_requested | superseded
+    note: str | None  # e.g. "no department_lead assigned for Finance; routed to governance"
+    created_at: datetime
+    reminded_at: datetime | None = None
+    escalated_at: datetime | None = None
+    decided_at: datetime | None = None
+    sequence: int = 0  # 0 = parallel; owner-first policy puts the owner at 0, others at 1
+
+
+@dataclass
+class DecisionRow:
+    id: int
+    request_id: int
+    decision: str  # approve | reject | request_changes
+    actor: str
+    on_behalf_of: str | None  # the routed approver, when a delegate or governance decided
+    comment: str | None
+    override_reason: str | None
+    created_at: datetime
+
+
+@dataclass
+class AuditEvent:
+    id: int
+    proposal_id: int | None
+    actor: str
+    action: str  # e.g. proposal.submitted, decision.approve, decision.refused, stage.pilot
+    detail: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass
+class RoleAssignment:
+    role: str
+    department: str  # "" for roles that are not per department
+    user_id: str
+    assigned_by: str
+    created_at: datetime
+
+
+@dataclass
+class Delegation:
+    id: int
+    user_id: str
+    delegate_id: str
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    created_at: datetime
+
+
+@dataclass
+class ConversationRef:
+    platform: str
+    user_id: str
+    conversation_id: str
+    reference: dict[str, Any]
+    updated_at: datetime
+
+
+@dataclass
+class OutboxRow:
+    id: int
+    channel: str
+    recipient: str
+    kind: str
+    payload: dict[str, Any]  # Message.to_json()
+    ref_key: str | None
+    thread_key: str | None
+    update_key: str | None
+    dedupe_key: str | None
+    status: str  # pending | sent | failed (gave up; kept visible)
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+@dataclass
+class Checkin:
+    id: int
+    proposal_id: int
+    value: str
+    note: str | None
+    reported_by: str
+    period: str  # e.g. "2026-W47"
+    created_at: datetime
+
+
+@dataclass
+class JobRun:
+    id: int
+    job: str
+    period: str
+    claimed_by: str
+    claimed_at: datetime
+    finished_at: datetime | None
+    status: str  # running | done | failed
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DigestRow:
+    id: int
+    period_start: datetime
+    period_end: datetime
+    facts: dict[str, Any]
+    prompt_name: str
+    prompt_version: str
+    model: str
+    text: str
+    tokens_in: int
+    tokens_out: int
+    latency_ms: int
+    status: str  # draft | in_review | posted | failed
+    fallback_reason: str | None
+    posted_to: list[str]
+    created_at: datetime
+
+
+@dataclass
+class InterviewDraft:
+    channel: str
+    user_id: str
+    answers: dict[str, Any]
+    step: str | None
+    proposal_id: int | None  # set when editing an existing proposal
+    updated_at: datetime
+
+
+# --------------------------------------------------------------------------- repositories
+
+
+class ProposalRepo(Protocol):
+    def add(self, row: ProposalRow, author: str) -> ProposalRow:
+        """Insert a proposal and its first revision; returns it with its id."""
+
+    def get(self, proposal_id: int, *, for_update: bool = False) -> ProposalRow:
+        """Raise NotFound when missing. `for_update` locks the row (PostgreSQL)."""
+
+    def update(self, row: ProposalRow) -> None:
+        """Write stage, risk, owner, autonomy, revision, answers and timestamps."""
+
+    def add_revision(self, proposal_id: int, answers: dict[str, Any], author: str, at: datetime) -> int:
+        """Store a new revision of the answers; returns its number."""
+
+    def revisions(self, proposal_id: int) -> list[RevisionRow]: ...
+
+    def by_requester(self, user_id: str, limit: int = 50) -> list[ProposalRow]: ...
+
+    def by_owner(self, user_id: str, limit: int = 50) -> list[ProposalRow]: ...
+
+    def in_stages(self, stages: Sequence[str], limit: int | None = None) -> list[ProposalRow]: ...
+
+    def list(self, limit: int | None = None, offset: int = 0) -> list[ProposalRow]: ...
+
+    def count(self) -> int: ...
+
+
+class ClassificationRepo(Protocol):
+    def add(self, proposal_id: int, revision: int, result: dict[str, Any], at: datetime) -> ClassificationRow: ...
+
+    def latest(self, proposal_id: int) -> ClassificationRow | None: ...
+
+
+class StopConditionRepo(Protocol):
+    def for_proposal(self, proposal_id: int) -> list[StopConditionRow]: ...
+
+    def set_open(self, proposal_id: int, codes: Sequence[str], at: datetime) -> None:
+        """Open the given codes (keeping earlier overrides of the same code) and mark
+        codes no longer present as resolved."""
+
+    def override(self, proposal_id: int, code: str, by: str, reason: str, at: datetime) -> StopConditionRow: ...
+
+
+class ApprovalRepo(Protocol):
+    def add(self, row: ApprovalRequestRow) -> ApprovalRequestRow: ...
+
+    def get(self, request_id: int, *, for_update: bool = False) -> ApprovalRequestRow: ...
+
+    def update(self, row: ApprovalRequestRow) -> None: ...
+
+    def for_proposal(self, proposal_id: int) -> list[ApprovalRequestRow]: ...
+
+    def pending_for(self, user_id: str) -> list[ApprovalRequestRow]: ...
+
+    def pending_older_than(self, created_before: datetime) -> list[ApprovalRequestRow]: ...
+
+
+class DecisionRepo(Protocol):
+    def add(self, row: DecisionRow) -> DecisionRow:
+        """Raise Conflict if the request already has a decision."""
+
+    def for_request(self, request_id: int) -> DecisionRow | None: ...
+
+    def for_proposal(self, proposal_id: int) -> list[DecisionRow]: ...
+
+
+class AuditRepo(Protocol):
+    """Append-only: there is no update and no delete."""
+
+    def add(self, proposal_id: int | None, actor: str, action: str, detail: dict[str, Any], at: datetime) -> None: ...
+
+    def for_proposal(self, proposal_id: int) -> list[AuditEvent]: ...
+
+    def recent(self, limit: int = 100) -> list[AuditEvent]: ...
+
+
+class RoleRepo(Protocol):
+    def holders(self, role: str, department: str = "") -> list[str]: ...
+
+    def set(self, role: str, department: str, user_ids: Sequence[str], by: str, at: datetime) -> None:
+        """Replace the holders of (role, department)."""
+
+    def all(self) -> list[RoleAssignment]: ...
+
+    def roles_of(self, user_id: str) -> list[RoleAssignment]: ...
+
+
+class DelegationRepo(Protocol):
+    def add(self, row: Delegation) -> Delegation: ...
+
+    def active_for(self, user_id: str, at: datetime) -> list[Delegation]:
+        """Delegations where `user_id` is the original approver and `at` is in range."""
+
+    def delegators_of(self, delegate_id: str, at: datetime) -> list[str]:
+        """Users who delegated to `delegate_id` at `at`."""
+
+
+class ConversationRepo(Protocol):
+    def upsert(self, ref: ConversationRef) -> None: ...
+
+    def get(self, platform: str, user_id: str) -> ConversationRef | None: ...
+
+
+class OutboxRepo(Protocol):
+    def add(self, channel: str, recipient: str, kind: str, payload: dict[str, Any], at: datetime, *,
+            ref_key: str | None = None, thread_key: str | None = None, update_key: str | None = None,
+            dedupe_key: str | None = None) -> OutboxRow | None:
+        """Queue a message; returns None when `dedupe_key` was already queued."""
+
+    def due(self, channels: Sequence[str], now: datetime, limit: int = 50) -> list[OutboxRow]:
+        """Pending rows for the given channels whose next attempt is due, oldest first."""
+
+    def claim(self, outbox_id: int, now: datetime, lease_until: datetime) -> bool:
+        """Take a row for delivery (moves next_attempt_at to lease_until if still due);
+        False when another worker took it."""
+
+    def mark_sent(self, outbox_id: int, at: datetime) -> None: ...
+
+    def mark_retry(self, outbox_id: int, error: str, next_attempt_at: datetime, give_up: bool) -> None: ...
+
+    def for_recipient(self, recipient: str, limit: int = 50) -> list[OutboxRow]: ...
+
+    def pending_for_proposal(self, proposal_id: int) -> list[OutboxRow]:
+        """Undelivered rows whose payload meta names this proposal (shown in status)."""
+
+
+class MessageRefRepo(Protocol):
+    def put(self, key: str, channel: str, ref: dict[str, Any]) -> None: ...
+
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+
+class CheckinRepo(Protocol):
+    def add(self, row: Checkin) -> Checkin: ...
+
+    def for_proposal(self, proposal_id: int) -> list[Checkin]: ...
+
+    def latest(self, proposal_id: int) -> Checkin | None: ...
+
+
+class JobRepo(Protocol):
+    def claim(self, job: str, period: str, instance: str, at: datetime) -> bool:
+        """Insert the (job, period) row; False when another instance holds it."""
+
+    def finish(self, job: str, period: str, status: str, detail: dict[str, Any], at: datetime) -> None: ...
+
+    def recent(self, limit: int = 50) -> list[JobRun]: ...
+
+
+class DigestRepo(Protocol):
+    def add(self, row: DigestRow) -> DigestRow: ...
+
+    def get(self, digest_id: int) -> DigestRow: ...
+
+    def update(self, row: DigestRow) -> None: ...
+
+    def latest(self) -> DigestRow | None: ...
+
+
+class DraftRepo(Protocol):
+    def get(self, channel: str, user_id: str) -> InterviewDraft | None: ...
+
+    def put(self, draft: InterviewDraft) -> None: ...
+
+    def delete(self, channel: str, user_id: str) -> None: ...
+
+
+class SettingRepo(Protocol):
+    def get(self, key: str) -> str | None: ...
+
+    def put(self, key: str, value: str) -> None: ...
+
+
+class FactsReader(Protocol):
+    """Aggregates computed in SQL (issue 6). Returns JSON-ready dicts."""
+
+    def portfolio(self, now: datetime, config: dict[str, Any]) -> dict[str, Any]: ...
+
+    def digest(self, period_start: datetime, period_end: datetime, now: datetime,
+               config: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the `with` block without commit() rolls back."""
+
+    proposals: ProposalRepo
+    classifications: ClassificationRepo
+    stop_conditions: StopConditionRepo
+    approvals: ApprovalRepo
+    decisions: DecisionRepo
+    audit: AuditRepo
+    roles: RoleRepo
+    delegations: DelegationRepo
+    conversations: ConversationRepo
+    outbox: OutboxRepo
+    message_refs: MessageRefRepo
+    checkins: CheckinRepo
+    jobs: JobRepo
+    digests: DigestRepo
+    drafts: DraftRepo
+    settings: SettingRepo
+    facts: FactsReader
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def commit(self) -> None:
+        """Commit; raise Conflict when a uniqueness rule stopped the write."""
+
+    def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC now."""
+
+
+class Drafter(Protocol):
+    """An LLM that writes the weekly digest from a prompt (issue 6)."""
+
+    model_name: str
+
+    def draft(self, system: str, user: str) -> tuple[str, int, int]:
+        """Return (text, tokens_in, tokens_out); raise DraftFailed on timeout/error."""
+
+
+class DraftFailed(Exception):
+    """The LLM did not produce a draft (timeout, HTTP error, refusal)."""
+
+
+class Sender(Protocol):
+    """A channel adapter that delivers outbox messages (Slack, Teams, console)."""
+
+    channel: str
+
+    async def send(self, row: OutboxRow, thread_ref: dict[str, Any] | None,
+                   update_ref: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Deliver one message. `thread_ref`/`update_ref` are the stored platform
+        references of `row.thread_key`/`row.update_key` (None when unknown: then post
+        a new message). Return the reference to remember under `row.ref_key`, e.g.
+        {"channel": "D1", "ts": "123.4"}. Raise DeliveryFailed (or any error) to retry."""
+
+
+class DeliveryFailed(Exception):
+    """A platform refused or could not take a message; `retry_after` in seconds if known."""
+
+    def __init__(self, message: str, retry_after: float | None = None, permanent: bool = False):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent
