@@ -1,0 +1,436 @@
+"""`govbot` command line (DESIGN.md, Command line).
+
+Bad input never ends in a traceback: problems are printed one per line on stderr and
+the command exits 2. A database that is not migrated exits 1 naming `govbot db upgrade`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.domain import ProposalInvalid, validate_proposal
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+logger = logging.getLogger(__name__)
+
+
+class CliError(Exception):
+    """A problem to print without a traceback; `code` is the exit status."""
+
+    def __init__(self, lines: Sequence[str] | str, code: int = EXIT_USAGE):
+        self.lines = [lines] if isinstance(lines, str) else list(lines)
+        self.code = code
+        super().__init__("; ".join(self.lines))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _settings() -> Any:
+    from bot.settings import Settings
+
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic ValidationError: name the variable
+        raise CliError(_settings_problems(exc), EXIT_FAIL) from None
+
+
+def _settings_problems(exc: Exception) -> list[str]:
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return [f"settings: {exc}"]
+    return [f"setting {'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errors()]
+
+
+def _core(clock: Any = None) -> Any:
+    from bot.app import build_core
+    from store.db import DatabaseNotMigrated
+
+    try:
+        return build_core(_settings(), clock=clock)
+    except DatabaseNotMigrated as exc:
+        raise CliError(str(exc), EXIT_FAIL) from None
+
+
+def _read_json(path: str, stdin: TextIO) -> Any:
+    try:
+        text = stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"proposal: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def _print_json(data: Any, out: TextIO) -> None:
+    out.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _proposal_id(text: str) -> int:
+    try:
+        value = int(text.lstrip("#"))
+    except ValueError:
+        raise CliError(f"ID: {text!r} is not a proposal id (a whole number such as 12)") from None
+    if value <= 0:
+        raise CliError(f"ID: {text!r} is not a proposal id (a whole number such as 12)")
+    return value
+
+
+def _render(message: Any, out: TextIO) -> None:
+    from handlers.console.render import render_message
+
+    out.write(render_message(message, color=_color(out)) + "\n")
+
+
+def _color(out: TextIO) -> bool:
+    import os
+
+    return bool(getattr(out, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_classify(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from bot.classifier import classify
+    from bot.policy import load_policy
+
+    raw = _read_json(args.file, stdin)
+    try:
+        answers = validate_proposal(raw)
+    except ProposalInvalid as exc:
+        raise CliError([str(e) for e in exc.errors]) from None
+    settings = _settings()
+    _print_json(classify(answers, load_policy(settings.policy_file)), out)
+    return EXIT_OK
+
+
+def cmd_db(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from store.db import current_revision, make_engine, upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    out.write(f"database migrated to {current_revision(make_engine(settings.database_url))}\n")
+    return EXIT_OK
+
+
+def cmd_roles(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from bot.service import Refused
+
+    core = _core()
+    if args.roles_cmd == "set":
+        try:
+            message = core.set_role(args.actor, args.role, args.department or "", list(args.users))
+        except Refused as exc:
+            raise CliError(exc.message) from None
+        except ValueError as exc:
+            raise CliError(str(getattr(exc, "message", exc))) from None
+        _render(message, out)
+        return EXIT_OK
+    _render(core.roles(), out)
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from bot.ports import NotFound
+
+    core = _core()
+    pid = _proposal_id(args.id)
+    try:
+        if args.json:
+            _print_json(core.status_data(pid), out)
+        else:
+            _render(core.status(pid), out)
+    except NotFound:
+        raise CliError(f"ID: there is no proposal {pid}", EXIT_FAIL) from None
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from bot.export import audit_lines
+    from bot.ports import NotFound
+
+    core = _core()
+    pid = _proposal_id(args.id)
+    try:
+        out.write("\n".join(audit_lines(core, pid)) + "\n")
+    except NotFound:
+        raise CliError(f"ID: there is no proposal {pid}", EXIT_FAIL) from None
+    return EXIT_OK
+
+
+def cmd_audit_pack(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from bot.auditpack import build_audit_pack
+    from bot.ports import NotFound
+
+    core = _core()
+    pid = _proposal_id(args.id)
+    try:
+        data = build_audit_pack(core, pid, args.format)
+    except NotFound:
+        raise CliError(f"ID: there is no proposal {pid}", EXIT_FAIL) from None
+    target = Path(args.output or f"audit-pack-{pid}.{args.format}")
+    target.write_bytes(data)
+    out.write(f"wrote {target} ({len(data)} bytes)\n")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from bot.export import export
+
+    text = export(_core(), args.format)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        out.write(f"wrote {args.output}\n")
+    else:
+        out.write(text if text.endswith("\n") else text + "\n")
+    return EXIT_OK
+
+
+def cmd_portfolio(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    core = _core()
+    if args.json:
+        _print_json(core.portfolio_data(), out)
+    else:
+        _render(core.portfolio(), out)
+    return EXIT_OK
+
+
+def cmd_digest(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from bot.digest import digest_json, draft_digest, post_digest
+
+    core = _core()
+    row = draft_digest(core, core.clock.now(), actor="cli")
+    if args.post:
+        post_digest(core, "cli", row.id)
+        with core.uow() as uow:
+            row = uow.digests.get(row.id)
+    if args.json:
+        _print_json(digest_json(row), out)
+    else:
+        out.write(row.text + "\n")
+        out.write(f"\n(digest {row.id}, model {row.model}, status {row.status}"
+                  + (f", fallback: {row.fallback_reason}" if row.fallback_reason else "") + ")\n")
+    return EXIT_OK
+
+
+def cmd_run_jobs(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from bot.clock import FixedClock, SystemClock
+    from bot.jobs import run_due
+
+    now = _parse_now(args.now) if args.now else None
+    clock = FixedClock(now) if now else SystemClock()
+    core = _core(clock)
+    result = run_due(core, clock.now())
+    _print_json(result, out)
+    return EXIT_OK
+
+
+def _parse_now(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise CliError(f"--now: {text!r} is not an ISO time such as 2026-11-23T09:00:00Z") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def cmd_import(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from bot.importer import import_proposals
+
+    rows = _read_json(args.file, stdin)
+    if not isinstance(rows, list):
+        raise CliError("FILE: must hold a JSON list of proposals ([{...}, {...}])")
+    core = _core()
+    channel = args.channel or _default_channel(core.settings)
+    progress = _progress(len(rows)) if sys.stderr.isatty() and len(rows) > 20 else None
+    report = import_proposals(core, args.actor, channel, rows, progress=progress)
+    if progress:
+        sys.stderr.write("\n")
+    if args.json:
+        _print_json(report, out)
+    else:
+        for item in report["rows"]:
+            if item["status"] == "imported":
+                out.write(f"row {item['row']}: imported as #{item['proposal_id']} "
+                          f"({item['risk_level']} risk) {item['title']}\n")
+            else:
+                out.write(f"row {item['row']}: refused: {'; '.join(item['errors'])}\n")
+        out.write(f"{report['imported']} imported, {report['refused']} refused\n")
+    return EXIT_OK if report["refused"] == 0 else EXIT_USAGE
+
+
+def _default_channel(settings: Any) -> str:
+    if settings.slack_bot_token:
+        return "slack"
+    if settings.microsoft_app_id or settings.teams_enabled:
+        return "teams"
+    return "console"
+
+
+def _progress(total: int) -> Callable[[int], None]:
+    def show(done: int) -> None:
+        width = 30
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        sys.stderr.flush()
+
+    return show
+
+
+def cmd_chat(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from handlers.console.chat import run_chat
+
+    run_chat(_core(), args.actor, stdin, out)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from handlers.console.demo import run_demo
+
+    run_demo(_core(), out, color=_color(out))
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from handlers.web import StartupError, serve
+
+    settings = _settings()
+    try:
+        core = _core()
+        serve(core, settings, host=args.host, port=args.port, socket=args.socket)
+    except StartupError as exc:
+        raise CliError(str(exc), EXIT_FAIL) from None
+    return EXIT_OK
+
+
+def cmd_teams_package(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from handlers.teams.package import build_package
+
+    path = build_package(Path(args.output))
+    out.write(f"wrote {path}\n")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="govbot", description="AI-workflow governance assistant for Slack and Teams.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    c = sub.add_parser("classify", help="classify one proposal JSON and print the verdict")
+    c.add_argument("file", nargs="?", default="-", help="a proposal JSON file, or - for standard input")
+    c.set_defaults(func=cmd_classify)
+
+    c = sub.add_parser("demo", help="scripted tour of the whole flow on the local database")
+    c.set_defaults(func=cmd_demo)
+
+    c = sub.add_parser("chat", help="the console channel: talk to govbot in a terminal")
+    c.add_argument("--as", dest="actor", required=True, metavar="USER", help="your user id, e.g. U_ALICE")
+    c.set_defaults(func=cmd_chat)
+
+    c = sub.add_parser("serve", help="HTTP server for Slack (/slack/events) and Teams (/api/messages)")
+    c.add_argument("--host", default="0.0.0.0")
+    c.add_argument("--port", type=int, default=3000)
+    c.add_argument("--socket", action="store_true", help="use Slack Socket Mode (needs SLACK_APP_TOKEN)")
+    c.set_defaults(func=cmd_serve)
+
+    c = sub.add_parser("db", help="database administration")
+    dsub = c.add_subparsers(dest="db_cmd", required=True, metavar="ACTION")
+    dsub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db)
+
+    c = sub.add_parser("roles", help="the role directory")
+    rsub = c.add_subparsers(dest="roles_cmd", required=True, metavar="ACTION")
+    rsub.add_parser("list", help="who holds each role").set_defaults(func=cmd_roles)
+    r = rsub.add_parser("set", help="replace the holders of a role")
+    r.add_argument("role")
+    r.add_argument("users", nargs="+", metavar="USER")
+    r.add_argument("--department", default="")
+    r.add_argument("--as", dest="actor", default="cli", metavar="USER",
+                   help="who makes the change (default: the operator at this terminal)")
+    r.set_defaults(func=cmd_roles)
+
+    c = sub.add_parser("portfolio", help="portfolio summary")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_portfolio)
+
+    c = sub.add_parser("digest", help="draft (and post) the weekly digest")
+    c.add_argument("--post", action="store_true", help="post it to the configured channels")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_digest)
+
+    c = sub.add_parser("status", help="one proposal: stage, classification, approvals, trail")
+    c.add_argument("id")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_status)
+
+    c = sub.add_parser("audit", help="the full audit trail of one proposal")
+    c.add_argument("id")
+    c.set_defaults(func=cmd_audit)
+
+    c = sub.add_parser("audit-pack", help="one document per proposal for an auditor")
+    c.add_argument("id")
+    c.add_argument("--format", choices=("md", "pdf"), default="md")
+    c.add_argument("--output", "-o", help="file to write (default audit-pack-ID.FORMAT)")
+    c.set_defaults(func=cmd_audit_pack)
+
+    c = sub.add_parser("export", help="the whole portfolio as CSV or JSON")
+    c.add_argument("--format", choices=("csv", "json"), required=True)
+    c.add_argument("--output", "-o")
+    c.set_defaults(func=cmd_export)
+
+    c = sub.add_parser("import", help="submit proposals from a JSON list (an existing AI inventory)")
+    c.add_argument("file", help="JSON file holding a list of proposals, or - for standard input")
+    c.add_argument("--as", dest="actor", required=True, metavar="USER", help="the requester of every row")
+    c.add_argument("--channel", choices=("slack", "teams", "console"), help="where to route approvals")
+    c.add_argument("--json", action="store_true", help="print the per-row report as JSON")
+    c.set_defaults(func=cmd_import)
+
+    c = sub.add_parser("run-jobs", help="run due jobs once (reminders, escalations, check-ins, digest)")
+    c.add_argument("--now", metavar="ISO-TIME", help="run as if at this time")
+    c.set_defaults(func=cmd_run_jobs)
+
+    c = sub.add_parser("teams-package", help="zip the Teams app manifest and icons for sideloading")
+    c.add_argument("--output", "-o", default="govbot-teams.zip")
+    c.set_defaults(func=cmd_teams_package)
+    return p
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, stdin: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    stdin = stdin or sys.stdin
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed usage and the problem
+        return int(exc.code or 0)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args, out, stdin))
+    except CliError as exc:
+        for line in exc.lines:
+            sys.stderr.write(f"govbot {args.command}: {line}\n")
+        return exc.code
+    except ProposalInvalid as exc:
+        for err in exc.errors:
+            sys.stderr.write(f"govbot {args.command}: {err}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
