@@ -1,0 +1,212 @@
+"""`govbot demo`: a scripted, non-interactive tour of the whole flow.
+
+It plays every person in turn — requester, owner, approvers, someone who clicks a
+button that is not theirs, the governance lead — and prints what each one sees. The
+data stays in the database, so `govbot status`, `portfolio` and `chat` can explore it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, TextIO
+
+from bot.messages import Message
+from bot.ports import OutboxRow
+from bot.service import Govbot
+
+CAST = {
+    "U_GRACE": "Grace (governance lead)",
+    "U_DANA": "Dana (Support department lead)",
+    "U_SAM": "Sam (security)",
+    "U_FIONA": "Fiona (finance)",
+    "U_LEO": "Leo (legal)",
+    "U_EVE": "Eve (engineering)",
+    "U_ALICE": "Alice (support analyst, requester)",
+    "U_OMAR": "Omar (support operations, workflow owner)",
+    "U_MALLORY": "Mallory (a colleague who clicks the wrong button)",
+}
+
+LOW_RISK = {
+    "title": "Summarise weekly support themes",
+    "department": "Support",
+    "description": "Reads last week's closed tickets and drafts a one-page summary of recurring themes for the team meeting.",
+    "current_process": "A team lead skims about 200 tickets every Friday and writes notes by hand.",
+    "expected_output": "A one-page internal summary with the top five themes and example tickets.",
+    "data": ["internal"],
+    "actions": ["summarize", "draft"],
+    "audience": "internal",
+    "owner": "U_OMAR",
+    "review": "every_output",
+    "autonomy": "draft_only",
+    "exception_path": "If the summary looks wrong the lead writes it by hand as before.",
+    "escalation_path": "Omar, then the Support department lead.",
+    "control_points": "The lead reads every summary before it is shared.",
+    "rollback_path": "Stop the weekly job; the manual process still exists.",
+    "value_metric": "Lead time for the Friday notes: 3 hours today, target 30 minutes.",
+    "failure_visible": True,
+    "stack": "processes",
+    "capacity": "incremental",
+}
+
+HIGH_RISK = {
+    "title": "Refund agent for late deliveries",
+    "department": "Support",
+    "description": "Reads customer complaints about late deliveries, drafts a reply and issues the refund in the "
+                   "payment system when the order is more than five days late.",
+    "current_process": "Agents check the tracking page, then refund by hand in the payment console.",
+    "expected_output": "A drafted reply and a refund of the shipping fee, logged on the ticket.",
+    "data": ["customer", "financial"],
+    "actions": ["draft", "send_external"],
+    "audience": "customer",
+    "owner": "U_OMAR",
+    "review": "spot_check",
+    "autonomy": "human_approves",
+    "exception_path": "Orders over 200 EUR or with a prior refund go to a human agent.",
+    "escalation_path": "Support lead on duty, then finance for disputed amounts.",
+    "control_points": "Daily refund total capped at 2,000 EUR; every refund logged with the ticket id.",
+    "rollback_path": "Switch the agent off in the helpdesk; refunds return to the manual queue.",
+    "value_metric": "Handling time per late-delivery ticket: 12 minutes today, target 4.",
+    "failure_visible": True,
+    "stack": "automation",
+    "capacity": "strategic",
+}
+
+
+class DemoInbox:
+    """An outbox Sender for the console: keeps what each person received."""
+
+    channel = "console"
+
+    def __init__(self) -> None:
+        self.received: dict[str, list[Message]] = {}
+        self._seq = 0
+
+    async def send(self, row: OutboxRow, thread_ref: dict[str, Any] | None,
+                   update_ref: dict[str, Any] | None) -> dict[str, Any] | None:
+        self._seq += 1
+        self.received.setdefault(row.recipient, []).append(Message.from_json(row.payload))
+        return {"recipient": row.recipient, "seq": self._seq}
+
+    def take(self, user: str) -> list[Message]:
+        return self.received.pop(user, [])
+
+
+class Tour:
+    def __init__(self, core: Govbot, out: TextIO, color: bool):
+        from handlers.console.render import render_message
+
+        self.core, self.out, self.color = core, out, color
+        self.inbox = DemoInbox()
+        self._render = render_message
+        self.step = 0
+
+    # -- printing ------------------------------------------------------------------
+    def _style(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
+
+    def chapter(self, title: str) -> None:
+        self.step += 1
+        line = "=" * 78
+        self.out.write(f"\n{self._style(line, '2')}\n{self._style(f'{self.step}. {title}', '1;36')}\n"
+                       f"{self._style(line, '2')}\n")
+
+    def say(self, text: str) -> None:
+        self.out.write(f"{text}\n")
+
+    def sees(self, user: str, message: Message) -> None:
+        who = CAST.get(user, user)
+        self.out.write(f"\n{self._style('-- ' + who + ' sees:', '1;33')}\n")
+        body = self._render(message, color=self.color)
+        self.out.write("\n".join("   " + ln for ln in body.splitlines()) + "\n")
+
+    def deliver(self) -> None:
+        from bot.outbox import deliver_due
+
+        async def drain() -> None:
+            while await deliver_due(self.core, {"console": self.inbox}):
+                pass
+
+        asyncio.run(drain())
+
+    def show_inbox(self, user: str) -> list[Message]:
+        self.deliver()
+        messages = self.inbox.take(user)
+        for m in messages:
+            self.sees(user, m)
+        return messages
+
+
+def _request_id(messages: list[Message]) -> int:
+    for m in messages:
+        for b in m.buttons:
+            if b.action == "approval.approve":
+                return int(b.value)
+    raise RuntimeError("no approval request in these messages")
+
+
+def run_demo(core: Govbot, out: TextIO, color: bool = False) -> None:
+    t = Tour(core, out, color)
+    t.chapter("The role directory: who approves what")
+    with core.uow() as uow:  # the demo plays the administrator who installs govbot
+        now = core.clock.now()
+        uow.roles.set("governance", "", ["U_GRACE"], "demo", now)
+        uow.commit()
+    for role, dept, users in (("department_lead", "Support", ["U_DANA"]), ("security", "", ["U_SAM"]),
+                              ("finance", "", ["U_FIONA"]), ("legal", "", ["U_LEO"]),
+                              ("engineering", "", ["U_EVE"])):
+        core.set_role("U_GRACE", role, dept, users)
+    t.sees("U_GRACE", core.roles())
+
+    t.chapter("Alice proposes a low-risk workflow")
+    t.say("Alice types `/aiwf propose Summarise weekly support themes` and answers the interview.")
+    low = core.submit("U_ALICE", "console", LOW_RISK)
+    t.show_inbox("U_ALICE")
+    t.say(f"\nOnly the workflow owner must approve a low-risk workflow ({', '.join(low.classification['approver_roles'])}).")
+    omar = t.show_inbox("U_OMAR")
+    outcome = core.decide("U_OMAR", _request_id(omar), "approve")
+    t.say(f"\nOmar clicks Approve -> {outcome.notice}")
+    t.show_inbox("U_ALICE")
+
+    t.chapter("Alice proposes a refund agent: high risk, several owners")
+    high = core.submit("U_ALICE", "console", HIGH_RISK)
+    t.show_inbox("U_ALICE")
+
+    t.chapter("The approvers get their requests")
+    requests: dict[str, int] = {}
+    for user in ("U_OMAR", "U_DANA", "U_FIONA", "U_GRACE"):
+        got = t.show_inbox(user)
+        if got:
+            requests[user] = _request_id(got)
+
+    t.chapter("Mallory clicks Fiona's Approve button")
+    refused = core.decide("U_MALLORY", requests["U_FIONA"], "approve")
+    t.say(f"govbot answers Mallory privately: {refused.notice}")
+    t.say("The attempt is in the audit trail; nothing else changed.")
+
+    t.chapter("The right people decide")
+    for user in ("U_OMAR", "U_DANA", "U_FIONA", "U_GRACE"):
+        if user in requests:
+            result = core.decide(user, requests[user], "approve")
+            t.say(f"{CAST[user]} approves -> {result.notice}")
+    again = core.decide("U_FIONA", requests["U_FIONA"], "approve")
+    t.say(f"Fiona double-clicks -> {again.status}: {again.notice}")
+    t.show_inbox("U_ALICE")
+
+    stage = core.status_data(high.proposal_id)["proposal"]["stage"]
+    if stage == "approved":
+        t.chapter("A stop condition holds: governance decides, in writing")
+        from bot.lifecycle import override_stop
+
+        for code in core.status_data(high.proposal_id)["classification"]["stop_conditions"]:
+            msg = override_stop(core, "U_GRACE", high.proposal_id, code,
+                                "Refunds capped at 2,000 EUR a day and spot-checked daily during the pilot.")
+            t.sees("U_GRACE", msg)
+        t.show_inbox("U_ALICE")
+
+    t.chapter("Status of the refund agent, with its audit trail")
+    t.sees("U_ALICE", core.status(high.proposal_id))
+
+    t.chapter("The portfolio summary")
+    t.sees("U_GRACE", core.portfolio())
+    t.say(f"\nThe data stays in the database. Try: govbot status {high.proposal_id} · govbot portfolio · "
+          "govbot chat --as U_ALICE")
