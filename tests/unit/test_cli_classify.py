@@ -1,0 +1,111 @@
+"""`govbot classify`: the DESIGN.md JSON on good input, exit 2 and one line per problem on bad."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bot.cli import build_parser, main
+
+GOOD = {
+    "title": "Refund helper",
+    "description": "Reads the complaint and issues the refund when the parcel is late.",
+    "data": ["customer"],
+    "actions": ["draft"],
+    "owner": "U123",
+}
+
+
+def run(stdin_text: str, *argv: str) -> tuple[int, str, str]:
+    out = io.StringIO()
+    err = io.StringIO()
+    old = sys.stderr
+    sys.stderr = err
+    try:
+        code = main(["classify", *argv] if argv else ["classify", "-"], out=out, stdin=io.StringIO(stdin_text))
+    finally:
+        sys.stderr = old
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_good_proposal_prints_the_design_keys_with_sorted_lists():
+    code, out, err = run(json.dumps(GOOD))
+    assert code == 0, err
+    data = json.loads(out)
+    assert set(data) >= {"risk_level", "reasons", "stop_conditions", "readiness", "approver_roles", "rollout",
+                         "effective"}
+    assert data["risk_level"] == "high"
+    assert "change_billing" in data["effective"]["actions"]
+    for key in ("reasons", "stop_conditions", "approver_roles"):
+        assert data[key] == sorted(data[key])
+    assert data["effective"]["data"] == sorted(data["effective"]["data"])
+    assert data["effective"]["actions"] == sorted(data["effective"]["actions"])
+
+
+def test_file_argument(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"title": "Summaries"}), encoding="utf-8")
+    code, out, _ = run("", str(path))
+    assert code == 0
+    assert json.loads(out)["risk_level"] == "low"
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ("{not json", ["proposal: not valid JSON"]),
+        ('{"title": "x", "colour": "red"}', ["colour: unknown key"]),
+        ('{"title": "x", "audience": "everyone"}', ["audience: unknown value 'everyone'; allowed: internal, team"]),
+        ('{"title": "x", "data": "customer"}', ["data: must be a list"]),
+        ('{"title": "x", "failure_visible": "yes"}', ["failure_visible: must be true or false"]),
+        (json.dumps({"title": "t" * 121}), ["title: is 121 characters; at most 120 allowed"]),
+        ('{"description": "no title"}', ["title: is required"]),
+        ("[1, 2]", ["proposal: must be a JSON object"]),
+    ],
+)
+def test_bad_input_exits_2_naming_the_key(payload, expected):
+    code, out, err = run(payload)
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    for want in expected:
+        assert any(want in line for line in lines), (want, lines)
+    assert "Traceback" not in err
+
+
+def test_every_problem_gets_its_own_line():
+    payload = json.dumps({"title": 5, "audience": "x", "actions": ["fly"], "zzz": 1})
+    code, _, err = run(payload)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 4
+    assert {line.split(": ")[1] for line in lines} == {"title", "audience", "actions", "zzz"}
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    code, _, err = run("", str(tmp_path / "nope.json"))
+    assert code == 2
+    assert "cannot read" in err
+
+
+def test_every_command_has_help_text():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    names = set(sub.choices)
+    assert {"classify", "demo", "chat", "serve", "db", "roles", "portfolio", "digest", "status", "audit",
+            "export", "import", "run-jobs", "audit-pack"} <= names
+    for name, action in sub._name_parser_map.items():  # type: ignore[attr-defined]
+        assert action.format_help().strip(), name
+    assert all(choice.help for choice in sub._choices_actions), "every command has a one-line help"
+
+
+def test_installed_console_script_never_prints_a_traceback():
+    proc = subprocess.run([sys.executable, "-m", "bot.cli", "classify", "-"], input="{", capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "proposal: not valid JSON" in proc.stderr
