@@ -1,0 +1,553 @@
+"""Repositories over one SQLAlchemy session, implementing the protocols of `bot.ports`.
+
+Every method returns the plain records of `bot.ports`, never ORM objects. Writes that
+may race with another instance (job claims, outbox dedupe, decisions, upserts) use
+`INSERT ... ON CONFLICT` so a lost race never poisons the surrounding transaction.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from dataclasses import fields
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.ports import (
+    ApprovalRequestRow,
+    AuditEvent,
+    Checkin,
+    ClassificationRow,
+    Conflict,
+    ConversationRef,
+    DecisionRow,
+    Delegation,
+    DigestRow,
+    InterviewDraft,
+    JobRun,
+    NotFound,
+    OutboxRow,
+    ProposalRow,
+    RevisionRow,
+    RoleAssignment,
+    StopConditionRow,
+)
+from store import models as m
+
+R = TypeVar("R")
+
+
+def _record(cls: type[R], obj: Any) -> R:
+    """Copy the fields of dataclass `cls` from an ORM object."""
+    return cls(**{f.name: getattr(obj, f.name) for f in fields(cls)})  # type: ignore[arg-type]
+
+
+def _values(row: Any, *, skip: Sequence[str] = ("id",)) -> dict[str, Any]:
+    return {f.name: getattr(row, f.name) for f in fields(row) if f.name not in skip}
+
+
+def _dialect_insert(session: Session, model: type[m.Base]) -> Any:
+    """An INSERT that supports ON CONFLICT on SQLite and PostgreSQL."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(model)
+    if name == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"govbot supports SQLite and PostgreSQL, not {name}")
+
+
+def _upsert(session: Session, model: type[m.Base], values: dict[str, Any], keys: Sequence[str]) -> None:
+    stmt = _dialect_insert(session, model).values(**values)
+    changes = {k: stmt.excluded[k] for k in values if k not in keys}
+    session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=changes))
+
+
+class _Repo:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def _one(self, stmt: Select[Any], what: str) -> Any:
+        obj = self.session.scalars(stmt.execution_options(populate_existing=True)).first()
+        if obj is None:
+            raise NotFound(what)
+        return obj
+
+    def _all(self, cls: type[R], stmt: Select[Any]) -> list[R]:
+        return [_record(cls, o) for o in self.session.scalars(stmt.execution_options(populate_existing=True))]
+
+    def _update(self, model: type[m.Base], where: ColumnElement[bool], values: dict[str, Any], what: str) -> None:
+        result = self.session.execute(update(model).where(where).values(**values))
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise NotFound(what)
+
+
+class SqlProposalRepo(_Repo):
+    _MUTABLE = (
+        "title",
+        "department",
+        "owner",
+        "stage",
+        "risk_level",
+        "capacity",
+        "autonomy",
+        "eu_tier",
+        "revision",
+        "answers",
+        "updated_at",
+        "stage_changed_at",
+    )
+
+    def add(self, row: ProposalRow, author: str) -> ProposalRow:
+        obj = m.Proposal(**_values(row))
+        self.session.add(obj)
+        self.session.flush()
+        self.session.add(
+            m.ProposalRevision(
+                proposal_id=obj.id, revision=row.revision, answers=row.answers, author=author, created_at=row.created_at
+            )
+        )
+        self.session.flush()
+        return _record(ProposalRow, obj)
+
+    def get(self, proposal_id: int, *, for_update: bool = False) -> ProposalRow:
+        stmt = select(m.Proposal).where(m.Proposal.id == proposal_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return _record(ProposalRow, self._one(stmt, f"proposal {proposal_id}"))
+
+    def update(self, row: ProposalRow) -> None:
+        values = {k: getattr(row, k) for k in self._MUTABLE}
+        self._update(m.Proposal, m.Proposal.id == row.id, values, f"proposal {row.id}")
+
+    def add_revision(self, proposal_id: int, answers: dict[str, Any], author: str, at: datetime) -> int:
+        last = self.session.scalar(
+            select(func.max(m.ProposalRevision.revision)).where(m.ProposalRevision.proposal_id == proposal_id)
+        )
+        number = (last or 0) + 1
+        self.session.add(
+            m.ProposalRevision(proposal_id=proposal_id, revision=number, answers=answers, author=author, created_at=at)
+        )
+        self.session.flush()
+        return number
+
+    def revisions(self, proposal_id: int) -> list[RevisionRow]:
+        stmt = (
+            select(m.ProposalRevision)
+            .where(m.ProposalRevision.proposal_id == proposal_id)
+            .order_by(m.ProposalRevision.revision)
+        )
+        return self._all(RevisionRow, stmt)
+
+    def by_requester(self, user_id: str, limit: int = 50) -> list[ProposalRow]:
+        stmt = select(m.Proposal).where(m.Proposal.requester == user_id).order_by(m.Proposal.id.desc()).limit(limit)
+        return self._all(ProposalRow, stmt)
+
+    def by_owner(self, user_id: str, limit: int = 50) -> list[ProposalRow]:
+        stmt = select(m.Proposal).where(m.Proposal.owner == user_id).order_by(m.Proposal.id.desc()).limit(limit)
+        return self._all(ProposalRow, stmt)
+
+    def in_stages(self, stages: Sequence[str], limit: int | None = None) -> list[ProposalRow]:
+        stmt = select(m.Proposal).where(m.Proposal.stage.in_(list(stages))).order_by(m.Proposal.id).limit(limit)
+        return self._all(ProposalRow, stmt)
+
+    def list(self, limit: int | None = None, offset: int = 0) -> builtins.list[ProposalRow]:
+        stmt = select(m.Proposal).order_by(m.Proposal.id).limit(limit).offset(offset)
+        return self._all(ProposalRow, stmt)
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(m.Proposal)) or 0
+
+
+class SqlClassificationRepo(_Repo):
+    def add(self, proposal_id: int, revision: int, result: dict[str, Any], at: datetime) -> ClassificationRow:
+        obj = m.Classification(
+            proposal_id=proposal_id, revision=revision, risk_level=result["risk_level"], result=result, created_at=at
+        )
+        self.session.add(obj)
+        self.session.flush()
+        return _record(ClassificationRow, obj)
+
+    def latest(self, proposal_id: int) -> ClassificationRow | None:
+        stmt = (
+            select(m.Classification)
+            .where(m.Classification.proposal_id == proposal_id)
+            .order_by(m.Classification.id.desc())
+            .limit(1)
+        )
+        rows = self._all(ClassificationRow, stmt)
+        return rows[0] if rows else None
+
+
+class SqlStopConditionRepo(_Repo):
+    def for_proposal(self, proposal_id: int) -> list[StopConditionRow]:
+        stmt = select(m.StopCondition).where(m.StopCondition.proposal_id == proposal_id).order_by(m.StopCondition.code)
+        return self._all(StopConditionRow, stmt)
+
+    def set_open(self, proposal_id: int, codes: Sequence[str], at: datetime) -> None:
+        wanted = set(codes)
+        existing = {
+            o.code: o
+            for o in self.session.scalars(select(m.StopCondition).where(m.StopCondition.proposal_id == proposal_id))
+        }
+        for code, obj in existing.items():
+            if code not in wanted and obj.status != "resolved":
+                obj.status, obj.changed_at = "resolved", at
+            elif code in wanted and obj.status == "resolved":  # came back: a new problem, not the old override
+                obj.status, obj.changed_at = "open", at
+                obj.override_reason = obj.overridden_by = None
+        for code in sorted(wanted - existing.keys()):
+            self.session.add(m.StopCondition(proposal_id=proposal_id, code=code, status="open", changed_at=at))
+        self.session.flush()
+
+    def override(self, proposal_id: int, code: str, by: str, reason: str, at: datetime) -> StopConditionRow:
+        stmt = select(m.StopCondition).where(m.StopCondition.proposal_id == proposal_id, m.StopCondition.code == code)
+        obj = self._one(stmt, f"stop condition {code} of proposal {proposal_id}")
+        obj.status, obj.override_reason, obj.overridden_by, obj.changed_at = "overridden", reason, by, at
+        self.session.flush()
+        return _record(StopConditionRow, obj)
+
+
+class SqlApprovalRepo(_Repo):
+    def add(self, row: ApprovalRequestRow) -> ApprovalRequestRow:
+        obj = m.ApprovalRequest(**_values(row))
+        self.session.add(obj)
+        self.session.flush()
+        return _record(ApprovalRequestRow, obj)
+
+    def get(self, request_id: int, *, for_update: bool = False) -> ApprovalRequestRow:
+        stmt = select(m.ApprovalRequest).where(m.ApprovalRequest.id == request_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return _record(ApprovalRequestRow, self._one(stmt, f"approval request {request_id}"))
+
+    def update(self, row: ApprovalRequestRow) -> None:
+        values = _values(row, skip=("id", "proposal_id", "created_at"))
+        self._update(m.ApprovalRequest, m.ApprovalRequest.id == row.id, values, f"approval request {row.id}")
+
+    def for_proposal(self, proposal_id: int) -> list[ApprovalRequestRow]:
+        stmt = (
+            select(m.ApprovalRequest).where(m.ApprovalRequest.proposal_id == proposal_id).order_by(m.ApprovalRequest.id)
+        )
+        return self._all(ApprovalRequestRow, stmt)
+
+    def pending_for(self, user_id: str) -> list[ApprovalRequestRow]:
+        stmt = (
+            select(m.ApprovalRequest)
+            .where(m.ApprovalRequest.approver == user_id, m.ApprovalRequest.status == "pending")
+            .order_by(m.ApprovalRequest.id)
+        )
+        return self._all(ApprovalRequestRow, stmt)
+
+    def pending_older_than(self, created_before: datetime) -> list[ApprovalRequestRow]:
+        stmt = (
+            select(m.ApprovalRequest)
+            .where(m.ApprovalRequest.status == "pending", m.ApprovalRequest.created_at < created_before)
+            .order_by(m.ApprovalRequest.created_at, m.ApprovalRequest.id)
+        )
+        return self._all(ApprovalRequestRow, stmt)
+
+
+class SqlDecisionRepo(_Repo):
+    def add(self, row: DecisionRow) -> DecisionRow:
+        stmt = (
+            _dialect_insert(self.session, m.Decision)
+            .values(**_values(row))
+            .on_conflict_do_nothing(index_elements=["request_id"])
+            .returning(m.Decision.id)
+        )
+        new_id = self.session.execute(stmt).scalar()
+        if new_id is None:
+            raise Conflict(f"approval request {row.request_id} already has a decision")
+        return DecisionRow(**{**_values(row), "id": new_id})
+
+    def for_request(self, request_id: int) -> DecisionRow | None:
+        rows = self._all(DecisionRow, select(m.Decision).where(m.Decision.request_id == request_id))
+        return rows[0] if rows else None
+
+    def for_proposal(self, proposal_id: int) -> list[DecisionRow]:
+        stmt = (
+            select(m.Decision)
+            .join(m.ApprovalRequest, m.ApprovalRequest.id == m.Decision.request_id)
+            .where(m.ApprovalRequest.proposal_id == proposal_id)
+            .order_by(m.Decision.id)
+        )
+        return self._all(DecisionRow, stmt)
+
+
+class SqlAuditRepo(_Repo):
+    """Append-only; the database refuses UPDATE and DELETE on audit_events."""
+
+    def add(self, proposal_id: int | None, actor: str, action: str, detail: dict[str, Any], at: datetime) -> None:
+        self.session.execute(
+            insert(m.AuditEventModel).values(
+                proposal_id=proposal_id, actor=actor, action=action, detail=detail, created_at=at
+            )
+        )
+
+    def for_proposal(self, proposal_id: int) -> list[AuditEvent]:
+        stmt = (
+            select(m.AuditEventModel).where(m.AuditEventModel.proposal_id == proposal_id).order_by(m.AuditEventModel.id)
+        )
+        return self._all(AuditEvent, stmt)
+
+    def recent(self, limit: int = 100) -> list[AuditEvent]:
+        """Newest first."""
+        return self._all(AuditEvent, select(m.AuditEventModel).order_by(m.AuditEventModel.id.desc()).limit(limit))
+
+
+class SqlRoleRepo(_Repo):
+    def holders(self, role: str, department: str = "") -> list[str]:
+        stmt = (
+            select(m.RoleAssignmentModel.user_id)
+            .where(m.RoleAssignmentModel.role == role, m.RoleAssignmentModel.department == department)
+            .order_by(m.RoleAssignmentModel.id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def set(self, role: str, department: str, user_ids: Sequence[str], by: str, at: datetime) -> None:
+        """Replace the holders of (role, department); holders who stay keep their record."""
+        wanted = list(dict.fromkeys(user_ids))
+        where = (m.RoleAssignmentModel.role == role, m.RoleAssignmentModel.department == department)
+        self.session.execute(delete(m.RoleAssignmentModel).where(*where, m.RoleAssignmentModel.user_id.not_in(wanted)))
+        kept = set(self.session.scalars(select(m.RoleAssignmentModel.user_id).where(*where)))
+        for user_id in wanted:
+            if user_id not in kept:
+                self.session.add(
+                    m.RoleAssignmentModel(
+                        role=role, department=department, user_id=user_id, assigned_by=by, created_at=at
+                    )
+                )
+        self.session.flush()
+
+    def all(self) -> list[RoleAssignment]:
+        a = m.RoleAssignmentModel
+        return self._all(RoleAssignment, select(a).order_by(a.role, a.department, a.id))
+
+    def roles_of(self, user_id: str) -> list[RoleAssignment]:
+        a = m.RoleAssignmentModel
+        return self._all(RoleAssignment, select(a).where(a.user_id == user_id).order_by(a.role, a.department))
+
+
+class SqlDelegationRepo(_Repo):
+    def add(self, row: Delegation) -> Delegation:
+        obj = m.DelegationModel(**_values(row))
+        self.session.add(obj)
+        self.session.flush()
+        return _record(Delegation, obj)
+
+    def active_for(self, user_id: str, at: datetime) -> list[Delegation]:
+        d = m.DelegationModel
+        stmt = select(d).where(d.user_id == user_id, d.starts_at <= at, d.ends_at > at).order_by(d.id)
+        return self._all(Delegation, stmt)
+
+    def delegators_of(self, delegate_id: str, at: datetime) -> list[str]:
+        d = m.DelegationModel
+        stmt = (
+            select(d.user_id)
+            .where(d.delegate_id == delegate_id, d.starts_at <= at, d.ends_at > at)
+            .distinct()
+            .order_by(d.user_id)
+        )
+        return list(self.session.scalars(stmt))
+
+
+class SqlConversationRepo(_Repo):
+    def upsert(self, ref: ConversationRef) -> None:
+        _upsert(self.session, m.ConversationRefModel, _values(ref, skip=()), ("platform", "user_id"))
+
+    def get(self, platform: str, user_id: str) -> ConversationRef | None:
+        c = m.ConversationRefModel
+        rows = self._all(ConversationRef, select(c).where(c.platform == platform, c.user_id == user_id))
+        return rows[0] if rows else None
+
+
+class SqlOutboxRepo(_Repo):
+    def add(
+        self,
+        channel: str,
+        recipient: str,
+        kind: str,
+        payload: dict[str, Any],
+        at: datetime,
+        *,
+        ref_key: str | None = None,
+        thread_key: str | None = None,
+        update_key: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> OutboxRow | None:
+        meta = payload.get("meta") or {}
+        proposal_id = meta.get("proposal_id") if isinstance(meta, dict) else None
+        values = dict(
+            channel=channel,
+            recipient=recipient,
+            kind=kind,
+            payload=payload,
+            ref_key=ref_key,
+            thread_key=thread_key,
+            update_key=update_key,
+            dedupe_key=dedupe_key,
+            proposal_id=int(proposal_id) if proposal_id is not None else None,
+            status="pending",
+            attempts=0,
+            next_attempt_at=at,
+            last_error=None,
+            created_at=at,
+            sent_at=None,
+        )
+        stmt = _dialect_insert(self.session, m.OutboxModel).values(**values)
+        if dedupe_key is not None:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+        new_id = self.session.execute(stmt.returning(m.OutboxModel.id)).scalar()
+        if new_id is None:
+            return None
+        values.pop("proposal_id")
+        return OutboxRow(id=new_id, **values)
+
+    def due(self, channels: Sequence[str], now: datetime, limit: int = 50) -> list[OutboxRow]:
+        o = m.OutboxModel
+        stmt = (
+            select(o)
+            .where(o.status == "pending", o.channel.in_(list(channels)), o.next_attempt_at <= now)
+            .order_by(o.next_attempt_at, o.id)
+            .limit(limit)
+        )
+        return self._all(OutboxRow, stmt)
+
+    def claim(self, outbox_id: int, now: datetime, lease_until: datetime) -> bool:
+        o = m.OutboxModel
+        stmt = (
+            update(o)
+            .where(o.id == outbox_id, o.status == "pending", o.next_attempt_at <= now)
+            .values(next_attempt_at=lease_until)
+            .execution_options(synchronize_session=False)
+        )
+        return self.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+
+    def mark_sent(self, outbox_id: int, at: datetime) -> None:
+        o = m.OutboxModel
+        values = {"status": "sent", "sent_at": at, "attempts": o.attempts + 1, "last_error": None}
+        self._update(o, o.id == outbox_id, values, f"outbox message {outbox_id}")
+
+    def mark_retry(self, outbox_id: int, error: str, next_attempt_at: datetime, give_up: bool) -> None:
+        o = m.OutboxModel
+        values = {
+            "status": "failed" if give_up else "pending",
+            "attempts": o.attempts + 1,
+            "last_error": error,
+            "next_attempt_at": next_attempt_at,
+        }
+        self._update(o, o.id == outbox_id, values, f"outbox message {outbox_id}")
+
+    def for_recipient(self, recipient: str, limit: int = 50) -> list[OutboxRow]:
+        o = m.OutboxModel
+        return self._all(OutboxRow, select(o).where(o.recipient == recipient).order_by(o.id.desc()).limit(limit))
+
+    def pending_for_proposal(self, proposal_id: int) -> list[OutboxRow]:
+        """Undelivered rows (pending, or failed and kept visible) about this proposal."""
+        o = m.OutboxModel
+        stmt = select(o).where(o.proposal_id == proposal_id, o.status != "sent").order_by(o.id)
+        return self._all(OutboxRow, stmt)
+
+
+class SqlMessageRefRepo(_Repo):
+    def put(self, key: str, channel: str, ref: dict[str, Any]) -> None:
+        _upsert(self.session, m.MessageRefModel, {"key": key, "channel": channel, "ref": ref}, ("key",))
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self.session.scalar(select(m.MessageRefModel.ref).where(m.MessageRefModel.key == key))
+
+
+class SqlCheckinRepo(_Repo):
+    def add(self, row: Checkin) -> Checkin:
+        obj = m.CheckinModel(**_values(row))
+        self.session.add(obj)
+        self.session.flush()
+        return _record(Checkin, obj)
+
+    def for_proposal(self, proposal_id: int) -> list[Checkin]:
+        c = m.CheckinModel
+        return self._all(Checkin, select(c).where(c.proposal_id == proposal_id).order_by(c.created_at, c.id))
+
+    def latest(self, proposal_id: int) -> Checkin | None:
+        c = m.CheckinModel
+        stmt = select(c).where(c.proposal_id == proposal_id).order_by(c.created_at.desc(), c.id.desc()).limit(1)
+        rows = self._all(Checkin, stmt)
+        return rows[0] if rows else None
+
+
+class SqlJobRepo(_Repo):
+    def claim(self, job: str, period: str, instance: str, at: datetime) -> bool:
+        stmt = (
+            _dialect_insert(self.session, m.JobRunModel)
+            .values(
+                job=job,
+                period=period,
+                claimed_by=instance,
+                claimed_at=at,
+                finished_at=None,
+                status="running",
+                detail={},
+            )
+            .on_conflict_do_nothing(index_elements=["job", "period"])
+            .returning(m.JobRunModel.id)
+        )
+        return self.session.execute(stmt).scalar() is not None
+
+    def finish(self, job: str, period: str, status: str, detail: dict[str, Any], at: datetime) -> None:
+        j = m.JobRunModel
+        self._update(
+            j,
+            (j.job == job) & (j.period == period),
+            {"status": status, "detail": detail, "finished_at": at},
+            f"job run {job} {period}",
+        )
+
+    def recent(self, limit: int = 50) -> list[JobRun]:
+        j = m.JobRunModel
+        return self._all(JobRun, select(j).order_by(j.claimed_at.desc(), j.id.desc()).limit(limit))
+
+
+class SqlDigestRepo(_Repo):
+    def add(self, row: DigestRow) -> DigestRow:
+        obj = m.DigestModel(**_values(row))
+        self.session.add(obj)
+        self.session.flush()
+        return _record(DigestRow, obj)
+
+    def get(self, digest_id: int) -> DigestRow:
+        return _record(
+            DigestRow, self._one(select(m.DigestModel).where(m.DigestModel.id == digest_id), f"digest {digest_id}")
+        )
+
+    def update(self, row: DigestRow) -> None:
+        self._update(m.DigestModel, m.DigestModel.id == row.id, _values(row), f"digest {row.id}")
+
+    def latest(self) -> DigestRow | None:
+        rows = self._all(DigestRow, select(m.DigestModel).order_by(m.DigestModel.id.desc()).limit(1))
+        return rows[0] if rows else None
+
+
+class SqlDraftRepo(_Repo):
+    def get(self, channel: str, user_id: str) -> InterviewDraft | None:
+        d = m.InterviewDraftModel
+        rows = self._all(InterviewDraft, select(d).where(d.channel == channel, d.user_id == user_id))
+        return rows[0] if rows else None
+
+    def put(self, draft: InterviewDraft) -> None:
+        _upsert(self.session, m.InterviewDraftModel, _values(draft, skip=()), ("channel", "user_id"))
+
+    def delete(self, channel: str, user_id: str) -> None:
+        d = m.InterviewDraftModel
+        self.session.execute(delete(d).where(d.channel == channel, d.user_id == user_id))
+
+
+class SqlSettingRepo(_Repo):
+    def get(self, key: str) -> str | None:
+        return self.session.scalar(select(m.SettingModel.value).where(m.SettingModel.key == key))
+
+    def put(self, key: str, value: str) -> None:
+        _upsert(self.session, m.SettingModel, {"key": key, "value": value}, ("key",))

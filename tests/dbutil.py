@@ -1,0 +1,152 @@
+"""A fresh, migrated database per test (the `database_url` fixture).
+
+SQLite (default): migrate once per test session into a template file, then copy it
+into each test's tmp_path. PostgreSQL (GOVBOT_TEST_BACKEND=postgres): migrate one
+dedicated schema per test session (per xdist worker), truncate every table before each
+test, and return a URL that pins the schema with `options=-csearch_path=<schema>`, so
+every engine made from it (a subprocess server too) sees the same tables. PostgreSQL
+problems fail the tests loudly; they never skip them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BACKEND_ENV = "GOVBOT_TEST_BACKEND"
+URL_ENV = "GOVBOT_TEST_DATABASE_URL"
+
+_state: dict[str, Any] = {}
+
+
+def backend() -> str:
+    """`sqlite` or `postgres`, from GOVBOT_TEST_BACKEND."""
+    value = os.environ.get(BACKEND_ENV, "sqlite").strip().lower() or "sqlite"
+    if value in ("postgres", "postgresql", "pg"):
+        return "postgres"
+    if value != "sqlite":
+        raise pytest.UsageError(f"{BACKEND_ENV}={value!r}: use 'sqlite' or 'postgres'")
+    return "sqlite"
+
+
+def fresh_database(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """Return the URL of a migrated, empty database reserved for this test."""
+    if backend() == "postgres":
+        return _fresh_postgres(request)
+    return _fresh_sqlite(tmp_path, request)
+
+
+# --------------------------------------------------------------------------- SQLite
+
+
+def _fresh_sqlite(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    template = _state.get("sqlite_template")
+    if template is None:
+        from store.db import upgrade
+
+        base = request.getfixturevalue("tmp_path_factory").mktemp("govbot-template")
+        template = base / "template.sqlite3"
+        upgrade(f"sqlite:///{template}")  # disposes its engine, so the WAL is folded back in
+        _state["sqlite_template"] = template
+    target = tmp_path / "govbot.sqlite3"
+    shutil.copyfile(template, target)
+    for suffix in ("-wal", "-shm"):
+        extra = Path(f"{template}{suffix}")
+        if extra.exists():
+            shutil.copyfile(extra, Path(f"{target}{suffix}"))
+    return f"sqlite:///{target}"
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def _fresh_postgres(request: pytest.FixtureRequest) -> str:
+    if "pg_error" in _state:
+        pytest.fail(_state["pg_error"], pytrace=False)
+    if "pg_url" not in _state:
+        try:
+            _state["pg_url"], _state["pg_engine"], _state["pg_schema"] = _make_schema(request)
+        except Exception as exc:
+            base = os.environ.get(URL_ENV, "")
+            _state["pg_error"] = (
+                f"PostgreSQL test database unavailable ({URL_ENV}={_hide(base) or '<unset>'}): "
+                f"{exc.__class__.__name__}: {exc}"
+            )
+            pytest.fail(_state["pg_error"], pytrace=False)
+    _truncate(_state["pg_engine"], _state["pg_schema"])
+    return _state["pg_url"]
+
+
+def _hide(url: str) -> str:
+    if not url:
+        return ""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable URL>"
+
+
+def _make_schema(request: pytest.FixtureRequest) -> tuple[str, Any, str]:
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from store.db import make_engine, upgrade
+
+    base = os.environ.get(URL_ENV, "").strip()
+    if not base:
+        raise RuntimeError(f"{URL_ENV} is not set; set it to e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    base_url = make_url(base)
+    if base_url.get_backend_name() != "postgresql":
+        raise RuntimeError(f"{URL_ENV} must be a postgresql URL, got {base_url.get_backend_name()}")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    schema = f"govbot_test_{worker}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(base, connect_args={"connect_timeout": 5}, pool_size=1, max_overflow=2)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    request.config.add_cleanup(lambda: _drop_schema(admin, schema))
+    url = base_url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    upgrade(url)
+    engine = make_engine(url, connect_args={"connect_timeout": 5}, pool_size=1, max_overflow=0)
+    request.config.add_cleanup(engine.dispose)
+    return url, engine, schema
+
+
+def _truncate(engine: Any, schema: str) -> None:
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+        tables = (
+            conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = :s AND tablename != "
+                    "'alembic_version' ORDER BY tablename"
+                ),
+                {"s": schema},
+            )
+            .scalars()
+            .all()
+        )
+        if tables:  # row-level triggers (the append-only audit log) do not fire on TRUNCATE
+            names = ", ".join(f'"{schema}"."{t}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def _drop_schema(admin: Any, schema: str) -> None:
+    from sqlalchemy import text
+
+    try:
+        with admin.begin() as conn:
+            conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    except Exception as exc:  # leave it behind rather than hide the test results
+        print(f"could not drop test schema {schema}: {exc}")
+    finally:
+        admin.dispose()
