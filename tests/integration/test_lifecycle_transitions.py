@@ -1,0 +1,153 @@
+"""Lifecycle moves on the real store: pause, resume, retire, promote, and every refusal."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import lifecycle
+from bot.ports import NotFound
+from bot.service import Refused, UsageError
+from tests.integration.lifecycle_seed import (
+    GOV,
+    OWNER,
+    REQUESTER,
+    STRANGER,
+    audit_actions,
+    audit_events,
+    outbox_for,
+    seed,
+    stage_of,
+)
+from tests.integration.lifecycle_seed import core  # noqa: F401  TEMPORARY
+
+
+@pytest.mark.parametrize("start", ["approved", "pilot", "production"])
+def test_pause_then_resume_returns_to_the_stage_it_left(core, clock, start):
+    p = seed(core, start)
+    msg = lifecycle.transition(core, OWNER, p.id, "pause")
+    assert stage_of(core, p.id) == "paused"
+    assert "paused" in msg.text
+    paused = audit_events(core, p.id, "stage.paused")
+    assert [e.detail["from"] for e in paused] == [start]
+    assert paused[0].actor == OWNER
+
+    clock.advance(hours=3)
+    lifecycle.transition(core, GOV, p.id, "resume")
+    assert stage_of(core, p.id) == start
+    resumed = audit_events(core, p.id, f"stage.{start}")[-1]
+    assert resumed.detail == {"from": "paused", "to": start, "via": "resume"}
+    assert resumed.actor == GOV
+    with core.uow() as uow:
+        assert uow.proposals.get(p.id).stage_changed_at.replace(tzinfo=None) == clock.now().replace(tzinfo=None)
+
+
+def test_transition_tells_the_requester_and_records_reason(core):
+    p = seed(core, "pilot")
+    lifecycle.transition(core, OWNER, p.id, "pause", reason="vendor outage")
+    told = [r for r in outbox_for(core, REQUESTER) if r.kind == "lifecycle"]
+    assert len(told) == 1
+    assert "pilot to paused" in told[0].payload["text"]
+    assert told[0].payload["meta"]["proposal_id"] == p.id
+    assert audit_events(core, p.id, "stage.paused")[0].detail["reason"] == "vendor outage"
+    assert not [r for r in outbox_for(core, OWNER) if r.kind == "lifecycle"]  # the actor is not told twice
+
+
+@pytest.mark.parametrize("start", ["in_review", "changes_requested", "approved", "pilot", "production", "paused"])
+def test_retire_from_any_open_stage(core, start):
+    p = seed(core, start)
+    lifecycle.transition(core, GOV, p.id, "retire")
+    assert stage_of(core, p.id) == "retired"
+    assert audit_events(core, p.id, "stage.retired")[0].detail["from"] == start
+
+
+@pytest.mark.parametrize(("start", "action"), [
+    ("in_review", "pause"), ("changes_requested", "pause"), ("rejected", "pause"), ("retired", "pause"),
+    ("paused", "pause"), ("pilot", "resume"), ("production", "resume"), ("retired", "resume"),
+    ("retired", "retire"), ("rejected", "retire"), ("in_review", "promote"), ("approved", "promote"),
+    ("production", "promote"), ("paused", "promote"),
+])
+def test_moves_from_the_wrong_stage_are_refused_and_audited(core, start, action):
+    p = seed(core, start)
+    with pytest.raises(Refused) as err:
+        lifecycle.transition(core, OWNER, p.id, action)
+    assert err.value.code == "bad_stage"
+    assert start in err.value.message
+    assert stage_of(core, p.id) == start
+    refused = audit_events(core, p.id, "lifecycle.refused")
+    assert [(e.actor, e.detail["attempt"], e.detail["code"]) for e in refused] == [(OWNER, action, "bad_stage")]
+
+
+@pytest.mark.parametrize("action", ["pause", "resume", "retire", "promote"])
+def test_only_owner_or_governance_may_move(core, action):
+    p = seed(core, "paused" if action == "resume" else "pilot")
+    for intruder in (STRANGER, REQUESTER):
+        with pytest.raises(Refused) as err:
+            lifecycle.transition(core, intruder, p.id, action)
+        assert err.value.code == "not_owner"
+    assert stage_of(core, p.id) == ("paused" if action == "resume" else "pilot")
+    assert audit_actions(core, p.id).count("lifecycle.refused") == 2
+
+
+def test_governance_from_the_directory_counts_too(core, clock):
+    p = seed(core, "pilot")
+    with core.uow() as uow:
+        uow.roles.set("governance", "", ["UGOV2"], GOV, clock.now())
+        uow.commit()
+    lifecycle.transition(core, "UGOV2", p.id, "pause")
+    assert stage_of(core, p.id) == "paused"
+
+
+def test_promote_needs_value_evidence(core):
+    p = seed(core, "pilot")
+    with pytest.raises(Refused) as err:
+        lifecycle.transition(core, OWNER, p.id, "promote")
+    assert err.value.code == "no_evidence"
+    assert f"checkin {p.id}" in err.value.message
+    assert stage_of(core, p.id) == "pilot"
+
+    lifecycle.record_checkin(core, OWNER, p.id, "7 min per ticket")
+    lifecycle.transition(core, OWNER, p.id, "promote")
+    assert stage_of(core, p.id) == "production"
+    moved = audit_events(core, p.id, "stage.production")[0]
+    assert moved.detail["from"] == "pilot"
+    assert moved.detail["evidence"]["value"] == "7 min per ticket"
+    assert moved.detail["evidence"]["period"] == "2026-W47"
+    assert "override_reason" not in moved.detail
+
+
+def test_governance_may_promote_without_evidence_only_with_a_reason(core):
+    p = seed(core, "pilot")
+    with pytest.raises(Refused) as err:
+        lifecycle.transition(core, GOV, p.id, "promote")
+    assert err.value.code == "no_evidence"
+    with pytest.raises(Refused):
+        lifecycle.transition(core, GOV, p.id, "promote", reason="   ")
+    assert stage_of(core, p.id) == "pilot"
+
+    msg = lifecycle.transition(core, GOV, p.id, "promote", reason="regulatory deadline; metric wired next sprint")
+    assert stage_of(core, p.id) == "production"
+    assert "Governance override" in msg.text
+    detail = audit_events(core, p.id, "stage.production")[0].detail
+    assert detail["override_reason"] == "regulatory deadline; metric wired next sprint"
+    assert "evidence" not in detail
+
+
+def test_an_owner_reason_does_not_replace_evidence(core):
+    p = seed(core, "pilot")
+    with pytest.raises(Refused) as err:
+        lifecycle.transition(core, OWNER, p.id, "promote", reason="trust me")
+    assert err.value.code == "no_evidence"
+    assert stage_of(core, p.id) == "pilot"
+
+
+def test_bad_input(core):
+    p = seed(core, "pilot")
+    with pytest.raises(UsageError) as err:
+        lifecycle.transition(core, OWNER, p.id, "launch")
+    assert "action" in err.value.message and "pause, resume, retire, promote" in err.value.message
+    with pytest.raises(UsageError) as err:
+        lifecycle.transition(core, GOV, p.id, "promote", reason="x" * 5000)
+    assert err.value.message.startswith("reason:")
+    with pytest.raises(NotFound):
+        lifecycle.transition(core, OWNER, 9999, "pause")
+    assert stage_of(core, p.id) == "pilot"
