@@ -1,0 +1,47 @@
+"""Microsoft Teams front end (botbuilder-core 4.17.1).
+
+Everything Teams-specific lives in this package, so a later move to the Microsoft 365
+Agents SDK (same Activity protocol) touches this folder only:
+
+- `adapter`  — CloudAdapter construction, authentication, the 4.17.1 invoke fix
+- `bot`      — the ActivityHandler (typed commands, card actions, conversation refs)
+- `actions`  — what each command and card verb does, as cards
+- `cards`    — neutral Message → Adaptive Card 1.5; interview pages → card forms
+- `sender`   — the outbox Sender (proactive messages through stored references)
+- `package`  — the app package (manifest.json + icons) for sideloading
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+ROUTE = "/api/messages"
+
+
+def mount(app: Any, core: Any, settings: Any) -> Any:
+    """Add `POST /api/messages` to the aiohttp app and return the Teams outbox Sender.
+
+    Raises `handlers.teams.adapter.TeamsConfigError` (naming MicrosoftAppId) when
+    Teams is enabled without credentials outside GOVBOT_ENV=local.
+    """
+    from aiohttp import web
+
+    from handlers.teams.adapter import build_adapter
+    from handlers.teams.bot import GovbotTeamsBot
+    from handlers.teams.sender import TeamsSender
+
+    adapter = build_adapter(settings)
+    bot = GovbotTeamsBot(core, settings)
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        return await adapter.process(request, bot)
+
+    app.router.add_post(ROUTE, messages)
+    app["govbot.teams.adapter"] = adapter
+    app["govbot.teams.bot"] = bot
+    logger.info("Teams: %s mounted (%s)", ROUTE,
+                "authenticated" if adapter.app_id else "UNAUTHENTICATED, GOVBOT_ENV=local")
+    return TeamsSender(adapter, core, adapter.app_id)

@@ -1,0 +1,297 @@
+"""What each card verb and typed command does in Teams, as cards.
+
+Platform-free apart from the card JSON: the bot (invokes, Action.Submit fallbacks and
+typed text) calls `command` and `run`, which call the core in a worker thread and
+return the Adaptive Card to show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+from bot import interview
+from bot.domain import ProposalInvalid
+from bot.messages import (
+    CHECKIN_OPEN,
+    DIGEST_POST,
+    DIGEST_REGENERATE,
+    EDIT_PROPOSAL,
+    Message,
+)
+from bot.service import InterviewStart, Refused, Reply, UsageError
+from handlers.teams import cards
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "teams"
+CHECKIN_SUBMIT = "checkin.submit"
+SUBMIT_LABEL = "Submit proposal"
+
+
+class TeamsActions:
+    def __init__(self, core: Any, settings: Any):
+        self.core = core
+        self.settings = settings
+
+    async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    # ------------------------------------------------------------------ typed commands
+    async def command(self, actor: str, text: str) -> dict[str, Any]:
+        """A typed command: the core's reply as a card, or the first interview page."""
+        reply: Reply = await self._call(self.core.handle_command, actor, CHANNEL, text)
+        if reply.interview is not None:
+            return await self.start_interview(actor, reply.interview, reply.message)
+        if reply.message is not None:
+            return await self.render(actor, reply.message)
+        return cards.notice_card("Done.")
+
+    async def render(self, actor: str, message: Message, notice: str | None = None) -> dict[str, Any]:
+        if cards.has_decision_buttons(message) and message.meta.get("request_id") is not None:
+            users = await self._call(refresh_users, self.core, message.meta["request_id"])
+            return cards.approval_card(message, refresh_users=users, notice=notice,
+                                       override=await self._needs_override(actor, message.meta["request_id"]))
+        return cards.message_card(message, notice=notice)
+
+    # ------------------------------------------------------------------ card verbs
+    async def run(self, actor: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
+        """One card action; always returns a card (errors are shown on it, never lost)."""
+        try:
+            if verb == cards.INTERVIEW_NEXT:
+                return await self.interview_next(actor, data)
+            if verb == cards.INTERVIEW_CANCEL:
+                return cards.notice_card("Interview paused.", detail="Your answers are saved as a draft; type "
+                                         "`propose` to continue where you left off.")
+            if verb in cards.DECISION_VERBS:
+                return await self.decide(actor, verb, data)
+            if verb == cards.APPROVAL_REFRESH:
+                return await self.approval_view(actor, _int(data.get("request_id"), "request_id"))
+            if verb in (DIGEST_POST, DIGEST_REGENERATE):
+                return await self.digest(actor, verb, _int(data.get("digest_id", data.get("value")), "digest_id"))
+            if verb == EDIT_PROPOSAL:
+                pid = _int(data.get("proposal_id", data.get("value")), "proposal_id")
+                start = await self._call(self.core.edit_seed, actor, pid)
+                return await self.start_interview(actor, start)
+            if verb == CHECKIN_OPEN:
+                return checkin_card(_int(data.get("proposal_id", data.get("value")), "proposal_id"))
+            if verb == CHECKIN_SUBMIT:
+                return await self.checkin(actor, data)
+        except Refused as exc:
+            return cards.notice_card(exc.message, attention=True)
+        except UsageError as exc:
+            return cards.notice_card(exc.message, attention=True)
+        logger.info("Teams: unknown card verb %r", verb[:80])
+        return cards.notice_card(f"Unknown action {verb[:80]!r}.", attention=True)
+
+    # ------------------------------------------------------------------ interview
+    async def start_interview(self, actor: str, start: InterviewStart, message: Message | None = None
+                              ) -> dict[str, Any]:
+        answers = dict(start.seed or {})
+        first = interview.first_page(answers)
+        await self._call(self.core.save_draft, CHANNEL, actor, answers, first.id, start.proposal_id)
+        intro = message.text if message is not None else None
+        if start.resumed and not intro:
+            intro = "Welcome back: your draft is filled in below."
+        return page_card(first, answers, _state(first.id, start.proposal_id, None), intro=intro)
+
+    async def _draft(self, actor: str) -> dict[str, Any]:
+        draft = await self._call(self.core.load_draft, CHANNEL, actor)
+        if isinstance(draft, dict) and isinstance(draft.get("answers"), dict):
+            return dict(draft["answers"])
+        return dict(draft or {})
+
+    async def interview_next(self, actor: str, data: dict[str, Any]) -> dict[str, Any]:
+        page_id = str(data.get("page") or "")
+        proposal_id = _opt_int(data.get("proposal_id"))
+        key = str(data.get("key") or "") or None
+        answers = await self._draft(actor)
+        try:
+            page = interview.get_page(page_id, answers)
+        except KeyError:
+            return cards.notice_card("This form is out of date; type `propose` to continue.", attention=True)
+        raw = {q.key: _me(q, data[q.key], actor) for q in page.questions if q.key in data}
+        clean, errors = interview.parse_page(page, raw)
+        if errors:
+            return page_card(page, {**answers, **raw}, _state(page.id, proposal_id, key), errors=errors)
+        answers.update(clean)
+        nxt = interview.next_page(page.id, answers) if page.id != "followup" else None
+        if nxt is None and page.id != "followup":
+            nxt = interview.followup_page(answers)
+        if nxt is not None:
+            await self._call(self.core.save_draft, CHANNEL, actor, answers, nxt.id, proposal_id)
+            return page_card(nxt, answers, _state(nxt.id, proposal_id, key))
+        await self._call(self.core.save_draft, CHANNEL, actor, answers, "submit", proposal_id)
+        return await self.submit(actor, answers, proposal_id, key)
+
+    async def submit(self, actor: str, answers: dict[str, Any], proposal_id: int | None, key: str | None
+                     ) -> dict[str, Any]:
+        proposal = interview.to_proposal(answers)
+        try:
+            submitted = await self._call(self.core.submit, actor, CHANNEL, proposal, proposal_id=proposal_id,
+                                         idempotency_key=f"teams:{key}" if key else None)
+        except ProposalInvalid as exc:
+            errors = {e.key: str(e) for e in exc.errors}
+            page = _page_with(errors, answers)
+            return page_card(page, answers, _state(page.id, proposal_id, key), errors=errors)
+        risk = submitted.classification.get("risk_level", "?")
+        again = " (already submitted)" if submitted.duplicate else ""
+        return cards.notice_card(
+            f"Proposal #{submitted.proposal_id} submitted{again}: {risk} risk.",
+            detail="Your classification and the approvals it needs are on their way in this chat.")
+
+    # ------------------------------------------------------------------ approvals
+    async def _needs_override(self, actor: str, request_id: Any) -> bool:
+        return await self._call(needs_override, self.core, actor, request_id)
+
+    async def approval_view(self, actor: str, request_id: int, notice: str | None = None,
+                            errors: dict[str, str] | None = None, values: dict[str, str] | None = None
+                            ) -> dict[str, Any]:
+        message = await self._call(self.core.approval_card, request_id, actor)
+        users = await self._call(refresh_users, self.core, request_id)
+        return cards.approval_card(message, request_id=request_id, refresh_users=users, notice=notice,
+                                   errors=errors, values=values,
+                                   override=await self._needs_override(actor, request_id))
+
+    async def decide(self, actor: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
+        request_id = _int(data.get("request_id", data.get("value")), "request_id")
+        decision = cards.DECISION_VERBS[verb]
+        comment = _text(data.get(cards.COMMENT_ID))
+        override_reason = _text(data.get(cards.OVERRIDE_ID))
+        values = {k: v for k, v in ((cards.COMMENT_ID, comment), (cards.OVERRIDE_ID, override_reason)) if v}
+        if decision != "approve" and not comment:
+            what = "reject" if decision == "reject" else "request changes"
+            return await self.approval_view(actor, request_id, errors={
+                cards.COMMENT_ID: f"comment: a comment is required to {what}; say what must change or why"},
+                values=values)
+        outcome = await self._call(self.core.decide, actor, request_id, decision, comment, override_reason)
+        if outcome.status == "refused":
+            return cards.approval_card(outcome.card, request_id=request_id, notice=outcome.notice,
+                                       values=values, override=bool(override_reason) or
+                                       await self._needs_override(actor, request_id))
+        users = await self._call(refresh_users, self.core, request_id)
+        return cards.approval_card(outcome.card, request_id=request_id, refresh_users=users, notice=outcome.notice)
+
+    # ------------------------------------------------------------------ digest and check-ins
+    async def digest(self, actor: str, verb: str, digest_id: int) -> dict[str, Any]:
+        from bot import digest  # issue 6; imported lazily so Teams works without it
+
+        fn = digest.post_digest if verb == DIGEST_POST else digest.regenerate_digest
+        result = await self._call(fn, self.core, actor, digest_id)
+        if isinstance(result, Message):
+            return await self.render(actor, result)
+        text = "Digest posted." if verb == DIGEST_POST else "Digest regenerated."
+        return cards.notice_card(text, detail=str(result) if isinstance(result, str) else None)
+
+    async def checkin(self, actor: str, data: dict[str, Any]) -> dict[str, Any]:
+        pid = _int(data.get("proposal_id"), "proposal_id")
+        value = " ".join(str(data.get("value_input") or "").split())
+        if not value:
+            return checkin_card(pid, error="value: give the latest value of the metric, e.g. '7 minutes'")
+        note = " ".join(str(data.get("note") or "").split())
+        text = f"checkin {pid} {value}" + (f" {note}" if note else "")
+        return await self.command(actor, text)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def page_card(page: interview.Page, values: dict[str, Any], state: dict[str, Any], *,
+              errors: dict[str, str] | None = None, intro: str | None = None) -> dict[str, Any]:
+    """One interview page as a card form."""
+    order = [pid for pid in interview.PAGE_ORDER if interview.get_page(pid, values).questions]
+    step = f"Step {order.index(page.id) + 1} of {len(order)}" if page.id in order else "Last step"
+    final = page.id == "followup" or (page.id in order and interview.next_page(page.id, values) is None
+                                      and interview.followup_page(values) is None)
+    if page.id == "followup":
+        intro = intro or ("A few answers are blank or too vague for approvers to act on. Improve them if you "
+                          "can, or submit as they are: the classification will say what is missing.")
+    return cards.interview_card(title=f"Propose an AI workflow: {page.title}", questions=page.questions,
+                                values=values, data=state, errors=errors, intro=intro, step=step,
+                                submit_label=SUBMIT_LABEL if final else "Next")
+
+
+def _state(page_id: str, proposal_id: int | None, key: str | None) -> dict[str, Any]:
+    state: dict[str, Any] = {"page": page_id, "key": key or uuid.uuid4().hex}
+    if proposal_id is not None:
+        state["proposal_id"] = proposal_id
+    return state
+
+
+def _page_with(errors: dict[str, str], answers: dict[str, Any]) -> interview.Page:
+    """The page that asks the first key with an error (so the form can show it)."""
+    for pid in interview.PAGE_ORDER:
+        page = interview.get_page(pid, answers)
+        if any(q.key in errors for q in page.questions):
+            return page
+    return interview.first_page(answers)
+
+
+def _me(question: interview.Question, raw: Any, actor: str) -> Any:
+    if question.kind == interview.USER and isinstance(raw, str) and raw.strip().lower() in ("me", "myself", "i"):
+        return actor
+    return raw
+
+
+def _text(value: Any) -> str | None:
+    text = " ".join(str(value).split()) if value is not None else ""
+    return text or None
+
+
+def _int(value: Any, name: str) -> int:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        raise UsageError(f"{name}: expected a number, got {str(value)[:40]!r}") from None
+
+
+def _opt_int(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    return _int(value, "proposal_id")
+
+
+def checkin_card(proposal_id: int, error: str | None = None) -> dict[str, Any]:
+    inputs = [
+        {"type": "Input.Text", "id": "value_input", "label": "Latest value of the metric", "isRequired": True,
+         **({"errorMessage": error} if error else {})},
+        {"type": "Input.Text", "id": "note", "label": "Note (optional)", "isMultiline": True},
+    ]
+    body = [cards.text_block(f"Value check-in for #{proposal_id}", weight="Bolder", size="Medium"), *inputs]
+    if error:
+        body.append(cards.text_block(f"⚠ {error}", color="Attention"))
+    return cards.new_card(body, [cards.execute(CHECKIN_SUBMIT, "Send", {"proposal_id": proposal_id}, "primary")],
+                          fallback_text=f"Value check-in for #{proposal_id}")
+
+
+def refresh_users(core: Any, request_id: Any) -> list[str]:
+    """Users whose Teams client should fetch their own view of an approval card: the
+    routed approver, their active delegates and governance (sync; run in a thread)."""
+    users: list[str] = []
+    with core.uow() as uow:
+        try:
+            request = uow.approvals.get(int(request_id))
+            users.append(request.approver)
+            now = core.clock.now()
+            users.extend(d.delegate_id for d in uow.delegations.active_for(request.approver, now))
+        except Exception:  # unknown request: governance still sees it
+            logger.debug("Teams: no approval request %s for refresh", request_id)
+        users.extend(uow.roles.holders("governance", ""))
+    users.extend(core.settings.governance_ids())
+    return [u for u in dict.fromkeys(users) if u]
+
+
+def needs_override(core: Any, actor: str, request_id: Any) -> bool:
+    """True when `actor` is not the routed approver or an active delegate (governance
+    deciding for them must give a reason)."""
+    with core.uow() as uow:
+        try:
+            request = uow.approvals.get(int(request_id))
+        except Exception:
+            return False
+        if actor == request.approver:
+            return False
+        delegates = {d.delegate_id for d in uow.delegations.active_for(request.approver, core.clock.now())}
+        return actor not in delegates

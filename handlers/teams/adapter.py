@@ -1,0 +1,151 @@
+"""CloudAdapter construction for govbot, with the botbuilder 4.17.1 invoke fix.
+
+botbuilder-integration-aiohttp 4.17.1 answers HTTP 500 to every invoke that carries a
+body (`adaptiveCard/action`, i.e. Action.Execute): `ActivityHandler` already runs the
+body through `serializer_helper`, and `CloudAdapter.process` runs the resulting dict
+through it a second time, which raises. `GovbotCloudAdapter.process` writes the
+InvokeResponse itself and serializes only what is still a msrest model.
+
+It also authenticates before running the turn, so a request without a valid token is
+refused with 401 whenever `MicrosoftAppId` is set, and it switches off the connector
+client's own retries: the outbox retries with backoff, honouring Retry-After.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import Bot, InvokeResponse, TurnContext, serializer_helper
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity
+from msrest.serialization import Model
+from urllib3 import Retry
+
+logger = logging.getLogger(__name__)
+
+
+class TeamsConfigError(RuntimeError):
+    """Teams is enabled but not configured safely; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    """The configuration object botbuilder's ConfigurationBotFrameworkAuthentication reads."""
+
+    APP_ID: str | None
+    APP_PASSWORD: str | None
+    APP_TENANTID: str | None
+    APP_TYPE: str = "MultiTenant"
+
+
+def bot_config(settings: Any) -> BotConfig:
+    """Translate govbot settings into botbuilder's configuration, refusing unsafe setups.
+
+    With `MicrosoftAppId` set, inbound requests must carry a Bot Framework token. Running
+    without credentials is allowed only when GOVBOT_ENV=local is set explicitly.
+    """
+    app_id = (settings.microsoft_app_id or "").strip() or None
+    password = settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else None
+    tenant = (settings.microsoft_app_tenant_id or "").strip() or None
+    app_type = settings.microsoft_app_type or "MultiTenant"
+    if app_id is None:
+        if settings.govbot_env != "local":
+            raise TeamsConfigError(
+                "Teams is enabled but MicrosoftAppId is not set; set MicrosoftAppId and MicrosoftAppPassword "
+                "(and MicrosoftAppTenantId for single-tenant bots), or set GOVBOT_ENV=local to run "
+                "/api/messages without authentication on a development machine"
+            )
+        logger.warning(
+            "Teams: MicrosoftAppId is not set and GOVBOT_ENV=local: /api/messages accepts UNAUTHENTICATED "
+            "requests. Never expose this server to a network."
+        )
+        return BotConfig(None, None, None, "MultiTenant")
+    if not password and app_type.lower() != "userassignedmsi":
+        raise TeamsConfigError("MicrosoftAppId is set but MicrosoftAppPassword is not; set MicrosoftAppPassword")
+    if app_type.lower() == "singletenant" and not tenant:
+        raise TeamsConfigError("MicrosoftAppType=SingleTenant needs MicrosoftAppTenantId; set MicrosoftAppTenantId")
+    return BotConfig(app_id, password, tenant, app_type)
+
+
+def _no_retry() -> Retry:
+    # No status retries: the response reaches us with its status and Retry-After, and
+    # the outbox decides when to try again.
+    return Retry(total=0, connect=0, read=0, status=0, status_forcelist=[], raise_on_status=False)
+
+
+def _json_body(body: Any) -> Any:
+    """The InvokeResponse body as JSON-ready data: models are serialized once, dicts kept."""
+    if isinstance(body, Model):
+        return serializer_helper(body)
+    if isinstance(body, (list, tuple)):
+        return [_json_body(b) for b in body]
+    return body
+
+
+class GovbotCloudAdapter(CloudAdapter):
+    """CloudAdapter with a `process` that answers invokes with their body (see module doc)."""
+
+    def __init__(self, config: BotConfig):
+        super().__init__(ConfigurationBotFrameworkAuthentication(config))
+        self.app_id = config.APP_ID
+
+    async def process(self, request: web.Request, bot: Bot, ws_response: Any = None) -> web.Response:
+        if request.method != "POST":
+            raise web.HTTPMethodNotAllowed(request.method, ["POST"])
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            raise web.HTTPUnsupportedMediaType(text="Content-Type must be application/json")
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise web.HTTPBadRequest(text="body is not JSON") from None
+        if not isinstance(body, dict):
+            raise web.HTTPBadRequest(text="body must be a JSON object (an Activity)")
+        try:
+            activity = Activity().deserialize(body)
+        except Exception:  # msrest raises DeserializationError and friends
+            raise web.HTTPBadRequest(text="body is not a valid Activity") from None
+        if not activity.type:
+            raise web.HTTPBadRequest(text="Activity has no type")
+
+        auth_header = request.headers.get("Authorization", "")
+        try:
+            auth = await self.bot_framework_authentication.authenticate_request(activity, auth_header)
+        except PermissionError:
+            logger.info("Teams: refused an unauthenticated request (%s)", activity.type)
+            raise web.HTTPUnauthorized() from None
+
+        invoke_response: InvokeResponse | None = await self.process_activity(auth, activity, bot.on_turn)
+        if invoke_response is None:
+            return web.Response(status=201)
+        status = int(invoke_response.status or 200)
+        data = _json_body(invoke_response.body)
+        if data is None:
+            return web.Response(status=status)
+        return web.json_response(data=data, status=status)
+
+    def _create_turn_context(self, activity, claims_identity, oauth_scope, connector_client, user_token_client,
+                             logic, connector_factory) -> TurnContext:
+        if connector_client is not None:
+            connector_client.config.retry_policy.policy = _no_retry()
+        return super()._create_turn_context(activity, claims_identity, oauth_scope, connector_client,
+                                            user_token_client, logic, connector_factory)
+
+
+def build_adapter(settings: Any) -> GovbotCloudAdapter:
+    """The adapter for `settings`; raises TeamsConfigError naming what is missing."""
+    adapter = GovbotCloudAdapter(bot_config(settings))
+
+    async def on_error(context: TurnContext, error: Exception) -> None:
+        logger.exception("Teams: turn failed for %s activity", context.activity.type, exc_info=error)
+        if context.activity.type == "message":
+            try:
+                await context.send_activity("Sorry, something went wrong on my side; please try again.")
+            except Exception:  # the connector itself may be what failed
+                logger.warning("Teams: could not tell the user about the failure")
+
+    adapter.on_turn_error = on_error
+    return adapter

@@ -1,0 +1,124 @@
+"""The Teams bot: translates activities into core calls and renders the answers as cards.
+
+- Every inbound activity stores the sender's conversation reference (proactive
+  messages need it).
+- Typed text (bot @mention stripped) goes to `core.handle_command`.
+- Card buttons arrive as `adaptiveCard/action` invokes (Action.Execute) or, from older
+  clients, as message activities whose `value` carries the verb (Action.Submit
+  fallback); both go through `TeamsActions.run`, whose answer is the updated card.
+
+The core is synchronous, so every core call runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
+
+from handlers.teams import cards
+from handlers.teams.actions import TeamsActions
+
+logger = logging.getLogger(__name__)
+
+_AT_TAG = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
+PERSONAL = "personal"
+
+
+def command_text(activity: Activity) -> str:
+    """The typed command without the bot's @mention (Teams puts `<at>Bot</at>` in the text)."""
+    text = TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
+    text = _AT_TAG.sub(" ", text or "")
+    return " ".join(text.replace("&nbsp;", " ").split())
+
+
+def card_activity(card: dict[str, Any], text: str | None = None) -> Activity:
+    activity = MessageFactory.attachment(cards.attachment(card))
+    if text:
+        activity.summary = text[:200]
+    return activity
+
+
+class GovbotTeamsBot(ActivityHandler):
+    """`ActivityHandler` for govbot; `actions` holds the card verbs (shared with tests)."""
+
+    def __init__(self, core: Any, settings: Any):
+        self.core = core
+        self.settings = settings
+        self.actions = TeamsActions(core, settings)
+
+    # ------------------------------------------------------------------ every activity
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        try:
+            await self.remember(turn_context.activity)
+        except Exception:  # a failed write must not cost the user their answer
+            logger.exception("Teams: could not store the conversation reference")
+        await super().on_turn(turn_context)
+
+    async def remember(self, activity: Activity) -> None:
+        """Store the conversation reference. A personal chat is the user's address for
+        proactive messages; a channel or group chat is stored under its own id (digest
+        posts), never as a user's address, so approval cards do not land in a channel."""
+        user = activity.from_property.id if activity.from_property else None
+        conversation = activity.conversation
+        if not user or not conversation or not conversation.id:
+            return
+        if activity.recipient and user == activity.recipient.id:
+            return
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        reference.pop("activityId", None)
+        kind = (conversation.conversation_type or PERSONAL).lower()
+        if kind == PERSONAL:
+            await asyncio.to_thread(self.core.remember_conversation, "teams", user, conversation.id, reference)
+        else:
+            await asyncio.to_thread(self.core.remember_conversation, "teams", conversation.id, conversation.id,
+                                    reference)
+
+    # ------------------------------------------------------------------ messages
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        actor = activity.from_property.id
+        value = activity.value if isinstance(activity.value, dict) else None
+        if value and value.get("verb"):  # Action.Submit fallback of an Action.Execute button
+            card = await self.actions.run(actor, str(value["verb"]), value)
+            await self._show(turn_context, card, replace=activity.reply_to_id)
+            return
+        text = command_text(activity) or "help"
+        card = await self.actions.command(actor, text)
+        await turn_context.send_activity(card_activity(card))
+
+    async def _show(self, turn_context: TurnContext, card: dict[str, Any], replace: str | None) -> None:
+        activity = card_activity(card)
+        if replace:
+            activity.id = replace
+            try:
+                await turn_context.update_activity(activity)
+                return
+            except Exception:  # the original may be gone; post the card instead
+                logger.warning("Teams: could not update card %s; posting a new one", replace)
+                activity.id = None
+        await turn_context.send_activity(activity)
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount],
+                                        turn_context: TurnContext) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(m.id == bot_id for m in members_added or ()):
+            help_message = await asyncio.to_thread(self.core.help)
+            await turn_context.send_activity(card_activity(cards.message_card(help_message)))
+
+    async def on_installation_update_activity(self, turn_context: TurnContext) -> None:
+        return None  # the reference was stored in on_turn
+
+    # ------------------------------------------------------------------ Action.Execute
+    async def on_adaptive_card_invoke(self, turn_context: TurnContext,
+                                      invoke_value: AdaptiveCardInvokeValue) -> AdaptiveCardInvokeResponse:
+        action = invoke_value.action
+        verb = getattr(action, "verb", None) or (action.get("verb") if isinstance(action, dict) else None)
+        data = getattr(action, "data", None) if not isinstance(action, dict) else action.get("data")
+        actor = turn_context.activity.from_property.id
+        card = await self.actions.run(actor, str(verb or ""), data if isinstance(data, dict) else {})
+        return AdaptiveCardInvokeResponse(status_code=200, type=cards.CARD_CONTENT_TYPE, value=card)

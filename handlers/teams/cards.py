@@ -1,0 +1,334 @@
+"""Adaptive Cards 1.5 for Teams: neutral `Message`s, approval cards and interview forms.
+
+Every button is an `Action.Execute` (verb = the neutral action id) with an
+`Action.Submit` fallback whose data carries the same verb, so older clients reach the
+same handler through a message activity. Cards are kept under the Teams message limit:
+when one would be too big, trailing lines are dropped and the card says "and N more".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from bot.messages import APPROVE, REJECT, REQUEST_CHANGES, Button, Message
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+# Teams refuses messages over ~40 KB; leave room for the activity envelope.
+MAX_CARD_BYTES = 36_000
+MAX_TEXT = 4_000
+
+INTERVIEW_NEXT = "interview.next"
+INTERVIEW_CANCEL = "interview.cancel"
+APPROVAL_REFRESH = "approval.refresh"
+COMMENT_ID = "comment"
+OVERRIDE_ID = "override_reason"
+DECISION_VERBS = {APPROVE: "approve", REJECT: "reject", REQUEST_CHANGES: "request_changes"}
+_STYLE = {"primary": "positive", "danger": "destructive"}
+
+
+# --------------------------------------------------------------------------- basics
+
+
+def card_size(card: Mapping[str, Any]) -> int:
+    """Size in bytes of the card as JSON (what counts against the Teams limit)."""
+    return len(json.dumps(card, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _clip(text: str, limit: int = MAX_TEXT) -> str:
+    text = text or ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def text_block(text: str, **props: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": _clip(text), "wrap": True, **props}
+
+
+def execute(verb: str, title: str, data: Mapping[str, Any], style: str | None = None, *,
+            inputs: bool = True) -> dict[str, Any]:
+    """An Action.Execute with an Action.Submit fallback carrying the same verb and data.
+    `inputs=False` sends none of the card's inputs (and skips their validation)."""
+    payload = {"verb": verb, **data}
+    submit: dict[str, Any] = {"type": "Action.Submit", "title": title, "data": payload}
+    action: dict[str, Any] = {"type": "Action.Execute", "verb": verb, "title": title, "data": dict(data),
+                              "fallback": submit}
+    if not inputs:
+        action["associatedInputs"] = submit["associatedInputs"] = "none"
+    if style in _STYLE:
+        action["style"] = submit["style"] = _STYLE[style]
+    return action
+
+
+def new_card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None, *,
+             fallback_text: str = "", refresh: dict[str, Any] | None = None) -> dict[str, Any]:
+    card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA_URL, "version": VERSION, "body": body}
+    if actions:
+        card["actions"] = actions
+    if fallback_text:
+        card["fallbackText"] = _clip(fallback_text, 500)
+    if refresh:
+        card["refresh"] = refresh
+    return card
+
+
+def attachment(card: Mapping[str, Any]) -> dict[str, Any]:
+    """The activity attachment that carries a card."""
+    return {"contentType": CARD_CONTENT_TYPE, "content": dict(card)}
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _button_data(button: Button) -> dict[str, Any]:
+    data: dict[str, Any] = {"value": button.value}
+    if button.action in DECISION_VERBS or button.action.startswith("approval."):
+        data["request_id"] = _int_or_str(button.value)
+    elif button.action.startswith("digest."):
+        data["digest_id"] = _int_or_str(button.value)
+    elif button.action.startswith(("proposal.", "checkin.")):
+        data["proposal_id"] = _int_or_str(button.value)
+    return data
+
+
+def _int_or_str(value: str) -> int | str:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _units(message: Message) -> list[dict[str, Any] | tuple[str, str]]:
+    """The message as a flat list of elements and facts, in display order."""
+    units: list[dict[str, Any] | tuple[str, str]] = []
+    for section in message.sections:
+        if section.title:
+            units.append(text_block(section.title, weight="Bolder", spacing="Medium"))
+        if section.text:
+            units.extend(text_block(line) for line in _paragraphs(section.text))
+        units.extend((str(label), str(value)) for label, value in section.fields)
+        units.append({"type": "_break"})
+    return units
+
+
+def _paragraphs(text: str) -> list[str]:
+    # One TextBlock per paragraph so a long list can be cut between lines.
+    parts = [p for p in text.split("\n") if p.strip()]
+    return parts or [text]
+
+
+def _body(units: Sequence[dict[str, Any] | tuple[str, str]]) -> list[dict[str, Any]]:
+    body: list[dict[str, Any]] = []
+    facts: list[dict[str, str]] = []
+
+    def flush() -> None:
+        if facts:
+            body.append({"type": "FactSet", "facts": list(facts)})
+            facts.clear()
+
+    for unit in units:
+        if isinstance(unit, tuple):
+            facts.append({"title": _clip(unit[0], 200), "value": _clip(unit[1], 1000)})
+            continue
+        flush()
+        if unit.get("type") != "_break":
+            body.append(unit)
+    flush()
+    return body
+
+
+def message_card(message: Message, *, extra_body: Iterable[dict[str, Any]] = (), notice: str | None = None,
+                 inputs: Iterable[dict[str, Any]] = (), refresh: dict[str, Any] | None = None,
+                 max_bytes: int = MAX_CARD_BYTES) -> dict[str, Any]:
+    """Render a neutral Message as an Adaptive Card no bigger than `max_bytes`."""
+    head = [text_block(message.text, weight="Bolder", size="Medium")]
+    if notice:
+        head.append(text_block(notice, color="Accent", weight="Bolder"))
+    tail = [*extra_body, *inputs]
+    actions = [execute(b.action, b.label, _button_data(b), b.style) for b in message.buttons]
+    units = _units(message)
+
+    def build(keep: int) -> dict[str, Any]:
+        body = head + _body(units[:keep])
+        dropped = sum(1 for u in units[keep:] if not (isinstance(u, dict) and u.get("type") == "_break"))
+        if dropped:
+            body.append(text_block(f"… and {dropped} more (see `status` or the portfolio export)", isSubtle=True))
+        return new_card(body + tail, actions, fallback_text=message.text, refresh=refresh)
+
+    card = build(len(units))
+    if card_size(card) <= max_bytes:
+        return card
+    lo, hi = 0, len(units)  # largest `keep` that fits
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if card_size(build(mid)) <= max_bytes:
+            lo = mid
+        else:
+            hi = mid - 1
+    return build(lo)
+
+
+def has_decision_buttons(message: Message) -> bool:
+    return any(b.action in DECISION_VERBS for b in message.buttons)
+
+
+def approval_card(message: Message, *, request_id: int | str | None = None, refresh_users: Sequence[str] = (),
+                  notice: str | None = None, errors: Mapping[str, str] | None = None,
+                  values: Mapping[str, str] | None = None, override: bool = False) -> dict[str, Any]:
+    """An approval message: the comment input goes with the buttons, and `refresh` lets
+    each listed user (approvers and governance) fetch the view that is right for them."""
+    errors = errors or {}
+    values = values or {}
+    inputs: list[dict[str, Any]] = []
+    if has_decision_buttons(message):
+        inputs.append(_text_input(COMMENT_ID, "Comment (required to reject or request changes)",
+                                  values.get(COMMENT_ID), errors.get(COMMENT_ID), multiline=True))
+        if override or OVERRIDE_ID in errors:
+            inputs.append(_text_input(OVERRIDE_ID, "Override reason (governance deciding for the routed approver)",
+                                      values.get(OVERRIDE_ID), errors.get(OVERRIDE_ID), multiline=True))
+    refresh = None
+    rid = request_id if request_id is not None else message.meta.get("request_id")
+    if rid is not None and refresh_users:
+        users = list(dict.fromkeys(u for u in refresh_users if u))[:60]  # Teams honours at most 60
+        refresh = {"type": "Refresh", "userIds": users,
+                   "action": {"type": "Action.Execute", "verb": APPROVAL_REFRESH, "title": "Refresh",
+                              "data": {"request_id": _int_or_str(str(rid))}}}
+    extra = [text_block(f"⚠ {msg}", color="Attention") for key, msg in errors.items() if key not in (COMMENT_ID,
+                                                                                                       OVERRIDE_ID)]
+    return message_card(message, notice=notice, extra_body=extra, inputs=inputs, refresh=refresh)
+
+
+def notice_card(text: str, *, detail: str | None = None, attention: bool = False) -> dict[str, Any]:
+    body = [text_block(text, weight="Bolder", color="Attention" if attention else "Default")]
+    if detail:
+        body.append(text_block(detail))
+    return new_card(body, fallback_text=text)
+
+
+# --------------------------------------------------------------------------- interview forms
+
+
+def _text_input(key: str, label: str, value: Any, error: str | None, *, multiline: bool = False,
+                placeholder: str | None = None, required: bool = False, max_length: int | None = None
+                ) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "Input.Text", "id": key, "label": _clip(label, 300)}
+    if multiline:
+        element["isMultiline"] = True
+    if value not in (None, ""):
+        element["value"] = _clip(str(value), 4000)
+    if placeholder:
+        element["placeholder"] = _clip(placeholder, 300)
+    if required:
+        element["isRequired"] = True
+    if max_length:
+        element["maxLength"] = max_length
+    if error:
+        element["errorMessage"] = _clip(error, 500)
+    return element
+
+
+def _choices(raw: Any) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for choice in raw or ():
+        if isinstance(choice, str):
+            out.append((choice, choice.replace("_", " ")))
+        elif isinstance(choice, Mapping):
+            value = choice.get("value", choice.get("code"))
+            out.append((str(value), str(choice.get("label") or choice.get("title") or value)))
+        elif isinstance(choice, Sequence) and len(choice) >= 2:
+            out.append((str(choice[0]), str(choice[1])))
+        else:
+            value = getattr(choice, "value", getattr(choice, "code", choice))
+            out.append((str(value), str(getattr(choice, "label", value))))
+    return out
+
+
+KIND_TEXT = {"text", "str", "short", "line"}
+KIND_LONG = {"long", "long_text", "textarea", "paragraph", "multiline"}
+KIND_ONE = {"single", "choice", "enum", "select", "one"}
+KIND_MANY = {"multi", "list", "multiselect", "multi_choice", "many"}
+KIND_BOOL = {"bool", "boolean", "yesno", "yes_no"}
+KIND_USER = {"user", "person", "owner"}
+
+
+def question_input(question: Any, value: Any, error: str | None) -> list[dict[str, Any]]:
+    """The card elements for one interview question; the input's id is the proposal key."""
+    key = question.key
+    kind = str(getattr(question, "kind", "text")).lower()
+    label = getattr(question, "label", None) or getattr(question, "prompt", None) or key
+    prompt = getattr(question, "prompt", None)
+    help_text = getattr(question, "help", None)
+    required = bool(getattr(question, "required", False))
+    elements: list[dict[str, Any]] = []
+    if prompt and prompt != label:
+        elements.append(text_block(prompt, spacing="Medium"))
+    if help_text:
+        elements.append(text_block(help_text, isSubtle=True, size="Small", spacing="None"))
+    if kind in KIND_ONE or kind in KIND_MANY:
+        many = kind in KIND_MANY
+        choice_set: dict[str, Any] = {
+            "type": "Input.ChoiceSet", "id": key, "label": _clip(label, 300),
+            "choices": [{"title": _clip(t, 200), "value": v} for v, t in _choices(getattr(question, "choices", ()))],
+            "style": "expanded" if many else "compact",
+        }
+        if many:
+            choice_set["isMultiSelect"] = True
+        current = _as_choice_value(value)
+        if current:
+            choice_set["value"] = current
+        if required:
+            choice_set["isRequired"] = True
+        if error:
+            choice_set["errorMessage"] = _clip(error, 500)
+        elements.append(choice_set)
+    elif kind in KIND_BOOL:
+        choice_set = {"type": "Input.ChoiceSet", "id": key, "label": _clip(label, 300), "style": "expanded",
+                      "choices": [{"title": "Yes", "value": "true"}, {"title": "No", "value": "false"}]}
+        if value is True or value is False or value in ("true", "false"):
+            choice_set["value"] = str(value).lower()
+        if required:
+            choice_set["isRequired"] = True
+        if error:
+            choice_set["errorMessage"] = _clip(error, 500)
+        elements.append(choice_set)
+    else:
+        placeholder = "Type 'me' for yourself, or the owner's Teams user id" if kind in KIND_USER else None
+        elements.append(_text_input(key, label, value, error, multiline=kind in KIND_LONG, placeholder=placeholder,
+                                    required=required))
+    if error:  # errorMessage shows only in clients that validate; say it in plain text too
+        elements.append(text_block(f"⚠ {error}", color="Attention", size="Small", spacing="None"))
+    return elements
+
+
+def _as_choice_value(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple, set)):
+        return ",".join(str(v) for v in value) or None
+    return str(value) or None
+
+
+def interview_card(*, title: str, questions: Sequence[Any], values: Mapping[str, Any], data: Mapping[str, Any],
+                   errors: Mapping[str, str] | None = None, intro: str | None = None, step: str | None = None,
+                   submit_label: str = "Next") -> dict[str, Any]:
+    """One page of the interview as a form. `data` (page, proposal_id, idempotency key)
+    rides on every action so the next turn knows where it is."""
+    errors = errors or {}
+    body: list[dict[str, Any]] = [text_block(title, weight="Bolder", size="Medium")]
+    if step:
+        body.append(text_block(step, isSubtle=True, spacing="None"))
+    if intro:
+        body.append(text_block(intro))
+    known = {q.key for q in questions}
+    loose = [msg for key, msg in errors.items() if key not in known]
+    if errors:
+        body.append(text_block("Please fix the answers marked below; everything you typed is kept.",
+                               color="Attention", weight="Bolder"))
+    body.extend(text_block(f"⚠ {msg}", color="Attention") for msg in loose)
+    for question in questions:
+        body.extend(question_input(question, values.get(question.key), errors.get(question.key)))
+    actions = [execute(INTERVIEW_NEXT, submit_label, data, "primary"),
+               execute(INTERVIEW_CANCEL, "Cancel", data, inputs=False)]
+    return new_card(body, actions, fallback_text=title)

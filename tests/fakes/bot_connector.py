@@ -1,0 +1,155 @@
+"""A local fake Bot Connector service that the real botbuilder connector client talks to.
+
+It speaks the v3 REST wire format on 127.0.0.1 and records every call:
+
+- `POST /v3/conversations/{id}/activities` (send to conversation)
+- `POST /v3/conversations/{id}/activities/{activityId}` (reply to an activity)
+- `PUT /v3/conversations/{id}/activities/{activityId}` (update an activity)
+
+`fail_next(status, retry_after=None, times=1)` makes the next calls answer an error
+(429, 412, 502, 504 ...) the way the Bot Connector does. Anything else the bot calls
+answers 404 and is recorded too, so a test can see it. It runs in its own thread and
+event loop, so synchronous tests and any asyncio loop can use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    conversation_id: str | None
+    activity_id: str | None
+    body: Any
+    headers: dict[str, str]
+    status: int
+
+
+@dataclass
+class _Failure:
+    status: int
+    retry_after: float | None
+    times: int
+
+
+@dataclass
+class FakeBotConnector:
+    """Start with `start()` (or use as a context manager); `url` is the serviceUrl."""
+
+    host: str = "127.0.0.1"
+    calls: list[Call] = field(default_factory=list)
+    _failures: list[_Failure] = field(default_factory=list)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.port = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+
+    # ----------------------------------------------------------------- control
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def fail_next(self, status: int, retry_after: float | None = None, times: int = 1) -> None:
+        """Answer the next `times` activity calls with `status` (and a Retry-After header)."""
+        with self._lock:
+            self._failures.append(_Failure(status, retry_after, times))
+
+    def activities(self, method: str | None = None) -> list[Call]:
+        """Successful activity calls (POST and PUT), optionally of one method."""
+        with self._lock:
+            return [c for c in self.calls if c.status < 300 and (method is None or c.method == method)]
+
+    def sent_to(self, conversation_id: str) -> list[Call]:
+        return [c for c in self.activities() if c.conversation_id == conversation_id]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+    # ----------------------------------------------------------------- server
+    def _app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation_id}/activities", self._activity)
+        app.router.add_post("/v3/conversations/{conversation_id}/activities/{activity_id}", self._activity)
+        app.router.add_put("/v3/conversations/{conversation_id}/activities/{activity_id}", self._activity)
+        app.router.add_route("*", "/{tail:.*}", self._unknown)
+        return app
+
+    async def _activity(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw else None
+        except json.JSONDecodeError:
+            body = raw.decode("utf-8", "replace")
+        conversation_id = request.match_info["conversation_id"]
+        activity_id = request.match_info.get("activity_id")
+        with self._lock:
+            failure = self._failures[0] if self._failures else None
+            if failure:
+                failure.times -= 1
+                if failure.times <= 0:
+                    self._failures.pop(0)
+            status = failure.status if failure else 200
+            self.calls.append(Call(request.method, request.path, conversation_id, activity_id, body,
+                                   dict(request.headers), status))
+        if failure:
+            headers = {} if failure.retry_after is None else {"Retry-After": str(int(failure.retry_after))}
+            return web.json_response({"error": {"code": f"HTTP{failure.status}", "message": "fake failure"}},
+                                     status=failure.status, headers=headers)
+        new_id = activity_id if request.method == "PUT" else f"act-{next(self._ids)}"
+        return web.json_response({"id": new_id}, status=200)
+
+    async def _unknown(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        with self._lock:
+            self.calls.append(Call(request.method, request.path, None, None, raw.decode("utf-8", "replace"),
+                                   dict(request.headers), 404))
+        return web.json_response({"error": {"code": "NotFound", "message": request.path}}, status=404)
+
+    def start(self) -> FakeBotConnector:
+        started = threading.Event()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            self._runner = web.AppRunner(self._app(), access_log=None)
+            loop.run_until_complete(self._runner.setup())
+            site = web.TCPSite(self._runner, self.host, 0)
+            loop.run_until_complete(site.start())
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            started.set()
+            loop.run_forever()
+            loop.run_until_complete(self._runner.cleanup())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="fake-bot-connector", daemon=True)
+        self._thread.start()
+        if not started.wait(10):
+            raise RuntimeError("fake Bot Connector did not start")
+        return self
+
+    def stop(self) -> None:
+        if self._loop and self._thread:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+
+    def __enter__(self) -> FakeBotConnector:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
