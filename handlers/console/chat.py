@@ -1,0 +1,447 @@
+"""`govbot chat --as USER`: the console channel, a REPL over the same core as Slack and Teams.
+
+The user types the chat commands (`propose ...`, `mine`, `status 3`, `portfolio`,
+`roles`, `help`, ...). `propose` runs the platform-neutral interview page by page in
+the terminal, saving the draft after every answer so an unfinished interview resumes.
+`approve|reject|changes <request id> [comment]` decide approval requests; `as USER`
+switches identity and `inbox` shows what was delivered to the current user through the
+outbox. Nothing here decides anything: every action is a core call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any, TextIO
+
+from bot import interview as iv
+from bot.domain import ProposalInvalid, is_blank
+from bot.messages import Message, Section
+from bot.roles import clean_user
+from bot.service import InterviewStart, Refused, UsageError
+from handlers.console.render import (
+    BOLD,
+    CYAN,
+    render_error,
+    render_message,
+    render_note,
+    style,
+    terminal_width,
+    use_color,
+)
+from handlers.console.sender import ConsoleSender
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "console"
+QUIT = frozenset({"quit", "exit", "q", "bye"})
+CANCEL = frozenset({"cancel", "stop", "/cancel"})
+DECISION_WORDS = {"approve": "approve", "reject": "reject", "changes": "request_changes",
+                  "request_changes": "request_changes", "request-changes": "request_changes"}
+CONSOLE_HELP = (
+    ("as <user>", "switch identity (e.g. to approve as someone else)"),
+    ("inbox", "messages delivered to you in this session"),
+    ("quit", "leave the chat (an unfinished interview stays as a draft)"),
+)
+
+
+class _Cancelled(Exception):
+    """The user stopped the interview (or stdin ended); the draft is kept."""
+
+
+class ConsoleChat:
+    """One terminal session. `run()` reads commands until `quit` or end of input."""
+
+    def __init__(self, core: Any, user: str, stdin: TextIO, stdout: TextIO, *, color: bool | None = None,
+                 width: int | None = None):
+        self.core = core
+        self.user = user
+        self.stdin = stdin
+        self.out = stdout
+        self.color = use_color(stdout) if color is None else color
+        self.width = width if width is not None else terminal_width(stdout)
+        self.echo = not _isatty(stdin)  # scripted input: show what was "typed" in the transcript
+        self.sender = ConsoleSender(stdout, color=self.color, width=self.width)
+        self.sender.active = user
+
+    # --- terminal i/o -------------------------------------------------------------
+    def say(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def show(self, message: Message | None) -> None:
+        if message is not None:
+            self.say(render_message(message, color=self.color, width=self.width))
+
+    def error(self, text: str) -> None:
+        self.say(render_error(text, color=self.color))
+
+    def note(self, text: str) -> None:
+        self.say(render_note(text, color=self.color))
+
+    def read(self, prompt: str) -> str | None:
+        """One line from stdin without its newline; None at end of input."""
+        self.out.write(prompt)
+        self.out.flush()
+        line = self.stdin.readline()
+        if not line:
+            self.out.write("\n")
+            return None
+        line = line.rstrip("\r\n")
+        if self.echo:
+            self.out.write(line + "\n")
+        return line
+
+    # --- the loop ---------------------------------------------------------------------
+    def run(self) -> int:
+        """Read and run commands until `quit` or end of input. Returns the exit code (0)."""
+        self.say(style("govbot console", BOLD, CYAN, color=self.color)
+                 + f" — you are {self.user}. Type `help` for commands, `quit` to leave.")
+        self.deliver()
+        self._tell_unread()
+        while True:
+            line = self.read(style(f"{self.user}> ", BOLD, color=self.color))
+            if line is None:
+                break
+            try:
+                if not self.dispatch(line.strip()):
+                    break
+            except _Cancelled:
+                break
+            except Exception:  # keep the session alive; the error is logged with its traceback
+                logger.exception("console command failed")
+                self.error("Something went wrong running that command; it has been logged. Nothing was half-saved.")
+            self.deliver()
+        self.say("Bye.")
+        return 0
+
+    def dispatch(self, line: str) -> bool:
+        """Run one command line. False ends the session."""
+        if not line:
+            return True
+        word, _, rest = line.partition(" ")
+        word = word.lower()
+        rest = rest.strip()
+        if word in QUIT:
+            return False
+        if word == "as":
+            self.switch(rest)
+        elif word == "inbox":
+            self.show_inbox()
+        elif word in ("help", "?"):
+            self.show_help()
+        elif word in DECISION_WORDS:
+            self.decide(DECISION_WORDS[word], rest, word)
+        else:
+            self.command(line)
+        return True
+
+    def command(self, line: str) -> None:
+        try:
+            reply = self.core.handle_command(self.user, CHANNEL, line)
+        except (UsageError, Refused) as exc:
+            self.error(exc.message)
+            return
+        self.show(reply.message)
+        if reply.interview is not None:
+            self.run_interview(reply.interview)
+
+    def show_help(self) -> None:
+        try:
+            self.show(self.core.help())
+        except (UsageError, Refused) as exc:  # pragma: no cover - help never refuses
+            self.error(exc.message)
+        self.show(Message(kind="help", text="In the console also:",
+                          sections=(Section(None, fields=CONSOLE_HELP),)))
+
+    def switch(self, rest: str) -> None:
+        user = clean_user(rest.split()[0]) if rest.split() else None
+        if user is None:
+            self.error(f"as: {rest!r} is not a user id; usage: as <user>, e.g. `as U123`")
+            return
+        self.user = user
+        self.sender.active = user
+        self.say(f"You are now {style(user, BOLD, color=self.color)}.")
+        self.deliver()
+        self._tell_unread()
+
+    def _tell_unread(self) -> None:
+        unread = self.sender.unread(self.user)
+        if unread:
+            self.note(f"{len(unread)} new message{'s' if len(unread) != 1 else ''} — type `inbox` to read.")
+
+    def show_inbox(self) -> None:
+        items = self.sender.messages(self.user)
+        if not items:
+            self.say(f"No messages for {self.user} in this session.")
+            return
+        self.say(style(f"Inbox of {self.user} ({len(items)})", BOLD, color=self.color))
+        for n, item in enumerate(items, 1):
+            flags = ", ".join(f for f, on in (("new", not item.read), ("updated", item.updated),
+                                                  ("reply", item.reply)) if on)
+            self.say("")
+            self.note(f"── {n}{' (' + flags + ')' if flags else ''} ──")
+            self.show(item.message)
+        self.sender.mark_read(self.user)
+
+    # --- decisions --------------------------------------------------------------------
+    def decide(self, decision: str, rest: str, word: str) -> None:
+        override = None
+        if " --override" in f" {rest}":
+            rest, _, override = f" {rest}".partition(" --override")
+            rest, override = rest.strip(), override.strip() or None
+            if override is None:
+                self.error("override: give the written reason after --override")
+                return
+        token, _, comment = rest.partition(" ")
+        if not token:
+            usage = f"{word} <request id>" + (" [comment]" if decision == "approve" else " <comment>")
+            self.error(f"request id is missing. Usage: {usage}")
+            return
+        match = re.fullmatch(r"#?(\d{1,9})", token)
+        if not match or int(match.group(1)) <= 0:
+            self.error(f"request id: {token!r} is not a number; give the number shown, e.g. `{word} 12`")
+            return
+        comment = comment.strip()
+        if decision != "approve" and not comment:
+            comment = (self.read("Comment (say why): ") or "").strip()
+            if not comment:
+                self.error(f"comment: say why. Usage: {word} <request id> <comment>")
+                return
+        try:
+            outcome = self.core.decide(self.user, int(match.group(1)), decision, comment or None,
+                                       override_reason=override)
+        except (UsageError, Refused) as exc:
+            self.error(exc.message)
+            return
+        if outcome.status == "refused":
+            self.error(outcome.notice)
+            return
+        self.say(style(outcome.notice, BOLD, color=self.color))
+        self.show(outcome.card)
+
+    # --- the interview ----------------------------------------------------------------
+    def run_interview(self, start: InterviewStart) -> None:
+        """Ask the interview in the terminal, then submit. Cancelling keeps the draft."""
+        answers: dict[str, Any] = dict(start.seed or {})
+        proposal_id = start.proposal_id
+        resumed = bool(start.resumed)
+        if resumed:
+            self.say(f"Resuming your unfinished proposal ({len(iv.answered_keys(answers))} answers so far).")
+        elif proposal_id:
+            self.say(f"Editing proposal #{proposal_id}. Enter keeps the current answer.")
+        self.note("Press Enter to skip a question (or keep the answer in [brackets]), `-` to clear it, "
+                  "`cancel` to stop — your answers are kept as a draft.")
+        try:
+            page: iv.Page | None = iv.first_page(answers, policy=self._policy())
+            number = 0
+            while page is not None:
+                todo = [q for q in page.questions if not (resumed and q.key in answers)]
+                if todo:
+                    number += 1
+                    self.say("")
+                    self.say(style(f"── {page.title} ──", BOLD, CYAN, color=self.color))
+                    for q in todo:
+                        self.ask(q, answers, page.id, proposal_id)
+                page = iv.next_page(page.id, answers, policy=self._policy())
+            followup = iv.followup_page(answers)
+            if followup is not None:
+                self.say("")
+                self.say(style(f"── {followup.title} ──", BOLD, CYAN, color=self.color))
+                self.say("A few answers governance needs are blank or too vague. One more try each "
+                         "(Enter leaves them as they are):")
+                for q in followup.questions:
+                    self.ask(q, answers, followup.id, proposal_id, why=True)
+            self.submit(answers, proposal_id)
+        except _Cancelled:
+            self.say("")
+            self.say("Interview stopped. Your answers are saved; type `propose` to carry on.")
+
+    def _policy(self) -> Any:
+        return getattr(self.core, "policy", None)
+
+    def ask(self, q: iv.Question, answers: dict[str, Any], page_id: str, proposal_id: int | None,
+            why: bool = False) -> None:
+        """Ask one question until the answer is valid; record it and save the draft."""
+        current = answers.get(q.key)
+        self.say("")
+        required = " (required)" if q.required else ""
+        self.say(style(q.label, BOLD, color=self.color) + required + " — " + q.prompt)
+        if q.help:
+            self.note(("Why it matters: " if why else "") + q.help)
+        numbered = q.kind in (iv.SINGLE, iv.MULTI)
+        if numbered:
+            for n, c in enumerate(q.choices, 1):
+                extra = render_note(f" — {c.help}", color=self.color) if c.help else ""
+                self.say(f"  {n:>2}) {c.label}{extra}")
+        hint = {iv.MULTI: "numbers separated by commas, e.g. 1,3", iv.SINGLE: "a number",
+                iv.YES_NO: "y or n", iv.USER: "a user id, or `me`"}.get(q.kind, "")
+        shown = self._shown(q, current)
+        prompt = "> "
+        if hint or shown:
+            prompt = f"[{'; '.join(p for p in (hint, ('Enter keeps: ' + shown) if shown else '') if p)}] > "
+        while True:
+            line = self.read(render_note(prompt, color=self.color))
+            if line is None or line.strip().lower() in CANCEL:
+                self._save(answers, f"{page_id}:{q.key}", proposal_id)
+                raise _Cancelled
+            text = line.strip()
+            if not text:
+                if q.required and is_blank(current):
+                    self.error(f"{q.key}: is required — please answer")
+                    continue
+                answers.setdefault(q.key, current)
+                break
+            raw, err = self._raw(q, text)
+            if err is None:
+                value, err = iv.parse_answer(q, raw)
+            if err is not None:
+                self.error(err)
+                continue
+            answers[q.key] = value
+            break
+        self._save(answers, f"{page_id}:{q.key}", proposal_id)
+
+    def _shown(self, q: iv.Question, value: Any) -> str:
+        if is_blank(value):
+            return ""
+        if q.kind == iv.YES_NO:
+            return "yes" if value is True else "no" if value is False else ""
+        if q.kind == iv.MULTI and isinstance(value, list):
+            numbers = [str(i) for i, c in enumerate(q.choices, 1) if c.value in value]
+            return ",".join(numbers)
+        if q.kind == iv.SINGLE:
+            numbers = [str(i) for i, c in enumerate(q.choices, 1) if c.value == value]
+            return f"{numbers[0]} ({iv.label_of(q.key, value)})" if numbers else str(value)
+        text = str(value)
+        return text if len(text) <= 40 else text[:39] + "…"
+
+    def _raw(self, q: iv.Question, text: str) -> tuple[Any, str | None]:
+        """Turn what was typed into the raw value a platform would send."""
+        if text == "-":
+            return ([] if q.kind == iv.MULTI else None), None
+        if q.kind == iv.USER and text.lower() == "me":
+            return self.user, None
+        if q.kind == iv.SINGLE:
+            return self._number(q, text)
+        if q.kind == iv.MULTI:
+            parts = [p for p in re.split(r"[,\s]+" if re.fullmatch(r"[\d,\s]+", text) else r",", text) if p.strip()]
+            values = []
+            for part in parts:
+                value, err = self._number(q, part.strip())
+                if err:
+                    return None, err
+                values.append(value)
+            return values, None
+        return text, None
+
+    def _number(self, q: iv.Question, text: str) -> tuple[str | None, str | None]:
+        if text.isdigit():
+            n = int(text)
+            if 1 <= n <= len(q.choices):
+                return q.choices[n - 1].value, None
+            return None, f"{q.key}: {n} is not one of the numbers 1-{len(q.choices)}"
+        return text, None  # a code or a label; parse_answer checks it
+
+    def _save(self, answers: dict[str, Any], step: str, proposal_id: int | None) -> None:
+        try:
+            self.core.save_draft(CHANNEL, self.user, answers, step, proposal_id)
+        except Exception:
+            logger.exception("saving the console draft failed")
+            self.error("Could not save your draft just now; your answers are kept for this session.")
+
+    def submit(self, answers: dict[str, Any], proposal_id: int | None) -> None:
+        self.say("")
+        self.show(summary(answers))
+        for _ in range(5):
+            line = self.read(render_note("Submit this proposal? [Y/n] > ", color=self.color))
+            if line is None or line.strip().lower() in ("n", "no", *CANCEL):
+                raise _Cancelled
+            if line.strip().lower() in ("", "y", "yes"):
+                break
+            self.error("answer y or n")
+        else:
+            raise _Cancelled
+        while True:
+            try:
+                result = self.core.submit(self.user, CHANNEL, iv.to_proposal(answers), proposal_id=proposal_id)
+            except Refused as exc:
+                self.error(exc.message)
+                return
+            except ProposalInvalid as exc:
+                self.error("The proposal has problems:")
+                for e in exc.errors:
+                    self.error(f"  {e}")
+                bad = {e.key for e in exc.errors}
+                questions = [q for p in iv.pages(answers, policy=self._policy()) for q in p.questions if q.key in bad]
+                if not questions:
+                    return
+                for q in questions:
+                    self.ask(q, answers, "fix", proposal_id)
+                continue
+            break
+        verb = "Resubmitted" if proposal_id else "Submitted"
+        self.say(style(f"{verb} as proposal #{result.proposal_id} (revision {result.revision}).", BOLD,
+                       color=self.color))
+        before = self.sender.printed
+        self.deliver()
+        if self.sender.printed == before:  # the classification was not delivered here: show it directly
+            self.show(result.message)
+
+    # --- outbox -----------------------------------------------------------------------
+    def deliver(self) -> int:
+        """Deliver due console messages from the outbox (printing those for the active user)."""
+        try:
+            from bot.outbox import deliver_due
+        except ImportError:  # pragma: no cover - the outbox module is part of the core
+            return 0
+
+        async def drain() -> int:
+            total = 0
+            while True:
+                sent = await deliver_due(self.core, {CHANNEL: self.sender})
+                total += sent
+                if not sent:
+                    return total
+
+        try:
+            return asyncio.run(drain())
+        except Exception:
+            logger.exception("console outbox delivery failed")
+            self.error("Could not deliver messages just now; they stay in the outbox.")
+            return 0
+
+
+def summary(answers: dict[str, Any]) -> Message:
+    """The answers as one message, enum codes shown in plain words."""
+    fields: list[tuple[str, str]] = []
+    for page in iv.pages(answers):
+        for q in page.questions:
+            value = answers.get(q.key)
+            if is_blank(value):
+                continue
+            if q.kind == iv.MULTI and isinstance(value, list):
+                text = "; ".join(iv.label_of(q.key, v) for v in value)
+            elif q.kind == iv.SINGLE:
+                text = iv.label_of(q.key, str(value))
+            elif q.kind == iv.YES_NO:
+                text = "yes" if value is True else "no"
+            else:
+                text = str(value)
+            fields.append((q.label, text if len(text) <= 300 else text[:299] + "…"))
+    return Message(kind="interview_summary", text=f"Your proposal: {answers.get('title') or '(no title)'}",
+                   sections=(Section(None, fields=tuple(fields)),))
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(getattr(stream, "isatty", lambda: False)())
+    except (ValueError, OSError):
+        return False
+
+
+def run_chat(core: Any, user: str, stdin: TextIO, stdout: TextIO, *, color: bool | None = None,
+             width: int | None = None) -> int:
+    """`govbot chat --as USER`: run the console REPL on `stdin`/`stdout`. Returns 0."""
+    return ConsoleChat(core, user, stdin, stdout, color=color, width=width).run()
