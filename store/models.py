@@ -80,6 +80,8 @@ class Proposal(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime]
     stage_changed_at: Mapped[datetime] = mapped_column(index=True)
+    # AI-sprawl grouping signature (migration 0002; kept current by store.sprawl).
+    sprawl_key: Mapped[str | None] = mapped_column(String(400), index=True)
 
 
 class ProposalRevision(Base):

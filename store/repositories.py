@@ -37,6 +37,7 @@ from bot.ports import (
     StopConditionRow,
 )
 from store import models as m
+from store import sprawl as _sprawl  # noqa: F401  (keeps proposals.sprawl_key current on classification)
 
 R = TypeVar("R")
 

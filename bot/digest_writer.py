@@ -1,0 +1,298 @@
+"""Writing the weekly digest from facts: prompt, grounding check, template writer.
+
+Pure functions over the facts dict that `FactsReader.digest` computes in SQL. The LLM
+sits behind `bot.ports.Drafter`; user-written text (titles, departments, check-in
+values) enters the prompt only inside one JSON data block whose delimiters cannot occur
+inside it, and the instructions say never to follow anything written there.
+
+A draft is accepted only when every number and every quoted title in it comes from the
+facts. A failing draft is retried once with its problems named, then replaced by the
+deterministic template writer, and the result says why (`fallback_reason`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from typing import Any
+
+from bot.ports import Drafter, DraftFailed
+
+logger = logging.getLogger(__name__)
+
+PROMPT_FILE = "digest.md"
+DATA_OPEN = "<<<FACTS"
+DATA_CLOSE = "FACTS>>>"
+MAX_PROBLEMS = 10
+
+
+# --------------------------------------------------------------------------- prompt
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    """A prompt file of `prompts/`: its name, version and named sections."""
+
+    name: str
+    version: str
+    sections: dict[str, str]
+
+    def section(self, key: str) -> str:
+        try:
+            return self.sections[key]
+        except KeyError:
+            raise KeyError(f"prompt {self.name} v{self.version} has no '## {key}' section") from None
+
+
+def load_prompt(filename: str = PROMPT_FILE) -> PromptTemplate:
+    """Load a prompt from the `prompts` package (never from the working directory).
+
+    The file starts with a `---` header holding `name:` and `version:`, followed by
+    sections introduced by `## <section>` lines.
+    """
+    raw = resources.files("prompts").joinpath(filename).read_text(encoding="utf-8")
+    lines = raw.splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise ValueError(f"prompt {filename}: must start with a '---' header holding name and version")
+    header: dict[str, str] = {}
+    i = 1
+    while i < len(lines) and lines[i].strip() != "---":
+        if ":" in lines[i]:
+            key, value = lines[i].split(":", 1)
+            header[key.strip()] = value.strip()
+        i += 1
+    if "name" not in header or "version" not in header:
+        raise ValueError(f"prompt {filename}: header must name 'name' and 'version'")
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in lines[i + 1 :]:
+        if line.startswith("## "):
+            current = sections.setdefault(line[3:].strip(), [])
+        elif current is not None:
+            current.append(line)
+    return PromptTemplate(header["name"], header["version"], {k: "\n".join(v).strip() for k, v in sections.items()})
+
+
+def quote_data(value: Any) -> str:
+    """JSON-encode user-derived data so it cannot break out of the data block.
+
+    `<` and `>` are escaped as JSON unicode escapes, so the block's delimiters can never
+    appear inside it, whatever a title says; quotes and newlines are JSON-escaped.
+    """
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def build_prompt(template: PromptTemplate, facts: dict[str, Any]) -> tuple[str, str]:
+    """Return (system, user) messages: instructions plus the facts as one data block."""
+    period = facts.get("period") or {}
+    user = (
+        template.section("user")
+        .replace("{period_start}", str(period.get("start", "")))
+        .replace("{period_end}", str(period.get("end", "")))
+        .replace("{facts_json}", quote_data(facts))
+    )
+    return template.section("system"), user
+
+
+def build_retry(template: PromptTemplate, user: str, problems: list[str]) -> str:
+    """The user message for the second attempt: the same data, the problems named."""
+    retry = template.section("retry").replace("{problems_json}", quote_data(problems[:MAX_PROBLEMS]))
+    return f"{user}\n\n{retry}"
+
+
+# --------------------------------------------------------------------------- grounding
+
+# "12,500" is one number; "1,2,3" is three. Signs are ignored: "-3" is the number 3.
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|\d+(?:\.\d+)?")
+_QUOTED = re.compile(r"\"([^\"\n]{1,300})\"|\u201c([^\u201d\n]{1,300})\u201d|`([^`\n]{1,300})`")
+_TRIM = " \t.,;:!?'\u2019"
+
+
+def _canon_number(token: str) -> str | None:
+    try:
+        value = Decimal(token.replace(",", ""))
+    except InvalidOperation:
+        return None
+    text = format(value.normalize(), "f")
+    return text
+
+
+def numbers_in(text: str) -> list[str]:
+    """Every number written in `text`, canonical (thousands separators and trailing
+    zeros dropped: "1,200" -> "1200", "12.50" -> "12.5", "09" -> "9")."""
+    out = []
+    for token in _NUMBER.findall(text):
+        canon = _canon_number(token)
+        if canon is not None:
+            out.append(canon)
+    return out
+
+
+def _walk(value: Any, numbers: set[str], strings: set[str]) -> None:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        canon = _canon_number(repr(value) if isinstance(value, float) else str(value))
+        if canon is not None:
+            numbers.add(canon)
+    elif isinstance(value, str):
+        numbers.update(numbers_in(value))
+        strings.add(_norm_str(value))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            strings.add(_norm_str(str(key)))
+            _walk(item, numbers, strings)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _walk(item, numbers, strings)
+
+
+def _norm_str(text: str) -> str:
+    return " ".join(text.strip(_TRIM).split()).casefold()
+
+
+def known_values(facts: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """(numbers, strings) present anywhere in the facts, canonicalised."""
+    numbers: set[str] = set()
+    strings: set[str] = set()
+    _walk(facts, numbers, strings)
+    return numbers, strings
+
+
+def grounding_problems(text: str, facts: dict[str, Any]) -> list[str]:
+    """What in `text` does not come from the facts: numbers and quoted titles.
+
+    Every number (digits, decimals, percentages) must be one of the numbers present in
+    the facts; every quoted span must be a title (or another value) of the facts.
+    """
+    numbers, strings = known_values(facts)
+    problems: list[str] = []
+    seen: set[str] = set()
+    for number in numbers_in(text):
+        if number not in numbers and number not in seen:
+            seen.add(number)
+            problems.append(f"the number {number} is not in the facts")
+    for match in _QUOTED.finditer(text):
+        quoted = next(g for g in match.groups() if g is not None)
+        key = _norm_str(quoted)
+        if key and key not in strings and key not in seen:
+            seen.add(key)
+            problems.append(f"the quoted title {quoted.strip()!r} is not a proposal title in the facts")
+    return problems
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@dataclass
+class DigestDraft:
+    """What the writer produced, ready to be stored as a `DigestRow`."""
+
+    text: str
+    model: str
+    tokens_in: int
+    tokens_out: int
+    latency_ms: int
+    fallback_reason: str | None
+    attempts: int
+
+
+def write_digest(facts: dict[str, Any], drafter: Drafter | None, template: PromptTemplate) -> DigestDraft:
+    """Draft the digest with the LLM, check it, retry once, else use the template.
+
+    Without a drafter the template writer writes it and says so.
+    """
+    if drafter is None:
+        return DigestDraft(template_digest(facts, "no_llm"), "template", 0, 0, 0, None, 0)
+    system, user = build_prompt(template, facts)
+    tokens_in = tokens_out = 0
+    started = time.monotonic()
+    message = user
+    problems: list[str] = []
+    reasons: list[str] = []
+    for attempt in (1, 2):
+        try:
+            text, t_in, t_out = drafter.draft(system, message)
+        except DraftFailed as exc:
+            reasons.append(f"attempt {attempt}: LLM failed: {exc}")
+            logger.warning("digest draft attempt %s failed: %s", attempt, exc)
+            break  # the adapter already retried the transport; do not hammer it
+        tokens_in += t_in
+        tokens_out += t_out
+        problems = grounding_problems(text, facts)
+        if not text.strip():
+            problems = ["the draft is empty"]
+        if not problems:
+            latency = int((time.monotonic() - started) * 1000)
+            return DigestDraft(text.strip(), drafter.model_name, tokens_in, tokens_out, latency, None, attempt)
+        reasons.append(f"attempt {attempt}: " + "; ".join(problems[:MAX_PROBLEMS]))
+        logger.info("digest draft attempt %s failed the grounding check (%s problems)", attempt, len(problems))
+        message = build_retry(template, user, problems)
+    latency = int((time.monotonic() - started) * 1000)
+    kind = "grounding" if problems and not any("LLM failed" in r for r in reasons) else "llm_error"
+    reason = ("grounding check failed: " if kind == "grounding" else "LLM draft failed: ") + " | ".join(reasons)
+    return DigestDraft(template_digest(facts, kind), "template", tokens_in, tokens_out, latency, reason[:2000],
+                       len(reasons))
+
+
+_WHY = {
+    "no_llm": "Written by govbot's template writer: no LLM is configured.",
+    "grounding": "Written by govbot's template writer: the LLM draft did not pass the check against the facts.",
+    "llm_error": "Written by govbot's template writer: the LLM did not answer.",
+}
+
+
+def _counts(mapping: dict[str, Any]) -> str:
+    parts = [f"{k.replace('_', ' ')} {v}" for k, v in mapping.items() if v]
+    return ", ".join(parts) if parts else "none"
+
+
+def _titles(items: list[dict[str, Any]], limit: int = 5) -> str:
+    return ", ".join(f'"{i["title"]}" (#{i["id"]})' for i in items[:limit])
+
+
+def template_digest(facts: dict[str, Any], why: str = "no_llm") -> str:
+    """The deterministic digest: every number and title taken from the facts."""
+    period = facts.get("period", {})
+    new = facts.get("new_proposals", {})
+    dec = facts.get("decisions", {})
+    moves = facts.get("stage_moves", {})
+    appr = facts.get("approvals", {})
+    stops = facts.get("stop_conditions", {})
+    purg = facts.get("purgatory", {})
+    chk = facts.get("checkins", {})
+    total = facts.get("portfolio", {}).get("total", 0)
+    lines = [
+        f"AI portfolio digest, week {period.get('week', '')} ({period.get('start_date', '')} to "
+        f"{period.get('end_date', '')})",
+        _WHY.get(why, _WHY["no_llm"]),
+        "",
+        f"Pipeline: {total} proposals in the portfolio; {new.get('this_week', 0)} new this week "
+        f"({new.get('last_week', 0)} the week before). New by risk: {_counts(new.get('by_risk', {}))}.",
+    ]
+    if new.get("items"):
+        lines.append(f"New: {_titles(new['items'])}.")
+    this_dec, last_dec = dec.get("this_week", {}), dec.get("last_week", {})
+    lines += [
+        "",
+        f"Decisions this week: {_counts(this_dec)} (the week before: {_counts(last_dec)}).",
+        f"Stage moves this week: {_counts(moves.get('this_week', {}))} "
+        f"(the week before: {_counts(moves.get('last_week', {}))}).",
+        "",
+        f"Needs attention: {appr.get('pending', 0)} approvals pending, {appr.get('overdue', 0)} overdue "
+        f"(pending more than {appr.get('overdue_after_hours', 0)} hours).",
+        f"Open stop conditions: {stops.get('open', 0)} ({_counts(stops.get('by_code', {}))}).",
+        f"Pilot purgatory: {purg.get('count', 0)} pilots older than {purg.get('days', 0)} days without "
+        f"value evidence" + (f": {_titles(purg.get('items', []))}." if purg.get("items") else "."),
+        "",
+        f"Value evidence: {chk.get('this_week', 0)} check-ins this week ({chk.get('last_week', 0)} the week before).",
+    ]
+    for item in chk.get("items", [])[:5]:
+        lines.append(f'- "{item["title"]}" (#{item["proposal_id"]}): {item["value"]}')
+    return "\n".join(lines)

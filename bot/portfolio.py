@@ -1,0 +1,193 @@
+"""Portfolio summary: the sprawl signature and the neutral portfolio message.
+
+The facts themselves are computed in SQL (`FactsReader.portfolio`, `store.facts`); this
+module only turns them into a `Message` that Slack, Teams and the console render, and
+names the PNG chart they can attach (`image_png="portfolio_chart"`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from bot.domain import CAPACITY, RISK_LEVELS, STAGES
+from bot.messages import Message, Section
+
+CHART = "portfolio_chart"
+SIGNATURE_WORDS = 2
+LIST_CAP = 10  # every list in the facts holds at most this many entries (with its total)
+STALE_CHECKIN_DAYS = 14  # two weekly check-in periods
+SPRAWL_SHOWN = 5  # groups shown in a chat message (the facts keep up to their cap)
+
+# Words that say nothing about what a workflow does.
+_STOP_TEXT = """a an and the of for to in on at by with from into onto via per our your their its it is be are
+    this that these those new using use used based driven powered assisted automatic automated automate
+    automation ai genai llm gpt chatgpt copilot bot bots agent agents assistant assistants tool tools helper
+    workflow workflows pilot system systems solution platform app apps project team teams internal v2 poc
+    mvp smart auto"""
+_STOP = frozenset(_STOP_TEXT.split())
+
+
+def _stem(word: str) -> str:
+    for suffix, repl in (("ies", "y"), ("ing", ""), ("ers", ""), ("er", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            word = word[: -len(suffix)] + repl
+            break
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word
+
+
+def significant_words(title: str) -> list[str]:
+    """The title's content words, lower-cased and stemmed, without duplicates."""
+    out: list[str] = []
+    for raw in re.findall(r"[^\W\d_]+", (title or "").casefold()):
+        if len(raw) < 3 or raw in _STOP:
+            continue
+        word = _stem(raw)
+        if word not in _STOP and word not in out:
+            out.append(word)
+    return out
+
+
+def sprawl_signature(title: str, actions: Iterable[str]) -> str | None:
+    """The grouping key of a proposal for AI sprawl.
+
+    "<sorted effective actions>|<its most specific title words>": the two longest
+    significant words (ties alphabetical), sorted. Proposals with the same key do the
+    same things to similar subjects. None when the title has no significant word.
+    """
+    words = sorted(significant_words(title), key=lambda w: (-len(w), w))[:SIGNATURE_WORDS]
+    if not words:
+        return None
+    return f"{','.join(sorted(set(actions)))}|{' '.join(sorted(words))}"[:400]
+
+
+def sprawl_reason(key: str) -> str:
+    """Say why proposals with this signature were grouped."""
+    actions, _, words = key.partition("|")
+    acts = ", ".join(actions.split(",")) if actions else "no declared or detected actions"
+    shared = ", ".join(f"'{w}'" for w in words.split())
+    return f"same actions ({acts}) and shared title words {shared}"
+
+
+def portfolio_config(settings: Any) -> dict[str, Any]:
+    """The `config` that `FactsReader.portfolio`/`digest` take, from the settings."""
+    return {
+        "list_cap": LIST_CAP,
+        "capacity_targets": settings.capacity_targets(),
+        "overdue_after_h": settings.reminder_after_h,
+        "purgatory_days": settings.purgatory_days,
+        "stale_checkin_days": STALE_CHECKIN_DAYS,
+    }
+
+
+# --------------------------------------------------------------------------- message
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{round(value * 100)}%"
+
+
+def _line(mapping: dict[str, Any], order: Iterable[str] | None = None) -> str:
+    keys = list(order) if order is not None else list(mapping)
+    parts = [f"{k.replace('_', ' ')} {mapping.get(k, 0)}" for k in keys if mapping.get(k)]
+    return ", ".join(parts) or "none"
+
+
+def _t(title: str, limit: int = 80) -> str:
+    """A title shortened for display (the full title is in the facts)."""
+    return title if len(title) <= limit else title[: limit - 1] + "\u2026"
+
+
+def _more(shown: int, total: int) -> str:
+    return f" (showing {shown} of {total})" if total > shown else ""
+
+
+def render_portfolio(facts: dict[str, Any]) -> Message:
+    """The portfolio summary as a neutral message (text, sections and the chart name)."""
+    total = facts.get("total", 0)
+    stage = facts.get("by_stage", {})
+    risk = facts.get("by_risk", {})
+    headline = f"AI portfolio: {total} proposals; {_line(risk, reversed(RISK_LEVELS))} risk."
+    sections: list[Section] = []
+
+    pipeline = facts.get("by_stage_risk", {})
+    rows = [(s.replace("_", " "), f"{stage.get(s, 0)} ({_line(pipeline.get(s, {}), reversed(RISK_LEVELS))})")
+            for s in STAGES if stage.get(s)]
+    sections.append(Section("Pipeline by stage and risk", "" if rows else "No proposals yet.", tuple(rows)))
+
+    depts = facts.get("by_department", {})
+    items = depts.get("items", [])
+    if items:
+        sections.append(Section(
+            "By department" + _more(len(items), depts.get("total", len(items))), "",
+            tuple((d["department"] or "(none)", str(d["count"])) for d in items),
+        ))
+
+    cap = facts.get("capacity", {})
+    if cap:
+        fields = tuple(
+            (c.replace("_", " "), f"{cap['counts'].get(c, 0)} ({_pct(cap['share'].get(c))}; target "
+                                  f"{_pct(cap['target'].get(c))})")
+            for c in CAPACITY
+        )
+        unset = f"{cap.get('unset', 0)} active proposals have no capacity set." if cap.get("unset") else ""
+        sections.append(Section("Capacity mix vs target (active proposals)", unset, fields))
+
+    stops = facts.get("stop_conditions", {})
+    appr = facts.get("approvals", {})
+    attention = [
+        ("Open stop conditions", f"{stops.get('open', 0)} on {stops.get('proposals', 0)} proposals"
+                                 f" ({_line(stops.get('by_code', {}))})"),
+        ("Pending approvals", f"{appr.get('pending', 0)}; overdue (> {appr.get('overdue_after_hours', 0)} h): "
+                              f"{appr.get('overdue', 0)}"),
+    ]
+    overdue = "\n".join(f"- #{o['proposal_id']} {_t(o['title'])}: {o['role']} ({o['approver']}), "
+                        f"{o['age_hours']} h" for o in appr.get("oldest_overdue", []))
+    sections.append(Section("Needs attention", overdue, tuple(attention)))
+
+    purg = facts.get("purgatory", {})
+    if purg.get("count"):
+        text = "\n".join(f"- #{p['id']} {_t(p['title'])} ({p['department'] or 'no department'}), pilot for "
+                         f"{p['days_in_pilot']} days" for p in purg.get("items", []))
+        sections.append(Section(
+            f"Pilot purgatory: {purg['count']} pilots older than {purg.get('days')} days without value evidence"
+            + _more(len(purg.get("items", [])), purg["count"]), text))
+
+    sprawl = facts.get("sprawl", {})
+    if sprawl.get("groups"):
+        lines = []
+        for g in sprawl["groups"][:SPRAWL_SHOWN]:
+            names = "; ".join(f"#{p['id']} {_t(p['title'], 60)} ({p['department'] or '-'})"
+                              for p in g["proposals"][:3])
+            lines.append(f"- {g['count']} proposals in {len(g['departments'])} departments, {g['reason']}: {names}")
+        sections.append(Section("AI sprawl: similar proposals across departments"
+                                + _more(min(len(sprawl["groups"]), SPRAWL_SHOWN), sprawl.get("groups_total", 0)), "\n".join(lines)))
+
+    value = facts.get("value", {})
+    if value:
+        latest = "\n".join(f"- #{v['proposal_id']} {_t(v['title'], 60)}: {v['value']} ({v['period']})"
+                           for v in value.get("latest", []))
+        sections.append(Section(
+            "Value evidence", latest,
+            (("Running workflows (pilot, production)", str(value.get("running", 0))),
+             ("With check-ins", str(value.get("with_checkins", 0))),
+             ("Without check-ins", str(value.get("without_checkins", 0))),
+             ("No check-in in the last 14 days", str(value.get("stale", 0)))),
+        ))
+
+    tiers = facts.get("eu_tier", {})
+    if tiers:
+        sections.append(Section("EU AI Act tier", "", tuple((k, str(v)) for k, v in tiers.items())))
+
+    return Message(kind="portfolio", text=headline, sections=tuple(sections), image_png=CHART,
+                   meta={"total": total})
+
+
+def portfolio_chart_png(facts: dict[str, Any]) -> bytes:
+    """The pipeline by stage and risk as a PNG (for channels that attach images)."""
+    from bot.chart import pipeline_chart_png
+
+    return pipeline_chart_png(facts.get("by_stage_risk", {}))

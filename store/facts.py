@@ -1,0 +1,311 @@
+"""Portfolio and digest facts, computed in SQL (implements `bot.ports.FactsReader`).
+
+Every figure is an aggregate (GROUP BY, COUNT, SUM(CASE ...)); no query walks every
+row in Python. Every list is capped (`config["list_cap"]`, default 10) and comes with
+its total, so the facts -- and the digest prompt built from them -- stay the same size
+whatever the portfolio's size.
+
+`config` keys (all optional): `list_cap`, `capacity_targets` ({capacity: share}),
+`overdue_after_h`, `purgatory_days`, `stale_checkin_days`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, distinct, exists, func, select
+from sqlalchemy.orm import Session
+
+from bot.clock import as_utc
+from bot.domain import CAPACITY, RISK_LEVELS, STAGES, STOP_CONDITIONS
+from bot.portfolio import sprawl_reason
+from store import models as m
+
+P = m.Proposal
+INACTIVE = ("rejected", "retired")  # left out of capacity, stop conditions and sprawl
+RUNNING = ("pilot", "production")  # stages that should show value
+DECISIONS = ("approve", "reject", "request_changes")
+EU_TIERS = ("prohibited", "high", "limited", "minimal")
+SPRAWL_MEMBERS = 5
+VALUE_MAX = 200  # characters of a check-in value kept in the facts
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else as_utc(value).isoformat()
+
+
+def _clip(text: str | None, limit: int = VALUE_MAX) -> str:
+    text = text or ""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+class SqlFacts:
+    """Aggregates over one session (the unit of work's)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    # ------------------------------------------------------------------ portfolio
+
+    def portfolio(self, now: datetime, config: dict[str, Any]) -> dict[str, Any]:
+        """Counts by stage and risk, department, capacity mix vs target, stop
+        conditions, approvals, pilot purgatory, AI sprawl, value evidence, EU tier."""
+        cap = int(config.get("list_cap", 10))
+        by_stage, by_risk, by_stage_risk, total = self._stage_risk()
+        return {
+            "generated_at": _iso(now),
+            "list_cap": cap,
+            "total": total,
+            "by_stage": by_stage,
+            "by_risk": by_risk,
+            "by_stage_risk": by_stage_risk,
+            "by_department": self._departments(cap),
+            "capacity": self._capacity(config.get("capacity_targets") or {}),
+            "stop_conditions": self._stop_conditions(),
+            "approvals": self._approvals(now, float(config.get("overdue_after_h", 48.0)), cap),
+            "purgatory": self._purgatory(now, int(config.get("purgatory_days", 90)), cap),
+            "sprawl": self._sprawl(cap),
+            "value": self._value(now, int(config.get("stale_checkin_days", 14)), cap),
+            "eu_tier": self._eu_tier(),
+        }
+
+    def _stage_risk(self) -> tuple[dict[str, int], dict[str, int], dict[str, dict[str, int]], int]:
+        rows = self.session.execute(select(P.stage, P.risk_level, func.count()).group_by(P.stage, P.risk_level)).all()
+        by_stage = dict.fromkeys(STAGES, 0)
+        by_risk = dict.fromkeys(RISK_LEVELS, 0)
+        grid = {s: dict.fromkeys(RISK_LEVELS, 0) for s in STAGES}
+        for stage, risk, n in rows:
+            by_stage[stage] = by_stage.get(stage, 0) + n
+            by_risk[risk] = by_risk.get(risk, 0) + n
+            grid.setdefault(stage, dict.fromkeys(RISK_LEVELS, 0))[risk] = n
+        return by_stage, by_risk, grid, sum(by_stage.values())
+
+    def _departments(self, cap: int) -> dict[str, Any]:
+        dept = func.coalesce(P.department, "")
+        n = func.count().label("n")
+        rows = self.session.execute(select(dept, n).group_by(dept).order_by(n.desc(), dept).limit(cap)).all()
+        total = self.session.scalar(select(func.count(distinct(dept))).select_from(P)) or 0
+        return {"total": total, "items": [{"department": d or None, "count": c} for d, c in rows]}
+
+    def _capacity(self, targets: dict[str, float]) -> dict[str, Any]:
+        rows = self.session.execute(
+            select(P.capacity, func.count()).where(P.stage.not_in(INACTIVE)).group_by(P.capacity)).all()
+        counts = dict.fromkeys(CAPACITY, 0)
+        unset = 0
+        for capacity, n in rows:
+            if capacity in counts:
+                counts[capacity] = n
+            else:
+                unset += n
+        assigned = sum(counts.values())
+        share = {c: (round(counts[c] / assigned, 3) if assigned else None) for c in CAPACITY}
+        target = {c: float(targets[c]) if c in targets else None for c in CAPACITY}
+        gap = {c: (round(share[c] - target[c], 3) if share[c] is not None and target[c] is not None else None)
+               for c in CAPACITY}
+        return {"counts": counts, "unset": unset, "share": share, "target": target, "gap": gap,
+                "share_pct": {c: (round(v * 100) if v is not None else None) for c, v in share.items()},
+                "target_pct": {c: (round(v * 100) if v is not None else None) for c, v in target.items()}}
+
+    def _open_stops(self) -> Any:
+        sc = m.StopCondition
+        return (select(sc.code, func.count().label("n"), func.count(distinct(sc.proposal_id)).label("p"))
+                .join(P, P.id == sc.proposal_id)
+                .where(sc.status == "open", P.stage.not_in(INACTIVE)))
+
+    def _stop_conditions(self) -> dict[str, Any]:
+        sc = m.StopCondition
+        rows = self.session.execute(self._open_stops().group_by(sc.code)).all()
+        by_code = dict.fromkeys(STOP_CONDITIONS, 0)
+        for code, n, _ in rows:
+            by_code[code] = n
+        proposals = self.session.scalar(
+            select(func.count(distinct(sc.proposal_id))).join(P, P.id == sc.proposal_id)
+            .where(sc.status == "open", P.stage.not_in(INACTIVE))) or 0
+        overridden = self.session.scalar(select(func.count()).select_from(sc).where(sc.status == "overridden")) or 0
+        return {"open": sum(by_code.values()), "proposals": proposals, "by_code": by_code, "overridden": overridden}
+
+    def _approvals(self, now: datetime, overdue_after_h: float, cap: int) -> dict[str, Any]:
+        ar = m.ApprovalRequest
+        cutoff = now - timedelta(hours=overdue_after_h)
+        pending, overdue = self.session.execute(
+            select(func.count(), func.coalesce(func.sum(case((ar.created_at < cutoff, 1), else_=0)), 0))
+            .where(ar.status == "pending")).one()
+        rows = self.session.execute(
+            select(ar.id, ar.proposal_id, P.title, ar.role, ar.approver, ar.created_at)
+            .join(P, P.id == ar.proposal_id)
+            .where(ar.status == "pending", ar.created_at < cutoff)
+            .order_by(ar.created_at, ar.id).limit(cap)).all()
+        oldest = [{"request_id": rid, "proposal_id": pid, "title": title, "role": role, "approver": approver,
+                   "age_hours": int((now - as_utc(created)).total_seconds() // 3600)}
+                  for rid, pid, title, role, approver, created in rows]
+        return {"pending": int(pending or 0), "overdue": int(overdue or 0),
+                "overdue_after_hours": _num(overdue_after_h), "oldest_overdue": oldest}
+
+    def _purgatory_where(self, now: datetime, days: int) -> Any:
+        ck = m.CheckinModel
+        return and_(P.stage == "pilot", P.stage_changed_at < now - timedelta(days=days),
+                    ~exists().where(ck.proposal_id == P.id))
+
+    def _purgatory(self, now: datetime, days: int, cap: int) -> dict[str, Any]:
+        where = self._purgatory_where(now, days)
+        count = self.session.scalar(select(func.count()).select_from(P).where(where)) or 0
+        rows = self.session.execute(
+            select(P.id, P.title, P.department, P.owner, P.stage_changed_at)
+            .where(where).order_by(P.stage_changed_at, P.id).limit(cap)).all()
+        items = [{"id": pid, "title": title, "department": dept, "owner": owner, "pilot_since": _iso(since),
+                  "days_in_pilot": (now - as_utc(since)).days}
+                 for pid, title, dept, owner, since in rows]
+        return {"days": days, "count": count, "items": items}
+
+    def _sprawl(self, cap: int) -> dict[str, Any]:
+        active = and_(P.sprawl_key.is_not(None), P.stage.not_in(INACTIVE))
+        n = func.count().label("n")
+        depts = func.count(distinct(P.department)).label("d")
+        grouped = (select(P.sprawl_key, n, depts).where(active).group_by(P.sprawl_key)
+                   .having(func.count(distinct(P.department)) > 1))
+        groups_total = self.session.scalar(select(func.count()).select_from(grouped.subquery())) or 0
+        rows = self.session.execute(grouped.order_by(n.desc(), depts.desc(), P.sprawl_key).limit(cap)).all()
+        keys = [key for key, _, _ in rows]
+        members: dict[str, list[dict[str, Any]]] = {k: [] for k in keys}
+        departments: dict[str, list[str]] = {k: [] for k in keys}
+        if keys:
+            rank = func.row_number().over(partition_by=P.sprawl_key, order_by=P.id).label("rank")
+            ranked = (select(P.sprawl_key, P.id, P.title, P.department, rank)
+                      .where(active, P.sprawl_key.in_(keys)).subquery())
+            for key, pid, title, dept, _ in self.session.execute(
+                    select(ranked).where(ranked.c.rank <= SPRAWL_MEMBERS).order_by(ranked.c.sprawl_key, ranked.c.id)):
+                members[key].append({"id": pid, "title": title, "department": dept})
+            for key, dept in self.session.execute(
+                    select(P.sprawl_key, P.department).where(active, P.sprawl_key.in_(keys), P.department.is_not(None))
+                    .group_by(P.sprawl_key, P.department).order_by(P.sprawl_key, P.department)):
+                departments[key].append(dept)
+        groups = [{"signature": key, "reason": sprawl_reason(key), "count": count,
+                   "departments": departments[key][:cap], "department_count": dcount, "proposals": members[key]}
+                  for key, count, dcount in rows]
+        return {"groups_total": groups_total, "groups": groups}
+
+    def _value(self, now: datetime, stale_days: int, cap: int) -> dict[str, Any]:
+        ck = m.CheckinModel
+        has_any = exists().where(ck.proposal_id == P.id)
+        recent = exists().where(ck.proposal_id == P.id, ck.created_at >= now - timedelta(days=stale_days))
+        running, with_checkins, stale = self.session.execute(
+            select(func.count(), func.coalesce(func.sum(case((has_any, 1), else_=0)), 0),
+                   func.coalesce(func.sum(case((recent, 0), else_=1)), 0))
+            .select_from(P).where(P.stage.in_(RUNNING))).one()
+        last = func.max(ck.id).label("last")
+        latest_ids = (select(last).join(P, P.id == ck.proposal_id).where(P.stage.in_(RUNNING))
+                      .group_by(ck.proposal_id).order_by(last.desc()).limit(cap)).subquery()
+        rows = self.session.execute(
+            select(ck.proposal_id, P.title, ck.value, ck.period, ck.created_at)
+            .join(P, P.id == ck.proposal_id).where(ck.id.in_(select(latest_ids.c.last)))
+            .order_by(ck.id.desc())).all()
+        latest = [{"proposal_id": pid, "title": title, "value": _clip(value), "period": period, "at": _iso(at)}
+                  for pid, title, value, period, at in rows]
+        return {"running": running, "with_checkins": int(with_checkins), "without_checkins": running - int(with_checkins),
+                "stale": int(stale), "stale_after_days": stale_days, "latest": latest}
+
+    def _eu_tier(self) -> dict[str, int]:
+        tier = func.coalesce(P.eu_tier, "unassessed")
+        rows = self.session.execute(select(tier, func.count()).group_by(tier)).all()
+        out = dict.fromkeys(EU_TIERS, 0)
+        for name, n in rows:
+            out[name] = n
+        return out
+
+    # ------------------------------------------------------------------ digest
+
+    def digest(self, period_start: datetime, period_end: datetime, now: datetime,
+               config: dict[str, Any]) -> dict[str, Any]:
+        """This period against the one before: new proposals, decisions, stage moves,
+        check-ins; and, as of `now`, overdue approvals, stop conditions, purgatory."""
+        cap = int(config.get("list_cap", 10))
+        start, end = as_utc(period_start), as_utc(period_end)
+        prev = start - (end - start)
+        by_stage, by_risk, _, total = self._stage_risk()
+        approvals = self._approvals(now, float(config.get("overdue_after_h", 48.0)), min(cap, 5))
+        stops = self._stop_conditions()
+        stops["opened_this_week"] = self._stops_opened(start, end)
+        return {
+            "period": {"start": _iso(start), "end": _iso(end), "previous_start": _iso(prev),
+                       "start_date": start.date().isoformat(), "end_date": end.date().isoformat(),
+                       "week": "{}-W{:02d}".format(*start.isocalendar()[:2])},
+            "portfolio": {"total": total, "by_stage": {k: v for k, v in by_stage.items() if v},
+                          "by_risk": by_risk},
+            "new_proposals": self._new(prev, start, end, cap),
+            "decisions": self._decisions(prev, start, end),
+            "stage_moves": self._moves(prev, start, end),
+            "approvals": approvals,
+            "stop_conditions": stops,
+            "purgatory": self._purgatory(now, int(config.get("purgatory_days", 90)), min(cap, 5)),
+            "checkins": self._checkins(prev, start, end, cap),
+        }
+
+    @staticmethod
+    def _buckets(column: Any, prev: datetime, start: datetime, end: datetime) -> tuple[Any, Any]:
+        this = func.coalesce(func.sum(case((and_(column >= start, column < end), 1), else_=0)), 0)
+        last = func.coalesce(func.sum(case((and_(column >= prev, column < start), 1), else_=0)), 0)
+        return this, last
+
+    def _new(self, prev: datetime, start: datetime, end: datetime, cap: int) -> dict[str, Any]:
+        this, last = self._buckets(P.created_at, prev, start, end)
+        a, b = self.session.execute(select(this, last).where(P.created_at >= prev, P.created_at < end)).one()
+        in_period = and_(P.created_at >= start, P.created_at < end)
+        risk = dict.fromkeys(RISK_LEVELS, 0)
+        for level, n in self.session.execute(select(P.risk_level, func.count()).where(in_period)
+                                             .group_by(P.risk_level)):
+            risk[level] = n
+        rows = self.session.execute(select(P.id, P.title, P.department, P.risk_level, P.stage).where(in_period)
+                                    .order_by(P.created_at.desc(), P.id.desc()).limit(cap)).all()
+        items = [{"id": i, "title": t, "department": d, "risk_level": r, "stage": s} for i, t, d, r, s in rows]
+        return {"this_week": int(a), "last_week": int(b), "change": int(a) - int(b), "by_risk": risk, "items": items}
+
+    def _decisions(self, prev: datetime, start: datetime, end: datetime) -> dict[str, Any]:
+        d = m.Decision
+        this, last = self._buckets(d.created_at, prev, start, end)
+        out = {"this_week": dict.fromkeys(DECISIONS, 0), "last_week": dict.fromkeys(DECISIONS, 0)}
+        for kind, a, b in self.session.execute(select(d.decision, this, last)
+                                               .where(d.created_at >= prev, d.created_at < end).group_by(d.decision)):
+            out["this_week"][kind] = int(a)
+            out["last_week"][kind] = int(b)
+        out["this_week_total"] = sum(out["this_week"].values())  # type: ignore[assignment]
+        out["last_week_total"] = sum(out["last_week"].values())  # type: ignore[assignment]
+        return out
+
+    def _moves(self, prev: datetime, start: datetime, end: datetime) -> dict[str, Any]:
+        ae = m.AuditEventModel
+        this, last = self._buckets(ae.created_at, prev, start, end)
+        out: dict[str, Any] = {"this_week": {}, "last_week": {}}
+        rows = self.session.execute(
+            select(ae.action, this, last).where(ae.action.like("stage.%"), ae.created_at >= prev,
+                                                ae.created_at < end).group_by(ae.action).order_by(ae.action))
+        for action, a, b in rows:
+            stage = action.split(".", 1)[1]
+            if a:
+                out["this_week"][stage] = int(a)
+            if b:
+                out["last_week"][stage] = int(b)
+        out["this_week_total"] = sum(out["this_week"].values())
+        out["last_week_total"] = sum(out["last_week"].values())
+        return out
+
+    def _stops_opened(self, start: datetime, end: datetime) -> int:
+        sc = m.StopCondition
+        return self.session.scalar(select(func.count()).select_from(sc).where(
+            sc.status == "open", sc.changed_at >= start, sc.changed_at < end)) or 0
+
+    def _checkins(self, prev: datetime, start: datetime, end: datetime, cap: int) -> dict[str, Any]:
+        ck = m.CheckinModel
+        this, last = self._buckets(ck.created_at, prev, start, end)
+        a, b = self.session.execute(select(this, last).where(ck.created_at >= prev, ck.created_at < end)).one()
+        rows = self.session.execute(
+            select(ck.proposal_id, P.title, ck.value, ck.period).join(P, P.id == ck.proposal_id)
+            .where(ck.created_at >= start, ck.created_at < end).order_by(ck.created_at.desc(), ck.id.desc())
+            .limit(cap)).all()
+        items = [{"proposal_id": pid, "title": t, "value": _clip(v), "period": per} for pid, t, v, per in rows]
+        return {"this_week": int(a), "last_week": int(b), "change": int(a) - int(b), "items": items}
+
+
+def _num(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
