@@ -6,32 +6,142 @@ the scheduled jobs.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import importlib
 import logging
+import signal
 from typing import Any
 
 from aiohttp import web
 
 logger = logging.getLogger(__name__)
 
+OUTBOX_INTERVAL_S = 2.0
+
+
+class StartupError(Exception):
+    """`govbot serve` cannot start; the message names what to set or fix."""
+
 
 async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-def build_web_app(core: Any, settings: Any) -> web.Application:
+def _slack_wanted(settings: Any, socket: bool) -> bool:
+    return bool(socket or settings.slack_bot_token or settings.slack_signing_secret or settings.slack_app_token)
+
+
+def _teams_wanted(settings: Any) -> bool:
+    return bool(settings.microsoft_app_id or settings.teams_enabled)
+
+
+def build_web_app(core: Any, settings: Any, *, socket: bool = False) -> web.Application:
     """Mount the configured platforms. `handlers.slack.mount` and
     `handlers.teams.mount` add their routes and return their outbox Sender."""
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_get("/healthz", healthz)
-    senders: list[Any] = []
-    if settings.slack_bot_token or settings.slack_signing_secret:
+    senders: dict[str, Any] = {}
+    if _slack_wanted(settings, socket):
         from handlers.slack import mount as mount_slack
 
-        senders.append(mount_slack(app, core, settings))
-    if settings.microsoft_app_id or settings.teams_enabled:
+        sender = mount_slack(app, core, settings, socket=socket)
+        senders[sender.channel] = sender
+    if _teams_wanted(settings):
         from handlers.teams import mount as mount_teams
 
-        senders.append(mount_teams(app, core, settings))
+        sender = mount_teams(app, core, settings)
+        if sender is not None:
+            senders[getattr(sender, "channel", "teams")] = sender
     app["govbot.core"] = core
     app["govbot.senders"] = senders
     return app
+
+
+def check_startup(settings: Any, socket: bool) -> None:
+    """Raise StartupError naming every missing variable."""
+    if socket:
+        from handlers.slack import missing_settings
+
+        missing = missing_settings(settings, socket=True)
+        if missing:
+            raise StartupError(f"--socket needs {', '.join(missing)} (Slack Socket Mode)")
+        return
+    if not _slack_wanted(settings, socket) and not _teams_wanted(settings):
+        raise StartupError("nothing to serve: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET for Slack, "
+                           "or MicrosoftAppId (or GOVBOT_TEAMS=1 with GOVBOT_ENV=local) for Teams")
+    if _slack_wanted(settings, socket):
+        from handlers.slack import missing_settings
+
+        missing = missing_settings(settings)
+        if missing:
+            raise StartupError(f"Slack is not configured: set {', '.join(missing)}")
+
+
+def _optional_loop(module: str, name: str) -> Any:
+    """A background loop of the core, or None while its module has not landed."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        logger.warning("%s.%s is not available; that background task is off", module, name)
+        return None
+
+
+async def start_background(app: web.Application, core: Any, settings: Any, stop: asyncio.Event) -> list[asyncio.Task]:
+    """Start outbox delivery and the job scheduler; return their tasks."""
+    tasks: list[asyncio.Task] = []
+    outbox_loop = _optional_loop("bot.outbox", "run_outbox_loop")
+    if outbox_loop is not None:
+        tasks.append(asyncio.create_task(outbox_loop(core, app["govbot.senders"], OUTBOX_INTERVAL_S, stop),
+                                         name="govbot-outbox"))
+    jobs_loop = _optional_loop("bot.jobs", "run_jobs_loop")
+    if jobs_loop is not None:
+        tasks.append(asyncio.create_task(jobs_loop(core, settings.jobs_interval_s, stop), name="govbot-jobs"))
+    return tasks
+
+
+async def run_server(core: Any, settings: Any, host: str, port: int, socket: bool = False,
+                     stop: asyncio.Event | None = None, started: Any = None) -> None:
+    """Serve until `stop` is set (or SIGINT/SIGTERM). `started(port)` is called once listening."""
+    check_startup(settings, socket)
+    stop = stop or asyncio.Event()
+    app = build_web_app(core, settings, socket=socket)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = site._server.sockets[0].getsockname()[1] if site._server and site._server.sockets else port  # type: ignore[union-attr]
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    socket_handler = None
+    tasks = await start_background(app, core, settings, stop)
+    try:
+        if socket:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            socket_handler = AsyncSocketModeHandler(app["govbot.slack"].bolt,
+                                                    settings.slack_app_token.get_secret_value())
+            await socket_handler.connect_async()
+            logger.info("slack: connected in Socket Mode")
+        logger.info("govbot serving on http://%s:%s (platforms: %s)", host, bound,
+                    ", ".join(sorted(app["govbot.senders"])) or "none")
+        if started is not None:
+            started(bound)
+        await stop.wait()
+    finally:
+        stop.set()
+        if socket_handler is not None:
+            with contextlib.suppress(Exception):
+                await socket_handler.close_async()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await runner.cleanup()
+
+
+def serve(core: Any, settings: Any, host: str = "0.0.0.0", port: int = 3000, socket: bool = False) -> None:
+    """`govbot serve`: run the HTTP server (and Socket Mode with --socket) until interrupted."""
+    check_startup(settings, socket)
+    asyncio.run(run_server(core, settings, host, port, socket))

@@ -1,0 +1,153 @@
+"""Button listeners: approvals, edit after "changes requested", digest review, check-ins.
+
+Every listener acks first, then calls the core off the event loop and shows the
+result: the approval message is replaced in place, refusals and notices go only to
+the person who clicked.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot import messages as m
+from handlers.slack.app import SlackFrontEnd, user_of
+from handlers.slack.blocks import home_view, render
+from handlers.slack.forms import checkin_modal, decision_modal
+from handlers.slack.modal import open_interview
+
+logger = logging.getLogger(__name__)
+
+OVERRIDE = "approval.override"  # value = "<request id>:<decision>"; opens the decision modal with a reason field
+
+
+def register(fe: SlackFrontEnd) -> None:
+    """Add the button listeners to `fe.bolt`."""
+    bolt = fe.bolt
+
+    @bolt.action(m.APPROVE)
+    async def on_approve(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        async with fe.work("recording your approval", fe.reporter(body, respond)):
+            await ack()
+            await decide(fe, body, respond, _int(action["value"]), "approve")
+
+    async def ask_comment(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        async with fe.work("opening the decision form", fe.reporter(body, respond)):
+            await ack()
+            decision = "reject" if action["action_id"] == m.REJECT else "request_changes"
+            if action["action_id"] == OVERRIDE:
+                rid_text, _, decision = action["value"].partition(":")
+                request_id, override = _int(rid_text), True
+            else:
+                request_id = _int(action["value"])
+                override = not await fe.call(fe.core.may_decide, user_of(body), request_id)
+            where = _message_ref(body)
+            view = decision_modal(request_id, decision, override, where)
+            await fe.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    bolt.action(m.REJECT)(ask_comment)
+    bolt.action(m.REQUEST_CHANGES)(ask_comment)
+    bolt.action(OVERRIDE)(ask_comment)
+
+    @bolt.action(m.EDIT_PROPOSAL)
+    async def on_edit(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        async with fe.work("reopening your proposal", fe.reporter(body, respond)):
+            await ack()
+            from bot.service import Refused
+
+            user = user_of(body)
+            try:
+                start = await fe.call(fe.core.edit_seed, user, _int(action["value"]))
+            except Refused as exc:
+                await fe.reporter(body, respond)(exc.message)
+                return
+            await open_interview(fe, fe.client, body["trigger_id"], user, start)
+
+    @bolt.action(m.CHECKIN_OPEN)
+    async def on_checkin(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        async with fe.work("opening the check-in form", fe.reporter(body, respond)):
+            await ack()
+            await fe.client.views_open(trigger_id=body["trigger_id"], view=checkin_modal(_int(action["value"])))
+
+    async def on_digest(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        async with fe.work("handling the digest", fe.reporter(body, respond)):
+            await ack()
+            digest = importlib.import_module("bot.digest")
+            fn = digest.post_digest if action["action_id"] == m.DIGEST_POST else digest.regenerate_digest
+            result = await fe.call(fn, fe.core, user_of(body), _int(action["value"]))
+            if isinstance(result, m.Message):
+                await _show(fe, body, respond, result)
+            else:
+                await fe.reporter(body, respond)(str(getattr(result, "notice", None) or "Done."))
+
+    bolt.action(m.DIGEST_POST)(on_digest)
+    bolt.action(m.DIGEST_REGENERATE)(on_digest)
+
+
+async def decide(fe: SlackFrontEnd, body: dict[str, Any], respond: Any, request_id: int, decision: str,
+                 comment: str | None = None, override_reason: str | None = None,
+                 where: dict[str, Any] | None = None,
+                 report: Callable[[str], Awaitable[Any]] | None = None) -> Any:
+    """Record a decision and show it: card replaced in place, notice to the actor only."""
+    user = user_of(body)
+    outcome = await fe.call(fe.core.decide, user, request_id, decision, comment, override_reason)
+    report = report or fe.reporter(body, respond)
+    if outcome.status == "refused":
+        await report(outcome.notice)
+        if not override_reason:
+            await _offer_override(fe, body, respond, request_id, decision)
+        return outcome
+    where = where or _message_ref(body)
+    if where.get("channel") and where.get("ts"):
+        await fe.client.chat_update(channel=where["channel"], ts=where["ts"], **render(outcome.card))
+    if _in_home(body):
+        await refresh_home(fe, user)
+    await report(outcome.notice)
+    return outcome
+
+
+async def _offer_override(fe: SlackFrontEnd, body: dict[str, Any], respond: Any, request_id: int, decision: str) -> None:
+    """Governance members may still decide, with a written reason: offer the form."""
+    offer = m.Message(
+        kind="override_offer",
+        text="Governance members can decide for the routed approver with a written reason.",
+        buttons=(m.Button(OVERRIDE, "Decide as governance", f"{request_id}:{decision}"),),
+    )
+    if respond is not None and body.get("response_url"):
+        await respond(response_type="ephemeral", replace_original=False, **render(offer))
+
+
+async def refresh_home(fe: SlackFrontEnd, user: str) -> None:
+    """Re-publish the user's App Home."""
+    message = await fe.call(fe.core.home, user)
+    await fe.client.views_publish(user_id=user, view=home_view(message))
+
+
+async def _show(fe: SlackFrontEnd, body: dict[str, Any], respond: Any, message: m.Message) -> None:
+    if respond is not None and body.get("response_url"):
+        await respond(response_type="ephemeral", replace_original=False, **render(message))
+    else:
+        await fe.client.chat_postMessage(channel=user_of(body), **render(message))
+
+
+def _message_ref(body: dict[str, Any]) -> dict[str, Any]:
+    """Where the clicked message is ({} when the button was not on a message)."""
+    container = body.get("container") or {}
+    if container.get("type") == "message" and not container.get("is_ephemeral"):
+        return {"channel": container.get("channel_id") or (body.get("channel") or {}).get("id"),
+                "ts": container.get("message_ts") or (body.get("message") or {}).get("ts")}
+    return {}
+
+
+def _in_home(body: dict[str, Any]) -> bool:
+    return (body.get("view") or {}).get("type") == "home"
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"button value {json.dumps(str(value))[:40]} is not an id") from None

@@ -1,0 +1,30 @@
+"""The slash command (`/aiwf` by default): one listener, parsed by the core."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from handlers.slack.app import SlackFrontEnd
+from handlers.slack.blocks import render
+from handlers.slack.modal import open_interview
+
+logger = logging.getLogger(__name__)
+
+
+def register(fe: SlackFrontEnd) -> None:
+    """Add the slash-command listener to `fe.bolt`."""
+
+    @fe.bolt.command(fe.settings.slack_command)
+    async def on_command(ack: Any, body: dict[str, Any], client: Any, respond: Any) -> None:
+        async with fe.work("running your command", fe.reporter(body, respond)):
+            await ack()
+            user = body["user_id"]
+            text = body.get("text") or ""
+            reply = await fe.call(fe.core.handle_command, user, "slack", text)
+            if reply.interview is not None:
+                await open_interview(fe, client, body["trigger_id"], user, reply.interview)
+            if reply.message is not None:
+                response_type = "ephemeral" if reply.ephemeral else "in_channel"
+                await respond(response_type=response_type, replace_original=False, **render(reply.message))
+

@@ -1,0 +1,58 @@
+"""Small modals: the decision comment (reject / request changes / governance override)
+and the value check-in. Built with slack_sdk.models."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_sdk.models.blocks import ContextBlock, InputBlock, MarkdownTextObject, PlainTextInputElement, PlainTextObject
+from slack_sdk.models.views import View
+
+DECISION = "decision"
+CHECKIN = "checkin"
+COMMENT_MAX = 2000
+
+_TITLES = {"approve": "Approve", "reject": "Reject", "request_changes": "Request changes"}
+
+
+def decision_modal(request_id: int, decision: str, override: bool, where: dict[str, Any]) -> dict[str, Any]:
+    """Ask for a comment (required to reject or request changes) and, for someone who is
+    not the routed approver, the governance override reason."""
+    blocks: list[Any] = [
+        ContextBlock(elements=[MarkdownTextObject(text=f"Approval request #{request_id}")]),
+        InputBlock(
+            block_id="comment",
+            label=PlainTextObject(text="What must change?" if decision == "request_changes" else "Comment"),
+            element=PlainTextInputElement(action_id="v", multiline=True, max_length=COMMENT_MAX),
+            hint=PlainTextObject(text="The requester sees this with your decision."),
+            optional=decision == "approve",
+        ),
+    ]
+    if override:
+        blocks.append(InputBlock(
+            block_id="override_reason",
+            label=PlainTextObject(text="Override reason (governance)"),
+            element=PlainTextInputElement(action_id="v", multiline=True, max_length=COMMENT_MAX),
+            hint=PlainTextObject(text="You are not the routed approver. Governance members may decide in their "
+                                      "place with a written reason; it is recorded in the audit trail."),
+        ))
+    metadata = {"r": request_id, "d": decision, "ch": where.get("channel"), "ts": where.get("ts")}
+    view = View(type="modal", callback_id=DECISION, title=PlainTextObject(text=_TITLES[decision]),
+                submit=PlainTextObject(text=_TITLES[decision] if decision != "request_changes" else "Send"),
+                close=PlainTextObject(text="Cancel"), private_metadata=json.dumps(metadata), blocks=blocks)
+    return view.to_dict()
+
+
+def checkin_modal(proposal_id: int) -> dict[str, Any]:
+    """Ask the owner for the latest value of the workflow's metric."""
+    blocks = [
+        ContextBlock(elements=[MarkdownTextObject(text=f"Proposal #{proposal_id}")]),
+        InputBlock(block_id="value", label=PlainTextObject(text="Latest value of the metric"),
+                   element=PlainTextInputElement(action_id="v", max_length=200),
+                   hint=PlainTextObject(text="E.g. '7 minutes per ticket this week'.")),
+    ]
+    view = View(type="modal", callback_id=CHECKIN, title=PlainTextObject(text="Value check-in"),
+                submit=PlainTextObject(text="Send"), close=PlainTextObject(text="Cancel"),
+                private_metadata=json.dumps({"p": proposal_id}), blocks=blocks)
+    return view.to_dict()

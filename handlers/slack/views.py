@@ -1,0 +1,183 @@
+"""View listeners: interview steps, the decision comment, the value check-in, and
+saving the interview draft when a modal is closed."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from bot import interview as iv
+from bot.domain import ProposalInvalid, validate_proposal
+from bot.messages import Message, Section
+from handlers.slack import modal
+from handlers.slack.app import SlackFrontEnd, user_of
+from handlers.slack.forms import CHECKIN, DECISION
+
+logger = logging.getLogger(__name__)
+
+ERROR_MAX = 500  # keep inline errors short; Slack shows them under the field
+
+
+def register(fe: SlackFrontEnd) -> None:
+    """Add the view listeners to `fe.bolt`."""
+    bolt = fe.bolt
+
+    @bolt.view(modal.CALLBACK)
+    async def on_interview(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = user_of(body)
+        async with fe.work("handling your proposal", fe.reporter(body)):
+            await interview_step(fe, ack, user, view)
+
+    @bolt.view_closed(modal.CALLBACK)
+    async def on_interview_closed(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = user_of(body)
+        async with fe.work("saving your draft", fe.reporter(body)):
+            await ack()
+            state = modal.decode_state(view.get("private_metadata", ""))
+            answers = await _answers(fe, user, state)
+            page = iv.get_page(state["p"], answers)
+            clean, _errors = iv.parse_page(page, modal.submitted_values(view))
+            answers.update(clean)
+            await fe.call(fe.core.save_draft, "slack", user, answers, page.id, state.get("pid"))
+
+    @bolt.view(DECISION)
+    async def on_decision(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        from handlers.slack.actions import decide
+
+        async with fe.work("recording your decision", fe.reporter(body)):
+            meta = json.loads(view.get("private_metadata") or "{}")
+            values = modal.submitted_values(view)
+            comment = (values.get("comment") or "").strip() or None
+            reason = (values.get("override_reason") or "").strip() or None
+            errors = {}
+            if meta.get("d") in ("reject", "request_changes") and not comment:
+                errors["comment"] = "Please say why; the requester sees this."
+            if "override_reason" in values and not reason:
+                errors["override_reason"] = "Governance overrides need a written reason."
+            if errors:
+                await ack(response_action="errors", errors=errors)
+                return
+            await ack(response_action="update", view=modal.working_view("Recording", "Recording your decision…"))
+            shown: list[str] = []
+
+            async def report(text: str) -> None:
+                shown.append(text)
+
+            outcome = await decide(fe, body, None, int(meta["r"]), meta["d"], comment, reason,
+                                   where={"channel": meta.get("ch"), "ts": meta.get("ts")}, report=report)
+            title = "Refused" if outcome.status == "refused" else "Done"
+            await fe.client.views_update(view_id=view["id"], view=modal.message_view(
+                title, Message(kind="decision_notice", text=" ".join(shown) or outcome.notice)))
+
+    @bolt.view(CHECKIN)
+    async def on_checkin(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        from bot.lifecycle import record_checkin
+        from bot.service import Refused, UsageError
+
+        async with fe.work("recording your check-in", fe.reporter(body)):
+            meta = json.loads(view.get("private_metadata") or "{}")
+            value = (modal.submitted_values(view).get("value") or "").strip()
+            if not value:
+                await ack(response_action="errors", errors={"value": "Give the latest value of the metric."})
+                return
+            await ack(response_action="update", view=modal.working_view("Value check-in", "Recording…"))
+            try:
+                message = await fe.call(record_checkin, fe.core, user_of(body), int(meta["p"]), value)
+            except (Refused, UsageError) as exc:
+                message = Message(kind="refused", text=exc.message)
+            await fe.client.views_update(view_id=view["id"], view=modal.message_view("Value check-in", message))
+
+
+async def _answers(fe: SlackFrontEnd, user: str, state: dict[str, Any]) -> dict[str, Any]:
+    """The answers so far: carried in the view, or (when too big) in the user's draft."""
+    if isinstance(state.get("a"), dict):
+        return dict(state["a"])
+    draft = await fe.call(fe.core.load_draft, "slack", user)
+    if isinstance(draft, dict) and isinstance(draft.get("answers"), dict):
+        draft = draft["answers"]
+    return dict(draft or {})
+
+
+async def interview_step(fe: SlackFrontEnd, ack: Any, user: str, view: dict[str, Any]) -> None:
+    """One interview page submitted: errors inline, the next page, or the final submit."""
+    try:
+        state = modal.decode_state(view.get("private_metadata", ""))
+    except ValueError as exc:
+        await ack(response_action="update", view=modal.working_view("Proposal", f"This form is out of date ({exc}). "
+                                                                    "Run the command again; your draft is kept."))
+        return
+    answers = await _answers(fe, user, state)
+    page = iv.get_page(state["p"], answers)
+    clean, errors = iv.parse_page(page, modal.submitted_values(view))
+    if errors:
+        await ack(response_action="errors", errors={k: _short(v) for k, v in errors.items()})
+        return
+    answers.update(clean)
+    pid = state.get("pid")
+    followup_done = bool(state.get("f")) or page.id == "followup"
+    nxt = None if page.id == "followup" else iv.next_page(page.id, answers)
+    if nxt is None and not followup_done:
+        nxt = iv.followup_page(answers)
+        followup_done = True
+    if nxt is not None:
+        metadata, needs_draft = modal.encode_state(nxt.id, answers, pid, followup_done)
+        if needs_draft:  # the next step must find the answers when it is submitted
+            await fe.call(fe.core.save_draft, "slack", user, answers, nxt.id, pid)
+        await ack(response_action="update", view=modal.page_view(
+            nxt, answers, metadata, last=modal.is_last(nxt, answers, followup_done), proposal_id=pid,
+            step=modal.step_of(nxt, answers)))
+        if not needs_draft:
+            await fe.call(fe.core.save_draft, "slack", user, answers, nxt.id, pid)
+        return
+    proposal = iv.to_proposal(answers)
+    try:
+        validate_proposal(proposal)
+    except ProposalInvalid as exc:
+        await ack(response_action="errors", errors=_errors_on_page(page, exc))
+        return
+    await ack(response_action="update", view=modal.working_view("Submitting", "Classifying your proposal…"))
+    message, title = await _submit(fe, user, proposal, pid, view["id"])
+    if message.kind == "submit_failed":  # keep every answer for the next try
+        await fe.call(fe.core.save_draft, "slack", user, answers, page.id, pid)
+    await fe.client.views_update(view_id=view["id"], view=modal.message_view(title, message))
+
+
+async def _submit(fe: SlackFrontEnd, user: str, proposal: dict[str, Any], pid: int | None,
+                  view_id: str) -> tuple[Message, str]:
+    """Submit to the core; any failure becomes a message saying the draft is kept."""
+    from bot.service import Refused
+
+    try:
+        submitted = await fe.call(fe.core.submit, user, "slack", proposal, proposal_id=pid, idempotency_key=view_id)
+    except ProposalInvalid as exc:
+        lines = "\n".join(f"• {e}" for e in exc.errors)
+        return _kept(f"The proposal has problems:\n{lines}"), "Not submitted"
+    except Refused as exc:
+        return _kept(exc.message), "Not submitted"
+    except Exception:
+        logger.exception("slack: submit failed for %s", user)
+        return _kept("Something went wrong while submitting."), "Not submitted"
+    return submitted.message, f"Proposal #{submitted.proposal_id}"
+
+
+def _kept(text: str) -> Message:
+    return Message(kind="submit_failed", text=text, sections=(
+        Section(text="Your answers are saved as a draft: run the command with `propose` to continue."),))
+
+
+def _errors_on_page(page: iv.Page, exc: ProposalInvalid) -> dict[str, str]:
+    """Inline errors for a whole-proposal problem: on its field when this page shows it,
+    else on the first field of the page, naming the key."""
+    keys = page.keys()
+    errors: dict[str, str] = {}
+    for e in exc.errors:
+        target = e.key if e.key in keys else keys[0]
+        text = e.message if e.key in keys else f"{e.key}: {e.message}"
+        errors[target] = _short(f"{errors[target]}; {text}" if target in errors else text)
+    return errors
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= ERROR_MAX else text[: ERROR_MAX - 1] + "…"
+
