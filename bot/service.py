@@ -10,10 +10,16 @@ parameters and result types below are what handlers call.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import approvals, views
 from bot.messages import Message
+from bot.ports import ConversationRef, InterviewDraft, NotFound, ProposalRow
+from bot.roles import clean_user, directory, holders, is_governance, validate_role
+
+logger = logging.getLogger(__name__)
 
 
 class Refused(Exception):
@@ -89,6 +95,15 @@ class Govbot:
         self.settings = settings
         self.instance = instance
 
+    def bootstrap(self) -> None:
+        """Seed the role directory from GOVBOT_GOVERNANCE and the roles file (raises
+        bot.roles.RolesFileError naming a bad entry)."""
+        from bot.roles import bootstrap
+
+        with self.uow() as uow:
+            if bootstrap(uow, self.settings.governance_ids(), self.settings.roles_file, self.clock.now()):
+                uow.commit()
+
     # --- chat commands (Slack `/aiwf ...`, Teams typed text, console) -------------
     def handle_command(self, actor: str, channel: str, text: str) -> Reply:
         """Parse and run `propose [desc]`, `mine`, `status <id>`, `portfolio`, `roles
@@ -97,23 +112,51 @@ class Govbot:
         `delegate <user> <until>`, `checkin <id> <value>`, `autonomy <id>`). An unknown
         subcommand answers with help. Raises nothing: usage errors and refusals come
         back as a Reply whose message says what is wrong."""
-        raise NotImplementedError
+        from bot.chat import run_command
+
+        return run_command(self, actor, channel, text)
 
     def help(self) -> Message:
-        raise NotImplementedError
+        return views.help_message(getattr(self.settings, "slack_command", "/aiwf"))
 
     # --- interview ------------------------------------------------------------------
     def load_draft(self, channel: str, actor: str) -> dict[str, Any] | None:
-        raise NotImplementedError
+        """The unfinished interview: {"answers", "step", "proposal_id", "updated_at"}."""
+        with self.uow() as uow:
+            draft = uow.drafts.get(channel, actor)
+        if draft is None:
+            return None
+        return {"answers": dict(draft.answers or {}), "step": draft.step, "proposal_id": draft.proposal_id,
+                "updated_at": draft.updated_at.isoformat()}
 
     def save_draft(self, channel: str, actor: str, answers: dict[str, Any], step: str | None,
                    proposal_id: int | None = None) -> None:
-        raise NotImplementedError
+        with self.uow() as uow:
+            uow.drafts.put(InterviewDraft(channel, actor, dict(answers), step, proposal_id, self.clock.now()))
+            uow.commit()
+
+    def discard_draft(self, channel: str, actor: str) -> None:
+        with self.uow() as uow:
+            uow.drafts.delete(channel, actor)
+            uow.commit()
 
     def edit_seed(self, actor: str, proposal_id: int) -> InterviewStart:
         """Answers of the latest revision, for reopening the interview prefilled after
         "changes requested". Only the requester (or owner) may edit; else Refused."""
-        raise NotImplementedError
+        with self.uow() as uow:
+            row = self._proposal(uow, proposal_id)
+        problem = self._edit_problem(actor, row)
+        if problem:
+            raise self._refuse(actor, row.id, "proposal.edit_refused", problem)
+        return InterviewStart(seed=dict(row.answers), proposal_id=row.id, resumed=False)
+
+    @staticmethod
+    def _edit_problem(actor: str, row: ProposalRow) -> str | None:
+        if actor not in (row.requester, row.owner):
+            return f"only the requester ({views.mention(row.requester)}) or the owner may edit #{row.id}"
+        if row.stage != "changes_requested":
+            return f"#{row.id} is {row.stage}; a proposal can be edited only after changes were requested"
+        return None
 
     def submit(self, actor: str, channel: str, answers: dict[str, Any], proposal_id: int | None = None,
                idempotency_key: str | None = None) -> Submitted:
@@ -123,7 +166,9 @@ class Govbot:
         `proposal_id`, it is a resubmission after changes were requested (Refused if
         the actor may not edit it). `idempotency_key` (e.g. Slack's view id) makes a
         retried submission return the first result with duplicate=True."""
-        raise NotImplementedError
+        from bot.submission import submit
+
+        return submit(self, actor, channel, answers, proposal_id, idempotency_key)
 
     # --- approvals ------------------------------------------------------------------
     def decide(self, actor: str, request_id: int, decision: str, comment: str | None = None,
@@ -131,48 +176,165 @@ class Govbot:
         """Record approve / reject / request_changes. Only the routed approver, their
         active delegate, or governance with `override_reason` may decide; anyone else
         gets status="refused" (and the attempt is audited). A repeated or concurrent
-        decision returns status="duplicate" with the first decision's card."""
-        raise NotImplementedError
+        decision returns status="duplicate" with the first decision's card. Raises
+        UsageError for an unknown request id, decision, or a missing comment."""
+        return approvals.decide(self, actor, request_id, decision, comment, override_reason)
 
     def approval_card(self, request_id: int, viewer: str | None = None) -> Message:
         """The approval message as `viewer` should see it: buttons only while pending
         and only for someone who may decide (Teams `refresh`)."""
-        raise NotImplementedError
+        with self.uow() as uow:
+            request = self._request(uow, request_id)
+            proposal = uow.proposals.get(request.proposal_id)
+            return approvals.card_for(self, uow, proposal, request, viewer)
 
     def may_decide(self, actor: str, request_id: int) -> bool:
-        raise NotImplementedError
+        """True when `actor` is the routed approver or their active delegate (governance
+        needs a written reason, so it is not counted here)."""
+        with self.uow() as uow:
+            try:
+                request = uow.approvals.get(request_id)
+            except NotFound:
+                return False
+            return approvals.authority(uow, self.settings, request, actor, None, self.clock.now()).ok
 
     # --- views ----------------------------------------------------------------------
     def status(self, proposal_id: int) -> Message:
-        raise NotImplementedError
+        return views.status_message(self.status_data(proposal_id), self.settings.timezone)
 
     def status_data(self, proposal_id: int) -> dict[str, Any]:
         """`govbot status ID --json`: proposal, classification, stop conditions,
-        approvals, decisions, check-ins, audit trail, undelivered outbox rows."""
-        raise NotImplementedError
+        approvals, decisions, check-ins, audit trail, undelivered outbox rows.
+        Raises NotFound for an unknown id."""
+        from bot.submission import status_data
+
+        return status_data(self, proposal_id)
 
     def mine(self, actor: str) -> Message:
-        raise NotImplementedError
+        with self.uow() as uow:
+            proposals = self._own_proposals(uow, actor)
+            pending = self._waiting_on(uow, actor)
+        return views.mine_message(actor, proposals, pending)
 
     def home(self, actor: str) -> Message:
         """App Home / personal tab: the actor's proposals and the approvals waiting on
         them, with the approval buttons."""
-        raise NotImplementedError
+        with self.uow() as uow:
+            proposals = self._own_proposals(uow, actor)
+            cards = [approvals.card_for(self, uow, p, r, actor) for r, p in self._waiting_on(uow, actor)]
+        return views.home_message(actor, proposals, cards)
+
+    def _own_proposals(self, uow: Any, actor: str) -> list[ProposalRow]:
+        seen: dict[int, ProposalRow] = {}
+        for p in list(uow.proposals.by_requester(actor)) + list(uow.proposals.by_owner(actor)):
+            seen.setdefault(p.id, p)
+        return sorted(seen.values(), key=lambda p: p.id, reverse=True)
+
+    def _waiting_on(self, uow: Any, actor: str) -> list[tuple[Any, ProposalRow]]:
+        """Pending requests the actor (or someone who delegated to them) can decide now."""
+        now = self.clock.now()
+        users = [actor, *uow.delegations.delegators_of(actor, now)]
+        out = []
+        seen: set[int] = set()
+        for user in dict.fromkeys(users):
+            for r in uow.approvals.pending_for(user):
+                if r.id in seen or r.status != "pending":
+                    continue
+                p = uow.proposals.get(r.proposal_id)
+                if approvals._not_decidable(uow, p, r) is None:
+                    seen.add(r.id)
+                    out.append((r, p))
+        return out
 
     def portfolio(self) -> Message:
-        raise NotImplementedError
+        data = self.portfolio_data()
+        try:
+            from bot.portfolio import render_portfolio
+        except ImportError:
+            return views.portfolio_fallback(data)
+        return render_portfolio(data)
 
     def portfolio_data(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """Portfolio facts computed in SQL (`uow.facts.portfolio`)."""
+        config = self.portfolio_config()
+        with self.uow() as uow:
+            return uow.facts.portfolio(self.clock.now(), config)
 
-    def roles(self) -> Message:
-        raise NotImplementedError
+    def portfolio_config(self) -> dict[str, Any]:
+        try:
+            from bot.portfolio import portfolio_config
+        except ImportError:
+            return {"purgatory_days": self.settings.purgatory_days,
+                    "capacity_target": self.settings.capacity_targets()}
+        return portfolio_config(self.settings)
+
+    def roles(self, viewer: str | None = None) -> Message:
+        with self.uow() as uow:
+            entries = directory(uow)
+            can_edit = viewer is None or is_governance(uow, viewer, self.settings)
+        return views.roles_message(entries, can_edit)
 
     def set_role(self, actor: str, role: str, department: str, users: list[str]) -> Message:
-        """Governance only (Refused otherwise)."""
-        raise NotImplementedError
+        """Governance only (Refused otherwise). Replaces the holders of (role,
+        department); an empty list clears it. Raises UsageError for a bad role,
+        department or user."""
+        try:
+            role, department = validate_role(role, department)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        clean = []
+        for user in users:
+            uid = clean_user(user)
+            if uid is None:
+                raise UsageError(f"user: {user!r} is not a user id; mention them, e.g. @U123")
+            if uid not in clean:
+                clean.append(uid)
+        now = self.clock.now()
+        with self.uow() as uow:
+            if not is_governance(uow, actor, self.settings):
+                refused = "only governance may change the role directory"
+            elif role == "governance" and not clean:
+                refused = "the governance role cannot be left empty; name at least one member"
+            else:
+                refused = None
+                before = holders(uow, role, department) if department else list(uow.roles.holders(role, ""))
+                uow.roles.set(role, department, clean, actor, now)
+                uow.audit.add(None, actor, "roles.set", {"role": role, "department": department,
+                                                         "before": before, "after": clean}, now)
+                uow.commit()
+        if refused:
+            raise self._refuse(actor, None, "roles.refused", refused, role=role, department=department)
+        where = f" for {department}" if department else ""
+        who = ", ".join(views.mention(u) for u in clean) or "nobody (routed to governance)"
+        return views.notice("roles_set", f"{role}{where} is now held by {who}.")
 
     # --- conversation references (Teams proactive messages) -------------------------
     def remember_conversation(self, platform: str, user_id: str, conversation_id: str,
                               reference: dict[str, Any]) -> None:
-        raise NotImplementedError
+        with self.uow() as uow:
+            uow.conversations.upsert(ConversationRef(platform, user_id, conversation_id, dict(reference),
+                                                     self.clock.now()))
+            uow.commit()
+
+    # --- helpers --------------------------------------------------------------------
+    @staticmethod
+    def _proposal(uow: Any, proposal_id: int, *, for_update: bool = False) -> ProposalRow:
+        try:
+            return uow.proposals.get(proposal_id, for_update=for_update)
+        except NotFound:
+            raise UsageError(f"id: there is no proposal {proposal_id}; see `mine` for yours") from None
+
+    @staticmethod
+    def _request(uow: Any, request_id: int) -> Any:
+        try:
+            return uow.approvals.get(request_id)
+        except NotFound:
+            raise UsageError(f"request id: there is no approval request {request_id}") from None
+
+    def _refuse(self, actor: str, proposal_id: int | None, action: str, message: str, **detail: Any) -> Refused:
+        """Audit a refused attempt in its own unit of work; return the exception."""
+        with self.uow() as uow:
+            uow.audit.add(proposal_id, actor, action, {"reason": message, **detail}, self.clock.now())
+            uow.commit()
+        logger.info("%s for %s on %s", action, actor, proposal_id)
+        return Refused(message[:1].upper() + message[1:] + ".")

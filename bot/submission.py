@@ -1,0 +1,266 @@
+"""Submitting and resubmitting proposals, and the status record (for `Govbot`).
+
+A submission is validated, classified and stored in one unit of work together with
+its approval requests, audit events and outbox messages. A resubmission after
+"changes requested" is re-classified: a changed risk level re-opens every approval;
+otherwise earlier approvals stand, the requests that asked for changes re-open and
+only newly routed roles are added.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+from typing import Any
+
+from bot import approvals, views
+from bot.approvals import NoGovernance, Route, current, route_key
+from bot.domain import validate_proposal
+from bot.ports import Conflict, NotFound, ProposalRow
+from bot.service import Refused, Submitted, UsageError
+
+logger = logging.getLogger(__name__)
+
+IDEMPOTENCY_PREFIX = "idempotency:submit:"
+
+
+def _classify(core: Any, answers: dict[str, Any]) -> dict[str, Any]:
+    from bot.classifier import classify
+
+    return classify(answers, core.policy)
+
+
+def _eu_tier(result: dict[str, Any]) -> str | None:
+    return ((result.get("regulatory") or {}).get("eu_ai_act") or {}).get("tier")
+
+
+def _apply(row: ProposalRow, answers: dict[str, Any], result: dict[str, Any]) -> None:
+    row.title = answers["title"]
+    row.department = answers.get("department")
+    row.owner = answers.get("owner")
+    row.capacity = answers.get("capacity")
+    row.answers = answers
+    row.risk_level = result["risk_level"]
+    row.eu_tier = _eu_tier(result)
+
+
+def submit(core: Any, actor: str, channel: str, answers: dict[str, Any], proposal_id: int | None,
+           idempotency_key: str | None) -> Submitted:
+    """See `Govbot.submit`."""
+    clean = validate_proposal(answers)
+    key = f"{IDEMPOTENCY_PREFIX}{actor}:{idempotency_key}" if idempotency_key else None
+    if key:
+        with core.uow() as uow:
+            done = uow.settings.get(key)
+        if done:
+            return _replay(core, json.loads(done))
+    result = _classify(core, clean)
+    try:
+        if proposal_id is not None:
+            return _resubmit(core, actor, proposal_id, clean, result, key)
+        return _first(core, actor, channel, clean, result, key)
+    except NoGovernance as exc:
+        raise core._refuse(actor, proposal_id, "proposal.refused", str(exc)) from None
+    except Conflict:
+        if key:
+            with core.uow() as uow:
+                done = uow.settings.get(key)
+            if done:
+                return _replay(core, json.loads(done))
+        raise
+
+
+def _first(core: Any, actor: str, channel: str, answers: dict[str, Any], result: dict[str, Any],
+           key: str | None) -> Submitted:
+    settings = core.settings
+    now = core.clock.now()
+    with core.uow() as uow:
+        if key and uow.settings.get(key):  # a concurrent retry got here first
+            raise Conflict("already submitted")
+        row = ProposalRow(id=0, title=answers["title"], requester=actor, channel=channel, department=None,
+                          owner=None, stage="in_review", risk_level="low", capacity=None,
+                          autonomy=answers.get("autonomy"), eu_tier=None, revision=1, answers=answers,
+                          created_at=now, updated_at=now, stage_changed_at=now)
+        _apply(row, answers, result)
+        row = uow.proposals.add(row, author=actor)
+        uow.classifications.add(row.id, row.revision, result, now)
+        uow.stop_conditions.set_open(row.id, result.get("stop_conditions") or [], now)
+        routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], answers)
+        requests = approvals.open_requests(uow, row, routes, round=row.revision, now=now,
+                                           owner_first=settings.owner_first)
+        uow.audit.add(row.id, actor, "proposal.submitted", {
+            "revision": row.revision, "channel": channel, "risk_level": row.risk_level,
+            "stop_conditions": result.get("stop_conditions") or [], "approver_roles": result.get("approver_roles")},
+            now)
+        for r in requests:
+            uow.audit.add(row.id, actor, "approval.requested", {
+                "request_id": r.id, "role": r.role, "department": r.department, "approver": r.approver,
+                "note": r.note, "sequence": r.sequence}, now)
+        message = views.classification_message(row, result, requests)
+        approvals.send(uow, settings, row, actor, message, now, ref_key=f"classification:{row.id}",
+                       dedupe_key=f"classification:{row.id}:{row.revision}")
+        for r in requests:
+            if approvals.released(r, requests):
+                approvals.queue_request(uow, settings, row, r, result, now)
+        uow.drafts.delete(channel, actor)
+        if key:
+            uow.settings.put(key, json.dumps({"proposal_id": row.id, "revision": row.revision}))
+        uow.commit()
+    logger.info("proposal %s submitted by %s: %s risk, %s request(s)", row.id, actor, row.risk_level, len(requests))
+    return Submitted(row.id, row.revision, result, message, [r.id for r in requests])
+
+
+def _replay(core: Any, done: dict[str, Any]) -> Submitted:
+    pid, revision = int(done["proposal_id"]), int(done["revision"])
+    with core.uow() as uow:
+        row = uow.proposals.get(pid)
+        found = uow.classifications.latest(pid)
+        result = found.result if found else {}
+        requests = [r for r in uow.approvals.for_proposal(pid) if r.round == revision and r.kind == "proposal"]
+    message = views.classification_message(row, result, requests, resubmitted=revision > 1)
+    return Submitted(pid, revision, result, message, [r.id for r in requests], duplicate=True)
+
+
+def _resubmit(core: Any, actor: str, proposal_id: int, answers: dict[str, Any], result: dict[str, Any],
+              key: str | None) -> Submitted:
+    settings = core.settings
+    now = core.clock.now()
+    problem = None
+    with core.uow() as uow:
+        if key and uow.settings.get(key):
+            raise Conflict("already submitted")
+        try:
+            row = uow.proposals.get(proposal_id, for_update=True)
+        except NotFound:
+            raise UsageError(f"id: there is no proposal {proposal_id}") from None
+        problem = core._edit_problem(actor, row)
+        if problem is None:
+            before_risk = row.risk_level
+            revision = uow.proposals.add_revision(row.id, answers, actor, now)
+            _apply(row, answers, result)
+            row.revision = revision
+            row.updated_at = now
+            uow.proposals.update(row)
+            uow.classifications.add(row.id, revision, result, now)
+            uow.stop_conditions.set_open(row.id, result.get("stop_conditions") or [], now)
+            routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], answers)
+            existing = current(uow.approvals.for_proposal(row.id))
+            plan = _reconcile(existing, routes, risk_changed=before_risk != row.risk_level)
+            superseded = approvals.supersede(uow, settings, row, plan["supersede"],
+                                             f"#{row.id} was resubmitted as revision {revision}", now)
+            opened = approvals.open_requests(uow, row, plan["open"], round=revision, now=now,
+                                             owner_first=settings.owner_first)
+            uow.audit.add(row.id, actor, "proposal.resubmitted", {
+                "revision": revision, "risk_before": before_risk, "risk_after": row.risk_level,
+                "stop_conditions": result.get("stop_conditions") or [],
+                "reopened_all": before_risk != row.risk_level, "superseded": superseded,
+                "opened": [r.id for r in opened], "kept": [r.id for r in plan["keep"]]}, now)
+            for r in opened:
+                uow.audit.add(row.id, actor, "approval.requested", {
+                    "request_id": r.id, "role": r.role, "department": r.department, "approver": r.approver,
+                    "note": r.note, "sequence": r.sequence}, now)
+            approvals.move(uow, row, "in_review", actor, now, revision=revision)
+            live = current(uow.approvals.for_proposal(row.id))
+            message = views.classification_message(row, result, live, resubmitted=True)
+            approvals.send(uow, settings, row, row.requester, message, now, ref_key=f"classification:{row.id}",
+                           dedupe_key=f"classification:{row.id}:{revision}")
+            for r in live:
+                if r.status != "pending" or not approvals.released(r, live):
+                    continue
+                if r in opened:
+                    approvals.queue_request(uow, settings, row, r, result, now)
+                else:  # a kept request: show the approver the new revision
+                    approvals.update_card(uow, settings, row, r, views.approval_request_card(row, r, result), now,
+                                          f"rev{revision}")
+            approvals.complete_if_done(uow, settings, row, live, actor, now)
+            uow.drafts.delete(row.channel, actor)
+            if key:
+                uow.settings.put(key, json.dumps({"proposal_id": row.id, "revision": revision}))
+            uow.commit()
+    if problem:
+        raise core._refuse(actor, proposal_id, "proposal.edit_refused", problem)
+    logger.info("proposal %s resubmitted by %s as revision %s", row.id, actor, revision)
+    return Submitted(row.id, revision, result, message, [r.id for r in live if r.kind == "proposal"])
+
+
+def _reconcile(existing: list[Any], routes: list[Route], risk_changed: bool) -> dict[str, list[Any]]:
+    """Which live requests to keep or supersede, and which routes to open."""
+    if risk_changed:
+        return {"keep": [], "supersede": list(existing), "open": list(routes)}
+    by_key = {route_key(r.role, r.department, r.approver): r for r in existing}
+    keep, drop, opening = [], [], []
+    for route in routes:
+        found = by_key.pop(route_key(route.role, route.department, route.approver), None)
+        if found is None:
+            opening.append(route)
+        elif found.status in ("approved", "pending"):
+            keep.append(found)
+        else:  # changes_requested (or rejected): ask the same role again
+            drop.append(found)
+            opening.append(replace(route))
+    drop.extend(r for r in by_key.values() if r.status != "approved")  # roles no longer routed
+    keep.extend(r for r in by_key.values() if r.status == "approved")
+    return {"keep": keep, "supersede": drop, "open": opening}
+
+
+# --------------------------------------------------------------------------- status
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def status_data(core: Any, proposal_id: int) -> dict[str, Any]:
+    """Everything about one proposal, JSON-ready (NotFound for an unknown id)."""
+    with core.uow() as uow:
+        p = uow.proposals.get(proposal_id)
+        latest = uow.classifications.latest(proposal_id)
+        stops = uow.stop_conditions.for_proposal(proposal_id)
+        requests = uow.approvals.for_proposal(proposal_id)
+        decisions = {d.request_id: d for d in uow.decisions.for_proposal(proposal_id)}
+        checkins = uow.checkins.for_proposal(proposal_id)
+        audit = uow.audit.for_proposal(proposal_id)
+        undelivered = uow.outbox.pending_for_proposal(proposal_id)
+        revisions = uow.proposals.revisions(proposal_id)
+    return {
+        "proposal": {
+            "id": p.id, "title": p.title, "requester": p.requester, "channel": p.channel,
+            "department": p.department, "owner": p.owner, "stage": p.stage, "risk_level": p.risk_level,
+            "capacity": p.capacity, "autonomy": p.autonomy, "eu_tier": p.eu_tier, "revision": p.revision,
+            "answers": p.answers, "created_at": _iso(p.created_at), "updated_at": _iso(p.updated_at),
+            "stage_changed_at": _iso(p.stage_changed_at),
+        },
+        "classification": latest.result if latest else None,
+        "classification_revision": latest.revision if latest else None,
+        "revisions": [{"revision": r.revision, "author": r.author, "created_at": _iso(r.created_at)}
+                      for r in revisions],
+        "stop_conditions": [
+            {"code": s.code, "status": s.status, "override_reason": s.override_reason,
+             "overridden_by": s.overridden_by, "changed_at": _iso(s.changed_at)} for s in stops],
+        "approvals": [
+            {"id": r.id, "role": r.role, "department": r.department, "approver": r.approver, "kind": r.kind,
+             "target": r.target, "round": r.round, "status": r.status, "note": r.note, "sequence": r.sequence,
+             "created_at": _iso(r.created_at), "reminded_at": _iso(r.reminded_at),
+             "escalated_at": _iso(r.escalated_at), "decided_at": _iso(r.decided_at),
+             "decision": _decision(decisions.get(r.id))} for r in requests],
+        "checkins": [{"value": c.value, "note": c.note, "reported_by": c.reported_by, "period": c.period,
+                      "created_at": _iso(c.created_at)} for c in checkins],
+        "autonomy": p.autonomy,
+        "undelivered": [
+            {"id": o.id, "channel": o.channel, "recipient": o.recipient, "kind": o.kind, "status": o.status,
+             "attempts": o.attempts, "last_error": o.last_error, "next_attempt_at": _iso(o.next_attempt_at)}
+            for o in undelivered],
+        "audit": [{"actor": e.actor, "action": e.action, "detail": e.detail, "created_at": _iso(e.created_at)}
+                  for e in audit],
+    }
+
+
+def _decision(d: Any) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    return {"decision": d.decision, "actor": d.actor, "on_behalf_of": d.on_behalf_of, "comment": d.comment,
+            "override_reason": d.override_reason, "created_at": _iso(d.created_at)}
+
+
+__all__ = ["Refused", "status_data", "submit"]
