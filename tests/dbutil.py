@@ -150,3 +150,27 @@ def _drop_schema(admin: Any, schema: str) -> None:
         print(f"could not drop test schema {schema}: {exc}")
     finally:
         admin.dispose()
+
+
+def empty_database(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """Return the URL of a database with no tables at all (for migration tests).
+
+    SQLite: a new file. PostgreSQL: a new schema, dropped at the end of the test.
+    """
+    if backend() != "postgres":
+        return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    fresh_database(tmp_path, request)  # fails loudly when PostgreSQL is unusable
+    schema = f"{_state['pg_schema']}_e{uuid.uuid4().hex[:6]}"
+    with _state["pg_engine"].begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+    def drop() -> None:
+        with _state["pg_engine"].begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+    request.addfinalizer(drop)
+    url = make_url(_state["pg_url"]).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
