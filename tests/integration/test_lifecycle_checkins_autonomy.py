@@ -1,0 +1,196 @@
+"""Value check-ins, delegation and autonomy steps on the real store."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot import lifecycle
+from bot.messages import APPROVE, REJECT, REQUEST_CHANGES
+from bot.service import Refused, UsageError
+from tests.integration.lifecycle_seed import (
+    GOV,
+    OWNER,
+    REQUESTER,
+    STRANGER,
+    audit_events,
+    core,  # noqa: F401  TEMPORARY
+    outbox_for,
+    seed,
+)
+
+# --------------------------------------------------------------------------- check-ins
+
+
+def test_owner_checkin_is_stored_with_its_iso_week(core, clock):
+    p = seed(core, "pilot")
+    msg = lifecycle.record_checkin(core, OWNER, p.id, " 8 min per ticket ", note="from the helpdesk report")
+    assert "2026-W47" in msg.text
+    clock.advance(days=7)
+    lifecycle.record_checkin(core, GOV, p.id, "7 min")
+    with core.uow() as uow:
+        rows = uow.checkins.for_proposal(p.id)
+    assert [(c.value, c.period, c.reported_by, c.note) for c in rows] == [
+        ("8 min per ticket", "2026-W47", OWNER, "from the helpdesk report"), ("7 min", "2026-W48", GOV, None)]
+    events = audit_events(core, p.id, "checkin.recorded")
+    assert [e.detail["period"] for e in events] == ["2026-W47", "2026-W48"]
+    # governance reporting for the owner tells the owner
+    assert any("reported by <@UGOV>" in r.payload["text"] for r in outbox_for(core, OWNER))
+
+
+def test_iso_week_at_year_boundary():
+    assert lifecycle.iso_week(datetime(2027, 1, 1, tzinfo=UTC)) == "2026-W53"
+    assert lifecycle.iso_week(datetime(2026, 12, 28, tzinfo=UTC)) == "2026-W53"
+    assert lifecycle.iso_week(datetime(2027, 1, 4, tzinfo=UTC)) == "2027-W01"
+
+
+@pytest.mark.parametrize("stage", ["in_review", "approved", "paused", "retired", "rejected"])
+def test_checkin_only_for_running_workflows(core, stage):
+    p = seed(core, stage)
+    with pytest.raises(Refused) as err:
+        lifecycle.record_checkin(core, OWNER, p.id, "5")
+    assert err.value.code == "bad_stage"
+    with core.uow() as uow:
+        assert uow.checkins.for_proposal(p.id) == []
+
+
+def test_checkin_refusals_and_bad_values(core):
+    p = seed(core, "production")
+    for actor in (STRANGER, REQUESTER):
+        with pytest.raises(Refused) as err:
+            lifecycle.record_checkin(core, actor, p.id, "5")
+        assert err.value.code == "not_owner"
+    for value in ("", "   "):
+        with pytest.raises(UsageError) as err:
+            lifecycle.record_checkin(core, OWNER, p.id, value)
+        assert err.value.message.startswith("value:")
+    with pytest.raises(UsageError):
+        lifecycle.record_checkin(core, OWNER, p.id, "9" * 201)
+    with pytest.raises(UsageError) as err:
+        lifecycle.record_checkin(core, OWNER, p.id, "5", note="n" * 1001)
+    assert err.value.message.startswith("note:")
+    with core.uow() as uow:
+        assert uow.checkins.for_proposal(p.id) == []
+
+
+# --------------------------------------------------------------------------- delegation
+
+
+def test_delegation_is_stored_audited_and_the_delegate_told(core, clock):
+    msg = lifecycle.delegate(core, "USEC", "<@UDEP|deputy>", date(2026, 11, 30))
+    assert "<@UDEP>" in msg.text
+    with core.uow() as uow:
+        active = uow.delegations.active_for("USEC", clock.now())
+        assert [(d.delegate_id, d.ends_at.replace(tzinfo=None)) for d in active] == [
+            ("UDEP", datetime(2026, 12, 1, 0, 0))]
+        assert uow.delegations.delegators_of("UDEP", datetime(2026, 11, 30, 23, 59, tzinfo=UTC)) == ["USEC"]
+        assert uow.delegations.delegators_of("UDEP", datetime(2026, 12, 1, 0, 0, tzinfo=UTC)) == []
+        events = [e for e in uow.audit.recent() if e.action == "delegation.created"]
+    assert events[0].actor == "USEC" and events[0].detail["delegate"] == "UDEP"
+    told = outbox_for(core, "UDEP")
+    assert len(told) == 1 and told[0].kind == "delegation"
+    assert "<@USEC> named you their delegate" in told[0].payload["text"]
+
+
+def test_delegation_with_a_start_and_pending_requests_is_audited_on_them(core, clock):
+    from tests.integration.lifecycle_seed import pending_request
+
+    p = seed(core, "in_review")
+    pending_request(core, p.id, "USEC")
+    lifecycle.delegate(core, "USEC", "UDEP", "2026-12-10T17:00Z", since="2026-12-01")
+    with core.uow() as uow:
+        assert uow.delegations.delegators_of("UDEP", clock.now()) == []  # not started yet
+        assert uow.delegations.delegators_of("UDEP", datetime(2026, 12, 5, tzinfo=UTC)) == ["USEC"]
+    assert audit_events(core, p.id, "delegation.created")[0].detail["delegate"] == "UDEP"
+
+
+@pytest.mark.parametrize(("who", "until", "since", "field"), [
+    ("USEC", "2026-12-01", None, "delegate"),  # yourself
+    ("", "2026-12-01", None, "delegate"),
+    ("two words", "2026-12-01", None, "delegate"),
+    ("UDEP", "next week", None, "until"),
+    ("UDEP", "2026-11-01", None, "until"),  # in the past
+    ("UDEP", "2026-12-01", "2026-12-05", "until"),  # ends before it starts
+    ("UDEP", "2028-12-01", None, "until"),  # longer than a year
+])
+def test_bad_delegations(core, who, until, since, field):
+    with pytest.raises(UsageError) as err:
+        lifecycle.delegate(core, "USEC", who, until, since=since)
+    assert err.value.message.startswith(f"{field}:")
+    with core.uow() as uow:
+        assert uow.delegations.active_for("USEC", datetime(2026, 11, 20, tzinfo=UTC)) == []
+
+
+# --------------------------------------------------------------------------- autonomy
+
+
+def _autonomy_requests(core, pid):
+    with core.uow() as uow:
+        return [r for r in uow.approvals.for_proposal(pid) if r.kind == "autonomy"]
+
+
+def test_high_risk_autonomy_step_asks_owner_and_governance(core):
+    p = seed(core, "pilot", risk="high", autonomy="draft_only")
+    msg = lifecycle.request_autonomy_step(core, OWNER, p.id)
+    requests = _autonomy_requests(core, p.id)
+    assert sorted((r.role, r.approver, r.target, r.status) for r in requests) == [
+        ("governance", GOV, "human_approves", "pending"), ("owner", OWNER, "human_approves", "pending")]
+    assert "draft_only to human_approves" in msg.text
+    for user, request in ((OWNER, [r for r in requests if r.role == "owner"][0]),
+                          (GOV, [r for r in requests if r.role == "governance"][0])):
+        cards = [r for r in outbox_for(core, user) if r.kind == "approval_request"]
+        assert len(cards) == 1
+        buttons = cards[0].payload["buttons"]
+        assert [(b["action"], b["value"]) for b in buttons] == [
+            (APPROVE, str(request.id)), (REJECT, str(request.id)), (REQUEST_CHANGES, str(request.id))]
+        assert cards[0].payload["meta"]["proposal_id"] == p.id
+    event = audit_events(core, p.id, "autonomy.requested")[0]
+    assert event.detail["from"] == "draft_only" and event.detail["to"] == "human_approves"
+
+
+def test_low_risk_autonomy_step_asks_only_the_owner(core):
+    p = seed(core, "production", risk="low", autonomy="human_monitors")
+    lifecycle.request_autonomy_step(core, GOV, p.id)
+    assert [(r.role, r.target) for r in _autonomy_requests(core, p.id)] == [("owner", "autonomous")]
+
+
+def test_autonomy_refusals(core):
+    p = seed(core, "pilot", autonomy="human_approves")
+    lifecycle.request_autonomy_step(core, OWNER, p.id)
+    with pytest.raises(Refused) as err:
+        lifecycle.request_autonomy_step(core, OWNER, p.id)
+    assert err.value.code == "pending"
+    assert len(_autonomy_requests(core, p.id)) == 1
+
+    top = seed(core, "production", autonomy="autonomous")
+    with pytest.raises(Refused) as err:
+        lifecycle.request_autonomy_step(core, OWNER, top.id)
+    assert err.value.code == "at_max"
+
+    early = seed(core, "in_review")
+    with pytest.raises(Refused) as err:
+        lifecycle.request_autonomy_step(core, OWNER, early.id)
+    assert err.value.code == "bad_stage"
+
+    other = seed(core, "pilot")
+    with pytest.raises(Refused) as err:
+        lifecycle.request_autonomy_step(core, STRANGER, other.id)
+    assert err.value.code == "not_owner"
+    assert _autonomy_requests(core, other.id) == []
+
+
+def test_autonomy_without_owner_goes_to_governance_with_a_note(core):
+    p = seed(core, "pilot", owner=None, risk="medium")
+    lifecycle.request_autonomy_step(core, GOV, p.id)
+    [request] = _autonomy_requests(core, p.id)
+    assert request.approver == GOV and request.role == "owner"
+    assert "no owner" in request.note
+
+
+def test_next_autonomy():
+    assert lifecycle.next_autonomy(None) == "human_approves"
+    assert lifecycle.next_autonomy("draft_only") == "human_approves"
+    assert lifecycle.next_autonomy("human_approves") == "human_monitors"
+    assert lifecycle.next_autonomy("human_monitors") == "autonomous"
+    assert lifecycle.next_autonomy("autonomous") is None
