@@ -67,6 +67,13 @@ def _upsert(session: Session, model: type[m.Base], values: dict[str, Any], keys:
     session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=changes))
 
 
+def _as_int(value: Any) -> int | None:
+    try:
+        return None if value is None or isinstance(value, bool) else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class _Repo:
     def __init__(self, session: Session):
         self.session = session
@@ -382,7 +389,7 @@ class SqlOutboxRepo(_Repo):
     ) -> OutboxRow | None:
         meta = payload.get("meta") or {}
         proposal_id = meta.get("proposal_id") if isinstance(meta, dict) else None
-        values = dict(
+        values: dict[str, Any] = dict(
             channel=channel,
             recipient=recipient,
             kind=kind,
@@ -391,7 +398,7 @@ class SqlOutboxRepo(_Repo):
             thread_key=thread_key,
             update_key=update_key,
             dedupe_key=dedupe_key,
-            proposal_id=int(proposal_id) if proposal_id is not None else None,
+            proposal_id=_as_int(proposal_id),
             status="pending",
             attempts=0,
             next_attempt_at=at,

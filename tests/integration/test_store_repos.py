@@ -32,11 +32,24 @@ def uow(database_url):
 
 
 def proposal(**changes) -> ProposalRow:
-    row = ProposalRow(id=0, title="Refund drafts", requester="UREQ", channel="slack", department="Finance",
-                      owner="UOWN", stage="in_review", risk_level="high", capacity="incremental",
-                      autonomy="draft_only", eu_tier="minimal", revision=1,
-                      answers={"title": "Refund drafts", "data": ["customer"], "failure_visible": True},
-                      created_at=T0, updated_at=T0, stage_changed_at=T0)
+    row = ProposalRow(
+        id=0,
+        title="Refund drafts",
+        requester="UREQ",
+        channel="slack",
+        department="Finance",
+        owner="UOWN",
+        stage="in_review",
+        risk_level="high",
+        capacity="incremental",
+        autonomy="draft_only",
+        eu_tier="minimal",
+        revision=1,
+        answers={"title": "Refund drafts", "data": ["customer"], "failure_visible": True},
+        created_at=T0,
+        updated_at=T0,
+        stage_changed_at=T0,
+    )
     return replace(row, **changes)
 
 
@@ -48,8 +61,19 @@ def add_proposal(uow, **changes) -> ProposalRow:
 
 
 def approval(proposal_id: int, **changes) -> ApprovalRequestRow:
-    row = ApprovalRequestRow(id=0, proposal_id=proposal_id, role="finance", department="Finance", approver="UFIN",
-                             kind="proposal", target=None, round=1, status="pending", note=None, created_at=T0)
+    row = ApprovalRequestRow(
+        id=0,
+        proposal_id=proposal_id,
+        role="finance",
+        department="Finance",
+        approver="UFIN",
+        kind="proposal",
+        target=None,
+        round=1,
+        status="pending",
+        note=None,
+        created_at=T0,
+    )
     return replace(row, **changes)
 
 
@@ -74,9 +98,21 @@ def test_proposal_round_trip_and_queries(uow):
 def test_proposal_update_writes_every_field(uow):
     row = add_proposal(uow)
     later = T0 + timedelta(days=2)
-    changed = replace(row, stage="pilot", risk_level="medium", owner="UNEW", autonomy="human_approves", revision=2,
-                      answers={"title": "Refund drafts v2"}, updated_at=later, stage_changed_at=later,
-                      capacity="strategic", eu_tier="limited", department="Ops", title="Refund drafts v2")
+    changed = replace(
+        row,
+        stage="pilot",
+        risk_level="medium",
+        owner="UNEW",
+        autonomy="human_approves",
+        revision=2,
+        answers={"title": "Refund drafts v2"},
+        updated_at=later,
+        stage_changed_at=later,
+        capacity="strategic",
+        eu_tier="limited",
+        department="Ops",
+        title="Refund drafts v2",
+    )
     with uow() as u:
         u.proposals.update(changed)
         u.commit()
@@ -95,7 +131,10 @@ def test_every_revision_of_the_answers_is_kept(uow):
     with uow() as u:
         revisions = u.proposals.revisions(row.id)
     assert [(r.revision, r.answers, r.author) for r in revisions] == [
-        (1, row.answers, "UREQ"), (2, {"title": "v2"}, "UREQ"), (3, {"title": "v3"}, "UEDIT")]
+        (1, row.answers, "UREQ"),
+        (2, {"title": "v2"}, "UREQ"),
+        (3, {"title": "v3"}, "UEDIT"),
+    ]
     assert revisions[2].created_at == T0 + timedelta(hours=2)
 
 
@@ -125,14 +164,20 @@ def test_stop_conditions_open_override_resolve_and_reopen(uow):
         u.commit()
     with uow() as u:
         state = {s.code: (s.status, s.override_reason) for s in u.stop_conditions.for_proposal(row.id)}
-        assert state == {"invisible_failure": ("overridden", "monitored by QA"), "no_owner": ("resolved", None),
-                         "unmeasurable_success": ("open", None)}
+        assert state == {
+            "invisible_failure": ("overridden", "monitored by QA"),
+            "no_owner": ("resolved", None),
+            "unmeasurable_success": ("open", None),
+        }
         u.stop_conditions.set_open(row.id, ["no_owner"], t3)
         u.commit()
     with uow() as u:
         rows = {s.code: s for s in u.stop_conditions.for_proposal(row.id)}
         assert {c: s.status for c, s in rows.items()} == {
-            "invisible_failure": "resolved", "no_owner": "open", "unmeasurable_success": "resolved"}
+            "invisible_failure": "resolved",
+            "no_owner": "open",
+            "unmeasurable_success": "resolved",
+        }
         assert rows["no_owner"].changed_at == t3
         with pytest.raises(NotFound):
             u.stop_conditions.override(row.id, "prohibited_practice", "UGOV", "why", t3)
@@ -142,8 +187,18 @@ def test_approvals_round_trip_and_queries(uow):
     row = add_proposal(uow)
     with uow() as u:
         a = u.approvals.add(approval(row.id))
-        b = u.approvals.add(approval(row.id, role="owner", approver="UOWN", created_at=T0 + timedelta(days=3),
-                                     sequence=0, kind="autonomy", target="human_monitors", note="n"))
+        b = u.approvals.add(
+            approval(
+                row.id,
+                role="owner",
+                approver="UOWN",
+                created_at=T0 + timedelta(days=3),
+                sequence=0,
+                kind="autonomy",
+                target="human_monitors",
+                note="n",
+            )
+        )
         u.commit()
     with uow() as u:
         assert u.approvals.get(a.id) == a
@@ -151,8 +206,15 @@ def test_approvals_round_trip_and_queries(uow):
         assert u.approvals.for_proposal(row.id) == [a, b]
         assert u.approvals.pending_for("UFIN") == [a]
         assert u.approvals.pending_older_than(T0 + timedelta(days=1)) == [a]
-        decided = replace(a, status="approved", decided_at=T0 + timedelta(hours=5), reminded_at=T0 + timedelta(hours=1),
-                          escalated_at=T0 + timedelta(hours=2), approver="UGOV", note="escalated")
+        decided = replace(
+            a,
+            status="approved",
+            decided_at=T0 + timedelta(hours=5),
+            reminded_at=T0 + timedelta(hours=1),
+            escalated_at=T0 + timedelta(hours=2),
+            approver="UGOV",
+            note="escalated",
+        )
         u.approvals.update(decided)
         u.commit()
     with uow() as u:
@@ -168,10 +230,30 @@ def test_decisions_round_trip(uow):
     with uow() as u:
         req = u.approvals.add(approval(row.id))
         other = u.approvals.add(approval(row.id, role="owner", approver="UOWN"))
-        d1 = u.decisions.add(DecisionRow(id=0, request_id=req.id, decision="approve", actor="UDEL",
-                                         on_behalf_of="UFIN", comment="ok", override_reason=None, created_at=T0))
-        d2 = u.decisions.add(DecisionRow(id=0, request_id=other.id, decision="request_changes", actor="UOWN",
-                                         on_behalf_of=None, comment=None, override_reason="r", created_at=T0))
+        d1 = u.decisions.add(
+            DecisionRow(
+                id=0,
+                request_id=req.id,
+                decision="approve",
+                actor="UDEL",
+                on_behalf_of="UFIN",
+                comment="ok",
+                override_reason=None,
+                created_at=T0,
+            )
+        )
+        d2 = u.decisions.add(
+            DecisionRow(
+                id=0,
+                request_id=other.id,
+                decision="request_changes",
+                actor="UOWN",
+                on_behalf_of=None,
+                comment=None,
+                override_reason="r",
+                created_at=T0,
+            )
+        )
         u.commit()
     with uow() as u:
         assert u.decisions.for_request(req.id) == d1
@@ -190,7 +272,9 @@ def test_audit_add_and_read(uow):
         trail = u.audit.for_proposal(row.id)
         recent = u.audit.recent(2)
     assert [(e.actor, e.action, e.detail) for e in trail] == [
-        ("UREQ", "proposal.submitted", {"revision": 1}), ("UFIN", "decision.approve", {"request": 3})]
+        ("UREQ", "proposal.submitted", {"revision": 1}),
+        ("UFIN", "decision.approve", {"request": 3}),
+    ]
     assert [e.action for e in recent] == ["decision.approve", "roles.set"]
     assert recent[1].proposal_id is None and recent[1].created_at == T0 + timedelta(minutes=1)
 
@@ -212,7 +296,10 @@ def test_role_directory_replace_and_lookup(uow):
         assert set(by_user) == {("department_lead", "Finance"), ("security", "")}
         assert by_user[("department_lead", "Finance")].assigned_by == "UGOV"  # kept, not re-created
         assert [(a.role, a.department, a.user_id) for a in u.roles.all()] == [
-            ("department_lead", "Finance", "U2"), ("department_lead", "Finance", "U3"), ("security", "", "U2")]
+            ("department_lead", "Finance", "U2"),
+            ("department_lead", "Finance", "U3"),
+            ("security", "", "U2"),
+        ]
         u.roles.set("security", "", [], "UGOV", T0)
         u.commit()
     with uow() as u:
@@ -220,12 +307,20 @@ def test_role_directory_replace_and_lookup(uow):
 
 
 def test_delegations_in_range_only(uow):
-    week = Delegation(id=0, user_id="UFIN", delegate_id="UDEL", starts_at=T0, ends_at=T0 + timedelta(days=7),
-                      created_by="UFIN", created_at=T0)
+    week = Delegation(
+        id=0,
+        user_id="UFIN",
+        delegate_id="UDEL",
+        starts_at=T0,
+        ends_at=T0 + timedelta(days=7),
+        created_by="UFIN",
+        created_at=T0,
+    )
     with uow() as u:
         stored = u.delegations.add(week)
-        u.delegations.add(replace(week, user_id="USEC", starts_at=T0 + timedelta(days=10),
-                                  ends_at=T0 + timedelta(days=12)))
+        u.delegations.add(
+            replace(week, user_id="USEC", starts_at=T0 + timedelta(days=10), ends_at=T0 + timedelta(days=12))
+        )
         u.commit()
     assert stored.id and replace(stored, id=0) == week
     with uow() as u:
@@ -237,13 +332,19 @@ def test_delegations_in_range_only(uow):
 
 
 def test_conversation_refs_upsert(uow):
-    ref = ConversationRef(platform="teams", user_id="29:abc", conversation_id="a:1",
-                          reference={"serviceUrl": "http://127.0.0.1", "conversation": {"id": "a:1"}}, updated_at=T0)
+    ref = ConversationRef(
+        platform="teams",
+        user_id="29:abc",
+        conversation_id="a:1",
+        reference={"serviceUrl": "http://127.0.0.1", "conversation": {"id": "a:1"}},
+        updated_at=T0,
+    )
     with uow() as u:
         u.conversations.upsert(ref)
         u.commit()
-    newer = replace(ref, conversation_id="a:2", reference={"conversation": {"id": "a:2"}},
-                    updated_at=T0 + timedelta(hours=1))
+    newer = replace(
+        ref, conversation_id="a:2", reference={"conversation": {"id": "a:2"}}, updated_at=T0 + timedelta(hours=1)
+    )
     with uow() as u:
         assert u.conversations.get("teams", "29:abc") == ref
         u.conversations.upsert(newer)
@@ -257,8 +358,17 @@ def test_outbox_queue_dedupe_deliver_and_retry(uow):
     row = add_proposal(uow)
     payload = {"kind": "approval_request", "text": "Please decide", "meta": {"proposal_id": row.id}}
     with uow() as u:
-        first = u.outbox.add("slack", "UFIN", "approval_request", payload, T0, ref_key="req:1",
-                             thread_key="proposal:1", update_key=None, dedupe_key="approval:1")
+        first = u.outbox.add(
+            "slack",
+            "UFIN",
+            "approval_request",
+            payload,
+            T0,
+            ref_key="req:1",
+            thread_key="proposal:1",
+            update_key=None,
+            dedupe_key="approval:1",
+        )
         duplicate = u.outbox.add("slack", "UFIN", "approval_request", payload, T0, dedupe_key="approval:1")
         plain = u.outbox.add("teams", "29:x", "notice", {"text": "hi"}, T0)
         again = u.outbox.add("teams", "29:x", "notice", {"text": "hi"}, T0)
@@ -306,10 +416,28 @@ def test_checkins_ordered_with_latest(uow):
     row = add_proposal(uow, stage="pilot")
     with uow() as u:
         assert u.checkins.latest(row.id) is None
-        early = u.checkins.add(Checkin(id=0, proposal_id=row.id, value="12 loops saved", note=None,
-                                       reported_by="UOWN", period="2026-W47", created_at=T0))
-        late = u.checkins.add(Checkin(id=0, proposal_id=row.id, value="20 loops saved", note="better",
-                                      reported_by="UOWN", period="2026-W48", created_at=T0 + timedelta(days=7)))
+        early = u.checkins.add(
+            Checkin(
+                id=0,
+                proposal_id=row.id,
+                value="12 loops saved",
+                note=None,
+                reported_by="UOWN",
+                period="2026-W47",
+                created_at=T0,
+            )
+        )
+        late = u.checkins.add(
+            Checkin(
+                id=0,
+                proposal_id=row.id,
+                value="20 loops saved",
+                note="better",
+                reported_by="UOWN",
+                period="2026-W48",
+                created_at=T0 + timedelta(days=7),
+            )
+        )
         u.commit()
     with uow() as u:
         assert u.checkins.for_proposal(row.id) == [early, late]
@@ -328,16 +456,31 @@ def test_jobs_claim_finish_recent(uow):
         with pytest.raises(NotFound):
             u.jobs.finish("digest", "2026-W47", "done", {}, T0)
     assert [(j.period, j.claimed_by, j.status) for j in recent] == [
-        ("2026-11-16T10", "host-b", "running"), ("2026-11-16T09", "host-a", "done")]
+        ("2026-11-16T10", "host-b", "running"),
+        ("2026-11-16T09", "host-a", "done"),
+    ]
     assert recent[1].detail == {"reminded": 3} and recent[1].finished_at == T0 + timedelta(seconds=5)
     assert recent[0].detail == {} and recent[0].finished_at is None
 
 
 def test_digests_round_trip(uow):
-    digest = DigestRow(id=0, period_start=T0 - timedelta(days=7), period_end=T0, facts={"new": 3, "titles": ["A"]},
-                       prompt_name="weekly_digest", prompt_version="1", model="template", text="3 new proposals",
-                       tokens_in=0, tokens_out=0, latency_ms=4, status="in_review", fallback_reason=None,
-                       posted_to=[], created_at=T0)
+    digest = DigestRow(
+        id=0,
+        period_start=T0 - timedelta(days=7),
+        period_end=T0,
+        facts={"new": 3, "titles": ["A"]},
+        prompt_name="weekly_digest",
+        prompt_version="1",
+        model="template",
+        text="3 new proposals",
+        tokens_in=0,
+        tokens_out=0,
+        latency_ms=4,
+        status="in_review",
+        fallback_reason=None,
+        posted_to=[],
+        created_at=T0,
+    )
     with uow() as u:
         assert u.digests.latest() is None
         stored = u.digests.add(digest)
@@ -355,8 +498,9 @@ def test_digests_round_trip(uow):
 
 
 def test_interview_drafts_put_get_delete(uow):
-    draft = InterviewDraft(channel="console", user_id="U1", answers={"title": "x"}, step="data", proposal_id=None,
-                           updated_at=T0)
+    draft = InterviewDraft(
+        channel="console", user_id="U1", answers={"title": "x"}, step="data", proposal_id=None, updated_at=T0
+    )
     with uow() as u:
         u.drafts.put(draft)
         u.commit()

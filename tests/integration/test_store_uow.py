@@ -68,17 +68,49 @@ def test_a_unit_of_work_is_used_inside_its_block_only(uow):
 def test_duplicate_decision_is_a_conflict_and_the_first_stands(uow):
     row = add_proposal(uow)
     with uow() as u:
-        req = u.approvals.add(ApprovalRequestRow(id=0, proposal_id=row.id, role="owner", department=None,
-                                                 approver="UOWN", kind="proposal", target=None, round=1,
-                                                 status="pending", note=None, created_at=T0))
-        first = u.decisions.add(DecisionRow(id=0, request_id=req.id, decision="approve", actor="UOWN",
-                                            on_behalf_of=None, comment=None, override_reason=None, created_at=T0))
+        req = u.approvals.add(
+            ApprovalRequestRow(
+                id=0,
+                proposal_id=row.id,
+                role="owner",
+                department=None,
+                approver="UOWN",
+                kind="proposal",
+                target=None,
+                round=1,
+                status="pending",
+                note=None,
+                created_at=T0,
+            )
+        )
+        first = u.decisions.add(
+            DecisionRow(
+                id=0,
+                request_id=req.id,
+                decision="approve",
+                actor="UOWN",
+                on_behalf_of=None,
+                comment=None,
+                override_reason=None,
+                created_at=T0,
+            )
+        )
         u.commit()
     with uow() as u:
         u.audit.add(row.id, "UOWN", "decision.reject", {}, T0)
         with pytest.raises(Conflict, match=str(req.id)):
-            u.decisions.add(DecisionRow(id=0, request_id=req.id, decision="reject", actor="UOWN", on_behalf_of=None,
-                                        comment="second click", override_reason=None, created_at=T0))
+            u.decisions.add(
+                DecisionRow(
+                    id=0,
+                    request_id=req.id,
+                    decision="reject",
+                    actor="UOWN",
+                    on_behalf_of=None,
+                    comment="second click",
+                    override_reason=None,
+                    created_at=T0,
+                )
+            )
         u.commit()  # the transaction is still usable after the refused insert
     with uow() as u:
         assert u.decisions.for_request(req.id) == first
@@ -127,9 +159,21 @@ def test_time_comparisons_use_the_instant_not_the_wall_clock(uow):
     row = add_proposal(uow)
     tokyo = timezone(timedelta(hours=9))
     with uow() as u:
-        u.approvals.add(ApprovalRequestRow(id=0, proposal_id=row.id, role="owner", department=None, approver="UOWN",
-                                           kind="proposal", target=None, round=1, status="pending", note=None,
-                                           created_at=datetime(2026, 11, 16, 18, 0, tzinfo=tokyo)))  # 09:00 UTC
+        u.approvals.add(
+            ApprovalRequestRow(
+                id=0,
+                proposal_id=row.id,
+                role="owner",
+                department=None,
+                approver="UOWN",
+                kind="proposal",
+                target=None,
+                round=1,
+                status="pending",
+                note=None,
+                created_at=datetime(2026, 11, 16, 18, 0, tzinfo=tokyo),
+            )
+        )  # 09:00 UTC
         u.commit()
     with uow() as u:
         assert len(u.approvals.pending_older_than(datetime(2026, 11, 16, 9, 0, 1, tzinfo=UTC))) == 1
