@@ -153,3 +153,106 @@ class FakeBotConnector:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# --------------------------------------------------------------------------- Teams activities
+
+BOT_ID = "28:govbot-test-bot"
+
+
+def activity(service_url: str, user: str, *, text: str | None = None, type: str = "message",
+             conversation_id: str | None = None, conversation_type: str = "personal", name: str | None = None,
+             value: Any = None, reply_to_id: str | None = None, mention_bot: bool = False,
+             activity_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    """An Activity as Teams posts it to /api/messages (the JSON wire format)."""
+    body: dict[str, Any] = {
+        "type": type,
+        "id": activity_id or f"in-{next(_activity_ids)}",
+        "timestamp": "2026-11-16T09:00:00.000Z",
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": {"id": user, "name": f"User {user}", "aadObjectId": f"aad-{user}"},
+        "conversation": {"id": conversation_id or f"a:personal-{user}", "conversationType": conversation_type,
+                         "tenantId": "tenant-1"},
+        "recipient": {"id": BOT_ID, "name": "govbot"},
+        "channelData": {"tenant": {"id": "tenant-1"}},
+        "locale": "en-US",
+    }
+    if text is not None:
+        body["text"] = f"<at>govbot</at> {text}" if mention_bot else text
+        if mention_bot:
+            body["entities"] = [{"type": "mention", "text": "<at>govbot</at>",
+                                 "mentioned": {"id": BOT_ID, "name": "govbot"}}]
+    if name is not None:
+        body["name"] = name
+    if value is not None:
+        body["value"] = value
+    if reply_to_id is not None:
+        body["replyToId"] = reply_to_id
+    body.update(extra)
+    return body
+
+
+def execute_invoke(service_url: str, user: str, verb: str, data: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    """The `adaptiveCard/action` invoke Teams sends when someone clicks an Action.Execute."""
+    value = {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"}
+    return activity(service_url, user, type="invoke", name="adaptiveCard/action", value=value, **kw)
+
+
+_activity_ids = itertools.count(1)
+
+
+class ServerThread:
+    """Run an aiohttp Application on 127.0.0.1 in its own thread and event loop."""
+
+    def __init__(self, app: web.Application, host: str = "127.0.0.1"):
+        self.app = app
+        self.host = host
+        self.port = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> ServerThread:
+        started = threading.Event()
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self.loop = loop
+            asyncio.set_event_loop(loop)
+            runner = web.AppRunner(self.app, access_log=None)
+            try:
+                loop.run_until_complete(runner.setup())
+                site = web.TCPSite(runner, self.host, 0)
+                loop.run_until_complete(site.start())
+                self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            except BaseException as exc:  # report start-up errors to the test
+                errors.append(exc)
+                started.set()
+                return
+            started.set()
+            loop.run_forever()
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="govbot-test-server", daemon=True)
+        self._thread.start()
+        started.wait(10)
+        if errors:
+            raise errors[0]
+        return self
+
+    def stop(self) -> None:
+        if self.loop and self._thread:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
