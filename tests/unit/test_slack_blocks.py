@@ -92,7 +92,7 @@ def test_prefilled_answers_come_back_unchanged():
     for page in iv.pages(ANSWERS):
         metadata, _ = modal.encode_state(page.id, ANSWERS, None, False)
         view = modal.page_view(page, ANSWERS, metadata, last=False)
-        wanted = {k: ANSWERS[k] for k in page.keys() if k in ANSWERS}
+        wanted = {k: ANSWERS[k] for k in page.keys() if k in ANSWERS}  # noqa: SIM118
         raw = modal.submitted_values({"state": {"values": state_values(view, wanted)}})
         clean, errors = iv.parse_page(page, raw)
         assert errors == {}
