@@ -9,6 +9,7 @@ when one would be too big, trailing lines are dropped and the card says "and N m
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -43,8 +44,16 @@ def _clip(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_MENTION = re.compile(r"<@([^>|]+)(?:\|([^>]*))?>")
+
+
+def display(text: str) -> str:
+    """Core text for Teams: `<@id>` mentions become the id (or the name given as `<@id|name>`)."""
+    return _MENTION.sub(lambda m: m.group(2) or m.group(1), text or "")
+
+
 def text_block(text: str, **props: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": _clip(text), "wrap": True, **props}
+    return {"type": "TextBlock", "text": _clip(display(text)), "wrap": True, **props}
 
 
 def execute(verb: str, title: str, data: Mapping[str, Any], style: str | None = None, *,
@@ -68,7 +77,7 @@ def new_card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = 
     if actions:
         card["actions"] = actions
     if fallback_text:
-        card["fallbackText"] = _clip(fallback_text, 500)
+        card["fallbackText"] = _clip(display(fallback_text), 500)
     if refresh:
         card["refresh"] = refresh
     return card
@@ -130,7 +139,7 @@ def _body(units: Sequence[dict[str, Any] | tuple[str, str]]) -> list[dict[str, A
 
     for unit in units:
         if isinstance(unit, tuple):
-            facts.append({"title": _clip(unit[0], 200), "value": _clip(unit[1], 1000)})
+            facts.append({"title": _clip(display(unit[0]), 200), "value": _clip(display(unit[1]), 1000)})
             continue
         flush()
         if unit.get("type") != "_break":
