@@ -196,6 +196,8 @@ def authority(uow: Any, settings: Any, request: ApprovalRequestRow, actor: str, 
     if actor in governance_members(uow, settings):
         if override_reason and override_reason.strip():
             return Authority(True, request.approver, "governance")
+        if request.escalated_at is not None:  # escalated by the jobs: governance decides in their place
+            return Authority(True, request.approver, "governance")
         return Authority(False, reason=f"this request is routed to {views.mention(request.approver)}; as governance "
                                        "you may decide it only with a written override reason")
     return Authority(False, reason=f"this request is routed to {views.mention(request.approver)}; only they, "

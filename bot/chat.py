@@ -82,7 +82,7 @@ def _run(core: Any, actor: str, channel: str, command: Command) -> Reply:
         outcome = core.decide(actor, args["request_id"], args["decision"], args["comment"])
         return Reply(_with_prefix(outcome.card, outcome.notice))
     if name in ("pause", "resume", "retire", "promote"):
-        return Reply(_lifecycle("transition")(core, actor, args["proposal_id"], name))
+        return Reply(_lifecycle("transition")(core, actor, args["proposal_id"], name, reason=args.get("reason")))
     if name == "override":
         return Reply(_lifecycle("override_stop")(core, actor, args["proposal_id"], args["code"], args["reason"]))
     if name == "delegate":
