@@ -67,7 +67,7 @@ def parse(text: str) -> Command:
         return Command(name)
     if name == "promote":  # governance may promote without a check-in, with a written reason
         token, reason = _need(rest, "promote <id> [reason]", "id")
-        return Command(name, {"proposal_id": parse_id(token), "reason": reason or None})
+        return Command(name, {"proposal_id": parse_id(token), **({"reason": reason} if reason else {})})
     if name in ("status", "edit", "autonomy") or name in LIFECYCLE:
         token, extra = _need(rest, f"{name} <id>", "id")
         if extra:
