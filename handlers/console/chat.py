@@ -30,7 +30,7 @@ from handlers.console.render import (
     terminal_width,
     use_color,
 )
-from handlers.console.sender import ConsoleSender
+from handlers.console.sender import ConsoleSender, stored_inbox
 
 logger = logging.getLogger(__name__)
 
@@ -170,16 +170,27 @@ class ConsoleChat:
         unread = self.sender.unread(self.user)
         if unread:
             self.note(f"{len(unread)} new message{'s' if len(unread) != 1 else ''} — type `inbox` to read.")
+            return
+        try:
+            held = len(stored_inbox(self.core, self.user))
+        except Exception:  # only a hint; the inbox command reports real problems
+            logger.debug("counting the stored inbox failed", exc_info=True)
+            return
+        if held:
+            self.note(f"{held} message{'s' if held != 1 else ''} in your inbox — type `inbox` to read.")
 
     def show_inbox(self) -> None:
-        items = self.sender.messages(self.user)
+        """Every console message the outbox holds for the current user (this and earlier
+        sessions), updated messages in their latest version; new ones are marked."""
+        items = stored_inbox(self.core, self.user)
         if not items:
-            self.say(f"No messages for {self.user} in this session.")
+            self.say(f"No messages for {self.user}.")
             return
+        new = {d.row_id for d in self.sender.unread(self.user)}
         self.say(style(f"Inbox of {self.user} ({len(items)})", BOLD, color=self.color))
         for n, item in enumerate(items, 1):
-            flags = ", ".join(f for f, on in (("new", not item.read), ("updated", item.updated),
-                                                  ("reply", item.reply)) if on)
+            flags = ", ".join(f for f, on in (("new", item.row.id in new), ("updated", item.updated),
+                                                  ("not delivered yet", item.row.status != "sent")) if on)
             self.say("")
             self.note(f"── {n}{' (' + flags + ')' if flags else ''} ──")
             self.show(item.message)
@@ -219,7 +230,10 @@ class ConsoleChat:
             self.error(outcome.notice)
             return
         self.say(style(outcome.notice, BOLD, color=self.color))
-        self.show(outcome.card)
+        before = self.sender.printed
+        self.deliver()
+        if self.sender.printed == before:  # the updated card went elsewhere (or nowhere): show it here
+            self.show(outcome.card)
 
     # --- the interview ----------------------------------------------------------------
     def run_interview(self, start: InterviewStart) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -25,6 +26,7 @@ class Delivered:
     """One message in someone's console inbox."""
 
     message: Message
+    row_id: int = 0
     read: bool = False
     reply: bool = False  # threaded on an earlier message
     updated: bool = False  # replaced an earlier version in place
@@ -53,7 +55,7 @@ class ConsoleSender:
         with self._lock:
             box = self.inbox.setdefault(row.recipient, [])
             index = self._updatable(row.recipient, update_ref, len(box))
-            item = Delivered(message, reply=bool(thread_ref), updated=index is not None)
+            item = Delivered(message, row.id, reply=bool(thread_ref), updated=index is not None)
             if index is None:
                 box.append(item)
                 index = len(box) - 1
@@ -90,3 +92,38 @@ class ConsoleSender:
     def mark_read(self, user: str) -> None:
         for d in self.inbox.get(user, ()):
             d.read = True
+
+
+@dataclass
+class StoredMessage:
+    """One message of a user's console inbox as the outbox holds it."""
+
+    row: OutboxRow
+    message: Message
+    updated: bool = False  # a later message replaced an earlier version
+
+
+def collapse(rows: Sequence[OutboxRow]) -> list[StoredMessage]:
+    """Outbox rows (any order) as an inbox, oldest first: a row whose `update_key` names
+    an earlier row's `ref_key` replaces it in place, as the platforms update a message."""
+    out: list[StoredMessage] = []
+    where: dict[str, int] = {}
+    for row in sorted(rows, key=lambda r: r.id):
+        item = StoredMessage(row, Message.from_json(row.payload))
+        target = where.get(row.update_key) if row.update_key else None
+        if target is None:
+            out.append(item)
+            target = len(out) - 1
+        else:
+            item.updated = True
+            out[target] = item
+        if row.ref_key:
+            where[row.ref_key] = target
+    return out
+
+
+def stored_inbox(core: Any, user: str, limit: int = 50) -> list[StoredMessage]:
+    """The console messages the outbox holds for `user` (this and earlier sessions)."""
+    with core.uow() as uow:
+        rows = uow.outbox.for_recipient(user, limit)
+    return collapse([r for r in rows if r.channel == ConsoleSender.channel])

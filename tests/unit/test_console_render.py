@@ -106,3 +106,19 @@ def test_sender_keeps_an_inbox_per_user_and_prints_for_the_active_one():
     assert sender.messages("U2")[1].reply
     sender.mark_read("U2")
     assert sender.unread("U2") == []
+
+
+def test_stored_rows_collapse_into_an_inbox_with_updates_in_place():
+    from dataclasses import replace
+
+    from handlers.console.sender import collapse
+
+    first = replace(row(1, "U2", approval(7)), ref_key="approval:7")
+    other = row(2, "U2", Message("notice", "Reminder"))
+    update = replace(row(3, "U2", Message("approval_decided", "Approved by <@U2>")), ref_key="approval:7",
+                     update_key="approval:7")
+    items = collapse([update, other, first])  # any order in, oldest first out
+    assert [i.message.text for i in items] == ["Approved by <@U2>", "Reminder"]
+    assert [i.updated for i in items] == [True, False]
+    # an update whose original is not in the list is shown as a message of its own
+    assert [i.message.text for i in collapse([update])] == ["Approved by <@U2>"]

@@ -1,0 +1,241 @@
+"""A whole conversation through the console channel (`govbot chat`), on the real store.
+
+The script types what a person would type and, like a person, reads request ids off
+the screen ("type: approve 4") instead of knowing them in advance.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import deque
+from collections.abc import Callable
+
+from bot import interview as iv
+from handlers.console.chat import run_chat
+
+Line = str | Callable[[str], str]
+
+
+class Script(io.StringIO):
+    """Scripted stdin: each line is text, or a function of the screen so far."""
+
+    def __init__(self, screen: io.StringIO, lines: list[Line]):
+        super().__init__()
+        self.screen = screen
+        self.lines: deque[Line] = deque(lines)
+        self.consumed = 0
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
+        if not self.lines:
+            return ""
+        item = self.lines.popleft()
+        self.consumed += 1
+        text = item(self.screen.getvalue()) if callable(item) else item
+        return text + "\n"
+
+
+def chat(core, user: str, lines: list[Line]) -> tuple[str, Script]:
+    screen = io.StringIO()
+    stdin = Script(screen, lines)
+    assert run_chat(core, user, stdin, screen) == 0
+    return screen.getvalue(), stdin
+
+
+def approve_from_inbox(command: str = "approve") -> Callable[[str], str]:
+    """Read the request id of the last inbox listing, as a person would."""
+    def line(screen: str) -> str:
+        listing = screen[screen.rindex("Inbox of "):]
+        found = re.findall(r"type: approve (\d+)", listing)
+        assert found, listing
+        return f"{command} {found[-1]}"
+    return line
+
+
+INTERVIEW = [
+    "propose Refund agent for late deliveries",
+    # basics
+    "",  # title: keep the seeded one
+    "Support",
+    "Reads complaints about late deliveries, drafts a reply and issues the refund in the payment system.",
+    "Agents check the tracking page and refund by hand in the payment console.",
+    "A drafted reply and a refund of the shipping fee, logged on the ticket.",
+    "@U_OMAR",
+    "Handling time per late-delivery ticket from 12 to 4 minutes",
+    "3",  # capacity: strategic
+    "9",  # stack: there is no 9 -> re-asked
+    "automation",  # a code works too
+    # data and actions
+    "customers",  # not a data kind -> re-asked with what is allowed
+    "4,5",  # customer, financial
+    "2,12",  # draft, change_billing
+    "3",  # audience: customer
+    "2",  # review: spot_check
+    "2",  # autonomy: human_approves
+    "maybe",  # not yes/no -> re-asked
+    "y",
+    # controls
+    "Orders over 200 EUR or with an earlier refund go to a human agent",
+    "Support lead on duty, then finance for disputed amounts",
+    "tbd",  # weak: asked again before submission
+    "",  # rollback left blank: asked again before submission
+    # EU AI Act (customer audience and customer data make it relevant)
+    "y",  # talks to people
+    "y",  # makes content
+    "1",  # use area: none
+    "n",  # does not score people
+    "",  # our role: keep the default
+    # before you submit (follow-ups)
+    "Daily refund total capped at 2000 EUR; every refund logged with the ticket id",
+    "",  # rollback still blank: allowed, the classification reports it
+    "",  # submit? yes
+]
+
+
+def test_propose_route_refuse_approve_status(core):
+    # governance (UGOV from the settings) fills the role directory from the console
+    out, _ = chat(core, "UGOV", [
+        "roles set department_lead Support @U_DANA",
+        "roles set finance @U_FIONA",
+        "roles",
+    ])
+    assert "U_DANA" in out and "U_FIONA" in out
+
+    out, stdin = chat(core, "U_ALICE", INTERVIEW + ["quit"])
+    assert not stdin.lines, "the interview asked fewer questions than expected"
+    # invalid answers are re-asked with an error naming the field and what is allowed
+    assert "stack: 9 is not one of the numbers 1-6" in out
+    assert "data: unknown value 'customers'; allowed: public, internal, employee, customer" in out
+    assert "failure_visible: answer yes or no" in out
+    # the regulatory questions that the answers made relevant, and only those
+    assert "Do people talk to it?" in out and "Use area (EU AI Act Annex III)" in out
+    assert "Only a narrow task?" not in out and "Banned practices" not in out
+    # weak answers were asked again, saying why
+    followup = out[out.index("── Before you submit ──"):]
+    assert "Control points" in followup and "Rollback" in followup and "Why it matters:" in followup
+    assert "Workflow owner —" not in followup  # a good answer is not asked again
+    # the classification is shown to the requester
+    assert "Submitted as proposal #1" in out
+    assert "Classified #1" in out and "high risk" in out
+    assert "Risk: HIGH" in out and "change_billing" in out
+
+    data = core.status_data(1)
+    answers = data["proposal"]["answers"]
+    assert answers["stack"] == "automation" and answers["data"] == ["customer", "financial"]
+    assert answers["control_points"].startswith("Daily refund total")
+    assert answers["interacts_with_people"] is True and answers["use_area"] == "none"
+    assert answers["rollback_path"] is None
+    pending = {r["role"]: r for r in data["approvals"] if r["status"] == "pending"}
+    assert set(pending) >= {"owner", "department_lead", "finance", "governance"}
+    assert core.load_draft("console", "U_ALICE") is None  # submitted: no draft left
+
+    # the approvers read their inboxes; Mallory tries Fiona's request; then the right people approve
+    fiona_request = pending["finance"]["id"]
+    script: list[Line] = [
+        "as U_FIONA", "inbox",
+        "as U_MALLORY", f"approve {fiona_request}",
+    ]
+    for user in ("U_FIONA", "U_OMAR", "U_DANA", "UGOV"):
+        script += [f"as {user}", "inbox", approve_from_inbox()]
+    script += ["as U_ALICE", "inbox", "status 1", "quit"]
+    out, _ = chat(core, "U_ALICE", script)
+
+    fiona_inbox = out[out.index("Inbox of U_FIONA"):out.index("You are now U_MALLORY")]
+    assert f"type: approve {fiona_request}" in fiona_inbox
+    mallory = out[out.index("You are now U_MALLORY"):out.index("You are now U_FIONA", out.index("U_MALLORY"))]
+    assert "approve" in mallory and "Approved" not in mallory
+    assert "may decide" in mallory, mallory  # the refusal says who may decide
+
+    data = core.status_data(1)
+    assert all(r["status"] == "approved" for r in data["approvals"] if r["status"] != "superseded")
+    actions = [e["action"] for e in data["audit"]]
+    assert "decision.refused" in actions
+    assert actions.count("decision.approve") >= 4
+    # status in the console shows the trail
+    status = out[out.rindex("status 1"):]
+    assert "Audit trail" in status and "U_MALLORY" in status
+
+
+def test_unfinished_interview_resumes_where_it_stopped(core):
+    out, _ = chat(core, "U_BEA", [
+        "propose Summarise weekly support themes",
+        "",  # keep the title
+        "Support",
+        "Drafts a one-page summary of recurring themes from last week's tickets for the team meeting.",
+        "cancel",
+    ])
+    assert "Your answers are saved" in out
+    draft = core.load_draft("console", "U_BEA")
+    assert draft is not None
+    assert draft["answers"]["department"] == "Support"
+    assert draft["answers"]["title"] == "Summarise weekly support themes"
+
+    out, stdin = chat(core, "U_BEA", [
+        "propose",
+        # resumes at current_process: title, department and description are not asked again
+        "A team lead skims about 200 tickets every Friday and writes notes by hand.",
+        "A one-page internal summary with the top five themes.",
+        "me",  # owner
+        "Friday notes take 3 hours today, target 30 minutes",
+        "2", "3",  # capacity incremental, stack processes
+        "2", "1", "1", "3", "1", "y",  # internal data, summarize, internal audience, every output, draft only
+        "The lead writes the summary by hand as before",
+        "The lead asks the support department lead",
+        "The lead reads every summary before it is shared",
+        "Stop the weekly job; the manual notes still work",
+        "y",
+        "quit",
+    ])
+    assert "Resuming your unfinished proposal" in out
+    assert not stdin.lines
+    assert "What should we call this workflow?" not in out
+    assert "Which department runs it?" not in out
+    # internal data, internal audience, no profiling: no EU AI Act questions at all
+    assert "── EU AI Act" not in out and "── Before you submit ──" not in out
+    assert "Submitted as proposal #1" in out and "low risk" in out
+    answers = core.status_data(1)["proposal"]["answers"]
+    assert answers["department"] == "Support" and answers["owner"] == "U_BEA"
+    assert answers["use_area"] == "none" and answers["ai_act_role"] == "deployer"  # defaults filled in
+
+
+def test_employment_data_brings_the_annex_iii_questions(core):
+    out, _ = chat(core, "U_HR", [
+        "propose Rank job applicants for recruiters",
+        "", "HR", "Reads CVs and ranks applicants for each opening.", "", "", "U_HRLEAD",
+        "Time to shortlist from 5 days to 2", "", "",
+        "3", "7", "2", "3", "1", "y",  # employee data, recommend, team, every output, draft only, visible
+        "Recruiters read every CV that the ranking puts last",
+        "Head of talent, then the HR director",
+        "Recruiters confirm every shortlist",
+        "Switch it off; recruiters shortlist by hand",
+        "5",  # use area: employment
+        "y",  # scores people
+        "",  # role: deployer
+        "n",  # not only a narrow task
+        "",  # no banned practice
+        "", "",  # follow-ups (current process, expected output) left blank
+        "",  # submit
+        "quit",
+    ])
+    page = iv.get_page("regulatory", {"data": ["employee"]}, policy=core.policy)
+    employment = next(c for q in page.questions if q.key == "use_area" for c in q.choices if c.value == "employment")
+    assert employment.help and f"{employment.label} — {employment.help}" in out  # plain-language Annex III help
+    assert "Only a narrow task?" in out and "Banned practices" in out
+    assert "Do people talk to it?" not in out  # a team audience is not people-facing
+    assert "Submitted as proposal #1" in out
+    answers = core.status_data(1)["proposal"]["answers"]
+    assert answers["use_area"] == "employment" and answers["profiles_people"] is True
+    assert answers["narrow_procedural_task"] is False and answers["prohibited_practices"] == []
+
+
+def test_bad_commands_are_answered_not_crashed(core):
+    out, stdin = chat(core, "U_X", ["approve", "approve twelve", "reject 3", "", "as", "status nope", "inbox",
+                                    "frobnicate", "help", "quit"])
+    assert not stdin.lines
+    assert "request id is missing" in out
+    assert "request id: 'twelve' is not a number" in out
+    assert "comment: say why" in out
+    assert "as: '' is not a user id" in out
+    assert "No messages for U_X." in out
+    assert "In the console also:" in out and "inbox" in out
+    assert "Something went wrong" not in out
