@@ -14,8 +14,10 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from bot import approvals, roles, views
 from bot.domain import AUTONOMY, STOP_CONDITIONS, is_blank
-from bot.messages import APPROVE, REJECT, REQUEST_CHANGES, Button, Message, Section
+from bot.messages import Message, Section
+from bot.outbox import enqueue
 from bot.ports import ApprovalRequestRow, Checkin, Delegation, ProposalRow
 from bot.service import Refused, UsageError
 
@@ -25,7 +27,6 @@ ACTIONS = ("pause", "resume", "retire", "promote")
 PAUSABLE = ("approved", "pilot", "production")
 RETIRABLE = ("in_review", "changes_requested", "approved", "pilot", "production", "paused")
 RUNNING = ("pilot", "production")  # stages that report value and may change autonomy
-CHANNELS = ("slack", "teams", "console")
 CHECKIN_VALUE_MAX = 200
 NOTE_MAX = 1000
 REASON_MAX = 2000
@@ -43,44 +44,22 @@ def iso_week(at: datetime) -> str:
 
 def is_governance(core: Any, uow: Any, actor: str) -> bool:
     """True when `actor` holds the governance role (directory or GOVBOT_GOVERNANCE)."""
-    if actor in core.settings.governance_ids():
-        return True
-    return actor in uow.roles.holders("governance", "")
+    return roles.is_governance(uow, actor, core.settings)
 
 
 def governance_members(core: Any, uow: Any) -> list[str]:
     """Everyone holding governance, directory first, without duplicates."""
-    members = list(uow.roles.holders("governance", ""))
-    for user in core.settings.governance_ids():
-        if user not in members:
-            members.append(user)
-    return members
-
-
-def channel_for(core: Any, uow: Any, user: str, proposal: ProposalRow | None = None) -> str:
-    """The channel to reach `user` on: the proposal's own channel when it is a chat
-    channel, else the platform where we hold a conversation with them, else the
-    configured platform (Slack before Teams), else the console."""
-    if proposal is not None and proposal.channel in CHANNELS:
-        return proposal.channel
-    if uow.conversations.get("teams", user) is not None:
-        return "teams"
-    if uow.conversations.get("slack", user) is not None:
-        return "slack"
-    settings = core.settings
-    if settings.slack_bot_token is not None:
-        return "slack"
-    if settings.teams_enabled or settings.microsoft_app_id:
-        return "teams"
-    return "console"
+    return roles.governance_members(uow, core.settings)
 
 
 def queue(core: Any, uow: Any, recipient: str, message: Message, at: datetime, *,
           proposal: ProposalRow | None = None, ref_key: str | None = None, thread_key: str | None = None,
           update_key: str | None = None, dedupe_key: str | None = None) -> None:
-    """Put one message in the outbox, in the caller's unit of work."""
-    uow.outbox.add(channel_for(core, uow, recipient, proposal), recipient, message.kind, message.to_json(), at,
-                   ref_key=ref_key, thread_key=thread_key, update_key=update_key, dedupe_key=dedupe_key)
+    """Put one message in the outbox, in the caller's unit of work, on the channel
+    that reaches `recipient` (the proposal's own channel when it has one)."""
+    channel = approvals.channel_for(uow, core.settings, recipient, proposal)
+    enqueue(uow, channel, recipient, message, at, ref_key=ref_key, thread_key=thread_key, update_key=update_key,
+            dedupe_key=dedupe_key)
 
 
 def refuse(core: Any, actor: str, proposal_id: int | None, what: str, message: str, *,
@@ -430,28 +409,36 @@ def request_autonomy_step(core: Any, actor: str, proposal_id: int) -> Message:
             problem = ("pending", f"{_label(row)} already has an autonomy step to {pending[0].target} awaiting "
                                   "approval.")
         else:
+            # A declined earlier attempt at the same step must not count towards this one.
+            earlier = [r for r in approvals.current(uow.approvals.for_proposal(row.id), "autonomy")
+                       if r.target == target]
+            for old in earlier:
+                old.status = "superseded"
+                uow.approvals.update(old)
             requests = _open_autonomy_requests(core, uow, row, target, now)
             uow.audit.add(row.id, actor, "autonomy.requested",
                           {"from": current, "to": target, "request_ids": [r.id for r in requests],
-                           "roles": [r.role for r in requests]}, now)
+                           "roles": [r.role for r in requests], "superseded": [r.id for r in earlier]}, now)
+            latest = uow.classifications.latest(row.id)
             for request in requests:
-                queue(core, uow, request.approver, autonomy_card(row, request, current, actor), now, proposal=row,
-                      ref_key=f"approval:{request.id}", dedupe_key=f"approval:{request.id}")
+                card = autonomy_card(row, request, current, actor, latest.result if latest else None)
+                queue(core, uow, request.approver, card, now, proposal=row, ref_key=f"approval:{request.id}",
+                      dedupe_key=f"approval:{request.id}")
             uow.commit()
     if problem is not None:
         raise refuse(core, actor, proposal_id, "autonomy", problem[1], code=problem[0])
-    roles = " and ".join(r.role for r in requests)
+    asked = " and ".join(r.role for r in requests)
     logger.info("proposal %s: autonomy step %s -> %s requested by %s", proposal_id, current, target, actor)
-    return _notice("autonomy", f"Asked {roles} to approve moving {_label(row)} from {current} to {target}.",
+    return _notice("autonomy", f"Asked {asked} to approve moving {_label(row)} from {current} to {target}.",
                    row, request_ids=[r.id for r in requests], target=target)
 
 
 def _open_autonomy_requests(core: Any, uow: Any, row: ProposalRow, target: str,
                             now: datetime) -> list[ApprovalRequestRow]:
     members = governance_members(core, uow)
-    roles = ["owner"] + (["governance"] if row.risk_level == "high" else [])
+    asked = ["owner"] + (["governance"] if row.risk_level == "high" else [])
     out: list[ApprovalRequestRow] = []
-    for role in roles:
+    for role in asked:
         note = None
         if role == "owner" and row.owner:
             approver = row.owner
@@ -468,19 +455,10 @@ def _open_autonomy_requests(core: Any, uow: Any, row: ProposalRow, target: str,
     return out
 
 
-def autonomy_card(row: ProposalRow, request: ApprovalRequestRow, current: str, asked_by: str) -> Message:
+def autonomy_card(row: ProposalRow, request: ApprovalRequestRow, current: str, asked_by: str,
+                  result: dict[str, Any] | None = None) -> Message:
     """The approval message for one autonomy step, with the approval buttons."""
-    value = str(request.id)
-    return Message(
-        kind="approval_request",
-        text=f"Approve an autonomy step for {_label(row)}: {current} -> {request.target}?",
-        sections=(Section(
-            title="Checkpoint before autonomy",
-            text=f"<@{asked_by}> asks to remove one checkpoint. You decide as {request.role}.",
-            fields=(("Proposal", _label(row)), ("Stage", row.stage), ("Risk", row.risk_level),
-                    ("Autonomy now", current), ("Asked for", request.target or "")) +
-                   ((("Note", request.note),) if request.note else ())),),
-        buttons=(Button(APPROVE, "Approve", value, "primary"), Button(REJECT, "Reject", value, "danger"),
-                 Button(REQUEST_CHANGES, "Request changes", value)),
-        meta={"proposal_id": row.id, "request_id": request.id, "kind": "autonomy", "target": request.target},
-    )
+    card = views.approval_request_card(row, request, result)
+    line = f"{views.mention(asked_by)} asks to remove one checkpoint: {current} -> {request.target}."
+    return Message(card.kind, card.text, card.sections + (Section("Checkpoint before autonomy", line),),
+                   card.buttons, card.image_png, {**card.meta, "kind": "autonomy", "target": request.target})
