@@ -75,13 +75,13 @@ class SlackFrontEnd:
         """`POST /slack/events`: verify the signature, reject malformed bodies, then
         hand the request to Bolt. Nothing reaches a listener unless signed and parseable."""
         raw = await request.read()
+        if self.verifier is not None and not self.verifier.is_valid_request(raw, dict(request.headers)):
+            logger.warning("slack request refused: bad or stale signature")
+            return web.json_response({"error": "invalid signature or timestamp"}, status=401)
         try:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
             return web.json_response({"error": "body is not UTF-8"}, status=400)
-        if self.verifier is not None and not self.verifier.is_valid_request(body, dict(request.headers)):
-            logger.warning("slack request refused: bad or stale signature")
-            return web.json_response({"error": "invalid signature or timestamp"}, status=401)
         problem = malformed(body, request.headers.get("Content-Type", ""))
         if problem:
             logger.warning("slack request refused: %s", problem)

@@ -34,6 +34,7 @@ class Call:
     path: str = ""
     status: int = 200  # HTTP status answered
     ok: bool = True  # the answer's "ok"
+    response: dict[str, Any] = field(default_factory=dict)  # what the fake answered
 
 
 @dataclass
@@ -155,7 +156,7 @@ class FakeSlackAPI:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         answer = getattr(self, "_m_" + method.replace(".", "_"), None)
         body = answer(args) if answer is not None else {"ok": False, "error": "unknown_method"}
-        self._record(Call(method, args, token, ctype, request.path, ok=bool(body.get("ok"))))
+        self._record(Call(method, args, token, ctype, request.path, ok=bool(body.get("ok")), response=body))
         return web.json_response(body)
 
     # ------------------------------------------------------------------ methods
