@@ -1,0 +1,137 @@
+"""Lifecycle features together with the core's decisions and chat commands: autonomy
+steps applied by `Govbot.decide`, delegation honoured, escalated requests decided by
+governance from the escalation buttons, and the lifecycle chat commands."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot import jobs, lifecycle
+from bot.export import audit_lines
+from tests.integration.lifecycle_seed import (
+    GOV,
+    OWNER,
+    REQUESTER,
+    audit_events,
+    core,  # noqa: F401  TEMPORARY
+    outbox_for,
+    pending_request,
+    seed,
+    stage_of,
+)
+
+
+def _autonomy(core, pid):
+    with core.uow() as uow:
+        row = uow.proposals.get(pid)
+        requests = [r for r in uow.approvals.for_proposal(pid) if r.kind == "autonomy"]
+    return row.autonomy, requests
+
+
+def test_autonomy_step_applies_once_owner_and_governance_approve(core):
+    p = seed(core, "pilot", risk="high", autonomy="draft_only")
+    lifecycle.request_autonomy_step(core, OWNER, p.id)
+    _, requests = _autonomy(core, p.id)
+    by_role = {r.role: r for r in requests}
+    out = core.decide(OWNER, by_role["owner"].id, "approve")
+    assert out.status == "recorded"
+    assert _autonomy(core, p.id)[0] == "draft_only"  # governance still to approve
+    core.decide(GOV, by_role["governance"].id, "approve")
+    level, _ = _autonomy(core, p.id)
+    assert level == "human_approves"
+    assert audit_events(core, p.id, "autonomy.changed")[0].detail["to"] == "human_approves"
+
+    # the next step starts from the new level
+    lifecycle.request_autonomy_step(core, OWNER, p.id)
+    _, requests = _autonomy(core, p.id)
+    assert sorted(r.target for r in requests if r.status == "pending") == ["human_monitors", "human_monitors"]
+
+
+def test_declined_autonomy_step_can_be_asked_again(core):
+    p = seed(core, "production", risk="high", autonomy="human_approves")
+    lifecycle.request_autonomy_step(core, OWNER, p.id)
+    first = {r.role: r for r in _autonomy(core, p.id)[1]}
+    core.decide(OWNER, first["owner"].id, "approve")
+    core.decide(GOV, first["governance"].id, "reject", comment="not before the incident review")
+    assert _autonomy(core, p.id)[0] == "human_approves"
+
+    lifecycle.request_autonomy_step(core, OWNER, p.id)
+    level, requests = _autonomy(core, p.id)
+    fresh = {r.role: r for r in requests if r.status == "pending"}
+    assert set(fresh) == {"owner", "governance"}
+    assert {r.id for r in requests if r.status == "superseded"} == {first["owner"].id, first["governance"].id}
+    core.decide(OWNER, fresh["owner"].id, "approve")
+    core.decide(GOV, fresh["governance"].id, "approve")
+    assert _autonomy(core, p.id)[0] == "human_monitors"
+
+
+def test_delegate_decides_for_the_approver_who_is_told(core):
+    p = seed(core, "in_review")
+    req = pending_request(core, p.id, "USEC")
+    refused = core.decide("UDEP", req.id, "approve")
+    assert refused.status == "refused"
+
+    lifecycle.delegate(core, "USEC", "UDEP", date(2026, 11, 30))
+    out = core.decide("UDEP", req.id, "approve", comment="covering for USEC")
+    assert out.status == "recorded"
+    with core.uow() as uow:
+        decision = uow.decisions.for_request(req.id)
+    assert (decision.actor, decision.on_behalf_of) == ("UDEP", "USEC")
+    assert any(r.kind == "decision_on_your_behalf" for r in outbox_for(core, "USEC"))
+    assert any("delegation.created" in line for line in audit_lines(core, p.id))
+
+
+def test_delegation_ends_on_time(core, clock):
+    p = seed(core, "in_review")
+    req = pending_request(core, p.id, "USEC")
+    lifecycle.delegate(core, "USEC", "UDEP", date(2026, 11, 17))
+    clock.advance(days=2)  # 2026-11-18: the delegation ended at the end of the 17th
+    assert core.decide("UDEP", req.id, "approve").status == "refused"
+
+
+def test_governance_decides_an_escalated_request_from_the_buttons(core, clock):
+    p = seed(core, "in_review")
+    req = pending_request(core, p.id, "USEC")
+    assert core.decide(GOV, req.id, "approve").status == "refused"  # not escalated: needs a written reason
+    clock.advance(days=5, hours=1)
+    jobs.run_due(core, clock.now())
+    out = core.decide(GOV, req.id, "approve")
+    assert out.status == "recorded"
+    with core.uow() as uow:
+        decision = uow.decisions.for_request(req.id)
+    assert (decision.actor, decision.on_behalf_of) == (GOV, "USEC")
+
+
+def test_lifecycle_chat_commands(core):
+    p = seed(core, "pilot")
+    reply = core.handle_command(OWNER, "console", f"pause {p.id}")
+    assert stage_of(core, p.id) == "paused"
+    assert "paused" in reply.message.text
+    core.handle_command(OWNER, "console", f"resume {p.id}")
+    assert stage_of(core, p.id) == "pilot"
+
+    reply = core.handle_command(OWNER, "console", f"promote {p.id}")
+    assert stage_of(core, p.id) == "pilot"
+    assert "value evidence" in reply.message.plain_text()
+
+    core.handle_command(OWNER, "console", f"checkin {p.id} 9min per ticket")
+    reply = core.handle_command(OWNER, "console", f"promote {p.id}")
+    assert stage_of(core, p.id) == "production"
+
+    q = seed(core, "pilot")
+    core.handle_command(GOV, "console", f"promote {q.id} board wants it live before the audit")
+    assert stage_of(core, q.id) == "production"
+    assert audit_events(core, q.id, "stage.production")[0].detail["override_reason"] == \
+        "board wants it live before the audit"
+
+    r = seed(core, "approved", stops=("invisible_failure",))
+    core.handle_command(GOV, "console", f"override {r.id} invisible_failure sampled every morning")
+    assert stage_of(core, r.id) == "pilot"
+    reply = core.handle_command(REQUESTER, "console", f"retire {r.id}")
+    assert stage_of(core, r.id) == "pilot"
+    assert "owner or governance" in reply.message.plain_text()
+
+    reply = core.handle_command(OWNER, "console", "delegate <@UDEP> 2026-12-01")
+    assert "UDEP" in reply.message.text
+    reply = core.handle_command(OWNER, "console", f"autonomy {p.id}")
+    assert "human_approves" in reply.message.text
