@@ -43,6 +43,7 @@ HELP_MAX: Final = 150
 OPTION_MAX: Final = 75
 PLACEHOLDER_MAX: Final = 150
 PAGE_TITLE_MAX: Final = 24
+CHOICE_HELP_MAX: Final = 300  # full sentences for the console; Slack clips option descriptions to 75
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,7 @@ def label_of(key: str, value: str) -> str:
 def _choices(key: str, help_texts: dict[str, str] | None = None) -> tuple[Choice, ...]:
     spec = FIELDS[key]
     return tuple(
-        Choice(code, LABELS[key][code], _clip((help_texts or {}).get(code, ""), HELP_MAX)) for code in spec.choices
+        Choice(code, LABELS[key][code], _clip((help_texts or {}).get(code, ""), CHOICE_HELP_MAX)) for code in spec.choices
     )
 
 
@@ -342,16 +343,26 @@ _PROFILING_ACTIONS: Final = frozenset({"classify_route", "recommend"})
 # --------------------------------------------------------------------------- policy help
 
 
-def area_help(policy: Any = None) -> dict[str, str]:
-    """Plain-language help for each Annex III use area, from the policy file when it has them."""
-    if policy is None:
+_POLICY_CACHE: dict[str, Any] = {}
+
+
+def _default_policy() -> Any:
+    """The default policy (bot/policy.toml via bot.policy.load_policy), loaded once; None if unavailable."""
+    if "default" not in _POLICY_CACHE:
         try:
             from bot.policy import load_policy
 
-            policy = load_policy()
+            _POLICY_CACHE["default"] = load_policy()
         except Exception:  # the policy module may be missing or broken; the interview still works
-            logger.debug("policy not loadable; using built-in use-area help", exc_info=True)
-            policy = None
+            logger.debug("policy not loadable; using built-in help texts", exc_info=True)
+            return None
+    return _POLICY_CACHE["default"]
+
+
+def area_help(policy: Any = None) -> dict[str, str]:
+    """Plain-language help for each Annex III use area, from the policy file when it has them."""
+    if policy is None:
+        policy = _default_policy()
     found = _find_area_help(policy) if policy is not None else None
     merged = dict(_AREA_HELP)
     if found:
@@ -361,22 +372,43 @@ def area_help(policy: Any = None) -> dict[str, str]:
     return merged
 
 
-def _find_area_help(policy: Any) -> dict[str, Any] | None:
-    """Look for the area help texts under the names the policy may use."""
-    candidates: list[Any] = []
-    for name in ("use_area_help", "area_help", "annex_iii_help", "use_areas", "annex_iii", "regulatory", "eu_ai_act"):
-        value = policy.get(name) if isinstance(policy, dict) else getattr(policy, name, None)
-        if value is not None:
-            candidates.append(value)
-    for value in candidates:
-        if isinstance(value, dict):
-            inner = next((value[k] for k in ("use_area_help", "area_help", "areas", "use_areas", "help")
-                          if isinstance(value.get(k), dict)), value)
-            texts = {k: _help_text(v) for k, v in inner.items() if k in domain.USE_AREA}
-            texts = {k: v for k, v in texts.items() if v}
-            if texts:
-                return texts
+def practice_help(policy: Any = None) -> dict[str, str]:
+    """Plain-language help for each prohibited practice, from the policy file (empty when it has none)."""
+    policy = _default_policy() if policy is None else policy
+    found = _find_area_help(policy, codes=domain.PROHIBITED_PRACTICES) if policy is not None else None
+    return {k: v.strip() for k, v in (found or {}).items() if isinstance(v, str) and v.strip()}
+
+
+def _find_area_help(policy: Any, depth: int = 0, codes: tuple[str, ...] = domain.USE_AREA) -> dict[str, str] | None:
+    """Find the per-area help texts wherever the policy keeps them: a mapping whose keys
+    are the use-area codes and whose values are texts, or records with a `help` text
+    (e.g. `[eu_ai_act.areas.employment] help = "..."` in bot/policy.toml)."""
+    if policy is None or depth > 4 or isinstance(policy, (str, bytes, int, float, bool)):
+        return None
+    if isinstance(policy, dict):
+        items = policy
+    elif isinstance(policy, (list, tuple)):
+        items = dict(enumerate(policy))
+    else:
+        items = {k: v for k, v in vars(policy).items() if not k.startswith("_")} if hasattr(policy, "__dict__") else {}
+        for name in getattr(type(policy), "__slots__", ()):
+            items.setdefault(name, getattr(policy, name, None))
+    present = [k for k in items if k in codes]
+    if len(present) >= len(codes) // 2:
+        texts = {k: _help_text(items[k]) for k in present}
+        texts = {k: v for k, v in texts.items() if v}
+        if texts:
+            return texts
+    preferred = sorted(items, key=lambda k: 0 if str(k) in _AREA_HELP_NAMES else 1)
+    for key in preferred:
+        found = _find_area_help(items[key], depth + 1, codes)
+        if found:
+            return found
     return None
+
+
+_AREA_HELP_NAMES: Final = frozenset({"eu_ai_act", "areas", "use_areas", "use_area_help", "area_help", "annex_iii",
+                                     "prohibited_practices"})
 
 
 def _help_text(value: Any) -> str:
@@ -386,6 +418,10 @@ def _help_text(value: Any) -> str:
         for k in ("help", "text", "description"):
             if isinstance(value.get(k), str):
                 return value[k]
+        return ""
+    for k in ("help", "text", "description"):
+        if isinstance(getattr(value, k, None), str):
+            return getattr(value, k)
     return ""
 
 
@@ -432,7 +468,11 @@ def _use_area_question(policy: Any) -> Question:
               choices=_choices("use_area", helps))
 
 
-def _detail_questions(answers: dict[str, Any]) -> tuple[Question, ...]:
+def _prohibited_question(policy: Any) -> Question:
+    return replace(_Q_PROHIBITED, choices=_choices("prohibited_practices", practice_help(policy)))
+
+
+def _detail_questions(answers: dict[str, Any], policy: Any = None) -> tuple[Question, ...]:
     area = answers.get("use_area") or "none"
     profiling = (answers.get("profiles_people") is True
                  or bool(_as_set(answers.get("actions")) & _PROFILING_ACTIONS))
@@ -441,7 +481,7 @@ def _detail_questions(answers: dict[str, Any]) -> tuple[Question, ...]:
     if (area not in ("none", "safety_component")) or _has_non_default(answers, "narrow_procedural_task"):
         out.append(_Q_NARROW)
     if area != "none" or profiling or _has_non_default(answers, "prohibited_practices"):
-        out.append(_Q_PROHIBITED)
+        out.append(_prohibited_question(policy))
     return tuple(out)
 
 
@@ -455,7 +495,7 @@ def _page(page_id: str, answers: dict[str, Any], policy: Any = None) -> Page:
     elif page_id == "regulatory":
         questions = _regulatory_questions(answers, policy)
     elif page_id == "regulatory_detail":
-        questions = _detail_questions(answers)
+        questions = _detail_questions(answers, policy)
     elif page_id == "followup":
         page = followup_page(answers)
         questions = page.questions if page else ()

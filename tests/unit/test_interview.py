@@ -118,19 +118,30 @@ def test_use_area_choices_have_plain_help_for_every_annex_iii_area():
     assert [c.value for c in use_area.choices] == list(domain.USE_AREA)
     for c in use_area.choices:
         assert c.help, c.value
-        assert len(c.help) <= iv.HELP_MAX
+        assert len(c.help) <= iv.CHOICE_HELP_MAX
     helps = iv.area_help()
     assert set(helps) == set(domain.USE_AREA)
 
 
-def test_area_help_comes_from_the_policy_when_it_has_it():
-    policy = {"use_area_help": {"employment": "Custom text about hiring.", "bogus": "ignored"}}
+def test_area_and_practice_help_come_from_the_policy_when_it_has_them():
+    # the shape of bot/policy.toml: [eu_ai_act.areas.<code>] help = "..."
+    areas = {code: {"label": code, "help": f"Custom help for {code}."} for code in domain.USE_AREA}
+    practices = {code: {"help": f"Banned: {code}."} for code in domain.PROHIBITED_PRACTICES}
+    policy = {"risk": {"rules": []}, "eu_ai_act": {"areas": areas, "prohibited_practices": practices}}
     helps = iv.area_help(policy)
-    assert helps["employment"] == "Custom text about hiring."
-    assert "bogus" not in helps
+    assert helps["employment"] == "Custom help for employment."
     page = iv.get_page("regulatory", {"data": ["employee"]}, policy=policy)
     use_area = next(q for q in page.questions if q.key == "use_area")
-    assert next(c for c in use_area.choices if c.value == "employment").help == "Custom text about hiring."
+    assert next(c for c in use_area.choices if c.value == "employment").help == "Custom help for employment."
+    detail = iv.get_page("regulatory_detail", {"use_area": "employment"}, policy=policy)
+    banned = next(q for q in detail.questions if q.key == "prohibited_practices")
+    assert [c.help for c in banned.choices] == [f"Banned: {c}." for c in domain.PROHIBITED_PRACTICES]
+    # a policy object with the texts as attributes works too; a policy without them falls back
+    class Policy:
+        def __init__(self):
+            self.eu_ai_act = {"areas": areas}
+    assert iv.area_help(Policy())["biometrics"] == "Custom help for biometrics."
+    assert iv.area_help({"risk": {}})["employment"] == iv._AREA_HELP["employment"]
 
 
 # --------------------------------------------------------------------------- labels and limits
