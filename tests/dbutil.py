@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,39 @@ def backend() -> str:
 
 
 def fresh_database(tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """Return the URL of a migrated, empty database reserved for this test."""
+    """Return the URL of a migrated, empty database reserved for this test.
+
+    Engines the test leaves open are disposed when it ends, so pooled connections do
+    not pile up on the PostgreSQL server over a long run.
+    """
+    _track_engines()
+    request.addfinalizer(_dispose_test_engines)
     if backend() == "postgres":
         return _fresh_postgres(request)
     return _fresh_sqlite(tmp_path, request)
+
+
+_engines: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _track_engines() -> None:
+    if _state.get("tracking"):
+        return
+    from sqlalchemy import Engine, event
+
+    def remember(connection: Any) -> None:
+        _engines.add(connection.engine)
+
+    event.listen(Engine, "engine_connect", remember)
+    _state["tracking"] = True
+
+
+def _dispose_test_engines() -> None:
+    keep = {id(_state.get("pg_engine"))}
+    for engine in list(_engines):
+        if id(engine) not in keep:
+            engine.dispose()
+    _engines.clear()
 
 
 # --------------------------------------------------------------------------- SQLite

@@ -185,3 +185,42 @@ def test_concurrent_writers_on_different_rows_all_succeed(uow):
     assert race(write) == list(range(WORKERS))
     with uow.engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM outbox")).scalar_one() == WORKERS
+
+
+def _claim_in_process(url: str, instance: str, start: Any, results: Any) -> None:
+    """A separate app instance: its own process, engine and connection pool."""
+    engine = make_engine(url)
+    try:
+        factory = SqlUnitOfWorkFactory(engine)
+        start.wait(30)
+        with factory() as u:
+            won = u.jobs.claim("checkins", "2026-W47", instance, T0)
+            u.commit()
+        results.put((instance, won))
+    except BaseException as exc:  # reported to the parent, which fails the test
+        results.put((instance, repr(exc)))
+    finally:
+        engine.dispose()
+
+
+def test_separate_processes_claim_a_job_period_once(database_url):
+    """Several instances (processes) on the same database URL: one runs the period."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    start, results = ctx.Barrier(3), ctx.Queue()
+    procs = [ctx.Process(target=_claim_in_process, args=(database_url, f"proc-{i}", start, results)) for i in range(3)]
+    for p in procs:
+        p.start()
+    outcome = dict(results.get(timeout=60) for _ in procs)
+    for p in procs:
+        p.join(30)
+    assert sorted(outcome.values(), key=str) == [False, False, True], outcome
+    engine = make_engine(database_url)
+    try:
+        with SqlUnitOfWorkFactory(engine)() as u:
+            runs = u.jobs.recent()
+    finally:
+        engine.dispose()
+    winner = next(name for name, won in outcome.items() if won is True)
+    assert [(r.job, r.period, r.claimed_by) for r in runs] == [("checkins", "2026-W47", winner)]

@@ -197,6 +197,9 @@ def test_unmigrated_database_is_refused_naming_the_command(tmp_path, request):
         with pytest.raises(DatabaseNotMigrated, match="not migrated") as caught:
             check_migrated(engine)
         assert "govbot db upgrade" in str(caught.value)
+        upgrade(url, "0001")  # an older schema is refused too
+        with pytest.raises(DatabaseNotMigrated, match="not migrated.*0001.*govbot db upgrade"):
+            check_migrated(engine)
         assert upgrade(url) == head_revision()
         assert upgrade(url) == head_revision()  # idempotent
         check_migrated(engine)
@@ -228,3 +231,20 @@ def test_migrations_downgrade_to_nothing_and_back(tmp_path, request):
             u.commit()
     finally:
         engine.dispose()
+
+
+def test_models_and_migrations_agree(database_url):
+    """Autogenerate finds nothing to do: every model change has its migration."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from store.models import Base
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+    assert diff == []
