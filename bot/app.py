@@ -32,5 +32,16 @@ def build_core(settings: Settings | None = None, *, clock: Any = None, database_
         check_migrated(engine)
     policy = load_policy(settings.policy_file)
     core = Govbot(SqlUnitOfWorkFactory(engine), clock or SystemClock(), policy, settings, instance=instance)
+    core.drafter = build_drafter(settings)
     core.bootstrap()
     return core
+
+
+def build_drafter(settings: Settings) -> Any:
+    """The digest's LLM (`bot.ports.Drafter`): LangChain's ChatOpenAI when
+    OPENAI_API_KEY is set, else None (the template writer writes the digest)."""
+    if settings.openai_api_key is None or not settings.openai_api_key.get_secret_value().strip():
+        return None
+    from handlers.llm import build_openai_drafter
+
+    return build_openai_drafter(settings)
