@@ -31,8 +31,7 @@ PERSONAL = "personal"
 
 def command_text(activity: Activity) -> str:
     """The typed command without the bot's @mention (Teams puts `<at>Bot</at>` in the text)."""
-    text = TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
-    text = _AT_TAG.sub(" ", text or "")
+    text = _AT_TAG.sub(" ", activity.text or "")
     return " ".join(text.replace("&nbsp;", " ").split())
 
 

@@ -19,6 +19,7 @@ import itertools
 import json
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -256,3 +257,116 @@ class ServerThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# --------------------------------------------------------------------------- TestAdapter driver
+
+
+class TeamsTurns:
+    """Drive a bot through botbuilder's TestAdapter, one turn at a time, as any user.
+
+    `say` sends typed text and returns the cards the bot answered with; `click` sends
+    an `adaptiveCard/action` invoke and returns the InvokeResponse body; `submit` sends
+    the Action.Submit fallback (a message whose value carries the verb).
+    """
+
+    def __init__(self, bot: Any):
+        from botbuilder.core.adapters import TestAdapter
+
+        self.bot = bot
+        self.adapter = TestAdapter(bot.on_turn)
+
+    def _run(self, **fields: Any) -> list[Any]:
+        from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
+
+        user = fields.pop("user")
+        conversation = fields.pop("conversation", None) or ConversationAccount(
+            id=f"a:personal-{user}", conversation_type="personal", tenant_id="tenant-1")
+        self.adapter.activity_buffer.clear()
+        self.adapter.updated_activities.clear()
+        activity = Activity(from_property=ChannelAccount(id=user, name=f"User {user}"),
+                            recipient=ChannelAccount(id=BOT_ID, name="govbot"), conversation=conversation,
+                            channel_id="msteams", service_url="https://smba.invalid/", **fields)
+        asyncio.run(self.adapter.receive_activity(activity))
+        return list(self.adapter.activity_buffer)
+
+    @staticmethod
+    def cards_of(activities: list[Any]) -> list[dict[str, Any]]:
+        return [a["content"] if isinstance(a, dict) else a.content
+                for act in activities if act.type == "message" for a in (act.attachments or ())]
+
+    def say(self, user: str, text: str, **fields: Any) -> list[dict[str, Any]]:
+        return self.cards_of(self._run(user=user, type="message", text=text, **fields))
+
+    def click(self, user: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
+        replies = self._run(user=user, type="invoke", name="adaptiveCard/action",
+                            value={"action": {"type": "Action.Execute", "verb": verb, "data": data},
+                                   "trigger": "manual"})
+        responses = [a.value for a in replies if a.type == "invokeResponse"]
+        assert len(responses) == 1, replies
+        assert responses[0].status == 200, responses[0].body
+        body = responses[0].body
+        assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive", body
+        return body["value"]
+
+    def submit(self, user: str, verb: str, data: dict[str, Any], reply_to_id: str | None = None
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Action.Submit fallback: returns (cards posted, cards updated in place)."""
+        posted = self.cards_of(self._run(user=user, type="message", value={"verb": verb, **data},
+                                         reply_to_id=reply_to_id))
+        updated = self.cards_of(list(self.adapter.updated_activities))
+        return posted, updated
+
+
+# --------------------------------------------------------------------------- card inspection
+
+_SCHEMA_PATH = Path(__file__).parents[1] / "fixtures" / "adaptive-card-1.5.json"
+_validator: Any = None
+
+
+def validate_card(card: dict[str, Any]) -> dict[str, Any]:
+    """Fail unless `card` validates against the Adaptive Card 1.5 schema (Draft 6)."""
+    global _validator
+    if _validator is None:
+        from jsonschema import Draft6Validator
+
+        _validator = Draft6Validator(json.loads(_SCHEMA_PATH.read_text(encoding="utf-8")))
+    errors = sorted(_validator.iter_errors(card), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message[:300]}" for e in errors[:5])
+    assert card.get("version") == "1.5"
+    return card
+
+
+def _walk(node: Any):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def card_inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Inputs of the card body by id."""
+    return {n["id"]: n for n in _walk(card.get("body", [])) if str(n.get("type", "")).startswith("Input.")
+            and "id" in n}
+
+
+def card_text(card: dict[str, Any]) -> str:
+    """All TextBlock texts and facts, one per line."""
+    lines = []
+    for node in _walk(card.get("body", [])):
+        if node.get("type") == "TextBlock":
+            lines.append(node["text"])
+        elif node.get("type") == "FactSet":
+            lines.extend(f"{f['title']}: {f['value']}" for f in node["facts"])
+    return "\n".join(lines)
+
+
+def card_verbs(card: dict[str, Any]) -> list[str]:
+    return [a.get("verb") for a in card.get("actions", []) if a.get("type") == "Action.Execute"]
+
+
+def card_action(card: dict[str, Any], verb: str) -> dict[str, Any]:
+    return next(a for a in card.get("actions", []) if a.get("verb") == verb)
