@@ -446,10 +446,33 @@ def _has_non_default(answers: dict[str, Any], key: str) -> bool:
     return value != default
 
 
+def effective_sets(answers: dict[str, Any], policy: Any = None) -> tuple[set[str], set[str]]:
+    """Declared data and actions plus what the free text plainly describes (the
+    classifier's effective sets), so a description of "patient records" brings the
+    same questions as ticking regulated data. Falls back to the declared sets when the
+    classifier is not available."""
+    data, actions = _as_set(answers.get("data")), _as_set(answers.get("actions"))
+    if not any(isinstance(answers.get(k), str) and answers[k].strip() for k in domain.FREE_TEXT_KEYS):
+        return data, actions
+    policy = _default_policy() if policy is None else policy
+    if policy is None:
+        return data, actions
+    try:
+        from bot.classifier import classify
+
+        proposal = to_proposal({**answers, "title": answers.get("title") or "untitled"})
+        effective = classify(proposal, policy).get("effective") or {}
+    except Exception:  # never let a classifier problem break the interview
+        logger.debug("effective sets unavailable; using the declared ones", exc_info=True)
+        return data, actions
+    return data | _as_set(effective.get("data")), actions | _as_set(effective.get("actions"))
+
+
 def _regulatory_questions(answers: dict[str, Any], policy: Any = None) -> tuple[Question, ...]:
+    data, actions = effective_sets(answers, policy)
     people_facing = answers.get("audience") in _PEOPLE_FACING
-    sensitive = bool(_as_set(answers.get("data")) & _SENSITIVE_DATA)
-    profiling = bool(_as_set(answers.get("actions")) & _PROFILING_ACTIONS)
+    sensitive = bool(data & _SENSITIVE_DATA)
+    profiling = bool(actions & _PROFILING_ACTIONS)
     out: list[Question] = []
     if people_facing or _has_non_default(answers, "interacts_with_people") or _has_non_default(answers, "generates_content"):
         out += [_Q_INTERACTS, _Q_GENERATES]
@@ -474,8 +497,7 @@ def _prohibited_question(policy: Any) -> Question:
 
 def _detail_questions(answers: dict[str, Any], policy: Any = None) -> tuple[Question, ...]:
     area = answers.get("use_area") or "none"
-    profiling = (answers.get("profiles_people") is True
-                 or bool(_as_set(answers.get("actions")) & _PROFILING_ACTIONS))
+    profiling = answers.get("profiles_people") is True or bool(effective_sets(answers, policy)[1] & _PROFILING_ACTIONS)
     out: list[Question] = []
     # The Art. 6(3) exception cannot apply to a safety component, so it is not asked then.
     if (area not in ("none", "safety_component")) or _has_non_default(answers, "narrow_procedural_task"):
