@@ -40,6 +40,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", 5)
         kwargs.setdefault("max_overflow", 10)
         kwargs.setdefault("pool_recycle", 1800)
+        kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 10)
     return create_engine(url, **kwargs)
 
 
@@ -50,6 +51,8 @@ def _sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:
     connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
     if memory:
         kwargs.setdefault("poolclass", StaticPool)
+    elif database:
+        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
 
     # SQLAlchemy docs, "Serializable isolation / Savepoints / Transactional DDL":
@@ -93,7 +96,9 @@ def upgrade(url: str, revision: str = "head") -> str | None:
             config = alembic_config(url)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
-        return current_revision(engine)
+        now_at = current_revision(engine)
+        logger.info("database %s is at revision %s", engine.url.render_as_string(hide_password=True), now_at)
+        return now_at
     finally:
         engine.dispose()
 

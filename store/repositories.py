@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.ports import (
@@ -139,7 +140,10 @@ class SqlProposalRepo(_Repo):
         self.session.add(
             m.ProposalRevision(proposal_id=proposal_id, revision=number, answers=answers, author=author, created_at=at)
         )
-        self.session.flush()
+        try:
+            self.session.flush()
+        except IntegrityError as exc:  # a concurrent edit took the number; lock the proposal first
+            raise Conflict(f"revision {number} of proposal {proposal_id} already exists") from exc
         return number
 
     def revisions(self, proposal_id: int) -> list[RevisionRow]:
@@ -420,7 +424,7 @@ class SqlOutboxRepo(_Repo):
         stmt = (
             select(o)
             .where(o.status == "pending", o.channel.in_(list(channels)), o.next_attempt_at <= now)
-            .order_by(o.next_attempt_at, o.id)
+            .order_by(o.id)
             .limit(limit)
         )
         return self._all(OutboxRow, stmt)
