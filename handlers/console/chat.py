@@ -11,8 +11,10 @@ outbox. Nothing here decides anything: every action is a core call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import sys
 from typing import Any, TextIO
 
 from bot import interview as iv
@@ -46,6 +48,9 @@ CONSOLE_HELP = (
 )
 
 
+_READLINE_SAFE = re.compile(r"(\x1b\[[0-9;]*m)")  # readline must not count colour codes as width
+
+
 class _Cancelled(Exception):
     """The user stopped the interview (or stdin ended); the draft is kept."""
 
@@ -62,6 +67,10 @@ class ConsoleChat:
         self.color = use_color(stdout) if color is None else color
         self.width = width if width is not None else terminal_width(stdout)
         self.echo = not _isatty(stdin)  # scripted input: show what was "typed" in the transcript
+        self.interactive = stdin is sys.stdin and stdout is sys.stdout and _isatty(stdin) and _isatty(stdout)
+        if self.interactive:
+            with contextlib.suppress(ImportError):
+                import readline  # noqa: F401  (line editing for input())
         self.sender = ConsoleSender(stdout, color=self.color, width=self.width)
         self.sender.active = user
 
@@ -81,10 +90,19 @@ class ConsoleChat:
         self.say(render_note(text, color=self.color))
 
     def read(self, prompt: str) -> str | None:
-        """One line from stdin without its newline; None at end of input."""
+        """One line from stdin without its newline; None at end of input (or Ctrl-C)."""
+        if self.interactive:  # a real terminal: input() gives line editing and history
+            try:
+                return input(_READLINE_SAFE.sub("\x01\\1\x02", prompt))
+            except (EOFError, KeyboardInterrupt):
+                self.out.write("\n")
+                return None
         self.out.write(prompt)
         self.out.flush()
-        line = self.stdin.readline()
+        try:
+            line = self.stdin.readline()
+        except KeyboardInterrupt:
+            line = ""
         if not line:
             self.out.write("\n")
             return None
