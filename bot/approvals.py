@@ -182,8 +182,13 @@ def supersede(uow: Any, settings: Any, proposal: ProposalRow, requests: Sequence
 class Authority:
     ok: bool
     on_behalf_of: str | None = None
-    via: str = ""  # approver | delegate | governance
+    via: str = ""  # approver | delegate | governance | governance_peer
     reason: str = ""  # why refused
+
+
+def routed_to_governance(request: ApprovalRequestRow) -> bool:
+    """The request went to governance as a role, or as the fallback for a missing one."""
+    return request.role == "governance" or (request.note or "").endswith("routed to governance")
 
 
 def authority(uow: Any, settings: Any, request: ApprovalRequestRow, actor: str, override_reason: str | None,
@@ -194,6 +199,8 @@ def authority(uow: Any, settings: Any, request: ApprovalRequestRow, actor: str, 
     if request.approver in uow.delegations.delegators_of(actor, now):
         return Authority(True, request.approver, "delegate")
     if actor in governance_members(uow, settings):
+        if routed_to_governance(request):  # any governance member may take what was routed to governance
+            return Authority(True, request.approver, "governance_peer")
         if override_reason and override_reason.strip():
             return Authority(True, request.approver, "governance")
         if request.escalated_at is not None:  # escalated by the jobs: governance decides in their place
@@ -280,7 +287,7 @@ def decide(core: Any, actor: str, request_id: int, decision: str, comment: str |
                  views.notice("decision_notice", f"{line} ({what}) on #{proposal.id} {proposal.title}",
                               proposal.id, detail=row.comment or ""),
                  now, thread_key=f"classification:{proposal.id}", dedupe_key=f"decision:{row.id}:requester")
-            if auth.via in ("delegate", "governance"):
+            if auth.via in ("delegate", "governance", "governance_peer"):
                 send(uow, settings, proposal, request.approver,
                      views.notice("decision_on_your_behalf",
                                   f"{line} on your behalf ({'your delegate' if auth.via == 'delegate' else 'governance'})"

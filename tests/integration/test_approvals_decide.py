@@ -162,3 +162,48 @@ def test_high_risk_chain_with_governance_and_finance(core):
     for role, user in (("owner", "U_OWNER"), ("department_lead", "U_LEAD"), ("finance", "U_FIN")):
         assert core.decide(user, reqs[role].id, "approve").proposal_stage == "in_review"
     assert core.decide("UGOV", reqs["governance"].id, "approve").proposal_stage == "approved"
+
+
+def test_autonomy_requests_follow_the_decide_path(core, submitted):
+    from bot.lifecycle import request_autonomy_step
+
+    pid, reqs = submitted
+    core.decide("U_OWNER", reqs["owner"].id, "approve")
+    core.decide("U_LEAD", reqs["department_lead"].id, "approve")
+    assert stage(core, pid) == "pilot"
+    request_autonomy_step(core, "U_OWNER", pid)
+    with core.uow() as uow:
+        step = [r for r in uow.approvals.for_proposal(pid) if r.kind == "autonomy"]
+    assert [(r.role, r.target) for r in step] == [("owner", "human_approves")]
+    assert core.decide("U_MALLORY", step[0].id, "approve").status == "refused"
+    outcome = core.decide("U_OWNER", step[0].id, "approve")
+    assert outcome.status == "recorded" and outcome.proposal_stage == "pilot"
+    with core.uow() as uow:
+        assert uow.proposals.get(pid).autonomy == "human_approves"
+    assert "autonomy.changed" in audit_actions(core, pid)
+
+
+def test_a_declined_autonomy_step_leaves_the_level_and_stage(core, submitted):
+    from bot.lifecycle import request_autonomy_step
+
+    pid, reqs = submitted
+    core.decide("U_OWNER", reqs["owner"].id, "approve")
+    core.decide("U_LEAD", reqs["department_lead"].id, "approve")
+    request_autonomy_step(core, "U_OWNER", pid)
+    with core.uow() as uow:
+        step = [r for r in uow.approvals.for_proposal(pid) if r.kind == "autonomy"][0]
+    core.decide("U_OWNER", step.id, "reject", comment="Not yet; error rate too high.")
+    with core.uow() as uow:
+        row = uow.proposals.get(pid)
+    assert (row.stage, row.autonomy) == ("pilot", "draft_only")
+    assert "autonomy.declined" in audit_actions(core, pid)
+
+
+def test_any_governance_member_may_take_what_was_routed_to_governance(core):
+    core.set_role("UGOV", "governance", "", ["UGOV", "UGOV2"])
+    result = core.submit("U_REQ", "slack", medium(department="Legal"))  # no department lead for Legal
+    reqs = requests_by_role(core, result.proposal_id)
+    assert reqs["department_lead"].approver == "UGOV"
+    assert core.decide("UGOV2", reqs["department_lead"].id, "approve").status == "recorded"
+    # but the owner's request needs a reason even from governance
+    assert core.decide("UGOV2", reqs["owner"].id, "approve").status == "refused"
