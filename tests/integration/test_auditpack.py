@@ -1,0 +1,163 @@
+"""The audit pack (`govbot audit-pack ID --format md|pdf`) for a proposal with a full
+history: a revision, decisions (one by a delegate), an override, stage moves, value
+check-ins, reminders and escalation. The PDF is read back with pypdf."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+
+from bot import jobs, lifecycle
+from bot.auditpack import build_audit_pack
+from bot.ports import NotFound
+from bot.service import UsageError
+from tests.integration.lifecycle_seed import (
+    GOV,
+    OWNER,
+    REQUESTER,
+    core,  # noqa: F401  TEMPORARY
+    pending_request,
+    seed,
+)
+
+REGULATORY = {
+    "eu_ai_act": {"tier": "limited", "role": "deployer",
+                  "basis": ["Art. 50(1): people interact with the system"],
+                  "duties": ["Tell people they are talking to an AI system"]},
+    "nist_ai_rmf": {"govern": {"evidenced": ["owner named"], "missing": []},
+                    "map": {"evidenced": ["current process"], "missing": ["use area"]},
+                    "measure": {"evidenced": ["value metric"], "missing": []},
+                    "manage": {"evidenced": [], "missing": ["rollback path"]}},
+    "iso_42001": {"evidenced": ["A.3 roles"], "missing": ["A.5 impact assessment"]},
+}
+
+
+def _full_history(core, clock):
+    p = seed(core, "in_review", risk="high", stops=("invisible_failure",), eu_tier="limited",
+             title="Kundenservice-Entwürfe für Rückerstattungen")
+    now = clock.now()
+    with core.uow() as uow:  # the requester edits after "changes requested": revision 2, re-classified
+        row = uow.proposals.get(p.id)
+        answers = {**row.answers, "review": "spot_check", "rollback_path": "switch off; agents write by hand"}
+        row.revision = uow.proposals.add_revision(p.id, answers, REQUESTER, now)
+        row.answers = answers
+        uow.proposals.update(row)
+        uow.classifications.add(p.id, row.revision, {
+            "risk_level": "high", "reasons": ["actions include change_billing (from description: 'issues the refund')"],
+            "stop_conditions": ["invisible_failure"],
+            "readiness": {"score": 5, "max": 6, "missing": ["escalation_path"], "ready_to_scale": False},
+            "approver_roles": ["governance", "owner", "security"],
+            "rollout": {"risk_level": "high", "owner": OWNER, "rollback_path": "switch off; agents write by hand"},
+            "effective": {"data": ["customer"], "actions": ["change_billing", "draft"]},
+            "regulatory": REGULATORY}, now)
+        uow.commit()
+    owner_req = pending_request(core, p.id, OWNER, role="owner")
+    sec_req = pending_request(core, p.id, "USEC", role="security")
+    gov_req = pending_request(core, p.id, GOV, role="governance")
+    clock.advance(hours=49)
+    jobs.run_due(core, clock.now())  # reminders
+    core.decide(OWNER, owner_req.id, "approve", comment="I own the outcome")
+    lifecycle.delegate(core, "USEC", "UDEP", date(2026, 12, 31))
+    core.decide("UDEP", sec_req.id, "approve")
+    core.decide(GOV, gov_req.id, "approve")
+    lifecycle.override_stop(core, GOV, p.id, "invisible_failure", "agents sample 10% of drafts daily")
+    lifecycle.record_checkin(core, OWNER, p.id, "9 min per ticket", note="baseline 12")
+    clock.advance(days=7)
+    lifecycle.record_checkin(core, OWNER, p.id, "7 min per ticket")
+    lifecycle.transition(core, OWNER, p.id, "promote")
+    lifecycle.transition(core, GOV, p.id, "pause", reason="vendor incident")
+    return p, (owner_req, sec_req, gov_req)
+
+
+def _stage_sequence(core, pid):
+    with core.uow() as uow:
+        return [e.action[6:] for e in uow.audit.for_proposal(pid) if e.action.startswith("stage.")]
+
+
+def test_markdown_pack_covers_the_whole_history(core, clock):
+    p, (owner_req, sec_req, _) = _full_history(core, clock)
+    assert _stage_sequence(core, p.id) == ["approved", "pilot", "production", "paused"]
+    md = build_audit_pack(core, p.id, "md").decode("utf-8")
+    assert md.startswith(f"# Audit pack: #{p.id} Kundenservice-Entwürfe für Rückerstattungen")
+    sections = re.findall(r"^## (.+)$", md, flags=re.M)
+    assert sections == ["Answers (revision 2)", "Revisions", "Classification (revision 2, 2026-11-16T09:00:00Z)",
+                        "Regulatory mapping", "Stop conditions and overrides", "Approvals and decisions",
+                        "Lifecycle moves", "Value check-ins", "Full audit trail"]
+    # every revision, the second as a diff
+    assert "### Revision 1 by UREQ" in md and "### Revision 2 by UREQ" in md
+    assert "- review: every_output -> spot_check" in md
+    assert "- rollback_path: — -> switch off; agents write by hand" in md
+    # classification and its reasons
+    assert "- actions include change_billing (from description: 'issues the refund')" in md
+    assert "| Readiness | 5/6; missing: escalation_path; ready to scale: no |" in md
+    # regulatory mapping
+    assert "Tier: limited; role: deployer" in md
+    assert "- Tell people they are talking to an AI system" in md
+    assert "| manage | — | rollback path |" in md
+    assert "| A.3 roles | A.5 impact assessment |" in md
+    # approvals and decisions, with the delegate and reminders
+    assert f"| #{owner_req.id} round 1 | owner | UOWN | approved | approve by UOWN at 2026-11-18T10:00:00Z " \
+           "(I own the outcome) | asked 2026-11-16T09:00:00Z; reminded 2026-11-18T10:00:00Z |" in md
+    assert "approve by UDEP for USEC" in md
+    # override with its reason
+    assert "| invisible_failure | overridden | UGOV | agents sample 10% of drafts daily |" in md
+    # lifecycle moves with who and why
+    assert "| UGOV | production -> paused | pause | vendor incident |" in md
+    assert "| UOWN | pilot -> production | promote |" in md
+    assert "| UGOV | approved -> pilot | override | invisible_failure |" in md
+    # value check-ins
+    assert "| 2026-W47 | 9 min per ticket | baseline 12 | UOWN |" in md
+    assert "| 2026-W48 | 7 min per ticket | — | UOWN |" in md
+    # the full trail
+    for action in ("approval.reminded", "decision.approve", "delegation.created", "stop_condition.overridden",
+                   "checkin.recorded", "stage.production", "stage.paused"):
+        assert action in md.split("## Full audit trail", 1)[1], action
+
+
+def test_pdf_pack_reads_back_with_the_same_content(core, clock):
+    p, _ = _full_history(core, clock)
+    data = build_audit_pack(core, p.id, "pdf")
+    assert data.startswith(b"%PDF-")
+    reader = PdfReader(io.BytesIO(data))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    flat = " ".join(text.split())
+    assert reader.metadata.title.startswith(f"Audit pack: #{p.id}")
+    for expected in (
+        f"Audit pack: #{p.id} Kundenservice-Entwürfe für Rückerstattungen",  # unicode survives (DejaVu)
+        "Revision 2 by UREQ",
+        "review: every_output -> spot_check",
+        "actions include change_billing",
+        "Tier: limited; role: deployer",
+        "Tell people they are talking to an AI system",
+        "A.5 impact assessment",
+        "agents sample 10% of drafts daily",
+        "approve by UDEP for USEC",
+        "vendor incident",
+        "9 min per ticket",
+        "2026-W48",
+        "stop_condition.overridden",
+    ):
+        assert expected in flat, expected
+
+
+def test_pack_for_a_fresh_proposal_says_what_is_missing(core):
+    p = seed(core, "in_review")
+    md = build_audit_pack(core, p.id, "md").decode()
+    assert "No regulatory mapping was recorded with the classification." in md
+    assert "No approval was requested." in md
+    assert "No lifecycle move recorded." in md
+    assert "No check-in reported." in md
+    assert PdfReader(io.BytesIO(build_audit_pack(core, p.id, "pdf"))).pages
+
+
+def test_pack_errors(core):
+    with pytest.raises(NotFound):
+        build_audit_pack(core, 777, "md")
+    p = seed(core, "pilot")
+    with pytest.raises(UsageError) as err:
+        build_audit_pack(core, p.id, "docx")
+    assert err.value.message == "format: unknown 'docx'; allowed: md, pdf"
