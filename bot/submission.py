@@ -223,6 +223,9 @@ def status_data(core: Any, proposal_id: int) -> dict[str, Any]:
         audit = uow.audit.for_proposal(proposal_id)
         undelivered = uow.outbox.pending_for_proposal(proposal_id)
         revisions = uow.proposals.revisions(proposal_id)
+        from bot.jobs import checkin_flag
+
+        flag = checkin_flag(uow, proposal_id)  # "no check-in for two periods" (bot.jobs)
     return {
         "proposal": {
             "id": p.id, "title": p.title, "requester": p.requester, "channel": p.channel,
@@ -246,6 +249,7 @@ def status_data(core: Any, proposal_id: int) -> dict[str, Any]:
              "decision": _decision(decisions.get(r.id))} for r in requests],
         "checkins": [{"value": c.value, "note": c.note, "reported_by": c.reported_by, "period": c.period,
                       "created_at": _iso(c.created_at)} for c in checkins],
+        "checkin_flag": flag,
         "autonomy": p.autonomy,
         "undelivered": [
             {"id": o.id, "channel": o.channel, "recipient": o.recipient, "kind": o.kind, "status": o.status,

@@ -181,7 +181,7 @@ def approval_request_card(proposal: Any, request: Any, result: dict[str, Any] | 
         why += f" for {request.department}"
     why += "."
     if request.note:
-        why += f" {request.note}."
+        why += f" {request.note[:1].upper()}{request.note[1:]}."
     sections.append(Section("Why you", why))
     buttons: tuple[Button, ...] = ()
     if with_buttons and request.status == "pending":
@@ -273,6 +273,10 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
         lines.append(line)
     sections.append(Section("Approvals", bullets(lines or ["none"])))
     checkins = data.get("checkins") or []
+    flag = data.get("checkin_flag")
+    if flag:
+        sections.append(Section("Flagged", f"No value check-in for {len(flag.get('periods_missed') or [])} periods "
+                                           f"({', '.join(flag.get('periods_missed') or [])})."))
     if checkins:
         sections.append(Section("Value check-ins", bullets(
             f"{ci['period']}: {ci['value']}" + (f" — {ci['note']}" if ci.get("note") else "")
@@ -318,14 +322,15 @@ def mine_message(actor: str, proposals: Sequence[Any], pending: Sequence[tuple[A
 
 
 def home_message(actor: str, proposals: Sequence[Any], cards: Sequence[Message]) -> Message:
-    """App Home: the actor's proposals, then each waiting approval with its buttons
-    (buttons of several cards are merged; each names its request id in the label)."""
+    """App Home: the actor's proposals, then each waiting approval; the buttons of all
+    cards are merged, each naming its request id in the label (the cards themselves
+    are in meta["cards"] for renderers that show them one by one)."""
     sections = [Section("Your proposals", bullets([proposal_line(p) for p in proposals] or ["none yet"]))]
     buttons: list[Button] = []
     for card in cards[:MAX_ITEMS]:
         sections.append(Section(card.text, clip("\n".join(s.text for s in card.sections if s.text), 600)))
         rid = card.meta.get("request_id")
-        buttons.extend(Button(b.action, f"{b.label} #{rid}", b.value, b.style) for b in card.buttons)
+        buttons.extend(Button(b.action, f"{b.label} · request {rid}", b.value, b.style) for b in card.buttons)
     if len(cards) > MAX_ITEMS:
         sections.append(Section(None, f"... and {len(cards) - MAX_ITEMS} more waiting on you"))
     return Message(kind="home", text=f"govbot — {len(cards)} approval(s) waiting on you",

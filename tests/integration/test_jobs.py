@@ -249,6 +249,7 @@ def test_two_missed_periods_are_flagged_until_a_checkin_arrives(core, clock):
     assert jobs.run_due(core, clock.now())["checkins"]["flagged"] == []  # W48: asked once before
     with core.uow() as uow:
         assert jobs.checkin_flag(uow, quiet.id) is None
+    assert core.status_data(quiet.id)["checkin_flag"] is None
 
     clock.advance(days=7)
     result = jobs.run_due(core, clock.now())  # W49: quiet missed W47 and W48
@@ -266,11 +267,15 @@ def test_two_missed_periods_are_flagged_until_a_checkin_arrives(core, clock):
         assert standing["periods_missed"] == ["2026-W47", "2026-W48"]
         assert jobs.checkin_flag(uow, busy.id) is None
     assert any("checkin.flagged" in line for line in audit_lines(core, quiet.id))
+    assert core.status_data(quiet.id)["checkin_flag"]["periods_missed"] == ["2026-W47", "2026-W48"]
+    assert "No value check-in for 2 periods (2026-W47, 2026-W48)" in core.status(quiet.id).plain_text()
+    assert "No value check-in" not in core.status(busy.id).plain_text()
 
     clock.advance(hours=2)
     lifecycle.record_checkin(core, OWNER, quiet.id, "4 min")
     with core.uow() as uow:
         assert jobs.checkin_flag(uow, quiet.id) is None
+    assert core.status_data(quiet.id)["checkin_flag"] is None
 
 
 # --------------------------------------------------------------------------- digest and loop
