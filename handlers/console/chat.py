@@ -43,7 +43,7 @@ DECISION_WORDS = {"approve": "approve", "reject": "reject", "changes": "request_
                   "request_changes": "request_changes", "request-changes": "request_changes"}
 CONSOLE_HELP = (
     ("as <user>", "switch identity (e.g. to approve as someone else)"),
-    ("inbox", "messages delivered to you in this session"),
+    ("inbox", "the messages govbot sent you in the console"),
     ("quit", "leave the chat (an unfinished interview stays as a draft)"),
 )
 
@@ -161,17 +161,34 @@ class ConsoleChat:
         except (UsageError, Refused) as exc:
             self.error(exc.message)
             return
-        self.show(reply.message)
+        if reply.message is not None and reply.message.kind in ("help", "usage_error"):
+            self.show(self._without_slash(reply.message))
+        else:
+            self.show(reply.message)
         if reply.interview is not None:
             self.run_interview(reply.interview)
 
     def show_help(self) -> None:
         try:
-            self.show(self.core.help())
+            self.show(self._without_slash(self.core.help()))
         except (UsageError, Refused) as exc:  # pragma: no cover - help never refuses
             self.error(exc.message)
+        self.say("")
         self.show(Message(kind="help", text="In the console also:",
                           sections=(Section(None, fields=CONSOLE_HELP),)))
+
+    def _without_slash(self, message: Message) -> Message:
+        """In a terminal the commands are typed without the slash command (`status 3`)."""
+        slash = str(getattr(getattr(self.core, "settings", None), "slack_command", "/aiwf") or "/aiwf")
+
+        def strip(text: str) -> str:
+            text = text.replace(f" ({slash} <command>)", "")
+            return re.sub(rf"(?<![\w/]){re.escape(slash)} ", "", text)
+
+        return Message(message.kind, strip(message.text),
+                       tuple(Section(sec.title and strip(sec.title), strip(sec.text),
+                                     tuple((strip(k), strip(v)) for k, v in sec.fields)) for sec in message.sections),
+                       message.buttons, message.image_png, message.meta)
 
     def switch(self, rest: str) -> None:
         user = clean_user(rest.split()[0]) if rest.split() else None

@@ -127,11 +127,15 @@ def render_message(message: Message, *, color: bool = False, width: int | None =
             for label, value in section.fields:
                 name = plain_mentions(label)
                 head = f"{indent}{name + ':':<{pad + 1}} "
+                if len(name) > pad:  # a long label gets a line of its own, the value below it
+                    block.append(style(head.rstrip(), DIM, color=color))
+                    head = " " * (len(indent) + pad + 2)
                 lines = plain_mentions(str(value)).splitlines() or [""]
                 first, rest = lines[0], lines[1:]
                 wrapped = _wrap(first, width, "") if width is None else textwrap.wrap(
                     first, width=max(width - len(head), 20), break_long_words=False) or [""]
-                block.append(style(head, DIM, color=color) + _levels(wrapped[0], color))
+                block.append(style(head, DIM, color=color) + _levels(wrapped[0], color) if head.strip()
+                             else head + _levels(wrapped[0], color))
                 block.extend(" " * len(head) + _levels(w, color) for w in wrapped[1:])
                 block.extend(" " * len(head) + _levels(r, color) for r in rest)
         if block:
