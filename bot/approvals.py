@@ -58,7 +58,7 @@ def plan_routes(uow: Any, settings: Any, roles: Sequence[str], answers: dict[str
         return Route(role, department, gov[0], f"{why}; routed to governance")
 
     routes: list[Route] = []
-    for role in roles:
+    for role in sorted(roles, key=lambda r: r != "owner"):  # the owner first, then as classified
         if role == "owner":
             owner = answers.get("owner")
             routes.append(Route("owner", None, owner) if not is_blank(owner)

@@ -71,7 +71,7 @@ def test_unassigned_roles_go_to_governance_with_a_note_naming_the_gap(core):
     assert by_role["finance"].approver == "UGOV"
     assert "no finance assigned" in by_role["finance"].note
     gov_text = "\n".join(m.plain_text() for m in messages_for(core, "UGOV"))
-    assert "no department_lead assigned for Finance" in gov_text
+    assert "No department_lead assigned for Finance" in gov_text
 
 
 def test_department_lookup_ignores_case(core):
