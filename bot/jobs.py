@@ -273,12 +273,26 @@ def _zone(name: str) -> Any:
 
 def _digest(core: Any, period: str, now: datetime) -> dict[str, Any]:
     """Claim the week, then call `bot.digest.weekly_job(core, now)` (it manages its own
-    units of work) and pass its result through."""
+    units of work) and pass its result through. The week is claimed only once the
+    digest is due (`bot.digest.scheduled_period`), so an early tick does not use it up."""
     try:
-        weekly_job = importlib.import_module("bot.digest").weekly_job
+        module = importlib.import_module("bot.digest")
+        weekly_job = module.weekly_job
     except (ImportError, AttributeError):
         return {"period": period, "status": "skipped", "reason": "bot.digest.weekly_job is not available"}
-    if not _digest_due(core, now):
+    scheduled = getattr(module, "scheduled_period", None)
+    try:
+        if scheduled is not None:
+            window = scheduled(core.settings, now)
+            due = window is not None
+            if window is not None:  # the ISO week of the local due moment
+                year, week, _ = window[1].astimezone(_zone(core.settings.timezone)).isocalendar()
+                period = f"{year}-W{week:02d}"
+        else:
+            due = _digest_due(core, now)
+    except Exception as exc:  # bad digest settings: say so, keep the other jobs running
+        return {"period": period, "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+    if not due:
         return {"period": period, "status": "not_due",
                 "reason": f"due {core.settings.digest_day} {core.settings.digest_time} {core.settings.timezone}"}
     try:
