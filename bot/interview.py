@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -363,7 +364,7 @@ def area_help(policy: Any = None) -> dict[str, str]:
     """Plain-language help for each Annex III use area, from the policy file when it has them."""
     if policy is None:
         policy = _default_policy()
-    found = _find_area_help(policy) if policy is not None else None
+    found = _policy_texts(policy, "use_area_help", domain.USE_AREA)
     merged = dict(_AREA_HELP)
     if found:
         for code, text in found.items():
@@ -375,8 +376,24 @@ def area_help(policy: Any = None) -> dict[str, str]:
 def practice_help(policy: Any = None) -> dict[str, str]:
     """Plain-language help for each prohibited practice, from the policy file (empty when it has none)."""
     policy = _default_policy() if policy is None else policy
-    found = _find_area_help(policy, codes=domain.PROHIBITED_PRACTICES) if policy is not None else None
+    found = _policy_texts(policy, "prohibited_practice_help", domain.PROHIBITED_PRACTICES)
     return {k: v.strip() for k, v in (found or {}).items() if isinstance(v, str) and v.strip()}
+
+
+def _policy_texts(policy: Any, method: str, codes: tuple[str, ...]) -> dict[str, str] | None:
+    """Help texts from `bot.policy.Policy.<method>()`, else found in a raw policy mapping."""
+    if policy is None:
+        return None
+    fn = getattr(policy, method, None)
+    if callable(fn):
+        try:
+            texts = fn()
+        except Exception:  # a broken policy must not break the interview
+            logger.debug("policy.%s() failed", method, exc_info=True)
+        else:
+            if isinstance(texts, Mapping):
+                return {k: v for k, v in texts.items() if k in codes and isinstance(v, str)}
+    return _find_area_help(policy, codes=codes)
 
 
 def _find_area_help(policy: Any, depth: int = 0, codes: tuple[str, ...] = domain.USE_AREA) -> dict[str, str] | None:
@@ -385,8 +402,8 @@ def _find_area_help(policy: Any, depth: int = 0, codes: tuple[str, ...] = domain
     (e.g. `[eu_ai_act.areas.employment] help = "..."` in bot/policy.toml)."""
     if policy is None or depth > 4 or isinstance(policy, (str, bytes, int, float, bool)):
         return None
-    if isinstance(policy, dict):
-        items = policy
+    if isinstance(policy, Mapping):
+        items = dict(policy)
     elif isinstance(policy, (list, tuple)):
         items = dict(enumerate(policy))
     else:
@@ -414,7 +431,7 @@ _AREA_HELP_NAMES: Final = frozenset({"eu_ai_act", "areas", "use_areas", "use_are
 def _help_text(value: Any) -> str:
     if isinstance(value, str):
         return value
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         for k in ("help", "text", "description"):
             if isinstance(value.get(k), str):
                 return value[k]

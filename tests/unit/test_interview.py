@@ -370,3 +370,17 @@ def test_a_whole_interview_by_pages_gives_a_valid_proposal():
     proposal = domain.validate_proposal(iv.to_proposal(answers))
     assert proposal["use_area"] == "employment" and proposal["profiles_people"] is True
     assert proposal["data"] == ["employee"]
+
+
+def test_default_help_texts_come_from_the_policy_file():
+    from bot.policy import load_policy
+
+    policy = load_policy()
+    page = iv.get_page("regulatory", {"data": ["employee"], "audience": "internal"})
+    use_area = next(q for q in page.questions if q.key == "use_area")
+    texts = policy.use_area_help()
+    for c in use_area.choices:
+        assert c.help == " ".join(texts[c.value].split())[: iv.CHOICE_HELP_MAX], c.value
+    detail = iv.get_page("regulatory_detail", {"use_area": "employment"})
+    banned = next(q for q in detail.questions if q.key == "prohibited_practices")
+    assert all(c.help for c in banned.choices)
