@@ -19,11 +19,13 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.approvals import channel_for
 from bot.digest_writer import load_prompt, write_digest
-from bot.lifecycle import channel_for, governance_members, is_governance
 from bot.messages import DIGEST_POST, DIGEST_REGENERATE, Button, Message, Section
+from bot.outbox import enqueue
 from bot.portfolio import portfolio_config
 from bot.ports import DigestRow, NotFound
+from bot.roles import governance_members, is_governance
 from bot.service import Refused, UsageError
 
 logger = logging.getLogger(__name__)
@@ -130,13 +132,12 @@ def send_for_review(core: Any, row: DigestRow, *, skip: str | None = None) -> Di
     message = digest_message(row, review=True)
     with core.uow() as uow:
         row = uow.digests.get(row.id)
-        members = governance_members(core, uow)
+        members = governance_members(uow, core.settings)
         for user in members:
             if user == skip:
                 continue
             key = _review_key(row.id, user)
-            uow.outbox.add(channel_for(core, uow, user), user, "digest.review", message.to_json(), now,
-                           ref_key=key, dedupe_key=key)
+            enqueue(uow, channel_for(uow, core.settings, user, None), user, message, now, ref_key=key, dedupe_key=key)
         row.status = "in_review"
         uow.digests.update(row)
         uow.audit.add(None, "govbot", "digest.review_requested", {"digest_id": row.id, "to": members}, now)
@@ -156,7 +157,7 @@ def destinations(core: Any, uow: Any) -> list[tuple[str, str]]:
 
 
 def _require_governance(core: Any, uow: Any, actor: str | None, what: str) -> None:
-    if actor in SYSTEM_ACTORS or is_governance(core, uow, actor):
+    if actor in SYSTEM_ACTORS or is_governance(uow, actor, core.settings):
         return
     uow.audit.add(None, actor or "", "digest.refused", {"attempt": what}, core.clock.now())
     uow.commit()
@@ -190,16 +191,15 @@ def post_digest(core: Any, actor: str | None, digest_id: int) -> Message:
                            "GOVBOT_DIGEST_TEAMS_CONVERSATION.", meta={"digest_id": row.id})
         message = digest_message(row)
         for platform, target in targets:
-            uow.outbox.add(platform, target, "digest", message.to_json(), now,
-                           dedupe_key=f"digest:{row.id}:post:{platform}:{target}")
+            enqueue(uow, platform, target, message, now, dedupe_key=f"digest:{row.id}:post:{platform}:{target}")
         row.posted_to = [f"{platform}:{target}" for platform, target in targets]
         row.status = "posted"
         uow.digests.update(row)
         done = digest_message(row, note=f"Posted by {actor or 'govbot'} to {', '.join(row.posted_to)}.")
-        for user in governance_members(core, uow):  # the review copies lose their buttons
+        for user in governance_members(uow, core.settings):  # the review copies lose their buttons
             key = _review_key(row.id, user)
-            uow.outbox.add(channel_for(core, uow, user), user, "digest.review", done.to_json(), now,
-                           update_key=key, dedupe_key=f"{key}:posted")
+            enqueue(uow, channel_for(uow, core.settings, user, None), user, done, now, update_key=key,
+                    dedupe_key=f"{key}:posted")
         uow.audit.add(None, actor or "govbot", "digest.posted", {"digest_id": row.id, "to": row.posted_to}, now)
         uow.commit()
     logger.info("digest %s queued for %s", row.id, row.posted_to)
@@ -249,7 +249,7 @@ def digest_command(core: Any, actor: str, channel: str, args: list[str] | tuple[
 
 def _show(core: Any, actor: str) -> Message:
     with core.uow() as uow:
-        governance = is_governance(core, uow, actor)
+        governance = is_governance(uow, actor, core.settings)
         latest = uow.digests.latest()
     if governance:
         row = draft_digest(core, core.clock.now(), actor)

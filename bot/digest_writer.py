@@ -29,6 +29,7 @@ PROMPT_FILE = "digest.md"
 DATA_OPEN = "<<<FACTS"
 DATA_CLOSE = "FACTS>>>"
 MAX_PROBLEMS = 10
+TITLE_NGRAM = 3  # this many consecutive title words outside quotes count as using the title
 
 
 # --------------------------------------------------------------------------- prompt
@@ -165,11 +166,35 @@ def known_values(facts: dict[str, Any]) -> tuple[set[str], set[str]]:
     return numbers, strings
 
 
+def _titles_in(value: Any, out: list[str]) -> list[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "title" and isinstance(item, str):
+                out.append(item)
+            else:
+                _titles_in(item, out)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _titles_in(item, out)
+    return out
+
+
+def _ngrams(words: list[str], n: int = TITLE_NGRAM) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
+
+
 def grounding_problems(text: str, facts: dict[str, Any]) -> list[str]:
-    """What in `text` does not come from the facts: numbers and quoted titles.
+    """What in `text` does not come from the facts: numbers and titles.
 
     Every number (digits, decimals, percentages) must be one of the numbers present in
-    the facts; every quoted span must be a title (or another value) of the facts.
+    the facts; every quoted span must be a title (or another value) of the facts; and
+    words of a title (user-written data) may appear only inside quotes, as the title --
+    a draft that repeats a title's words as its own prose (say, a title that reads like
+    an instruction) is rejected.
     """
     numbers, strings = known_values(facts)
     problems: list[str] = []
@@ -184,6 +209,11 @@ def grounding_problems(text: str, facts: dict[str, Any]) -> list[str]:
         if key and key not in strings and key not in seen:
             seen.add(key)
             problems.append(f"the quoted title {quoted.strip()!r} is not a proposal title in the facts")
+    prose = _ngrams(_words(_QUOTED.sub(" | ", text)))
+    for title in dict.fromkeys(_titles_in(facts, [])):
+        if _ngrams(_words(title)) & prose and title not in seen:
+            seen.add(title)
+            problems.append(f"words of the title {title!r} appear outside double quotes; quote titles exactly")
     return problems
 
 

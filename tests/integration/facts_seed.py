@@ -64,10 +64,10 @@ def seed_portfolio(core: Any, now: datetime, *, injection: bool = False) -> dict
         p["invoice_sales"] = _proposal(uow, now, "Summarise invoices", "Sales", "pilot", "medium", "strategic",
                                        "limited", ["summarize"], 200, 95)
         # young pilot (30 days), no check-in; created 10 days ago (last week); tier unassessed.
-        p["clauses"] = _proposal(uow, now, INJECTION if injection else "Contract clause finder", "Legal", "pilot",
+        p["clauses"] = _proposal(uow, now, "Contract clause finder", "Legal", "pilot",
                                  "low", None, None, ["research"], 10, 30)
-        # new this week (2 days ago), no department.
-        p["security"] = _proposal(uow, now, "Security log triage", None, "in_review", "high", "strategic", "high",
+        # new this week (2 days ago), no department; its title is a prompt injection when asked.
+        p["security"] = _proposal(uow, now, INJECTION if injection else "Security log triage", None, "in_review", "high", "strategic", "high",
                                   ["classify_route", "security_decision"], 2, 2)
 
         uow.stop_conditions.set_open(p["refund_finance"], ["no_owner", "unmeasurable_success"], now - 5 * d)
