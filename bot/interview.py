@@ -381,65 +381,26 @@ def practice_help(policy: Any = None) -> dict[str, str]:
 
 
 def _policy_texts(policy: Any, method: str, codes: tuple[str, ...]) -> dict[str, str] | None:
-    """Help texts from `bot.policy.Policy.<method>()`, else found in a raw policy mapping."""
+    """Help texts from `bot.policy.Policy.<method>()`, or from a raw policy mapping laid
+    out like bot/policy.toml (`[eu_ai_act.areas.<code>] help = "..."`)."""
     if policy is None:
         return None
     fn = getattr(policy, method, None)
+    texts: Any = None
     if callable(fn):
         try:
             texts = fn()
         except Exception:  # a broken policy must not break the interview
             logger.debug("policy.%s() failed", method, exc_info=True)
-        else:
-            if isinstance(texts, Mapping):
-                return {k: v for k, v in texts.items() if k in codes and isinstance(v, str)}
-    return _find_area_help(policy, codes=codes)
-
-
-def _find_area_help(policy: Any, depth: int = 0, codes: tuple[str, ...] = domain.USE_AREA) -> dict[str, str] | None:
-    """Find the per-area help texts wherever the policy keeps them: a mapping whose keys
-    are the use-area codes and whose values are texts, or records with a `help` text
-    (e.g. `[eu_ai_act.areas.employment] help = "..."` in bot/policy.toml)."""
-    if policy is None or depth > 4 or isinstance(policy, (str, bytes, int, float, bool)):
+    elif isinstance(policy, Mapping):
+        table = "areas" if codes == domain.USE_AREA else "prohibited_practices"
+        eu = policy.get("eu_ai_act")
+        raw = eu.get(table) if isinstance(eu, Mapping) else None
+        if isinstance(raw, Mapping):
+            texts = {k: (v.get("help") if isinstance(v, Mapping) else v) for k, v in raw.items()}
+    if not isinstance(texts, Mapping):
         return None
-    if isinstance(policy, Mapping):
-        items = dict(policy)
-    elif isinstance(policy, (list, tuple)):
-        items = dict(enumerate(policy))
-    else:
-        items = {k: v for k, v in vars(policy).items() if not k.startswith("_")} if hasattr(policy, "__dict__") else {}
-        for name in getattr(type(policy), "__slots__", ()):
-            items.setdefault(name, getattr(policy, name, None))
-    present = [k for k in items if k in codes]
-    if len(present) >= len(codes) // 2:
-        texts = {k: _help_text(items[k]) for k in present}
-        texts = {k: v for k, v in texts.items() if v}
-        if texts:
-            return texts
-    preferred = sorted(items, key=lambda k: 0 if str(k) in _AREA_HELP_NAMES else 1)
-    for key in preferred:
-        found = _find_area_help(items[key], depth + 1, codes)
-        if found:
-            return found
-    return None
-
-
-_AREA_HELP_NAMES: Final = frozenset({"eu_ai_act", "areas", "use_areas", "use_area_help", "area_help", "annex_iii",
-                                     "prohibited_practices"})
-
-
-def _help_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping):
-        for k in ("help", "text", "description"):
-            if isinstance(value.get(k), str):
-                return value[k]
-        return ""
-    for k in ("help", "text", "description"):
-        if isinstance(getattr(value, k, None), str):
-            return getattr(value, k)
-    return ""
+    return {k: v for k, v in texts.items() if k in codes and isinstance(v, str)}
 
 
 # --------------------------------------------------------------------------- relevance
