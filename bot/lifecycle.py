@@ -170,6 +170,10 @@ def transition(core: Any, actor: str, proposal_id: int, action: str, *, reason: 
             detail = {"from": before, "to": target, "via": action, **detail}
             uow.audit.add(row.id, actor, f"stage.{target}", detail, now)
             text = f"{_label(row)} moved from {before} to {target} ({action} by <@{actor}>)."
+            if target == "retired":
+                open_requests = [r for r in uow.approvals.for_proposal(row.id) if r.status == "pending"]
+                approvals.supersede(uow, core.settings, row, open_requests, f"retired by {views.mention(actor)}",
+                                    now)
             if detail.get("override_reason"):
                 text += f" Governance override: {detail['override_reason']}"
             for user in _people(row):
@@ -197,7 +201,12 @@ def _plan(uow: Any, row: ProposalRow, action: str, governance: bool,
     if action == "resume":
         if stage != "paused":
             return "", ("bad_stage", f"{_label(row)} is {stage}, not paused."), detail
-        return (_paused_from(uow, row.id) or "pilot"), None, detail
+        target = _paused_from(uow, row.id) or "pilot"
+        if target == "approved" and not any(s.status == "open" for s in uow.stop_conditions.for_proposal(row.id)):
+            # its stop conditions were lifted while it was paused: nothing blocks pilot any more
+            detail["paused_from"] = "approved"
+            target = "pilot"
+        return target, None, detail
     if action == "retire":
         if stage not in RETIRABLE:
             return "", ("bad_stage", f"{_label(row)} is {stage}; it cannot be retired."), detail

@@ -23,7 +23,7 @@ from tests.integration.lifecycle_seed import core  # noqa: F401  TEMPORARY
 
 @pytest.mark.parametrize("start", ["approved", "pilot", "production"])
 def test_pause_then_resume_returns_to_the_stage_it_left(core, clock, start):
-    p = seed(core, start)
+    p = seed(core, start, stops=("invisible_failure",) if start == "approved" else ())
     msg = lifecycle.transition(core, OWNER, p.id, "pause")
     assert stage_of(core, p.id) == "paused"
     assert "paused" in msg.text
@@ -50,6 +50,30 @@ def test_transition_tells_the_requester_and_records_reason(core):
     assert told[0].payload["meta"]["proposal_id"] == p.id
     assert audit_events(core, p.id, "stage.paused")[0].detail["reason"] == "vendor outage"
     assert not [r for r in outbox_for(core, OWNER) if r.kind == "lifecycle"]  # the actor is not told twice
+
+
+def test_resume_of_an_approved_proposal_whose_stops_were_lifted_goes_to_pilot(core):
+    p = seed(core, "approved", stops=("invisible_failure",))
+    lifecycle.transition(core, OWNER, p.id, "pause")
+    lifecycle.override_stop(core, GOV, p.id, "invisible_failure", "sampled daily")
+    assert stage_of(core, p.id) == "paused"
+    lifecycle.transition(core, OWNER, p.id, "resume")
+    assert stage_of(core, p.id) == "pilot"
+    assert audit_events(core, p.id, "stage.pilot")[0].detail == {
+        "from": "paused", "to": "pilot", "via": "resume", "paused_from": "approved"}
+
+
+def test_retire_closes_pending_approvals(core):
+    from tests.integration.lifecycle_seed import pending_request
+
+    p = seed(core, "in_review")
+    req = pending_request(core, p.id, "USEC")
+    lifecycle.transition(core, OWNER, p.id, "retire")
+    with core.uow() as uow:
+        assert uow.approvals.get(req.id).status == "superseded"
+    closed = [r for r in outbox_for(core, "USEC") if r.kind == "approval_closed"]
+    assert len(closed) == 1 and "retired by" in closed[0].payload["text"]
+    assert core.decide("USEC", req.id, "approve").status != "recorded"
 
 
 @pytest.mark.parametrize("start", ["in_review", "changes_requested", "approved", "pilot", "production", "paused"])
