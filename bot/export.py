@@ -168,18 +168,19 @@ def export(core: Any, fmt: str) -> str:
         return _csv(core)
     counts: dict[str, Counter[str]] = {"stage": Counter(), "risk_level": Counter(), "eu_ai_act_tier": Counter(),
                                        "capacity": Counter(), "stack": Counter()}
-    items = []
+    out = io.StringIO()  # written record by record: no list of every proposal is kept
+    out.write('{\n  "generated_at": ' + json.dumps(iso_time(core.clock.now())) + ',\n  "proposals": [')
+    n = 0
     for record in records(core):
-        items.append(record)
         for key, counter in counts.items():
             counter[record.get(key) or "unknown"] += 1
-    body = {
-        "generated_at": iso_time(core.clock.now()),
-        "count": len(items),
-        "counts": {f"by_{k}": dict(sorted(v.items())) for k, v in counts.items()},
-        "proposals": items,
-    }
-    return json.dumps(body, indent=2, ensure_ascii=False)
+        text = json.dumps(record, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        out.write(("," if n else "") + "\n    " + text)
+        n += 1
+    out.write(("\n  " if n else "") + "],\n  \"count\": " + str(n) + ",\n  \"counts\": ")
+    summary = {f"by_{k}": dict(sorted(v.items())) for k, v in counts.items()}
+    out.write(json.dumps(summary, indent=2, ensure_ascii=False).replace("\n", "\n  ") + "\n}\n")
+    return out.getvalue()
 
 
 def _csv(core: Any) -> str:
