@@ -40,8 +40,6 @@ def mount(app: Any, core: Any, settings: Any) -> Any:
         return await adapter.process(request, bot)
 
     app.router.add_post(ROUTE, messages)
-    app["govbot.teams.adapter"] = adapter
-    app["govbot.teams.bot"] = bot
     logger.info("Teams: %s mounted (%s)", ROUTE,
                 "authenticated" if adapter.app_id else "UNAUTHENTICATED, GOVBOT_ENV=local")
     return TeamsSender(adapter, core, adapter.app_id)

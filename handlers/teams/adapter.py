@@ -25,10 +25,12 @@ from botbuilder.schema import Activity
 from msrest.serialization import Model
 from urllib3 import Retry
 
+from handlers.web import StartupError
+
 logger = logging.getLogger(__name__)
 
 
-class TeamsConfigError(RuntimeError):
+class TeamsConfigError(StartupError):
     """Teams is enabled but not configured safely; the message names the variable."""
 
 
