@@ -9,6 +9,7 @@ only newly routed roles are added.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import replace
@@ -49,7 +50,7 @@ def submit(core: Any, actor: str, channel: str, answers: dict[str, Any], proposa
            idempotency_key: str | None) -> Submitted:
     """See `Govbot.submit`."""
     clean = validate_proposal(answers)
-    key = f"{IDEMPOTENCY_PREFIX}{actor}:{idempotency_key}" if idempotency_key else None
+    key = idempotency_name(actor, idempotency_key) if idempotency_key else None
     if key:
         with core.uow() as uow:
             done = uow.settings.get(key)
@@ -71,13 +72,36 @@ def submit(core: Any, actor: str, channel: str, answers: dict[str, Any], proposa
         raise
 
 
+def idempotency_name(actor: str, idempotency_key: str) -> str:
+    """The settings key recording a submission (a hash: ids and keys can be long)."""
+    digest = hashlib.sha256(f"{actor}\n{idempotency_key}".encode()).hexdigest()[:40]
+    return IDEMPOTENCY_PREFIX + digest
+
+
+def _claim(core: Any, uow: Any, key: str | None, now: Any) -> None:
+    """Guard against the same submission running twice at once: the (job, period)
+    row is unique, so a concurrent twin waits and then finds it taken."""
+    if key is None:
+        return
+    if uow.settings.get(key) or not uow.jobs.claim("submit", key.removeprefix(IDEMPOTENCY_PREFIX), core.instance,
+                                                    now):
+        raise Conflict("this submission is already recorded")
+
+
+def _done(uow: Any, key: str | None, proposal_id: int, revision: int, now: Any) -> None:
+    if key is None:
+        return
+    uow.settings.put(key, json.dumps({"proposal_id": proposal_id, "revision": revision}))
+    uow.jobs.finish("submit", key.removeprefix(IDEMPOTENCY_PREFIX), "done",
+                    {"proposal_id": proposal_id, "revision": revision}, now)
+
+
 def _first(core: Any, actor: str, channel: str, answers: dict[str, Any], result: dict[str, Any],
            key: str | None) -> Submitted:
     settings = core.settings
     now = core.clock.now()
     with core.uow() as uow:
-        if key and uow.settings.get(key):  # a concurrent retry got here first
-            raise Conflict("already submitted")
+        _claim(core, uow, key, now)
         row = ProposalRow(id=0, title=answers["title"], requester=actor, channel=channel, department=None,
                           owner=None, stage="in_review", risk_level="low", capacity=None,
                           autonomy=answers.get("autonomy"), eu_tier=None, revision=1, answers=answers,
@@ -104,8 +128,7 @@ def _first(core: Any, actor: str, channel: str, answers: dict[str, Any], result:
             if approvals.released(r, requests):
                 approvals.queue_request(uow, settings, row, r, result, now)
         uow.drafts.delete(channel, actor)
-        if key:
-            uow.settings.put(key, json.dumps({"proposal_id": row.id, "revision": row.revision}))
+        _done(uow, key, row.id, row.revision, now)
         uow.commit()
     logger.info("proposal %s submitted by %s: %s risk, %s request(s)", row.id, actor, row.risk_level, len(requests))
     return Submitted(row.id, row.revision, result, message, [r.id for r in requests])
@@ -128,8 +151,7 @@ def _resubmit(core: Any, actor: str, proposal_id: int, answers: dict[str, Any], 
     now = core.clock.now()
     problem = None
     with core.uow() as uow:
-        if key and uow.settings.get(key):
-            raise Conflict("already submitted")
+        _claim(core, uow, key, now)
         try:
             row = uow.proposals.get(proposal_id, for_update=True)
         except NotFound:
@@ -175,8 +197,7 @@ def _resubmit(core: Any, actor: str, proposal_id: int, answers: dict[str, Any], 
                                           f"rev{revision}")
             approvals.complete_if_done(uow, settings, row, live, actor, now)
             uow.drafts.delete(row.channel, actor)
-            if key:
-                uow.settings.put(key, json.dumps({"proposal_id": row.id, "revision": revision}))
+            _done(uow, key, row.id, revision, now)
             uow.commit()
     if problem:
         raise core._refuse(actor, proposal_id, "proposal.edit_refused", problem)

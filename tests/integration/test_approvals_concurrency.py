@@ -61,3 +61,13 @@ def test_approve_and_reject_at_once_leave_one_consistent_outcome(core):
     assert stage(core, pid) == "rejected"
     assert audit_actions(core, pid).count("stage.rejected") == 1
     assert "stage.pilot" not in audit_actions(core, pid)
+
+
+def test_the_same_submission_twice_at_once_creates_one_proposal(core):
+    from tests.integration.approval_data import proposal
+
+    results = _at_once([lambda: core.submit("U_REQ", "slack", proposal(), idempotency_key="V123")] * 3)
+    assert len({r.proposal_id for r in results}) == 1
+    assert sorted(r.duplicate for r in results) == [False, True, True]
+    with core.uow() as uow:
+        assert uow.proposals.count() == 1
