@@ -21,6 +21,7 @@ from handlers.slack.modal import open_interview
 
 logger = logging.getLogger(__name__)
 
+STRANGER_COMMENT = "(clicked without being the routed approver; no comment form shown)"
 OVERRIDE = "approval.override"  # value = "<request id>:<decision>"; opens the decision modal with a reason field
 
 
@@ -44,6 +45,11 @@ def register(fe: SlackFrontEnd) -> None:
             else:
                 request_id = _int(action["value"])
                 override = not await fe.call(fe.core.may_decide, user_of(body), request_id)
+                if override and not await fe.call(is_governance, fe.core, user_of(body)):
+                    # refused, audited and told privately without a form; the core wants a
+                    # comment for these decisions, so the attempt carries a marker instead
+                    await decide(fe, body, respond, request_id, decision, comment=STRANGER_COMMENT)
+                    return
             where = _message_ref(body)
             view = decision_modal(request_id, decision, override, where)
             await fe.client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -97,7 +103,7 @@ async def decide(fe: SlackFrontEnd, body: dict[str, Any], respond: Any, request_
     report = report or fe.reporter(body, respond)
     if outcome.status == "refused":
         await report(outcome.notice)
-        if not override_reason:
+        if not override_reason and await fe.call(is_governance, fe.core, user):
             await _offer_override(fe, body, respond, request_id, decision)
         return outcome
     where = where or _message_ref(body)
@@ -118,6 +124,14 @@ async def _offer_override(fe: SlackFrontEnd, body: dict[str, Any], respond: Any,
     )
     if respond is not None and body.get("response_url"):
         await respond(response_type="ephemeral", replace_original=False, **render(offer))
+
+
+def is_governance(core: Any, user: str) -> bool:
+    """Whether `user` is a governance member (who may decide with a written reason)."""
+    from bot.lifecycle import is_governance as check
+
+    with core.uow() as uow:
+        return bool(check(core, uow, user))
 
 
 async def refresh_home(fe: SlackFrontEnd, user: str) -> None:
