@@ -182,12 +182,16 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
     if tiers:
         sections.append(Section("EU AI Act tier", "", tuple((k, str(v)) for k, v in tiers.items())))
 
+    # the chart's data rides along, so a channel can draw it from the stored message
     return Message(kind="portfolio", text=headline, sections=tuple(sections), image_png=CHART,
-                   meta={"total": total})
+                   meta={"total": total, "by_stage_risk": pipeline})
 
 
 def portfolio_chart_png(facts: dict[str, Any]) -> bytes:
-    """The pipeline by stage and risk as a PNG (for channels that attach images)."""
+    """The pipeline by stage and risk as a PNG (for channels that attach images).
+
+    Takes the portfolio facts or the portfolio message's `meta` (both hold
+    `by_stage_risk`)."""
     from bot.chart import pipeline_chart_png
 
     return pipeline_chart_png(facts.get("by_stage_risk", {}))
