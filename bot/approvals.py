@@ -298,6 +298,8 @@ def decide(core: Any, actor: str, request_id: int, decision: str, comment: str |
                 _after_autonomy(uow, settings, proposal, request, decision, actor, now)
             else:
                 _after_proposal(uow, settings, proposal, request, decision, actor, row, now)
+            waiting = sum(1 for r in current(uow.approvals.for_proposal(proposal.id), request.kind)
+                          if r.status == "pending")
             uow.commit()
             stage = proposal.stage
     except Conflict:
@@ -309,7 +311,12 @@ def decide(core: Any, actor: str, request_id: int, decision: str, comment: str |
                 raise
             return _duplicate(core, uow, proposal, request, existing, DecisionOutcome)
     logger.info("request %s decided %s by %s (%s)", request_id, decision, actor, auth.via)
-    notice = f"{views.DECIDED_VERB[decision]}." + (f" #{proposal.id} is now {stage}." if stage else "")
+    if request.kind == "autonomy":
+        notice = f"{views.DECIDED_VERB[decision]}." + (
+            f" #{proposal.id} waits on {waiting} more approval(s) for {request.target}." if waiting else
+            f" #{proposal.id} runs at autonomy level {proposal.autonomy}.")
+    else:
+        notice = views.outcome_notice(decision, proposal.id, stage, waiting)
     return DecisionOutcome("recorded", request_id, proposal.id, decision, notice, card, stage)
 
 

@@ -192,6 +192,22 @@ def approval_request_card(proposal: Any, request: Any, result: dict[str, Any] | 
                    meta={"proposal_id": proposal.id, "request_id": request.id})
 
 
+def outcome_notice(decision: str, proposal_id: int, stage: str, waiting: int) -> str:
+    """One line for the person who just decided."""
+    verb = DECIDED_VERB.get(decision, decision)
+    if stage == "pilot":
+        return f"{verb}. All approvals are in: #{proposal_id} moves to pilot."
+    if stage == "approved":
+        return f"{verb}. All approvals are in, but stop conditions block pilot for #{proposal_id}."
+    if stage == "rejected" and decision == "reject":
+        return f"{verb}. #{proposal_id} is rejected."
+    if stage == "changes_requested":
+        return f"{verb}. The requester can edit and resubmit #{proposal_id}."
+    if waiting:
+        return f"{verb}. #{proposal_id} waits on {waiting} more approval(s)."
+    return f"{verb}. #{proposal_id} is {stage}."
+
+
 def decided_line(decision: Any, tz: str = "UTC") -> str:
     """ "Approved by <@U1> at 14:02 (2026-11-16 UTC)" (+ on behalf of ...)."""
     line = f"{DECIDED_VERB.get(decision.decision, decision.decision)} by {mention(decision.actor)} " \
@@ -209,14 +225,15 @@ def decided_card(proposal: Any, request: Any, decision: Any, tz: str = "UTC") ->
         fields.append(("Comment", clip(decision.comment, 500)))
     if decision.override_reason:
         fields.append(("Governance reason", clip(decision.override_reason, 500)))
-    return Message(kind="approval_decided", text=line, sections=(Section(None, line, tuple(fields)),),
+    return Message(kind="approval_decided", text=line, sections=(Section(None, "", tuple(fields)),),
                    meta={"proposal_id": proposal.id, "request_id": request.id, "decision": decision.decision})
 
 
 def closed_card(proposal: Any, request: Any, why: str) -> Message:
     """An approval card that no longer needs a decision (superseded, proposal closed)."""
     text = f"No decision needed on {_ref(proposal)}: {why}"
-    return Message(kind="approval_closed", text=text, sections=(Section(None, text),),
+    return Message(kind="approval_closed", text=text, sections=(Section(None, "", (("Role", ROLE_LABEL.get(
+        request.role, request.role)),)),),
                    meta={"proposal_id": proposal.id, "request_id": request.id})
 
 
