@@ -113,6 +113,13 @@ class GovbotTeamsBot(ActivityHandler):
         return None  # the reference was stored in on_turn
 
     # ------------------------------------------------------------------ Action.Execute
+    def _get_adaptive_card_invoke_value(self, activity: Activity) -> AdaptiveCardInvokeValue:
+        # Teams adds keys (e.g. "trigger") the 4.17.1 model does not know; msrest would
+        # log a warning for each click.
+        if isinstance(activity.value, dict):
+            activity.value = {k: v for k, v in activity.value.items() if k in ("action", "authentication", "state")}
+        return super()._get_adaptive_card_invoke_value(activity)
+
     async def on_adaptive_card_invoke(self, turn_context: TurnContext,
                                       invoke_value: AdaptiveCardInvokeValue) -> AdaptiveCardInvokeResponse:
         action = invoke_value.action

@@ -34,6 +34,7 @@ class Call:
     body: Any
     headers: dict[str, str]
     status: int
+    response_id: str | None = None  # the activity id the connector answered with
 
 
 @dataclass
@@ -105,13 +106,13 @@ class FakeBotConnector:
                 if failure.times <= 0:
                     self._failures.pop(0)
             status = failure.status if failure else 200
+            new_id = None if failure else activity_id if request.method == "PUT" else f"act-{next(self._ids)}"
             self.calls.append(Call(request.method, request.path, conversation_id, activity_id, body,
-                                   dict(request.headers), status))
+                                   dict(request.headers), status, new_id))
         if failure:
             headers = {} if failure.retry_after is None else {"Retry-After": str(int(failure.retry_after))}
             return web.json_response({"error": {"code": f"HTTP{failure.status}", "message": "fake failure"}},
                                      status=failure.status, headers=headers)
-        new_id = activity_id if request.method == "PUT" else f"act-{next(self._ids)}"
         return web.json_response({"id": new_id}, status=200)
 
     async def _unknown(self, request: web.Request) -> web.Response:

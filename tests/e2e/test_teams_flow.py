@@ -1,0 +1,158 @@
+"""One whole Teams conversation over HTTP, like Slack's end-to-end test:
+
+propose -> card form -> submit -> requester and approvers get cards -> a wrong user is
+refused -> the approvers approve -> the requester is notified -> status shows the trail.
+
+Real server on 127.0.0.1, real botbuilder client, a fake Bot Connector recording every
+card, the real core and store; the outbox is delivered with the Teams sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from bot.messages import APPROVE, REJECT, REQUEST_CHANGES
+from bot.outbox import deliver_due
+from handlers.teams import cards
+from handlers.web import build_web_app
+from tests.fakes.bot_connector import (
+    FakeBotConnector,
+    ServerThread,
+    activity,
+    card_inputs,
+    card_text,
+    card_verbs,
+    execute_invoke,
+    validate_card,
+)
+from tests.unit.test_teams_bot import PROPOSAL
+
+REQUESTER = "29:e2e-requester"
+OWNER = PROPOSAL["owner"]
+LEAD = "29:lead"
+FINANCE = "29:finance"
+GOV = "UGOV"
+STRANGER = "29:stranger"
+
+
+def conv(user: str) -> str:
+    return f"a:personal-{user}"
+
+
+@pytest.fixture
+def world(core, settings):
+    core.set_role(GOV, "department_lead", "Support", [LEAD])
+    core.set_role(GOV, "finance", "", [FINANCE])
+    local = settings.model_copy(update={"teams_enabled": True, "govbot_env": "local"})
+    app = build_web_app(core, local)
+    with FakeBotConnector() as connector, ServerThread(app) as server:
+        yield core, app["govbot.senders"]["teams"], connector, server
+
+
+def _wire(value):
+    if isinstance(value, list):
+        return ",".join(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "" if value is None else str(value)
+
+
+def cards_in(calls) -> list[dict]:
+    return [validate_card(a["content"]) for c in calls for a in (c.body.get("attachments") or ())]
+
+
+def test_a_proposal_from_form_to_approval_in_teams(world):
+    core, sender, connector, server = world
+
+    def post(body) -> httpx.Response:
+        response = httpx.post(f"{server.url}/api/messages", json=body, timeout=30)
+        assert response.status_code in (200, 201), response.text
+        return response
+
+    def click(user, verb, data) -> dict:
+        body = post(execute_invoke(connector.url, user, verb, data)).json()
+        assert body["statusCode"] == 200 and body["type"] == cards.CARD_CONTENT_TYPE
+        return validate_card(body["value"])
+
+    def deliver() -> int:
+        return asyncio.run(deliver_due(core, {"teams": sender}))
+
+    # Everybody has the app installed: the bot knows where to reach them.
+    for user in (OWNER, LEAD, FINANCE, GOV, STRANGER):
+        post(activity(connector.url, user, type="installationUpdate", action="add"))
+    assert connector.calls == []
+
+    # The requester proposes; the interview arrives as a card form.
+    post(activity(connector.url, REQUESTER, text="propose Refund assistant", mention_bot=True))
+    (form,) = cards_in(connector.sent_to(conv(REQUESTER)))
+    assert card_inputs(form)["title"]["value"] == "Refund assistant"
+
+    # A bad answer comes back on the card, with the other answers kept.
+    data = next(a for a in form["actions"] if a.get("verb") == cards.INTERVIEW_NEXT)["data"]
+    fields = {k: _wire(PROPOSAL.get(k)) for k in card_inputs(form)}
+    retry = click(REQUESTER, cards.INTERVIEW_NEXT, {**data, **fields, "capacity": "lots"})
+    assert "capacity" in card_inputs(retry)["capacity"]["errorMessage"]
+    assert card_inputs(retry)["department"]["value"] == "Support"
+
+    # Fill every page and submit.
+    card = click(REQUESTER, cards.INTERVIEW_NEXT, {**data, **fields})
+    for _ in range(8):
+        if cards.INTERVIEW_NEXT not in card_verbs(card):
+            break
+        data = next(a for a in card["actions"] if a.get("verb") == cards.INTERVIEW_NEXT)["data"]
+        card = click(REQUESTER, cards.INTERVIEW_NEXT, {**data, **{k: _wire(PROPOSAL.get(k))
+                                                                  for k in card_inputs(card)}})
+    assert "Proposal #1 submitted" in card_text(card)
+    # A retried final click (same idempotency key) does not create a second proposal.
+    click(REQUESTER, cards.INTERVIEW_NEXT, data)
+    with core.uow() as uow:
+        assert uow.proposals.count() == 1
+        requests = uow.approvals.for_proposal(1)
+    approvers = {r.approver: r.id for r in requests}
+    assert {OWNER, LEAD, FINANCE, GOV} <= set(approvers)
+
+    # The outbox delivers the classification to the requester and a card to each approver.
+    connector.clear()
+    assert deliver() >= 1 + len(approvers)
+    (classification,) = cards_in(connector.sent_to(conv(REQUESTER)))
+    assert "Refund assistant" in card_text(classification) and "high" in card_text(classification)
+    classification_id = connector.sent_to(conv(REQUESTER))[0].response_id
+    for approver in approvers:
+        approval_cards = cards_in(connector.sent_to(conv(approver)))
+        assert len(approval_cards) == 1, approver
+        assert card_verbs(approval_cards[0]) == [APPROVE, REJECT, REQUEST_CHANGES]
+        assert approver in approval_cards[0]["refresh"]["userIds"]
+
+    # Someone who is not the routed approver is refused, and nothing is recorded.
+    refused = click(STRANGER, APPROVE, {"request_id": approvers[OWNER]})
+    assert "not recorded" in card_text(refused).lower() or "only" in card_text(refused).lower()
+    with core.uow() as uow:
+        assert uow.decisions.for_request(approvers[OWNER]) is None
+
+    # The routed approvers approve; each card turns into "Approved by ...".
+    for approver, request_id in approvers.items():
+        done = click(approver, APPROVE, {"request_id": request_id, "comment": "ok"})
+        assert "Approved by" in card_text(done) and card_verbs(done) == []
+
+    # The requester hears about it in the thread of their classification message.
+    connector.clear()
+    deliver()
+    replies = [c for c in connector.sent_to(conv(REQUESTER)) if c.method == "POST"]
+    assert replies and all(c.activity_id == classification_id for c in replies)
+    assert any("approved" in card_text(card).lower() for card in cards_in(replies))
+
+    # status shows where it stands and the trail.
+    connector.clear()
+    post(activity(connector.url, REQUESTER, text="status 1"))
+    (status,) = cards_in(connector.sent_to(conv(REQUESTER)))
+    text = card_text(status)
+    assert "Refund assistant" in text
+    assert core.status_data(1)["proposal"]["stage"] in ("approved", "pilot")
+    with core.uow() as uow:
+        decisions = uow.decisions.for_proposal(1)
+        trail = [e.action for e in uow.audit.for_proposal(1)]
+    assert sorted(d.actor for d in decisions) == sorted(approvers)
+    assert any("refus" in a for a in trail)
