@@ -62,14 +62,8 @@ def register(fe: SlackFrontEnd) -> None:
     async def on_edit(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         async with fe.work("reopening your proposal", fe.reporter(body, respond)):
             await ack()
-            from bot.service import Refused
-
             user = user_of(body)
-            try:
-                start = await fe.call(fe.core.edit_seed, user, _int(action["value"]))
-            except Refused as exc:
-                await fe.reporter(body, respond)(exc.message)
-                return
+            start = await fe.call(fe.core.edit_seed, user, _int(action["value"]))  # Refused is reported
             await open_interview(fe, fe.client, body["trigger_id"], user, start)
 
     @bolt.action(m.CHECKIN_OPEN)

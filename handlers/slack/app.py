@@ -29,6 +29,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.ports import NotFound
+from bot.service import Refused, UsageError
+
 logger = logging.getLogger(__name__)
 
 SEEN_MAX = 5000
@@ -113,6 +116,13 @@ class SlackFrontEnd:
         self._idle.clear()
         try:
             yield
+        except (Refused, UsageError) as exc:  # phrased by the core for the person who acted
+            logger.info("slack: %s: %s", what, type(exc).__name__)
+            with contextlib.suppress(Exception):
+                await report(exc.message)
+        except NotFound as exc:
+            with contextlib.suppress(Exception):
+                await report(f"Not found: {exc}")
         except Exception as exc:  # report, never swallow silently
             logger.exception("slack: %s failed", what)
             with contextlib.suppress(Exception):

@@ -21,7 +21,7 @@ def register(fe: SlackFrontEnd) -> None:
             await ack()
             user = body["user_id"]
             text = body.get("text") or ""
-            reply = await fe.call(fe.core.handle_command, user, "slack", text)
+            reply = await fe.call(fe.core.handle_command, user, "slack", text, body.get("channel_id"))
             if reply.interview is not None:
                 await open_interview(fe, client, body["trigger_id"], user, reply.interview)
             if reply.message is not None:
