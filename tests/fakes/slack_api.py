@@ -49,6 +49,7 @@ class FakeSlackAPI:
     """Start with `await fake.start()`; `fake.api_url` is the SLACK_API_URL to use."""
 
     token: str = "xoxb-test-token"
+    app_token: str = "xapp-test-token"  # Socket Mode: apps.connections.open
     bot_user_id: str = "UBOT"
     calls: list[Call] = field(default_factory=list)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -64,6 +65,10 @@ class FakeSlackAPI:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{rid}", self._response_url)
+        app.router.add_get("/socket", self._socket)
+        self.envelopes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.socket_acks: list[dict[str, Any]] = []
+        self.socket_connected = asyncio.Event()
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -151,13 +156,56 @@ class FakeSlackAPI:
                 return web.json_response(body, status=failure.status, headers=headers)
             self._record(Call(method, args, token, ctype, request.path, ok=False))
             return web.json_response({"ok": False, "error": failure.error})
-        if token != self.token:
+        expected = self.app_token if method == "apps.connections.open" else self.token
+        if token != expected:
             self._record(Call(method, args, token, ctype, request.path, ok=False))
             return web.json_response({"ok": False, "error": "invalid_auth"})
         answer = getattr(self, "_m_" + method.replace(".", "_"), None)
         body = answer(args) if answer is not None else {"ok": False, "error": "unknown_method"}
         self._record(Call(method, args, token, ctype, request.path, ok=bool(body.get("ok")), response=body))
         return web.json_response(body)
+
+    # ------------------------------------------------------------------ Socket Mode
+    def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any], envelope_id: str) -> None:
+        """Deliver a Socket Mode envelope (`slash_commands`, `interactive`, `events_api`)."""
+        await self.envelopes.put({"envelope_id": envelope_id, "type": kind, "payload": payload,
+                                  "accepts_response_payload": kind != "events_api", "retry_attempt": 0})
+
+    async def wait_for_ack(self, envelope_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            for ack in self.socket_acks:
+                if ack.get("envelope_id") == envelope_id:
+                    return ack
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no Socket Mode ack for {envelope_id}; acks: {self.socket_acks}")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "connection_info": {"app_id": "A1"}, "debug_info": {"host": "fake"}})
+        self.socket_connected.set()
+
+        async def pump() -> None:
+            while not ws.closed:
+                envelope = await self.envelopes.get()
+                await ws.send_json(envelope)
+
+        sender = asyncio.create_task(pump())
+        try:
+            async for msg in ws:
+                if msg.type == web.WSMsgType.TEXT:
+                    self.socket_acks.append(json.loads(msg.data))
+                    if self._changed is not None:
+                        self._changed.set()
+        finally:
+            sender.cancel()
+        return ws
 
     # ------------------------------------------------------------------ methods
     def _next_ts(self) -> str:
