@@ -385,19 +385,21 @@ def _policy_texts(policy: Any, method: str, codes: tuple[str, ...]) -> dict[str,
     out like bot/policy.toml (`[eu_ai_act.areas.<code>] help = "..."`)."""
     if policy is None:
         return None
-    fn = getattr(policy, method, None)
     texts: Any = None
-    if callable(fn):
-        try:
-            texts = fn()
-        except Exception:  # a broken policy must not break the interview
-            logger.debug("policy.%s() failed", method, exc_info=True)
-    elif isinstance(policy, Mapping):
+    if isinstance(policy, Mapping):
         table = "areas" if codes == domain.USE_AREA else "prohibited_practices"
         eu = policy.get("eu_ai_act")
         raw = eu.get(table) if isinstance(eu, Mapping) else None
         if isinstance(raw, Mapping):
             texts = {k: (v.get("help") if isinstance(v, Mapping) else v) for k, v in raw.items()}
+    else:
+        try:
+            texts = getattr(policy, method, None)  # a property of bot.policy.Policy (or a method)
+            if callable(texts):
+                texts = texts()
+        except Exception:  # a broken policy must not break the interview
+            logger.debug("policy.%s failed", method, exc_info=True)
+            texts = None
     if not isinstance(texts, Mapping):
         return None
     return {k: v for k, v in texts.items() if k in codes and isinstance(v, str)}

@@ -136,11 +136,7 @@ def test_area_and_practice_help_come_from_the_policy_when_it_has_them():
     detail = iv.get_page("regulatory_detail", {"use_area": "employment"}, policy=policy)
     banned = next(q for q in detail.questions if q.key == "prohibited_practices")
     assert [c.help for c in banned.choices] == [f"Banned: {c}." for c in domain.PROHIBITED_PRACTICES]
-    # a policy object with the texts as attributes works too; a policy without them falls back
-    class Policy:
-        def __init__(self):
-            self.eu_ai_act = {"areas": areas}
-    assert iv.area_help(Policy())["biometrics"] == "Custom help for biometrics."
+    # a policy without them falls back to the built-in texts
     assert iv.area_help({"risk": {}})["employment"] == iv._AREA_HELP["employment"]
 
 
@@ -378,9 +374,18 @@ def test_default_help_texts_come_from_the_policy_file():
     policy = load_policy()
     page = iv.get_page("regulatory", {"data": ["employee"], "audience": "internal"})
     use_area = next(q for q in page.questions if q.key == "use_area")
-    texts = policy.use_area_help()
+    texts = policy.use_area_help
     for c in use_area.choices:
         assert c.help == " ".join(texts[c.value].split())[: iv.CHOICE_HELP_MAX], c.value
     detail = iv.get_page("regulatory_detail", {"use_area": "employment"})
     banned = next(q for q in detail.questions if q.key == "prohibited_practices")
     assert all(c.help for c in banned.choices)
+
+
+def test_what_the_free_text_describes_brings_the_questions_too():
+    declared_only = {"title": "Summarise case notes", "data": ["internal"], "actions": ["summarize"],
+                     "audience": "internal"}
+    assert "regulatory" not in keys_of(declared_only)
+    described = {**declared_only, "description": "Summarises patient medical histories for the ward nurses."}
+    assert iv.effective_sets(described)[0] >= {"internal", "regulated"}
+    assert keys_of(described)["regulatory"] == ["use_area", "profiles_people", "ai_act_role"]
