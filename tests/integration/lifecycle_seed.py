@@ -92,18 +92,7 @@ def outbox_for(core: Any, user: str) -> list[Any]:
 
 
 def bare_core(settings: Any, clock: Any, instance: str = "local") -> Any:
-    """A core on its own engine (a second "instance" of the app), no bootstrap."""
-    from bot.service import Govbot
-    from store.db import make_engine
-    from store.uow import SqlUnitOfWorkFactory
+    """Another app instance on the same database: its own engine and connections."""
+    from bot.app import build_core
 
-    return Govbot(SqlUnitOfWorkFactory(make_engine(settings.database_url)), clock, None, settings, instance=instance)
-
-
-# TEMPORARY until bot.app.build_core works (bot.policy / Govbot.bootstrap not landed yet).
-import pytest  # noqa: E402
-
-
-@pytest.fixture
-def core(settings: Any, clock: Any) -> Any:
-    return bare_core(settings, clock)
+    return build_core(settings, clock=clock, instance=instance)

@@ -19,7 +19,6 @@ from tests.integration.lifecycle_seed import (
     GOV,
     OWNER,
     REQUESTER,
-    core,  # noqa: F401  TEMPORARY
     pending_request,
     seed,
 )

@@ -15,7 +15,6 @@ from bot.service import UsageError
 from tests.integration.lifecycle_seed import (
     GOV,
     OWNER,
-    core,  # noqa: F401  TEMPORARY
     pending_request,
     seed,
 )

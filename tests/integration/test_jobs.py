@@ -10,8 +10,6 @@ import threading
 import types
 from datetime import timedelta
 
-import pytest
-
 from bot import jobs, lifecycle
 from bot.export import audit_lines
 from bot.messages import APPROVE, CHECKIN_OPEN
@@ -20,7 +18,6 @@ from tests.integration.lifecycle_seed import (
     OWNER,
     audit_events,
     bare_core,
-    core,  # noqa: F401  TEMPORARY
     outbox_for,
     pending_request,
     seed,

@@ -15,7 +15,6 @@ from tests.integration.lifecycle_seed import (
     REQUESTER,
     STRANGER,
     audit_events,
-    core,  # noqa: F401  TEMPORARY
     outbox_for,
     seed,
 )

@@ -11,7 +11,6 @@ from tests.integration.lifecycle_seed import (
     OWNER,
     REQUESTER,
     audit_events,
-    core,  # noqa: F401  TEMPORARY
     outbox_for,
     seed,
     stage_of,

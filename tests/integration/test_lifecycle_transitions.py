@@ -18,7 +18,6 @@ from tests.integration.lifecycle_seed import (
     seed,
     stage_of,
 )
-from tests.integration.lifecycle_seed import core  # noqa: F401  TEMPORARY
 
 
 @pytest.mark.parametrize("start", ["approved", "pilot", "production"])
