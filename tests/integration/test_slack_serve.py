@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 from pydantic import SecretStr
 
 from handlers.web import run_server
@@ -40,8 +41,6 @@ def test_serve_answers_healthz_and_delivers_the_outbox_in_the_background(core, s
             stop, task, port = await _start(core, configured)
             harness = SlackHarness(core, configured, api)
             harness.settings = configured
-            import aiohttp
-
             async with aiohttp.ClientSession() as session:
                 async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
                     assert resp.status == 200
@@ -77,11 +76,9 @@ def test_socket_mode_takes_commands_over_the_websocket(core, settings):
             assert opened[0].args["trigger_id"] == "trig.socket"
             title = next(b for b in opened[0].args["view"]["blocks"] if b.get("block_id") == "title")
             assert title["element"]["initial_value"] == "Tag invoices"
-            import aiohttp
-
-            async with aiohttp.ClientSession() as session:  # no signing secret: no HTTP events at all
-                async with session.post(f"http://127.0.0.1:{port}/slack/events", data=b"command=/aiwf") as resp:
-                    assert resp.status in (404, 405)
+            url = f"http://127.0.0.1:{port}/slack/events"
+            async with aiohttp.ClientSession() as session, session.post(url, data=b"command=/aiwf") as resp:
+                assert resp.status in (404, 405)  # no signing secret: no HTTP events at all
             stop.set()
             await asyncio.wait_for(task, 10)
         finally:
