@@ -160,3 +160,49 @@ def test_pack_errors(core):
     with pytest.raises(UsageError) as err:
         build_audit_pack(core, p.id, "docx")
     assert err.value.message == "format: unknown 'docx'; allowed: md, pdf"
+
+
+# --------------------------------------------------------------------------- through the real core
+
+
+def _live(core, pid):
+    with core.uow() as uow:
+        return [r for r in uow.approvals.for_proposal(pid) if r.kind == "proposal" and r.status == "pending"]
+
+
+def test_pack_after_a_real_submit_changes_resubmit_approve_override_and_promotion(core, clock):
+    """The whole flow through `Govbot.submit` / `decide` and the real classifier."""
+    from tests.integration.approval_data import proposal
+
+    answers = proposal(title="Customer chat assistant", audience="customer", interacts_with_people=True,
+                       failure_visible=False, owner=OWNER)
+    first = core.submit(REQUESTER, "console", answers)
+    pid = first.proposal_id
+    lead = [r for r in _live(core, pid) if r.role == "department_lead"][0]
+    core.decide(lead.approver, lead.id, "request_changes", comment="name a rollback owner")
+    clock.advance(hours=2)
+    core.submit(REQUESTER, "console", {**answers, "rollback_path": "Support lead switches it off"}, proposal_id=pid)
+    for request in _live(core, pid):
+        core.decide(request.approver, request.id, "approve")
+    with core.uow() as uow:
+        assert uow.proposals.get(pid).stage == "approved"  # invisible_failure blocks pilot
+    lifecycle.override_stop(core, GOV, pid, "invisible_failure", "customers report errors through the chat")
+    lifecycle.record_checkin(core, OWNER, pid, "31% of chats resolved without an agent")
+    lifecycle.transition(core, OWNER, pid, "promote")
+
+    md = build_audit_pack(core, pid, "md").decode()
+    assert "### Revision 2 by UREQ" in md
+    assert "- rollback_path: Switch the job off; the manual process still works. -> Support lead switches it off" in md
+    assert "request_changes by" in md and "name a rollback owner" in md
+    assert "Tier: limited; role: deployer" in md
+    assert "Transparency: tell people they are interacting with an AI system" in md
+    assert "| measure | control_points, value_metric | failure_visibility |" in md
+    assert "| invisible_failure | overridden | UGOV | customers report errors through the chat |" in md
+    assert "| UOWN | pilot -> production | promote |" in md
+    assert "31% of chats resolved without an agent" in md
+
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(build_audit_pack(core, pid, "pdf"))).pages)
+                    .split())
+    for expected in ("Revision 2 by UREQ", "name a rollback owner", "Tier: limited", "failure_visibility",
+                     "customers report errors through the chat", "31% of chats resolved"):
+        assert expected in text, expected
