@@ -19,10 +19,13 @@ from bot.service import InterviewStart, Refused, Reply, UsageError
 logger = logging.getLogger(__name__)
 
 
-def run_command(core: Any, actor: str, channel: str, text: str) -> Reply:
-    """Parse `text` and run it for `actor`; always returns a Reply."""
+def run_command(core: Any, actor: str, channel: str, text: str, conversation_id: str | None = None) -> Reply:
+    """Parse `text` and run it for `actor`; always returns a Reply. `conversation_id`
+    is where it was typed (used by `digest here`)."""
     try:
         command = parse(text)
+        if command.name == "digest":
+            command.args["conversation_id"] = conversation_id
         return _run(core, actor, channel, command)
     except UsageError as exc:
         return Reply(views.notice("usage_error", exc.message, detail=_usage_hint(core)))
@@ -77,7 +80,7 @@ def _run(core: Any, actor: str, channel: str, command: Command) -> Reply:
     if name == "roles_set":
         return Reply(core.set_role(actor, args["role"], args["department"], args["users"]))
     if name == "digest":
-        return _digest(core, actor, channel, args["here"])
+        return _digest(core, actor, channel, args["here"], args.get("conversation_id"))
     if name == "decide":
         outcome = core.decide(actor, args["request_id"], args["decision"], args["comment"])
         return Reply(_with_prefix(outcome.card, outcome.notice))
@@ -114,12 +117,22 @@ def _propose(core: Any, actor: str, channel: str, text: str) -> InterviewStart:
         for key, value in seed.items():
             merged.setdefault(key, value)
         return InterviewStart(seed=merged, proposal_id=None, resumed=True)
-    if draft and draft.get("proposal_id"):
+    if draft and draft.get("proposal_id") and _still_editable(core, actor, int(draft["proposal_id"])):
         return InterviewStart(seed=dict(draft.get("answers") or {}), proposal_id=draft["proposal_id"], resumed=True)
     return InterviewStart(seed=seed, proposal_id=None, resumed=False)
 
 
-def _digest(core: Any, actor: str, channel: str, here: bool) -> Reply:
+def _still_editable(core: Any, actor: str, proposal_id: int) -> bool:
+    """An unfinished edit resumes only while the proposal still waits for it."""
+    with core.uow() as uow:
+        try:
+            row = uow.proposals.get(proposal_id)
+        except NotFound:
+            return False
+    return core._edit_problem(actor, row) is None
+
+
+def _digest(core: Any, actor: str, channel: str, here: bool, conversation_id: str | None = None) -> Reply:
     try:
         module = importlib.import_module("bot.digest")
     except ImportError:
@@ -127,4 +140,5 @@ def _digest(core: Any, actor: str, channel: str, here: bool) -> Reply:
     fn = getattr(module, "digest_command", None)
     if fn is None:
         raise UsageError("digest is not available in this version")
-    return Reply(fn(core, actor, channel, ["here"] if here else []), ephemeral=not here)
+    return Reply(fn(core, actor, channel, ["here"] if here else [], conversation_id=conversation_id),
+                 ephemeral=not here)

@@ -186,3 +186,15 @@ def test_edit_seed_is_only_for_requester_after_changes_requested(core):
     assert "proposal.edit_refused" in audit_actions(core, result.proposal_id)
     with pytest.raises(UsageError):
         core.edit_seed("U_REQ", 9999)
+
+
+def test_without_any_governance_member_unassigned_routing_is_refused_cleanly(core, settings):
+    settings.governance = ""
+    with core.uow() as uow:
+        uow.roles.set("governance", "", [], "test", core.clock.now())
+        uow.commit()
+    with pytest.raises(Refused, match="nobody holds governance"):
+        core.submit("U_REQ", "slack", medium())
+    with core.uow() as uow:
+        assert uow.proposals.count() == 0
+    assert "proposal.refused" in audit_actions(core, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -98,3 +99,19 @@ def test_bad_arguments_name_the_argument_and_what_is_allowed(text, names):
     with pytest.raises(UsageError) as err:
         parse(text)
     assert names in err.value.message
+
+
+def test_every_command_in_help_parses():
+    """Contract: each line of `help` names a command the parser knows."""
+    from bot.views import HELP_LINES
+
+    samples = {"<id>": "3", "<request id>": "4", "<user>": "@U1", "<until YYYY-MM-DD>": "2026-12-31",
+               "<code>": "no_owner", "<reason...>": "a written reason", "<value>": "12", "<comment>": "why",
+               "<role>": "security", "[department]": "", "<user>...": "@U1", "[comment]": "", "[note]": "",
+               "[short description]": "an idea", "[here]": ""}
+    for usage, what in HELP_LINES:
+        assert what
+        words = re.findall(r"<[^>]+>(?:\.\.\.)?|\[[^\]]+\]|\S+", usage)
+        for variant in words[0].split("|"):
+            text = " ".join([variant, *(samples.get(w, w) for w in words[1:])])
+            assert parse(text).name != "help" or variant == "help", text
