@@ -25,6 +25,7 @@ from bot.service import InterviewStart, Refused, UsageError
 from handlers.console.render import (
     BOLD,
     CYAN,
+    plain_mentions,
     render_error,
     render_message,
     render_note,
@@ -84,7 +85,7 @@ class ConsoleChat:
             self.say(render_message(message, color=self.color, width=self.width))
 
     def error(self, text: str) -> None:
-        self.say(render_error(text, color=self.color))
+        self.say(render_error(plain_mentions(text), color=self.color))
 
     def note(self, text: str) -> None:
         self.say(render_note(text, color=self.color))
@@ -206,6 +207,8 @@ class ConsoleChat:
         if unread:
             self.note(f"{len(unread)} new message{'s' if len(unread) != 1 else ''} — type `inbox` to read.")
             return
+        if any(d.read for d in self.sender.messages(self.user)):  # just shown on screen: no need to say so
+            return
         try:
             held = len(stored_inbox(self.core, self.user))
         except Exception:  # only a hint; the inbox command reports real problems
@@ -264,7 +267,7 @@ class ConsoleChat:
         if outcome.status == "refused":
             self.error(outcome.notice)
             return
-        self.say(style(outcome.notice, BOLD, color=self.color))
+        self.say(style(plain_mentions(outcome.notice), BOLD, color=self.color))
         before = self.sender.printed
         self.deliver()
         if self.sender.printed == before:  # the updated card went elsewhere (or nowhere): show it here

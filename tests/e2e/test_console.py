@@ -42,13 +42,23 @@ def chat(core, user: str, lines: list[Line]) -> tuple[str, Script]:
     return screen.getvalue(), stdin
 
 
-def approve_from_inbox(command: str = "approve") -> Callable[[str], str]:
+def approve_from_inbox(command: str = "approve", comment: str = "") -> Callable[[str], str]:
     """Read the request id of the last inbox listing, as a person would."""
     def line(screen: str) -> str:
         listing = screen[screen.rindex("Inbox of "):]
         found = re.findall(r"type: approve (\d+)", listing)
         assert found, listing
-        return f"{command} {found[-1]}"
+        return f"{command} {found[-1]} {comment}".rstrip()
+    return line
+
+
+def answer_by_label(answers: dict[str, str]) -> Callable[[str], str]:
+    """Answer the question on screen by its label (Enter for the others; yes to submit)."""
+    def line(screen: str) -> str:
+        if screen.rstrip().endswith("Submit this proposal? [Y/n] >"):
+            return "y"
+        asked = re.findall(r"\n([^\n]+?)(?: \(required\))? — [^\n]*\n", screen)
+        return answers.get(asked[-1], "") if asked else ""
     return line
 
 
@@ -117,6 +127,7 @@ def test_propose_route_refuse_approve_status(core):
     # the classification is shown to the requester
     assert "Submitted as proposal #1" in out
     assert "Classified #1" in out and "high risk" in out
+    assert "Tier: limited" in out  # people talk to it: the EU AI Act tier and duties are shown
     assert "Risk: HIGH" in out and "change_billing" in out
 
     data = core.status_data(1)
@@ -223,6 +234,7 @@ def test_employment_data_brings_the_annex_iii_questions(core):
     assert "Only a narrow task?" in out and "Banned practices" in out
     assert "Do people talk to it?" not in out  # a team audience is not people-facing
     assert "Submitted as proposal #1" in out
+    assert "Tier: high" in out
     answers = core.status_data(1)["proposal"]["answers"]
     assert answers["use_area"] == "employment" and answers["profiles_people"] is True
     assert answers["narrow_procedural_task"] is False and answers["prohibited_practices"] == []
@@ -239,3 +251,37 @@ def test_bad_commands_are_answered_not_crashed(core):
     assert "No messages for U_X." in out
     assert "In the console also:" in out and "inbox" in out
     assert "Something went wrong" not in out
+
+
+LOW_RISK = {
+    "title": "Summarise weekly support themes", "department": "Support",
+    "description": "Drafts a one-page summary of recurring themes from last week's tickets.",
+    "current_process": "A team lead skims about 200 tickets every Friday.",
+    "expected_output": "A one-page internal summary with the top five themes.",
+    "data": ["internal"], "actions": ["summarize"], "audience": "internal", "owner": "U_OMAR",
+    "review": "every_output", "autonomy": "draft_only", "failure_visible": True,
+    "exception_path": "The lead writes the summary by hand as before",
+    "escalation_path": "The lead asks the support department lead",
+    "control_points": "The lead reads every summary before it is shared",
+    "value_metric": "Friday notes take 3 hours today, target 30 minutes",
+}
+
+
+def test_changes_requested_then_edited_and_resubmitted_from_the_console(core):
+    first = core.submit("U_ALICE", "console", LOW_RISK)
+    assert first.classification["readiness"]["missing"] == []
+    out, _ = chat(core, "U_OMAR", [
+        "inbox", approve_from_inbox("changes", "Please say how we switch it off"),
+        "as U_ALICE", "inbox",
+        "edit 1", *[answer_by_label({"Rollback": "Stop the weekly job; the lead writes notes by hand"})] * 30,
+        "quit",
+    ])
+    assert "Changes requested" in out
+    assert "Editing proposal #1" in out
+    assert "[Enter keeps: Summarise weekly support themes]" in out  # prefilled with the latest answers
+    assert "Resubmitted as proposal #1 (revision 2)" in out
+    data = core.status_data(1)
+    assert data["proposal"]["revision"] == 2
+    assert data["proposal"]["answers"]["rollback_path"] == "Stop the weekly job; the lead writes notes by hand"
+    assert data["proposal"]["answers"]["title"] == LOW_RISK["title"]  # Enter kept every other answer
+    assert data["proposal"]["answers"]["data"] == ["internal"]
