@@ -105,16 +105,17 @@ class Govbot:
                 uow.commit()
 
     # --- chat commands (Slack `/aiwf ...`, Teams typed text, console) -------------
-    def handle_command(self, actor: str, channel: str, text: str) -> Reply:
+    def handle_command(self, actor: str, channel: str, text: str, conversation_id: str | None = None) -> Reply:
         """Parse and run `propose [desc]`, `mine`, `status <id>`, `portfolio`, `roles
         [set <role> [department] <user>...]`, `digest [here]`, `help`, and the lifecycle
         commands (`pause|resume|retire|promote <id>`, `override <id> <code> <reason>`,
         `delegate <user> <until>`, `checkin <id> <value>`, `autonomy <id>`). An unknown
         subcommand answers with help. Raises nothing: usage errors and refusals come
-        back as a Reply whose message says what is wrong."""
+        back as a Reply whose message says what is wrong. `conversation_id` is the
+        Slack channel / Teams conversation the command was typed in (`digest here`)."""
         from bot.chat import run_command
 
-        return run_command(self, actor, channel, text)
+        return run_command(self, actor, channel, text, conversation_id)
 
     def help(self) -> Message:
         return views.help_message(getattr(self.settings, "slack_command", "/aiwf"))

@@ -176,3 +176,17 @@ def test_digest_command(env):
     digest_command(env, "UGOV", "console", ["post", str(review.meta["digest_id"])])
     posted = digest_command(env, "UOWN", "slack", [])
     assert posted.meta["digest_id"] == review.meta["digest_id"] and not posted.buttons
+
+
+def test_chat_commands_through_the_core(core):
+    seed_portfolio(core, T0)
+    reply = core.handle_command("UGOV", "slack", "digest here", conversation_id="C0CHAN")
+    assert "C0CHAN" in reply.message.text and reply.ephemeral is False
+    with core.uow() as uow:
+        assert uow.settings.get("digest.channel.slack") == "C0CHAN"
+    reply = core.handle_command("UGOV", "slack", "digest")
+    assert [b.action for b in reply.message.buttons] == [DIGEST_POST, DIGEST_REGENERATE]
+    refused = core.handle_command("UOWN", "slack", "digest here", conversation_id="C0OTHER")
+    assert "Only governance" in refused.message.plain_text()
+    done = post_digest(core, "UGOV", reply.message.meta["digest_id"])
+    assert "slack:C0CHAN" in done.text
