@@ -31,12 +31,12 @@ def register(fe: SlackFrontEnd) -> None:
 
     @bolt.action(m.APPROVE)
     async def on_approve(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
-        async with fe.work("recording your approval", fe.reporter(body, respond)):
+        async with fe.work("recording your approval", fe.reporter(body, respond), ack):
             await ack()
             await decide(fe, body, respond, _int(action["value"]), "approve")
 
     async def ask_comment(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
-        async with fe.work("opening the decision form", fe.reporter(body, respond)):
+        async with fe.work("opening the decision form", fe.reporter(body, respond), ack):
             await ack()
             decision = "reject" if action["action_id"] == m.REJECT else "request_changes"
             if action["action_id"] == OVERRIDE:
@@ -60,7 +60,7 @@ def register(fe: SlackFrontEnd) -> None:
 
     @bolt.action(m.EDIT_PROPOSAL)
     async def on_edit(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
-        async with fe.work("reopening your proposal", fe.reporter(body, respond)):
+        async with fe.work("reopening your proposal", fe.reporter(body, respond), ack):
             await ack()
             user = user_of(body)
             start = await fe.call(fe.core.edit_seed, user, _int(action["value"]))  # Refused is reported
@@ -68,12 +68,12 @@ def register(fe: SlackFrontEnd) -> None:
 
     @bolt.action(m.CHECKIN_OPEN)
     async def on_checkin(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
-        async with fe.work("opening the check-in form", fe.reporter(body, respond)):
+        async with fe.work("opening the check-in form", fe.reporter(body, respond), ack):
             await ack()
             await fe.client.views_open(trigger_id=body["trigger_id"], view=checkin_modal(_int(action["value"])))
 
     async def on_digest(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
-        async with fe.work("handling the digest", fe.reporter(body, respond)):
+        async with fe.work("handling the digest", fe.reporter(body, respond), ack):
             await ack()
             digest = importlib.import_module("bot.digest")
             fn = digest.post_digest if action["action_id"] == m.DIGEST_POST else digest.regenerate_digest

@@ -110,12 +110,19 @@ class SlackFrontEnd:
 
     # ------------------------------------------------------------------ work after ack
     @contextlib.asynccontextmanager
-    async def work(self, what: str, report: Callable[[str], Awaitable[Any]]) -> AsyncIterator[None]:
-        """Run listener work; on failure log it and tell the user through `report`."""
+    async def work(self, what: str, report: Callable[[str], Awaitable[Any]], ack: Any = None) -> AsyncIterator[None]:
+        """Run listener work; on failure log it and tell the user through `report`.
+        If the failure came before the listener acked, ack now so Slack is not kept waiting."""
         self._inflight += 1
         self._idle.clear()
         try:
-            yield
+            try:
+                yield
+            except Exception:
+                if ack is not None and getattr(ack, "response", None) is None:
+                    with contextlib.suppress(Exception):
+                        await ack()
+                raise
         except (Refused, UsageError) as exc:  # phrased by the core for the person who acted
             logger.info("slack: %s: %s", what, type(exc).__name__)
             with contextlib.suppress(Exception):

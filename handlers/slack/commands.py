@@ -17,7 +17,7 @@ def register(fe: SlackFrontEnd) -> None:
 
     @fe.bolt.command(fe.settings.slack_command)
     async def on_command(ack: Any, body: dict[str, Any], client: Any, respond: Any) -> None:
-        async with fe.work("running your command", fe.reporter(body, respond)):
+        async with fe.work("running your command", fe.reporter(body, respond), ack):
             await ack()
             user = body["user_id"]
             text = body.get("text") or ""

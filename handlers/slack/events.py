@@ -20,7 +20,7 @@ def register(fe: SlackFrontEnd) -> None:
         async def report(text: str) -> None:
             await fe.client.chat_postMessage(channel=user, text=text)
 
-        async with fe.work("showing your home tab", report):
+        async with fe.work("showing your home tab", report, ack):
             await ack()
             if event.get("tab", "home") != "home" or not user:
                 return

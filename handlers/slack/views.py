@@ -26,13 +26,13 @@ def register(fe: SlackFrontEnd) -> None:
     @bolt.view(modal.CALLBACK)
     async def on_interview(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = user_of(body)
-        async with fe.work("handling your proposal", fe.reporter(body)):
+        async with fe.work("handling your proposal", fe.reporter(body), ack):
             await interview_step(fe, ack, user, view)
 
     @bolt.view_closed(modal.CALLBACK)
     async def on_interview_closed(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = user_of(body)
-        async with fe.work("saving your draft", fe.reporter(body)):
+        async with fe.work("saving your draft", fe.reporter(body), ack):
             await ack()
             state = modal.decode_state(view.get("private_metadata", ""))
             answers = await _answers(fe, user, state)
@@ -45,7 +45,7 @@ def register(fe: SlackFrontEnd) -> None:
     async def on_decision(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         from handlers.slack.actions import decide
 
-        async with fe.work("recording your decision", fe.reporter(body)):
+        async with fe.work("recording your decision", fe.reporter(body), ack):
             meta = json.loads(view.get("private_metadata") or "{}")
             values = modal.submitted_values(view)
             comment = (values.get("comment") or "").strip() or None
@@ -75,7 +75,7 @@ def register(fe: SlackFrontEnd) -> None:
         from bot.lifecycle import record_checkin
         from bot.service import Refused, UsageError
 
-        async with fe.work("recording your check-in", fe.reporter(body)):
+        async with fe.work("recording your check-in", fe.reporter(body), ack):
             meta = json.loads(view.get("private_metadata") or "{}")
             value = (modal.submitted_values(view).get("value") or "").strip()
             if not value:

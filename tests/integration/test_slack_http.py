@@ -169,3 +169,44 @@ def test_healthz_and_slack_api_url(core, settings):
             assert result["user_id"] == "UBOT"  # the real client reached the fake through SLACK_API_URL
 
     run(scenario())
+
+
+def test_forged_interactions_are_acked_reported_and_change_nothing(core, settings):
+    async def scenario():
+        async with SlackHarness(core, settings) as slack:
+            before = _counts(core)
+            forged_view = {"id": "VFORGED", "type": "modal", "callback_id": "interview", "blocks": [],
+                           "private_metadata": json.dumps({"p": "no_such_page", "a": {}})}
+            status, _ = await slack.submit("U1", forged_view, {})
+            assert status == 200
+            not_ours = dict(forged_view, private_metadata="garbage")
+            status, text = await slack.submit("U1", not_ours, {})
+            assert status == 200 and json.loads(text)["response_action"] == "update"
+            status, _ = await slack.click("U1", APPROVE, "not-a-number", message={"channel": "D1", "ts": "1.1"})
+            assert status == 200
+            status, _ = await slack.click("U1", APPROVE, "999999", message={"channel": "D1", "ts": "1.1"})
+            assert status == 200
+            await slack.idle()
+            told = [c.args.get("text", "") for c in slack.api.calls
+                    if c.method in ("response_url", "chat.postMessage")]
+            assert len(told) == 3 and all(told), told  # each user was told what went wrong
+            assert "999999" in told[-1]
+            assert slack.api.calls_to("chat.update") == [] and _counts(core) == before
+
+    run(scenario())
+
+
+def test_rate_limited_web_api_is_retried_for_interactive_calls(core, settings):
+    async def scenario():
+        async with SlackHarness(core, settings) as slack:
+            slack.api.fail_next("views.open", status=429, retry_after=0)
+            await slack.command("U1", "propose Tag invoices")
+            await slack.idle()
+            assert [c.status for c in slack.api.calls if c.method == "views.open"] == [429, 200]
+            slack.api.fail_next("views.open", error="expired_trigger_id")
+            await slack.command("U1", "propose Tag invoices")
+            await slack.idle()
+            said = slack.api.calls_to("response_url")[-1]
+            assert said.args["response_type"] == "ephemeral" and "try again" in said.args["text"]
+
+    run(scenario())
