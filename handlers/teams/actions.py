@@ -40,9 +40,11 @@ class TeamsActions:
         return await asyncio.to_thread(fn, *args, **kwargs)
 
     # ------------------------------------------------------------------ typed commands
-    async def command(self, actor: str, text: str) -> dict[str, Any]:
-        """A typed command: the core's reply as a card, or the first interview page."""
-        reply: Reply = await self._call(self.core.handle_command, actor, CHANNEL, text)
+    async def command(self, actor: str, text: str, conversation_id: str | None = None) -> dict[str, Any]:
+        """A typed command: the core's reply as a card, or the first interview page.
+        `conversation_id` is where it was typed (`digest here` registers it)."""
+        reply: Reply = await self._call(self.core.handle_command, actor, CHANNEL, text,
+                                        conversation_id=conversation_id)
         if reply.interview is not None:
             return await self.start_interview(actor, reply.interview, reply.message)
         if reply.message is not None:

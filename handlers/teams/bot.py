@@ -35,6 +35,11 @@ def command_text(activity: Activity) -> str:
     return " ".join(text.replace("&nbsp;", " ").split())
 
 
+def base_conversation_id(conversation_id: str) -> str:
+    """A channel thread's id without `;messageid=...`: posting there starts a new thread."""
+    return conversation_id.split(";messageid=", 1)[0]
+
+
 def card_activity(card: dict[str, Any], text: str | None = None) -> Activity:
     activity = MessageFactory.attachment(cards.attachment(card))
     if text:
@@ -70,12 +75,14 @@ class GovbotTeamsBot(ActivityHandler):
             return
         reference = TurnContext.get_conversation_reference(activity).serialize()
         reference.pop("activityId", None)
+        conversation_id = base_conversation_id(conversation.id)
+        reference["conversation"]["id"] = conversation_id
         kind = (conversation.conversation_type or PERSONAL).lower()
         if kind == PERSONAL:
-            await asyncio.to_thread(self.core.remember_conversation, "teams", user, conversation.id, reference)
-        else:
-            await asyncio.to_thread(self.core.remember_conversation, "teams", conversation.id, conversation.id,
-                                    reference)
+            await asyncio.to_thread(self.core.remember_conversation, "teams", user, conversation_id, reference)
+        # Also under the conversation's own id, for posts addressed to it (`digest here`).
+        await asyncio.to_thread(self.core.remember_conversation, "teams", conversation_id, conversation_id,
+                                reference)
 
     # ------------------------------------------------------------------ messages
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -87,7 +94,7 @@ class GovbotTeamsBot(ActivityHandler):
             await self._show(turn_context, card, replace=activity.reply_to_id)
             return
         text = command_text(activity) or "help"
-        card = await self.actions.command(actor, text)
+        card = await self.actions.command(actor, text, base_conversation_id(activity.conversation.id))
         await turn_context.send_activity(card_activity(card))
 
     async def _show(self, turn_context: TurnContext, card: dict[str, Any], replace: str | None) -> None:

@@ -160,3 +160,23 @@ def test_local_mode_says_so_at_start_up(settings, caplog):
         config = bot_config(local)
     assert config.APP_ID is None
     assert any("UNAUTHENTICATED" in r.getMessage() for r in caplog.records)
+
+
+def test_concurrent_repeated_clicks_record_one_decision(server, connector, core):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.unit.test_teams_bot import PROPOSAL
+
+    owner = PROPOSAL["owner"]
+    result = core.submit("29:req", "teams", dict(PROPOSAL))
+    with core.uow() as uow:
+        (request_id,) = [r for r in result.approval_request_ids if uow.approvals.get(r).approver == owner]
+    body = execute_invoke(connector.url, owner, APPROVE, {"request_id": request_id, "comment": "ok"})
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(lambda _: post(server, body), range(6)))
+    assert [r.status_code for r in responses] == [200] * 6
+    for response in responses:
+        assert "Approved by" in card_text(validate_card(response.json()["value"]))
+    with core.uow() as uow:
+        decisions = [d for d in uow.decisions.for_proposal(result.proposal_id) if d.request_id == request_id]
+    assert len(decisions) == 1

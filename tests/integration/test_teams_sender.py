@@ -156,3 +156,17 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert retry_after_seconds("Mon, 16 Nov 2026 09:00:30 GMT", now) == 30.0
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
     assert DeliveryFailed("x", retry_after=3).retry_after == 3
+
+
+def test_a_post_to_a_channel_conversation_uses_the_channels_reference(core, sender, connector):
+    channel = "19:gov@thread.tacv2"
+    reference = {"user": {"id": "29:gov"}, "bot": {"id": "28:bot", "name": "govbot"},
+                 "conversation": {"id": channel, "conversationType": "channel", "isGroup": True},
+                 "channelId": "msteams", "serviceUrl": connector.url}
+    core.remember_conversation("teams", channel, channel, reference)
+    with core.uow() as uow:
+        enqueue(uow, "teams", channel, Message(kind="digest", text="Weekly digest"), core.clock.now())
+        uow.commit()
+    assert deliver(core, sender) == 1
+    (call,) = connector.activities()
+    assert (call.method, call.path) == ("POST", f"/v3/conversations/{channel}/activities")

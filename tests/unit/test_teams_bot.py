@@ -313,3 +313,25 @@ def test_governance_deciding_for_an_approver_gets_an_override_reason_field(teams
 def test_bad_request_id_is_explained_on_the_card(teams):
     card = validate_card(teams.click(OWNER, APPROVE, {"request_id": "abc"}))
     assert "request_id" in card_text(card)
+
+
+# --------------------------------------------------------------------------- digest
+
+
+def test_digest_here_then_post_and_regenerate_from_the_review_card(teams, core):
+    channel = ConversationAccount(id="19:gov@thread.tacv2;messageid=111", conversation_type="channel")
+    here = one_card(teams.say(GOV, "digest here", conversation=channel))
+    assert "19:gov@thread.tacv2" in card_text(here) and "messageid" not in card_text(here)
+    draft = one_card(teams.say(GOV, "digest"))
+    assert card_verbs(draft) == ["digest.post", "digest.regenerate"]
+    data = card_action(draft, "digest.post")["data"]
+    assert isinstance(data["digest_id"], int)
+    refused = validate_card(teams.click(STRANGER, "digest.post", data))
+    assert "governance" in card_text(refused)
+    regenerated = validate_card(teams.click(GOV, "digest.regenerate", data))
+    assert card_verbs(regenerated) == ["digest.post", "digest.regenerate"]
+    posted = validate_card(teams.click(GOV, "digest.post", card_action(regenerated, "digest.post")["data"]))
+    assert "teams:19:gov@thread.tacv2" in card_text(posted)
+    with core.uow() as uow:
+        rows = uow.outbox.for_recipient("19:gov@thread.tacv2")
+    assert [r.channel for r in rows] == ["teams"]
