@@ -260,3 +260,36 @@ def test_manifest_matches_the_app():
     assert settings_["event_subscriptions"]["bot_events"] == ["app_home_opened"]
     assert features["app_home"]["home_tab_enabled"] and features["app_home"]["messages_tab_enabled"]
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == ["chat:write", "commands", "im:write", "users:read"]
+
+
+def test_value_checkin_form(core, settings):
+    from bot.messages import CHECKIN_OPEN
+
+    setup_roles(core)
+
+    async def scenario():
+        async with SlackHarness(core, settings) as slack:
+            pid = await propose_through_modal(slack, "U_REQ", ANSWERS)
+            for request in core.status_data(pid)["approvals"]:
+                await asyncio.to_thread(core.decide, request["approver"], request["id"], "approve")
+            assert core.status_data(pid)["proposal"]["stage"] == "pilot"
+            message = {"channel": "D_OWN", "ts": "1.1"}
+            opened = len(slack.api.calls_to("views.open"))
+            await slack.click("U_OWN", CHECKIN_OPEN, str(pid), message=message)
+            form = (await slack.api.wait_for("views.open", opened + 1))[-1].response["view"]
+            _, text = await slack.submit("U_OWN", form, {"value": " "})
+            assert set(json.loads(text)["errors"]) == {"value"}
+            _, text = await slack.submit("U_OWN", form, {"value": "7 minutes per ticket"})
+            await slack.idle()
+            assert [c["value"] for c in core.status_data(pid)["checkins"]] == ["7 minutes per ticket"]
+            # someone else's check-in is refused, in the form, and nothing is stored
+            await slack.click("U_MALLORY", CHECKIN_OPEN, str(pid), message=message)
+            form = (await slack.api.wait_for("views.open", opened + 2))[-1].response["view"]
+            await slack.submit("U_MALLORY", form, {"value": "100 minutes"})
+            await slack.idle()
+            shown = slack.api.calls_to("views.update")[-1].args["view"]
+            assert "owner" in json.dumps(shown).lower()
+            assert len(core.status_data(pid)["checkins"]) == 1
+            assert all_problems(slack.api.calls) == []
+
+    run(scenario())
