@@ -69,6 +69,8 @@ HIGH_RISK = {
     "failure_visible": True,
     "stack": "automation",
     "capacity": "strategic",
+    "interacts_with_people": True,
+    "generates_content": True,
 }
 
 
@@ -84,7 +86,11 @@ class DemoInbox:
     async def send(self, row: OutboxRow, thread_ref: dict[str, Any] | None,
                    update_ref: dict[str, Any] | None) -> dict[str, Any] | None:
         self._seq += 1
-        self.received.setdefault(row.recipient, []).append(Message.from_json(row.payload))
+        message = Message.from_json(row.payload)
+        if update_ref is not None:  # a chat platform edits the earlier message in place
+            message = Message(message.kind, f"(updates the earlier message) {message.text}", message.sections,
+                              message.buttons, message.image_png, message.meta)
+        self.received.setdefault(row.recipient, []).append(message)
         return {"recipient": row.recipient, "seq": self._seq}
 
     def take(self, user: str) -> list[Message]:
@@ -136,12 +142,9 @@ class Tour:
         return messages
 
 
-def _request_id(messages: list[Message]) -> int:
-    for m in messages:
-        for b in m.buttons:
-            if b.action == "approval.approve":
-                return int(b.value)
-    raise RuntimeError("no approval request in these messages")
+def _pending(core: Govbot, proposal_id: int) -> list[dict[str, Any]]:
+    """The approval requests of a proposal still waiting for a decision."""
+    return [a for a in core.status_data(proposal_id)["approvals"] if a["status"] == "pending"]
 
 
 def run_demo(core: Govbot, out: TextIO, color: bool = False) -> None:
@@ -161,10 +164,12 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False) -> None:
     t.say("Alice types `/aiwf propose Summarise weekly support themes` and answers the interview.")
     low = core.submit("U_ALICE", "console", LOW_RISK)
     t.show_inbox("U_ALICE")
-    t.say(f"\nOnly the workflow owner must approve a low-risk workflow ({', '.join(low.classification['approver_roles'])}).")
-    omar = t.show_inbox("U_OMAR")
-    outcome = core.decide("U_OMAR", _request_id(omar), "approve")
-    t.say(f"\nOmar clicks Approve -> {outcome.notice}")
+    roles = ", ".join(low.classification["approver_roles"])
+    t.say(f"\n{low.classification['risk_level'].capitalize()} risk: these roles must approve: {roles}.")
+    for request in _pending(core, low.proposal_id):
+        t.show_inbox(request["approver"])
+        outcome = core.decide(request["approver"], request["id"], "approve")
+        t.say(f"\n{CAST.get(request['approver'], request['approver'])} clicks Approve -> {outcome.notice}")
     t.show_inbox("U_ALICE")
 
     t.chapter("Alice proposes a refund agent: high risk, several owners")
@@ -172,24 +177,22 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False) -> None:
     t.show_inbox("U_ALICE")
 
     t.chapter("The approvers get their requests")
-    requests: dict[str, int] = {}
-    for user in ("U_OMAR", "U_DANA", "U_FIONA", "U_GRACE"):
-        got = t.show_inbox(user)
-        if got:
-            requests[user] = _request_id(got)
+    requests = _pending(core, high.proposal_id)
+    for user in dict.fromkeys(r["approver"] for r in requests):
+        t.show_inbox(user)
 
-    t.chapter("Mallory clicks Fiona's Approve button")
-    refused = core.decide("U_MALLORY", requests["U_FIONA"], "approve")
+    finance = next(r for r in requests if r["role"] == "finance")
+    t.chapter(f"Mallory clicks the Approve button meant for {CAST.get(finance['approver'], finance['approver'])}")
+    refused = core.decide("U_MALLORY", finance["id"], "approve")
     t.say(f"govbot answers Mallory privately: {refused.notice}")
     t.say("The attempt is in the audit trail; nothing else changed.")
 
     t.chapter("The right people decide")
-    for user in ("U_OMAR", "U_DANA", "U_FIONA", "U_GRACE"):
-        if user in requests:
-            result = core.decide(user, requests[user], "approve")
-            t.say(f"{CAST[user]} approves -> {result.notice}")
-    again = core.decide("U_FIONA", requests["U_FIONA"], "approve")
-    t.say(f"Fiona double-clicks -> {again.status}: {again.notice}")
+    for request in requests:
+        result = core.decide(request["approver"], request["id"], "approve")
+        t.say(f"{CAST.get(request['approver'], request['approver'])} approves -> {result.notice}")
+    again = core.decide(finance["approver"], finance["id"], "approve")
+    t.say(f"A double click on the same button -> {again.status}: {again.notice}")
     t.show_inbox("U_ALICE")
 
     stage = core.status_data(high.proposal_id)["proposal"]["stage"]
@@ -201,6 +204,15 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False) -> None:
             msg = override_stop(core, "U_GRACE", high.proposal_id, code,
                                 "Refunds capped at 2,000 EUR a day and spot-checked daily during the pilot.")
             t.sees("U_GRACE", msg)
+        t.show_inbox("U_ALICE")
+
+    if core.status_data(high.proposal_id)["proposal"]["stage"] == "pilot":
+        from bot.lifecycle import record_checkin, transition
+
+        t.chapter("Two weeks of pilot: value evidence, then production")
+        t.sees("U_OMAR", record_checkin(core, "U_OMAR", high.proposal_id, "6.5 minutes per ticket",
+                                        "Measured on 240 late-delivery tickets"))
+        t.sees("U_OMAR", transition(core, "U_OMAR", high.proposal_id, "promote"))
         t.show_inbox("U_ALICE")
 
     t.chapter("Status of the refund agent, with its audit trail")
