@@ -224,6 +224,7 @@ def _type_name(value: Any) -> str:
         str: "a string",
         list: "a list",
         dict: "an object",
+        type(None): "null",
     }.get(type(value), type(value).__name__)
 
 
