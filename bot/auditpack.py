@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ class Block:
     text: str = ""
     items: list[str] = field(default_factory=list)
     header: tuple[str, ...] = ()
-    rows: list[tuple[str, ...]] = field(default_factory=list)
+    rows: Sequence[tuple[str, ...]] = field(default_factory=list)
 
 
 def _show(value: Any) -> str:
@@ -72,13 +73,26 @@ def blocks(data: dict[str, Any]) -> list[Block]:
     """The document as neutral blocks, in reading order."""
     row = data["proposal"]
     out = [Block("h1", f"Audit pack: #{row.id} {row.title}")]
-    out.append(Block("table", header=("Field", "Value"), rows=[
-        ("Generated", iso_time(data["generated_at"]) or ""), ("Stage", row.stage), ("Risk level", row.risk_level),
-        ("EU AI Act tier", _show(row.eu_tier)), ("Department", _show(row.department)),
-        ("Requester", row.requester), ("Owner", _show(row.owner)), ("Channel", row.channel),
-        ("Autonomy", _show(row.autonomy)), ("Revision", str(row.revision)),
-        ("Created", iso_time(row.created_at) or ""), ("Stage changed", iso_time(row.stage_changed_at) or ""),
-    ]))
+    out.append(
+        Block(
+            "table",
+            header=("Field", "Value"),
+            rows=[
+                ("Generated", iso_time(data["generated_at"]) or ""),
+                ("Stage", row.stage),
+                ("Risk level", row.risk_level),
+                ("EU AI Act tier", _show(row.eu_tier)),
+                ("Department", _show(row.department)),
+                ("Requester", row.requester),
+                ("Owner", _show(row.owner)),
+                ("Channel", row.channel),
+                ("Autonomy", _show(row.autonomy)),
+                ("Revision", str(row.revision)),
+                ("Created", iso_time(row.created_at) or ""),
+                ("Stage changed", iso_time(row.stage_changed_at) or ""),
+            ],
+        )
+    )
     out += _answers(data)
     out += _classification(data)
     out += _regulatory(data)
@@ -93,18 +107,28 @@ def blocks(data: dict[str, Any]) -> list[Block]:
 
 def _answers(data: dict[str, Any]) -> list[Block]:
     row = data["proposal"]
-    out = [Block("h2", f"Answers (revision {row.revision})"),
-           Block("table", header=("Key", "Answer"), rows=[(k, _show(row.answers.get(k))) for k in FIELDS])]
+    out = [
+        Block("h2", f"Answers (revision {row.revision})"),
+        Block("table", header=("Key", "Answer"), rows=[(k, _show(row.answers.get(k))) for k in FIELDS]),
+    ]
     out.append(Block("h2", "Revisions"))
     previous: dict[str, Any] | None = None
     for rev in data["revisions"]:
         out.append(Block("h3", f"Revision {rev.revision} by {rev.author} at {iso_time(rev.created_at)}"))
         if previous is None:
-            out.append(Block("p", "Initial submission: " + ", ".join(
-                f"{k}={_show(v)}" for k, v in rev.answers.items() if v not in (None, "", [], False))))
+            out.append(
+                Block(
+                    "p",
+                    "Initial submission: "
+                    + ", ".join(f"{k}={_show(v)}" for k, v in rev.answers.items() if v not in (None, "", [], False)),
+                )
+            )
         else:
-            changed = [f"{k}: {_show(previous.get(k))} -> {_show(rev.answers.get(k))}"
-                       for k in sorted(set(previous) | set(rev.answers)) if previous.get(k) != rev.answers.get(k)]
+            changed = [
+                f"{k}: {_show(previous.get(k))} -> {_show(rev.answers.get(k))}"
+                for k in sorted(set(previous) | set(rev.answers))
+                if previous.get(k) != rev.answers.get(k)
+            ]
             out.append(Block("list", items=changed or ["no answer changed"]))
         previous = rev.answers
     return out
@@ -117,22 +141,34 @@ def _classification(data: dict[str, Any]) -> list[Block]:
     r = c.result
     readiness = r.get("readiness") or {}
     effective = r.get("effective") or {}
-    out = [Block("h2", f"Classification (revision {c.revision}, {iso_time(c.created_at)})"),
-           Block("p", f"Risk level: {r.get('risk_level', c.risk_level)}"),
-           Block("h3", "Reasons"), Block("list", items=list(r.get("reasons") or ["none given"])),
-           Block("table", header=("Item", "Value"), rows=[
-               ("Stop conditions", _show(r.get("stop_conditions"))),
-               ("Readiness", f"{readiness.get('score', '?')}/{readiness.get('max', 6)}; missing: "
-                             f"{_show(readiness.get('missing'))}; ready to scale: "
-                             f"{_show(readiness.get('ready_to_scale'))}"),
-               ("Approver roles", _show(r.get("approver_roles"))),
-               ("Effective data", _show(effective.get("data"))),
-               ("Effective actions", _show(effective.get("actions"))),
-           ])]
+    out = [
+        Block("h2", f"Classification (revision {c.revision}, {iso_time(c.created_at)})"),
+        Block("p", f"Risk level: {r.get('risk_level', c.risk_level)}"),
+        Block("h3", "Reasons"),
+        Block("list", items=list(r.get("reasons") or ["none given"])),
+        Block(
+            "table",
+            header=("Item", "Value"),
+            rows=[
+                ("Stop conditions", _show(r.get("stop_conditions"))),
+                (
+                    "Readiness",
+                    f"{readiness.get('score', '?')}/{readiness.get('max', 6)}; missing: "
+                    f"{_show(readiness.get('missing'))}; ready to scale: "
+                    f"{_show(readiness.get('ready_to_scale'))}",
+                ),
+                ("Approver roles", _show(r.get("approver_roles"))),
+                ("Effective data", _show(effective.get("data"))),
+                ("Effective actions", _show(effective.get("actions"))),
+            ],
+        ),
+    ]
     rollout = r.get("rollout") or {}
     if rollout:
-        out += [Block("h3", "Rollout plan"),
-                Block("table", header=("Entry", "Plan"), rows=[(k, _show(v)) for k, v in rollout.items()])]
+        out += [
+            Block("h3", "Rollout plan"),
+            Block("table", header=("Entry", "Plan"), rows=[(k, _show(v)) for k, v in rollout.items()]),
+        ]
     return out
 
 
@@ -143,17 +179,33 @@ def _regulatory(data: dict[str, Any]) -> list[Block]:
     if not reg:
         return out + [Block("p", "No regulatory mapping was recorded with the classification.")]
     eu = reg.get("eu_ai_act") or {}
-    out += [Block("h3", "EU AI Act"),
-            Block("p", f"Tier: {_show(eu.get('tier'))}; role: {_show(eu.get('role'))}"),
-            Block("p", "Basis:"), Block("list", items=[_show(b) for b in eu.get("basis") or []] or ["—"]),
-            Block("p", "Duties:"), Block("list", items=[_show(d) for d in eu.get("duties") or []] or ["—"])]
+    out += [
+        Block("h3", "EU AI Act"),
+        Block("p", f"Tier: {_show(eu.get('tier'))}; role: {_show(eu.get('role'))}"),
+        Block("p", "Basis:"),
+        Block("list", items=[_show(b) for b in eu.get("basis") or []] or ["—"]),
+        Block("p", "Duties:"),
+        Block("list", items=[_show(d) for d in eu.get("duties") or []] or ["—"]),
+    ]
     nist = reg.get("nist_ai_rmf") or {}
-    out += [Block("h3", "NIST AI RMF"), Block("table", header=("Function", "Evidenced", "Missing"), rows=[
-        (fn, _show((nist.get(fn) or {}).get("evidenced")), _show((nist.get(fn) or {}).get("missing")))
-        for fn in NIST_FUNCTIONS])]
+    out += [
+        Block("h3", "NIST AI RMF"),
+        Block(
+            "table",
+            header=("Function", "Evidenced", "Missing"),
+            rows=[
+                (fn, _show((nist.get(fn) or {}).get("evidenced")), _show((nist.get(fn) or {}).get("missing")))
+                for fn in NIST_FUNCTIONS
+            ],
+        ),
+    ]
     iso = reg.get("iso_42001") or {}
-    out += [Block("h3", "ISO/IEC 42001 Annex A"), Block("table", header=("Evidenced", "Missing"), rows=[
-        (_show(iso.get("evidenced")), _show(iso.get("missing")))])]
+    out += [
+        Block("h3", "ISO/IEC 42001 Annex A"),
+        Block(
+            "table", header=("Evidenced", "Missing"), rows=[(_show(iso.get("evidenced")), _show(iso.get("missing")))]
+        ),
+    ]
     return out
 
 
@@ -161,9 +213,16 @@ def _stops(data: dict[str, Any]) -> list[Block]:
     out = [Block("h2", "Stop conditions and overrides")]
     if not data["stops"]:
         return out + [Block("p", "No stop condition was raised.")]
-    out.append(Block("table", header=("Code", "Status", "Overridden by", "Reason", "Changed"), rows=[
-        (s.code, s.status, _show(s.overridden_by), _show(s.override_reason), iso_time(s.changed_at) or "")
-        for s in data["stops"]]))
+    out.append(
+        Block(
+            "table",
+            header=("Code", "Status", "Overridden by", "Reason", "Changed"),
+            rows=[
+                (s.code, s.status, _show(s.overridden_by), _show(s.override_reason), iso_time(s.changed_at) or "")
+                for s in data["stops"]
+            ],
+        )
+    )
     return out
 
 
@@ -189,8 +248,16 @@ def _approvals(data: dict[str, Any]) -> list[Block]:
             why = "; ".join(x for x in (d.comment, d.override_reason and f"override: {d.override_reason}") if x)
             if why:
                 decision += f" ({why})"
-        rows.append((f"#{r.id} round {r.round}", what, r.approver, r.status, decision,
-                     timing + (f"; note: {r.note}" if r.note else "")))
+        rows.append(
+            (
+                f"#{r.id} round {r.round}",
+                what,
+                r.approver,
+                r.status,
+                decision,
+                timing + (f"; note: {r.note}" if r.note else ""),
+            )
+        )
     out.append(Block("table", header=("Request", "Role", "Approver", "Status", "Decision", "Timing"), rows=rows))
     return out
 
@@ -204,8 +271,15 @@ def _lifecycle(data: dict[str, Any]) -> list[Block]:
     for e in moves:
         d = e.detail or {}
         why = "; ".join(_show(d[k]) for k in ("reason", "override_reason", "code") if d.get(k))
-        rows.append((iso_time(e.created_at) or "", e.actor, f"{_show(d.get('from'))} -> {e.action[6:]}",
-                     _show(d.get("via")), why or "—"))
+        rows.append(
+            (
+                iso_time(e.created_at) or "",
+                e.actor,
+                f"{_show(d.get('from'))} -> {e.action[6:]}",
+                _show(d.get("via")),
+                why or "—",
+            )
+        )
     out.append(Block("table", header=("When", "Who", "Move", "Via", "Why"), rows=rows))
     return out
 
@@ -215,12 +289,25 @@ def _checkins(data: dict[str, Any]) -> list[Block]:
     row = data["proposal"]
     out.append(Block("p", f"Metric: {_show(row.answers.get('value_metric'))}"))
     if data["flag"]:
-        out.append(Block("p", f"Flagged: {data['flag'].get('note', 'no check-in for two periods')} "
-                              f"({_show(data['flag'].get('periods_missed'))})."))
+        out.append(
+            Block(
+                "p",
+                f"Flagged: {data['flag'].get('note', 'no check-in for two periods')} "
+                f"({_show(data['flag'].get('periods_missed'))}).",
+            )
+        )
     if not data["checkins"]:
         return out + [Block("p", "No check-in reported.")]
-    out.append(Block("table", header=("Period", "Value", "Note", "Reported by", "When"), rows=[
-        (c.period, c.value, _show(c.note), c.reported_by, iso_time(c.created_at) or "") for c in data["checkins"]]))
+    out.append(
+        Block(
+            "table",
+            header=("Period", "Value", "Note", "Reported by", "When"),
+            rows=[
+                (c.period, c.value, _show(c.note), c.reported_by, iso_time(c.created_at) or "")
+                for c in data["checkins"]
+            ],
+        )
+    )
     return out
 
 
@@ -297,8 +384,9 @@ def to_pdf(doc: list[Block]) -> bytes:
                 pdf.multi_cell(width, 4.5, "- " + clean(item), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         elif b.kind == "table":
             pdf.set_font(family, "", 8)
-            with pdf.table(width=width, line_height=4.5, first_row_as_headings=True,
-                           headings_style=_headings(family)) as table:
+            with pdf.table(
+                width=width, line_height=4.5, first_row_as_headings=True, headings_style=_headings(family)
+            ) as table:
                 table.row([clean(h) for h in b.header])
                 for r in b.rows:
                     table.row([clean(c) for c in r])

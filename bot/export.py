@@ -25,10 +25,32 @@ FORMATS = ("csv", "json")
 PAGE = 200
 WHY_KEYS = ("reason", "override_reason", "comment", "note")
 CSV_COLUMNS = (
-    "id", "title", "department", "requester", "owner", "channel", "stage", "risk_level", "eu_ai_act_tier",
-    "stack", "capacity", "autonomy", "revision", "reasons", "stop_conditions", "overrides", "readiness_score",
-    "ready_to_scale", "approver_roles", "approvals", "checkins", "latest_checkin_value", "latest_checkin_period",
-    "created_at", "updated_at", "stage_changed_at",
+    "id",
+    "title",
+    "department",
+    "requester",
+    "owner",
+    "channel",
+    "stage",
+    "risk_level",
+    "eu_ai_act_tier",
+    "stack",
+    "capacity",
+    "autonomy",
+    "revision",
+    "reasons",
+    "stop_conditions",
+    "overrides",
+    "readiness_score",
+    "ready_to_scale",
+    "approver_roles",
+    "approvals",
+    "checkins",
+    "latest_checkin_value",
+    "latest_checkin_period",
+    "created_at",
+    "updated_at",
+    "stage_changed_at",
 )
 
 
@@ -70,8 +92,10 @@ def audit_lines(core: Any, proposal_id: int) -> list[str]:
     with core.uow() as uow:
         row = uow.proposals.get(proposal_id)
         events = uow.audit.for_proposal(proposal_id)
-    head = (f"Audit trail of #{row.id} \"{row.title}\" — stage {row.stage}, risk {row.risk_level}, "
-            f"requester {row.requester}, owner {row.owner or '(none)'}")
+    head = (
+        f'Audit trail of #{row.id} "{row.title}" — stage {row.stage}, risk {row.risk_level}, '
+        f"requester {row.requester}, owner {row.owner or '(none)'}"
+    )
     return [head, *(format_event(e) for e in events)]
 
 
@@ -128,19 +152,43 @@ def proposal_record(uow: Any, row: ProposalRow) -> dict[str, Any]:
             "effective": result.get("effective"),
         },
         "stop_conditions": [
-            {"code": s.code, "status": s.status, "overridden_by": s.overridden_by,
-             "override_reason": s.override_reason, "changed_at": iso_time(s.changed_at)} for s in stops
+            {
+                "code": s.code,
+                "status": s.status,
+                "overridden_by": s.overridden_by,
+                "override_reason": s.override_reason,
+                "changed_at": iso_time(s.changed_at),
+            }
+            for s in stops
         ],
         "approvals": [
-            {"id": r.id, "kind": r.kind, "target": r.target, "role": r.role, "department": r.department,
-             "approver": r.approver, "round": r.round, "status": r.status, "note": r.note,
-             "created_at": iso_time(r.created_at), "reminded_at": iso_time(r.reminded_at),
-             "escalated_at": iso_time(r.escalated_at), "decided_at": iso_time(r.decided_at),
-             "decision": _decision(decisions.get(r.id))} for r in requests
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "target": r.target,
+                "role": r.role,
+                "department": r.department,
+                "approver": r.approver,
+                "round": r.round,
+                "status": r.status,
+                "note": r.note,
+                "created_at": iso_time(r.created_at),
+                "reminded_at": iso_time(r.reminded_at),
+                "escalated_at": iso_time(r.escalated_at),
+                "decided_at": iso_time(r.decided_at),
+                "decision": _decision(decisions.get(r.id)),
+            }
+            for r in requests
         ],
         "checkins": [
-            {"period": c.period, "value": c.value, "note": c.note, "reported_by": c.reported_by,
-             "created_at": iso_time(c.created_at)} for c in checkins
+            {
+                "period": c.period,
+                "value": c.value,
+                "note": c.note,
+                "reported_by": c.reported_by,
+                "created_at": iso_time(c.created_at),
+            }
+            for c in checkins
         ],
     }
 
@@ -148,8 +196,14 @@ def proposal_record(uow: Any, row: ProposalRow) -> dict[str, Any]:
 def _decision(d: Any) -> dict[str, Any] | None:
     if d is None:
         return None
-    return {"decision": d.decision, "actor": d.actor, "on_behalf_of": d.on_behalf_of, "comment": d.comment,
-            "override_reason": d.override_reason, "created_at": iso_time(d.created_at)}
+    return {
+        "decision": d.decision,
+        "actor": d.actor,
+        "on_behalf_of": d.on_behalf_of,
+        "comment": d.comment,
+        "override_reason": d.override_reason,
+        "created_at": iso_time(d.created_at),
+    }
 
 
 def records(core: Any) -> Iterator[dict[str, Any]]:
@@ -166,8 +220,13 @@ def export(core: Any, fmt: str) -> str:
         raise UsageError(f"format: unknown {fmt!r}; allowed: {', '.join(FORMATS)}")
     if fmt == "csv":
         return _csv(core)
-    counts: dict[str, Counter[str]] = {"stage": Counter(), "risk_level": Counter(), "eu_ai_act_tier": Counter(),
-                                       "capacity": Counter(), "stack": Counter()}
+    counts: dict[str, Counter[str]] = {
+        "stage": Counter(),
+        "risk_level": Counter(),
+        "eu_ai_act_tier": Counter(),
+        "capacity": Counter(),
+        "stack": Counter(),
+    }
     out = io.StringIO()  # written record by record: no list of every proposal is kept
     out.write('{\n  "generated_at": ' + json.dumps(iso_time(core.clock.now())) + ',\n  "proposals": [')
     n = 0
@@ -177,7 +236,7 @@ def export(core: Any, fmt: str) -> str:
         text = json.dumps(record, indent=2, ensure_ascii=False).replace("\n", "\n    ")
         out.write(("," if n else "") + "\n    " + text)
         n += 1
-    out.write(("\n  " if n else "") + "],\n  \"count\": " + str(n) + ",\n  \"counts\": ")
+    out.write(("\n  " if n else "") + '],\n  "count": ' + str(n) + ',\n  "counts": ')
     summary = {f"by_{k}": dict(sorted(v.items())) for k, v in counts.items()}
     out.write(json.dumps(summary, indent=2, ensure_ascii=False).replace("\n", "\n  ") + "\n}\n")
     return out.getvalue()
@@ -195,8 +254,11 @@ def _csv(core: Any) -> str:
             **{k: r[k] for k in CSV_COLUMNS if k in r},
             "reasons": "; ".join(c["reasons"]),
             "stop_conditions": "; ".join(f"{s['code']}:{s['status']}" for s in r["stop_conditions"]),
-            "overrides": "; ".join(f"{s['code']} by {s['overridden_by']}: {s['override_reason']}"
-                                   for s in r["stop_conditions"] if s["status"] == "overridden"),
+            "overrides": "; ".join(
+                f"{s['code']} by {s['overridden_by']}: {s['override_reason']}"
+                for s in r["stop_conditions"]
+                if s["status"] == "overridden"
+            ),
             "readiness_score": readiness.get("score"),
             "ready_to_scale": readiness.get("ready_to_scale"),
             "approver_roles": "; ".join(c["approver_roles"]),

@@ -90,8 +90,9 @@ def _waiting(uow: Any, cutoff: datetime) -> list[tuple[ApprovalRequestRow, Propo
         proposal = proposals[pid]
         if proposal.stage in STALLED_STAGES:
             continue
-        if request.sequence > 0 and any(s.status == "pending" and s.kind == request.kind and s.sequence <
-                                        request.sequence for s in siblings[pid]):
+        if request.sequence > 0 and any(
+            s.status == "pending" and s.kind == request.kind and s.sequence < request.sequence for s in siblings[pid]
+        ):
             continue  # owner-first: not this approver's turn yet
         out.append((request, proposal))
     return out
@@ -99,8 +100,11 @@ def _waiting(uow: Any, cutoff: datetime) -> list[tuple[ApprovalRequestRow, Propo
 
 def _buttons(request: ApprovalRequestRow) -> tuple[Button, ...]:
     value = str(request.id)
-    return (Button(APPROVE, "Approve", value, "primary"), Button(REJECT, "Reject", value, "danger"),
-            Button(REQUEST_CHANGES, "Request changes", value))
+    return (
+        Button(APPROVE, "Approve", value, "primary"),
+        Button(REJECT, "Reject", value, "danger"),
+        Button(REQUEST_CHANGES, "Request changes", value),
+    )
 
 
 def _age(now: datetime, then: datetime) -> str:
@@ -114,8 +118,8 @@ def _utc(value: datetime) -> datetime:
 
 def _what(request: ApprovalRequestRow, proposal: ProposalRow) -> str:
     if request.kind == "autonomy":
-        return f"the autonomy step to {request.target} for #{proposal.id} \"{proposal.title}\""
-    return f"#{proposal.id} \"{proposal.title}\" as {request.role}"
+        return f'the autonomy step to {request.target} for #{proposal.id} "{proposal.title}"'
+    return f'#{proposal.id} "{proposal.title}" as {request.role}'
 
 
 def _reminders(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any]:
@@ -132,18 +136,43 @@ def _reminders(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any
         message = Message(
             kind="approval_reminder",
             text=f"Reminder: your decision on {_what(request, proposal)} has been waiting {age}.",
-            sections=(Section(fields=(("Proposal", f"#{proposal.id} {proposal.title}"), ("Role", request.role),
-                                      ("Risk", proposal.risk_level), ("Waiting", age))),),
+            sections=(
+                Section(
+                    fields=(
+                        ("Proposal", f"#{proposal.id} {proposal.title}"),
+                        ("Role", request.role),
+                        ("Risk", proposal.risk_level),
+                        ("Waiting", age),
+                    )
+                ),
+            ),
             buttons=_buttons(request),
             meta={"proposal_id": proposal.id, "request_id": request.id},
         )
-        queue(core, uow, request.approver, message, now, proposal=proposal, thread_key=f"approval:{request.id}",
-              dedupe_key=f"reminder:{request.id}")
+        queue(
+            core,
+            uow,
+            request.approver,
+            message,
+            now,
+            proposal=proposal,
+            thread_key=f"approval:{request.id}",
+            dedupe_key=f"reminder:{request.id}",
+        )
         request.reminded_at = now
         uow.approvals.update(request)
-        uow.audit.add(proposal.id, "govbot", "approval.reminded",
-                      {"request_id": request.id, "role": request.role, "approver": request.approver,
-                       "waiting_h": round((now - _utc(request.created_at)).total_seconds() / 3600, 1)}, now)
+        uow.audit.add(
+            proposal.id,
+            "govbot",
+            "approval.reminded",
+            {
+                "request_id": request.id,
+                "role": request.role,
+                "approver": request.approver,
+                "waiting_h": round((now - _utc(request.created_at)).total_seconds() / 3600, 1),
+            },
+            now,
+        )
         ids.append(request.id)
     return {"reminded": len(ids), "ids": ids}
 
@@ -160,27 +189,54 @@ def _escalations(core: Any, uow: Any, now: datetime, period: str) -> dict[str, A
         message = Message(
             kind="approval_escalation",
             text=f"Escalated: <@{request.approver}> has not decided on {_what(request, proposal)} for {age}. "
-                 "Governance may decide in their place.",
-            sections=(Section(fields=(("Proposal", f"#{proposal.id} {proposal.title}"), ("Role", request.role),
-                                      ("Approver", f"<@{request.approver}>"), ("Risk", proposal.risk_level),
-                                      ("Waiting", age))),),
+            "Governance may decide in their place.",
+            sections=(
+                Section(
+                    fields=(
+                        ("Proposal", f"#{proposal.id} {proposal.title}"),
+                        ("Role", request.role),
+                        ("Approver", f"<@{request.approver}>"),
+                        ("Risk", proposal.risk_level),
+                        ("Waiting", age),
+                    )
+                ),
+            ),
             buttons=_buttons(request),
             meta={"proposal_id": proposal.id, "request_id": request.id, "escalated": True},
         )
         for member in members:
-            queue(core, uow, member, message, now, proposal=proposal,
-                  dedupe_key=f"escalation:{request.id}:{member}")
-        told = Message(kind="notice", text=f"Your decision on {_what(request, proposal)} was escalated to "
-                                           f"governance after {age}.", meta={"proposal_id": proposal.id})
+            queue(core, uow, member, message, now, proposal=proposal, dedupe_key=f"escalation:{request.id}:{member}")
+        told = Message(
+            kind="notice",
+            text=f"Your decision on {_what(request, proposal)} was escalated to governance after {age}.",
+            meta={"proposal_id": proposal.id},
+        )
         if request.approver not in members:
-            queue(core, uow, request.approver, told, now, proposal=proposal, thread_key=f"approval:{request.id}",
-                  dedupe_key=f"escalated:{request.id}")
+            queue(
+                core,
+                uow,
+                request.approver,
+                told,
+                now,
+                proposal=proposal,
+                thread_key=f"approval:{request.id}",
+                dedupe_key=f"escalated:{request.id}",
+            )
         request.escalated_at = now
         uow.approvals.update(request)
-        uow.audit.add(proposal.id, "govbot", "approval.escalated",
-                      {"request_id": request.id, "role": request.role, "approver": request.approver,
-                       "to": members, "waiting_h": round((now - _utc(request.created_at)).total_seconds() / 3600, 1)},
-                      now)
+        uow.audit.add(
+            proposal.id,
+            "govbot",
+            "approval.escalated",
+            {
+                "request_id": request.id,
+                "role": request.role,
+                "approver": request.approver,
+                "to": members,
+                "waiting_h": round((now - _utc(request.created_at)).total_seconds() / 3600, 1),
+            },
+            now,
+        )
         ids.append(request.id)
     return {"escalated": len(ids), "ids": ids, "governance": members}
 
@@ -196,22 +252,32 @@ def _checkins(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any]
         missed = _missed_periods(uow, proposal, period)
         recipient = proposal.owner or (members[0] if members else None)
         if missed:
-            uow.audit.add(proposal.id, "govbot", "checkin.flagged",
-                          {"periods_missed": missed, "period": period,
-                           "note": f"no value check-in for {len(missed)} periods"}, now)
+            uow.audit.add(
+                proposal.id,
+                "govbot",
+                "checkin.flagged",
+                {"periods_missed": missed, "period": period, "note": f"no value check-in for {len(missed)} periods"},
+                now,
+            )
             flagged.append(proposal.id)
         metric = proposal.answers.get("value_metric") or "(no metric named)"
-        text = f"Weekly check-in for #{proposal.id} \"{proposal.title}\" ({period}): what is the latest value of " \
-               f"its metric?"
+        text = (
+            f'Weekly check-in for #{proposal.id} "{proposal.title}" ({period}): what is the latest value of its metric?'
+        )
         sections = [Section(fields=(("Metric", str(metric)), ("Stage", proposal.stage), ("Period", period)))]
         if missed:
-            sections.append(Section(title="Flagged",
-                                    text=f"No check-in for {len(missed)} periods ({', '.join(missed)})."))
+            sections.append(
+                Section(title="Flagged", text=f"No check-in for {len(missed)} periods ({', '.join(missed)}).")
+            )
         if recipient is None:
             continue
-        message = Message(kind="checkin_request", text=text, sections=tuple(sections),
-                          buttons=(Button(CHECKIN_OPEN, "Report value", str(proposal.id), "primary"),),
-                          meta={"proposal_id": proposal.id, "period": period, "flagged": bool(missed)})
+        message = Message(
+            kind="checkin_request",
+            text=text,
+            sections=tuple(sections),
+            buttons=(Button(CHECKIN_OPEN, "Report value", str(proposal.id), "primary"),),
+            meta={"proposal_id": proposal.id, "period": period, "flagged": bool(missed)},
+        )
         queue(core, uow, recipient, message, now, proposal=proposal, dedupe_key=f"checkin:{proposal.id}:{period}")
         uow.audit.add(proposal.id, "govbot", "checkin.requested", {"period": period, "to": recipient}, now)
         asked.append(proposal.id)
@@ -221,8 +287,11 @@ def _checkins(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any]
 def _missed_periods(uow: Any, proposal: ProposalRow, period: str) -> list[str]:
     """The last FLAG_AFTER_PERIODS periods in which the owner was asked and no check-in
     came since; empty when the workflow is not (yet) overdue."""
-    asked = [e for e in uow.audit.for_proposal(proposal.id)
-             if e.action == "checkin.requested" and e.detail.get("period") != period]
+    asked = [
+        e
+        for e in uow.audit.for_proposal(proposal.id)
+        if e.action == "checkin.requested" and e.detail.get("period") != period
+    ]
     if len(asked) < FLAG_AFTER_PERIODS:
         return []
     window = asked[-FLAG_AFTER_PERIODS:]
@@ -293,8 +362,11 @@ def _digest(core: Any, period: str, now: datetime) -> dict[str, Any]:
     except Exception as exc:  # bad digest settings: say so, keep the other jobs running
         return {"period": period, "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
     if not due:
-        return {"period": period, "status": "not_due",
-                "reason": f"due {core.settings.digest_day} {core.settings.digest_time} {core.settings.timezone}"}
+        return {
+            "period": period,
+            "status": "not_due",
+            "reason": f"due {core.settings.digest_day} {core.settings.digest_time} {core.settings.timezone}",
+        }
     try:
         with core.uow() as uow:
             if not uow.jobs.claim("digest", period, core.instance, now):

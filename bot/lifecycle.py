@@ -52,22 +52,47 @@ def governance_members(core: Any, uow: Any) -> list[str]:
     return roles.governance_members(uow, core.settings)
 
 
-def queue(core: Any, uow: Any, recipient: str, message: Message, at: datetime, *,
-          proposal: ProposalRow | None = None, ref_key: str | None = None, thread_key: str | None = None,
-          update_key: str | None = None, dedupe_key: str | None = None) -> None:
+def queue(
+    core: Any,
+    uow: Any,
+    recipient: str,
+    message: Message,
+    at: datetime,
+    *,
+    proposal: ProposalRow | None = None,
+    ref_key: str | None = None,
+    thread_key: str | None = None,
+    update_key: str | None = None,
+    dedupe_key: str | None = None,
+) -> None:
     """Put one message in the outbox, in the caller's unit of work, on the channel
     that reaches `recipient` (the proposal's own channel when it has one)."""
     channel = approvals.channel_for(uow, core.settings, recipient, proposal)
-    enqueue(uow, channel, recipient, message, at, ref_key=ref_key, thread_key=thread_key, update_key=update_key,
-            dedupe_key=dedupe_key)
+    enqueue(
+        uow,
+        channel,
+        recipient,
+        message,
+        at,
+        ref_key=ref_key,
+        thread_key=thread_key,
+        update_key=update_key,
+        dedupe_key=dedupe_key,
+    )
 
 
-def refuse(core: Any, actor: str, proposal_id: int | None, what: str, message: str, *,
-           code: str = "refused") -> Refused:
+def refuse(
+    core: Any, actor: str, proposal_id: int | None, what: str, message: str, *, code: str = "refused"
+) -> Refused:
     """Audit a refused attempt in its own unit of work and return the exception to raise."""
     with core.uow() as uow:
-        uow.audit.add(proposal_id, actor, "lifecycle.refused", {"attempt": what, "reason": message, "code": code},
-                      core.clock.now())
+        uow.audit.add(
+            proposal_id,
+            actor,
+            "lifecycle.refused",
+            {"attempt": what, "reason": message, "code": code},
+            core.clock.now(),
+        )
         uow.commit()
     logger.info("refused %s on proposal %s for %s: %s", what, proposal_id, actor, code)
     return Refused(message, code=code)
@@ -97,8 +122,9 @@ def parse_until(value: str | date | datetime, field: str = "until") -> datetime:
             return parse_until(date.fromisoformat(text), field)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"{field}: {text!r} is not a date; use YYYY-MM-DD or an ISO time "
-                         "such as 2026-12-01T17:00Z") from None
+        raise UsageError(
+            f"{field}: {text!r} is not a date; use YYYY-MM-DD or an ISO time such as 2026-12-01T17:00Z"
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -117,7 +143,7 @@ def _move(uow: Any, row: ProposalRow, to: str, now: datetime) -> str:
 
 
 def _label(row: ProposalRow) -> str:
-    return f"#{row.id} \"{row.title}\""
+    return f'#{row.id} "{row.title}"'
 
 
 def _people(row: ProposalRow, *extra: str) -> list[str]:
@@ -172,14 +198,20 @@ def transition(core: Any, actor: str, proposal_id: int, action: str, *, reason: 
             text = f"{_label(row)} moved from {before} to {target} ({action} by <@{actor}>)."
             if target == "retired":
                 open_requests = [r for r in uow.approvals.for_proposal(row.id) if r.status == "pending"]
-                approvals.supersede(uow, core.settings, row, open_requests, f"retired by {views.mention(actor)}",
-                                    now)
+                approvals.supersede(uow, core.settings, row, open_requests, f"retired by {views.mention(actor)}", now)
             if detail.get("override_reason"):
                 text += f" Governance override: {detail['override_reason']}"
             for user in _people(row):
                 if user != actor:
-                    queue(core, uow, user, _notice("lifecycle", text, row, stage=target), now, proposal=row,
-                          thread_key=f"classification:{row.id}")
+                    queue(
+                        core,
+                        uow,
+                        user,
+                        _notice("lifecycle", text, row, stage=target),
+                        now,
+                        proposal=row,
+                        thread_key=f"classification:{row.id}",
+                    )
             uow.commit()
     if problem is not None:
         raise refuse(core, actor, proposal_id, action, problem[1], code=problem[0])
@@ -187,8 +219,9 @@ def transition(core: Any, actor: str, proposal_id: int, action: str, *, reason: 
     return _notice("lifecycle", text, row, stage=target)
 
 
-def _plan(uow: Any, row: ProposalRow, action: str, governance: bool,
-          reason: str | None) -> tuple[str, tuple[str, str] | None, dict[str, Any]]:
+def _plan(
+    uow: Any, row: ProposalRow, action: str, governance: bool, reason: str | None
+) -> tuple[str, tuple[str, str] | None, dict[str, Any]]:
     """Decide the target stage, or why the move is refused."""
     stage = row.stage
     detail: dict[str, Any] = {}
@@ -222,10 +255,24 @@ def _plan(uow: Any, row: ProposalRow, action: str, governance: bool,
         detail["override_reason"] = detail.pop("reason")
         return "production", None, detail
     if governance:
-        return "", ("no_evidence", f"{_label(row)} has no value check-in yet. Governance may promote it "
-                                   "anyway with a written reason: promote <id> <reason>."), detail
-    return "", ("no_evidence", f"{_label(row)} needs value evidence before production: report a check-in "
-                               f"first (checkin {row.id} <value>), or ask governance to override."), detail
+        return (
+            "",
+            (
+                "no_evidence",
+                f"{_label(row)} has no value check-in yet. Governance may promote it "
+                "anyway with a written reason: promote <id> <reason>.",
+            ),
+            detail,
+        )
+    return (
+        "",
+        (
+            "no_evidence",
+            f"{_label(row)} needs value evidence before production: report a check-in "
+            f"first (checkin {row.id} <value>), or ask governance to override.",
+        ),
+        detail,
+    )
 
 
 # --------------------------------------------------------------------------- stop conditions
@@ -254,15 +301,23 @@ def override_stop(core: Any, actor: str, proposal_id: int, code: str, reason: st
         if not is_governance(core, uow, actor):
             problem = ("not_governance", "Only governance may override a stop condition.")
         elif code in _non_overridable(core):
-            problem = ("not_overridable", f"{code} can never be overridden: the proposal names a practice "
-                                          "the EU AI Act prohibits. Change the proposal instead.")
+            problem = (
+                "not_overridable",
+                f"{code} can never be overridden: the proposal names a practice "
+                "the EU AI Act prohibits. Change the proposal instead.",
+            )
         elif code not in conditions or conditions[code].status == "resolved":
             open_codes = sorted(c for c, r in conditions.items() if r.status == "open")
-            problem = ("not_open", f"{_label(row)} has no open stop condition {code}; open: "
-                                   f"{', '.join(open_codes) or 'none'}.")
+            problem = (
+                "not_open",
+                f"{_label(row)} has no open stop condition {code}; open: {', '.join(open_codes) or 'none'}.",
+            )
         elif conditions[code].status == "overridden":
-            problem = ("already_overridden", f"{code} on {_label(row)} was already overridden by "
-                                             f"<@{conditions[code].overridden_by}>: {conditions[code].override_reason}")
+            problem = (
+                "already_overridden",
+                f"{code} on {_label(row)} was already overridden by "
+                f"<@{conditions[code].overridden_by}>: {conditions[code].override_reason}",
+            )
         else:
             uow.stop_conditions.override(row.id, code, actor, reason, now)
             uow.audit.add(row.id, actor, "stop_condition.overridden", {"code": code, "reason": reason}, now)
@@ -270,21 +325,28 @@ def override_stop(core: Any, actor: str, proposal_id: int, code: str, reason: st
             text = f"Governance (<@{actor}>) overrode {code} on {_label(row)}: {reason}"
             if row.stage == "approved" and not still_open:
                 before = _move(uow, row, "pilot", now)
-                uow.audit.add(row.id, actor, "stage.pilot",
-                              {"from": before, "to": "pilot", "via": "override", "code": code}, now)
+                uow.audit.add(
+                    row.id, actor, "stage.pilot", {"from": before, "to": "pilot", "via": "override", "code": code}, now
+                )
                 moved = True
                 text += f" All approvals are in and no stop condition remains: {_label(row)} is now in pilot."
             elif still_open:
                 text += f" Still open: {', '.join(sorted(still_open))}."
             for user in _people(row):
                 if user != actor:
-                    queue(core, uow, user, _notice("override", text, row, code=code), now, proposal=row,
-                          thread_key=f"classification:{row.id}")
+                    queue(
+                        core,
+                        uow,
+                        user,
+                        _notice("override", text, row, code=code),
+                        now,
+                        proposal=row,
+                        thread_key=f"classification:{row.id}",
+                    )
             uow.commit()
     if problem is not None:
         raise refuse(core, actor, proposal_id, f"override {code}", problem[1], code=problem[0])
-    logger.info("proposal %s: stop condition %s overridden by %s (moved to pilot: %s)", proposal_id, code,
-                actor, moved)
+    logger.info("proposal %s: stop condition %s overridden by %s (moved to pilot: %s)", proposal_id, code, actor, moved)
     return _notice("override", text, row, code=code, stage=row.stage)
 
 
@@ -300,8 +362,9 @@ def _non_overridable(core: Any) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- delegation
 
 
-def delegate(core: Any, actor: str, delegate_id: str, until: str | date | datetime,
-             since: str | date | datetime | None = None) -> Message:
+def delegate(
+    core: Any, actor: str, delegate_id: str, until: str | date | datetime, since: str | date | datetime | None = None
+) -> Message:
     """An approver names a delegate who may decide for them from `since` (default now)
     until `until` (a date means the end of that day). The delegate is told."""
     who = parse_user(delegate_id, "delegate")
@@ -319,22 +382,35 @@ def delegate(core: Any, actor: str, delegate_id: str, until: str | date | dateti
     span = f"{starts:%Y-%m-%d %H:%M} to {ends:%Y-%m-%d %H:%M} UTC"
     with core.uow() as uow:
         row = uow.delegations.add(Delegation(0, actor, who, starts, ends, actor, now))
-        uow.audit.add(None, actor, "delegation.created",
-                      {"delegation_id": row.id, "delegate": who, "starts_at": starts.isoformat(),
-                       "ends_at": ends.isoformat()}, now)
+        uow.audit.add(
+            None,
+            actor,
+            "delegation.created",
+            {"delegation_id": row.id, "delegate": who, "starts_at": starts.isoformat(), "ends_at": ends.isoformat()},
+            now,
+        )
         for request in uow.approvals.pending_for(actor):
-            uow.audit.add(request.proposal_id, actor, "delegation.created",
-                          {"delegation_id": row.id, "delegate": who, "request_id": request.id,
-                           "ends_at": ends.isoformat()}, now)
-        told = Message(kind="delegation",
-                       text=f"<@{actor}> named you their delegate for approvals from {span}. "
-                            "You can decide on their pending approvals; they will be told.",
-                       meta={"delegation_id": row.id, "delegator": actor})
+            uow.audit.add(
+                request.proposal_id,
+                actor,
+                "delegation.created",
+                {"delegation_id": row.id, "delegate": who, "request_id": request.id, "ends_at": ends.isoformat()},
+                now,
+            )
+        told = Message(
+            kind="delegation",
+            text=f"<@{actor}> named you their delegate for approvals from {span}. "
+            "You can decide on their pending approvals; they will be told.",
+            meta={"delegation_id": row.id, "delegator": actor},
+        )
         queue(core, uow, who, told, now, dedupe_key=f"delegation:{row.id}")
         uow.commit()
     logger.info("delegation %s: %s -> %s", row.id, actor, who)
-    return Message(kind="delegation", text=f"<@{who}> may decide your approvals from {span}.",
-                   meta={"delegation_id": row.id, "delegate": who})
+    return Message(
+        kind="delegation",
+        text=f"<@{who}> may decide your approvals from {span}.",
+        meta={"delegation_id": row.id, "delegate": who},
+    )
 
 
 def _parse_since(value: str | date | datetime) -> datetime:
@@ -367,16 +443,26 @@ def record_checkin(core: Any, actor: str, proposal_id: int, value: str, note: st
         if actor != row.owner and not is_governance(core, uow, actor):
             problem = ("not_owner", f"Only the workflow owner or governance may report value for {_label(row)}.")
         elif row.stage not in RUNNING:
-            problem = ("bad_stage", f"{_label(row)} is {row.stage}; check-ins are for pilot or production "
-                                    "workflows.")
+            problem = ("bad_stage", f"{_label(row)} is {row.stage}; check-ins are for pilot or production workflows.")
         else:
             saved = uow.checkins.add(Checkin(0, row.id, value, note, actor, period, now))
-            uow.audit.add(row.id, actor, "checkin.recorded",
-                          {"checkin_id": saved.id, "value": value, "period": period, "note": note}, now)
+            uow.audit.add(
+                row.id,
+                actor,
+                "checkin.recorded",
+                {"checkin_id": saved.id, "value": value, "period": period, "note": note},
+                now,
+            )
             text = f"Check-in recorded for {_label(row)} ({period}): {value}"
             if actor != row.owner and row.owner:
-                queue(core, uow, row.owner, _notice("checkin", text + f" (reported by <@{actor}>)", row), now,
-                      proposal=row)
+                queue(
+                    core,
+                    uow,
+                    row.owner,
+                    _notice("checkin", text + f" (reported by <@{actor}>)", row),
+                    now,
+                    proposal=row,
+                )
             uow.commit()
     if problem is not None:
         raise refuse(core, actor, proposal_id, "checkin", problem[1], code=problem[0])
@@ -407,43 +493,74 @@ def request_autonomy_step(core: Any, actor: str, proposal_id: int) -> Message:
         target = next_autonomy(current)
         pending = [r for r in uow.approvals.for_proposal(row.id) if r.kind == "autonomy" and r.status == "pending"]
         if actor != row.owner and not is_governance(core, uow, actor):
-            problem = ("not_owner", f"Only the workflow owner or governance may ask for more autonomy for "
-                                    f"{_label(row)}.")
+            problem = (
+                "not_owner",
+                f"Only the workflow owner or governance may ask for more autonomy for {_label(row)}.",
+            )
         elif row.stage not in RUNNING:
-            problem = ("bad_stage", f"{_label(row)} is {row.stage}; only pilot or production workflows can "
-                                    "change autonomy.")
+            problem = (
+                "bad_stage",
+                f"{_label(row)} is {row.stage}; only pilot or production workflows can change autonomy.",
+            )
         elif target is None:
             problem = ("at_max", f"{_label(row)} is already {current}; there is no further step.")
         elif pending:
-            problem = ("pending", f"{_label(row)} already has an autonomy step to {pending[0].target} awaiting "
-                                  "approval.")
+            problem = (
+                "pending",
+                f"{_label(row)} already has an autonomy step to {pending[0].target} awaiting approval.",
+            )
         else:
             # A declined earlier attempt at the same step must not count towards this one.
-            earlier = [r for r in approvals.current(uow.approvals.for_proposal(row.id), "autonomy")
-                       if r.target == target]
+            earlier = [
+                r for r in approvals.current(uow.approvals.for_proposal(row.id), "autonomy") if r.target == target
+            ]
             for old in earlier:
                 old.status = "superseded"
                 uow.approvals.update(old)
             requests = _open_autonomy_requests(core, uow, row, target, now)
-            uow.audit.add(row.id, actor, "autonomy.requested",
-                          {"from": current, "to": target, "request_ids": [r.id for r in requests],
-                           "roles": [r.role for r in requests], "superseded": [r.id for r in earlier]}, now)
+            uow.audit.add(
+                row.id,
+                actor,
+                "autonomy.requested",
+                {
+                    "from": current,
+                    "to": target,
+                    "request_ids": [r.id for r in requests],
+                    "roles": [r.role for r in requests],
+                    "superseded": [r.id for r in earlier],
+                },
+                now,
+            )
             latest = uow.classifications.latest(row.id)
             for request in requests:
                 card = autonomy_card(row, request, current, actor, latest.result if latest else None)
-                queue(core, uow, request.approver, card, now, proposal=row, ref_key=f"approval:{request.id}",
-                      dedupe_key=f"approval:{request.id}")
+                queue(
+                    core,
+                    uow,
+                    request.approver,
+                    card,
+                    now,
+                    proposal=row,
+                    ref_key=f"approval:{request.id}",
+                    dedupe_key=f"approval:{request.id}",
+                )
             uow.commit()
     if problem is not None:
         raise refuse(core, actor, proposal_id, "autonomy", problem[1], code=problem[0])
     asked = " and ".join(r.role for r in requests)
     logger.info("proposal %s: autonomy step %s -> %s requested by %s", proposal_id, current, target, actor)
-    return _notice("autonomy", f"Asked {asked} to approve moving {_label(row)} from {current} to {target}.",
-                   row, request_ids=[r.id for r in requests], target=target)
+    return _notice(
+        "autonomy",
+        f"Asked {asked} to approve moving {_label(row)} from {current} to {target}.",
+        row,
+        request_ids=[r.id for r in requests],
+        target=target,
+    )
 
 
-def _open_autonomy_requests(core: Any, uow: Any, row: ProposalRow, target: str,
-                            now: datetime) -> list[ApprovalRequestRow]:
+def _open_autonomy_requests(
+    core: Any, uow: Any, row: ProposalRow, target: str, now: datetime
+) -> list[ApprovalRequestRow]:
     members = governance_members(core, uow)
     asked = ["owner"] + (["governance"] if row.risk_level == "high" else [])
     out: list[ApprovalRequestRow] = []
@@ -456,18 +573,41 @@ def _open_autonomy_requests(core: Any, uow: Any, row: ProposalRow, target: str,
             if role == "owner":
                 note = "no owner named; routed to governance"
         else:
-            raise UsageError("governance: nobody holds the governance role; set GOVBOT_GOVERNANCE or "
-                             "`roles set governance <user>` first")
-        out.append(uow.approvals.add(ApprovalRequestRow(
-            id=0, proposal_id=row.id, role=role, department=None, approver=approver, kind="autonomy",
-            target=target, round=row.revision, status="pending", note=note, created_at=now)))
+            raise UsageError(
+                "governance: nobody holds the governance role; set GOVBOT_GOVERNANCE or "
+                "`roles set governance <user>` first"
+            )
+        out.append(
+            uow.approvals.add(
+                ApprovalRequestRow(
+                    id=0,
+                    proposal_id=row.id,
+                    role=role,
+                    department=None,
+                    approver=approver,
+                    kind="autonomy",
+                    target=target,
+                    round=row.revision,
+                    status="pending",
+                    note=note,
+                    created_at=now,
+                )
+            )
+        )
     return out
 
 
-def autonomy_card(row: ProposalRow, request: ApprovalRequestRow, current: str, asked_by: str,
-                  result: dict[str, Any] | None = None) -> Message:
+def autonomy_card(
+    row: ProposalRow, request: ApprovalRequestRow, current: str, asked_by: str, result: dict[str, Any] | None = None
+) -> Message:
     """The approval message for one autonomy step, with the approval buttons."""
     card = views.approval_request_card(row, request, result)
     line = f"{views.mention(asked_by)} asks to remove one checkpoint: {current} -> {request.target}."
-    return Message(card.kind, card.text, card.sections + (Section("Checkpoint before autonomy", line),),
-                   card.buttons, card.image_png, {**card.meta, "kind": "autonomy", "target": request.target})
+    return Message(
+        card.kind,
+        card.text,
+        card.sections + (Section("Checkpoint before autonomy", line),),
+        card.buttons,
+        card.image_png,
+        {**card.meta, "kind": "autonomy", "target": request.target},
+    )

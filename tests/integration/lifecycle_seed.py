@@ -39,22 +39,57 @@ def answers(**over: Any) -> dict[str, Any]:
     return normalise(base)
 
 
-def seed(core: Any, stage: str = "pilot", *, risk: str = "medium", owner: str | None = OWNER,
-         stops: tuple[str, ...] = (), autonomy: str = "draft_only", title: str = "Refund triage assistant",
-         eu_tier: str | None = "minimal", **over: Any) -> ProposalRow:
+def seed(
+    core: Any,
+    stage: str = "pilot",
+    *,
+    risk: str = "medium",
+    owner: str | None = OWNER,
+    stops: tuple[str, ...] = (),
+    autonomy: str = "draft_only",
+    title: str = "Refund triage assistant",
+    eu_tier: str | None = "minimal",
+    **over: Any,
+) -> ProposalRow:
     """A proposal in `stage`, with its open stop conditions, as the store holds it."""
     now = core.clock.now()
     data = answers(owner=owner, autonomy=autonomy, title=title, **over)
     with core.uow() as uow:
-        row = uow.proposals.add(ProposalRow(
-            id=0, title=title, requester=REQUESTER, channel="console", department=data["department"], owner=owner,
-            stage=stage, risk_level=risk, capacity=data["capacity"], autonomy=autonomy, eu_tier=eu_tier,
-            revision=1, answers=data, created_at=now, updated_at=now, stage_changed_at=now), author=REQUESTER)
-        uow.classifications.add(row.id, 1, {
-            "risk_level": risk, "reasons": [f"seeded as {risk}"], "stop_conditions": sorted(stops),
-            "readiness": {"score": 6, "max": 6, "missing": [], "ready_to_scale": not stops},
-            "approver_roles": ["owner"], "rollout": {}, "effective": {"data": data["data"], "actions": data["actions"]},
-        }, now)
+        row = uow.proposals.add(
+            ProposalRow(
+                id=0,
+                title=title,
+                requester=REQUESTER,
+                channel="console",
+                department=data["department"],
+                owner=owner,
+                stage=stage,
+                risk_level=risk,
+                capacity=data["capacity"],
+                autonomy=autonomy,
+                eu_tier=eu_tier,
+                revision=1,
+                answers=data,
+                created_at=now,
+                updated_at=now,
+                stage_changed_at=now,
+            ),
+            author=REQUESTER,
+        )
+        uow.classifications.add(
+            row.id,
+            1,
+            {
+                "risk_level": risk,
+                "reasons": [f"seeded as {risk}"],
+                "stop_conditions": sorted(stops),
+                "readiness": {"score": 6, "max": 6, "missing": [], "ready_to_scale": not stops},
+                "approver_roles": ["owner"],
+                "rollout": {},
+                "effective": {"data": data["data"], "actions": data["actions"]},
+            },
+            now,
+        )
         uow.stop_conditions.set_open(row.id, stops, now)
         uow.audit.add(row.id, REQUESTER, "proposal.submitted", {"revision": 1, "seeded_stage": stage}, now)
         uow.commit()
@@ -64,9 +99,21 @@ def seed(core: Any, stage: str = "pilot", *, risk: str = "medium", owner: str | 
 def pending_request(core: Any, proposal_id: int, approver: str, role: str = "security") -> ApprovalRequestRow:
     """One pending approval request, created now."""
     with core.uow() as uow:
-        row = uow.approvals.add(ApprovalRequestRow(
-            id=0, proposal_id=proposal_id, role=role, department=None, approver=approver, kind="proposal",
-            target=None, round=1, status="pending", note=None, created_at=core.clock.now()))
+        row = uow.approvals.add(
+            ApprovalRequestRow(
+                id=0,
+                proposal_id=proposal_id,
+                role=role,
+                department=None,
+                approver=approver,
+                kind="proposal",
+                target=None,
+                round=1,
+                status="pending",
+                note=None,
+                created_at=core.clock.now(),
+            )
+        )
         uow.commit()
     return row
 

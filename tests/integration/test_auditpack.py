@@ -24,20 +24,31 @@ from tests.integration.lifecycle_seed import (
 )
 
 REGULATORY = {
-    "eu_ai_act": {"tier": "limited", "role": "deployer",
-                  "basis": ["Art. 50(1): people interact with the system"],
-                  "duties": ["Tell people they are talking to an AI system"]},
-    "nist_ai_rmf": {"govern": {"evidenced": ["owner named"], "missing": []},
-                    "map": {"evidenced": ["current process"], "missing": ["use area"]},
-                    "measure": {"evidenced": ["value metric"], "missing": []},
-                    "manage": {"evidenced": [], "missing": ["rollback path"]}},
+    "eu_ai_act": {
+        "tier": "limited",
+        "role": "deployer",
+        "basis": ["Art. 50(1): people interact with the system"],
+        "duties": ["Tell people they are talking to an AI system"],
+    },
+    "nist_ai_rmf": {
+        "govern": {"evidenced": ["owner named"], "missing": []},
+        "map": {"evidenced": ["current process"], "missing": ["use area"]},
+        "measure": {"evidenced": ["value metric"], "missing": []},
+        "manage": {"evidenced": [], "missing": ["rollback path"]},
+    },
     "iso_42001": {"evidenced": ["A.3 roles"], "missing": ["A.5 impact assessment"]},
 }
 
 
 def _full_history(core, clock):
-    p = seed(core, "in_review", risk="high", stops=("invisible_failure",), eu_tier="limited",
-             title="Kundenservice-Entwürfe für Rückerstattungen")
+    p = seed(
+        core,
+        "in_review",
+        risk="high",
+        stops=("invisible_failure",),
+        eu_tier="limited",
+        title="Kundenservice-Entwürfe für Rückerstattungen",
+    )
     now = clock.now()
     with core.uow() as uow:  # the requester edits after "changes requested": revision 2, re-classified
         row = uow.proposals.get(p.id)
@@ -45,14 +56,21 @@ def _full_history(core, clock):
         row.revision = uow.proposals.add_revision(p.id, answers, REQUESTER, now)
         row.answers = answers
         uow.proposals.update(row)
-        uow.classifications.add(p.id, row.revision, {
-            "risk_level": "high", "reasons": ["actions include change_billing (from description: 'issues the refund')"],
-            "stop_conditions": ["invisible_failure"],
-            "readiness": {"score": 5, "max": 6, "missing": ["escalation_path"], "ready_to_scale": False},
-            "approver_roles": ["governance", "owner", "security"],
-            "rollout": {"risk_level": "high", "owner": OWNER, "rollback_path": "switch off; agents write by hand"},
-            "effective": {"data": ["customer"], "actions": ["change_billing", "draft"]},
-            "regulatory": REGULATORY}, now)
+        uow.classifications.add(
+            p.id,
+            row.revision,
+            {
+                "risk_level": "high",
+                "reasons": ["actions include change_billing (from description: 'issues the refund')"],
+                "stop_conditions": ["invisible_failure"],
+                "readiness": {"score": 5, "max": 6, "missing": ["escalation_path"], "ready_to_scale": False},
+                "approver_roles": ["governance", "owner", "security"],
+                "rollout": {"risk_level": "high", "owner": OWNER, "rollback_path": "switch off; agents write by hand"},
+                "effective": {"data": ["customer"], "actions": ["change_billing", "draft"]},
+                "regulatory": REGULATORY,
+            },
+            now,
+        )
         uow.commit()
     owner_req = pending_request(core, p.id, OWNER, role="owner")
     sec_req = pending_request(core, p.id, "USEC", role="security")
@@ -83,9 +101,17 @@ def test_markdown_pack_covers_the_whole_history(core, clock):
     md = build_audit_pack(core, p.id, "md").decode("utf-8")
     assert md.startswith(f"# Audit pack: #{p.id} Kundenservice-Entwürfe für Rückerstattungen")
     sections = re.findall(r"^## (.+)$", md, flags=re.M)
-    assert sections == ["Answers (revision 2)", "Revisions", "Classification (revision 2, 2026-11-16T09:00:00Z)",
-                        "Regulatory mapping", "Stop conditions and overrides", "Approvals and decisions",
-                        "Lifecycle moves", "Value check-ins", "Full audit trail"]
+    assert sections == [
+        "Answers (revision 2)",
+        "Revisions",
+        "Classification (revision 2, 2026-11-16T09:00:00Z)",
+        "Regulatory mapping",
+        "Stop conditions and overrides",
+        "Approvals and decisions",
+        "Lifecycle moves",
+        "Value check-ins",
+        "Full audit trail",
+    ]
     # every revision, the second as a diff
     assert "### Revision 1 by UREQ" in md and "### Revision 2 by UREQ" in md
     assert "- review: every_output -> spot_check" in md
@@ -99,8 +125,10 @@ def test_markdown_pack_covers_the_whole_history(core, clock):
     assert "| manage | — | rollback path |" in md
     assert "| A.3 roles | A.5 impact assessment |" in md
     # approvals and decisions, with the delegate and reminders
-    assert f"| #{owner_req.id} round 1 | owner | UOWN | approved | approve by UOWN at 2026-11-18T10:00:00Z " \
-           "(I own the outcome) | asked 2026-11-16T09:00:00Z; reminded 2026-11-18T10:00:00Z |" in md
+    assert (
+        f"| #{owner_req.id} round 1 | owner | UOWN | approved | approve by UOWN at 2026-11-18T10:00:00Z "
+        "(I own the outcome) | asked 2026-11-16T09:00:00Z; reminded 2026-11-18T10:00:00Z |" in md
+    )
     assert "approve by UDEP for USEC" in md
     # override with its reason
     assert "| invisible_failure | overridden | UGOV | agents sample 10% of drafts daily |" in md
@@ -112,8 +140,15 @@ def test_markdown_pack_covers_the_whole_history(core, clock):
     assert "| 2026-W47 | 9 min per ticket | baseline 12 | UOWN |" in md
     assert "| 2026-W48 | 7 min per ticket | — | UOWN |" in md
     # the full trail
-    for action in ("approval.reminded", "decision.approve", "delegation.created", "stop_condition.overridden",
-                   "checkin.recorded", "stage.production", "stage.paused"):
+    for action in (
+        "approval.reminded",
+        "decision.approve",
+        "delegation.created",
+        "stop_condition.overridden",
+        "checkin.recorded",
+        "stage.production",
+        "stage.paused",
+    ):
         assert action in md.split("## Full audit trail", 1)[1], action
 
 
@@ -174,8 +209,13 @@ def test_pack_after_a_real_submit_changes_resubmit_approve_override_and_promotio
     """The whole flow through `Govbot.submit` / `decide` and the real classifier."""
     from tests.integration.approval_data import proposal
 
-    answers = proposal(title="Customer chat assistant", audience="customer", interacts_with_people=True,
-                       failure_visible=False, owner=OWNER)
+    answers = proposal(
+        title="Customer chat assistant",
+        audience="customer",
+        interacts_with_people=True,
+        failure_visible=False,
+        owner=OWNER,
+    )
     first = core.submit(REQUESTER, "console", answers)
     pid = first.proposal_id
     lead = [r for r in _live(core, pid) if r.role == "department_lead"][0]
@@ -201,8 +241,15 @@ def test_pack_after_a_real_submit_changes_resubmit_approve_override_and_promotio
     assert "| UOWN | pilot -> production | promote |" in md
     assert "31% of chats resolved without an agent" in md
 
-    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(build_audit_pack(core, pid, "pdf"))).pages)
-                    .split())
-    for expected in ("Revision 2 by UREQ", "name a rollback owner", "Tier: limited", "failure_visibility",
-                     "customers report errors through the chat", "31% of chats resolved"):
+    text = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(build_audit_pack(core, pid, "pdf"))).pages).split()
+    )
+    for expected in (
+        "Revision 2 by UREQ",
+        "name a rollback owner",
+        "Tier: limited",
+        "failure_visibility",
+        "customers report errors through the chat",
+        "31% of chats resolved",
+    ):
         assert expected in text, expected

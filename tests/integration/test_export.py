@@ -28,7 +28,7 @@ def _history(core, clock):
     lifecycle.transition(core, OWNER, a.id, "promote")
     b = seed(core, "approved", stops=("invisible_failure",), title="Invoice matcher", eu_tier="minimal")
     lifecycle.override_stop(core, GOV, b.id, "invisible_failure", "daily sample review")
-    c = seed(core, "in_review", title="HR screening, \"quoted\"", eu_tier="high", risk="high")
+    c = seed(core, "in_review", title='HR screening, "quoted"', eu_tier="high", risk="high")
     req = pending_request(core, c.id, "USEC")
     core.decide("USEC", req.id, "reject", comment="needs a DPIA first")
     return a, b, c
@@ -37,10 +37,11 @@ def _history(core, clock):
 def test_audit_lines_say_who_what_when_why(core, clock):
     a, b, _ = _history(core, clock)
     lines = audit_lines(core, b.id)
-    assert lines[0].startswith(f"Audit trail of #{b.id} \"Invoice matcher\"")
+    assert lines[0].startswith(f'Audit trail of #{b.id} "Invoice matcher"')
     override = [line for line in lines if "stop_condition.overridden" in line]
-    assert override == ["2026-11-16T10:00:00Z  UGOV  stop_condition.overridden  code=invisible_failure  "
-                        "— reason: daily sample review"]
+    assert override == [
+        "2026-11-16T10:00:00Z  UGOV  stop_condition.overridden  code=invisible_failure  — reason: daily sample review"
+    ]
     assert any(" stage.pilot " in f" {line} " and "via=override" in line for line in lines)
     promoted = [line for line in audit_lines(core, a.id) if "stage.production" in line]
     assert len(promoted) == 1 and OWNER in promoted[0] and "from=pilot" in promoted[0]
@@ -59,9 +60,15 @@ def test_json_export_has_classification_approvals_checkins_and_tiers(core, clock
     assert items[a.id]["stage"] == "production"
     assert items[a.id]["checkins"][0]["value"] == "=6 min per ticket"  # JSON keeps it verbatim
     assert items[a.id]["classification"]["reasons"] == ["seeded as high"]
-    assert items[b.id]["stop_conditions"] == [{"code": "invisible_failure", "status": "overridden",
-                                               "overridden_by": GOV, "override_reason": "daily sample review",
-                                               "changed_at": "2026-11-16T10:00:00Z"}]
+    assert items[b.id]["stop_conditions"] == [
+        {
+            "code": "invisible_failure",
+            "status": "overridden",
+            "overridden_by": GOV,
+            "override_reason": "daily sample review",
+            "changed_at": "2026-11-16T10:00:00Z",
+        }
+    ]
     [approval] = items[c.id]["approvals"]
     assert approval["role"] == "security" and approval["status"] == "rejected"
     assert approval["decision"]["decision"] == "reject" and approval["decision"]["comment"] == "needs a DPIA first"

@@ -130,10 +130,16 @@ def test_owner_first_requests_wait_for_the_owner(core, clock):
 
     p = seed(core, "in_review")
     with core.uow() as uow:
-        owner = uow.approvals.add(ApprovalRequestRow(0, p.id, "owner", None, OWNER, "proposal", None, 1, "pending",
-                                                     None, clock.now(), sequence=0))
-        later = uow.approvals.add(ApprovalRequestRow(0, p.id, "security", None, "USEC", "proposal", None, 1,
-                                                     "pending", None, clock.now(), sequence=1))
+        owner = uow.approvals.add(
+            ApprovalRequestRow(
+                0, p.id, "owner", None, OWNER, "proposal", None, 1, "pending", None, clock.now(), sequence=0
+            )
+        )
+        later = uow.approvals.add(
+            ApprovalRequestRow(
+                0, p.id, "security", None, "USEC", "proposal", None, 1, "pending", None, clock.now(), sequence=1
+            )
+        )
         uow.commit()
     clock.advance(hours=50)
     result = jobs.run_due(core, clock.now())
@@ -226,8 +232,9 @@ def test_weekly_checkin_requests_go_to_running_workflows_owners(core, clock):
     assert result["checkins"]["period"] == "2026-W47"
     assert sorted(result["checkins"]["ids"]) == sorted([pilot.id, prod.id])
     [ask] = _kinds(core, OWNER, "checkin_request")
-    assert ask.payload["buttons"] == [{"action": CHECKIN_OPEN, "label": "Report value", "value": str(pilot.id),
-                                       "style": "primary"}]
+    assert ask.payload["buttons"] == [
+        {"action": CHECKIN_OPEN, "label": "Report value", "value": str(pilot.id), "style": "primary"}
+    ]
     assert "minutes per ticket" in str(ask.payload["sections"])
     assert len(_kinds(core, "UOWN2", "checkin_request")) == 1
     assert audit_events(core, pilot.id, "checkin.requested")[0].detail == {"period": "2026-W47", "to": OWNER}
@@ -253,8 +260,10 @@ def test_two_missed_periods_are_flagged_until_a_checkin_arrives(core, clock):
     assert result["checkins"]["flagged"] == [quiet.id]
     [flag] = audit_events(core, quiet.id, "checkin.flagged")
     assert flag.detail["periods_missed"] == ["2026-W47", "2026-W48"]
-    asks = sorted((r for r in _kinds(core, OWNER, "checkin_request") if r.payload["meta"]["proposal_id"] == quiet.id),
-                  key=lambda r: r.id)
+    asks = sorted(
+        (r for r in _kinds(core, OWNER, "checkin_request") if r.payload["meta"]["proposal_id"] == quiet.id),
+        key=lambda r: r.id,
+    )
     assert len(asks) == 3
     assert [a.payload["meta"]["flagged"] for a in asks] == [False, False, True]
     assert asks[-1].payload["meta"]["flagged"] is True

@@ -31,7 +31,9 @@ def test_owner_checkin_is_stored_with_its_iso_week(core, clock):
     with core.uow() as uow:
         rows = uow.checkins.for_proposal(p.id)
     assert [(c.value, c.period, c.reported_by, c.note) for c in rows] == [
-        ("8 min per ticket", "2026-W47", OWNER, "from the helpdesk report"), ("7 min", "2026-W48", GOV, None)]
+        ("8 min per ticket", "2026-W47", OWNER, "from the helpdesk report"),
+        ("7 min", "2026-W48", GOV, None),
+    ]
     events = audit_events(core, p.id, "checkin.recorded")
     assert [e.detail["period"] for e in events] == ["2026-W47", "2026-W48"]
     # governance reporting for the owner tells the owner
@@ -82,7 +84,8 @@ def test_delegation_is_stored_audited_and_the_delegate_told(core, clock):
     with core.uow() as uow:
         active = uow.delegations.active_for("USEC", clock.now())
         assert [(d.delegate_id, d.ends_at.replace(tzinfo=None)) for d in active] == [
-            ("UDEP", datetime(2026, 12, 1, 0, 0))]
+            ("UDEP", datetime(2026, 12, 1, 0, 0))
+        ]
         assert uow.delegations.delegators_of("UDEP", datetime(2026, 11, 30, 23, 59, tzinfo=UTC)) == ["USEC"]
         assert uow.delegations.delegators_of("UDEP", datetime(2026, 12, 1, 0, 0, tzinfo=UTC)) == []
         events = [e for e in uow.audit.recent() if e.action == "delegation.created"]
@@ -104,15 +107,18 @@ def test_delegation_with_a_start_and_pending_requests_is_audited_on_them(core, c
     assert audit_events(core, p.id, "delegation.created")[0].detail["delegate"] == "UDEP"
 
 
-@pytest.mark.parametrize(("who", "until", "since", "field"), [
-    ("USEC", "2026-12-01", None, "delegate"),  # yourself
-    ("", "2026-12-01", None, "delegate"),
-    ("two words", "2026-12-01", None, "delegate"),
-    ("UDEP", "next week", None, "until"),
-    ("UDEP", "2026-11-01", None, "until"),  # in the past
-    ("UDEP", "2026-12-01", "2026-12-05", "until"),  # ends before it starts
-    ("UDEP", "2028-12-01", None, "until"),  # longer than a year
-])
+@pytest.mark.parametrize(
+    ("who", "until", "since", "field"),
+    [
+        ("USEC", "2026-12-01", None, "delegate"),  # yourself
+        ("", "2026-12-01", None, "delegate"),
+        ("two words", "2026-12-01", None, "delegate"),
+        ("UDEP", "next week", None, "until"),
+        ("UDEP", "2026-11-01", None, "until"),  # in the past
+        ("UDEP", "2026-12-01", "2026-12-05", "until"),  # ends before it starts
+        ("UDEP", "2028-12-01", None, "until"),  # longer than a year
+    ],
+)
 def test_bad_delegations(core, who, until, since, field):
     with pytest.raises(UsageError) as err:
         lifecycle.delegate(core, "USEC", who, until, since=since)
@@ -134,15 +140,22 @@ def test_high_risk_autonomy_step_asks_owner_and_governance(core):
     msg = lifecycle.request_autonomy_step(core, OWNER, p.id)
     requests = _autonomy_requests(core, p.id)
     assert sorted((r.role, r.approver, r.target, r.status) for r in requests) == [
-        ("governance", GOV, "human_approves", "pending"), ("owner", OWNER, "human_approves", "pending")]
+        ("governance", GOV, "human_approves", "pending"),
+        ("owner", OWNER, "human_approves", "pending"),
+    ]
     assert "draft_only to human_approves" in msg.text
-    for user, request in ((OWNER, [r for r in requests if r.role == "owner"][0]),
-                          (GOV, [r for r in requests if r.role == "governance"][0])):
+    for user, request in (
+        (OWNER, [r for r in requests if r.role == "owner"][0]),
+        (GOV, [r for r in requests if r.role == "governance"][0]),
+    ):
         cards = [r for r in outbox_for(core, user) if r.kind == "approval_request"]
         assert len(cards) == 1
         buttons = cards[0].payload["buttons"]
         assert [(b["action"], b["value"]) for b in buttons] == [
-            (APPROVE, str(request.id)), (REJECT, str(request.id)), (REQUEST_CHANGES, str(request.id))]
+            (APPROVE, str(request.id)),
+            (REJECT, str(request.id)),
+            (REQUEST_CHANGES, str(request.id)),
+        ]
         assert cards[0].payload["meta"]["proposal_id"] == p.id
     event = audit_events(core, p.id, "autonomy.requested")[0]
     assert event.detail["from"] == "draft_only" and event.detail["to"] == "human_approves"

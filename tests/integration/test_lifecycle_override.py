@@ -50,7 +50,8 @@ def test_approved_proposal_moves_to_pilot_once_the_last_stop_is_overridden(core)
     assert "now in pilot" in msg.text
     moved = audit_events(core, p.id, "stage.pilot")
     assert [(e.actor, e.detail["from"], e.detail["via"], e.detail["code"]) for e in moved] == [
-        (GOV, "approved", "override", "invisible_failure")]
+        (GOV, "approved", "override", "invisible_failure")
+    ]
     # no owner: the requester is told
     assert any("now in pilot" in r.payload["text"] for r in outbox_for(core, REQUESTER))
 

@@ -59,7 +59,11 @@ def test_resume_of_an_approved_proposal_whose_stops_were_lifted_goes_to_pilot(co
     lifecycle.transition(core, OWNER, p.id, "resume")
     assert stage_of(core, p.id) == "pilot"
     assert audit_events(core, p.id, "stage.pilot")[0].detail == {
-        "from": "paused", "to": "pilot", "via": "resume", "paused_from": "approved"}
+        "from": "paused",
+        "to": "pilot",
+        "via": "resume",
+        "paused_from": "approved",
+    }
 
 
 def test_retire_closes_pending_approvals(core):
@@ -83,12 +87,25 @@ def test_retire_from_any_open_stage(core, start):
     assert audit_events(core, p.id, "stage.retired")[0].detail["from"] == start
 
 
-@pytest.mark.parametrize(("start", "action"), [
-    ("in_review", "pause"), ("changes_requested", "pause"), ("rejected", "pause"), ("retired", "pause"),
-    ("paused", "pause"), ("pilot", "resume"), ("production", "resume"), ("retired", "resume"),
-    ("retired", "retire"), ("rejected", "retire"), ("in_review", "promote"), ("approved", "promote"),
-    ("production", "promote"), ("paused", "promote"),
-])
+@pytest.mark.parametrize(
+    ("start", "action"),
+    [
+        ("in_review", "pause"),
+        ("changes_requested", "pause"),
+        ("rejected", "pause"),
+        ("retired", "pause"),
+        ("paused", "pause"),
+        ("pilot", "resume"),
+        ("production", "resume"),
+        ("retired", "resume"),
+        ("retired", "retire"),
+        ("rejected", "retire"),
+        ("in_review", "promote"),
+        ("approved", "promote"),
+        ("production", "promote"),
+        ("paused", "promote"),
+    ],
+)
 def test_moves_from_the_wrong_stage_are_refused_and_audited(core, start, action):
     p = seed(core, start)
     with pytest.raises(Refused) as err:

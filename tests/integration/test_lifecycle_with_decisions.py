@@ -120,8 +120,10 @@ def test_lifecycle_chat_commands(core):
     q = seed(core, "pilot")
     core.handle_command(GOV, "console", f"promote {q.id} board wants it live before the audit")
     assert stage_of(core, q.id) == "production"
-    assert audit_events(core, q.id, "stage.production")[0].detail["override_reason"] == \
-        "board wants it live before the audit"
+    assert (
+        audit_events(core, q.id, "stage.production")[0].detail["override_reason"]
+        == "board wants it live before the audit"
+    )
 
     r = seed(core, "approved", stops=("invisible_failure",))
     core.handle_command(GOV, "console", f"override {r.id} invisible_failure sampled every morning")
