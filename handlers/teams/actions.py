@@ -85,6 +85,10 @@ class TeamsActions:
             return cards.notice_card(exc.message, attention=True)
         except UsageError as exc:
             return cards.notice_card(exc.message, attention=True)
+        except Exception:  # report on the card; never leave the click unanswered
+            logger.exception("Teams: card action %r by %s failed", verb[:80], actor)
+            return cards.notice_card("Sorry, that failed on our side; the error is logged. Please try again.",
+                                     attention=True)
         logger.info("Teams: unknown card verb %r", verb[:80])
         return cards.notice_card(f"Unknown action {verb[:80]!r}.", attention=True)
 

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 from botbuilder.core import Bot, InvokeResponse, TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
 from msrest.serialization import Model
 from urllib3 import Retry
 
@@ -81,6 +81,11 @@ def _no_retry() -> Retry:
 
 def _json_body(body: Any) -> Any:
     """The InvokeResponse body as JSON-ready data: models are serialized once, dicts kept."""
+    if isinstance(body, AdaptiveCardInvokeResponse) and isinstance(body.value, Exception):
+        # botbuilder's own error responses carry Exception(code, message), which msrest cannot serialize
+        args = [str(a) for a in body.value.args] + ["", ""]
+        return {"statusCode": int(body.status_code or 500), "type": body.type,
+                "value": {"code": args[0], "message": args[1]}}
     if isinstance(body, Model):
         return serializer_helper(body)
     if isinstance(body, (list, tuple)):

@@ -180,3 +180,15 @@ def test_concurrent_repeated_clicks_record_one_decision(server, connector, core)
     with core.uow() as uow:
         decisions = [d for d in uow.decisions.for_proposal(result.proposal_id) if d.request_id == request_id]
     assert len(decisions) == 1
+
+
+def test_an_invoke_that_is_not_action_execute_gets_a_json_error_not_a_crash(server, connector):
+    body = activity(connector.url, USER, type="invoke", name="adaptiveCard/action",
+                    value={"action": {"type": "Action.Submit", "data": {}}})
+    response = post(server, body)
+    assert response.status_code == 400
+    error = response.json()
+    assert error["statusCode"] == 400 and error["type"] == "application/vnd.microsoft.error"
+    assert "Action.Submit" in error["value"]["message"]
+    unknown = post(server, activity(connector.url, USER, type="invoke", name="composeExtension/query", value={}))
+    assert unknown.status_code == 501

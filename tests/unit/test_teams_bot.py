@@ -335,3 +335,15 @@ def test_digest_here_then_post_and_regenerate_from_the_review_card(teams, core):
     with core.uow() as uow:
         rows = uow.outbox.for_recipient("19:gov@thread.tacv2")
     assert [r.channel for r in rows] == ["teams"]
+
+
+def test_an_unexpected_failure_is_reported_on_the_card(teams, core, monkeypatch, caplog):
+    _, routed = submitted(core)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(core, "decide", broken)
+    card = validate_card(teams.click(OWNER, APPROVE, {"request_id": routed[OWNER]}))
+    assert "failed on our side" in card_text(card)
+    assert any("database went away" in (r.exc_text or "") or r.exc_info for r in caplog.records)
