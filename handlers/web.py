@@ -110,7 +110,8 @@ async def run_server(core: Any, settings: Any, host: str, port: int, socket: boo
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    bound = site._server.sockets[0].getsockname()[1] if site._server and site._server.sockets else port  # type: ignore[union-attr]
+    server: Any = site._server
+    bound = server.sockets[0].getsockname()[1] if server is not None and server.sockets else port
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):

@@ -61,10 +61,10 @@ def _element(q: iv.Question, value: Any) -> Any:
     """The input element for one question, prefilled with `value`."""
     if q.kind in (iv.TEXT, iv.LONG_TEXT):
         limit = min(q.max_len or INPUT_MAX, INPUT_MAX)
-        initial = clip(str(value), limit) if isinstance(value, str) and value.strip() else None
+        text = clip(str(value), limit) if isinstance(value, str) and value.strip() else None
         placeholder = PlainTextObject(text=clip(q.placeholder, 150)) if q.placeholder else None
         return PlainTextInputElement(action_id="v", multiline=q.kind == iv.LONG_TEXT, max_length=limit,
-                                     initial_value=initial, placeholder=placeholder)
+                                     initial_value=text, placeholder=placeholder)
     if q.kind == iv.USER:
         return UserSelectElement(action_id="v", initial_user=value if isinstance(value, str) and value else None,
                                  placeholder=PlainTextObject(text="Pick one person"))
@@ -86,11 +86,11 @@ def _element(q: iv.Question, value: Any) -> Any:
         chosen_set = set(value) if isinstance(value, (list, tuple)) else set()
         if len(q.choices) <= CHECKBOXES_MAX:
             options = [_option(c, with_help=bool(c.help)) for c in q.choices]
-            initial = [o for o in options if o.value in chosen_set] or None
-            return CheckboxesElement(action_id="v", options=options, initial_options=initial)
+            ticked = [o for o in options if o.value in chosen_set] or None
+            return CheckboxesElement(action_id="v", options=options, initial_options=ticked)
         options = [_option(c) for c in q.choices]
-        initial = [o for o in options if o.value in chosen_set] or None
-        return StaticMultiSelectElement(action_id="v", options=options, initial_options=initial,
+        picked = [o for o in options if o.value in chosen_set] or None
+        return StaticMultiSelectElement(action_id="v", options=options, initial_options=picked,
                                         placeholder=PlainTextObject(text="Choose all that apply"))
     raise ValueError(f"question {q.key}: unknown kind {q.kind!r}")
 
