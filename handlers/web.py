@@ -68,8 +68,10 @@ def check_startup(settings: Any, socket: bool) -> None:
             raise StartupError(f"--socket needs {', '.join(missing)} (Slack Socket Mode)")
         return
     if not _slack_wanted(settings, socket) and not _teams_wanted(settings):
-        raise StartupError("nothing to serve: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET for Slack, "
-                           "or MicrosoftAppId (or GOVBOT_TEAMS=1 with GOVBOT_ENV=local) for Teams")
+        raise StartupError(
+            "nothing to serve: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET for Slack, "
+            "or MicrosoftAppId (or GOVBOT_TEAMS=1 with GOVBOT_ENV=local) for Teams"
+        )
     if _slack_wanted(settings, socket):
         from handlers.slack import missing_settings
 
@@ -92,16 +94,24 @@ async def start_background(app: web.Application, core: Any, settings: Any, stop:
     tasks: list[asyncio.Task] = []
     outbox_loop = _optional_loop("bot.outbox", "run_outbox_loop")
     if outbox_loop is not None:
-        tasks.append(asyncio.create_task(outbox_loop(core, app["govbot.senders"], OUTBOX_INTERVAL_S, stop),
-                                         name="govbot-outbox"))
+        tasks.append(
+            asyncio.create_task(outbox_loop(core, app["govbot.senders"], OUTBOX_INTERVAL_S, stop), name="govbot-outbox")
+        )
     jobs_loop = _optional_loop("bot.jobs", "run_jobs_loop")
     if jobs_loop is not None:
         tasks.append(asyncio.create_task(jobs_loop(core, settings.jobs_interval_s, stop), name="govbot-jobs"))
     return tasks
 
 
-async def run_server(core: Any, settings: Any, host: str, port: int, socket: bool = False,
-                     stop: asyncio.Event | None = None, started: Any = None) -> None:
+async def run_server(
+    core: Any,
+    settings: Any,
+    host: str,
+    port: int,
+    socket: bool = False,
+    stop: asyncio.Event | None = None,
+    started: Any = None,
+) -> None:
     """Serve until `stop` is set (or SIGINT/SIGTERM). `started(port)` is called once listening."""
     check_startup(settings, socket)
     stop = stop or asyncio.Event()
@@ -122,12 +132,17 @@ async def run_server(core: Any, settings: Any, host: str, port: int, socket: boo
         if socket:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-            socket_handler = AsyncSocketModeHandler(app["govbot.slack"].bolt,
-                                                    settings.slack_app_token.get_secret_value())
+            socket_handler = AsyncSocketModeHandler(
+                app["govbot.slack"].bolt, settings.slack_app_token.get_secret_value()
+            )
             await socket_handler.connect_async()
             logger.info("slack: connected in Socket Mode")
-        logger.info("govbot serving on http://%s:%s (platforms: %s)", host, bound,
-                    ", ".join(sorted(app["govbot.senders"])) or "none")
+        logger.info(
+            "govbot serving on http://%s:%s (platforms: %s)",
+            host,
+            bound,
+            ", ".join(sorted(app["govbot.senders"])) or "none",
+        )
         if started is not None:
             started(bound)
         await stop.wait()

@@ -87,10 +87,17 @@ def register(fe: SlackFrontEnd) -> None:
     bolt.action(m.DIGEST_REGENERATE)(on_digest)
 
 
-async def decide(fe: SlackFrontEnd, body: dict[str, Any], respond: Any, request_id: int, decision: str,
-                 comment: str | None = None, override_reason: str | None = None,
-                 where: dict[str, Any] | None = None,
-                 report: Callable[[str], Awaitable[Any]] | None = None) -> Any:
+async def decide(
+    fe: SlackFrontEnd,
+    body: dict[str, Any],
+    respond: Any,
+    request_id: int,
+    decision: str,
+    comment: str | None = None,
+    override_reason: str | None = None,
+    where: dict[str, Any] | None = None,
+    report: Callable[[str], Awaitable[Any]] | None = None,
+) -> Any:
     """Record a decision and show it: card replaced in place, notice to the actor only."""
     user = user_of(body)
     outcome = await fe.call(fe.core.decide, user, request_id, decision, comment, override_reason)
@@ -109,7 +116,9 @@ async def decide(fe: SlackFrontEnd, body: dict[str, Any], respond: Any, request_
     return outcome
 
 
-async def _offer_override(fe: SlackFrontEnd, body: dict[str, Any], respond: Any, request_id: int, decision: str) -> None:
+async def _offer_override(
+    fe: SlackFrontEnd, body: dict[str, Any], respond: Any, request_id: int, decision: str
+) -> None:
     """Governance members may still decide, with a written reason: offer the form."""
     offer = m.Message(
         kind="override_offer",
@@ -145,8 +154,10 @@ def _message_ref(body: dict[str, Any]) -> dict[str, Any]:
     """Where the clicked message is ({} when the button was not on a message)."""
     container = body.get("container") or {}
     if container.get("type") == "message" and not container.get("is_ephemeral"):
-        return {"channel": container.get("channel_id") or (body.get("channel") or {}).get("id"),
-                "ts": container.get("message_ts") or (body.get("message") or {}).get("ts")}
+        return {
+            "channel": container.get("channel_id") or (body.get("channel") or {}).get("id"),
+            "ts": container.get("message_ts") or (body.get("message") or {}).get("ts"),
+        }
     return {}
 
 

@@ -40,11 +40,17 @@ SEEN_TTL_S = 3600.0
 
 def make_client(settings: Any, *, rate_limit_retries: bool = True) -> AsyncWebClient:
     """An AsyncWebClient with slack_sdk's retry handlers; SLACK_API_URL overrides the base URL."""
-    handlers: list[Any] = [AsyncConnectionErrorRetryHandler(max_retry_count=2), AsyncServerErrorRetryHandler(max_retry_count=2)]
+    handlers: list[Any] = [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+    ]
     if rate_limit_retries:
         handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
-    kwargs: dict[str, Any] = {"token": settings.slack_bot_token.get_secret_value(), "retry_handlers": handlers,
-                              "timeout": 15}
+    kwargs: dict[str, Any] = {
+        "token": settings.slack_bot_token.get_secret_value(),
+        "retry_handlers": handlers,
+        "timeout": 15,
+    }
     if settings.slack_api_url:
         base = settings.slack_api_url
         kwargs["base_url"] = base if base.endswith("/") else base + "/"
@@ -133,7 +139,9 @@ class SlackFrontEnd:
         except Exception as exc:  # report, never swallow silently
             logger.exception("slack: %s failed", what)
             with contextlib.suppress(Exception):
-                await report(f":warning: Sorry, {what} failed ({type(exc).__name__}). Nothing was lost; please try again.")
+                await report(
+                    f":warning: Sorry, {what} failed ({type(exc).__name__}). Nothing was lost; please try again."
+                )
         finally:
             self._inflight -= 1
             if self._inflight == 0:
@@ -147,7 +155,6 @@ class SlackFrontEnd:
         """Run a (synchronous) core call off the event loop."""
         return await asyncio.to_thread(fn, *args, **kwargs)
 
-
     def reporter(self, body: dict[str, Any], respond: Any = None) -> Callable[[str], Awaitable[Any]]:
         """How to tell the acting user something privately: the response_url when the
         payload has one, else an ephemeral message in the channel, else a DM."""
@@ -157,7 +164,11 @@ class SlackFrontEnd:
             if respond is not None and (body.get("response_url") or body.get("response_urls")):
                 await respond(text=text, response_type="ephemeral", replace_original=False)
                 return
-            channel = (body.get("channel") or {}).get("id") if isinstance(body.get("channel"), dict) else body.get("channel_id")
+            channel = (
+                (body.get("channel") or {}).get("id")
+                if isinstance(body.get("channel"), dict)
+                else body.get("channel_id")
+            )
             if channel and not str(channel).startswith("D"):
                 await self.client.chat_postEphemeral(channel=channel, user=user, text=text)
             else:

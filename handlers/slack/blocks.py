@@ -90,8 +90,7 @@ def button_blocks(buttons: tuple[Button, ...] | list[Button], prefix: str = "but
             groups.append([])
         groups[-1].append(b)
     return [
-        ActionsBlock(block_id=f"{prefix}.{i}", elements=[button(b) for b in group])
-        for i, group in enumerate(groups)
+        ActionsBlock(block_id=f"{prefix}.{i}", elements=[button(b) for b in group]) for i, group in enumerate(groups)
     ]
 
 
@@ -137,14 +136,24 @@ def message_blocks(message: Message, *, max_blocks: int = MESSAGE_BLOCKS_MAX) ->
     if len(blocks) > room:
         hidden = len(blocks) - (room - 1)
         blocks = blocks[: room - 1]
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"… {hidden} more block(s) not shown; "
-                                                                     "see `status` or the CLI for everything.")]))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"… {hidden} more block(s) not shown; see `status` or the CLI for everything."
+                    )
+                ]
+            )
+        )
     return blocks + actions
 
 
 def render(message: Message, *, max_blocks: int = MESSAGE_BLOCKS_MAX) -> dict[str, Any]:
     """`{"text": ..., "blocks": [...]}` ready for chat.postMessage / chat.update / respond."""
-    return {"text": fallback_text(message), "blocks": [b.to_dict() for b in message_blocks(message, max_blocks=max_blocks)]}
+    return {
+        "text": fallback_text(message),
+        "blocks": [b.to_dict() for b in message_blocks(message, max_blocks=max_blocks)],
+    }
 
 
 def home_view(message: Message) -> dict[str, Any]:

@@ -27,4 +27,3 @@ def register(fe: SlackFrontEnd) -> None:
             if reply.message is not None:
                 response_type = "ephemeral" if reply.ephemeral else "in_channel"
                 await respond(response_type=response_type, replace_original=False, **render(reply.message))
-

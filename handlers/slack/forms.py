@@ -30,17 +30,27 @@ def decision_modal(request_id: int, decision: str, override: bool, where: dict[s
         ),
     ]
     if override:
-        blocks.append(InputBlock(
-            block_id="override_reason",
-            label=PlainTextObject(text="Override reason (governance)"),
-            element=PlainTextInputElement(action_id="v", multiline=True, max_length=COMMENT_MAX),
-            hint=PlainTextObject(text="You are not the routed approver. Governance members may decide in their "
-                                      "place with a written reason; it is recorded in the audit trail."),
-        ))
+        blocks.append(
+            InputBlock(
+                block_id="override_reason",
+                label=PlainTextObject(text="Override reason (governance)"),
+                element=PlainTextInputElement(action_id="v", multiline=True, max_length=COMMENT_MAX),
+                hint=PlainTextObject(
+                    text="You are not the routed approver. Governance members may decide in their "
+                    "place with a written reason; it is recorded in the audit trail."
+                ),
+            )
+        )
     metadata = {"r": request_id, "d": decision, "ch": where.get("channel"), "ts": where.get("ts")}
-    view = View(type="modal", callback_id=DECISION, title=PlainTextObject(text=_TITLES[decision]),
-                submit=PlainTextObject(text=_TITLES[decision] if decision != "request_changes" else "Send"),
-                close=PlainTextObject(text="Cancel"), private_metadata=json.dumps(metadata), blocks=blocks)
+    view = View(
+        type="modal",
+        callback_id=DECISION,
+        title=PlainTextObject(text=_TITLES[decision]),
+        submit=PlainTextObject(text=_TITLES[decision] if decision != "request_changes" else "Send"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=json.dumps(metadata),
+        blocks=blocks,
+    )
     return view.to_dict()
 
 
@@ -48,11 +58,20 @@ def checkin_modal(proposal_id: int) -> dict[str, Any]:
     """Ask the owner for the latest value of the workflow's metric."""
     blocks = [
         ContextBlock(elements=[MarkdownTextObject(text=f"Proposal #{proposal_id}")]),
-        InputBlock(block_id="value", label=PlainTextObject(text="Latest value of the metric"),
-                   element=PlainTextInputElement(action_id="v", max_length=200),
-                   hint=PlainTextObject(text="E.g. '7 minutes per ticket this week'.")),
+        InputBlock(
+            block_id="value",
+            label=PlainTextObject(text="Latest value of the metric"),
+            element=PlainTextInputElement(action_id="v", max_length=200),
+            hint=PlainTextObject(text="E.g. '7 minutes per ticket this week'."),
+        ),
     ]
-    view = View(type="modal", callback_id=CHECKIN, title=PlainTextObject(text="Value check-in"),
-                submit=PlainTextObject(text="Send"), close=PlainTextObject(text="Cancel"),
-                private_metadata=json.dumps({"p": proposal_id}), blocks=blocks)
+    view = View(
+        type="modal",
+        callback_id=CHECKIN,
+        title=PlainTextObject(text="Value check-in"),
+        submit=PlainTextObject(text="Send"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=json.dumps({"p": proposal_id}),
+        blocks=blocks,
+    )
     return view.to_dict()

@@ -53,8 +53,11 @@ TITLE_MAX = 24
 
 def _option(choice: iv.Choice, *, with_help: bool = False) -> Option:
     desc = clip(choice.help, OPTION_DESC_MAX) if with_help and choice.help else None
-    return Option(value=choice.value, text=PlainTextObject(text=clip(choice.label, OPTION_TEXT_MAX)),
-                  description=PlainTextObject(text=desc) if desc else None)
+    return Option(
+        value=choice.value,
+        text=PlainTextObject(text=clip(choice.label, OPTION_TEXT_MAX)),
+        description=PlainTextObject(text=desc) if desc else None,
+    )
 
 
 def _element(q: iv.Question, value: Any) -> Any:
@@ -63,25 +66,35 @@ def _element(q: iv.Question, value: Any) -> Any:
         limit = min(q.max_len or INPUT_MAX, INPUT_MAX)
         text = clip(str(value), limit) if isinstance(value, str) and value.strip() else None
         placeholder = PlainTextObject(text=clip(q.placeholder, 150)) if q.placeholder else None
-        return PlainTextInputElement(action_id="v", multiline=q.kind == iv.LONG_TEXT, max_length=limit,
-                                     initial_value=text, placeholder=placeholder)
+        return PlainTextInputElement(
+            action_id="v",
+            multiline=q.kind == iv.LONG_TEXT,
+            max_length=limit,
+            initial_value=text,
+            placeholder=placeholder,
+        )
     if q.kind == iv.USER:
-        return UserSelectElement(action_id="v", initial_user=value if isinstance(value, str) and value else None,
-                                 placeholder=PlainTextObject(text="Pick one person"))
+        return UserSelectElement(
+            action_id="v",
+            initial_user=value if isinstance(value, str) and value else None,
+            placeholder=PlainTextObject(text="Pick one person"),
+        )
     if q.kind == iv.YES_NO:
         options = [_option(c) for c in q.choices]
         chosen = {True: "true", False: "false"}.get(value) if isinstance(value, bool) else None
         initial = next((o for o in options if o.value == chosen), None)
-        return StaticSelectElement(action_id="v", options=options, initial_option=initial,
-                                   placeholder=PlainTextObject(text="Yes or no"))
+        return StaticSelectElement(
+            action_id="v", options=options, initial_option=initial, placeholder=PlainTextObject(text="Yes or no")
+        )
     if q.kind == iv.SINGLE:
         with_help = any(c.help for c in q.choices) and len(q.choices) <= CHECKBOXES_MAX
         options = [_option(c, with_help=with_help) for c in q.choices]
         initial = next((o for o in options if o.value == value), None)
         if with_help:
             return RadioButtonsElement(action_id="v", options=options, initial_option=initial)
-        return StaticSelectElement(action_id="v", options=options, initial_option=initial,
-                                   placeholder=PlainTextObject(text="Choose one"))
+        return StaticSelectElement(
+            action_id="v", options=options, initial_option=initial, placeholder=PlainTextObject(text="Choose one")
+        )
     if q.kind == iv.MULTI:
         chosen_set = set(value) if isinstance(value, (list, tuple)) else set()
         if len(q.choices) <= CHECKBOXES_MAX:
@@ -90,8 +103,12 @@ def _element(q: iv.Question, value: Any) -> Any:
             return CheckboxesElement(action_id="v", options=options, initial_options=ticked)
         options = [_option(c) for c in q.choices]
         picked = [o for o in options if o.value in chosen_set] or None
-        return StaticMultiSelectElement(action_id="v", options=options, initial_options=picked,
-                                        placeholder=PlainTextObject(text="Choose all that apply"))
+        return StaticMultiSelectElement(
+            action_id="v",
+            options=options,
+            initial_options=picked,
+            placeholder=PlainTextObject(text="Choose all that apply"),
+        )
     raise ValueError(f"question {q.key}: unknown kind {q.kind!r}")
 
 
@@ -105,7 +122,9 @@ def question_block(q: iv.Question, value: Any) -> InputBlock:
     )
 
 
-def encode_state(page_id: str, answers: dict[str, Any], proposal_id: int | None, followup_done: bool) -> tuple[str, bool]:
+def encode_state(
+    page_id: str, answers: dict[str, Any], proposal_id: int | None, followup_done: bool
+) -> tuple[str, bool]:
     """The private_metadata for a step; the bool says whether the answers had to be left
     out (then they must be saved as the user's draft)."""
     state: dict[str, Any] = {"p": page_id, "pid": proposal_id, "f": int(followup_done)}
@@ -127,8 +146,15 @@ def decode_state(metadata: str) -> dict[str, Any]:
     return state
 
 
-def page_view(page: iv.Page, answers: dict[str, Any], metadata: str, *, last: bool,
-              proposal_id: int | None = None, step: tuple[int, int] | None = None) -> dict[str, Any]:
+def page_view(
+    page: iv.Page,
+    answers: dict[str, Any],
+    metadata: str,
+    *,
+    last: bool,
+    proposal_id: int | None = None,
+    step: tuple[int, int] | None = None,
+) -> dict[str, Any]:
     """One interview step as a modal view (validated by slack_sdk.models)."""
     blocks: list[Block] = []
     notes = []
@@ -137,9 +163,14 @@ def page_view(page: iv.Page, answers: dict[str, Any], metadata: str, *, last: bo
     if step and page.id != "followup":
         notes.append(f"Step {step[0]} of {step[1]}")
     if page.id == "followup":
-        blocks.append(SectionBlock(text=MarkdownTextObject(
-            text="A few answers are blank or too vague for governance to act on. Improve them now, "
-                 "or submit as they are: the classification will say what is missing.")))
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="A few answers are blank or too vague for governance to act on. Improve them now, "
+                    "or submit as they are: the classification will say what is missing."
+                )
+            )
+        )
     if notes:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(notes))]))
     blocks.extend(question_block(q, answers.get(q.key)) for q in page.questions)
@@ -158,15 +189,22 @@ def page_view(page: iv.Page, answers: dict[str, Any], metadata: str, *, last: bo
 
 def message_view(title: str, message: Message) -> dict[str, Any]:
     """A closing modal that shows a neutral message (classification, refusal, error)."""
-    view = View(type="modal", title=PlainTextObject(text=clip(title, TITLE_MAX)),
-                close=PlainTextObject(text="Close"),
-                blocks=message_blocks(message, max_blocks=VIEW_BLOCKS_MAX))
+    view = View(
+        type="modal",
+        title=PlainTextObject(text=clip(title, TITLE_MAX)),
+        close=PlainTextObject(text="Close"),
+        blocks=message_blocks(message, max_blocks=VIEW_BLOCKS_MAX),
+    )
     return view.to_dict()
 
 
 def working_view(title: str, text: str) -> dict[str, Any]:
-    view = View(type="modal", title=PlainTextObject(text=clip(title, TITLE_MAX)), close=PlainTextObject(text="Close"),
-                blocks=[SectionBlock(text=MarkdownTextObject(text=escape(text)))])
+    view = View(
+        type="modal",
+        title=PlainTextObject(text=clip(title, TITLE_MAX)),
+        close=PlainTextObject(text="Close"),
+        blocks=[SectionBlock(text=MarkdownTextObject(text=escape(text)))],
+    )
     return view.to_dict()
 
 
@@ -176,7 +214,7 @@ def working_view(title: str, text: str) -> dict[str, Any]:
 def submitted_values(view: dict[str, Any]) -> dict[str, Any]:
     """{block_id: raw value} from a view submission's state, for any element type."""
     out: dict[str, Any] = {}
-    values = ((view.get("state") or {}).get("values") or {})
+    values = (view.get("state") or {}).get("values") or {}
     if not isinstance(values, dict):
         return out
     for block_id, actions in values.items():
@@ -216,8 +254,14 @@ def first_view(start_seed: dict[str, Any], proposal_id: int | None) -> tuple[dic
     answers = dict(start_seed or {})
     page = iv.first_page(answers)
     metadata, needs_draft = encode_state(page.id, answers, proposal_id, False)
-    view = page_view(page, answers, metadata, last=is_last(page, answers, False), proposal_id=proposal_id,
-                     step=step_of(page, answers))
+    view = page_view(
+        page,
+        answers,
+        metadata,
+        last=is_last(page, answers, False),
+        proposal_id=proposal_id,
+        step=step_of(page, answers),
+    )
     return view, needs_draft, answers
 
 

@@ -22,11 +22,26 @@ from handlers.slack.blocks import render
 
 logger = logging.getLogger(__name__)
 
-PERMANENT_ERRORS = frozenset({
-    "channel_not_found", "user_not_found", "users_not_found", "not_in_channel", "is_archived",
-    "account_inactive", "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text",
-    "cannot_dm_bot", "user_disabled", "invalid_auth", "not_authed", "token_revoked", "missing_scope",
-})
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "user_not_found",
+        "users_not_found",
+        "not_in_channel",
+        "is_archived",
+        "account_inactive",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "no_text",
+        "cannot_dm_bot",
+        "user_disabled",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "missing_scope",
+    }
+)
 UPDATE_GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 
 
@@ -39,8 +54,9 @@ class SlackSender:
         self.client = client
         self._dm: dict[str, str] = {}
 
-    async def send(self, row: OutboxRow, thread_ref: dict[str, Any] | None,
-                   update_ref: dict[str, Any] | None) -> dict[str, Any] | None:
+    async def send(
+        self, row: OutboxRow, thread_ref: dict[str, Any] | None, update_ref: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
         """Post (or update) one outbox message; return {"channel", "ts"} of the message."""
         content = render(Message.from_json(row.payload))
         try:

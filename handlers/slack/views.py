@@ -64,11 +64,22 @@ def register(fe: SlackFrontEnd) -> None:
             async def report(text: str) -> None:
                 shown.append(text)
 
-            outcome = await decide(fe, body, None, int(meta["r"]), meta["d"], comment, reason,
-                                   where={"channel": meta.get("ch"), "ts": meta.get("ts")}, report=report)
+            outcome = await decide(
+                fe,
+                body,
+                None,
+                int(meta["r"]),
+                meta["d"],
+                comment,
+                reason,
+                where={"channel": meta.get("ch"), "ts": meta.get("ts")},
+                report=report,
+            )
             title = "Refused" if outcome.status == "refused" else "Done"
-            await fe.client.views_update(view_id=view["id"], view=modal.message_view(
-                title, Message(kind="decision_notice", text=" ".join(shown) or outcome.notice)))
+            await fe.client.views_update(
+                view_id=view["id"],
+                view=modal.message_view(title, Message(kind="decision_notice", text=" ".join(shown) or outcome.notice)),
+            )
 
     @bolt.view(CHECKIN)
     async def on_checkin(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -104,8 +115,12 @@ async def interview_step(fe: SlackFrontEnd, ack: Any, user: str, view: dict[str,
     try:
         state = modal.decode_state(view.get("private_metadata", ""))
     except ValueError as exc:
-        await ack(response_action="update", view=modal.working_view("Proposal", f"This form is out of date ({exc}). "
-                                                                    "Run the command again; your draft is kept."))
+        await ack(
+            response_action="update",
+            view=modal.working_view(
+                "Proposal", f"This form is out of date ({exc}). Run the command again; your draft is kept."
+            ),
+        )
         return
     answers = await _answers(fe, user, state)
     page = iv.get_page(state["p"], answers)
@@ -124,9 +139,17 @@ async def interview_step(fe: SlackFrontEnd, ack: Any, user: str, view: dict[str,
         metadata, needs_draft = modal.encode_state(nxt.id, answers, pid, followup_done)
         if needs_draft:  # the next step must find the answers when it is submitted
             await fe.call(fe.core.save_draft, "slack", user, answers, nxt.id, pid)
-        await ack(response_action="update", view=modal.page_view(
-            nxt, answers, metadata, last=modal.is_last(nxt, answers, followup_done), proposal_id=pid,
-            step=modal.step_of(nxt, answers)))
+        await ack(
+            response_action="update",
+            view=modal.page_view(
+                nxt,
+                answers,
+                metadata,
+                last=modal.is_last(nxt, answers, followup_done),
+                proposal_id=pid,
+                step=modal.step_of(nxt, answers),
+            ),
+        )
         if not needs_draft:
             await fe.call(fe.core.save_draft, "slack", user, answers, nxt.id, pid)
         return
@@ -143,8 +166,9 @@ async def interview_step(fe: SlackFrontEnd, ack: Any, user: str, view: dict[str,
     await fe.client.views_update(view_id=view["id"], view=modal.message_view(title, message))
 
 
-async def _submit(fe: SlackFrontEnd, user: str, proposal: dict[str, Any], pid: int | None,
-                  view_id: str) -> tuple[Message, str]:
+async def _submit(
+    fe: SlackFrontEnd, user: str, proposal: dict[str, Any], pid: int | None, view_id: str
+) -> tuple[Message, str]:
     """Submit to the core; any failure becomes a message saying the draft is kept."""
     from bot.service import Refused
 
@@ -162,8 +186,11 @@ async def _submit(fe: SlackFrontEnd, user: str, proposal: dict[str, Any], pid: i
 
 
 def _kept(text: str) -> Message:
-    return Message(kind="submit_failed", text=text, sections=(
-        Section(text="Your answers are saved as a draft: run the command with `propose` to continue."),))
+    return Message(
+        kind="submit_failed",
+        text=text,
+        sections=(Section(text="Your answers are saved as a draft: run the command with `propose` to continue."),),
+    )
 
 
 def _errors_on_page(page: iv.Page, exc: ProposalInvalid) -> dict[str, str]:
@@ -180,4 +207,3 @@ def _errors_on_page(page: iv.Page, exc: ProposalInvalid) -> dict[str, str]:
 
 def _short(text: str) -> str:
     return text if len(text) <= ERROR_MAX else text[: ERROR_MAX - 1] + "…"
-

@@ -57,8 +57,9 @@ def _dm(user: str) -> str:
     return "D" + user[1:]
 
 
-async def fill_modal(slack: SlackHarness, user: str, view: dict[str, Any], answers: dict[str, Any],
-                     pages_seen: list[str] | None = None) -> dict[str, Any]:
+async def fill_modal(
+    slack: SlackHarness, user: str, view: dict[str, Any], answers: dict[str, Any], pages_seen: list[str] | None = None
+) -> dict[str, Any]:
     """Answer every step of the interview modal; return the final ack body."""
     while True:
         keys = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
@@ -146,18 +147,27 @@ def test_whole_conversation(core, settings):
             await slack.click("U_LEAD", APPROVE, lead_rid, message=lead_msg, trigger_id="trig.lead")
             await slack.idle()
             await slack.click("U_LEAD", APPROVE, lead_rid, message=lead_msg)  # double click
-            await slack.click("U_LEAD", APPROVE, lead_rid, message=lead_msg, trigger_id="trig.lead",
-                              headers={"X-Slack-Retry-Num": "1"})  # Slack's retry of the first click
+            await slack.click(
+                "U_LEAD",
+                APPROVE,
+                lead_rid,
+                message=lead_msg,
+                trigger_id="trig.lead",
+                headers={"X-Slack-Retry-Num": "1"},
+            )  # Slack's retry of the first click
             await slack.idle()
             updated = slack.api.calls_to("chat.update")
-            assert updated and updated[0].args["channel"] == lead_msg["channel"] and updated[0].args["ts"] == lead_msg["ts"]
+            assert (
+                updated
+                and updated[0].args["channel"] == lead_msg["channel"]
+                and updated[0].args["ts"] == lead_msg["ts"]
+            )
             assert not [b for b in updated[0].args["blocks"] if b["type"] == "actions"]  # buttons gone
             assert "approved" in json.dumps(updated[0].args["blocks"]).lower()
             await slack.click("U_OWN", APPROVE, own_rid, message=own_msg)
             await slack.idle()
             data = core.status_data(pid)
-            assert sorted(decisions(core, pid)) == [
-                ("U_LEAD", "approve"), ("U_OWN", "approve")]
+            assert sorted(decisions(core, pid)) == [("U_LEAD", "approve"), ("U_OWN", "approve")]
             assert data["proposal"]["stage"] not in ("in_review", "draft")
 
             # 5. the requester is told in the thread of their classification message
@@ -192,7 +202,10 @@ def test_request_changes_then_edit_and_resubmit(core, settings):
             assert form["callback_id"] == "decision"
             # an empty comment is refused inline, nothing recorded
             status, text = await slack.submit("U_LEAD", form, {"comment": "  "})
-            assert json.loads(text) == {"response_action": "errors", "errors": {"comment": json.loads(text)["errors"]["comment"]}}
+            assert json.loads(text) == {
+                "response_action": "errors",
+                "errors": {"comment": json.loads(text)["errors"]["comment"]},
+            }
             assert decisions(core, pid) == []
             status, text = await slack.submit("U_LEAD", form, {"comment": "Say how agents report bad drafts."})
             assert json.loads(text)["response_action"] == "update"
@@ -208,7 +221,9 @@ def test_request_changes_then_edit_and_resubmit(core, settings):
             view = calls[-1].response["view"]
             title_block = next(b for b in view["blocks"] if b.get("block_id") == "title")
             assert title_block["element"]["initial_value"] == ANSWERS["title"]
-            changed = dict(ANSWERS, exception_path="Agents flag bad drafts with one click; the lead reviews them weekly.")
+            changed = dict(
+                ANSWERS, exception_path="Agents flag bad drafts with one click; the lead reviews them weekly."
+            )
             updates = len(slack.api.calls_to("views.update"))
             await fill_modal(slack, "U_REQ", view, changed)
             await slack.idle()

@@ -89,8 +89,15 @@ class FakeSlackAPI:
         return f"http://127.0.0.1:{self.port}/response/{rid}"
 
     # ------------------------------------------------------------------ scripting
-    def fail_next(self, method: str, *, status: int = 200, retry_after: float | None = None,
-                  error: str | None = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        retry_after: float | None = None,
+        error: str | None = None,
+        times: int = 1,
+    ) -> None:
         """Make the next `times` calls of `method` fail (HTTP status, or ok=false with `error`)."""
         for _ in range(times):
             self._failures.setdefault(method, []).append(_Failure(status, retry_after, error))
@@ -171,8 +178,15 @@ class FakeSlackAPI:
 
     async def send_envelope(self, kind: str, payload: dict[str, Any], envelope_id: str) -> None:
         """Deliver a Socket Mode envelope (`slash_commands`, `interactive`, `events_api`)."""
-        await self.envelopes.put({"envelope_id": envelope_id, "type": kind, "payload": payload,
-                                  "accepts_response_payload": kind != "events_api", "retry_attempt": 0})
+        await self.envelopes.put(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+            }
+        )
 
     async def wait_for_ack(self, envelope_id: str, timeout: float = 10.0) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
@@ -187,8 +201,9 @@ class FakeSlackAPI:
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
-        await ws.send_json({"type": "hello", "num_connections": 1,
-                            "connection_info": {"app_id": "A1"}, "debug_info": {"host": "fake"}})
+        await ws.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}, "debug_info": {"host": "fake"}}
+        )
         self.socket_connected.set()
 
         async def pump() -> None:
@@ -216,15 +231,27 @@ class FakeSlackAPI:
         return "D" + channel[1:] if channel[:1] in ("U", "W") else channel
 
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake", "user": "govbot",
-                "team_id": "T1", "user_id": self.bot_user_id, "bot_id": "B1", "is_enterprise_install": False}
+        return {
+            "ok": True,
+            "url": "https://fake.slack.test/",
+            "team": "Fake",
+            "user": "govbot",
+            "team_id": "T1",
+            "user_id": self.bot_user_id,
+            "bot_id": "B1",
+            "is_enterprise_install": False,
+        }
 
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("channel"):
             return {"ok": False, "error": "channel_not_found"}
         ts = self._next_ts()
-        return {"ok": True, "channel": self._dm(args["channel"]), "ts": ts,
-                "message": {"text": args.get("text", ""), "ts": ts, "user": self.bot_user_id}}
+        return {
+            "ok": True,
+            "channel": self._dm(args["channel"]),
+            "ts": ts,
+            "message": {"text": args.get("text", ""), "ts": ts, "user": self.bot_user_id},
+        }
 
     def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("channel") or not args.get("ts"):

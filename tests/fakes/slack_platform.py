@@ -33,8 +33,12 @@ def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
 
 def slack_settings(settings: Any, api: FakeSlackAPI, **extra: Any) -> Any:
     """A copy of `settings` configured for Slack against the fake Web API."""
-    update = {"slack_bot_token": SecretStr(api.token), "slack_signing_secret": SecretStr(SIGNING_SECRET),
-              "slack_api_url": api.api_url, **extra}
+    update = {
+        "slack_bot_token": SecretStr(api.token),
+        "slack_signing_secret": SecretStr(SIGNING_SECRET),
+        "slack_api_url": api.api_url,
+        **extra,
+    }
     return settings.model_copy(update=update)
 
 
@@ -122,12 +126,22 @@ class SlackHarness:
         return f"{prefix}{next(self._ids):05d}"
 
     # ------------------------------------------------------------------ raw requests
-    async def post(self, body: str, content_type: str = "application/x-www-form-urlencoded", *,
-                   timestamp: int | None = None, secret: str = SIGNING_SECRET, signature: str | None = None,
-                   headers: dict[str, str] | None = None) -> tuple[int, str]:
+    async def post(
+        self,
+        body: str,
+        content_type: str = "application/x-www-form-urlencoded",
+        *,
+        timestamp: int | None = None,
+        secret: str = SIGNING_SECRET,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str]:
         ts = int(time.time()) if timestamp is None else timestamp
-        hdrs = {"Content-Type": content_type, "X-Slack-Request-Timestamp": str(ts),
-                "X-Slack-Signature": signature if signature is not None else sign(body, ts, secret)}
+        hdrs = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(ts),
+            "X-Slack-Signature": signature if signature is not None else sign(body, ts, secret),
+        }
         hdrs.update(headers or {})
         async with self.session.post(self.url, data=body.encode(), headers=hdrs) as resp:
             return resp.status, await resp.text()
@@ -139,32 +153,66 @@ class SlackHarness:
         return await self.post(urlencode({"payload": json.dumps(payload)}), **kw)
 
     # ------------------------------------------------------------------ what users do
-    async def command(self, user: str, text: str, *, channel: str = "C0GENERAL", trigger_id: str | None = None,
-                      **kw: Any) -> tuple[int, str]:
+    async def command(
+        self, user: str, text: str, *, channel: str = "C0GENERAL", trigger_id: str | None = None, **kw: Any
+    ) -> tuple[int, str]:
         """Type `/aiwf <text>`; returns the HTTP answer (the ack)."""
-        form = {"token": "legacy", "team_id": "T1", "team_domain": "fake", "channel_id": channel,
-                "channel_name": "general", "user_id": user, "user_name": user.lower(),
-                "command": self.settings.slack_command, "text": text, "api_app_id": "A1",
-                "response_url": self.api.response_url(self.next_id("cmd")),
-                "trigger_id": trigger_id or self.next_id("trig.")}
+        form = {
+            "token": "legacy",
+            "team_id": "T1",
+            "team_domain": "fake",
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": self.settings.slack_command,
+            "text": text,
+            "api_app_id": "A1",
+            "response_url": self.api.response_url(self.next_id("cmd")),
+            "trigger_id": trigger_id or self.next_id("trig."),
+        }
         return await self.post_form(form, **kw)
 
-    async def click(self, user: str, action_id: str, value: str, *, message: dict[str, Any] | None = None,
-                    in_home: bool = False, trigger_id: str | None = None, **kw: Any) -> tuple[int, str]:
+    async def click(
+        self,
+        user: str,
+        action_id: str,
+        value: str,
+        *,
+        message: dict[str, Any] | None = None,
+        in_home: bool = False,
+        trigger_id: str | None = None,
+        **kw: Any,
+    ) -> tuple[int, str]:
         """Click a button on a delivered message ({"channel", "ts", "blocks"}) or in App Home."""
-        action = {"type": "button", "action_id": action_id, "block_id": "buttons.0", "value": value,
-                  "action_ts": f"{time.time():.6f}", "text": {"type": "plain_text", "text": action_id}}
-        payload: dict[str, Any] = {"type": "block_actions", "team": {"id": "T1", "domain": "fake"},
-                                   "user": {"id": user, "username": user.lower(), "team_id": "T1"},
-                                   "api_app_id": "A1", "token": "legacy",
-                                   "trigger_id": trigger_id or self.next_id("trig."), "actions": [action]}
+        action = {
+            "type": "button",
+            "action_id": action_id,
+            "block_id": "buttons.0",
+            "value": value,
+            "action_ts": f"{time.time():.6f}",
+            "text": {"type": "plain_text", "text": action_id},
+        }
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": "T1", "domain": "fake"},
+            "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "trigger_id": trigger_id or self.next_id("trig."),
+            "actions": [action],
+        }
         if in_home:
             payload["container"] = {"type": "view", "view_id": "VHOME"}
             payload["view"] = {"id": "VHOME", "type": "home", "blocks": [], "private_metadata": ""}
         else:
             assert message is not None, "click on a message needs the message"
-            payload["container"] = {"type": "message", "message_ts": message["ts"], "channel_id": message["channel"],
-                                    "is_ephemeral": False}
+            payload["container"] = {
+                "type": "message",
+                "message_ts": message["ts"],
+                "channel_id": message["channel"],
+                "is_ephemeral": False,
+            }
             payload["channel"] = {"id": message["channel"], "name": "directmessage"}
             payload["message"] = {"ts": message["ts"], "blocks": message.get("blocks", []), "type": "message"}
             payload["response_url"] = self.api.response_url(self.next_id("act"))
@@ -172,22 +220,43 @@ class SlackHarness:
 
     async def submit(self, user: str, view: dict[str, Any], answers: dict[str, Any], **kw: Any) -> tuple[int, str]:
         """Submit an open modal (`view` as the fake answered views.open/update) filled with `answers`."""
-        payload = {"type": "view_submission", "team": {"id": "T1", "domain": "fake"},
-                   "user": {"id": user, "username": user.lower(), "team_id": "T1"}, "api_app_id": "A1",
-                   "token": "legacy", "trigger_id": kw.pop("trigger_id", None) or self.next_id("trig."),
-                   "view": {**view, "state": {"values": state_values(view, answers)}}}
+        payload = {
+            "type": "view_submission",
+            "team": {"id": "T1", "domain": "fake"},
+            "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "trigger_id": kw.pop("trigger_id", None) or self.next_id("trig."),
+            "view": {**view, "state": {"values": state_values(view, answers)}},
+        }
         return await self.post_payload(payload, **kw)
 
     async def close(self, user: str, view: dict[str, Any], answers: dict[str, Any]) -> tuple[int, str]:
-        payload = {"type": "view_closed", "team": {"id": "T1", "domain": "fake"},
-                   "user": {"id": user, "username": user.lower(), "team_id": "T1"}, "api_app_id": "A1",
-                   "token": "legacy", "is_cleared": False,
-                   "view": {**view, "state": {"values": state_values(view, answers)}}}
+        payload = {
+            "type": "view_closed",
+            "team": {"id": "T1", "domain": "fake"},
+            "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "is_cleared": False,
+            "view": {**view, "state": {"values": state_values(view, answers)}},
+        }
         return await self.post_payload(payload)
 
     async def home_opened(self, user: str, *, event_id: str | None = None, **kw: Any) -> tuple[int, str]:
-        body = {"token": "legacy", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
-                "event_id": event_id or self.next_id("Ev"), "event_time": int(time.time()),
-                "event": {"type": "app_home_opened", "user": user, "channel": "D" + user[1:], "tab": "home",
-                          "event_ts": f"{time.time():.6f}"}}
+        body = {
+            "token": "legacy",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id or self.next_id("Ev"),
+            "event_time": int(time.time()),
+            "event": {
+                "type": "app_home_opened",
+                "user": user,
+                "channel": "D" + user[1:],
+                "tab": "home",
+                "event_ts": f"{time.time():.6f}",
+            },
+        }
         return await self.post(json.dumps(body), "application/json", **kw)

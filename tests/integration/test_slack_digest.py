@@ -13,8 +13,9 @@ from tests.fakes.slack_platform import SlackHarness
 
 
 def _buttons(call) -> dict[str, str]:
-    return {e["action_id"]: e["value"] for b in call.args.get("blocks", []) if b["type"] == "actions"
-            for e in b["elements"]}
+    return {
+        e["action_id"]: e["value"] for b in call.args.get("blocks", []) if b["type"] == "actions" for e in b["elements"]
+    }
 
 
 def test_digest_review_and_post_from_slack(core, settings):

@@ -31,8 +31,13 @@ def test_unsigned_stale_and_malformed_requests_are_refused(core, settings):
     async def scenario():
         async with SlackHarness(core, settings) as slack:
             before = _counts(core)
-            form = {"command": "/aiwf", "text": "help", "user_id": "U1", "trigger_id": "t1",
-                    "response_url": slack.api.response_url()}
+            form = {
+                "command": "/aiwf",
+                "text": "help",
+                "user_id": "U1",
+                "trigger_id": "t1",
+                "response_url": slack.api.response_url(),
+            }
             body = urlencode(form)
             statuses = [
                 (await slack.post(body, secret="wrong-secret"))[0],
@@ -41,8 +46,12 @@ def test_unsigned_stale_and_malformed_requests_are_refused(core, settings):
                 (await slack.post(body, timestamp=int(time.time()) + 600))[0],  # from the future
             ]
             # a signed body that was changed after signing
-            status, _ = await slack.post(body, signature=__import__("tests.fakes.slack_platform", fromlist=["sign"]).sign(
-                body + "x", int(time.time())))
+            status, _ = await slack.post(
+                body,
+                signature=__import__("tests.fakes.slack_platform", fromlist=["sign"]).sign(
+                    body + "x", int(time.time())
+                ),
+            )
             statuses.append(status)
             assert statuses == [401] * 5
             malformed = [
@@ -54,8 +63,9 @@ def test_unsigned_stale_and_malformed_requests_are_refused(core, settings):
                 await slack.post(urlencode({"command": "/aiwf", "text": "help"})),  # no user
             ]
             assert [s for s, _ in malformed] == [400] * len(malformed)
-            async with slack.session.post(slack.url, data=b"\xff\xfe", headers={
-                    "Content-Type": "application/x-www-form-urlencoded"}) as resp:
+            async with slack.session.post(
+                slack.url, data=b"\xff\xfe", headers={"Content-Type": "application/x-www-form-urlencoded"}
+            ) as resp:
                 assert resp.status == 401  # unsigned garbage never gets as far as parsing
             await asyncio.sleep(0)
             await slack.idle()
@@ -88,8 +98,12 @@ def test_command_retry_is_not_run_twice(core, settings):
         async with SlackHarness(core, settings) as slack:
             await slack.command("U1", "propose Draft support replies", trigger_id="trig.same")
             await slack.idle()
-            status, _ = await slack.command("U1", "propose Draft support replies", trigger_id="trig.same",
-                                            headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+            status, _ = await slack.command(
+                "U1",
+                "propose Draft support replies",
+                trigger_id="trig.same",
+                headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+            )
             await slack.idle()
             assert status == 200
             assert len(slack.api.calls_to("views.open")) == 1
@@ -175,8 +189,13 @@ def test_forged_interactions_are_acked_reported_and_change_nothing(core, setting
     async def scenario():
         async with SlackHarness(core, settings) as slack:
             before = _counts(core)
-            forged_view = {"id": "VFORGED", "type": "modal", "callback_id": "interview", "blocks": [],
-                           "private_metadata": json.dumps({"p": "no_such_page", "a": {}})}
+            forged_view = {
+                "id": "VFORGED",
+                "type": "modal",
+                "callback_id": "interview",
+                "blocks": [],
+                "private_metadata": json.dumps({"p": "no_such_page", "a": {}}),
+            }
             status, _ = await slack.submit("U1", forged_view, {})
             assert status == 200
             not_ours = dict(forged_view, private_metadata="garbage")
@@ -187,8 +206,7 @@ def test_forged_interactions_are_acked_reported_and_change_nothing(core, setting
             status, _ = await slack.click("U1", APPROVE, "999999", message={"channel": "D1", "ts": "1.1"})
             assert status == 200
             await slack.idle()
-            told = [c.args.get("text", "") for c in slack.api.calls
-                    if c.method in ("response_url", "chat.postMessage")]
+            told = [c.args.get("text", "") for c in slack.api.calls if c.method in ("response_url", "chat.postMessage")]
             assert len(told) == 3 and all(told), told  # each user was told what went wrong
             assert "999999" in told[-1]
             assert slack.api.calls_to("chat.update") == [] and _counts(core) == before

@@ -253,8 +253,11 @@ def test_manifest_matches_the_app():
     assert (ROOT / "slack-manifest.yml").read_text() == (ROOT / "handlers/slack/manifest.yml").read_text()
     features, settings_ = manifest["features"], manifest["settings"]
     assert [c["command"] for c in features["slash_commands"]] == ["/aiwf"]
-    urls = {features["slash_commands"][0]["url"], settings_["interactivity"]["request_url"],
-            settings_["event_subscriptions"]["request_url"]}
+    urls = {
+        features["slash_commands"][0]["url"],
+        settings_["interactivity"]["request_url"],
+        settings_["event_subscriptions"]["request_url"],
+    }
     assert len(urls) == 1 and urls.pop().endswith("/slack/events")
     assert settings_["interactivity"]["is_enabled"] is True
     assert settings_["event_subscriptions"]["bot_events"] == ["app_home_opened"]

@@ -22,9 +22,22 @@ from tests.fakes.slack_api import FakeSlackAPI
 
 def _row(recipient: str = "U1", **kw) -> OutboxRow:
     msg = Message(kind="notice", text="Hello <@U1>", sections=(Section("Why", "because"),))
-    base = dict(id=1, channel="slack", recipient=recipient, kind="notice", payload=msg.to_json(), ref_key=None,
-                thread_key=None, update_key=None, dedupe_key=None, status="pending", attempts=0,
-                next_attempt_at=T0, last_error=None, created_at=T0)
+    base = dict(
+        id=1,
+        channel="slack",
+        recipient=recipient,
+        kind="notice",
+        payload=msg.to_json(),
+        ref_key=None,
+        thread_key=None,
+        update_key=None,
+        dedupe_key=None,
+        status="pending",
+        attempts=0,
+        next_attempt_at=T0,
+        last_error=None,
+        created_at=T0,
+    )
     base.update(kw)
     return OutboxRow(**base)
 

@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 async def _start(core, settings, *, socket: bool = False):
     stop = asyncio.Event()
     port: asyncio.Future = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(run_server(core, settings, "127.0.0.1", 0, socket=socket, stop=stop,
-                                          started=port.set_result))
+    task = asyncio.create_task(
+        run_server(core, settings, "127.0.0.1", 0, socket=socket, stop=stop, started=port.set_result)
+    )
     done, _ = await asyncio.wait({task, port}, return_when=asyncio.FIRST_COMPLETED)
     if task in done:
         task.result()  # raises the start-up error
@@ -63,13 +64,24 @@ def test_socket_mode_takes_commands_over_the_websocket(core, settings):
     async def scenario():
         api = await FakeSlackAPI().start()
         try:
-            configured = slack_settings(settings, api, slack_signing_secret=None,
-                                        slack_app_token=SecretStr(api.app_token))
+            configured = slack_settings(
+                settings, api, slack_signing_secret=None, slack_app_token=SecretStr(api.app_token)
+            )
             stop, task, port = await _start(core, configured, socket=True)
             await asyncio.wait_for(api.socket_connected.wait(), 10)
-            await api.send_envelope("slash_commands", {
-                "command": "/aiwf", "text": "propose Tag invoices", "user_id": "U_REQ", "channel_id": "C1",
-                "team_id": "T1", "trigger_id": "trig.socket", "response_url": api.response_url("s1")}, "env-1")
+            await api.send_envelope(
+                "slash_commands",
+                {
+                    "command": "/aiwf",
+                    "text": "propose Tag invoices",
+                    "user_id": "U_REQ",
+                    "channel_id": "C1",
+                    "team_id": "T1",
+                    "trigger_id": "trig.socket",
+                    "response_url": api.response_url("s1"),
+                },
+                "env-1",
+            )
             ack = await api.wait_for_ack("env-1")
             assert ack["envelope_id"] == "env-1"
             opened = await api.wait_for("views.open")
@@ -90,12 +102,24 @@ def test_socket_mode_takes_commands_over_the_websocket(core, settings):
 def test_cli_serve_names_the_missing_variable(database_url, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft", "GOVBOT_"))}
     env.update({"DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-1", "PYTHONPATH": str(ROOT)})
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--port", "0"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "SLACK_SIGNING_SECRET" in result.stderr and "Traceback" not in result.stderr
     assert "xoxb-1" not in result.stderr + result.stdout  # secrets are never printed
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--socket", "--port", "0"], cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve", "--socket", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0 and "SLACK_APP_TOKEN" in result.stderr
     assert "Traceback" not in result.stderr

@@ -17,24 +17,36 @@ from tests.fakes.slack_platform import state_values
 
 
 def _approval_buttons(rid: int) -> tuple[Button, ...]:
-    return (Button(APPROVE, "Approve", str(rid), "primary"), Button(REJECT, "Reject", str(rid), "danger"),
-            Button(REQUEST_CHANGES, "Request changes", str(rid)))
+    return (
+        Button(APPROVE, "Approve", str(rid), "primary"),
+        Button(REJECT, "Reject", str(rid), "danger"),
+        Button(REQUEST_CHANGES, "Request changes", str(rid)),
+    )
 
 
 def test_message_renders_sections_fields_and_buttons():
-    msg = Message(kind="approval_request", text="Approval needed: Refund bot",
-                  sections=(Section("Risk", "high because it issues refunds", (("Owner", "<@U1>"), ("Stage", "in_review"))),),
-                  buttons=_approval_buttons(7))
+    msg = Message(
+        kind="approval_request",
+        text="Approval needed: Refund bot",
+        sections=(Section("Risk", "high because it issues refunds", (("Owner", "<@U1>"), ("Stage", "in_review"))),),
+        buttons=_approval_buttons(7),
+    )
     out = render(msg)
     assert block_problems(out["blocks"], "msg") == []
     actions = [b for b in out["blocks"] if b["type"] == "actions"]
     assert [(e["action_id"], e["value"]) for e in actions[0]["elements"]] == [
-        (APPROVE, "7"), (REJECT, "7"), (REQUEST_CHANGES, "7")]
+        (APPROVE, "7"),
+        (REJECT, "7"),
+        (REQUEST_CHANGES, "7"),
+    ]
     assert "<@U1>" in json.dumps(out["blocks"])  # mentions stay live
 
 
 def test_user_markup_is_escaped_but_mentions_kept():
-    assert escape("hi <@U12AB> & <!channel> <http://evil|ok>") == "hi <@U12AB> &amp; &lt;!channel&gt; &lt;http://evil|ok&gt;"
+    assert (
+        escape("hi <@U12AB> & <!channel> <http://evil|ok>")
+        == "hi <@U12AB> &amp; &lt;!channel&gt; &lt;http://evil|ok&gt;"
+    )
 
 
 def test_limits_hold_for_huge_messages():
@@ -58,14 +70,25 @@ def test_limits_hold_for_huge_messages():
 
 
 ANSWERS = {
-    "title": "Refund assistant", "department": "Support", "description": "Drafts refund replies",
-    "owner": "U_OWNER", "data": ["customer", "financial"], "actions": ["draft", "change_billing", "recommend"],
-    "audience": "customer", "review": "every_output", "failure_visible": True, "use_area": "essential_services",
-    "prohibited_practices": [], "capacity": "incremental", "profiles_people": False,
+    "title": "Refund assistant",
+    "department": "Support",
+    "description": "Drafts refund replies",
+    "owner": "U_OWNER",
+    "data": ["customer", "financial"],
+    "actions": ["draft", "change_billing", "recommend"],
+    "audience": "customer",
+    "review": "every_output",
+    "failure_visible": True,
+    "use_area": "essential_services",
+    "prohibited_practices": [],
+    "capacity": "incremental",
+    "profiles_people": False,
 }
 
 
-@pytest.mark.parametrize("page_id", ["basics", "data_actions", "controls", "regulatory", "regulatory_detail", "followup"])
+@pytest.mark.parametrize(
+    "page_id", ["basics", "data_actions", "controls", "regulatory", "regulatory_detail", "followup"]
+)
 def test_every_interview_page_is_a_valid_modal(page_id):
     page = iv.get_page(page_id, ANSWERS)
     assert page.questions, page_id
