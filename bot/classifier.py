@@ -367,12 +367,12 @@ def build_index(detectors: Sequence[Detector]) -> tuple[dict[str, tuple[tuple[in
 def _match_at(rx: re.Pattern[str], text: str, positions: Iterable[int], verbish: bool, sig: Any, starts: list[int],
               hits: dict[int, tuple[int, int]]) -> None:
     for at in positions:
-        field_index = _field_of(starts, at)
-        if field_index in hits:
-            continue
         m = rx.match(text, at)
-        if m is not None and _accepted(text, at, verbish, sig):
-            hits[field_index] = (m.start(), m.end())
+        if m is None:
+            continue
+        field_index = _field_of(starts, at)
+        if field_index not in hits and _accepted(text, at, verbish, sig):
+            hits[field_index] = (at, m.end())
 
 
 def _search(rx: re.Pattern[str], text: str, verbish: bool, sig: Any, starts: list[int],

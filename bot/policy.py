@@ -16,6 +16,7 @@ import string
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -55,13 +56,18 @@ class Facts:
     risk: str | None = None
     tier: str | None = None
     stops: tuple[str, ...] = ()
+    given: frozenset[str] = field(init=False, default=frozenset())  # the keys answered
+
+    def __post_init__(self) -> None:
+        given = {k for k, v in self.answers.items() if not domain.is_blank(v)}
+        given.discard("data")
+        given.discard("actions")
+        given.update(k for k, v in (("data", self.data), ("actions", self.actions)) if v)
+        self.given = frozenset(given)
 
     def present(self, key: str) -> bool:
-        if key == "data":
-            return bool(self.data)
-        if key == "actions":
-            return bool(self.actions)
-        return not domain.is_blank(self.answers.get(key))
+        """The key is answered (not blank); data and actions count their effective sets."""
+        return key in self.given
 
     def item(self, kind: str, code: str) -> str:
         """"actions include change_billing (from description: 'issues the refund')"."""
@@ -117,9 +123,9 @@ class Condition:
         for k, vs in self.field_in:
             checks.append(lambda f, k=k, vs=vs: f.answers.get(k) in vs)
         for k in self.present:
-            checks.append(lambda f, k=k: f.present(k))
+            checks.append(lambda f, k=k: k in f.given)
         for k in self.blank:
-            checks.append(lambda f, k=k: not f.present(k))
+            checks.append(lambda f, k=k: k not in f.given)
         if self.stop_any:
             checks.append(lambda f: bool(f.stops))
         object.__setattr__(self, "_checks", tuple(checks))
@@ -310,17 +316,35 @@ class Policy:
 def load_policy(path: Path | str | None = None) -> Policy:
     """Load and validate a policy. None means the packaged default `bot/policy.toml`.
 
-    Raises PolicyError naming the file and every bad key.
+    Policies are immutable, so a file is parsed once and shared (a changed file is read
+    again). Raises PolicyError naming the file and every bad key.
     """
     if path is None:
-        source = "bot/policy.toml (packaged default)"
-        raw_bytes = resources.files("bot").joinpath("policy.toml").read_bytes()
-    else:
-        source = str(path)
-        try:
-            raw_bytes = Path(path).read_bytes()
-        except OSError as exc:
-            raise PolicyError(source, [f"cannot read the file: {exc.strerror or exc}"]) from None
+        return _load_default()
+    source = str(path)
+    try:
+        stat = Path(path).stat()
+    except OSError as exc:
+        raise PolicyError(source, [f"cannot read the file: {exc.strerror or exc}"]) from None
+    return _load_file(source, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=1)
+def _load_default() -> Policy:
+    raw_bytes = resources.files("bot").joinpath("policy.toml").read_bytes()
+    return _parse_bytes(raw_bytes, "bot/policy.toml (packaged default)")
+
+
+@lru_cache(maxsize=8)
+def _load_file(source: str, mtime_ns: int, size: int) -> Policy:
+    try:
+        raw_bytes = Path(source).read_bytes()
+    except OSError as exc:
+        raise PolicyError(source, [f"cannot read the file: {exc.strerror or exc}"]) from None
+    return _parse_bytes(raw_bytes, source)
+
+
+def _parse_bytes(raw_bytes: bytes, source: str) -> Policy:
     try:
         raw = tomllib.loads(raw_bytes.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -246,7 +246,19 @@ def test_policy_loads_from_the_package_not_the_working_directory(tmp_path, monke
     (tmp_path / "bot" / "policy.toml").write_text("broken = [", encoding="utf-8")
     (tmp_path / "policy.toml").write_text("broken = [", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
+    from bot import policy as policy_module
+
+    policy_module._load_default.cache_clear()
     assert load_policy().version == POLICY.version
+
+
+def test_a_policy_file_is_parsed_once_and_again_when_it_changes(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text(DEFAULT_TEXT.replace('version = "2026.11-default"', 'version = "v1"'), encoding="utf-8")
+    first = load_policy(path)
+    assert load_policy(str(path)) is first
+    path.write_text(DEFAULT_TEXT.replace('version = "2026.11-default"', 'version = "v2-longer"'), encoding="utf-8")
+    assert load_policy(path).version == "v2-longer"
 
 
 def test_policy_exposes_area_help_and_stop_texts():
