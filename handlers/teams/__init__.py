@@ -40,6 +40,7 @@ def mount(app: Any, core: Any, settings: Any) -> Any:
         return await adapter.process(request, bot)
 
     app.router.add_post(ROUTE, messages)
-    logger.info("Teams: %s mounted (%s)", ROUTE,
-                "authenticated" if adapter.app_id else "UNAUTHENTICATED, GOVBOT_ENV=local")
+    logger.info(
+        "Teams: %s mounted (%s)", ROUTE, "authenticated" if adapter.app_id else "UNAUTHENTICATED, GOVBOT_ENV=local"
+    )
     return TeamsSender(adapter, core, adapter.app_id)

@@ -43,8 +43,7 @@ class TeamsActions:
     async def command(self, actor: str, text: str, conversation_id: str | None = None) -> dict[str, Any]:
         """A typed command: the core's reply as a card, or the first interview page.
         `conversation_id` is where it was typed (`digest here` registers it)."""
-        reply: Reply = await self._call(self.core.handle_command, actor, CHANNEL, text,
-                                        conversation_id=conversation_id)
+        reply: Reply = await self._call(self.core.handle_command, actor, CHANNEL, text, conversation_id=conversation_id)
         if reply.interview is not None:
             return await self.start_interview(actor, reply.interview, reply.message)
         if reply.message is not None:
@@ -54,8 +53,12 @@ class TeamsActions:
     async def render(self, actor: str, message: Message, notice: str | None = None) -> dict[str, Any]:
         if cards.has_decision_buttons(message) and message.meta.get("request_id") is not None:
             users = await self._call(refresh_users, self.core, message.meta["request_id"])
-            return cards.approval_card(message, refresh_users=users, notice=notice,
-                                       override=await self._needs_override(actor, message.meta["request_id"]))
+            return cards.approval_card(
+                message,
+                refresh_users=users,
+                notice=notice,
+                override=await self._needs_override(actor, message.meta["request_id"]),
+            )
         return cards.message_card(message, notice=notice)
 
     # ------------------------------------------------------------------ card verbs
@@ -65,8 +68,10 @@ class TeamsActions:
             if verb == cards.INTERVIEW_NEXT:
                 return await self.interview_next(actor, data)
             if verb == cards.INTERVIEW_CANCEL:
-                return cards.notice_card("Interview paused.", detail="Your answers are saved as a draft; type "
-                                         "`propose` to continue where you left off.")
+                return cards.notice_card(
+                    "Interview paused.",
+                    detail="Your answers are saved as a draft; type `propose` to continue where you left off.",
+                )
             if verb in cards.DECISION_VERBS:
                 return await self.decide(actor, verb, data)
             if verb == cards.APPROVAL_REFRESH:
@@ -87,14 +92,16 @@ class TeamsActions:
             return cards.notice_card(exc.message, attention=True)
         except Exception:  # report on the card; never leave the click unanswered
             logger.exception("Teams: card action %r by %s failed", verb[:80], actor)
-            return cards.notice_card("Sorry, that failed on our side; the error is logged. Please try again.",
-                                     attention=True)
+            return cards.notice_card(
+                "Sorry, that failed on our side; the error is logged. Please try again.", attention=True
+            )
         logger.info("Teams: unknown card verb %r", verb[:80])
         return cards.notice_card(f"Unknown action {verb[:80]!r}.", attention=True)
 
     # ------------------------------------------------------------------ interview
-    async def start_interview(self, actor: str, start: InterviewStart, message: Message | None = None
-                              ) -> dict[str, Any]:
+    async def start_interview(
+        self, actor: str, start: InterviewStart, message: Message | None = None
+    ) -> dict[str, Any]:
         answers = dict(start.seed or {})
         first = interview.first_page(answers)
         await self._call(self.core.save_draft, CHANNEL, actor, answers, first.id, start.proposal_id)
@@ -132,12 +139,19 @@ class TeamsActions:
         await self._call(self.core.save_draft, CHANNEL, actor, answers, "submit", proposal_id)
         return await self.submit(actor, answers, proposal_id, key)
 
-    async def submit(self, actor: str, answers: dict[str, Any], proposal_id: int | None, key: str | None
-                     ) -> dict[str, Any]:
+    async def submit(
+        self, actor: str, answers: dict[str, Any], proposal_id: int | None, key: str | None
+    ) -> dict[str, Any]:
         proposal = interview.to_proposal(answers)
         try:
-            submitted = await self._call(self.core.submit, actor, CHANNEL, proposal, proposal_id=proposal_id,
-                                         idempotency_key=f"teams:{key}" if key else None)
+            submitted = await self._call(
+                self.core.submit,
+                actor,
+                CHANNEL,
+                proposal,
+                proposal_id=proposal_id,
+                idempotency_key=f"teams:{key}" if key else None,
+            )
         except ProposalInvalid as exc:
             errors = {e.key: str(e) for e in exc.errors}
             page = _page_with(errors, answers)
@@ -146,20 +160,32 @@ class TeamsActions:
         again = " (already submitted)" if submitted.duplicate else ""
         return cards.notice_card(
             f"Proposal #{submitted.proposal_id} submitted{again}: {risk} risk.",
-            detail="Your classification and the approvals it needs are on their way in this chat.")
+            detail="Your classification and the approvals it needs are on their way in this chat.",
+        )
 
     # ------------------------------------------------------------------ approvals
     async def _needs_override(self, actor: str, request_id: Any) -> bool:
         return await self._call(needs_override, self.core, actor, request_id)
 
-    async def approval_view(self, actor: str, request_id: int, notice: str | None = None,
-                            errors: dict[str, str] | None = None, values: dict[str, str] | None = None
-                            ) -> dict[str, Any]:
+    async def approval_view(
+        self,
+        actor: str,
+        request_id: int,
+        notice: str | None = None,
+        errors: dict[str, str] | None = None,
+        values: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         message = await self._call(self.core.approval_card, request_id, actor)
         users = await self._call(refresh_users, self.core, request_id)
-        return cards.approval_card(message, request_id=request_id, refresh_users=users, notice=notice,
-                                   errors=errors, values=values,
-                                   override=await self._needs_override(actor, request_id))
+        return cards.approval_card(
+            message,
+            request_id=request_id,
+            refresh_users=users,
+            notice=notice,
+            errors=errors,
+            values=values,
+            override=await self._needs_override(actor, request_id),
+        )
 
     async def decide(self, actor: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
         request_id = _int(data.get("request_id", data.get("value")), "request_id")
@@ -169,14 +195,21 @@ class TeamsActions:
         values = {k: v for k, v in ((cards.COMMENT_ID, comment), (cards.OVERRIDE_ID, override_reason)) if v}
         if decision != "approve" and not comment:
             what = "reject" if decision == "reject" else "request changes"
-            return await self.approval_view(actor, request_id, errors={
-                cards.COMMENT_ID: f"comment: a comment is required to {what}; say what must change or why"},
-                values=values)
+            return await self.approval_view(
+                actor,
+                request_id,
+                errors={cards.COMMENT_ID: f"comment: a comment is required to {what}; say what must change or why"},
+                values=values,
+            )
         outcome = await self._call(self.core.decide, actor, request_id, decision, comment, override_reason)
         if outcome.status == "refused":
-            return cards.approval_card(outcome.card, request_id=request_id, notice=outcome.notice,
-                                       values=values, override=bool(override_reason) or
-                                       await self._needs_override(actor, request_id))
+            return cards.approval_card(
+                outcome.card,
+                request_id=request_id,
+                notice=outcome.notice,
+                values=values,
+                override=bool(override_reason) or await self._needs_override(actor, request_id),
+            )
         users = await self._call(refresh_users, self.core, request_id)
         return cards.approval_card(outcome.card, request_id=request_id, refresh_users=users, notice=outcome.notice)
 
@@ -204,19 +237,35 @@ class TeamsActions:
 # --------------------------------------------------------------------------- helpers
 
 
-def page_card(page: interview.Page, values: dict[str, Any], state: dict[str, Any], *,
-              errors: dict[str, str] | None = None, intro: str | None = None) -> dict[str, Any]:
+def page_card(
+    page: interview.Page,
+    values: dict[str, Any],
+    state: dict[str, Any],
+    *,
+    errors: dict[str, str] | None = None,
+    intro: str | None = None,
+) -> dict[str, Any]:
     """One interview page as a card form."""
     order = [pid for pid in interview.PAGE_ORDER if interview.get_page(pid, values).questions]
     step = f"Step {order.index(page.id) + 1} of {len(order)}" if page.id in order else "Last step"
-    final = page.id == "followup" or (page.id in order and interview.next_page(page.id, values) is None
-                                      and interview.followup_page(values) is None)
+    final = page.id == "followup" or (
+        page.id in order and interview.next_page(page.id, values) is None and interview.followup_page(values) is None
+    )
     if page.id == "followup":
-        intro = intro or ("A few answers are blank or too vague for approvers to act on. Improve them if you "
-                          "can, or submit as they are: the classification will say what is missing.")
-    return cards.interview_card(title=f"Propose an AI workflow: {page.title}", questions=page.questions,
-                                values=values, data=state, errors=errors, intro=intro, step=step,
-                                submit_label=SUBMIT_LABEL if final else "Next")
+        intro = intro or (
+            "A few answers are blank or too vague for approvers to act on. Improve them if you "
+            "can, or submit as they are: the classification will say what is missing."
+        )
+    return cards.interview_card(
+        title=f"Propose an AI workflow: {page.title}",
+        questions=page.questions,
+        values=values,
+        data=state,
+        errors=errors,
+        intro=intro,
+        step=step,
+        submit_label=SUBMIT_LABEL if final else "Next",
+    )
 
 
 def _state(page_id: str, proposal_id: int | None, key: str | None) -> dict[str, Any]:
@@ -261,15 +310,23 @@ def _opt_int(value: Any) -> int | None:
 
 def checkin_card(proposal_id: int, error: str | None = None) -> dict[str, Any]:
     inputs = [
-        {"type": "Input.Text", "id": "value_input", "label": "Latest value of the metric", "isRequired": True,
-         **({"errorMessage": error} if error else {})},
+        {
+            "type": "Input.Text",
+            "id": "value_input",
+            "label": "Latest value of the metric",
+            "isRequired": True,
+            **({"errorMessage": error} if error else {}),
+        },
         {"type": "Input.Text", "id": "note", "label": "Note (optional)", "isMultiline": True},
     ]
     body = [cards.text_block(f"Value check-in for #{proposal_id}", weight="Bolder", size="Medium"), *inputs]
     if error:
         body.append(cards.text_block(f"⚠ {error}", color="Attention"))
-    return cards.new_card(body, [cards.execute(CHECKIN_SUBMIT, "Send", {"proposal_id": proposal_id}, "primary")],
-                          fallback_text=f"Value check-in for #{proposal_id}")
+    return cards.new_card(
+        body,
+        [cards.execute(CHECKIN_SUBMIT, "Send", {"proposal_id": proposal_id}, "primary")],
+        fallback_text=f"Value check-in for #{proposal_id}",
+    )
 
 
 def refresh_users(core: Any, request_id: Any) -> list[str]:

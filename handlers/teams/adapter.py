@@ -84,8 +84,11 @@ def _json_body(body: Any) -> Any:
     if isinstance(body, AdaptiveCardInvokeResponse) and isinstance(body.value, Exception):
         # botbuilder's own error responses carry Exception(code, message), which msrest cannot serialize
         args = [str(a) for a in body.value.args] + ["", ""]
-        return {"statusCode": int(body.status_code or 500), "type": body.type,
-                "value": {"code": args[0], "message": args[1]}}
+        return {
+            "statusCode": int(body.status_code or 500),
+            "type": body.type,
+            "value": {"code": args[0], "message": args[1]},
+        }
     if isinstance(body, Model):
         return serializer_helper(body)
     if isinstance(body, (list, tuple)):
@@ -134,12 +137,14 @@ class GovbotCloudAdapter(CloudAdapter):
             return web.Response(status=status)
         return web.json_response(data=data, status=status)
 
-    def _create_turn_context(self, activity, claims_identity, oauth_scope, connector_client, user_token_client,
-                             logic, connector_factory) -> TurnContext:
+    def _create_turn_context(
+        self, activity, claims_identity, oauth_scope, connector_client, user_token_client, logic, connector_factory
+    ) -> TurnContext:
         if connector_client is not None:
             connector_client.config.retry_policy.policy = _no_retry()
-        return super()._create_turn_context(activity, claims_identity, oauth_scope, connector_client,
-                                            user_token_client, logic, connector_factory)
+        return super()._create_turn_context(
+            activity, claims_identity, oauth_scope, connector_client, user_token_client, logic, connector_factory
+        )
 
 
 def build_adapter(settings: Any) -> GovbotCloudAdapter:

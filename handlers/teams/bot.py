@@ -81,8 +81,7 @@ class GovbotTeamsBot(ActivityHandler):
         if kind == PERSONAL:
             await asyncio.to_thread(self.core.remember_conversation, "teams", user, conversation_id, reference)
         # Also under the conversation's own id, for posts addressed to it (`digest here`).
-        await asyncio.to_thread(self.core.remember_conversation, "teams", conversation_id, conversation_id,
-                                reference)
+        await asyncio.to_thread(self.core.remember_conversation, "teams", conversation_id, conversation_id, reference)
 
     # ------------------------------------------------------------------ messages
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -109,8 +108,7 @@ class GovbotTeamsBot(ActivityHandler):
                 activity.id = None
         await turn_context.send_activity(activity)
 
-    async def on_members_added_activity(self, members_added: list[ChannelAccount],
-                                        turn_context: TurnContext) -> None:
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if any(m.id == bot_id for m in members_added or ()):
             help_message = await asyncio.to_thread(self.core.help)
@@ -127,8 +125,9 @@ class GovbotTeamsBot(ActivityHandler):
             activity.value = {k: v for k, v in activity.value.items() if k in ("action", "authentication", "state")}
         return super()._get_adaptive_card_invoke_value(activity)
 
-    async def on_adaptive_card_invoke(self, turn_context: TurnContext,
-                                      invoke_value: AdaptiveCardInvokeValue) -> AdaptiveCardInvokeResponse:
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
         action = invoke_value.action
         verb = getattr(action, "verb", None) or (action.get("verb") if isinstance(action, dict) else None)
         data = getattr(action, "data", None) if not isinstance(action, dict) else action.get("data")

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from bot import interview
+from bot.interview import Question
 from bot.messages import APPROVE, REJECT, REQUEST_CHANGES, Button, Message
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -56,14 +58,20 @@ def text_block(text: str, **props: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": _clip(display(text)), "wrap": True, **props}
 
 
-def execute(verb: str, title: str, data: Mapping[str, Any], style: str | None = None, *,
-            inputs: bool = True) -> dict[str, Any]:
+def execute(
+    verb: str, title: str, data: Mapping[str, Any], style: str | None = None, *, inputs: bool = True
+) -> dict[str, Any]:
     """An Action.Execute with an Action.Submit fallback carrying the same verb and data.
     `inputs=False` sends none of the card's inputs (and skips their validation)."""
     payload = {"verb": verb, **data}
     submit: dict[str, Any] = {"type": "Action.Submit", "title": title, "data": payload}
-    action: dict[str, Any] = {"type": "Action.Execute", "verb": verb, "title": title, "data": dict(data),
-                              "fallback": submit}
+    action: dict[str, Any] = {
+        "type": "Action.Execute",
+        "verb": verb,
+        "title": title,
+        "data": dict(data),
+        "fallback": submit,
+    }
     if not inputs:
         action["associatedInputs"] = submit["associatedInputs"] = "none"
     if style in _STYLE:
@@ -71,8 +79,13 @@ def execute(verb: str, title: str, data: Mapping[str, Any], style: str | None = 
     return action
 
 
-def new_card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None, *,
-             fallback_text: str = "", refresh: dict[str, Any] | None = None) -> dict[str, Any]:
+def new_card(
+    body: list[dict[str, Any]],
+    actions: list[dict[str, Any]] | None = None,
+    *,
+    fallback_text: str = "",
+    refresh: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA_URL, "version": VERSION, "body": body}
     if actions:
         card["actions"] = actions
@@ -148,9 +161,15 @@ def _body(units: Sequence[dict[str, Any] | tuple[str, str]]) -> list[dict[str, A
     return body
 
 
-def message_card(message: Message, *, extra_body: Iterable[dict[str, Any]] = (), notice: str | None = None,
-                 inputs: Iterable[dict[str, Any]] = (), refresh: dict[str, Any] | None = None,
-                 max_bytes: int = MAX_CARD_BYTES) -> dict[str, Any]:
+def message_card(
+    message: Message,
+    *,
+    extra_body: Iterable[dict[str, Any]] = (),
+    notice: str | None = None,
+    inputs: Iterable[dict[str, Any]] = (),
+    refresh: dict[str, Any] | None = None,
+    max_bytes: int = MAX_CARD_BYTES,
+) -> dict[str, Any]:
     """Render a neutral Message as an Adaptive Card no bigger than `max_bytes`."""
     head = [text_block(message.text, weight="Bolder", size="Medium")]
     if notice:
@@ -183,29 +202,58 @@ def has_decision_buttons(message: Message) -> bool:
     return any(b.action in DECISION_VERBS for b in message.buttons)
 
 
-def approval_card(message: Message, *, request_id: int | str | None = None, refresh_users: Sequence[str] = (),
-                  notice: str | None = None, errors: Mapping[str, str] | None = None,
-                  values: Mapping[str, str] | None = None, override: bool = False) -> dict[str, Any]:
+def approval_card(
+    message: Message,
+    *,
+    request_id: int | str | None = None,
+    refresh_users: Sequence[str] = (),
+    notice: str | None = None,
+    errors: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
+    override: bool = False,
+) -> dict[str, Any]:
     """An approval message: the comment input goes with the buttons, and `refresh` lets
     each listed user (approvers and governance) fetch the view that is right for them."""
     errors = errors or {}
     values = values or {}
     inputs: list[dict[str, Any]] = []
     if has_decision_buttons(message):
-        inputs.append(_text_input(COMMENT_ID, "Comment (required to reject or request changes)",
-                                  values.get(COMMENT_ID), errors.get(COMMENT_ID), multiline=True))
+        inputs.append(
+            _text_input(
+                COMMENT_ID,
+                "Comment (required to reject or request changes)",
+                values.get(COMMENT_ID),
+                errors.get(COMMENT_ID),
+                multiline=True,
+            )
+        )
         if override or OVERRIDE_ID in errors:
-            inputs.append(_text_input(OVERRIDE_ID, "Override reason (governance deciding for the routed approver)",
-                                      values.get(OVERRIDE_ID), errors.get(OVERRIDE_ID), multiline=True))
+            inputs.append(
+                _text_input(
+                    OVERRIDE_ID,
+                    "Override reason (governance deciding for the routed approver)",
+                    values.get(OVERRIDE_ID),
+                    errors.get(OVERRIDE_ID),
+                    multiline=True,
+                )
+            )
     refresh = None
     rid = request_id if request_id is not None else message.meta.get("request_id")
     if rid is not None and refresh_users:
         users = list(dict.fromkeys(u for u in refresh_users if u))[:60]  # Teams honours at most 60
-        refresh = {"type": "Refresh", "userIds": users,
-                   "action": {"type": "Action.Execute", "verb": APPROVAL_REFRESH, "title": "Refresh",
-                              "data": {"request_id": _int_or_str(str(rid))}}}
-    extra = [text_block(f"⚠ {msg}", color="Attention") for key, msg in errors.items() if key not in (COMMENT_ID,
-                                                                                                       OVERRIDE_ID)]
+        refresh = {
+            "type": "Refresh",
+            "userIds": users,
+            "action": {
+                "type": "Action.Execute",
+                "verb": APPROVAL_REFRESH,
+                "title": "Refresh",
+                "data": {"request_id": _int_or_str(str(rid))},
+            },
+        }
+    extra = [
+        text_block(f"⚠ {msg}", color="Attention") for key, msg in errors.items() if key not in (COMMENT_ID, OVERRIDE_ID)
+    ]
     return message_card(message, notice=notice, extra_body=extra, inputs=inputs, refresh=refresh)
 
 
@@ -219,9 +267,17 @@ def notice_card(text: str, *, detail: str | None = None, attention: bool = False
 # --------------------------------------------------------------------------- interview forms
 
 
-def _text_input(key: str, label: str, value: Any, error: str | None, *, multiline: bool = False,
-                placeholder: str | None = None, required: bool = False, max_length: int | None = None
-                ) -> dict[str, Any]:
+def _text_input(
+    key: str,
+    label: str,
+    value: Any,
+    error: str | None,
+    *,
+    multiline: bool = False,
+    placeholder: str | None = None,
+    required: bool = False,
+    max_length: int | None = None,
+) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "Input.Text", "id": key, "label": _clip(label, 300)}
     if multiline:
         element["isMultiline"] = True
@@ -238,74 +294,52 @@ def _text_input(key: str, label: str, value: Any, error: str | None, *, multilin
     return element
 
 
-def _choices(raw: Any) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for choice in raw or ():
-        if isinstance(choice, str):
-            out.append((choice, choice.replace("_", " ")))
-        elif isinstance(choice, Mapping):
-            value = choice.get("value", choice.get("code"))
-            out.append((str(value), str(choice.get("label") or choice.get("title") or value)))
-        elif isinstance(choice, Sequence) and len(choice) >= 2:
-            out.append((str(choice[0]), str(choice[1])))
-        else:
-            value = getattr(choice, "value", getattr(choice, "code", choice))
-            out.append((str(value), str(getattr(choice, "label", value))))
-    return out
-
-
-KIND_TEXT = {"text", "str", "short", "line"}
-KIND_LONG = {"long", "long_text", "textarea", "paragraph", "multiline"}
-KIND_ONE = {"single", "choice", "enum", "select", "one"}
-KIND_MANY = {"multi", "list", "multiselect", "multi_choice", "many"}
-KIND_BOOL = {"bool", "boolean", "yesno", "yes_no"}
-KIND_USER = {"user", "person", "owner"}
-
-
-def question_input(question: Any, value: Any, error: str | None) -> list[dict[str, Any]]:
-    """The card elements for one interview question; the input's id is the proposal key."""
-    key = question.key
-    kind = str(getattr(question, "kind", "text")).lower()
-    label = getattr(question, "label", None) or getattr(question, "prompt", None) or key
-    prompt = getattr(question, "prompt", None)
-    help_text = getattr(question, "help", None)
-    required = bool(getattr(question, "required", False))
+def question_input(question: Question, value: Any, error: str | None) -> list[dict[str, Any]]:
+    """The card elements for one interview question; the input's id is the proposal key,
+    choice values are the enum codes, yes/no is a true/false choice set."""
+    key, kind, label = question.key, question.kind, question.label or question.prompt or question.key
     elements: list[dict[str, Any]] = []
-    if prompt and prompt != label:
-        elements.append(text_block(prompt, spacing="Medium"))
-    if help_text:
-        elements.append(text_block(help_text, isSubtle=True, size="Small", spacing="None"))
-    if kind in KIND_ONE or kind in KIND_MANY:
-        many = kind in KIND_MANY
-        choice_set: dict[str, Any] = {
-            "type": "Input.ChoiceSet", "id": key, "label": _clip(label, 300),
-            "choices": [{"title": _clip(t, 200), "value": v} for v, t in _choices(getattr(question, "choices", ()))],
-            "style": "expanded" if many else "compact",
+    if question.prompt and question.prompt != label:
+        elements.append(text_block(question.prompt, spacing="Medium"))
+    if question.help:
+        elements.append(text_block(question.help, isSubtle=True, size="Small", spacing="None"))
+    element: dict[str, Any]
+    if kind in (interview.SINGLE, interview.MULTI, interview.YES_NO):
+        many = kind == interview.MULTI
+        element = {
+            "type": "Input.ChoiceSet",
+            "id": key,
+            "label": _clip(label, 300),
+            "choices": [{"title": _clip(c.label, 200), "value": c.value} for c in question.choices],
+            "style": "compact" if kind == interview.SINGLE else "expanded",
         }
         if many:
-            choice_set["isMultiSelect"] = True
+            element["isMultiSelect"] = True
         current = _as_choice_value(value)
         if current:
-            choice_set["value"] = current
-        if required:
-            choice_set["isRequired"] = True
+            element["value"] = current
+        if question.required:
+            element["isRequired"] = True
         if error:
-            choice_set["errorMessage"] = _clip(error, 500)
-        elements.append(choice_set)
-    elif kind in KIND_BOOL:
-        choice_set = {"type": "Input.ChoiceSet", "id": key, "label": _clip(label, 300), "style": "expanded",
-                      "choices": [{"title": "Yes", "value": "true"}, {"title": "No", "value": "false"}]}
-        if value is True or value is False or value in ("true", "false"):
-            choice_set["value"] = str(value).lower()
-        if required:
-            choice_set["isRequired"] = True
-        if error:
-            choice_set["errorMessage"] = _clip(error, 500)
-        elements.append(choice_set)
+            element["errorMessage"] = _clip(error, 500)
     else:
-        placeholder = "Type 'me' for yourself, or the owner's Teams user id" if kind in KIND_USER else None
-        elements.append(_text_input(key, label, value, error, multiline=kind in KIND_LONG, placeholder=placeholder,
-                                    required=required))
+        placeholder = question.placeholder or None
+        if kind == interview.USER:
+            placeholder = "Type 'me' for yourself, or the owner's Teams user id"
+        element = _text_input(
+            key,
+            label,
+            value,
+            error,
+            multiline=kind == interview.LONG_TEXT,
+            placeholder=placeholder,
+            required=question.required,
+            max_length=question.max_len,
+        )
+    elements.append(element)
+    explained = [f"• {c.label}: {c.help}" for c in question.choices if c.help]
+    if explained:  # e.g. what each EU AI Act Annex III area covers
+        elements.append(text_block("\n".join(explained), isSubtle=True, size="Small", spacing="Small"))
     if error:  # errorMessage shows only in clients that validate; say it in plain text too
         elements.append(text_block(f"⚠ {error}", color="Attention", size="Small", spacing="None"))
     return elements
@@ -314,14 +348,24 @@ def question_input(question: Any, value: Any, error: str | None) -> list[dict[st
 def _as_choice_value(value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, (list, tuple, set)):
         return ",".join(str(v) for v in value) or None
     return str(value) or None
 
 
-def interview_card(*, title: str, questions: Sequence[Any], values: Mapping[str, Any], data: Mapping[str, Any],
-                   errors: Mapping[str, str] | None = None, intro: str | None = None, step: str | None = None,
-                   submit_label: str = "Next") -> dict[str, Any]:
+def interview_card(
+    *,
+    title: str,
+    questions: Sequence[Question],
+    values: Mapping[str, Any],
+    data: Mapping[str, Any],
+    errors: Mapping[str, str] | None = None,
+    intro: str | None = None,
+    step: str | None = None,
+    submit_label: str = "Next",
+) -> dict[str, Any]:
     """One page of the interview as a form. `data` (page, proposal_id, idempotency key)
     rides on every action so the next turn knows where it is."""
     errors = errors or {}
@@ -333,11 +377,16 @@ def interview_card(*, title: str, questions: Sequence[Any], values: Mapping[str,
     known = {q.key for q in questions}
     loose = [msg for key, msg in errors.items() if key not in known]
     if errors:
-        body.append(text_block("Please fix the answers marked below; everything you typed is kept.",
-                               color="Attention", weight="Bolder"))
+        body.append(
+            text_block(
+                "Please fix the answers marked below; everything you typed is kept.", color="Attention", weight="Bolder"
+            )
+        )
     body.extend(text_block(f"⚠ {msg}", color="Attention") for msg in loose)
     for question in questions:
         body.extend(question_input(question, values.get(question.key), errors.get(question.key)))
-    actions = [execute(INTERVIEW_NEXT, submit_label, data, "primary"),
-               execute(INTERVIEW_CANCEL, "Cancel", data, inputs=False)]
+    actions = [
+        execute(INTERVIEW_NEXT, submit_label, data, "primary"),
+        execute(INTERVIEW_CANCEL, "Cancel", data, inputs=False),
+    ]
     return new_card(body, actions, fallback_text=title)

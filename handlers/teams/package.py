@@ -52,8 +52,11 @@ def build_package(out_path: Path | str, app_id: str | None = None) -> Path:
     app_id = app_id if app_id is not None else _configured_app_id()
     data = manifest(app_id)
     if data["id"] == PLACEHOLDER_ID:
-        logger.warning("Teams package: MicrosoftAppId is not set; the manifest keeps the placeholder id %s. "
-                       "Set MicrosoftAppId and build again before uploading.", PLACEHOLDER_ID)
+        logger.warning(
+            "Teams package: MicrosoftAppId is not set; the manifest keeps the placeholder id %s. "
+            "Set MicrosoftAppId and build again before uploading.",
+            PLACEHOLDER_ID,
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("manifest.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -81,14 +81,17 @@ class TeamsSender:
         return cards.message_card(message)
 
     # ------------------------------------------------------------------ Sender
-    async def send(self, row: OutboxRow, thread_ref: dict[str, Any] | None,
-                   update_ref: dict[str, Any] | None) -> dict[str, Any] | None:
+    async def send(
+        self, row: OutboxRow, thread_ref: dict[str, Any] | None, update_ref: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
         message = Message.from_json(row.payload)
         raw_ref = await asyncio.to_thread(self._reference, row.recipient)
         if raw_ref is None:
             raise DeliveryFailed(
                 f"no Teams conversation reference for {row.recipient}: they must install the app or message "
-                "the bot first", retry_after=NO_REFERENCE_RETRY_S)
+                "the bot first",
+                retry_after=NO_REFERENCE_RETRY_S,
+            )
         reference = ConversationReference().deserialize(raw_ref)
         target = update_ref or thread_ref
         if target and target.get("conversation_id"):
@@ -117,8 +120,7 @@ class TeamsSender:
                 return
             if thread_ref and thread_ref.get("activity_id"):
                 outgoing.reply_to_id = thread_ref["activity_id"]
-                response = await client.conversations.reply_to_activity(conversation_id, outgoing.reply_to_id,
-                                                                         outgoing)
+                response = await client.conversations.reply_to_activity(conversation_id, outgoing.reply_to_id, outgoing)
             else:
                 response = await client.conversations.send_to_conversation(conversation_id, outgoing)
             result.update(conversation_id=conversation_id, activity_id=getattr(response, "id", None))

@@ -103,8 +103,9 @@ def test_a_proposal_from_form_to_approval_in_teams(world):
         if cards.INTERVIEW_NEXT not in card_verbs(card):
             break
         data = next(a for a in card["actions"] if a.get("verb") == cards.INTERVIEW_NEXT)["data"]
-        card = click(REQUESTER, cards.INTERVIEW_NEXT, {**data, **{k: _wire(PROPOSAL.get(k))
-                                                                  for k in card_inputs(card)}})
+        card = click(
+            REQUESTER, cards.INTERVIEW_NEXT, {**data, **{k: _wire(PROPOSAL.get(k)) for k in card_inputs(card)}}
+        )
     assert "Proposal #1 submitted" in card_text(card)
     # A retried final click (same idempotency key) does not create a second proposal.
     click(REQUESTER, cards.INTERVIEW_NEXT, data)

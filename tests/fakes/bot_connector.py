@@ -107,19 +107,35 @@ class FakeBotConnector:
                     self._failures.pop(0)
             status = failure.status if failure else 200
             new_id = None if failure else activity_id if request.method == "PUT" else f"act-{next(self._ids)}"
-            self.calls.append(Call(request.method, request.path, conversation_id, activity_id, body,
-                                   dict(request.headers), status, new_id))
+            self.calls.append(
+                Call(
+                    request.method,
+                    request.path,
+                    conversation_id,
+                    activity_id,
+                    body,
+                    dict(request.headers),
+                    status,
+                    new_id,
+                )
+            )
         if failure:
             headers = {} if failure.retry_after is None else {"Retry-After": str(int(failure.retry_after))}
-            return web.json_response({"error": {"code": f"HTTP{failure.status}", "message": "fake failure"}},
-                                     status=failure.status, headers=headers)
+            return web.json_response(
+                {"error": {"code": f"HTTP{failure.status}", "message": "fake failure"}},
+                status=failure.status,
+                headers=headers,
+            )
         return web.json_response({"id": new_id}, status=200)
 
     async def _unknown(self, request: web.Request) -> web.Response:
         raw = await request.read()
         with self._lock:
-            self.calls.append(Call(request.method, request.path, None, None, raw.decode("utf-8", "replace"),
-                                   dict(request.headers), 404))
+            self.calls.append(
+                Call(
+                    request.method, request.path, None, None, raw.decode("utf-8", "replace"), dict(request.headers), 404
+                )
+            )
         return web.json_response({"error": {"code": "NotFound", "message": request.path}}, status=404)
 
     def start(self) -> FakeBotConnector:
@@ -162,10 +178,21 @@ class FakeBotConnector:
 BOT_ID = "28:govbot-test-bot"
 
 
-def activity(service_url: str, user: str, *, text: str | None = None, type: str = "message",
-             conversation_id: str | None = None, conversation_type: str = "personal", name: str | None = None,
-             value: Any = None, reply_to_id: str | None = None, mention_bot: bool = False,
-             activity_id: str | None = None, **extra: Any) -> dict[str, Any]:
+def activity(
+    service_url: str,
+    user: str,
+    *,
+    text: str | None = None,
+    type: str = "message",
+    conversation_id: str | None = None,
+    conversation_type: str = "personal",
+    name: str | None = None,
+    value: Any = None,
+    reply_to_id: str | None = None,
+    mention_bot: bool = False,
+    activity_id: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     """An Activity as Teams posts it to /api/messages (the JSON wire format)."""
     body: dict[str, Any] = {
         "type": type,
@@ -174,8 +201,11 @@ def activity(service_url: str, user: str, *, text: str | None = None, type: str 
         "serviceUrl": service_url,
         "channelId": "msteams",
         "from": {"id": user, "name": f"User {user}", "aadObjectId": f"aad-{user}"},
-        "conversation": {"id": conversation_id or f"a:personal-{user}", "conversationType": conversation_type,
-                         "tenantId": "tenant-1"},
+        "conversation": {
+            "id": conversation_id or f"a:personal-{user}",
+            "conversationType": conversation_type,
+            "tenantId": "tenant-1",
+        },
         "recipient": {"id": BOT_ID, "name": "govbot"},
         "channelData": {"tenant": {"id": "tenant-1"}},
         "locale": "en-US",
@@ -183,8 +213,9 @@ def activity(service_url: str, user: str, *, text: str | None = None, type: str 
     if text is not None:
         body["text"] = f"<at>govbot</at> {text}" if mention_bot else text
         if mention_bot:
-            body["entities"] = [{"type": "mention", "text": "<at>govbot</at>",
-                                 "mentioned": {"id": BOT_ID, "name": "govbot"}}]
+            body["entities"] = [
+                {"type": "mention", "text": "<at>govbot</at>", "mentioned": {"id": BOT_ID, "name": "govbot"}}
+            ]
     if name is not None:
         body["name"] = name
     if value is not None:
@@ -282,27 +313,40 @@ class TeamsTurns:
 
         user = fields.pop("user")
         conversation = fields.pop("conversation", None) or ConversationAccount(
-            id=f"a:personal-{user}", conversation_type="personal", tenant_id="tenant-1")
+            id=f"a:personal-{user}", conversation_type="personal", tenant_id="tenant-1"
+        )
         self.adapter.activity_buffer.clear()
         self.adapter.updated_activities.clear()
-        activity = Activity(from_property=ChannelAccount(id=user, name=f"User {user}"),
-                            recipient=ChannelAccount(id=BOT_ID, name="govbot"), conversation=conversation,
-                            channel_id="msteams", service_url="https://smba.invalid/", **fields)
+        activity = Activity(
+            from_property=ChannelAccount(id=user, name=f"User {user}"),
+            recipient=ChannelAccount(id=BOT_ID, name="govbot"),
+            conversation=conversation,
+            channel_id="msteams",
+            service_url="https://smba.invalid/",
+            **fields,
+        )
         asyncio.run(self.adapter.receive_activity(activity))
         return list(self.adapter.activity_buffer)
 
     @staticmethod
     def cards_of(activities: list[Any]) -> list[dict[str, Any]]:
-        return [a["content"] if isinstance(a, dict) else a.content
-                for act in activities if act.type == "message" for a in (act.attachments or ())]
+        return [
+            a["content"] if isinstance(a, dict) else a.content
+            for act in activities
+            if act.type == "message"
+            for a in (act.attachments or ())
+        ]
 
     def say(self, user: str, text: str, **fields: Any) -> list[dict[str, Any]]:
         return self.cards_of(self._run(user=user, type="message", text=text, **fields))
 
     def click(self, user: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
-        replies = self._run(user=user, type="invoke", name="adaptiveCard/action",
-                            value={"action": {"type": "Action.Execute", "verb": verb, "data": data},
-                                   "trigger": "manual"})
+        replies = self._run(
+            user=user,
+            type="invoke",
+            name="adaptiveCard/action",
+            value={"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"},
+        )
         responses = [a.value for a in replies if a.type == "invokeResponse"]
         assert len(responses) == 1, replies
         assert responses[0].status == 200, responses[0].body
@@ -310,11 +354,13 @@ class TeamsTurns:
         assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive", body
         return body["value"]
 
-    def submit(self, user: str, verb: str, data: dict[str, Any], reply_to_id: str | None = None
-               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def submit(
+        self, user: str, verb: str, data: dict[str, Any], reply_to_id: str | None = None
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Action.Submit fallback: returns (cards posted, cards updated in place)."""
-        posted = self.cards_of(self._run(user=user, type="message", value={"verb": verb, **data},
-                                         reply_to_id=reply_to_id))
+        posted = self.cards_of(
+            self._run(user=user, type="message", value={"verb": verb, **data}, reply_to_id=reply_to_id)
+        )
         updated = self.cards_of(list(self.adapter.updated_activities))
         return posted, updated
 
@@ -350,8 +396,9 @@ def _walk(node: Any):
 
 def card_inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Inputs of the card body by id."""
-    return {n["id"]: n for n in _walk(card.get("body", [])) if str(n.get("type", "")).startswith("Input.")
-            and "id" in n}
+    return {
+        n["id"]: n for n in _walk(card.get("body", [])) if str(n.get("type", "")).startswith("Input.") and "id" in n
+    }
 
 
 def card_text(card: dict[str, Any]) -> str:

@@ -66,8 +66,7 @@ def test_a_typed_command_is_answered_through_the_bot_connector(server, connector
     response = post(server, activity(connector.url, USER, text="help", mention_bot=True, activity_id="in-help"))
     assert response.status_code in (200, 201)
     calls = connector.activities()
-    assert [(c.method, c.path) for c in calls] == [
-        ("POST", f"/v3/conversations/a:personal-{USER}/activities/in-help")]
+    assert [(c.method, c.path) for c in calls] == [("POST", f"/v3/conversations/a:personal-{USER}/activities/in-help")]
     assert calls[0].body["replyToId"] == "in-help"
     assert calls[0].body["recipient"]["id"] == USER
     (card,) = posted_cards(connector)
@@ -117,12 +116,15 @@ def test_card_action_with_unknown_request_is_explained_not_crashed(server, conne
     assert "4242" in card_text(card)
 
 
-@pytest.mark.parametrize("body, headers, status", [
-    (b"not json", {"Content-Type": "application/json"}, 400),
-    (b'{"text": "no type"}', {"Content-Type": "application/json"}, 400),
-    (b"[1, 2]", {"Content-Type": "application/json"}, 400),
-    (b'{"type": "message"}', {"Content-Type": "text/plain"}, 415),
-])
+@pytest.mark.parametrize(
+    "body, headers, status",
+    [
+        (b"not json", {"Content-Type": "application/json"}, 400),
+        (b'{"text": "no type"}', {"Content-Type": "application/json"}, 400),
+        (b"[1, 2]", {"Content-Type": "application/json"}, 400),
+        (b'{"type": "message"}', {"Content-Type": "text/plain"}, 415),
+    ],
+)
 def test_malformed_requests_are_refused_and_change_nothing(server, connector, core, body, headers, status):
     response = httpx.post(f"{server.url}/api/messages", content=body, headers=headers, timeout=30)
     assert response.status_code == status
@@ -132,8 +134,13 @@ def test_malformed_requests_are_refused_and_change_nothing(server, connector, co
 
 
 def test_with_an_app_id_an_unauthenticated_request_is_refused_with_401(core, settings, connector):
-    secured = settings.model_copy(update={"microsoft_app_id": "11111111-2222-3333-4444-555555555555",
-                                          "microsoft_app_password": SecretStr("not-a-real-secret"), "govbot_env": "production"})
+    secured = settings.model_copy(
+        update={
+            "microsoft_app_id": "11111111-2222-3333-4444-555555555555",
+            "microsoft_app_password": SecretStr("not-a-real-secret"),
+            "govbot_env": "production",
+        }
+    )
     app = build_web_app(core, secured)
     with ServerThread(app) as srv:
         response = post(srv, activity(connector.url, USER, text="help"))
@@ -183,8 +190,13 @@ def test_concurrent_repeated_clicks_record_one_decision(server, connector, core)
 
 
 def test_an_invoke_that_is_not_action_execute_gets_a_json_error_not_a_crash(server, connector):
-    body = activity(connector.url, USER, type="invoke", name="adaptiveCard/action",
-                    value={"action": {"type": "Action.Submit", "data": {}}})
+    body = activity(
+        connector.url,
+        USER,
+        type="invoke",
+        name="adaptiveCard/action",
+        value={"action": {"type": "Action.Submit", "data": {}}},
+    )
     response = post(server, body)
     assert response.status_code == 400
     error = response.json()

@@ -34,9 +34,14 @@ def sender(core, settings):
 
 
 def remember(core, connector, user=USER):
-    reference = {"user": {"id": user, "name": "A user"}, "bot": {"id": "28:bot", "name": "govbot"},
-                 "conversation": {"id": f"a:personal-{user}", "conversationType": "personal"},
-                 "channelId": "msteams", "serviceUrl": connector.url, "locale": "en-US"}
+    reference = {
+        "user": {"id": user, "name": "A user"},
+        "bot": {"id": "28:bot", "name": "govbot"},
+        "conversation": {"id": f"a:personal-{user}", "conversationType": "personal"},
+        "channelId": "msteams",
+        "serviceUrl": connector.url,
+        "locale": "en-US",
+    }
     core.remember_conversation("teams", user, f"a:personal-{user}", reference)
 
 
@@ -160,9 +165,13 @@ def test_retry_after_accepts_seconds_and_http_dates():
 
 def test_a_post_to_a_channel_conversation_uses_the_channels_reference(core, sender, connector):
     channel = "19:gov@thread.tacv2"
-    reference = {"user": {"id": "29:gov"}, "bot": {"id": "28:bot", "name": "govbot"},
-                 "conversation": {"id": channel, "conversationType": "channel", "isGroup": True},
-                 "channelId": "msteams", "serviceUrl": connector.url}
+    reference = {
+        "user": {"id": "29:gov"},
+        "bot": {"id": "28:bot", "name": "govbot"},
+        "conversation": {"id": channel, "conversationType": "channel", "isGroup": True},
+        "channelId": "msteams",
+        "serviceUrl": connector.url,
+    }
     core.remember_conversation("teams", channel, channel, reference)
     with core.uow() as uow:
         enqueue(uow, "teams", channel, Message(kind="digest", text="Weekly digest"), core.clock.now())

@@ -74,9 +74,19 @@ def test_help_lists_the_commands(teams):
 
 
 def test_bot_mention_is_stripped_from_typed_commands(teams):
-    card = one_card(teams.say(REQUESTER, "<at>govbot</at> help",
-                              entities=[{"type": "mention", "text": "<at>govbot</at>",
-                                         "mentioned": {"id": "28:govbot-test-bot", "name": "govbot"}}]))
+    card = one_card(
+        teams.say(
+            REQUESTER,
+            "<at>govbot</at> help",
+            entities=[
+                {
+                    "type": "mention",
+                    "text": "<at>govbot</at>",
+                    "mentioned": {"id": "28:govbot-test-bot", "name": "govbot"},
+                }
+            ],
+        )
+    )
     assert "Unknown command" not in card_text(card)
     assert "propose" in card_text(card)
 
@@ -128,8 +138,7 @@ def test_channel_conversation_is_stored_under_its_own_id_not_as_the_users_addres
 
 
 def test_installation_and_conversation_update_store_the_reference_and_welcome(teams, core):
-    welcome = teams._run(user=OWNER, type="conversationUpdate",
-                         members_added=[ChannelAccount(id="28:govbot-test-bot")])
+    welcome = teams._run(user=OWNER, type="conversationUpdate", members_added=[ChannelAccount(id="28:govbot-test-bot")])
     card = one_card(TeamsTurns.cards_of(welcome))
     assert "propose" in card_text(card)
     teams._run(user=LEAD, type="installationUpdate", action="add")
@@ -155,9 +164,19 @@ def test_propose_opens_the_first_interview_page_seeded_from_the_text(teams, core
 def test_invalid_answers_come_back_on_the_same_card_with_everything_kept(teams, core):
     start = one_card(teams.say(REQUESTER, "propose"))
     data = dict(card_action(start, cards.INTERVIEW_NEXT)["data"])
-    card = validate_card(teams.click(REQUESTER, cards.INTERVIEW_NEXT, {
-        **data, "title": "T" * 130, "department": "Support", "capacity": "sometimes",
-        "description": "Reads tickets and drafts replies"}))
+    card = validate_card(
+        teams.click(
+            REQUESTER,
+            cards.INTERVIEW_NEXT,
+            {
+                **data,
+                "title": "T" * 130,
+                "department": "Support",
+                "capacity": "sometimes",
+                "description": "Reads tickets and drafts replies",
+            },
+        )
+    )
     inputs = card_inputs(card)
     assert "title" in inputs["title"]["errorMessage"] and "120" in inputs["title"]["errorMessage"]
     assert "capacity" in inputs["capacity"]["errorMessage"]

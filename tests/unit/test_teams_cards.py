@@ -43,11 +43,16 @@ def inputs(card: dict) -> dict[str, dict]:
 
 
 APPROVAL = Message(
-    kind="approval_request", text="Approval needed: #7 Refund bot (high risk)",
+    kind="approval_request",
+    text="Approval needed: #7 Refund bot (high risk)",
     sections=(Section("Proposal", "Issues refunds", (("Requester", "<@29:req>"), ("Stage", "in_review"))),),
-    buttons=(Button(APPROVE, "Approve", "12", "primary"), Button(REJECT, "Reject", "12", "danger"),
-             Button(REQUEST_CHANGES, "Request changes", "12")),
-    meta={"proposal_id": 7, "request_id": 12})
+    buttons=(
+        Button(APPROVE, "Approve", "12", "primary"),
+        Button(REJECT, "Reject", "12", "danger"),
+        Button(REQUEST_CHANGES, "Request changes", "12"),
+    ),
+    meta={"proposal_id": 7, "request_id": 12},
+)
 
 
 def test_message_card_renders_sections_and_buttons_as_execute_with_submit_fallback():
@@ -78,11 +83,16 @@ def test_approval_card_has_comment_input_and_refresh_for_deciders():
     card = cards.approval_card(APPROVAL, refresh_users=["29:approver", "29:gov", "29:approver", ""])
     assert_valid(card)
     assert card["refresh"]["userIds"] == ["29:approver", "29:gov"]
-    assert card["refresh"]["action"] == {"type": "Action.Execute", "verb": cards.APPROVAL_REFRESH,
-                                         "title": "Refresh", "data": {"request_id": 12}}
+    assert card["refresh"]["action"] == {
+        "type": "Action.Execute",
+        "verb": cards.APPROVAL_REFRESH,
+        "title": "Refresh",
+        "data": {"request_id": 12},
+    }
     assert cards.COMMENT_ID in inputs(card) and cards.OVERRIDE_ID not in inputs(card)
-    with_override = cards.approval_card(APPROVAL, override=True, errors={cards.COMMENT_ID: "comment: required"},
-                                        values={cards.COMMENT_ID: "kept text"})
+    with_override = cards.approval_card(
+        APPROVAL, override=True, errors={cards.COMMENT_ID: "comment: required"}, values={cards.COMMENT_ID: "kept text"}
+    )
     assert_valid(with_override)
     found = inputs(with_override)
     assert found[cards.COMMENT_ID]["errorMessage"] == "comment: required"
@@ -91,8 +101,12 @@ def test_approval_card_has_comment_input_and_refresh_for_deciders():
 
 
 def test_decided_card_has_no_inputs_or_buttons():
-    decided = Message(kind="approval_decided", text="Approved by <@29:a> at 09:00",
-                      sections=(Section(None, "Approved", (("Proposal", "#7"),)),), meta={"request_id": 12})
+    decided = Message(
+        kind="approval_decided",
+        text="Approved by <@29:a> at 09:00",
+        sections=(Section(None, "Approved", (("Proposal", "#7"),)),),
+        meta={"request_id": 12},
+    )
     card = cards.approval_card(decided, refresh_users=["29:a"], notice="Approved.")
     assert_valid(card)
     assert not inputs(card) and "actions" not in card
@@ -113,8 +127,14 @@ def test_oversized_message_is_cut_under_the_limit_and_says_how_many_more():
 
 def full_answers() -> dict:
     # Answers that make every regulatory page relevant.
-    return {"title": "CV screener", "audience": "customer", "data": ["employee", "customer"],
-            "actions": ["classify_route", "recommend"], "use_area": "employment", "profiles_people": True}
+    return {
+        "title": "CV screener",
+        "audience": "customer",
+        "data": ["employee", "customer"],
+        "actions": ["classify_route", "recommend"],
+        "use_area": "employment",
+        "profiles_people": True,
+    }
 
 
 @pytest.mark.parametrize("page_id", [*interview.PAGE_ORDER, "followup"])
