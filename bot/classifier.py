@@ -198,14 +198,14 @@ def build_detectors(rules: Sequence[Mapping[str, Any]], paths: Sequence[str], wo
         anchors[key] = (va, oa)
     if problems:
         return (), problems
-    detectors = tuple(
-        Detector(kind, code, re.compile("|".join(v)) if v else None, re.compile("|".join(o)) if o else None,
-                 frozenset(anchors[(kind, code)][0]),
-                 None if anchors[(kind, code)][1] is None else frozenset(anchors[(kind, code)][1]),
-                 frozenset(object_words[(kind, code)]))
-        for (kind, code), (v, o) in grouped.items()
-    )
-    return detectors, problems
+    detectors = []
+    for (kind, code), (v, o) in grouped.items():
+        verb_anchors, other_anchors = anchors[(kind, code)]
+        detectors.append(Detector(
+            kind, code, re.compile("|".join(v)) if v else None, re.compile("|".join(o)) if o else None,
+            frozenset(verb_anchors), None if other_anchors is None else frozenset(other_anchors),
+            frozenset(object_words[(kind, code)])))
+    return tuple(detectors), problems
 
 
 def _first_word(form: str) -> str:
@@ -313,15 +313,16 @@ def detect(answers: Mapping[str, Any], policy: Policy) -> Detection:
     words, prefixes, anchor_re = sig.index
     candidates: dict[tuple[int, bool], list[int]] = defaultdict(list)
     for hit in anchor_re.finditer(lower):
-        m = _TOKEN.match(lower, hit.start())
-        word = m.group(0)  # type: ignore[union-attr]
+        at = hit.start()
+        token = _TOKEN.match(lower, at)
+        word = token.group(0) if token else ""
         keys = words.get(word)
         if keys is not None:
             for key in keys:
-                candidates[key].append(m.start())
+                candidates[key].append(at)
         for anchor, key in prefixes.get(word[:3], ()):
             if word.startswith(anchor):
-                candidates[key].append(m.start())
+                candidates[key].append(at)
     sources: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
     for i, det in enumerate(sig.detectors):
         hits: dict[int, tuple[int, int]] = {}
@@ -494,7 +495,7 @@ def _rollout(answers: Mapping[str, Any], facts: Facts, roles: list[str], policy:
     }
     items = [ro.must_stay_human_actions[a] for a in sorted(facts.actions) if a in ro.must_stay_human_actions]
     items += [ro.must_stay_human_data[d] for d in sorted(facts.data) if d in ro.must_stay_human_data]
-    if facts.tier in ro.must_stay_human_tiers:
+    if facts.tier is not None and facts.tier in ro.must_stay_human_tiers:
         items.append(ro.must_stay_human_tiers[facts.tier])
     human = (ro.must_stay_human_prefix.format(**values) + "; ".join(items) + "." if items
              else ro.must_stay_human_default.format(**values))

@@ -333,3 +333,24 @@ def test_a_broken_policy_fails_naming_the_bad_key(tmp_path, edit, named):
 def test_a_missing_policy_file_is_named(tmp_path):
     with pytest.raises(PolicyError, match="cannot read the file"):
         load_policy(tmp_path / "nope.toml")
+
+
+def test_the_design_example_is_reproduced():
+    out = run(description="When a parcel is lost the agent issues the refund and drafts an apology.",
+              data=["customer", "financial"], actions=["draft"], audience="customer", review="every_output")
+    assert out["risk_level"] == "high"
+    assert out["reasons"] == ["actions include change_billing (from description: 'issues the refund')"]
+    assert out["stop_conditions"] == ["changes_permissions_billing_or_production"]
+    assert out["readiness"] == {"score": 6, "max": 6, "missing": [], "ready_to_scale": False}
+    assert out["approver_roles"] == ["department_lead", "finance", "governance", "owner"]
+    assert out["rollout"]["owner"] == "U123"
+    assert out["effective"] == {"data": ["customer", "financial"], "actions": ["change_billing", "draft"]}
+
+
+def test_classify_accepts_unnormalised_answers_and_does_not_change_them():
+    answers = {"title": "t", "data": ["customer"], "review": "none", "owner": "U1"}
+    before = dict(answers)
+    out = classify(answers, POLICY)
+    assert answers == before
+    assert out["stop_conditions"] == ["customer_data_without_review", "unmeasurable_success"]
+    assert out["regulatory"]["eu_ai_act"]["tier"] == "minimal"
