@@ -301,12 +301,14 @@ def detect(answers: Mapping[str, Any], policy: Policy) -> Detection:
             texts.append(value)
     if not texts:
         return Detection(frozenset(), frozenset(), {})
-    joined = "\x00".join(texts)  # NUL never occurs in answers, and no pattern crosses it
-    lower = joined.lower()
-    quote_from = joined if len(lower) == len(joined) else lower
+    lowered = [t.lower() for t in texts]
+    lower = "\x00".join(lowered)  # NUL never occurs in answers, and no pattern crosses it
+    # Quote the original words unless lower-casing changed a length ("İ" -> "i̇").
+    same = all(len(a) == len(b) for a, b in zip(texts, lowered, strict=True))
+    quote_from = "\x00".join(texts) if same else lower
     starts = []
     pos = 0
-    for t in texts:
+    for t in lowered:
         starts.append(pos)
         pos += len(t) + 1
     # Where may each pattern start? Look every word up in the anchor index once.

@@ -272,3 +272,14 @@ def test_an_unanchored_custom_phrase_is_still_found(tmp_path):
     desc = {"description": "Reads chest x-rays."}
     assert "regulated" not in detect(desc, POLICY).data
     assert "regulated" in detect(desc, load_policy(path)).data
+
+
+def test_case_folding_that_changes_length_keeps_fields_apart():
+    d = detect({"title": "İİİİ İstanbul office", "description": "It issues the refund."}, POLICY)
+    assert d.sources[("actions", "change_billing")] == (("description", "issues the refund"),)
+
+
+def test_interview_reads_the_area_help_from_the_policy():
+    from bot.interview import area_help
+
+    assert area_help(POLICY) == POLICY.use_area_help
