@@ -26,6 +26,7 @@ from tests.fakes.bot_connector import (
     card_text,
     card_verbs,
     execute_invoke,
+    forbid_internet,
     validate_card,
 )
 from tests.unit.test_teams_bot import PROPOSAL
@@ -40,6 +41,14 @@ STRANGER = "29:stranger"
 
 def conv(user: str) -> str:
     return f"a:personal-{user}"
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch):
+    """Nothing here may leave 127.0.0.1 (no token fetch from login.microsoftonline.com)."""
+    attempts = forbid_internet(monkeypatch)
+    yield attempts
+    assert attempts == []
 
 
 @pytest.fixture

@@ -418,3 +418,48 @@ def card_verbs(card: dict[str, Any]) -> list[str]:
 
 def card_action(card: dict[str, Any], verb: str) -> dict[str, Any]:
     return next(a for a in card.get("actions", []) if a.get("verb") == verb)
+
+
+# --------------------------------------------------------------------------- no internet
+
+_LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost", None}
+
+
+def forbid_internet(monkeypatch: Any) -> list[Any]:
+    """Refuse every connection and name lookup that is not loopback (e.g. a token fetch
+    from login.microsoftonline.com); returns the list of attempts for the test to check."""
+    import socket
+
+    attempts: list[Any] = []
+    real_connect, real_connect_ex, real_getaddrinfo = (
+        socket.socket.connect,
+        socket.socket.connect_ex,
+        socket.getaddrinfo,
+    )
+
+    def local(address: Any) -> bool:
+        return not isinstance(address, tuple) or address[0] in _LOCAL_HOSTS
+
+    def connect(self: socket.socket, address: Any) -> Any:
+        if not local(address):
+            attempts.append(address)
+            raise OSError(f"the tests forbid network access to {address!r}")
+        return real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> Any:
+        if not local(address):
+            attempts.append(address)
+            raise OSError(f"the tests forbid network access to {address!r}")
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name not in _LOCAL_HOSTS:
+            attempts.append(name)
+            raise socket.gaierror(f"the tests forbid name lookups of {name!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return attempts

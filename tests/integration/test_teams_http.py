@@ -24,10 +24,19 @@ from tests.fakes.bot_connector import (
     card_inputs,
     card_text,
     execute_invoke,
+    forbid_internet,
     validate_card,
 )
 
 USER = "29:http-user"
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch):
+    """Nothing here may leave 127.0.0.1 (no token fetch from login.microsoftonline.com)."""
+    attempts = forbid_internet(monkeypatch)
+    yield attempts
+    assert attempts == []
 
 
 @pytest.fixture

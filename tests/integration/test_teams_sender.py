@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from pydantic import SecretStr
 
 from bot.messages import Message, Section
 from bot.outbox import deliver_due, enqueue
@@ -15,10 +16,18 @@ from bot.ports import DeliveryFailed
 from handlers.teams import cards
 from handlers.teams.adapter import build_adapter
 from handlers.teams.sender import TeamsSender, retry_after_seconds
-from tests.fakes.bot_connector import FakeBotConnector, card_text, validate_card
+from tests.fakes.bot_connector import FakeBotConnector, card_text, forbid_internet, validate_card
 
 USER = "29:sender-user"
 CONV = f"a:personal-{USER}"
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch):
+    """Nothing here may leave 127.0.0.1 (no token fetch from login.microsoftonline.com)."""
+    attempts = forbid_internet(monkeypatch)
+    yield attempts
+    assert attempts == []
 
 
 @pytest.fixture
@@ -179,3 +188,22 @@ def test_a_post_to_a_channel_conversation_uses_the_channels_reference(core, send
     assert deliver(core, sender) == 1
     (call,) = connector.activities()
     assert (call.method, call.path) == ("POST", f"/v3/conversations/{channel}/activities")
+
+
+def test_the_network_guard_would_catch_a_token_fetch(core, settings, connector, no_internet):
+    """With credentials, botbuilder fetches a token from login.microsoftonline.com before
+    posting; the guard used by these tests stops it (so their silence means something)."""
+    secured = settings.model_copy(
+        update={
+            "microsoft_app_id": "11111111-2222-3333-4444-555555555555",
+            "microsoft_app_password": SecretStr("not-a-real-secret"),
+        }
+    )
+    sender = TeamsSender(build_adapter(secured), core, secured.microsoft_app_id)
+    remember(core, connector)
+    row = queue(core, NOTE)
+    assert deliver(core, sender) == 0
+    assert outbox_row(core, row.id).status == "pending"
+    assert connector.calls == []
+    assert any("microsoftonline" in str(a) for a in no_internet)
+    no_internet.clear()
