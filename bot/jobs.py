@@ -17,6 +17,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot import approvals
 from bot.lifecycle import RUNNING, governance_members, iso_week, queue
 from bot.messages import APPROVE, CHECKIN_OPEN, REJECT, REQUEST_CHANGES, Button, Message, Section
 from bot.ports import ApprovalRequestRow, Conflict, ProposalRow
@@ -75,8 +76,9 @@ def _run_claimed(core: Any, job: str, period: str, now: datetime, runner: Any) -
 # --------------------------------------------------------------------------- approvals
 
 
-def _waiting(uow: Any, cutoff: datetime) -> list[tuple[ApprovalRequestRow, ProposalRow]]:
-    """Pending requests created before `cutoff` that are someone's turn to decide."""
+def _waiting(uow: Any, cutoff: datetime) -> list[tuple[ApprovalRequestRow, ProposalRow, datetime]]:
+    """Pending requests whose approver has had their turn since before `cutoff`, with
+    the moment their turn began (creation, or the owner's approval under owner-first)."""
     out = []
     proposals: dict[int, ProposalRow] = {}
     siblings: dict[int, list[ApprovalRequestRow]] = {}
@@ -88,13 +90,14 @@ def _waiting(uow: Any, cutoff: datetime) -> list[tuple[ApprovalRequestRow, Propo
             proposals[pid] = uow.proposals.get(pid)
             siblings[pid] = uow.approvals.for_proposal(pid)
         proposal = proposals[pid]
-        if proposal.stage in STALLED_STAGES:
-            continue
-        if request.sequence > 0 and any(
-            s.status == "pending" and s.kind == request.kind and s.sequence < request.sequence for s in siblings[pid]
-        ):
-            continue  # owner-first: not this approver's turn yet
-        out.append((request, proposal))
+        if proposal.stage in STALLED_STAGES or not approvals.released(request, siblings[pid]):
+            continue  # closed or paused, or owner-first and not this approver's turn yet
+        since = _utc(request.created_at)
+        for s in siblings[pid]:
+            if s.kind == request.kind and s.sequence < request.sequence and s.decided_at is not None:
+                since = max(since, _utc(s.decided_at))
+        if since < cutoff:
+            out.append((request, proposal, since))
     return out
 
 
@@ -112,6 +115,10 @@ def _age(now: datetime, then: datetime) -> str:
     return f"{hours // 24} days {hours % 24} h" if hours >= 24 else f"{hours} h"
 
 
+def _hours(now: datetime, then: datetime) -> float:
+    return round((now - _utc(then)).total_seconds() / 3600, 1)
+
+
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
@@ -122,96 +129,84 @@ def _what(request: ApprovalRequestRow, proposal: ProposalRow) -> str:
     return f'#{proposal.id} "{proposal.title}" as {request.role}'
 
 
+def _facts(request: ApprovalRequestRow, proposal: ProposalRow, age: str) -> Section:
+    return Section(
+        fields=(
+            ("Proposal", f"#{proposal.id} {proposal.title}"),
+            ("Role", request.role),
+            ("Approver", f"<@{request.approver}>"),
+            ("Risk", proposal.risk_level),
+            ("Waiting", age),
+        )
+    )
+
+
 def _reminders(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any]:
-    """One reminder to the approver of each request pending longer than the limit."""
+    """One reminder to the approver (and their active delegates) of each request
+    waiting longer than the limit."""
     remind_cutoff = now - timedelta(hours=core.settings.reminder_after_h)
     escalate_cutoff = now - timedelta(hours=core.settings.escalate_after_h)
     ids = []
-    for request, proposal in _waiting(uow, remind_cutoff):
+    for request, proposal, since in _waiting(uow, remind_cutoff):
         if request.reminded_at is not None or request.escalated_at is not None:
             continue
-        if _utc(request.created_at) <= escalate_cutoff:
+        if since <= escalate_cutoff:
             continue  # the escalation job takes it from here
-        age = _age(now, request.created_at)
-        message = Message(
-            kind="approval_reminder",
-            text=f"Reminder: your decision on {_what(request, proposal)} has been waiting {age}.",
-            sections=(
-                Section(
-                    fields=(
-                        ("Proposal", f"#{proposal.id} {proposal.title}"),
-                        ("Role", request.role),
-                        ("Risk", proposal.risk_level),
-                        ("Waiting", age),
-                    )
-                ),
-            ),
-            buttons=_buttons(request),
-            meta={"proposal_id": proposal.id, "request_id": request.id},
-        )
-        queue(
-            core,
-            uow,
-            request.approver,
-            message,
-            now,
-            proposal=proposal,
-            thread_key=f"approval:{request.id}",
-            dedupe_key=f"reminder:{request.id}",
-        )
+        age = _age(now, since)
+        delegates = [d.delegate_id for d in uow.delegations.active_for(request.approver, now)]
+        for user in dict.fromkeys([request.approver, *delegates]):
+            whose = "your" if user == request.approver else f"<@{request.approver}>'s (you are their delegate)"
+            message = Message(
+                kind="approval_reminder",
+                text=f"Reminder: {whose} decision on {_what(request, proposal)} has been waiting {age}.",
+                sections=(_facts(request, proposal, age),),
+                buttons=_buttons(request),
+                meta={"proposal_id": proposal.id, "request_id": request.id},
+            )
+            queue(
+                core,
+                uow,
+                user,
+                message,
+                now,
+                proposal=proposal,
+                thread_key=f"approval:{request.id}" if user == request.approver else None,
+                dedupe_key=f"reminder:{request.id}:{user}",
+            )
         request.reminded_at = now
         uow.approvals.update(request)
-        uow.audit.add(
-            proposal.id,
-            "govbot",
-            "approval.reminded",
-            {
-                "request_id": request.id,
-                "role": request.role,
-                "approver": request.approver,
-                "waiting_h": round((now - _utc(request.created_at)).total_seconds() / 3600, 1),
-            },
-            now,
-        )
+        detail = {"request_id": request.id, "role": request.role, "approver": request.approver}
+        detail.update({"delegates": delegates} if delegates else {})
+        uow.audit.add(proposal.id, "govbot", "approval.reminded", {**detail, "waiting_h": _hours(now, since)}, now)
         ids.append(request.id)
     return {"reminded": len(ids), "ids": ids}
 
 
 def _escalations(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any]:
-    """Requests pending longer than the second limit go to governance, with the buttons."""
+    """Requests waiting longer than the second limit go to governance, with the buttons."""
     cutoff = now - timedelta(hours=core.settings.escalate_after_h)
     members = governance_members(core, uow)
     ids = []
-    for request, proposal in _waiting(uow, cutoff):
+    for request, proposal, since in _waiting(uow, cutoff):
         if request.escalated_at is not None:
             continue
-        age = _age(now, request.created_at)
+        age = _age(now, since)
         message = Message(
             kind="approval_escalation",
             text=f"Escalated: <@{request.approver}> has not decided on {_what(request, proposal)} for {age}. "
             "Governance may decide in their place.",
-            sections=(
-                Section(
-                    fields=(
-                        ("Proposal", f"#{proposal.id} {proposal.title}"),
-                        ("Role", request.role),
-                        ("Approver", f"<@{request.approver}>"),
-                        ("Risk", proposal.risk_level),
-                        ("Waiting", age),
-                    )
-                ),
-            ),
+            sections=(_facts(request, proposal, age),),
             buttons=_buttons(request),
             meta={"proposal_id": proposal.id, "request_id": request.id, "escalated": True},
         )
         for member in members:
             queue(core, uow, member, message, now, proposal=proposal, dedupe_key=f"escalation:{request.id}:{member}")
-        told = Message(
-            kind="notice",
-            text=f"Your decision on {_what(request, proposal)} was escalated to governance after {age}.",
-            meta={"proposal_id": proposal.id},
-        )
         if request.approver not in members:
+            told = Message(
+                kind="notice",
+                text=f"Your decision on {_what(request, proposal)} was escalated to governance after {age}.",
+                meta={"proposal_id": proposal.id},
+            )
             queue(
                 core,
                 uow,
@@ -224,19 +219,8 @@ def _escalations(core: Any, uow: Any, now: datetime, period: str) -> dict[str, A
             )
         request.escalated_at = now
         uow.approvals.update(request)
-        uow.audit.add(
-            proposal.id,
-            "govbot",
-            "approval.escalated",
-            {
-                "request_id": request.id,
-                "role": request.role,
-                "approver": request.approver,
-                "to": members,
-                "waiting_h": round((now - _utc(request.created_at)).total_seconds() / 3600, 1),
-            },
-            now,
-        )
+        detail = {"request_id": request.id, "role": request.role, "approver": request.approver, "to": members}
+        uow.audit.add(proposal.id, "govbot", "approval.escalated", {**detail, "waiting_h": _hours(now, since)}, now)
         ids.append(request.id)
     return {"escalated": len(ids), "ids": ids, "governance": members}
 

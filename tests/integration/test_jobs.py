@@ -147,6 +147,43 @@ def test_owner_first_requests_wait_for_the_owner(core, clock):
     assert _request(core, later.id).reminded_at is None
 
 
+def test_owner_first_clock_starts_when_the_owner_approves(core, clock):
+    from bot.ports import ApprovalRequestRow
+
+    p = seed(core, "in_review")
+    with core.uow() as uow:
+        owner = uow.approvals.add(
+            ApprovalRequestRow(0, p.id, "owner", None, OWNER, "proposal", None, 1, "pending", None, clock.now())
+        )
+        later = uow.approvals.add(
+            ApprovalRequestRow(
+                0, p.id, "security", None, "USEC", "proposal", None, 1, "pending", None, clock.now(), sequence=1
+            )
+        )
+        uow.commit()
+    clock.advance(hours=40)
+    core.decide(OWNER, owner.id, "approve")
+    clock.advance(hours=47)  # 87 h after creation, 47 h into security's turn
+    assert jobs.run_due(core, clock.now())["reminders"]["reminded"] == 0
+    clock.advance(hours=2)
+    assert jobs.run_due(core, clock.now())["reminders"]["ids"] == [later.id]
+    assert audit_events(core, p.id, "approval.reminded")[0].detail["waiting_h"] == 49.0
+
+
+def test_active_delegates_are_reminded_too(core, clock):
+    p = seed(core, "in_review")
+    req = pending_request(core, p.id, "USEC")
+    lifecycle.delegate(core, "USEC", "UDEP", "2026-12-31")
+    clock.advance(hours=49)
+    jobs.run_due(core, clock.now())
+    [mine] = _kinds(core, "USEC", "approval_reminder")
+    [theirs] = _kinds(core, "UDEP", "approval_reminder")
+    assert mine.payload["text"].startswith("Reminder: your decision")
+    assert "you are their delegate" in theirs.payload["text"]
+    assert theirs.payload["buttons"][0]["value"] == str(req.id)
+    assert audit_events(core, p.id, "approval.reminded")[0].detail["delegates"] == ["UDEP"]
+
+
 # --------------------------------------------------------------------------- exactly once
 
 
