@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, exists, func, select
+from sqlalchemy import and_, case, distinct, exists, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
@@ -52,7 +52,8 @@ class SqlFacts:
         """Counts by stage and risk, department, capacity mix vs target, stop
         conditions, approvals, pilot purgatory, AI sprawl, value evidence, EU tier."""
         cap = int(config.get("list_cap", 10))
-        by_stage, by_risk, by_stage_risk, total = self._stage_risk()
+        counts = self._overview()
+        by_stage, by_risk, by_stage_risk, total = _stage_risk(counts["stage_risk"])
         return {
             "generated_at": _iso(now),
             "list_cap": cap,
@@ -60,52 +61,51 @@ class SqlFacts:
             "by_stage": by_stage,
             "by_risk": by_risk,
             "by_stage_risk": by_stage_risk,
-            "by_department": self._departments(cap),
-            "capacity": self._capacity(config.get("capacity_targets") or {}),
+            "by_department": _departments(counts["department"], cap),
+            "capacity": _capacity(counts["capacity"], config.get("capacity_targets") or {}),
             "stop_conditions": self._stop_conditions(),
             "approvals": self._approvals(now, float(config.get("overdue_after_h", 48.0)), cap),
             "purgatory": self._purgatory(now, int(config.get("purgatory_days", 90)), cap),
             "sprawl": self._sprawl(cap),
-            "value": self._value(now, int(config.get("stale_checkin_days", 14)), cap),
-            "eu_tier": self._eu_tier(),
+            "value": self._value(now, int(config.get("stale_checkin_days", 14)), cap,
+                                 sum(by_stage.get(s, 0) for s in RUNNING)),
+            "eu_tier": _eu_tier(counts["eu_tier"]),
         }
 
-    def _stage_risk(self) -> tuple[dict[str, int], dict[str, int], dict[str, dict[str, int]], int]:
-        rows = self.session.execute(select(P.stage, P.risk_level, func.count()).group_by(P.stage, P.risk_level)).all()
-        by_stage = dict.fromkeys(STAGES, 0)
-        by_risk = dict.fromkeys(RISK_LEVELS, 0)
-        grid = {s: dict.fromkeys(RISK_LEVELS, 0) for s in STAGES}
-        for stage, risk, n in rows:
-            by_stage[stage] = by_stage.get(stage, 0) + n
-            by_risk[risk] = by_risk.get(risk, 0) + n
-            grid.setdefault(stage, dict.fromkeys(RISK_LEVELS, 0))[risk] = n
-        return by_stage, by_risk, grid, sum(by_stage.values())
-
-    def _departments(self, cap: int) -> dict[str, Any]:
-        dept = func.coalesce(P.department, "")
-        n = func.count().label("n")
-        rows = self.session.execute(select(dept, n).group_by(dept).order_by(n.desc(), dept).limit(cap)).all()
-        total = self.session.scalar(select(func.count(distinct(dept))).select_from(P)) or 0
-        return {"total": total, "items": [{"department": d or None, "count": c} for d, c in rows]}
-
-    def _capacity(self, targets: dict[str, float]) -> dict[str, Any]:
-        rows = self.session.execute(
-            select(P.capacity, func.count()).where(P.stage.not_in(INACTIVE)).group_by(P.capacity)).all()
-        counts = dict.fromkeys(CAPACITY, 0)
-        unset = 0
-        for capacity, n in rows:
-            if capacity in counts:
-                counts[capacity] = n
+    def _overview(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Counts by (stage, risk), department, capacity of active proposals and EU
+        tier: one scan with GROUPING SETS on PostgreSQL, four GROUP BYs elsewhere."""
+        dept = func.coalesce(P.department, "").label("department")
+        capacity = case((P.stage.in_(INACTIVE), INACTIVE_MARK), else_=func.coalesce(P.capacity, "")).label("cap")
+        tier = func.coalesce(P.eu_tier, "unassessed").label("tier")
+        if self.session.get_bind().dialect.name != "postgresql":
+            return {
+                "stage_risk": [tuple(r) for r in self.session.execute(
+                    select(P.stage, P.risk_level, func.count()).group_by(P.stage, P.risk_level))],
+                "department": [tuple(r) for r in self.session.execute(select(dept, func.count()).group_by(dept))],
+                "capacity": [tuple(r) for r in self.session.execute(select(capacity, func.count()).group_by(capacity))],
+                "eu_tier": [tuple(r) for r in self.session.execute(select(tier, func.count()).group_by(tier))],
+            }
+        inner = select(P.stage, P.risk_level, dept, capacity, tier).subquery()
+        c = inner.c
+        sets = func.grouping_sets(tuple_(c.stage, c.risk_level), tuple_(c.department), tuple_(c.cap), tuple_(c.tier))
+        stmt = select(func.grouping(c.stage, c.risk_level), func.grouping(c.department), func.grouping(c.cap),
+                      c.stage, c.risk_level, c.department, c.cap, c.tier, func.count()).group_by(sets)
+        out: dict[str, list[tuple[Any, ...]]] = {"stage_risk": [], "department": [], "capacity": [], "eu_tier": []}
+        for g_sr, g_dept, g_cap, stage, risk, department, cap, tier_, n in self.session.execute(stmt):
+            if g_sr == 0:
+                out["stage_risk"].append((stage, risk, n))
+            elif g_dept == 0:
+                out["department"].append((department, n))
+            elif g_cap == 0:
+                out["capacity"].append((cap, n))
             else:
-                unset += n
-        assigned = sum(counts.values())
-        share = {c: (round(counts[c] / assigned, 3) if assigned else None) for c in CAPACITY}
-        target = {c: float(targets[c]) if c in targets else None for c in CAPACITY}
-        gap = {c: (round(share[c] - target[c], 3) if share[c] is not None and target[c] is not None else None)
-               for c in CAPACITY}
-        return {"counts": counts, "unset": unset, "share": share, "target": target, "gap": gap,
-                "share_pct": {c: (round(v * 100) if v is not None else None) for c, v in share.items()},
-                "target_pct": {c: (round(v * 100) if v is not None else None) for c, v in target.items()}}
+                out["eu_tier"].append((tier_, n))
+        return out
+
+    def _stage_risk(self) -> tuple[dict[str, int], dict[str, int], dict[str, dict[str, int]], int]:
+        return _stage_risk(self.session.execute(
+            select(P.stage, P.risk_level, func.count()).group_by(P.stage, P.risk_level)).all())
 
     def _open_stops(self) -> Any:
         sc = m.StopCondition
@@ -159,59 +159,56 @@ class SqlFacts:
         return {"days": days, "count": count, "items": items}
 
     def _sprawl(self, cap: int) -> dict[str, Any]:
+        """Groups of active proposals sharing a signature across departments, in one
+        statement: count per (signature, department) with a representative proposal,
+        then the groups spanning two or more departments (their total by a window),
+        capped at `cap` groups."""
         active = and_(P.sprawl_key.is_not(None), P.stage.not_in(INACTIVE))
-        n = func.count().label("n")
-        depts = func.count(distinct(P.department)).label("d")
-        grouped = (select(P.sprawl_key, n, depts).where(active).group_by(P.sprawl_key)
-                   .having(func.count(distinct(P.department)) > 1))
-        groups_total = self.session.scalar(select(func.count()).select_from(grouped.subquery())) or 0
-        rows = self.session.execute(grouped.order_by(n.desc(), depts.desc(), P.sprawl_key).limit(cap)).all()
-        keys = [key for key, _, _ in rows]
-        members: dict[str, list[dict[str, Any]]] = {k: [] for k in keys}
-        departments: dict[str, list[str]] = {k: [] for k in keys}
-        if keys:
-            rank = func.row_number().over(partition_by=P.sprawl_key, order_by=P.id).label("rank")
-            ranked = (select(P.sprawl_key, P.id, P.title, P.department, rank)
-                      .where(active, P.sprawl_key.in_(keys)).subquery())
-            for key, pid, title, dept, _ in self.session.execute(
-                    select(ranked).where(ranked.c.rank <= SPRAWL_MEMBERS).order_by(ranked.c.sprawl_key, ranked.c.id)):
-                members[key].append({"id": pid, "title": title, "department": dept})
-            for key, dept in self.session.execute(
-                    select(P.sprawl_key, P.department).where(active, P.sprawl_key.in_(keys), P.department.is_not(None))
-                    .group_by(P.sprawl_key, P.department).order_by(P.sprawl_key, P.department)):
-                departments[key].append(dept)
-        groups = [{"signature": key, "reason": sprawl_reason(key), "count": count,
-                   "departments": departments[key][:cap], "department_count": dcount, "proposals": members[key]}
-                  for key, count, dcount in rows]
-        return {"groups_total": groups_total, "groups": groups}
-
-    def _value(self, now: datetime, stale_days: int, cap: int) -> dict[str, Any]:
-        ck = m.CheckinModel
-        has_any = exists().where(ck.proposal_id == P.id)
-        recent = exists().where(ck.proposal_id == P.id, ck.created_at >= now - timedelta(days=stale_days))
-        running, with_checkins, stale = self.session.execute(
-            select(func.count(), func.coalesce(func.sum(case((has_any, 1), else_=0)), 0),
-                   func.coalesce(func.sum(case((recent, 0), else_=1)), 0))
-            .select_from(P).where(P.stage.in_(RUNNING))).one()
-        last = func.max(ck.id).label("last")
-        latest_ids = (select(last).join(P, P.id == ck.proposal_id).where(P.stage.in_(RUNNING))
-                      .group_by(ck.proposal_id).order_by(last.desc()).limit(cap)).subquery()
+        kd = (select(P.sprawl_key.label("key"), P.department.label("dept"), func.count().label("n"),
+                     func.min(P.id).label("first"))
+              .where(active).group_by(P.sprawl_key, P.department).cte("kd"))
+        n, d = func.sum(kd.c.n).label("n"), func.count(kd.c.dept).label("d")
+        g = (select(kd.c.key, n, d, func.count().over().label("total")).group_by(kd.c.key)
+             .having(func.count(kd.c.dept) > 1).order_by(n.desc(), d.desc(), kd.c.key).limit(cap).cte("g"))
         rows = self.session.execute(
-            select(ck.proposal_id, P.title, ck.value, ck.period, ck.created_at)
-            .join(P, P.id == ck.proposal_id).where(ck.id.in_(select(latest_ids.c.last)))
-            .order_by(ck.id.desc())).all()
-        latest = [{"proposal_id": pid, "title": title, "value": _clip(value), "period": period, "at": _iso(at)}
-                  for pid, title, value, period, at in rows]
-        return {"running": running, "with_checkins": int(with_checkins), "without_checkins": running - int(with_checkins),
-                "stale": int(stale), "stale_after_days": stale_days, "latest": latest}
+            select(g.c.key, g.c.n, g.c.d, g.c.total, kd.c.dept, kd.c.first)
+            .join(kd, and_(kd.c.key == g.c.key, kd.c.dept.is_not(None)))
+            .order_by(g.c.n.desc(), g.c.d.desc(), g.c.key, kd.c.dept)).all()
+        groups: dict[str, dict[str, Any]] = {}
+        for key, count, dcount, _total, dept, first in rows:
+            group = groups.setdefault(key, {"signature": key, "reason": sprawl_reason(key), "count": int(count),
+                                            "departments": [], "department_count": dcount, "proposals": []})
+            if len(group["departments"]) < cap:
+                group["departments"].append(dept)
+            if len(group["proposals"]) < SPRAWL_MEMBERS:
+                group["proposals"].append({"id": first, "title": None, "department": dept})
+        ids = [p["id"] for grp in groups.values() for p in grp["proposals"]]
+        titles = dict(self.session.execute(select(P.id, P.title).where(P.id.in_(ids))).all()) if ids else {}
+        for grp in groups.values():
+            for member in grp["proposals"]:
+                member["title"] = titles.get(member["id"])
+        return {"groups_total": rows[0][3] if rows else 0, "groups": list(groups.values())}
 
-    def _eu_tier(self) -> dict[str, int]:
-        tier = func.coalesce(P.eu_tier, "unassessed")
-        rows = self.session.execute(select(tier, func.count()).group_by(tier)).all()
-        out = dict.fromkeys(EU_TIERS, 0)
-        for name, n in rows:
-            out[name] = n
-        return out
+    def _value(self, now: datetime, stale_days: int, cap: int, running: int) -> dict[str, Any]:
+        """Running workflows (pilot, production) with and without check-ins, those
+        without one in `stale_days`, and the latest value of up to `cap` of them: one
+        statement over the check-ins grouped per running workflow."""
+        ck = m.CheckinModel
+        per = (select(ck.proposal_id.label("pid"), func.max(ck.id).label("last"),
+                      func.max(ck.created_at).label("at"))
+               .join(P, and_(P.id == ck.proposal_id, P.stage.in_(RUNNING))).group_by(ck.proposal_id).cte("per"))
+        recent = func.sum(case((per.c.at >= now - timedelta(days=stale_days), 1), else_=0)).over()
+        top = (select(per.c.last, func.count().over().label("with_checkins"), recent.label("recent"))
+               .order_by(per.c.last.desc()).limit(cap).subquery())
+        rows = self.session.execute(
+            select(top.c.with_checkins, top.c.recent, ck.proposal_id, P.title, ck.value, ck.period, ck.created_at)
+            .select_from(top).join(ck, ck.id == top.c.last).join(P, P.id == ck.proposal_id)
+            .order_by(ck.id.desc())).all()
+        with_checkins, recent_n = (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
+        latest = [{"proposal_id": pid, "title": title, "value": _clip(value), "period": period, "at": _iso(at)}
+                  for _, _, pid, title, value, period, at in rows]
+        return {"running": running, "with_checkins": with_checkins, "without_checkins": running - with_checkins,
+                "stale": running - recent_n, "stale_after_days": stale_days, "latest": latest}
 
     # ------------------------------------------------------------------ digest
 
@@ -309,3 +306,49 @@ class SqlFacts:
 def _num(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
+
+INACTIVE_MARK = "-"  # capacity bucket of rejected/retired proposals (left out of the mix)
+
+
+def _stage_risk(rows: Any) -> tuple[dict[str, int], dict[str, int], dict[str, dict[str, int]], int]:
+    by_stage = dict.fromkeys(STAGES, 0)
+    by_risk = dict.fromkeys(RISK_LEVELS, 0)
+    grid = {s: dict.fromkeys(RISK_LEVELS, 0) for s in STAGES}
+    for stage, risk, n in rows:
+        by_stage[stage] = by_stage.get(stage, 0) + n
+        by_risk[risk] = by_risk.get(risk, 0) + n
+        grid.setdefault(stage, dict.fromkeys(RISK_LEVELS, 0))[risk] = n
+    return by_stage, by_risk, grid, sum(by_stage.values())
+
+
+def _departments(rows: Any, cap: int) -> dict[str, Any]:
+    """Top `cap` departments by count (rows are one per department, not per proposal)."""
+    top = sorted(rows, key=lambda r: (-r[1], r[0]))[:cap]
+    return {"total": len(rows), "items": [{"department": d or None, "count": n} for d, n in top]}
+
+
+def _capacity(rows: Any, targets: dict[str, float]) -> dict[str, Any]:
+    counts = dict.fromkeys(CAPACITY, 0)
+    unset = 0
+    for capacity, n in rows:
+        if capacity == INACTIVE_MARK:
+            continue
+        if capacity in counts:
+            counts[capacity] = n
+        else:
+            unset += n
+    assigned = sum(counts.values())
+    share = {c: (round(counts[c] / assigned, 3) if assigned else None) for c in CAPACITY}
+    target = {c: float(targets[c]) if c in targets else None for c in CAPACITY}
+    gap = {c: (round(share[c] - target[c], 3) if share[c] is not None and target[c] is not None else None)
+           for c in CAPACITY}
+    return {"counts": counts, "unset": unset, "share": share, "target": target, "gap": gap,
+            "share_pct": {c: (round(v * 100) if v is not None else None) for c, v in share.items()},
+            "target_pct": {c: (round(v * 100) if v is not None else None) for c, v in target.items()}}
+
+
+def _eu_tier(rows: Any) -> dict[str, int]:
+    out = dict.fromkeys(EU_TIERS, 0)
+    for name, n in rows:
+        out[name] = n
+    return out

@@ -63,6 +63,7 @@ def _pid() -> Mapped[int]:
 
 class Proposal(Base):
     __tablename__ = "proposals"
+    __table_args__ = (Index("ix_proposals_sprawl_key_department_id", "sprawl_key", "department", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -81,7 +82,7 @@ class Proposal(Base):
     updated_at: Mapped[datetime]
     stage_changed_at: Mapped[datetime] = mapped_column(index=True)
     # AI-sprawl grouping signature (migration 0002; kept current by store.sprawl).
-    sprawl_key: Mapped[str | None] = mapped_column(String(400), index=True)
+    sprawl_key: Mapped[str | None] = mapped_column(String(400))
 
 
 class ProposalRevision(Base):

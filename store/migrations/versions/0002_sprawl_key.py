@@ -6,8 +6,9 @@ Create Date: 2026-11-21
 
 `proposals.sprawl_key` holds "<effective actions>|<significant title words>" (see
 `bot.portfolio.sprawl_signature`), written whenever a proposal is classified, so the
-portfolio can find similar proposals across departments with one GROUP BY. Existing
-rows are filled from their latest classification.
+portfolio can find similar proposals across departments with one GROUP BY; the index
+(sprawl_key, department, id) serves that GROUP BY and the per-group department lists.
+Existing rows are filled from their latest classification.
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("proposals") as batch:
         batch.add_column(sa.Column("sprawl_key", sa.String(400), nullable=True))
-        batch.create_index("ix_proposals_sprawl_key", ["sprawl_key"])
+        batch.create_index("ix_proposals_sprawl_key_department_id", ["sprawl_key", "department", "id"])
     _backfill()
 
 
 def downgrade() -> None:
     with op.batch_alter_table("proposals") as batch:
-        batch.drop_index("ix_proposals_sprawl_key")
+        batch.drop_index("ix_proposals_sprawl_key_department_id")
         batch.drop_column("sprawl_key")
 
 
