@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.domain import ProposalInvalid, validate_proposal
+from bot.policy import PolicyError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -427,6 +428,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, stdin: Te
     except ProposalInvalid as exc:
         for err in exc.errors:
             sys.stderr.write(f"govbot {args.command}: {err}\n")
+        return EXIT_USAGE
+    except PolicyError as exc:  # a broken GOVBOT_POLICY_FILE: name every bad key, no traceback
+        sys.stderr.write(f"govbot {args.command}: invalid policy {exc.source}\n")
+        for problem in exc.problems:
+            sys.stderr.write(f"govbot {args.command}: {problem}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
