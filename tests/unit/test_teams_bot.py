@@ -366,3 +366,35 @@ def test_an_unexpected_failure_is_reported_on_the_card(teams, core, monkeypatch,
     card = validate_card(teams.click(OWNER, APPROVE, {"request_id": routed[OWNER]}))
     assert "failed on our side" in card_text(card)
     assert any("database went away" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+
+
+# --------------------------------------------------------------------------- edit and check-ins
+
+
+def test_request_changes_then_edit_and_resubmit_from_the_card(teams, core):
+    pid, routed = submitted(core)
+    card = validate_card(teams.click(OWNER, REQUEST_CHANGES, {"request_id": routed[OWNER], "comment": "Name a metric"}))
+    assert "Changes requested" in card_text(card)
+    with core.uow() as uow:
+        notices = [r for r in uow.outbox.for_recipient(REQUESTER) if r.status == "pending"]
+    edit_buttons = [b for r in notices for b in r.payload.get("buttons", ()) if b["action"] == "proposal.edit"]
+    assert edit_buttons, "the requester is offered Edit and resubmit"
+    form = validate_card(teams.click(REQUESTER, "proposal.edit", {"proposal_id": int(edit_buttons[0]["value"])}))
+    assert card_inputs(form)["title"]["value"] == "Refund assistant"
+    assert card_action(form, cards.INTERVIEW_NEXT)["data"]["proposal_id"] == pid
+    stranger = validate_card(teams.click(STRANGER, "proposal.edit", {"proposal_id": pid}))
+    assert "only the requester" in card_text(stranger).lower()
+    done = _answer_pages(teams, REQUESTER, form, {**PROPOSAL, "title": "Refund assistant v2"})
+    assert f"Proposal #{pid} submitted" in card_text(done)
+    data = core.status_data(pid)
+    assert data["proposal"]["title"] == "Refund assistant v2" and data["proposal"]["revision"] == 2
+
+
+def test_checkin_card_asks_for_a_value_and_sends_it_to_the_core(teams, core):
+    pid, _ = submitted(core)
+    card = validate_card(teams.click(OWNER, "checkin.open", {"proposal_id": pid}))
+    assert "value_input" in card_inputs(card)
+    empty = validate_card(teams.click(OWNER, "checkin.submit", {"proposal_id": pid, "value_input": " "}))
+    assert "value" in card_inputs(empty)["value_input"]["errorMessage"]
+    answered = validate_card(teams.click(OWNER, "checkin.submit", {"proposal_id": pid, "value_input": "7 minutes"}))
+    assert f"#{pid}" in card_text(answered)
