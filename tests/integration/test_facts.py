@@ -160,3 +160,20 @@ def test_portfolio_through_the_core(core):
     assert "AI portfolio: 7 proposals" in text
     assert "Pilot purgatory: 1 pilots older than 90 days" in text
     assert "same actions (change_billing, draft)" in text
+
+
+def test_sprawl_from_real_submissions(core):
+    base = {"description": "Drafts replies to customers asking about refunds.", "data": ["customer"],
+            "actions": ["draft"], "audience": "internal", "owner": "UOWN", "review": "every_output",
+            "autonomy": "draft_only", "value_metric": "minutes per reply", "failure_visible": True}
+    first = core.submit("UREQ", "console", {**base, "title": "Refund reply drafting", "department": "Support"})
+    second = core.submit("UREQ2", "console", {**base, "title": "Drafting replies to refund emails",
+                                              "department": "Finance"})
+    core.submit("UREQ3", "console", {**base, "title": "Payroll anomaly report", "department": "HR"})
+    groups = core.portfolio_data()["sprawl"]["groups"]
+    assert len(groups) == 1
+    group = groups[0]
+    effective = ",".join(first.classification["effective"]["actions"])
+    assert group["signature"] == f"{effective}|draft refund"
+    assert {p["id"] for p in group["proposals"]} == {first.proposal_id, second.proposal_id}
+    assert group["departments"] == ["Finance", "Support"]
