@@ -24,7 +24,7 @@ from typing import Any
 
 from bot import domain
 from bot.policy import Facts, Policy
-from bot.regulatory import map_regulatory
+from bot.regulatory import map_normalised
 
 _WORD = re.compile(r"[\w'’-]+")
 _TOKEN = re.compile(r"\w+")
@@ -454,7 +454,7 @@ def classify(answers: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
     data = frozenset(answers.get("data") or ()) | found.data
     actions = frozenset(answers.get("actions") or ()) | found.actions
     effective = {"data": sorted(data), "actions": sorted(actions)}
-    regulatory = map_regulatory(answers, effective, policy)
+    regulatory = map_normalised(answers, effective, policy)
     facts = Facts(answers, data, actions, found.sources, tier=regulatory["eu_ai_act"]["tier"])
 
     rank = {level: i for i, level in enumerate(policy.risk_levels)}

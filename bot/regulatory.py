@@ -12,12 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from bot import domain
 from bot.policy import EvidenceItem, Facts, Policy
 
 
 def map_regulatory(answers: Mapping[str, Any], effective: Mapping[str, Iterable[str]], policy: Policy) -> dict[str, Any]:
-    """Map a normalised proposal with its effective data/actions to the EU AI Act, NIST
-    AI RMF and ISO/IEC 42001 views. Returns the `regulatory` JSON of `govbot classify`."""
+    """Map a proposal with its effective data/actions to the EU AI Act, NIST AI RMF and
+    ISO/IEC 42001 views. Returns the `regulatory` JSON of `govbot classify`.
+
+    Unanswered optional keys take their defaults first (`use_area` none, the yes/no
+    questions false, role deployer), exactly as `bot.domain.validate_proposal` does."""
+    return map_normalised(domain.normalise(dict(answers)), effective, policy)
+
+
+def map_normalised(answers: Mapping[str, Any], effective: Mapping[str, Iterable[str]], policy: Policy) -> dict[str, Any]:
+    """`map_regulatory` for answers already normalised by `bot.domain` (the classifier's path)."""
     facts = Facts(answers, frozenset(effective.get("data", ())), frozenset(effective.get("actions", ())))
     eu = policy.eu_ai_act
     rank = {tier: i for i, tier in enumerate(eu.tiers)}

@@ -257,3 +257,9 @@ def test_policy_gives_help_for_every_area_and_practice():
     assert set(POLICY.use_area_help) == set(USE_AREA)
     assert set(POLICY.prohibited_practice_help) == set(PROHIBITED_PRACTICES)
     assert POLICY.prohibited_practice_help["social_scoring"].startswith("Art. 5(1)(c) Social scoring:")
+
+
+def test_unanswered_optional_keys_take_their_defaults():
+    raw = {"title": "t", "use_area": "education", "profiles_people": None, "narrow_procedural_task": None}
+    out = map_regulatory(raw, {"data": [], "actions": []}, POLICY)["eu_ai_act"]
+    assert out["tier"] == "high" and out["role"] == "deployer"
