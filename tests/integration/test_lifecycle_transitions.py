@@ -191,3 +191,34 @@ def test_bad_input(core):
     with pytest.raises(NotFound):
         lifecycle.transition(core, OWNER, 9999, "pause")
     assert stage_of(core, p.id) == "pilot"
+
+
+def test_concurrent_moves_apply_once(core, clock, settings):
+    """Four instances pause the same pilot at once: one pause, three refusals."""
+    import threading
+
+    from tests.integration.lifecycle_seed import bare_core
+
+    p = seed(core, "pilot")
+    instances = [bare_core(settings, clock, instance=f"i{n}") for n in range(4)]
+    barrier = threading.Barrier(len(instances))
+    outcomes: list[str] = []
+
+    def run(instance):
+        barrier.wait(timeout=30)
+        try:
+            lifecycle.transition(instance, OWNER, p.id, "pause")
+            outcomes.append("moved")
+        except Refused as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in instances]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    for instance in instances:
+        instance.uow.dispose()
+    assert sorted(outcomes) == ["bad_stage", "bad_stage", "bad_stage", "moved"]
+    assert len(audit_events(core, p.id, "stage.paused")) == 1
+    assert stage_of(core, p.id) == "paused"
