@@ -488,6 +488,7 @@ def _detail_questions(answers: dict[str, Any], policy: Any = None) -> tuple[Ques
 
 
 def _page(page_id: str, answers: dict[str, Any], policy: Any = None) -> Page:
+    questions: tuple[Question, ...]
     if page_id == "basics":
         questions = _BASICS
     elif page_id == "data_actions":
