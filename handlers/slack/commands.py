@@ -7,6 +7,7 @@ from typing import Any
 
 from handlers.slack.app import SlackFrontEnd
 from handlers.slack.blocks import render
+from handlers.slack.files import attach_image
 from handlers.slack.modal import open_interview
 
 logger = logging.getLogger(__name__)
@@ -27,3 +28,4 @@ def register(fe: SlackFrontEnd) -> None:
             if reply.message is not None:
                 response_type = "ephemeral" if reply.ephemeral else "in_channel"
                 await respond(response_type=response_type, replace_original=False, **render(reply.message))
+                await attach_image(fe, user, reply.message, fe.reporter(body, respond))

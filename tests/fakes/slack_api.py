@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-JSON_FIELDS = ("blocks", "view", "attachments", "metadata")
+JSON_FIELDS = ("blocks", "view", "attachments", "metadata", "files")
 
 
 @dataclass
@@ -53,6 +53,7 @@ class FakeSlackAPI:
     bot_user_id: str = "UBOT"
     calls: list[Call] = field(default_factory=list)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes (files.upload v2)
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     port: int = 0
@@ -66,6 +67,7 @@ class FakeSlackAPI:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{rid}", self._response_url)
         app.router.add_get("/socket", self._socket)
+        app.router.add_post("/upload/{fid}", self._upload)
         self.envelopes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.socket_acks: list[dict[str, Any]] = []
         self.socket_connected = asyncio.Event()
@@ -171,6 +173,36 @@ class FakeSlackAPI:
         body = answer(args) if answer is not None else {"ok": False, "error": "unknown_method"}
         self._record(Call(method, args, token, ctype, request.path, ok=bool(body.get("ok")), response=body))
         return web.json_response(body)
+
+    # ------------------------------------------------------------------ files (upload v2)
+    def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("filename") or not str(args.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        fid = f"F{next(self._views):04d}"
+        return {"ok": True, "upload_url": f"http://127.0.0.1:{self.port}/upload/{fid}", "file_id": fid}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        data = await request.read()
+        self.uploads[request.match_info["fid"]] = data
+        self._record(
+            Call(
+                "upload",
+                {"file_id": request.match_info["fid"], "length": len(data)},
+                None,
+                request.headers.get("Content-Type", ""),
+                request.path,
+            )
+        )
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = args.get("files")
+        if not isinstance(files, list) or not all(f.get("id") in self.uploads for f in files):
+            return {"ok": False, "error": "file_not_found"}
+        return {
+            "ok": True,
+            "files": [{"id": f["id"], "title": f.get("title"), "channels": [args.get("channel_id")]} for f in files],
+        }
 
     # ------------------------------------------------------------------ Socket Mode
     def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:

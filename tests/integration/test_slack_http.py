@@ -228,3 +228,30 @@ def test_rate_limited_web_api_is_retried_for_interactive_calls(core, settings):
             assert said.args["response_type"] == "ephemeral" and "try again" in said.args["text"]
 
     run(scenario())
+
+
+def test_portfolio_comes_with_its_chart_uploaded_to_the_dm(core, settings):
+    from tests.e2e.test_slack_flow import ANSWERS, setup_roles
+
+    setup_roles(core)
+
+    async def scenario():
+        async with SlackHarness(core, settings) as slack:
+            await asyncio.to_thread(core.submit, "U_REQ", "slack", dict(ANSWERS))
+            await slack.command("UGOV", "portfolio")
+            await slack.idle()
+            summary = slack.api.calls_to("response_url")[-1]
+            assert "blocks" in summary.args and "portfolio" in summary.args["text"].lower()
+            done = slack.api.calls_to("files.completeUploadExternal")
+            assert len(done) == 1 and done[0].args["channel_id"] == "DGOV"
+            (data,) = slack.api.uploads.values()
+            assert data.startswith(b"\x89PNG\r\n\x1a\n")
+            # without the files:write scope the summary still arrives, and the user hears why no chart
+            slack.api.fail_next("files.getUploadURLExternal", error="missing_scope")
+            await slack.command("UGOV", "portfolio")
+            await slack.idle()
+            said = [c.args.get("text", "") for c in slack.api.calls_to("response_url")[-2:]]
+            assert "blocks" in slack.api.calls_to("response_url")[-2].args and "missing_scope" in said[-1]
+            assert all_problems(slack.api.calls) == []
+
+    run(scenario())

@@ -262,7 +262,13 @@ def test_manifest_matches_the_app():
     assert settings_["interactivity"]["is_enabled"] is True
     assert settings_["event_subscriptions"]["bot_events"] == ["app_home_opened"]
     assert features["app_home"]["home_tab_enabled"] and features["app_home"]["messages_tab_enabled"]
-    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == ["chat:write", "commands", "im:write", "users:read"]
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == [
+        "chat:write",
+        "commands",
+        "files:write",
+        "im:write",
+        "users:read",
+    ]
 
 
 def test_value_checkin_form(core, settings):
