@@ -504,6 +504,7 @@ class _Parser:
         if not isinstance(version, (str, int, float)) or isinstance(version, bool) or not str(version).strip():
             self.bad("version", "must be a non-empty string")
         risk = self.table(raw, "risk", "")
+        self.unknown_keys(risk, ("levels", "default_level", "default_reason", "rules"), "risk")
         levels = self.codes(risk, "levels", "risk", domain.RISK_LEVELS) or domain.RISK_LEVELS
         default_level = risk.get("default_level")
         if default_level not in levels:
@@ -527,6 +528,8 @@ class _Parser:
         for path, r in self.tables(raw, "readiness", ""):
             self.unknown_keys(r, ("check", "present"), path)
             checks.append(ReadinessCheck(self.text(r, "check", path), self.codes(r, "present", path, domain.FIELDS)))
+        if len({c.check for c in checks}) != len(checks):
+            self.bad("readiness", "each check name must appear once")
         approvers = []
         for path, r in self.tables(raw, "approvers", ""):
             self.unknown_keys(r, ("role", "when"), path)

@@ -317,6 +317,11 @@ def test_a_custom_lexicon_adds_a_signal(tmp_path):
                          'non_overridable_stop_conditions = ["no_such_code"]', 1),
      "non_overridable_stop_conditions: unknown value 'no_such_code'"),
     (lambda t: t + "\nsurprise = 1\n", "surprise: unknown key"),
+    (lambda t: t.replace('default_level = "low"', 'default_level = "low"\nthreshold = 3', 1), "risk.threshold: unknown key"),
+    (lambda t: t.replace('check = "owner"', 'check = "workflow"', 1), "readiness: each check name must appear once"),
+    (lambda t: t.replace('tier = "limited"', 'tier = "moderate"', 1), "eu_ai_act.tier_rules[5].tier"),
+    (lambda t: t.replace('item = "rollback_path"', 'item = " "', 1),
+     "nist_ai_rmf.manage[2].item: must be a non-empty string"),
     (lambda t: t.replace("[risk]", "[risk", 1), "not valid TOML"),
 ])
 def test_a_broken_policy_fails_naming_the_bad_key(tmp_path, edit, named):
