@@ -31,6 +31,7 @@ CHECKIN_VALUE_MAX = 200
 NOTE_MAX = 1000
 REASON_MAX = 2000
 MAX_DELEGATION_DAYS = 366
+REPEAT_WINDOW = timedelta(minutes=10)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -444,6 +445,9 @@ def record_checkin(core: Any, actor: str, proposal_id: int, value: str, note: st
             problem = ("not_owner", f"Only the workflow owner or governance may report value for {_label(row)}.")
         elif row.stage not in RUNNING:
             problem = ("bad_stage", f"{_label(row)} is {row.stage}; check-ins are for pilot or production workflows.")
+        elif _repeat(uow.checkins.latest(row.id), actor, value, note, period, now):
+            # a retried submission (platform retry, double click): keep the first one
+            text = f"Check-in already recorded for {_label(row)} ({period}): {value}"
         else:
             saved = uow.checkins.add(Checkin(0, row.id, value, note, actor, period, now))
             uow.audit.add(
@@ -468,6 +472,18 @@ def record_checkin(core: Any, actor: str, proposal_id: int, value: str, note: st
         raise refuse(core, actor, proposal_id, "checkin", problem[1], code=problem[0])
     logger.info("proposal %s: check-in for %s by %s", proposal_id, period, actor)
     return _notice("checkin", text, row, period=period)
+
+
+def _repeat(latest: Checkin | None, actor: str, value: str, note: str | None, period: str, now: datetime) -> bool:
+    """The same report by the same person in the last few minutes counts once."""
+    if latest is None:
+        return False
+    same = (latest.reported_by, latest.value, latest.note, latest.period) == (actor, value, note, period)
+    return same and now - _as_utc(latest.created_at) <= REPEAT_WINDOW
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 # --------------------------------------------------------------------------- autonomy

@@ -206,3 +206,17 @@ def test_next_autonomy():
     assert lifecycle.next_autonomy("human_approves") == "human_monitors"
     assert lifecycle.next_autonomy("human_monitors") == "autonomous"
     assert lifecycle.next_autonomy("autonomous") is None
+
+
+def test_a_retried_checkin_counts_once(core, clock):
+    p = seed(core, "pilot")
+    lifecycle.record_checkin(core, OWNER, p.id, "8 min")
+    clock.advance(seconds=3)
+    msg = lifecycle.record_checkin(core, OWNER, p.id, "8 min")
+    assert "already recorded" in msg.text
+    clock.advance(minutes=30)
+    lifecycle.record_checkin(core, OWNER, p.id, "8 min")  # a later report of the same value is a new one
+    lifecycle.record_checkin(core, OWNER, p.id, "7 min")
+    with core.uow() as uow:
+        assert [c.value for c in uow.checkins.for_proposal(p.id)] == ["8 min", "8 min", "7 min"]
+    assert len(audit_events(core, p.id, "checkin.recorded")) == 3
