@@ -278,8 +278,11 @@ _WHY = {
 }
 
 
+_LABELS = {"approve": "approved", "reject": "rejected", "request_changes": "changes requested"}
+
+
 def _counts(mapping: dict[str, Any]) -> str:
-    parts = [f"{k.replace('_', ' ')} {v}" for k, v in mapping.items() if v]
+    parts = [f"{_LABELS.get(k, k.replace('_', ' '))} {v}" for k, v in mapping.items() if v]
     return ", ".join(parts) if parts else "none"
 
 

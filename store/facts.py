@@ -226,7 +226,7 @@ class SqlFacts:
         return {
             "period": {"start": _iso(start), "end": _iso(end), "previous_start": _iso(prev),
                        "start_date": start.date().isoformat(), "end_date": end.date().isoformat(),
-                       "week": "{}-W{:02d}".format(*start.isocalendar()[:2])},
+                       "week": "{}-W{:02d}".format(*(start + (end - start) / 2).isocalendar()[:2])},
             "portfolio": {"total": total, "by_stage": {k: v for k, v in by_stage.items() if v},
                           "by_risk": by_risk},
             "new_proposals": self._new(prev, start, end, cap),

@@ -135,6 +135,7 @@ def test_digest_facts_this_week_against_last(store, seeded):
     with store.uow() as uow:
         f = uow.facts.digest(T0 - timedelta(days=7), T0, T0, portfolio_config(store.settings))
     assert f["period"]["start_date"] == "2026-11-09" and f["period"]["end_date"] == "2026-11-16"
+    assert f["period"]["week"] == "2026-W46"  # the ISO week holding most of the period
     new = f["new_proposals"]
     assert (new["this_week"], new["last_week"], new["change"]) == (2, 1, 1)
     assert new["by_risk"] == {"low": 0, "medium": 0, "high": 2}
