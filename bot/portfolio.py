@@ -187,11 +187,12 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
                    meta={"total": total, "by_stage_risk": pipeline})
 
 
-def portfolio_chart_png(facts: dict[str, Any]) -> bytes:
+def portfolio_chart_png(facts: dict[str, Any], *, dpi: int = 100) -> bytes:
     """The pipeline by stage and risk as a PNG (for channels that attach images).
 
     Takes the portfolio facts or the portfolio message's `meta` (both hold
-    `by_stage_risk`)."""
+    `by_stage_risk`). About 16 KB at the default 100 dpi (800x400 pixels), small
+    enough to inline as a data URI in a Teams card; lower `dpi` for smaller."""
     from bot.chart import pipeline_chart_png
 
-    return pipeline_chart_png(facts.get("by_stage_risk", {}))
+    return pipeline_chart_png(facts.get("by_stage_risk", {}), dpi=dpi)
