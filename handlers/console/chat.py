@@ -279,7 +279,10 @@ class ConsoleChat:
         answers: dict[str, Any] = dict(start.seed or {})
         proposal_id = start.proposal_id
         resumed = bool(start.resumed)
-        if resumed:
+        skip_until = self._resume_point(proposal_id) if resumed and proposal_id else None
+        if resumed and proposal_id:
+            self.say(f"Resuming your edit of proposal #{proposal_id}. Enter keeps the current answer.")
+        elif resumed:
             self.say(f"Resuming your unfinished proposal ({len(iv.answered_keys(answers))} answers so far).")
         elif proposal_id:
             self.say(f"Editing proposal #{proposal_id}. Enter keeps the current answer.")
@@ -287,11 +290,17 @@ class ConsoleChat:
                   "`cancel` to stop — your answers are kept as a draft.")
         try:
             page: iv.Page | None = iv.first_page(answers, policy=self._policy())
-            number = 0
             while page is not None:
-                todo = [q for q in page.questions if not (resumed and q.key in answers)]
+                todo = []
+                for q in page.questions:
+                    if skip_until is not None:  # an edit resumed: go on from the question where it stopped
+                        if (page.id, q.key) != skip_until:
+                            continue
+                        skip_until = None
+                    if resumed and not proposal_id and q.key in answers:
+                        continue  # a new proposal resumed: only what is still unanswered
+                    todo.append(q)
                 if todo:
-                    number += 1
                     self.say("")
                     self.say(style(f"── {page.title} ──", BOLD, CYAN, color=self.color))
                     for q in todo:
@@ -309,6 +318,23 @@ class ConsoleChat:
         except _Cancelled:
             self.say("")
             self.say("Interview stopped. Your answers are saved; type `propose` to carry on.")
+
+    def _resume_point(self, proposal_id: int | None) -> tuple[str, str] | None:
+        """(page id, key) of the question an interrupted edit stopped at, from the draft's
+        step ("page:key"); None (ask everything) when the step names no question."""
+        try:
+            draft = self.core.load_draft(CHANNEL, self.user) or {}
+        except Exception:
+            logger.debug("loading the draft step failed", exc_info=True)
+            return None
+        page_id, _, key = str(draft.get("step") or "").partition(":")
+        if draft.get("proposal_id") != proposal_id or not key:
+            return None
+        if page_id == "followup":
+            return ("followup", key)  # every main page was done
+        if page_id in iv.PAGE_ORDER and key in iv.ALL_KEYS:
+            return (page_id, key)
+        return None
 
     def _policy(self) -> Any:
         return getattr(self.core, "policy", None)

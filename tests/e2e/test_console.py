@@ -273,12 +273,18 @@ def test_changes_requested_then_edited_and_resubmitted_from_the_console(core):
     out, _ = chat(core, "U_OMAR", [
         "inbox", approve_from_inbox("changes", "Please say how we switch it off"),
         "as U_ALICE", "inbox",
-        "edit 1", *[answer_by_label({"Rollback": "Stop the weekly job; the lead writes notes by hand"})] * 30,
+        # the edit is interrupted at the value metric (7th question) ...
+        "edit 1", *[answer_by_label({"Value metric": "cancel"})] * 7,
+        # ... and resumed there later
+        "propose", *[answer_by_label({"Rollback": "Stop the weekly job; the lead writes notes by hand"})] * 30,
         "quit",
     ])
     assert "Changes requested" in out
     assert "Editing proposal #1" in out
     assert "[Enter keeps: Summarise weekly support themes]" in out  # prefilled with the latest answers
+    resumed = out[out.index("Resuming your edit of proposal #1"):]
+    assert "What should we call this workflow?" not in resumed
+    assert re.findall(r"\n([^\n]+?) — [^\n]*\?\n", resumed)[0] == "Value metric"  # where it stopped
     assert "Resubmitted as proposal #1 (revision 2)" in out
     data = core.status_data(1)
     assert data["proposal"]["revision"] == 2
