@@ -59,7 +59,19 @@ class TeamsActions:
                 notice=notice,
                 override=await self._needs_override(actor, message.meta["request_id"]),
             )
-        return cards.message_card(message, notice=notice)
+        return cards.message_card(message, notice=notice, image_png=await self._image(message))
+
+    async def _image(self, message: Message) -> bytes | None:
+        """The portfolio chart, small enough to ride inside the card."""
+        if message.image_png != "portfolio_chart" or not isinstance(message.meta.get("by_stage_risk"), dict):
+            return None
+        try:
+            from bot.chart import pipeline_chart_png
+
+            return await self._call(pipeline_chart_png, message.meta["by_stage_risk"], dpi=50)
+        except Exception:  # a missing chart must not cost the user the summary
+            logger.warning("Teams: could not draw the portfolio chart", exc_info=True)
+            return None
 
     # ------------------------------------------------------------------ card verbs
     async def run(self, actor: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:

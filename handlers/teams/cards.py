@@ -8,6 +8,7 @@ when one would be too big, trailing lines are dropped and the card says "and N m
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -168,9 +169,28 @@ def message_card(
     notice: str | None = None,
     inputs: Iterable[dict[str, Any]] = (),
     refresh: dict[str, Any] | None = None,
+    image_png: bytes | None = None,
     max_bytes: int = MAX_CARD_BYTES,
 ) -> dict[str, Any]:
-    """Render a neutral Message as an Adaptive Card no bigger than `max_bytes`."""
+    """Render a neutral Message as an Adaptive Card no bigger than `max_bytes`.
+
+    `image_png` (e.g. the portfolio chart) is shown inline as a data URI when the card
+    still fits; otherwise it is left out and the card says so."""
+    if image_png is not None:
+        image = {
+            "type": "Image",
+            "url": "data:image/png;base64," + base64.b64encode(image_png).decode("ascii"),
+            "altText": "chart",
+            "size": "Stretch",
+        }
+        # Only whole: never cut the message's own lines to make room for the picture.
+        with_image = message_card(
+            message, extra_body=[image, *extra_body], notice=notice, inputs=inputs, refresh=refresh, max_bytes=10**9
+        )
+        if card_size(with_image) <= max_bytes:
+            return with_image
+        note = text_block("(The chart is too large for a Teams message; see `govbot portfolio`.)", isSubtle=True)
+        extra_body = [note, *extra_body]
     head = [text_block(message.text, weight="Bolder", size="Medium")]
     if notice:
         head.append(text_block(notice, color="Accent", weight="Bolder"))

@@ -6,6 +6,8 @@ validated against the Adaptive Card 1.5 schema.
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from botbuilder.schema import ChannelAccount, ConversationAccount
 
@@ -116,6 +118,9 @@ def test_portfolio_and_roles(teams, core):
     submitted(core)
     portfolio = one_card(teams.say(GOV, "portfolio"))
     assert "1" in card_text(portfolio)
+    (chart,) = [el for el in portfolio["body"] if el["type"] == "Image"]
+    assert chart["url"].startswith("data:image/png;base64,")
+    assert base64.b64decode(chart["url"].split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
     roles = one_card(teams.say(GOV, "roles"))
     assert LEAD in card_text(roles)
 

@@ -189,3 +189,16 @@ def test_notice_and_checkin_cards_are_valid():
     assert_valid(cards.notice_card("Done", detail="more"))
     assert_valid(checkin_card(3))
     assert_valid(checkin_card(3, error="value: required"))
+
+
+def test_an_image_that_would_not_fit_is_left_out_and_the_card_says_so():
+    message = Message(kind="portfolio", text="Portfolio", sections=(Section("All", "", (("a", "b"),)),))
+    small = cards.message_card(message, image_png=b"\x89PNG" + b"0" * 1000)
+    assert_valid(small)
+    assert any(el["type"] == "Image" for el in small["body"])
+    big = cards.message_card(message, image_png=b"\x89PNG" + b"0" * 40_000)
+    assert_valid(big)
+    assert not any(el["type"] == "Image" for el in big["body"])
+    assert "too large" in json.dumps(big) and "a" in [
+        f["title"] for el in big["body"] if el["type"] == "FactSet" for f in el["facts"]
+    ]
