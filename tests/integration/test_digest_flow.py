@@ -190,3 +190,17 @@ def test_chat_commands_through_the_core(core):
     assert "Only governance" in refused.message.plain_text()
     done = post_digest(core, "UGOV", reply.message.meta["digest_id"])
     assert "slack:C0CHAN" in done.text
+
+
+def test_jobs_runner_drafts_the_weekly_digest_once(core, clock):
+    from bot.jobs import run_due
+
+    seed_portfolio(core, T0)
+    first = run_due(core, T0 + timedelta(minutes=1))["digest"]
+    assert first["status"] == "done" and first["result"]["review"] is True
+    again = run_due(core, T0 + timedelta(hours=2))["digest"]
+    assert again["status"] == "skipped"
+    with core.uow() as uow:
+        row = uow.digests.latest()
+    assert row.id == first["result"]["digest_id"] and row.status == "in_review"
+    assert (row.period_start, row.period_end) == (T0 - timedelta(days=7), T0)
