@@ -565,6 +565,8 @@ def parse_answer(question: Question, raw: Any) -> tuple[Any, str | None]:
             value = value.strip()
             match = _MENTION.match(value)
             value = match.group(1) if match else value.removeprefix("@")
+            if any(ch.isspace() for ch in value):
+                return None, f"{key}: give one person's user id (e.g. U123 or @U123), not {value!r}"
     elif question.kind == SINGLE:
         if isinstance(value, list) and len(value) <= 1:
             value = value[0] if value else None

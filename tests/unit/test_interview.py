@@ -230,6 +230,8 @@ def test_parse_page_requires_a_title_and_checks_its_length():
     clean, errors = iv.parse_page(page, {"title": "  Draft replies  ", "owner": "<@U123|ana>", "capacity": "Strategic change"})
     assert errors == {}
     assert clean == {"title": "Draft replies", "owner": "U123", "capacity": "strategic"}
+    _, errors = iv.parse_page(page, {"title": "Draft replies", "owner": "Omar and Bea"})
+    assert errors == {"owner": "owner: give one person's user id (e.g. U123 or @U123), not 'Omar and Bea'"}
 
 
 def test_parse_answer_accepts_labels_and_yes_no_words_but_not_nonsense():
