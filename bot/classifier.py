@@ -31,8 +31,6 @@ _TOKEN = re.compile(r"\w+")
 _PRONOUNS = frozenset({"it", "them", "they", "this", "that"})
 _LITERAL = re.compile(r"[\w&' -]+")
 _CLAUSE_END = re.compile(r"[.;:!?,()\[\]\x00\n]")
-_CLAUSE_WORDS = frozenset({"and", "but", "then", "however", "yet", "while", "so", "though", "although", "whereas"})
-_AUX = r"(?:is|are|was|were|be|been|being|gets?|got|getting)"
 _QUOTE_MAX = 80
 
 
@@ -148,7 +146,8 @@ def _rule_parts(rule: Mapping[str, Any], words: Mapping[str, tuple[str, ...]], m
             verb_parts.append(rf"\b{verbs}{gap}\s+{objects}\b{heads}")
             if rule.get("passive", True):
                 participles = [f for forms in verb_forms for f in forms if f not in _third_person_and_ing(forms)]
-                other_parts.append(rf"\b{objects}\s+{_AUX}\s+(?:\w+ly\s+)?{trie_regex(participles)}\b")
+                aux = trie_regex(words["passive_auxiliaries"])
+                other_parts.append(rf"\b{objects}\s+{aux}\s+(?:\w+ly\s+)?{trie_regex(participles)}\b")
     other_parts += [f"(?:{p})" for p in rule.get("phrases", ())]
     return verb_parts, other_parts
 
@@ -421,7 +420,7 @@ def _accepted(text: str, start: int, verbish: bool, sig: Any) -> bool:
     window: list[str] = []
     count = 0
     for w in reversed(words):
-        if w in _CLAUSE_WORDS or count >= sig.negation_window:
+        if w in sig.clause_words or count >= sig.negation_window:
             break
         window.append(w)
         # "never deploys code or changes permissions": a negation carries over or/nor

@@ -212,6 +212,7 @@ class TextSignals:
     negations: frozenset[str]
     negation_phrases: tuple[str, ...]
     negation_window: int
+    clause_words: frozenset[str]
     noun_markers: frozenset[str]
     noun_prepositions: frozenset[str]
     reading_forms: frozenset[str]
@@ -593,8 +594,9 @@ class _Parser:
 
     def signals(self, t: dict[str, Any]) -> TextSignals:
         path = "text_signals"
-        self.unknown_keys(t, ("fields", "max_gap", "negation_window", "negations", "gap_breakers", "noun_heads",
-                              "noun_markers", "noun_prepositions", "reading_verbs", "rules"), path)
+        self.unknown_keys(t, ("fields", "max_gap", "negation_window", "negations", "clause_words",
+                              "passive_auxiliaries", "gap_breakers", "noun_heads", "noun_markers",
+                              "noun_prepositions", "reading_verbs", "rules"), path)
         fields_ = self.codes(t, "fields", path, domain.FREE_TEXT_KEYS)
         numbers = {}
         for k in ("max_gap", "negation_window"):
@@ -604,8 +606,8 @@ class _Parser:
                 v = 0
             numbers[k] = v
         words = {k: tuple(w.lower() for w in self.codes(t, k, path, None))
-                 for k in ("negations", "gap_breakers", "noun_heads", "noun_markers", "noun_prepositions",
-                           "reading_verbs")}
+                 for k in ("negations", "clause_words", "passive_auxiliaries", "gap_breakers", "noun_heads",
+                           "noun_markers", "noun_prepositions", "reading_verbs")}
         rules = self.tables(t, "rules", path)
         for rpath, r in rules:
             self.unknown_keys(r, ("kind", "code", "verbs", "objects", "connectors", "standalone", "phrases",
@@ -634,6 +636,7 @@ class _Parser:
             negations=frozenset(n for n in negs if " " not in n),
             negation_phrases=tuple(n for n in negs if " " in n),
             negation_window=numbers["negation_window"],
+            clause_words=frozenset(words["clause_words"]),
             noun_markers=frozenset(words["noun_markers"]),
             noun_prepositions=frozenset(words["noun_prepositions"]),
             reading_forms=frozenset(f for v in words["reading_verbs"] for f in inflect_verb(v)),
