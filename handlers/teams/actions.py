@@ -120,7 +120,7 @@ class TeamsActions:
         intro = message.text if message is not None else None
         if start.resumed and not intro:
             intro = "Welcome back: your draft is filled in below."
-        return page_card(first, answers, _state(first.id, start.proposal_id, None), intro=intro)
+        return page_card(first, answers, _state(first.id, start.proposal_id, None, actor), intro=intro)
 
     async def _draft(self, actor: str) -> dict[str, Any]:
         draft = await self._call(self.core.load_draft, CHANNEL, actor)
@@ -132,6 +132,12 @@ class TeamsActions:
         page_id = str(data.get("page") or "")
         proposal_id = _opt_int(data.get("proposal_id"))
         key = str(data.get("key") or "") or None
+        if data.get("user") not in (None, actor):
+            return cards.notice_card(
+                "This form belongs to someone else.",
+                detail="Type `propose` to start your own proposal.",
+                attention=True,
+            )
         answers = await self._draft(actor)
         try:
             page = interview.get_page(page_id, answers)
@@ -140,14 +146,14 @@ class TeamsActions:
         raw = {q.key: _me(q, data[q.key], actor) for q in page.questions if q.key in data}
         clean, errors = interview.parse_page(page, raw)
         if errors:
-            return page_card(page, {**answers, **raw}, _state(page.id, proposal_id, key), errors=errors)
+            return page_card(page, {**answers, **raw}, _state(page.id, proposal_id, key, actor), errors=errors)
         answers.update(clean)
         nxt = interview.next_page(page.id, answers) if page.id != "followup" else None
         if nxt is None and page.id != "followup":
             nxt = interview.followup_page(answers)
         if nxt is not None:
             await self._call(self.core.save_draft, CHANNEL, actor, answers, nxt.id, proposal_id)
-            return page_card(nxt, answers, _state(nxt.id, proposal_id, key))
+            return page_card(nxt, answers, _state(nxt.id, proposal_id, key, actor))
         await self._call(self.core.save_draft, CHANNEL, actor, answers, "submit", proposal_id)
         return await self.submit(actor, answers, proposal_id, key)
 
@@ -167,7 +173,7 @@ class TeamsActions:
         except ProposalInvalid as exc:
             errors = {e.key: str(e) for e in exc.errors}
             page = _page_with(errors, answers)
-            return page_card(page, answers, _state(page.id, proposal_id, key), errors=errors)
+            return page_card(page, answers, _state(page.id, proposal_id, key, actor), errors=errors)
         risk = submitted.classification.get("risk_level", "?")
         again = " (already submitted)" if submitted.duplicate else ""
         return cards.notice_card(
@@ -280,8 +286,10 @@ def page_card(
     )
 
 
-def _state(page_id: str, proposal_id: int | None, key: str | None) -> dict[str, Any]:
-    state: dict[str, Any] = {"page": page_id, "key": key or uuid.uuid4().hex}
+def _state(page_id: str, proposal_id: int | None, key: str | None, user: str) -> dict[str, Any]:
+    """What rides on the form's buttons: the page, the submission's idempotency key, the
+    proposal being edited, and whose form it is (in a channel others can see it)."""
+    state: dict[str, Any] = {"page": page_id, "key": key or uuid.uuid4().hex, "user": user}
     if proposal_id is not None:
         state["proposal_id"] = proposal_id
     return state

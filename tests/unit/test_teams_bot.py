@@ -403,3 +403,12 @@ def test_checkin_card_asks_for_a_value_and_sends_it_to_the_core(teams, core):
     assert "value" in card_inputs(empty)["value_input"]["errorMessage"]
     answered = validate_card(teams.click(OWNER, "checkin.submit", {"proposal_id": pid, "value_input": "7 minutes"}))
     assert f"#{pid}" in card_text(answered)
+
+
+def test_someone_elses_form_cannot_be_filled_in(teams, core):
+    form = one_card(teams.say(REQUESTER, "propose Team wiki summaries"))
+    data = card_action(form, cards.INTERVIEW_NEXT)["data"]
+    card = validate_card(teams.click(STRANGER, cards.INTERVIEW_NEXT, {**data, "title": "Hijacked"}))
+    assert "someone else" in card_text(card)
+    assert core.load_draft("teams", STRANGER) is None
+    assert core.load_draft("teams", REQUESTER)["answers"]["title"] == "Team wiki summaries"
