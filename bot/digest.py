@@ -173,7 +173,7 @@ def _get(uow: Any, digest_id: Any) -> DigestRow:
         raise UsageError(f"digest id: there is no digest {digest_id}") from None
 
 
-def post_digest(core: Any, actor: str | None, digest_id: int) -> Message:
+def post_digest(core: Any, actor: str | None, digest_id: int | str) -> Message:
     """Queue the digest to the configured Slack channel and Teams conversation and
     record where it went (governance, the CLI or the scheduler only). Posting twice
     posts once."""
@@ -207,7 +207,7 @@ def post_digest(core: Any, actor: str | None, digest_id: int) -> Message:
                    meta={"digest_id": row.id})
 
 
-def regenerate_digest(core: Any, actor: str, digest_id: int) -> Message:
+def regenerate_digest(core: Any, actor: str, digest_id: int | str) -> Message:
     """Governance only: draft the same period again; the new draft goes for review and
     is returned (with its buttons) to the actor."""
     with core.uow() as uow:

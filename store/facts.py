@@ -338,10 +338,9 @@ def _capacity(rows: Any, targets: dict[str, float]) -> dict[str, Any]:
         else:
             unset += n
     assigned = sum(counts.values())
-    share = {c: (round(counts[c] / assigned, 3) if assigned else None) for c in CAPACITY}
-    target = {c: float(targets[c]) if c in targets else None for c in CAPACITY}
-    gap = {c: (round(share[c] - target[c], 3) if share[c] is not None and target[c] is not None else None)
-           for c in CAPACITY}
+    share: dict[str, float | None] = {c: (round(counts[c] / assigned, 3) if assigned else None) for c in CAPACITY}
+    target: dict[str, float | None] = {c: float(targets[c]) if c in targets else None for c in CAPACITY}
+    gap = {c: _diff(share[c], target[c]) for c in CAPACITY}
     return {"counts": counts, "unset": unset, "share": share, "target": target, "gap": gap,
             "share_pct": {c: (round(v * 100) if v is not None else None) for c, v in share.items()},
             "target_pct": {c: (round(v * 100) if v is not None else None) for c, v in target.items()}}
@@ -352,3 +351,7 @@ def _eu_tier(rows: Any) -> dict[str, int]:
     for name, n in rows:
         out[name] = n
     return out
+
+
+def _diff(share: float | None, target: float | None) -> float | None:
+    return None if share is None or target is None else round(share - target, 3)

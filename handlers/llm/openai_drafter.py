@@ -44,8 +44,9 @@ class OpenAIDrafter(ChatModelDrafter):
     def __init__(self, *, api_key: str, model: str, base_url: str | None = None, timeout_s: float = 30.0,
                  max_retries: int = 2):
         from langchain_openai import ChatOpenAI
+        from pydantic import SecretStr
 
-        chat = ChatOpenAI(model=model, api_key=api_key, base_url=base_url, timeout=timeout_s,
+        chat = ChatOpenAI(model=model, api_key=SecretStr(api_key), base_url=base_url, timeout=timeout_s,
                           max_retries=max_retries, temperature=0)
         super().__init__(chat, model)
 
