@@ -94,6 +94,7 @@ class Govbot:
         self.policy = policy
         self.settings = settings
         self.instance = instance
+        self.drafter: Any = None  # bot.ports.Drafter for the digest; set by bot.app.build_drafter
 
     def bootstrap(self) -> None:
         """Seed the role directory from GOVBOT_GOVERNANCE and the roles file (raises
