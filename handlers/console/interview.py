@@ -1,0 +1,267 @@
+"""The interview in a terminal: the platform-neutral pages of `bot.interview` asked one
+question at a time, with numbered choices, re-asked until valid, the draft saved after
+every answer, the follow-up questions, then the submission and its classification.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Protocol
+
+from bot import interview as iv
+from bot.domain import ProposalInvalid, is_blank
+from bot.messages import Message, Section
+from bot.service import InterviewStart, Refused
+from handlers.console.render import BOLD, CYAN, render_note, style
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "console"
+CANCEL = frozenset({"cancel", "stop", "/cancel"})
+
+
+class Cancelled(Exception):
+    """The user stopped the interview (or input ended); the draft is kept."""
+
+
+class Terminal(Protocol):
+    """What the interview needs from the console session (handlers.console.chat.ConsoleChat)."""
+
+    core: Any
+    user: str
+    color: bool
+    sender: Any
+
+    def say(self, text: str = "") -> None: ...
+
+    def note(self, text: str) -> None: ...
+
+    def error(self, text: str) -> None: ...
+
+    def show(self, message: Message | None) -> None: ...
+
+    def read(self, prompt: str) -> str | None: ...
+
+    def deliver(self) -> int: ...
+
+
+class TerminalInterview:
+    """One run of the interview for the session's current user."""
+
+    def __init__(self, chat: Terminal):
+        self.chat = chat
+
+    def run(self, start: InterviewStart) -> None:
+        """Ask the interview in the terminal, then submit. Cancelling keeps the draft."""
+        answers: dict[str, Any] = dict(start.seed or {})
+        proposal_id = start.proposal_id
+        resumed = bool(start.resumed)
+        skip_until = self._resume_point(proposal_id) if resumed and proposal_id else None
+        if resumed and proposal_id:
+            self.chat.say(f"Resuming your edit of proposal #{proposal_id}. Enter keeps the current answer.")
+        elif resumed:
+            self.chat.say(f"Resuming your unfinished proposal ({len(iv.answered_keys(answers))} answers so far).")
+        elif proposal_id:
+            self.chat.say(f"Editing proposal #{proposal_id}. Enter keeps the current answer.")
+        self.chat.note("Press Enter to skip a question (or keep the answer in [brackets]), `-` to clear it, "
+                  "`cancel` to stop — your answers are kept as a draft.")
+        try:
+            page: iv.Page | None = iv.first_page(answers, policy=self._policy())
+            while page is not None:
+                todo = []
+                for q in page.questions:
+                    if skip_until is not None:  # an edit resumed: go on from the question where it stopped
+                        if (page.id, q.key) != skip_until:
+                            continue
+                        skip_until = None
+                    if resumed and not proposal_id and q.key in answers:
+                        continue  # a new proposal resumed: only what is still unanswered
+                    todo.append(q)
+                if todo:
+                    self.chat.say("")
+                    self.chat.say(style(f"── {page.title} ──", BOLD, CYAN, color=self.chat.color))
+                    for q in todo:
+                        self.ask(q, answers, page.id, proposal_id)
+                page = iv.next_page(page.id, answers, policy=self._policy())
+            followup = iv.followup_page(answers)
+            if followup is not None:
+                self.chat.say("")
+                self.chat.say(style(f"── {followup.title} ──", BOLD, CYAN, color=self.chat.color))
+                self.chat.say("A few answers governance needs are blank or too vague. One more try each "
+                         "(Enter leaves them as they are):")
+                for q in followup.questions:
+                    self.ask(q, answers, followup.id, proposal_id, why=True)
+            self.submit(answers, proposal_id)
+        except Cancelled:
+            self.chat.say("")
+            self.chat.say("Interview stopped. Your answers are saved; type `propose` to carry on.")
+
+    def _resume_point(self, proposal_id: int | None) -> tuple[str, str] | None:
+        """(page id, key) of the question an interrupted edit stopped at, from the draft's
+        step ("page:key"); None (ask everything) when the step names no question."""
+        try:
+            draft = self.chat.core.load_draft(CHANNEL, self.chat.user) or {}
+        except Exception:
+            logger.debug("loading the draft step failed", exc_info=True)
+            return None
+        page_id, _, key = str(draft.get("step") or "").partition(":")
+        if draft.get("proposal_id") != proposal_id or not key:
+            return None
+        if page_id == "followup":
+            return ("followup", key)  # every main page was done
+        if page_id in iv.PAGE_ORDER and key in iv.ALL_KEYS:
+            return (page_id, key)
+        return None
+
+    def _policy(self) -> Any:
+        return getattr(self.chat.core, "policy", None)
+
+    def ask(self, q: iv.Question, answers: dict[str, Any], page_id: str, proposal_id: int | None,
+            why: bool = False) -> None:
+        """Ask one question until the answer is valid; record it and save the draft."""
+        current = answers.get(q.key)
+        self.chat.say("")
+        required = " (required)" if q.required else ""
+        self.chat.say(style(q.label, BOLD, color=self.chat.color) + required + " — " + q.prompt)
+        if q.help:
+            self.chat.note(("Why it matters: " if why else "") + q.help)
+        numbered = q.kind in (iv.SINGLE, iv.MULTI)
+        if numbered:
+            for n, c in enumerate(q.choices, 1):
+                extra = render_note(f" — {c.help}", color=self.chat.color) if c.help else ""
+                self.chat.say(f"  {n:>2}) {c.label}{extra}")
+        hint = {iv.MULTI: "numbers separated by commas, e.g. 1,3", iv.SINGLE: "a number",
+                iv.YES_NO: "y or n", iv.USER: "a user id, or `me`"}.get(q.kind, "")
+        shown = self._shown(q, current)
+        prompt = "> "
+        if hint or shown:
+            prompt = f"[{'; '.join(p for p in (hint, ('Enter keeps: ' + shown) if shown else '') if p)}] > "
+        while True:
+            line = self.chat.read(render_note(prompt, color=self.chat.color))
+            if line is None or line.strip().lower() in CANCEL:
+                self._save(answers, f"{page_id}:{q.key}", proposal_id)
+                raise Cancelled
+            text = line.strip()
+            if not text:
+                if q.required and is_blank(current):
+                    self.chat.error(f"{q.key}: is required — please answer")
+                    continue
+                answers.setdefault(q.key, current)
+                break
+            raw, err = self._raw(q, text)
+            if err is None:
+                value, err = iv.parse_answer(q, raw)
+            if err is not None:
+                self.chat.error(err)
+                continue
+            answers[q.key] = value
+            break
+        self._save(answers, f"{page_id}:{q.key}", proposal_id)
+
+    def _shown(self, q: iv.Question, value: Any) -> str:
+        if is_blank(value):
+            return ""
+        if q.kind == iv.YES_NO:
+            return "yes" if value is True else "no" if value is False else ""
+        if q.kind == iv.MULTI and isinstance(value, list):
+            numbers = [str(i) for i, c in enumerate(q.choices, 1) if c.value in value]
+            return ",".join(numbers)
+        if q.kind == iv.SINGLE:
+            numbers = [str(i) for i, c in enumerate(q.choices, 1) if c.value == value]
+            return f"{numbers[0]} ({iv.label_of(q.key, value)})" if numbers else str(value)
+        text = str(value)
+        return text if len(text) <= 40 else text[:39] + "…"
+
+    def _raw(self, q: iv.Question, text: str) -> tuple[Any, str | None]:
+        """Turn what was typed into the raw value a platform would send."""
+        if text == "-":
+            return ([] if q.kind == iv.MULTI else None), None
+        if q.kind == iv.USER and text.lower() == "me":
+            return self.chat.user, None
+        if q.kind == iv.SINGLE:
+            return self._number(q, text)
+        if q.kind == iv.MULTI:
+            parts = [p for p in re.split(r"[,\s]+" if re.fullmatch(r"[\d,\s]+", text) else r",", text) if p.strip()]
+            values = []
+            for part in parts:
+                value, err = self._number(q, part.strip())
+                if err:
+                    return None, err
+                values.append(value)
+            return values, None
+        return text, None
+
+    def _number(self, q: iv.Question, text: str) -> tuple[str | None, str | None]:
+        if text.isdigit():
+            n = int(text)
+            if 1 <= n <= len(q.choices):
+                return q.choices[n - 1].value, None
+            return None, f"{q.key}: {n} is not one of the numbers 1-{len(q.choices)}"
+        return text, None  # a code or a label; parse_answer checks it
+
+    def _save(self, answers: dict[str, Any], step: str, proposal_id: int | None) -> None:
+        try:
+            self.chat.core.save_draft(CHANNEL, self.chat.user, answers, step, proposal_id)
+        except Exception:
+            logger.exception("saving the console draft failed")
+            self.chat.error("Could not save your draft just now; your answers are kept for this session.")
+
+    def submit(self, answers: dict[str, Any], proposal_id: int | None) -> None:
+        self.chat.say("")
+        self.chat.show(summary(answers))
+        for _ in range(5):
+            line = self.chat.read(render_note("Submit this proposal? [Y/n] > ", color=self.chat.color))
+            if line is None or line.strip().lower() in ("n", "no", *CANCEL):
+                raise Cancelled
+            if line.strip().lower() in ("", "y", "yes"):
+                break
+            self.chat.error("answer y or n")
+        else:
+            raise Cancelled
+        while True:
+            try:
+                result = self.chat.core.submit(self.chat.user, CHANNEL, iv.to_proposal(answers), proposal_id=proposal_id)
+            except Refused as exc:
+                self.chat.error(exc.message)
+                return
+            except ProposalInvalid as exc:
+                self.chat.error("The proposal has problems:")
+                for e in exc.errors:
+                    self.chat.error(f"  {e}")
+                bad = {e.key for e in exc.errors}
+                questions = [q for p in iv.pages(answers, policy=self._policy()) for q in p.questions if q.key in bad]
+                if not questions:
+                    return
+                for q in questions:
+                    self.ask(q, answers, "fix", proposal_id)
+                continue
+            break
+        verb = "Resubmitted" if proposal_id else "Submitted"
+        self.chat.say(style(f"{verb} as proposal #{result.proposal_id} (revision {result.revision}).", BOLD,
+                       color=self.chat.color))
+        before = self.chat.sender.printed
+        self.chat.deliver()
+        if self.chat.sender.printed == before:  # the classification was not delivered here: show it directly
+            self.chat.show(result.message)
+
+
+def summary(answers: dict[str, Any]) -> Message:
+    """The answers as one message, enum codes shown in plain words."""
+    fields: list[tuple[str, str]] = []
+    for page in iv.pages(answers):
+        for q in page.questions:
+            value = answers.get(q.key)
+            if is_blank(value):
+                continue
+            if q.kind == iv.MULTI and isinstance(value, list):
+                text = "; ".join(iv.label_of(q.key, v) for v in value)
+            elif q.kind == iv.SINGLE:
+                text = iv.label_of(q.key, str(value))
+            elif q.kind == iv.YES_NO:
+                text = "yes" if value is True else "no"
+            else:
+                text = str(value)
+            fields.append((q.label, text if len(text) <= 300 else text[:299] + "…"))
+    return Message(kind="interview_summary", text=f"Your proposal: {answers.get('title') or '(no title)'}",
+                   sections=(Section(None, fields=tuple(fields)),))
