@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import approvals, roles, views
 from bot.domain import AUTONOMY, STOP_CONDITIONS, is_blank
@@ -111,22 +112,31 @@ def parse_user(text: str, field: str = "user") -> str:
     return value
 
 
-def parse_until(value: str | date | datetime, field: str = "until") -> datetime:
-    """An end time: a datetime, or a date meaning the end of that day (UTC)."""
+def parse_until(value: str | date | datetime, field: str = "until", zone: tzinfo = UTC) -> datetime:
+    """An end time: a datetime, or a date meaning the end of that day in `zone`
+    (GOVBOT_TIMEZONE); a time without an offset is read in `zone` too."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(UTC)
     if isinstance(value, date):
-        return datetime.combine(value + timedelta(days=1), time(0), tzinfo=UTC)
+        return datetime.combine(value + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     text = (value or "").strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return parse_until(date.fromisoformat(text), field)
+            return parse_until(date.fromisoformat(text), field, zone)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(
             f"{field}: {text!r} is not a date; use YYYY-MM-DD or an ISO time such as 2026-12-01T17:00Z"
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_until(parsed, field, zone)
+
+
+def local_zone(core: Any) -> tzinfo:
+    """GOVBOT_TIMEZONE as a tzinfo (UTC when unset or unknown)."""
+    try:
+        return ZoneInfo(core.settings.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 def _load(uow: Any, proposal_id: int) -> ProposalRow:
@@ -372,15 +382,17 @@ def delegate(
     if who == actor:
         raise UsageError("delegate: name someone other than yourself")
     now = core.clock.now()
-    ends = parse_until(until, "until")
-    starts = now if since is None else _parse_since(since)
+    zone = local_zone(core)
+    ends = parse_until(until, "until", zone)
+    starts = now if since is None else _parse_since(since, zone)
     if ends <= starts:
         raise UsageError(f"until: must be after {starts.isoformat()}")
     if ends <= now:
         raise UsageError("until: must be in the future")
     if ends - starts > timedelta(days=MAX_DELEGATION_DAYS):
         raise UsageError(f"until: a delegation lasts at most {MAX_DELEGATION_DAYS} days")
-    span = f"{starts:%Y-%m-%d %H:%M} to {ends:%Y-%m-%d %H:%M} UTC"
+    label = getattr(zone, "key", "UTC")
+    span = f"{starts.astimezone(zone):%Y-%m-%d %H:%M} to {ends.astimezone(zone):%Y-%m-%d %H:%M} {label}"
     with core.uow() as uow:
         row = uow.delegations.add(Delegation(0, actor, who, starts, ends, actor, now))
         uow.audit.add(
@@ -414,13 +426,13 @@ def delegate(
     )
 
 
-def _parse_since(value: str | date | datetime) -> datetime:
-    """A start time: a datetime, or a date meaning the start of that day (UTC)."""
+def _parse_since(value: str | date | datetime, zone: tzinfo) -> datetime:
+    """A start time: a datetime, or a date meaning the start of that day in `zone`."""
     if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
         value = date.fromisoformat(value.strip())
     if isinstance(value, date) and not isinstance(value, datetime):
-        return datetime.combine(value, time(0), tzinfo=UTC)
-    return parse_until(value, "since")
+        return datetime.combine(value, time(0), tzinfo=zone).astimezone(UTC)
+    return parse_until(value, "since", zone)
 
 
 # --------------------------------------------------------------------------- check-ins

@@ -11,6 +11,7 @@ import types
 from datetime import timedelta
 
 from bot import jobs, lifecycle
+from bot.clock import as_utc
 from bot.export import audit_lines
 from bot.messages import APPROVE, CHECKIN_OPEN
 from tests.integration.lifecycle_seed import (
@@ -78,7 +79,7 @@ def test_escalation_to_governance_after_five_days(core, clock):
     assert "<@USEC> has not decided" in card.payload["text"]
     assert [b["value"] for b in card.payload["buttons"]] == [str(req.id)] * 3
     assert card.payload["meta"]["proposal_id"] == p.id
-    assert _request(core, req.id).escalated_at.replace(tzinfo=None) == clock.now().replace(tzinfo=None)
+    assert as_utc(_request(core, req.id).escalated_at) == clock.now()
     assert any("escalated to governance" in r.payload["text"] for r in outbox_for(core, "USEC"))
     [event] = audit_events(core, p.id, "approval.escalated")
     assert event.detail["to"] == [GOV] and event.detail["waiting_h"] == 120.0

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot import lifecycle
+from bot.clock import as_utc
 from bot.messages import APPROVE, REJECT, REQUEST_CHANGES
 from bot.service import Refused, UsageError
 from tests.integration.lifecycle_seed import (
@@ -83,8 +84,8 @@ def test_delegation_is_stored_audited_and_the_delegate_told(core, clock):
     assert "<@UDEP>" in msg.text
     with core.uow() as uow:
         active = uow.delegations.active_for("USEC", clock.now())
-        assert [(d.delegate_id, d.ends_at.replace(tzinfo=None)) for d in active] == [
-            ("UDEP", datetime(2026, 12, 1, 0, 0))
+        assert [(d.delegate_id, as_utc(d.ends_at)) for d in active] == [
+            ("UDEP", datetime(2026, 12, 1, 0, 0, tzinfo=UTC))
         ]
         assert uow.delegations.delegators_of("UDEP", datetime(2026, 11, 30, 23, 59, tzinfo=UTC)) == ["USEC"]
         assert uow.delegations.delegators_of("UDEP", datetime(2026, 12, 1, 0, 0, tzinfo=UTC)) == []
@@ -220,3 +221,12 @@ def test_a_retried_checkin_counts_once(core, clock):
     with core.uow() as uow:
         assert [c.value for c in uow.checkins.for_proposal(p.id)] == ["8 min", "8 min", "7 min"]
     assert len(audit_events(core, p.id, "checkin.recorded")) == 3
+
+
+def test_delegation_dates_are_read_in_the_configured_time_zone(core, clock):
+    core.settings.timezone = "Europe/Berlin"
+    msg = lifecycle.delegate(core, "USEC", "UDEP", date(2026, 11, 30))
+    assert "to 2026-12-01 00:00 Europe/Berlin" in msg.text
+    with core.uow() as uow:
+        [row] = uow.delegations.active_for("USEC", clock.now())
+    assert as_utc(row.ends_at) == datetime(2026, 11, 30, 23, 0, tzinfo=UTC)  # midnight in Berlin, in UTC

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot import lifecycle
+from bot.clock import as_utc
 from bot.ports import NotFound
 from bot.service import Refused, UsageError
 from tests.integration.lifecycle_seed import (
@@ -37,7 +38,7 @@ def test_pause_then_resume_returns_to_the_stage_it_left(core, clock, start):
     assert resumed.detail == {"from": "paused", "to": start, "via": "resume"}
     assert resumed.actor == GOV
     with core.uow() as uow:
-        assert uow.proposals.get(p.id).stage_changed_at.replace(tzinfo=None) == clock.now().replace(tzinfo=None)
+        assert as_utc(uow.proposals.get(p.id).stage_changed_at) == clock.now()
 
 
 def test_transition_tells_the_requester_and_records_reason(core):
