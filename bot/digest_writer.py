@@ -179,8 +179,14 @@ def _titles_in(value: Any, out: list[str]) -> list[str]:
     return out
 
 
+_GLUE_TEXT = "a an the of for to in on at by with from and or is are be this that our"
+_GLUE = frozenset(_GLUE_TEXT.split())
+
+
 def _ngrams(words: list[str], n: int = TITLE_NGRAM) -> set[tuple[str, ...]]:
-    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+    """Runs of `n` words holding at least two content words ("for the sales" is not one)."""
+    runs = (tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+    return {run for run in runs if len(set(run) - _GLUE) >= 2}
 
 
 def _words(text: str) -> list[str]:

@@ -211,3 +211,10 @@ def test_prose_that_echoes_a_title_is_rejected():
     assert grounding_problems(f'New: "{INJECTION}" (#40).', facts) == []
     assert grounding_problems("The refund triage assistant is new.", facts) == [
         "words of the title 'Refund triage assistant' appear outside double quotes; quote titles exactly"]
+
+
+def test_glue_words_alone_do_not_count_as_a_title():
+    facts = sample_facts()
+    facts["new_proposals"]["items"][0]["title"] = "Reports for the sales team"
+    assert grounding_problems("Most of the new work is for the sales side.", facts) == []
+    assert grounding_problems("Reports for the sales team are new.", facts) != []
