@@ -330,8 +330,9 @@ class TeamsTurns:
 
     @staticmethod
     def cards_of(activities: list[Any]) -> list[dict[str, Any]]:
+        """The cards the bot sent, each validated against the Adaptive Card 1.5 schema."""
         return [
-            a["content"] if isinstance(a, dict) else a.content
+            validate_card(a["content"] if isinstance(a, dict) else a.content)
             for act in activities
             if act.type == "message"
             for a in (act.attachments or ())
@@ -352,7 +353,7 @@ class TeamsTurns:
         assert responses[0].status == 200, responses[0].body
         body = responses[0].body
         assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive", body
-        return body["value"]
+        return validate_card(body["value"])
 
     def submit(
         self, user: str, verb: str, data: dict[str, Any], reply_to_id: str | None = None
