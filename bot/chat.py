@@ -44,12 +44,18 @@ def _usage_hint(core: Any) -> str:
     return f"Type `{getattr(core.settings, 'slack_command', '/aiwf')} help` for every command."
 
 
-def _lifecycle(name: str) -> Any:
+def _optional(module: str) -> Any:
+    """A module that may not exist in this build (errors inside it still surface)."""
     try:
-        module = importlib.import_module("bot.lifecycle")
-    except ImportError:
-        module = None
-    fn = getattr(module, name, None)
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return None
+
+
+def _lifecycle(name: str) -> Any:
+    fn = getattr(_optional("bot.lifecycle"), name, None)
     if fn is None:
         raise UsageError(f"{name.replace('_', ' ')} is not available in this version")
     return fn
@@ -133,11 +139,7 @@ def _still_editable(core: Any, actor: str, proposal_id: int) -> bool:
 
 
 def _digest(core: Any, actor: str, channel: str, here: bool, conversation_id: str | None = None) -> Reply:
-    try:
-        module = importlib.import_module("bot.digest")
-    except ImportError:
-        module = None
-    fn = getattr(module, "digest_command", None)
+    fn = getattr(_optional("bot.digest"), "digest_command", None)
     if fn is None:
         raise UsageError("digest is not available in this version")
     return Reply(fn(core, actor, channel, ["here"] if here else [], conversation_id=conversation_id),

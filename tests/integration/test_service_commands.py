@@ -120,3 +120,26 @@ def test_roles_file_errors_name_the_bad_entry(settings, clock, tmp_path, content
     with pytest.raises(RolesFileError, match="roles.json") as err:
         build_core(settings, clock=clock)
     assert names in str(err.value)
+
+
+def test_lifecycle_commands_are_dispatched_and_refusals_come_back_as_messages(core):
+    result = core.submit("U1", "slack", proposal())
+    pid = result.proposal_id
+    core.decide("U_OWNER", result.approval_request_ids[0], "approve")
+    refused = core.handle_command("U_X", "slack", f"pause {pid}").message
+    assert refused.kind == "refused"
+    paused = core.handle_command("U_OWNER", "slack", f"pause {pid}").message
+    assert paused.kind != "refused" and core.status_data(pid)["proposal"]["stage"] == "paused"
+    core.handle_command("U_OWNER", "slack", f"resume {pid}")
+    checkin = core.handle_command("U_OWNER", "slack", f"checkin {pid} 0.7 hours this week").message
+    assert checkin.kind not in ("refused", "usage_error", "error")
+    assert core.status_data(pid)["checkins"][0]["value"] == "0.7"
+    bad = core.handle_command("UGOV", "slack", f"override {pid} nonsense because").message
+    assert bad.kind == "usage_error" and "no_owner" in bad.text
+    delegated = core.handle_command("U_OWNER", "slack", "delegate <@U_DEP|dep> until 2026-12-31").message
+    assert delegated.kind not in ("refused", "usage_error", "error")
+
+
+def test_digest_command_is_delegated(core):
+    reply = core.handle_command("UGOV", "slack", "digest")
+    assert reply.message is not None and reply.message.kind not in ("usage_error", "error")
