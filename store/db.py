@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30.0
+UPGRADE_LOCK_ID = 0x60B07  # PostgreSQL advisory lock held while migrating
 
 
 class DatabaseNotMigrated(RuntimeError):
@@ -93,6 +94,8 @@ def upgrade(url: str, revision: str = "head") -> str | None:
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # two upgrades at once: the second waits, then finds head
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({UPGRADE_LOCK_ID})")
             config = alembic_config(url)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
@@ -126,7 +129,11 @@ def check_migrated(engine: Engine) -> None:
         ) from exc
     head = head_revision()
     if current != head:
-        state = "has no govbot tables" if current is None else f"is at revision {current}, not {head}"
+        state = (
+            "has no schema version (empty, or not a govbot database)"
+            if current is None
+            else f"is at revision {current}, not {head}"
+        )
         raise DatabaseNotMigrated(
             f"the database is not migrated: {where} {state}; run `govbot db upgrade` to apply the migrations"
         )

@@ -224,3 +224,37 @@ def test_separate_processes_claim_a_job_period_once(database_url):
         engine.dispose()
     winner = next(name for name, won in outcome.items() if won is True)
     assert [(r.job, r.period, r.claimed_by) for r in runs] == [("checkins", "2026-W47", winner)]
+
+
+def _upgrade_in_process(url: str, start: Any, results: Any) -> None:
+    from store.db import upgrade
+
+    try:
+        start.wait(30)
+        results.put(upgrade(url))
+    except BaseException as exc:  # reported to the parent, which fails the test
+        results.put(repr(exc))
+
+
+def test_upgrades_started_together_both_end_at_head(tmp_path, request):
+    """Two instances running `govbot db upgrade` at once: one migrates, the other finds head."""
+    import multiprocessing
+
+    from store.db import check_migrated, head_revision
+    from tests.dbutil import empty_database
+
+    url = empty_database(tmp_path, request)
+    ctx = multiprocessing.get_context("spawn")
+    start, results = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_upgrade_in_process, args=(url, start, results)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    outcome = [results.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(30)
+    assert outcome == [head_revision()] * 2, outcome
+    engine = make_engine(url)
+    try:
+        check_migrated(engine)
+    finally:
+        engine.dispose()
