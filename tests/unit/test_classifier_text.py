@@ -42,6 +42,9 @@ RECALL = {
         "Processes refund requests end to end.",
         "The bot that issues refunds is new.",
         "It is capable of issuing refunds.",
+        "Automatically approves expense claims under 100 EUR.",
+        "Decides whether the customer gets a refund.",
+        "Offers discounts to churning customers.",
     ],
     "change_production": [
         "Deploys the new build to production.",
@@ -53,6 +56,8 @@ RECALL = {
         "Auto-deploys to staging after merging.",
         "Restarts the production database when it hangs.",
         "Merged into master once the checks pass.",
+        "Runs database migrations on production.",
+        "Executes SQL against the production database.",
     ],
     "change_permissions": [
         "Grants admin access to new hires.",
@@ -81,6 +86,8 @@ RECALL = {
         "Tweets product news.",
         "Publishes articles on the company blog.",
         "Issues a press release after each launch.",
+        "Updates the status page during incidents.",
+        "Posts job ads on LinkedIn.",
     ],
     "regulated": [
         "Triages patient medical histories.",
@@ -117,6 +124,8 @@ PRECISION = [
     ("Reviews posts on LinkedIn.", "publish_public"),
     ("Publishes the weekly digest in the team channel.", "publish_public"),
     ("Drafts replies to customers.", "send_external"),
+    ("Runs reports on production data.", "change_production"),
+    ("Reads the website to answer questions.", "publish_public"),
 ]
 
 
