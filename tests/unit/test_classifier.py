@@ -305,7 +305,7 @@ def test_a_custom_lexicon_adds_a_signal(tmp_path):
     (lambda t: t.replace('when = { blank = ["owner"] }', 'when = { blank = ["owners"] }', 1),
      "stop_conditions[0].when.blank: unknown value 'owners'"),
     (lambda t: t.replace("phrases = ['\\badd(?:s", "phrases = ['\\badd((?:s", 1),
-     "text_signals.rules[12].phrases[0]: invalid regular expression"),
+     "].phrases[0]: invalid regular expression: missing ), unterminated subpattern"),
     (lambda t: t.replace('[eu_ai_act.areas.migration]', '[eu_ai_act.areas.migrations]', 1),
      "eu_ai_act.areas.migration: missing table"),
     (lambda t: t.replace('when = { always = true }', 'when = { sometimes = true }', 1),
