@@ -14,6 +14,8 @@ from bot.policy import PolicyError, load_policy
 
 POLICY = load_policy()
 DEFAULT_TEXT = (Path(__file__).resolve().parents[2] / "bot" / "policy.toml").read_text(encoding="utf-8")
+# index of the text-signal rule whose phrase starts "\badd(?:s" (used by a broken-policy case)
+ADD_RULE = DEFAULT_TEXT[:DEFAULT_TEXT.index("phrases = ['\\badd(?:s")].count("[[text_signals.rules]]") - 1
 
 # A complete, low-risk proposal: every readiness input given, nothing risky.
 COMPLETE = {
@@ -305,7 +307,7 @@ def test_a_custom_lexicon_adds_a_signal(tmp_path):
     (lambda t: t.replace('when = { blank = ["owner"] }', 'when = { blank = ["owners"] }', 1),
      "stop_conditions[0].when.blank: unknown value 'owners'"),
     (lambda t: t.replace("phrases = ['\\badd(?:s", "phrases = ['\\badd((?:s", 1),
-     "].phrases[0]: invalid regular expression: missing ), unterminated subpattern"),
+     f"text_signals.rules[{ADD_RULE}].phrases[0]: invalid regular expression: missing ), unterminated subpattern"),
     (lambda t: t.replace('[eu_ai_act.areas.migration]', '[eu_ai_act.areas.migrations]', 1),
      "eu_ai_act.areas.migration: missing table"),
     (lambda t: t.replace('when = { always = true }', 'when = { sometimes = true }', 1),
