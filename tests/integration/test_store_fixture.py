@@ -15,8 +15,9 @@ PROBE = "tests/integration/test_store_repos.py::test_settings_key_value"
 
 def run_probe(**env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("GOVBOT_TEST_")}
+    clean["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # hypothesis and langsmith plugins are slow to import
     return subprocess.run(
-        [sys.executable, "-m", "pytest", PROBE, "-q", "-p", "no:cacheprovider", "-rA"],
+        [sys.executable, "-m", "pytest", PROBE, "-q", "-p", "no:cacheprovider", "-p", "pytest_timeout", "-rA"],
         cwd=ROOT,
         env={**clean, **env},
         capture_output=True,
