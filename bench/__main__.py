@@ -1,0 +1,232 @@
+"""`make bench` = `python -m bench`: run every benchmark, print a table, write bench/results.json.
+
+    python -m bench            # full sizes (1k/10k/100k proposals, import of 10k): ~10-15 min on 2 cores
+    python -m bench --quick    # smaller sizes for a smoke run (< 2 min)
+    python -m bench --only facts,classifier
+
+Figures only: nothing here passes or fails on time. Each figure is compared with its
+target (met / missed) so a regression is visible. PostgreSQL figures need
+`--pg-url` (default: GOVBOT_BENCH_DATABASE_URL, else the local test server); the
+benchmarks use a dedicated schema and drop it afterwards. On a shared machine the
+wall-clock figures include waiting for the CPU; the import also reports CPU seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SECTIONS = ("classifier", "facts", "ack", "import")
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _pg_available(url: str) -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    try:
+        from sqlalchemy import text
+
+        from store.db import make_engine
+
+        engine = make_engine(url, pool_size=1, max_overflow=0, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+class PgSchema:
+    """A dedicated PostgreSQL schema for one benchmark, dropped on exit."""
+
+    def __init__(self, base: str):
+        from sqlalchemy.engine import make_url
+
+        from store.db import make_engine
+
+        self.name = f"govbot_bench_{uuid.uuid4().hex[:8]}"
+        self.admin = make_engine(base, pool_size=1, max_overflow=0)
+        self.url = make_url(base).update_query_dict({"options": f"-csearch_path={self.name}"}).render_as_string(
+            hide_password=False)
+
+    def __enter__(self) -> str:
+        from sqlalchemy import text
+
+        from store.db import upgrade
+
+        with self.admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{self.name}"'))
+        upgrade(self.url)
+        return self.url
+
+    def __exit__(self, *exc: object) -> None:
+        from sqlalchemy import text
+
+        with self.admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
+        self.admin.dispose()
+
+
+def _sqlite(workdir: Path, name: str) -> str:
+    from store.db import upgrade
+
+    url = f"sqlite:///{workdir / name}"
+    upgrade(url)
+    return url
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from bench import ack, classify_import, facts
+
+    quick = args.quick
+    only = set(args.only.split(",")) if args.only else set(SECTIONS)
+    pg_problem = _pg_available(args.pg_url)
+    if pg_problem:
+        log(f"PostgreSQL unavailable ({pg_problem}); its figures are left out")
+    results: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"), "quick": quick,
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+                    "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+        "postgresql": pg_problem is None,
+    }
+    with tempfile.TemporaryDirectory(prefix="govbot-bench-") as tmp:
+        work = Path(tmp)
+        if "classifier" in only:
+            log("classifier ...")
+            results["classifier"] = classify_import.classifier(2000 if quick else 20000)
+        if "facts" in only:
+            sizes = [1000, 5000] if quick else [1000, 10_000, 100_000]
+            results["facts"] = {}
+            for backend in ("sqlite", "postgresql"):
+                if backend == "postgresql" and pg_problem:
+                    continue
+                log(f"facts on {backend} ...")
+                results["facts"][backend] = facts.run_backend(backend, sizes, work, args.pg_url,
+                                                              runs=3 if quick else 5, log=log)
+        if "ack" in only:
+            log("ack latency ...")
+            if pg_problem:
+                results["ack"] = ack.run(_sqlite(work, "ack.sqlite3"), work, quick, log=log)
+            else:
+                with PgSchema(args.pg_url) as url:
+                    results["ack"] = ack.run(url, work, quick, log=log)
+        if "import" in only:
+            n = 500 if quick else 10_000
+            log(f"govbot import of {n} proposals ...")
+            results["import"] = {"sqlite": classify_import.import_cli(_sqlite(work, "import.sqlite3"), n, work)}
+            if not pg_problem:
+                with PgSchema(args.pg_url) as url:
+                    results["import"]["postgresql"] = classify_import.import_cli(url, n, work)
+    results["targets"] = targets(results)
+    return results
+
+
+def _get(data: Any, *path: Any) -> Any:
+    for key in path:
+        if not isinstance(data, dict) or str(key) not in data:
+            return None
+        data = data[str(key)]
+    return data
+
+
+def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target with its measured value and met/missed (None: not measured in this run)."""
+    big = max((int(s) for s in (_get(r, "facts", "postgresql") or _get(r, "facts", "sqlite") or {"0": 0})), default=0)
+    small = min((int(s) for s in (_get(r, "facts", "sqlite") or {"0": 0})), default=0)
+    rows = [
+        ("ack p99 at 50 clients <= 2x bare Bolt (slash command)", _get(r, "ack", "levels", 50, "command", "p99_ratio"),
+         lambda v: v <= 2.0, "x"),
+        ("ack p99 at 50 clients <= 2x bare Bolt (button click)", _get(r, "ack", "levels", 50, "click", "p99_ratio"),
+         lambda v: v <= 2.0, "x"),
+        (f"portfolio facts at {big} on PostgreSQL < 500 ms", _get(r, "facts", "postgresql", big, "portfolio_ms"),
+         lambda v: v < 500, "ms"),
+        (f"digest prompt at {big} <= 1.1x its size at {small}",
+         _ratio(_get(r, "facts", "sqlite", big, "prompt_chars"), _get(r, "facts", "sqlite", small, "prompt_chars")),
+         lambda v: v <= 1.1, "x"),
+        ("classifier >= 5,000 proposals/s", _get(r, "classifier", "per_second"), lambda v: v >= 5000, "/s"),
+        ("govbot serve RSS after load < 250 MB", _get(r, "ack", "rss_mb_after_load"), lambda v: v < 250, "MB"),
+        (f"portfolio facts at {big} adds < 50 MB peak (PostgreSQL, Python heap)",
+         _get(r, "facts", "postgresql", big, "portfolio_heap_peak_mb"), lambda v: v < 50, "MB"),
+        (f"govbot import of {_get(r, 'import', 'sqlite', 'n')} < 60 s (SQLite, wall)",
+         _get(r, "import", "sqlite", "seconds"), lambda v: v < 60, "s"),
+        (f"govbot import of {_get(r, 'import', 'postgresql', 'n')} < 60 s (PostgreSQL, wall)",
+         _get(r, "import", "postgresql", "seconds"), lambda v: v < 60, "s"),
+    ]
+    return [{"target": name, "value": value, "unit": unit,
+             "met": None if value is None else bool(check(value))} for name, value, check, unit in rows]
+
+
+def _ratio(a: Any, b: Any) -> float | None:
+    return round(a / b, 3) if a and b else None
+
+
+def table(r: dict[str, Any]) -> str:
+    """The figures as a plain-text table."""
+    lines = [f"govbot benchmarks ({'quick' if r['quick'] else 'full'}) {r['when']} — "
+             f"{r['machine']['cpus']} CPUs, load {r['machine']['load_average_at_start']}", ""]
+    if "classifier" in r:
+        c = r["classifier"]
+        lines.append(f"classifier: {c['per_second']:,} proposals/s ({c['with_validation_per_second']:,}/s with "
+                     f"validation; n={c['n']})")
+    for backend, sizes in (r.get("facts") or {}).items():
+        lines.append("")
+        lines.append(f"facts on {backend}:   size | portfolio ms | digest ms | heap peak MB | prompt chars | seed s")
+        for size, f in sizes.items():
+            lines.append(f"  {int(size):>25,} | {f['portfolio_ms']:>12} | {f['digest_ms']:>9} | "
+                         f"{f['portfolio_heap_peak_mb']:>12} | {f['prompt_chars']:>12} | {f['seed_s']:>6}")
+    if "ack" in r:
+        a = r["ack"]
+        lines.append("")
+        lines.append(f"ack latency ({a['database']}): clients | kind    | govbot p50/p99 ms | bare Bolt p50/p99 ms "
+                     "| p99 ratio | errors")
+        for level, row in a["levels"].items():
+            for kind in ("command", "click"):
+                g, b = row[kind]["govbot"], row[kind]["bare_bolt"]
+                lines.append(f"  {level:>27} | {kind:<7} | {g['p50_ms']:>7} / {g['p99_ms']:<7} | "
+                             f"{b['p50_ms']:>7} / {b['p99_ms']:<10} | {row[kind]['p99_ratio']:>9} | "
+                             f"{g['errors']}+{b['errors']}")
+        lines.append(f"  clicks decided {a['clicks_decided']}/{a['clicks_sent']}; govbot serve RSS "
+                     f"{a['rss_mb_before']} MB at start, {a['rss_mb_after_load']} MB after load")
+    for backend, i in (r.get("import") or {}).items():
+        lines.append(f"govbot import on {backend}: {i['n']:,} proposals in {i['seconds']} s wall, "
+                     f"{i.get('cpu_s')} s CPU ({i['per_second']}/s): {i['summary']}")
+    lines.append("")
+    lines.append("targets:")
+    for t in r["targets"]:
+        state = "not measured" if t["met"] is None else ("met" if t["met"] else "MISSED")
+        lines.append(f"  [{state:^12}] {t['target']}: {t['value']} {t['unit'] if t['value'] is not None else ''}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes for a smoke run (< 2 min)")
+    parser.add_argument("--only", help=f"comma-separated sections: {','.join(SECTIONS)}")
+    parser.add_argument("--pg-url", default=os.environ.get("GOVBOT_BENCH_DATABASE_URL", DEFAULT_PG))
+    parser.add_argument("--out", default=str(HERE / "results.json"), help="where to write the JSON results")
+    args = parser.parse_args(argv)
+    began = time.perf_counter()
+    results = run(args)
+    results["elapsed_s"] = round(time.perf_counter() - began, 1)
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"\n(written to {args.out}; {results['elapsed_s']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

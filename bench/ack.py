@@ -1,0 +1,112 @@
+"""Acknowledgement latency through the real HTTP server, against a bare Bolt app.
+
+`govbot serve` runs as a subprocess (Slack against the fake Web API, signed requests);
+so does the yardstick, a bare slack_bolt AsyncApp on aiohttp that only acks. At 1, 10
+and 50 concurrent clients each gets the same slash commands (`/aiwf mine`) and approve
+clicks (each on its own pending approval request), and the p50/p99 of the HTTP answer
+is recorded. The ratio govbot/bare is the figure that matters; both share the machine.
+Afterwards the server's resident memory is read (the "RSS after load" figure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.procs import FakeSlackThread, click_body, command_body, fire, start_bare_bolt, start_govbot, summary
+
+LEVELS = (1, 10, 50)
+
+
+def _requests(concurrency: int, quick: bool) -> int:
+    if quick:
+        return {1: 30, 10: 60, 50: 100}[concurrency]
+    return {1: 150, 10: 300, 50: 500}[concurrency]
+
+
+def seed_requests(database_url: str, n: int) -> list[int]:
+    """Submit `n` low-risk proposals (owner U_OWNER) through the core; return the owner's
+    pending approval request ids."""
+    from bot.app import build_core
+    from bot.settings import Settings
+    from tests.integration.approval_data import proposal, requests_by_role
+
+    core = build_core(Settings(database_url=database_url, governance="UGOV", _env_file=None))
+    ids = []
+    for i in range(n):
+        result = core.submit("U_REQ", "slack", proposal(title=f"Summarise weekly support themes {i:05d}"))
+        ids.append(requests_by_role(core, result.proposal_id)["owner"].id)
+    return ids
+
+
+def run(database_url: str, workdir: Path, quick: bool, log: Any = print) -> dict[str, Any]:
+    """Measure both servers at every level; returns the figures and the RSS after load."""
+    total = sum(_requests(c, quick) for c in LEVELS)
+    began = time.perf_counter()
+    request_ids = seed_requests(database_url, total)
+    log(f"  ack: seeded {total} approval requests in {time.perf_counter() - began:.1f} s")
+    out: dict[str, Any] = {"levels": {}, "database": database_url.split(":", 1)[0]}
+    with FakeSlackThread() as slack:
+        govbot = start_govbot(database_url, slack.api_url, workdir / "serve-ack.log")
+        bare = start_bare_bolt(slack.api_url, workdir / "bare-bolt.log")
+        try:
+            govbot.wait_ready()
+            bare.wait_ready()
+            out["rss_mb_before"] = round(govbot.rss_mb(), 1)
+            # warm both (auth.test, first imports) before measuring
+            for server in (govbot, bare):
+                asyncio.run(fire([server.url], [command_body("U_WARM", "help", i, slack.api) for i in range(5)], 2))
+            offset = 0
+            for level in LEVELS:
+                n = _requests(level, quick)
+                cmds = [command_body(f"U{i % 40:03d}", "mine", i, slack.api) for i in range(n)]
+                mine = request_ids[offset:offset + n]
+                offset += n
+                clicks = [click_body("U_OWNER", rid, i, slack.api) for i, rid in enumerate(mine)]
+                bare_clicks = [click_body("U_OWNER", rid, i, slack.api) for i, rid in enumerate(mine)]
+                row = {
+                    "command": {"govbot": summary(asyncio.run(fire([govbot.url], cmds, level))),
+                                "bare_bolt": summary(asyncio.run(fire([bare.url], cmds, level)))},
+                    "click": {"govbot": summary(asyncio.run(fire([govbot.url], clicks, level))),
+                              "bare_bolt": summary(asyncio.run(fire([bare.url], bare_clicks, level)))},
+                }
+                for kind in ("command", "click"):
+                    g, b = row[kind]["govbot"], row[kind]["bare_bolt"]
+                    row[kind]["p99_ratio"] = round(g["p99_ms"] / b["p99_ms"], 2) if b["p99_ms"] else None
+                    row[kind]["p50_ratio"] = round(g["p50_ms"] / b["p50_ms"], 2) if b["p50_ms"] else None
+                out["levels"][str(level)] = row
+                log(f"  ack c={level:>2}: command p99 {row['command']['govbot']['p99_ms']} ms vs "
+                    f"{row['command']['bare_bolt']['p99_ms']} ms bare; click p99 {row['click']['govbot']['p99_ms']} "
+                    f"ms vs {row['click']['bare_bolt']['p99_ms']} ms bare")
+                time.sleep(1.0)  # let the work after the acks drain before the next level
+            decided = _wait_decided(database_url, request_ids, 60)
+            out["clicks_decided"] = decided
+            out["clicks_sent"] = len(request_ids)
+            out["rss_mb_after_load"] = round(govbot.rss_mb(), 1)
+        finally:
+            govbot.stop()
+            bare.stop()
+    return out
+
+
+def _wait_decided(database_url: str, ids: list[int], timeout: float) -> int:
+    """How many of the clicked requests have a decision once the work after the acks is done."""
+    from sqlalchemy import func, select
+
+    from bench.procs import wait_until
+    from store import models as m
+    from store.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        def count() -> int:
+            with engine.connect() as conn:
+                return int(conn.scalar(select(func.count()).select_from(m.Decision)
+                                       .where(m.Decision.request_id.in_(ids))) or 0)
+
+        wait_until(lambda: count() >= len(ids), timeout, 0.5)
+        return count()
+    finally:
+        engine.dispose()
