@@ -95,20 +95,8 @@ class _Repo:
 
 
 class SqlProposalRepo(_Repo):
-    _MUTABLE = (
-        "title",
-        "department",
-        "owner",
-        "stage",
-        "risk_level",
-        "capacity",
-        "autonomy",
-        "eu_tier",
-        "revision",
-        "answers",
-        "updated_at",
-        "stage_changed_at",
-    )
+    # Everything but the id, who asked and where: stage, risk, owner, answers, timestamps...
+    _MUTABLE = tuple(f.name for f in fields(ProposalRow) if f.name not in ("id", "requester", "channel"))
 
     def add(self, row: ProposalRow, author: str) -> ProposalRow:
         obj = m.Proposal(**_values(row))
@@ -237,7 +225,7 @@ class SqlApprovalRepo(_Repo):
         return _record(ApprovalRequestRow, self._one(stmt, f"approval request {request_id}"))
 
     def update(self, row: ApprovalRequestRow) -> None:
-        values = _values(row, skip=("id", "proposal_id", "created_at"))
+        values = _values(row)
         self._update(m.ApprovalRequest, m.ApprovalRequest.id == row.id, values, f"approval request {row.id}")
 
     def for_proposal(self, proposal_id: int) -> list[ApprovalRequestRow]:

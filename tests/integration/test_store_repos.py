@@ -100,6 +100,7 @@ def test_proposal_update_writes_every_field(uow):
     later = T0 + timedelta(days=2)
     changed = replace(
         row,
+        created_at=T0 - timedelta(days=30),
         stage="pilot",
         risk_level="medium",
         owner="UNEW",
@@ -214,6 +215,7 @@ def test_approvals_round_trip_and_queries(uow):
             escalated_at=T0 + timedelta(hours=2),
             approver="UGOV",
             note="escalated",
+            created_at=T0 - timedelta(days=1),
         )
         u.approvals.update(decided)
         u.commit()
