@@ -404,6 +404,9 @@ def _field_of(starts: list[int], offset: int) -> int:
     return i
 
 
+_POSSESSIVE = ("'s", "’s", "s'", "s’")
+
+
 def _accepted(text: str, start: int, verbish: bool, sig: Any) -> bool:
     before = text[max(0, start - 80):start]
     ends = [m.end() for m in _CLAUSE_END.finditer(before)]
@@ -411,8 +414,8 @@ def _accepted(text: str, start: int, verbish: bool, sig: Any) -> bool:
     words = _WORD.findall(clause)
     if verbish and words:
         prev = words[-1]
-        if prev in sig.noun_markers or prev in sig.reading_forms:
-            return False  # "the refund", "reviews charges": a noun, not the action
+        if prev in sig.noun_markers or prev in sig.reading_forms or prev.endswith(_POSSESSIVE):
+            return False  # "the refund", "reviews charges", "last week's closed tickets": a noun
         if prev in sig.noun_prepositions:
             token = _WORD.match(text, start)
             if token is None or not token.group(0).endswith("ing"):

@@ -105,6 +105,8 @@ def test_high_risk_phrasings_are_detected(code, text):
 
 
 PRECISION = [
+    ("Reads last week's closed tickets and drafts a summary of recurring themes.", "update_records"),
+    ("Summarises the customer's refunded orders for the finance review.", "change_billing"),
     ("Classifies billing disputes for the finance team.", "change_billing"),
     ("Reads the refund policy and answers questions.", "change_billing"),
     ("Summarises the refunds from last week.", "change_billing"),
