@@ -61,7 +61,7 @@ def plan_routes(uow: Any, settings: Any, roles: Sequence[str], answers: dict[str
     for role in sorted(roles, key=lambda r: r != "owner"):  # the owner first, then as classified
         if role == "owner":
             owner = answers.get("owner")
-            routes.append(Route("owner", None, owner) if not is_blank(owner)
+            routes.append(Route("owner", None, str(owner)) if not is_blank(owner)
                           else fallback("owner", None, "no owner named"))
         elif role == "department_lead":
             dept = (answers.get("department") or "").strip() or None

@@ -64,7 +64,7 @@ def _lifecycle(name: str) -> Any:
 def _run(core: Any, actor: str, channel: str, command: Command) -> Reply:
     name, args = command.name, command.args
     if name == "help":
-        message = core.help()
+        message = core.help(channel)
         if args.get("unknown"):
             message = _with_prefix(message, f"Unknown command {args['unknown']!r}.")
         return Reply(message)

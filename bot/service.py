@@ -118,8 +118,11 @@ class Govbot:
 
         return run_command(self, actor, channel, text, conversation_id)
 
-    def help(self) -> Message:
-        return views.help_message(getattr(self.settings, "slack_command", "/aiwf"))
+    def help(self, channel: str | None = None) -> Message:
+        """Every command with one line; Slack shows the slash command, other channels
+        (commands typed to the bot) show the bare commands."""
+        command = getattr(self.settings, "slack_command", "/aiwf") if channel in (None, "slack") else ""
+        return views.help_message(command)
 
     # --- interview ------------------------------------------------------------------
     def load_draft(self, channel: str, actor: str) -> dict[str, Any] | None:

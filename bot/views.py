@@ -371,9 +371,12 @@ def roles_message(entries: dict[str, Any], can_edit: bool) -> Message:
 
 
 def help_message(command: str = "/aiwf") -> Message:
-    """Every command with one line."""
-    fields = tuple((f"{command} {usage}", what) for usage, what in HELP_LINES)
-    return Message(kind="help", text=f"govbot commands ({command} <command>)", sections=(Section(None, fields=fields),))
+    """Every command with one line; `command` is the slash command ("" where commands
+    are typed to the bot, as in Teams and the console)."""
+    prefix = f"{command} " if command else ""
+    fields = tuple((f"{prefix}{usage}", what) for usage, what in HELP_LINES)
+    head = f"govbot commands ({command} <command>)" if command else "govbot commands (type one to the bot)"
+    return Message(kind="help", text=head, sections=(Section(None, fields=fields),))
 
 
 def portfolio_fallback(facts: dict[str, Any]) -> Message:
