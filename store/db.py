@@ -41,15 +41,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", 5)
         kwargs.setdefault("max_overflow", 10)
         kwargs.setdefault("pool_recycle", 1800)
-        kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 10)
+        kwargs["connect_args"] = {"connect_timeout": 10, **kwargs.get("connect_args", {})}
     return create_engine(url, **kwargs)
 
 
 def _sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:
     memory = not database or database == ":memory:" or "mode=memory" in url
-    connect_args = kwargs.pop("connect_args", {})
-    connect_args.setdefault("check_same_thread", False)
-    connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
+    connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S, **kwargs.pop("connect_args", {})}
     if memory:
         kwargs.setdefault("poolclass", StaticPool)
     elif database:
