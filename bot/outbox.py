@@ -20,7 +20,7 @@ from bot.ports import DeliveryFailed, OutboxRow, Sender
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 15  # with the 1 h cap: about 7 hours of retries before giving up
 BASE_DELAY_S = 5.0
 MAX_DELAY_S = 3600.0
 LEASE_S = 120.0
@@ -41,7 +41,7 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
     return min(BASE_DELAY_S * (2 ** max(attempts - 1, 0)), MAX_DELAY_S)
 
 
-def _claim(core: Any, channels: list[str], limit: int) -> list[tuple[OutboxRow, dict | None, dict | None]]:
+def _claim(core: Any, channels: list[str], limit: int) -> list[OutboxRow]:
     now = core.clock.now()
     lease = now + timedelta(seconds=LEASE_S)
     claimed = []
@@ -51,11 +51,25 @@ def _claim(core: Any, channels: list[str], limit: int) -> list[tuple[OutboxRow, 
         with core.uow() as uow:
             if not uow.outbox.claim(row.id, now, lease):
                 continue
-            thread_ref = uow.message_refs.get(row.thread_key) if row.thread_key else None
-            update_ref = uow.message_refs.get(row.update_key) if row.update_key else None
             uow.commit()
-        claimed.append((row, thread_ref, update_ref))
+        claimed.append(row)
     return claimed
+
+
+def _refs(core: Any, row: OutboxRow) -> tuple[bool, dict | None, dict | None]:
+    """(wait, thread_ref, update_ref). Refs are read just before sending, so a message
+    threads on (or replaces) one delivered earlier in the same round. When the message
+    it refers to is itself still pending, wait for it (the claim's lease retries us)."""
+    with core.uow() as uow:
+        thread_ref = uow.message_refs.get(row.thread_key) if row.thread_key else None
+        update_ref = uow.message_refs.get(row.update_key) if row.update_key else None
+        missing = {k for k, ref in ((row.thread_key, thread_ref), (row.update_key, update_ref)) if k and ref is None}
+        proposal_id = (row.payload.get("meta") or {}).get("proposal_id")
+        if missing and proposal_id is not None:
+            for other in uow.outbox.pending_for_proposal(int(proposal_id)):
+                if other.id < row.id and other.status == "pending" and other.ref_key in missing:
+                    return True, None, None
+    return False, thread_ref, update_ref
 
 
 def _sent(core: Any, row: OutboxRow, ref: dict[str, Any] | None) -> None:
@@ -93,7 +107,11 @@ async def deliver_due(core: Any, senders: Mapping[str, Sender], limit: int = 50,
         return 0
     claimed = await asyncio.to_thread(_claim, core, channels, limit)
     sent = 0
-    for row, thread_ref, update_ref in claimed:
+    for row in claimed:
+        wait, thread_ref, update_ref = await asyncio.to_thread(_refs, core, row)
+        if wait:
+            logger.debug("outbox %s waits for the message it refers to", row.id)
+            continue
         try:
             ref = await senders[row.channel].send(row, thread_ref, update_ref)
         except asyncio.CancelledError:

@@ -140,3 +140,26 @@ def test_the_loop_delivers_until_stopped(core):
 
     asyncio.run(main())
     assert [row.payload["text"] for row, _, _ in sender.sent] == ["hello", "second"]
+
+
+def test_a_reply_in_the_same_round_threads_on_the_message_sent_before_it(core):
+    sender = RecordingSender("slack")
+    _queue(core, text="parent", ref_key="classification:5", proposal_id=5)
+    _queue(core, text="child", thread_key="classification:5", proposal_id=5)
+    _queue(core, text="edit", update_key="classification:5", proposal_id=5)
+    assert asyncio.run(deliver_due(core, {"slack": sender})) == 3
+    refs = {row.payload["text"]: (thread, update) for row, thread, update in sender.sent}
+    assert refs["child"] == ({"channel": "D1", "ts": "1.0"}, None)
+    assert refs["edit"] == (None, {"channel": "D1", "ts": "1.0"})
+
+
+def test_a_reply_waits_while_its_parent_is_still_undelivered(core, clock):
+    sender = RecordingSender("slack", [DeliveryFailed("502")])
+    _queue(core, text="parent", ref_key="approval:9", proposal_id=5)
+    child = _queue(core, text="decided", update_key="approval:9", proposal_id=5)
+    assert asyncio.run(deliver_due(core, {"slack": sender})) == 0  # parent failed; the child waits
+    assert sender.sent == [] and _row(core, child.id).attempts == 0
+    clock.advance(minutes=5)
+    assert asyncio.run(deliver_due(core, {"slack": sender})) == 2
+    assert [(row.payload["text"], update) for row, _, update in sender.sent] == [
+        ("parent", None), ("decided", {"channel": "D1", "ts": "1.0"})]
