@@ -149,6 +149,17 @@ def _make_schema(request: pytest.FixtureRequest) -> tuple[str, Any, str]:
 
 
 def _truncate(engine: Any, schema: str) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(3):  # a database-wide ANALYZE (bench/facts.py) can deadlock with TRUNCATE
+        try:
+            return _truncate_once(engine, schema)
+        except OperationalError as exc:
+            if "deadlock" not in str(exc) or attempt == 2:
+                raise
+
+
+def _truncate_once(engine: Any, schema: str) -> None:
     from sqlalchemy import text
 
     with engine.begin() as conn:
