@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from bot.ports import DecisionRow
 from tests.integration.approval_data import audit_actions, medium, requests_by_role, set_roles, stage
 
 
@@ -71,3 +72,46 @@ def test_the_same_submission_twice_at_once_creates_one_proposal(core):
     assert sorted(r.duplicate for r in results) == [False, True, True]
     with core.uow() as uow:
         assert uow.proposals.count() == 1
+
+
+def test_the_unique_constraint_is_the_last_guard(core):
+    """If a twin's decision lands after our check (the race window), the insert hits
+    the decisions UNIQUE constraint and the outcome is the twin's decision."""
+    pid, reqs = _setup(core)
+    rid = reqs["owner"].id
+    with core.uow() as uow:  # the twin's insert, committed just after our checks
+        uow.decisions.add(DecisionRow(0, rid, "approve", "U_OWNER", None, None, None, core.clock.now()))
+        uow.commit()
+    real_factory = core.uow
+    blinded = {"left": 1}
+
+    class Blinded:
+        def __init__(self):
+            self.inner = real_factory()
+
+        def __enter__(self):
+            uow = self.inner.__enter__()
+            real_for_request = uow.decisions.for_request
+
+            def for_request(request_id):
+                if blinded["left"]:
+                    blinded["left"] -= 1
+                    return None  # the twin has not committed yet, as far as this check knows
+                return real_for_request(request_id)
+
+            uow.decisions.for_request = for_request
+            return uow
+
+        def __exit__(self, *exc):
+            return self.inner.__exit__(*exc)
+
+    core.uow = Blinded
+    try:
+        outcome = core.decide("U_OWNER", rid, "reject", comment="second thoughts")
+    finally:
+        core.uow = real_factory
+    assert outcome.status == "duplicate" and outcome.decision == "approve"
+    with core.uow() as uow:
+        assert [d.decision for d in uow.decisions.for_proposal(pid)] == ["approve"]
+    assert stage(core, pid) == "in_review"
+    assert audit_actions(core, pid).count("decision.reject") == 0
