@@ -53,16 +53,18 @@ def plan_routes(uow: Any, settings: Any, roles: Sequence[str], answers: dict[str
 
     def fallback(role: str, department: str | None, why: str) -> Route:
         if not gov:
-            raise NoGovernance(f"{why}, and nobody holds governance to take it; set GOVBOT_GOVERNANCE or "
-                               "`roles set governance <user>`")
+            raise NoGovernance(
+                f"{why}, and nobody holds governance to take it; set GOVBOT_GOVERNANCE or `roles set governance <user>`"
+            )
         return Route(role, department, gov[0], f"{why}; routed to governance")
 
     routes: list[Route] = []
     for role in sorted(roles, key=lambda r: r != "owner"):  # the owner first, then as classified
         if role == "owner":
             owner = answers.get("owner")
-            routes.append(Route("owner", None, str(owner)) if not is_blank(owner)
-                          else fallback("owner", None, "no owner named"))
+            routes.append(
+                Route("owner", None, str(owner)) if not is_blank(owner) else fallback("owner", None, "no owner named")
+            )
         elif role == "department_lead":
             dept = (answers.get("department") or "").strip() or None
             found = holders(uow, role, dept) if dept else []
@@ -74,8 +76,10 @@ def plan_routes(uow: Any, settings: Any, roles: Sequence[str], answers: dict[str
                 routes.append(fallback(role, None, "no department given, so no department_lead could be found"))
         elif role == "governance":
             if not gov:
-                raise NoGovernance("governance must approve, but nobody holds governance; set "
-                                   "GOVBOT_GOVERNANCE or `roles set governance <user>`")
+                raise NoGovernance(
+                    "governance must approve, but nobody holds governance; set "
+                    "GOVBOT_GOVERNANCE or `roles set governance <user>`"
+                )
             routes.append(Route(role, None, gov[0]))
         else:
             found = holders(uow, role)
@@ -93,18 +97,41 @@ def route_key(role: str, department: str | None, approver: str) -> tuple[str, st
     return (role, "", "")
 
 
-def open_requests(uow: Any, proposal: ProposalRow, routes: Sequence[Route], *, round: int, now: datetime,
-                  owner_first: bool, kind: str = "proposal", target: str | None = None) -> list[ApprovalRequestRow]:
+def open_requests(
+    uow: Any,
+    proposal: ProposalRow,
+    routes: Sequence[Route],
+    *,
+    round: int,
+    now: datetime,
+    owner_first: bool,
+    kind: str = "proposal",
+    target: str | None = None,
+) -> list[ApprovalRequestRow]:
     """Insert one pending request per route; with owner_first the owner is sequence 0
     and everyone else waits (sequence 1) until the owner approved."""
     has_owner = any(r.role == "owner" for r in routes)
     out = []
     for route in routes:
         sequence = 1 if owner_first and has_owner and route.role != "owner" else 0
-        out.append(uow.approvals.add(ApprovalRequestRow(
-            id=0, proposal_id=proposal.id, role=route.role, department=route.department, approver=route.approver,
-            kind=kind, target=target, round=round, status="pending", note=route.note, created_at=now,
-            sequence=sequence)))
+        out.append(
+            uow.approvals.add(
+                ApprovalRequestRow(
+                    id=0,
+                    proposal_id=proposal.id,
+                    role=route.role,
+                    department=route.department,
+                    approver=route.approver,
+                    kind=kind,
+                    target=target,
+                    round=round,
+                    status="pending",
+                    note=route.note,
+                    created_at=now,
+                    sequence=sequence,
+                )
+            )
+        )
     return out
 
 
@@ -117,9 +144,11 @@ def released(request: ApprovalRequestRow, siblings: Sequence[ApprovalRequestRow]
     """True when it is this request's turn (owner-first: the earlier sequence approved)."""
     if request.sequence == 0:
         return True
-    return all(s.status == "approved" for s in siblings
-               if s.kind == request.kind and s.status != "superseded" and s.sequence < request.sequence
-               and s.id != request.id)
+    return all(
+        s.status == "approved"
+        for s in siblings
+        if s.kind == request.kind and s.status != "superseded" and s.sequence < request.sequence and s.id != request.id
+    )
 
 
 def channel_for(uow: Any, settings: Any, user: str, proposal: ProposalRow | None) -> str:
@@ -137,32 +166,64 @@ def channel_for(uow: Any, settings: Any, user: str, proposal: ProposalRow | None
     return "console"
 
 
-def send(uow: Any, settings: Any, proposal: ProposalRow, recipient: str, message: Message, now: datetime,
-         **keys: Any) -> None:
+def send(
+    uow: Any, settings: Any, proposal: ProposalRow, recipient: str, message: Message, now: datetime, **keys: Any
+) -> None:
     """Queue a message about `proposal` to `recipient` (meta names the proposal)."""
     if "proposal_id" not in message.meta:
-        message = Message(message.kind, message.text, message.sections, message.buttons, message.image_png,
-                          {**message.meta, "proposal_id": proposal.id})
+        message = Message(
+            message.kind,
+            message.text,
+            message.sections,
+            message.buttons,
+            message.image_png,
+            {**message.meta, "proposal_id": proposal.id},
+        )
     enqueue(uow, channel_for(uow, settings, recipient, proposal), recipient, message, now, **keys)
 
 
-def queue_request(uow: Any, settings: Any, proposal: ProposalRow, request: ApprovalRequestRow,
-                  result: dict[str, Any] | None, now: datetime) -> None:
+def queue_request(
+    uow: Any,
+    settings: Any,
+    proposal: ProposalRow,
+    request: ApprovalRequestRow,
+    result: dict[str, Any] | None,
+    now: datetime,
+) -> None:
     """The approval request card to the approver (once per request)."""
     card = views.approval_request_card(proposal, request, result)
-    send(uow, settings, proposal, request.approver, card, now, ref_key=f"approval:{request.id}",
-         dedupe_key=f"approval:{request.id}")
+    send(
+        uow,
+        settings,
+        proposal,
+        request.approver,
+        card,
+        now,
+        ref_key=f"approval:{request.id}",
+        dedupe_key=f"approval:{request.id}",
+    )
 
 
-def update_card(uow: Any, settings: Any, proposal: ProposalRow, request: ApprovalRequestRow,
-                card: Message, now: datetime, tag: str) -> None:
+def update_card(
+    uow: Any, settings: Any, proposal: ProposalRow, request: ApprovalRequestRow, card: Message, now: datetime, tag: str
+) -> None:
     """Replace the approval message in place (posted anew if it never went out)."""
-    send(uow, settings, proposal, request.approver, card, now, ref_key=f"approval:{request.id}",
-         update_key=f"approval:{request.id}", dedupe_key=f"approval:{request.id}:{tag}")
+    send(
+        uow,
+        settings,
+        proposal,
+        request.approver,
+        card,
+        now,
+        ref_key=f"approval:{request.id}",
+        update_key=f"approval:{request.id}",
+        dedupe_key=f"approval:{request.id}:{tag}",
+    )
 
 
-def supersede(uow: Any, settings: Any, proposal: ProposalRow, requests: Sequence[ApprovalRequestRow],
-              why: str, now: datetime) -> list[int]:
+def supersede(
+    uow: Any, settings: Any, proposal: ProposalRow, requests: Sequence[ApprovalRequestRow], why: str, now: datetime
+) -> list[int]:
     """Close requests that no longer need a decision; pending cards lose their buttons."""
     ids = []
     for r in requests:
@@ -191,8 +252,9 @@ def routed_to_governance(request: ApprovalRequestRow) -> bool:
     return request.role == "governance" or (request.note or "").endswith("routed to governance")
 
 
-def authority(uow: Any, settings: Any, request: ApprovalRequestRow, actor: str, override_reason: str | None,
-              now: datetime) -> Authority:
+def authority(
+    uow: Any, settings: Any, request: ApprovalRequestRow, actor: str, override_reason: str | None, now: datetime
+) -> Authority:
     """May `actor` decide this request?"""
     if actor == request.approver:
         return Authority(True, None, "approver")
@@ -205,20 +267,41 @@ def authority(uow: Any, settings: Any, request: ApprovalRequestRow, actor: str, 
             return Authority(True, request.approver, "governance")
         if request.escalated_at is not None:  # escalated by the jobs: governance decides in their place
             return Authority(True, request.approver, "governance")
-        return Authority(False, reason=f"this request is routed to {views.mention(request.approver)}; as governance "
-                                       "you may decide it only with a written override reason")
-    return Authority(False, reason=f"this request is routed to {views.mention(request.approver)}; only they, "
-                                   "their delegate, or governance with a written reason may decide it")
+        return Authority(
+            False,
+            reason=f"this request is routed to {views.mention(request.approver)}; as governance "
+            "you may decide it only with a written override reason",
+        )
+    return Authority(
+        False,
+        reason=f"this request is routed to {views.mention(request.approver)}; only they, "
+        "their delegate, or governance with a written reason may decide it",
+    )
 
 
-def record(uow: Any, request: ApprovalRequestRow, actor: str, decision: str, auth: Authority,
-           comment: str | None, override_reason: str | None, now: datetime) -> DecisionRow:
+def record(
+    uow: Any,
+    request: ApprovalRequestRow,
+    actor: str,
+    decision: str,
+    auth: Authority,
+    comment: str | None,
+    override_reason: str | None,
+    now: datetime,
+) -> DecisionRow:
     """Insert the decision (Conflict on a second one) and mark the request decided."""
-    row = uow.decisions.add(DecisionRow(
-        id=0, request_id=request.id, decision=decision, actor=actor, on_behalf_of=auth.on_behalf_of,
-        comment=(comment or "").strip() or None,
-        override_reason=(override_reason or "").strip() or None if auth.via == "governance" else None,
-        created_at=now))
+    row = uow.decisions.add(
+        DecisionRow(
+            id=0,
+            request_id=request.id,
+            decision=decision,
+            actor=actor,
+            on_behalf_of=auth.on_behalf_of,
+            comment=(comment or "").strip() or None,
+            override_reason=(override_reason or "").strip() or None if auth.via == "governance" else None,
+            created_at=now,
+        )
+    )
     request.status = DECISION_STATUS[decision]
     request.decided_at = now
     uow.approvals.update(request)
@@ -238,8 +321,9 @@ def move(uow: Any, proposal: ProposalRow, to: str, actor: str, now: datetime, **
 # --------------------------------------------------------------------------- deciding
 
 
-def decide(core: Any, actor: str, request_id: int, decision: str, comment: str | None,
-           override_reason: str | None) -> Any:
+def decide(
+    core: Any, actor: str, request_id: int, decision: str, comment: str | None, override_reason: str | None
+) -> Any:
     """Record one decision in one unit of work; see `Govbot.decide`."""
     from bot.ports import Conflict, NotFound
     from bot.service import DecisionOutcome, UsageError
@@ -267,39 +351,84 @@ def decide(core: Any, actor: str, request_id: int, decision: str, comment: str |
             if refusal is None:
                 refusal = _not_decidable(uow, proposal, request)
             if refusal is not None:
-                uow.audit.add(proposal.id, actor, "decision.refused",
-                              {"request_id": request.id, "decision": decision, "reason": refusal,
-                               "approver": request.approver}, now)
+                uow.audit.add(
+                    proposal.id,
+                    actor,
+                    "decision.refused",
+                    {"request_id": request.id, "decision": decision, "reason": refusal, "approver": request.approver},
+                    now,
+                )
                 uow.commit()
                 logger.info("decision on request %s by %s refused", request.id, actor)
-                return DecisionOutcome("refused", request.id, proposal.id, None, f"Not recorded: {refusal}.",
-                                       card_for(core, uow, proposal, request, viewer=actor), proposal.stage)
+                return DecisionOutcome(
+                    "refused",
+                    request.id,
+                    proposal.id,
+                    None,
+                    f"Not recorded: {refusal}.",
+                    card_for(core, uow, proposal, request, viewer=actor),
+                    proposal.stage,
+                )
             row = record(uow, request, actor, decision, auth, comment, override_reason, now)
-            uow.audit.add(proposal.id, actor, f"decision.{decision}", {
-                "request_id": request.id, "role": request.role, "kind": request.kind, "target": request.target,
-                "comment": row.comment, "on_behalf_of": row.on_behalf_of, "override_reason": row.override_reason,
-                "via": auth.via}, now)
+            uow.audit.add(
+                proposal.id,
+                actor,
+                f"decision.{decision}",
+                {
+                    "request_id": request.id,
+                    "role": request.role,
+                    "kind": request.kind,
+                    "target": request.target,
+                    "comment": row.comment,
+                    "on_behalf_of": row.on_behalf_of,
+                    "override_reason": row.override_reason,
+                    "via": auth.via,
+                },
+                now,
+            )
             card = views.decided_card(proposal, request, row, settings.timezone)
             update_card(uow, settings, proposal, request, card, now, "decided")
             line = views.decided_line(row, settings.timezone)
             what = f"autonomy step to {request.target}" if request.kind == "autonomy" else request.role
-            send(uow, settings, proposal, proposal.requester,
-                 views.notice("decision_notice", f"{line} ({what}) on #{proposal.id} {proposal.title}",
-                              proposal.id, detail=row.comment or ""),
-                 now, thread_key=f"classification:{proposal.id}", dedupe_key=f"decision:{row.id}:requester")
+            send(
+                uow,
+                settings,
+                proposal,
+                proposal.requester,
+                views.notice(
+                    "decision_notice",
+                    f"{line} ({what}) on #{proposal.id} {proposal.title}",
+                    proposal.id,
+                    detail=row.comment or "",
+                ),
+                now,
+                thread_key=f"classification:{proposal.id}",
+                dedupe_key=f"decision:{row.id}:requester",
+            )
             if auth.via in ("delegate", "governance", "governance_peer"):
-                send(uow, settings, proposal, request.approver,
-                     views.notice("decision_on_your_behalf",
-                                  f"{line} on your behalf ({'your delegate' if auth.via == 'delegate' else 'governance'})"
-                                  f" — #{proposal.id} {proposal.title}", proposal.id,
-                                  detail=row.override_reason or row.comment or ""),
-                     now, thread_key=f"approval:{request.id}", dedupe_key=f"decision:{row.id}:approver")
+                send(
+                    uow,
+                    settings,
+                    proposal,
+                    request.approver,
+                    views.notice(
+                        "decision_on_your_behalf",
+                        f"{line} on your behalf ({'your delegate' if auth.via == 'delegate' else 'governance'})"
+                        f" — #{proposal.id} {proposal.title}",
+                        proposal.id,
+                        detail=row.override_reason or row.comment or "",
+                    ),
+                    now,
+                    thread_key=f"approval:{request.id}",
+                    dedupe_key=f"decision:{row.id}:approver",
+                )
             if request.kind == "autonomy":
                 _after_autonomy(uow, settings, proposal, request, decision, actor, now)
             else:
                 _after_proposal(uow, settings, proposal, request, decision, actor, row, now)
-            waiting = sum(1 for r in current(uow.approvals.for_proposal(proposal.id), request.kind)
-                          if r.status == "pending")
+            waiting = sum(
+                1 for r in current(uow.approvals.for_proposal(proposal.id), request.kind) if r.status == "pending"
+            )
             uow.commit()
             stage = proposal.stage
     except Conflict:
@@ -313,19 +442,23 @@ def decide(core: Any, actor: str, request_id: int, decision: str, comment: str |
     logger.info("request %s decided %s by %s (%s)", request_id, decision, actor, auth.via)
     if request.kind == "autonomy":
         notice = f"{views.DECIDED_VERB[decision]}." + (
-            f" #{proposal.id} waits on {waiting} more approval(s) for {request.target}." if waiting else
-            f" #{proposal.id} runs at autonomy level {proposal.autonomy}.")
+            f" #{proposal.id} waits on {waiting} more approval(s) for {request.target}."
+            if waiting
+            else f" #{proposal.id} runs at autonomy level {proposal.autonomy}."
+        )
     else:
         notice = views.outcome_notice(decision, proposal.id, stage, waiting)
     return DecisionOutcome("recorded", request_id, proposal.id, decision, notice, card, stage)
 
 
-def _duplicate(core: Any, uow: Any, proposal: ProposalRow, request: ApprovalRequestRow, existing: DecisionRow,
-               outcome: Any) -> Any:
+def _duplicate(
+    core: Any, uow: Any, proposal: ProposalRow, request: ApprovalRequestRow, existing: DecisionRow, outcome: Any
+) -> Any:
     line = views.decided_line(existing, core.settings.timezone)
     card = views.decided_card(proposal, request, existing, core.settings.timezone)
-    return outcome("duplicate", request.id, proposal.id, existing.decision, f"Already decided: {line}.", card,
-                   proposal.stage)
+    return outcome(
+        "duplicate", request.id, proposal.id, existing.decision, f"Already decided: {line}.", card, proposal.stage
+    )
 
 
 def _not_decidable(uow: Any, proposal: ProposalRow, request: ApprovalRequestRow) -> str | None:
@@ -334,8 +467,11 @@ def _not_decidable(uow: Any, proposal: ProposalRow, request: ApprovalRequestRow)
     if request.status != "pending":
         return f"this request is already {request.status}"
     if request.kind == "autonomy":
-        return None if proposal.stage in ("pilot", "production") else \
-            f"#{proposal.id} is {proposal.stage}; autonomy steps apply to pilot or production workflows"
+        return (
+            None
+            if proposal.stage in ("pilot", "production")
+            else f"#{proposal.id} is {proposal.stage}; autonomy steps apply to pilot or production workflows"
+        )
     if proposal.stage == "changes_requested":
         return f"changes were requested on #{proposal.id}; decide once the requester resubmits"
     if proposal.stage != "in_review":
@@ -345,8 +481,7 @@ def _not_decidable(uow: Any, proposal: ProposalRow, request: ApprovalRequestRow)
     return None
 
 
-def card_for(core: Any, uow: Any, proposal: ProposalRow, request: ApprovalRequestRow,
-             viewer: str | None) -> Message:
+def card_for(core: Any, uow: Any, proposal: ProposalRow, request: ApprovalRequestRow, viewer: str | None) -> Message:
     """The approval message as `viewer` should see it now."""
     existing = uow.decisions.for_request(request.id)
     if existing is not None:
@@ -356,39 +491,78 @@ def card_for(core: Any, uow: Any, proposal: ProposalRow, request: ApprovalReques
     now = core.clock.now()
     latest = uow.classifications.latest(proposal.id)
     # governance sees the buttons too; deciding then asks for a written reason
-    may = (viewer is not None and _not_decidable(uow, proposal, request) is None
-           and authority(uow, core.settings, request, viewer, "(shown)", now).ok)
+    may = (
+        viewer is not None
+        and _not_decidable(uow, proposal, request) is None
+        and authority(uow, core.settings, request, viewer, "(shown)", now).ok
+    )
     return views.approval_request_card(proposal, request, latest.result if latest else None, with_buttons=may)
 
 
-def _after_proposal(uow: Any, settings: Any, proposal: ProposalRow, request: ApprovalRequestRow, decision: str,
-                    actor: str, row: DecisionRow, now: datetime) -> None:
+def _after_proposal(
+    uow: Any,
+    settings: Any,
+    proposal: ProposalRow,
+    request: ApprovalRequestRow,
+    decision: str,
+    actor: str,
+    row: DecisionRow,
+    now: datetime,
+) -> None:
     requests = uow.approvals.for_proposal(proposal.id)
     live = current(requests)
     if decision == "reject":
         move(uow, proposal, "rejected", actor, now, request_id=request.id, comment=row.comment)
-        supersede(uow, settings, proposal, [r for r in live if r.status == "pending"],
-                  f"rejected by {views.mention(actor)}", now)
-        send(uow, settings, proposal, proposal.requester,
-             views.notice("proposal_rejected", f"#{proposal.id} {proposal.title} was rejected by "
-                                               f"{views.mention(actor)}.", proposal.id, detail=row.comment or ""),
-             now, thread_key=f"classification:{proposal.id}", dedupe_key=f"rejected:{proposal.id}:{request.id}")
+        supersede(
+            uow,
+            settings,
+            proposal,
+            [r for r in live if r.status == "pending"],
+            f"rejected by {views.mention(actor)}",
+            now,
+        )
+        send(
+            uow,
+            settings,
+            proposal,
+            proposal.requester,
+            views.notice(
+                "proposal_rejected",
+                f"#{proposal.id} {proposal.title} was rejected by {views.mention(actor)}.",
+                proposal.id,
+                detail=row.comment or "",
+            ),
+            now,
+            thread_key=f"classification:{proposal.id}",
+            dedupe_key=f"rejected:{proposal.id}:{request.id}",
+        )
         return
     if decision == "request_changes":
         move(uow, proposal, "changes_requested", actor, now, request_id=request.id, comment=row.comment)
-        send(uow, settings, proposal, proposal.requester,
-             views.notice("changes_requested",
-                          f"{views.mention(actor)} asks for changes to #{proposal.id} {proposal.title}. "
-                          "Edit and resubmit it.", proposal.id, detail=row.comment or "",
-                          buttons=(views.edit_button(proposal.id),)),
-             now, thread_key=f"classification:{proposal.id}", dedupe_key=f"changes:{proposal.id}:{request.id}")
+        send(
+            uow,
+            settings,
+            proposal,
+            proposal.requester,
+            views.notice(
+                "changes_requested",
+                f"{views.mention(actor)} asks for changes to #{proposal.id} {proposal.title}. Edit and resubmit it.",
+                proposal.id,
+                detail=row.comment or "",
+                buttons=(views.edit_button(proposal.id),),
+            ),
+            now,
+            thread_key=f"classification:{proposal.id}",
+            dedupe_key=f"changes:{proposal.id}:{request.id}",
+        )
         return
     release_waiting(uow, settings, proposal, requests, now)
     complete_if_done(uow, settings, proposal, live, actor, now)
 
 
-def release_waiting(uow: Any, settings: Any, proposal: ProposalRow, requests: Sequence[ApprovalRequestRow],
-                    now: datetime) -> list[int]:
+def release_waiting(
+    uow: Any, settings: Any, proposal: ProposalRow, requests: Sequence[ApprovalRequestRow], now: datetime
+) -> list[int]:
     """Owner-first: send the requests whose turn has come (deduplicated per request)."""
     sent = []
     latest = None
@@ -402,8 +576,9 @@ def release_waiting(uow: Any, settings: Any, proposal: ProposalRow, requests: Se
     return sent
 
 
-def complete_if_done(uow: Any, settings: Any, proposal: ProposalRow, live: Sequence[ApprovalRequestRow],
-                     actor: str, now: datetime) -> bool:
+def complete_if_done(
+    uow: Any, settings: Any, proposal: ProposalRow, live: Sequence[ApprovalRequestRow], actor: str, now: datetime
+) -> bool:
     """Every live request approved: on to pilot, or `approved` while stop conditions hold."""
     if not live or any(r.status != "approved" for r in live) or proposal.stage != "in_review":
         return False
@@ -411,49 +586,112 @@ def complete_if_done(uow: Any, settings: Any, proposal: ProposalRow, live: Seque
     if not blocking:
         move(uow, proposal, "pilot", actor, now, reason="all approvals in, no open stop condition")
         text = f"All approvals are in: #{proposal.id} {proposal.title} moves to pilot."
-        send(uow, settings, proposal, proposal.requester, views.notice("stage_pilot", text, proposal.id), now,
-             thread_key=f"classification:{proposal.id}", dedupe_key=f"stage:{proposal.id}:pilot:{proposal.revision}")
+        send(
+            uow,
+            settings,
+            proposal,
+            proposal.requester,
+            views.notice("stage_pilot", text, proposal.id),
+            now,
+            thread_key=f"classification:{proposal.id}",
+            dedupe_key=f"stage:{proposal.id}:pilot:{proposal.revision}",
+        )
         if proposal.owner and proposal.owner != proposal.requester:
-            send(uow, settings, proposal, proposal.owner, views.notice("stage_pilot", text, proposal.id), now,
-                 dedupe_key=f"stage:{proposal.id}:pilot:{proposal.revision}:owner")
+            send(
+                uow,
+                settings,
+                proposal,
+                proposal.owner,
+                views.notice("stage_pilot", text, proposal.id),
+                now,
+                dedupe_key=f"stage:{proposal.id}:pilot:{proposal.revision}:owner",
+            )
         return True
-    move(uow, proposal, "approved", actor, now, blocking=blocking,
-         reason="all approvals in; stop conditions block pilot")
+    move(
+        uow, proposal, "approved", actor, now, blocking=blocking, reason="all approvals in; stop conditions block pilot"
+    )
     detail = "\n".join(views.stop_label(c) for c in blocking)
-    text = (f"All approvals are in for #{proposal.id} {proposal.title}, but stop conditions block pilot: "
-            f"{', '.join(blocking)}. Resolve them and resubmit, or governance may override each with a written "
-            f"reason: `override {proposal.id} <code> <reason>`.")
-    send(uow, settings, proposal, proposal.requester, views.notice("stage_approved_blocked", text, proposal.id,
-                                                                    detail=detail),
-         now, thread_key=f"classification:{proposal.id}", dedupe_key=f"stage:{proposal.id}:approved:{proposal.revision}")
+    text = (
+        f"All approvals are in for #{proposal.id} {proposal.title}, but stop conditions block pilot: "
+        f"{', '.join(blocking)}. Resolve them and resubmit, or governance may override each with a written "
+        f"reason: `override {proposal.id} <code> <reason>`."
+    )
+    send(
+        uow,
+        settings,
+        proposal,
+        proposal.requester,
+        views.notice("stage_approved_blocked", text, proposal.id, detail=detail),
+        now,
+        thread_key=f"classification:{proposal.id}",
+        dedupe_key=f"stage:{proposal.id}:approved:{proposal.revision}",
+    )
     for member in governance_members(uow, settings):
-        send(uow, settings, proposal, member, views.notice("stage_approved_blocked", text, proposal.id, detail=detail),
-             now, dedupe_key=f"stage:{proposal.id}:approved:{proposal.revision}:{member}")
+        send(
+            uow,
+            settings,
+            proposal,
+            member,
+            views.notice("stage_approved_blocked", text, proposal.id, detail=detail),
+            now,
+            dedupe_key=f"stage:{proposal.id}:approved:{proposal.revision}:{member}",
+        )
     return True
 
 
-def _after_autonomy(uow: Any, settings: Any, proposal: ProposalRow, request: ApprovalRequestRow, decision: str,
-                    actor: str, now: datetime) -> None:
-    group = [r for r in current(uow.approvals.for_proposal(proposal.id), "autonomy")
-             if r.target == request.target and r.round == request.round]
+def _after_autonomy(
+    uow: Any,
+    settings: Any,
+    proposal: ProposalRow,
+    request: ApprovalRequestRow,
+    decision: str,
+    actor: str,
+    now: datetime,
+) -> None:
+    group = [
+        r
+        for r in current(uow.approvals.for_proposal(proposal.id), "autonomy")
+        if r.target == request.target and r.round == request.round
+    ]
     people = [u for u in dict.fromkeys((proposal.owner, proposal.requester)) if u]
     if decision != "approve":
-        supersede(uow, settings, proposal, [r for r in group if r.status == "pending"],
-                  f"autonomy step declined by {views.mention(actor)}", now)
-        uow.audit.add(proposal.id, actor, "autonomy.declined", {"target": request.target, "request_id": request.id},
-                      now)
-        text = f"The autonomy step to {request.target} for #{proposal.id} {proposal.title} was declined by " \
-               f"{views.mention(actor)}."
+        supersede(
+            uow,
+            settings,
+            proposal,
+            [r for r in group if r.status == "pending"],
+            f"autonomy step declined by {views.mention(actor)}",
+            now,
+        )
+        uow.audit.add(
+            proposal.id, actor, "autonomy.declined", {"target": request.target, "request_id": request.id}, now
+        )
+        text = (
+            f"The autonomy step to {request.target} for #{proposal.id} {proposal.title} was declined by "
+            f"{views.mention(actor)}."
+        )
     elif all(r.status == "approved" for r in group):
         before = proposal.autonomy
         proposal.autonomy = request.target
         proposal.updated_at = now
         uow.proposals.update(proposal)
-        uow.audit.add(proposal.id, actor, "autonomy.changed",
-                      {"from": before, "to": request.target, "request_ids": [r.id for r in group]}, now)
+        uow.audit.add(
+            proposal.id,
+            actor,
+            "autonomy.changed",
+            {"from": before, "to": request.target, "request_ids": [r.id for r in group]},
+            now,
+        )
         text = f"#{proposal.id} {proposal.title} now runs at autonomy level {request.target} (was {before or '-'})."
     else:
         return
     for user in people:
-        send(uow, settings, proposal, user, views.notice("autonomy_result", text, proposal.id), now,
-             dedupe_key=f"autonomy:{request.id}:{decision}:{user}")
+        send(
+            uow,
+            settings,
+            proposal,
+            user,
+            views.notice("autonomy_result", text, proposal.id),
+            now,
+            dedupe_key=f"autonomy:{request.id}:{decision}:{user}",
+        )

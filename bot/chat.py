@@ -106,8 +106,14 @@ def _run(core: Any, actor: str, channel: str, command: Command) -> Reply:
 def _with_prefix(message: Any, line: str) -> Any:
     from bot.messages import Message, Section
 
-    return Message(message.kind, line, (Section(None, message.text),) + tuple(message.sections), message.buttons,
-                   message.image_png, message.meta)
+    return Message(
+        message.kind,
+        line,
+        (Section(None, message.text),) + tuple(message.sections),
+        message.buttons,
+        message.image_png,
+        message.meta,
+    )
 
 
 def _propose(core: Any, actor: str, channel: str, text: str) -> InterviewStart:
@@ -142,5 +148,6 @@ def _digest(core: Any, actor: str, channel: str, here: bool, conversation_id: st
     fn = getattr(_optional("bot.digest"), "digest_command", None)
     if fn is None:
         raise UsageError("digest is not available in this version")
-    return Reply(fn(core, actor, channel, ["here"] if here else [], conversation_id=conversation_id),
-                 ephemeral=not here)
+    return Reply(
+        fn(core, actor, channel, ["here"] if here else [], conversation_id=conversation_id), ephemeral=not here
+    )

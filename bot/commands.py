@@ -18,8 +18,13 @@ from bot.roles import DIRECTORY_ROLES, PER_DEPARTMENT, clean_user, is_mention
 from bot.service import UsageError
 
 LIFECYCLE = ("pause", "resume", "retire", "promote")
-DECISIONS = {"approve": "approve", "reject": "reject", "changes": "request_changes",
-             "request_changes": "request_changes", "request-changes": "request_changes"}
+DECISIONS = {
+    "approve": "approve",
+    "reject": "reject",
+    "changes": "request_changes",
+    "request_changes": "request_changes",
+    "request-changes": "request_changes",
+}
 ALIASES = {"?": "help", "list": "mine", "my": "mine", "show": "status", "home": "mine"}
 MAX_ID = 2**31 - 1
 CLEAR_WORDS = ("none", "-", "nobody")
@@ -98,8 +103,9 @@ def _decision(word: str, rest: str) -> Command:
     token, comment = _need(rest, usage, "request id")
     if decision != "approve" and not comment:
         raise UsageError(f"comment: say why. Usage: {usage}")
-    return Command("decide", {"request_id": parse_id(token, "request id"), "decision": decision,
-                              "comment": comment or None})
+    return Command(
+        "decide", {"request_id": parse_id(token, "request id"), "decision": decision, "comment": comment or None}
+    )
 
 
 def _override(rest: str) -> Command:
@@ -140,7 +146,9 @@ def _roles(rest: str) -> Command:
     if sub.lower() in ("", "list"):
         return Command("roles")
     if sub.lower() != "set":
-        raise UsageError(f"roles: unknown option {sub!r}; allowed: `roles` or `roles set <role> [department] <user>...`")
+        raise UsageError(
+            f"roles: unknown option {sub!r}; allowed: `roles` or `roles set <role> [department] <user>...`"
+        )
     usage = "roles set <role> [department] <user>..."
     try:
         tokens = shlex.split(more)
@@ -156,8 +164,7 @@ def _roles(rest: str) -> Command:
     if role in PER_DEPARTMENT:
         if not rest_tokens:
             raise UsageError(f"department is missing: {role} is held per department. Usage: {usage}")
-        first_mention = next((i for i, t in enumerate(rest_tokens) if is_mention(t) or t.lower() in CLEAR_WORDS),
-                             None)
+        first_mention = next((i for i, t in enumerate(rest_tokens) if is_mention(t) or t.lower() in CLEAR_WORDS), None)
         if first_mention is None:  # no mention syntax: "<department> <user>..."
             first_mention = 1
         if first_mention == 0:

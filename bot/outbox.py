@@ -26,12 +26,30 @@ MAX_DELAY_S = 3600.0
 LEASE_S = 120.0
 
 
-def enqueue(uow: Any, channel: str, recipient: str, message: Message, at: datetime, *,
-            ref_key: str | None = None, thread_key: str | None = None, update_key: str | None = None,
-            dedupe_key: str | None = None) -> OutboxRow | None:
+def enqueue(
+    uow: Any,
+    channel: str,
+    recipient: str,
+    message: Message,
+    at: datetime,
+    *,
+    ref_key: str | None = None,
+    thread_key: str | None = None,
+    update_key: str | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxRow | None:
     """Queue one message inside the caller's unit of work (the caller commits)."""
-    return uow.outbox.add(channel, recipient, message.kind, message.to_json(), at, ref_key=ref_key,
-                          thread_key=thread_key, update_key=update_key, dedupe_key=dedupe_key)
+    return uow.outbox.add(
+        channel,
+        recipient,
+        message.kind,
+        message.to_json(),
+        at,
+        ref_key=ref_key,
+        thread_key=thread_key,
+        update_key=update_key,
+        dedupe_key=dedupe_key,
+    )
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> float:
@@ -91,16 +109,29 @@ def _failed(core: Any, row: OutboxRow, exc: BaseException, max_attempts: int) ->
         uow.outbox.mark_retry(row.id, error, next_at, give_up)
         uow.commit()
     if give_up:
-        logger.warning("outbox %s to %s via %s failed for good after %s attempt(s): %s",
-                       row.id, row.recipient, row.channel, attempts, error)
+        logger.warning(
+            "outbox %s to %s via %s failed for good after %s attempt(s): %s",
+            row.id,
+            row.recipient,
+            row.channel,
+            attempts,
+            error,
+        )
     else:
-        logger.info("outbox %s via %s failed (attempt %s), retry at %s: %s",
-                    row.id, row.channel, attempts, next_at.isoformat(), error)
+        logger.info(
+            "outbox %s via %s failed (attempt %s), retry at %s: %s",
+            row.id,
+            row.channel,
+            attempts,
+            next_at.isoformat(),
+            error,
+        )
     return give_up
 
 
-async def deliver_due(core: Any, senders: Mapping[str, Sender], limit: int = 50,
-                      max_attempts: int = MAX_ATTEMPTS) -> int:
+async def deliver_due(
+    core: Any, senders: Mapping[str, Sender], limit: int = 50, max_attempts: int = MAX_ATTEMPTS
+) -> int:
     """Deliver due rows of the channels that have a sender; returns how many were sent."""
     channels = sorted(c for c, s in senders.items() if s is not None)
     if not channels:
@@ -124,8 +155,7 @@ async def deliver_due(core: Any, senders: Mapping[str, Sender], limit: int = 50,
     return sent
 
 
-async def run_outbox_loop(core: Any, senders: Mapping[str, Sender], interval: float,
-                          stop: asyncio.Event) -> None:
+async def run_outbox_loop(core: Any, senders: Mapping[str, Sender], interval: float, stop: asyncio.Event) -> None:
     """Deliver until `stop` is set; errors are logged and the loop keeps going."""
     while not stop.is_set():
         try:

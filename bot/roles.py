@@ -60,8 +60,10 @@ def validate_role(role: str, department: str) -> tuple[str, str]:
     role = (role or "").strip().lower()
     department = (department or "").strip()
     if role not in DIRECTORY_ROLES:
-        raise ValueError(f"role: unknown role {role!r}; allowed: {', '.join(DIRECTORY_ROLES)}"
-                         + (" (the owner is named on each proposal)" if role == "owner" else ""))
+        raise ValueError(
+            f"role: unknown role {role!r}; allowed: {', '.join(DIRECTORY_ROLES)}"
+            + (" (the owner is named on each proposal)" if role == "owner" else "")
+        )
     if role in PER_DEPARTMENT and not department:
         raise ValueError(f"department: {role} is held per department; name the department")
     if role not in PER_DEPARTMENT and department:
@@ -120,15 +122,16 @@ def parse_roles_file(path: Path) -> dict[tuple[str, str], list[str]]:
         raise RolesFileError(f"GOVBOT_ROLES_FILE: cannot read {path}: {exc.strerror or exc}") from None
     data = _decode(path, text)
     if not isinstance(data, dict):
-        raise RolesFileError(f"{path}: must be an object of role names, e.g. {{\"security\": [\"U1\"]}}")
+        raise RolesFileError(f'{path}: must be an object of role names, e.g. {{"security": ["U1"]}}')
     entries: dict[tuple[str, str], list[str]] = {}
     for role, value in data.items():
         if role not in DIRECTORY_ROLES:
             raise RolesFileError(f"{path}: {role}: unknown role; allowed: {', '.join(DIRECTORY_ROLES)}")
         if role in PER_DEPARTMENT:
             if not isinstance(value, dict):
-                raise RolesFileError(f"{path}: {role}: must map each department to user ids, "
-                                     f"e.g. {{\"Finance\": [\"U2\"]}}")
+                raise RolesFileError(
+                    f'{path}: {role}: must map each department to user ids, e.g. {{"Finance": ["U2"]}}'
+                )
             for dept, users in value.items():
                 if not str(dept).strip():
                     raise RolesFileError(f"{path}: {role}: department names must not be blank")

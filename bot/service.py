@@ -131,11 +131,16 @@ class Govbot:
             draft = uow.drafts.get(channel, actor)
         if draft is None:
             return None
-        return {"answers": dict(draft.answers or {}), "step": draft.step, "proposal_id": draft.proposal_id,
-                "updated_at": draft.updated_at.isoformat()}
+        return {
+            "answers": dict(draft.answers or {}),
+            "step": draft.step,
+            "proposal_id": draft.proposal_id,
+            "updated_at": draft.updated_at.isoformat(),
+        }
 
-    def save_draft(self, channel: str, actor: str, answers: dict[str, Any], step: str | None,
-                   proposal_id: int | None = None) -> None:
+    def save_draft(
+        self, channel: str, actor: str, answers: dict[str, Any], step: str | None, proposal_id: int | None = None
+    ) -> None:
         with self.uow() as uow:
             uow.drafts.put(InterviewDraft(channel, actor, dict(answers), step, proposal_id, self.clock.now()))
             uow.commit()
@@ -163,8 +168,14 @@ class Govbot:
             return f"#{row.id} is {row.stage}; a proposal can be edited only after changes were requested"
         return None
 
-    def submit(self, actor: str, channel: str, answers: dict[str, Any], proposal_id: int | None = None,
-               idempotency_key: str | None = None) -> Submitted:
+    def submit(
+        self,
+        actor: str,
+        channel: str,
+        answers: dict[str, Any],
+        proposal_id: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Submitted:
         """Validate (ProposalInvalid names every bad key), classify, store the proposal
         and its revision, route approvals through the role directory and queue the
         classification message and approval requests in the outbox. With
@@ -176,8 +187,9 @@ class Govbot:
         return submit(self, actor, channel, answers, proposal_id, idempotency_key)
 
     # --- approvals ------------------------------------------------------------------
-    def decide(self, actor: str, request_id: int, decision: str, comment: str | None = None,
-               override_reason: str | None = None) -> DecisionOutcome:
+    def decide(
+        self, actor: str, request_id: int, decision: str, comment: str | None = None, override_reason: str | None = None
+    ) -> DecisionOutcome:
         """Record approve / reject / request_changes. Only the routed approver, their
         active delegate, or governance with `override_reason` may decide; anyone else
         gets status="refused" (and the attempt is audited). A repeated or concurrent
@@ -269,8 +281,7 @@ class Govbot:
         try:
             from bot.portfolio import portfolio_config
         except ImportError:
-            return {"purgatory_days": self.settings.purgatory_days,
-                    "capacity_target": self.settings.capacity_targets()}
+            return {"purgatory_days": self.settings.purgatory_days, "capacity_target": self.settings.capacity_targets()}
         return portfolio_config(self.settings)
 
     def roles(self, viewer: str | None = None) -> Message:
@@ -304,8 +315,13 @@ class Govbot:
                 refused = None
                 before = holders(uow, role, department) if department else list(uow.roles.holders(role, ""))
                 uow.roles.set(role, department, clean, actor, now)
-                uow.audit.add(None, actor, "roles.set", {"role": role, "department": department,
-                                                         "before": before, "after": clean}, now)
+                uow.audit.add(
+                    None,
+                    actor,
+                    "roles.set",
+                    {"role": role, "department": department, "before": before, "after": clean},
+                    now,
+                )
                 uow.commit()
         if refused:
             raise self._refuse(actor, None, "roles.refused", refused, role=role, department=department)
@@ -314,11 +330,13 @@ class Govbot:
         return views.notice("roles_set", f"{role}{where} is now held by {who}.")
 
     # --- conversation references (Teams proactive messages) -------------------------
-    def remember_conversation(self, platform: str, user_id: str, conversation_id: str,
-                              reference: dict[str, Any]) -> None:
+    def remember_conversation(
+        self, platform: str, user_id: str, conversation_id: str, reference: dict[str, Any]
+    ) -> None:
         with self.uow() as uow:
-            uow.conversations.upsert(ConversationRef(platform, user_id, conversation_id, dict(reference),
-                                                     self.clock.now()))
+            uow.conversations.upsert(
+                ConversationRef(platform, user_id, conversation_id, dict(reference), self.clock.now())
+            )
             uow.commit()
 
     # --- helpers --------------------------------------------------------------------

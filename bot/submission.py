@@ -46,8 +46,9 @@ def _apply(row: ProposalRow, answers: dict[str, Any], result: dict[str, Any]) ->
     row.eu_tier = _eu_tier(result)
 
 
-def submit(core: Any, actor: str, channel: str, answers: dict[str, Any], proposal_id: int | None,
-           idempotency_key: str | None) -> Submitted:
+def submit(
+    core: Any, actor: str, channel: str, answers: dict[str, Any], proposal_id: int | None, idempotency_key: str | None
+) -> Submitted:
     """See `Govbot.submit`."""
     clean = validate_proposal(answers)
     key = idempotency_name(actor, idempotency_key) if idempotency_key else None
@@ -83,8 +84,7 @@ def _claim(core: Any, uow: Any, key: str | None, now: Any) -> None:
     row is unique, so a concurrent twin waits and then finds it taken."""
     if key is None:
         return
-    if uow.settings.get(key) or not uow.jobs.claim("submit", key.removeprefix(IDEMPOTENCY_PREFIX), core.instance,
-                                                    now):
+    if uow.settings.get(key) or not uow.jobs.claim("submit", key.removeprefix(IDEMPOTENCY_PREFIX), core.instance, now):
         raise Conflict("this submission is already recorded")
 
 
@@ -92,38 +92,83 @@ def _done(uow: Any, key: str | None, proposal_id: int, revision: int, now: Any) 
     if key is None:
         return
     uow.settings.put(key, json.dumps({"proposal_id": proposal_id, "revision": revision}))
-    uow.jobs.finish("submit", key.removeprefix(IDEMPOTENCY_PREFIX), "done",
-                    {"proposal_id": proposal_id, "revision": revision}, now)
+    uow.jobs.finish(
+        "submit", key.removeprefix(IDEMPOTENCY_PREFIX), "done", {"proposal_id": proposal_id, "revision": revision}, now
+    )
 
 
-def _first(core: Any, actor: str, channel: str, answers: dict[str, Any], result: dict[str, Any],
-           key: str | None) -> Submitted:
+def _first(
+    core: Any, actor: str, channel: str, answers: dict[str, Any], result: dict[str, Any], key: str | None
+) -> Submitted:
     settings = core.settings
     now = core.clock.now()
     with core.uow() as uow:
         _claim(core, uow, key, now)
-        row = ProposalRow(id=0, title=answers["title"], requester=actor, channel=channel, department=None,
-                          owner=None, stage="in_review", risk_level="low", capacity=None,
-                          autonomy=answers.get("autonomy"), eu_tier=None, revision=1, answers=answers,
-                          created_at=now, updated_at=now, stage_changed_at=now)
+        row = ProposalRow(
+            id=0,
+            title=answers["title"],
+            requester=actor,
+            channel=channel,
+            department=None,
+            owner=None,
+            stage="in_review",
+            risk_level="low",
+            capacity=None,
+            autonomy=answers.get("autonomy"),
+            eu_tier=None,
+            revision=1,
+            answers=answers,
+            created_at=now,
+            updated_at=now,
+            stage_changed_at=now,
+        )
         _apply(row, answers, result)
         row = uow.proposals.add(row, author=actor)
         uow.classifications.add(row.id, row.revision, result, now)
         uow.stop_conditions.set_open(row.id, result.get("stop_conditions") or [], now)
         routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], answers)
-        requests = approvals.open_requests(uow, row, routes, round=row.revision, now=now,
-                                           owner_first=settings.owner_first)
-        uow.audit.add(row.id, actor, "proposal.submitted", {
-            "revision": row.revision, "channel": channel, "risk_level": row.risk_level,
-            "stop_conditions": result.get("stop_conditions") or [], "approver_roles": result.get("approver_roles")},
-            now)
+        requests = approvals.open_requests(
+            uow, row, routes, round=row.revision, now=now, owner_first=settings.owner_first
+        )
+        uow.audit.add(
+            row.id,
+            actor,
+            "proposal.submitted",
+            {
+                "revision": row.revision,
+                "channel": channel,
+                "risk_level": row.risk_level,
+                "stop_conditions": result.get("stop_conditions") or [],
+                "approver_roles": result.get("approver_roles"),
+            },
+            now,
+        )
         for r in requests:
-            uow.audit.add(row.id, actor, "approval.requested", {
-                "request_id": r.id, "role": r.role, "department": r.department, "approver": r.approver,
-                "note": r.note, "sequence": r.sequence}, now)
+            uow.audit.add(
+                row.id,
+                actor,
+                "approval.requested",
+                {
+                    "request_id": r.id,
+                    "role": r.role,
+                    "department": r.department,
+                    "approver": r.approver,
+                    "note": r.note,
+                    "sequence": r.sequence,
+                },
+                now,
+            )
         message = views.classification_message(row, result, requests)
-        approvals.send(uow, settings, row, actor, message, now, ref_key=f"classification:{row.id}",
-                       dedupe_key=f"classification:{row.id}:{row.revision}")
+        approvals.send(
+            uow,
+            settings,
+            row,
+            actor,
+            message,
+            now,
+            ref_key=f"classification:{row.id}",
+            dedupe_key=f"classification:{row.id}:{row.revision}",
+        )
         for r in requests:
             if approvals.released(r, requests):
                 approvals.queue_request(uow, settings, row, r, result, now)
@@ -145,8 +190,9 @@ def _replay(core: Any, done: dict[str, Any]) -> Submitted:
     return Submitted(pid, revision, result, message, [r.id for r in requests], duplicate=True)
 
 
-def _resubmit(core: Any, actor: str, proposal_id: int, answers: dict[str, Any], result: dict[str, Any],
-              key: str | None) -> Submitted:
+def _resubmit(
+    core: Any, actor: str, proposal_id: int, answers: dict[str, Any], result: dict[str, Any], key: str | None
+) -> Submitted:
     settings = core.settings
     now = core.clock.now()
     problem = None
@@ -169,32 +215,65 @@ def _resubmit(core: Any, actor: str, proposal_id: int, answers: dict[str, Any], 
             routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], answers)
             existing = current(uow.approvals.for_proposal(row.id))
             plan = _reconcile(existing, routes, risk_changed=before_risk != row.risk_level)
-            superseded = approvals.supersede(uow, settings, row, plan["supersede"],
-                                             f"#{row.id} was resubmitted as revision {revision}", now)
-            opened = approvals.open_requests(uow, row, plan["open"], round=revision, now=now,
-                                             owner_first=settings.owner_first)
-            uow.audit.add(row.id, actor, "proposal.resubmitted", {
-                "revision": revision, "risk_before": before_risk, "risk_after": row.risk_level,
-                "stop_conditions": result.get("stop_conditions") or [],
-                "reopened_all": before_risk != row.risk_level, "superseded": superseded,
-                "opened": [r.id for r in opened], "kept": [r.id for r in plan["keep"]]}, now)
+            superseded = approvals.supersede(
+                uow, settings, row, plan["supersede"], f"#{row.id} was resubmitted as revision {revision}", now
+            )
+            opened = approvals.open_requests(
+                uow, row, plan["open"], round=revision, now=now, owner_first=settings.owner_first
+            )
+            uow.audit.add(
+                row.id,
+                actor,
+                "proposal.resubmitted",
+                {
+                    "revision": revision,
+                    "risk_before": before_risk,
+                    "risk_after": row.risk_level,
+                    "stop_conditions": result.get("stop_conditions") or [],
+                    "reopened_all": before_risk != row.risk_level,
+                    "superseded": superseded,
+                    "opened": [r.id for r in opened],
+                    "kept": [r.id for r in plan["keep"]],
+                },
+                now,
+            )
             for r in opened:
-                uow.audit.add(row.id, actor, "approval.requested", {
-                    "request_id": r.id, "role": r.role, "department": r.department, "approver": r.approver,
-                    "note": r.note, "sequence": r.sequence}, now)
+                uow.audit.add(
+                    row.id,
+                    actor,
+                    "approval.requested",
+                    {
+                        "request_id": r.id,
+                        "role": r.role,
+                        "department": r.department,
+                        "approver": r.approver,
+                        "note": r.note,
+                        "sequence": r.sequence,
+                    },
+                    now,
+                )
             approvals.move(uow, row, "in_review", actor, now, revision=revision)
             live = current(uow.approvals.for_proposal(row.id))
             message = views.classification_message(row, result, live, resubmitted=True)
-            approvals.send(uow, settings, row, row.requester, message, now, ref_key=f"classification:{row.id}",
-                           dedupe_key=f"classification:{row.id}:{revision}")
+            approvals.send(
+                uow,
+                settings,
+                row,
+                row.requester,
+                message,
+                now,
+                ref_key=f"classification:{row.id}",
+                dedupe_key=f"classification:{row.id}:{revision}",
+            )
             for r in live:
                 if r.status != "pending" or not approvals.released(r, live):
                     continue
                 if r in opened:
                     approvals.queue_request(uow, settings, row, r, result, now)
                 else:  # a kept request: show the approver the new revision
-                    approvals.update_card(uow, settings, row, r, views.approval_request_card(row, r, result), now,
-                                          f"rev{revision}")
+                    approvals.update_card(
+                        uow, settings, row, r, views.approval_request_card(row, r, result), now, f"rev{revision}"
+                    )
             approvals.complete_if_done(uow, settings, row, live, actor, now)
             uow.drafts.delete(row.channel, actor)
             _done(uow, key, row.id, revision, now)
@@ -249,43 +328,100 @@ def status_data(core: Any, proposal_id: int) -> dict[str, Any]:
         flag = checkin_flag(uow, proposal_id)  # "no check-in for two periods" (bot.jobs)
     return {
         "proposal": {
-            "id": p.id, "title": p.title, "requester": p.requester, "channel": p.channel,
-            "department": p.department, "owner": p.owner, "stage": p.stage, "risk_level": p.risk_level,
-            "capacity": p.capacity, "autonomy": p.autonomy, "eu_tier": p.eu_tier, "revision": p.revision,
-            "answers": p.answers, "created_at": _iso(p.created_at), "updated_at": _iso(p.updated_at),
+            "id": p.id,
+            "title": p.title,
+            "requester": p.requester,
+            "channel": p.channel,
+            "department": p.department,
+            "owner": p.owner,
+            "stage": p.stage,
+            "risk_level": p.risk_level,
+            "capacity": p.capacity,
+            "autonomy": p.autonomy,
+            "eu_tier": p.eu_tier,
+            "revision": p.revision,
+            "answers": p.answers,
+            "created_at": _iso(p.created_at),
+            "updated_at": _iso(p.updated_at),
             "stage_changed_at": _iso(p.stage_changed_at),
         },
         "classification": latest.result if latest else None,
         "classification_revision": latest.revision if latest else None,
-        "revisions": [{"revision": r.revision, "author": r.author, "created_at": _iso(r.created_at)}
-                      for r in revisions],
+        "revisions": [
+            {"revision": r.revision, "author": r.author, "created_at": _iso(r.created_at)} for r in revisions
+        ],
         "stop_conditions": [
-            {"code": s.code, "status": s.status, "override_reason": s.override_reason,
-             "overridden_by": s.overridden_by, "changed_at": _iso(s.changed_at)} for s in stops],
+            {
+                "code": s.code,
+                "status": s.status,
+                "override_reason": s.override_reason,
+                "overridden_by": s.overridden_by,
+                "changed_at": _iso(s.changed_at),
+            }
+            for s in stops
+        ],
         "approvals": [
-            {"id": r.id, "role": r.role, "department": r.department, "approver": r.approver, "kind": r.kind,
-             "target": r.target, "round": r.round, "status": r.status, "note": r.note, "sequence": r.sequence,
-             "created_at": _iso(r.created_at), "reminded_at": _iso(r.reminded_at),
-             "escalated_at": _iso(r.escalated_at), "decided_at": _iso(r.decided_at),
-             "decision": _decision(decisions.get(r.id))} for r in requests],
-        "checkins": [{"value": c.value, "note": c.note, "reported_by": c.reported_by, "period": c.period,
-                      "created_at": _iso(c.created_at)} for c in checkins],
+            {
+                "id": r.id,
+                "role": r.role,
+                "department": r.department,
+                "approver": r.approver,
+                "kind": r.kind,
+                "target": r.target,
+                "round": r.round,
+                "status": r.status,
+                "note": r.note,
+                "sequence": r.sequence,
+                "created_at": _iso(r.created_at),
+                "reminded_at": _iso(r.reminded_at),
+                "escalated_at": _iso(r.escalated_at),
+                "decided_at": _iso(r.decided_at),
+                "decision": _decision(decisions.get(r.id)),
+            }
+            for r in requests
+        ],
+        "checkins": [
+            {
+                "value": c.value,
+                "note": c.note,
+                "reported_by": c.reported_by,
+                "period": c.period,
+                "created_at": _iso(c.created_at),
+            }
+            for c in checkins
+        ],
         "checkin_flag": flag,
         "autonomy": p.autonomy,
         "undelivered": [
-            {"id": o.id, "channel": o.channel, "recipient": o.recipient, "kind": o.kind, "status": o.status,
-             "attempts": o.attempts, "last_error": o.last_error, "next_attempt_at": _iso(o.next_attempt_at)}
-            for o in undelivered],
-        "audit": [{"actor": e.actor, "action": e.action, "detail": e.detail, "created_at": _iso(e.created_at)}
-                  for e in audit],
+            {
+                "id": o.id,
+                "channel": o.channel,
+                "recipient": o.recipient,
+                "kind": o.kind,
+                "status": o.status,
+                "attempts": o.attempts,
+                "last_error": o.last_error,
+                "next_attempt_at": _iso(o.next_attempt_at),
+            }
+            for o in undelivered
+        ],
+        "audit": [
+            {"actor": e.actor, "action": e.action, "detail": e.detail, "created_at": _iso(e.created_at)} for e in audit
+        ],
     }
 
 
 def _decision(d: Any) -> dict[str, Any] | None:
     if d is None:
         return None
-    return {"decision": d.decision, "actor": d.actor, "on_behalf_of": d.on_behalf_of, "comment": d.comment,
-            "override_reason": d.override_reason, "created_at": _iso(d.created_at)}
+    return {
+        "decision": d.decision,
+        "actor": d.actor,
+        "on_behalf_of": d.on_behalf_of,
+        "comment": d.comment,
+        "override_reason": d.override_reason,
+        "created_at": _iso(d.created_at),
+    }
 
 
 __all__ = ["Refused", "status_data", "submit"]

@@ -34,8 +34,13 @@ ROLE_LABEL = {
     "governance": "governance",
 }
 DECIDED_VERB = {"approve": "Approved", "reject": "Rejected", "request_changes": "Changes requested"}
-STATUS_VERB = {"approved": "approved", "rejected": "rejected", "changes_requested": "requested changes",
-               "pending": "pending", "superseded": "superseded"}
+STATUS_VERB = {
+    "approved": "approved",
+    "rejected": "rejected",
+    "changes_requested": "requested changes",
+    "pending": "pending",
+    "superseded": "superseded",
+}
 
 HELP_LINES = (
     ("propose [short description]", "start (or resume) the interview for a new AI workflow"),
@@ -63,7 +68,7 @@ def mention(user: str | None) -> str:
 
 
 def fmt_time(at: datetime | None, tz: str = "UTC") -> str:
-    """"14:02 (2026-11-16 UTC)" in the configured time zone."""
+    """ "14:02 (2026-11-16 UTC)" in the configured time zone."""
     if at is None:
         return "-"
     try:
@@ -102,8 +107,9 @@ def _ref(proposal: Any) -> str:
 # --------------------------------------------------------------------------- classification
 
 
-def classification_message(proposal: Any, result: dict[str, Any], requests: Sequence[Any],
-                           resubmitted: bool = False) -> Message:
+def classification_message(
+    proposal: Any, result: dict[str, Any], requests: Sequence[Any], resubmitted: bool = False
+) -> Message:
     """The requester's view of a classification: risk and why, stop conditions,
     readiness gaps, rollout plan, who must approve and the EU AI Act tier."""
     risk = result.get("risk_level", "?")
@@ -120,8 +126,9 @@ def classification_message(proposal: Any, result: dict[str, Any], requests: Sequ
     sections.append(Section(f"Readiness {ready.get('score', 0)}/{ready.get('max', 6)}", text))
     rollout = result.get("rollout") or {}
     if rollout:
-        sections.append(Section("Rollout plan", fields=tuple(
-            (k.replace("_", " "), clip(str(v), 300)) for k, v in rollout.items())))
+        sections.append(
+            Section("Rollout plan", fields=tuple((k.replace("_", " "), clip(str(v), 300)) for k, v in rollout.items()))
+        )
     sections.append(Section("Who must approve", bullets(approver_lines(requests))))
     eu = ((result.get("regulatory") or {}).get("eu_ai_act")) or {}
     if eu:
@@ -132,7 +139,7 @@ def classification_message(proposal: Any, result: dict[str, Any], requests: Sequ
     return Message(
         kind="classification",
         text=f"{head} {_ref(proposal)}: {risk} risk, {len(stops)} stop condition(s), "
-             f"{len([r for r in requests if r.status != 'superseded'])} approval(s) needed",
+        f"{len([r for r in requests if r.status != 'superseded'])} approval(s) needed",
         sections=tuple(sections),
         meta={"proposal_id": proposal.id, "risk_level": risk},
     )
@@ -154,22 +161,28 @@ def approver_lines(requests: Sequence[Any]) -> list[str]:
 # --------------------------------------------------------------------------- approval cards
 
 
-def approval_request_card(proposal: Any, request: Any, result: dict[str, Any] | None,
-                          with_buttons: bool = True) -> Message:
+def approval_request_card(
+    proposal: Any, request: Any, result: dict[str, Any] | None, with_buttons: bool = True
+) -> Message:
     """The approver's card: what is proposed, its risk, why they are asked, buttons."""
     risk = (result or {}).get("risk_level", proposal.risk_level)
     answers = proposal.answers or {}
     if request.kind == "autonomy":
-        headline = (f"Autonomy step for {_ref(proposal)}: {proposal.autonomy or 'draft_only'} → "
-                    f"{request.target} ({risk} risk)")
+        headline = (
+            f"Autonomy step for {_ref(proposal)}: {proposal.autonomy or 'draft_only'} → {request.target} ({risk} risk)"
+        )
     else:
         headline = f"Approval needed: {_ref(proposal)} ({risk} risk)"
-    summary = Section("Proposal", clip(answers.get("description") or "", 600), fields=(
-        ("Requester", mention(proposal.requester)),
-        ("Owner", mention(proposal.owner)),
-        ("Department", proposal.department or "-"),
-        ("Stage", proposal.stage),
-    ))
+    summary = Section(
+        "Proposal",
+        clip(answers.get("description") or "", 600),
+        fields=(
+            ("Requester", mention(proposal.requester)),
+            ("Owner", mention(proposal.owner)),
+            ("Department", proposal.department or "-"),
+            ("Stage", proposal.stage),
+        ),
+    )
     sections = [summary]
     if result:
         sections.append(Section(f"Risk: {risk}", bullets(result.get("reasons") or ["no risk signals"], 4)))
@@ -186,10 +199,18 @@ def approval_request_card(proposal: Any, request: Any, result: dict[str, Any] | 
     buttons: tuple[Button, ...] = ()
     if with_buttons and request.status == "pending":
         value = str(request.id)
-        buttons = (Button(APPROVE, "Approve", value, "primary"), Button(REJECT, "Reject", value, "danger"),
-                   Button(REQUEST_CHANGES, "Request changes", value))
-    return Message(kind="approval_request", text=headline, sections=tuple(sections), buttons=buttons,
-                   meta={"proposal_id": proposal.id, "request_id": request.id})
+        buttons = (
+            Button(APPROVE, "Approve", value, "primary"),
+            Button(REJECT, "Reject", value, "danger"),
+            Button(REQUEST_CHANGES, "Request changes", value),
+        )
+    return Message(
+        kind="approval_request",
+        text=headline,
+        sections=tuple(sections),
+        buttons=buttons,
+        meta={"proposal_id": proposal.id, "request_id": request.id},
+    )
 
 
 def outcome_notice(decision: str, proposal_id: int, stage: str, waiting: int) -> str:
@@ -210,8 +231,10 @@ def outcome_notice(decision: str, proposal_id: int, stage: str, waiting: int) ->
 
 def decided_line(decision: Any, tz: str = "UTC") -> str:
     """ "Approved by <@U1> at 14:02 (2026-11-16 UTC)" (+ on behalf of ...)."""
-    line = f"{DECIDED_VERB.get(decision.decision, decision.decision)} by {mention(decision.actor)} " \
-           f"at {fmt_time(decision.created_at, tz)}"
+    line = (
+        f"{DECIDED_VERB.get(decision.decision, decision.decision)} by {mention(decision.actor)} "
+        f"at {fmt_time(decision.created_at, tz)}"
+    )
     if decision.on_behalf_of:
         line += f" on behalf of {mention(decision.on_behalf_of)}"
     return line
@@ -225,20 +248,28 @@ def decided_card(proposal: Any, request: Any, decision: Any, tz: str = "UTC") ->
         fields.append(("Comment", clip(decision.comment, 500)))
     if decision.override_reason:
         fields.append(("Governance reason", clip(decision.override_reason, 500)))
-    return Message(kind="approval_decided", text=line, sections=(Section(None, "", tuple(fields)),),
-                   meta={"proposal_id": proposal.id, "request_id": request.id, "decision": decision.decision})
+    return Message(
+        kind="approval_decided",
+        text=line,
+        sections=(Section(None, "", tuple(fields)),),
+        meta={"proposal_id": proposal.id, "request_id": request.id, "decision": decision.decision},
+    )
 
 
 def closed_card(proposal: Any, request: Any, why: str) -> Message:
     """An approval card that no longer needs a decision (superseded, proposal closed)."""
     text = f"No decision needed on {_ref(proposal)}: {why}"
-    return Message(kind="approval_closed", text=text, sections=(Section(None, "", (("Role", ROLE_LABEL.get(
-        request.role, request.role)),)),),
-                   meta={"proposal_id": proposal.id, "request_id": request.id})
+    return Message(
+        kind="approval_closed",
+        text=text,
+        sections=(Section(None, "", (("Role", ROLE_LABEL.get(request.role, request.role)),)),),
+        meta={"proposal_id": proposal.id, "request_id": request.id},
+    )
 
 
-def notice(kind: str, text: str, proposal_id: int | None = None, detail: str = "",
-           buttons: tuple[Button, ...] = ()) -> Message:
+def notice(
+    kind: str, text: str, proposal_id: int | None = None, detail: str = "", buttons: tuple[Button, ...] = ()
+) -> Message:
     """A one-line notice (threaded updates, refusals, command answers)."""
     sections = (Section(None, clip(detail)),) if detail else ()
     meta = {"proposal_id": proposal_id} if proposal_id is not None else {}
@@ -256,11 +287,20 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
     """`status <id>` from `Govbot.status_data`: everything known about one proposal."""
     p = data["proposal"]
     c = data.get("classification") or {}
-    sections = [Section(None, fields=(
-        ("Stage", p["stage"]), ("Risk", p["risk_level"]), ("Owner", mention(p.get("owner"))),
-        ("Requester", mention(p["requester"])), ("Department", p.get("department") or "-"),
-        ("Autonomy", p.get("autonomy") or "-"), ("Revision", str(p["revision"])),
-    ))]
+    sections = [
+        Section(
+            None,
+            fields=(
+                ("Stage", p["stage"]),
+                ("Risk", p["risk_level"]),
+                ("Owner", mention(p.get("owner"))),
+                ("Requester", mention(p["requester"])),
+                ("Department", p.get("department") or "-"),
+                ("Autonomy", p.get("autonomy") or "-"),
+                ("Revision", str(p["revision"])),
+            ),
+        )
+    ]
     if c:
         sections.append(Section("Why this risk", bullets(c.get("reasons") or ["no risk signals"], 5)))
         eu = ((c.get("regulatory") or {}).get("eu_ai_act")) or {}
@@ -292,25 +332,47 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
     checkins = data.get("checkins") or []
     flag = data.get("checkin_flag")
     if flag:
-        sections.append(Section("Flagged", f"No value check-in for {len(flag.get('periods_missed') or [])} periods "
-                                           f"({', '.join(flag.get('periods_missed') or [])})."))
+        sections.append(
+            Section(
+                "Flagged",
+                f"No value check-in for {len(flag.get('periods_missed') or [])} periods "
+                f"({', '.join(flag.get('periods_missed') or [])}).",
+            )
+        )
     if checkins:
-        sections.append(Section("Value check-ins", bullets(
-            f"{ci['period']}: {ci['value']}" + (f" — {ci['note']}" if ci.get("note") else "")
-            for ci in checkins[-MAX_ITEMS:])))
+        sections.append(
+            Section(
+                "Value check-ins",
+                bullets(
+                    f"{ci['period']}: {ci['value']}" + (f" — {ci['note']}" if ci.get("note") else "")
+                    for ci in checkins[-MAX_ITEMS:]
+                ),
+            )
+        )
     undelivered = data.get("undelivered") or []
     if undelivered:
-        sections.append(Section("Undelivered messages", bullets(
-            f"{o['kind']} to {mention(o['recipient'])} via {o['channel']}: {o['status']}, "
-            f"{o['attempts']} attempt(s)" + (f", last error: {clip(o['last_error'], 120)}" if o.get("last_error") else "")
-            for o in undelivered)))
+        sections.append(
+            Section(
+                "Undelivered messages",
+                bullets(
+                    f"{o['kind']} to {mention(o['recipient'])} via {o['channel']}: {o['status']}, "
+                    f"{o['attempts']} attempt(s)"
+                    + (f", last error: {clip(o['last_error'], 120)}" if o.get("last_error") else "")
+                    for o in undelivered
+                ),
+            )
+        )
     audit = data.get("audit") or []
     trail = [f"{_short(e['created_at'])} {mention(e['actor'])} {e['action']}{_audit_why(e)}" for e in audit]
     if len(trail) > 12:
         trail = [f"... {len(trail) - 12} earlier events"] + trail[-12:]
     sections.append(Section("Audit trail", clip("\n".join(trail) or "empty")))
-    return Message(kind="status", text=f"#{p['id']} {p['title']}: {p['stage']}, {p['risk_level']} risk",
-                   sections=tuple(sections), meta={"proposal_id": p["id"]})
+    return Message(
+        kind="status",
+        text=f"#{p['id']} {p['title']}: {p['stage']}, {p['risk_level']} risk",
+        sections=tuple(sections),
+        meta={"proposal_id": p["id"]},
+    )
 
 
 def _short(iso: str) -> str:
@@ -331,11 +393,16 @@ def proposal_line(p: Any) -> str:
 
 def mine_message(actor: str, proposals: Sequence[Any], pending: Sequence[tuple[Any, Any]]) -> Message:
     """`mine`: the actor's proposals and the approvals waiting on them."""
-    sections = [Section("Your proposals", bullets([proposal_line(p) for p in proposals] or ["none yet — try `propose`"]))]
+    sections = [
+        Section("Your proposals", bullets([proposal_line(p) for p in proposals] or ["none yet — try `propose`"]))
+    ]
     waiting = [f"request {r.id}: {_ref(p)} as {ROLE_LABEL.get(r.role, r.role)}" for r, p in pending]
     sections.append(Section("Waiting on you", bullets(waiting or ["nothing"])))
-    return Message(kind="mine", text=f"{len(proposals)} proposal(s), {len(pending)} approval(s) waiting on {mention(actor)}",
-                   sections=tuple(sections))
+    return Message(
+        kind="mine",
+        text=f"{len(proposals)} proposal(s), {len(pending)} approval(s) waiting on {mention(actor)}",
+        sections=tuple(sections),
+    )
 
 
 def home_message(actor: str, proposals: Sequence[Any], cards: Sequence[Message]) -> Message:
@@ -350,8 +417,13 @@ def home_message(actor: str, proposals: Sequence[Any], cards: Sequence[Message])
         buttons.extend(Button(b.action, f"{b.label} · request {rid}", b.value, b.style) for b in card.buttons)
     if len(cards) > MAX_ITEMS:
         sections.append(Section(None, f"... and {len(cards) - MAX_ITEMS} more waiting on you"))
-    return Message(kind="home", text=f"govbot — {len(cards)} approval(s) waiting on you",
-                   sections=tuple(sections), buttons=tuple(buttons[:24]), meta={"cards": [c.to_json() for c in cards[:MAX_ITEMS]]})
+    return Message(
+        kind="home",
+        text=f"govbot — {len(cards)} approval(s) waiting on you",
+        sections=tuple(sections),
+        buttons=tuple(buttons[:24]),
+        meta={"cards": [c.to_json() for c in cards[:MAX_ITEMS]]},
+    )
 
 
 def roles_message(entries: dict[str, Any], can_edit: bool) -> Message:
@@ -365,9 +437,14 @@ def roles_message(entries: dict[str, Any], can_edit: bool) -> Message:
                 lines.append(f"{role} ({dept}): {', '.join(mention(u) for u in users) or 'nobody'}")
         else:
             lines.append(f"{role}: {', '.join(mention(u) for u in value) or 'nobody (routed to governance)'}")
-    hint = ("Change with `roles set <role> [department] <user>...`" if can_edit
-            else "Only governance can change the directory.")
-    return Message(kind="roles", text="Role directory", sections=(Section(None, bullets(lines, 40)), Section(None, hint)))
+    hint = (
+        "Change with `roles set <role> [department] <user>...`"
+        if can_edit
+        else "Only governance can change the directory."
+    )
+    return Message(
+        kind="roles", text="Role directory", sections=(Section(None, bullets(lines, 40)), Section(None, hint))
+    )
 
 
 def help_message(command: str = "/aiwf") -> Message:

@@ -41,9 +41,14 @@ def medium(**overrides: Any) -> dict[str, Any]:
 
 def high_billing(**overrides: Any) -> dict[str, Any]:
     """High risk with a stop condition: issues refunds (change_billing)."""
-    return proposal(title="Refund agent", description="The agent issues the refund to the customer's card.",
-                    data=["customer", "financial"], actions=["change_billing", "draft"], audience="customer",
-                    **overrides)
+    return proposal(
+        title="Refund agent",
+        description="The agent issues the refund to the customer's card.",
+        data=["customer", "financial"],
+        actions=["change_billing", "draft"],
+        audience="customer",
+        **overrides,
+    )
 
 
 def requests_by_role(core: Any, proposal_id: int) -> dict[str, Any]:

@@ -45,8 +45,12 @@ def test_two_approvers_deciding_at_once_move_the_proposal_once(core):
     for _ in range(3):
         pid, reqs = _setup(core)
         owner, lead = reqs["owner"].id, reqs["department_lead"].id
-        outcomes = _at_once([lambda owner=owner: core.decide("U_OWNER", owner, "approve"),
-                             lambda lead=lead: core.decide("U_LEAD", lead, "approve")])
+        outcomes = _at_once(
+            [
+                lambda owner=owner: core.decide("U_OWNER", owner, "approve"),
+                lambda lead=lead: core.decide("U_LEAD", lead, "approve"),
+            ]
+        )
         assert [o.status for o in outcomes] == ["recorded", "recorded"]
         assert stage(core, pid) == "pilot"
         assert audit_actions(core, pid).count("stage.pilot") == 1
@@ -55,8 +59,12 @@ def test_two_approvers_deciding_at_once_move_the_proposal_once(core):
 
 def test_approve_and_reject_at_once_leave_one_consistent_outcome(core):
     pid, reqs = _setup(core)
-    outcomes = _at_once([lambda: core.decide("U_OWNER", reqs["owner"].id, "reject", comment="no"),
-                         lambda: core.decide("U_LEAD", reqs["department_lead"].id, "approve")])
+    outcomes = _at_once(
+        [
+            lambda: core.decide("U_OWNER", reqs["owner"].id, "reject", comment="no"),
+            lambda: core.decide("U_LEAD", reqs["department_lead"].id, "approve"),
+        ]
+    )
     statuses = sorted(o.status for o in outcomes)
     assert statuses in (["recorded", "recorded"], ["recorded", "refused"])
     assert stage(core, pid) == "rejected"

@@ -65,10 +65,12 @@ def test_an_active_delegate_may_decide_and_the_approver_is_told(core, submitted,
     pid, reqs = submitted
     now = clock.now()
     with core.uow() as uow:
-        uow.delegations.add(Delegation(0, "U_LEAD", "U_DEP", now - timedelta(days=1), now + timedelta(days=3),
-                                       "U_LEAD", now))
-        uow.delegations.add(Delegation(0, "U_OWNER", "U_OLD", now - timedelta(days=9), now - timedelta(days=2),
-                                       "U_OWNER", now))
+        uow.delegations.add(
+            Delegation(0, "U_LEAD", "U_DEP", now - timedelta(days=1), now + timedelta(days=3), "U_LEAD", now)
+        )
+        uow.delegations.add(
+            Delegation(0, "U_OWNER", "U_OLD", now - timedelta(days=9), now - timedelta(days=2), "U_OWNER", now)
+        )
         uow.commit()
     assert core.decide("U_OLD", reqs["owner"].id, "approve").status == "refused"  # delegation has ended
     outcome = core.decide("U_DEP", reqs["department_lead"].id, "approve")

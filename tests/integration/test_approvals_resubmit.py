@@ -10,8 +10,7 @@ from tests.integration.approval_data import audit_actions, medium, messages_for,
 
 @pytest.fixture
 def changes_requested(core):
-    set_roles(core, ("department_lead", "Support", ["U_LEAD"]), ("finance", "", ["U_FIN"]),
-              ("security", "", ["U_SEC"]))
+    set_roles(core, ("department_lead", "Support", ["U_LEAD"]), ("finance", "", ["U_FIN"]), ("security", "", ["U_SEC"]))
     result = core.submit("U_REQ", "slack", medium())
     reqs = requests_by_role(core, result.proposal_id)
     core.decide("U_OWNER", reqs["owner"].id, "approve")
@@ -45,7 +44,9 @@ def test_same_risk_keeps_approvals_reopens_changes_and_adds_new_roles(core, chan
 
 def test_a_changed_risk_level_reopens_every_approval(core, changes_requested):
     pid, before = changes_requested
-    high = medium(description="The agent deploys to production every night.", actions=["summarize", "change_production"])
+    high = medium(
+        description="The agent deploys to production every night.", actions=["summarize", "change_production"]
+    )
     again = core.submit("U_REQ", "slack", high, proposal_id=pid)
     assert again.classification["risk_level"] == "high"
     live = requests_by_role(core, pid)

@@ -162,4 +162,6 @@ def test_a_reply_waits_while_its_parent_is_still_undelivered(core, clock):
     clock.advance(minutes=5)
     assert asyncio.run(deliver_due(core, {"slack": sender})) == 2
     assert [(row.payload["text"], update) for row, _, update in sender.sent] == [
-        ("parent", None), ("decided", {"channel": "D1", "ts": "1.0"})]
+        ("parent", None),
+        ("decided", {"channel": "D1", "ts": "1.0"}),
+    ]

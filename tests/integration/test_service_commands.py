@@ -12,8 +12,20 @@ from tests.integration.approval_data import audit_actions, proposal
 
 def test_help_lists_every_command(core):
     text = core.handle_command("U1", "slack", "help").message.plain_text()
-    for word in ("propose", "mine", "status", "portfolio", "roles", "digest", "pause", "override", "delegate",
-                 "checkin", "autonomy", "help"):
+    for word in (
+        "propose",
+        "mine",
+        "status",
+        "portfolio",
+        "roles",
+        "digest",
+        "pause",
+        "override",
+        "delegate",
+        "checkin",
+        "autonomy",
+        "help",
+    ):
         assert word in text
 
 
@@ -106,13 +118,16 @@ def test_roles_file_json_and_toml(settings, clock, tmp_path):
         assert uow.roles.holders("department_lead", "Support") == ["U_SUP"]
 
 
-@pytest.mark.parametrize(("content", "names"), [
-    ('{"wizard": ["U1"]}', "wizard: unknown role; allowed:"),
-    ('{"department_lead": ["U1"]}', "department_lead: must map each department"),
-    ('{"security": [42]}', "security: 42 is not a user id"),
-    ('{"department_lead": {"Finance": "has space"}}', "department_lead.Finance: 'has space' is not a user id"),
-    ('{"security": ', "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    ("content", "names"),
+    [
+        ('{"wizard": ["U1"]}', "wizard: unknown role; allowed:"),
+        ('{"department_lead": ["U1"]}', "department_lead: must map each department"),
+        ('{"security": [42]}', "security: 42 is not a user id"),
+        ('{"department_lead": {"Finance": "has space"}}', "department_lead.Finance: 'has space' is not a user id"),
+        ('{"security": ', "not valid JSON"),
+    ],
+)
 def test_roles_file_errors_name_the_bad_entry(settings, clock, tmp_path, content, names):
     path = tmp_path / "roles.json"
     path.write_text(content)

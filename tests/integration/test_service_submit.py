@@ -60,7 +60,10 @@ def test_each_request_is_sent_to_its_approver_with_the_three_buttons(core):
         assert rows[0].channel == "teams"
         buttons = Message.from_json(rows[0].payload).buttons
         assert [(b.action, b.value) for b in buttons] == [
-            (APPROVE, str(request.id)), (REJECT, str(request.id)), (REQUEST_CHANGES, str(request.id))]
+            (APPROVE, str(request.id)),
+            (REJECT, str(request.id)),
+            (REQUEST_CHANGES, str(request.id)),
+        ]
 
 
 def test_unassigned_roles_go_to_governance_with_a_note_naming_the_gap(core):

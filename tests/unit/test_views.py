@@ -12,10 +12,24 @@ T = datetime(2026, 11, 16, 14, 2, tzinfo=UTC)
 
 
 def _proposal(**over):
-    base = dict(id=7, title="Refund agent", requester="U_REQ", channel="slack", department="Support",
-                owner="U_OWN", stage="in_review", risk_level="high", capacity="incremental",
-                autonomy="draft_only", eu_tier="high", revision=1, answers={"description": "Issues refunds."},
-                created_at=T, updated_at=T, stage_changed_at=T)
+    base = dict(
+        id=7,
+        title="Refund agent",
+        requester="U_REQ",
+        channel="slack",
+        department="Support",
+        owner="U_OWN",
+        stage="in_review",
+        risk_level="high",
+        capacity="incremental",
+        autonomy="draft_only",
+        eu_tier="high",
+        revision=1,
+        answers={"description": "Issues refunds."},
+        created_at=T,
+        updated_at=T,
+        stage_changed_at=T,
+    )
     base.update(over)
     return ProposalRow(**base)
 
@@ -31,13 +45,21 @@ RESULT = {
     "readiness": {"score": 5, "max": 6, "missing": ["value_metric"], "ready_to_scale": False},
     "approver_roles": ["finance", "owner"],
     "rollout": {"risk_level": "high", "rollback_path": "missing: no rollback path given"},
-    "regulatory": {"eu_ai_act": {"tier": "high", "role": "deployer", "basis": ["Annex III 5(b): credit"],
-                                 "duties": ["human oversight (Art. 26)"]}},
+    "regulatory": {
+        "eu_ai_act": {
+            "tier": "high",
+            "role": "deployer",
+            "basis": ["Annex III 5(b): credit"],
+            "duties": ["human oversight (Art. 26)"],
+        }
+    },
 }
 
 
 def test_classification_message_says_everything_and_caps_reasons():
-    msg = views.classification_message(_proposal(), RESULT, [_request(1, "owner"), _request(2, note="no finance assigned; routed to governance")])
+    msg = views.classification_message(
+        _proposal(), RESULT, [_request(1, "owner"), _request(2, note="no finance assigned; routed to governance")]
+    )
     text = msg.plain_text()
     assert "Risk: HIGH" in text and "reason 0" in text and "reason 29" not in text and "and 22 more" in text
     assert "changes_permissions_billing_or_production" in text
