@@ -155,6 +155,9 @@ def test_regenerate_is_governance_only_and_keeps_the_period(env):
         new = uow.digests.get(new_id)
     assert (new.period_start, new.period_end) == (first.period_start, first.period_end)
     assert new.status == "in_review"
+    [(_, _, _, payload, _)] = [o for o in outbox(env) if o[4] == f"digest:{first.id}:review:UGOV"]
+    assert payload["buttons"] == [] and f"Replaced by digest #{new_id}" in payload["sections"][-1]["text"]
+    assert "digest.regenerated" in audit_actions(env)
 
 
 def test_digest_command(env):
