@@ -148,6 +148,9 @@ class SqlFacts:
                     ~exists().where(ck.proposal_id == P.id))
 
     def _purgatory(self, now: datetime, days: int, cap: int) -> dict[str, Any]:
+        """Pilots older than `days` without value evidence: how many, and the oldest
+        `cap` (two statements: one window statement makes PostgreSQL walk the index
+        row by row, a separate count uses a hash anti-join)."""
         where = self._purgatory_where(now, days)
         count = self.session.scalar(select(func.count()).select_from(P).where(where)) or 0
         rows = self.session.execute(
