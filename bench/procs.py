@@ -81,10 +81,11 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}: {self.output()[-2000:]}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as resp:
-                    if resp.status == 200:
-                        return
+            with contextlib.suppress(OSError), urllib.request.urlopen(
+                f"http://127.0.0.1:{self.port}/healthz", timeout=2
+            ) as resp:
+                if resp.status == 200:
+                    return
             time.sleep(0.1)
         raise RuntimeError(f"server not ready after {timeout} s: {self.output()[-2000:]}")
 
@@ -94,7 +95,8 @@ class Server:
         return psutil.Process(self.proc.pid).memory_info().rss / (1024 * 1024)
 
     def output(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> int | None:
