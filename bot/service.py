@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import approvals, views
+from bot import approvals, decisions, views
 from bot.messages import Message
 from bot.ports import ConversationRef, InterviewDraft, NotFound, ProposalRow
 from bot.roles import clean_user, directory, holders, is_governance, validate_role
@@ -195,7 +195,7 @@ class Govbot:
         gets status="refused" (and the attempt is audited). A repeated or concurrent
         decision returns status="duplicate" with the first decision's card. Raises
         UsageError for an unknown request id, decision, or a missing comment."""
-        return approvals.decide(self, actor, request_id, decision, comment, override_reason)
+        return decisions.decide(self, actor, request_id, decision, comment, override_reason)
 
     def approval_card(self, request_id: int, viewer: str | None = None) -> Message:
         """The approval message as `viewer` should see it: buttons only while pending
@@ -203,7 +203,7 @@ class Govbot:
         with self.uow() as uow:
             request = self._request(uow, request_id)
             proposal = uow.proposals.get(request.proposal_id)
-            return approvals.card_for(self, uow, proposal, request, viewer)
+            return decisions.card_for(self, uow, proposal, request, viewer)
 
     def may_decide(self, actor: str, request_id: int) -> bool:
         """True when `actor` is the routed approver or their active delegate (governance
@@ -238,7 +238,7 @@ class Govbot:
         them, with the approval buttons."""
         with self.uow() as uow:
             proposals = self._own_proposals(uow, actor)
-            cards = [approvals.card_for(self, uow, p, r, actor) for r, p in self._waiting_on(uow, actor)]
+            cards = [decisions.card_for(self, uow, p, r, actor) for r, p in self._waiting_on(uow, actor)]
         return views.home_message(actor, proposals, cards)
 
     def _own_proposals(self, uow: Any, actor: str) -> list[ProposalRow]:
@@ -258,7 +258,7 @@ class Govbot:
                 if r.id in seen or r.status != "pending":
                     continue
                 p = uow.proposals.get(r.proposal_id)
-                if approvals._not_decidable(uow, p, r) is None:
+                if decisions.not_decidable(uow, p, r) is None:
                     seen.add(r.id)
                     out.append((r, p))
         return out

@@ -15,7 +15,7 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from bot import approvals, views
+from bot import approvals, decisions, views
 from bot.approvals import NoGovernance, Route, current, route_key
 from bot.domain import validate_proposal
 from bot.ports import Conflict, NotFound, ProposalRow
@@ -274,7 +274,7 @@ def _resubmit(
                     approvals.update_card(
                         uow, settings, row, r, views.approval_request_card(row, r, result), now, f"rev{revision}"
                     )
-            approvals.complete_if_done(uow, settings, row, live, actor, now)
+            decisions.complete_if_done(uow, settings, row, live, actor, now)
             uow.drafts.delete(row.channel, actor)
             _done(uow, key, row.id, revision, now)
             uow.commit()
