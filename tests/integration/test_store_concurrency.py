@@ -236,6 +236,7 @@ def _upgrade_in_process(url: str, start: Any, results: Any) -> None:
         results.put(repr(exc))
 
 
+@pytest.mark.db  # empty_database() follows GOVBOT_TEST_BACKEND like database_url
 def test_upgrades_started_together_both_end_at_head(tmp_path, request):
     """Two instances running `govbot db upgrade` at once: one migrates, the other finds head."""
     import multiprocessing

@@ -189,6 +189,7 @@ def test_migrated_database_passes_the_check(database_url):
         engine.dispose()
 
 
+@pytest.mark.db  # empty_database() follows GOVBOT_TEST_BACKEND like database_url
 def test_unmigrated_database_is_refused_naming_the_command(tmp_path, request):
     url = empty_database(tmp_path, request)
     engine = make_engine(url)
@@ -207,6 +208,7 @@ def test_unmigrated_database_is_refused_naming_the_command(tmp_path, request):
         engine.dispose()
 
 
+@pytest.mark.db  # empty_database() follows GOVBOT_TEST_BACKEND like database_url
 def test_migrations_downgrade_to_nothing_and_back(tmp_path, request):
     from alembic import command
 
