@@ -136,8 +136,14 @@ def _make_schema(request: pytest.FixtureRequest) -> tuple[str, Any, str]:
     if base_url.get_backend_name() != "postgresql":
         raise RuntimeError(f"{URL_ENV} must be a postgresql URL, got {base_url.get_backend_name()}")
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    schema = f"govbot_test_{worker}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    prefix = f"govbot_test_{_host_tag()}_"
+    schema = f"{prefix}{worker}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = make_engine(base, connect_args={"connect_timeout": 5}, pool_size=1, max_overflow=2)
+    try:
+        with admin.begin() as conn:
+            _drop_orphans(conn, prefix)
+    except Exception as exc:  # another session may be cleaning up at the same moment
+        print(f"leftover test schemas not dropped: {exc.__class__.__name__}")
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     request.config.add_cleanup(lambda: _drop_schema(admin, schema))
@@ -146,6 +152,36 @@ def _make_schema(request: pytest.FixtureRequest) -> tuple[str, Any, str]:
     engine = make_engine(url, connect_args={"connect_timeout": 5}, pool_size=1, max_overflow=0)
     request.config.add_cleanup(engine.dispose)
     return url, engine, schema
+
+
+def _host_tag() -> str:
+    import hashlib
+    import socket
+
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
+
+
+def _drop_orphans(conn: Any, prefix: str) -> None:
+    """Drop schemas left by killed test sessions on this host (their process is gone)."""
+    from sqlalchemy import text
+
+    names = conn.execute(
+        text("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, :p)"), {"p": prefix}
+    ).scalars()
+    for name in list(names):
+        parts = name[len(prefix) :].split("_")
+        if len(parts) >= 3 and parts[1].isdigit() and not _alive(int(parts[1])):
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _truncate(engine: Any, schema: str) -> None:
