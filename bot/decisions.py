@@ -103,7 +103,11 @@ def decide(
             card = views.decided_card(proposal, request, row, settings.timezone)
             update_card(uow, settings, proposal, request, card, now, "decided")
             line = views.decided_line(row, settings.timezone)
-            what = f"autonomy step to {request.target}" if request.kind == "autonomy" else request.role
+            what = (
+                f"on the autonomy step to {request.target}"
+                if request.kind == "autonomy"
+                else f"as {views.ROLE_LABEL.get(request.role, request.role)}"
+            )
             send(
                 uow,
                 settings,
@@ -111,7 +115,7 @@ def decide(
                 proposal.requester,
                 views.notice(
                     "decision_notice",
-                    f"{line} ({what}) on #{proposal.id} {proposal.title}",
+                    f"{line} {what} — #{proposal.id} {proposal.title}",
                     proposal.id,
                     detail=row.comment or "",
                 ),
