@@ -118,11 +118,20 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_db(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
     from store.db import current_revision, make_engine, upgrade
 
     settings = _settings()
-    upgrade(settings.database_url)
-    out.write(f"database migrated to {current_revision(make_engine(settings.database_url))}\n")
+    try:
+        upgrade(settings.database_url)
+        revision = current_revision(make_engine(settings.database_url))
+    except OperationalError as exc:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        cause = str(exc.orig or exc).strip().splitlines()[0]
+        raise CliError(f"cannot reach the database {where}: {cause}", EXIT_FAIL) from None
+    out.write(f"database migrated to {revision}\n")
     return EXIT_OK
 
 
@@ -213,8 +222,9 @@ def cmd_digest(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
     core = _core()
     row = draft_digest(core, core.clock.now(), actor="cli")
+    notice = None
     if args.post:
-        post_digest(core, "cli", row.id)
+        notice = post_digest(core, "cli", row.id)
         with core.uow() as uow:
             row = uow.digests.get(row.id)
     if args.json:
@@ -223,6 +233,8 @@ def cmd_digest(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         out.write(row.text + "\n")
         out.write(f"\n(digest {row.id}, model {row.model}, status {row.status}"
                   + (f", fallback: {row.fallback_reason}" if row.fallback_reason else "") + ")\n")
+    if notice is not None and not row.posted_to:
+        sys.stderr.write(f"govbot digest: not posted: {notice.text}\n")
     return EXIT_OK
 
 
@@ -252,10 +264,11 @@ def cmd_import(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     rows = _read_json(args.file, stdin)
     if not isinstance(rows, list):
         raise CliError("FILE: must hold a JSON list of proposals ([{...}, {...}])")
+    actor = _chat_user(args.actor)
     core = _core()
     channel = args.channel or _default_channel(core.settings)
     progress = _progress(len(rows)) if sys.stderr.isatty() and len(rows) > 20 else None
-    report = import_proposals(core, args.actor, channel, rows, progress=progress)
+    report = import_proposals(core, actor, channel, rows, progress=progress)
     if progress:
         sys.stderr.write("\n")
     if args.json:
@@ -289,10 +302,20 @@ def _progress(total: int) -> Callable[[int], None]:
     return show
 
 
+def _chat_user(actor: str) -> str:
+    from bot.roles import RESERVED_ACTORS
+
+    actor = actor.strip()
+    if not actor or actor in RESERVED_ACTORS or any(c.isspace() for c in actor):
+        raise CliError(f"--as: {actor!r} is not a user id; use a platform id such as U123 "
+                       f"(not blank, no spaces, not {' or '.join(RESERVED_ACTORS)})")
+    return actor
+
+
 def cmd_chat(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from handlers.console.chat import run_chat
 
-    run_chat(_core(), args.actor, stdin, out)
+    run_chat(_core(), _chat_user(args.actor), stdin, out)
     return EXIT_OK
 
 

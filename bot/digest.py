@@ -25,14 +25,14 @@ from bot.messages import DIGEST_POST, DIGEST_REGENERATE, Button, Message, Sectio
 from bot.outbox import enqueue
 from bot.portfolio import portfolio_config
 from bot.ports import DigestRow, NotFound
-from bot.roles import governance_members, is_governance
+from bot.roles import OPERATOR, SYSTEM, governance_members, is_governance
 from bot.service import Refused, UsageError
 
 logger = logging.getLogger(__name__)
 
 PLATFORMS = ("slack", "teams")
 SETTING_KEY = "digest.channel.{platform}"
-SYSTEM_ACTORS = (None, "cli", "govbot")  # the command line and the scheduler act for the operator
+SYSTEM_ACTORS = (None, OPERATOR, SYSTEM)  # the command line and the scheduler act for the operator
 SECTION_MAX = 2900  # Slack's section text limit is 3000 characters
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

@@ -80,8 +80,18 @@ def governance_members(uow: Any, settings: Any = None) -> list[str]:
     return members
 
 
+# Actors that are not chat users: the operator at the terminal (`govbot roles set`,
+# `govbot digest --post`), who has the database in hand anyway, and the scheduler.
+OPERATOR = "cli"
+SYSTEM = "govbot"
+RESERVED_ACTORS = (OPERATOR, SYSTEM)
+
+
 def is_governance(uow: Any, user_id: str, settings: Any = None) -> bool:
-    return user_id in governance_members(uow, settings)
+    """Governance may edit the directory, override stop conditions and post digests.
+    The command-line operator counts as governance; chat users can never be named
+    like it (`govbot chat --as cli` is refused)."""
+    return user_id == OPERATOR or user_id in governance_members(uow, settings)
 
 
 def holders(uow: Any, role: str, department: str | None = None) -> list[str]:
