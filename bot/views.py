@@ -324,7 +324,13 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
         d = a.get("decision")
         line = f"{what}: {mention(a['approver'])} — {STATUS_VERB.get(a['status'], a['status'])}"
         if d:
-            line += f" by {mention(d['actor'])}" + (f": {d['comment']}" if d.get("comment") else "")
+            if d["actor"] != a["approver"]:
+                line += f" by {mention(d['actor'])}"
+            line += f" at {_short(d['created_at'])}"
+            if d.get("override_reason"):
+                line += f" (reason: {clip(d['override_reason'], 200)})"
+            if d.get("comment"):
+                line += f": {clip(d['comment'], 300)}"
         if a.get("note"):
             line += f" ({a['note']})"
         lines.append(line)
