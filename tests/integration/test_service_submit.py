@@ -201,3 +201,20 @@ def test_without_any_governance_member_unassigned_routing_is_refused_cleanly(cor
     with core.uow() as uow:
         assert uow.proposals.count() == 0
     assert "proposal.refused" in audit_actions(core, None)
+
+
+def test_status_shows_overrides_with_their_reason_and_the_decisions(core):
+    from bot.lifecycle import override_stop
+
+    result = core.submit("U_REQ", "slack", proposal(value_metric=None))
+    reqs = requests_by_role(core, result.proposal_id)
+    core.decide("U_OWNER", reqs["owner"].id, "approve", comment="fine")
+    core.decide("UGOV", reqs["governance"].id, "approve")
+    override_stop(core, "UGOV", result.proposal_id, "unmeasurable_success", "Pilot measures hours saved first.")
+    data = core.status_data(result.proposal_id)
+    assert data["proposal"]["stage"] == "pilot"
+    stop = data["stop_conditions"][0]
+    assert (stop["status"], stop["overridden_by"]) == ("overridden", "UGOV")
+    text = core.status(result.proposal_id).plain_text()
+    assert "overridden by <@UGOV> — Pilot measures hours saved first." in text
+    assert "workflow owner: <@U_OWNER> — approved at 2026-11-16 09:00: fine" in text
