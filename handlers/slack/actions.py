@@ -108,11 +108,16 @@ async def decide(
             await _offer_override(fe, body, respond, request_id, decision)
         return outcome
     where = where or _message_ref(body)
+    notice = outcome.notice
     if where.get("channel") and where.get("ts"):
-        await fe.client.chat_update(channel=where["channel"], ts=where["ts"], **render(outcome.card))
+        try:
+            await fe.client.chat_update(channel=where["channel"], ts=where["ts"], **render(outcome.card))
+        except Exception as exc:  # the decision is recorded: say so, not "failed"
+            logger.warning("slack: approval card %s not replaced: %s", request_id, type(exc).__name__)
+            notice += " (Slack did not let me update the approval message just now; the decision stands.)"
     if _in_home(body):
         await refresh_home(fe, user)
-    await report(outcome.notice)
+    await report(notice)
     return outcome
 
 
