@@ -1,0 +1,113 @@
+"""Faults outside govbot, end to end: the Slack Web API rate-limiting and failing during
+an approval click, the LLM timing out then recovering for the digest, and a Teams
+connector answering 502 to an approval card. Nothing is lost, the user is told, the
+work resumes. (Sender-level retry rules are in test_slack_sender, test_teams_sender,
+test_outbox and test_digest_llm; these tests follow a user's flow through them.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from pydantic import SecretStr
+
+from bot.app import build_core
+from bot.digest import digest_message, draft_digest, regenerate_digest
+from bot.messages import APPROVE
+from bot.outbox import deliver_due
+from handlers.teams.adapter import build_adapter
+from handlers.teams.sender import TeamsSender
+from tests.conftest import T0
+from tests.fakes.bot_connector import FakeBotConnector
+from tests.fakes.openai_stub import OpenAIStub, Reply
+from tests.fakes.slack_platform import SlackHarness
+from tests.integration.approval_data import audit_actions, proposal, requests_by_role, set_roles
+from tests.integration.facts_seed import seed_portfolio
+from tests.integration.test_digest_llm import GOOD
+
+
+def test_slack_429_then_5xx_during_a_click_keeps_the_decision_and_tells_the_user(core, settings):
+    result = core.submit("U_REQ", "slack", proposal())
+    rid = requests_by_role(core, result.proposal_id)["owner"].id
+    message = {"channel": "D_OWNER", "ts": "1700000000.000042"}
+
+    async def scenario():
+        async with SlackHarness(core, settings) as slack:
+            # one 429 with Retry-After, then more 503s than the client retries
+            slack.api.fail_next("chat.update", status=429, retry_after=1)
+            slack.api.fail_next("chat.update", status=503, times=2)
+            status, _ = await slack.click("U_OWNER", APPROVE, str(rid), message=message)
+            assert status == 200
+            await slack.front_end.idle(20)
+            attempts = [c.status for c in slack.api.calls if c.method == "chat.update"]
+            assert attempts == [429, 503, 503]  # Retry-After honoured, the 5xx retried, then given up
+            (told,) = slack.api.calls_to("response_url")
+            assert told.args["text"].startswith("Approved") and "decision stands" in told.args["text"]
+
+            # Slack is back: clicking the stale card again replaces it and records nothing new
+            status, _ = await slack.click("U_OWNER", APPROVE, str(rid), message=message)
+            assert status == 200
+            await slack.idle()
+            (updated,) = slack.api.calls_to("chat.update")
+            assert updated.args["ts"] == message["ts"] and not any(
+                e.get("type") == "button" for b in updated.args.get("blocks", []) for e in b.get("elements", []))
+            assert "Already" in slack.api.calls_to("response_url")[-1].args["text"]
+
+    asyncio.run(scenario())
+    assert audit_actions(core, result.proposal_id).count("decision.approve") == 1
+    with core.uow() as uow:
+        assert len(uow.decisions.for_proposal(result.proposal_id)) == 1
+
+
+def test_llm_timeout_falls_back_then_regenerate_uses_the_recovered_llm(settings, clock):
+    with OpenAIStub() as stub:
+        llm = settings.model_copy(update={"openai_api_key": SecretStr("sk-test-123"), "openai_base_url": stub.base_url,
+                                          "llm_model": "stub-model", "llm_timeout_s": 0.5, "llm_max_retries": 1})
+        core = build_core(llm, clock=clock)
+        seed_portfolio(core, T0)
+        stub.script(Reply(GOOD, sleep=2.0), Reply(GOOD, sleep=2.0))  # the try and its retry time out
+        first = draft_digest(core, T0)
+        assert first.model == "template" and "timed out" in first.fallback_reason
+        shown = digest_message(first, review=True)
+        said = " ".join([shown.text, *(sec.text for sec in shown.sections)])
+        assert "template writer" in said and "the LLM did not answer" in said  # the reviewer is told why
+        with core.uow() as uow:
+            assert uow.digests.get(first.id).text == first.text  # the fallback draft is stored, not lost
+
+        stub.script(Reply(GOOD))  # the LLM is back
+        clock.advance(hours=1)
+        regenerate_digest(core, "UGOV", first.id)
+        with core.uow() as uow:
+            newest = uow.digests.latest()
+        assert newest.id != first.id and newest.model == "stub-model" and newest.fallback_reason is None
+        assert (newest.period_start, newest.period_end) == (first.period_start, first.period_end)
+        assert "sk-test-123" not in (first.fallback_reason or "") + newest.text
+
+
+def test_teams_502_on_an_approval_card_is_retried_and_visible_meanwhile(core, settings, clock):
+    owner = "29:owner-aad"
+    set_roles(core, ("department_lead", "Support", ["29:lead-aad"]))
+    with FakeBotConnector() as connector:
+        for user in (owner, "29:lead-aad", "29:req-aad"):
+            core.remember_conversation("teams", user, f"a:personal-{user}", {
+                "user": {"id": user, "name": user}, "bot": {"id": "28:bot", "name": "govbot"},
+                "conversation": {"id": f"a:personal-{user}", "conversationType": "personal"},
+                "channelId": "msteams", "serviceUrl": connector.url, "locale": "en-US"})
+        result = core.submit("29:req-aad", "teams", proposal(owner=owner, audience="team"))
+        sender = TeamsSender(build_adapter(settings.model_copy(update={"teams_enabled": True,
+                                                                        "govbot_env": "local"})), core, None)
+        connector.fail_next(502, times=20)
+        assert asyncio.run(deliver_due(core, {"teams": sender})) == 0
+        status = core.status_data(result.proposal_id)
+        assert status["undelivered"], status  # visible in `govbot status` while the connector fails
+        assert all("502" in (o.get("last_error") or "") for o in status["undelivered"])
+
+        connector._failures.clear()  # the connector recovers
+        clock.advance(seconds=600)
+        sent = asyncio.run(deliver_due(core, {"teams": sender}))
+        assert sent == len(status["undelivered"])
+        assert not core.status_data(result.proposal_id)["undelivered"]
+        cards = connector.sent_to(f"a:personal-{owner}")
+        assert cards and requests_by_role(core, result.proposal_id)["owner"].status == "pending"
+    assert clock.now() - T0 >= timedelta(seconds=600)
