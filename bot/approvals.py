@@ -190,7 +190,8 @@ def queue_request(
     result: dict[str, Any] | None,
     now: datetime,
 ) -> None:
-    """The approval request card to the approver (once per request)."""
+    """The approval request card to the approver (once per request), and a copy to
+    anyone they delegated to for now."""
     card = views.approval_request_card(proposal, request, result)
     send(
         uow,
@@ -202,6 +203,17 @@ def queue_request(
         ref_key=f"approval:{request.id}",
         dedupe_key=f"approval:{request.id}",
     )
+    for delegation in uow.delegations.active_for(request.approver, now):  # a copy for an active delegate
+        copy = views.approval_request_card(proposal, request, result, delegate_of=request.approver)
+        send(
+            uow,
+            settings,
+            proposal,
+            delegation.delegate_id,
+            copy,
+            now,
+            dedupe_key=f"approval:{request.id}:delegate:{delegation.delegate_id}",
+        )
 
 
 def update_card(

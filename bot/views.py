@@ -162,9 +162,14 @@ def approver_lines(requests: Sequence[Any]) -> list[str]:
 
 
 def approval_request_card(
-    proposal: Any, request: Any, result: dict[str, Any] | None, with_buttons: bool = True
+    proposal: Any,
+    request: Any,
+    result: dict[str, Any] | None,
+    with_buttons: bool = True,
+    delegate_of: str | None = None,
 ) -> Message:
-    """The approver's card: what is proposed, its risk, why they are asked, buttons."""
+    """The approver's card: what is proposed, its risk, why they are asked, buttons.
+    `delegate_of` names the approver when the card goes to their active delegate."""
     risk = (result or {}).get("risk_level", proposal.risk_level)
     answers = proposal.answers or {}
     if request.kind == "autonomy":
@@ -189,7 +194,12 @@ def approval_request_card(
         stops = result.get("stop_conditions") or []
         if stops:
             sections.append(Section("Stop conditions", bullets((stop_label(c) for c in stops), 6)))
-    why = f"You are asked as {ROLE_LABEL.get(request.role, request.role)}"
+    label = ROLE_LABEL.get(request.role, request.role)
+    why = (
+        f"You are {mention(delegate_of)}'s delegate; they are asked as {label}"
+        if delegate_of
+        else f"You are asked as {label}"
+    )
     if request.department:
         why += f" for {request.department}"
     why += "."

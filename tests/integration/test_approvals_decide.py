@@ -209,3 +209,18 @@ def test_any_governance_member_may_take_what_was_routed_to_governance(core):
     assert core.decide("UGOV2", reqs["department_lead"].id, "approve").status == "recorded"
     # but the owner's request needs a reason even from governance
     assert core.decide("UGOV2", reqs["owner"].id, "approve").status == "refused"
+
+
+def test_a_request_opened_during_a_delegation_is_also_sent_to_the_delegate(core, clock):
+    now = clock.now()
+    with core.uow() as uow:
+        uow.delegations.add(
+            Delegation(0, "U_OWNER", "U_DEP", now - timedelta(days=1), now + timedelta(days=3), "U_OWNER", now)
+        )
+        uow.commit()
+    result = core.submit("U_REQ", "slack", proposal())
+    rid = result.approval_request_ids[0]
+    copies = [m for m in messages_for(core, "U_DEP") if m.kind == "approval_request"]
+    assert len(copies) == 1 and [b.value for b in copies[0].buttons] == [str(rid)] * 3
+    assert "<@U_OWNER>'s delegate" in copies[0].plain_text()
+    assert core.decide("U_DEP", rid, "approve").status == "recorded"
