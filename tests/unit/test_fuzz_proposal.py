@@ -1,0 +1,113 @@
+"""Property tests on the proposal parsers: `validate_proposal`, the classifier on what it
+lets through, `govbot classify` on arbitrary bytes, and the interview's `parse_page`.
+
+Malformed, oversized and odd-unicode input gets a clear error naming the key, never an
+exception of another kind; free text never lowers a risk level.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import domain
+from bot.classifier import classify
+from bot.cli import main
+from bot.domain import ProposalInvalid, validate_proposal
+from bot.interview import pages, parse_page
+from bot.policy import load_policy
+
+POLICY = load_policy()
+FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# odd unicode: control characters, right-to-left marks, zero-width joiners, emoji, surrogates
+# are not valid in JSON text, so leave those out; everything else may appear
+ODD = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60) | st.sampled_from(
+    ["\u202eevil\u202c", "a\u200db", "\x00\x01", "🙂" * 30, "Ωmega ≠ ascii", " \t\n ", "", "null", "0"])
+BIG = st.integers(4000, 20_000).map(lambda n: "x" * n)
+SCALARS = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True) | ODD
+JSONISH = st.recursive(SCALARS, lambda c: st.lists(c, max_size=4) | st.dictionaries(ODD, c, max_size=4), max_leaves=8)
+
+ENUMS: dict[str, tuple[str, ...]] = {
+    "data": domain.DATA, "actions": domain.ACTIONS, "audience": domain.AUDIENCE, "review": domain.REVIEW,
+    "autonomy": domain.AUTONOMY, "stack": domain.STACK, "capacity": domain.CAPACITY,
+}
+KEYS = ("title", "department", "description", "current_process", "expected_output", "data", "actions", "audience",
+        "owner", "review", "autonomy", "exception_path", "escalation_path", "control_points", "rollback_path",
+        "value_metric", "failure_visible", "stack", "capacity", "use_area", "interacts_with_people",
+        "generates_content", "profiles_people", "narrow_procedural_task", "prohibited_practices", "ai_act_role")
+FREE_TEXT = ("title", "description", "current_process", "expected_output")
+
+
+def _value(key: str) -> st.SearchStrategy[Any]:
+    good: st.SearchStrategy[Any] = ODD
+    if key in ("data", "actions"):
+        good = st.lists(st.sampled_from(ENUMS[key]), max_size=4)
+    elif key in ENUMS:
+        good = st.sampled_from(ENUMS[key])
+    elif key in ("failure_visible", "interacts_with_people", "generates_content", "profiles_people",
+                 "narrow_procedural_task"):
+        good = st.booleans()
+    return good | good | JSONISH | BIG
+
+
+proposals = st.fixed_dictionaries({}, optional={k: _value(k) for k in KEYS}).flatmap(
+    lambda d: st.dictionaries(ODD, JSONISH, max_size=2).map(lambda extra: {**extra, **d}))
+RANK = {"low": 0, "medium": 1, "high": 2}
+
+
+@FUZZ
+@given(proposals)
+def test_validate_proposal_accepts_or_names_every_bad_key(raw):
+    try:
+        answers = validate_proposal(raw)
+    except ProposalInvalid as exc:
+        assert exc.errors
+        for error in exc.errors:
+            text = str(error)
+            assert text.strip() and "Traceback" not in text
+            assert any(str(key)[:40] in text for key in [*raw, *KEYS]), text  # names the key
+        return
+    assert isinstance(answers["title"], str) and answers["title"].strip()
+    result = classify(answers, POLICY)
+    assert result["risk_level"] in RANK
+    assert result["stop_conditions"] == sorted(result["stop_conditions"])
+    assert result["approver_roles"] == sorted(result["approver_roles"])
+    assert "owner" in result["approver_roles"]
+    # free text only ever adds effective data/actions: blanking it never raises the risk
+    plain = {**answers, **{k: ("x" if k == "title" else "") for k in FREE_TEXT}}
+    assert RANK[result["risk_level"]] >= RANK[classify(plain, POLICY)["risk_level"]]
+
+
+@FUZZ
+@given(st.one_of(JSONISH.map(json.dumps), proposals.map(lambda p: json.dumps(p, allow_nan=True)),
+                 st.binary(max_size=200).map(lambda b: b.decode("latin-1")), ODD))
+def test_govbot_classify_exits_0_or_2_with_named_problems_never_a_traceback(body):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["classify", "-"], out=out, stdin=io.StringIO(body))
+    assert code in (0, 2), (code, err.getvalue())
+    assert "Traceback" not in err.getvalue() + out.getvalue()
+    if code == 0:
+        assert json.loads(out.getvalue())["risk_level"] in RANK
+    else:
+        assert err.getvalue().strip() and out.getvalue() == ""
+
+
+PAGES = pages()
+
+
+@FUZZ
+@given(st.sampled_from(PAGES).flatmap(
+    lambda page: st.tuples(st.just(page), st.fixed_dictionaries({}, optional={k: JSONISH | BIG for k in page.keys()}))))  # noqa: SIM118
+def test_parse_page_returns_answers_or_errors_for_the_pages_own_keys(case):
+    page, raw = case
+    clean, errors = parse_page(page, raw)
+    assert set(clean) | set(errors) <= set(page.keys())
+    assert not set(clean) & set(errors)
+    assert all(isinstance(msg, str) and msg.strip() for msg in errors.values())
