@@ -97,14 +97,16 @@ def test_teams_502_on_an_approval_card_is_retried_and_visible_meanwhile(core, se
         result = core.submit("29:req-aad", "teams", proposal(owner=owner, audience="team"))
         sender = TeamsSender(build_adapter(settings.model_copy(update={"teams_enabled": True,
                                                                         "govbot_env": "local"})), core, None)
-        connector.fail_next(502, times=20)
+        with core.uow() as uow:
+            due = len(uow.outbox.due(["teams"], clock.now(), 50))
+        assert due >= 2  # the owner's approval card and the requester's classification
+        connector.fail_next(502, times=due)  # every first attempt; then the connector is back
         assert asyncio.run(deliver_due(core, {"teams": sender})) == 0
         status = core.status_data(result.proposal_id)
         assert status["undelivered"], status  # visible in `govbot status` while the connector fails
         assert all("502" in (o.get("last_error") or "") for o in status["undelivered"])
 
-        connector._failures.clear()  # the connector recovers
-        clock.advance(seconds=600)
+        clock.advance(seconds=600)  # past the backoff
         sent = asyncio.run(deliver_due(core, {"teams": sender}))
         assert sent == len(status["undelivered"])
         assert not core.status_data(result.proposal_id)["undelivered"]
