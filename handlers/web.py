@@ -19,6 +19,11 @@ logger = logging.getLogger(__name__)
 
 OUTBOX_INTERVAL_S = 2.0
 
+# Typed application keys (aiohttp.web.AppKey) for what the server shares.
+CORE_KEY: web.AppKey[Any] = web.AppKey("govbot.core", object)
+SENDERS_KEY: web.AppKey[dict[str, Any]] = web.AppKey("govbot.senders", dict)
+SLACK_KEY: web.AppKey[Any] = web.AppKey("govbot.slack", object)
+
 
 class StartupError(Exception):
     """`govbot serve` cannot start; the message names what to set or fix."""
@@ -53,8 +58,8 @@ def build_web_app(core: Any, settings: Any, *, socket: bool = False) -> web.Appl
         sender = mount_teams(app, core, settings)
         if sender is not None:
             senders[getattr(sender, "channel", "teams")] = sender
-    app["govbot.core"] = core
-    app["govbot.senders"] = senders
+    app[CORE_KEY] = core
+    app[SENDERS_KEY] = senders
     return app
 
 
@@ -95,7 +100,7 @@ async def start_background(app: web.Application, core: Any, settings: Any, stop:
     outbox_loop = _optional_loop("bot.outbox", "run_outbox_loop")
     if outbox_loop is not None:
         tasks.append(
-            asyncio.create_task(outbox_loop(core, app["govbot.senders"], OUTBOX_INTERVAL_S, stop), name="govbot-outbox")
+            asyncio.create_task(outbox_loop(core, app[SENDERS_KEY], OUTBOX_INTERVAL_S, stop), name="govbot-outbox")
         )
     jobs_loop = _optional_loop("bot.jobs", "run_jobs_loop")
     if jobs_loop is not None:
@@ -133,7 +138,7 @@ async def run_server(
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
             socket_handler = AsyncSocketModeHandler(
-                app["govbot.slack"].bolt, settings.slack_app_token.get_secret_value()
+                app[SLACK_KEY].bolt, settings.slack_app_token.get_secret_value()
             )
             await socket_handler.connect_async()
             logger.info("slack: connected in Socket Mode")
@@ -141,7 +146,7 @@ async def run_server(
             "govbot serving on http://%s:%s (platforms: %s)",
             host,
             bound,
-            ", ".join(sorted(app["govbot.senders"])) or "none",
+            ", ".join(sorted(app[SENDERS_KEY])) or "none",
         )
         if started is not None:
             started(bound)

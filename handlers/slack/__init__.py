@@ -53,5 +53,7 @@ def mount(app: Any, core: Any, settings: Any, *, socket: bool = False) -> Any:
         logger.info("slack: listening on POST /slack/events (command %s)", settings.slack_command)
     else:  # Socket Mode without a signing secret: unsigned HTTP requests are never accepted
         logger.info("slack: no SLACK_SIGNING_SECRET; HTTP events off, Socket Mode only")
-    app["govbot.slack"] = fe
+    from handlers.web import SLACK_KEY
+
+    app[SLACK_KEY] = fe
     return SlackSender(make_client(settings, rate_limit_retries=False))

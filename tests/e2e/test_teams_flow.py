@@ -17,7 +17,7 @@ import pytest
 from bot.messages import APPROVE, REJECT, REQUEST_CHANGES
 from bot.outbox import deliver_due
 from handlers.teams import cards
-from handlers.web import build_web_app
+from handlers.web import SENDERS_KEY, build_web_app
 from tests.fakes.bot_connector import (
     FakeBotConnector,
     ServerThread,
@@ -58,7 +58,7 @@ def world(core, settings):
     local = settings.model_copy(update={"teams_enabled": True, "govbot_env": "local"})
     app = build_web_app(core, local)
     with FakeBotConnector() as connector, ServerThread(app) as server:
-        yield core, app["govbot.senders"]["teams"], connector, server
+        yield core, app[SENDERS_KEY]["teams"], connector, server
 
 
 def _wire(value):

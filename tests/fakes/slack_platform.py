@@ -20,6 +20,7 @@ import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 
+from handlers.web import SENDERS_KEY, SLACK_KEY
 from tests.fakes.slack_api import FakeSlackAPI
 
 SIGNING_SECRET = "test-signing-secret"
@@ -111,12 +112,12 @@ class SlackHarness:
     @property
     def front_end(self) -> Any:
         assert self.app is not None
-        return self.app["govbot.slack"]
+        return self.app[SLACK_KEY]
 
     @property
     def sender(self) -> Any:
         assert self.app is not None
-        return self.app["govbot.senders"]["slack"]
+        return self.app[SENDERS_KEY]["slack"]
 
     async def idle(self) -> None:
         """Wait until the work the app does after its acks is finished."""

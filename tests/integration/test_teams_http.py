@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from bot.messages import APPROVE
 from handlers.teams import cards, mount
 from handlers.teams.adapter import TeamsConfigError, bot_config
-from handlers.web import StartupError, build_web_app
+from handlers.web import SENDERS_KEY, StartupError, build_web_app
 from tests.fakes.bot_connector import (
     FakeBotConnector,
     ServerThread,
@@ -53,7 +53,7 @@ def local_settings(settings):
 @pytest.fixture
 def server(core, local_settings):
     app = build_web_app(core, local_settings)
-    assert "teams" in app["govbot.senders"]
+    assert "teams" in app[SENDERS_KEY]
     with ServerThread(app) as srv:
         yield srv
 

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from bot import messages as msg
 from bot.service import Reply
-from handlers.web import build_web_app
+from handlers.web import SLACK_KEY, build_web_app
 from store import models as m
 from tests.fakes.bot_connector import FakeBotConnector, ServerThread, activity, execute_invoke, forbid_internet
 from tests.fakes.slack_platform import SIGNING_SECRET, sign, slack_settings
@@ -98,7 +98,7 @@ class SlackServer:
 
     def idle(self) -> None:
         assert self.server.loop is not None
-        asyncio.run_coroutine_threadsafe(self.app["govbot.slack"].idle(20), self.server.loop).result(30)
+        asyncio.run_coroutine_threadsafe(self.app[SLACK_KEY].idle(20), self.server.loop).result(30)
 
     def close(self) -> None:
         self.server.stop()
