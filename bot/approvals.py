@@ -5,9 +5,10 @@ through the role directory: the owner is the proposal's own `owner`; the departm
 lead is looked up per department; the other roles are company-wide. A role nobody
 holds goes to governance with a note that names the missing assignment.
 
-Who may decide (`authority`): the routed approver, their active delegate, any
-governance member for what was routed to governance, or a governance member with a
-written reason. Deciding itself, and what a decision causes, is `bot.decisions`.
+Who may decide (`authority`): the routed approver or any other current holder of the
+routed role (for that department), an active delegate of one of them, any governance
+member for what was routed to governance, or a governance member with a written
+reason. Every holder gets the approval message, each copy under its own ref key. Deciding itself, and what a decision causes, is `bot.decisions`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from bot.domain import is_blank
 from bot.messages import Message
 from bot.outbox import enqueue
 from bot.ports import ApprovalRequestRow, DecisionRow, ProposalRow
-from bot.roles import governance_members, holders
+from bot.roles import PER_DEPARTMENT, governance_members, holders
 
 logger = logging.getLogger(__name__)
 
@@ -182,6 +183,39 @@ def send(
     enqueue(uow, channel_for(uow, settings, recipient, proposal), recipient, message, now, **keys)
 
 
+def card_key(request: ApprovalRequestRow, user: str) -> str:
+    """The ref key of `user`'s copy of the approval message: `approval:<id>` for the
+    routed approver (threads and updates point at it), `approval:<id>:<user>` for the
+    other holders of the routed role."""
+    return f"approval:{request.id}" if user == request.approver else f"approval:{request.id}:{user}"
+
+
+def _card_dedupe(request: ApprovalRequestRow, user: str, tag: str = "") -> str:
+    base = f"approval:{request.id}" if user == request.approver else f"approval:{request.id}:holder:{user}"
+    return f"{base}:{tag}" if tag else base
+
+
+def request_holders(uow: Any, settings: Any, request: ApprovalRequestRow) -> list[str]:
+    """Everyone who may decide the request as a holder of the role it is routed to,
+    the routed approver first: governance members for what went to governance, the
+    role's current holders (per department for department leads), or the owner alone."""
+    if routed_to_governance(request):
+        others = governance_members(uow, settings)
+    elif request.role == "owner":
+        others = []
+    elif request.role in PER_DEPARTMENT:
+        others = holders(uow, request.role, request.department) if request.department else []
+    else:
+        others = holders(uow, request.role)
+    return list(dict.fromkeys([request.approver, *others]))
+
+
+def delegating(request: ApprovalRequestRow, people: Sequence[str]) -> list[str]:
+    """Whose active delegates may decide: every holder, but only the routed approver
+    for what went to governance (the other members may decide it themselves)."""
+    return [request.approver] if routed_to_governance(request) else list(people)
+
+
 def queue_request(
     uow: Any,
     settings: Any,
@@ -189,48 +223,59 @@ def queue_request(
     request: ApprovalRequestRow,
     result: dict[str, Any] | None,
     now: datetime,
+    card: Message | None = None,
 ) -> None:
-    """The approval request card to the approver (once per request), and a copy to
-    anyone they delegated to for now."""
-    card = views.approval_request_card(proposal, request, result)
-    send(
-        uow,
-        settings,
-        proposal,
-        request.approver,
-        card,
-        now,
-        ref_key=f"approval:{request.id}",
-        dedupe_key=f"approval:{request.id}",
-    )
-    for delegation in uow.delegations.active_for(request.approver, now):  # a copy for an active delegate
-        copy = views.approval_request_card(proposal, request, result, delegate_of=request.approver)
-        send(
-            uow,
-            settings,
-            proposal,
-            delegation.delegate_id,
-            copy,
-            now,
-            dedupe_key=f"approval:{request.id}:delegate:{delegation.delegate_id}",
-        )
+    """The approval request card to every holder of the routed role (once per request
+    and holder, each copy under its own ref key so it can be updated in place), and a
+    copy to anyone they delegated to for now. `card` replaces the standard card."""
+    card = card if card is not None else views.approval_request_card(proposal, request, result)
+    people = request_holders(uow, settings, request)
+    for user in people:
+        key = card_key(request, user)
+        send(uow, settings, proposal, user, card, now, ref_key=key, dedupe_key=_card_dedupe(request, user))
+    for user in delegating(request, people):
+        for delegation in uow.delegations.active_for(user, now):  # a copy for an active delegate
+            if delegation.delegate_id in people:
+                continue
+            copy = views.approval_request_card(proposal, request, result, delegate_of=user)
+            send(
+                uow,
+                settings,
+                proposal,
+                delegation.delegate_id,
+                copy,
+                now,
+                dedupe_key=f"approval:{request.id}:delegate:{delegation.delegate_id}",
+            )
+
+
+def _has_card(uow: Any, proposal: ProposalRow, key: str) -> bool:
+    """True when a copy of the approval message went (or is going) out under `key`."""
+    if uow.message_refs.get(key) is not None:
+        return True
+    return any(row.ref_key == key for row in uow.outbox.pending_for_proposal(proposal.id))
 
 
 def update_card(
     uow: Any, settings: Any, proposal: ProposalRow, request: ApprovalRequestRow, card: Message, now: datetime, tag: str
 ) -> None:
-    """Replace the approval message in place (posted anew if it never went out)."""
-    send(
-        uow,
-        settings,
-        proposal,
-        request.approver,
-        card,
-        now,
-        ref_key=f"approval:{request.id}",
-        update_key=f"approval:{request.id}",
-        dedupe_key=f"approval:{request.id}:{tag}",
-    )
+    """Replace the approval message in place: the routed approver's (posted anew if it
+    never went out) and every other current holder's copy that went out."""
+    for user in request_holders(uow, settings, request):
+        key = card_key(request, user)
+        if user != request.approver and not _has_card(uow, proposal, key):
+            continue
+        send(
+            uow,
+            settings,
+            proposal,
+            user,
+            card,
+            now,
+            ref_key=key,
+            update_key=key,
+            dedupe_key=_card_dedupe(request, user, tag),
+        )
 
 
 def supersede(
@@ -267,11 +312,17 @@ def routed_to_governance(request: ApprovalRequestRow) -> bool:
 def authority(
     uow: Any, settings: Any, request: ApprovalRequestRow, actor: str, override_reason: str | None, now: datetime
 ) -> Authority:
-    """May `actor` decide this request?"""
+    """May `actor` decide this request? The routed approver, any other current holder
+    of the routed role, an active delegate of one of them, or governance."""
     if actor == request.approver:
         return Authority(True, None, "approver")
-    if request.approver in uow.delegations.delegators_of(actor, now):
-        return Authority(True, request.approver, "delegate")
+    people = request_holders(uow, settings, request)
+    if actor in people and not routed_to_governance(request):
+        return Authority(True, request.approver, "holder")
+    delegators = set(uow.delegations.delegators_of(actor, now))
+    for user in delegating(request, people):
+        if user in delegators:
+            return Authority(True, user, "delegate")
     if actor in governance_members(uow, settings):
         if routed_to_governance(request):  # any governance member may take what was routed to governance
             return Authority(True, request.approver, "governance_peer")
@@ -286,8 +337,9 @@ def authority(
         )
     return Authority(
         False,
-        reason=f"this request is routed to {views.mention(request.approver)}; only they, "
-        "their delegate, or governance with a written reason may decide it",
+        reason=f"this request is routed to {views.mention(request.approver)}"
+        + (" (or another holder of its role)" if len(people) > 1 else "")
+        + "; only they, their delegate, or governance with a written reason may decide it",
     )
 
 

@@ -18,6 +18,7 @@ from bot import views
 from bot.approvals import (
     DECISION_STATUS,
     authority,
+    card_key,
     current,
     move,
     queue_request,
@@ -128,7 +129,7 @@ def decide(
                     uow,
                     settings,
                     proposal,
-                    request.approver,
+                    auth.on_behalf_of or request.approver,
                     views.notice(
                         "decision_on_your_behalf",
                         f"{line} on your behalf ({'your delegate' if auth.via == 'delegate' else 'governance'})"
@@ -137,7 +138,7 @@ def decide(
                         detail=row.override_reason or row.comment or "",
                     ),
                     now,
-                    thread_key=f"approval:{request.id}",
+                    thread_key=card_key(request, auth.on_behalf_of or request.approver),
                     dedupe_key=f"decision:{row.id}:approver",
                 )
             if request.kind == "autonomy":

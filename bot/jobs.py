@@ -142,7 +142,7 @@ def _facts(request: ApprovalRequestRow, proposal: ProposalRow, age: str) -> Sect
 
 
 def _reminders(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any]:
-    """One reminder to the approver (and their active delegates) of each request
+    """One reminder to every holder of the routed role (and their active delegates) of each request
     waiting longer than the limit."""
     remind_cutoff = now - timedelta(hours=core.settings.reminder_after_h)
     escalate_cutoff = now - timedelta(hours=core.settings.escalate_after_h)
@@ -153,9 +153,16 @@ def _reminders(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any
         if since <= escalate_cutoff:
             continue  # the escalation job takes it from here
         age = _age(now, since)
-        delegates = [d.delegate_id for d in uow.delegations.active_for(request.approver, now)]
-        for user in dict.fromkeys([request.approver, *delegates]):
-            whose = "your" if user == request.approver else f"<@{request.approver}>'s (you are their delegate)"
+        people = approvals.request_holders(uow, core.settings, request)
+        delegates = [
+            d.delegate_id
+            for holder in approvals.delegating(request, people)
+            for d in uow.delegations.active_for(holder, now)
+            if d.delegate_id not in people
+        ]
+        delegates = list(dict.fromkeys(delegates))
+        for user in [*people, *delegates]:
+            whose = "your" if user in people else f"<@{request.approver}>'s (you are their delegate)"
             message = Message(
                 kind="approval_reminder",
                 text=f"Reminder: {whose} decision on {_what(request, proposal)} has been waiting {age}.",
@@ -170,12 +177,13 @@ def _reminders(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any
                 message,
                 now,
                 proposal=proposal,
-                thread_key=f"approval:{request.id}" if user == request.approver else None,
+                thread_key=approvals.card_key(request, user) if user in people else None,
                 dedupe_key=f"reminder:{request.id}:{user}",
             )
         request.reminded_at = now
         uow.approvals.update(request)
         detail = {"request_id": request.id, "role": request.role, "approver": request.approver}
+        detail.update({"holders": people[1:]} if len(people) > 1 else {})
         detail.update({"delegates": delegates} if delegates else {})
         uow.audit.add(proposal.id, "govbot", "approval.reminded", {**detail, "waiting_h": _hours(now, since)}, now)
         ids.append(request.id)

@@ -561,17 +561,9 @@ def request_autonomy_step(core: Any, actor: str, proposal_id: int) -> Message:
             )
             latest = uow.classifications.latest(row.id)
             for request in requests:
-                card = autonomy_card(row, request, current, actor, latest.result if latest else None)
-                queue(
-                    core,
-                    uow,
-                    request.approver,
-                    card,
-                    now,
-                    proposal=row,
-                    ref_key=f"approval:{request.id}",
-                    dedupe_key=f"approval:{request.id}",
-                )
+                result = latest.result if latest else None
+                card = autonomy_card(row, request, current, actor, result)
+                approvals.queue_request(uow, core.settings, row, request, result, now, card=card)
             uow.commit()
     if problem is not None:
         raise refuse(core, actor, proposal_id, "autonomy", problem[1], code=problem[0])

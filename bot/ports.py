@@ -271,6 +271,9 @@ class ApprovalRepo(Protocol):
 
     def pending_for(self, user_id: str) -> list[ApprovalRequestRow]: ...
 
+    def pending_in_roles(self, roles: Sequence[str]) -> list[ApprovalRequestRow]:
+        """Pending requests routed as any of `roles` (oldest first)."""
+
     def pending_older_than(self, created_before: datetime) -> list[ApprovalRequestRow]: ...
 
 
@@ -321,9 +324,19 @@ class ConversationRepo(Protocol):
 
 
 class OutboxRepo(Protocol):
-    def add(self, channel: str, recipient: str, kind: str, payload: dict[str, Any], at: datetime, *,
-            ref_key: str | None = None, thread_key: str | None = None, update_key: str | None = None,
-            dedupe_key: str | None = None) -> OutboxRow | None:
+    def add(
+        self,
+        channel: str,
+        recipient: str,
+        kind: str,
+        payload: dict[str, Any],
+        at: datetime,
+        *,
+        ref_key: str | None = None,
+        thread_key: str | None = None,
+        update_key: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> OutboxRow | None:
         """Queue a message; returns None when `dedupe_key` was already queued."""
 
     def due(self, channels: Sequence[str], now: datetime, limit: int = 50) -> list[OutboxRow]:
@@ -395,8 +408,9 @@ class FactsReader(Protocol):
 
     def portfolio(self, now: datetime, config: dict[str, Any]) -> dict[str, Any]: ...
 
-    def digest(self, period_start: datetime, period_end: datetime, now: datetime,
-               config: dict[str, Any]) -> dict[str, Any]: ...
+    def digest(
+        self, period_start: datetime, period_end: datetime, now: datetime, config: dict[str, Any]
+    ) -> dict[str, Any]: ...
 
 
 class UnitOfWork(Protocol):
@@ -457,8 +471,9 @@ class Sender(Protocol):
 
     channel: str
 
-    async def send(self, row: OutboxRow, thread_ref: dict[str, Any] | None,
-                   update_ref: dict[str, Any] | None) -> dict[str, Any] | None:
+    async def send(
+        self, row: OutboxRow, thread_ref: dict[str, Any] | None, update_ref: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
         """Deliver one message. `thread_ref`/`update_ref` are the stored platform
         references of `row.thread_key`/`row.update_key` (None when unknown: then post
         a new message). Return the reference to remember under `row.ref_key`, e.g.

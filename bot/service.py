@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import approvals, decisions, views
+from bot.domain import ROLES
 from bot.messages import Message
 from bot.ports import ConversationRef, InterviewDraft, NotFound, ProposalRow
-from bot.roles import clean_user, directory, holders, is_governance, validate_role
+from bot.roles import clean_user, directory, governance_members, holders, is_governance, validate_role
 
 logger = logging.getLogger(__name__)
 
@@ -190,8 +191,9 @@ class Govbot:
     def decide(
         self, actor: str, request_id: int, decision: str, comment: str | None = None, override_reason: str | None = None
     ) -> DecisionOutcome:
-        """Record approve / reject / request_changes. Only the routed approver, their
-        active delegate, or governance with `override_reason` may decide; anyone else
+        """Record approve / reject / request_changes. Only the routed approver (or any
+        other current holder of the routed role), an active delegate of one of them, or
+        governance with `override_reason` may decide; anyone else
         gets status="refused" (and the attempt is audited). A repeated or concurrent
         decision returns status="duplicate" with the first decision's card. Raises
         UsageError for an unknown request id, decision, or a missing comment."""
@@ -206,8 +208,9 @@ class Govbot:
             return decisions.card_for(self, uow, proposal, request, viewer)
 
     def may_decide(self, actor: str, request_id: int) -> bool:
-        """True when `actor` is the routed approver or their active delegate (governance
-        needs a written reason, so it is not counted here)."""
+        """True when `actor` is the routed approver, another holder of the routed role, or
+        an active delegate of one of them (governance needs a written reason, so it is
+        not counted here)."""
         with self.uow() as uow:
             try:
                 request = uow.approvals.get(request_id)
@@ -248,14 +251,31 @@ class Govbot:
         return sorted(seen.values(), key=lambda p: p.id, reverse=True)
 
     def _waiting_on(self, uow: Any, actor: str) -> list[tuple[Any, ProposalRow]]:
-        """Pending requests the actor (or someone who delegated to them) can decide now."""
+        """Pending requests the actor can decide now: routed to them, to a role they
+        hold (any holder may decide), or to someone who delegated to them."""
         now = self.clock.now()
         users = [actor, *uow.delegations.delegators_of(actor, now)]
         out = []
         seen: set[int] = set()
+        memo: dict[tuple[Any, ...], list[str]] = {}
+
+        def holds(r: Any, user: str) -> bool:  # one directory look-up per route
+            key = (approvals.routed_to_governance(r), r.role, (r.department or "").casefold(), r.approver)
+            if key not in memo:
+                memo[key] = approvals.request_holders(uow, self.settings, r)
+            return user in memo[key]
+
         for user in dict.fromkeys(users):
-            for r in uow.approvals.pending_for(user):
+            held = sorted({a.role for a in uow.roles.roles_of(user)})
+            if user in governance_members(uow, self.settings):
+                held = list(ROLES)  # what went to governance may carry any role
+            candidates = list(uow.approvals.pending_for(user)) + list(uow.approvals.pending_in_roles(held))
+            for r in sorted(candidates, key=lambda r: r.id):
                 if r.id in seen or r.status != "pending":
+                    continue
+                if r.approver != user and not holds(r, user):
+                    continue
+                if user != actor and user not in approvals.delegating(r, [user]):
                     continue
                 p = uow.proposals.get(r.proposal_id)
                 if decisions.not_decidable(uow, p, r) is None:

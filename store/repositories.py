@@ -242,6 +242,16 @@ class SqlApprovalRepo(_Repo):
         )
         return self._all(ApprovalRequestRow, stmt)
 
+    def pending_in_roles(self, roles: Sequence[str]) -> list[ApprovalRequestRow]:
+        if not roles:
+            return []
+        stmt = (
+            select(m.ApprovalRequest)
+            .where(m.ApprovalRequest.role.in_(list(roles)), m.ApprovalRequest.status == "pending")
+            .order_by(m.ApprovalRequest.id)
+        )
+        return self._all(ApprovalRequestRow, stmt)
+
     def pending_older_than(self, created_before: datetime) -> list[ApprovalRequestRow]:
         stmt = (
             select(m.ApprovalRequest)

@@ -12,7 +12,7 @@ import logging
 import uuid
 from typing import Any
 
-from bot import interview
+from bot import approvals, interview
 from bot.domain import ProposalInvalid
 from bot.messages import (
     CHECKIN_OPEN,
@@ -351,14 +351,16 @@ def checkin_card(proposal_id: int, error: str | None = None) -> dict[str, Any]:
 
 def refresh_users(core: Any, request_id: Any) -> list[str]:
     """Users whose Teams client should fetch their own view of an approval card: the
-    routed approver, their active delegates and governance (sync; run in a thread)."""
+    holders of the routed role, their active delegates and governance (sync; run in a thread)."""
     users: list[str] = []
     with core.uow() as uow:
         try:
             request = uow.approvals.get(int(request_id))
-            users.append(request.approver)
+            people = approvals.request_holders(uow, core.settings, request)
+            users.extend(people)
             now = core.clock.now()
-            users.extend(d.delegate_id for d in uow.delegations.active_for(request.approver, now))
+            for holder in approvals.delegating(request, people):
+                users.extend(d.delegate_id for d in uow.delegations.active_for(holder, now))
         except Exception:  # unknown request: governance still sees it
             logger.debug("Teams: no approval request %s for refresh", request_id)
         users.extend(uow.roles.holders("governance", ""))
@@ -367,14 +369,12 @@ def refresh_users(core: Any, request_id: Any) -> list[str]:
 
 
 def needs_override(core: Any, actor: str, request_id: Any) -> bool:
-    """True when `actor` is not the routed approver or an active delegate (governance
-    deciding for them must give a reason)."""
+    """True when `actor` is not the routed approver, another holder of the routed role
+    or an active delegate of one of them (governance deciding for them must give a reason)."""
     with core.uow() as uow:
         try:
             request = uow.approvals.get(int(request_id))
         except Exception:
             return False
-        if actor == request.approver:
-            return False
-        delegates = {d.delegate_id for d in uow.delegations.active_for(request.approver, core.clock.now())}
-        return actor not in delegates
+        auth = approvals.authority(uow, core.settings, request, actor, None, core.clock.now())
+        return not (auth.ok and auth.via in ("approver", "holder", "delegate"))
