@@ -183,6 +183,27 @@ def send(
     enqueue(uow, channel_for(uow, settings, recipient, proposal), recipient, message, now, **keys)
 
 
+def tell_requester(
+    uow: Any,
+    settings: Any,
+    proposal: ProposalRow,
+    notice: Message,
+    now: datetime,
+    dedupe_key: str,
+) -> None:
+    """A notice to the requester, threaded under the proposal's classification message."""
+    send(
+        uow,
+        settings,
+        proposal,
+        proposal.requester,
+        notice,
+        now,
+        thread_key=f"classification:{proposal.id}",
+        dedupe_key=dedupe_key,
+    )
+
+
 def card_key(request: ApprovalRequestRow, user: str) -> str:
     """The ref key of `user`'s copy of the approval message: `approval:<id>` for the
     routed approver (threads and updates point at it), `approval:<id>:<user>` for the

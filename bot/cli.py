@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from bot.domain import ProposalInvalid, validate_proposal
 from bot.policy import PolicyError
@@ -21,6 +21,7 @@ from bot.policy import PolicyError
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class CliError(Exception):
@@ -152,44 +153,38 @@ def cmd_roles(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return EXIT_OK
 
 
-def cmd_status(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+def _about_proposal(args: argparse.Namespace, work: Callable[[Any, int], T]) -> tuple[int, T]:
+    """Run `work(core, id)` for the ID argument; an unknown id is a clear error."""
     from bot.ports import NotFound
 
     core = _core()
     pid = _proposal_id(args.id)
     try:
-        if args.json:
-            _print_json(core.status_data(pid), out)
-        else:
-            _render(core.status(pid), out)
+        return pid, work(core, pid)
     except NotFound:
         raise CliError(f"ID: there is no proposal {pid}", EXIT_FAIL) from None
+
+
+def cmd_status(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    if args.json:
+        _about_proposal(args, lambda core, pid: _print_json(core.status_data(pid), out))
+    else:
+        _about_proposal(args, lambda core, pid: _render(core.status(pid), out))
     return EXIT_OK
 
 
 def cmd_audit(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from bot.export import audit_lines
-    from bot.ports import NotFound
 
-    core = _core()
-    pid = _proposal_id(args.id)
-    try:
-        out.write("\n".join(audit_lines(core, pid)) + "\n")
-    except NotFound:
-        raise CliError(f"ID: there is no proposal {pid}", EXIT_FAIL) from None
+    _, lines = _about_proposal(args, audit_lines)
+    out.write("\n".join(lines) + "\n")
     return EXIT_OK
 
 
 def cmd_audit_pack(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from bot.auditpack import build_audit_pack
-    from bot.ports import NotFound
 
-    core = _core()
-    pid = _proposal_id(args.id)
-    try:
-        data = build_audit_pack(core, pid, args.format)
-    except NotFound:
-        raise CliError(f"ID: there is no proposal {pid}", EXIT_FAIL) from None
+    pid, data = _about_proposal(args, lambda core, pid: build_audit_pack(core, pid, args.format))
     target = Path(args.output or f"audit-pack-{pid}.{args.format}")
     target.write_bytes(data)
     out.write(f"wrote {target} ({len(data)} bytes)\n")
@@ -231,8 +226,11 @@ def cmd_digest(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         _print_json(digest_json(row), out)
     else:
         out.write(row.text + "\n")
-        out.write(f"\n(digest {row.id}, model {row.model}, status {row.status}"
-                  + (f", fallback: {row.fallback_reason}" if row.fallback_reason else "") + ")\n")
+        out.write(
+            f"\n(digest {row.id}, model {row.model}, status {row.status}"
+            + (f", fallback: {row.fallback_reason}" if row.fallback_reason else "")
+            + ")\n"
+        )
     if notice is not None and not row.posted_to:
         sys.stderr.write(f"govbot digest: not posted: {notice.text}\n")
     return EXIT_OK
@@ -276,8 +274,10 @@ def cmd_import(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     else:
         for item in report["rows"]:
             if item["status"] == "imported":
-                out.write(f"row {item['row']}: imported as #{item['proposal_id']} "
-                          f"({item['risk_level']} risk) {item['title']}\n")
+                out.write(
+                    f"row {item['row']}: imported as #{item['proposal_id']} "
+                    f"({item['risk_level']} risk) {item['title']}\n"
+                )
             else:
                 out.write(f"row {item['row']}: refused: {'; '.join(item['errors'])}\n")
         out.write(f"{report['imported']} imported, {report['refused']} refused\n")
@@ -307,8 +307,10 @@ def _chat_user(actor: str) -> str:
 
     actor = actor.strip()
     if not actor or actor in RESERVED_ACTORS or any(c.isspace() for c in actor):
-        raise CliError(f"--as: {actor!r} is not a user id; use a platform id such as U123 "
-                       f"(not blank, no spaces, not {' or '.join(RESERVED_ACTORS)})")
+        raise CliError(
+            f"--as: {actor!r} is not a user id; use a platform id such as U123 "
+            f"(not blank, no spaces, not {' or '.join(RESERVED_ACTORS)})"
+        )
     return actor
 
 
@@ -382,8 +384,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("role")
     r.add_argument("users", nargs="+", metavar="USER")
     r.add_argument("--department", default="")
-    r.add_argument("--as", dest="actor", default="cli", metavar="USER",
-                   help="who makes the change (default: the operator at this terminal)")
+    r.add_argument(
+        "--as",
+        dest="actor",
+        default="cli",
+        metavar="USER",
+        help="who makes the change (default: the operator at this terminal)",
+    )
     r.set_defaults(func=cmd_roles)
 
     c = sub.add_parser("portfolio", help="portfolio summary")
@@ -440,8 +447,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, stdin: Te
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed usage and the problem
         return int(exc.code or 0)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         return int(args.func(args, out, stdin))
     except CliError as exc:

@@ -26,6 +26,7 @@ from bot.approvals import (
     released,
     send,
     supersede,
+    tell_requester,
     update_card,
 )
 from bot.domain import is_blank
@@ -109,11 +110,10 @@ def decide(
                 if request.kind == "autonomy"
                 else f"as {views.ROLE_LABEL.get(request.role, request.role)}"
             )
-            send(
+            tell_requester(
                 uow,
                 settings,
                 proposal,
-                proposal.requester,
                 views.notice(
                     "decision_notice",
                     f"{line} {what} — #{proposal.id} {proposal.title}",
@@ -121,8 +121,7 @@ def decide(
                     detail=row.comment or "",
                 ),
                 now,
-                thread_key=f"classification:{proposal.id}",
-                dedupe_key=f"decision:{row.id}:requester",
+                f"decision:{row.id}:requester",
             )
             if auth.via in ("delegate", "governance", "governance_peer"):
                 send(
@@ -240,11 +239,10 @@ def _after_proposal(
             f"rejected by {views.mention(actor)}",
             now,
         )
-        send(
+        tell_requester(
             uow,
             settings,
             proposal,
-            proposal.requester,
             views.notice(
                 "proposal_rejected",
                 f"#{proposal.id} {proposal.title} was rejected by {views.mention(actor)}.",
@@ -252,17 +250,15 @@ def _after_proposal(
                 detail=row.comment or "",
             ),
             now,
-            thread_key=f"classification:{proposal.id}",
-            dedupe_key=f"rejected:{proposal.id}:{request.id}",
+            f"rejected:{proposal.id}:{request.id}",
         )
         return
     if decision == "request_changes":
         move(uow, proposal, "changes_requested", actor, now, request_id=request.id, comment=row.comment)
-        send(
+        tell_requester(
             uow,
             settings,
             proposal,
-            proposal.requester,
             views.notice(
                 "changes_requested",
                 f"{views.mention(actor)} asks for changes to #{proposal.id} {proposal.title}. Edit and resubmit it.",
@@ -271,8 +267,7 @@ def _after_proposal(
                 buttons=(views.edit_button(proposal.id),),
             ),
             now,
-            thread_key=f"classification:{proposal.id}",
-            dedupe_key=f"changes:{proposal.id}:{request.id}",
+            f"changes:{proposal.id}:{request.id}",
         )
         return
     release_waiting(uow, settings, proposal, requests, now)
@@ -305,15 +300,13 @@ def complete_if_done(
     if not blocking:
         move(uow, proposal, "pilot", actor, now, reason="all approvals in, no open stop condition")
         text = f"All approvals are in: #{proposal.id} {proposal.title} moves to pilot."
-        send(
+        tell_requester(
             uow,
             settings,
             proposal,
-            proposal.requester,
             views.notice("stage_pilot", text, proposal.id),
             now,
-            thread_key=f"classification:{proposal.id}",
-            dedupe_key=f"stage:{proposal.id}:pilot:{proposal.revision}",
+            f"stage:{proposal.id}:pilot:{proposal.revision}",
         )
         if proposal.owner and proposal.owner != proposal.requester:
             send(
@@ -335,15 +328,13 @@ def complete_if_done(
         f"{', '.join(blocking)}. Resolve them and resubmit, or governance may override each with a written "
         f"reason: `override {proposal.id} <code> <reason>`."
     )
-    send(
+    tell_requester(
         uow,
         settings,
         proposal,
-        proposal.requester,
         views.notice("stage_approved_blocked", text, proposal.id, detail=detail),
         now,
-        thread_key=f"classification:{proposal.id}",
-        dedupe_key=f"stage:{proposal.id}:approved:{proposal.revision}",
+        f"stage:{proposal.id}:approved:{proposal.revision}",
     )
     for member in governance_members(uow, settings):
         send(

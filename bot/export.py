@@ -12,7 +12,7 @@ import io
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -151,49 +151,17 @@ def proposal_record(uow: Any, row: ProposalRow) -> dict[str, Any]:
             "approver_roles": result.get("approver_roles", []),
             "effective": result.get("effective"),
         },
-        "stop_conditions": [
-            {
-                "code": s.code,
-                "status": s.status,
-                "overridden_by": s.overridden_by,
-                "override_reason": s.override_reason,
-                "changed_at": iso_time(s.changed_at),
-            }
-            for s in stops
-        ],
-        "approvals": [
-            {
-                "id": r.id,
-                "kind": r.kind,
-                "target": r.target,
-                "role": r.role,
-                "department": r.department,
-                "approver": r.approver,
-                "round": r.round,
-                "status": r.status,
-                "note": r.note,
-                "created_at": iso_time(r.created_at),
-                "reminded_at": iso_time(r.reminded_at),
-                "escalated_at": iso_time(r.escalated_at),
-                "decided_at": iso_time(r.decided_at),
-                "decision": _decision(decisions.get(r.id)),
-            }
-            for r in requests
-        ],
-        "checkins": [
-            {
-                "period": c.period,
-                "value": c.value,
-                "note": c.note,
-                "reported_by": c.reported_by,
-                "created_at": iso_time(c.created_at),
-            }
-            for c in checkins
-        ],
+        "stop_conditions": [stop_record(s, iso_time) for s in stops],
+        "approvals": [approval_record(r, decisions.get(r.id), iso_time) for r in requests],
+        "checkins": [checkin_record(c, iso_time) for c in checkins],
     }
 
 
-def _decision(d: Any) -> dict[str, Any] | None:
+# ----------------------------------------------------- records shared with `status --json`
+
+
+def decision_record(d: Any, iso: Callable[[Any], str | None]) -> dict[str, Any] | None:
+    """One decision, JSON-ready (None when the request has none); `iso` writes times."""
     if d is None:
         return None
     return {
@@ -202,7 +170,59 @@ def _decision(d: Any) -> dict[str, Any] | None:
         "on_behalf_of": d.on_behalf_of,
         "comment": d.comment,
         "override_reason": d.override_reason,
-        "created_at": iso_time(d.created_at),
+        "created_at": iso(d.created_at),
+    }
+
+
+def approval_record(
+    r: Any, decision: Any, iso: Callable[[Any], str | None], *, sequence: bool = False
+) -> dict[str, Any]:
+    """One approval request with its decision, JSON-ready; `sequence` adds the
+    owner-first order (shown by `status`)."""
+    out = {
+        "id": r.id,
+        "kind": r.kind,
+        "target": r.target,
+        "role": r.role,
+        "department": r.department,
+        "approver": r.approver,
+        "round": r.round,
+        "status": r.status,
+        "note": r.note,
+    }
+    if sequence:
+        out["sequence"] = r.sequence
+    out.update(
+        {
+            "created_at": iso(r.created_at),
+            "reminded_at": iso(r.reminded_at),
+            "escalated_at": iso(r.escalated_at),
+            "decided_at": iso(r.decided_at),
+            "decision": decision_record(decision, iso),
+        }
+    )
+    return out
+
+
+def stop_record(s: Any, iso: Callable[[Any], str | None]) -> dict[str, Any]:
+    """One stop condition with its override, JSON-ready."""
+    return {
+        "code": s.code,
+        "status": s.status,
+        "overridden_by": s.overridden_by,
+        "override_reason": s.override_reason,
+        "changed_at": iso(s.changed_at),
+    }
+
+
+def checkin_record(c: Any, iso: Callable[[Any], str | None]) -> dict[str, Any]:
+    """One value check-in, JSON-ready."""
+    return {
+        "period": c.period,
+        "value": c.value,
+        "note": c.note,
+        "reported_by": c.reported_by,
+        "created_at": iso(c.created_at),
     }
 
 

@@ -212,22 +212,20 @@ def transition(core: Any, actor: str, proposal_id: int, action: str, *, reason: 
                 approvals.supersede(uow, core.settings, row, open_requests, f"retired by {views.mention(actor)}", now)
             if detail.get("override_reason"):
                 text += f" Governance override: {detail['override_reason']}"
-            for user in _people(row):
-                if user != actor:
-                    queue(
-                        core,
-                        uow,
-                        user,
-                        _notice("lifecycle", text, row, stage=target),
-                        now,
-                        proposal=row,
-                        thread_key=f"classification:{row.id}",
-                    )
+            _tell_people(core, uow, row, actor, _notice("lifecycle", text, row, stage=target), now)
             uow.commit()
     if problem is not None:
         raise refuse(core, actor, proposal_id, action, problem[1], code=problem[0])
     logger.info("proposal %s: %s -> %s by %s", proposal_id, before, target, actor)
     return _notice("lifecycle", text, row, stage=target)
+
+
+def _tell_people(core: Any, uow: Any, row: ProposalRow, actor: str, message: Message, now: datetime) -> None:
+    """The notice to the proposal's people other than `actor`, threaded under its
+    classification message."""
+    for user in _people(row):
+        if user != actor:
+            queue(core, uow, user, message, now, proposal=row, thread_key=f"classification:{row.id}")
 
 
 def _plan(
@@ -343,17 +341,7 @@ def override_stop(core: Any, actor: str, proposal_id: int, code: str, reason: st
                 text += f" All approvals are in and no stop condition remains: {_label(row)} is now in pilot."
             elif still_open:
                 text += f" Still open: {', '.join(sorted(still_open))}."
-            for user in _people(row):
-                if user != actor:
-                    queue(
-                        core,
-                        uow,
-                        user,
-                        _notice("override", text, row, code=code),
-                        now,
-                        proposal=row,
-                        thread_key=f"classification:{row.id}",
-                    )
+            _tell_people(core, uow, row, actor, _notice("override", text, row, code=code), now)
             uow.commit()
     if problem is not None:
         raise refuse(core, actor, proposal_id, f"override {code}", problem[1], code=problem[0])

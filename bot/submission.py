@@ -18,6 +18,7 @@ from typing import Any
 from bot import approvals, decisions, views
 from bot.approvals import NoGovernance, Route, current, route_key
 from bot.domain import validate_proposal
+from bot.export import approval_record, checkin_record, stop_record
 from bot.ports import Conflict, NotFound, ProposalRow
 from bot.service import Refused, Submitted, UsageError
 
@@ -143,21 +144,7 @@ def _first(
             },
             now,
         )
-        for r in requests:
-            uow.audit.add(
-                row.id,
-                actor,
-                "approval.requested",
-                {
-                    "request_id": r.id,
-                    "role": r.role,
-                    "department": r.department,
-                    "approver": r.approver,
-                    "note": r.note,
-                    "sequence": r.sequence,
-                },
-                now,
-            )
+        _audit_requested(uow, row, actor, requests, now)
         message = views.classification_message(row, result, requests)
         approvals.send(
             uow,
@@ -237,21 +224,7 @@ def _resubmit(
                 },
                 now,
             )
-            for r in opened:
-                uow.audit.add(
-                    row.id,
-                    actor,
-                    "approval.requested",
-                    {
-                        "request_id": r.id,
-                        "role": r.role,
-                        "department": r.department,
-                        "approver": r.approver,
-                        "note": r.note,
-                        "sequence": r.sequence,
-                    },
-                    now,
-                )
+            _audit_requested(uow, row, actor, opened, now)
             approvals.move(uow, row, "in_review", actor, now, revision=revision)
             live = current(uow.approvals.for_proposal(row.id))
             message = views.classification_message(row, result, live, resubmitted=True)
@@ -282,6 +255,20 @@ def _resubmit(
         raise core._refuse(actor, proposal_id, "proposal.edit_refused", problem)
     logger.info("proposal %s resubmitted by %s as revision %s", row.id, actor, revision)
     return Submitted(row.id, revision, result, message, [r.id for r in live if r.kind == "proposal"])
+
+
+def _audit_requested(uow: Any, row: ProposalRow, actor: str, requests: list[Any], now: Any) -> None:
+    """One `approval.requested` audit event per opened request."""
+    for r in requests:
+        detail = {
+            "request_id": r.id,
+            "role": r.role,
+            "department": r.department,
+            "approver": r.approver,
+            "note": r.note,
+            "sequence": r.sequence,
+        }
+        uow.audit.add(row.id, actor, "approval.requested", detail, now)
 
 
 def _reconcile(existing: list[Any], routes: list[Route], risk_changed: bool) -> dict[str, list[Any]]:
@@ -318,7 +305,7 @@ def status_data(core: Any, proposal_id: int) -> dict[str, Any]:
         latest = uow.classifications.latest(proposal_id)
         stops = uow.stop_conditions.for_proposal(proposal_id)
         requests = uow.approvals.for_proposal(proposal_id)
-        decisions = {d.request_id: d for d in uow.decisions.for_proposal(proposal_id)}
+        decided = {d.request_id: d for d in uow.decisions.for_proposal(proposal_id)}
         checkins = uow.checkins.for_proposal(proposal_id)
         audit = uow.audit.for_proposal(proposal_id)
         undelivered = uow.outbox.pending_for_proposal(proposal_id)
@@ -350,46 +337,9 @@ def status_data(core: Any, proposal_id: int) -> dict[str, Any]:
         "revisions": [
             {"revision": r.revision, "author": r.author, "created_at": _iso(r.created_at)} for r in revisions
         ],
-        "stop_conditions": [
-            {
-                "code": s.code,
-                "status": s.status,
-                "override_reason": s.override_reason,
-                "overridden_by": s.overridden_by,
-                "changed_at": _iso(s.changed_at),
-            }
-            for s in stops
-        ],
-        "approvals": [
-            {
-                "id": r.id,
-                "role": r.role,
-                "department": r.department,
-                "approver": r.approver,
-                "kind": r.kind,
-                "target": r.target,
-                "round": r.round,
-                "status": r.status,
-                "note": r.note,
-                "sequence": r.sequence,
-                "created_at": _iso(r.created_at),
-                "reminded_at": _iso(r.reminded_at),
-                "escalated_at": _iso(r.escalated_at),
-                "decided_at": _iso(r.decided_at),
-                "decision": _decision(decisions.get(r.id)),
-            }
-            for r in requests
-        ],
-        "checkins": [
-            {
-                "value": c.value,
-                "note": c.note,
-                "reported_by": c.reported_by,
-                "period": c.period,
-                "created_at": _iso(c.created_at),
-            }
-            for c in checkins
-        ],
+        "stop_conditions": [stop_record(s, _iso) for s in stops],
+        "approvals": [approval_record(r, decided.get(r.id), _iso, sequence=True) for r in requests],
+        "checkins": [checkin_record(c, _iso) for c in checkins],
         "checkin_flag": flag,
         "autonomy": p.autonomy,
         "undelivered": [
@@ -408,19 +358,6 @@ def status_data(core: Any, proposal_id: int) -> dict[str, Any]:
         "audit": [
             {"actor": e.actor, "action": e.action, "detail": e.detail, "created_at": _iso(e.created_at)} for e in audit
         ],
-    }
-
-
-def _decision(d: Any) -> dict[str, Any] | None:
-    if d is None:
-        return None
-    return {
-        "decision": d.decision,
-        "actor": d.actor,
-        "on_behalf_of": d.on_behalf_of,
-        "comment": d.comment,
-        "override_reason": d.override_reason,
-        "created_at": _iso(d.created_at),
     }
 
 
