@@ -147,7 +147,10 @@ def _reminders(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any
     remind_cutoff = now - timedelta(hours=core.settings.reminder_after_h)
     escalate_cutoff = now - timedelta(hours=core.settings.escalate_after_h)
     ids = []
-    for request, proposal, since in _waiting(uow, remind_cutoff):
+    for stale, proposal, since in _waiting(uow, remind_cutoff):
+        request = uow.approvals.get(stale.id, for_update=True)  # a decision may have landed meanwhile
+        if request.status != "pending":
+            continue
         if request.reminded_at is not None or request.escalated_at is not None:
             continue
         if since <= escalate_cutoff:
@@ -195,7 +198,10 @@ def _escalations(core: Any, uow: Any, now: datetime, period: str) -> dict[str, A
     cutoff = now - timedelta(hours=core.settings.escalate_after_h)
     members = governance_members(core, uow)
     ids = []
-    for request, proposal, since in _waiting(uow, cutoff):
+    for stale, proposal, since in _waiting(uow, cutoff):
+        request = uow.approvals.get(stale.id, for_update=True)  # a decision may have landed meanwhile
+        if request.status != "pending":
+            continue
         if request.escalated_at is not None:
             continue
         age = _age(now, since)
