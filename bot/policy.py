@@ -218,11 +218,11 @@ class Rollout:
 
 @dataclass(frozen=True)
 class TextSignals:
-    """The compiled text-signal lexicons (built by bot.classifier.build_detectors)."""
+    """The compiled text-signal lexicons (built by bot.lexicon.build_detectors)."""
 
     fields: tuple[str, ...]
-    detectors: tuple[Any, ...]  # bot.classifier.Detector
-    index: tuple[Mapping[str, Any], Mapping[str, Any], re.Pattern[str]]  # bot.classifier.build_index
+    detectors: tuple[Any, ...]  # bot.lexicon.Detector
+    index: tuple[Mapping[str, Any], Mapping[str, Any], re.Pattern[str]]  # bot.lexicon.build_index
     negations: frozenset[str]
     negation_phrases: tuple[str, ...]
     negation_window: int

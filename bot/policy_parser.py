@@ -364,7 +364,7 @@ class Parser:
                 self.bad(rpath, "verbs and objects go together")
             if not any(k in r for k in ("verbs", "standalone", "phrases")):
                 self.bad(rpath, "needs verbs and objects, standalone or phrases")
-        from bot.classifier import build_detectors, build_index, inflect_verb  # the classifier owns the grammar
+        from bot.lexicon import build_detectors, build_index, inflect_verb  # the lexicon owns the grammar
 
         detectors, regex_problems = build_detectors(
             [r for _, r in rules], [p for p, _ in rules], words, numbers["max_gap"]

@@ -1,0 +1,296 @@
+"""Text-signal lexicon compilation: the policy's `[text_signals]` rules become
+`Detector`s (verb forms, object forms, trie regexes) and an anchor index, once per
+policy load (`bot.policy_parser` calls `build_detectors` and `build_index`). Matching
+them against proposal text is `bot.classifier.detect`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+_TOKEN = re.compile(r"\w+")
+_PRONOUNS = frozenset({"it", "them", "they", "this", "that"})
+_LITERAL = re.compile(r"[\w&' -]+")
+
+
+@dataclass(frozen=True)
+class Detector:
+    """The compiled patterns of one data class or action.
+
+    `verb_re` matches start at a verb (checked for noun use and negation); `other_re`
+    holds passives and raw phrases (checked for negation only). Each pattern is tried
+    only where a word starts with one of its anchors (None: search the whole text)."""
+
+    kind: str
+    code: str
+    verb_re: re.Pattern[str] | None
+    other_re: re.Pattern[str] | None
+    verb_anchors: frozenset[str] = frozenset()
+    other_anchors: frozenset[str] | None = frozenset()
+    object_words: frozenset[str] = frozenset()  # anchors that are whole words (passive objects)
+
+
+def inflect_verb(spec: str) -> tuple[str, ...]:
+    """All forms of a verb: "issue" -> issue, issues, issued, issuing. "give|gave|given"
+    lists irregular forms explicitly; in "roll out" only the first word is inflected."""
+    spec = spec.strip().lower()
+    if "|" in spec:
+        return tuple(dict.fromkeys(f.strip() for f in spec.split("|") if f.strip()))
+    head, _, rest = spec.partition(" ")
+    tail = f" {rest}" if rest else ""
+    forms = [head]
+    cons_y = head.endswith("y") and len(head) > 1 and head[-2] not in "aeiou"
+    if head.endswith(("s", "sh", "ch", "x", "z", "o")):
+        forms.append(head + "es")
+    elif cons_y:
+        forms.append(head[:-1] + "ies")
+    else:
+        forms.append(head + "s")
+    if head.endswith("e"):
+        forms += [head + "d", head[:-1] + "ing" if not head.endswith("ee") else head + "ing"]
+    elif cons_y:
+        forms += [head[:-1] + "ied", head + "ing"]
+    else:
+        forms += [head + "ed", head + "ing"]
+        if len(head) >= 3 and head[-1] not in "aeiouwxy" and head[-2] in "aeiou" and head[-3] not in "aeiou":
+            forms += [head + head[-1] + "ed", head + head[-1] + "ing"]  # ship -> shipped, set -> setting
+    return tuple(dict.fromkeys(f + tail for f in forms))
+
+
+def _third_person_and_ing(forms: Sequence[str]) -> set[str]:
+    base = forms[0].split(" ")[0]
+    return {f for f in forms[1:] if f.split(" ")[0].endswith("ing") or f.split(" ")[0] in (base + "s", base + "es")}
+
+
+def _plural(word: str) -> str:
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def _object_forms(phrase: str) -> list[str]:
+    """ "late fee" -> late fee(s); earlier words may be plural or possessive ("customer's record")."""
+    words = phrase.lower().split()
+    variants = [""]
+    for i, w in enumerate(words):
+        options = [w, _plural(w)] if i == len(words) - 1 else [w, w + "s", w + "'s", w + "’s", w + "s'"]
+        variants = [f"{v} {o}".strip() for v in variants for o in options]
+    return variants
+
+
+def trie_regex(words: Iterable[str]) -> str:
+    """One alternation for many literal words, factored as a trie so `re` tries few
+    branches per position. A space in a word matches any run of white space."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def emit(node: dict[str, Any]) -> str:
+        keys = sorted(k for k in node if k)
+        if not keys:
+            return ""
+        alts = [(r"\s+" if k == " " else re.escape(k)) + emit(node[k]) for k in keys]
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie)
+
+
+def _rule_parts(
+    rule: Mapping[str, Any], words: Mapping[str, tuple[str, ...]], max_gap: int
+) -> tuple[list[str], list[str]]:
+    verb_parts: list[str] = []
+    other_parts: list[str] = []
+    heads = rf"(?!\s+{trie_regex(words['noun_heads'])}\b)" if words["noun_heads"] else ""
+    gap_words = r"[\w'’-]+"
+    breakers = rf"(?!{trie_regex(words['gap_breakers'])}\b)" if words["gap_breakers"] else ""
+    gap = rf"(?:\s+{breakers}{gap_words}){{0,{int(rule.get('max_gap', max_gap))}}}?"
+    if rule.get("standalone"):
+        forms = [f for v in rule["standalone"] for f in inflect_verb(v)]
+        verb_parts.append(rf"\b{trie_regex(forms)}\b{heads}")
+    if rule.get("verbs") and rule.get("objects"):
+        verb_forms = [inflect_verb(v) for v in rule["verbs"]]
+        verbs = trie_regex(f for forms in verb_forms for f in forms)
+        objects = trie_regex(o for phrase in rule["objects"] for o in _object_forms(phrase))
+        if rule.get("connectors"):
+            conn = trie_regex(c.lower() for c in rule["connectors"])
+            verb_parts.append(rf"\b{verbs}{gap}\s+{conn}(?:\s+{gap_words}){{0,2}}?\s+{objects}\b{heads}")
+        else:
+            verb_parts.append(rf"\b{verbs}{gap}\s+{objects}\b{heads}")
+            if rule.get("passive", True):
+                participles = [f for forms in verb_forms for f in forms if f not in _third_person_and_ing(forms)]
+                aux = trie_regex(words["passive_auxiliaries"])
+                other_parts.append(rf"\b{objects}\s+{aux}\s+(?:\w+ly\s+)?{trie_regex(participles)}\b")
+    other_parts += [f"(?:{p})" for p in rule.get("phrases", ())]
+    return verb_parts, other_parts
+
+
+def build_detectors(
+    rules: Sequence[Mapping[str, Any]], paths: Sequence[str], words: Mapping[str, tuple[str, ...]], max_gap: int
+) -> tuple[tuple[Detector, ...], list[str]]:
+    """Compile the text-signal rules of a policy: one Detector per data class or action.
+
+    Returns the detectors and a list of problems ("text_signals.rules[3].phrases: ...")."""
+    problems: list[str] = []
+    grouped: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+    anchors: dict[tuple[str, str], tuple[set[str], set[str] | None]] = {}
+    object_words: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for rule, path in zip(rules, paths, strict=True):
+        bad = False
+        for i, phrase in enumerate(rule.get("phrases") or ()):
+            try:
+                re.compile(phrase)
+            except (re.error, TypeError) as exc:
+                problems.append(f"{path}.phrases[{i}]: invalid regular expression: {exc}")
+                bad = True
+        try:
+            verb_parts, other_parts = _rule_parts(rule, words, max_gap)
+        except (TypeError, AttributeError, ValueError):
+            continue  # shape problems are reported by the policy parser
+        if bad:
+            continue
+        key = (str(rule.get("kind")), str(rule.get("code")))
+        v, o = grouped.setdefault(key, ([], []))
+        v += verb_parts
+        o += other_parts
+        va, oa = anchors.setdefault(key, (set(), set()))
+        va.update(
+            _first_word(f) for spec in (*rule.get("verbs", ()), *rule.get("standalone", ())) for f in inflect_verb(spec)
+        )
+        if oa is not None and rule.get("verbs") and rule.get("objects") and not rule.get("connectors"):
+            # passives start at the object; "it is ..." and "them" are never tried
+            first = {
+                w for phrase in rule["objects"] for o in _object_forms(phrase) if (w := _first_word(o)) not in _PRONOUNS
+            }
+            oa.update(first)
+            object_words[key] |= first
+        for phrase in rule.get("phrases") or ():
+            found = phrase_anchors(phrase)
+            if found is None or oa is None:
+                oa = None
+            else:
+                oa.update(found)
+        anchors[key] = (va, oa)
+    if problems:
+        return (), problems
+    detectors = []
+    for (kind, code), (v, o) in grouped.items():
+        verb_anchors, other_anchors = anchors[(kind, code)]
+        detectors.append(
+            Detector(
+                kind,
+                code,
+                re.compile("|".join(v)) if v else None,
+                re.compile("|".join(o)) if o else None,
+                frozenset(verb_anchors),
+                None if other_anchors is None else frozenset(other_anchors),
+                frozenset(object_words[(kind, code)]),
+            )
+        )
+    return tuple(detectors), problems
+
+
+def _first_word(form: str) -> str:
+    m = _TOKEN.match(form)
+    return m.group(0) if m else form
+
+
+def _split_top(pattern: str) -> list[str] | None:
+    """Split a regex at its top-level `|`; None if the brackets do not balance."""
+    parts, depth, cls, i, last = [], 0, False, 0, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if cls:
+            cls = c != "]"
+        elif c == "[":
+            cls = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif c == "|" and depth == 0:
+            parts.append(pattern[last:i])
+            last = i + 1
+        i += 1
+    parts.append(pattern[last:])
+    return parts if depth == 0 else None
+
+
+def phrase_anchors(pattern: str, bounded: bool = False) -> set[str] | None:
+    """The words a phrase regex can start with ("\\binvoic(?:e|es)" -> {"invoic"}), or None
+    when that cannot be told (the phrase is then searched for in the whole text)."""
+    out: set[str] = set()
+    for alt in _split_top(pattern) or [""]:
+        if alt.startswith("\\b"):
+            alt = alt[2:]
+        elif not bounded:
+            return None  # without \b a phrase may start inside a word: search everywhere
+        if alt.startswith("(?:"):
+            depth, j = 0, 0
+            while j < len(alt):
+                depth += (alt[j] == "(") - (alt[j] == ")")
+                if depth == 0:
+                    break
+                j += 2 if alt[j] == "\\" else 1
+            if alt[j + 1 : j + 2] in ("?", "*", "{"):
+                return None
+            inner = _split_top(alt[3:j])
+            if not inner:
+                return None
+            for sub in inner:
+                found = phrase_anchors(sub, bounded=True)
+                if not found:
+                    return None
+                out |= found
+            continue
+        run = _LITERAL.match(alt)
+        word = run.group(0) if run else ""
+        if word and alt[len(word) : len(word) + 1] in ("?", "*", "{"):
+            word = word[:-1]
+        word = _first_word(word) if word else ""
+        if not word:
+            return None
+        out.add(word)
+    return out or None
+
+
+def build_index(
+    detectors: Sequence[Detector],
+) -> tuple[
+    dict[str, tuple[tuple[int, bool], ...]], dict[str, tuple[tuple[str, tuple[int, bool]], ...]], re.Pattern[str]
+]:
+    """The anchor index: whole words (verbs, objects) -> [(detector, verbish)]; the first
+    three letters of phrase anchors (which may be word prefixes such as "invoic") ->
+    [(anchor, (detector, verbish))]; and one regex finding the words that start with any
+    anchor, so only those words are looked up."""
+    words: dict[str, list[tuple[int, bool]]] = defaultdict(list)
+    prefixes: dict[str, list[tuple[str, tuple[int, bool]]]] = defaultdict(list)
+    for i, det in enumerate(detectors):
+        for anchor in sorted(det.verb_anchors):
+            words[anchor].append((i, True))
+        for anchor in sorted(det.other_anchors or ()):
+            if anchor in det.object_words:
+                words[anchor].append((i, False))
+            else:
+                prefixes[anchor[:3]].append((anchor, (i, False)))
+    anchors = list(words) + [a for v in prefixes.values() for a, _ in v]
+    anchor_re = re.compile(rf"\b(?:{trie_regex(anchors)})" if anchors else r"(?!x)x")
+    return (
+        {k: tuple(dict.fromkeys(v)) for k, v in words.items()},
+        {k: tuple(dict.fromkeys(v)) for k, v in prefixes.items()},
+        anchor_re,
+    )
