@@ -45,6 +45,15 @@ def markdown(r: dict[str, Any]) -> str:
             for size, f in sizes.items():
                 out.append(f"| {backend} | {int(size):,} | {f['portfolio_ms']} | {f['digest_ms']} | "
                            f"{f['portfolio_heap_peak_mb']} | {f['prompt_chars']:,} | {f['seed_s']} |")
+        for backend, sizes in r["facts"].items():
+            keys = sorted(sizes, key=int)
+            lo, hi = sizes[keys[0]], sizes[keys[-1]]
+            out.append("")
+            out.append(f"Growth on {backend} from {int(keys[0]):,} to {int(keys[-1]):,} proposals "
+                       f"({int(keys[-1]) // int(keys[0])}x): portfolio time x{hi['portfolio_ms'] / lo['portfolio_ms']:.1f}"
+                       f", digest time x{hi['digest_ms'] / lo['digest_ms']:.1f}, heap peak "
+                       f"x{hi['portfolio_heap_peak_mb'] / lo['portfolio_heap_peak_mb']:.2f}, prompt "
+                       f"x{hi['prompt_chars'] / lo['prompt_chars']:.3f}.")
     if "classifier" in r:
         c = r["classifier"]
         out += ["", f"Classifier: {c['per_second']:,} proposals/s ({c['with_validation_per_second']:,}/s including "
