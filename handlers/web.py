@@ -146,7 +146,7 @@ async def run_server(
             "govbot serving on http://%s:%s (platforms: %s)",
             host,
             bound,
-            ", ".join(sorted(app[SENDERS_KEY])) or "none",
+            ", ".join(sorted(app[SENDERS_KEY].keys())) or "none",
         )
         if started is not None:
             started(bound)
