@@ -60,8 +60,11 @@ class PgSchema:
 
         self.name = f"govbot_bench_{uuid.uuid4().hex[:8]}"
         self.admin = make_engine(base, pool_size=1, max_overflow=0)
-        self.url = make_url(base).update_query_dict({"options": f"-csearch_path={self.name}"}).render_as_string(
-            hide_password=False)
+        self.url = (
+            make_url(base)
+            .update_query_dict({"options": f"-csearch_path={self.name}"})
+            .render_as_string(hide_password=False)
+        )
 
     def __enter__(self) -> str:
         from sqlalchemy import text
@@ -98,9 +101,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if pg_problem:
         log(f"PostgreSQL unavailable ({pg_problem}); its figures are left out")
     results: dict[str, Any] = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"), "quick": quick,
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-                    "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": quick,
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
         "postgresql": pg_problem is None,
     }
     with tempfile.TemporaryDirectory(prefix="govbot-bench-") as tmp:
@@ -115,8 +123,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 if backend == "postgresql" and pg_problem:
                     continue
                 log(f"facts on {backend} ...")
-                results["facts"][backend] = facts.run_backend(backend, sizes, work, args.pg_url,
-                                                              runs=3 if quick else 5, log=log)
+                results["facts"][backend] = facts.run_backend(
+                    backend, sizes, work, args.pg_url, runs=3 if quick else 5, log=log
+                )
         if "ack" in only:
             log("ack latency ...")
             if pg_problem:
@@ -148,26 +157,55 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
     big = max((int(s) for s in (_get(r, "facts", "postgresql") or _get(r, "facts", "sqlite") or {"0": 0})), default=0)
     small = min((int(s) for s in (_get(r, "facts", "sqlite") or {"0": 0})), default=0)
     rows = [
-        ("ack p99 at 50 clients <= 2x bare Bolt (slash command)", _get(r, "ack", "levels", 50, "command", "p99_ratio"),
-         lambda v: v <= 2.0, "x"),
-        ("ack p99 at 50 clients <= 2x bare Bolt (button click)", _get(r, "ack", "levels", 50, "click", "p99_ratio"),
-         lambda v: v <= 2.0, "x"),
-        (f"portfolio facts at {big} on PostgreSQL < 500 ms", _get(r, "facts", "postgresql", big, "portfolio_ms"),
-         lambda v: v < 500, "ms"),
-        (f"digest prompt at {big} <= 1.1x its size at {small}",
-         _ratio(_get(r, "facts", "sqlite", big, "prompt_chars"), _get(r, "facts", "sqlite", small, "prompt_chars")),
-         lambda v: v <= 1.1, "x"),
+        (
+            "ack p99 at 50 clients <= 2x bare Bolt (slash command)",
+            _get(r, "ack", "levels", 50, "command", "p99_ratio"),
+            lambda v: v <= 2.0,
+            "x",
+        ),
+        (
+            "ack p99 at 50 clients <= 2x bare Bolt (button click)",
+            _get(r, "ack", "levels", 50, "click", "p99_ratio"),
+            lambda v: v <= 2.0,
+            "x",
+        ),
+        (
+            f"portfolio facts at {big} on PostgreSQL < 500 ms",
+            _get(r, "facts", "postgresql", big, "portfolio_ms"),
+            lambda v: v < 500,
+            "ms",
+        ),
+        (
+            f"digest prompt at {big} <= 1.1x its size at {small}",
+            _ratio(_get(r, "facts", "sqlite", big, "prompt_chars"), _get(r, "facts", "sqlite", small, "prompt_chars")),
+            lambda v: v <= 1.1,
+            "x",
+        ),
         ("classifier >= 5,000 proposals/s", _get(r, "classifier", "per_second"), lambda v: v >= 5000, "/s"),
         ("govbot serve RSS after load < 250 MB", _get(r, "ack", "rss_mb_after_load"), lambda v: v < 250, "MB"),
-        (f"portfolio facts at {big} adds < 50 MB peak (PostgreSQL, Python heap)",
-         _get(r, "facts", "postgresql", big, "portfolio_heap_peak_mb"), lambda v: v < 50, "MB"),
-        (f"govbot import of {_get(r, 'import', 'sqlite', 'n')} < 60 s (SQLite, wall)",
-         _get(r, "import", "sqlite", "seconds"), lambda v: v < 60, "s"),
-        (f"govbot import of {_get(r, 'import', 'postgresql', 'n')} < 60 s (PostgreSQL, wall)",
-         _get(r, "import", "postgresql", "seconds"), lambda v: v < 60, "s"),
+        (
+            f"portfolio facts at {big} adds < 50 MB peak (PostgreSQL, Python heap)",
+            _get(r, "facts", "postgresql", big, "portfolio_heap_peak_mb"),
+            lambda v: v < 50,
+            "MB",
+        ),
+        (
+            f"govbot import of {_get(r, 'import', 'sqlite', 'n')} < 60 s (SQLite, wall)",
+            _get(r, "import", "sqlite", "seconds"),
+            lambda v: v < 60,
+            "s",
+        ),
+        (
+            f"govbot import of {_get(r, 'import', 'postgresql', 'n')} < 60 s (PostgreSQL, wall)",
+            _get(r, "import", "postgresql", "seconds"),
+            lambda v: v < 60,
+            "s",
+        ),
     ]
-    return [{"target": name, "value": value, "unit": unit,
-             "met": None if value is None else bool(check(value))} for name, value, check, unit in rows]
+    return [
+        {"target": name, "value": value, "unit": unit, "met": None if value is None else bool(check(value))}
+        for name, value, check, unit in rows
+    ]
 
 
 def _ratio(a: Any, b: Any) -> float | None:
@@ -176,34 +214,49 @@ def _ratio(a: Any, b: Any) -> float | None:
 
 def table(r: dict[str, Any]) -> str:
     """The figures as a plain-text table."""
-    lines = [f"govbot benchmarks ({'quick' if r['quick'] else 'full'}) {r['when']} — "
-             f"{r['machine']['cpus']} CPUs, load {r['machine']['load_average_at_start']}", ""]
+    lines = [
+        f"govbot benchmarks ({'quick' if r['quick'] else 'full'}) {r['when']} — "
+        f"{r['machine']['cpus']} CPUs, load {r['machine']['load_average_at_start']}",
+        "",
+    ]
     if "classifier" in r:
         c = r["classifier"]
-        lines.append(f"classifier: {c['per_second']:,} proposals/s ({c['with_validation_per_second']:,}/s with "
-                     f"validation; n={c['n']})")
+        lines.append(
+            f"classifier: {c['per_second']:,} proposals/s ({c['with_validation_per_second']:,}/s with "
+            f"validation; n={c['n']})"
+        )
     for backend, sizes in (r.get("facts") or {}).items():
         lines.append("")
         lines.append(f"facts on {backend}:   size | portfolio ms | digest ms | heap peak MB | prompt chars | seed s")
         for size, f in sizes.items():
-            lines.append(f"  {int(size):>25,} | {f['portfolio_ms']:>12} | {f['digest_ms']:>9} | "
-                         f"{f['portfolio_heap_peak_mb']:>12} | {f['prompt_chars']:>12} | {f['seed_s']:>6}")
+            lines.append(
+                f"  {int(size):>25,} | {f['portfolio_ms']:>12} | {f['digest_ms']:>9} | "
+                f"{f['portfolio_heap_peak_mb']:>12} | {f['prompt_chars']:>12} | {f['seed_s']:>6}"
+            )
     if "ack" in r:
         a = r["ack"]
         lines.append("")
-        lines.append(f"ack latency ({a['database']}): clients | kind    | govbot p50/p99 ms | bare Bolt p50/p99 ms "
-                     "| p99 ratio | errors")
+        lines.append(
+            f"ack latency ({a['database']}): clients | kind    | govbot p50/p99 ms | bare Bolt p50/p99 ms "
+            "| p99 ratio | errors"
+        )
         for level, row in a["levels"].items():
             for kind in ("command", "click"):
                 g, b = row[kind]["govbot"], row[kind]["bare_bolt"]
-                lines.append(f"  {level:>27} | {kind:<7} | {g['p50_ms']:>7} / {g['p99_ms']:<7} | "
-                             f"{b['p50_ms']:>7} / {b['p99_ms']:<10} | {row[kind]['p99_ratio']:>9} | "
-                             f"{g['errors']}+{b['errors']}")
-        lines.append(f"  clicks decided {a['clicks_decided']}/{a['clicks_sent']}; govbot serve RSS "
-                     f"{a['rss_mb_before']} MB at start, {a['rss_mb_after_load']} MB after load")
+                lines.append(
+                    f"  {level:>27} | {kind:<7} | {g['p50_ms']:>7} / {g['p99_ms']:<7} | "
+                    f"{b['p50_ms']:>7} / {b['p99_ms']:<10} | {row[kind]['p99_ratio']:>9} | "
+                    f"{g['errors']}+{b['errors']}"
+                )
+        lines.append(
+            f"  clicks decided {a['clicks_decided']}/{a['clicks_sent']}; govbot serve RSS "
+            f"{a['rss_mb_before']} MB at start, {a['rss_mb_after_load']} MB after load"
+        )
     for backend, i in (r.get("import") or {}).items():
-        lines.append(f"govbot import on {backend}: {i['n']:,} proposals in {i['seconds']} s wall, "
-                     f"{i.get('cpu_s')} s CPU ({i['per_second']}/s): {i['summary']}")
+        lines.append(
+            f"govbot import on {backend}: {i['n']:,} proposals in {i['seconds']} s wall, "
+            f"{i.get('cpu_s')} s CPU ({i['per_second']}/s): {i['summary']}"
+        )
     lines.append("")
     lines.append("targets:")
     for t in r["targets"]:

@@ -62,20 +62,24 @@ def run(database_url: str, workdir: Path, quick: bool, log: Any = print) -> dict
             for level in LEVELS:
                 n = _requests(level, quick)
                 cmds = [command_body(f"U{i % 40:03d}", "mine", i, slack.api) for i in range(n)]
-                mine = request_ids[offset:offset + n]
+                mine = request_ids[offset : offset + n]
                 offset += n
                 clicks = [click_body("U_OWNER", rid, i, slack.api) for i, rid in enumerate(mine)]
                 bare_clicks = [click_body("U_OWNER", rid, i, slack.api) for i, rid in enumerate(mine)]
-                row = {"command": _abba(govbot.url, bare.url, cmds, cmds, level),
-                       "click": _abba(govbot.url, bare.url, clicks, bare_clicks, level)}
+                row = {
+                    "command": _abba(govbot.url, bare.url, cmds, cmds, level),
+                    "click": _abba(govbot.url, bare.url, clicks, bare_clicks, level),
+                }
                 for kind in ("command", "click"):
                     g, b = row[kind]["govbot"], row[kind]["bare_bolt"]
                     row[kind]["p99_ratio"] = round(g["p99_ms"] / b["p99_ms"], 2) if b["p99_ms"] else None
                     row[kind]["p50_ratio"] = round(g["p50_ms"] / b["p50_ms"], 2) if b["p50_ms"] else None
                 out["levels"][str(level)] = row
-                log(f"  ack c={level:>2}: command p99 {row['command']['govbot']['p99_ms']} ms vs "
+                log(
+                    f"  ack c={level:>2}: command p99 {row['command']['govbot']['p99_ms']} ms vs "
                     f"{row['command']['bare_bolt']['p99_ms']} ms bare; click p99 {row['click']['govbot']['p99_ms']} "
-                    f"ms vs {row['click']['bare_bolt']['p99_ms']} ms bare")
+                    f"ms vs {row['click']['bare_bolt']['p99_ms']} ms bare"
+                )
                 time.sleep(1.0)  # let the work after the acks drain before the next level
             decided = _wait_decided(database_url, request_ids, 60)
             out["clicks_decided"] = decided
@@ -109,10 +113,12 @@ def _wait_decided(database_url: str, ids: list[int], timeout: float) -> int:
 
     engine = make_engine(database_url)
     try:
+
         def count() -> int:
             with engine.connect() as conn:
-                return int(conn.scalar(select(func.count()).select_from(m.Decision)
-                                       .where(m.Decision.request_id.in_(ids))) or 0)
+                return int(
+                    conn.scalar(select(func.count()).select_from(m.Decision).where(m.Decision.request_id.in_(ids))) or 0
+                )
 
         wait_until(lambda: count() >= len(ids), timeout, 0.5)
         return count()

@@ -32,7 +32,11 @@ def classifier(n: int) -> dict[str, Any]:
     for answers in valid:
         classify(answers, policy)
     classified = time.perf_counter() - began
-    return {"n": n, "per_second": round(n / classified), "with_validation_per_second": round(n / (classified + validated))}
+    return {
+        "n": n,
+        "per_second": round(n / classified),
+        "with_validation_per_second": round(n / (classified + validated)),
+    }
 
 
 def import_cli(database_url: str, n: int, workdir: Path) -> dict[str, Any]:
@@ -41,12 +45,25 @@ def import_cli(database_url: str, n: int, workdir: Path) -> dict[str, Any]:
     path.write_text(json.dumps(proposals(n, seed=5)))
     env = server_env(database_url, "http://127.0.0.1:9/api/")
     began, before = time.perf_counter(), _child_cpu()
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "import", str(path), "--as", "U_IMPORT"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "import", str(path), "--as", "U_IMPORT"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     elapsed, cpu = time.perf_counter() - began, _child_cpu() - before
     last = (result.stdout.strip().splitlines() or [""])[-1]
-    return {"n": n, "seconds": round(elapsed, 1), "per_second": round(n / elapsed, 1), "cpu_s": round(cpu, 1),
-            "exit_code": result.returncode, "summary": last, "stderr_tail": result.stderr[-300:]}
+    return {
+        "n": n,
+        "seconds": round(elapsed, 1),
+        "per_second": round(n / elapsed, 1),
+        "cpu_s": round(cpu, 1),
+        "exit_code": result.returncode,
+        "summary": last,
+        "stderr_tail": result.stderr[-300:],
+    }
 
 
 def _child_cpu() -> float:

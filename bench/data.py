@@ -12,17 +12,36 @@ import random
 from typing import Any
 
 DEPARTMENTS = (
-    "Support", "Finance", "Sales", "Marketing", "Legal", "HR", "Engineering", "Operations", "Security",
-    "Procurement", "Product", "Data", "Customer Success", "IT", "Facilities", "Research", "Compliance",
-    "Partnerships", "Training", "Communications",
+    "Support",
+    "Finance",
+    "Sales",
+    "Marketing",
+    "Legal",
+    "HR",
+    "Engineering",
+    "Operations",
+    "Security",
+    "Procurement",
+    "Product",
+    "Data",
+    "Customer Success",
+    "IT",
+    "Facilities",
+    "Research",
+    "Compliance",
+    "Partnerships",
+    "Training",
+    "Communications",
 )
 TOPICS = (
     ("Summarise weekly support themes", "Summarise the week's internal support notes into themes.", ["summarize"]),
-    ("Draft refund emails", "The agent drafts the refund email and issues the refund to the customer's card.",
-     ["draft"]),
+    (
+        "Draft refund emails",
+        "The agent drafts the refund email and issues the refund to the customer's card.",
+        ["draft"],
+    ),
     ("Triage inbound tickets", "Classifies inbound tickets and routes them to the right queue.", ["classify_route"]),
-    ("Invoice summariser", "Reads supplier invoices and summarises amounts and due dates for the team.",
-     ["summarize"]),
+    ("Invoice summariser", "Reads supplier invoices and summarises amounts and due dates for the team.", ["summarize"]),
     ("Contract clause finder", "Finds risky clauses in contracts for the legal team to review.", ["research"]),
     ("Lead scoring assistant", "Scores inbound leads for the sales team.", ["analyze", "recommend"]),
     ("Release notes writer", "Drafts release notes from merged pull requests.", ["draft", "format"]),
@@ -32,13 +51,29 @@ TOPICS = (
     ("Customer record updater", "Edits customer records when a customer changes address.", ["update_records"]),
     ("Website FAQ publisher", "Publishes answers on our website from the support knowledge base.", ["draft"]),
     ("Patient intake summary", "Summarises patient medical histories for clinicians.", ["summarize"]),
-    ("Security alert triage", "Triage of security alerts with a recommendation to the on-call engineer.",
-     ["security_decision"]),
+    (
+        "Security alert triage",
+        "Triage of security alerts with a recommendation to the on-call engineer.",
+        ["security_decision"],
+    ),
     ("Meeting notes formatter", "Formats meeting notes into the team template.", ["format"]),
     ("Churn analysis", "Analyses churn drivers from customer usage data.", ["analyze"]),
 )
-DATA_SETS = (["internal"], ["internal"], ["internal"], ["public"], ["internal"], ["customer"], ["employee"], ["financial"], ["customer", "financial"],
-             ["public"], ["source_code"], ["security"], ["regulated"])
+DATA_SETS = (
+    ["internal"],
+    ["internal"],
+    ["internal"],
+    ["public"],
+    ["internal"],
+    ["customer"],
+    ["employee"],
+    ["financial"],
+    ["customer", "financial"],
+    ["public"],
+    ["source_code"],
+    ["security"],
+    ["regulated"],
+)
 AUDIENCES = ("internal", "internal", "internal", "team", "customer", "public")
 REVIEWS = ("none", "spot_check", "every_output", "every_output")
 AUTONOMY = ("draft_only", "human_approves", "human_monitors", "autonomous")

@@ -70,15 +70,22 @@ def measure(uow_factory: Any, now: datetime, config: dict[str, Any], runs: int) 
     p_ms, d_ms = _timed(portfolio, runs), _timed(digest, runs)
     p_heap, p_rss = _peak(portfolio)
     d_heap, d_rss = _peak(digest)
-    return {"portfolio_ms": round(p_ms, 1), "digest_ms": round(d_ms, 1),
-            "portfolio_heap_peak_mb": round(p_heap, 2), "portfolio_rss_growth_mb": round(p_rss, 2),
-            "digest_heap_peak_mb": round(d_heap, 2), "digest_rss_growth_mb": round(d_rss, 2),
-            "prompt_chars": len(system) + len(user), "portfolio_json_chars": len(json.dumps(portfolio())),
-            "total": portfolio()["total"]}
+    return {
+        "portfolio_ms": round(p_ms, 1),
+        "digest_ms": round(d_ms, 1),
+        "portfolio_heap_peak_mb": round(p_heap, 2),
+        "portfolio_rss_growth_mb": round(p_rss, 2),
+        "digest_heap_peak_mb": round(d_heap, 2),
+        "digest_rss_growth_mb": round(d_rss, 2),
+        "prompt_chars": len(system) + len(user),
+        "portfolio_json_chars": len(json.dumps(portfolio())),
+        "total": portfolio()["total"],
+    }
 
 
-def run_backend(backend: str, sizes: list[int], workdir: Path, pg_url: str, runs: int,
-                log: Any = print) -> dict[str, Any]:
+def run_backend(
+    backend: str, sizes: list[int], workdir: Path, pg_url: str, runs: int, log: Any = print
+) -> dict[str, Any]:
     """Seed one database of `backend` up through `sizes`, measuring at each size."""
     from sqlalchemy import text
 
@@ -101,8 +108,11 @@ def run_backend(backend: str, sizes: list[int], workdir: Path, pg_url: str, runs
         admin = make_engine(pg_url, pool_size=1, max_overflow=0)
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False)
+        url = (
+            make_url(pg_url)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
     out: dict[str, Any] = {}
     try:
         upgrade(url)
@@ -119,9 +129,11 @@ def run_backend(backend: str, sizes: list[int], workdir: Path, pg_url: str, runs
             result = measure(factory, now, config, runs)
             result["seed_s"] = round(seeded, 1)
             out[str(size)] = result
-            log(f"  facts {backend} {size:>7}: portfolio {result['portfolio_ms']} ms, "
+            log(
+                f"  facts {backend} {size:>7}: portfolio {result['portfolio_ms']} ms, "
                 f"digest {result['digest_ms']} ms, heap peak {result['portfolio_heap_peak_mb']} MB "
-                f"(seeded in {seeded:.1f} s)")
+                f"(seeded in {seeded:.1f} s)"
+            )
         engine.dispose()
     finally:
         if admin is not None:

@@ -81,9 +81,10 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}: {self.output()[-2000:]}")
-            with contextlib.suppress(OSError), urllib.request.urlopen(
-                f"http://127.0.0.1:{self.port}/healthz", timeout=2
-            ) as resp:
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as resp,
+            ):
                 if resp.status == 200:
                     return
             time.sleep(0.1)
@@ -116,9 +117,17 @@ def server_env(database_url: str, api_url: str, **extra: str) -> dict[str, str]:
     inherited Slack/Teams/OpenAI/govbot settings."""
     drop = ("SLACK_", "Microsoft", "MICROSOFT", "GOVBOT_", "OPENAI_", "DATABASE_URL")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-    env.update({"DATABASE_URL": database_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "SLACK_API_URL": api_url, "GOVBOT_GOVERNANCE": "UGOV", "PYTHONPATH": str(ROOT),
-                "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": api_url,
+            "GOVBOT_GOVERNANCE": "UGOV",
+            "PYTHONPATH": str(ROOT),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(extra)
     return env
 
@@ -139,33 +148,64 @@ def start_bare_bolt(api_url: str, log: Path) -> Server:
 
 
 def command_body(user: str, text: str, n: int, api: FakeSlackAPI, command: str = "/aiwf") -> str:
-    return urlencode({"token": "legacy", "team_id": "T1", "team_domain": "fake", "channel_id": "C0GENERAL",
-                      "channel_name": "general", "user_id": user, "user_name": user.lower(), "command": command,
-                      "text": text, "api_app_id": "A1", "response_url": api.response_url(f"cmd{n}"),
-                      "trigger_id": f"trig.bench.{n}.{time.monotonic_ns()}"})
+    return urlencode(
+        {
+            "token": "legacy",
+            "team_id": "T1",
+            "team_domain": "fake",
+            "channel_id": "C0GENERAL",
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A1",
+            "response_url": api.response_url(f"cmd{n}"),
+            "trigger_id": f"trig.bench.{n}.{time.monotonic_ns()}",
+        }
+    )
 
 
 def click_body(user: str, request_id: int, n: int, api: FakeSlackAPI, action_id: str = "approval.approve") -> str:
     payload = {
-        "type": "block_actions", "team": {"id": "T1", "domain": "fake"},
-        "user": {"id": user, "username": user.lower(), "team_id": "T1"}, "api_app_id": "A1", "token": "legacy",
+        "type": "block_actions",
+        "team": {"id": "T1", "domain": "fake"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "legacy",
         "trigger_id": f"trig.click.{n}.{time.monotonic_ns()}",
-        "container": {"type": "message", "message_ts": f"1700000000.{n:06d}", "channel_id": "D_OWNER",
-                      "is_ephemeral": False},
+        "container": {
+            "type": "message",
+            "message_ts": f"1700000000.{n:06d}",
+            "channel_id": "D_OWNER",
+            "is_ephemeral": False,
+        },
         "channel": {"id": "D_OWNER", "name": "directmessage"},
         "message": {"ts": f"1700000000.{n:06d}", "blocks": [], "type": "message"},
         "response_url": api.response_url(f"act{n}"),
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "buttons.0", "value": str(request_id),
-                     "action_ts": f"{time.time():.6f}", "text": {"type": "plain_text", "text": "Approve"}}],
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "buttons.0",
+                "value": str(request_id),
+                "action_ts": f"{time.time():.6f}",
+                "text": {"type": "plain_text", "text": "Approve"},
+            }
+        ],
     }
     return urlencode({"payload": json.dumps(payload)})
 
 
-async def post_signed(session: aiohttp.ClientSession, url: str, body: str,
-                      content_type: str = "application/x-www-form-urlencoded") -> tuple[int, str]:
+async def post_signed(
+    session: aiohttp.ClientSession, url: str, body: str, content_type: str = "application/x-www-form-urlencoded"
+) -> tuple[int, str]:
     ts = int(time.time())
-    headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": str(ts),
-               "X-Slack-Signature": sign(body, ts, SIGNING_SECRET)}
+    headers = {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": str(ts),
+        "X-Slack-Signature": sign(body, ts, SIGNING_SECRET),
+    }
     async with session.post(url, data=body.encode(), headers=headers) as resp:
         return resp.status, await resp.text()
 
@@ -208,8 +248,12 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary(results: list[tuple[int, float]]) -> dict[str, Any]:
     times = [t * 1000 for _, t in results]
-    return {"n": len(results), "errors": sum(1 for s, _ in results if s != 200),
-            "p50_ms": round(percentile(times, 50), 2), "p99_ms": round(percentile(times, 99), 2)}
+    return {
+        "n": len(results),
+        "errors": sum(1 for s, _ in results if s != 200),
+        "p50_ms": round(percentile(times, 50), 2),
+        "p99_ms": round(percentile(times, 99), 2),
+    }
 
 
 def wait_until(check: Callable[[], bool], timeout: float, step: float = 0.1) -> bool:

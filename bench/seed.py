@@ -23,8 +23,17 @@ from store import models as m
 from store.sprawl import sprawl_key_for
 
 # stage -> weight (a portfolio a year in: most work in pilot or production, some stuck)
-STAGE_WEIGHTS = {"draft": 4, "in_review": 14, "changes_requested": 4, "approved": 5, "pilot": 30,
-                 "production": 25, "rejected": 7, "paused": 4, "retired": 7}
+STAGE_WEIGHTS = {
+    "draft": 4,
+    "in_review": 14,
+    "changes_requested": 4,
+    "approved": 5,
+    "pilot": 30,
+    "production": 25,
+    "rejected": 7,
+    "paused": 4,
+    "retired": 7,
+}
 BATCH = 5000
 
 
@@ -65,14 +74,26 @@ class Seeder:
             created = now - timedelta(minutes=rng.randrange(365 * 24 * 60))
             changed = created + (now - created) * rng.random()
             tier = result["regulatory"]["eu_ai_act"]["tier"]
-            rows.append({
-                "title": title, "requester": f"U{rng.randrange(2000):04d}", "channel": "slack",
-                "department": rng.choice(DEPARTMENTS) if rng.random() > 0.03 else None,
-                "owner": answers.get("owner"), "stage": stage, "risk_level": result["risk_level"],
-                "capacity": answers.get("capacity"), "autonomy": answers.get("autonomy"), "eu_tier": tier,
-                "revision": 1, "answers": {**answers, "title": title}, "created_at": created, "updated_at": changed,
-                "stage_changed_at": changed, "sprawl_key": sprawl_key_for(answers["title"], result),
-            })
+            rows.append(
+                {
+                    "title": title,
+                    "requester": f"U{rng.randrange(2000):04d}",
+                    "channel": "slack",
+                    "department": rng.choice(DEPARTMENTS) if rng.random() > 0.03 else None,
+                    "owner": answers.get("owner"),
+                    "stage": stage,
+                    "risk_level": result["risk_level"],
+                    "capacity": answers.get("capacity"),
+                    "autonomy": answers.get("autonomy"),
+                    "eu_tier": tier,
+                    "revision": 1,
+                    "answers": {**answers, "title": title},
+                    "created_at": created,
+                    "updated_at": changed,
+                    "stage_changed_at": changed,
+                    "sprawl_key": sprawl_key_for(answers["title"], result),
+                }
+            )
             metas.append((stage, result, created, changed))
         ids = _ids(conn, m.Proposal, len(rows))
         for pid, row in zip(ids, rows, strict=True):
@@ -84,42 +105,90 @@ class Seeder:
         rng, now = self.rng, self.now
         requests, decided, stops, checkins, audit = [], [], [], [], []
         for pid, (stage, result, created, changed) in zip(ids, metas, strict=True):
-            audit.append({"proposal_id": pid, "actor": "UREQ", "action": "proposal.submitted", "detail": {},
-                          "created_at": created})
+            audit.append(
+                {
+                    "proposal_id": pid,
+                    "actor": "UREQ",
+                    "action": "proposal.submitted",
+                    "detail": {},
+                    "created_at": created,
+                }
+            )
             if stage != "draft":
-                audit.append({"proposal_id": pid, "actor": "UAPP", "action": f"stage.{stage}", "detail": {},
-                              "created_at": changed})
+                audit.append(
+                    {
+                        "proposal_id": pid,
+                        "actor": "UAPP",
+                        "action": f"stage.{stage}",
+                        "detail": {},
+                        "created_at": changed,
+                    }
+                )
             for code in result["stop_conditions"]:
                 overridden = stage in ("pilot", "production") and rng.random() < 0.5
-                stops.append({"proposal_id": pid, "code": code, "status": "overridden" if overridden else "open",
-                              "override_reason": "accepted by governance" if overridden else None,
-                              "overridden_by": "UGOV" if overridden else None, "changed_at": created})
+                stops.append(
+                    {
+                        "proposal_id": pid,
+                        "code": code,
+                        "status": "overridden" if overridden else "open",
+                        "override_reason": "accepted by governance" if overridden else None,
+                        "overridden_by": "UGOV" if overridden else None,
+                        "changed_at": created,
+                    }
+                )
             if stage == "draft":
                 continue
             for seq, role in enumerate(result["approver_roles"]):
                 pending = stage == "in_review" and rng.random() < 0.7
                 at = created + timedelta(minutes=5)
-                requests.append({"proposal_id": pid, "role": role, "department": None,
-                                 "approver": f"U{rng.randrange(300):04d}", "kind": "proposal", "target": None,
-                                 "round": 1, "status": "pending" if pending else "approved", "note": None,
-                                 "created_at": at if not pending else now - timedelta(hours=rng.randrange(200)),
-                                 "decided_at": None if pending else changed, "sequence": seq})
+                requests.append(
+                    {
+                        "proposal_id": pid,
+                        "role": role,
+                        "department": None,
+                        "approver": f"U{rng.randrange(300):04d}",
+                        "kind": "proposal",
+                        "target": None,
+                        "round": 1,
+                        "status": "pending" if pending else "approved",
+                        "note": None,
+                        "created_at": at if not pending else now - timedelta(hours=rng.randrange(200)),
+                        "decided_at": None if pending else changed,
+                        "sequence": seq,
+                    }
+                )
                 decided.append(None if pending else changed)
             if stage in ("pilot", "production") and rng.random() < 0.6:
                 for k in range(rng.randrange(1, 4)):
                     at = changed + (now - changed) * rng.random()
-                    checkins.append({"proposal_id": pid, "value": f"{rng.randrange(5, 60)}% fewer manual touches",
-                                     "note": None, "reported_by": "UOWN",
-                                     "period": "{}-W{:02d}".format(*at.isocalendar()[:2]) + f"-{k}",
-                                     "created_at": at})
+                    checkins.append(
+                        {
+                            "proposal_id": pid,
+                            "value": f"{rng.randrange(5, 60)}% fewer manual touches",
+                            "note": None,
+                            "reported_by": "UOWN",
+                            "period": "{}-W{:02d}".format(*at.isocalendar()[:2]) + f"-{k}",
+                            "created_at": at,
+                        }
+                    )
         if requests:
             rids = _ids(conn, m.ApprovalRequest, len(requests))
             for rid, row in zip(rids, requests, strict=True):
                 row["id"] = rid
             _insert(conn, m.ApprovalRequest, requests)
-            decisions = [{"request_id": rid, "decision": "approve", "actor": "UAPP", "on_behalf_of": None,
-                          "comment": None, "override_reason": None, "created_at": at}
-                         for rid, at in zip(rids, decided, strict=True) if at is not None]
+            decisions = [
+                {
+                    "request_id": rid,
+                    "decision": "approve",
+                    "actor": "UAPP",
+                    "on_behalf_of": None,
+                    "comment": None,
+                    "override_reason": None,
+                    "created_at": at,
+                }
+                for rid, at in zip(rids, decided, strict=True)
+                if at is not None
+            ]
             if decisions:
                 _insert(conn, m.Decision, decisions)
         for model, batch in ((m.StopCondition, stops), (m.CheckinModel, checkins), (m.AuditEventModel, audit)):
@@ -147,8 +216,11 @@ def _insert(conn: Any, model: Any, rows: list[dict[str, Any]]) -> None:
 
     table = model.__table__
     columns = [c.name for c in table.columns if c.name in rows[0]]
-    json_cols = {c.name for c in table.columns if "JSON" in type(c.type).__name__.upper()
-                 or "JSON" in str(getattr(c.type, "impl", ""))}
+    json_cols = {
+        c.name
+        for c in table.columns
+        if "JSON" in type(c.type).__name__.upper() or "JSON" in str(getattr(c.type, "impl", ""))
+    }
     json_cols |= {c for c in columns if isinstance(rows[0][c], (dict, list))}
     cursor = conn.connection.driver_connection.cursor()
     names = ", ".join(f'"{c}"' for c in columns)

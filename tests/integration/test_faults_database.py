@@ -39,14 +39,20 @@ def _tagged(database_url: str) -> tuple[str, str]:
 def _kill(admin, name: str, pid: int | None = None) -> int:
     where = "application_name = :n" + (" AND pid = :p" if pid is not None else "")
     with admin.begin() as conn:
-        return len(conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE {where}"),
-                                {"n": name, "p": pid}).all())
+        return len(
+            conn.execute(
+                text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE {where}"), {"n": name, "p": pid}
+            ).all()
+        )
 
 
 def _decision_rows(core, request_id: int) -> int:
     with core.uow() as uow:
-        return sum(1 for d in uow.decisions.for_proposal(uow.approvals.get(request_id).proposal_id)
-                   if d.request_id == request_id)
+        return sum(
+            1
+            for d in uow.decisions.for_proposal(uow.approvals.get(request_id).proposal_id)
+            if d.request_id == request_id
+        )
 
 
 def test_database_failure_mid_click_is_reported_and_the_retry_records_once(settings, clock):
@@ -101,4 +107,3 @@ def test_database_failure_mid_click_is_reported_and_the_retry_records_once(setti
     assert _decision_rows(core, rid) == 1
     assert audit_actions(core, result.proposal_id).count("decision.approve") == 1
     assert stage(core, result.proposal_id) != "in_review"
-

@@ -51,7 +51,8 @@ def test_slack_429_then_5xx_during_a_click_keeps_the_decision_and_tells_the_user
             await slack.idle()
             (updated,) = slack.api.calls_to("chat.update")
             assert updated.args["ts"] == message["ts"] and not any(
-                e.get("type") == "button" for b in updated.args.get("blocks", []) for e in b.get("elements", []))
+                e.get("type") == "button" for b in updated.args.get("blocks", []) for e in b.get("elements", [])
+            )
             assert "Already" in slack.api.calls_to("response_url")[-1].args["text"]
 
     asyncio.run(scenario())
@@ -62,8 +63,15 @@ def test_slack_429_then_5xx_during_a_click_keeps_the_decision_and_tells_the_user
 
 def test_llm_timeout_falls_back_then_regenerate_uses_the_recovered_llm(settings, clock):
     with OpenAIStub() as stub:
-        llm = settings.model_copy(update={"openai_api_key": SecretStr("sk-test-123"), "openai_base_url": stub.base_url,
-                                          "llm_model": "stub-model", "llm_timeout_s": 0.5, "llm_max_retries": 1})
+        llm = settings.model_copy(
+            update={
+                "openai_api_key": SecretStr("sk-test-123"),
+                "openai_base_url": stub.base_url,
+                "llm_model": "stub-model",
+                "llm_timeout_s": 0.5,
+                "llm_max_retries": 1,
+            }
+        )
         core = build_core(llm, clock=clock)
         seed_portfolio(core, T0)
         stub.script(Reply(GOOD, sleep=2.0), Reply(GOOD, sleep=2.0))  # the try and its retry time out
@@ -90,13 +98,23 @@ def test_teams_502_on_an_approval_card_is_retried_and_visible_meanwhile(core, se
     set_roles(core, ("department_lead", "Support", ["29:lead-aad"]))
     with FakeBotConnector() as connector:
         for user in (owner, "29:lead-aad", "29:req-aad"):
-            core.remember_conversation("teams", user, f"a:personal-{user}", {
-                "user": {"id": user, "name": user}, "bot": {"id": "28:bot", "name": "govbot"},
-                "conversation": {"id": f"a:personal-{user}", "conversationType": "personal"},
-                "channelId": "msteams", "serviceUrl": connector.url, "locale": "en-US"})
+            core.remember_conversation(
+                "teams",
+                user,
+                f"a:personal-{user}",
+                {
+                    "user": {"id": user, "name": user},
+                    "bot": {"id": "28:bot", "name": "govbot"},
+                    "conversation": {"id": f"a:personal-{user}", "conversationType": "personal"},
+                    "channelId": "msteams",
+                    "serviceUrl": connector.url,
+                    "locale": "en-US",
+                },
+            )
         result = core.submit("29:req-aad", "teams", proposal(owner=owner, audience="team"))
-        sender = TeamsSender(build_adapter(settings.model_copy(update={"teams_enabled": True,
-                                                                        "govbot_env": "local"})), core, None)
+        sender = TeamsSender(
+            build_adapter(settings.model_copy(update={"teams_enabled": True, "govbot_env": "local"})), core, None
+        )
         with core.uow() as uow:
             due = len(uow.outbox.due(["teams"], clock.now(), 50))
         assert due >= 2  # the owner's approval card and the requester's classification

@@ -57,14 +57,19 @@ def test_clicks_over_two_instances_decide_each_request_exactly_once(core, databa
             assert wait_until(lambda: slack.count("response_url") >= 2 * requests, 30), slack.count("response_url")
             decided = select(func.count()).select_from(m.Decision).where(m.Decision.request_id.in_(ids))
             assert wait_until(lambda: scalar(decided) == requests, 10)
-            per_request = select(m.Decision.request_id, func.count()).where(
-                m.Decision.request_id.in_(ids)).group_by(m.Decision.request_id)
+            per_request = (
+                select(m.Decision.request_id, func.count())
+                .where(m.Decision.request_id.in_(ids))
+                .group_by(m.Decision.request_id)
+            )
             with engine.connect() as conn:
                 counts = dict(conn.execute(per_request).all())
-                approvals = conn.scalar(select(func.count()).select_from(m.AuditEventModel)
-                                        .where(m.AuditEventModel.action == "decision.approve"))
-                statuses = Counter(conn.scalars(select(m.ApprovalRequest.status)
-                                                .where(m.ApprovalRequest.id.in_(ids))))
+                approvals = conn.scalar(
+                    select(func.count())
+                    .select_from(m.AuditEventModel)
+                    .where(m.AuditEventModel.action == "decision.approve")
+                )
+                statuses = Counter(conn.scalars(select(m.ApprovalRequest.status).where(m.ApprovalRequest.id.in_(ids))))
             assert sorted(counts) == sorted(ids) and set(counts.values()) == {1}  # none lost, none twice
             assert approvals == requests
             assert statuses == {"approved": requests}

@@ -33,17 +33,35 @@ from tests.fakes.slack_platform import SIGNING_SECRET, sign, slack_settings
 from tests.integration.approval_data import proposal, requests_by_role
 from tests.unit.test_fuzz_proposal import BIG, JSONISH, ODD
 
-FUZZ = settings(max_examples=60, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 TABLES = (m.Proposal, m.Decision, m.ApprovalRequest, m.StopCondition, m.ProposalRevision, m.Classification)
 FUZZER = "U_FUZZ"
 RESPONSE = "__RESPONSE__"  # replaced by the fake Slack API's response_url base when sent
 
 ids = st.integers(-5, 5).map(str) | ODD | BIG | st.just("1")
-TEXT = ODD | BIG | st.sampled_from(["propose", "status", "status 1", "checkin 1 5%", "pause 1", "override 1 x y",
-                                    "roles set governance U_FUZZ", "delegate U1 2099-01-01", "digest here",
-                                    "autonomy 1", "promote 1", "retire 1", "help"]).flatmap(
-    lambda cmd: ODD.map(lambda tail: f"{cmd} {tail}"))
+TEXT = (
+    ODD
+    | BIG
+    | st.sampled_from(
+        [
+            "propose",
+            "status",
+            "status 1",
+            "checkin 1 5%",
+            "pause 1",
+            "override 1 x y",
+            "roles set governance U_FUZZ",
+            "delegate U1 2099-01-01",
+            "digest here",
+            "autonomy 1",
+            "promote 1",
+            "retire 1",
+            "help",
+        ]
+    ).flatmap(lambda cmd: ODD.map(lambda tail: f"{cmd} {tail}"))
+)
 
 
 def _counts(core: Any) -> dict[str, int]:
@@ -92,9 +110,14 @@ class SlackServer:
     def post(self, body: str, content_type: str = "application/x-www-form-urlencoded") -> int:
         body = body.replace(RESPONSE, quote(self.slack.api.response_url("").rstrip("/"), safe=""))
         ts = int(time.time())
-        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": str(ts),
-                   "X-Slack-Signature": sign(body, ts, SIGNING_SECRET)}
-        return httpx.post(self.url, content=body.encode("utf-8", "surrogatepass"), headers=headers, timeout=30).status_code
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(ts),
+            "X-Slack-Signature": sign(body, ts, SIGNING_SECRET),
+        }
+        return httpx.post(
+            self.url, content=body.encode("utf-8", "surrogatepass"), headers=headers, timeout=30
+        ).status_code
 
     def idle(self) -> None:
         assert self.server.loop is not None
@@ -112,46 +135,113 @@ def slack_server(seeded, settings):
     server.close()
 
 
-ACTIONS = st.sampled_from([msg.APPROVE, msg.REJECT, msg.REQUEST_CHANGES, msg.EDIT_PROPOSAL, msg.CHECKIN_OPEN,
-                           msg.DIGEST_POST, msg.DIGEST_REGENERATE, "approval.override"]) | ODD
+ACTIONS = (
+    st.sampled_from(
+        [
+            msg.APPROVE,
+            msg.REJECT,
+            msg.REQUEST_CHANGES,
+            msg.EDIT_PROPOSAL,
+            msg.CHECKIN_OPEN,
+            msg.DIGEST_POST,
+            msg.DIGEST_REGENERATE,
+            "approval.override",
+        ]
+    )
+    | ODD
+)
 CALLBACKS = st.sampled_from(["interview", "decision", "checkin"]) | ODD
 _n = iter(range(10**9))
 
 
 def _block_actions(action_id: str, value: str, container: Any, extra: Any) -> dict[str, Any]:
     n = next(_n)
-    return {"type": "block_actions", "user": {"id": FUZZER, "username": "fuzz", "team_id": "T1"},
-            "team": {"id": "T1"}, "api_app_id": "A1", "token": "legacy", "trigger_id": f"trig.fuzz.{n}",
-            "container": container, "channel": {"id": "D1"}, "response_url": f"{RESPONSE}/{n}",
-            "message": {"ts": "1.1", "blocks": []},
-            "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value,
-                         "action_ts": "1.1", **({"extra": extra} if extra is not None else {})}]}
+    return {
+        "type": "block_actions",
+        "user": {"id": FUZZER, "username": "fuzz", "team_id": "T1"},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "trigger_id": f"trig.fuzz.{n}",
+        "container": container,
+        "channel": {"id": "D1"},
+        "response_url": f"{RESPONSE}/{n}",
+        "message": {"ts": "1.1", "blocks": []},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b",
+                "value": value,
+                "action_ts": "1.1",
+                **({"extra": extra} if extra is not None else {}),
+            }
+        ],
+    }
 
 
 def _view_submission(callback: str, metadata: str, values: Any) -> dict[str, Any]:
-    return {"type": "view_submission", "user": {"id": FUZZER, "username": "fuzz", "team_id": "T1"},
-            "team": {"id": "T1"}, "api_app_id": "A1", "token": "legacy", "trigger_id": f"trig.fuzz.{next(_n)}",
-            "view": {"id": "VFUZZ", "type": "modal", "callback_id": callback, "private_metadata": metadata,
-                     "blocks": [], "state": {"values": values}}}
+    return {
+        "type": "view_submission",
+        "user": {"id": FUZZER, "username": "fuzz", "team_id": "T1"},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "trigger_id": f"trig.fuzz.{next(_n)}",
+        "view": {
+            "id": "VFUZZ",
+            "type": "modal",
+            "callback_id": callback,
+            "private_metadata": metadata,
+            "blocks": [],
+            "state": {"values": values},
+        },
+    }
 
 
-state_values = st.dictionaries(st.sampled_from(["title", "data", "actions", "owner", "review", "comment",
-                                                "value", "reason"]) | ODD,
-                               st.dictionaries(ODD, st.fixed_dictionaries(
-                                   {"type": st.sampled_from(["plain_text_input", "static_select", "checkboxes",
-                                                             "users_select"]) | ODD},
-                                   optional={"value": JSONISH, "selected_option": JSONISH,
-                                             "selected_options": JSONISH, "selected_user": JSONISH}), max_size=2),
-                               max_size=5)
-metadata = ODD | BIG | JSONISH.map(json.dumps) | st.fixed_dictionaries(
-    {"p": ODD | st.sampled_from(["basics", "data", "review", "no_such_page"]), "a": JSONISH}).map(json.dumps)
+state_values = st.dictionaries(
+    st.sampled_from(["title", "data", "actions", "owner", "review", "comment", "value", "reason"]) | ODD,
+    st.dictionaries(
+        ODD,
+        st.fixed_dictionaries(
+            {"type": st.sampled_from(["plain_text_input", "static_select", "checkboxes", "users_select"]) | ODD},
+            optional={
+                "value": JSONISH,
+                "selected_option": JSONISH,
+                "selected_options": JSONISH,
+                "selected_user": JSONISH,
+            },
+        ),
+        max_size=2,
+    ),
+    max_size=5,
+)
+metadata = (
+    ODD
+    | BIG
+    | JSONISH.map(json.dumps)
+    | st.fixed_dictionaries(
+        {"p": ODD | st.sampled_from(["basics", "data", "review", "no_such_page"]), "a": JSONISH}
+    ).map(json.dumps)
+)
 slack_bodies = st.one_of(
     st.builds(_block_actions, ACTIONS, ids, JSONISH, st.none() | JSONISH).map(
-        lambda p: urlencode({"payload": json.dumps(p)})),
+        lambda p: urlencode({"payload": json.dumps(p)})
+    ),
     st.builds(_view_submission, CALLBACKS, metadata, state_values).map(lambda p: urlencode({"payload": json.dumps(p)})),
-    TEXT.map(lambda t: urlencode({"command": "/aiwf", "text": t, "user_id": FUZZER, "channel_id": "C1",
-                                  "team_id": "T1", "trigger_id": f"trig.fuzz.{next(_n)}",
-                                  "response_url": f"{RESPONSE}/c"})),
+    TEXT.map(
+        lambda t: urlencode(
+            {
+                "command": "/aiwf",
+                "text": t,
+                "user_id": FUZZER,
+                "channel_id": "C1",
+                "team_id": "T1",
+                "trigger_id": f"trig.fuzz.{next(_n)}",
+                "response_url": f"{RESPONSE}/c",
+            }
+        )
+    ),
     JSONISH.map(lambda p: urlencode({"payload": json.dumps(p)})),  # payloads of any shape
     ODD,  # not even form-encoded
 )
@@ -179,13 +269,39 @@ def teams_server(seeded, settings, monkeypatch):
     assert attempts == []
 
 
-VERBS = st.sampled_from(["approval.approve", "approval.reject", "approval.request_changes", "approval.refresh",
-                         "interview.next", "interview.cancel", "proposal.edit", "checkin.open", "checkin.submit",
-                         "digest.post", "digest.regenerate"]) | ODD
-card_data = st.fixed_dictionaries({}, optional={"request_id": ids | JSONISH, "proposal_id": ids | JSONISH,
-                                                "page": ODD | JSONISH, "comment": ODD | BIG, "value": ODD | BIG,
-                                                "title": ODD | BIG, "data": JSONISH, "state": JSONISH,
-                                                "owner": JSONISH, "for": JSONISH})
+VERBS = (
+    st.sampled_from(
+        [
+            "approval.approve",
+            "approval.reject",
+            "approval.request_changes",
+            "approval.refresh",
+            "interview.next",
+            "interview.cancel",
+            "proposal.edit",
+            "checkin.open",
+            "checkin.submit",
+            "digest.post",
+            "digest.regenerate",
+        ]
+    )
+    | ODD
+)
+card_data = st.fixed_dictionaries(
+    {},
+    optional={
+        "request_id": ids | JSONISH,
+        "proposal_id": ids | JSONISH,
+        "page": ODD | JSONISH,
+        "comment": ODD | BIG,
+        "value": ODD | BIG,
+        "title": ODD | BIG,
+        "data": JSONISH,
+        "state": JSONISH,
+        "owner": JSONISH,
+        "for": JSONISH,
+    },
+)
 
 
 def _teams_body(kind: int, url: str, verb: str, data: dict[str, Any], text: str, junk: Any) -> Any:
@@ -209,7 +325,8 @@ def test_teams_endpoint_never_500s_or_half_writes(teams_server, seeded, no_trace
     server, connector = teams_server
     body = _teams_body(kind, connector.url, verb, data, text, junk)
     before = _counts(seeded)
-    response = httpx.post(f"{server.url}/api/messages", content=json.dumps(body), timeout=30,
-                          headers={"Content-Type": "application/json"})
+    response = httpx.post(
+        f"{server.url}/api/messages", content=json.dumps(body), timeout=30, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code < 500, (response.status_code, response.text[:300])
     assert _counts(seeded) == before

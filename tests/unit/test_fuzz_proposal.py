@@ -19,7 +19,7 @@ from bot import domain
 from bot.classifier import classify
 from bot.cli import main
 from bot.domain import ProposalInvalid, validate_proposal
-from bot.interview import pages, parse_page
+from bot.interview import Page, pages, parse_page
 from bot.policy import load_policy
 
 POLICY = load_policy()
@@ -28,19 +28,49 @@ FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthChe
 # odd unicode: control characters, right-to-left marks, zero-width joiners, emoji, surrogates
 # are not valid in JSON text, so leave those out; everything else may appear
 ODD = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60) | st.sampled_from(
-    ["\u202eevil\u202c", "a\u200db", "\x00\x01", "🙂" * 30, "Ωmega ≠ ascii", " \t\n ", "", "null", "0"])
+    ["\u202eevil\u202c", "a\u200db", "\x00\x01", "🙂" * 30, "Ωmega ≠ ascii", " \t\n ", "", "null", "0"]
+)
 BIG = st.integers(4000, 20_000).map(lambda n: "x" * n)
 SCALARS = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True) | ODD
 JSONISH = st.recursive(SCALARS, lambda c: st.lists(c, max_size=4) | st.dictionaries(ODD, c, max_size=4), max_leaves=8)
 
 ENUMS: dict[str, tuple[str, ...]] = {
-    "data": domain.DATA, "actions": domain.ACTIONS, "audience": domain.AUDIENCE, "review": domain.REVIEW,
-    "autonomy": domain.AUTONOMY, "stack": domain.STACK, "capacity": domain.CAPACITY,
+    "data": domain.DATA,
+    "actions": domain.ACTIONS,
+    "audience": domain.AUDIENCE,
+    "review": domain.REVIEW,
+    "autonomy": domain.AUTONOMY,
+    "stack": domain.STACK,
+    "capacity": domain.CAPACITY,
 }
-KEYS = ("title", "department", "description", "current_process", "expected_output", "data", "actions", "audience",
-        "owner", "review", "autonomy", "exception_path", "escalation_path", "control_points", "rollback_path",
-        "value_metric", "failure_visible", "stack", "capacity", "use_area", "interacts_with_people",
-        "generates_content", "profiles_people", "narrow_procedural_task", "prohibited_practices", "ai_act_role")
+KEYS = (
+    "title",
+    "department",
+    "description",
+    "current_process",
+    "expected_output",
+    "data",
+    "actions",
+    "audience",
+    "owner",
+    "review",
+    "autonomy",
+    "exception_path",
+    "escalation_path",
+    "control_points",
+    "rollback_path",
+    "value_metric",
+    "failure_visible",
+    "stack",
+    "capacity",
+    "use_area",
+    "interacts_with_people",
+    "generates_content",
+    "profiles_people",
+    "narrow_procedural_task",
+    "prohibited_practices",
+    "ai_act_role",
+)
 FREE_TEXT = ("title", "description", "current_process", "expected_output")
 
 
@@ -50,14 +80,20 @@ def _value(key: str) -> st.SearchStrategy[Any]:
         good = st.lists(st.sampled_from(ENUMS[key]), max_size=4)
     elif key in ENUMS:
         good = st.sampled_from(ENUMS[key])
-    elif key in ("failure_visible", "interacts_with_people", "generates_content", "profiles_people",
-                 "narrow_procedural_task"):
+    elif key in (
+        "failure_visible",
+        "interacts_with_people",
+        "generates_content",
+        "profiles_people",
+        "narrow_procedural_task",
+    ):
         good = st.booleans()
     return good | good | JSONISH | BIG
 
 
 proposals = st.fixed_dictionaries({}, optional={k: _value(k) for k in KEYS}).flatmap(
-    lambda d: st.dictionaries(ODD, JSONISH, max_size=2).map(lambda extra: {**extra, **d}))
+    lambda d: st.dictionaries(ODD, JSONISH, max_size=2).map(lambda extra: {**extra, **d})
+)
 RANK = {"low": 0, "medium": 1, "high": 2}
 
 
@@ -85,8 +121,14 @@ def test_validate_proposal_accepts_or_names_every_bad_key(raw):
 
 
 @FUZZ
-@given(st.one_of(JSONISH.map(json.dumps), proposals.map(lambda p: json.dumps(p, allow_nan=True)),
-                 st.binary(max_size=200).map(lambda b: b.decode("latin-1")), ODD))
+@given(
+    st.one_of(
+        JSONISH.map(json.dumps),
+        proposals.map(lambda p: json.dumps(p, allow_nan=True)),
+        st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
+        ODD,
+    )
+)
 def test_govbot_classify_exits_0_or_2_with_named_problems_never_a_traceback(body):
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stderr(err):
@@ -103,8 +145,13 @@ PAGES = pages()
 
 
 @FUZZ
-@given(st.sampled_from(PAGES).flatmap(
-    lambda page: st.tuples(st.just(page), st.fixed_dictionaries({}, optional={k: JSONISH | BIG for k in page.keys()}))))  # noqa: SIM118
+@given(
+    st.sampled_from(PAGES).flatmap(
+        lambda page: st.tuples(
+            st.just(page), st.fixed_dictionaries({}, optional={k: JSONISH | BIG for k in Page.keys(page)})
+        )
+    )
+)  # noqa: SIM118
 def test_parse_page_returns_answers_or_errors_for_the_pages_own_keys(case):
     page, raw = case
     clean, errors = parse_page(page, raw)
