@@ -33,6 +33,9 @@ DECISION_STATUS = {"approve": "approved", "reject": "rejected", "request_changes
 ACTIVE = ("pending", "approved", "rejected", "changes_requested")
 
 
+ROUTED_TO_GOVERNANCE = "routed to governance"  # the end of a fallback route's note
+
+
 class NoGovernance(Exception):
     """Nobody holds governance, so unassigned roles have nowhere to go."""
 
@@ -57,7 +60,7 @@ def plan_routes(uow: Any, settings: Any, roles: Sequence[str], answers: dict[str
             raise NoGovernance(
                 f"{why}, and nobody holds governance to take it; set GOVBOT_GOVERNANCE or `roles set governance <user>`"
             )
-        return Route(role, department, gov[0], f"{why}; routed to governance")
+        return Route(role, department, gov[0], f"{why}; {ROUTED_TO_GOVERNANCE}")
 
     routes: list[Route] = []
     for role in sorted(roles, key=lambda r: r != "owner"):  # the owner first, then as classified
@@ -327,7 +330,7 @@ class Authority:
 
 def routed_to_governance(request: ApprovalRequestRow) -> bool:
     """The request went to governance as a role, or as the fallback for a missing one."""
-    return request.role == "governance" or (request.note or "").endswith("routed to governance")
+    return request.role == "governance" or (request.note or "").endswith(ROUTED_TO_GOVERNANCE)
 
 
 def authority(

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import approvals, decisions, views
-from bot.domain import ROLES
 from bot.messages import Message
 from bot.ports import ConversationRef, InterviewDraft, NotFound, ProposalRow
 from bot.roles import clean_user, directory, governance_members, holders, is_governance, validate_role
@@ -267,9 +266,12 @@ class Govbot:
 
         for user in dict.fromkeys(users):
             held = sorted({a.role for a in uow.roles.roles_of(user)})
+            fallback = None
             if user in governance_members(uow, self.settings):
-                held = list(ROLES)  # what went to governance may carry any role
-            candidates = list(uow.approvals.pending_for(user)) + list(uow.approvals.pending_in_roles(held))
+                held = sorted({*held, "governance"})
+                fallback = approvals.ROUTED_TO_GOVERNANCE  # a missing holder's role went to governance
+            pending = uow.approvals.pending_in_roles(held, fallback)
+            candidates = list(uow.approvals.pending_for(user)) + list(pending)
             for r in sorted(candidates, key=lambda r: r.id):
                 if r.id in seen or r.status != "pending":
                     continue

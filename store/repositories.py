@@ -13,7 +13,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -242,14 +242,14 @@ class SqlApprovalRepo(_Repo):
         )
         return self._all(ApprovalRequestRow, stmt)
 
-    def pending_in_roles(self, roles: Sequence[str]) -> list[ApprovalRequestRow]:
-        if not roles:
+    def pending_in_roles(self, roles: Sequence[str], note_suffix: str | None = None) -> list[ApprovalRequestRow]:
+        a = m.ApprovalRequest
+        which: list[ColumnElement[bool]] = [a.role.in_(list(roles))] if roles else []
+        if note_suffix:
+            which.append(a.note.endswith(note_suffix, autoescape=True))
+        if not which:
             return []
-        stmt = (
-            select(m.ApprovalRequest)
-            .where(m.ApprovalRequest.role.in_(list(roles)), m.ApprovalRequest.status == "pending")
-            .order_by(m.ApprovalRequest.id)
-        )
+        stmt = select(a).where(or_(*which), a.status == "pending").order_by(a.id)
         return self._all(ApprovalRequestRow, stmt)
 
     def pending_older_than(self, created_before: datetime) -> list[ApprovalRequestRow]:

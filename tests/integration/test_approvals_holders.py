@@ -114,3 +114,18 @@ def test_reminders_go_to_every_holder(core, clock, two_security):
     for user, thread in (("U_SEC1", f"approval:{sec}"), ("U_SEC2", f"approval:{sec}:U_SEC2")):
         sent = [r for r in outbox_for(core, user) if r.kind == "approval_reminder"]
         assert len(sent) == 1 and sent[0].thread_key == thread, user
+
+
+def test_a_role_nobody_holds_goes_to_every_governance_member(core):
+    set_roles(core, ("department_lead", "Support", ["U_LEAD"]), ("governance", "", ["UGOV", "UGOV2"]))
+    result = core.submit("U_REQ", "slack", medium(data=["internal", "security"]))
+    sec = requests_by_role(core, result.proposal_id)["security"]
+    assert sec.approver == "UGOV" and sec.note.endswith("routed to governance")
+    assert len(_cards(core, "UGOV2", sec.id)) == 1
+    core.decide("U_OWNER", requests_by_role(core, result.proposal_id)["owner"].id, "approve")
+    assert [c["meta"]["request_id"] for c in core.home("UGOV2").meta["cards"]] == [sec.id]
+    done = core.decide("UGOV2", sec.id, "approve")
+    assert done.status == "recorded"
+    with core.uow() as uow:
+        assert uow.decisions.for_request(sec.id).on_behalf_of == "UGOV"
+    assert core.home("UGOV").meta["cards"] == []
