@@ -273,22 +273,19 @@ def queue_request(
             )
 
 
-def _has_card(uow: Any, proposal: ProposalRow, key: str) -> bool:
-    """True when a copy of the approval message went (or is going) out under `key`."""
-    if uow.message_refs.get(key) is not None:
-        return True
-    return any(row.ref_key == key for row in uow.outbox.pending_for_proposal(proposal.id))
-
-
 def update_card(
     uow: Any, settings: Any, proposal: ProposalRow, request: ApprovalRequestRow, card: Message, now: datetime, tag: str
 ) -> None:
     """Replace the approval message in place: the routed approver's (posted anew if it
     never went out) and every other current holder's copy that went out."""
+    pending: set[str] | None = None  # ref keys of copies still in the outbox
     for user in request_holders(uow, settings, request):
         key = card_key(request, user)
-        if user != request.approver and not _has_card(uow, proposal, key):
-            continue
+        if user != request.approver and uow.message_refs.get(key) is None:
+            if pending is None:
+                pending = {row.ref_key for row in uow.outbox.pending_for_proposal(proposal.id) if row.ref_key}
+            if key not in pending:
+                continue  # this holder never got a copy (e.g. named after it went out)
         send(
             uow,
             settings,

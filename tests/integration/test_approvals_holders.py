@@ -129,3 +129,13 @@ def test_a_role_nobody_holds_goes_to_every_governance_member(core):
     with core.uow() as uow:
         assert uow.decisions.for_request(sec.id).on_behalf_of == "UGOV"
     assert core.home("UGOV").meta["cards"] == []
+
+
+def test_a_holder_named_later_may_decide_but_gets_no_stray_card(core, two_security):
+    _, reqs = two_security
+    sec = reqs["security"].id
+    set_roles(core, ("security", "", ["U_SEC1", "U_SEC2", "U_SEC3"]))
+    core.decide("U_OWNER", reqs["owner"].id, "approve")
+    assert core.decide("U_SEC3", sec, "approve").status == "recorded"
+    assert [r for r in outbox_for(core, "U_SEC3") if r.kind.startswith("approval")] == []
+    assert len([r for r in outbox_for(core, "U_SEC2") if r.update_key == f"approval:{sec}:U_SEC2"]) == 1
