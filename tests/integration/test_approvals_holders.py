@@ -139,3 +139,13 @@ def test_a_holder_named_later_may_decide_but_gets_no_stray_card(core, two_securi
     assert core.decide("U_SEC3", sec, "approve").status == "recorded"
     assert [r for r in outbox_for(core, "U_SEC3") if r.kind.startswith("approval")] == []
     assert len([r for r in outbox_for(core, "U_SEC2") if r.update_key == f"approval:{sec}:U_SEC2"]) == 1
+
+
+def test_teams_refreshes_every_holder_and_asks_no_override_of_them(core, two_security):
+    from handlers.teams.actions import needs_override, refresh_users
+
+    sec = two_security[1]["security"].id
+    users = refresh_users(core, sec)
+    assert users[:2] == ["U_SEC1", "U_SEC2"] and "UGOV" in users and "U_MALLORY" not in users
+    assert not needs_override(core, "U_SEC2", sec)
+    assert needs_override(core, "UGOV", sec)  # governance deciding for them gives a reason
