@@ -292,10 +292,10 @@ class SqlAuditRepo(_Repo):
     """Append-only; the database refuses UPDATE and DELETE on audit_events."""
 
     def add(self, proposal_id: int | None, actor: str, action: str, detail: dict[str, Any], at: datetime) -> None:
+        # one statement with bound parameters: built and cached once, not per event
         self.session.execute(
-            insert(m.AuditEventModel).values(
-                proposal_id=proposal_id, actor=actor, action=action, detail=detail, created_at=at
-            )
+            insert(m.AuditEventModel),
+            {"proposal_id": proposal_id, "actor": actor, "action": action, "detail": detail, "created_at": at},
         )
 
     def for_proposal(self, proposal_id: int) -> list[AuditEvent]:
@@ -408,10 +408,11 @@ class SqlOutboxRepo(_Repo):
             created_at=at,
             sent_at=None,
         )
-        stmt = _dialect_insert(self.session, m.OutboxModel).values(**values)
+        stmt = _dialect_insert(self.session, m.OutboxModel)
         if dedupe_key is not None:
             stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
-        new_id = self.session.execute(stmt.returning(m.OutboxModel.id)).scalar()
+        # bound parameters, not .values(**values): the statement is compiled and cached once
+        new_id = self.session.execute(stmt.returning(m.OutboxModel.id), values).scalar()
         if new_id is None:
             return None
         values.pop("proposal_id")
