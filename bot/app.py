@@ -16,8 +16,14 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-def build_core(settings: Settings | None = None, *, clock: Any = None, database_url: str | None = None,
-               require_migrated: bool = True, instance: str = "local") -> Govbot:
+def build_core(
+    settings: Settings | None = None,
+    *,
+    clock: Any = None,
+    database_url: str | None = None,
+    require_migrated: bool = True,
+    instance: str = "local",
+) -> Govbot:
     """Build the core on the configured database.
 
     Refuses an unmigrated database (store.db.DatabaseNotMigrated names `govbot db upgrade`).

@@ -40,8 +40,9 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # --------------------------------------------------------------------------- drafting
 
 
-def draft_digest(core: Any, now: datetime | None = None, actor: str | None = None, *,
-                 period: tuple[datetime, datetime] | None = None) -> DigestRow:
+def draft_digest(
+    core: Any, now: datetime | None = None, actor: str | None = None, *, period: tuple[datetime, datetime] | None = None
+) -> DigestRow:
     """Draft and store one digest for `period` (default: the 7 days up to `now`).
 
     The facts are read in one unit of work, the LLM is called outside any
@@ -53,15 +54,38 @@ def draft_digest(core: Any, now: datetime | None = None, actor: str | None = Non
     with core.uow() as uow:
         facts = uow.facts.digest(start, end, now, portfolio_config(core.settings))
     result = write_digest(facts, getattr(core, "drafter", None), prompt)
-    row = DigestRow(id=0, period_start=start, period_end=end, facts=facts, prompt_name=prompt.name,
-                    prompt_version=prompt.version, model=result.model, text=result.text,
-                    tokens_in=result.tokens_in, tokens_out=result.tokens_out, latency_ms=result.latency_ms,
-                    status="draft", fallback_reason=result.fallback_reason, posted_to=[], created_at=now)
+    row = DigestRow(
+        id=0,
+        period_start=start,
+        period_end=end,
+        facts=facts,
+        prompt_name=prompt.name,
+        prompt_version=prompt.version,
+        model=result.model,
+        text=result.text,
+        tokens_in=result.tokens_in,
+        tokens_out=result.tokens_out,
+        latency_ms=result.latency_ms,
+        status="draft",
+        fallback_reason=result.fallback_reason,
+        posted_to=[],
+        created_at=now,
+    )
     with core.uow() as uow:
         row = uow.digests.add(row)
-        uow.audit.add(None, actor or "govbot", "digest.drafted",
-                      {"digest_id": row.id, "model": row.model, "fallback_reason": row.fallback_reason,
-                       "period_start": start.isoformat(), "period_end": end.isoformat()}, now)
+        uow.audit.add(
+            None,
+            actor or "govbot",
+            "digest.drafted",
+            {
+                "digest_id": row.id,
+                "model": row.model,
+                "fallback_reason": row.fallback_reason,
+                "period_start": start.isoformat(),
+                "period_end": end.isoformat(),
+            },
+            now,
+        )
         uow.commit()
     logger.info("digest %s drafted by %s (fallback: %s)", row.id, row.model, bool(row.fallback_reason))
     return row
@@ -99,10 +123,11 @@ def digest_message(row: DigestRow, *, review: bool = False, note: str | None = N
     sections.append(Section(None, footer + (f"\n{note}" if note else "")))
     buttons: tuple[Button, ...] = ()
     if review:
-        buttons = (Button(DIGEST_POST, "Post", str(row.id), "primary"),
-                   Button(DIGEST_REGENERATE, "Regenerate", str(row.id)))
-    return Message(kind="digest", text=headline, sections=tuple(sections), buttons=buttons,
-                   meta={"digest_id": row.id})
+        buttons = (
+            Button(DIGEST_POST, "Post", str(row.id), "primary"),
+            Button(DIGEST_REGENERATE, "Regenerate", str(row.id)),
+        )
+    return Message(kind="digest", text=headline, sections=tuple(sections), buttons=buttons, meta={"digest_id": row.id})
 
 
 def _chunks(text: str) -> list[str]:
@@ -182,13 +207,20 @@ def post_digest(core: Any, actor: str | None, digest_id: int | str) -> Message:
         _require_governance(core, uow, actor, "post the digest")
         row = _get(uow, digest_id)
         if row.status == "posted":
-            return Message("notice", f"Digest #{row.id} was already posted to {', '.join(row.posted_to)}.",
-                           meta={"digest_id": row.id})
+            return Message(
+                "notice",
+                f"Digest #{row.id} was already posted to {', '.join(row.posted_to)}.",
+                meta={"digest_id": row.id},
+            )
         targets = destinations(core, uow)
         if not targets:
-            return Message("notice", "No digest channel is configured: type `digest here` in the Slack channel "
-                           "or Teams conversation that should receive it, or set GOVBOT_DIGEST_SLACK_CHANNEL / "
-                           "GOVBOT_DIGEST_TEAMS_CONVERSATION.", meta={"digest_id": row.id})
+            return Message(
+                "notice",
+                "No digest channel is configured: type `digest here` in the Slack channel "
+                "or Teams conversation that should receive it, or set GOVBOT_DIGEST_SLACK_CHANNEL / "
+                "GOVBOT_DIGEST_TEAMS_CONVERSATION.",
+                meta={"digest_id": row.id},
+            )
         message = digest_message(row)
         for platform, target in targets:
             enqueue(uow, platform, target, message, now, dedupe_key=f"digest:{row.id}:post:{platform}:{target}")
@@ -198,13 +230,21 @@ def post_digest(core: Any, actor: str | None, digest_id: int | str) -> Message:
         done = digest_message(row, note=f"Posted by {actor or 'govbot'} to {', '.join(row.posted_to)}.")
         for user in governance_members(uow, core.settings):  # the review copies lose their buttons
             key = _review_key(row.id, user)
-            enqueue(uow, channel_for(uow, core.settings, user, None), user, done, now, update_key=key,
-                    dedupe_key=f"{key}:posted")
+            enqueue(
+                uow,
+                channel_for(uow, core.settings, user, None),
+                user,
+                done,
+                now,
+                update_key=key,
+                dedupe_key=f"{key}:posted",
+            )
         uow.audit.add(None, actor or "govbot", "digest.posted", {"digest_id": row.id, "to": row.posted_to}, now)
         uow.commit()
     logger.info("digest %s queued for %s", row.id, row.posted_to)
-    return Message("notice", f"Digest #{row.id} is on its way to {', '.join(row.posted_to)}.",
-                   meta={"digest_id": row.id})
+    return Message(
+        "notice", f"Digest #{row.id} is on its way to {', '.join(row.posted_to)}.", meta={"digest_id": row.id}
+    )
 
 
 def regenerate_digest(core: Any, actor: str, digest_id: int | str) -> Message:
@@ -221,8 +261,15 @@ def regenerate_digest(core: Any, actor: str, digest_id: int | str) -> Message:
         with core.uow() as uow:
             for user in governance_members(uow, core.settings):
                 key = _review_key(old.id, user)
-                enqueue(uow, channel_for(uow, core.settings, user, None), user, replaced, now, update_key=key,
-                        dedupe_key=f"{key}:replaced")
+                enqueue(
+                    uow,
+                    channel_for(uow, core.settings, user, None),
+                    user,
+                    replaced,
+                    now,
+                    update_key=key,
+                    dedupe_key=f"{key}:replaced",
+                )
             uow.audit.add(None, actor, "digest.regenerated", {"digest_id": old.id, "new_digest_id": row.id}, now)
             uow.commit()
     return digest_message(row, review=True, note=f"Regenerated from digest #{old.id}.")
@@ -231,8 +278,9 @@ def regenerate_digest(core: Any, actor: str, digest_id: int | str) -> Message:
 # --------------------------------------------------------------------------- chat command
 
 
-def digest_command(core: Any, actor: str, channel: str, args: list[str] | tuple[str, ...] = (),
-                   conversation_id: str | None = None) -> Message:
+def digest_command(
+    core: Any, actor: str, channel: str, args: list[str] | tuple[str, ...] = (), conversation_id: str | None = None
+) -> Message:
     """The chat command `digest [here|post ID|regenerate ID]`.
 
     - `digest`: governance gets a fresh draft of the last 7 days with Post /
@@ -253,8 +301,9 @@ def digest_command(core: Any, actor: str, channel: str, args: list[str] | tuple[
         if len(rest) != 1:
             raise UsageError(f"digest {verb}: give the digest id, e.g. `digest {verb} 3`")
         return post_digest(core, actor, rest[0]) if verb == "post" else regenerate_digest(core, actor, rest[0])
-    raise UsageError(f"digest: unknown option {verb!r}; allowed: `digest`, `digest here`, `digest post ID`, "
-                     "`digest regenerate ID`")
+    raise UsageError(
+        f"digest: unknown option {verb!r}; allowed: `digest`, `digest here`, `digest post ID`, `digest regenerate ID`"
+    )
 
 
 def _show(core: Any, actor: str) -> Message:
@@ -283,8 +332,11 @@ def register_here(core: Any, actor: str, channel: str, conversation_id: str | No
         uow.settings.put(SETTING_KEY.format(platform=channel), target)
         uow.audit.add(None, actor, "digest.channel_set", {"platform": channel, "conversation": target}, now)
         uow.commit()
-    return Message("notice", f"From now on the weekly digest is posted here ({channel} {target}).",
-                   meta={"platform": channel, "conversation": target})
+    return Message(
+        "notice",
+        f"From now on the weekly digest is posted here ({channel} {target}).",
+        meta={"platform": channel, "conversation": target},
+    )
 
 
 # --------------------------------------------------------------------------- schedule
@@ -331,9 +383,24 @@ def weekly_job(core: Any, now: datetime) -> dict[str, Any] | None:
         posted = None
     else:
         posted = post_digest(core, "govbot", row.id).text
-    return {"digest_id": row.id, "model": row.model, "fallback_reason": row.fallback_reason,
-            "review": bool(core.settings.digest_review), "posted": posted}
+    return {
+        "digest_id": row.id,
+        "model": row.model,
+        "fallback_reason": row.fallback_reason,
+        "review": bool(core.settings.digest_review),
+        "posted": posted,
+    }
 
 
-__all__ = ["digest_command", "digest_json", "digest_message", "draft_digest", "post_digest", "regenerate_digest",
-           "register_here", "scheduled_period", "send_for_review", "weekly_job"]
+__all__ = [
+    "digest_command",
+    "digest_json",
+    "digest_message",
+    "draft_digest",
+    "post_digest",
+    "regenerate_digest",
+    "register_here",
+    "scheduled_period",
+    "send_for_review",
+    "weekly_job",
+]

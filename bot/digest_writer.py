@@ -273,8 +273,9 @@ def write_digest(facts: dict[str, Any], drafter: Drafter | None, template: Promp
     latency = int((time.monotonic() - started) * 1000)
     kind = "grounding" if problems and not any("LLM failed" in r for r in reasons) else "llm_error"
     reason = ("grounding check failed: " if kind == "grounding" else "LLM draft failed: ") + " | ".join(reasons)
-    return DigestDraft(template_digest(facts, kind), "template", tokens_in, tokens_out, latency, reason[:2000],
-                       len(reasons))
+    return DigestDraft(
+        template_digest(facts, kind), "template", tokens_in, tokens_out, latency, reason[:2000], len(reasons)
+    )
 
 
 _WHY = {

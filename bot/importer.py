@@ -21,8 +21,9 @@ def row_key(actor: str, raw: Any) -> str:
     return "import:" + hashlib.sha256(f"{actor}\n{canonical}".encode()).hexdigest()[:32]
 
 
-def import_proposals(core: Govbot, actor: str, channel: str, rows: Sequence[Any],
-                     progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+def import_proposals(
+    core: Govbot, actor: str, channel: str, rows: Sequence[Any], progress: Callable[[int], None] | None = None
+) -> dict[str, Any]:
     """Import every row; returns {"imported", "refused", "rows": [per-row report]}."""
     report: list[dict[str, Any]] = []
     for index, raw in enumerate(rows, start=1):

@@ -16,7 +16,9 @@ from bot import domain
 from bot.policy import EvidenceItem, Facts, Policy
 
 
-def map_regulatory(answers: Mapping[str, Any], effective: Mapping[str, Iterable[str]], policy: Policy) -> dict[str, Any]:
+def map_regulatory(
+    answers: Mapping[str, Any], effective: Mapping[str, Iterable[str]], policy: Policy
+) -> dict[str, Any]:
     """Map a proposal with its effective data/actions to the EU AI Act, NIST AI RMF and
     ISO/IEC 42001 views. Returns the `regulatory` JSON of `govbot classify`.
 
@@ -25,15 +27,18 @@ def map_regulatory(answers: Mapping[str, Any], effective: Mapping[str, Iterable[
     return map_normalised(domain.normalise(dict(answers)), effective, policy)
 
 
-def map_normalised(answers: Mapping[str, Any], effective: Mapping[str, Iterable[str]], policy: Policy) -> dict[str, Any]:
+def map_normalised(
+    answers: Mapping[str, Any], effective: Mapping[str, Iterable[str]], policy: Policy
+) -> dict[str, Any]:
     """`map_regulatory` for answers already normalised by `bot.domain` (the classifier's path)."""
     facts = Facts(answers, frozenset(effective.get("data", ())), frozenset(effective.get("actions", ())))
     eu = policy.eu_ai_act
     rank = {tier: i for i, tier in enumerate(eu.tiers)}
     area = answers.get("use_area") or "none"
     info = eu.areas.get(area)
-    practices = [eu.prohibited_practices[p] for p in answers.get("prohibited_practices") or ()
-                 if p in eu.prohibited_practices]
+    practices = [
+        eu.prohibited_practices[p] for p in answers.get("prohibited_practices") or () if p in eu.prohibited_practices
+    ]
     values = {
         "area": area,
         "area_label": info.label if info else area,

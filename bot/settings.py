@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str | None = Field(
         None, validation_alias=AliasChoices("MicrosoftAppTenantId", "microsoft_app_tenant_id")
     )
-    microsoft_app_type: str = Field("MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "microsoft_app_type"))
+    microsoft_app_type: str = Field(
+        "MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "microsoft_app_type")
+    )
     teams_enabled: bool = Field(False, validation_alias=AliasChoices("GOVBOT_TEAMS", "teams_enabled"))
 
     # LLM

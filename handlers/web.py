@@ -137,9 +137,7 @@ async def run_server(
         if socket:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-            socket_handler = AsyncSocketModeHandler(
-                app[SLACK_KEY].bolt, settings.slack_app_token.get_secret_value()
-            )
+            socket_handler = AsyncSocketModeHandler(app[SLACK_KEY].bolt, settings.slack_app_token.get_secret_value())
             await socket_handler.connect_async()
             logger.info("slack: connected in Socket Mode")
         logger.info(

@@ -67,8 +67,9 @@ class SqlFacts:
             "approvals": self._approvals(now, float(config.get("overdue_after_h", 48.0)), cap),
             "purgatory": self._purgatory(now, int(config.get("purgatory_days", 90)), cap),
             "sprawl": self._sprawl(cap),
-            "value": self._value(now, int(config.get("stale_checkin_days", 14)), cap,
-                                 sum(by_stage.get(s, 0) for s in RUNNING)),
+            "value": self._value(
+                now, int(config.get("stale_checkin_days", 14)), cap, sum(by_stage.get(s, 0) for s in RUNNING)
+            ),
             "eu_tier": _eu_tier(counts["eu_tier"]),
         }
 
@@ -80,8 +81,12 @@ class SqlFacts:
         tier = func.coalesce(P.eu_tier, "unassessed").label("tier")
         if self.session.get_bind().dialect.name != "postgresql":
             return {
-                "stage_risk": [tuple(r) for r in self.session.execute(
-                    select(P.stage, P.risk_level, func.count()).group_by(P.stage, P.risk_level))],
+                "stage_risk": [
+                    tuple(r)
+                    for r in self.session.execute(
+                        select(P.stage, P.risk_level, func.count()).group_by(P.stage, P.risk_level)
+                    )
+                ],
                 "department": [tuple(r) for r in self.session.execute(select(dept, func.count()).group_by(dept))],
                 "capacity": [tuple(r) for r in self.session.execute(select(capacity, func.count()).group_by(capacity))],
                 "eu_tier": [tuple(r) for r in self.session.execute(select(tier, func.count()).group_by(tier))],
@@ -89,8 +94,17 @@ class SqlFacts:
         inner = select(P.stage, P.risk_level, dept, capacity, tier).subquery()
         c = inner.c
         sets = func.grouping_sets(tuple_(c.stage, c.risk_level), tuple_(c.department), tuple_(c.cap), tuple_(c.tier))
-        stmt = select(func.grouping(c.stage, c.risk_level), func.grouping(c.department), func.grouping(c.cap),
-                      c.stage, c.risk_level, c.department, c.cap, c.tier, func.count()).group_by(sets)
+        stmt = select(
+            func.grouping(c.stage, c.risk_level),
+            func.grouping(c.department),
+            func.grouping(c.cap),
+            c.stage,
+            c.risk_level,
+            c.department,
+            c.cap,
+            c.tier,
+            func.count(),
+        ).group_by(sets)
         out: dict[str, list[tuple[Any, ...]]] = {"stage_risk": [], "department": [], "capacity": [], "eu_tier": []}
         for g_sr, g_dept, g_cap, stage, risk, department, cap, tier_, n in self.session.execute(stmt):
             if g_sr == 0:
@@ -104,14 +118,17 @@ class SqlFacts:
         return out
 
     def _stage_risk(self) -> tuple[dict[str, int], dict[str, int], dict[str, dict[str, int]], int]:
-        return _stage_risk(self.session.execute(
-            select(P.stage, P.risk_level, func.count()).group_by(P.stage, P.risk_level)).all())
+        return _stage_risk(
+            self.session.execute(select(P.stage, P.risk_level, func.count()).group_by(P.stage, P.risk_level)).all()
+        )
 
     def _open_stops(self) -> Any:
         sc = m.StopCondition
-        return (select(sc.code, func.count().label("n"), func.count(distinct(sc.proposal_id)).label("p"))
-                .join(P, P.id == sc.proposal_id)
-                .where(sc.status == "open", P.stage.not_in(INACTIVE)))
+        return (
+            select(sc.code, func.count().label("n"), func.count(distinct(sc.proposal_id)).label("p"))
+            .join(P, P.id == sc.proposal_id)
+            .where(sc.status == "open", P.stage.not_in(INACTIVE))
+        )
 
     def _stop_conditions(self) -> dict[str, Any]:
         sc = m.StopCondition
@@ -119,9 +136,14 @@ class SqlFacts:
         by_code = dict.fromkeys(STOP_CONDITIONS, 0)
         for code, n, _ in rows:
             by_code[code] = n
-        proposals = self.session.scalar(
-            select(func.count(distinct(sc.proposal_id))).join(P, P.id == sc.proposal_id)
-            .where(sc.status == "open", P.stage.not_in(INACTIVE))) or 0
+        proposals = (
+            self.session.scalar(
+                select(func.count(distinct(sc.proposal_id)))
+                .join(P, P.id == sc.proposal_id)
+                .where(sc.status == "open", P.stage.not_in(INACTIVE))
+            )
+            or 0
+        )
         overridden = self.session.scalar(select(func.count()).select_from(sc).where(sc.status == "overridden")) or 0
         return {"open": sum(by_code.values()), "proposals": proposals, "by_code": by_code, "overridden": overridden}
 
@@ -129,23 +151,40 @@ class SqlFacts:
         ar = m.ApprovalRequest
         cutoff = now - timedelta(hours=overdue_after_h)
         pending, overdue = self.session.execute(
-            select(func.count(), func.coalesce(func.sum(case((ar.created_at < cutoff, 1), else_=0)), 0))
-            .where(ar.status == "pending")).one()
+            select(func.count(), func.coalesce(func.sum(case((ar.created_at < cutoff, 1), else_=0)), 0)).where(
+                ar.status == "pending"
+            )
+        ).one()
         rows = self.session.execute(
             select(ar.id, ar.proposal_id, P.title, ar.role, ar.approver, ar.created_at)
             .join(P, P.id == ar.proposal_id)
             .where(ar.status == "pending", ar.created_at < cutoff)
-            .order_by(ar.created_at, ar.id).limit(cap)).all()
-        oldest = [{"request_id": rid, "proposal_id": pid, "title": title, "role": role, "approver": approver,
-                   "age_hours": int((now - as_utc(created)).total_seconds() // 3600)}
-                  for rid, pid, title, role, approver, created in rows]
-        return {"pending": int(pending or 0), "overdue": int(overdue or 0),
-                "overdue_after_hours": _num(overdue_after_h), "oldest_overdue": oldest}
+            .order_by(ar.created_at, ar.id)
+            .limit(cap)
+        ).all()
+        oldest = [
+            {
+                "request_id": rid,
+                "proposal_id": pid,
+                "title": title,
+                "role": role,
+                "approver": approver,
+                "age_hours": int((now - as_utc(created)).total_seconds() // 3600),
+            }
+            for rid, pid, title, role, approver, created in rows
+        ]
+        return {
+            "pending": int(pending or 0),
+            "overdue": int(overdue or 0),
+            "overdue_after_hours": _num(overdue_after_h),
+            "oldest_overdue": oldest,
+        }
 
     def _purgatory_where(self, now: datetime, days: int) -> Any:
         ck = m.CheckinModel
-        return and_(P.stage == "pilot", P.stage_changed_at < now - timedelta(days=days),
-                    ~exists().where(ck.proposal_id == P.id))
+        return and_(
+            P.stage == "pilot", P.stage_changed_at < now - timedelta(days=days), ~exists().where(ck.proposal_id == P.id)
+        )
 
     def _purgatory(self, now: datetime, days: int, cap: int) -> dict[str, Any]:
         """Pilots older than `days` without value evidence: how many, and the oldest
@@ -155,10 +194,21 @@ class SqlFacts:
         count = self.session.scalar(select(func.count()).select_from(P).where(where)) or 0
         rows = self.session.execute(
             select(P.id, P.title, P.department, P.owner, P.stage_changed_at)
-            .where(where).order_by(P.stage_changed_at, P.id).limit(cap)).all()
-        items = [{"id": pid, "title": title, "department": dept, "owner": owner, "pilot_since": _iso(since),
-                  "days_in_pilot": (now - as_utc(since)).days}
-                 for pid, title, dept, owner, since in rows]
+            .where(where)
+            .order_by(P.stage_changed_at, P.id)
+            .limit(cap)
+        ).all()
+        items = [
+            {
+                "id": pid,
+                "title": title,
+                "department": dept,
+                "owner": owner,
+                "pilot_since": _iso(since),
+                "days_in_pilot": (now - as_utc(since)).days,
+            }
+            for pid, title, dept, owner, since in rows
+        ]
         return {"days": days, "count": count, "items": items}
 
     def _sprawl(self, cap: int) -> dict[str, Any]:
@@ -167,20 +217,44 @@ class SqlFacts:
         then the groups spanning two or more departments (their total by a window),
         capped at `cap` groups."""
         active = and_(P.sprawl_key.is_not(None), P.stage.not_in(INACTIVE))
-        kd = (select(P.sprawl_key.label("key"), P.department.label("dept"), func.count().label("n"),
-                     func.min(P.id).label("first"))
-              .where(active).group_by(P.sprawl_key, P.department).cte("kd"))
+        kd = (
+            select(
+                P.sprawl_key.label("key"),
+                P.department.label("dept"),
+                func.count().label("n"),
+                func.min(P.id).label("first"),
+            )
+            .where(active)
+            .group_by(P.sprawl_key, P.department)
+            .cte("kd")
+        )
         n, d = func.sum(kd.c.n).label("n"), func.count(kd.c.dept).label("d")
-        g = (select(kd.c.key, n, d, func.count().over().label("total")).group_by(kd.c.key)
-             .having(func.count(kd.c.dept) > 1).order_by(n.desc(), d.desc(), kd.c.key).limit(cap).cte("g"))
+        g = (
+            select(kd.c.key, n, d, func.count().over().label("total"))
+            .group_by(kd.c.key)
+            .having(func.count(kd.c.dept) > 1)
+            .order_by(n.desc(), d.desc(), kd.c.key)
+            .limit(cap)
+            .cte("g")
+        )
         rows = self.session.execute(
             select(g.c.key, g.c.n, g.c.d, g.c.total, kd.c.dept, kd.c.first)
             .join(kd, and_(kd.c.key == g.c.key, kd.c.dept.is_not(None)))
-            .order_by(g.c.n.desc(), g.c.d.desc(), g.c.key, kd.c.dept)).all()
+            .order_by(g.c.n.desc(), g.c.d.desc(), g.c.key, kd.c.dept)
+        ).all()
         groups: dict[str, dict[str, Any]] = {}
         for key, count, dcount, _total, dept, first in rows:
-            group = groups.setdefault(key, {"signature": key, "reason": sprawl_reason(key), "count": int(count),
-                                            "departments": [], "department_count": dcount, "proposals": []})
+            group = groups.setdefault(
+                key,
+                {
+                    "signature": key,
+                    "reason": sprawl_reason(key),
+                    "count": int(count),
+                    "departments": [],
+                    "department_count": dcount,
+                    "proposals": [],
+                },
+            )
             if len(group["departments"]) < cap:
                 group["departments"].append(dept)
             if len(group["proposals"]) < SPRAWL_MEMBERS:
@@ -197,26 +271,45 @@ class SqlFacts:
         without one in `stale_days`, and the latest value of up to `cap` of them: one
         statement over the check-ins grouped per running workflow."""
         ck = m.CheckinModel
-        per = (select(ck.proposal_id.label("pid"), func.max(ck.id).label("last"),
-                      func.max(ck.created_at).label("at"))
-               .join(P, and_(P.id == ck.proposal_id, P.stage.in_(RUNNING))).group_by(ck.proposal_id).cte("per"))
+        per = (
+            select(ck.proposal_id.label("pid"), func.max(ck.id).label("last"), func.max(ck.created_at).label("at"))
+            .join(P, and_(P.id == ck.proposal_id, P.stage.in_(RUNNING)))
+            .group_by(ck.proposal_id)
+            .cte("per")
+        )
         recent = func.sum(case((per.c.at >= now - timedelta(days=stale_days), 1), else_=0)).over()
-        top = (select(per.c.last, func.count().over().label("with_checkins"), recent.label("recent"))
-               .order_by(per.c.last.desc()).limit(cap).subquery())
+        top = (
+            select(per.c.last, func.count().over().label("with_checkins"), recent.label("recent"))
+            .order_by(per.c.last.desc())
+            .limit(cap)
+            .subquery()
+        )
         rows = self.session.execute(
             select(top.c.with_checkins, top.c.recent, ck.proposal_id, P.title, ck.value, ck.period, ck.created_at)
-            .select_from(top).join(ck, ck.id == top.c.last).join(P, P.id == ck.proposal_id)
-            .order_by(ck.id.desc())).all()
+            .select_from(top)
+            .join(ck, ck.id == top.c.last)
+            .join(P, P.id == ck.proposal_id)
+            .order_by(ck.id.desc())
+        ).all()
         with_checkins, recent_n = (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
-        latest = [{"proposal_id": pid, "title": title, "value": _clip(value), "period": period, "at": _iso(at)}
-                  for _, _, pid, title, value, period, at in rows]
-        return {"running": running, "with_checkins": with_checkins, "without_checkins": running - with_checkins,
-                "stale": running - recent_n, "stale_after_days": stale_days, "latest": latest}
+        latest = [
+            {"proposal_id": pid, "title": title, "value": _clip(value), "period": period, "at": _iso(at)}
+            for _, _, pid, title, value, period, at in rows
+        ]
+        return {
+            "running": running,
+            "with_checkins": with_checkins,
+            "without_checkins": running - with_checkins,
+            "stale": running - recent_n,
+            "stale_after_days": stale_days,
+            "latest": latest,
+        }
 
     # ------------------------------------------------------------------ digest
 
-    def digest(self, period_start: datetime, period_end: datetime, now: datetime,
-               config: dict[str, Any]) -> dict[str, Any]:
+    def digest(
+        self, period_start: datetime, period_end: datetime, now: datetime, config: dict[str, Any]
+    ) -> dict[str, Any]:
         """This period against the one before: new proposals, decisions, stage moves,
         check-ins; and, as of `now`, overdue approvals, stop conditions, purgatory."""
         cap = int(config.get("list_cap", 10))
@@ -227,11 +320,15 @@ class SqlFacts:
         stops = self._stop_conditions()
         stops["opened_this_week"] = self._stops_opened(start, end)
         return {
-            "period": {"start": _iso(start), "end": _iso(end), "previous_start": _iso(prev),
-                       "start_date": start.date().isoformat(), "end_date": end.date().isoformat(),
-                       "week": "{}-W{:02d}".format(*(start + (end - start) / 2).isocalendar()[:2])},
-            "portfolio": {"total": total, "by_stage": {k: v for k, v in by_stage.items() if v},
-                          "by_risk": by_risk},
+            "period": {
+                "start": _iso(start),
+                "end": _iso(end),
+                "previous_start": _iso(prev),
+                "start_date": start.date().isoformat(),
+                "end_date": end.date().isoformat(),
+                "week": "{}-W{:02d}".format(*(start + (end - start) / 2).isocalendar()[:2]),
+            },
+            "portfolio": {"total": total, "by_stage": {k: v for k, v in by_stage.items() if v}, "by_risk": by_risk},
             "new_proposals": self._new(prev, start, end, cap),
             "decisions": self._decisions(prev, start, end),
             "stage_moves": self._moves(prev, start, end),
@@ -252,11 +349,16 @@ class SqlFacts:
         a, b = self.session.execute(select(this, last).where(P.created_at >= prev, P.created_at < end)).one()
         in_period = and_(P.created_at >= start, P.created_at < end)
         risk = dict.fromkeys(RISK_LEVELS, 0)
-        for level, n in self.session.execute(select(P.risk_level, func.count()).where(in_period)
-                                             .group_by(P.risk_level)):
+        for level, n in self.session.execute(
+            select(P.risk_level, func.count()).where(in_period).group_by(P.risk_level)
+        ):
             risk[level] = n
-        rows = self.session.execute(select(P.id, P.title, P.department, P.risk_level, P.stage).where(in_period)
-                                    .order_by(P.created_at.desc(), P.id.desc()).limit(cap)).all()
+        rows = self.session.execute(
+            select(P.id, P.title, P.department, P.risk_level, P.stage)
+            .where(in_period)
+            .order_by(P.created_at.desc(), P.id.desc())
+            .limit(cap)
+        ).all()
         items = [{"id": i, "title": t, "department": d, "risk_level": r, "stage": s} for i, t, d, r, s in rows]
         return {"this_week": int(a), "last_week": int(b), "change": int(a) - int(b), "by_risk": risk, "items": items}
 
@@ -264,8 +366,9 @@ class SqlFacts:
         d = m.Decision
         this, last = self._buckets(d.created_at, prev, start, end)
         out = {"this_week": dict.fromkeys(DECISIONS, 0), "last_week": dict.fromkeys(DECISIONS, 0)}
-        for kind, a, b in self.session.execute(select(d.decision, this, last)
-                                               .where(d.created_at >= prev, d.created_at < end).group_by(d.decision)):
+        for kind, a, b in self.session.execute(
+            select(d.decision, this, last).where(d.created_at >= prev, d.created_at < end).group_by(d.decision)
+        ):
             out["this_week"][kind] = int(a)
             out["last_week"][kind] = int(b)
         out["this_week_total"] = sum(out["this_week"].values())  # type: ignore[assignment]
@@ -277,8 +380,11 @@ class SqlFacts:
         this, last = self._buckets(ae.created_at, prev, start, end)
         out: dict[str, Any] = {"this_week": {}, "last_week": {}}
         rows = self.session.execute(
-            select(ae.action, this, last).where(ae.action.like("stage.%"), ae.created_at >= prev,
-                                                ae.created_at < end).group_by(ae.action).order_by(ae.action))
+            select(ae.action, this, last)
+            .where(ae.action.like("stage.%"), ae.created_at >= prev, ae.created_at < end)
+            .group_by(ae.action)
+            .order_by(ae.action)
+        )
         for action, a, b in rows:
             stage = action.split(".", 1)[1]
             if a:
@@ -291,17 +397,26 @@ class SqlFacts:
 
     def _stops_opened(self, start: datetime, end: datetime) -> int:
         sc = m.StopCondition
-        return self.session.scalar(select(func.count()).select_from(sc).where(
-            sc.status == "open", sc.changed_at >= start, sc.changed_at < end)) or 0
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(sc)
+                .where(sc.status == "open", sc.changed_at >= start, sc.changed_at < end)
+            )
+            or 0
+        )
 
     def _checkins(self, prev: datetime, start: datetime, end: datetime, cap: int) -> dict[str, Any]:
         ck = m.CheckinModel
         this, last = self._buckets(ck.created_at, prev, start, end)
         a, b = self.session.execute(select(this, last).where(ck.created_at >= prev, ck.created_at < end)).one()
         rows = self.session.execute(
-            select(ck.proposal_id, P.title, ck.value, ck.period).join(P, P.id == ck.proposal_id)
-            .where(ck.created_at >= start, ck.created_at < end).order_by(ck.created_at.desc(), ck.id.desc())
-            .limit(cap)).all()
+            select(ck.proposal_id, P.title, ck.value, ck.period)
+            .join(P, P.id == ck.proposal_id)
+            .where(ck.created_at >= start, ck.created_at < end)
+            .order_by(ck.created_at.desc(), ck.id.desc())
+            .limit(cap)
+        ).all()
         items = [{"proposal_id": pid, "title": t, "value": _clip(v), "period": per} for pid, t, v, per in rows]
         return {"this_week": int(a), "last_week": int(b), "change": int(a) - int(b), "items": items}
 
@@ -344,9 +459,15 @@ def _capacity(rows: Any, targets: dict[str, float]) -> dict[str, Any]:
     share: dict[str, float | None] = {c: (round(counts[c] / assigned, 3) if assigned else None) for c in CAPACITY}
     target: dict[str, float | None] = {c: float(targets[c]) if c in targets else None for c in CAPACITY}
     gap = {c: _diff(share[c], target[c]) for c in CAPACITY}
-    return {"counts": counts, "unset": unset, "share": share, "target": target, "gap": gap,
-            "share_pct": {c: (round(v * 100) if v is not None else None) for c, v in share.items()},
-            "target_pct": {c: (round(v * 100) if v is not None else None) for c, v in target.items()}}
+    return {
+        "counts": counts,
+        "unset": unset,
+        "share": share,
+        "target": target,
+        "gap": gap,
+        "share_pct": {c: (round(v * 100) if v is not None else None) for c, v in share.items()},
+        "target_pct": {c: (round(v * 100) if v is not None else None) for c, v in target.items()},
+    }
 
 
 def _eu_tier(rows: Any) -> dict[str, int]:

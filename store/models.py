@@ -66,8 +66,17 @@ class Proposal(Base):
     __table_args__ = (
         Index("ix_proposals_sprawl_key_department_id", "sprawl_key", "department", "id"),
         # covering index for the portfolio facts (migration 0003): their scans read it, not the rows
-        Index("ix_proposals_facts", "stage", "id", "risk_level", "department", "capacity", "eu_tier", "sprawl_key",
-              "stage_changed_at"),
+        Index(
+            "ix_proposals_facts",
+            "stage",
+            "id",
+            "risk_level",
+            "department",
+            "capacity",
+            "eu_tier",
+            "sprawl_key",
+            "stage_changed_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

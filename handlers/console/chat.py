@@ -38,8 +38,13 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "console"
 QUIT = frozenset({"quit", "exit", "q", "bye"})
-DECISION_WORDS = {"approve": "approve", "reject": "reject", "changes": "request_changes",
-                  "request_changes": "request_changes", "request-changes": "request_changes"}
+DECISION_WORDS = {
+    "approve": "approve",
+    "reject": "reject",
+    "changes": "request_changes",
+    "request_changes": "request_changes",
+    "request-changes": "request_changes",
+}
 CONSOLE_HELP = (
     ("as <user>", "switch identity (e.g. to approve as someone else)"),
     ("inbox", "the messages govbot sent you in the console"),
@@ -53,8 +58,16 @@ _READLINE_SAFE = re.compile(r"(\x1b\[[0-9;]*m)")  # readline must not count colo
 class ConsoleChat:
     """One terminal session. `run()` reads commands until `quit` or end of input."""
 
-    def __init__(self, core: Any, user: str, stdin: TextIO, stdout: TextIO, *, color: bool | None = None,
-                 width: int | None = None):
+    def __init__(
+        self,
+        core: Any,
+        user: str,
+        stdin: TextIO,
+        stdout: TextIO,
+        *,
+        color: bool | None = None,
+        width: int | None = None,
+    ):
         self.core = core
         self.user = user
         self.stdin = stdin
@@ -109,8 +122,10 @@ class ConsoleChat:
     # --- the loop ---------------------------------------------------------------------
     def run(self) -> int:
         """Read and run commands until `quit` or end of input. Returns the exit code (0)."""
-        self.say(style("govbot console", BOLD, CYAN, color=self.color)
-                 + f" — you are {self.user}. Type `help` for commands, `quit` to leave.")
+        self.say(
+            style("govbot console", BOLD, CYAN, color=self.color)
+            + f" — you are {self.user}. Type `help` for commands, `quit` to leave."
+        )
         self.deliver()
         self._tell_unread()
         while True:
@@ -169,8 +184,7 @@ class ConsoleChat:
         except (UsageError, Refused) as exc:  # pragma: no cover - help never refuses
             self.error(exc.message)
         self.say("")
-        self.show(Message(kind="help", text="In the console also:",
-                          sections=(Section(None, fields=CONSOLE_HELP),)))
+        self.show(Message(kind="help", text="In the console also:", sections=(Section(None, fields=CONSOLE_HELP),)))
 
     def _without_slash(self, message: Message) -> Message:
         """In a terminal the commands are typed without the slash command (`status 3`)."""
@@ -180,10 +194,19 @@ class ConsoleChat:
             text = text.replace(f" ({slash} <command>)", "")
             return re.sub(rf"(?<![\w/]){re.escape(slash)} ", "", text)
 
-        return Message(message.kind, strip(message.text),
-                       tuple(Section(sec.title and strip(sec.title), strip(sec.text),
-                                     tuple((strip(k), strip(v)) for k, v in sec.fields)) for sec in message.sections),
-                       message.buttons, message.image_png, message.meta)
+        return Message(
+            message.kind,
+            strip(message.text),
+            tuple(
+                Section(
+                    sec.title and strip(sec.title), strip(sec.text), tuple((strip(k), strip(v)) for k, v in sec.fields)
+                )
+                for sec in message.sections
+            ),
+            message.buttons,
+            message.image_png,
+            message.meta,
+        )
 
     def switch(self, rest: str) -> None:
         user = clean_user(rest.split()[0]) if rest.split() else None
@@ -221,8 +244,15 @@ class ConsoleChat:
         new = {d.row_id for d in self.sender.unread(self.user)}
         self.say(style(f"Inbox of {self.user} ({len(items)})", BOLD, color=self.color))
         for n, item in enumerate(items, 1):
-            flags = ", ".join(f for f, on in (("new", item.row.id in new), ("updated", item.updated),
-                                                  ("not delivered yet", item.row.status != "sent")) if on)
+            flags = ", ".join(
+                f
+                for f, on in (
+                    ("new", item.row.id in new),
+                    ("updated", item.updated),
+                    ("not delivered yet", item.row.status != "sent"),
+                )
+                if on
+            )
             self.say("")
             self.note(f"── {n}{' (' + flags + ')' if flags else ''} ──")
             self.show(item.message)
@@ -253,8 +283,9 @@ class ConsoleChat:
                 self.error(f"comment: say why. Usage: {word} <request id> <comment>")
                 return
         try:
-            outcome = self.core.decide(self.user, int(match.group(1)), decision, comment or None,
-                                       override_reason=override)
+            outcome = self.core.decide(
+                self.user, int(match.group(1)), decision, comment or None, override_reason=override
+            )
         except (UsageError, Refused) as exc:
             self.error(exc.message)
             return
@@ -303,7 +334,8 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
-def run_chat(core: Any, user: str, stdin: TextIO, stdout: TextIO, *, color: bool | None = None,
-             width: int | None = None) -> int:
+def run_chat(
+    core: Any, user: str, stdin: TextIO, stdout: TextIO, *, color: bool | None = None, width: int | None = None
+) -> int:
     """`govbot chat --as USER`: run the console REPL on `stdin`/`stdout`. Returns 0."""
     return ConsoleChat(core, user, stdin, stdout, color=color, width=width).run()

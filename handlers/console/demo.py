@@ -52,7 +52,7 @@ HIGH_RISK = {
     "title": "Refund agent for late deliveries",
     "department": "Support",
     "description": "Reads customer complaints about late deliveries, drafts a reply and issues the refund in the "
-                   "payment system when the order is more than five days late.",
+    "payment system when the order is more than five days late.",
     "current_process": "Agents check the tracking page, then refund by hand in the payment console.",
     "expected_output": "A drafted reply and a refund of the shipping fee, logged on the ticket.",
     "data": ["customer", "financial"],
@@ -83,13 +83,20 @@ class DemoInbox:
         self.received: dict[str, list[Message]] = {}
         self._seq = 0
 
-    async def send(self, row: OutboxRow, thread_ref: dict[str, Any] | None,
-                   update_ref: dict[str, Any] | None) -> dict[str, Any] | None:
+    async def send(
+        self, row: OutboxRow, thread_ref: dict[str, Any] | None, update_ref: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
         self._seq += 1
         message = Message.from_json(row.payload)
         if update_ref is not None:  # a chat platform edits the earlier message in place
-            message = Message(message.kind, f"(updates the earlier message) {message.text}", message.sections,
-                              message.buttons, message.image_png, message.meta)
+            message = Message(
+                message.kind,
+                f"(updates the earlier message) {message.text}",
+                message.sections,
+                message.buttons,
+                message.image_png,
+                message.meta,
+            )
         self.received.setdefault(row.recipient, []).append(message)
         return {"recipient": row.recipient, "seq": self._seq}
 
@@ -113,8 +120,9 @@ class Tour:
     def chapter(self, title: str) -> None:
         self.step += 1
         line = "=" * 78
-        self.out.write(f"\n{self._style(line, '2')}\n{self._style(f'{self.step}. {title}', '1;36')}\n"
-                       f"{self._style(line, '2')}\n")
+        self.out.write(
+            f"\n{self._style(line, '2')}\n{self._style(f'{self.step}. {title}', '1;36')}\n{self._style(line, '2')}\n"
+        )
 
     def say(self, text: str) -> None:
         self.out.write(f"{text}\n")
@@ -154,9 +162,13 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False) -> None:
         now = core.clock.now()
         uow.roles.set("governance", "", ["U_GRACE"], "demo", now)
         uow.commit()
-    for role, dept, users in (("department_lead", "Support", ["U_DANA"]), ("security", "", ["U_SAM"]),
-                              ("finance", "", ["U_FIONA"]), ("legal", "", ["U_LEO"]),
-                              ("engineering", "", ["U_EVE"])):
+    for role, dept, users in (
+        ("department_lead", "Support", ["U_DANA"]),
+        ("security", "", ["U_SAM"]),
+        ("finance", "", ["U_FIONA"]),
+        ("legal", "", ["U_LEO"]),
+        ("engineering", "", ["U_EVE"]),
+    ):
         core.set_role("U_GRACE", role, dept, users)
     t.sees("U_GRACE", core.roles())
 
@@ -201,8 +213,13 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False) -> None:
         from bot.lifecycle import override_stop
 
         for code in core.status_data(high.proposal_id)["classification"]["stop_conditions"]:
-            msg = override_stop(core, "U_GRACE", high.proposal_id, code,
-                                "Refunds capped at 2,000 EUR a day and spot-checked daily during the pilot.")
+            msg = override_stop(
+                core,
+                "U_GRACE",
+                high.proposal_id,
+                code,
+                "Refunds capped at 2,000 EUR a day and spot-checked daily during the pilot.",
+            )
             t.sees("U_GRACE", msg)
         t.show_inbox("U_ALICE")
 
@@ -210,8 +227,12 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False) -> None:
         from bot.lifecycle import record_checkin, transition
 
         t.chapter("Two weeks of pilot: value evidence, then production")
-        t.sees("U_OMAR", record_checkin(core, "U_OMAR", high.proposal_id, "6.5 minutes per ticket",
-                                        "Measured on 240 late-delivery tickets"))
+        t.sees(
+            "U_OMAR",
+            record_checkin(
+                core, "U_OMAR", high.proposal_id, "6.5 minutes per ticket", "Measured on 240 late-delivery tickets"
+            ),
+        )
         t.sees("U_OMAR", transition(core, "U_OMAR", high.proposal_id, "promote"))
         t.show_inbox("U_ALICE")
 
@@ -220,5 +241,7 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False) -> None:
 
     t.chapter("The portfolio summary")
     t.sees("U_GRACE", core.portfolio())
-    t.say(f"\nThe data stays in the database. Try: govbot status {high.proposal_id} · govbot portfolio · "
-          "govbot chat --as U_ALICE")
+    t.say(
+        f"\nThe data stays in the database. Try: govbot status {high.proposal_id} · govbot portfolio · "
+        "govbot chat --as U_ALICE"
+    )

@@ -64,8 +64,10 @@ class TerminalInterview:
             self.chat.say(f"Resuming your unfinished proposal ({len(iv.answered_keys(answers))} answers so far).")
         elif proposal_id:
             self.chat.say(f"Editing proposal #{proposal_id}. Enter keeps the current answer.")
-        self.chat.note("Press Enter to skip a question (or keep the answer in [brackets]), `-` to clear it, "
-                  "`cancel` to stop — your answers are kept as a draft.")
+        self.chat.note(
+            "Press Enter to skip a question (or keep the answer in [brackets]), `-` to clear it, "
+            "`cancel` to stop — your answers are kept as a draft."
+        )
         try:
             page: iv.Page | None = iv.first_page(answers, policy=self._policy())
             while page is not None:
@@ -88,8 +90,10 @@ class TerminalInterview:
             if followup is not None:
                 self.chat.say("")
                 self.chat.say(style(f"── {followup.title} ──", BOLD, CYAN, color=self.chat.color))
-                self.chat.say("A few answers governance needs are blank or too vague. One more try each "
-                         "(Enter leaves them as they are):")
+                self.chat.say(
+                    "A few answers governance needs are blank or too vague. One more try each "
+                    "(Enter leaves them as they are):"
+                )
                 for q in followup.questions:
                     self.ask(q, answers, followup.id, proposal_id, why=True)
             self.submit(answers, proposal_id)
@@ -117,8 +121,9 @@ class TerminalInterview:
     def _policy(self) -> Any:
         return getattr(self.chat.core, "policy", None)
 
-    def ask(self, q: iv.Question, answers: dict[str, Any], page_id: str, proposal_id: int | None,
-            why: bool = False) -> None:
+    def ask(
+        self, q: iv.Question, answers: dict[str, Any], page_id: str, proposal_id: int | None, why: bool = False
+    ) -> None:
         """Ask one question until the answer is valid; record it and save the draft."""
         current = answers.get(q.key)
         self.chat.say("")
@@ -131,8 +136,12 @@ class TerminalInterview:
             for n, c in enumerate(q.choices, 1):
                 extra = render_note(f" — {c.help}", color=self.chat.color) if c.help else ""
                 self.chat.say(f"  {n:>2}) {c.label}{extra}")
-        hint = {iv.MULTI: "numbers separated by commas, e.g. 1,3", iv.SINGLE: "a number",
-                iv.YES_NO: "y or n", iv.USER: "a user id, or `me`"}.get(q.kind, "")
+        hint = {
+            iv.MULTI: "numbers separated by commas, e.g. 1,3",
+            iv.SINGLE: "a number",
+            iv.YES_NO: "y or n",
+            iv.USER: "a user id, or `me`",
+        }.get(q.kind, "")
         shown = self._shown(q, current)
         prompt = "> "
         if hint or shown:
@@ -221,7 +230,9 @@ class TerminalInterview:
             raise Cancelled
         while True:
             try:
-                result = self.chat.core.submit(self.chat.user, CHANNEL, iv.to_proposal(answers), proposal_id=proposal_id)
+                result = self.chat.core.submit(
+                    self.chat.user, CHANNEL, iv.to_proposal(answers), proposal_id=proposal_id
+                )
             except Refused as exc:
                 self.chat.error(exc.message)
                 return
@@ -238,8 +249,11 @@ class TerminalInterview:
                 continue
             break
         verb = "Resubmitted" if proposal_id else "Submitted"
-        self.chat.say(style(f"{verb} as proposal #{result.proposal_id} (revision {result.revision}).", BOLD,
-                       color=self.chat.color))
+        self.chat.say(
+            style(
+                f"{verb} as proposal #{result.proposal_id} (revision {result.revision}).", BOLD, color=self.chat.color
+            )
+        )
         before = self.chat.sender.printed
         self.chat.deliver()
         if self.chat.sender.printed == before:  # the classification was not delivered here: show it directly
@@ -263,5 +277,8 @@ def summary(answers: dict[str, Any]) -> Message:
             else:
                 text = str(value)
             fields.append((q.label, text if len(text) <= 300 else text[:299] + "…"))
-    return Message(kind="interview_summary", text=f"Your proposal: {answers.get('title') or '(no title)'}",
-                   sections=(Section(None, fields=tuple(fields)),))
+    return Message(
+        kind="interview_summary",
+        text=f"Your proposal: {answers.get('title') or '(no title)'}",
+        sections=(Section(None, fields=tuple(fields)),),
+    )

@@ -97,8 +97,14 @@ def _wrap(line: str, width: int | None, indent: str) -> list[str]:
         return [indent + line]
     bullet = re.match(r"^(\s*(?:[-*•]|\d+[.)])\s+)", line)
     hang = " " * len(bullet.group(1)) if bullet else ""
-    return textwrap.wrap(line, width=width, initial_indent=indent, subsequent_indent=indent + hang,
-                         break_long_words=False, break_on_hyphens=False) or [indent]
+    return textwrap.wrap(
+        line,
+        width=width,
+        initial_indent=indent,
+        subsequent_indent=indent + hang,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [indent]
 
 
 def button_command(button: Button) -> str:
@@ -132,10 +138,16 @@ def render_message(message: Message, *, color: bool = False, width: int | None =
                     head = " " * (len(indent) + pad + 2)
                 lines = plain_mentions(str(value)).splitlines() or [""]
                 first, rest = lines[0], lines[1:]
-                wrapped = _wrap(first, width, "") if width is None else textwrap.wrap(
-                    first, width=max(width - len(head), 20), break_long_words=False) or [""]
-                block.append(style(head, DIM, color=color) + _levels(wrapped[0], color) if head.strip()
-                             else head + _levels(wrapped[0], color))
+                wrapped = (
+                    _wrap(first, width, "")
+                    if width is None
+                    else textwrap.wrap(first, width=max(width - len(head), 20), break_long_words=False) or [""]
+                )
+                block.append(
+                    style(head, DIM, color=color) + _levels(wrapped[0], color)
+                    if head.strip()
+                    else head + _levels(wrapped[0], color)
+                )
                 block.extend(" " * len(head) + _levels(w, color) for w in wrapped[1:])
                 block.extend(" " * len(head) + _levels(r, color) for r in rest)
         if block:
@@ -143,8 +155,9 @@ def render_message(message: Message, *, color: bool = False, width: int | None =
             out.extend(block)
     if message.image_png:
         out.append("")
-        out.append(style(f"(a {message.image_png.replace('_', ' ')} image is attached in Slack and Teams)", DIM,
-                         color=color))
+        out.append(
+            style(f"(a {message.image_png.replace('_', ' ')} image is attached in Slack and Teams)", DIM, color=color)
+        )
     if message.buttons:
         out.append("")
         for b in message.buttons:

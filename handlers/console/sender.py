@@ -47,8 +47,9 @@ class ConsoleSender:
         self._session = uuid.uuid4().hex[:12]  # refs from another session point at nothing here
         self._lock = threading.Lock()
 
-    async def send(self, row: OutboxRow, thread_ref: dict[str, Any] | None,
-                   update_ref: dict[str, Any] | None) -> dict[str, Any] | None:
+    async def send(
+        self, row: OutboxRow, thread_ref: dict[str, Any] | None, update_ref: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
         """Put the message in the recipient's inbox (replacing it for an update); print
         it when the recipient is the active user. Returns where it is kept."""
         message = Message.from_json(row.payload)

@@ -41,13 +41,20 @@ class ChatModelDrafter:
 class OpenAIDrafter(ChatModelDrafter):
     """`ChatOpenAI` with a timeout and bounded retries."""
 
-    def __init__(self, *, api_key: str, model: str, base_url: str | None = None, timeout_s: float = 30.0,
-                 max_retries: int = 2):
+    def __init__(
+        self, *, api_key: str, model: str, base_url: str | None = None, timeout_s: float = 30.0, max_retries: int = 2
+    ):
         from langchain_openai import ChatOpenAI
         from pydantic import SecretStr
 
-        chat = ChatOpenAI(model=model, api_key=SecretStr(api_key), base_url=base_url, timeout=timeout_s,
-                          max_retries=max_retries, temperature=0)
+        chat = ChatOpenAI(
+            model=model,
+            api_key=SecretStr(api_key),
+            base_url=base_url,
+            timeout=timeout_s,
+            max_retries=max_retries,
+            temperature=0,
+        )
         super().__init__(chat, model)
 
 
@@ -56,8 +63,13 @@ def build_openai_drafter(settings: Any) -> OpenAIDrafter | None:
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     if not key.strip():
         return None
-    return OpenAIDrafter(api_key=key, model=settings.llm_model, base_url=settings.openai_base_url,
-                         timeout_s=settings.llm_timeout_s, max_retries=settings.llm_max_retries)
+    return OpenAIDrafter(
+        api_key=key,
+        model=settings.llm_model,
+        base_url=settings.openai_base_url,
+        timeout_s=settings.llm_timeout_s,
+        max_retries=settings.llm_max_retries,
+    )
 
 
 def _describe(exc: Exception) -> str:

@@ -44,21 +44,25 @@ def chat(core, user: str, lines: list[Line]) -> tuple[str, Script]:
 
 def approve_from_inbox(command: str = "approve", comment: str = "") -> Callable[[str], str]:
     """Read the request id of the last inbox listing, as a person would."""
+
     def line(screen: str) -> str:
-        listing = screen[screen.rindex("Inbox of "):]
+        listing = screen[screen.rindex("Inbox of ") :]
         found = re.findall(r"type: approve (\d+)", listing)
         assert found, listing
         return f"{command} {found[-1]} {comment}".rstrip()
+
     return line
 
 
 def answer_by_label(answers: dict[str, str]) -> Callable[[str], str]:
     """Answer the question on screen by its label (Enter for the others; yes to submit)."""
+
     def line(screen: str) -> str:
         if screen.rstrip().endswith("Submit this proposal? [Y/n] >"):
             return "y"
         asked = re.findall(r"\n([^\n]+?)(?: \(required\))? — [^\n]*\n", screen)
         return answers.get(asked[-1], "") if asked else ""
+
     return line
 
 
@@ -104,11 +108,15 @@ INTERVIEW = [
 
 def test_propose_route_refuse_approve_status(core):
     # governance (UGOV from the settings) fills the role directory from the console
-    out, _ = chat(core, "UGOV", [
-        "roles set department_lead Support @U_DANA",
-        "roles set finance @U_FIONA",
-        "roles",
-    ])
+    out, _ = chat(
+        core,
+        "UGOV",
+        [
+            "roles set department_lead Support @U_DANA",
+            "roles set finance @U_FIONA",
+            "roles",
+        ],
+    )
     assert "U_DANA" in out and "U_FIONA" in out
 
     out, stdin = chat(core, "U_ALICE", INTERVIEW + ["quit"])
@@ -121,7 +129,7 @@ def test_propose_route_refuse_approve_status(core):
     assert "Do people talk to it?" in out and "Use area (EU AI Act Annex III)" in out
     assert "Only a narrow task?" not in out and "Banned practices" not in out
     # weak answers were asked again, saying why
-    followup = out[out.index("── Before you submit ──"):]
+    followup = out[out.index("── Before you submit ──") :]
     assert "Control points" in followup and "Rollback" in followup and "Why it matters:" in followup
     assert "Workflow owner —" not in followup  # a good answer is not asked again
     # the classification is shown to the requester
@@ -143,17 +151,19 @@ def test_propose_route_refuse_approve_status(core):
     # the approvers read their inboxes; Mallory tries Fiona's request; then the right people approve
     fiona_request = pending["finance"]["id"]
     script: list[Line] = [
-        "as U_FIONA", "inbox",
-        "as U_MALLORY", f"approve {fiona_request}",
+        "as U_FIONA",
+        "inbox",
+        "as U_MALLORY",
+        f"approve {fiona_request}",
     ]
     for user in ("U_FIONA", "U_OMAR", "U_DANA", "UGOV"):
         script += [f"as {user}", "inbox", approve_from_inbox()]
     script += ["as U_ALICE", "inbox", "status 1", "quit"]
     out, _ = chat(core, "U_ALICE", script)
 
-    fiona_inbox = out[out.index("Inbox of U_FIONA"):out.index("You are now U_MALLORY")]
+    fiona_inbox = out[out.index("Inbox of U_FIONA") : out.index("You are now U_MALLORY")]
     assert f"type: approve {fiona_request}" in fiona_inbox
-    mallory = out[out.index("You are now U_MALLORY"):out.index("You are now U_FIONA", out.index("U_MALLORY"))]
+    mallory = out[out.index("You are now U_MALLORY") : out.index("You are now U_FIONA", out.index("U_MALLORY"))]
     assert "approve" in mallory and "Approved" not in mallory
     assert "may decide" in mallory, mallory  # the refusal says who may decide
 
@@ -163,40 +173,54 @@ def test_propose_route_refuse_approve_status(core):
     assert "decision.refused" in actions
     assert actions.count("decision.approve") >= 4
     # status in the console shows the trail
-    status = out[out.rindex("status 1"):]
+    status = out[out.rindex("status 1") :]
     assert "Audit trail" in status and "U_MALLORY" in status
 
 
 def test_unfinished_interview_resumes_where_it_stopped(core):
-    out, _ = chat(core, "U_BEA", [
-        "propose Summarise weekly support themes",
-        "",  # keep the title
-        "Support",
-        "Drafts a one-page summary of recurring themes from last week's tickets for the team meeting.",
-        "cancel",
-    ])
+    out, _ = chat(
+        core,
+        "U_BEA",
+        [
+            "propose Summarise weekly support themes",
+            "",  # keep the title
+            "Support",
+            "Drafts a one-page summary of recurring themes from last week's tickets for the team meeting.",
+            "cancel",
+        ],
+    )
     assert "Your answers are saved" in out
     draft = core.load_draft("console", "U_BEA")
     assert draft is not None
     assert draft["answers"]["department"] == "Support"
     assert draft["answers"]["title"] == "Summarise weekly support themes"
 
-    out, stdin = chat(core, "U_BEA", [
-        "propose",
-        # resumes at current_process: title, department and description are not asked again
-        "A team lead skims about 200 tickets every Friday and writes notes by hand.",
-        "A one-page internal summary with the top five themes.",
-        "me",  # owner
-        "Friday notes take 3 hours today, target 30 minutes",
-        "2", "3",  # capacity incremental, stack processes
-        "2", "1", "1", "3", "1", "y",  # internal data, summarize, internal audience, every output, draft only
-        "The lead writes the summary by hand as before",
-        "The lead asks the support department lead",
-        "The lead reads every summary before it is shared",
-        "Stop the weekly job; the manual notes still work",
-        "y",
-        "quit",
-    ])
+    out, stdin = chat(
+        core,
+        "U_BEA",
+        [
+            "propose",
+            # resumes at current_process: title, department and description are not asked again
+            "A team lead skims about 200 tickets every Friday and writes notes by hand.",
+            "A one-page internal summary with the top five themes.",
+            "me",  # owner
+            "Friday notes take 3 hours today, target 30 minutes",
+            "2",
+            "3",  # capacity incremental, stack processes
+            "2",
+            "1",
+            "1",
+            "3",
+            "1",
+            "y",  # internal data, summarize, internal audience, every output, draft only
+            "The lead writes the summary by hand as before",
+            "The lead asks the support department lead",
+            "The lead reads every summary before it is shared",
+            "Stop the weekly job; the manual notes still work",
+            "y",
+            "quit",
+        ],
+    )
     assert "Resuming your unfinished proposal" in out
     assert not stdin.lines
     assert "What should we call this workflow?" not in out
@@ -210,24 +234,41 @@ def test_unfinished_interview_resumes_where_it_stopped(core):
 
 
 def test_employment_data_brings_the_annex_iii_questions(core):
-    out, _ = chat(core, "U_HR", [
-        "propose Rank job applicants for recruiters",
-        "", "HR", "Reads CVs and ranks applicants for each opening.", "", "", "U_HRLEAD",
-        "Time to shortlist from 5 days to 2", "", "",
-        "3", "7", "2", "3", "1", "y",  # employee data, recommend, team, every output, draft only, visible
-        "Recruiters read every CV that the ranking puts last",
-        "Head of talent, then the HR director",
-        "Recruiters confirm every shortlist",
-        "Switch it off; recruiters shortlist by hand",
-        "5",  # use area: employment
-        "y",  # scores people
-        "",  # role: deployer
-        "n",  # not only a narrow task
-        "",  # no banned practice
-        "", "",  # follow-ups (current process, expected output) left blank
-        "",  # submit
-        "quit",
-    ])
+    out, _ = chat(
+        core,
+        "U_HR",
+        [
+            "propose Rank job applicants for recruiters",
+            "",
+            "HR",
+            "Reads CVs and ranks applicants for each opening.",
+            "",
+            "",
+            "U_HRLEAD",
+            "Time to shortlist from 5 days to 2",
+            "",
+            "",
+            "3",
+            "7",
+            "2",
+            "3",
+            "1",
+            "y",  # employee data, recommend, team, every output, draft only, visible
+            "Recruiters read every CV that the ranking puts last",
+            "Head of talent, then the HR director",
+            "Recruiters confirm every shortlist",
+            "Switch it off; recruiters shortlist by hand",
+            "5",  # use area: employment
+            "y",  # scores people
+            "",  # role: deployer
+            "n",  # not only a narrow task
+            "",  # no banned practice
+            "",
+            "",  # follow-ups (current process, expected output) left blank
+            "",  # submit
+            "quit",
+        ],
+    )
     page = iv.get_page("regulatory", {"data": ["employee"]}, policy=core.policy)
     employment = next(c for q in page.questions if q.key == "use_area" for c in q.choices if c.value == "employment")
     assert employment.help and f"{employment.label} — {employment.help}" in out  # plain-language Annex III help
@@ -241,8 +282,11 @@ def test_employment_data_brings_the_annex_iii_questions(core):
 
 
 def test_bad_commands_are_answered_not_crashed(core):
-    out, stdin = chat(core, "U_X", ["approve", "approve twelve", "reject 3", "", "as", "status nope", "inbox",
-                                    "frobnicate", "help", "quit"])
+    out, stdin = chat(
+        core,
+        "U_X",
+        ["approve", "approve twelve", "reject 3", "", "as", "status nope", "inbox", "frobnicate", "help", "quit"],
+    )
     assert not stdin.lines
     assert "request id is missing" in out
     assert "request id: 'twelve' is not a number" in out
@@ -254,12 +298,18 @@ def test_bad_commands_are_answered_not_crashed(core):
 
 
 LOW_RISK = {
-    "title": "Summarise weekly support themes", "department": "Support",
+    "title": "Summarise weekly support themes",
+    "department": "Support",
     "description": "Drafts a one-page summary of recurring themes from last week's tickets.",
     "current_process": "A team lead skims about 200 tickets every Friday.",
     "expected_output": "A one-page internal summary with the top five themes.",
-    "data": ["internal"], "actions": ["summarize"], "audience": "internal", "owner": "U_OMAR",
-    "review": "every_output", "autonomy": "draft_only", "failure_visible": True,
+    "data": ["internal"],
+    "actions": ["summarize"],
+    "audience": "internal",
+    "owner": "U_OMAR",
+    "review": "every_output",
+    "autonomy": "draft_only",
+    "failure_visible": True,
     "exception_path": "The lead writes the summary by hand as before",
     "escalation_path": "The lead asks the support department lead",
     "control_points": "The lead reads every summary before it is shared",
@@ -270,19 +320,27 @@ LOW_RISK = {
 def test_changes_requested_then_edited_and_resubmitted_from_the_console(core):
     first = core.submit("U_ALICE", "console", LOW_RISK)
     assert first.classification["readiness"]["missing"] == []
-    out, _ = chat(core, "U_OMAR", [
-        "inbox", approve_from_inbox("changes", "Please say how we switch it off"),
-        "as U_ALICE", "inbox",
-        # the edit is interrupted at the value metric (7th question) ...
-        "edit 1", *[answer_by_label({"Value metric": "cancel"})] * 7,
-        # ... and resumed there later
-        "propose", *[answer_by_label({"Rollback": "Stop the weekly job; the lead writes notes by hand"})] * 30,
-        "quit",
-    ])
+    out, _ = chat(
+        core,
+        "U_OMAR",
+        [
+            "inbox",
+            approve_from_inbox("changes", "Please say how we switch it off"),
+            "as U_ALICE",
+            "inbox",
+            # the edit is interrupted at the value metric (7th question) ...
+            "edit 1",
+            *[answer_by_label({"Value metric": "cancel"})] * 7,
+            # ... and resumed there later
+            "propose",
+            *[answer_by_label({"Rollback": "Stop the weekly job; the lead writes notes by hand"})] * 30,
+            "quit",
+        ],
+    )
     assert "Changes requested" in out
     assert "Editing proposal #1" in out
     assert "[Enter keeps: Summarise weekly support themes]" in out  # prefilled with the latest answers
-    resumed = out[out.index("Resuming your edit of proposal #1"):]
+    resumed = out[out.index("Resuming your edit of proposal #1") :]
     assert "What should we call this workflow?" not in resumed
     assert re.findall(r"\n([^\n]+?) — [^\n]*\?\n", resumed)[0] == "Value metric"  # where it stopped
     assert "Resubmitted as proposal #1 (revision 2)" in out

@@ -55,8 +55,12 @@ class OpenAIStub:
         return [m["content"] for r in self.requests for m in r.get("messages", []) if m.get("role") == "user"]
 
     def system_messages(self) -> list[str]:
-        return [m["content"] for r in self.requests for m in r.get("messages", [])
-                if m.get("role") in ("system", "developer")]
+        return [
+            m["content"]
+            for r in self.requests
+            for m in r.get("messages", [])
+            if m.get("role") in ("system", "developer")
+        ]
 
     def _next(self) -> Reply:
         with self._lock:
@@ -84,16 +88,27 @@ class OpenAIStub:
                 if step.status != 200:
                     self._send(step.status, {"error": {"message": "scripted failure", "type": "server_error"}})
                     return
-                self._send(200, {
-                    "id": f"chatcmpl-{len(stub.requests)}",
-                    "object": "chat.completion",
-                    "created": 1_700_000_000,
-                    "model": body.get("model", "stub"),
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": step.content}}],
-                    "usage": {"prompt_tokens": step.prompt_tokens, "completion_tokens": step.completion_tokens,
-                              "total_tokens": step.prompt_tokens + step.completion_tokens},
-                })
+                self._send(
+                    200,
+                    {
+                        "id": f"chatcmpl-{len(stub.requests)}",
+                        "object": "chat.completion",
+                        "created": 1_700_000_000,
+                        "model": body.get("model", "stub"),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": step.content},
+                            }
+                        ],
+                        "usage": {
+                            "prompt_tokens": step.prompt_tokens,
+                            "completion_tokens": step.completion_tokens,
+                            "total_tokens": step.prompt_tokens + step.completion_tokens,
+                        },
+                    },
+                )
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()

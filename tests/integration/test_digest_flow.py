@@ -23,8 +23,22 @@ from bot.settings import Settings
 from tests.conftest import T0
 from tests.integration.facts_seed import seed_portfolio, store_env
 
-KEYS = ["id", "period_start", "period_end", "facts", "prompt_name", "prompt_version", "model", "text",
-        "tokens_in", "tokens_out", "latency_ms", "status", "fallback_reason", "posted_to"]
+KEYS = [
+    "id",
+    "period_start",
+    "period_end",
+    "facts",
+    "prompt_name",
+    "prompt_version",
+    "model",
+    "text",
+    "tokens_in",
+    "tokens_out",
+    "latency_ms",
+    "status",
+    "fallback_reason",
+    "posted_to",
+]
 
 
 def make_env(database_url, clock, **overrides):
@@ -45,8 +59,10 @@ def outbox(env):
     from store import models as m
 
     with env.uow() as uow:
-        return [(r.channel, r.recipient, r.kind, r.payload, r.update_key)
-                for r in uow.session.scalars(select(m.OutboxModel).order_by(m.OutboxModel.id))]
+        return [
+            (r.channel, r.recipient, r.kind, r.payload, r.update_key)
+            for r in uow.session.scalars(select(m.OutboxModel).order_by(m.OutboxModel.id))
+        ]
 
 
 def audit_actions(env):
@@ -78,13 +94,16 @@ def test_weekly_job_waits_for_the_configured_time_then_sends_for_review(env):
     assert row.status == "in_review" and result["review"] is True
     [(channel, recipient, kind, payload, _)] = outbox(env)
     assert (channel, recipient, kind) == ("console", "UGOV", "digest")
-    assert [(b["action"], b["value"]) for b in payload["buttons"]] == [(DIGEST_POST, str(row.id)),
-                                                                      (DIGEST_REGENERATE, str(row.id))]
+    assert [(b["action"], b["value"]) for b in payload["buttons"]] == [
+        (DIGEST_POST, str(row.id)),
+        (DIGEST_REGENERATE, str(row.id)),
+    ]
 
 
 def test_schedule_uses_day_time_and_time_zone(database_url, clock):
-    settings = Settings(database_url=database_url, _env_file=None, timezone="Europe/Berlin", digest_day="mon",
-                        digest_time="09:00")
+    settings = Settings(
+        database_url=database_url, _env_file=None, timezone="Europe/Berlin", digest_day="mon", digest_time="09:00"
+    )
     # 09:00 in Berlin (winter) is 08:00 UTC
     assert scheduled_period(settings, T0 - timedelta(hours=1, minutes=1)) is None
     start, end = scheduled_period(settings, T0 - timedelta(minutes=59))

@@ -14,9 +14,11 @@ from tests.fakes.openai_stub import OpenAIStub, Reply
 from tests.integration.facts_seed import INJECTION, seed_portfolio, store_env
 
 # Every number and quoted title below is in the seeded facts (see facts_seed.py).
-GOOD = ('Week 2026-W46: 2 new proposals (1 the week before), both high risk, among them "Security log triage". '
-        '3 approvals are pending and 2 are overdue. "Refund email drafting assistant" has been a pilot for '
-        '100 days without value evidence. "Invoice summariser" reports 31% fewer manual touches.')
+GOOD = (
+    'Week 2026-W46: 2 new proposals (1 the week before), both high risk, among them "Security log triage". '
+    '3 approvals are pending and 2 are overdue. "Refund email drafting assistant" has been a pilot for '
+    '100 days without value evidence. "Invoice summariser" reports 31% fewer manual touches.'
+)
 
 
 @pytest.fixture
@@ -27,9 +29,16 @@ def stub():
 
 @pytest.fixture
 def llm_env(database_url, clock, stub):
-    settings = Settings(database_url=database_url, governance="UGOV", openai_api_key="sk-test-123",
-                        openai_base_url=stub.base_url, llm_model="stub-model", llm_timeout_s=0.5,
-                        llm_max_retries=1, _env_file=None)
+    settings = Settings(
+        database_url=database_url,
+        governance="UGOV",
+        openai_api_key="sk-test-123",
+        openai_base_url=stub.base_url,
+        llm_model="stub-model",
+        llm_timeout_s=0.5,
+        llm_max_retries=1,
+        _env_file=None,
+    )
     return store_env(settings, clock, drafter=build_drafter(settings))
 
 

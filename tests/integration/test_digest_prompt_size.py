@@ -26,26 +26,80 @@ def bulk_seed(env, n: int) -> None:
     for i in range(n):
         created = T0 - timedelta(hours=(i * 7) % (30 * 24))
         title = f"Workflow {i:06d} {TOPICS[i % len(TOPICS)]}"
-        rows.append({"title": title, "requester": "UREQ", "channel": "import", "department": f"Dept {i % 20:02d}",
-                     "owner": "UOWN", "stage": STAGES[i % len(STAGES)], "risk_level": RISKS[i % 3],
-                     "capacity": ("keep_the_lights_on", "incremental", "strategic")[i % 3], "autonomy": "draft_only",
-                     "eu_tier": "minimal", "revision": 1, "answers": {}, "created_at": created, "updated_at": created,
-                     "stage_changed_at": T0 - timedelta(days=(i % 200)),
-                     "sprawl_key": sprawl_signature(TOPICS[i % len(TOPICS)], ["draft"])})
+        rows.append(
+            {
+                "title": title,
+                "requester": "UREQ",
+                "channel": "import",
+                "department": f"Dept {i % 20:02d}",
+                "owner": "UOWN",
+                "stage": STAGES[i % len(STAGES)],
+                "risk_level": RISKS[i % 3],
+                "capacity": ("keep_the_lights_on", "incremental", "strategic")[i % 3],
+                "autonomy": "draft_only",
+                "eu_tier": "minimal",
+                "revision": 1,
+                "answers": {},
+                "created_at": created,
+                "updated_at": created,
+                "stage_changed_at": T0 - timedelta(days=(i % 200)),
+                "sprawl_key": sprawl_signature(TOPICS[i % len(TOPICS)], ["draft"]),
+            }
+        )
     with env.uow() as uow:
         uow.session.execute(insert(m.Proposal), rows)
-        ids = [pid for (pid,) in uow.session.execute(m.Proposal.__table__.select().with_only_columns(
-            m.Proposal.id).order_by(m.Proposal.id))]
-        uow.session.execute(insert(m.ApprovalRequest), [
-            {"proposal_id": pid, "role": "finance", "department": None, "approver": "UFIN", "kind": "proposal",
-             "target": None, "round": 1, "status": "pending", "note": None,
-             "created_at": T0 - timedelta(hours=(pid % 100)), "sequence": 0} for pid in ids[::3]])
-        uow.session.execute(insert(m.CheckinModel), [
-            {"proposal_id": pid, "value": f"{pid % 50}% fewer manual touches", "note": None, "reported_by": "UOWN",
-             "period": "2026-W46", "created_at": T0 - timedelta(hours=pid % 300)} for pid in ids[1::4]])
-        uow.session.execute(insert(m.AuditEventModel), [
-            {"proposal_id": pid, "actor": "UOWN", "action": f"stage.{STAGES[pid % len(STAGES)]}", "detail": {},
-             "created_at": T0 - timedelta(hours=pid % 400)} for pid in ids[::2]])
+        ids = [
+            pid
+            for (pid,) in uow.session.execute(
+                m.Proposal.__table__.select().with_only_columns(m.Proposal.id).order_by(m.Proposal.id)
+            )
+        ]
+        uow.session.execute(
+            insert(m.ApprovalRequest),
+            [
+                {
+                    "proposal_id": pid,
+                    "role": "finance",
+                    "department": None,
+                    "approver": "UFIN",
+                    "kind": "proposal",
+                    "target": None,
+                    "round": 1,
+                    "status": "pending",
+                    "note": None,
+                    "created_at": T0 - timedelta(hours=(pid % 100)),
+                    "sequence": 0,
+                }
+                for pid in ids[::3]
+            ],
+        )
+        uow.session.execute(
+            insert(m.CheckinModel),
+            [
+                {
+                    "proposal_id": pid,
+                    "value": f"{pid % 50}% fewer manual touches",
+                    "note": None,
+                    "reported_by": "UOWN",
+                    "period": "2026-W46",
+                    "created_at": T0 - timedelta(hours=pid % 300),
+                }
+                for pid in ids[1::4]
+            ],
+        )
+        uow.session.execute(
+            insert(m.AuditEventModel),
+            [
+                {
+                    "proposal_id": pid,
+                    "actor": "UOWN",
+                    "action": f"stage.{STAGES[pid % len(STAGES)]}",
+                    "detail": {},
+                    "created_at": T0 - timedelta(hours=pid % 400),
+                }
+                for pid in ids[::2]
+            ],
+        )
         uow.commit()
 
 

@@ -32,14 +32,15 @@ def portfolio(store, **overrides):
 def test_counts_by_stage_risk_department_and_tier(store, seeded):
     f = portfolio(store)
     assert f["total"] == 7
-    assert {k: v for k, v in f["by_stage"].items() if v} == {"in_review": 2, "pilot": 3, "production": 1,
-                                                              "rejected": 1}
+    assert {k: v for k, v in f["by_stage"].items() if v} == {"in_review": 2, "pilot": 3, "production": 1, "rejected": 1}
     assert f["by_risk"] == {"low": 1, "medium": 2, "high": 4}
     assert f["by_stage_risk"]["pilot"] == {"low": 1, "medium": 1, "high": 1}
     assert f["by_stage_risk"]["in_review"] == {"low": 0, "medium": 0, "high": 2}
     assert f["by_department"]["total"] == 5
-    assert f["by_department"]["items"][:2] == [{"department": "Finance", "count": 2},
-                                               {"department": "Support", "count": 2}]
+    assert f["by_department"]["items"][:2] == [
+        {"department": "Finance", "count": 2},
+        {"department": "Support", "count": 2},
+    ]
     assert sorted(i["count"] for i in f["by_department"]["items"]) == [1, 1, 1, 2, 2]
     assert f["eu_tier"] == {"prohibited": 0, "high": 1, "limited": 2, "minimal": 3, "unassessed": 1}
 
@@ -66,11 +67,16 @@ def test_stop_conditions_and_approvals(store, seeded):
     stops = f["stop_conditions"]
     assert stops["open"] == 3 and stops["proposals"] == 2 and stops["overridden"] == 1
     assert {k: v for k, v in stops["by_code"].items() if v} == {
-        "no_owner": 1, "unmeasurable_success": 1, "changes_permissions_billing_or_production": 1}
+        "no_owner": 1,
+        "unmeasurable_success": 1,
+        "changes_permissions_billing_or_production": 1,
+    }
     appr = f["approvals"]
     assert (appr["pending"], appr["overdue"], appr["overdue_after_hours"]) == (3, 2, 48)
     assert [(o["proposal_id"], o["role"], o["approver"], o["age_hours"]) for o in appr["oldest_overdue"]] == [
-        (seeded["refund_finance"], "finance", "UFIN", 72), (seeded["security"], "security", "USEC", 50)]
+        (seeded["refund_finance"], "finance", "UFIN", 72),
+        (seeded["security"], "security", "USEC", 50),
+    ]
     # a longer threshold leaves one overdue
     assert portfolio(store, overdue_after_h=60)["approvals"]["overdue"] == 1
 
@@ -79,7 +85,8 @@ def test_pilot_purgatory(store, seeded):
     purg = portfolio(store)["purgatory"]
     assert purg["count"] == 1 and purg["days"] == 90
     assert [(i["id"], i["title"], i["department"], i["days_in_pilot"]) for i in purg["items"]] == [
-        (seeded["refund_support"], "Refund email drafting assistant", "Support", 100)]
+        (seeded["refund_support"], "Refund email drafting assistant", "Support", 100)
+    ]
     # with a 20-day limit the young pilot without check-ins joins; the one with value evidence never does
     purg = portfolio(store, purgatory_days=20)["purgatory"]
     assert [i["id"] for i in purg["items"]] == [seeded["refund_support"], seeded["clauses"]]
@@ -100,8 +107,9 @@ def test_sprawl_groups_across_departments_with_reason(store, seeded):
 
 def test_sprawl_key_follows_reclassification(store, seeded):
     with store.uow() as uow:
-        uow.classifications.add(seeded["refund_finance"], 2, {"risk_level": "high", "effective": {
-            "actions": ["draft"]}}, T0)
+        uow.classifications.add(
+            seeded["refund_finance"], 2, {"risk_level": "high", "effective": {"actions": ["draft"]}}, T0
+        )
         uow.commit()
     sprawl = portfolio(store)["sprawl"]
     assert sprawl["groups_total"] == 1
@@ -112,7 +120,9 @@ def test_value_evidence(store, seeded):
     value = portfolio(store)["value"]
     assert (value["running"], value["with_checkins"], value["without_checkins"], value["stale"]) == (4, 2, 2, 3)
     assert [(v["proposal_id"], v["value"]) for v in value["latest"]] == [
-        (seeded["invoice_finance"], "31% fewer manual touches"), (seeded["invoice_sales"], "2 hours saved a week")]
+        (seeded["invoice_finance"], "31% fewer manual touches"),
+        (seeded["invoice_sales"], "2 hours saved a week"),
+    ]
 
 
 def test_lists_are_capped_with_totals(store, seeded):
@@ -164,12 +174,21 @@ def test_portfolio_through_the_core(core):
 
 
 def test_sprawl_from_real_submissions(core):
-    base = {"description": "Drafts replies to customers asking about refunds.", "data": ["customer"],
-            "actions": ["draft"], "audience": "internal", "owner": "UOWN", "review": "every_output",
-            "autonomy": "draft_only", "value_metric": "minutes per reply", "failure_visible": True}
+    base = {
+        "description": "Drafts replies to customers asking about refunds.",
+        "data": ["customer"],
+        "actions": ["draft"],
+        "audience": "internal",
+        "owner": "UOWN",
+        "review": "every_output",
+        "autonomy": "draft_only",
+        "value_metric": "minutes per reply",
+        "failure_visible": True,
+    }
     first = core.submit("UREQ", "console", {**base, "title": "Refund reply drafting", "department": "Support"})
-    second = core.submit("UREQ2", "console", {**base, "title": "Drafting replies to refund emails",
-                                              "department": "Finance"})
+    second = core.submit(
+        "UREQ2", "console", {**base, "title": "Drafting replies to refund emails", "department": "Finance"}
+    )
     core.submit("UREQ3", "console", {**base, "title": "Payroll anomaly report", "department": "HR"})
     groups = core.portfolio_data()["sprawl"]["groups"]
     assert len(groups) == 1

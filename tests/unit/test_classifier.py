@@ -15,7 +15,7 @@ from bot.policy import PolicyError, load_policy
 POLICY = load_policy()
 DEFAULT_TEXT = (Path(__file__).resolve().parents[2] / "bot" / "policy.toml").read_text(encoding="utf-8")
 # index of the text-signal rule whose phrase starts "\badd(?:s" (used by a broken-policy case)
-ADD_RULE = DEFAULT_TEXT[:DEFAULT_TEXT.index("phrases = ['\\badd(?:s")].count("[[text_signals.rules]]") - 1
+ADD_RULE = DEFAULT_TEXT[: DEFAULT_TEXT.index("phrases = ['\\badd(?:s")].count("[[text_signals.rules]]") - 1
 
 # A complete, low-risk proposal: every readiness input given, nothing risky.
 COMPLETE = {
@@ -48,11 +48,26 @@ def run(policy=POLICY, **changes) -> dict:
 
 def test_output_has_exactly_the_design_keys():
     out = run()
-    assert list(out) == ["risk_level", "reasons", "stop_conditions", "readiness", "approver_roles", "rollout",
-                         "effective", "regulatory"]
+    assert list(out) == [
+        "risk_level",
+        "reasons",
+        "stop_conditions",
+        "readiness",
+        "approver_roles",
+        "rollout",
+        "effective",
+        "regulatory",
+    ]
     assert set(out["readiness"]) == {"score", "max", "missing", "ready_to_scale"}
-    assert list(out["rollout"]) == ["risk_level", "owner", "approval_checkpoint", "logging_requirement",
-                                    "rollback_path", "success_metric", "must_stay_human"]
+    assert list(out["rollout"]) == [
+        "risk_level",
+        "owner",
+        "approval_checkpoint",
+        "logging_requirement",
+        "rollback_path",
+        "success_metric",
+        "must_stay_human",
+    ]
     assert set(out["effective"]) == {"data", "actions"}
     json.dumps(out)  # plain JSON types only
 
@@ -67,15 +82,30 @@ def test_complete_low_risk_proposal_is_low_ready_and_owner_only():
 
 
 def test_every_list_is_sorted():
-    out = run(data=["security", "customer", "financial", "regulated"],
-              actions=["publish_public", "change_billing", "draft", "change_production"],
-              owner=None, value_metric=None, exception_path=None, review="none",
-              description="Issues refunds and deploys to production.")
-    lists = [out["reasons"], out["stop_conditions"], out["readiness"]["missing"], out["approver_roles"],
-             out["effective"]["data"], out["effective"]["actions"]]
+    out = run(
+        data=["security", "customer", "financial", "regulated"],
+        actions=["publish_public", "change_billing", "draft", "change_production"],
+        owner=None,
+        value_metric=None,
+        exception_path=None,
+        review="none",
+        description="Issues refunds and deploys to production.",
+    )
+    lists = [
+        out["reasons"],
+        out["stop_conditions"],
+        out["readiness"]["missing"],
+        out["approver_roles"],
+        out["effective"]["data"],
+        out["effective"]["actions"],
+    ]
     eu = out["regulatory"]["eu_ai_act"]
-    lists += [eu["basis"], eu["duties"], out["regulatory"]["iso_42001"]["evidenced"],
-              out["regulatory"]["iso_42001"]["missing"]]
+    lists += [
+        eu["basis"],
+        eu["duties"],
+        out["regulatory"]["iso_42001"]["evidenced"],
+        out["regulatory"]["iso_42001"]["missing"],
+    ]
     lists += [v for fn in out["regulatory"]["nist_ai_rmf"].values() for v in fn.values()]
     for values in lists:
         assert values == sorted(values)
@@ -85,8 +115,17 @@ def test_every_list_is_sorted():
 # --------------------------------------------------------------------------- risk level
 
 
-@pytest.mark.parametrize("action", ["change_production", "change_permissions", "change_billing",
-                                    "change_customer_data", "security_decision", "publish_public"])
+@pytest.mark.parametrize(
+    "action",
+    [
+        "change_production",
+        "change_permissions",
+        "change_billing",
+        "change_customer_data",
+        "security_decision",
+        "publish_public",
+    ],
+)
 def test_each_high_risk_action_makes_risk_high_with_its_reason(action):
     out = run(actions=["draft", action])
     assert out["risk_level"] == "high"
@@ -98,19 +137,22 @@ def test_regulated_data_makes_risk_high():
     assert out["risk_level"] == "high" and out["reasons"] == ["data includes regulated"]
 
 
-@pytest.mark.parametrize("changes, reason", [
-    ({"audience": "customer"}, "audience is customer"),
-    ({"audience": "public"}, "audience is public"),
-    ({"audience": "team"}, "audience is team"),
-    ({"actions": ["send_external"]}, "actions include send_external"),
-    ({"actions": ["update_records"]}, "actions include update_records"),
-    ({"actions": ["classify_route"]}, "actions include classify_route"),
-    ({"data": ["customer"]}, "data includes customer"),
-    ({"data": ["employee"]}, "data includes employee"),
-    ({"data": ["financial"]}, "data includes financial"),
-    ({"data": ["security"]}, "data includes security"),
-    ({"data": ["source_code"]}, "data includes source_code"),
-])
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"audience": "customer"}, "audience is customer"),
+        ({"audience": "public"}, "audience is public"),
+        ({"audience": "team"}, "audience is team"),
+        ({"actions": ["send_external"]}, "actions include send_external"),
+        ({"actions": ["update_records"]}, "actions include update_records"),
+        ({"actions": ["classify_route"]}, "actions include classify_route"),
+        ({"data": ["customer"]}, "data includes customer"),
+        ({"data": ["employee"]}, "data includes employee"),
+        ({"data": ["financial"]}, "data includes financial"),
+        ({"data": ["security"]}, "data includes security"),
+        ({"data": ["source_code"]}, "data includes source_code"),
+    ],
+)
 def test_medium_triggers(changes, reason):
     out = run(**changes)
     assert out["risk_level"] == "medium"
@@ -130,24 +172,30 @@ def test_highest_rule_wins_and_only_its_reasons_are_listed():
 
 def test_several_high_reasons_are_all_listed():
     out = run(actions=["change_billing", "publish_public"], data=["regulated"])
-    assert out["reasons"] == ["actions include change_billing", "actions include publish_public",
-                              "data includes regulated"]
+    assert out["reasons"] == [
+        "actions include change_billing",
+        "actions include publish_public",
+        "data includes regulated",
+    ]
 
 
 # --------------------------------------------------------------------------- stop conditions
 
 
-@pytest.mark.parametrize("changes, code", [
-    ({"owner": None}, "no_owner"),
-    ({"owner": "   "}, "no_owner"),
-    ({"data": ["customer"], "review": "none"}, "customer_data_without_review"),
-    ({"actions": ["change_permissions"]}, "changes_permissions_billing_or_production"),
-    ({"actions": ["change_billing"]}, "changes_permissions_billing_or_production"),
-    ({"actions": ["change_production"]}, "changes_permissions_billing_or_production"),
-    ({"value_metric": None}, "unmeasurable_success"),
-    ({"failure_visible": False}, "invisible_failure"),
-    ({"prohibited_practices": ["social_scoring"]}, "prohibited_practice"),
-])
+@pytest.mark.parametrize(
+    "changes, code",
+    [
+        ({"owner": None}, "no_owner"),
+        ({"owner": "   "}, "no_owner"),
+        ({"data": ["customer"], "review": "none"}, "customer_data_without_review"),
+        ({"actions": ["change_permissions"]}, "changes_permissions_billing_or_production"),
+        ({"actions": ["change_billing"]}, "changes_permissions_billing_or_production"),
+        ({"actions": ["change_production"]}, "changes_permissions_billing_or_production"),
+        ({"value_metric": None}, "unmeasurable_success"),
+        ({"failure_visible": False}, "invisible_failure"),
+        ({"prohibited_practices": ["social_scoring"]}, "prohibited_practice"),
+    ],
+)
 def test_each_stop_condition(changes, code):
     out = run(**changes)
     assert out["stop_conditions"] == [code]
@@ -155,12 +203,15 @@ def test_each_stop_condition(changes, code):
     assert "governance" in out["approver_roles"]
 
 
-@pytest.mark.parametrize("changes", [
-    {"data": ["customer"], "review": "spot_check"},
-    {"data": ["financial"], "review": "none"},
-    {"actions": ["change_customer_data", "publish_public"]},
-    {"failure_visible": None},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"data": ["customer"], "review": "spot_check"},
+        {"data": ["financial"], "review": "none"},
+        {"actions": ["change_customer_data", "publish_public"]},
+        {"failure_visible": None},
+    ],
+)
 def test_near_misses_are_not_stop_conditions(changes):
     assert run(**changes)["stop_conditions"] == []
 
@@ -168,16 +219,21 @@ def test_near_misses_are_not_stop_conditions(changes):
 # --------------------------------------------------------------------------- readiness
 
 
-@pytest.mark.parametrize("blank, missing", [
-    (["current_process"], ["workflow"]),
-    (["expected_output"], ["workflow"]),
-    (["current_process", "expected_output"], ["workflow"]),
-    (["exception_path", "escalation_path"], ["escalation_path", "exception_path"]),
-    (["control_points"], ["control_points"]),
-    (["value_metric", "owner"], ["owner", "value_metric"]),
-    (["current_process", "owner", "exception_path", "escalation_path", "control_points", "value_metric"],
-     ["control_points", "escalation_path", "exception_path", "owner", "value_metric", "workflow"]),
-])
+@pytest.mark.parametrize(
+    "blank, missing",
+    [
+        (["current_process"], ["workflow"]),
+        (["expected_output"], ["workflow"]),
+        (["current_process", "expected_output"], ["workflow"]),
+        (["exception_path", "escalation_path"], ["escalation_path", "exception_path"]),
+        (["control_points"], ["control_points"]),
+        (["value_metric", "owner"], ["owner", "value_metric"]),
+        (
+            ["current_process", "owner", "exception_path", "escalation_path", "control_points", "value_metric"],
+            ["control_points", "escalation_path", "exception_path", "owner", "value_metric", "workflow"],
+        ),
+    ],
+)
 def test_readiness_counts_the_six_checks(blank, missing):
     out = run(**{k: None for k in blank})
     assert out["readiness"]["missing"] == missing
@@ -194,19 +250,22 @@ def test_full_readiness_with_a_stop_condition_is_not_ready_to_scale():
 # --------------------------------------------------------------------------- approver roles
 
 
-@pytest.mark.parametrize("changes, roles", [
-    ({"audience": "team"}, ["department_lead", "owner"]),
-    ({"data": ["security"]}, ["department_lead", "owner", "security"]),
-    ({"actions": ["change_permissions"]}, ["department_lead", "governance", "owner", "security"]),
-    ({"actions": ["security_decision"]}, ["department_lead", "governance", "owner", "security"]),
-    ({"data": ["financial"]}, ["department_lead", "finance", "owner"]),
-    ({"actions": ["change_billing"]}, ["department_lead", "finance", "governance", "owner"]),
-    ({"data": ["regulated"]}, ["department_lead", "governance", "legal", "owner"]),
-    ({"actions": ["publish_public"]}, ["department_lead", "governance", "legal", "owner"]),
-    ({"actions": ["change_production"]}, ["department_lead", "engineering", "governance", "owner"]),
-    ({"value_metric": None}, ["governance", "owner"]),
-    ({"use_area": "employment"}, ["department_lead", "governance", "legal", "owner"]),
-])
+@pytest.mark.parametrize(
+    "changes, roles",
+    [
+        ({"audience": "team"}, ["department_lead", "owner"]),
+        ({"data": ["security"]}, ["department_lead", "owner", "security"]),
+        ({"actions": ["change_permissions"]}, ["department_lead", "governance", "owner", "security"]),
+        ({"actions": ["security_decision"]}, ["department_lead", "governance", "owner", "security"]),
+        ({"data": ["financial"]}, ["department_lead", "finance", "owner"]),
+        ({"actions": ["change_billing"]}, ["department_lead", "finance", "governance", "owner"]),
+        ({"data": ["regulated"]}, ["department_lead", "governance", "legal", "owner"]),
+        ({"actions": ["publish_public"]}, ["department_lead", "governance", "legal", "owner"]),
+        ({"actions": ["change_production"]}, ["department_lead", "engineering", "governance", "owner"]),
+        ({"value_metric": None}, ["governance", "owner"]),
+        ({"use_area": "employment"}, ["department_lead", "governance", "legal", "owner"]),
+    ],
+)
 def test_approver_role_triggers(changes, roles):
     assert run(**changes)["approver_roles"] == roles
 
@@ -274,8 +333,10 @@ def test_policy_exposes_area_help_and_stop_texts():
 
 
 def test_a_custom_policy_changes_behaviour(tmp_path):
-    text = DEFAULT_TEXT.replace('level = "medium"\nwhen = { audience_in = ["customer", "public", "team"] }',
-                                'level = "high"\nwhen = { audience_in = ["customer", "public", "team"] }')
+    text = DEFAULT_TEXT.replace(
+        'level = "medium"\nwhen = { audience_in = ["customer", "public", "team"] }',
+        'level = "high"\nwhen = { audience_in = ["customer", "public", "team"] }',
+    )
     text = text.replace('version = "2026.11-default"', 'version = "acme-1"')
     path = tmp_path / "acme.toml"
     path.write_text(text, encoding="utf-8")
@@ -288,8 +349,10 @@ def test_a_custom_policy_changes_behaviour(tmp_path):
 
 
 def test_a_custom_lexicon_adds_a_signal(tmp_path):
-    text = DEFAULT_TEXT + '\n[[text_signals.rules]]\nkind = "actions"\ncode = "change_billing"\n' \
-                          'verbs = ["zap"]\nobjects = ["wallet"]\n'
+    text = (
+        DEFAULT_TEXT + '\n[[text_signals.rules]]\nkind = "actions"\ncode = "change_billing"\n'
+        'verbs = ["zap"]\nobjects = ["wallet"]\n'
+    )
     path = tmp_path / "zap.toml"
     path.write_text(text, encoding="utf-8")
     desc = "It zaps the wallet of the customer."
@@ -298,34 +361,67 @@ def test_a_custom_lexicon_adds_a_signal(tmp_path):
     assert "actions include change_billing (from description: 'zaps the wallet')" in out["reasons"]
 
 
-@pytest.mark.parametrize("edit, named", [
-    (lambda t: t.replace('level = "medium"\nwhen = { audience_in', 'level = "urgent"\nwhen = { audience_in', 1),
-     "risk.rules[3].level: must be one of low, medium, high"),
-    (lambda t: t.replace('actions_any = ["send_external"', 'actions_any = ["send_fax"', 1),
-     "risk.rules[4].when.actions_any: unknown value 'send_fax'"),
-    (lambda t: t.replace('role = "engineering"', 'role = "janitor"', 1), "approvers[9].role"),
-    (lambda t: t.replace('when = { blank = ["owner"] }', 'when = { blank = ["owners"] }', 1),
-     "stop_conditions[0].when.blank: unknown value 'owners'"),
-    (lambda t: t.replace("phrases = ['\\badd(?:s", "phrases = ['\\badd((?:s", 1),
-     f"text_signals.rules[{ADD_RULE}].phrases[0]: invalid regular expression: missing ), unterminated subpattern"),
-    (lambda t: t.replace('[eu_ai_act.areas.migration]', '[eu_ai_act.areas.migrations]', 1),
-     "eu_ai_act.areas.migration: missing table"),
-    (lambda t: t.replace('when = { always = true }', 'when = { sometimes = true }', 1),
-     "approvers[0].when.sometimes: unknown key"),
-    (lambda t: t.replace('Sign-off by {roles} before the pilot. In the pilot a human approves every',
-                         'Sign-off by {approvers} before the pilot. In the pilot a human approves every', 1),
-     "rollout.approval_checkpoint.high: unknown placeholder {approvers}"),
-    (lambda t: t.replace('non_overridable_stop_conditions = ["prohibited_practice"]',
-                         'non_overridable_stop_conditions = ["no_such_code"]', 1),
-     "non_overridable_stop_conditions: unknown value 'no_such_code'"),
-    (lambda t: t + "\nsurprise = 1\n", "surprise: unknown key"),
-    (lambda t: t.replace('default_level = "low"', 'default_level = "low"\nthreshold = 3', 1), "risk.threshold: unknown key"),
-    (lambda t: t.replace('check = "owner"', 'check = "workflow"', 1), "readiness: each check name must appear once"),
-    (lambda t: t.replace('tier = "limited"', 'tier = "moderate"', 1), "eu_ai_act.tier_rules[5].tier"),
-    (lambda t: t.replace('item = "rollback_path"', 'item = " "', 1),
-     "nist_ai_rmf.manage[2].item: must be a non-empty string"),
-    (lambda t: t.replace("[risk]", "[risk", 1), "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "edit, named",
+    [
+        (
+            lambda t: t.replace('level = "medium"\nwhen = { audience_in', 'level = "urgent"\nwhen = { audience_in', 1),
+            "risk.rules[3].level: must be one of low, medium, high",
+        ),
+        (
+            lambda t: t.replace('actions_any = ["send_external"', 'actions_any = ["send_fax"', 1),
+            "risk.rules[4].when.actions_any: unknown value 'send_fax'",
+        ),
+        (lambda t: t.replace('role = "engineering"', 'role = "janitor"', 1), "approvers[9].role"),
+        (
+            lambda t: t.replace('when = { blank = ["owner"] }', 'when = { blank = ["owners"] }', 1),
+            "stop_conditions[0].when.blank: unknown value 'owners'",
+        ),
+        (
+            lambda t: t.replace("phrases = ['\\badd(?:s", "phrases = ['\\badd((?:s", 1),
+            f"text_signals.rules[{ADD_RULE}].phrases[0]: invalid regular expression: missing ), unterminated subpattern",
+        ),
+        (
+            lambda t: t.replace("[eu_ai_act.areas.migration]", "[eu_ai_act.areas.migrations]", 1),
+            "eu_ai_act.areas.migration: missing table",
+        ),
+        (
+            lambda t: t.replace("when = { always = true }", "when = { sometimes = true }", 1),
+            "approvers[0].when.sometimes: unknown key",
+        ),
+        (
+            lambda t: t.replace(
+                "Sign-off by {roles} before the pilot. In the pilot a human approves every",
+                "Sign-off by {approvers} before the pilot. In the pilot a human approves every",
+                1,
+            ),
+            "rollout.approval_checkpoint.high: unknown placeholder {approvers}",
+        ),
+        (
+            lambda t: t.replace(
+                'non_overridable_stop_conditions = ["prohibited_practice"]',
+                'non_overridable_stop_conditions = ["no_such_code"]',
+                1,
+            ),
+            "non_overridable_stop_conditions: unknown value 'no_such_code'",
+        ),
+        (lambda t: t + "\nsurprise = 1\n", "surprise: unknown key"),
+        (
+            lambda t: t.replace('default_level = "low"', 'default_level = "low"\nthreshold = 3', 1),
+            "risk.threshold: unknown key",
+        ),
+        (
+            lambda t: t.replace('check = "owner"', 'check = "workflow"', 1),
+            "readiness: each check name must appear once",
+        ),
+        (lambda t: t.replace('tier = "limited"', 'tier = "moderate"', 1), "eu_ai_act.tier_rules[5].tier"),
+        (
+            lambda t: t.replace('item = "rollback_path"', 'item = " "', 1),
+            "nist_ai_rmf.manage[2].item: must be a non-empty string",
+        ),
+        (lambda t: t.replace("[risk]", "[risk", 1), "not valid TOML"),
+    ],
+)
 def test_a_broken_policy_fails_naming_the_bad_key(tmp_path, edit, named):
     path = tmp_path / "broken.toml"
     broken = edit(DEFAULT_TEXT)
@@ -343,8 +439,13 @@ def test_a_missing_policy_file_is_named(tmp_path):
 
 
 def test_the_design_example_is_reproduced():
-    out = run(description="When a parcel is lost the agent issues the refund and drafts an apology.",
-              data=["customer", "financial"], actions=["draft"], audience="customer", review="every_output")
+    out = run(
+        description="When a parcel is lost the agent issues the refund and drafts an apology.",
+        data=["customer", "financial"],
+        actions=["draft"],
+        audience="customer",
+        review="every_output",
+    )
     assert out["risk_level"] == "high"
     assert out["reasons"] == ["actions include change_billing (from description: 'issues the refund')"]
     assert out["stop_conditions"] == ["changes_permissions_billing_or_production"]

@@ -159,23 +159,29 @@ def test_a_negation_in_another_clause_does_not_hide_the_action():
     assert "change_production" in found("No human reviews it before it deploys to production.")
 
 
-@pytest.mark.parametrize("text, code", [
-    ("Reads customer emails.", "customer"),
-    ("Matches invoices to purchase orders.", "financial"),
-    ("Compares salary bands across employee records.", "employee"),
-    ("Reviews the source code in the repository.", "source_code"),
-    ("Scans for leaked credentials and vulnerabilities.", "security"),
-    ("Screens job applicants' CVs.", "employee"),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("Reads customer emails.", "customer"),
+        ("Matches invoices to purchase orders.", "financial"),
+        ("Compares salary bands across employee records.", "employee"),
+        ("Reviews the source code in the repository.", "source_code"),
+        ("Scans for leaked credentials and vulnerabilities.", "security"),
+        ("Screens job applicants' CVs.", "employee"),
+    ],
+)
 def test_data_classes_from_text(text, code):
     assert code in found(text)
 
 
-@pytest.mark.parametrize("text, code", [
-    ("Emails customers a summary.", "send_external"),
-    ("Creates Jira tickets for each bug.", "update_records"),
-    ("Routes tickets to the right queue.", "classify_route"),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("Emails customers a summary.", "send_external"),
+        ("Creates Jira tickets for each bug.", "update_records"),
+        ("Routes tickets to the right queue.", "classify_route"),
+    ],
+)
 def test_medium_actions_from_text(text, code):
     assert code in found(text)
 
@@ -190,8 +196,11 @@ def test_reason_names_the_field_and_the_words():
 
 
 def test_every_text_field_is_read_and_each_is_reported():
-    out = run(title="Deploy helper", expected_output="The build, deployed to production.",
-              current_process="Engineers push to prod by hand.")
+    out = run(
+        title="Deploy helper",
+        expected_output="The build, deployed to production.",
+        current_process="Engineers push to prod by hand.",
+    )
     reason = next(r for r in out["reasons"] if r.startswith("actions include change_production"))
     assert "title: 'Deploy'" in reason and "current_process: 'push to prod'" in reason
     assert "expected_output: 'deployed to production'" in reason
@@ -238,15 +247,18 @@ def found_fields(**answers) -> set[str]:
     return set(d.actions)
 
 
-@pytest.mark.parametrize("spec, forms", [
-    ("issue", {"issue", "issues", "issued", "issuing"}),
-    ("apply", {"apply", "applies", "applied", "applying"}),
-    ("push", {"push", "pushes", "pushed", "pushing"}),
-    ("ship", {"ship", "ships", "shipped", "shipping"}),
-    ("deploy", {"deploy", "deploys", "deployed", "deploying"}),
-    ("roll out", {"roll out", "rolls out", "rolled out", "rolling out"}),
-    ("send|sends|sent|sending", {"send", "sends", "sent", "sending"}),
-])
+@pytest.mark.parametrize(
+    "spec, forms",
+    [
+        ("issue", {"issue", "issues", "issued", "issuing"}),
+        ("apply", {"apply", "applies", "applied", "applying"}),
+        ("push", {"push", "pushes", "pushed", "pushing"}),
+        ("ship", {"ship", "ships", "shipped", "shipping"}),
+        ("deploy", {"deploy", "deploys", "deployed", "deploying"}),
+        ("roll out", {"roll out", "rolls out", "rolled out", "rolling out"}),
+        ("send|sends|sent|sending", {"send", "sends", "sent", "sending"}),
+    ],
+)
 def test_verb_inflection(spec, forms):
     assert forms <= set(inflect_verb(spec))
 
@@ -262,13 +274,16 @@ def test_trie_regex_matches_exactly_its_words():
     assert not rx.fullmatch("refun") and not rx.fullmatch("credit")
 
 
-@pytest.mark.parametrize("pattern, anchors", [
-    (r"\binvoic(?:e|es)\b", {"invoic"}),
-    (r"\b(?:general\s+ledgers?|ledgers?)\b", {"general", "ledger"}),
-    (r"\bcustomer\s+x|\bclient", {"customer", "client"}),
-    (r"\be?phi\b", None),
-    (r"xyz", None),
-])
+@pytest.mark.parametrize(
+    "pattern, anchors",
+    [
+        (r"\binvoic(?:e|es)\b", {"invoic"}),
+        (r"\b(?:general\s+ledgers?|ledgers?)\b", {"general", "ledger"}),
+        (r"\bcustomer\s+x|\bclient", {"customer", "client"}),
+        (r"\be?phi\b", None),
+        (r"xyz", None),
+    ],
+)
 def test_phrase_anchors(pattern, anchors):
     assert phrase_anchors(pattern) == anchors
 
@@ -277,7 +292,7 @@ def test_an_unanchored_custom_phrase_is_still_found(tmp_path):
     from pathlib import Path
 
     text = (Path(__file__).resolve().parents[2] / "bot" / "policy.toml").read_text(encoding="utf-8")
-    text += "\n[[text_signals.rules]]\nkind = \"data\"\ncode = \"regulated\"\nphrases = ['x?rays?']\n"
+    text += '\n[[text_signals.rules]]\nkind = "data"\ncode = "regulated"\nphrases = [\'x?rays?\']\n'
     path = tmp_path / "p.toml"
     path.write_text(text, encoding="utf-8")
     desc = {"description": "Reads chest x-rays."}

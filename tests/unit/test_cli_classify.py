@@ -36,8 +36,15 @@ def test_good_proposal_prints_the_design_keys_with_sorted_lists():
     code, out, err = run(json.dumps(GOOD))
     assert code == 0, err
     data = json.loads(out)
-    assert set(data) >= {"risk_level", "reasons", "stop_conditions", "readiness", "approver_roles", "rollout",
-                         "effective"}
+    assert set(data) >= {
+        "risk_level",
+        "reasons",
+        "stop_conditions",
+        "readiness",
+        "approver_roles",
+        "rollout",
+        "effective",
+    }
     assert data["risk_level"] == "high"
     assert "change_billing" in data["effective"]["actions"]
     for key in ("reasons", "stop_conditions", "approver_roles"):
@@ -96,16 +103,31 @@ def test_every_command_has_help_text():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     names = set(sub.choices)
-    assert {"classify", "demo", "chat", "serve", "db", "roles", "portfolio", "digest", "status", "audit",
-            "export", "import", "run-jobs", "audit-pack"} <= names
+    assert {
+        "classify",
+        "demo",
+        "chat",
+        "serve",
+        "db",
+        "roles",
+        "portfolio",
+        "digest",
+        "status",
+        "audit",
+        "export",
+        "import",
+        "run-jobs",
+        "audit-pack",
+    } <= names
     for name, action in sub._name_parser_map.items():  # type: ignore[attr-defined]
         assert action.format_help().strip(), name
     assert all(choice.help for choice in sub._choices_actions), "every command has a one-line help"
 
 
 def test_installed_console_script_never_prints_a_traceback():
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "classify", "-"], input="{", capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "classify", "-"], input="{", capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "proposal: not valid JSON" in proc.stderr

@@ -23,8 +23,11 @@ def approval(request_id: int = 7) -> Message:
             Section("Risk: HIGH", "• actions include change_billing (from description: 'issues the refund')"),
             Section(None, fields=(("Owner", "<@U2|omar>"), ("Department", "Support"))),
         ),
-        buttons=(Button(APPROVE, "Approve", v, "primary"), Button(REJECT, "Reject", v, "danger"),
-                 Button(REQUEST_CHANGES, "Request changes", v)),
+        buttons=(
+            Button(APPROVE, "Approve", v, "primary"),
+            Button(REJECT, "Reject", v, "danger"),
+            Button(REQUEST_CHANGES, "Request changes", v),
+        ),
     )
 
 
@@ -78,9 +81,22 @@ def test_plain_mentions():
 
 
 def row(n: int, recipient: str, message: Message) -> OutboxRow:
-    return OutboxRow(id=n, channel="console", recipient=recipient, kind=message.kind, payload=message.to_json(),
-                     ref_key=None, thread_key=None, update_key=None, dedupe_key=None, status="pending", attempts=0,
-                     next_attempt_at=T, last_error=None, created_at=T)
+    return OutboxRow(
+        id=n,
+        channel="console",
+        recipient=recipient,
+        kind=message.kind,
+        payload=message.to_json(),
+        ref_key=None,
+        thread_key=None,
+        update_key=None,
+        dedupe_key=None,
+        status="pending",
+        attempts=0,
+        next_attempt_at=T,
+        last_error=None,
+        created_at=T,
+    )
 
 
 def test_sender_keeps_an_inbox_per_user_and_prints_for_the_active_one():
@@ -115,8 +131,9 @@ def test_stored_rows_collapse_into_an_inbox_with_updates_in_place():
 
     first = replace(row(1, "U2", approval(7)), ref_key="approval:7")
     other = row(2, "U2", Message("notice", "Reminder"))
-    update = replace(row(3, "U2", Message("approval_decided", "Approved by <@U2>")), ref_key="approval:7",
-                     update_key="approval:7")
+    update = replace(
+        row(3, "U2", Message("approval_decided", "Approved by <@U2>")), ref_key="approval:7", update_key="approval:7"
+    )
     items = collapse([update, other, first])  # any order in, oldest first out
     assert [i.message.text for i in items] == ["Approved by <@U2>", "Reminder"]
     assert [i.updated for i in items] == [True, False]

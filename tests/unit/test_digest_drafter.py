@@ -14,13 +14,23 @@ def test_no_key_no_drafter():
 
 
 def test_key_builds_chat_openai_from_settings():
-    settings = Settings(_env_file=None, openai_api_key="sk-secret-9", openai_base_url="http://127.0.0.1:9/v1",
-                        llm_model="my-model", llm_timeout_s=7.5, llm_max_retries=3)
+    settings = Settings(
+        _env_file=None,
+        openai_api_key="sk-secret-9",
+        openai_base_url="http://127.0.0.1:9/v1",
+        llm_model="my-model",
+        llm_timeout_s=7.5,
+        llm_max_retries=3,
+    )
     drafter = build_drafter(settings)
     assert isinstance(drafter, OpenAIDrafter) and drafter.model_name == "my-model"
     chat = drafter.model
     assert (chat.model_name, chat.openai_api_base, chat.request_timeout, chat.max_retries) == (
-        "my-model", "http://127.0.0.1:9/v1", 7.5, 3)
+        "my-model",
+        "http://127.0.0.1:9/v1",
+        7.5,
+        3,
+    )
     assert chat.openai_api_key.get_secret_value() == "sk-secret-9"
     assert "sk-secret-9" not in repr(chat) and "sk-secret-9" not in repr(settings)
 

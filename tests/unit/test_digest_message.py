@@ -11,9 +11,23 @@ from bot.ports import DigestRow
 
 def row(text: str, model: str = "template") -> DigestRow:
     at = datetime(2026, 11, 16, 9, tzinfo=UTC)
-    return DigestRow(id=4, period_start=at, period_end=at, facts={}, prompt_name="digest", prompt_version="1",
-                     model=model, text=text, tokens_in=0, tokens_out=0, latency_ms=0, status="draft",
-                     fallback_reason=None, posted_to=[], created_at=at)
+    return DigestRow(
+        id=4,
+        period_start=at,
+        period_end=at,
+        facts={},
+        prompt_name="digest",
+        prompt_version="1",
+        model=model,
+        text=text,
+        tokens_in=0,
+        tokens_out=0,
+        latency_ms=0,
+        status="draft",
+        fallback_reason=None,
+        posted_to=[],
+        created_at=at,
+    )
 
 
 def test_long_digest_is_split_into_sections_under_the_slack_limit():
@@ -35,6 +49,19 @@ def test_review_message_has_post_and_regenerate_with_the_digest_id():
 
 
 def test_json_record_keys_in_design_order():
-    assert list(digest_json(row("x"))) == ["id", "period_start", "period_end", "facts", "prompt_name",
-                                             "prompt_version", "model", "text", "tokens_in", "tokens_out",
-                                             "latency_ms", "status", "fallback_reason", "posted_to"]
+    assert list(digest_json(row("x"))) == [
+        "id",
+        "period_start",
+        "period_end",
+        "facts",
+        "prompt_name",
+        "prompt_version",
+        "model",
+        "text",
+        "tokens_in",
+        "tokens_out",
+        "latency_ms",
+        "status",
+        "fallback_reason",
+        "posted_to",
+    ]

@@ -26,36 +26,44 @@ def test_unknown_key_names_the_key_and_lists_the_allowed_keys():
     assert "unknown key" in errs["colour"] and "value_metric" in errs["colour"]
 
 
-@pytest.mark.parametrize("key, value, allowed_example", [
-    ("audience", "everyone", "customer"),
-    ("review", "sometimes", "spot_check"),
-    ("autonomy", "full", "human_monitors"),
-    ("stack", "infra", "data_security"),
-    ("capacity", "big", "keep_the_lights_on"),
-    ("use_area", "medicine", "essential_services"),
-    ("ai_act_role", "user", "deployer"),
-])
+@pytest.mark.parametrize(
+    "key, value, allowed_example",
+    [
+        ("audience", "everyone", "customer"),
+        ("review", "sometimes", "spot_check"),
+        ("autonomy", "full", "human_monitors"),
+        ("stack", "infra", "data_security"),
+        ("capacity", "big", "keep_the_lights_on"),
+        ("use_area", "medicine", "essential_services"),
+        ("ai_act_role", "user", "deployer"),
+    ],
+)
 def test_unknown_enum_value_names_key_value_and_choices(key, value, allowed_example):
     errs = errors_of({"title": "x", key: value})
     assert list(errs) == [key]
     assert repr(value) in errs[key] and allowed_example in errs[key]
 
 
-@pytest.mark.parametrize("key, value", [("data", ["customer", "gossip"]), ("actions", ["summarize", "hack"]),
-                                        ("prohibited_practices", ["mind_reading"])])
+@pytest.mark.parametrize(
+    "key, value",
+    [("data", ["customer", "gossip"]), ("actions", ["summarize", "hack"]), ("prohibited_practices", ["mind_reading"])],
+)
 def test_unknown_list_value_is_named(key, value):
     errs = errors_of({"title": "x", key: value})
     assert repr(value[-1]) in errs[key]
 
 
-@pytest.mark.parametrize("key, value, expected", [
-    ("title", 5, "must be a string, not a number"),
-    ("owner", ["U1"], "must be a string, not a list"),
-    ("failure_visible", "yes", "must be true or false, not a string"),
-    ("interacts_with_people", 1, "must be true or false, not a number"),
-    ("data", "customer", "must be a list"),
-    ("audience", {"x": 1}, "not an object"),
-])
+@pytest.mark.parametrize(
+    "key, value, expected",
+    [
+        ("title", 5, "must be a string, not a number"),
+        ("owner", ["U1"], "must be a string, not a list"),
+        ("failure_visible", "yes", "must be true or false, not a string"),
+        ("interacts_with_people", 1, "must be true or false, not a number"),
+        ("data", "customer", "must be a list"),
+        ("audience", {"x": 1}, "not an object"),
+    ],
+)
 def test_wrong_type_says_what_is_expected(key, value, expected):
     errs = errors_of({"title": "ok", key: value} if key != "title" else {"title": value})
     assert expected in errs[key]
@@ -78,8 +86,16 @@ def test_every_problem_is_reported_at_once():
 
 
 def test_blank_strings_become_none_and_defaults_fill_regulatory_keys():
-    clean = validate_proposal({"title": "  Summariser  ", "owner": "   ", "value_metric": None,
-                               "description": "\t\n", "data": [], "use_area": None})
+    clean = validate_proposal(
+        {
+            "title": "  Summariser  ",
+            "owner": "   ",
+            "value_metric": None,
+            "description": "\t\n",
+            "data": [],
+            "use_area": None,
+        }
+    )
     assert clean["title"] == "Summariser"
     assert clean["owner"] is None and clean["value_metric"] is None and clean["description"] is None
     assert clean["data"] == [] and clean["actions"] == []
@@ -90,8 +106,9 @@ def test_blank_strings_become_none_and_defaults_fill_regulatory_keys():
 
 
 def test_lists_are_sorted_and_deduplicated():
-    clean = validate_proposal({"title": "t", "data": ["financial", "customer", "financial"],
-                               "actions": ["draft", "change_billing", "draft"]})
+    clean = validate_proposal(
+        {"title": "t", "data": ["financial", "customer", "financial"], "actions": ["draft", "change_billing", "draft"]}
+    )
     assert clean["data"] == ["customer", "financial"]
     assert clean["actions"] == ["change_billing", "draft"]
 
@@ -106,8 +123,10 @@ def test_normalise_is_idempotent():
     assert normalise(dict(once)) == once
 
 
-@pytest.mark.parametrize("value, blank", [(None, True), ("", True), ("  \n", True), ([], True), ("x", False),
-                                          (False, False), (0, False), (["a"], False)])
+@pytest.mark.parametrize(
+    "value, blank",
+    [(None, True), ("", True), ("  \n", True), ([], True), ("x", False), (False, False), (0, False), (["a"], False)],
+)
 def test_is_blank(value, blank):
     assert is_blank(value) is blank
 

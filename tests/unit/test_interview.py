@@ -17,9 +17,22 @@ def keys_of(answers: dict) -> dict[str, list[str]]:
 
 def test_base_pages_ask_every_core_key_once():
     asked = [k for ks in keys_of({}).values() for k in ks]
-    core_keys = [k for k in domain.FIELDS if k not in dict.fromkeys(
-        ("use_area", "interacts_with_people", "generates_content", "profiles_people",
-         "narrow_procedural_task", "prohibited_practices", "ai_act_role"))]
+    core_keys = [
+        k
+        for k in domain.FIELDS
+        if k
+        not in dict.fromkeys(
+            (
+                "use_area",
+                "interacts_with_people",
+                "generates_content",
+                "profiles_people",
+                "narrow_procedural_task",
+                "prohibited_practices",
+                "ai_act_role",
+            )
+        )
+    ]
     assert sorted(asked) == sorted(core_keys)
     assert len(asked) == len(set(asked))
 
@@ -27,8 +40,17 @@ def test_base_pages_ask_every_core_key_once():
 def test_page_order_and_contents_match_the_brief():
     pages = keys_of({})
     assert list(pages) == ["basics", "data_actions", "controls"]
-    assert pages["basics"] == ["title", "department", "description", "current_process", "expected_output",
-                               "owner", "value_metric", "capacity", "stack"]
+    assert pages["basics"] == [
+        "title",
+        "department",
+        "description",
+        "current_process",
+        "expected_output",
+        "owner",
+        "value_metric",
+        "capacity",
+        "stack",
+    ]
     assert pages["data_actions"] == ["data", "actions", "audience", "review", "autonomy", "failure_visible"]
     assert pages["controls"] == ["exception_path", "escalation_path", "control_points", "rollback_path"]
     owner = iv.get_page("basics", {}).questions[5]
@@ -71,8 +93,13 @@ def test_profiling_like_actions_ask_use_area_and_prohibited_practices(action):
 
 
 def test_use_area_none_without_profiling_skips_the_details():
-    answers = {"audience": "internal", "data": ["employee"], "actions": ["summarize"], "use_area": "none",
-               "profiles_people": False}
+    answers = {
+        "audience": "internal",
+        "data": ["employee"],
+        "actions": ["summarize"],
+        "use_area": "none",
+        "profiles_people": False,
+    }
     assert "regulatory_detail" not in keys_of(answers)
     assert iv.next_page("regulatory", answers) is None
 
@@ -197,18 +224,27 @@ def test_choice_questions_offer_exactly_the_enum_codes():
 
 def test_parse_page_cleans_platform_values():
     page = iv.get_page("data_actions", {})
-    clean, errors = iv.parse_page(page, {
-        "data": ["customer", "internal", "customer"],
-        "actions": "draft,summarize",  # Teams multi-select ChoiceSet sends a comma string
+    clean, errors = iv.parse_page(
+        page,
+        {
+            "data": ["customer", "internal", "customer"],
+            "actions": "draft,summarize",  # Teams multi-select ChoiceSet sends a comma string
+            "audience": "customer",
+            "review": "every_output",
+            "autonomy": None,
+            "failure_visible": "true",
+            "not_on_this_page": "ignored",
+        },
+    )
+    assert errors == {}
+    assert clean == {
+        "data": ["customer", "internal"],
+        "actions": ["draft", "summarize"],
         "audience": "customer",
         "review": "every_output",
         "autonomy": None,
-        "failure_visible": "true",
-        "not_on_this_page": "ignored",
-    })
-    assert errors == {}
-    assert clean == {"data": ["customer", "internal"], "actions": ["draft", "summarize"], "audience": "customer",
-                     "review": "every_output", "autonomy": None, "failure_visible": True}
+        "failure_visible": True,
+    }
 
 
 def test_parse_page_names_the_field_and_what_is_allowed():
@@ -227,7 +263,9 @@ def test_parse_page_requires_a_title_and_checks_its_length():
     assert errors == {"title": "title: is required"}
     _, errors = iv.parse_page(page, {"title": "x" * 121})
     assert "at most 120" in errors["title"]
-    clean, errors = iv.parse_page(page, {"title": "  Draft replies  ", "owner": "<@U123|ana>", "capacity": "Strategic change"})
+    clean, errors = iv.parse_page(
+        page, {"title": "  Draft replies  ", "owner": "<@U123|ana>", "capacity": "Strategic change"}
+    )
     assert errors == {}
     assert clean == {"title": "Draft replies", "owner": "U123", "capacity": "strategic"}
     _, errors = iv.parse_page(page, {"title": "Draft replies", "owner": "Omar and Bea"})
@@ -258,22 +296,28 @@ def test_placeholders_and_blanks_are_weak(value):
     assert iv.weak_reason("rollback_path", value)
 
 
-@pytest.mark.parametrize("key,value", [
-    ("escalation_path", "ask Bob"),
-    ("control_points", "QA"),
-    ("value_metric", "time saved"),
-    ("value_metric", "agents are happier with their tickets"),  # no number
-])
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("escalation_path", "ask Bob"),
+        ("control_points", "QA"),
+        ("value_metric", "time saved"),
+        ("value_metric", "agents are happier with their tickets"),  # no number
+    ],
+)
 def test_too_short_or_unmeasurable_answers_are_weak(key, value):
     assert iv.weak_reason(key, value)
 
 
-@pytest.mark.parametrize("key,value", [
-    ("escalation_path", "Support lead on call, then #support-escalations"),
-    ("rollback_path", "Disable the integration; agents answer manually"),
-    ("value_metric", "Handling time from 12 to 6 minutes per ticket"),
-    ("owner", "U123"),
-])
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("escalation_path", "Support lead on call, then #support-escalations"),
+        ("rollback_path", "Disable the integration; agents answer manually"),
+        ("value_metric", "Handling time from 12 to 6 minutes per ticket"),
+        ("owner", "U123"),
+    ],
+)
 def test_good_answers_are_not_weak(key, value):
     assert iv.weak_reason(key, value) is None
 
@@ -318,7 +362,9 @@ def test_get_page_followup_matches_followup_page():
 
 def test_seed_from_command_text():
     assert iv.seed("/aiwf propose Summarise support tickets") == {
-        "title": "Summarise support tickets", "description": "Summarise support tickets"}
+        "title": "Summarise support tickets",
+        "description": "Summarise support tickets",
+    }
     got = iv.seed("propose Draft refund replies. Agents check each one before sending.")
     assert got["title"] == "Draft refund replies"
     assert got["description"] == "Draft refund replies. Agents check each one before sending."
@@ -346,11 +392,22 @@ def test_answering_nothing_new_still_gives_a_complete_valid_proposal():
 
 def test_a_whole_interview_by_pages_gives_a_valid_proposal():
     raw_by_page = {
-        "basics": {"title": "Rank job applicants", "department": "HR", "owner": "U7",
-                   "value_metric": "Time to shortlist from 5 days to 2", "capacity": "incremental",
-                   "stack": "processes"},
-        "data_actions": {"data": ["employee"], "actions": ["recommend"], "audience": "team",
-                         "review": "every_output", "autonomy": "draft_only", "failure_visible": "true"},
+        "basics": {
+            "title": "Rank job applicants",
+            "department": "HR",
+            "owner": "U7",
+            "value_metric": "Time to shortlist from 5 days to 2",
+            "capacity": "incremental",
+            "stack": "processes",
+        },
+        "data_actions": {
+            "data": ["employee"],
+            "actions": ["recommend"],
+            "audience": "team",
+            "review": "every_output",
+            "autonomy": "draft_only",
+            "failure_visible": "true",
+        },
         "controls": {"rollback_path": "Recruiters shortlist by hand as today"},
         "regulatory": {"use_area": "employment", "profiles_people": "true", "ai_act_role": "deployer"},
         "regulatory_detail": {"narrow_procedural_task": "false", "prohibited_practices": []},
@@ -385,8 +442,12 @@ def test_default_help_texts_come_from_the_policy_file():
 
 
 def test_what_the_free_text_describes_brings_the_questions_too():
-    declared_only = {"title": "Summarise case notes", "data": ["internal"], "actions": ["summarize"],
-                     "audience": "internal"}
+    declared_only = {
+        "title": "Summarise case notes",
+        "data": ["internal"],
+        "actions": ["summarize"],
+        "audience": "internal",
+    }
     assert "regulatory" not in keys_of(declared_only)
     described = {**declared_only, "description": "Summarises patient medical histories for the ward nurses."}
     assert iv.effective_sets(described)[0] >= {"internal", "regulated"}

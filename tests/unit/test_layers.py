@@ -10,8 +10,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM = {"slack_bolt", "slack_sdk", "botbuilder", "botframework"}
-FORBIDDEN_IN_CORE = PLATFORM | {"sqlalchemy", "alembic", "openai", "langchain", "langchain_core",
-                                "langchain_openai", "handlers", "store", "psycopg", "aiohttp"}
+FORBIDDEN_IN_CORE = PLATFORM | {
+    "sqlalchemy",
+    "alembic",
+    "openai",
+    "langchain",
+    "langchain_core",
+    "langchain_openai",
+    "handlers",
+    "store",
+    "psycopg",
+    "aiohttp",
+}
 
 
 def imported_roots(path: Path) -> set[str]:

@@ -55,10 +55,13 @@ def test_minimal_by_default_with_its_basis():
     assert has_duty(out["duties"], "Art. 4") and has_duty(out["duties"], "Art. 95")
 
 
-@pytest.mark.parametrize("changes, article", [
-    ({"interacts_with_people": True}, "Art. 50(1)"),
-    ({"generates_content": True}, "Art. 50(2)"),
-])
+@pytest.mark.parametrize(
+    "changes, article",
+    [
+        ({"interacts_with_people": True}, "Art. 50(1)"),
+        ({"generates_content": True}, "Art. 50(2)"),
+    ],
+)
 def test_limited_tier_for_transparency_triggers(changes, article):
     out = eu(**changes)
     assert out["tier"] == "limited"
@@ -119,8 +122,7 @@ def test_each_prohibited_practice_gives_the_prohibited_tier(practice):
 
 
 def test_prohibited_outranks_high_and_lists_every_basis():
-    out = eu(prohibited_practices=["social_scoring", "manipulation"], use_area="employment",
-             interacts_with_people=True)
+    out = eu(prohibited_practices=["social_scoring", "manipulation"], use_area="employment", interacts_with_people=True)
     assert out["tier"] == "prohibited"
     assert len(out["basis"]) == 3
     assert "Art. 5(1)(a)" in out["basis"][0] and "Art. 5(1)(c)" in out["basis"][0]
@@ -131,8 +133,19 @@ def test_prohibited_outranks_high_and_lists_every_basis():
 
 def test_high_risk_provider_duties():
     duties = eu(use_area="employment", ai_act_role="provider")["duties"]
-    for article in ("Art. 9", "Art. 10", "Art. 11", "Art. 12", "Art. 13", "Art. 14", "Art. 15", "Art. 17",
-                    "Art. 43", "Art. 49(1)", "Art. 72"):
+    for article in (
+        "Art. 9",
+        "Art. 10",
+        "Art. 11",
+        "Art. 12",
+        "Art. 13",
+        "Art. 14",
+        "Art. 15",
+        "Art. 17",
+        "Art. 43",
+        "Art. 49(1)",
+        "Art. 72",
+    ):
         assert has_duty(duties, article), article
     assert not has_duty(duties, "Art. 26") and not has_duty(duties, "Art. 27")
 
@@ -157,10 +170,13 @@ def test_workers_are_informed_only_for_employment():
     assert not has_duty(eu(use_area="education")["duties"], "workers' representatives")
 
 
-@pytest.mark.parametrize("role, article, phrase", [
-    ("provider", "Art. 50(1)", "design it so people are told"),
-    ("deployer", "Art. 50(1)", "tell people they are interacting"),
-])
+@pytest.mark.parametrize(
+    "role, article, phrase",
+    [
+        ("provider", "Art. 50(1)", "design it so people are told"),
+        ("deployer", "Art. 50(1)", "tell people they are interacting"),
+    ],
+)
 def test_interaction_notice_by_role(role, article, phrase):
     duties = eu(interacts_with_people=True, ai_act_role=role)["duties"]
     assert has_duty(duties, article, phrase)
@@ -178,8 +194,9 @@ def test_data_protection_assessment_when_personal_data_in_a_high_tier():
 
 
 def test_art_6_3_registration_is_a_provider_duty():
-    assert has_duty(eu(use_area="education", narrow_procedural_task=True, ai_act_role="provider")["duties"],
-                    "Art. 49(2)")
+    assert has_duty(
+        eu(use_area="education", narrow_procedural_task=True, ai_act_role="provider")["duties"], "Art. 49(2)"
+    )
     assert not has_duty(eu(use_area="education", narrow_procedural_task=True)["duties"], "Art. 49(2)")
 
 
@@ -220,8 +237,9 @@ def test_complete_record_evidences_every_nist_function():
 
 
 def test_blank_answers_show_up_as_missing_nist_evidence():
-    nist = reg(owner=None, current_process=None, value_metric=None, failure_visible=False,
-               rollback_path=None, audience=None)["nist_ai_rmf"]
+    nist = reg(
+        owner=None, current_process=None, value_metric=None, failure_visible=False, rollback_path=None, audience=None
+    )["nist_ai_rmf"]
     assert nist["govern"]["missing"] == ["owner"]
     assert nist["map"]["missing"] == ["audience", "process"]
     assert nist["measure"]["missing"] == ["failure_visibility", "value_metric"]
@@ -234,15 +252,18 @@ def test_iso_controls_for_a_complete_deployer_record():
     assert reg(ai_act_role="provider")["iso_42001"]["missing"] == []
 
 
-@pytest.mark.parametrize("changes, missing", [
-    ({"owner": None}, "A.3"),
-    ({"failure_visible": None}, "A.5"),
-    ({"rollback_path": None}, "A.6"),
-    ({"data": []}, "A.7"),
-    ({"escalation_path": None}, "A.8"),
-    ({"review": "none"}, "A.9"),
-    ({"autonomy": "autonomous"}, "A.9"),
-])
+@pytest.mark.parametrize(
+    "changes, missing",
+    [
+        ({"owner": None}, "A.3"),
+        ({"failure_visible": None}, "A.5"),
+        ({"rollback_path": None}, "A.6"),
+        ({"data": []}, "A.7"),
+        ({"escalation_path": None}, "A.8"),
+        ({"review": "none"}, "A.9"),
+        ({"autonomy": "autonomous"}, "A.9"),
+    ],
+)
 def test_each_iso_control_goes_missing_with_its_evidence(changes, missing):
     iso = reg(**changes)["iso_42001"]
     assert missing in iso["missing"] and missing not in iso["evidenced"]

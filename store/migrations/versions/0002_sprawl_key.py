@@ -41,10 +41,15 @@ def _backfill() -> None:
     from bot.portfolio import sprawl_signature
 
     conn = op.get_bind()
-    proposals = sa.table("proposals", sa.column("id", sa.Integer), sa.column("title", sa.String),
-                         sa.column("sprawl_key", sa.String))
-    classifications = sa.table("classifications", sa.column("id", sa.Integer), sa.column("proposal_id", sa.Integer),
-                               sa.column("result", sa.JSON))
+    proposals = sa.table(
+        "proposals", sa.column("id", sa.Integer), sa.column("title", sa.String), sa.column("sprawl_key", sa.String)
+    )
+    classifications = sa.table(
+        "classifications",
+        sa.column("id", sa.Integer),
+        sa.column("proposal_id", sa.Integer),
+        sa.column("result", sa.JSON),
+    )
     latest = (sa.select(sa.func.max(classifications.c.id)).group_by(classifications.c.proposal_id)).scalar_subquery()
     rows = conn.execute(
         sa.select(proposals.c.id, proposals.c.title, classifications.c.result)
@@ -53,5 +58,6 @@ def _backfill() -> None:
     )
     for pid, title, result in rows.all():
         actions = ((result or {}).get("effective") or {}).get("actions") or []
-        conn.execute(sa.update(proposals).where(proposals.c.id == pid)
-                     .values(sprawl_key=sprawl_signature(title, actions)))
+        conn.execute(
+            sa.update(proposals).where(proposals.c.id == pid).values(sprawl_key=sprawl_signature(title, actions))
+        )
