@@ -1,8 +1,9 @@
 """`govbot import`: submit an existing AI inventory as if each row were proposed in chat.
 
-Each row is validated, classified, stored and routed on its own (one unit of work per
-row), so a refused row never blocks or half-writes the others. Re-importing the same
-file is harmless: a row's idempotency key is a hash of its content and requester.
+Each row is validated, classified, stored and routed as a chat submission would be
+(`bot.batch`: rows share one unit of work per chunk, each in a savepoint of its own),
+so a refused row never blocks or half-writes the others. Re-importing the same file is
+harmless: a row's idempotency key is a hash of its content and requester.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from bot.batch import CHUNK, submit_batch
 from bot.domain import ProposalInvalid, validate_proposal
 from bot.service import Govbot, Refused
 
@@ -22,32 +24,52 @@ def row_key(actor: str, raw: Any) -> str:
 
 
 def import_proposals(
-    core: Govbot, actor: str, channel: str, rows: Sequence[Any], progress: Callable[[int], None] | None = None
+    core: Govbot,
+    actor: str,
+    channel: str,
+    rows: Sequence[Any],
+    progress: Callable[[int], None] | None = None,
+    chunk: int = CHUNK,
 ) -> dict[str, Any]:
     """Import every row; returns {"imported", "refused", "rows": [per-row report]}."""
     report: list[dict[str, Any]] = []
-    for index, raw in enumerate(rows, start=1):
-        report.append(_import_one(core, actor, channel, index, raw))
-        if progress and (index % 25 == 0 or index == len(rows)):
-            progress(index)
+    for start in range(0, len(rows), chunk):
+        report.extend(_import_chunk(core, actor, channel, start, rows[start : start + chunk]))
+        if progress:
+            progress(len(report))
     imported = sum(1 for r in report if r["status"] == "imported")
     return {"imported": imported, "refused": len(report) - imported, "rows": report}
 
 
-def _import_one(core: Govbot, actor: str, channel: str, index: int, raw: Any) -> dict[str, Any]:
-    title = raw.get("title") if isinstance(raw, dict) and isinstance(raw.get("title"), str) else None
-    try:
-        answers = validate_proposal(raw)
-        result = core.submit(actor, channel, answers, idempotency_key=row_key(actor, raw))
-    except ProposalInvalid as exc:
-        return {"row": index, "status": "refused", "title": title, "errors": [str(e) for e in exc.errors]}
-    except Refused as exc:
-        return {"row": index, "status": "refused", "title": title, "errors": [exc.message]}
-    return {
-        "row": index,
-        "status": "imported",
-        "title": answers["title"],
-        "proposal_id": result.proposal_id,
-        "risk_level": result.classification["risk_level"],
-        "already_imported": result.duplicate,
-    }
+def _title(raw: Any) -> str | None:
+    return raw.get("title") if isinstance(raw, dict) and isinstance(raw.get("title"), str) else None
+
+
+def _import_chunk(core: Govbot, actor: str, channel: str, start: int, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    report: list[dict[str, Any]] = []
+    valid: list[tuple[int, Any, dict[str, Any], str]] = []  # (position in report, raw, answers, key)
+    for index, raw in enumerate(rows, start=start + 1):
+        try:
+            answers = validate_proposal(raw)
+        except ProposalInvalid as exc:
+            report.append(
+                {"row": index, "status": "refused", "title": _title(raw), "errors": [str(e) for e in exc.errors]}
+            )
+            continue
+        valid.append((len(report), raw, answers, row_key(actor, raw)))
+        report.append({"row": index})
+    results = submit_batch(core, actor, channel, [(answers, key) for _, _, answers, key in valid], chunk=len(rows) or 1)
+    for (at, raw, answers, _), result in zip(valid, results, strict=True):
+        index = report[at]["row"]
+        if isinstance(result, Refused):
+            report[at] = {"row": index, "status": "refused", "title": _title(raw), "errors": [result.message]}
+        else:
+            report[at] = {
+                "row": index,
+                "status": "imported",
+                "title": answers["title"],
+                "proposal_id": result.proposal_id,
+                "risk_level": result.classification["risk_level"],
+                "already_imported": result.duplicate,
+            }
+    return report

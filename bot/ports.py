@@ -8,6 +8,7 @@ an ORM object. Times are timezone-aware UTC datetimes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -443,6 +444,10 @@ class UnitOfWork(Protocol):
         """Commit; raise Conflict when a uniqueness rule stopped the write."""
 
     def rollback(self) -> None: ...
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested transaction: an exception inside rolls back only its writes
+        (a uniqueness violation is raised as Conflict); the outer one goes on."""
 
 
 class UnitOfWorkFactory(Protocol):

@@ -379,7 +379,14 @@ class Govbot:
     def _refuse(self, actor: str, proposal_id: int | None, action: str, message: str, **detail: Any) -> Refused:
         """Audit a refused attempt in its own unit of work; return the exception."""
         with self.uow() as uow:
-            uow.audit.add(proposal_id, actor, action, {"reason": message, **detail}, self.clock.now())
+            refused = self._refuse_in(uow, actor, proposal_id, action, message, self.clock.now(), **detail)
             uow.commit()
+        return refused
+
+    def _refuse_in(
+        self, uow: Any, actor: str, proposal_id: int | None, action: str, message: str, now: Any, **detail: Any
+    ) -> Refused:
+        """Audit a refused attempt inside `uow` (the caller commits); return the exception."""
+        uow.audit.add(proposal_id, actor, action, {"reason": message, **detail}, now)
         logger.info("%s for %s on %s", action, actor, proposal_id)
         return Refused(message[:1].upper() + message[1:] + ".")

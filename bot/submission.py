@@ -80,12 +80,15 @@ def idempotency_name(actor: str, idempotency_key: str) -> str:
     return IDEMPOTENCY_PREFIX + digest
 
 
-def _claim(core: Any, uow: Any, key: str | None, now: Any) -> None:
+def _claim(core: Any, uow: Any, key: str | None, now: Any, *, unrecorded: bool = False) -> None:
     """Guard against the same submission running twice at once: the (job, period)
-    row is unique, so a concurrent twin waits and then finds it taken."""
+    row is unique, so a concurrent twin waits and then finds it taken. `unrecorded`:
+    the caller has just seen, in this unit of work, that the key is not recorded."""
     if key is None:
         return
-    if uow.settings.get(key) or not uow.jobs.claim("submit", key.removeprefix(IDEMPOTENCY_PREFIX), core.instance, now):
+    if (not unrecorded and uow.settings.get(key)) or not uow.jobs.claim(
+        "submit", key.removeprefix(IDEMPOTENCY_PREFIX), core.instance, now
+    ):
         raise Conflict("this submission is already recorded")
 
 
@@ -101,78 +104,102 @@ def _done(uow: Any, key: str | None, proposal_id: int, revision: int, now: Any) 
 def _first(
     core: Any, actor: str, channel: str, answers: dict[str, Any], result: dict[str, Any], key: str | None
 ) -> Submitted:
-    settings = core.settings
-    now = core.clock.now()
     with core.uow() as uow:
-        _claim(core, uow, key, now)
-        row = ProposalRow(
-            id=0,
-            title=answers["title"],
-            requester=actor,
-            channel=channel,
-            department=None,
-            owner=None,
-            stage="in_review",
-            risk_level="low",
-            capacity=None,
-            autonomy=answers.get("autonomy"),
-            eu_tier=None,
-            revision=1,
-            answers=answers,
-            created_at=now,
-            updated_at=now,
-            stage_changed_at=now,
-        )
-        _apply(row, answers, result)
-        row = uow.proposals.add(row, author=actor)
-        uow.classifications.add(row.id, row.revision, result, now)
-        uow.stop_conditions.set_open(row.id, result.get("stop_conditions") or [], now)
-        routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], answers)
-        requests = approvals.open_requests(
-            uow, row, routes, round=row.revision, now=now, owner_first=settings.owner_first
-        )
-        uow.audit.add(
-            row.id,
-            actor,
-            "proposal.submitted",
-            {
-                "revision": row.revision,
-                "channel": channel,
-                "risk_level": row.risk_level,
-                "stop_conditions": result.get("stop_conditions") or [],
-                "approver_roles": result.get("approver_roles"),
-            },
-            now,
-        )
-        _audit_requested(uow, row, actor, requests, now)
-        message = views.classification_message(row, result, requests)
-        approvals.send(
-            uow,
-            settings,
-            row,
-            actor,
-            message,
-            now,
-            ref_key=f"classification:{row.id}",
-            dedupe_key=f"classification:{row.id}:{row.revision}",
-        )
-        for r in requests:
-            if approvals.released(r, requests):
-                approvals.queue_request(uow, settings, row, r, result, now)
-        uow.drafts.delete(channel, actor)
-        _done(uow, key, row.id, row.revision, now)
+        submitted = _first_in(core, uow, actor, channel, answers, result, key, core.clock.now())
         uow.commit()
-    logger.info("proposal %s submitted by %s: %s risk, %s request(s)", row.id, actor, row.risk_level, len(requests))
+    _log_first(submitted, actor)
+    return submitted
+
+
+def _log_first(submitted: Submitted, actor: str) -> None:
+    risk, count = submitted.classification["risk_level"], len(submitted.approval_request_ids)
+    logger.info("proposal %s submitted by %s: %s risk, %s request(s)", submitted.proposal_id, actor, risk, count)
+
+
+def _first_in(
+    core: Any,
+    uow: Any,
+    actor: str,
+    channel: str,
+    answers: dict[str, Any],
+    result: dict[str, Any],
+    key: str | None,
+    now: Any,
+    *,
+    unrecorded: bool = False,
+) -> Submitted:
+    """Store, route and queue a first submission inside `uow` (the caller commits)."""
+    settings = core.settings
+    _claim(core, uow, key, now, unrecorded=unrecorded)
+    row = ProposalRow(
+        id=0,
+        title=answers["title"],
+        requester=actor,
+        channel=channel,
+        department=None,
+        owner=None,
+        stage="in_review",
+        risk_level="low",
+        capacity=None,
+        autonomy=answers.get("autonomy"),
+        eu_tier=None,
+        revision=1,
+        answers=answers,
+        created_at=now,
+        updated_at=now,
+        stage_changed_at=now,
+    )
+    _apply(row, answers, result)
+    row = uow.proposals.add(row, author=actor)
+    uow.classifications.add(row.id, row.revision, result, now)
+    uow.stop_conditions.set_open(row.id, result.get("stop_conditions") or [], now)
+    routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], answers)
+    requests = approvals.open_requests(uow, row, routes, round=row.revision, now=now, owner_first=settings.owner_first)
+    uow.audit.add(
+        row.id,
+        actor,
+        "proposal.submitted",
+        {
+            "revision": row.revision,
+            "channel": channel,
+            "risk_level": row.risk_level,
+            "stop_conditions": result.get("stop_conditions") or [],
+            "approver_roles": result.get("approver_roles"),
+        },
+        now,
+    )
+    _audit_requested(uow, row, actor, requests, now)
+    message = views.classification_message(row, result, requests)
+    approvals.send(
+        uow,
+        settings,
+        row,
+        actor,
+        message,
+        now,
+        ref_key=f"classification:{row.id}",
+        dedupe_key=f"classification:{row.id}:{row.revision}",
+    )
+    for r in requests:
+        if approvals.released(r, requests):
+            approvals.queue_request(uow, settings, row, r, result, now)
+    uow.drafts.delete(channel, actor)
+    _done(uow, key, row.id, row.revision, now)
     return Submitted(row.id, row.revision, result, message, [r.id for r in requests])
 
 
 def _replay(core: Any, done: dict[str, Any]) -> Submitted:
-    pid, revision = int(done["proposal_id"]), int(done["revision"])
     with core.uow() as uow:
-        row = uow.proposals.get(pid)
-        found = uow.classifications.latest(pid)
-        result = found.result if found else {}
-        requests = [r for r in uow.approvals.for_proposal(pid) if r.round == revision and r.kind == "proposal"]
+        return _replay_in(uow, done)
+
+
+def _replay_in(uow: Any, done: dict[str, Any]) -> Submitted:
+    """The first result of a recorded submission, read in `uow`, as a duplicate."""
+    pid, revision = int(done["proposal_id"]), int(done["revision"])
+    row = uow.proposals.get(pid)
+    found = uow.classifications.latest(pid)
+    result = found.result if found else {}
+    requests = [r for r in uow.approvals.for_proposal(pid) if r.round == revision and r.kind == "proposal"]
     message = views.classification_message(row, result, requests, resubmitted=revision > 1)
     return Submitted(pid, revision, result, message, [r.id for r in requests], duplicate=True)
 

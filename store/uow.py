@@ -12,6 +12,8 @@ Leaving the block without `commit()` (or because of an exception) rolls back.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine
@@ -84,6 +86,24 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self._require_session().rollback()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction (SAVEPOINT) inside this unit of work: leaving the block
+        by an exception rolls back only what was written inside it and re-raises
+        (a uniqueness violation as Conflict); the outer transaction goes on."""
+        session = self._require_session()
+        nested = session.begin_nested()
+        try:
+            yield
+            session.flush()
+        except IntegrityError as exc:
+            nested.rollback()
+            raise Conflict(str(exc.orig)) from exc
+        except BaseException:
+            nested.rollback()
+            raise
+        nested.commit()
 
     def flush(self) -> None:
         """Send pending writes now; raise Conflict on a uniqueness violation."""

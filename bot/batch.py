@@ -1,0 +1,116 @@
+"""Submitting many first proposals at once (`govbot import`).
+
+Rows go in chunks: one unit of work (one commit) per chunk, and a savepoint per row,
+so a refused or failed row rolls back alone and leaves nothing half-written while the
+others commit together. Each row runs the same code as a chat submission
+(`bot.submission._first_in`): it is classified, stored and routed, with its audit
+events and outbox messages, and it is recorded under its idempotency key, so a
+re-import returns the first result as a duplicate.
+
+Within a chunk the role directory, delegations and conversation references are read
+once (the batch writes none of them), and every row of a chunk carries the chunk's
+time, the moment its rows become visible together. A row that meets a concurrent twin
+(a uniqueness conflict), or a chunk whose commit fails, is submitted again on its own
+through `bot.submission.submit`, which settles it exactly as for chat.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from bot.approvals import NoGovernance
+from bot.ports import Conflict
+from bot.service import Refused, Submitted
+from bot.submission import _classify, _first_in, _log_first, _replay_in, idempotency_name, submit
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 200  # rows per unit of work
+_MEMOIZED = {
+    "roles": ("holders", "all", "roles_of"),
+    "delegations": ("active_for", "delegators_of"),
+    "conversations": ("get",),
+}
+
+
+def submit_batch(
+    core: Any, actor: str, channel: str, rows: Sequence[tuple[dict[str, Any], str]], chunk: int = CHUNK
+) -> list[Submitted | Refused]:
+    """Submit validated `(answers, idempotency_key)` rows as `actor` in `channel`;
+    returns one Submitted (duplicate=True when already recorded) or Refused per row."""
+    out: list[Submitted | Refused] = []
+    for start in range(0, len(rows), chunk):
+        out.extend(_chunk(core, actor, channel, rows[start : start + chunk]))
+    return out
+
+
+def _chunk(
+    core: Any, actor: str, channel: str, rows: Sequence[tuple[dict[str, Any], str]]
+) -> list[Submitted | Refused]:
+    out: list[Submitted | Refused | None] = [None] * len(rows)
+    again: list[int] = []
+    now = core.clock.now()
+    with core.uow() as uow:
+        _memoize(uow)
+        for i, (answers, idempotency_key) in enumerate(rows):
+            key = idempotency_name(actor, idempotency_key)
+            done = uow.settings.get(key)
+            if done:
+                out[i] = _replay_in(uow, json.loads(done))
+                continue
+            result = _classify(core, answers)
+            try:
+                with uow.savepoint():
+                    out[i] = _first_in(core, uow, actor, channel, answers, result, key, now, unrecorded=True)
+            except NoGovernance as exc:
+                out[i] = core._refuse_in(uow, actor, None, "proposal.refused", str(exc), now)
+            except Conflict:
+                again.append(i)  # a concurrent twin: settle it on its own below
+        try:
+            uow.commit()
+        except Conflict:
+            logger.info("an import chunk of %s rows met a conflict; submitting its rows one by one", len(rows))
+            again = list(range(len(rows)))
+            out = [None] * len(rows)
+    for item in out:
+        if isinstance(item, Submitted) and not item.duplicate:
+            _log_first(item, actor)
+    for i in again:
+        answers, idempotency_key = rows[i]
+        try:
+            out[i] = submit(core, actor, channel, answers, None, idempotency_key)
+        except Refused as exc:
+            out[i] = exc
+    assert all(item is not None for item in out)
+    return [item for item in out if item is not None]
+
+
+class _Memo:
+    """A repository whose look-ups are read once per chunk (copies are returned)."""
+
+    def __init__(self, repo: Any, methods: Sequence[str]):
+        self._repo = repo
+        self._methods = set(methods)
+        self._seen: dict[tuple[Any, ...], Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._repo, name)
+        if name not in self._methods:
+            return attr
+
+        def read(*args: Any) -> Any:
+            key = (name, *args)
+            if key not in self._seen:
+                self._seen[key] = attr(*args)
+            found = self._seen[key]
+            return list(found) if isinstance(found, list) else found
+
+        return read
+
+
+def _memoize(uow: Any) -> None:
+    for repo, methods in _MEMOIZED.items():
+        setattr(uow, repo, _Memo(getattr(uow, repo), methods))
