@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from bot.ports import ApprovalRequestRow, Conflict, DecisionRow
+from bot.ports import Conflict
 from store.db import make_engine
 from store.uow import SqlUnitOfWorkFactory
-from tests.integration.test_store_repos import T0, add_proposal
+from tests.integration.test_store_repos import T0, add_proposal, approval, decision
 
 WORKERS = 6
 
@@ -82,37 +82,12 @@ def test_an_outbox_row_is_claimed_by_one_worker(uow):
 def test_the_same_decision_submitted_at_once_is_stored_once(uow):
     proposal = add_proposal(uow)
     with uow() as u:
-        req = u.approvals.add(
-            ApprovalRequestRow(
-                id=0,
-                proposal_id=proposal.id,
-                role="owner",
-                department=None,
-                approver="UOWN",
-                kind="proposal",
-                target=None,
-                round=1,
-                status="pending",
-                note=None,
-                created_at=T0,
-            )
-        )
+        req = u.approvals.add(approval(proposal.id, role="owner", department=None, approver="UOWN"))
         u.commit()
 
     def decide(i: int) -> str:
         with uow() as u:
-            u.decisions.add(
-                DecisionRow(
-                    id=0,
-                    request_id=req.id,
-                    decision="approve",
-                    actor="UOWN",
-                    on_behalf_of=None,
-                    comment=f"click {i}",
-                    override_reason=None,
-                    created_at=T0,
-                )
-            )
+            u.decisions.add(decision(req.id, comment=f"click {i}"))
             u.audit.add(proposal.id, "UOWN", "decision.approve", {"click": i}, T0)
             u.commit()
             return "stored"
@@ -145,21 +120,7 @@ def test_locked_read_modify_write_loses_no_update(uow):
 def test_locked_approval_read_modify_write_loses_no_update(uow):
     proposal = add_proposal(uow)
     with uow() as u:
-        req = u.approvals.add(
-            ApprovalRequestRow(
-                id=0,
-                proposal_id=proposal.id,
-                role="owner",
-                department=None,
-                approver="UOWN",
-                kind="proposal",
-                target=None,
-                round=0,
-                status="pending",
-                note=None,
-                created_at=T0,
-            )
-        )
+        req = u.approvals.add(approval(proposal.id, role="owner", department=None, approver="UOWN", round=0))
         u.commit()
 
     def bump(i: int) -> int:

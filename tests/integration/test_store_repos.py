@@ -77,6 +77,20 @@ def approval(proposal_id: int, **changes) -> ApprovalRequestRow:
     return replace(row, **changes)
 
 
+def decision(request_id: int, **changes) -> DecisionRow:
+    row = DecisionRow(
+        id=0,
+        request_id=request_id,
+        decision="approve",
+        actor="UOWN",
+        on_behalf_of=None,
+        comment=None,
+        override_reason=None,
+        created_at=T0,
+    )
+    return replace(row, **changes)
+
+
 def test_proposal_round_trip_and_queries(uow):
     first = add_proposal(uow)
     second = add_proposal(uow, title="Other", requester="UOTHER", owner="UREQ", stage="pilot")
@@ -232,30 +246,8 @@ def test_decisions_round_trip(uow):
     with uow() as u:
         req = u.approvals.add(approval(row.id))
         other = u.approvals.add(approval(row.id, role="owner", approver="UOWN"))
-        d1 = u.decisions.add(
-            DecisionRow(
-                id=0,
-                request_id=req.id,
-                decision="approve",
-                actor="UDEL",
-                on_behalf_of="UFIN",
-                comment="ok",
-                override_reason=None,
-                created_at=T0,
-            )
-        )
-        d2 = u.decisions.add(
-            DecisionRow(
-                id=0,
-                request_id=other.id,
-                decision="request_changes",
-                actor="UOWN",
-                on_behalf_of=None,
-                comment=None,
-                override_reason="r",
-                created_at=T0,
-            )
-        )
+        d1 = u.decisions.add(decision(req.id, actor="UDEL", on_behalf_of="UFIN", comment="ok"))
+        d2 = u.decisions.add(decision(other.id, decision="request_changes", override_reason="r"))
         u.commit()
     with uow() as u:
         assert u.decisions.for_request(req.id) == d1

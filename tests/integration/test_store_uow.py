@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from bot.ports import ApprovalRequestRow, Conflict, DecisionRow
+from bot.ports import Conflict
 from store.db import DatabaseNotMigrated, check_migrated, current_revision, head_revision, make_engine, upgrade
 from store.uow import SqlUnitOfWorkFactory
 from tests.dbutil import empty_database
-from tests.integration.test_store_repos import T0, add_proposal, proposal
+from tests.integration.test_store_repos import T0, add_proposal, approval, decision, proposal
 
 
 @pytest.fixture
@@ -68,49 +68,13 @@ def test_a_unit_of_work_is_used_inside_its_block_only(uow):
 def test_duplicate_decision_is_a_conflict_and_the_first_stands(uow):
     row = add_proposal(uow)
     with uow() as u:
-        req = u.approvals.add(
-            ApprovalRequestRow(
-                id=0,
-                proposal_id=row.id,
-                role="owner",
-                department=None,
-                approver="UOWN",
-                kind="proposal",
-                target=None,
-                round=1,
-                status="pending",
-                note=None,
-                created_at=T0,
-            )
-        )
-        first = u.decisions.add(
-            DecisionRow(
-                id=0,
-                request_id=req.id,
-                decision="approve",
-                actor="UOWN",
-                on_behalf_of=None,
-                comment=None,
-                override_reason=None,
-                created_at=T0,
-            )
-        )
+        req = u.approvals.add(approval(row.id, role="owner", department=None, approver="UOWN"))
+        first = u.decisions.add(decision(req.id))
         u.commit()
     with uow() as u:
         u.audit.add(row.id, "UOWN", "decision.reject", {}, T0)
         with pytest.raises(Conflict, match=str(req.id)):
-            u.decisions.add(
-                DecisionRow(
-                    id=0,
-                    request_id=req.id,
-                    decision="reject",
-                    actor="UOWN",
-                    on_behalf_of=None,
-                    comment="second click",
-                    override_reason=None,
-                    created_at=T0,
-                )
-            )
+            u.decisions.add(decision(req.id, decision="reject", comment="second click"))
         u.commit()  # the transaction is still usable after the refused insert
     with uow() as u:
         assert u.decisions.for_request(req.id) == first
@@ -160,17 +124,11 @@ def test_time_comparisons_use_the_instant_not_the_wall_clock(uow):
     tokyo = timezone(timedelta(hours=9))
     with uow() as u:
         u.approvals.add(
-            ApprovalRequestRow(
-                id=0,
-                proposal_id=row.id,
+            approval(
+                row.id,
                 role="owner",
                 department=None,
                 approver="UOWN",
-                kind="proposal",
-                target=None,
-                round=1,
-                status="pending",
-                note=None,
                 created_at=datetime(2026, 11, 16, 18, 0, tzinfo=tokyo),
             )
         )  # 09:00 UTC
