@@ -9,9 +9,10 @@ re-import returns the first result as a duplicate.
 
 Within a chunk the role directory, delegations and conversation references are read
 once (the batch writes none of them), and every row of a chunk carries the chunk's
-time, the moment its rows become visible together. A row that meets a concurrent twin
-(a uniqueness conflict), or a chunk whose commit fails, is submitted again on its own
-through `bot.submission.submit`, which settles it exactly as for chat.
+time, the moment its rows become visible together. A row that meets a conflict (a
+concurrent twin, or a uniqueness rule of the database), or every row of a chunk whose
+commit fails, is tried again in a unit of work of its own: it returns the twin's first
+result when that is recorded by then, and is refused (with an audit event) otherwise.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 from bot.approvals import NoGovernance
 from bot.ports import Conflict
 from bot.service import Refused, Submitted
-from bot.submission import _classify, _first_in, _log_first, _replay_in, idempotency_name, submit
+from bot.submission import _classify, _first_in, _log_first, _replay_in, idempotency_name
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,11 @@ def submit_batch(
 
 
 def _chunk(
-    core: Any, actor: str, channel: str, rows: Sequence[tuple[dict[str, Any], str]]
+    core: Any, actor: str, channel: str, rows: Sequence[tuple[dict[str, Any], str]], settle: bool = True
 ) -> list[Submitted | Refused]:
+    """One unit of work for `rows`, a savepoint per row. A row that meets a conflict
+    (a concurrent twin, or a uniqueness rule of the database) is settled afterwards in
+    a unit of work of its own; with `settle=False` (that second try) it is refused."""
     out: list[Submitted | Refused | None] = [None] * len(rows)
     again: list[int] = []
     now = core.clock.now()
@@ -67,23 +71,28 @@ def _chunk(
                     out[i] = _first_in(core, uow, actor, channel, answers, result, key, now, unrecorded=True)
             except NoGovernance as exc:
                 out[i] = core._refuse_in(uow, actor, None, "proposal.refused", str(exc), now)
-            except Conflict:
-                again.append(i)  # a concurrent twin: settle it on its own below
+            except Conflict as exc:
+                if settle:
+                    again.append(i)
+                    continue
+                done = uow.settings.get(key)  # a twin that committed meanwhile
+                out[i] = (
+                    _replay_in(uow, json.loads(done))
+                    if done
+                    else core._refuse_in(uow, actor, None, "proposal.refused", f"the database refused it ({exc})", now)
+                )
         try:
             uow.commit()
         except Conflict:
-            logger.info("an import chunk of %s rows met a conflict; submitting its rows one by one", len(rows))
-            again = list(range(len(rows)))
-            out = [None] * len(rows)
+            if not settle:
+                raise
+            logger.info("an import chunk of %s rows met a conflict; settling its rows one by one", len(rows))
+            again, out = list(range(len(rows))), [None] * len(rows)
     for item in out:
         if isinstance(item, Submitted) and not item.duplicate:
             _log_first(item, actor)
     for i in again:
-        answers, idempotency_key = rows[i]
-        try:
-            out[i] = submit(core, actor, channel, answers, None, idempotency_key)
-        except Refused as exc:
-            out[i] = exc
+        out[i] = _chunk(core, actor, channel, [rows[i]], settle=False)[0]
     assert all(item is not None for item in out)
     return [item for item in out if item is not None]
 

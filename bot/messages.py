@@ -7,6 +7,7 @@ outbox can store them.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -51,11 +52,17 @@ class Message:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["sections"] = [
-            {"title": s.title, "text": s.text, "fields": [list(f) for f in s.fields]} for s in self.sections
-        ]
-        return data
+        # what asdict() gives, built directly (asdict deep-copies every section first)
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "sections": [
+                {"title": s.title, "text": s.text, "fields": [list(f) for f in s.fields]} for s in self.sections
+            ],
+            "buttons": [asdict(b) for b in self.buttons],
+            "image_png": self.image_png,
+            "meta": copy.deepcopy(self.meta),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Message:

@@ -11,9 +11,9 @@ import builtins
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -52,7 +52,7 @@ def _values(row: Any, *, skip: Sequence[str] = ("id",)) -> dict[str, Any]:
     return {f.name: getattr(row, f.name) for f in fields(row) if f.name not in skip}
 
 
-def _dialect_insert(session: Session, model: type[m.Base]) -> Any:
+def _dialect_insert(session: Session, model: Any) -> Any:
     """An INSERT that supports ON CONFLICT on SQLite and PostgreSQL."""
     name = session.get_bind().dialect.name
     if name == "postgresql":
@@ -60,6 +60,23 @@ def _dialect_insert(session: Session, model: type[m.Base]) -> Any:
     if name == "sqlite":
         return sqlite.insert(model)
     raise NotImplementedError(f"govbot supports SQLite and PostgreSQL, not {name}")
+
+
+def _table(model: type[m.Base]) -> Table:
+    """The Core table of a mapped class (for Core inserts that skip the ORM flush)."""
+    return cast(Table, model.__table__)
+
+
+_STATEMENTS: dict[tuple[str, ...], Any] = {}
+
+
+def _cached(key: tuple[str, ...], build: Any) -> Any:
+    """A statement built once per key (dialect, table, variant): executing the same
+    object again skips building it and its cache key is found at once."""
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = build()
+    return stmt
 
 
 def _upsert(session: Session, model: type[m.Base], values: dict[str, Any], keys: Sequence[str]) -> None:
@@ -102,12 +119,17 @@ class SqlProposalRepo(_Repo):
         obj = m.Proposal(**_values(row))
         self.session.add(obj)
         self.session.flush()
-        self.session.add(
-            m.ProposalRevision(
-                proposal_id=obj.id, revision=row.revision, answers=row.answers, author=author, created_at=row.created_at
-            )
+        # a Core insert with bound parameters: no second ORM flush
+        self.session.execute(
+            insert(_table(m.ProposalRevision)),
+            {
+                "proposal_id": obj.id,
+                "revision": row.revision,
+                "answers": row.answers,
+                "author": author,
+                "created_at": row.created_at,
+            },
         )
-        self.session.flush()
         return _record(ProposalRow, obj)
 
     def get(self, proposal_id: int, *, for_update: bool = False) -> ProposalRow:
@@ -213,10 +235,11 @@ class SqlStopConditionRepo(_Repo):
 
 class SqlApprovalRepo(_Repo):
     def add(self, row: ApprovalRequestRow) -> ApprovalRequestRow:
-        obj = m.ApprovalRequest(**_values(row))
-        self.session.add(obj)
-        self.session.flush()
-        return _record(ApprovalRequestRow, obj)
+        table = _table(m.ApprovalRequest)
+        stmt = _cached(("approval_requests.add",), lambda: insert(table).returning(table.c.id))
+        values = _values(row)
+        new_id = self.session.execute(stmt, values).scalar_one()
+        return ApprovalRequestRow(id=new_id, **values)
 
     def get(self, request_id: int, *, for_update: bool = False) -> ApprovalRequestRow:
         stmt = select(m.ApprovalRequest).where(m.ApprovalRequest.id == request_id)
@@ -294,7 +317,7 @@ class SqlAuditRepo(_Repo):
     def add(self, proposal_id: int | None, actor: str, action: str, detail: dict[str, Any], at: datetime) -> None:
         # one statement with bound parameters: built and cached once, not per event
         self.session.execute(
-            insert(m.AuditEventModel),
+            insert(_table(m.AuditEventModel)),  # Core, not the ORM bulk path
             {"proposal_id": proposal_id, "actor": actor, "action": action, "detail": detail, "created_at": at},
         )
 
@@ -365,6 +388,14 @@ class SqlDelegationRepo(_Repo):
         return list(self.session.scalars(stmt))
 
 
+def _outbox_insert(session: Session, dedupe_key: str | None) -> Any:
+    table = _table(m.OutboxModel)
+    stmt = _dialect_insert(session, table)
+    if dedupe_key is not None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return stmt.returning(table.c.id)
+
+
 class SqlConversationRepo(_Repo):
     def upsert(self, ref: ConversationRef) -> None:
         _upsert(self.session, m.ConversationRefModel, _values(ref, skip=()), ("platform", "user_id"))
@@ -408,11 +439,12 @@ class SqlOutboxRepo(_Repo):
             created_at=at,
             sent_at=None,
         )
-        stmt = _dialect_insert(self.session, m.OutboxModel)
-        if dedupe_key is not None:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
-        # bound parameters, not .values(**values): the statement is compiled and cached once
-        new_id = self.session.execute(stmt.returning(m.OutboxModel.id), values).scalar()
+        dialect = self.session.get_bind().dialect.name
+        # bound parameters, not .values(**values): the statement is built and compiled once
+        stmt = _cached(
+            ("outbox.add", dialect, str(dedupe_key is not None)), lambda: _outbox_insert(self.session, dedupe_key)
+        )
+        new_id = self.session.execute(stmt, values).scalar()
         if new_id is None:
             return None
         values.pop("proposal_id")
