@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 from bot import approvals, interview
@@ -29,6 +31,21 @@ logger = logging.getLogger(__name__)
 CHANNEL = "teams"
 CHECKIN_SUBMIT = "checkin.submit"
 SUBMIT_LABEL = "Submit proposal"
+CORE_CALLS = 2  # core calls running at once per process, as in handlers/slack/app.py
+
+_calls: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+async def core_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a (synchronous) core call off the event loop, at most CORE_CALLS at a time
+    per process (one semaphore per event loop): core work holds the GIL, and more
+    threads running it would starve the event loop that answers new activities."""
+    loop = asyncio.get_running_loop()
+    calls = _calls.get(loop)
+    if calls is None:
+        calls = _calls[loop] = asyncio.Semaphore(CORE_CALLS)
+    async with calls:
+        return await asyncio.to_thread(fn, *args, **kwargs)
 
 
 class TeamsActions:
@@ -37,7 +54,7 @@ class TeamsActions:
         self.settings = settings
 
     async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        return await core_call(fn, *args, **kwargs)
 
     # ------------------------------------------------------------------ typed commands
     async def command(self, actor: str, text: str, conversation_id: str | None = None) -> dict[str, Any]:

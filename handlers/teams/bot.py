@@ -12,7 +12,6 @@ The core is synchronous, so every core call runs in a worker thread.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from typing import Any
@@ -21,7 +20,7 @@ from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
 
 from handlers.teams import cards
-from handlers.teams.actions import TeamsActions
+from handlers.teams.actions import TeamsActions, core_call
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +78,9 @@ class GovbotTeamsBot(ActivityHandler):
         reference["conversation"]["id"] = conversation_id
         kind = (conversation.conversation_type or PERSONAL).lower()
         if kind == PERSONAL:
-            await asyncio.to_thread(self.core.remember_conversation, "teams", user, conversation_id, reference)
+            await core_call(self.core.remember_conversation, "teams", user, conversation_id, reference)
         # Also under the conversation's own id, for posts addressed to it (`digest here`).
-        await asyncio.to_thread(self.core.remember_conversation, "teams", conversation_id, conversation_id, reference)
+        await core_call(self.core.remember_conversation, "teams", conversation_id, conversation_id, reference)
 
     # ------------------------------------------------------------------ messages
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -111,7 +110,7 @@ class GovbotTeamsBot(ActivityHandler):
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if any(m.id == bot_id for m in members_added or ()):
-            help_message = await asyncio.to_thread(self.core.help)
+            help_message = await core_call(self.core.help)
             await turn_context.send_activity(card_activity(cards.message_card(help_message)))
 
     async def on_installation_update_activity(self, turn_context: TurnContext) -> None:
