@@ -8,7 +8,8 @@ events and outbox messages, and it is recorded under its idempotency key, so a
 re-import returns the first result as a duplicate.
 
 Within a chunk the role directory, delegations and conversation references are read
-once (the batch writes none of them), and every row of a chunk carries the chunk's
+once (the batch writes none of them); a row's audit events and outbox messages are
+written together at the end of the row, one multi-row INSERT each, inside its savepoint; and every row of a chunk carries the chunk's
 time, the moment its rows become visible together. A row that meets a conflict (a
 concurrent twin, or a uniqueness rule of the database), or every row of a chunk whose
 commit fails, is tried again in a unit of work of its own: it returns the twin's first
@@ -59,7 +60,11 @@ def _chunk(
     now = core.clock.now()
     with core.uow() as uow:
         _memoize(uow)
+        audit, outbox = _DeferredAudit(uow.audit), _DeferredOutbox(uow.outbox)
+        uow.audit, uow.outbox = audit, outbox
         for i, (answers, idempotency_key) in enumerate(rows):
+            audit.discard()
+            outbox.discard()
             key = idempotency_name(actor, idempotency_key)
             done = uow.settings.get(key)
             if done:
@@ -69,18 +74,25 @@ def _chunk(
             try:
                 with uow.savepoint():
                     out[i] = _first_in(core, uow, actor, channel, answers, result, key, now, unrecorded=True)
+                    audit.write()
+                    outbox.write()
             except NoGovernance as exc:
+                audit.discard()
                 out[i] = core._refuse_in(uow, actor, None, "proposal.refused", str(exc), now)
+                audit.write()
             except Conflict as exc:
                 if settle:
                     again.append(i)
                     continue
+                audit.discard()
+                outbox.discard()
                 done = uow.settings.get(key)  # a twin that committed meanwhile
                 out[i] = (
                     _replay_in(uow, json.loads(done))
                     if done
                     else core._refuse_in(uow, actor, None, "proposal.refused", f"the database refused it ({exc})", now)
                 )
+                audit.write()
         try:
             uow.commit()
         except Conflict:
@@ -118,6 +130,41 @@ class _Memo:
             return list(found) if isinstance(found, list) else found
 
         return read
+
+
+class _DeferredAudit:
+    """The audit repository, holding a row's events until `write()` stores them in one
+    multi-row INSERT (before the row's savepoint is released, so in its transaction)."""
+
+    def __init__(self, repo: Any):
+        self._repo = repo
+        self._held: list[tuple[Any, ...]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._repo, name)
+
+    def add(self, proposal_id: int | None, actor: str, action: str, detail: dict[str, Any], at: Any) -> None:
+        self._held.append((proposal_id, actor, action, detail, at))
+
+    def write(self) -> None:
+        held, self._held = self._held, []
+        self._repo.add_many(held)
+
+    def discard(self) -> None:
+        self._held = []
+
+
+class _DeferredOutbox(_DeferredAudit):
+    """The outbox, holding a row's messages until `write()` stores them in one
+    multi-row INSERT (a message whose dedupe key is taken is skipped, as `add` does).
+    `add` returns None: a first submission does not use the queued row."""
+
+    def add(self, channel: str, recipient: str, kind: str, payload: dict[str, Any], at: Any, **keys: Any) -> None:  # type: ignore[override]
+        self._held.append((dict(channel=channel, recipient=recipient, kind=kind, payload=payload, at=at, **keys),))
+
+    def write(self) -> None:
+        held, self._held = self._held, []
+        self._repo.add_many([message for (message,) in held])
 
 
 def _memoize(uow: Any) -> None:

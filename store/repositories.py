@@ -321,6 +321,12 @@ class SqlAuditRepo(_Repo):
             {"proposal_id": proposal_id, "actor": actor, "action": action, "detail": detail, "created_at": at},
         )
 
+    def add_many(self, events: Sequence[tuple[int | None, str, str, dict[str, Any], datetime]]) -> None:
+        """Several `add`s in one multi-row INSERT, in order."""
+        if events:
+            keys = ("proposal_id", "actor", "action", "detail", "created_at")
+            self.session.execute(insert(_table(m.AuditEventModel)), [dict(zip(keys, e, strict=True)) for e in events])
+
     def for_proposal(self, proposal_id: int) -> list[AuditEvent]:
         stmt = (
             select(m.AuditEventModel).where(m.AuditEventModel.proposal_id == proposal_id).order_by(m.AuditEventModel.id)
@@ -388,12 +394,44 @@ class SqlDelegationRepo(_Repo):
         return list(self.session.scalars(stmt))
 
 
-def _outbox_insert(session: Session, dedupe_key: str | None) -> Any:
+def _outbox_values(
+    channel: str,
+    recipient: str,
+    kind: str,
+    payload: dict[str, Any],
+    at: datetime,
+    ref_key: str | None,
+    thread_key: str | None,
+    update_key: str | None,
+    dedupe_key: str | None,
+) -> dict[str, Any]:
+    meta = payload.get("meta") or {}
+    proposal_id = meta.get("proposal_id") if isinstance(meta, dict) else None
+    return dict(
+        channel=channel,
+        recipient=recipient,
+        kind=kind,
+        payload=payload,
+        ref_key=ref_key,
+        thread_key=thread_key,
+        update_key=update_key,
+        dedupe_key=dedupe_key,
+        proposal_id=_as_int(proposal_id),
+        status="pending",
+        attempts=0,
+        next_attempt_at=at,
+        last_error=None,
+        created_at=at,
+        sent_at=None,
+    )
+
+
+def _outbox_insert(session: Session, dedupe_key: str | None, *, returning: bool = True) -> Any:
     table = _table(m.OutboxModel)
     stmt = _dialect_insert(session, table)
     if dedupe_key is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return stmt.returning(table.c.id)
+    return stmt.returning(table.c.id) if returning else stmt
 
 
 class SqlConversationRepo(_Repo):
@@ -420,25 +458,7 @@ class SqlOutboxRepo(_Repo):
         update_key: str | None = None,
         dedupe_key: str | None = None,
     ) -> OutboxRow | None:
-        meta = payload.get("meta") or {}
-        proposal_id = meta.get("proposal_id") if isinstance(meta, dict) else None
-        values: dict[str, Any] = dict(
-            channel=channel,
-            recipient=recipient,
-            kind=kind,
-            payload=payload,
-            ref_key=ref_key,
-            thread_key=thread_key,
-            update_key=update_key,
-            dedupe_key=dedupe_key,
-            proposal_id=_as_int(proposal_id),
-            status="pending",
-            attempts=0,
-            next_attempt_at=at,
-            last_error=None,
-            created_at=at,
-            sent_at=None,
-        )
+        values = _outbox_values(channel, recipient, kind, payload, at, ref_key, thread_key, update_key, dedupe_key)
         dialect = self.session.get_bind().dialect.name
         # bound parameters, not .values(**values): the statement is built and compiled once
         stmt = _cached(
@@ -449,6 +469,30 @@ class SqlOutboxRepo(_Repo):
             return None
         values.pop("proposal_id")
         return OutboxRow(id=new_id, **values)
+
+    def add_many(self, messages: Sequence[dict[str, Any]]) -> None:
+        """Several `add`s (keyword arguments each) in one multi-row INSERT, in order;
+        a message whose dedupe key is taken is skipped, as `add` skips it."""
+        if not messages:
+            return
+        rows = [
+            _outbox_values(
+                m_["channel"],
+                m_["recipient"],
+                m_["kind"],
+                m_["payload"],
+                m_["at"],
+                m_.get("ref_key"),
+                m_.get("thread_key"),
+                m_.get("update_key"),
+                m_.get("dedupe_key"),
+            )
+            for m_ in messages
+        ]
+        stmt = _dialect_insert(self.session, _table(m.OutboxModel)).on_conflict_do_nothing(
+            index_elements=["dedupe_key"]
+        )
+        self.session.execute(stmt, rows)
 
     def due(self, channels: Sequence[str], now: datetime, limit: int = 50) -> list[OutboxRow]:
         o = m.OutboxModel
