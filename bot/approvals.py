@@ -115,28 +115,24 @@ def open_requests(
     """Insert one pending request per route; with owner_first the owner is sequence 0
     and everyone else waits (sequence 1) until the owner approved."""
     has_owner = any(r.role == "owner" for r in routes)
-    out = []
-    for route in routes:
-        sequence = 1 if owner_first and has_owner and route.role != "owner" else 0
-        out.append(
-            uow.approvals.add(
-                ApprovalRequestRow(
-                    id=0,
-                    proposal_id=proposal.id,
-                    role=route.role,
-                    department=route.department,
-                    approver=route.approver,
-                    kind=kind,
-                    target=target,
-                    round=round,
-                    status="pending",
-                    note=route.note,
-                    created_at=now,
-                    sequence=sequence,
-                )
-            )
+    rows = [
+        ApprovalRequestRow(
+            id=0,
+            proposal_id=proposal.id,
+            role=route.role,
+            department=route.department,
+            approver=route.approver,
+            kind=kind,
+            target=target,
+            round=round,
+            status="pending",
+            note=route.note,
+            created_at=now,
+            sequence=1 if owner_first and has_owner and route.role != "owner" else 0,
         )
-    return out
+        for route in routes
+    ]
+    return uow.approvals.add_many(rows)  # one statement, ids in the routes' order
 
 
 def current(requests: Sequence[ApprovalRequestRow], kind: str = "proposal") -> list[ApprovalRequestRow]:

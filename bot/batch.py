@@ -62,11 +62,13 @@ def _chunk(
         _memoize(uow)
         audit, outbox = _DeferredAudit(uow.audit), _DeferredOutbox(uow.outbox)
         uow.audit, uow.outbox = audit, outbox
-        for i, (answers, idempotency_key) in enumerate(rows):
+        keys = [idempotency_name(actor, idempotency_key) for _, idempotency_key in rows]
+        recorded = uow.settings.get_many(keys)  # one look-up for the chunk
+        for i, (answers, _) in enumerate(rows):
             audit.discard()
             outbox.discard()
-            key = idempotency_name(actor, idempotency_key)
-            done = uow.settings.get(key)
+            key = keys[i]
+            done = recorded.get(key)
             if done:
                 out[i] = _replay_in(uow, json.loads(done))
                 continue

@@ -264,6 +264,9 @@ class StopConditionRepo(Protocol):
 class ApprovalRepo(Protocol):
     def add(self, row: ApprovalRequestRow) -> ApprovalRequestRow: ...
 
+    def add_many(self, rows: Sequence[ApprovalRequestRow]) -> list[ApprovalRequestRow]:
+        """Several `add`s in one statement; the stored rows in the same order."""
+
     def get(self, request_id: int, *, for_update: bool = False) -> ApprovalRequestRow: ...
 
     def update(self, row: ApprovalRequestRow) -> None: ...
@@ -401,6 +404,9 @@ class DraftRepo(Protocol):
 
 class SettingRepo(Protocol):
     def get(self, key: str) -> str | None: ...
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        """The values of those `keys` that are set."""
 
     def put(self, key: str, value: str) -> None: ...
 

@@ -116,21 +116,22 @@ class SqlProposalRepo(_Repo):
     _MUTABLE = tuple(f.name for f in fields(ProposalRow) if f.name not in ("id", "requester", "channel"))
 
     def add(self, row: ProposalRow, author: str) -> ProposalRow:
-        obj = m.Proposal(**_values(row))
-        self.session.add(obj)
-        self.session.flush()
-        # a Core insert with bound parameters: no second ORM flush
+        # Core inserts with bound parameters (statements built once), no ORM flush
+        table = _table(m.Proposal)
+        values = _values(row)
+        stmt = _cached(("proposals.add",), lambda: insert(table).returning(table.c.id))
+        new_id = self.session.execute(stmt, values).scalar_one()
         self.session.execute(
             insert(_table(m.ProposalRevision)),
             {
-                "proposal_id": obj.id,
+                "proposal_id": new_id,
                 "revision": row.revision,
                 "answers": row.answers,
                 "author": author,
                 "created_at": row.created_at,
             },
         )
-        return _record(ProposalRow, obj)
+        return ProposalRow(id=new_id, **values)
 
     def get(self, proposal_id: int, *, for_update: bool = False) -> ProposalRow:
         stmt = select(m.Proposal).where(m.Proposal.id == proposal_id)
@@ -240,6 +241,19 @@ class SqlApprovalRepo(_Repo):
         values = _values(row)
         new_id = self.session.execute(stmt, values).scalar_one()
         return ApprovalRequestRow(id=new_id, **values)
+
+    def add_many(self, rows: Sequence[ApprovalRequestRow]) -> list[ApprovalRequestRow]:
+        """Several `add`s in one multi-row INSERT ... RETURNING, ids in the rows' order."""
+        if len(rows) < 2:
+            return [self.add(row) for row in rows]
+        table = _table(m.ApprovalRequest)
+        stmt = _cached(
+            ("approval_requests.add_many",),
+            lambda: insert(table).returning(table.c.id, sort_by_parameter_order=True),
+        )
+        values = [_values(row) for row in rows]
+        ids = list(self.session.execute(stmt, values).scalars())
+        return [ApprovalRequestRow(id=new_id, **v) for new_id, v in zip(ids, values, strict=True)]
 
     def get(self, request_id: int, *, for_update: bool = False) -> ApprovalRequestRow:
         stmt = select(m.ApprovalRequest).where(m.ApprovalRequest.id == request_id)
@@ -635,6 +649,10 @@ class SqlDraftRepo(_Repo):
 class SqlSettingRepo(_Repo):
     def get(self, key: str) -> str | None:
         return self.session.scalar(select(m.SettingModel.value).where(m.SettingModel.key == key))
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        s = m.SettingModel
+        return dict(self.session.execute(select(s.key, s.value).where(s.key.in_(list(keys)))).tuples().all())
 
     def put(self, key: str, value: str) -> None:
         _upsert(self.session, m.SettingModel, {"key": key, "value": value}, ("key",))
