@@ -13,7 +13,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, Table, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -582,30 +582,35 @@ class SqlCheckinRepo(_Repo):
 
 class SqlJobRepo(_Repo):
     def claim(self, job: str, period: str, instance: str, at: datetime) -> bool:
-        stmt = (
-            _dialect_insert(self.session, m.JobRunModel)
-            .values(
-                job=job,
-                period=period,
-                claimed_by=instance,
-                claimed_at=at,
-                finished_at=None,
-                status="running",
-                detail={},
-            )
-            .on_conflict_do_nothing(index_elements=["job", "period"])
-            .returning(m.JobRunModel.id)
-        )
-        return self.session.execute(stmt).scalar() is not None
+        dialect = self.session.get_bind().dialect.name
+
+        def build() -> Any:
+            table = _table(m.JobRunModel)
+            stmt = _dialect_insert(self.session, table).on_conflict_do_nothing(index_elements=["job", "period"])
+            return stmt.returning(table.c.id)
+
+        values = {
+            "job": job,
+            "period": period,
+            "claimed_by": instance,
+            "claimed_at": at,
+            "finished_at": None,
+            "status": "running",
+            "detail": {},
+        }
+        # bound parameters: the statement is built and compiled once
+        return self.session.execute(_cached(("job_runs.claim", dialect), build), values).scalar() is not None
 
     def finish(self, job: str, period: str, status: str, detail: dict[str, Any], at: datetime) -> None:
-        j = m.JobRunModel
-        self._update(
-            j,
-            (j.job == job) & (j.period == period),
-            {"status": status, "detail": detail, "finished_at": at},
-            f"job run {job} {period}",
-        )
+        def build() -> Any:
+            t = _table(m.JobRunModel)
+            where = (t.c.job == bindparam("w_job")) & (t.c.period == bindparam("w_period"))
+            return update(t).where(where)
+
+        values = {"w_job": job, "w_period": period, "status": status, "detail": detail, "finished_at": at}
+        result = self.session.execute(_cached(("job_runs.finish",), build), values)
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise NotFound(f"job run {job} {period}")
 
     def recent(self, limit: int = 50) -> list[JobRun]:
         j = m.JobRunModel
@@ -642,8 +647,11 @@ class SqlDraftRepo(_Repo):
         _upsert(self.session, m.InterviewDraftModel, _values(draft, skip=()), ("channel", "user_id"))
 
     def delete(self, channel: str, user_id: str) -> None:
-        d = m.InterviewDraftModel
-        self.session.execute(delete(d).where(d.channel == channel, d.user_id == user_id))
+        def build() -> Any:
+            t = _table(m.InterviewDraftModel)
+            return delete(t).where(t.c.channel == bindparam("w_channel"), t.c.user_id == bindparam("w_user"))
+
+        self.session.execute(_cached(("interview_drafts.delete",), build), {"w_channel": channel, "w_user": user_id})
 
 
 class SqlSettingRepo(_Repo):
@@ -655,4 +663,11 @@ class SqlSettingRepo(_Repo):
         return dict(self.session.execute(select(s.key, s.value).where(s.key.in_(list(keys)))).tuples().all())
 
     def put(self, key: str, value: str) -> None:
-        _upsert(self.session, m.SettingModel, {"key": key, "value": value}, ("key",))
+        dialect = self.session.get_bind().dialect.name
+
+        def build() -> Any:
+            stmt = _dialect_insert(self.session, _table(m.SettingModel))
+            return stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
+
+        # bound parameters: the upsert is built and compiled once
+        self.session.execute(_cached(("settings.put", dialect), build), {"key": key, "value": value})
