@@ -39,6 +39,7 @@ from bot.ports import (
 )
 from store import models as m
 from store import sprawl as _sprawl  # noqa: F401  (keeps proposals.sprawl_key current on classification)
+from store.sprawl import sprawl_key_for
 
 R = TypeVar("R")
 
@@ -187,12 +188,25 @@ class SqlProposalRepo(_Repo):
 
 class SqlClassificationRepo(_Repo):
     def add(self, proposal_id: int, revision: int, result: dict[str, Any], at: datetime) -> ClassificationRow:
-        obj = m.Classification(
-            proposal_id=proposal_id, revision=revision, risk_level=result["risk_level"], result=result, created_at=at
-        )
-        self.session.add(obj)
-        self.session.flush()
-        return _record(ClassificationRow, obj)
+        # Core statements with bound parameters (built once), no ORM flush; so the ORM
+        # hook of store.sprawl does not run, and the sprawl key is set here instead
+        table, p = _table(m.Classification), _table(m.Proposal)
+        values = {
+            "proposal_id": proposal_id,
+            "revision": revision,
+            "risk_level": result["risk_level"],
+            "result": result,
+            "created_at": at,
+        }
+        new_id = self.session.execute(
+            _cached(("classifications.add",), lambda: insert(table).returning(table.c.id)), values
+        ).scalar_one()
+        find = _cached(("proposals.title",), lambda: select(p.c.title).where(p.c.id == bindparam("w_id")))
+        title = self.session.execute(find, {"w_id": proposal_id}).scalar()
+        if title is not None:
+            keep = _cached(("proposals.sprawl_key",), lambda: update(p).where(p.c.id == bindparam("w_id")))
+            self.session.execute(keep, {"w_id": proposal_id, "sprawl_key": sprawl_key_for(title, result)})
+        return ClassificationRow(id=new_id, **values)
 
     def latest(self, proposal_id: int) -> ClassificationRow | None:
         stmt = (
