@@ -213,3 +213,15 @@ def test_a_savepoint_rolls_back_only_its_own_writes(core):
             "1",
         )
     assert _count(core, "SELECT count(*) FROM job_runs WHERE job = 't'") == 0
+
+
+@pytest.mark.parametrize("chunk", [200, 1])
+def test_a_row_repeated_in_one_file_is_already_imported(core, chunk):
+    rows = [proposal(title="Once"), medium(title="Other"), proposal(title="Once")]
+    report = import_proposals(core, "U_IMP", "slack", rows, chunk=chunk)
+    assert [r["status"] for r in report["rows"]] == ["imported"] * 3
+    assert [r["already_imported"] for r in report["rows"]] == [False, False, True]
+    assert report["rows"][2]["proposal_id"] == report["rows"][0]["proposal_id"]
+    footprint = _footprint(core)
+    assert footprint["proposals"] == footprint["submitted"] == footprint["claims"] == 2
+    assert _count(core, "SELECT count(*) FROM audit_events WHERE action = 'proposal.refused'") == 0
