@@ -46,9 +46,6 @@ def decide(
 
     if decision not in DECISION_STATUS:
         raise UsageError(f"decision: unknown decision {decision!r}; allowed: {', '.join(DECISION_STATUS)}")
-    if decision in ("reject", "request_changes") and is_blank(comment):
-        what = "rejecting" if decision == "reject" else "requesting changes"
-        raise UsageError(f"comment: a comment is required when {what}; say what must change or why")
     settings = core.settings
     now = core.clock.now()
     try:
@@ -85,6 +82,10 @@ def decide(
                     card_for(core, uow, proposal, request, viewer=actor),
                     proposal.stage,
                 )
+            if decision in ("reject", "request_changes") and is_blank(comment):
+                # asked only of someone who may decide: a refusal needs no comment
+                what = "rejecting" if decision == "reject" else "requesting changes"
+                raise UsageError(f"comment: a comment is required when {what}; say what must change or why")
             row = record(uow, request, actor, decision, auth, comment, override_reason, now)
             uow.audit.add(
                 proposal.id,

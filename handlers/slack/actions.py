@@ -21,7 +21,6 @@ from handlers.slack.modal import open_interview
 
 logger = logging.getLogger(__name__)
 
-STRANGER_COMMENT = "(clicked without being the routed approver; no comment form shown)"
 OVERRIDE = "approval.override"  # value = "<request id>:<decision>"; opens the decision modal with a reason field
 
 
@@ -46,9 +45,8 @@ def register(fe: SlackFrontEnd) -> None:
                 request_id = _int(action["value"])
                 override = not await fe.call(fe.core.may_decide, user_of(body), request_id)
                 if override and not await fe.call(is_governance, fe.core, user_of(body)):
-                    # refused, audited and told privately without a form; the core wants a
-                    # comment for these decisions, so the attempt carries a marker instead
-                    await decide(fe, body, respond, request_id, decision, comment=STRANGER_COMMENT)
+                    # refused, audited and told privately, without a form to fill in first
+                    await decide(fe, body, respond, request_id, decision)
                     return
             where = _message_ref(body)
             view = decision_modal(request_id, decision, override, where)

@@ -123,6 +123,17 @@ def test_an_open_stop_condition_stops_at_approved(core):
     assert "unmeasurable_success" in blocked[0].text and "override" in blocked[0].text
 
 
+def test_a_wrong_user_rejecting_without_a_comment_is_refused_not_asked_for_one(core, submitted):
+    pid, reqs = submitted
+    outcome = core.decide("U_MALLORY", reqs["owner"].id, "reject")
+    assert outcome.status == "refused"
+    assert audit_actions(core, pid)[-1] == "decision.refused"
+    assert requests_by_role(core, pid)["owner"].status == "pending"
+    with pytest.raises(UsageError, match="comment"):  # the routed approver still needs one
+        core.decide("U_OWNER", reqs["owner"].id, "request_changes")
+    assert audit_actions(core, pid)[-1] == "decision.refused"  # the failed attempt wrote nothing
+
+
 def test_one_reject_rejects_and_closes_the_other_requests(core, submitted):
     pid, reqs = submitted
     with pytest.raises(UsageError, match="comment"):
