@@ -4,7 +4,7 @@ A base set of varied proposals is classified once with the real classifier; each
 seeded row takes one of them with its own title, department, stage, dates and
 check-ins, so the risk, EU tier, stop conditions and approver roles are the
 classifier's own and their mix is realistic. `proposals.sprawl_key` is set with
-`store.sprawl.sprawl_key_for` (the ORM listener does not run for Core inserts).
+`store.sprawl.sprawl_key_for` (seeding bypasses the repositories).
 """
 
 from __future__ import annotations

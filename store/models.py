@@ -95,7 +95,7 @@ class Proposal(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime]
     stage_changed_at: Mapped[datetime] = mapped_column(index=True)
-    # AI-sprawl grouping signature (migration 0002; kept current by store.sprawl).
+    # AI-sprawl grouping signature (migration 0002; written with each classification).
     sprawl_key: Mapped[str | None] = mapped_column(String(400))
 
 

@@ -38,7 +38,6 @@ from bot.ports import (
     StopConditionRow,
 )
 from store import models as m
-from store import sprawl as _sprawl  # noqa: F401  (keeps proposals.sprawl_key current on classification)
 from store.sprawl import sprawl_key_for
 
 R = TypeVar("R")
@@ -188,8 +187,8 @@ class SqlProposalRepo(_Repo):
 
 class SqlClassificationRepo(_Repo):
     def add(self, proposal_id: int, revision: int, result: dict[str, Any], at: datetime) -> ClassificationRow:
-        # Core statements with bound parameters (built once), no ORM flush; so the ORM
-        # hook of store.sprawl does not run, and the sprawl key is set here instead
+        # Core statements with bound parameters (built once); the proposal's sprawl key
+        # is written together with its classification
         table, p = _table(m.Classification), _table(m.Proposal)
         values = {
             "proposal_id": proposal_id,
