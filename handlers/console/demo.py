@@ -8,11 +8,12 @@ data stays in the database, so `govbot status`, `portfolio` and `chat` can explo
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any, TextIO
 
 from bot.messages import Message
-from bot.ports import OutboxRow
 from bot.service import Govbot
+from handlers.console.sender import ConsoleSender
 
 CAST = {
     "U_GRACE": "Grace (governance lead)",
@@ -74,42 +75,12 @@ HIGH_RISK = {
 }
 
 
-class DemoInbox:
-    """An outbox Sender for the console: keeps what each person received."""
-
-    channel = "console"
-
-    def __init__(self) -> None:
-        self.received: dict[str, list[Message]] = {}
-        self._seq = 0
-
-    async def send(
-        self, row: OutboxRow, thread_ref: dict[str, Any] | None, update_ref: dict[str, Any] | None
-    ) -> dict[str, Any] | None:
-        self._seq += 1
-        message = Message.from_json(row.payload)
-        if update_ref is not None:  # a chat platform edits the earlier message in place
-            message = Message(
-                message.kind,
-                f"(updates the earlier message) {message.text}",
-                message.sections,
-                message.buttons,
-                message.image_png,
-                message.meta,
-            )
-        self.received.setdefault(row.recipient, []).append(message)
-        return {"recipient": row.recipient, "seq": self._seq}
-
-    def take(self, user: str) -> list[Message]:
-        return self.received.pop(user, [])
-
-
 class Tour:
     def __init__(self, core: Govbot, out: TextIO, color: bool):
         from handlers.console.render import render_message
 
         self.core, self.out, self.color = core, out, color
-        self.inbox = DemoInbox()
+        self.inbox = ConsoleSender()  # keeps what each person received; the tour prints it
         self._render = render_message
         self.step = 0
 
@@ -144,10 +115,14 @@ class Tour:
 
     def show_inbox(self, user: str) -> list[Message]:
         self.deliver()
-        messages = self.inbox.take(user)
-        for m in messages:
-            self.sees(user, m)
-        return messages
+        delivered = self.inbox.unread(user)
+        self.inbox.mark_read(user)
+        for item in delivered:
+            message = item.message
+            if item.updated:  # a chat platform edits the earlier message in place
+                message = replace(message, text=f"(updates the earlier message) {message.text}")
+            self.sees(user, message)
+        return [item.message for item in delivered]
 
 
 def _pending(core: Govbot, proposal_id: int) -> list[dict[str, Any]]:
