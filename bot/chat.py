@@ -6,11 +6,10 @@ message says what is wrong and what is allowed.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any
 
-from bot import views
+from bot import lifecycle, running, views
 from bot.commands import Command, parse
 from bot.domain import ProposalInvalid
 from bot.ports import NotFound
@@ -44,23 +43,6 @@ def _usage_hint(core: Any) -> str:
     return f"Type `{getattr(core.settings, 'slack_command', '/aiwf')} help` for every command."
 
 
-def _optional(module: str) -> Any:
-    """A module that may not exist in this build (errors inside it still surface)."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return None
-
-
-def _lifecycle(name: str) -> Any:
-    fn = getattr(_optional("bot.lifecycle"), name, None)
-    if fn is None:
-        raise UsageError(f"{name.replace('_', ' ')} is not available in this version")
-    return fn
-
-
 def _run(core: Any, actor: str, channel: str, command: Command) -> Reply:
     name, args = command.name, command.args
     if name == "help":
@@ -91,15 +73,15 @@ def _run(core: Any, actor: str, channel: str, command: Command) -> Reply:
         outcome = core.decide(actor, args["request_id"], args["decision"], args["comment"])
         return Reply(_with_prefix(outcome.card, outcome.notice))
     if name in ("pause", "resume", "retire", "promote"):
-        return Reply(_lifecycle("transition")(core, actor, args["proposal_id"], name, reason=args.get("reason")))
+        return Reply(lifecycle.transition(core, actor, args["proposal_id"], name, reason=args.get("reason")))
     if name == "override":
-        return Reply(_lifecycle("override_stop")(core, actor, args["proposal_id"], args["code"], args["reason"]))
+        return Reply(lifecycle.override_stop(core, actor, args["proposal_id"], args["code"], args["reason"]))
     if name == "delegate":
-        return Reply(_lifecycle("delegate")(core, actor, args["delegate_id"], args["until"]))
+        return Reply(lifecycle.delegate(core, actor, args["delegate_id"], args["until"]))
     if name == "checkin":
-        return Reply(_lifecycle("record_checkin")(core, actor, args["proposal_id"], args["value"], args["note"]))
+        return Reply(running.record_checkin(core, actor, args["proposal_id"], args["value"], args["note"]))
     if name == "autonomy":
-        return Reply(_lifecycle("request_autonomy_step")(core, actor, args["proposal_id"]))
+        return Reply(running.request_autonomy_step(core, actor, args["proposal_id"]))
     raise UsageError(f"unknown command {name!r}")  # pragma: no cover - parse() only returns the names above
 
 
@@ -145,9 +127,9 @@ def _still_editable(core: Any, actor: str, proposal_id: int) -> bool:
 
 
 def _digest(core: Any, actor: str, channel: str, here: bool, conversation_id: str | None = None) -> Reply:
-    fn = getattr(_optional("bot.digest"), "digest_command", None)
-    if fn is None:
-        raise UsageError("digest is not available in this version")
+    from bot.digest import digest_command  # bot.digest imports the service layer
+
     return Reply(
-        fn(core, actor, channel, ["here"] if here else [], conversation_id=conversation_id), ephemeral=not here
+        digest_command(core, actor, channel, ["here"] if here else [], conversation_id=conversation_id),
+        ephemeral=not here,
     )

@@ -23,14 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import domain
-from bot.lexicon import (  # re-exported: the lexicon was compiled here before
-    Detector,
-    build_detectors,
-    build_index,
-    inflect_verb,
-    phrase_anchors,
-    trie_regex,
-)
 from bot.policy import Facts, Policy
 from bot.regulatory import map_normalised
 
@@ -263,16 +255,3 @@ def _rollout(answers: Mapping[str, Any], facts: Facts, roles: list[str], policy:
         "success_metric": answers.get("value_metric") or ro.missing_value_metric,
         "must_stay_human": human,
     }
-
-
-__all__ = [
-    "Detection",
-    "Detector",
-    "build_detectors",
-    "build_index",
-    "classify",
-    "detect",
-    "inflect_verb",
-    "phrase_anchors",
-    "trie_regex",
-]

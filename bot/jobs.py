@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import approvals
-from bot.lifecycle import RUNNING, governance_members, iso_week, queue
 from bot.messages import APPROVE, CHECKIN_OPEN, REJECT, REQUEST_CHANGES, Button, Message, Section
 from bot.ports import ApprovalRequestRow, Conflict, ProposalRow
+from bot.workflow import RUNNING, governance_members, iso_week, queue
 
 logger = logging.getLogger(__name__)
 
 JOBS = ("reminders", "escalations", "checkins", "digest")
 STALLED_STAGES = ("paused", "retired", "rejected", "changes_requested")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FLAG_AFTER_PERIODS = 2
 
 
@@ -317,18 +315,6 @@ def checkin_flag(uow: Any, proposal_id: int) -> dict[str, Any] | None:
 # --------------------------------------------------------------------------- digest
 
 
-def _digest_due(core: Any, now: datetime) -> bool:
-    """True once the configured weekday and time of this week have come."""
-    day = (core.settings.digest_day or "mon").strip().lower()[:3]
-    weekday = WEEKDAYS.index(day) if day in WEEKDAYS else 0
-    try:
-        hour, minute = (int(x) for x in (core.settings.digest_time or "09:00").split(":", 1))
-    except ValueError:
-        hour, minute = 9, 0
-    local = now.astimezone(_zone(core.settings.timezone))
-    return (local.weekday(), local.hour, local.minute) >= (weekday, hour, minute)
-
-
 def _zone(name: str) -> Any:
     try:
         from zoneinfo import ZoneInfo
@@ -342,21 +328,14 @@ def _digest(core: Any, period: str, now: datetime) -> dict[str, Any]:
     """Claim the week, then call `bot.digest.weekly_job(core, now)` (it manages its own
     units of work) and pass its result through. The week is claimed only once the
     digest is due (`bot.digest.scheduled_period`), so an early tick does not use it up."""
+    from bot.digest import scheduled_period, weekly_job  # bot.digest imports the service layer
+
     try:
-        module = importlib.import_module("bot.digest")
-        weekly_job = module.weekly_job
-    except (ImportError, AttributeError):
-        return {"period": period, "status": "skipped", "reason": "bot.digest.weekly_job is not available"}
-    scheduled = getattr(module, "scheduled_period", None)
-    try:
-        if scheduled is not None:
-            window = scheduled(core.settings, now)
-            due = window is not None
-            if window is not None:  # the ISO week of the local due moment
-                year, week, _ = window[1].astimezone(_zone(core.settings.timezone)).isocalendar()
-                period = f"{year}-W{week:02d}"
-        else:
-            due = _digest_due(core, now)
+        window = scheduled_period(core.settings, now)
+        due = window is not None
+        if window is not None:  # the ISO week of the local due moment
+            year, week, _ = window[1].astimezone(_zone(core.settings.timezone)).isocalendar()
+            period = f"{year}-W{week:02d}"
     except Exception as exc:  # bad digest settings: say so, keep the other jobs running
         return {"period": period, "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
     if not due:

@@ -1,6 +1,5 @@
 """Lifecycle moves, stop-condition overrides and delegation (issue 5); value check-ins
-and autonomy steps are `bot.running`, the shared helpers `bot.workflow` (both
-re-exported here).
+and autonomy steps are in `bot.running`, the helpers they share in `bot.workflow`.
 
 Each public function is one chat command. It runs in one unit of work together with
 its audit event and the outbox messages it causes, and returns the neutral `Message`
@@ -22,17 +21,11 @@ from bot.ports import Delegation, ProposalRow
 from bot.service import UsageError
 from bot.workflow import (
     ACTIONS,
-    CHECKIN_VALUE_MAX,
     MAX_DELEGATION_DAYS,
-    NOTE_MAX,
     PAUSABLE,
     REASON_MAX,
-    REPEAT_WINDOW,
     RETIRABLE,
-    RUNNING,
-    governance_members,
     is_governance,
-    iso_week,
     load_proposal,
     local_zone,
     move_stage,
@@ -300,35 +293,3 @@ def _parse_since(value: str | date | datetime, zone: tzinfo) -> datetime:
     if isinstance(value, date) and not isinstance(value, datetime):
         return datetime.combine(value, time(0), tzinfo=zone).astimezone(UTC)
     return parse_until(value, "since", zone)
-
-
-# Check-ins and autonomy steps (bot.running), re-exported with the shared helpers so
-# `from bot.lifecycle import ...` keeps working.
-from bot.running import autonomy_card, next_autonomy, record_checkin, request_autonomy_step  # noqa: E402
-
-__all__ = [
-    "ACTIONS",
-    "CHECKIN_VALUE_MAX",
-    "MAX_DELEGATION_DAYS",
-    "NOTE_MAX",
-    "PAUSABLE",
-    "REASON_MAX",
-    "REPEAT_WINDOW",
-    "RETIRABLE",
-    "RUNNING",
-    "autonomy_card",
-    "delegate",
-    "governance_members",
-    "is_governance",
-    "iso_week",
-    "local_zone",
-    "next_autonomy",
-    "override_stop",
-    "parse_until",
-    "parse_user",
-    "queue",
-    "record_checkin",
-    "refuse",
-    "request_autonomy_step",
-    "transition",
-]

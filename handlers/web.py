@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import signal
 from typing import Any
@@ -85,27 +84,16 @@ def check_startup(settings: Any, socket: bool) -> None:
             raise StartupError(f"Slack is not configured: set {', '.join(missing)}")
 
 
-def _optional_loop(module: str, name: str) -> Any:
-    """A background loop of the core, or None while its module has not landed."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        logger.warning("%s.%s is not available; that background task is off", module, name)
-        return None
-
-
 async def start_background(app: web.Application, core: Any, settings: Any, stop: asyncio.Event) -> list[asyncio.Task]:
     """Start outbox delivery and the job scheduler; return their tasks."""
-    tasks: list[asyncio.Task] = []
-    outbox_loop = _optional_loop("bot.outbox", "run_outbox_loop")
-    if outbox_loop is not None:
-        tasks.append(
-            asyncio.create_task(outbox_loop(core, app[SENDERS_KEY], OUTBOX_INTERVAL_S, stop), name="govbot-outbox")
-        )
-    jobs_loop = _optional_loop("bot.jobs", "run_jobs_loop")
-    if jobs_loop is not None:
-        tasks.append(asyncio.create_task(jobs_loop(core, settings.jobs_interval_s, stop), name="govbot-jobs"))
-    return tasks
+    from bot.jobs import run_jobs_loop
+    from bot.outbox import run_outbox_loop
+
+    senders: dict[str, Any] = app[SENDERS_KEY]
+    return [
+        asyncio.create_task(run_outbox_loop(core, senders, OUTBOX_INTERVAL_S, stop), name="govbot-outbox"),
+        asyncio.create_task(run_jobs_loop(core, settings.jobs_interval_s, stop), name="govbot-jobs"),
+    ]
 
 
 async def run_server(

@@ -199,7 +199,8 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False) -> None:
         t.show_inbox("U_ALICE")
 
     if core.status_data(high.proposal_id)["proposal"]["stage"] == "pilot":
-        from bot.lifecycle import record_checkin, transition
+        from bot.lifecycle import transition
+        from bot.running import record_checkin
 
         t.chapter("Two weeks of pilot: value evidence, then production")
         t.sees(

@@ -7,7 +7,6 @@ the person who clicked.
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -73,8 +72,9 @@ def register(fe: SlackFrontEnd) -> None:
     async def on_digest(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         async with fe.work("handling the digest", fe.reporter(body, respond), ack):
             await ack()
-            digest = importlib.import_module("bot.digest")
-            fn = digest.post_digest if action["action_id"] == m.DIGEST_POST else digest.regenerate_digest
+            from bot.digest import post_digest, regenerate_digest
+
+            fn = post_digest if action["action_id"] == m.DIGEST_POST else regenerate_digest
             result = await fe.call(fn, fe.core, user_of(body), _int(action["value"]))
             if isinstance(result, m.Message):
                 await _show(fe, body, respond, result)

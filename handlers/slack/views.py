@@ -83,7 +83,7 @@ def register(fe: SlackFrontEnd) -> None:
 
     @bolt.view(CHECKIN)
     async def on_checkin(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        from bot.lifecycle import record_checkin
+        from bot.running import record_checkin
         from bot.service import Refused, UsageError
 
         async with fe.work("recording your check-in", fe.reporter(body), ack):

@@ -178,7 +178,7 @@ def test_high_risk_chain_with_governance_and_finance(core):
 
 
 def test_autonomy_requests_follow_the_decide_path(core, submitted):
-    from bot.lifecycle import request_autonomy_step
+    from bot.running import request_autonomy_step
 
     pid, reqs = submitted
     core.decide("U_OWNER", reqs["owner"].id, "approve")
@@ -197,7 +197,7 @@ def test_autonomy_requests_follow_the_decide_path(core, submitted):
 
 
 def test_a_declined_autonomy_step_leaves_the_level_and_stage(core, submitted):
-    from bot.lifecycle import request_autonomy_step
+    from bot.running import request_autonomy_step
 
     pid, reqs = submitted
     core.decide("U_OWNER", reqs["owner"].id, "approve")

@@ -5,12 +5,10 @@ claims across threads and instances, and the serve loop."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
-import types
 from datetime import timedelta
 
-from bot import jobs, lifecycle
+from bot import jobs, lifecycle, running
 from bot.clock import as_utc
 from bot.export import audit_lines
 from bot.messages import APPROVE, CHECKIN_OPEN
@@ -287,7 +285,7 @@ def test_two_missed_periods_are_flagged_until_a_checkin_arrives(core, clock):
     busy = seed(core, "production", title="Busy workflow")
     jobs.run_due(core, clock.now())  # W47: asked
     clock.advance(days=7)
-    lifecycle.record_checkin(core, OWNER, busy.id, "11 min")
+    running.record_checkin(core, OWNER, busy.id, "11 min")
     assert jobs.run_due(core, clock.now())["checkins"]["flagged"] == []  # W48: asked once before
     with core.uow() as uow:
         assert jobs.checkin_flag(uow, quiet.id) is None
@@ -316,7 +314,7 @@ def test_two_missed_periods_are_flagged_until_a_checkin_arrives(core, clock):
     assert "No value check-in" not in core.status(busy.id).plain_text()
 
     clock.advance(hours=2)
-    lifecycle.record_checkin(core, OWNER, quiet.id, "4 min")
+    running.record_checkin(core, OWNER, quiet.id, "4 min")
     with core.uow() as uow:
         assert jobs.checkin_flag(uow, quiet.id) is None
     assert core.status_data(quiet.id)["checkin_flag"] is None
@@ -332,7 +330,7 @@ def test_digest_job_is_claimed_weekly_and_passes_the_result_through(core, clock,
         calls.append(now)
         return {"digest_id": 7, "status": "posted"}
 
-    monkeypatch.setitem(sys.modules, "bot.digest", types.SimpleNamespace(weekly_job=weekly_job))
+    monkeypatch.setattr("bot.digest.weekly_job", weekly_job)
     core.settings.digest_day, core.settings.digest_time = "tue", "10:00"
     assert jobs.run_due(core, clock.now())["digest"]["status"] == "not_due"  # Monday 09:00
     clock.advance(days=1, hours=1)
@@ -349,16 +347,11 @@ def test_digest_failure_is_recorded_not_raised(core, clock, monkeypatch):
     def weekly_job(c, now):
         raise RuntimeError("LLM and template both down")
 
-    monkeypatch.setitem(sys.modules, "bot.digest", types.SimpleNamespace(weekly_job=weekly_job))
+    monkeypatch.setattr("bot.digest.weekly_job", weekly_job)
     result = jobs.run_due(core, clock.now())
     assert result["digest"]["status"] == "failed"
     assert "both down" in result["digest"]["error"]
     assert result["reminders"]["status"] == "done"
-
-
-def test_digest_without_the_module_is_skipped(core, clock, monkeypatch):
-    monkeypatch.setitem(sys.modules, "bot.digest", types.SimpleNamespace())
-    assert jobs.run_due(core, clock.now())["digest"]["status"] == "skipped"
 
 
 def test_run_jobs_loop_runs_until_stopped(core, clock):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.classifier import classify, detect, inflect_verb, phrase_anchors, trie_regex
+from bot.classifier import classify, detect
 from bot.domain import validate_proposal
+from bot.lexicon import inflect_verb, phrase_anchors, trie_regex
 from bot.policy import load_policy
 
 POLICY = load_policy()
