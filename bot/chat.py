@@ -99,12 +99,9 @@ def _with_prefix(message: Any, line: str) -> Any:
 
 
 def _propose(core: Any, actor: str, channel: str, text: str) -> InterviewStart:
-    try:
-        from bot.interview import seed as make_seed
-    except ImportError:
-        seed = {"title": text.strip()} if text.strip() else {}
-    else:
-        seed = make_seed(text)
+    from bot.interview import seed as make_seed
+
+    seed = make_seed(text)
     draft = core.load_draft(channel, actor)
     if draft and not draft.get("proposal_id"):
         merged = dict(draft.get("answers") or {})

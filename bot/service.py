@@ -286,12 +286,9 @@ class Govbot:
         return out
 
     def portfolio(self) -> Message:
-        data = self.portfolio_data()
-        try:
-            from bot.portfolio import render_portfolio
-        except ImportError:
-            return views.portfolio_fallback(data)
-        return render_portfolio(data)
+        from bot.portfolio import render_portfolio
+
+        return render_portfolio(self.portfolio_data())
 
     def portfolio_data(self) -> dict[str, Any]:
         """Portfolio facts computed in SQL (`uow.facts.portfolio`)."""
@@ -300,10 +297,8 @@ class Govbot:
             return uow.facts.portfolio(self.clock.now(), config)
 
     def portfolio_config(self) -> dict[str, Any]:
-        try:
-            from bot.portfolio import portfolio_config
-        except ImportError:
-            return {"purgatory_days": self.settings.purgatory_days, "capacity_target": self.settings.capacity_targets()}
+        from bot.portfolio import portfolio_config
+
         return portfolio_config(self.settings)
 
     def roles(self, viewer: str | None = None) -> Message:

@@ -470,14 +470,3 @@ def help_message(command: str = "/aiwf") -> Message:
     fields = tuple((f"{prefix}{usage}", what) for usage, what in HELP_LINES)
     head = f"govbot commands ({command} <command>)" if command else "govbot commands (type one to the bot)"
     return Message(kind="help", text=head, sections=(Section(None, fields=fields),))
-
-
-def portfolio_fallback(facts: dict[str, Any]) -> Message:
-    """A plain portfolio summary, used until bot.portfolio's renderer is present."""
-    lines = []
-    for key, value in facts.items():
-        if isinstance(value, (str, int, float)):
-            lines.append((key.replace("_", " "), str(value)))
-        elif isinstance(value, dict) and all(isinstance(v, (int, float, str)) for v in value.values()):
-            lines.append((key.replace("_", " "), ", ".join(f"{k}: {v}" for k, v in value.items()) or "-"))
-    return Message(kind="portfolio", text="Portfolio summary", sections=(Section(None, fields=tuple(lines[:20])),))

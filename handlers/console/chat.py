@@ -306,10 +306,7 @@ class ConsoleChat:
     # --- outbox -----------------------------------------------------------------------
     def deliver(self) -> int:
         """Deliver due console messages from the outbox (printing those for the active user)."""
-        try:
-            from bot.outbox import deliver_due
-        except ImportError:  # pragma: no cover - the outbox module is part of the core
-            return 0
+        from bot.outbox import deliver_due
 
         async def drain() -> int:
             total = 0
