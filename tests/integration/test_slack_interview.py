@@ -267,7 +267,6 @@ def test_manifest_matches_the_app():
         "commands",
         "files:write",
         "im:write",
-        "users:read",
     ]
 
 
