@@ -17,9 +17,9 @@ from bench.procs import ROOT, server_env
 def classifier(n: int) -> dict[str, Any]:
     """Proposals per second through `bot.classifier.classify` (validated input, default
     policy), and through validate + classify as `govbot classify` does it."""
-    from bot.classifier import classify
-    from bot.domain import validate_proposal
-    from bot.policy import load_policy
+    from bot.domain.classifier import classify
+    from bot.domain.policy_file import load_policy
+    from bot.domain.proposal import validate_proposal
 
     policy = load_policy()
     raw = proposals(n, seed=3)

@@ -22,8 +22,8 @@ from typing import Any
 import psutil
 
 from bench.seed import Seeder
-from bot.digest_writer import build_prompt, load_prompt
-from bot.portfolio import portfolio_config
+from bot.domain.portfolio import portfolio_config
+from bot.service.digest_writer import build_prompt, load_prompt
 from bot.settings import Settings
 
 MB = 1024 * 1024

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from bench.data import DEPARTMENTS, proposals
-from bot.classifier import classify
-from bot.domain import validate_proposal
-from bot.policy import load_policy
+from bot.domain.classifier import classify
+from bot.domain.policy_file import load_policy
+from bot.domain.proposal import validate_proposal
 from store import models as m
 from store.sprawl import sprawl_key_for
 

@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from bot.clock import SystemClock
-from bot.service import Govbot
+from bot.service.core import Govbot
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def build_core(
 
     Refuses an unmigrated database (store.db.DatabaseNotMigrated names `govbot db upgrade`).
     """
-    from bot.policy import load_policy
+    from bot.domain.policy_file import load_policy
     from store.db import check_migrated, make_engine
     from store.uow import SqlUnitOfWorkFactory
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-from bot.domain import ProposalInvalid, validate_proposal
-from bot.policy import PolicyError
+from bot.domain.policy import PolicyError
+from bot.domain.proposal import ProposalInvalid, validate_proposal
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -105,8 +105,8 @@ def _color(out: TextIO) -> bool:
 
 
 def cmd_classify(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.classifier import classify
-    from bot.policy import load_policy
+    from bot.domain.classifier import classify
+    from bot.domain.policy_file import load_policy
 
     raw = _read_json(args.file, stdin)
     try:
@@ -137,7 +137,7 @@ def cmd_db(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_roles(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.service import Refused
+    from bot.domain.errors import Refused
 
     core = _core()
     if args.roles_cmd == "set":
@@ -155,7 +155,7 @@ def cmd_roles(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 def _about_proposal(args: argparse.Namespace, work: Callable[[Any, int], T]) -> tuple[int, T]:
     """Run `work(core, id)` for the ID argument; an unknown id is a clear error."""
-    from bot.ports import NotFound
+    from bot.domain.errors import NotFound
 
     core = _core()
     pid = _proposal_id(args.id)
@@ -174,7 +174,7 @@ def cmd_status(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.export import audit_lines
+    from bot.service.export import audit_lines
 
     _, lines = _about_proposal(args, audit_lines)
     out.write("\n".join(lines) + "\n")
@@ -182,7 +182,7 @@ def cmd_audit(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_audit_pack(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.auditpack import build_audit_pack
+    from bot.service.auditpack import build_audit_pack
 
     pid, data = _about_proposal(args, lambda core, pid: build_audit_pack(core, pid, args.format))
     target = Path(args.output or f"audit-pack-{pid}.{args.format}")
@@ -192,7 +192,7 @@ def cmd_audit_pack(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.export import export
+    from bot.service.export import export
 
     text = export(_core(), args.format)
     if args.output:
@@ -213,7 +213,8 @@ def cmd_portfolio(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_digest(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.digest import digest_json, draft_digest, post_digest
+    from bot.messages.digest import digest_json
+    from bot.service.digest import draft_digest, post_digest
 
     core = _core()
     row = draft_digest(core, core.clock.now(), actor="cli")
@@ -238,7 +239,7 @@ def cmd_digest(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 def cmd_run_jobs(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from bot.clock import FixedClock, SystemClock
-    from bot.jobs import run_due
+    from bot.service.jobs import run_due
 
     now = _parse_now(args.now) if args.now else None
     clock = FixedClock(now) if now else SystemClock()
@@ -257,7 +258,7 @@ def _parse_now(text: str) -> datetime:
 
 
 def cmd_import(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.importer import import_proposals
+    from bot.service.importer import import_proposals
 
     rows = _read_json(args.file, stdin)
     if not isinstance(rows, list):
@@ -303,7 +304,7 @@ def _progress(total: int) -> Callable[[int], None]:
 
 
 def _chat_user(actor: str) -> str:
-    from bot.roles import RESERVED_ACTORS
+    from bot.domain.roles import RESERVED_ACTORS
 
     actor = actor.strip()
     if not actor or actor in RESERVED_ACTORS or any(c.isspace() for c in actor):
@@ -329,7 +330,8 @@ def cmd_demo(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from handlers.web import StartupError, serve
+    from handlers.base import StartupError
+    from handlers.web import serve
 
     settings = _settings()
     try:

@@ -9,211 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-
-class Conflict(Exception):
-    """A uniqueness rule stopped a write (duplicate decision, claimed job, ...)."""
-
-
-class NotFound(LookupError):
-    """The record asked for does not exist."""
-
+from bot.domain.records import (
+    ApprovalRequestRow,
+    AuditEvent,
+    Checkin,
+    ClassificationRow,
+    ConversationRef,
+    DecisionRow,
+    Delegation,
+    DigestRow,
+    InterviewDraft,
+    JobRun,
+    OutboxRow,
+    ProposalRow,
+    RevisionRow,
+    RoleAssignment,
+    StopConditionRow,
+)
 
 # --------------------------------------------------------------------------- records
-
-
-@dataclass
-class ProposalRow:
-    id: int
-    title: str
-    requester: str
-    channel: str  # slack | teams | console | import
-    department: str | None
-    owner: str | None
-    stage: str
-    risk_level: str
-    capacity: str | None
-    autonomy: str | None
-    eu_tier: str | None
-    revision: int
-    answers: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    stage_changed_at: datetime
-
-
-@dataclass
-class RevisionRow:
-    proposal_id: int
-    revision: int
-    answers: dict[str, Any]
-    author: str
-    created_at: datetime
-
-
-@dataclass
-class ClassificationRow:
-    id: int
-    proposal_id: int
-    revision: int
-    risk_level: str
-    result: dict[str, Any]  # the `govbot classify` JSON, with "regulatory" when present
-    created_at: datetime
-
-
-@dataclass
-class StopConditionRow:
-    id: int
-    proposal_id: int
-    code: str
-    status: str  # open | overridden | resolved
-    override_reason: str | None
-    overridden_by: str | None
-    changed_at: datetime
-
-
-@dataclass
-class ApprovalRequestRow:
-    id: int
-    proposal_id: int
-    role: str
-    department: str | None
-    approver: str  # user id who must decide (governance fallback when unassigned)
-    kind: str  # proposal | autonomy
-    target: str | None  # autonomy level asked for, when kind == autonomy
-    round: int  # classification revision that opened it
-    status: str  # pending | approved | rejected | changes_requested | superseded
-    note: str | None  # e.g. "no department_lead assigned for Finance; routed to governance"
-    created_at: datetime
-    reminded_at: datetime | None = None
-    escalated_at: datetime | None = None
-    decided_at: datetime | None = None
-    sequence: int = 0  # 0 = parallel; owner-first policy puts the owner at 0, others at 1
-
-
-@dataclass
-class DecisionRow:
-    id: int
-    request_id: int
-    decision: str  # approve | reject | request_changes
-    actor: str
-    on_behalf_of: str | None  # the routed approver, when a delegate or governance decided
-    comment: str | None
-    override_reason: str | None
-    created_at: datetime
-
-
-@dataclass
-class AuditEvent:
-    id: int
-    proposal_id: int | None
-    actor: str
-    action: str  # e.g. proposal.submitted, decision.approve, decision.refused, stage.pilot
-    detail: dict[str, Any]
-    created_at: datetime
-
-
-@dataclass
-class RoleAssignment:
-    role: str
-    department: str  # "" for roles that are not per department
-    user_id: str
-    assigned_by: str
-    created_at: datetime
-
-
-@dataclass
-class Delegation:
-    id: int
-    user_id: str
-    delegate_id: str
-    starts_at: datetime
-    ends_at: datetime
-    created_by: str
-    created_at: datetime
-
-
-@dataclass
-class ConversationRef:
-    platform: str
-    user_id: str
-    conversation_id: str
-    reference: dict[str, Any]
-    updated_at: datetime
-
-
-@dataclass
-class OutboxRow:
-    id: int
-    channel: str
-    recipient: str
-    kind: str
-    payload: dict[str, Any]  # Message.to_json()
-    ref_key: str | None
-    thread_key: str | None
-    update_key: str | None
-    dedupe_key: str | None
-    status: str  # pending | sent | failed (gave up; kept visible)
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-    created_at: datetime
-    sent_at: datetime | None = None
-
-
-@dataclass
-class Checkin:
-    id: int
-    proposal_id: int
-    value: str
-    note: str | None
-    reported_by: str
-    period: str  # e.g. "2026-W47"
-    created_at: datetime
-
-
-@dataclass
-class JobRun:
-    id: int
-    job: str
-    period: str
-    claimed_by: str
-    claimed_at: datetime
-    finished_at: datetime | None
-    status: str  # running | done | failed
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class DigestRow:
-    id: int
-    period_start: datetime
-    period_end: datetime
-    facts: dict[str, Any]
-    prompt_name: str
-    prompt_version: str
-    model: str
-    text: str
-    tokens_in: int
-    tokens_out: int
-    latency_ms: int
-    status: str  # draft | in_review | posted | failed
-    fallback_reason: str | None
-    posted_to: list[str]
-    created_at: datetime
-
-
-@dataclass
-class InterviewDraft:
-    channel: str
-    user_id: str
-    answers: dict[str, Any]
-    step: str | None
-    proposal_id: int | None  # set when editing an existing proposal
-    updated_at: datetime
 
 
 # --------------------------------------------------------------------------- repositories

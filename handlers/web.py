@@ -14,18 +14,11 @@ from typing import Any
 
 from aiohttp import web
 
+from handlers.base import CORE_KEY, SENDERS_KEY, SLACK_KEY, StartupError
+
 logger = logging.getLogger(__name__)
 
 OUTBOX_INTERVAL_S = 2.0
-
-# Typed application keys (aiohttp.web.AppKey) for what the server shares.
-CORE_KEY: web.AppKey[Any] = web.AppKey("govbot.core", object)
-SENDERS_KEY: web.AppKey[dict[str, Any]] = web.AppKey("govbot.senders", dict)
-SLACK_KEY: web.AppKey[Any] = web.AppKey("govbot.slack", object)
-
-
-class StartupError(Exception):
-    """`govbot serve` cannot start; the message names what to set or fix."""
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -41,18 +34,18 @@ def _teams_wanted(settings: Any) -> bool:
 
 
 def build_web_app(core: Any, settings: Any, *, socket: bool = False) -> web.Application:
-    """Mount the configured platforms. `handlers.slack.mount` and
-    `handlers.teams.mount` add their routes and return their outbox Sender."""
+    """Mount the configured platforms. `handlers.slack.setup.mount` and
+    `handlers.teams.setup.mount` add their routes and return their outbox Sender."""
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_get("/healthz", healthz)
     senders: dict[str, Any] = {}
     if _slack_wanted(settings, socket):
-        from handlers.slack import mount as mount_slack
+        from handlers.slack.setup import mount as mount_slack
 
         sender = mount_slack(app, core, settings, socket=socket)
         senders[sender.channel] = sender
     if _teams_wanted(settings):
-        from handlers.teams import mount as mount_teams
+        from handlers.teams.setup import mount as mount_teams
 
         sender = mount_teams(app, core, settings)
         if sender is not None:
@@ -65,7 +58,7 @@ def build_web_app(core: Any, settings: Any, *, socket: bool = False) -> web.Appl
 def check_startup(settings: Any, socket: bool) -> None:
     """Raise StartupError naming every missing variable."""
     if socket:
-        from handlers.slack import missing_settings
+        from handlers.slack.setup import missing_settings
 
         missing = missing_settings(settings, socket=True)
         if missing:
@@ -77,7 +70,7 @@ def check_startup(settings: Any, socket: bool) -> None:
             "or MicrosoftAppId (or GOVBOT_TEAMS=1 with GOVBOT_ENV=local) for Teams"
         )
     if _slack_wanted(settings, socket):
-        from handlers.slack import missing_settings
+        from handlers.slack.setup import missing_settings
 
         missing = missing_settings(settings)
         if missing:
@@ -86,8 +79,8 @@ def check_startup(settings: Any, socket: bool) -> None:
 
 async def start_background(app: web.Application, core: Any, settings: Any, stop: asyncio.Event) -> list[asyncio.Task]:
     """Start outbox delivery and the job scheduler; return their tasks."""
-    from bot.jobs import run_jobs_loop
-    from bot.outbox import run_outbox_loop
+    from bot.service.delivery import run_outbox_loop
+    from bot.service.jobs import run_jobs_loop
 
     senders: dict[str, Any] = app[SENDERS_KEY]
     return [

@@ -18,8 +18,8 @@ from sqlalchemy import and_, case, distinct, exists, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
-from bot.domain import CAPACITY, RISK_LEVELS, STAGES, STOP_CONDITIONS
-from bot.portfolio import sprawl_reason
+from bot.domain.portfolio import sprawl_reason
+from bot.domain.proposal import CAPACITY, RISK_LEVELS, STAGES, STOP_CONDITIONS
 from store import models as m
 
 P = m.Proposal

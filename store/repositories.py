@@ -18,19 +18,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.ports import (
+from bot.domain.errors import Conflict, NotFound
+from bot.domain.records import (
     ApprovalRequestRow,
     AuditEvent,
     Checkin,
     ClassificationRow,
-    Conflict,
     ConversationRef,
     DecisionRow,
     Delegation,
     DigestRow,
     InterviewDraft,
     JobRun,
-    NotFound,
     OutboxRow,
     ProposalRow,
     RevisionRow,

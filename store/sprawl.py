@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.portfolio import sprawl_signature
+from bot.domain.portfolio import sprawl_signature
 
 
 def sprawl_key_for(title: str, classification: dict[str, Any] | None) -> str | None:

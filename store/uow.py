@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.ports import Conflict
+from bot.domain.errors import Conflict
 from store import repositories as r
 
 logger = logging.getLogger(__name__)

@@ -17,9 +17,10 @@ import re
 import sys
 from typing import Any, TextIO
 
-from bot.messages import Message, Section
-from bot.roles import clean_user
-from bot.service import InterviewStart, Refused, UsageError
+from bot.domain.errors import Refused, UsageError
+from bot.domain.roles import clean_user
+from bot.messages.message import Message, Section
+from bot.service.results import InterviewStart
 from handlers.console.interview import Cancelled, TerminalInterview
 from handlers.console.render import (
     BOLD,
@@ -306,7 +307,7 @@ class ConsoleChat:
     # --- outbox -----------------------------------------------------------------------
     def deliver(self) -> int:
         """Deliver due console messages from the outbox (printing those for the active user)."""
-        from bot.outbox import deliver_due
+        from bot.service.delivery import deliver_due
 
         async def drain() -> int:
             total = 0

@@ -11,8 +11,8 @@ import asyncio
 from dataclasses import replace
 from typing import Any, TextIO
 
-from bot.messages import Message
-from bot.service import Govbot
+from bot.messages.message import Message
+from bot.service.core import Govbot
 from handlers.console.sender import ConsoleSender
 
 CAST = {
@@ -105,7 +105,7 @@ class Tour:
         self.out.write("\n".join("   " + ln for ln in body.splitlines()) + "\n")
 
     def deliver(self) -> None:
-        from bot.outbox import deliver_due
+        from bot.service.delivery import deliver_due
 
         async def drain() -> None:
             while await deliver_due(self.core, {"console": self.inbox}):
@@ -185,7 +185,7 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False) -> None:
     stage = core.status_data(high.proposal_id)["proposal"]["stage"]
     if stage == "approved":
         t.chapter("A stop condition holds: governance decides, in writing")
-        from bot.lifecycle import override_stop
+        from bot.service.lifecycle import override_stop
 
         for code in core.status_data(high.proposal_id)["classification"]["stop_conditions"]:
             msg = override_stop(
@@ -199,8 +199,8 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False) -> None:
         t.show_inbox("U_ALICE")
 
     if core.status_data(high.proposal_id)["proposal"]["stage"] == "pilot":
-        from bot.lifecycle import transition
-        from bot.running import record_checkin
+        from bot.service.checkins import record_checkin
+        from bot.service.lifecycle import transition
 
         t.chapter("Two weeks of pilot: value evidence, then production")
         t.sees(

@@ -9,10 +9,11 @@ import logging
 import re
 from typing import Any, Protocol
 
-from bot import interview as iv
-from bot.domain import ProposalInvalid, is_blank
-from bot.messages import Message, Section
-from bot.service import InterviewStart, Refused
+from bot.domain import interview
+from bot.domain.errors import Refused
+from bot.domain.proposal import ProposalInvalid, is_blank
+from bot.messages.message import Message, Section
+from bot.service.results import InterviewStart
 from handlers.console.render import BOLD, CYAN, render_note, style
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,9 @@ class TerminalInterview:
         if resumed and proposal_id:
             self.chat.say(f"Resuming your edit of proposal #{proposal_id}. Enter keeps the current answer.")
         elif resumed:
-            self.chat.say(f"Resuming your unfinished proposal ({len(iv.answered_keys(answers))} answers so far).")
+            self.chat.say(
+                f"Resuming your unfinished proposal ({len(interview.answered_keys(answers))} answers so far)."
+            )
         elif proposal_id:
             self.chat.say(f"Editing proposal #{proposal_id}. Enter keeps the current answer.")
         self.chat.note(
@@ -69,7 +72,7 @@ class TerminalInterview:
             "`cancel` to stop — your answers are kept as a draft."
         )
         try:
-            page: iv.Page | None = iv.first_page(answers, policy=self._policy())
+            page: interview.Page | None = interview.first_page(answers, policy=self._policy())
             while page is not None:
                 todo = []
                 for q in page.questions:
@@ -85,8 +88,8 @@ class TerminalInterview:
                     self.chat.say(style(f"── {page.title} ──", BOLD, CYAN, color=self.chat.color))
                     for q in todo:
                         self.ask(q, answers, page.id, proposal_id)
-                page = iv.next_page(page.id, answers, policy=self._policy())
-            followup = iv.followup_page(answers)
+                page = interview.next_page(page.id, answers, policy=self._policy())
+            followup = interview.followup_page(answers)
             if followup is not None:
                 self.chat.say("")
                 self.chat.say(style(f"── {followup.title} ──", BOLD, CYAN, color=self.chat.color))
@@ -114,7 +117,7 @@ class TerminalInterview:
             return None
         if page_id == "followup":
             return ("followup", key)  # every main page was done
-        if page_id in iv.PAGE_ORDER and key in iv.ALL_KEYS:
+        if page_id in interview.PAGE_ORDER and key in interview.ALL_KEYS:
             return (page_id, key)
         return None
 
@@ -122,7 +125,7 @@ class TerminalInterview:
         return getattr(self.chat.core, "policy", None)
 
     def ask(
-        self, q: iv.Question, answers: dict[str, Any], page_id: str, proposal_id: int | None, why: bool = False
+        self, q: interview.Question, answers: dict[str, Any], page_id: str, proposal_id: int | None, why: bool = False
     ) -> None:
         """Ask one question until the answer is valid; record it and save the draft."""
         current = answers.get(q.key)
@@ -131,16 +134,16 @@ class TerminalInterview:
         self.chat.say(style(q.label, BOLD, color=self.chat.color) + required + " — " + q.prompt)
         if q.help:
             self.chat.note(("Why it matters: " if why else "") + q.help)
-        numbered = q.kind in (iv.SINGLE, iv.MULTI)
+        numbered = q.kind in (interview.SINGLE, interview.MULTI)
         if numbered:
             for n, c in enumerate(q.choices, 1):
                 extra = render_note(f" — {c.help}", color=self.chat.color) if c.help else ""
                 self.chat.say(f"  {n:>2}) {c.label}{extra}")
         hint = {
-            iv.MULTI: "numbers separated by commas, e.g. 1,3",
-            iv.SINGLE: "a number",
-            iv.YES_NO: "y or n",
-            iv.USER: "a user id, or `me`",
+            interview.MULTI: "numbers separated by commas, e.g. 1,3",
+            interview.SINGLE: "a number",
+            interview.YES_NO: "y or n",
+            interview.USER: "a user id, or `me`",
         }.get(q.kind, "")
         shown = self._shown(q, current)
         prompt = "> "
@@ -160,7 +163,7 @@ class TerminalInterview:
                 break
             raw, err = self._raw(q, text)
             if err is None:
-                value, err = iv.parse_answer(q, raw)
+                value, err = interview.parse_answer(q, raw)
             if err is not None:
                 self.chat.error(err)
                 continue
@@ -168,29 +171,29 @@ class TerminalInterview:
             break
         self._save(answers, f"{page_id}:{q.key}", proposal_id)
 
-    def _shown(self, q: iv.Question, value: Any) -> str:
+    def _shown(self, q: interview.Question, value: Any) -> str:
         if is_blank(value):
             return ""
-        if q.kind == iv.YES_NO:
+        if q.kind == interview.YES_NO:
             return "yes" if value is True else "no" if value is False else ""
-        if q.kind == iv.MULTI and isinstance(value, list):
+        if q.kind == interview.MULTI and isinstance(value, list):
             numbers = [str(i) for i, c in enumerate(q.choices, 1) if c.value in value]
             return ",".join(numbers)
-        if q.kind == iv.SINGLE:
+        if q.kind == interview.SINGLE:
             numbers = [str(i) for i, c in enumerate(q.choices, 1) if c.value == value]
-            return f"{numbers[0]} ({iv.label_of(q.key, value)})" if numbers else str(value)
+            return f"{numbers[0]} ({interview.label_of(q.key, value)})" if numbers else str(value)
         text = str(value)
         return text if len(text) <= 40 else text[:39] + "…"
 
-    def _raw(self, q: iv.Question, text: str) -> tuple[Any, str | None]:
+    def _raw(self, q: interview.Question, text: str) -> tuple[Any, str | None]:
         """Turn what was typed into the raw value a platform would send."""
         if text == "-":
-            return ([] if q.kind == iv.MULTI else None), None
-        if q.kind == iv.USER and text.lower() == "me":
+            return ([] if q.kind == interview.MULTI else None), None
+        if q.kind == interview.USER and text.lower() == "me":
             return self.chat.user, None
-        if q.kind == iv.SINGLE:
+        if q.kind == interview.SINGLE:
             return self._number(q, text)
-        if q.kind == iv.MULTI:
+        if q.kind == interview.MULTI:
             parts = [p for p in re.split(r"[,\s]+" if re.fullmatch(r"[\d,\s]+", text) else r",", text) if p.strip()]
             values = []
             for part in parts:
@@ -201,7 +204,7 @@ class TerminalInterview:
             return values, None
         return text, None
 
-    def _number(self, q: iv.Question, text: str) -> tuple[str | None, str | None]:
+    def _number(self, q: interview.Question, text: str) -> tuple[str | None, str | None]:
         if text.isdigit():
             n = int(text)
             if 1 <= n <= len(q.choices):
@@ -231,7 +234,7 @@ class TerminalInterview:
         while True:
             try:
                 result = self.chat.core.submit(
-                    self.chat.user, CHANNEL, iv.to_proposal(answers), proposal_id=proposal_id
+                    self.chat.user, CHANNEL, interview.to_proposal(answers), proposal_id=proposal_id
                 )
             except Refused as exc:
                 self.chat.error(exc.message)
@@ -241,7 +244,9 @@ class TerminalInterview:
                 for e in exc.errors:
                     self.chat.error(f"  {e}")
                 bad = {e.key for e in exc.errors}
-                questions = [q for p in iv.pages(answers, policy=self._policy()) for q in p.questions if q.key in bad]
+                questions = [
+                    q for p in interview.pages(answers, policy=self._policy()) for q in p.questions if q.key in bad
+                ]
                 if not questions:
                     return
                 for q in questions:
@@ -263,16 +268,16 @@ class TerminalInterview:
 def summary(answers: dict[str, Any]) -> Message:
     """The answers as one message, enum codes shown in plain words."""
     fields: list[tuple[str, str]] = []
-    for page in iv.pages(answers):
+    for page in interview.pages(answers):
         for q in page.questions:
             value = answers.get(q.key)
             if is_blank(value):
                 continue
-            if q.kind == iv.MULTI and isinstance(value, list):
-                text = "; ".join(iv.label_of(q.key, v) for v in value)
-            elif q.kind == iv.SINGLE:
-                text = iv.label_of(q.key, str(value))
-            elif q.kind == iv.YES_NO:
+            if q.kind == interview.MULTI and isinstance(value, list):
+                text = "; ".join(interview.label_of(q.key, v) for v in value)
+            elif q.kind == interview.SINGLE:
+                text = interview.label_of(q.key, str(value))
+            elif q.kind == interview.YES_NO:
                 text = "yes" if value is True else "no"
             else:
                 text = str(value)

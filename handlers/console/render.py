@@ -14,7 +14,7 @@ import shutil
 import textwrap
 from typing import Any, TextIO
 
-from bot.messages import (
+from bot.messages.message import (
     APPROVE,
     CHECKIN_OPEN,
     DIGEST_POST,

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from bot.messages import Message
-from bot.ports import OutboxRow
+from bot.domain.records import OutboxRow
+from bot.messages.message import Message
 from handlers.console.render import render_message, render_note
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot import messages as m
+from bot.messages import message as msg
 from handlers.slack.app import SlackFrontEnd, user_of
 from handlers.slack.blocks import home_view, render
 from handlers.slack.forms import checkin_modal, decision_modal
@@ -27,7 +27,7 @@ def register(fe: SlackFrontEnd) -> None:
     """Add the button listeners to `fe.bolt`."""
     bolt = fe.bolt
 
-    @bolt.action(m.APPROVE)
+    @bolt.action(msg.APPROVE)
     async def on_approve(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         async with fe.work("recording your approval", fe.reporter(body, respond), ack):
             await ack()
@@ -36,7 +36,7 @@ def register(fe: SlackFrontEnd) -> None:
     async def ask_comment(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         async with fe.work("opening the decision form", fe.reporter(body, respond), ack):
             await ack()
-            decision = "reject" if action["action_id"] == m.REJECT else "request_changes"
+            decision = "reject" if action["action_id"] == msg.REJECT else "request_changes"
             if action["action_id"] == OVERRIDE:
                 rid_text, _, decision = action["value"].partition(":")
                 request_id, override = _int(rid_text), True
@@ -51,11 +51,11 @@ def register(fe: SlackFrontEnd) -> None:
             view = decision_modal(request_id, decision, override, where)
             await fe.client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    bolt.action(m.REJECT)(ask_comment)
-    bolt.action(m.REQUEST_CHANGES)(ask_comment)
+    bolt.action(msg.REJECT)(ask_comment)
+    bolt.action(msg.REQUEST_CHANGES)(ask_comment)
     bolt.action(OVERRIDE)(ask_comment)
 
-    @bolt.action(m.EDIT_PROPOSAL)
+    @bolt.action(msg.EDIT_PROPOSAL)
     async def on_edit(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         async with fe.work("reopening your proposal", fe.reporter(body, respond), ack):
             await ack()
@@ -63,7 +63,7 @@ def register(fe: SlackFrontEnd) -> None:
             start = await fe.call(fe.core.edit_seed, user, _int(action["value"]))  # Refused is reported
             await open_interview(fe, fe.client, body["trigger_id"], user, start)
 
-    @bolt.action(m.CHECKIN_OPEN)
+    @bolt.action(msg.CHECKIN_OPEN)
     async def on_checkin(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         async with fe.work("opening the check-in form", fe.reporter(body, respond), ack):
             await ack()
@@ -72,17 +72,17 @@ def register(fe: SlackFrontEnd) -> None:
     async def on_digest(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         async with fe.work("handling the digest", fe.reporter(body, respond), ack):
             await ack()
-            from bot.digest import post_digest, regenerate_digest
+            from bot.service.digest import post_digest, regenerate_digest
 
-            fn = post_digest if action["action_id"] == m.DIGEST_POST else regenerate_digest
+            fn = post_digest if action["action_id"] == msg.DIGEST_POST else regenerate_digest
             result = await fe.call(fn, fe.core, user_of(body), _int(action["value"]))
-            if isinstance(result, m.Message):
+            if isinstance(result, msg.Message):
                 await _show(fe, body, respond, result)
             else:
                 await fe.reporter(body, respond)(str(getattr(result, "notice", None) or "Done."))
 
-    bolt.action(m.DIGEST_POST)(on_digest)
-    bolt.action(m.DIGEST_REGENERATE)(on_digest)
+    bolt.action(msg.DIGEST_POST)(on_digest)
+    bolt.action(msg.DIGEST_REGENERATE)(on_digest)
 
 
 async def decide(
@@ -123,10 +123,10 @@ async def _offer_override(
     fe: SlackFrontEnd, body: dict[str, Any], respond: Any, request_id: int, decision: str
 ) -> None:
     """Governance members may still decide, with a written reason: offer the form."""
-    offer = m.Message(
+    offer = msg.Message(
         kind="override_offer",
         text="Governance members can decide for the routed approver with a written reason.",
-        buttons=(m.Button(OVERRIDE, "Decide as governance", f"{request_id}:{decision}"),),
+        buttons=(msg.Button(OVERRIDE, "Decide as governance", f"{request_id}:{decision}"),),
     )
     if respond is not None and body.get("response_url"):
         await respond(response_type="ephemeral", replace_original=False, **render(offer))
@@ -134,7 +134,7 @@ async def _offer_override(
 
 def is_governance(core: Any, user: str) -> bool:
     """Whether `user` is a governance member (who may decide with a written reason)."""
-    from bot.lifecycle import is_governance as check
+    from bot.service.lifecycle import is_governance as check
 
     with core.uow() as uow:
         return bool(check(core, uow, user))
@@ -146,7 +146,7 @@ async def refresh_home(fe: SlackFrontEnd, user: str) -> None:
     await fe.client.views_publish(user_id=user, view=home_view(message))
 
 
-async def _show(fe: SlackFrontEnd, body: dict[str, Any], respond: Any, message: m.Message) -> None:
+async def _show(fe: SlackFrontEnd, body: dict[str, Any], respond: Any, message: msg.Message) -> None:
     if respond is not None and body.get("response_url"):
         await respond(response_type="ephemeral", replace_original=False, **render(message))
     else:

@@ -29,8 +29,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.ports import NotFound
-from bot.service import Refused, UsageError
+from bot.domain.errors import NotFound, Refused, UsageError
 
 logger = logging.getLogger(__name__)
 

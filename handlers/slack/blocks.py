@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.messages import Button, Message
+from bot.messages.message import Button, Message
 
 TEXT_MAX = 3000
 FIELD_MAX = 2000

@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.messages import Message
+from bot.messages.message import Message
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ IMAGES = {"portfolio_chart": ("portfolio.png", "Pipeline by stage and risk")}
 def image_bytes(message: Message) -> bytes | None:
     """The PNG a message names, or None when the kind is unknown."""
     if message.image_png == "portfolio_chart":
-        from bot.portfolio import portfolio_chart_png
+        from bot.messages.portfolio import portfolio_chart_png
 
         return portfolio_chart_png(message.meta)
     return None

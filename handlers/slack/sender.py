@@ -16,8 +16,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.messages import Message
-from bot.ports import DeliveryFailed, OutboxRow
+from bot.domain.records import OutboxRow
+from bot.messages.message import Message
+from bot.ports import DeliveryFailed
 from handlers.slack.blocks import render
 
 logger = logging.getLogger(__name__)

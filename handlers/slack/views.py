@@ -7,9 +7,9 @@ import json
 import logging
 from typing import Any
 
-from bot import interview as iv
-from bot.domain import ProposalInvalid, validate_proposal
-from bot.messages import Message, Section
+from bot.domain import interview
+from bot.domain.proposal import ProposalInvalid, validate_proposal
+from bot.messages.message import Message, Section
 from handlers.slack import modal
 from handlers.slack.app import SlackFrontEnd, user_of
 from handlers.slack.forms import CHECKIN, DECISION
@@ -36,8 +36,8 @@ def register(fe: SlackFrontEnd) -> None:
             await ack()
             state = modal.decode_state(view.get("private_metadata", ""))
             answers = await _answers(fe, user, state)
-            page = iv.get_page(state["p"], answers)
-            clean, _errors = iv.parse_page(page, modal.submitted_values(view))
+            page = interview.get_page(state["p"], answers)
+            clean, _errors = interview.parse_page(page, modal.submitted_values(view))
             answers.update(clean)
             await fe.call(fe.core.save_draft, "slack", user, answers, page.id, state.get("pid"))
 
@@ -83,8 +83,8 @@ def register(fe: SlackFrontEnd) -> None:
 
     @bolt.view(CHECKIN)
     async def on_checkin(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        from bot.running import record_checkin
-        from bot.service import Refused, UsageError
+        from bot.domain.errors import Refused, UsageError
+        from bot.service.checkins import record_checkin
 
         async with fe.work("recording your check-in", fe.reporter(body), ack):
             meta = json.loads(view.get("private_metadata") or "{}")
@@ -123,17 +123,17 @@ async def interview_step(fe: SlackFrontEnd, ack: Any, user: str, view: dict[str,
         )
         return
     answers = await _answers(fe, user, state)
-    page = iv.get_page(state["p"], answers)
-    clean, errors = iv.parse_page(page, modal.submitted_values(view))
+    page = interview.get_page(state["p"], answers)
+    clean, errors = interview.parse_page(page, modal.submitted_values(view))
     if errors:
         await ack(response_action="errors", errors={k: _short(v) for k, v in errors.items()})
         return
     answers.update(clean)
     pid = state.get("pid")
     followup_done = bool(state.get("f")) or page.id == "followup"
-    nxt = None if page.id == "followup" else iv.next_page(page.id, answers)
+    nxt = None if page.id == "followup" else interview.next_page(page.id, answers)
     if nxt is None and not followup_done:
-        nxt = iv.followup_page(answers)
+        nxt = interview.followup_page(answers)
         followup_done = True
     if nxt is not None:
         metadata, needs_draft = modal.encode_state(nxt.id, answers, pid, followup_done)
@@ -153,7 +153,7 @@ async def interview_step(fe: SlackFrontEnd, ack: Any, user: str, view: dict[str,
         if not needs_draft:
             await fe.call(fe.core.save_draft, "slack", user, answers, nxt.id, pid)
         return
-    proposal = iv.to_proposal(answers)
+    proposal = interview.to_proposal(answers)
     try:
         validate_proposal(proposal)
     except ProposalInvalid as exc:
@@ -170,7 +170,7 @@ async def _submit(
     fe: SlackFrontEnd, user: str, proposal: dict[str, Any], pid: int | None, view_id: str
 ) -> tuple[Message, str]:
     """Submit to the core; any failure becomes a message saying the draft is kept."""
-    from bot.service import Refused
+    from bot.domain.errors import Refused
 
     try:
         submitted = await fe.call(fe.core.submit, user, "slack", proposal, proposal_id=pid, idempotency_key=view_id)
@@ -193,7 +193,7 @@ def _kept(text: str) -> Message:
     )
 
 
-def _errors_on_page(page: iv.Page, exc: ProposalInvalid) -> dict[str, str]:
+def _errors_on_page(page: interview.Page, exc: ProposalInvalid) -> dict[str, str]:
     """Inline errors for a whole-proposal problem: on its field when this page shows it,
     else on the first field of the page, naming the key."""
     keys = page.keys()

@@ -14,16 +14,12 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from bot import approvals, interview
-from bot.domain import ProposalInvalid
-from bot.messages import (
-    CHECKIN_OPEN,
-    DIGEST_POST,
-    DIGEST_REGENERATE,
-    EDIT_PROPOSAL,
-    Message,
-)
-from bot.service import InterviewStart, Refused, Reply, UsageError
+from bot.domain import approval_rules, interview
+from bot.domain.errors import Refused, UsageError
+from bot.domain.proposal import ProposalInvalid
+from bot.messages.message import CHECKIN_OPEN, DIGEST_POST, DIGEST_REGENERATE, EDIT_PROPOSAL, Message
+from bot.service import approvals, digest, roles
+from bot.service.results import InterviewStart, Reply
 from handlers.teams import cards
 
 logger = logging.getLogger(__name__)
@@ -83,7 +79,7 @@ class TeamsActions:
         if message.image_png != "portfolio_chart" or not isinstance(message.meta.get("by_stage_risk"), dict):
             return None
         try:
-            from bot.chart import pipeline_chart_png
+            from bot.messages.chart import pipeline_chart_png
 
             return await self._call(pipeline_chart_png, message.meta["by_stage_risk"], dpi=50)
         except Exception:  # a missing chart must not cost the user the summary
@@ -250,7 +246,6 @@ class TeamsActions:
 
     # ------------------------------------------------------------------ digest and check-ins
     async def digest(self, actor: str, verb: str, digest_id: int) -> dict[str, Any]:
-        from bot import digest  # issue 6; imported lazily so Teams works without it
 
         fn = digest.post_digest if verb == DIGEST_POST else digest.regenerate_digest
         result = await self._call(fn, self.core, actor, digest_id)
@@ -373,10 +368,10 @@ def refresh_users(core: Any, request_id: Any) -> list[str]:
     with core.uow() as uow:
         try:
             request = uow.approvals.get(int(request_id))
-            people = approvals.request_holders(uow, core.settings, request)
+            people = roles.request_holders(uow, core.settings, request)
             users.extend(people)
             now = core.clock.now()
-            for holder in approvals.delegating(request, people):
+            for holder in approval_rules.delegating(request, people):
                 users.extend(d.delegate_id for d in uow.delegations.active_for(holder, now))
         except Exception:  # unknown request: governance still sees it
             logger.debug("Teams: no approval request %s for refresh", request_id)

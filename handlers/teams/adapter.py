@@ -25,7 +25,7 @@ from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
 from msrest.serialization import Model
 from urllib3 import Retry
 
-from handlers.web import StartupError
+from handlers.base import StartupError
 
 logger = logging.getLogger(__name__)
 

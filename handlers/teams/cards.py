@@ -14,9 +14,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from bot import interview
-from bot.interview import Question
-from bot.messages import APPROVE, REJECT, REQUEST_CHANGES, Button, Message
+from bot.domain import interview
+from bot.domain.interview import Question
+from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Button, Message
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"

@@ -18,8 +18,9 @@ from typing import Any
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity, ConversationReference, ErrorResponseException
 
-from bot.messages import Message
-from bot.ports import DeliveryFailed, OutboxRow
+from bot.domain.records import OutboxRow
+from bot.messages.message import Message
+from bot.ports import DeliveryFailed
 from handlers.teams import cards
 from handlers.teams.actions import refresh_users
 

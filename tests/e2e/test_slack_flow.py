@@ -12,8 +12,8 @@ import asyncio
 import json
 from typing import Any
 
-from bot.messages import APPROVE, EDIT_PROPOSAL, REJECT, REQUEST_CHANGES
-from bot.outbox import deliver_due
+from bot.messages.message import APPROVE, EDIT_PROPOSAL, REJECT, REQUEST_CHANGES
+from bot.service.delivery import deliver_due
 from tests.fakes.blockkit import all_problems, response_action_problems
 from tests.fakes.slack_platform import SlackHarness
 

@@ -14,10 +14,11 @@ import asyncio
 import httpx
 import pytest
 
-from bot.messages import APPROVE, REJECT, REQUEST_CHANGES
-from bot.outbox import deliver_due
+from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES
+from bot.service.delivery import deliver_due
+from handlers.base import SENDERS_KEY
 from handlers.teams import cards
-from handlers.web import SENDERS_KEY, build_web_app
+from handlers.web import build_web_app
 from tests.fakes.bot_connector import (
     FakeBotConnector,
     ServerThread,

@@ -20,7 +20,7 @@ import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 
-from handlers.web import SENDERS_KEY, SLACK_KEY
+from handlers.base import SENDERS_KEY, SLACK_KEY
 from tests.fakes.slack_api import FakeSlackAPI
 
 SIGNING_SECRET = "test-signing-secret"

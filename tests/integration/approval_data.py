@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages import APPROVE, Message
+from bot.messages.message import APPROVE, Message
 
 
 def proposal(**overrides: Any) -> dict[str, Any]:

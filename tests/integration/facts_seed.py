@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from bot.ports import ApprovalRequestRow, Checkin, DecisionRow, ProposalRow
+from bot.domain.records import ApprovalRequestRow, Checkin, DecisionRow, ProposalRow
 
 
 def store_env(settings: Any, clock: Any, drafter: Any = None) -> SimpleNamespace:

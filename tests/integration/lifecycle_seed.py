@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain import normalise
-from bot.ports import ApprovalRequestRow, ProposalRow
+from bot.domain.proposal import normalise
+from bot.domain.records import ApprovalRequestRow, ProposalRow
 
 OWNER = "UOWN"
 REQUESTER = "UREQ"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.ports import DecisionRow
+from bot.domain.records import DecisionRow
 from tests.integration.approval_data import audit_actions, medium, requests_by_role, set_roles, stage
 
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.messages import EDIT_PROPOSAL, Message
-from bot.ports import Delegation
-from bot.service import UsageError
+from bot.domain.errors import UsageError
+from bot.domain.records import Delegation
+from bot.messages.message import EDIT_PROPOSAL, Message
 from tests.integration.approval_data import (
     audit_actions,
     high_billing,
@@ -178,7 +178,7 @@ def test_high_risk_chain_with_governance_and_finance(core):
 
 
 def test_autonomy_requests_follow_the_decide_path(core, submitted):
-    from bot.running import request_autonomy_step
+    from bot.service.checkins import request_autonomy_step
 
     pid, reqs = submitted
     core.decide("U_OWNER", reqs["owner"].id, "approve")
@@ -197,7 +197,7 @@ def test_autonomy_requests_follow_the_decide_path(core, submitted):
 
 
 def test_a_declined_autonomy_step_leaves_the_level_and_stage(core, submitted):
-    from bot.running import request_autonomy_step
+    from bot.service.checkins import request_autonomy_step
 
     pid, reqs = submitted
     core.decide("U_OWNER", reqs["owner"].id, "approve")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import jobs
-from bot.messages import APPROVE
+from bot.messages.message import APPROVE
+from bot.service import jobs
 from tests.integration.approval_data import (
     audit_actions,
     medium,

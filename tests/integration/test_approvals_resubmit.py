@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.service import Refused
+from bot.domain.errors import Refused
 from tests.integration.approval_data import audit_actions, medium, messages_for, requests_by_role, set_roles, stage
 
 

@@ -11,10 +11,9 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from bot import jobs, lifecycle, running
-from bot.auditpack import build_audit_pack
-from bot.ports import NotFound
-from bot.service import UsageError
+from bot.domain.errors import NotFound, UsageError
+from bot.service import checkins, jobs, lifecycle
+from bot.service.auditpack import build_audit_pack
 from tests.integration.lifecycle_seed import (
     GOV,
     OWNER,
@@ -82,9 +81,9 @@ def _full_history(core, clock):
     core.decide("UDEP", sec_req.id, "approve")
     core.decide(GOV, gov_req.id, "approve")
     lifecycle.override_stop(core, GOV, p.id, "invisible_failure", "agents sample 10% of drafts daily")
-    running.record_checkin(core, OWNER, p.id, "9 min per ticket", note="baseline 12")
+    checkins.record_checkin(core, OWNER, p.id, "9 min per ticket", note="baseline 12")
     clock.advance(days=7)
-    running.record_checkin(core, OWNER, p.id, "7 min per ticket")
+    checkins.record_checkin(core, OWNER, p.id, "7 min per ticket")
     lifecycle.transition(core, OWNER, p.id, "promote")
     lifecycle.transition(core, GOV, p.id, "pause", reason="vendor incident")
     return p, (owner_req, sec_req, gov_req)
@@ -227,7 +226,7 @@ def test_pack_after_a_real_submit_changes_resubmit_approve_override_and_promotio
     with core.uow() as uow:
         assert uow.proposals.get(pid).stage == "approved"  # invisible_failure blocks pilot
     lifecycle.override_stop(core, GOV, pid, "invisible_failure", "customers report errors through the chat")
-    running.record_checkin(core, OWNER, pid, "31% of chats resolved without an agent")
+    checkins.record_checkin(core, OWNER, pid, "31% of chats resolved without an agent")
     lifecycle.transition(core, OWNER, pid, "promote")
 
     md = build_audit_pack(core, pid, "md").decode()

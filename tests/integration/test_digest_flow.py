@@ -7,18 +7,18 @@ from datetime import timedelta
 
 import pytest
 
-from bot.digest import (
+from bot.domain.errors import Refused, UsageError
+from bot.messages.digest import digest_json
+from bot.messages.message import DIGEST_POST, DIGEST_REGENERATE
+from bot.service.digest import (
     digest_command,
-    digest_json,
     draft_digest,
     post_digest,
     regenerate_digest,
     scheduled_period,
     weekly_job,
 )
-from bot.digest_writer import grounding_problems
-from bot.messages import DIGEST_POST, DIGEST_REGENERATE
-from bot.service import Refused, UsageError
+from bot.service.digest_writer import grounding_problems
 from bot.settings import Settings
 from tests.conftest import T0
 from tests.integration.facts_seed import seed_portfolio, store_env
@@ -146,7 +146,7 @@ def test_post_needs_a_channel_then_goes_to_slack_and_teams_once(database_url, cl
 def test_posting_updates_the_review_copies(env):
     env.settings.digest_slack_channel = "CDIG"
     row = draft_digest(env, T0)
-    from bot.digest import send_for_review
+    from bot.service.digest import send_for_review
 
     send_for_review(env, row)
     post_digest(env, "UGOV", row.id)
@@ -215,7 +215,7 @@ def test_chat_commands_through_the_core(core):
 
 
 def test_jobs_runner_drafts_the_weekly_digest_once(core, clock):
-    from bot.jobs import run_due
+    from bot.service.jobs import run_due
 
     seed_portfolio(core, T0)
     first = run_due(core, T0 + timedelta(minutes=1))["digest"]

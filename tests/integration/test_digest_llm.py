@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.app import build_drafter
-from bot.digest import draft_digest
-from bot.digest_writer import DATA_CLOSE, DATA_OPEN, grounding_problems
+from bot.service.digest import draft_digest
+from bot.service.digest_writer import DATA_CLOSE, DATA_OPEN, grounding_problems
 from bot.settings import Settings
 from tests.conftest import T0
 from tests.fakes.openai_stub import OpenAIStub, Reply

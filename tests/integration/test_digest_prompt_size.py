@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import insert
 
-from bot.digest_writer import build_prompt, load_prompt
-from bot.portfolio import portfolio_config, sprawl_signature
+from bot.domain.portfolio import portfolio_config, sprawl_signature
+from bot.service.digest_writer import build_prompt, load_prompt
 from store import models as m
 from tests.conftest import T0
 from tests.integration.facts_seed import store_env

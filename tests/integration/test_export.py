@@ -8,10 +8,9 @@ import json
 
 import pytest
 
-from bot import export, lifecycle, running
-from bot.export import audit_lines
-from bot.ports import NotFound
-from bot.service import UsageError
+from bot.domain.errors import NotFound, UsageError
+from bot.service import checkins, export, lifecycle
+from bot.service.export import audit_lines
 from tests.integration.lifecycle_seed import (
     GOV,
     OWNER,
@@ -23,7 +22,7 @@ from tests.integration.lifecycle_seed import (
 def _history(core, clock):
     """A pilot promoted on evidence, a blocked proposal overridden, one rejected."""
     a = seed(core, "pilot", risk="high", eu_tier="limited", title="Refund drafts")
-    running.record_checkin(core, OWNER, a.id, "=6 min per ticket")  # formula-looking on purpose
+    checkins.record_checkin(core, OWNER, a.id, "=6 min per ticket")  # formula-looking on purpose
     clock.advance(hours=1)
     lifecycle.transition(core, OWNER, a.id, "promote")
     b = seed(core, "approved", stops=("invisible_failure",), title="Invoice matcher", eu_tier="minimal")

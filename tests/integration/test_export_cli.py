@@ -10,8 +10,8 @@ import json
 import pytest
 from pypdf import PdfReader
 
-from bot import lifecycle, running
 from bot.cli import main
+from bot.service import checkins, lifecycle
 from tests.integration.lifecycle_seed import GOV, OWNER, outbox_for, pending_request, seed
 
 
@@ -32,7 +32,7 @@ def _run(*argv: str) -> tuple[int, str]:
 def test_audit_export_and_pack_from_the_command_line(core, cli_env, capsys):
     p = seed(core, "approved", stops=("invisible_failure",), title="Invoice matcher")
     lifecycle.override_stop(core, GOV, p.id, "invisible_failure", "daily sample review")
-    running.record_checkin(core, OWNER, p.id, "14 invoices/h")
+    checkins.record_checkin(core, OWNER, p.id, "14 invoices/h")
 
     code, text = _run("audit", str(p.id))
     assert code == 0

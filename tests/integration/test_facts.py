@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.portfolio import portfolio_config, render_portfolio
+from bot.domain.portfolio import portfolio_config
+from bot.messages.portfolio import render_portfolio
 from tests.conftest import T0
 from tests.integration.facts_seed import seed_portfolio, store_env
 

@@ -20,7 +20,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from bot.app import build_core
-from bot.messages import APPROVE
+from bot.messages.message import APPROVE
 from store.db import make_engine
 from tests.dbutil import backend
 from tests.fakes.slack_platform import SlackHarness

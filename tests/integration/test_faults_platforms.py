@@ -13,9 +13,10 @@ from datetime import timedelta
 from pydantic import SecretStr
 
 from bot.app import build_core
-from bot.digest import digest_message, draft_digest, regenerate_digest
-from bot.messages import APPROVE
-from bot.outbox import deliver_due
+from bot.messages.digest import digest_message
+from bot.messages.message import APPROVE
+from bot.service.delivery import deliver_due
+from bot.service.digest import draft_digest, regenerate_digest
 from handlers.teams.adapter import build_adapter
 from handlers.teams.sender import TeamsSender
 from tests.conftest import T0

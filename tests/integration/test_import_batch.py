@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import text
 
 from bot.app import build_core
-from bot.domain import ProposalInvalid, validate_proposal
-from bot.importer import import_proposals, row_key
-from bot.service import Refused
+from bot.domain.errors import Refused
+from bot.domain.proposal import ProposalInvalid, validate_proposal
+from bot.service.importer import import_proposals, row_key
 from bot.settings import Settings
 from tests.integration.approval_data import high_billing, medium, proposal, set_roles
 
@@ -183,7 +183,7 @@ def test_the_per_row_report(core):
 
 
 def test_a_savepoint_rolls_back_only_its_own_writes(core):
-    from bot.ports import Conflict
+    from bot.domain.errors import Conflict
 
     with core.uow() as uow:
         uow.settings.put("test:kept", "1")

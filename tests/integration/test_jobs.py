@@ -8,10 +8,10 @@ import asyncio
 import threading
 from datetime import timedelta
 
-from bot import jobs, lifecycle, running
 from bot.clock import as_utc
-from bot.export import audit_lines
-from bot.messages import APPROVE, CHECKIN_OPEN
+from bot.messages.message import APPROVE, CHECKIN_OPEN
+from bot.service import checkins, jobs, lifecycle, queries
+from bot.service.export import audit_lines
 from tests.integration.lifecycle_seed import (
     GOV,
     OWNER,
@@ -125,7 +125,7 @@ def test_stalled_proposals_and_decided_requests_get_nothing(core, clock):
 
 
 def test_owner_first_requests_wait_for_the_owner(core, clock):
-    from bot.ports import ApprovalRequestRow
+    from bot.domain.records import ApprovalRequestRow
 
     p = seed(core, "in_review")
     with core.uow() as uow:
@@ -147,7 +147,7 @@ def test_owner_first_requests_wait_for_the_owner(core, clock):
 
 
 def test_owner_first_clock_starts_when_the_owner_approves(core, clock):
-    from bot.ports import ApprovalRequestRow
+    from bot.domain.records import ApprovalRequestRow
 
     p = seed(core, "in_review")
     with core.uow() as uow:
@@ -285,10 +285,10 @@ def test_two_missed_periods_are_flagged_until_a_checkin_arrives(core, clock):
     busy = seed(core, "production", title="Busy workflow")
     jobs.run_due(core, clock.now())  # W47: asked
     clock.advance(days=7)
-    running.record_checkin(core, OWNER, busy.id, "11 min")
+    checkins.record_checkin(core, OWNER, busy.id, "11 min")
     assert jobs.run_due(core, clock.now())["checkins"]["flagged"] == []  # W48: asked once before
     with core.uow() as uow:
-        assert jobs.checkin_flag(uow, quiet.id) is None
+        assert queries.checkin_flag(uow, quiet.id) is None
     assert core.status_data(quiet.id)["checkin_flag"] is None
 
     clock.advance(days=7)
@@ -305,18 +305,18 @@ def test_two_missed_periods_are_flagged_until_a_checkin_arrives(core, clock):
     assert asks[-1].payload["meta"]["flagged"] is True
     assert "No check-in for 2 periods" in str(asks[-1].payload["sections"])
     with core.uow() as uow:
-        standing = jobs.checkin_flag(uow, quiet.id)
+        standing = queries.checkin_flag(uow, quiet.id)
         assert standing["periods_missed"] == ["2026-W47", "2026-W48"]
-        assert jobs.checkin_flag(uow, busy.id) is None
+        assert queries.checkin_flag(uow, busy.id) is None
     assert any("checkin.flagged" in line for line in audit_lines(core, quiet.id))
     assert core.status_data(quiet.id)["checkin_flag"]["periods_missed"] == ["2026-W47", "2026-W48"]
     assert "No value check-in for 2 periods (2026-W47, 2026-W48)" in core.status(quiet.id).plain_text()
     assert "No value check-in" not in core.status(busy.id).plain_text()
 
     clock.advance(hours=2)
-    running.record_checkin(core, OWNER, quiet.id, "4 min")
+    checkins.record_checkin(core, OWNER, quiet.id, "4 min")
     with core.uow() as uow:
-        assert jobs.checkin_flag(uow, quiet.id) is None
+        assert queries.checkin_flag(uow, quiet.id) is None
     assert core.status_data(quiet.id)["checkin_flag"] is None
 
 
@@ -330,7 +330,7 @@ def test_digest_job_is_claimed_weekly_and_passes_the_result_through(core, clock,
         calls.append(now)
         return {"digest_id": 7, "status": "posted"}
 
-    monkeypatch.setattr("bot.digest.weekly_job", weekly_job)
+    monkeypatch.setattr("bot.service.digest.weekly_job", weekly_job)
     core.settings.digest_day, core.settings.digest_time = "tue", "10:00"
     assert jobs.run_due(core, clock.now())["digest"]["status"] == "not_due"  # Monday 09:00
     clock.advance(days=1, hours=1)
@@ -347,7 +347,7 @@ def test_digest_failure_is_recorded_not_raised(core, clock, monkeypatch):
     def weekly_job(c, now):
         raise RuntimeError("LLM and template both down")
 
-    monkeypatch.setattr("bot.digest.weekly_job", weekly_job)
+    monkeypatch.setattr("bot.service.digest.weekly_job", weekly_job)
     result = jobs.run_due(core, clock.now())
     assert result["digest"]["status"] == "failed"
     assert "both down" in result["digest"]["error"]

@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot import lifecycle, running, workflow
 from bot.clock import as_utc
-from bot.messages import APPROVE, REJECT, REQUEST_CHANGES
-from bot.service import Refused, UsageError
+from bot.domain import lifecycle_rules
+from bot.domain.errors import Refused, UsageError
+from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES
+from bot.service import checkins, lifecycle
 from tests.integration.lifecycle_seed import (
     GOV,
     OWNER,
@@ -25,10 +26,10 @@ from tests.integration.lifecycle_seed import (
 
 def test_owner_checkin_is_stored_with_its_iso_week(core, clock):
     p = seed(core, "pilot")
-    msg = running.record_checkin(core, OWNER, p.id, " 8 min per ticket ", note="from the helpdesk report")
+    msg = checkins.record_checkin(core, OWNER, p.id, " 8 min per ticket ", note="from the helpdesk report")
     assert "2026-W47" in msg.text
     clock.advance(days=7)
-    running.record_checkin(core, GOV, p.id, "7 min")
+    checkins.record_checkin(core, GOV, p.id, "7 min")
     with core.uow() as uow:
         rows = uow.checkins.for_proposal(p.id)
     assert [(c.value, c.period, c.reported_by, c.note) for c in rows] == [
@@ -42,16 +43,16 @@ def test_owner_checkin_is_stored_with_its_iso_week(core, clock):
 
 
 def test_iso_week_at_year_boundary():
-    assert workflow.iso_week(datetime(2027, 1, 1, tzinfo=UTC)) == "2026-W53"
-    assert workflow.iso_week(datetime(2026, 12, 28, tzinfo=UTC)) == "2026-W53"
-    assert workflow.iso_week(datetime(2027, 1, 4, tzinfo=UTC)) == "2027-W01"
+    assert lifecycle_rules.iso_week(datetime(2027, 1, 1, tzinfo=UTC)) == "2026-W53"
+    assert lifecycle_rules.iso_week(datetime(2026, 12, 28, tzinfo=UTC)) == "2026-W53"
+    assert lifecycle_rules.iso_week(datetime(2027, 1, 4, tzinfo=UTC)) == "2027-W01"
 
 
 @pytest.mark.parametrize("stage", ["in_review", "approved", "paused", "retired", "rejected"])
 def test_checkin_only_for_running_workflows(core, stage):
     p = seed(core, stage)
     with pytest.raises(Refused) as err:
-        running.record_checkin(core, OWNER, p.id, "5")
+        checkins.record_checkin(core, OWNER, p.id, "5")
     assert err.value.code == "bad_stage"
     with core.uow() as uow:
         assert uow.checkins.for_proposal(p.id) == []
@@ -61,16 +62,16 @@ def test_checkin_refusals_and_bad_values(core):
     p = seed(core, "production")
     for actor in (STRANGER, REQUESTER):
         with pytest.raises(Refused) as err:
-            running.record_checkin(core, actor, p.id, "5")
+            checkins.record_checkin(core, actor, p.id, "5")
         assert err.value.code == "not_owner"
     for value in ("", "   "):
         with pytest.raises(UsageError) as err:
-            running.record_checkin(core, OWNER, p.id, value)
+            checkins.record_checkin(core, OWNER, p.id, value)
         assert err.value.message.startswith("value:")
     with pytest.raises(UsageError):
-        running.record_checkin(core, OWNER, p.id, "9" * 201)
+        checkins.record_checkin(core, OWNER, p.id, "9" * 201)
     with pytest.raises(UsageError) as err:
-        running.record_checkin(core, OWNER, p.id, "5", note="n" * 1001)
+        checkins.record_checkin(core, OWNER, p.id, "5", note="n" * 1001)
     assert err.value.message.startswith("note:")
     with core.uow() as uow:
         assert uow.checkins.for_proposal(p.id) == []
@@ -138,7 +139,7 @@ def _autonomy_requests(core, pid):
 
 def test_high_risk_autonomy_step_asks_owner_and_governance(core):
     p = seed(core, "pilot", risk="high", autonomy="draft_only")
-    msg = running.request_autonomy_step(core, OWNER, p.id)
+    msg = checkins.request_autonomy_step(core, OWNER, p.id)
     requests = _autonomy_requests(core, p.id)
     assert sorted((r.role, r.approver, r.target, r.status) for r in requests) == [
         ("governance", GOV, "human_approves", "pending"),
@@ -164,60 +165,60 @@ def test_high_risk_autonomy_step_asks_owner_and_governance(core):
 
 def test_low_risk_autonomy_step_asks_only_the_owner(core):
     p = seed(core, "production", risk="low", autonomy="human_monitors")
-    running.request_autonomy_step(core, GOV, p.id)
+    checkins.request_autonomy_step(core, GOV, p.id)
     assert [(r.role, r.target) for r in _autonomy_requests(core, p.id)] == [("owner", "autonomous")]
 
 
 def test_autonomy_refusals(core):
     p = seed(core, "pilot", autonomy="human_approves")
-    running.request_autonomy_step(core, OWNER, p.id)
+    checkins.request_autonomy_step(core, OWNER, p.id)
     with pytest.raises(Refused) as err:
-        running.request_autonomy_step(core, OWNER, p.id)
+        checkins.request_autonomy_step(core, OWNER, p.id)
     assert err.value.code == "pending"
     assert len(_autonomy_requests(core, p.id)) == 1
 
     top = seed(core, "production", autonomy="autonomous")
     with pytest.raises(Refused) as err:
-        running.request_autonomy_step(core, OWNER, top.id)
+        checkins.request_autonomy_step(core, OWNER, top.id)
     assert err.value.code == "at_max"
 
     early = seed(core, "in_review")
     with pytest.raises(Refused) as err:
-        running.request_autonomy_step(core, OWNER, early.id)
+        checkins.request_autonomy_step(core, OWNER, early.id)
     assert err.value.code == "bad_stage"
 
     other = seed(core, "pilot")
     with pytest.raises(Refused) as err:
-        running.request_autonomy_step(core, STRANGER, other.id)
+        checkins.request_autonomy_step(core, STRANGER, other.id)
     assert err.value.code == "not_owner"
     assert _autonomy_requests(core, other.id) == []
 
 
 def test_autonomy_without_owner_goes_to_governance_with_a_note(core):
     p = seed(core, "pilot", owner=None, risk="medium")
-    running.request_autonomy_step(core, GOV, p.id)
+    checkins.request_autonomy_step(core, GOV, p.id)
     [request] = _autonomy_requests(core, p.id)
     assert request.approver == GOV and request.role == "owner"
     assert "no owner" in request.note
 
 
 def test_next_autonomy():
-    assert running.next_autonomy(None) == "human_approves"
-    assert running.next_autonomy("draft_only") == "human_approves"
-    assert running.next_autonomy("human_approves") == "human_monitors"
-    assert running.next_autonomy("human_monitors") == "autonomous"
-    assert running.next_autonomy("autonomous") is None
+    assert checkins.next_autonomy(None) == "human_approves"
+    assert checkins.next_autonomy("draft_only") == "human_approves"
+    assert checkins.next_autonomy("human_approves") == "human_monitors"
+    assert checkins.next_autonomy("human_monitors") == "autonomous"
+    assert checkins.next_autonomy("autonomous") is None
 
 
 def test_a_retried_checkin_counts_once(core, clock):
     p = seed(core, "pilot")
-    running.record_checkin(core, OWNER, p.id, "8 min")
+    checkins.record_checkin(core, OWNER, p.id, "8 min")
     clock.advance(seconds=3)
-    msg = running.record_checkin(core, OWNER, p.id, "8 min")
+    msg = checkins.record_checkin(core, OWNER, p.id, "8 min")
     assert "already recorded" in msg.text
     clock.advance(minutes=30)
-    running.record_checkin(core, OWNER, p.id, "8 min")  # a later report of the same value is a new one
-    running.record_checkin(core, OWNER, p.id, "7 min")
+    checkins.record_checkin(core, OWNER, p.id, "8 min")  # a later report of the same value is a new one
+    checkins.record_checkin(core, OWNER, p.id, "7 min")
     with core.uow() as uow:
         assert [c.value for c in uow.checkins.for_proposal(p.id)] == ["8 min", "8 min", "7 min"]
     assert len(audit_events(core, p.id, "checkin.recorded")) == 3

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import lifecycle
-from bot.service import Refused, UsageError
+from bot.domain.errors import Refused, UsageError
+from bot.service import lifecycle
 from tests.integration.lifecycle_seed import (
     GOV,
     OWNER,

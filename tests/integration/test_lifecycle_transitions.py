@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import lifecycle, running
 from bot.clock import as_utc
-from bot.ports import NotFound
-from bot.service import Refused, UsageError
+from bot.domain.errors import NotFound, Refused, UsageError
+from bot.service import checkins, lifecycle
 from tests.integration.lifecycle_seed import (
     GOV,
     OWNER,
@@ -146,7 +145,7 @@ def test_promote_needs_value_evidence(core):
     assert f"checkin {p.id}" in err.value.message
     assert stage_of(core, p.id) == "pilot"
 
-    running.record_checkin(core, OWNER, p.id, "7 min per ticket")
+    checkins.record_checkin(core, OWNER, p.id, "7 min per ticket")
     lifecycle.transition(core, OWNER, p.id, "promote")
     assert stage_of(core, p.id) == "production"
     moved = audit_events(core, p.id, "stage.production")[0]

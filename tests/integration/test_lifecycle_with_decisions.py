@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot import jobs, lifecycle, running
-from bot.export import audit_lines
+from bot.service import checkins, jobs, lifecycle
+from bot.service.export import audit_lines
 from tests.integration.lifecycle_seed import (
     GOV,
     OWNER,
@@ -29,7 +29,7 @@ def _autonomy(core, pid):
 
 def test_autonomy_step_applies_once_owner_and_governance_approve(core):
     p = seed(core, "pilot", risk="high", autonomy="draft_only")
-    running.request_autonomy_step(core, OWNER, p.id)
+    checkins.request_autonomy_step(core, OWNER, p.id)
     _, requests = _autonomy(core, p.id)
     by_role = {r.role: r for r in requests}
     out = core.decide(OWNER, by_role["owner"].id, "approve")
@@ -41,20 +41,20 @@ def test_autonomy_step_applies_once_owner_and_governance_approve(core):
     assert audit_events(core, p.id, "autonomy.changed")[0].detail["to"] == "human_approves"
 
     # the next step starts from the new level
-    running.request_autonomy_step(core, OWNER, p.id)
+    checkins.request_autonomy_step(core, OWNER, p.id)
     _, requests = _autonomy(core, p.id)
     assert sorted(r.target for r in requests if r.status == "pending") == ["human_monitors", "human_monitors"]
 
 
 def test_declined_autonomy_step_can_be_asked_again(core):
     p = seed(core, "production", risk="high", autonomy="human_approves")
-    running.request_autonomy_step(core, OWNER, p.id)
+    checkins.request_autonomy_step(core, OWNER, p.id)
     first = {r.role: r for r in _autonomy(core, p.id)[1]}
     core.decide(OWNER, first["owner"].id, "approve")
     core.decide(GOV, first["governance"].id, "reject", comment="not before the incident review")
     assert _autonomy(core, p.id)[0] == "human_approves"
 
-    running.request_autonomy_step(core, OWNER, p.id)
+    checkins.request_autonomy_step(core, OWNER, p.id)
     level, requests = _autonomy(core, p.id)
     fresh = {r.role: r for r in requests if r.status == "pending"}
     assert set(fresh) == {"owner", "governance"}

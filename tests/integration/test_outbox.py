@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.messages import Message
-from bot.outbox import BASE_DELAY_S, deliver_due, enqueue, run_outbox_loop
+from bot.messages.message import Message
 from bot.ports import DeliveryFailed
+from bot.service.delivery import BASE_DELAY_S, deliver_due, run_outbox_loop
+from bot.service.notify import enqueue
 
 
 class RecordingSender:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.app import build_core
-from bot.roles import RolesFileError
-from bot.service import Refused, UsageError
+from bot.domain.errors import Refused, UsageError
+from bot.domain.roles import RolesFileError
 from tests.integration.approval_data import audit_actions, proposal
 
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from bot.domain import ProposalInvalid
-from bot.messages import APPROVE, REJECT, REQUEST_CHANGES, Message
-from bot.service import Refused, UsageError
+from bot.domain.errors import Refused, UsageError
+from bot.domain.proposal import ProposalInvalid
+from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Message
 from tests.integration.approval_data import (
     approve_buttons,
     audit_actions,
@@ -204,7 +204,7 @@ def test_without_any_governance_member_unassigned_routing_is_refused_cleanly(cor
 
 
 def test_status_shows_overrides_with_their_reason_and_the_decisions(core):
-    from bot.lifecycle import override_stop
+    from bot.service.lifecycle import override_stop
 
     result = core.submit("U_REQ", "slack", proposal(value_metric=None))
     reqs = requests_by_role(core, result.proposal_id)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from bot.messages import DIGEST_POST, DIGEST_REGENERATE
-from bot.outbox import deliver_due
+from bot.messages.message import DIGEST_POST, DIGEST_REGENERATE
+from bot.service.delivery import deliver_due
 from tests.fakes.blockkit import all_problems
 from tests.fakes.slack_platform import SlackHarness
 

@@ -11,8 +11,9 @@ from urllib.parse import urlencode
 import pytest
 from pydantic import SecretStr
 
-from bot.messages import APPROVE
-from handlers.web import StartupError, build_web_app, check_startup
+from bot.messages.message import APPROVE
+from handlers.base import StartupError
+from handlers.web import build_web_app, check_startup
 from tests.fakes.blockkit import all_problems
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.slack_platform import SlackHarness

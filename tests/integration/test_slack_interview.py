@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.messages import APPROVE, REJECT
-from bot.outbox import deliver_due
+from bot.messages.message import APPROVE, REJECT
+from bot.service.delivery import deliver_due
 from tests.e2e.test_slack_flow import (
     ANSWERS,
     _buttons,
@@ -271,7 +271,7 @@ def test_manifest_matches_the_app():
 
 
 def test_value_checkin_form(core, settings):
-    from bot.messages import CHECKIN_OPEN
+    from bot.messages.message import CHECKIN_OPEN
 
     setup_roles(core)
 

@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from pydantic import SecretStr
 
-from bot.messages import Message, Section
-from bot.outbox import deliver_due
-from bot.ports import DeliveryFailed, OutboxRow
+from bot.domain.records import OutboxRow
+from bot.messages.message import Message, Section
+from bot.ports import DeliveryFailed
+from bot.service.delivery import deliver_due
 from handlers.slack.app import make_client
 from handlers.slack.sender import SlackSender
 from tests.conftest import T0

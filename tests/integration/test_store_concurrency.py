@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from bot.ports import Conflict
+from bot.domain.errors import Conflict
 from store.db import make_engine
 from store.uow import SqlUnitOfWorkFactory
 from tests.integration.test_store_repos import T0, add_proposal, approval, decision

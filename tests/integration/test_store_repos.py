@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.ports import (
+from bot.domain.errors import NotFound
+from bot.domain.records import (
     ApprovalRequestRow,
     Checkin,
     ConversationRef,
@@ -15,7 +16,6 @@ from bot.ports import (
     Delegation,
     DigestRow,
     InterviewDraft,
-    NotFound,
     ProposalRow,
 )
 from store.db import make_engine

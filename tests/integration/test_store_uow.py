@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from bot.ports import Conflict
+from bot.domain.errors import Conflict
 from store.db import DatabaseNotMigrated, check_migrated, current_revision, head_revision, make_engine, upgrade
 from store.uow import SqlUnitOfWorkFactory
 from tests.dbutil import empty_database

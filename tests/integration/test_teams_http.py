@@ -13,10 +13,12 @@ from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 from pydantic import SecretStr
 
-from bot.messages import APPROVE
-from handlers.teams import cards, mount
+from bot.messages.message import APPROVE
+from handlers.base import SENDERS_KEY, StartupError
+from handlers.teams import cards
+from handlers.teams.setup import mount
 from handlers.teams.adapter import TeamsConfigError, bot_config
-from handlers.web import SENDERS_KEY, StartupError, build_web_app
+from handlers.web import build_web_app
 from tests.fakes.bot_connector import (
     FakeBotConnector,
     ServerThread,

@@ -10,9 +10,10 @@ from datetime import timedelta
 import pytest
 from pydantic import SecretStr
 
-from bot.messages import Message, Section
-from bot.outbox import deliver_due, enqueue
+from bot.messages.message import Message, Section
 from bot.ports import DeliveryFailed
+from bot.service.delivery import deliver_due
+from bot.service.notify import enqueue
 from handlers.teams import cards
 from handlers.teams.adapter import build_adapter
 from handlers.teams.sender import TeamsSender, retry_after_seconds

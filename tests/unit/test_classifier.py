@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.classifier import classify
-from bot.domain import validate_proposal
-from bot.policy import PolicyError, load_policy
+from bot.domain.classifier import classify
+from bot.domain.policy import PolicyError
+from bot.domain.policy_file import load_policy
+from bot.domain.proposal import validate_proposal
 
 POLICY = load_policy()
 DEFAULT_TEXT = (Path(__file__).resolve().parents[2] / "bot" / "policy.toml").read_text(encoding="utf-8")
@@ -307,9 +308,9 @@ def test_policy_loads_from_the_package_not_the_working_directory(tmp_path, monke
     (tmp_path / "bot" / "policy.toml").write_text("broken = [", encoding="utf-8")
     (tmp_path / "policy.toml").write_text("broken = [", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    from bot import policy as policy_module
+    from bot.domain import policy_file
 
-    policy_module._load_default.cache_clear()
+    policy_file._load_default.cache_clear()
     assert load_policy().version == POLICY.version
 
 
@@ -323,7 +324,7 @@ def test_a_policy_file_is_parsed_once_and_again_when_it_changes(tmp_path):
 
 
 def test_policy_exposes_area_help_and_stop_texts():
-    from bot.domain import STOP_CONDITIONS, USE_AREA
+    from bot.domain.proposal import STOP_CONDITIONS, USE_AREA
 
     assert set(POLICY.use_area_help) == set(USE_AREA)
     assert all(text.strip() for text in POLICY.use_area_help.values())

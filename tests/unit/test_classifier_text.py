@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.classifier import classify, detect
-from bot.domain import validate_proposal
-from bot.lexicon import inflect_verb, phrase_anchors, trie_regex
-from bot.policy import load_policy
+from bot.domain.classifier import classify, detect
+from bot.domain.lexicon import inflect_verb, phrase_anchors, trie_regex
+from bot.domain.policy_file import load_policy
+from bot.domain.proposal import validate_proposal
 
 POLICY = load_policy()
 
@@ -307,6 +307,6 @@ def test_case_folding_that_changes_length_keeps_fields_apart():
 
 
 def test_interview_reads_the_area_help_from_the_policy():
-    from bot.interview import area_help
+    from bot.domain.interview import area_help
 
     assert area_help(POLICY) == POLICY.use_area_help

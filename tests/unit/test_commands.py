@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from bot.commands import Command, parse
-from bot.service import UsageError
+from bot.domain.errors import UsageError
+from bot.service.chat import Command, parse
 
 
 @pytest.mark.parametrize(
@@ -126,7 +126,7 @@ def test_bad_arguments_name_the_argument_and_what_is_allowed(text, names):
 
 def test_every_command_in_help_parses():
     """Contract: each line of `help` names a command the parser knows."""
-    from bot.views import HELP_LINES
+    from bot.messages.compose import HELP_LINES
 
     samples = {
         "<id>": "3",

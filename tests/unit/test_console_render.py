@@ -6,8 +6,8 @@ import asyncio
 import io
 from datetime import UTC, datetime
 
-from bot.messages import APPROVE, REJECT, REQUEST_CHANGES, Button, Message, Section
-from bot.ports import OutboxRow
+from bot.domain.records import OutboxRow
+from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Button, Message, Section
 from handlers.console.render import plain_mentions, render_message, terminal_width, use_color
 from handlers.console.sender import ConsoleSender
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.digest import digest_json, digest_message
-from bot.messages import DIGEST_POST, DIGEST_REGENERATE, Message
-from bot.ports import DigestRow
+from bot.domain.records import DigestRow
+from bot.messages.digest import digest_json, digest_message
+from bot.messages.message import DIGEST_POST, DIGEST_REGENERATE, Message
 
 
 def row(text: str, model: str = "template") -> DigestRow:

@@ -8,7 +8,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from bot.digest_writer import (
+from bot.service.digest_writer import (
     DATA_CLOSE,
     DATA_OPEN,
     build_prompt,

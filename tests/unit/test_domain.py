@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain import FIELDS, TITLE_MAX, ProposalInvalid, check_field, is_blank, normalise, validate_proposal
+from bot.domain.proposal import (
+    FIELDS,
+    TITLE_MAX,
+    ProposalInvalid,
+    check_field,
+    is_blank,
+    normalise,
+    validate_proposal,
+)
 
 
 def errors_of(raw) -> dict[str, str]:

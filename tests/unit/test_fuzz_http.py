@@ -24,9 +24,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot import messages as msg
-from bot.service import Reply
-from handlers.web import SLACK_KEY, build_web_app
+from bot.messages import message
+from bot.service.results import Reply
+from handlers.base import SLACK_KEY
+from handlers.web import build_web_app
 from store import models as m
 from tests.fakes.bot_connector import FakeBotConnector, ServerThread, activity, execute_invoke, forbid_internet
 from tests.fakes.slack_platform import SIGNING_SECRET, sign, slack_settings
@@ -138,13 +139,13 @@ def slack_server(seeded, settings):
 ACTIONS = (
     st.sampled_from(
         [
-            msg.APPROVE,
-            msg.REJECT,
-            msg.REQUEST_CHANGES,
-            msg.EDIT_PROPOSAL,
-            msg.CHECKIN_OPEN,
-            msg.DIGEST_POST,
-            msg.DIGEST_REGENERATE,
+            message.APPROVE,
+            message.REJECT,
+            message.REQUEST_CHANGES,
+            message.EDIT_PROPOSAL,
+            message.CHECKIN_OPEN,
+            message.DIGEST_POST,
+            message.DIGEST_REGENERATE,
             "approval.override",
         ]
     )

@@ -15,12 +15,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import domain
-from bot.classifier import classify
 from bot.cli import main
-from bot.domain import ProposalInvalid, validate_proposal
-from bot.interview import Page, pages, parse_page
-from bot.policy import load_policy
+from bot.domain import proposal
+from bot.domain.classifier import classify
+from bot.domain.interview import Page, pages, parse_page
+from bot.domain.policy_file import load_policy
+from bot.domain.proposal import ProposalInvalid, validate_proposal
 
 POLICY = load_policy()
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -35,13 +35,13 @@ SCALARS = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(a
 JSONISH = st.recursive(SCALARS, lambda c: st.lists(c, max_size=4) | st.dictionaries(ODD, c, max_size=4), max_leaves=8)
 
 ENUMS: dict[str, tuple[str, ...]] = {
-    "data": domain.DATA,
-    "actions": domain.ACTIONS,
-    "audience": domain.AUDIENCE,
-    "review": domain.REVIEW,
-    "autonomy": domain.AUTONOMY,
-    "stack": domain.STACK,
-    "capacity": domain.CAPACITY,
+    "data": proposal.DATA,
+    "actions": proposal.ACTIONS,
+    "audience": proposal.AUDIENCE,
+    "review": proposal.REVIEW,
+    "autonomy": proposal.AUTONOMY,
+    "stack": proposal.STACK,
+    "capacity": proposal.CAPACITY,
 }
 KEYS = (
     "title",

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot import domain
-from bot import interview as iv
+from bot.domain import interview, proposal
 
 
 def keys_of(answers: dict) -> dict[str, list[str]]:
-    return {p.id: [q.key for q in p.questions] for p in iv.pages(answers)}
+    return {p.id: [q.key for q in p.questions] for p in interview.pages(answers)}
 
 
 # --------------------------------------------------------------------------- pages
@@ -19,7 +18,7 @@ def test_base_pages_ask_every_core_key_once():
     asked = [k for ks in keys_of({}).values() for k in ks]
     core_keys = [
         k
-        for k in domain.FIELDS
+        for k in proposal.FIELDS
         if k
         not in dict.fromkeys(
             (
@@ -53,14 +52,14 @@ def test_page_order_and_contents_match_the_brief():
     ]
     assert pages["data_actions"] == ["data", "actions", "audience", "review", "autonomy", "failure_visible"]
     assert pages["controls"] == ["exception_path", "escalation_path", "control_points", "rollback_path"]
-    owner = iv.get_page("basics", {}).questions[5]
+    owner = interview.get_page("basics", {}).questions[5]
     assert owner.kind == "user"
 
 
 def test_internal_low_risk_answers_get_no_regulatory_questions():
     answers = {"audience": "internal", "data": ["internal", "public"], "actions": ["summarize", "draft"]}
     assert "regulatory" not in keys_of(answers)
-    assert iv.next_page("controls", answers) is None
+    assert interview.next_page("controls", answers) is None
 
 
 @pytest.mark.parametrize("audience", ["customer", "public"])
@@ -101,12 +100,12 @@ def test_use_area_none_without_profiling_skips_the_details():
         "profiles_people": False,
     }
     assert "regulatory_detail" not in keys_of(answers)
-    assert iv.next_page("regulatory", answers) is None
+    assert interview.next_page("regulatory", answers) is None
 
 
 def test_use_area_set_asks_narrow_task_and_prohibited_practices():
     answers = {"data": ["employee"], "use_area": "employment"}
-    page = iv.next_page("regulatory", answers)
+    page = interview.next_page("regulatory", answers)
     assert page is not None and page.id == "regulatory_detail"
     assert [q.key for q in page.questions] == ["narrow_procedural_task", "prohibited_practices"]
 
@@ -130,41 +129,41 @@ def test_existing_regulatory_answers_stay_visible_when_editing():
 def test_next_page_walks_the_sequence_and_get_page_rejects_unknown_ids():
     answers = {"audience": "customer", "data": ["customer"], "use_area": "essential_services"}
     seen = []
-    page: iv.Page | None = iv.first_page(answers)
+    page: interview.Page | None = interview.first_page(answers)
     while page is not None:
         seen.append(page.id)
-        page = iv.next_page(page.id, answers)
+        page = interview.next_page(page.id, answers)
     assert seen == ["basics", "data_actions", "controls", "regulatory", "regulatory_detail"]
     with pytest.raises(KeyError, match="basics"):
-        iv.get_page("nope", {})
+        interview.get_page("nope", {})
 
 
 def test_use_area_choices_have_plain_help_for_every_annex_iii_area():
-    page = iv.get_page("regulatory", {"data": ["employee"]})
+    page = interview.get_page("regulatory", {"data": ["employee"]})
     use_area = next(q for q in page.questions if q.key == "use_area")
-    assert [c.value for c in use_area.choices] == list(domain.USE_AREA)
+    assert [c.value for c in use_area.choices] == list(proposal.USE_AREA)
     for c in use_area.choices:
         assert c.help, c.value
-        assert len(c.help) <= iv.CHOICE_HELP_MAX
-    helps = iv.area_help()
-    assert set(helps) == set(domain.USE_AREA)
+        assert len(c.help) <= interview.CHOICE_HELP_MAX
+    helps = interview.area_help()
+    assert set(helps) == set(proposal.USE_AREA)
 
 
 def test_area_and_practice_help_come_from_the_policy_when_it_has_them():
     # the shape of bot/policy.toml: [eu_ai_act.areas.<code>] help = "..."
-    areas = {code: {"label": code, "help": f"Custom help for {code}."} for code in domain.USE_AREA}
-    practices = {code: {"help": f"Banned: {code}."} for code in domain.PROHIBITED_PRACTICES}
+    areas = {code: {"label": code, "help": f"Custom help for {code}."} for code in proposal.USE_AREA}
+    practices = {code: {"help": f"Banned: {code}."} for code in proposal.PROHIBITED_PRACTICES}
     policy = {"risk": {"rules": []}, "eu_ai_act": {"areas": areas, "prohibited_practices": practices}}
-    helps = iv.area_help(policy)
+    helps = interview.area_help(policy)
     assert helps["employment"] == "Custom help for employment."
-    page = iv.get_page("regulatory", {"data": ["employee"]}, policy=policy)
+    page = interview.get_page("regulatory", {"data": ["employee"]}, policy=policy)
     use_area = next(q for q in page.questions if q.key == "use_area")
     assert next(c for c in use_area.choices if c.value == "employment").help == "Custom help for employment."
-    detail = iv.get_page("regulatory_detail", {"use_area": "employment"}, policy=policy)
+    detail = interview.get_page("regulatory_detail", {"use_area": "employment"}, policy=policy)
     banned = next(q for q in detail.questions if q.key == "prohibited_practices")
-    assert [c.help for c in banned.choices] == [f"Banned: {c}." for c in domain.PROHIBITED_PRACTICES]
+    assert [c.help for c in banned.choices] == [f"Banned: {c}." for c in proposal.PROHIBITED_PRACTICES]
     # a policy without them falls back to the built-in texts
-    assert iv.area_help({"risk": {}})["employment"] == iv._AREA_HELP["employment"]
+    assert interview.area_help({"risk": {}})["employment"] == interview._AREA_HELP["employment"]
 
 
 # --------------------------------------------------------------------------- labels and limits
@@ -172,9 +171,9 @@ def test_area_and_practice_help_come_from_the_policy_when_it_has_them():
 
 def all_questions():
     rich = {"audience": "customer", "data": ["customer"], "actions": ["recommend"], "use_area": "employment"}
-    for page in iv.pages(rich):
+    for page in interview.pages(rich):
         yield page, from_page(page)
-    weak = iv.followup_page({})
+    weak = interview.followup_page({})
     assert weak is not None
     yield weak, from_page(weak)
 
@@ -184,37 +183,37 @@ def from_page(page):
 
 
 def test_every_enum_value_has_a_plain_label_that_is_not_the_code():
-    for key, spec in domain.FIELDS.items():
+    for key, spec in proposal.FIELDS.items():
         for code in spec.choices:
-            label = iv.label_of(key, code)
+            label = interview.label_of(key, code)
             assert label != code or code in ("none",), (key, code)
-            assert 0 < len(label) <= iv.OPTION_MAX, (key, code)
-    assert iv.label_of("actions", "change_billing") == "Changes billing (refunds, credits, invoices, charges)"
+            assert 0 < len(label) <= interview.OPTION_MAX, (key, code)
+    assert interview.label_of("actions", "change_billing") == "Changes billing (refunds, credits, invoices, charges)"
 
 
 def test_text_fits_slack_and_teams_limits():
     for page, questions in all_questions():
-        assert len(page.title) <= iv.PAGE_TITLE_MAX, page.title
+        assert len(page.title) <= interview.PAGE_TITLE_MAX, page.title
         # input + hint/context + a divider per question, a header and an intro: well under 100 blocks
         assert 2 + 3 * len(questions) <= 100
         for q in questions:
-            assert q.kind in iv.KINDS
-            assert q.key in domain.FIELDS
-            assert 0 < len(q.label) <= iv.LABEL_MAX, q.label
+            assert q.kind in interview.KINDS
+            assert q.key in proposal.FIELDS
+            assert 0 < len(q.label) <= interview.LABEL_MAX, q.label
             assert 0 < len(q.prompt) <= 2000
-            assert 0 < len(q.help) <= iv.HELP_MAX, (q.key, len(q.help))
-            assert len(q.placeholder) <= iv.PLACEHOLDER_MAX
+            assert 0 < len(q.help) <= interview.HELP_MAX, (q.key, len(q.help))
+            assert len(q.placeholder) <= interview.PLACEHOLDER_MAX
             for c in q.choices:
-                assert 0 < len(c.label) <= iv.OPTION_MAX
+                assert 0 < len(c.label) <= interview.OPTION_MAX
                 if q.kind in ("single", "multi"):
-                    assert c.value in domain.FIELDS[q.key].choices
+                    assert c.value in proposal.FIELDS[q.key].choices
 
 
 def test_choice_questions_offer_exactly_the_enum_codes():
     for _page, questions in all_questions():
         for q in questions:
             if q.kind in ("single", "multi"):
-                assert tuple(c.value for c in q.choices) == domain.FIELDS[q.key].choices
+                assert tuple(c.value for c in q.choices) == proposal.FIELDS[q.key].choices
             if q.kind == "yes_no":
                 assert [c.value for c in q.choices] == ["true", "false"]
 
@@ -223,8 +222,8 @@ def test_choice_questions_offer_exactly_the_enum_codes():
 
 
 def test_parse_page_cleans_platform_values():
-    page = iv.get_page("data_actions", {})
-    clean, errors = iv.parse_page(
+    page = interview.get_page("data_actions", {})
+    clean, errors = interview.parse_page(
         page,
         {
             "data": ["customer", "internal", "customer"],
@@ -248,8 +247,10 @@ def test_parse_page_cleans_platform_values():
 
 
 def test_parse_page_names_the_field_and_what_is_allowed():
-    page = iv.get_page("data_actions", {})
-    clean, errors = iv.parse_page(page, {"data": ["customers"], "audience": "everyone", "failure_visible": "maybe"})
+    page = interview.get_page("data_actions", {})
+    clean, errors = interview.parse_page(
+        page, {"data": ["customers"], "audience": "everyone", "failure_visible": "maybe"}
+    )
     assert set(errors) == {"data", "audience", "failure_visible"}
     assert "data" in errors["data"] and "customers" in errors["data"] and "regulated" in errors["data"]
     assert errors["audience"].startswith("audience") and "internal, team, customer, public" in errors["audience"]
@@ -258,34 +259,34 @@ def test_parse_page_names_the_field_and_what_is_allowed():
 
 
 def test_parse_page_requires_a_title_and_checks_its_length():
-    page = iv.get_page("basics", {})
-    _, errors = iv.parse_page(page, {"department": "Support"})
+    page = interview.get_page("basics", {})
+    _, errors = interview.parse_page(page, {"department": "Support"})
     assert errors == {"title": "title: is required"}
-    _, errors = iv.parse_page(page, {"title": "x" * 121})
+    _, errors = interview.parse_page(page, {"title": "x" * 121})
     assert "at most 120" in errors["title"]
-    clean, errors = iv.parse_page(
+    clean, errors = interview.parse_page(
         page, {"title": "  Draft replies  ", "owner": "<@U123|ana>", "capacity": "Strategic change"}
     )
     assert errors == {}
     assert clean == {"title": "Draft replies", "owner": "U123", "capacity": "strategic"}
-    _, errors = iv.parse_page(page, {"title": "Draft replies", "owner": "Omar and Bea"})
+    _, errors = interview.parse_page(page, {"title": "Draft replies", "owner": "Omar and Bea"})
     assert errors == {"owner": "owner: give one person's user id (e.g. U123 or @U123), not 'Omar and Bea'"}
 
 
 def test_parse_answer_accepts_labels_and_yes_no_words_but_not_nonsense():
-    q = next(q for q in iv.get_page("data_actions", {}).questions if q.key == "review")
-    assert iv.parse_answer(q, "A person checks every output") == ("every_output", None)
-    assert iv.parse_answer(q, ["spot_check"]) == ("spot_check", None)
-    value, err = iv.parse_answer(q, ["none", "spot_check"])
+    q = next(q for q in interview.get_page("data_actions", {}).questions if q.key == "review")
+    assert interview.parse_answer(q, "A person checks every output") == ("every_output", None)
+    assert interview.parse_answer(q, ["spot_check"]) == ("spot_check", None)
+    value, err = interview.parse_answer(q, ["none", "spot_check"])
     assert value is None and err and err.startswith("review")
-    yn = next(q for q in iv.get_page("data_actions", {}).questions if q.key == "failure_visible")
-    assert iv.parse_answer(yn, "no") == (False, None)
-    assert iv.parse_answer(yn, True) == (True, None)
-    assert iv.parse_answer(yn, "") == (None, None)
-    assert iv.parse_answer(yn, 3)[1] == "failure_visible: answer yes or no (true or false)"
-    multi = next(q for q in iv.get_page("data_actions", {}).questions if q.key == "data")
-    assert iv.parse_answer(multi, None) == ([], None)
-    assert iv.parse_answer(multi, ["", "employee"]) == (["employee"], None)
+    yn = next(q for q in interview.get_page("data_actions", {}).questions if q.key == "failure_visible")
+    assert interview.parse_answer(yn, "no") == (False, None)
+    assert interview.parse_answer(yn, True) == (True, None)
+    assert interview.parse_answer(yn, "") == (None, None)
+    assert interview.parse_answer(yn, 3)[1] == "failure_visible: answer yes or no (true or false)"
+    multi = next(q for q in interview.get_page("data_actions", {}).questions if q.key == "data")
+    assert interview.parse_answer(multi, None) == ([], None)
+    assert interview.parse_answer(multi, ["", "employee"]) == (["employee"], None)
 
 
 # --------------------------------------------------------------------------- weak answers and follow-ups
@@ -293,7 +294,7 @@ def test_parse_answer_accepts_labels_and_yes_no_words_but_not_nonsense():
 
 @pytest.mark.parametrize("value", ["n/a", "N/A", "tbd", "TBD.", "none", "?", "-", "  ", None, "...", "idk"])
 def test_placeholders_and_blanks_are_weak(value):
-    assert iv.weak_reason("rollback_path", value)
+    assert interview.weak_reason("rollback_path", value)
 
 
 @pytest.mark.parametrize(
@@ -306,7 +307,7 @@ def test_placeholders_and_blanks_are_weak(value):
     ],
 )
 def test_too_short_or_unmeasurable_answers_are_weak(key, value):
-    assert iv.weak_reason(key, value)
+    assert interview.weak_reason(key, value)
 
 
 @pytest.mark.parametrize(
@@ -319,12 +320,12 @@ def test_too_short_or_unmeasurable_answers_are_weak(key, value):
     ],
 )
 def test_good_answers_are_not_weak(key, value):
-    assert iv.weak_reason(key, value) is None
+    assert interview.weak_reason(key, value) is None
 
 
 def test_owner_placeholder_is_weak():
-    assert iv.weak_reason("owner", "tbd")
-    assert iv.weak_reason("owner", None) == "is blank"
+    assert interview.weak_reason("owner", "tbd")
+    assert interview.weak_reason("owner", None) == "is blank"
 
 
 def test_followup_asks_again_for_blank_and_weak_answers_saying_why():
@@ -338,7 +339,7 @@ def test_followup_asks_again_for_blank_and_weak_answers_saying_why():
         "current_process": "Agents read and tag every ticket by hand",
         "expected_output": "A tag and a draft reply on each ticket",
     }
-    page = iv.followup_page(answers)
+    page = interview.followup_page(answers)
     assert page is not None and page.id == "followup"
     by_key = {q.key: q for q in page.questions}
     assert list(by_key) == ["owner", "value_metric", "control_points"]
@@ -348,46 +349,49 @@ def test_followup_asks_again_for_blank_and_weak_answers_saying_why():
     assert "too short" in by_key["control_points"].prompt
     assert "You left this blank" in by_key["owner"].prompt
     # answers to the follow-up page parse like any other page
-    clean, errors = iv.parse_page(page, {"owner": "U9", "value_metric": "Tickets per hour from 8 to 12"})
+    clean, errors = interview.parse_page(page, {"owner": "U9", "value_metric": "Tickets per hour from 8 to 12"})
     assert errors == {} and clean["owner"] == "U9"
-    assert iv.followup_page({**answers, **clean, "control_points": "Agent approves every reply before sending"}) is None
+    assert (
+        interview.followup_page({**answers, **clean, "control_points": "Agent approves every reply before sending"})
+        is None
+    )
 
 
 def test_get_page_followup_matches_followup_page():
-    assert iv.get_page("followup", {}).questions == iv.followup_page({}).questions  # type: ignore[union-attr]
+    assert interview.get_page("followup", {}).questions == interview.followup_page({}).questions  # type: ignore[union-attr]
 
 
 # --------------------------------------------------------------------------- seed and proposal
 
 
 def test_seed_from_command_text():
-    assert iv.seed("/aiwf propose Summarise support tickets") == {
+    assert interview.seed("/aiwf propose Summarise support tickets") == {
         "title": "Summarise support tickets",
         "description": "Summarise support tickets",
     }
-    got = iv.seed("propose Draft refund replies. Agents check each one before sending.")
+    got = interview.seed("propose Draft refund replies. Agents check each one before sending.")
     assert got["title"] == "Draft refund replies"
     assert got["description"] == "Draft refund replies. Agents check each one before sending."
-    assert iv.seed("propose") == {} and iv.seed("") == {} and iv.seed(None) == {}
-    assert iv.seed("Proposed budget summary")["title"] == "Proposed budget summary"
+    assert interview.seed("propose") == {} and interview.seed("") == {} and interview.seed(None) == {}
+    assert interview.seed("Proposed budget summary")["title"] == "Proposed budget summary"
 
 
 def test_seed_title_is_cut_at_a_word_to_the_limit():
     text = "propose " + " ".join(["summarise"] * 40)
-    got = iv.seed(text)
-    assert len(got["title"]) <= domain.TITLE_MAX
+    got = interview.seed(text)
+    assert len(got["title"]) <= proposal.TITLE_MAX
     assert got["title"].endswith("…") and " summarise…" in got["title"]
-    assert domain.check_field("title", got["title"])[1] is None
+    assert proposal.check_field("title", got["title"])[1] is None
 
 
 def test_answering_nothing_new_still_gives_a_complete_valid_proposal():
-    proposal = iv.to_proposal({"title": "Summarise tickets", "stray": "dropped"})
-    assert set(proposal) == set(domain.FIELDS)
-    assert proposal["use_area"] == "none"
-    assert proposal["ai_act_role"] == "deployer"
-    assert proposal["prohibited_practices"] == []
-    assert proposal["interacts_with_people"] is False
-    assert domain.validate_proposal(proposal) == proposal
+    built = interview.to_proposal({"title": "Summarise tickets", "stray": "dropped"})
+    assert set(built) == set(proposal.FIELDS)
+    assert built["use_area"] == "none"
+    assert built["ai_act_role"] == "deployer"
+    assert built["prohibited_practices"] == []
+    assert built["interacts_with_people"] is False
+    assert proposal.validate_proposal(built) == built
 
 
 def test_a_whole_interview_by_pages_gives_a_valid_proposal():
@@ -413,30 +417,30 @@ def test_a_whole_interview_by_pages_gives_a_valid_proposal():
         "regulatory_detail": {"narrow_procedural_task": "false", "prohibited_practices": []},
     }
     answers: dict = {}
-    page: iv.Page | None = iv.first_page(answers)
+    page: interview.Page | None = interview.first_page(answers)
     visited = []
     while page is not None:
         visited.append(page.id)
-        clean, errors = iv.parse_page(page, raw_by_page[page.id])
+        clean, errors = interview.parse_page(page, raw_by_page[page.id])
         assert errors == {}
         answers.update(clean)
-        page = iv.next_page(page.id, answers)
+        page = interview.next_page(page.id, answers)
     assert visited == list(raw_by_page)
-    proposal = domain.validate_proposal(iv.to_proposal(answers))
-    assert proposal["use_area"] == "employment" and proposal["profiles_people"] is True
-    assert proposal["data"] == ["employee"]
+    built = proposal.validate_proposal(interview.to_proposal(answers))
+    assert built["use_area"] == "employment" and built["profiles_people"] is True
+    assert built["data"] == ["employee"]
 
 
 def test_default_help_texts_come_from_the_policy_file():
-    from bot.policy import load_policy
+    from bot.domain.policy_file import load_policy
 
     policy = load_policy()
-    page = iv.get_page("regulatory", {"data": ["employee"], "audience": "internal"})
+    page = interview.get_page("regulatory", {"data": ["employee"], "audience": "internal"})
     use_area = next(q for q in page.questions if q.key == "use_area")
     texts = policy.use_area_help
     for c in use_area.choices:
-        assert c.help == " ".join(texts[c.value].split())[: iv.CHOICE_HELP_MAX], c.value
-    detail = iv.get_page("regulatory_detail", {"use_area": "employment"})
+        assert c.help == " ".join(texts[c.value].split())[: interview.CHOICE_HELP_MAX], c.value
+    detail = interview.get_page("regulatory_detail", {"use_area": "employment"})
     banned = next(q for q in detail.questions if q.key == "prohibited_practices")
     assert all(c.help for c in banned.choices)
 
@@ -450,5 +454,5 @@ def test_what_the_free_text_describes_brings_the_questions_too():
     }
     assert "regulatory" not in keys_of(declared_only)
     described = {**declared_only, "description": "Summarises patient medical histories for the ward nurses."}
-    assert iv.effective_sets(described)[0] >= {"internal", "regulated"}
+    assert interview.effective_sets(described)[0] >= {"internal", "regulated"}
     assert keys_of(described)["regulatory"] == ["use_area", "profiles_people", "ai_act_role"]

@@ -9,16 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import RISK_LEVELS, STAGES
-from bot.messages import Message
-from bot.portfolio import (
-    CHART,
-    portfolio_chart_png,
-    render_portfolio,
-    significant_words,
-    sprawl_reason,
-    sprawl_signature,
-)
+from bot.domain.portfolio import CHART, significant_words, sprawl_reason, sprawl_signature
+from bot.domain.proposal import RISK_LEVELS, STAGES
+from bot.messages.message import Message
+from bot.messages.portfolio import portfolio_chart_png, render_portfolio
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -161,7 +155,10 @@ def test_chart_is_a_png_drawn_from_the_facts_or_the_message():
     assert empty.startswith(b"\x89PNG") and empty != png
 
 
-@pytest.mark.parametrize("module", ["bot/portfolio.py", "bot/chart.py", "bot/digest.py", "bot/digest_writer.py"])
+@pytest.mark.parametrize(
+    "module",
+    ["bot/domain/portfolio.py", "bot/messages/portfolio.py", "bot/messages/chart.py", "bot/service/digest.py", "bot/service/digest_writer.py"],
+)
 def test_core_modules_import_no_platform_store_or_llm(module):
     forbidden = (
         "slack_bolt",

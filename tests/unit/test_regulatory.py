@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.classifier import classify
-from bot.domain import PROHIBITED_PRACTICES, USE_AREA, validate_proposal
-from bot.policy import load_policy
-from bot.regulatory import map_regulatory
+from bot.domain.classifier import classify
+from bot.domain.policy_file import load_policy
+from bot.domain.proposal import PROHIBITED_PRACTICES, USE_AREA, validate_proposal
+from bot.domain.regulatory import map_regulatory
 
 POLICY = load_policy()
 ANNEX_III = [a for a in USE_AREA if a not in ("none", "safety_component")]

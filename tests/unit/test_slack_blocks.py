@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from bot import interview as iv
-from bot.domain import FIELDS
-from bot.messages import APPROVE, REJECT, REQUEST_CHANGES, Button, Message, Section
+from bot.domain import interview
+from bot.domain.proposal import FIELDS
+from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Button, Message, Section
 from handlers.slack import modal
 from handlers.slack.blocks import clip, escape, home_view, render
 from handlers.slack.forms import checkin_modal, decision_modal
@@ -90,7 +90,7 @@ ANSWERS = {
     "page_id", ["basics", "data_actions", "controls", "regulatory", "regulatory_detail", "followup"]
 )
 def test_every_interview_page_is_a_valid_modal(page_id):
-    page = iv.get_page(page_id, ANSWERS)
+    page = interview.get_page(page_id, ANSWERS)
     assert page.questions, page_id
     metadata, _ = modal.encode_state(page.id, ANSWERS, None, False)
     view = modal.page_view(page, ANSWERS, metadata, last=False, step=(1, 4))
@@ -100,11 +100,11 @@ def test_every_interview_page_is_a_valid_modal(page_id):
     for block in inputs:
         q = next(q for q in page.questions if q.key == block["block_id"])
         el = block["element"]
-        if q.kind == iv.USER:
+        if q.kind == interview.USER:
             assert el["type"] == "users_select"
-        elif q.kind == iv.YES_NO:
+        elif q.kind == interview.YES_NO:
             assert sorted(o["value"] for o in el["options"]) == ["false", "true"]
-        elif q.kind in (iv.SINGLE, iv.MULTI):
+        elif q.kind in (interview.SINGLE, interview.MULTI):
             assert [o["value"] for o in el["options"]] == list(FIELDS[q.key].choices)
             assert [o["text"]["text"] for o in el["options"]] == [clip(c.label, 75) for c in q.choices]
             assert el["type"] in ("static_select", "radio_buttons", "checkboxes", "multi_static_select")
@@ -112,19 +112,19 @@ def test_every_interview_page_is_a_valid_modal(page_id):
 
 def test_prefilled_answers_come_back_unchanged():
     """Filling the view with the answers and reading the state back gives the same answers."""
-    for page in iv.pages(ANSWERS):
+    for page in interview.pages(ANSWERS):
         metadata, _ = modal.encode_state(page.id, ANSWERS, None, False)
         view = modal.page_view(page, ANSWERS, metadata, last=False)
         wanted = {k: ANSWERS[k] for k in page.keys() if k in ANSWERS}  # noqa: SIM118
         raw = modal.submitted_values({"state": {"values": state_values(view, wanted)}})
-        clean, errors = iv.parse_page(page, raw)
+        clean, errors = interview.parse_page(page, raw)
         assert errors == {}
         for key, value in wanted.items():
             assert clean[key] == (sorted(value) if isinstance(value, list) else value), key
 
 
 def test_initial_values_prefill_the_form():
-    view = modal.page_view(iv.get_page("basics", ANSWERS), ANSWERS, "{}", last=False)
+    view = modal.page_view(interview.get_page("basics", ANSWERS), ANSWERS, "{}", last=False)
     by_id = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
     assert by_id["title"]["element"]["initial_value"] == "Refund assistant"
     assert by_id["owner"]["element"]["initial_user"] == "U_OWNER"
@@ -140,7 +140,7 @@ def test_large_answers_move_to_the_draft_and_metadata_stays_small():
     small_meta, small_draft = modal.encode_state("basics", ANSWERS, None, False)
     assert not small_draft and modal.decode_state(small_meta)["a"] == ANSWERS
     # a prefilled text longer than Slack's 3000 limit is cut, never sent too long
-    view = modal.page_view(iv.get_page("basics", big), big, metadata, last=False)
+    view = modal.page_view(interview.get_page("basics", big), big, metadata, last=False)
     assert view_problems(view, "big") == []
 
 

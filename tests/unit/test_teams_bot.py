@@ -11,8 +11,8 @@ import base64
 import pytest
 from botbuilder.schema import ChannelAccount, ConversationAccount
 
-from bot import interview
-from bot.messages import APPROVE, REJECT, REQUEST_CHANGES
+from bot.domain import interview
+from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES
 from handlers.teams import cards
 from handlers.teams.bot import GovbotTeamsBot
 from tests.fakes.bot_connector import TeamsTurns, card_action, card_inputs, card_text, card_verbs, validate_card

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft6Validator
 
-from bot import interview
-from bot.domain import FIELDS
-from bot.messages import APPROVE, REJECT, REQUEST_CHANGES, Button, Message, Section
+from bot.domain import interview
+from bot.domain.proposal import FIELDS
+from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Button, Message, Section
 from handlers.teams import cards
 from handlers.teams.actions import checkin_card, page_card
 

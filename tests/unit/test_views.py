@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot import views
-from bot.messages import APPROVE, Message
-from bot.ports import ApprovalRequestRow, DecisionRow, ProposalRow
+from bot.domain.records import ApprovalRequestRow, DecisionRow, ProposalRow
+from bot.messages import compose
+from bot.messages.message import APPROVE, Message
 
 T = datetime(2026, 11, 16, 14, 2, tzinfo=UTC)
 
@@ -57,7 +57,7 @@ RESULT = {
 
 
 def test_classification_message_says_everything_and_caps_reasons():
-    msg = views.classification_message(
+    msg = compose.classification_message(
         _proposal(), RESULT, [_request(1, "owner"), _request(2, note="no finance assigned; routed to governance")]
     )
     text = msg.plain_text()
@@ -72,23 +72,23 @@ def test_classification_message_says_everything_and_caps_reasons():
 
 
 def test_approval_card_buttons_carry_the_request_id_and_vanish_once_decided():
-    card = views.approval_request_card(_proposal(), _request(5), RESULT)
+    card = compose.approval_request_card(_proposal(), _request(5), RESULT)
     assert [b.value for b in card.buttons] == ["5", "5", "5"] and card.buttons[0].action == APPROVE
     assert "Why you" in card.plain_text()
     decision = DecisionRow(1, 5, "approve", "U5", None, None, None, T)
-    done = views.decided_card(_proposal(), _request(5, status="approved"), decision, "UTC")
+    done = compose.decided_card(_proposal(), _request(5, status="approved"), decision, "UTC")
     assert done.buttons == () and done.text == "Approved by <@U5> at 14:02 (2026-11-16 UTC)"
-    berlin = views.decided_line(decision, "Europe/Berlin")
+    berlin = compose.decided_line(decision, "Europe/Berlin")
     assert "15:02" in berlin
 
 
 def test_long_text_is_clipped():
     long = _proposal(answers={"description": "x" * 10000})
-    card = views.approval_request_card(long, _request(), RESULT)
-    assert all(len(s.text) <= views.MAX_TEXT for s in card.sections)
+    card = compose.approval_request_card(long, _request(), RESULT)
+    assert all(len(s.text) <= compose.MAX_TEXT for s in card.sections)
 
 
 def test_help_lists_each_command_once():
-    msg = views.help_message("/aiwf")
+    msg = compose.help_message("/aiwf")
     usages = [label for label, _ in msg.sections[0].fields]
     assert len(usages) == len(set(usages)) and all(u.startswith("/aiwf ") for u in usages)

@@ -38,7 +38,7 @@ def downgrade() -> None:
 
 
 def _backfill() -> None:
-    from bot.portfolio import sprawl_signature
+    from bot.domain.portfolio import sprawl_signature
 
     conn = op.get_bind()
     proposals = sa.table(

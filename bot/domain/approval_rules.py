@@ -1,0 +1,73 @@
+"""Approval rules: decision statuses, routes, which request is current or released, who has authority."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.domain.records import ApprovalRequestRow
+
+DECISION_STATUS = {"approve": "approved", "reject": "rejected", "request_changes": "changes_requested"}
+
+
+ACTIVE = ("pending", "approved", "rejected", "changes_requested")
+
+
+ROUTED_TO_GOVERNANCE = "routed to governance"  # the end of a fallback route's note
+
+
+class NoGovernance(Exception):
+    """Nobody holds governance, so unassigned roles have nowhere to go."""
+
+
+@dataclass(frozen=True)
+class Route:
+    role: str
+    department: str | None
+    approver: str
+    note: str | None = None
+
+
+def route_key(role: str, department: str | None, approver: str) -> tuple[str, str, str]:
+    """What makes two requests "the same" across resubmissions: the role, and its
+    department (department lead) or person (owner)."""
+    if role == "department_lead":
+        return (role, (department or "").casefold(), "")
+    if role == "owner":
+        return (role, "", approver)
+    return (role, "", "")
+
+
+def current(requests: Sequence[ApprovalRequestRow], kind: str = "proposal") -> list[ApprovalRequestRow]:
+    """The live requests of a kind (everything not superseded)."""
+    return [r for r in requests if r.kind == kind and r.status != "superseded"]
+
+
+def released(request: ApprovalRequestRow, siblings: Sequence[ApprovalRequestRow]) -> bool:
+    """True when it is this request's turn (owner-first: the earlier sequence approved)."""
+    if request.sequence == 0:
+        return True
+    return all(
+        s.status == "approved"
+        for s in siblings
+        if s.kind == request.kind and s.status != "superseded" and s.sequence < request.sequence and s.id != request.id
+    )
+
+
+def delegating(request: ApprovalRequestRow, people: Sequence[str]) -> list[str]:
+    """Whose active delegates may decide: every holder, but only the routed approver
+    for what went to governance (the other members may decide it themselves)."""
+    return [request.approver] if routed_to_governance(request) else list(people)
+
+
+@dataclass(frozen=True)
+class Authority:
+    ok: bool
+    on_behalf_of: str | None = None
+    via: str = ""  # approver | delegate | governance | governance_peer
+    reason: str = ""  # why refused
+
+
+def routed_to_governance(request: ApprovalRequestRow) -> bool:
+    """The request went to governance as a role, or as the fallback for a missing one."""
+    return request.role == "governance" or (request.note or "").endswith(ROUTED_TO_GOVERNANCE)

@@ -1,0 +1,519 @@
+"""The policy file's parser and validator: a parsed TOML mapping in, the records of
+`bot.policy` out, every bad key named in `problems` (`bot.policy.parse_policy` raises
+them as one PolicyError).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from bot.domain import proposal
+from bot.domain.policy import (
+    BASIS_PLACEHOLDERS,
+    CONDITION_KEYS,
+    ROLLOUT_PLACEHOLDERS,
+    ApproverRule,
+    AreaInfo,
+    Condition,
+    Duty,
+    EuAiAct,
+    EvidenceItem,
+    Policy,
+    PolicyError,
+    PracticeInfo,
+    ReadinessCheck,
+    RiskRule,
+    Rollout,
+    StopRule,
+    TextSignals,
+    TierRule,
+    logger,
+)
+
+_TOP_KEYS = (
+    "version",
+    "non_overridable_stop_conditions",
+    "risk",
+    "stop_conditions",
+    "readiness",
+    "approvers",
+    "rollout",
+    "text_signals",
+    "eu_ai_act",
+    "nist_ai_rmf",
+    "iso_42001",
+)
+_NIST_FUNCTIONS = ("govern", "map", "measure", "manage")
+
+
+class Parser:
+    """Reads the raw TOML, collecting every problem as "key.path: what is wrong"."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def bad(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}")
+
+    # --- primitives
+    def table(self, d: Any, key: str, path: str) -> dict[str, Any]:
+        value = d.get(key) if isinstance(d, Mapping) else None
+        if not isinstance(value, dict):
+            self.bad(_join(path, key), "missing table" if value is None else "must be a table")
+            return {}
+        return value
+
+    def tables(self, d: Any, key: str, path: str) -> list[tuple[str, dict[str, Any]]]:
+        value = d.get(key) if isinstance(d, Mapping) else None
+        where = _join(path, key)
+        if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
+            self.bad(where, "must be a non-empty array of tables ([[...]])")
+            return []
+        return [(f"{where}[{i}]", v) for i, v in enumerate(value)]
+
+    def text(
+        self,
+        d: Mapping[str, Any],
+        key: str,
+        path: str,
+        placeholders: frozenset[str] | None = None,
+        allow_empty: bool = False,
+    ) -> str:
+        value = d.get(key)
+        where = _join(path, key)
+        if not isinstance(value, str) or (not allow_empty and not value.strip()):
+            self.bad(where, "must be a non-empty string" if not allow_empty else "must be a string")
+            return ""
+        if placeholders is not None:
+            try:
+                names = {n for _, n, _, _ in string.Formatter().parse(value) if n is not None}
+            except ValueError as exc:
+                self.bad(where, f"bad placeholder: {exc}")
+                return ""
+            unknown = names - placeholders
+            if unknown:
+                self.bad(
+                    where,
+                    f"unknown placeholder {{{sorted(unknown)[0]}}}; allowed: "
+                    + ", ".join("{" + n + "}" for n in sorted(placeholders)),
+                )
+        return value
+
+    def codes(
+        self, d: Mapping[str, Any], key: str, path: str, allowed: Iterable[str] | None, required: bool = True
+    ) -> tuple[str, ...]:
+        value = d.get(key)
+        where = _join(path, key)
+        if value is None and not required:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (required and not value):
+            self.bad(where, "must be a non-empty list of strings")
+            return ()
+        if allowed is not None:
+            allowed = tuple(allowed)
+            for v in value:
+                if v not in allowed:
+                    self.bad(where, f"unknown value {v!r}; allowed: {', '.join(allowed)}")
+        return tuple(value)
+
+    def unknown_keys(self, d: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:
+        allowed = tuple(allowed)
+        for k in d:
+            if k not in allowed:
+                self.bad(_join(path, k), f"unknown key; allowed: {', '.join(allowed)}")
+
+    def condition(self, d: Mapping[str, Any], path: str, forbid: tuple[str, ...] = ()) -> Condition:
+        where = _join(path, "when")
+        when = d.get("when")
+        if not isinstance(when, dict) or not when:
+            self.bad(where, 'must be a non-empty table, e.g. when = { actions_any = ["change_billing"] }')
+            return Condition()
+        self.unknown_keys(when, CONDITION_KEYS, where)
+        for k in forbid:
+            if k in when:
+                self.bad(_join(where, k), "not allowed here")
+        kw: dict[str, Any] = {}
+        vocab = {
+            "actions_any": proposal.ACTIONS,
+            "data_any": proposal.DATA,
+            "audience_in": proposal.AUDIENCE,
+            "use_area_in": proposal.USE_AREA,
+            "risk_in": proposal.RISK_LEVELS,
+            "tier_in": _TIERS,
+        }
+        for k, allowed in vocab.items():
+            if k in when:
+                kw[k] = frozenset(self.codes(when, k, where, allowed))
+        for k in ("present", "blank"):
+            if k in when:
+                kw[k] = self.codes(when, k, where, proposal.FIELDS)
+        for k in ("always", "stop_any"):
+            if k in when:
+                if when[k] is not True:
+                    self.bad(_join(where, k), "must be true (leave the key out otherwise)")
+                kw[k] = True
+        if "equals" in when:
+            kw["equals"] = tuple(sorted(self._equals(when["equals"], _join(where, "equals")).items()))
+        if "field_in" in when:
+            kw["field_in"] = tuple(sorted(self._field_in(when["field_in"], _join(where, "field_in")).items()))
+        return Condition(**kw)
+
+    def _equals(self, value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict) or not value:
+            self.bad(where, "must be a non-empty table of key = value")
+            return {}
+        out = {}
+        for k, v in value.items():
+            spec = proposal.FIELDS.get(k)
+            if spec is None or spec.kind not in ("bool", "enum"):
+                ok = [f.key for f in proposal.FIELDS.values() if f.kind in ("bool", "enum")]
+                self.bad(_join(where, k), f"not a yes/no or choice key; allowed: {', '.join(ok)}")
+            elif spec.kind == "bool" and not isinstance(v, bool):
+                self.bad(_join(where, k), "must be true or false")
+            elif spec.kind == "enum" and v not in spec.choices:
+                self.bad(_join(where, k), f"unknown value {v!r}; allowed: {', '.join(spec.choices)}")
+            else:
+                out[k] = v
+        return out
+
+    def _field_in(self, value: Any, where: str) -> dict[str, frozenset[str]]:
+        if not isinstance(value, dict) or not value:
+            self.bad(where, "must be a non-empty table of key = [values]")
+            return {}
+        out = {}
+        for k in value:
+            spec = proposal.FIELDS.get(k)
+            if spec is None or spec.kind != "enum":
+                ok = [f.key for f in proposal.FIELDS.values() if f.kind == "enum"]
+                self.bad(_join(where, k), f"not a choice key; allowed: {', '.join(ok)}")
+                continue
+            out[k] = frozenset(self.codes(value, k, where, spec.choices))
+        return out
+
+    # --- sections
+    def policy(self, raw: Mapping[str, Any], source: str) -> Policy | None:
+        self.unknown_keys(raw, _TOP_KEYS, "")
+        version = raw.get("version")
+        if not isinstance(version, (str, int, float)) or isinstance(version, bool) or not str(version).strip():
+            self.bad("version", "must be a non-empty string")
+        risk = self.table(raw, "risk", "")
+        self.unknown_keys(risk, ("levels", "default_level", "default_reason", "rules"), "risk")
+        levels = self.codes(risk, "levels", "risk", proposal.RISK_LEVELS) or proposal.RISK_LEVELS
+        default_level = risk.get("default_level")
+        if default_level not in levels:
+            self.bad("risk.default_level", f"must be one of {', '.join(levels)}")
+        risk_rules = []
+        for path, r in self.tables(risk, "rules", "risk"):
+            self.unknown_keys(r, ("level", "when"), path)
+            if r.get("level") not in levels:
+                self.bad(_join(path, "level"), f"must be one of {', '.join(levels)}")
+            risk_rules.append(RiskRule(str(r.get("level")), self.condition(r, path, forbid=("risk_in", "stop_any"))))
+        stops = []
+        for path, r in self.tables(raw, "stop_conditions", ""):
+            self.unknown_keys(r, ("code", "text", "when"), path)
+            code = self.text(r, "code", path)
+            if code and not re.fullmatch(r"[a-z][a-z0-9_]*", code):
+                self.bad(_join(path, "code"), "must be a snake_case code")
+            stops.append(StopRule(code, self.text(r, "text", path), self.condition(r, path, forbid=("stop_any",))))
+        stop_codes = [s.code for s in stops]
+        non_overridable = self.codes(raw, "non_overridable_stop_conditions", "", stop_codes, required=False)
+        checks = []
+        for path, r in self.tables(raw, "readiness", ""):
+            self.unknown_keys(r, ("check", "present"), path)
+            checks.append(ReadinessCheck(self.text(r, "check", path), self.codes(r, "present", path, proposal.FIELDS)))
+        if len({c.check for c in checks}) != len(checks):
+            self.bad("readiness", "each check name must appear once")
+        approvers = []
+        for path, r in self.tables(raw, "approvers", ""):
+            self.unknown_keys(r, ("role", "when"), path)
+            if r.get("role") not in proposal.ROLES:
+                self.bad(_join(path, "role"), f"must be one of {', '.join(proposal.ROLES)}")
+            approvers.append(ApproverRule(str(r.get("role")), self.condition(r, path)))
+        rollout = self.rollout(self.table(raw, "rollout", ""), levels)
+        signals = self.signals(self.table(raw, "text_signals", ""))
+        eu = self.eu(self.table(raw, "eu_ai_act", ""))
+        nist_raw = self.table(raw, "nist_ai_rmf", "")
+        self.unknown_keys(nist_raw, _NIST_FUNCTIONS, "nist_ai_rmf")
+        nist = {fn: self.evidence(nist_raw, fn, "nist_ai_rmf", "item") for fn in _NIST_FUNCTIONS}
+        iso_raw = self.table(raw, "iso_42001", "")
+        self.unknown_keys(iso_raw, ("controls",), "iso_42001")
+        iso = self.evidence(iso_raw, "controls", "iso_42001", "control")
+        if self.problems:
+            return None
+        return Policy(
+            version=str(version),
+            source=source,
+            risk_levels=tuple(levels),
+            default_risk=str(default_level),
+            default_risk_reason=self.text(risk, "default_reason", "risk"),
+            risk_rules=tuple(risk_rules),
+            stop_rules=tuple(stops),
+            non_overridable_stop_conditions=tuple(non_overridable),
+            readiness_checks=tuple(checks),
+            approver_rules=tuple(approvers),
+            rollout=rollout,
+            signals=signals,
+            eu_ai_act=eu,
+            nist_ai_rmf=MappingProxyType(nist),
+            iso_42001=iso,
+        )
+
+    def by_level(self, d: Mapping[str, Any], key: str, path: str, levels: Iterable[str]) -> Mapping[str, str]:
+        t = self.table(d, key, path)
+        where = _join(path, key)
+        self.unknown_keys(t, levels, where)
+        return MappingProxyType({lv: self.text(t, lv, where, ROLLOUT_PLACEHOLDERS) for lv in levels})
+
+    def rollout(self, r: dict[str, Any], levels: tuple[str, ...]) -> Rollout:
+        keys = (
+            "approval_checkpoint",
+            "logging_requirement",
+            "must_stay_human",
+            "missing_owner",
+            "missing_rollback_path",
+            "missing_value_metric",
+            "missing_exception_path",
+        )
+        self.unknown_keys(r, keys, "rollout")
+        human = self.table(r, "must_stay_human", "rollout")
+        hp = "rollout.must_stay_human"
+        self.unknown_keys(human, ("prefix", "default", "actions", "data", "tiers"), hp)
+
+        def texts(key: str, allowed: tuple[str, ...]) -> Mapping[str, str]:
+            t = human.get(key, {})
+            if not isinstance(t, dict):
+                self.bad(_join(hp, key), "must be a table")
+                return MappingProxyType({})
+            self.unknown_keys(t, allowed, _join(hp, key))
+            return MappingProxyType({k: self.text(t, k, _join(hp, key)) for k in t if k in allowed})
+
+        return Rollout(
+            approval_checkpoint=self.by_level(r, "approval_checkpoint", "rollout", levels),
+            logging_requirement=self.by_level(r, "logging_requirement", "rollout", levels),
+            missing_owner=self.text(r, "missing_owner", "rollout"),
+            missing_rollback_path=self.text(r, "missing_rollback_path", "rollout"),
+            missing_value_metric=self.text(r, "missing_value_metric", "rollout"),
+            missing_exception_path=self.text(r, "missing_exception_path", "rollout"),
+            must_stay_human_prefix=self.text(human, "prefix", hp, ROLLOUT_PLACEHOLDERS),
+            must_stay_human_default=self.text(human, "default", hp, ROLLOUT_PLACEHOLDERS),
+            must_stay_human_actions=texts("actions", proposal.ACTIONS),
+            must_stay_human_data=texts("data", proposal.DATA),
+            must_stay_human_tiers=texts("tiers", _TIERS),
+        )
+
+    def signals(self, t: dict[str, Any]) -> TextSignals:
+        path = "text_signals"
+        self.unknown_keys(
+            t,
+            (
+                "fields",
+                "max_gap",
+                "negation_window",
+                "negations",
+                "clause_words",
+                "passive_auxiliaries",
+                "gap_breakers",
+                "noun_heads",
+                "noun_markers",
+                "noun_prepositions",
+                "reading_verbs",
+                "rules",
+            ),
+            path,
+        )
+        fields_ = self.codes(t, "fields", path, proposal.FREE_TEXT_KEYS)
+        numbers = {}
+        for k in ("max_gap", "negation_window"):
+            v = t.get(k)
+            if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 8:
+                self.bad(_join(path, k), "must be a whole number from 0 to 8")
+                v = 0
+            numbers[k] = v
+        words = {
+            k: tuple(w.lower() for w in self.codes(t, k, path, None))
+            for k in (
+                "negations",
+                "clause_words",
+                "passive_auxiliaries",
+                "gap_breakers",
+                "noun_heads",
+                "noun_markers",
+                "noun_prepositions",
+                "reading_verbs",
+            )
+        }
+        rules = self.tables(t, "rules", path)
+        for rpath, r in rules:
+            self.unknown_keys(
+                r,
+                ("kind", "code", "verbs", "objects", "connectors", "standalone", "phrases", "passive", "max_gap"),
+                rpath,
+            )
+            kind = r.get("kind")
+            if kind not in ("actions", "data"):
+                self.bad(_join(rpath, "kind"), "must be one of actions, data")
+            elif r.get("code") not in (proposal.ACTIONS if kind == "actions" else proposal.DATA):
+                allowed = proposal.ACTIONS if kind == "actions" else proposal.DATA
+                self.bad(_join(rpath, "code"), f"unknown {kind} code {r.get('code')!r}; allowed: {', '.join(allowed)}")
+            for k in ("verbs", "objects", "connectors", "standalone", "phrases"):
+                if k in r:
+                    self.codes(r, k, rpath, None)
+            if ("verbs" in r) != ("objects" in r):
+                self.bad(rpath, "verbs and objects go together")
+            if not any(k in r for k in ("verbs", "standalone", "phrases")):
+                self.bad(rpath, "needs verbs and objects, standalone or phrases")
+        from bot.domain.lexicon import build_detectors, build_index, inflect_verb
+
+        detectors, regex_problems = build_detectors(
+            [r for _, r in rules], [p for p, _ in rules], words, numbers["max_gap"]
+        )
+        self.problems.extend(regex_problems)
+        negs = words["negations"]
+        return TextSignals(
+            fields=fields_,
+            detectors=detectors,
+            index=build_index(detectors),
+            negations=frozenset(n for n in negs if " " not in n),
+            negation_phrases=tuple(n for n in negs if " " in n),
+            negation_window=numbers["negation_window"],
+            clause_words=frozenset(words["clause_words"]),
+            noun_markers=frozenset(words["noun_markers"]),
+            noun_prepositions=frozenset(words["noun_prepositions"]),
+            reading_forms=frozenset(f for v in words["reading_verbs"] for f in inflect_verb(v)),
+        )
+
+    def eu(self, t: dict[str, Any]) -> EuAiAct:
+        path = "eu_ai_act"
+        self.unknown_keys(t, ("tiers", "default_basis", "tier_rules", "duties", "areas", "prohibited_practices"), path)
+        tiers = self.codes(t, "tiers", path, _TIERS)
+        if tiers and tuple(tiers) != _TIERS:
+            self.bad(_join(path, "tiers"), f"must list {', '.join(_TIERS)} in this order")
+        rules = []
+        for rpath, r in self.tables(t, "tier_rules", path):
+            self.unknown_keys(r, ("tier", "basis", "when"), rpath)
+            if r.get("tier") not in _TIERS:
+                self.bad(_join(rpath, "tier"), f"must be one of {', '.join(_TIERS)}")
+            rules.append(
+                TierRule(
+                    str(r.get("tier")),
+                    self.text(r, "basis", rpath, BASIS_PLACEHOLDERS),
+                    self.condition(r, rpath, forbid=("tier_in", "risk_in", "stop_any")),
+                )
+            )
+        duties = []
+        for rpath, r in self.tables(t, "duties", path):
+            self.unknown_keys(r, ("text", "when"), rpath)
+            duties.append(Duty(self.text(r, "text", rpath), self.condition(r, rpath, forbid=("risk_in", "stop_any"))))
+        areas_raw = self.table(t, "areas", path)
+        areas = {}
+        for code in proposal.USE_AREA:
+            a = self.table(areas_raw, code, _join(path, "areas"))
+            ap = f"{path}.areas.{code}"
+            self.unknown_keys(a, ("label", "annex_iii_point", "help"), ap)
+            areas[code] = AreaInfo(
+                self.text(a, "label", ap),
+                self.text(a, "annex_iii_point", ap, allow_empty=True),
+                self.text(a, "help", ap),
+            )
+        self.unknown_keys(areas_raw, proposal.USE_AREA, _join(path, "areas"))
+        prac_raw = self.table(t, "prohibited_practices", path)
+        practices = {}
+        for code in proposal.PROHIBITED_PRACTICES:
+            a = self.table(prac_raw, code, _join(path, "prohibited_practices"))
+            ap = f"{path}.prohibited_practices.{code}"
+            self.unknown_keys(a, ("label", "article", "help"), ap)
+            practices[code] = PracticeInfo(
+                self.text(a, "label", ap), self.text(a, "article", ap), self.text(a, "help", ap)
+            )
+        self.unknown_keys(prac_raw, proposal.PROHIBITED_PRACTICES, _join(path, "prohibited_practices"))
+        return EuAiAct(
+            tuple(tiers),
+            self.text(t, "default_basis", path),
+            tuple(rules),
+            tuple(duties),
+            MappingProxyType(areas),
+            MappingProxyType(practices),
+        )
+
+    def evidence(self, t: dict[str, Any], key: str, path: str, code_key: str) -> tuple[EvidenceItem, ...]:
+        out = []
+        for rpath, r in self.tables(t, key, path):
+            self.unknown_keys(r, (code_key, "label", "when"), rpath)
+            out.append(
+                EvidenceItem(
+                    self.text(r, code_key, rpath),
+                    self.text(r, "label", rpath),
+                    self.condition(r, rpath, forbid=("risk_in", "stop_any")),
+                )
+            )
+        codes = [e.code for e in out]
+        if len(set(codes)) != len(codes):
+            self.bad(_join(path, key), f"each {code_key} must appear once")
+        return tuple(out)
+
+
+_TIERS = ("minimal", "limited", "high", "prohibited")
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def load_policy(path: Path | str | None = None) -> Policy:
+    """Load and validate a policy. None means the packaged default `bot/policy.toml`.
+
+    Policies are immutable, so a file is parsed once and shared (a changed file is read
+    again). Raises PolicyError naming the file and every bad key.
+    """
+    if path is None:
+        return _load_default()
+    source = str(path)
+    try:
+        stat = Path(path).stat()
+    except OSError as exc:
+        raise PolicyError(source, [f"cannot read the file: {exc.strerror or exc}"]) from None
+    return _load_file(source, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=1)
+def _load_default() -> Policy:
+    raw_bytes = resources.files("bot").joinpath("policy.toml").read_bytes()
+    return _parse_bytes(raw_bytes, "bot/policy.toml (packaged default)")
+
+
+@lru_cache(maxsize=8)
+def _load_file(source: str, mtime_ns: int, size: int) -> Policy:
+    try:
+        raw_bytes = Path(source).read_bytes()
+    except OSError as exc:
+        raise PolicyError(source, [f"cannot read the file: {exc.strerror or exc}"]) from None
+    return _parse_bytes(raw_bytes, source)
+
+
+def _parse_bytes(raw_bytes: bytes, source: str) -> Policy:
+    try:
+        raw = tomllib.loads(raw_bytes.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PolicyError(source, [f"not valid TOML: {exc}"]) from None
+    policy = parse_policy(raw, source)
+    logger.info("loaded policy %s from %s", policy.version, source)
+    return policy
+
+
+def parse_policy(raw: Mapping[str, Any], source: str = "<policy>") -> Policy:
+    """Validate a parsed TOML mapping and build the Policy (raises PolicyError)."""
+
+    p = Parser()
+    policy = p.policy(raw, source)
+    if p.problems:
+        raise PolicyError(source, p.problems)
+    assert policy is not None
+    return policy

@@ -1,0 +1,1 @@
+"""Neutral messages (`Message`, sections, buttons) and the functions that compose them."""

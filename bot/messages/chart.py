@@ -1,0 +1,38 @@
+"""The pipeline chart: proposals by stage, stacked by risk level, as PNG bytes.
+
+matplotlib with the Agg backend through the object-oriented API (no pyplot, no global
+state), so it is safe in a server thread and needs no display.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from bot.domain.proposal import RISK_LEVELS, STAGES
+
+COLOURS = {"low": "#4caf50", "medium": "#ffb300", "high": "#e53935"}
+
+
+def pipeline_chart_png(by_stage_risk: dict[str, dict[str, int]], *, dpi: int = 100) -> bytes:
+    """A stacked bar chart of `{stage: {risk: count}}`; stages in lifecycle order."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    stages = [s for s in STAGES if any(by_stage_risk.get(s, {}).values())] or ["in_review"]
+    fig = Figure(figsize=(8, 4), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax: Any = fig.add_subplot(1, 1, 1)
+    bottoms = [0] * len(stages)
+    for risk in RISK_LEVELS:
+        values = [int(by_stage_risk.get(s, {}).get(risk, 0)) for s in stages]
+        ax.bar([s.replace("_", " ") for s in stages], values, bottom=bottoms, label=risk, color=COLOURS[risk])
+        bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
+    ax.set_title("AI portfolio: proposals by stage and risk")
+    ax.set_ylabel("proposals")
+    ax.legend(title="risk")
+    ax.tick_params(axis="x", labelrotation=20)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

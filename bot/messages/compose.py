@@ -1,0 +1,472 @@
+"""Neutral messages the core shows (bot.messages.Message); channels render them.
+
+Users are mentioned as `<@U123>`; renderers may turn that into their own syntax.
+Every list is capped ("and N more") so a message stays within platform limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.messages.message import APPROVE, EDIT_PROPOSAL, REJECT, REQUEST_CHANGES, Button, Message, Section
+
+MAX_ITEMS = 8
+MAX_TEXT = 2500
+
+STOP_TEXT = {
+    "no_owner": "no workflow owner is named",
+    "customer_data_without_review": "customer data with no human review",
+    "changes_permissions_billing_or_production": "it changes permissions, billing or production",
+    "unmeasurable_success": "no value metric, so success cannot be measured",
+    "invisible_failure": "a failure would not be noticed",
+    "prohibited_practice": "a practice the EU AI Act prohibits (no override lifts this)",
+}
+ROLE_LABEL = {
+    "owner": "workflow owner",
+    "department_lead": "department lead",
+    "security": "security",
+    "finance": "finance",
+    "legal": "legal",
+    "engineering": "engineering",
+    "governance": "governance",
+}
+DECIDED_VERB = {"approve": "Approved", "reject": "Rejected", "request_changes": "Changes requested"}
+STATUS_VERB = {
+    "approved": "approved",
+    "rejected": "rejected",
+    "changes_requested": "requested changes",
+    "pending": "pending",
+    "superseded": "superseded",
+}
+
+HELP_LINES = (
+    ("propose [short description]", "start (or resume) the interview for a new AI workflow"),
+    ("mine", "your proposals and the approvals waiting on you"),
+    ("status <id>", "one proposal: stage, classification, approvals, audit trail"),
+    ("edit <id>", "edit a proposal after changes were requested"),
+    ("approve <request id> [comment]", "approve a request routed to you"),
+    ("reject <request id> <comment>", "reject a request routed to you"),
+    ("changes <request id> <comment>", "ask the requester for changes"),
+    ("portfolio", "the portfolio summary"),
+    ("roles", "the role directory"),
+    ("roles set <role> [department] <user>...", "governance: set who holds a role"),
+    ("digest [here]", "draft the weekly digest (here: post it in this conversation)"),
+    ("pause|resume|retire|promote <id>", "move a workflow along its lifecycle (owner or governance)"),
+    ("override <id> <code> <reason...>", "governance: override a stop condition with a written reason"),
+    ("delegate <user> <until YYYY-MM-DD>", "let someone decide your approvals until a date"),
+    ("checkin <id> <value> [note]", "report the latest value of a workflow's metric"),
+    ("autonomy <id>", "ask to move a workflow one autonomy step further"),
+    ("help", "this list"),
+)
+
+
+def mention(user: str | None) -> str:
+    return f"<@{user}>" if user else "nobody"
+
+
+def fmt_time(at: datetime | None, tz: str = "UTC") -> str:
+    """ "14:02 (2026-11-16 UTC)" in the configured time zone."""
+    if at is None:
+        return "-"
+    try:
+        zone = ZoneInfo(tz)
+    except Exception:  # unknown zone names fall back to UTC
+        zone, tz = ZoneInfo("UTC"), "UTC"
+    local = at.astimezone(zone)
+    return f"{local:%H:%M} ({local:%Y-%m-%d} {tz})"
+
+
+def capped(items: Sequence[str], limit: int = MAX_ITEMS) -> list[str]:
+    """At most `limit` items, then "... and N more"."""
+    items = list(items)
+    if len(items) <= limit:
+        return items
+    return items[:limit] + [f"... and {len(items) - limit} more"]
+
+
+def clip(text: str | None, limit: int = MAX_TEXT) -> str:
+    text = text or ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def bullets(items: Iterable[str], limit: int = MAX_ITEMS) -> str:
+    return clip("\n".join(f"• {i}" for i in capped(list(items), limit)))
+
+
+def stop_label(code: str) -> str:
+    return f"{code} — {STOP_TEXT.get(code, code)}"
+
+
+def _ref(proposal: Any) -> str:
+    return f"#{proposal.id} {proposal.title}"
+
+
+# --------------------------------------------------------------------------- classification
+
+
+def classification_message(
+    proposal: Any, result: dict[str, Any], requests: Sequence[Any], resubmitted: bool = False
+) -> Message:
+    """The requester's view of a classification: risk and why, stop conditions,
+    readiness gaps, rollout plan, who must approve and the EU AI Act tier."""
+    risk = result.get("risk_level", "?")
+    head = "Resubmitted" if resubmitted else "Classified"
+    sections = [Section("Risk: " + risk.upper(), bullets(result.get("reasons") or ["no risk signals found"]))]
+    stops = result.get("stop_conditions") or []
+    if stops:
+        sections.append(Section("Stop conditions (block the move to pilot)", bullets(stop_label(c) for c in stops)))
+    ready = result.get("readiness") or {}
+    missing = ready.get("missing") or []
+    text = "Missing: " + ", ".join(missing) if missing else "Nothing missing."
+    if ready.get("ready_to_scale"):
+        text += " Ready to scale."
+    sections.append(Section(f"Readiness {ready.get('score', 0)}/{ready.get('max', 6)}", text))
+    rollout = result.get("rollout") or {}
+    if rollout:
+        sections.append(
+            Section("Rollout plan", fields=tuple((k.replace("_", " "), clip(str(v), 300)) for k, v in rollout.items()))
+        )
+    sections.append(Section("Who must approve", bullets(approver_lines(requests))))
+    eu = ((result.get("regulatory") or {}).get("eu_ai_act")) or {}
+    if eu:
+        lines = [f"Tier: {eu.get('tier', '?')} (role: {eu.get('role', 'deployer')})"]
+        lines += [f"Basis: {b}" for b in capped(eu.get("basis") or [], 4)]
+        lines += [f"Duty: {d}" for d in capped(eu.get("duties") or [], 6)]
+        sections.append(Section("EU AI Act", clip("\n".join(lines))))
+    return Message(
+        kind="classification",
+        text=f"{head} {_ref(proposal)}: {risk} risk, {len(stops)} stop condition(s), "
+        f"{len([r for r in requests if r.status != 'superseded'])} approval(s) needed",
+        sections=tuple(sections),
+        meta={"proposal_id": proposal.id, "risk_level": risk},
+    )
+
+
+def approver_lines(requests: Sequence[Any]) -> list[str]:
+    lines = []
+    for r in requests:
+        if r.status == "superseded":
+            continue
+        dept = f" ({r.department})" if r.department else ""
+        line = f"{ROLE_LABEL.get(r.role, r.role)}{dept}: {mention(r.approver)} — {STATUS_VERB.get(r.status, r.status)}"
+        if r.note:
+            line += f" — {r.note}"
+        lines.append(line)
+    return lines or ["nobody"]
+
+
+# --------------------------------------------------------------------------- approval cards
+
+
+def approval_request_card(
+    proposal: Any,
+    request: Any,
+    result: dict[str, Any] | None,
+    with_buttons: bool = True,
+    delegate_of: str | None = None,
+) -> Message:
+    """The approver's card: what is proposed, its risk, why they are asked, buttons.
+    `delegate_of` names the approver when the card goes to their active delegate."""
+    risk = (result or {}).get("risk_level", proposal.risk_level)
+    answers = proposal.answers or {}
+    if request.kind == "autonomy":
+        headline = (
+            f"Autonomy step for {_ref(proposal)}: {proposal.autonomy or 'draft_only'} → {request.target} ({risk} risk)"
+        )
+    else:
+        headline = f"Approval needed: {_ref(proposal)} ({risk} risk)"
+    summary = Section(
+        "Proposal",
+        clip(answers.get("description") or "", 600),
+        fields=(
+            ("Requester", mention(proposal.requester)),
+            ("Owner", mention(proposal.owner)),
+            ("Department", proposal.department or "-"),
+            ("Stage", proposal.stage),
+        ),
+    )
+    sections = [summary]
+    if result:
+        sections.append(Section(f"Risk: {risk}", bullets(result.get("reasons") or ["no risk signals"], 4)))
+        stops = result.get("stop_conditions") or []
+        if stops:
+            sections.append(Section("Stop conditions", bullets((stop_label(c) for c in stops), 6)))
+    label = ROLE_LABEL.get(request.role, request.role)
+    why = (
+        f"You are {mention(delegate_of)}'s delegate; they are asked as {label}"
+        if delegate_of
+        else f"You are asked as {label}"
+    )
+    if request.department:
+        why += f" for {request.department}"
+    why += "."
+    if request.note:
+        why += f" {request.note[:1].upper()}{request.note[1:]}."
+    sections.append(Section("Why you", why))
+    buttons: tuple[Button, ...] = ()
+    if with_buttons and request.status == "pending":
+        value = str(request.id)
+        buttons = (
+            Button(APPROVE, "Approve", value, "primary"),
+            Button(REJECT, "Reject", value, "danger"),
+            Button(REQUEST_CHANGES, "Request changes", value),
+        )
+    return Message(
+        kind="approval_request",
+        text=headline,
+        sections=tuple(sections),
+        buttons=buttons,
+        meta={"proposal_id": proposal.id, "request_id": request.id},
+    )
+
+
+def outcome_notice(decision: str, proposal_id: int, stage: str, waiting: int) -> str:
+    """One line for the person who just decided."""
+    verb = DECIDED_VERB.get(decision, decision)
+    if stage == "pilot":
+        return f"{verb}. All approvals are in: #{proposal_id} moves to pilot."
+    if stage == "approved":
+        return f"{verb}. All approvals are in, but stop conditions block pilot for #{proposal_id}."
+    if stage == "rejected" and decision == "reject":
+        return f"{verb}. #{proposal_id} is rejected."
+    if stage == "changes_requested":
+        return f"{verb}. The requester can edit and resubmit #{proposal_id}."
+    if waiting:
+        return f"{verb}. #{proposal_id} waits on {waiting} more approval(s)."
+    return f"{verb}. #{proposal_id} is {stage}."
+
+
+def decided_line(decision: Any, tz: str = "UTC") -> str:
+    """ "Approved by <@U1> at 14:02 (2026-11-16 UTC)" (+ on behalf of ...)."""
+    line = (
+        f"{DECIDED_VERB.get(decision.decision, decision.decision)} by {mention(decision.actor)} "
+        f"at {fmt_time(decision.created_at, tz)}"
+    )
+    if decision.on_behalf_of:
+        line += f" on behalf of {mention(decision.on_behalf_of)}"
+    return line
+
+
+def decided_card(proposal: Any, request: Any, decision: Any, tz: str = "UTC") -> Message:
+    """The approval card once decided: the decision, no buttons."""
+    line = decided_line(decision, tz)
+    fields = [("Proposal", _ref(proposal)), ("Role", ROLE_LABEL.get(request.role, request.role))]
+    if decision.comment:
+        fields.append(("Comment", clip(decision.comment, 500)))
+    if decision.override_reason:
+        fields.append(("Governance reason", clip(decision.override_reason, 500)))
+    return Message(
+        kind="approval_decided",
+        text=line,
+        sections=(Section(None, "", tuple(fields)),),
+        meta={"proposal_id": proposal.id, "request_id": request.id, "decision": decision.decision},
+    )
+
+
+def closed_card(proposal: Any, request: Any, why: str) -> Message:
+    """An approval card that no longer needs a decision (superseded, proposal closed)."""
+    text = f"No decision needed on {_ref(proposal)}: {why}"
+    return Message(
+        kind="approval_closed",
+        text=text,
+        sections=(Section(None, "", (("Role", ROLE_LABEL.get(request.role, request.role)),)),),
+        meta={"proposal_id": proposal.id, "request_id": request.id},
+    )
+
+
+def notice(
+    kind: str, text: str, proposal_id: int | None = None, detail: str = "", buttons: tuple[Button, ...] = ()
+) -> Message:
+    """A one-line notice (threaded updates, refusals, command answers)."""
+    sections = (Section(None, clip(detail)),) if detail else ()
+    meta = {"proposal_id": proposal_id} if proposal_id is not None else {}
+    return Message(kind=kind, text=clip(text, 1000), sections=sections, buttons=buttons, meta=meta)
+
+
+def edit_button(proposal_id: int) -> Button:
+    return Button(EDIT_PROPOSAL, "Edit and resubmit", str(proposal_id), "primary")
+
+
+# --------------------------------------------------------------------------- status and lists
+
+
+def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
+    """`status <id>` from `Govbot.status_data`: everything known about one proposal."""
+    p = data["proposal"]
+    c = data.get("classification") or {}
+    sections = [
+        Section(
+            None,
+            fields=(
+                ("Stage", p["stage"]),
+                ("Risk", p["risk_level"]),
+                ("Owner", mention(p.get("owner"))),
+                ("Requester", mention(p["requester"])),
+                ("Department", p.get("department") or "-"),
+                ("Autonomy", p.get("autonomy") or "-"),
+                ("Revision", str(p["revision"])),
+            ),
+        )
+    ]
+    if c:
+        sections.append(Section("Why this risk", bullets(c.get("reasons") or ["no risk signals"], 5)))
+        eu = ((c.get("regulatory") or {}).get("eu_ai_act")) or {}
+        if eu:
+            sections.append(Section("EU AI Act", f"Tier: {eu.get('tier')}"))
+    stops = []
+    for s in data.get("stop_conditions") or []:
+        line = f"{stop_label(s['code'])}: {s['status']}"
+        if s["status"] == "overridden":
+            line += f" by {mention(s.get('overridden_by'))} — {s.get('override_reason')}"
+        stops.append(line)
+    if stops:
+        sections.append(Section("Stop conditions", bullets(stops)))
+    lines = []
+    for a in data.get("approvals") or []:
+        if a["status"] == "superseded":
+            continue
+        what = ROLE_LABEL.get(a["role"], a["role"]) + (f" ({a['department']})" if a.get("department") else "")
+        if a["kind"] == "autonomy":
+            what = f"autonomy → {a.get('target')} / {what}"
+        d = a.get("decision")
+        line = f"{what}: {mention(a['approver'])} — {STATUS_VERB.get(a['status'], a['status'])}"
+        if d:
+            if d["actor"] != a["approver"]:
+                line += f" by {mention(d['actor'])}"
+            line += f" at {_short(d['created_at'])}"
+            if d.get("override_reason"):
+                line += f" (reason: {clip(d['override_reason'], 200)})"
+            if d.get("comment"):
+                line += f": {clip(d['comment'], 300)}"
+        if a.get("note"):
+            line += f" ({a['note']})"
+        lines.append(line)
+    sections.append(Section("Approvals", bullets(lines or ["none"])))
+    checkins = data.get("checkins") or []
+    flag = data.get("checkin_flag")
+    if flag:
+        sections.append(
+            Section(
+                "Flagged",
+                f"No value check-in for {len(flag.get('periods_missed') or [])} periods "
+                f"({', '.join(flag.get('periods_missed') or [])}).",
+            )
+        )
+    if checkins:
+        sections.append(
+            Section(
+                "Value check-ins",
+                bullets(
+                    f"{ci['period']}: {ci['value']}" + (f" — {ci['note']}" if ci.get("note") else "")
+                    for ci in checkins[-MAX_ITEMS:]
+                ),
+            )
+        )
+    undelivered = data.get("undelivered") or []
+    if undelivered:
+        sections.append(
+            Section(
+                "Undelivered messages",
+                bullets(
+                    f"{o['kind']} to {mention(o['recipient'])} via {o['channel']}: {o['status']}, "
+                    f"{o['attempts']} attempt(s)"
+                    + (f", last error: {clip(o['last_error'], 120)}" if o.get("last_error") else "")
+                    for o in undelivered
+                ),
+            )
+        )
+    audit = data.get("audit") or []
+    trail = [f"{_short(e['created_at'])} {mention(e['actor'])} {e['action']}{_audit_why(e)}" for e in audit]
+    if len(trail) > 12:
+        trail = [f"... {len(trail) - 12} earlier events"] + trail[-12:]
+    sections.append(Section("Audit trail", clip("\n".join(trail) or "empty")))
+    return Message(
+        kind="status",
+        text=f"#{p['id']} {p['title']}: {p['stage']}, {p['risk_level']} risk",
+        sections=tuple(sections),
+        meta={"proposal_id": p["id"]},
+    )
+
+
+def _short(iso: str) -> str:
+    return iso[:16].replace("T", " ")
+
+
+def _audit_why(event: dict[str, Any]) -> str:
+    d = event.get("detail") or {}
+    for key in ("reason", "override_reason", "comment", "note"):
+        if d.get(key):
+            return f" — {clip(str(d[key]), 160)}"
+    return ""
+
+
+def proposal_line(p: Any) -> str:
+    return f"#{p.id} {p.title} — {p.stage}, {p.risk_level} risk"
+
+
+def mine_message(actor: str, proposals: Sequence[Any], pending: Sequence[tuple[Any, Any]]) -> Message:
+    """`mine`: the actor's proposals and the approvals waiting on them."""
+    sections = [
+        Section("Your proposals", bullets([proposal_line(p) for p in proposals] or ["none yet — try `propose`"]))
+    ]
+    waiting = [f"request {r.id}: {_ref(p)} as {ROLE_LABEL.get(r.role, r.role)}" for r, p in pending]
+    sections.append(Section("Waiting on you", bullets(waiting or ["nothing"])))
+    return Message(
+        kind="mine",
+        text=f"{len(proposals)} proposal(s), {len(pending)} approval(s) waiting on {mention(actor)}",
+        sections=tuple(sections),
+    )
+
+
+def home_message(actor: str, proposals: Sequence[Any], cards: Sequence[Message]) -> Message:
+    """App Home: the actor's proposals, then each waiting approval; the buttons of all
+    cards are merged, each naming its request id in the label (the cards themselves
+    are in meta["cards"] for renderers that show them one by one)."""
+    sections = [Section("Your proposals", bullets([proposal_line(p) for p in proposals] or ["none yet"]))]
+    buttons: list[Button] = []
+    for card in cards[:MAX_ITEMS]:
+        sections.append(Section(card.text, clip("\n".join(s.text for s in card.sections if s.text), 600)))
+        rid = card.meta.get("request_id")
+        buttons.extend(Button(b.action, f"{b.label} · request {rid}", b.value, b.style) for b in card.buttons)
+    if len(cards) > MAX_ITEMS:
+        sections.append(Section(None, f"... and {len(cards) - MAX_ITEMS} more waiting on you"))
+    return Message(
+        kind="home",
+        text=f"govbot — {len(cards)} approval(s) waiting on you",
+        sections=tuple(sections),
+        buttons=tuple(buttons[:24]),
+        meta={"cards": [c.to_json() for c in cards[:MAX_ITEMS]]},
+    )
+
+
+def roles_message(entries: dict[str, Any], can_edit: bool) -> Message:
+    """The role directory; governance is told how to change it."""
+    lines = []
+    for role, value in entries.items():
+        if isinstance(value, dict):
+            if not value:
+                lines.append(f"{role}: nobody (routed to governance)")
+            for dept, users in sorted(value.items()):
+                lines.append(f"{role} ({dept}): {', '.join(mention(u) for u in users) or 'nobody'}")
+        else:
+            lines.append(f"{role}: {', '.join(mention(u) for u in value) or 'nobody (routed to governance)'}")
+    hint = (
+        "Change with `roles set <role> [department] <user>...`"
+        if can_edit
+        else "Only governance can change the directory."
+    )
+    return Message(
+        kind="roles", text="Role directory", sections=(Section(None, bullets(lines, 40)), Section(None, hint))
+    )
+
+
+def help_message(command: str = "/aiwf") -> Message:
+    """Every command with one line; `command` is the slash command ("" where commands
+    are typed to the bot, as in Teams and the console)."""
+    prefix = f"{command} " if command else ""
+    fields = tuple((f"{prefix}{usage}", what) for usage, what in HELP_LINES)
+    head = f"govbot commands ({command} <command>)" if command else "govbot commands (type one to the bot)"
+    return Message(kind="help", text=head, sections=(Section(None, fields=fields),))

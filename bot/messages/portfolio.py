@@ -1,0 +1,160 @@
+"""The portfolio summary as a neutral message and as a chart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bot.domain.portfolio import (
+    CHART,
+    SPRAWL_SHOWN,
+)
+from bot.domain.proposal import CAPACITY, RISK_LEVELS, STAGES
+from bot.messages.message import Message, Section
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{round(value * 100)}%"
+
+
+def _line(mapping: dict[str, Any], order: Iterable[str] | None = None) -> str:
+    keys = list(order) if order is not None else list(mapping)
+    parts = [f"{k.replace('_', ' ')} {mapping.get(k, 0)}" for k in keys if mapping.get(k)]
+    return ", ".join(parts) or "none"
+
+
+def _t(title: str, limit: int = 80) -> str:
+    """A title shortened for display (the full title is in the facts)."""
+    return title if len(title) <= limit else title[: limit - 1] + "\u2026"
+
+
+def _more(shown: int, total: int) -> str:
+    return f" (showing {shown} of {total})" if total > shown else ""
+
+
+def render_portfolio(facts: dict[str, Any]) -> Message:
+    """The portfolio summary as a neutral message (text, sections and the chart name)."""
+    total = facts.get("total", 0)
+    stage = facts.get("by_stage", {})
+    risk = facts.get("by_risk", {})
+    headline = f"AI portfolio: {total} proposals; {_line(risk, reversed(RISK_LEVELS))} risk."
+    sections: list[Section] = []
+
+    pipeline = facts.get("by_stage_risk", {})
+    rows = [
+        (s.replace("_", " "), f"{stage.get(s, 0)} ({_line(pipeline.get(s, {}), reversed(RISK_LEVELS))})")
+        for s in STAGES
+        if stage.get(s)
+    ]
+    sections.append(Section("Pipeline by stage and risk", "" if rows else "No proposals yet.", tuple(rows)))
+
+    depts = facts.get("by_department", {})
+    items = depts.get("items", [])
+    if items:
+        sections.append(
+            Section(
+                "By department" + _more(len(items), depts.get("total", len(items))),
+                "",
+                tuple((d["department"] or "(none)", str(d["count"])) for d in items),
+            )
+        )
+
+    cap = facts.get("capacity", {})
+    if cap:
+        fields = tuple(
+            (
+                c.replace("_", " "),
+                f"{cap['counts'].get(c, 0)} ({_pct(cap['share'].get(c))}; target {_pct(cap['target'].get(c))})",
+            )
+            for c in CAPACITY
+        )
+        unset = f"{cap.get('unset', 0)} active proposals have no capacity set." if cap.get("unset") else ""
+        sections.append(Section("Capacity mix vs target (active proposals)", unset, fields))
+
+    stops = facts.get("stop_conditions", {})
+    appr = facts.get("approvals", {})
+    attention = [
+        (
+            "Open stop conditions",
+            f"{stops.get('open', 0)} on {stops.get('proposals', 0)} proposals ({_line(stops.get('by_code', {}))})",
+        ),
+        (
+            "Pending approvals",
+            f"{appr.get('pending', 0)}; overdue (> {appr.get('overdue_after_hours', 0)} h): {appr.get('overdue', 0)}",
+        ),
+    ]
+    overdue = "\n".join(
+        f"- #{o['proposal_id']} {_t(o['title'])}: {o['role']} ({o['approver']}), {o['age_hours']} h"
+        for o in appr.get("oldest_overdue", [])
+    )
+    sections.append(Section("Needs attention", overdue, tuple(attention)))
+
+    purg = facts.get("purgatory", {})
+    if purg.get("count"):
+        text = "\n".join(
+            f"- #{p['id']} {_t(p['title'])} ({p['department'] or 'no department'}), pilot for {p['days_in_pilot']} days"
+            for p in purg.get("items", [])
+        )
+        sections.append(
+            Section(
+                f"Pilot purgatory: {purg['count']} pilots older than {purg.get('days')} days without value evidence"
+                + _more(len(purg.get("items", [])), purg["count"]),
+                text,
+            )
+        )
+
+    sprawl = facts.get("sprawl", {})
+    if sprawl.get("groups"):
+        lines = []
+        for g in sprawl["groups"][:SPRAWL_SHOWN]:
+            names = "; ".join(f"#{p['id']} {_t(p['title'], 60)} ({p['department'] or '-'})" for p in g["proposals"][:3])
+            lines.append(f"- {g['count']} proposals in {len(g['departments'])} departments, {g['reason']}: {names}")
+        sections.append(
+            Section(
+                "AI sprawl: similar proposals across departments"
+                + _more(min(len(sprawl["groups"]), SPRAWL_SHOWN), sprawl.get("groups_total", 0)),
+                "\n".join(lines),
+            )
+        )
+
+    value = facts.get("value", {})
+    if value:
+        latest = "\n".join(
+            f"- #{v['proposal_id']} {_t(v['title'], 60)}: {v['value']} ({v['period']})" for v in value.get("latest", [])
+        )
+        sections.append(
+            Section(
+                "Value evidence",
+                latest,
+                (
+                    ("Running workflows (pilot, production)", str(value.get("running", 0))),
+                    ("With check-ins", str(value.get("with_checkins", 0))),
+                    ("Without check-ins", str(value.get("without_checkins", 0))),
+                    ("No check-in in the last 14 days", str(value.get("stale", 0))),
+                ),
+            )
+        )
+
+    tiers = facts.get("eu_tier", {})
+    if tiers:
+        sections.append(Section("EU AI Act tier", "", tuple((k, str(v)) for k, v in tiers.items())))
+
+    # the chart's data rides along, so a channel can draw it from the stored message
+    return Message(
+        kind="portfolio",
+        text=headline,
+        sections=tuple(sections),
+        image_png=CHART,
+        meta={"total": total, "by_stage_risk": pipeline},
+    )
+
+
+def portfolio_chart_png(facts: dict[str, Any], *, dpi: int = 100) -> bytes:
+    """The pipeline by stage and risk as a PNG (for channels that attach images).
+
+    Takes the portfolio facts or the portfolio message's `meta` (both hold
+    `by_stage_risk`). About 16 KB at the default 100 dpi (800x400 pixels), small
+    enough to inline as a data URI in a Teams card; lower `dpi` for smaller."""
+    from bot.messages.chart import pipeline_chart_png
+
+    return pipeline_chart_png(facts.get("by_stage_risk", {}), dpi=dpi)

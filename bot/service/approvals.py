@@ -1,0 +1,204 @@
+"""Approval routing, decisions and the chain rules (DESIGN.md approver roles, issue 5).
+
+Routing turns the classifier's `approver_roles` into one approval request per role,
+through the role directory: the owner is the proposal's own `owner`; the department
+lead is looked up per department; the other roles are company-wide. A role nobody
+holds goes to governance with a note that names the missing assignment.
+
+Who may decide (`authority`): the routed approver or any other current holder of the
+routed role (for that department), an active delegate of one of them, any governance
+member for what was routed to governance, or a governance member with a written
+reason. Every holder gets the approval message, each copy under its own ref key. Deciding itself, and what a decision causes, is `bot.decisions`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.domain.approval_rules import (
+    DECISION_STATUS,
+    ROUTED_TO_GOVERNANCE,
+    Authority,
+    NoGovernance,
+    Route,
+    delegating,
+    routed_to_governance,
+)
+from bot.domain.proposal import is_blank
+from bot.domain.records import ApprovalRequestRow, DecisionRow, ProposalRow
+from bot.messages import compose
+from bot.service.notify import update_card
+from bot.service.roles import governance_members, holders, request_holders
+
+logger = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- routing
+
+
+def plan_routes(uow: Any, settings: Any, roles: Sequence[str], answers: dict[str, Any]) -> list[Route]:
+    """One route per routed role (sorted as the classifier lists them)."""
+    gov = governance_members(uow, settings)
+
+    def fallback(role: str, department: str | None, why: str) -> Route:
+        if not gov:
+            raise NoGovernance(
+                f"{why}, and nobody holds governance to take it; set GOVBOT_GOVERNANCE or `roles set governance <user>`"
+            )
+        return Route(role, department, gov[0], f"{why}; {ROUTED_TO_GOVERNANCE}")
+
+    routes: list[Route] = []
+    for role in sorted(roles, key=lambda r: r != "owner"):  # the owner first, then as classified
+        if role == "owner":
+            owner = answers.get("owner")
+            routes.append(
+                Route("owner", None, str(owner)) if not is_blank(owner) else fallback("owner", None, "no owner named")
+            )
+        elif role == "department_lead":
+            dept = (answers.get("department") or "").strip() or None
+            found = holders(uow, role, dept) if dept else []
+            if found:
+                routes.append(Route(role, dept, found[0]))
+            elif dept:
+                routes.append(fallback(role, dept, f"no department_lead assigned for {dept}"))
+            else:
+                routes.append(fallback(role, None, "no department given, so no department_lead could be found"))
+        elif role == "governance":
+            if not gov:
+                raise NoGovernance(
+                    "governance must approve, but nobody holds governance; set "
+                    "GOVBOT_GOVERNANCE or `roles set governance <user>`"
+                )
+            routes.append(Route(role, None, gov[0]))
+        else:
+            found = holders(uow, role)
+            routes.append(Route(role, None, found[0]) if found else fallback(role, None, f"no {role} assigned"))
+    return routes
+
+
+def open_requests(
+    uow: Any,
+    proposal: ProposalRow,
+    routes: Sequence[Route],
+    *,
+    round: int,
+    now: datetime,
+    owner_first: bool,
+    kind: str = "proposal",
+    target: str | None = None,
+) -> list[ApprovalRequestRow]:
+    """Insert one pending request per route; with owner_first the owner is sequence 0
+    and everyone else waits (sequence 1) until the owner approved."""
+    has_owner = any(r.role == "owner" for r in routes)
+    rows = [
+        ApprovalRequestRow(
+            id=0,
+            proposal_id=proposal.id,
+            role=route.role,
+            department=route.department,
+            approver=route.approver,
+            kind=kind,
+            target=target,
+            round=round,
+            status="pending",
+            note=route.note,
+            created_at=now,
+            sequence=1 if owner_first and has_owner and route.role != "owner" else 0,
+        )
+        for route in routes
+    ]
+    return uow.approvals.add_many(rows)  # one statement, ids in the routes' order
+
+
+def supersede(
+    uow: Any, settings: Any, proposal: ProposalRow, requests: Sequence[ApprovalRequestRow], why: str, now: datetime
+) -> list[int]:
+    """Close requests that no longer need a decision; pending cards lose their buttons."""
+    ids = []
+    for r in requests:
+        was = r.status
+        r.status = "superseded"
+        uow.approvals.update(r)
+        ids.append(r.id)
+        if was == "pending":
+            update_card(uow, settings, proposal, r, compose.closed_card(proposal, r, why), now, "closed")
+    return ids
+
+
+# --------------------------------------------------------------------------- who may decide
+
+
+def authority(
+    uow: Any, settings: Any, request: ApprovalRequestRow, actor: str, override_reason: str | None, now: datetime
+) -> Authority:
+    """May `actor` decide this request? The routed approver, any other current holder
+    of the routed role, an active delegate of one of them, or governance."""
+    if actor == request.approver:
+        return Authority(True, None, "approver")
+    people = request_holders(uow, settings, request)
+    if actor in people and not routed_to_governance(request):
+        return Authority(True, request.approver, "holder")
+    delegators = set(uow.delegations.delegators_of(actor, now))
+    for user in delegating(request, people):
+        if user in delegators:
+            return Authority(True, user, "delegate")
+    if actor in governance_members(uow, settings):
+        if routed_to_governance(request):  # any governance member may take what was routed to governance
+            return Authority(True, request.approver, "governance_peer")
+        if override_reason and override_reason.strip():
+            return Authority(True, request.approver, "governance")
+        if request.escalated_at is not None:  # escalated by the jobs: governance decides in their place
+            return Authority(True, request.approver, "governance")
+        return Authority(
+            False,
+            reason=f"this request is routed to {compose.mention(request.approver)}; as governance "
+            "you may decide it only with a written override reason",
+        )
+    return Authority(
+        False,
+        reason=f"this request is routed to {compose.mention(request.approver)}"
+        + (" (or another holder of its role)" if len(people) > 1 else "")
+        + "; only they, their delegate, or governance with a written reason may decide it",
+    )
+
+
+def record(
+    uow: Any,
+    request: ApprovalRequestRow,
+    actor: str,
+    decision: str,
+    auth: Authority,
+    comment: str | None,
+    override_reason: str | None,
+    now: datetime,
+) -> DecisionRow:
+    """Insert the decision (Conflict on a second one) and mark the request decided."""
+    row = uow.decisions.add(
+        DecisionRow(
+            id=0,
+            request_id=request.id,
+            decision=decision,
+            actor=actor,
+            on_behalf_of=auth.on_behalf_of,
+            comment=(comment or "").strip() or None,
+            override_reason=(override_reason or "").strip() or None if auth.via == "governance" else None,
+            created_at=now,
+        )
+    )
+    request.status = DECISION_STATUS[decision]
+    request.decided_at = now
+    uow.approvals.update(request)
+    return row
+
+
+def move(uow: Any, proposal: ProposalRow, to: str, actor: str, now: datetime, **detail: Any) -> None:
+    """Change the stage, with its audit event, in the caller's unit of work."""
+    before = proposal.stage
+    proposal.stage = to
+    proposal.stage_changed_at = now
+    proposal.updated_at = now
+    uow.proposals.update(proposal)
+    uow.audit.add(proposal.id, actor, f"stage.{to}", {"from": before, "to": to, **detail}, now)

@@ -1,0 +1,411 @@
+"""The audit pack: one document per proposal for an auditor (`govbot audit-pack ID`).
+
+It gathers, in one read, the answers and every revision, the classification and its
+reasons, the regulatory mapping (EU AI Act, NIST AI RMF, ISO/IEC 42001), approvals and
+decisions, overrides with their reasons, lifecycle moves, value check-ins and the full
+audit trail. The document is built once as neutral blocks and rendered as Markdown or
+as PDF (fpdf2, with the DejaVu font matplotlib ships so any script prints).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.domain.errors import UsageError
+from bot.domain.proposal import FIELDS
+from bot.service.export import format_event, iso_time
+from bot.service.queries import checkin_flag
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("md", "pdf")
+NIST_FUNCTIONS = ("govern", "map", "measure", "manage")
+
+
+@dataclass
+class Block:
+    """One piece of the document: a heading, a paragraph, a bullet list or a table."""
+
+    kind: str  # h1 | h2 | h3 | p | list | table
+    text: str = ""
+    items: list[str] = field(default_factory=list)
+    header: tuple[str, ...] = ()
+    rows: Sequence[tuple[str, ...]] = field(default_factory=list)
+
+
+def _show(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+# --------------------------------------------------------------------------- gather
+
+
+def gather(core: Any, proposal_id: int) -> dict[str, Any]:
+    """Read everything the pack shows in one unit of work (NotFound propagates)."""
+    with core.uow() as uow:
+        row = uow.proposals.get(proposal_id)
+        return {
+            "proposal": row,
+            "revisions": uow.proposals.revisions(proposal_id),
+            "classification": uow.classifications.latest(proposal_id),
+            "stops": uow.stop_conditions.for_proposal(proposal_id),
+            "requests": uow.approvals.for_proposal(proposal_id),
+            "decisions": {d.request_id: d for d in uow.decisions.for_proposal(proposal_id)},
+            "checkins": uow.checkins.for_proposal(proposal_id),
+            "events": uow.audit.for_proposal(proposal_id),
+            "flag": checkin_flag(uow, proposal_id),
+            "generated_at": core.clock.now(),
+        }
+
+
+def blocks(data: dict[str, Any]) -> list[Block]:
+    """The document as neutral blocks, in reading order."""
+    row = data["proposal"]
+    out = [Block("h1", f"Audit pack: #{row.id} {row.title}")]
+    out.append(
+        Block(
+            "table",
+            header=("Field", "Value"),
+            rows=[
+                ("Generated", iso_time(data["generated_at"]) or ""),
+                ("Stage", row.stage),
+                ("Risk level", row.risk_level),
+                ("EU AI Act tier", _show(row.eu_tier)),
+                ("Department", _show(row.department)),
+                ("Requester", row.requester),
+                ("Owner", _show(row.owner)),
+                ("Channel", row.channel),
+                ("Autonomy", _show(row.autonomy)),
+                ("Revision", str(row.revision)),
+                ("Created", iso_time(row.created_at) or ""),
+                ("Stage changed", iso_time(row.stage_changed_at) or ""),
+            ],
+        )
+    )
+    out += _answers(data)
+    out += _classification(data)
+    out += _regulatory(data)
+    out += _stops(data)
+    out += _approvals(data)
+    out += _lifecycle(data)
+    out += _checkins(data)
+    out.append(Block("h2", "Full audit trail"))
+    out.append(Block("list", items=[format_event(e) for e in data["events"]] or ["no events"]))
+    return out
+
+
+def _answers(data: dict[str, Any]) -> list[Block]:
+    row = data["proposal"]
+    out = [
+        Block("h2", f"Answers (revision {row.revision})"),
+        Block("table", header=("Key", "Answer"), rows=[(k, _show(row.answers.get(k))) for k in FIELDS]),
+    ]
+    out.append(Block("h2", "Revisions"))
+    previous: dict[str, Any] | None = None
+    for rev in data["revisions"]:
+        out.append(Block("h3", f"Revision {rev.revision} by {rev.author} at {iso_time(rev.created_at)}"))
+        if previous is None:
+            out.append(
+                Block(
+                    "p",
+                    "Initial submission: "
+                    + ", ".join(f"{k}={_show(v)}" for k, v in rev.answers.items() if v not in (None, "", [], False)),
+                )
+            )
+        else:
+            changed = [
+                f"{k}: {_show(previous.get(k))} -> {_show(rev.answers.get(k))}"
+                for k in sorted(set(previous) | set(rev.answers))
+                if previous.get(k) != rev.answers.get(k)
+            ]
+            out.append(Block("list", items=changed or ["no answer changed"]))
+        previous = rev.answers
+    return out
+
+
+def _classification(data: dict[str, Any]) -> list[Block]:
+    c = data["classification"]
+    if c is None:
+        return [Block("h2", "Classification"), Block("p", "No classification recorded.")]
+    r = c.result
+    readiness = r.get("readiness") or {}
+    effective = r.get("effective") or {}
+    out = [
+        Block("h2", f"Classification (revision {c.revision}, {iso_time(c.created_at)})"),
+        Block("p", f"Risk level: {r.get('risk_level', c.risk_level)}"),
+        Block("h3", "Reasons"),
+        Block("list", items=list(r.get("reasons") or ["none given"])),
+        Block(
+            "table",
+            header=("Item", "Value"),
+            rows=[
+                ("Stop conditions", _show(r.get("stop_conditions"))),
+                (
+                    "Readiness",
+                    f"{readiness.get('score', '?')}/{readiness.get('max', 6)}; missing: "
+                    f"{_show(readiness.get('missing'))}; ready to scale: "
+                    f"{_show(readiness.get('ready_to_scale'))}",
+                ),
+                ("Approver roles", _show(r.get("approver_roles"))),
+                ("Effective data", _show(effective.get("data"))),
+                ("Effective actions", _show(effective.get("actions"))),
+            ],
+        ),
+    ]
+    rollout = r.get("rollout") or {}
+    if rollout:
+        out += [
+            Block("h3", "Rollout plan"),
+            Block("table", header=("Entry", "Plan"), rows=[(k, _show(v)) for k, v in rollout.items()]),
+        ]
+    return out
+
+
+def _regulatory(data: dict[str, Any]) -> list[Block]:
+    c = data["classification"]
+    reg = (c.result.get("regulatory") if c is not None else None) or {}
+    out = [Block("h2", "Regulatory mapping")]
+    if not reg:
+        return out + [Block("p", "No regulatory mapping was recorded with the classification.")]
+    eu = reg.get("eu_ai_act") or {}
+    out += [
+        Block("h3", "EU AI Act"),
+        Block("p", f"Tier: {_show(eu.get('tier'))}; role: {_show(eu.get('role'))}"),
+        Block("p", "Basis:"),
+        Block("list", items=[_show(b) for b in eu.get("basis") or []] or ["—"]),
+        Block("p", "Duties:"),
+        Block("list", items=[_show(d) for d in eu.get("duties") or []] or ["—"]),
+    ]
+    nist = reg.get("nist_ai_rmf") or {}
+    out += [
+        Block("h3", "NIST AI RMF"),
+        Block(
+            "table",
+            header=("Function", "Evidenced", "Missing"),
+            rows=[
+                (fn, _show((nist.get(fn) or {}).get("evidenced")), _show((nist.get(fn) or {}).get("missing")))
+                for fn in NIST_FUNCTIONS
+            ],
+        ),
+    ]
+    iso = reg.get("iso_42001") or {}
+    out += [
+        Block("h3", "ISO/IEC 42001 Annex A"),
+        Block(
+            "table", header=("Evidenced", "Missing"), rows=[(_show(iso.get("evidenced")), _show(iso.get("missing")))]
+        ),
+    ]
+    return out
+
+
+def _stops(data: dict[str, Any]) -> list[Block]:
+    out = [Block("h2", "Stop conditions and overrides")]
+    if not data["stops"]:
+        return out + [Block("p", "No stop condition was raised.")]
+    out.append(
+        Block(
+            "table",
+            header=("Code", "Status", "Overridden by", "Reason", "Changed"),
+            rows=[
+                (s.code, s.status, _show(s.overridden_by), _show(s.override_reason), iso_time(s.changed_at) or "")
+                for s in data["stops"]
+            ],
+        )
+    )
+    return out
+
+
+def _approvals(data: dict[str, Any]) -> list[Block]:
+    out = [Block("h2", "Approvals and decisions")]
+    if not data["requests"]:
+        return out + [Block("p", "No approval was requested.")]
+    rows = []
+    for r in data["requests"]:
+        d = data["decisions"].get(r.id)
+        what = r.role if r.kind == "proposal" else f"{r.role} (autonomy -> {r.target})"
+        timing = f"asked {iso_time(r.created_at)}"
+        if r.reminded_at:
+            timing += f"; reminded {iso_time(r.reminded_at)}"
+        if r.escalated_at:
+            timing += f"; escalated {iso_time(r.escalated_at)}"
+        decision = "—"
+        if d is not None:
+            decision = f"{d.decision} by {d.actor}"
+            if d.on_behalf_of:
+                decision += f" for {d.on_behalf_of}"
+            decision += f" at {iso_time(d.created_at)}"
+            why = "; ".join(x for x in (d.comment, d.override_reason and f"override: {d.override_reason}") if x)
+            if why:
+                decision += f" ({why})"
+        rows.append(
+            (
+                f"#{r.id} round {r.round}",
+                what,
+                r.approver,
+                r.status,
+                decision,
+                timing + (f"; note: {r.note}" if r.note else ""),
+            )
+        )
+    out.append(Block("table", header=("Request", "Role", "Approver", "Status", "Decision", "Timing"), rows=rows))
+    return out
+
+
+def _lifecycle(data: dict[str, Any]) -> list[Block]:
+    moves = [e for e in data["events"] if e.action.startswith("stage.")]
+    out = [Block("h2", "Lifecycle moves")]
+    if not moves:
+        return out + [Block("p", "No lifecycle move recorded.")]
+    rows = []
+    for e in moves:
+        d = e.detail or {}
+        why = "; ".join(_show(d[k]) for k in ("reason", "override_reason", "code") if d.get(k))
+        rows.append(
+            (
+                iso_time(e.created_at) or "",
+                e.actor,
+                f"{_show(d.get('from'))} -> {e.action[6:]}",
+                _show(d.get("via")),
+                why or "—",
+            )
+        )
+    out.append(Block("table", header=("When", "Who", "Move", "Via", "Why"), rows=rows))
+    return out
+
+
+def _checkins(data: dict[str, Any]) -> list[Block]:
+    out = [Block("h2", "Value check-ins")]
+    row = data["proposal"]
+    out.append(Block("p", f"Metric: {_show(row.answers.get('value_metric'))}"))
+    if data["flag"]:
+        out.append(
+            Block(
+                "p",
+                f"Flagged: {data['flag'].get('note', 'no check-in for two periods')} "
+                f"({_show(data['flag'].get('periods_missed'))}).",
+            )
+        )
+    if not data["checkins"]:
+        return out + [Block("p", "No check-in reported.")]
+    out.append(
+        Block(
+            "table",
+            header=("Period", "Value", "Note", "Reported by", "When"),
+            rows=[
+                (c.period, c.value, _show(c.note), c.reported_by, iso_time(c.created_at) or "")
+                for c in data["checkins"]
+            ],
+        )
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- render
+
+
+def to_markdown(doc: list[Block]) -> str:
+    """Render blocks as GitHub-flavoured Markdown."""
+    lines: list[str] = []
+    for b in doc:
+        if b.kind in ("h1", "h2", "h3"):
+            lines += ["#" * int(b.kind[1]) + " " + b.text, ""]
+        elif b.kind == "p":
+            lines += [_md(b.text), ""]
+        elif b.kind == "list":
+            lines += [f"- {_md(i)}" for i in b.items] + [""]
+        elif b.kind == "table":
+            lines.append("| " + " | ".join(b.header) + " |")
+            lines.append("|" + "---|" * len(b.header))
+            lines += ["| " + " | ".join(_md(c).replace("|", "\\|") for c in r) + " |" for r in b.rows]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _font_dir() -> Path | None:
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf"
+    return path if (path / "DejaVuSans.ttf").is_file() else None
+
+
+def to_pdf(doc: list[Block]) -> bytes:
+    """Render blocks as a PDF (DejaVu Sans when available, else Helvetica in latin-1)."""
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    fonts = _font_dir()
+    if fonts is not None:
+        pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+        pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+        family = "DejaVu"
+
+        def clean(text: str) -> str:
+            return _md(text)
+    else:
+        family = "Helvetica"
+
+        def clean(text: str) -> str:
+            return _md(text).encode("latin-1", "replace").decode("latin-1")
+
+    pdf.set_title(clean(doc[0].text) if doc else "Audit pack")
+    pdf.set_creator("govbot")
+    pdf.add_page()
+    width = pdf.epw
+    sizes = {"h1": 16, "h2": 13, "h3": 11}
+    for b in doc:
+        if b.kind in sizes:
+            pdf.ln(2)
+            pdf.set_font(family, "B", sizes[b.kind])
+            pdf.multi_cell(width, 7, clean(b.text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        elif b.kind == "p":
+            pdf.set_font(family, "", 9)
+            pdf.multi_cell(width, 5, clean(b.text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        elif b.kind == "list":
+            pdf.set_font(family, "", 8)
+            for item in b.items:
+                pdf.multi_cell(width, 4.5, "- " + clean(item), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        elif b.kind == "table":
+            pdf.set_font(family, "", 8)
+            with pdf.table(
+                width=width, line_height=4.5, first_row_as_headings=True, headings_style=_headings(family)
+            ) as table:
+                table.row([clean(h) for h in b.header])
+                for r in b.rows:
+                    table.row([clean(c) for c in r])
+            pdf.ln(1)
+    return bytes(pdf.output())
+
+
+def _headings(family: str) -> Any:
+    from fpdf.fonts import FontFace
+
+    return FontFace(family=family, emphasis="BOLD")
+
+
+def build_audit_pack(core: Any, proposal_id: int, fmt: str) -> bytes:
+    """The audit pack of one proposal as Markdown (UTF-8) or PDF bytes.
+
+    Raises `bot.ports.NotFound` for an unknown proposal and UsageError for a bad format."""
+    if fmt not in FORMATS:
+        raise UsageError(f"format: unknown {fmt!r}; allowed: {', '.join(FORMATS)}")
+    doc = blocks(gather(core, proposal_id))
+    logger.info("audit pack for proposal %s (%s)", proposal_id, fmt)
+    return to_markdown(doc).encode("utf-8") if fmt == "md" else to_pdf(doc)

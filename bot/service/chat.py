@@ -1,0 +1,305 @@
+"""Run a parsed chat command (`Govbot.handle_command`): the same on every channel.
+
+User input never raises: usage errors and refusals come back as a Reply whose
+message says what is wrong and what is allowed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shlex
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from bot.domain.errors import NotFound, Refused, UsageError
+from bot.domain.proposal import STOP_CONDITIONS, ProposalInvalid
+from bot.domain.roles import DIRECTORY_ROLES, PER_DEPARTMENT, clean_user, is_mention
+from bot.messages import compose
+from bot.service import checkins, lifecycle
+from bot.service.results import InterviewStart, Reply
+
+logger = logging.getLogger(__name__)
+
+
+def run_command(core: Any, actor: str, channel: str, text: str, conversation_id: str | None = None) -> Reply:
+    """Parse `text` and run it for `actor`; always returns a Reply. `conversation_id`
+    is where it was typed (used by `digest here`)."""
+    try:
+        command = parse(text)
+        if command.name == "digest":
+            command.args["conversation_id"] = conversation_id
+        return _run(core, actor, channel, command)
+    except UsageError as exc:
+        return Reply(compose.notice("usage_error", exc.message, detail=_usage_hint(core)))
+    except Refused as exc:
+        return Reply(compose.notice("refused", exc.message))
+    except ProposalInvalid as exc:
+        return Reply(compose.notice("usage_error", "; ".join(str(e) for e in exc.errors)))
+    except NotFound as exc:
+        return Reply(compose.notice("usage_error", f"Not found: {exc}"))
+    except Exception:  # report, never crash the channel; the log has the details
+        logger.exception("command %r by %s failed", (text or "").split(" ", 1)[0][:20], actor)
+        return Reply(compose.notice("error", "Sorry, that failed on our side; the error is logged. Try again."))
+
+
+def _usage_hint(core: Any) -> str:
+    return f"Type `{getattr(core.settings, 'slack_command', '/aiwf')} help` for every command."
+
+
+def _run(core: Any, actor: str, channel: str, command: Command) -> Reply:
+    name, args = command.name, command.args
+    if name == "help":
+        message = core.help(channel)
+        if args.get("unknown"):
+            message = _with_prefix(message, f"Unknown command {args['unknown']!r}.")
+        return Reply(message)
+    if name == "propose":
+        return Reply(interview=_propose(core, actor, channel, args["text"]))
+    if name == "edit":
+        return Reply(interview=core.edit_seed(actor, args["proposal_id"]))
+    if name == "mine":
+        return Reply(core.mine(actor))
+    if name == "status":
+        try:
+            return Reply(core.status(args["proposal_id"]))
+        except NotFound:
+            raise UsageError(f"id: there is no proposal {args['proposal_id']}; see `mine` for yours") from None
+    if name == "portfolio":
+        return Reply(core.portfolio(), ephemeral=False)
+    if name == "roles":
+        return Reply(core.roles(actor))
+    if name == "roles_set":
+        return Reply(core.set_role(actor, args["role"], args["department"], args["users"]))
+    if name == "digest":
+        return _digest(core, actor, channel, args["here"], args.get("conversation_id"))
+    if name == "decide":
+        outcome = core.decide(actor, args["request_id"], args["decision"], args["comment"])
+        return Reply(_with_prefix(outcome.card, outcome.notice))
+    if name in ("pause", "resume", "retire", "promote"):
+        return Reply(lifecycle.transition(core, actor, args["proposal_id"], name, reason=args.get("reason")))
+    if name == "override":
+        return Reply(lifecycle.override_stop(core, actor, args["proposal_id"], args["code"], args["reason"]))
+    if name == "delegate":
+        return Reply(lifecycle.delegate(core, actor, args["delegate_id"], args["until"]))
+    if name == "checkin":
+        return Reply(checkins.record_checkin(core, actor, args["proposal_id"], args["value"], args["note"]))
+    if name == "autonomy":
+        return Reply(checkins.request_autonomy_step(core, actor, args["proposal_id"]))
+    raise UsageError(f"unknown command {name!r}")  # pragma: no cover - parse() only returns the names above
+
+
+def _with_prefix(message: Any, line: str) -> Any:
+    from bot.messages.message import Message, Section
+
+    return Message(
+        message.kind,
+        line,
+        (Section(None, message.text),) + tuple(message.sections),
+        message.buttons,
+        message.image_png,
+        message.meta,
+    )
+
+
+def _propose(core: Any, actor: str, channel: str, text: str) -> InterviewStart:
+    from bot.domain.interview import seed as make_seed
+
+    seed = make_seed(text)
+    draft = core.load_draft(channel, actor)
+    if draft and not draft.get("proposal_id"):
+        merged = dict(draft.get("answers") or {})
+        for key, value in seed.items():
+            merged.setdefault(key, value)
+        return InterviewStart(seed=merged, proposal_id=None, resumed=True)
+    if draft and draft.get("proposal_id") and _still_editable(core, actor, int(draft["proposal_id"])):
+        return InterviewStart(seed=dict(draft.get("answers") or {}), proposal_id=draft["proposal_id"], resumed=True)
+    return InterviewStart(seed=seed, proposal_id=None, resumed=False)
+
+
+def _still_editable(core: Any, actor: str, proposal_id: int) -> bool:
+    """An unfinished edit resumes only while the proposal still waits for it."""
+    with core.uow() as uow:
+        try:
+            row = uow.proposals.get(proposal_id)
+        except NotFound:
+            return False
+    return core._edit_problem(actor, row) is None
+
+
+def _digest(core: Any, actor: str, channel: str, here: bool, conversation_id: str | None = None) -> Reply:
+    from bot.service.digest import digest_command
+
+    return Reply(
+        digest_command(core, actor, channel, ["here"] if here else [], conversation_id=conversation_id),
+        ephemeral=not here,
+    )
+
+
+LIFECYCLE = ("pause", "resume", "retire", "promote")
+DECISIONS = {
+    "approve": "approve",
+    "reject": "reject",
+    "changes": "request_changes",
+    "request_changes": "request_changes",
+    "request-changes": "request_changes",
+}
+ALIASES = {"?": "help", "list": "mine", "my": "mine", "show": "status", "home": "mine"}
+MAX_ID = 2**31 - 1
+CLEAR_WORDS = ("none", "-", "nobody")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+def _split_first(text: str) -> tuple[str, str]:
+    parts = text.strip().split(None, 1)
+    if not parts:
+        return "", ""
+    return parts[0], (parts[1].strip() if len(parts) > 1 else "")
+
+
+def parse_id(token: str, what: str = "id") -> int:
+    """A proposal or request id: `12` or `#12`."""
+    raw = token.strip().lstrip("#")
+    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+        raise UsageError(f"{what}: {token!r} is not a number; give the number shown as #N, e.g. `status 12`")
+    return int(raw)
+
+
+def _need(rest: str, usage: str, what: str) -> tuple[str, str]:
+    first, more = _split_first(rest)
+    if not first:
+        raise UsageError(f"{what} is missing. Usage: {usage}")
+    return first, more
+
+
+def parse(text: str) -> Command:
+    """Parse one command line (without the slash command itself)."""
+    text = (text or "").replace("\u00a0", " ").strip()
+    word, rest = _split_first(text)
+    name = word.lower()
+    name = ALIASES.get(name, name)
+    if name in ("", "help"):
+        return Command("help")
+    if name == "propose":
+        return Command("propose", {"text": rest})
+    if name in ("mine", "portfolio"):
+        return Command(name)
+    if name == "promote":  # governance may promote without a check-in, with a written reason
+        token, reason = _need(rest, "promote <id> [reason]", "id")
+        return Command(name, {"proposal_id": parse_id(token), **({"reason": reason} if reason else {})})
+    if name in ("status", "edit", "autonomy") or name in LIFECYCLE:
+        token, extra = _need(rest, f"{name} <id>", "id")
+        if extra:
+            raise UsageError(f"{name}: expected only a proposal id, got extra text {extra!r}. Usage: {name} <id>")
+        return Command(name, {"proposal_id": parse_id(token)})
+    if name in DECISIONS:
+        return _decision(name, rest)
+    if name == "roles":
+        return _roles(rest)
+    if name == "digest":
+        if rest and rest.lower() != "here":
+            raise UsageError(f"digest: unknown option {rest!r}; allowed: `digest` or `digest here`")
+        return Command("digest", {"here": bool(rest)})
+    if name == "override":
+        return _override(rest)
+    if name == "delegate":
+        return _delegate(rest)
+    if name == "checkin":
+        token, more = _need(rest, "checkin <id> <value> [note]", "id")
+        value, note = _need(more, "checkin <id> <value> [note]", "value")
+        return Command("checkin", {"proposal_id": parse_id(token), "value": value, "note": note or None})
+    return Command("help", {"unknown": word[:40]})
+
+
+def _decision(word: str, rest: str) -> Command:
+    decision = DECISIONS[word.lower()]
+    usage = f"{word} <request id>" + (" [comment]" if decision == "approve" else " <comment>")
+    token, comment = _need(rest, usage, "request id")
+    if decision != "approve" and not comment:
+        raise UsageError(f"comment: say why. Usage: {usage}")
+    return Command(
+        "decide", {"request_id": parse_id(token, "request id"), "decision": decision, "comment": comment or None}
+    )
+
+
+def _override(rest: str) -> Command:
+    usage = "override <id> <code> <reason...>"
+    token, more = _need(rest, usage, "id")
+    code, reason = _need(more, usage, "code")
+    if code not in STOP_CONDITIONS:
+        raise UsageError(f"code: unknown stop condition {code!r}; allowed: {', '.join(STOP_CONDITIONS)}")
+    if not reason:
+        raise UsageError(f"reason: governance overrides need a written reason. Usage: {usage}")
+    return Command("override", {"proposal_id": parse_id(token), "code": code, "reason": reason})
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _delegate(rest: str) -> Command:
+    usage = "delegate <user> <until YYYY-MM-DD>"
+    parts = rest.split()
+    if parts and parts[-1] and len(parts) >= 2 and parts[-2].lower() == "until":
+        parts.pop(-2)
+    if len(parts) != 2:
+        raise UsageError(f"delegate: expected a user and a date. Usage: {usage}")
+    user = clean_user(parts[0])
+    if user is None:
+        raise UsageError(f"user: {parts[0]!r} is not a user; mention them, e.g. @U123. Usage: {usage}")
+    if not _DATE.match(parts[1]):
+        raise UsageError(f"until: {parts[1]!r} is not a date like 2026-12-31. Usage: {usage}")
+    try:
+        until = date.fromisoformat(parts[1])
+    except ValueError:
+        raise UsageError(f"until: {parts[1]!r} is not a real date. Usage: {usage}") from None
+    return Command("delegate", {"delegate_id": user, "until": until})
+
+
+def _roles(rest: str) -> Command:
+    sub, more = _split_first(rest)
+    if sub.lower() in ("", "list"):
+        return Command("roles")
+    if sub.lower() != "set":
+        raise UsageError(
+            f"roles: unknown option {sub!r}; allowed: `roles` or `roles set <role> [department] <user>...`"
+        )
+    usage = "roles set <role> [department] <user>..."
+    try:
+        tokens = shlex.split(more)
+    except ValueError:
+        tokens = more.split()
+    if not tokens:
+        raise UsageError(f"role is missing; allowed: {', '.join(DIRECTORY_ROLES)}. Usage: {usage}")
+    role = tokens[0].lower()
+    if role not in DIRECTORY_ROLES:
+        raise UsageError(f"role: unknown role {tokens[0]!r}; allowed: {', '.join(DIRECTORY_ROLES)}")
+    rest_tokens = tokens[1:]
+    department = ""
+    if role in PER_DEPARTMENT:
+        if not rest_tokens:
+            raise UsageError(f"department is missing: {role} is held per department. Usage: {usage}")
+        first_mention = next((i for i, t in enumerate(rest_tokens) if is_mention(t) or t.lower() in CLEAR_WORDS), None)
+        if first_mention is None:  # no mention syntax: "<department> <user>..."
+            first_mention = 1
+        if first_mention == 0:
+            raise UsageError(f"department is missing before the users: {role} is held per department. Usage: {usage}")
+        department = " ".join(rest_tokens[:first_mention])
+        rest_tokens = rest_tokens[first_mention:]
+    if not rest_tokens:
+        raise UsageError(f"users are missing (or `none` to clear). Usage: {usage}")
+    if len(rest_tokens) == 1 and rest_tokens[0].lower() in CLEAR_WORDS:
+        return Command("roles_set", {"role": role, "department": department, "users": []})
+    users = []
+    for token in rest_tokens:
+        user = clean_user(token)
+        if user is None:
+            raise UsageError(f"user: {token!r} is not a user; mention them, e.g. @U123")
+        if user not in users:
+            users.append(user)
+    return Command("roles_set", {"role": role, "department": department, "users": users})

@@ -1,0 +1,228 @@
+"""Running workflows (pilot, production): value check-ins and autonomy steps (issue 5).
+
+Each public function is one chat command, run in one unit of work with its audit
+event and the outbox messages it causes (see `bot.lifecycle`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.domain import approval_rules
+from bot.domain.errors import UsageError
+from bot.domain.lifecycle_rules import CHECKIN_VALUE_MAX, NOTE_MAX, REPEAT_WINDOW, RUNNING, iso_week, proposal_label
+from bot.domain.proposal import AUTONOMY, is_blank
+from bot.domain.records import ApprovalRequestRow, Checkin, ProposalRow
+from bot.messages import compose
+from bot.messages.message import Message, Section
+from bot.service import notify
+from bot.service.lifecycle import governance_members, is_governance, load_proposal, refuse
+from bot.service.notify import proposal_notice, queue
+
+logger = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- check-ins
+
+
+def record_checkin(core: Any, actor: str, proposal_id: int, value: str, note: str | None = None) -> Message:
+    """The owner (or governance) reports the latest value of a running workflow's metric."""
+    value = (value or "").strip() if isinstance(value, str) else str(value)
+    if is_blank(value):
+        raise UsageError("value: give the latest value of the metric: checkin <id> <value>")
+    if len(value) > CHECKIN_VALUE_MAX:
+        raise UsageError(f"value: at most {CHECKIN_VALUE_MAX} characters")
+    note = (note or "").strip() or None
+    if note is not None and len(note) > NOTE_MAX:
+        raise UsageError(f"note: at most {NOTE_MAX} characters")
+    now = core.clock.now()
+    period = iso_week(now)
+    problem: tuple[str, str] | None = None
+    with core.uow() as uow:
+        row = load_proposal(uow, proposal_id)
+        if actor != row.owner and not is_governance(core, uow, actor):
+            problem = (
+                "not_owner",
+                f"Only the workflow owner or governance may report value for {proposal_label(row)}.",
+            )
+        elif row.stage not in RUNNING:
+            problem = (
+                "bad_stage",
+                f"{proposal_label(row)} is {row.stage}; check-ins are for pilot or production workflows.",
+            )
+        elif _repeat(uow.checkins.latest(row.id), actor, value, note, period, now):
+            # a retried submission (platform retry, double click): keep the first one
+            text = f"Check-in already recorded for {proposal_label(row)} ({period}): {value}"
+        else:
+            saved = uow.checkins.add(Checkin(0, row.id, value, note, actor, period, now))
+            uow.audit.add(
+                row.id,
+                actor,
+                "checkin.recorded",
+                {"checkin_id": saved.id, "value": value, "period": period, "note": note},
+                now,
+            )
+            text = f"Check-in recorded for {proposal_label(row)} ({period}): {value}"
+            if actor != row.owner and row.owner:
+                queue(
+                    core,
+                    uow,
+                    row.owner,
+                    proposal_notice("checkin", text + f" (reported by <@{actor}>)", row),
+                    now,
+                    proposal=row,
+                )
+            uow.commit()
+    if problem is not None:
+        raise refuse(core, actor, proposal_id, "checkin", problem[1], code=problem[0])
+    logger.info("proposal %s: check-in for %s by %s", proposal_id, period, actor)
+    return proposal_notice("checkin", text, row, period=period)
+
+
+def _repeat(latest: Checkin | None, actor: str, value: str, note: str | None, period: str, now: datetime) -> bool:
+    """The same report by the same person in the last few minutes counts once."""
+    if latest is None:
+        return False
+    same = (latest.reported_by, latest.value, latest.note, latest.period) == (actor, value, note, period)
+    return same and now - _as_utc(latest.created_at) <= REPEAT_WINDOW
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+# --------------------------------------------------------------------------- autonomy
+
+
+def next_autonomy(current: str | None) -> str | None:
+    """The next level along draft_only -> human_approves -> human_monitors -> autonomous."""
+    index = AUTONOMY.index(current) if current in AUTONOMY else 0
+    return AUTONOMY[index + 1] if index + 1 < len(AUTONOMY) else None
+
+
+def request_autonomy_step(core: Any, actor: str, proposal_id: int) -> Message:
+    """Ask to move a pilot/production workflow one autonomy step on.
+
+    Opens approval requests (kind "autonomy") for the owner and, at high risk, for
+    governance; H3's `decide` applies the step once every one is approved.
+    """
+    now = core.clock.now()
+    problem: tuple[str, str] | None = None
+    with core.uow() as uow:
+        row = load_proposal(uow, proposal_id)
+        current = row.autonomy or row.answers.get("autonomy") or AUTONOMY[0]
+        target = next_autonomy(current)
+        pending = [r for r in uow.approvals.for_proposal(row.id) if r.kind == "autonomy" and r.status == "pending"]
+        if actor != row.owner and not is_governance(core, uow, actor):
+            problem = (
+                "not_owner",
+                f"Only the workflow owner or governance may ask for more autonomy for {proposal_label(row)}.",
+            )
+        elif row.stage not in RUNNING:
+            problem = (
+                "bad_stage",
+                f"{proposal_label(row)} is {row.stage}; only pilot or production workflows can change autonomy.",
+            )
+        elif target is None:
+            problem = ("at_max", f"{proposal_label(row)} is already {current}; there is no further step.")
+        elif pending:
+            problem = (
+                "pending",
+                f"{proposal_label(row)} already has an autonomy step to {pending[0].target} awaiting approval.",
+            )
+        else:
+            # A declined earlier attempt at the same step must not count towards this one.
+            earlier = [
+                r for r in approval_rules.current(uow.approvals.for_proposal(row.id), "autonomy") if r.target == target
+            ]
+            for old in earlier:
+                old.status = "superseded"
+                uow.approvals.update(old)
+            requests = _open_autonomy_requests(core, uow, row, target, now)
+            uow.audit.add(
+                row.id,
+                actor,
+                "autonomy.requested",
+                {
+                    "from": current,
+                    "to": target,
+                    "request_ids": [r.id for r in requests],
+                    "roles": [r.role for r in requests],
+                    "superseded": [r.id for r in earlier],
+                },
+                now,
+            )
+            latest = uow.classifications.latest(row.id)
+            for request in requests:
+                result = latest.result if latest else None
+                card = autonomy_card(row, request, current, actor, result)
+                notify.queue_request(uow, core.settings, row, request, result, now, card=card)
+            uow.commit()
+    if problem is not None:
+        raise refuse(core, actor, proposal_id, "autonomy", problem[1], code=problem[0])
+    asked = " and ".join(r.role for r in requests)
+    logger.info("proposal %s: autonomy step %s -> %s requested by %s", proposal_id, current, target, actor)
+    return proposal_notice(
+        "autonomy",
+        f"Asked {asked} to approve moving {proposal_label(row)} from {current} to {target}.",
+        row,
+        request_ids=[r.id for r in requests],
+        target=target,
+    )
+
+
+def _open_autonomy_requests(
+    core: Any, uow: Any, row: ProposalRow, target: str, now: datetime
+) -> list[ApprovalRequestRow]:
+    members = governance_members(core, uow)
+    asked = ["owner"] + (["governance"] if row.risk_level == "high" else [])
+    out: list[ApprovalRequestRow] = []
+    for role in asked:
+        note = None
+        if role == "owner" and row.owner:
+            approver = row.owner
+        elif members:
+            approver = members[0]
+            if role == "owner":
+                note = "no owner named; routed to governance"
+        else:
+            raise UsageError(
+                "governance: nobody holds the governance role; set GOVBOT_GOVERNANCE or "
+                "`roles set governance <user>` first"
+            )
+        out.append(
+            uow.approvals.add(
+                ApprovalRequestRow(
+                    id=0,
+                    proposal_id=row.id,
+                    role=role,
+                    department=None,
+                    approver=approver,
+                    kind="autonomy",
+                    target=target,
+                    round=row.revision,
+                    status="pending",
+                    note=note,
+                    created_at=now,
+                )
+            )
+        )
+    return out
+
+
+def autonomy_card(
+    row: ProposalRow, request: ApprovalRequestRow, current: str, asked_by: str, result: dict[str, Any] | None = None
+) -> Message:
+    """The approval message for one autonomy step, with the approval buttons."""
+    card = compose.approval_request_card(row, request, result)
+    line = f"{compose.mention(asked_by)} asks to remove one checkpoint: {current} -> {request.target}."
+    return Message(
+        card.kind,
+        card.text,
+        card.sections + (Section("Checkpoint before autonomy", line),),
+        card.buttons,
+        card.image_png,
+        {**card.meta, "kind": "autonomy", "target": request.target},
+    )

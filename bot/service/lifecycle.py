@@ -1,0 +1,354 @@
+"""Lifecycle moves, stop-condition overrides and delegation (issue 5); value check-ins
+and autonomy steps are in `bot.running`, the helpers they share in `bot.workflow`.
+
+Each public function is one chat command. It runs in one unit of work together with
+its audit event and the outbox messages it causes, and returns the neutral `Message`
+the actor sees. Refusals are audited (in their own unit of work) and raised as
+`bot.service.Refused`; malformed input raises `bot.service.UsageError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.domain.errors import Refused, UsageError
+from bot.domain.lifecycle_rules import (
+    ACTIONS,
+    MAX_DELEGATION_DAYS,
+    PAUSABLE,
+    REASON_MAX,
+    RETIRABLE,
+    parse_until,
+    parse_user,
+    proposal_label,
+    proposal_people,
+)
+from bot.domain.proposal import STOP_CONDITIONS
+from bot.domain.records import Delegation, ProposalRow
+from bot.messages import compose
+from bot.messages.message import Message
+from bot.service import approvals, roles
+from bot.service.notify import proposal_notice, queue
+
+logger = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- transitions
+
+
+def transition(core: Any, actor: str, proposal_id: int, action: str, *, reason: str | None = None) -> Message:
+    """Run `pause`, `resume`, `retire` or `promote` on a proposal.
+
+    Owners and governance may do all four. `promote` (pilot -> production) needs a
+    value check-in, or a governance actor giving `reason` (recorded as an override).
+    `resume` returns to the stage the pause left.
+    """
+    if action not in ACTIONS:
+        raise UsageError(f"action: unknown {action!r}; allowed: {', '.join(ACTIONS)}")
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > REASON_MAX:
+        raise UsageError(f"reason: at most {REASON_MAX} characters")
+    now = core.clock.now()
+    problem: tuple[str, str] | None = None
+    with core.uow() as uow:
+        row = load_proposal(uow, proposal_id)
+        governance = is_governance(core, uow, actor)
+        if actor != row.owner and not governance:
+            problem = ("not_owner", f"Only the workflow owner or governance may {action} {proposal_label(row)}.")
+        else:
+            target, problem, detail = _plan(uow, row, action, governance, reason)
+        if problem is None:
+            before = move_stage(uow, row, target, now)
+            detail = {"from": before, "to": target, "via": action, **detail}
+            uow.audit.add(row.id, actor, f"stage.{target}", detail, now)
+            text = f"{proposal_label(row)} moved from {before} to {target} ({action} by <@{actor}>)."
+            if target == "retired":
+                open_requests = [r for r in uow.approvals.for_proposal(row.id) if r.status == "pending"]
+                approvals.supersede(uow, core.settings, row, open_requests, f"retired by {compose.mention(actor)}", now)
+            if detail.get("override_reason"):
+                text += f" Governance override: {detail['override_reason']}"
+            _tell_people(core, uow, row, actor, proposal_notice("lifecycle", text, row, stage=target), now)
+            uow.commit()
+    if problem is not None:
+        raise refuse(core, actor, proposal_id, action, problem[1], code=problem[0])
+    logger.info("proposal %s: %s -> %s by %s", proposal_id, before, target, actor)
+    return proposal_notice("lifecycle", text, row, stage=target)
+
+
+def _tell_people(core: Any, uow: Any, row: ProposalRow, actor: str, message: Message, now: datetime) -> None:
+    """The notice to the proposal's people other than `actor`, threaded under its
+    classification message."""
+    for user in proposal_people(row):
+        if user != actor:
+            queue(core, uow, user, message, now, proposal=row, thread_key=f"classification:{row.id}")
+
+
+def _plan(
+    uow: Any, row: ProposalRow, action: str, governance: bool, reason: str | None
+) -> tuple[str, tuple[str, str] | None, dict[str, Any]]:
+    """Decide the target stage, or why the move is refused."""
+    stage = row.stage
+    detail: dict[str, Any] = {}
+    if reason:
+        detail["reason"] = reason
+    if action == "pause":
+        if stage not in PAUSABLE:
+            return (
+                "",
+                ("bad_stage", f"{proposal_label(row)} is {stage}; only {', '.join(PAUSABLE)} can be paused."),
+                detail,
+            )
+        return "paused", None, detail
+    if action == "resume":
+        if stage != "paused":
+            return "", ("bad_stage", f"{proposal_label(row)} is {stage}, not paused."), detail
+        target = paused_from(uow, row.id) or "pilot"
+        if target == "approved" and not any(s.status == "open" for s in uow.stop_conditions.for_proposal(row.id)):
+            # its stop conditions were lifted while it was paused: nothing blocks pilot any more
+            detail["paused_from"] = "approved"
+            target = "pilot"
+        return target, None, detail
+    if action == "retire":
+        if stage not in RETIRABLE:
+            return "", ("bad_stage", f"{proposal_label(row)} is {stage}; it cannot be retired."), detail
+        return "retired", None, detail
+    # promote
+    if stage != "pilot":
+        return (
+            "",
+            ("bad_stage", f"{proposal_label(row)} is {stage}; only a pilot can be promoted to production."),
+            detail,
+        )
+    latest = uow.checkins.latest(row.id)
+    if latest is not None:
+        detail["evidence"] = {"checkin_id": latest.id, "value": latest.value, "period": latest.period}
+        return "production", None, detail
+    if governance and reason:
+        detail["override_reason"] = detail.pop("reason")
+        return "production", None, detail
+    if governance:
+        return (
+            "",
+            (
+                "no_evidence",
+                f"{proposal_label(row)} has no value check-in yet. Governance may promote it "
+                "anyway with a written reason: promote <id> <reason>.",
+            ),
+            detail,
+        )
+    return (
+        "",
+        (
+            "no_evidence",
+            f"{proposal_label(row)} needs value evidence before production: report a check-in "
+            f"first (checkin {row.id} <value>), or ask governance to override.",
+        ),
+        detail,
+    )
+
+
+# --------------------------------------------------------------------------- stop conditions
+
+
+def override_stop(core: Any, actor: str, proposal_id: int, code: str, reason: str) -> Message:
+    """Governance lifts one open stop condition with a written reason.
+
+    `prohibited_practice` (the policy's non-overridable codes) can never be lifted. An
+    `approved` proposal with no open stop condition left moves to `pilot` at once.
+    """
+    code = (code or "").strip()
+    if code not in STOP_CONDITIONS:
+        raise UsageError(f"code: unknown stop condition {code!r}; allowed: {', '.join(STOP_CONDITIONS)}")
+    reason = (reason or "").strip()
+    if not reason:
+        raise UsageError("reason: an override needs a written reason: override <id> <code> <reason>")
+    if len(reason) > REASON_MAX:
+        raise UsageError(f"reason: at most {REASON_MAX} characters")
+    now = core.clock.now()
+    problem: tuple[str, str] | None = None
+    moved = False
+    with core.uow() as uow:
+        row = load_proposal(uow, proposal_id)
+        conditions = {c.code: c for c in uow.stop_conditions.for_proposal(row.id)}
+        if not is_governance(core, uow, actor):
+            problem = ("not_governance", "Only governance may override a stop condition.")
+        elif code in _non_overridable(core):
+            problem = (
+                "not_overridable",
+                f"{code} can never be overridden: the proposal names a practice "
+                "the EU AI Act prohibits. Change the proposal instead.",
+            )
+        elif code not in conditions or conditions[code].status == "resolved":
+            open_codes = sorted(c for c, r in conditions.items() if r.status == "open")
+            problem = (
+                "not_open",
+                f"{proposal_label(row)} has no open stop condition {code}; open: {', '.join(open_codes) or 'none'}.",
+            )
+        elif conditions[code].status == "overridden":
+            problem = (
+                "already_overridden",
+                f"{code} on {proposal_label(row)} was already overridden by "
+                f"<@{conditions[code].overridden_by}>: {conditions[code].override_reason}",
+            )
+        else:
+            uow.stop_conditions.override(row.id, code, actor, reason, now)
+            uow.audit.add(row.id, actor, "stop_condition.overridden", {"code": code, "reason": reason}, now)
+            still_open = [c for c, r in conditions.items() if r.status == "open" and c != code]
+            text = f"Governance (<@{actor}>) overrode {code} on {proposal_label(row)}: {reason}"
+            if row.stage == "approved" and not still_open:
+                before = move_stage(uow, row, "pilot", now)
+                uow.audit.add(
+                    row.id, actor, "stage.pilot", {"from": before, "to": "pilot", "via": "override", "code": code}, now
+                )
+                moved = True
+                text += f" All approvals are in and no stop condition remains: {proposal_label(row)} is now in pilot."
+            elif still_open:
+                text += f" Still open: {', '.join(sorted(still_open))}."
+            _tell_people(core, uow, row, actor, proposal_notice("override", text, row, code=code), now)
+            uow.commit()
+    if problem is not None:
+        raise refuse(core, actor, proposal_id, f"override {code}", problem[1], code=problem[0])
+    logger.info("proposal %s: stop condition %s overridden by %s (moved to pilot: %s)", proposal_id, code, actor, moved)
+    return proposal_notice("override", text, row, code=code, stage=row.stage)
+
+
+def _non_overridable(core: Any) -> tuple[str, ...]:
+    codes = getattr(core.policy, "non_overridable_stop_conditions", None)
+    if codes is None and isinstance(core.policy, dict):
+        codes = core.policy.get("non_overridable_stop_conditions")
+    out = tuple(codes or ())
+    # The EU AI Act prohibition is not a policy choice: it stays non-overridable.
+    return out if "prohibited_practice" in out else (*out, "prohibited_practice")
+
+
+# --------------------------------------------------------------------------- delegation
+
+
+def delegate(
+    core: Any, actor: str, delegate_id: str, until: str | date | datetime, since: str | date | datetime | None = None
+) -> Message:
+    """An approver names a delegate who may decide for them from `since` (default now)
+    until `until` (a date means the end of that day). The delegate is told."""
+    who = parse_user(delegate_id, "delegate")
+    if who == actor:
+        raise UsageError("delegate: name someone other than yourself")
+    now = core.clock.now()
+    zone = local_zone(core)
+    ends = parse_until(until, "until", zone)
+    starts = now if since is None else _parse_since(since, zone)
+    if ends <= starts:
+        raise UsageError(f"until: must be after {starts.isoformat()}")
+    if ends <= now:
+        raise UsageError("until: must be in the future")
+    if ends - starts > timedelta(days=MAX_DELEGATION_DAYS):
+        raise UsageError(f"until: a delegation lasts at most {MAX_DELEGATION_DAYS} days")
+    label = getattr(zone, "key", "UTC")
+    span = f"{starts.astimezone(zone):%Y-%m-%d %H:%M} to {ends.astimezone(zone):%Y-%m-%d %H:%M} {label}"
+    with core.uow() as uow:
+        row = uow.delegations.add(Delegation(0, actor, who, starts, ends, actor, now))
+        uow.audit.add(
+            None,
+            actor,
+            "delegation.created",
+            {"delegation_id": row.id, "delegate": who, "starts_at": starts.isoformat(), "ends_at": ends.isoformat()},
+            now,
+        )
+        for request in uow.approvals.pending_for(actor):
+            uow.audit.add(
+                request.proposal_id,
+                actor,
+                "delegation.created",
+                {"delegation_id": row.id, "delegate": who, "request_id": request.id, "ends_at": ends.isoformat()},
+                now,
+            )
+        told = Message(
+            kind="delegation",
+            text=f"<@{actor}> named you their delegate for approvals from {span}. "
+            "You can decide on their pending approvals; they will be told.",
+            meta={"delegation_id": row.id, "delegator": actor},
+        )
+        queue(core, uow, who, told, now, dedupe_key=f"delegation:{row.id}")
+        uow.commit()
+    logger.info("delegation %s: %s -> %s", row.id, actor, who)
+    return Message(
+        kind="delegation",
+        text=f"<@{who}> may decide your approvals from {span}.",
+        meta={"delegation_id": row.id, "delegate": who},
+    )
+
+
+def _parse_since(value: str | date | datetime, zone: tzinfo) -> datetime:
+    """A start time: a datetime, or a date meaning the start of that day in `zone`."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        value = date.fromisoformat(value.strip())
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time(0), tzinfo=zone).astimezone(UTC)
+    return parse_until(value, "since", zone)
+
+
+logger = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def is_governance(core: Any, uow: Any, actor: str) -> bool:
+    """True when `actor` holds the governance role (directory or GOVBOT_GOVERNANCE)."""
+    return roles.is_governance(uow, actor, core.settings)
+
+
+def governance_members(core: Any, uow: Any) -> list[str]:
+    """Everyone holding governance, directory first, without duplicates."""
+    return roles.governance_members(uow, core.settings)
+
+
+def refuse(
+    core: Any, actor: str, proposal_id: int | None, what: str, message: str, *, code: str = "refused"
+) -> Refused:
+    """Audit a refused attempt in its own unit of work and return the exception to raise."""
+    with core.uow() as uow:
+        uow.audit.add(
+            proposal_id,
+            actor,
+            "lifecycle.refused",
+            {"attempt": what, "reason": message, "code": code},
+            core.clock.now(),
+        )
+        uow.commit()
+    logger.info("refused %s on proposal %s for %s: %s", what, proposal_id, actor, code)
+    return Refused(message, code=code)
+
+
+def local_zone(core: Any) -> tzinfo:
+    """GOVBOT_TIMEZONE as a tzinfo (UTC when unset or unknown)."""
+    try:
+        return ZoneInfo(core.settings.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def load_proposal(uow: Any, proposal_id: int) -> ProposalRow:
+    """The proposal, locked for the change (NotFound propagates)."""
+    return uow.proposals.get(proposal_id, for_update=True)
+
+
+def move_stage(uow: Any, row: ProposalRow, to: str, now: datetime) -> str:
+    """Set the stage (the caller audits it); returns the stage it left."""
+    before = row.stage
+    row.stage = to
+    row.stage_changed_at = now
+    row.updated_at = now
+    uow.proposals.update(row)
+    return before
+
+
+def paused_from(uow: Any, proposal_id: int) -> str | None:
+    """The stage the latest pause left (recorded in its audit detail)."""
+    for event in reversed(uow.audit.for_proposal(proposal_id)):
+        if event.action == "stage.paused":
+            return event.detail.get("from")
+    return None

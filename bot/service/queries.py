@@ -1,0 +1,91 @@
+"""Read-only views of the store: a proposal's status, check-in flags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.service.export import approval_record, checkin_record, stop_record
+from bot.service.jobs import (
+    _utc,
+)
+
+
+def checkin_flag(uow: Any, proposal_id: int) -> dict[str, Any] | None:
+    """The standing "no check-in for two periods" flag of a proposal, for status and the
+    portfolio: the latest `checkin.flagged` audit detail with no check-in after it."""
+    flag = None
+    for event in uow.audit.for_proposal(proposal_id):
+        if event.action == "checkin.flagged":
+            flag = event
+    if flag is None:
+        return None
+    latest = uow.checkins.latest(proposal_id)
+    if latest is not None and _utc(latest.created_at) >= _utc(flag.created_at):
+        return None
+    return {"flagged_at": _utc(flag.created_at).isoformat(), **flag.detail}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def status_data(core: Any, proposal_id: int) -> dict[str, Any]:
+    """Everything about one proposal, JSON-ready (NotFound for an unknown id)."""
+    with core.uow() as uow:
+        p = uow.proposals.get(proposal_id)
+        latest = uow.classifications.latest(proposal_id)
+        stops = uow.stop_conditions.for_proposal(proposal_id)
+        requests = uow.approvals.for_proposal(proposal_id)
+        decided = {d.request_id: d for d in uow.decisions.for_proposal(proposal_id)}
+        checkins = uow.checkins.for_proposal(proposal_id)
+        audit = uow.audit.for_proposal(proposal_id)
+        undelivered = uow.outbox.pending_for_proposal(proposal_id)
+        revisions = uow.proposals.revisions(proposal_id)
+
+        flag = checkin_flag(uow, proposal_id)  # "no check-in for two periods" (bot.jobs)
+    return {
+        "proposal": {
+            "id": p.id,
+            "title": p.title,
+            "requester": p.requester,
+            "channel": p.channel,
+            "department": p.department,
+            "owner": p.owner,
+            "stage": p.stage,
+            "risk_level": p.risk_level,
+            "capacity": p.capacity,
+            "autonomy": p.autonomy,
+            "eu_tier": p.eu_tier,
+            "revision": p.revision,
+            "answers": p.answers,
+            "created_at": _iso(p.created_at),
+            "updated_at": _iso(p.updated_at),
+            "stage_changed_at": _iso(p.stage_changed_at),
+        },
+        "classification": latest.result if latest else None,
+        "classification_revision": latest.revision if latest else None,
+        "revisions": [
+            {"revision": r.revision, "author": r.author, "created_at": _iso(r.created_at)} for r in revisions
+        ],
+        "stop_conditions": [stop_record(s, _iso) for s in stops],
+        "approvals": [approval_record(r, decided.get(r.id), _iso, sequence=True) for r in requests],
+        "checkins": [checkin_record(c, _iso) for c in checkins],
+        "checkin_flag": flag,
+        "autonomy": p.autonomy,
+        "undelivered": [
+            {
+                "id": o.id,
+                "channel": o.channel,
+                "recipient": o.recipient,
+                "kind": o.kind,
+                "status": o.status,
+                "attempts": o.attempts,
+                "last_error": o.last_error,
+                "next_attempt_at": _iso(o.next_attempt_at),
+            }
+            for o in undelivered
+        ],
+        "audit": [
+            {"actor": e.actor, "action": e.action, "detail": e.detail, "created_at": _iso(e.created_at)} for e in audit
+        ],
+    }

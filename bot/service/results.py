@@ -1,0 +1,47 @@
+"""What use cases return to the channels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.messages.message import Message
+
+
+@dataclass
+class InterviewStart:
+    """A command asks the channel to open the interview (modal, card form, prompts)."""
+
+    seed: dict[str, Any]  # answers known so far (seed text, resumed draft, or the proposal for edits)
+    proposal_id: int | None = None  # set when editing after "changes requested"
+    resumed: bool = False
+
+
+@dataclass
+class Reply:
+    """What a chat command produced: a message to show, and/or an interview to open."""
+
+    message: Message | None = None
+    interview: InterviewStart | None = None
+    ephemeral: bool = True  # shown only to the actor where the platform allows
+
+
+@dataclass
+class Submitted:
+    proposal_id: int
+    revision: int
+    classification: dict[str, Any]  # the `govbot classify` JSON
+    message: Message  # the classification message (also queued to the requester)
+    approval_request_ids: list[int] = field(default_factory=list)
+    duplicate: bool = False  # the same submission was already recorded (retry)
+
+
+@dataclass
+class DecisionOutcome:
+    status: str  # recorded | duplicate | refused
+    request_id: int
+    proposal_id: int
+    decision: str | None  # approve | reject | request_changes (None when refused)
+    notice: str  # one line for the actor ("Approved.", "Already approved by <@U1> at ...")
+    card: Message  # the approval message as it should now look (buttons gone once decided)
+    proposal_stage: str = ""

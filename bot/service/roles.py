@@ -1,0 +1,114 @@
+"""The role directory: who holds each approver role (DESIGN.md, Actors).
+
+`department_lead` is held per department; `security`, `finance`, `legal`,
+`engineering` and `governance` are company-wide (department ""). The `owner` role is
+not in the directory: each proposal names its own owner.
+
+The directory starts from `GOVBOT_GOVERNANCE` (so a new install has someone who may
+edit it) and, optionally, a roles file (JSON or TOML) read at start-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.domain.approval_rules import routed_to_governance
+from bot.domain.records import ApprovalRequestRow
+from bot.domain.roles import DIRECTORY_ROLES, OPERATOR, PER_DEPARTMENT, clean_user, parse_roles_file
+
+logger = logging.getLogger(__name__)
+
+ROLES_FILE_HASH_KEY = "roles_file.sha256"
+
+
+def governance_members(uow: Any, settings: Any = None) -> list[str]:
+    """Governance: the directory's holders, then GOVBOT_GOVERNANCE (without duplicates)."""
+    members = list(uow.roles.holders("governance", ""))
+    for user in settings.governance_ids() if settings is not None else ():
+        if user not in members:
+            members.append(user)
+    return members
+
+
+def is_governance(uow: Any, user_id: str, settings: Any = None) -> bool:
+    """Governance may edit the directory, override stop conditions and post digests.
+    The command-line operator counts as governance; chat users can never be named
+    like it (`govbot chat --as cli` is refused)."""
+    return user_id == OPERATOR or user_id in governance_members(uow, settings)
+
+
+def holders(uow: Any, role: str, department: str | None = None) -> list[str]:
+    """Holders of a role; department matching ignores case and surrounding spaces."""
+    if role not in PER_DEPARTMENT:
+        return list(uow.roles.holders(role, ""))
+    dept = (department or "").strip()
+    if not dept:
+        return []
+    exact = list(uow.roles.holders(role, dept))
+    if exact:
+        return exact
+    wanted = dept.casefold()
+    return [a.user_id for a in uow.roles.all() if a.role == role and a.department.strip().casefold() == wanted]
+
+
+def directory(uow: Any) -> dict[str, Any]:
+    """The whole directory as {"security": [...], "department_lead": {"Finance": [...]}}."""
+    out: dict[str, Any] = {role: ({} if role in PER_DEPARTMENT else []) for role in DIRECTORY_ROLES}
+    for a in uow.roles.all():
+        if a.role in PER_DEPARTMENT:
+            out.setdefault(a.role, {}).setdefault(a.department, []).append(a.user_id)
+        elif a.role in out:
+            out[a.role].append(a.user_id)
+    return out
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+
+def bootstrap(uow: Any, governance_ids: Iterable[str], roles_file: Path | None, now: datetime) -> list[str]:
+    """Seed the directory; returns what was done (for the log). Caller commits.
+
+    Governance from the environment is assigned only while nobody holds it. The roles
+    file is applied when its content changed since it was last applied, so edits made
+    from chat survive a restart with the same file."""
+    done: list[str] = []
+    entries: dict[tuple[str, str], list[str]] = {}
+    digest = None
+    if roles_file is not None:
+        entries = parse_roles_file(Path(roles_file))
+        digest = hashlib.sha256(json.dumps(sorted(entries.items()), sort_keys=True).encode()).hexdigest()
+        if uow.settings.get(ROLES_FILE_HASH_KEY) == digest:
+            entries = {}
+    for (role, dept), users in entries.items():
+        uow.roles.set(role, dept, users, "roles-file", now)
+        done.append(f"{role}{'/' + dept if dept else ''}")
+    if digest is not None and entries:
+        uow.settings.put(ROLES_FILE_HASH_KEY, digest)
+    ids = [u for u in (clean_user(g) for g in governance_ids) if u]
+    if ids and not governance_members(uow):  # directory only
+        uow.roles.set("governance", "", ids, "GOVBOT_GOVERNANCE", now)
+        done.append("governance from GOVBOT_GOVERNANCE")
+    if done:
+        logger.info("role directory bootstrap: %s", ", ".join(done))
+    return done
+
+
+def request_holders(uow: Any, settings: Any, request: ApprovalRequestRow) -> list[str]:
+    """Everyone who may decide the request as a holder of the role it is routed to,
+    the routed approver first: governance members for what went to governance, the
+    role's current holders (per department for department leads), or the owner alone."""
+    if routed_to_governance(request):
+        others = governance_members(uow, settings)
+    elif request.role == "owner":
+        others = []
+    elif request.role in PER_DEPARTMENT:
+        others = holders(uow, request.role, request.department) if request.department else []
+    else:
+        others = holders(uow, request.role)
+    return list(dict.fromkeys([request.approver, *others]))
