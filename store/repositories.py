@@ -91,6 +91,15 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
+_ID_MAX = 2**31 - 1  # ids are INTEGER columns
+
+
+def _known_id(value: int, what: str) -> None:
+    """An id no row can have is NotFound here, not an OverflowError in the driver."""
+    if isinstance(value, int) and not 0 < value <= _ID_MAX:
+        raise NotFound(f"{what} {str(value)[:40]}")
+
+
 class _Repo:
     def __init__(self, session: Session):
         self.session = session
@@ -133,6 +142,7 @@ class SqlProposalRepo(_Repo):
         return ProposalRow(id=new_id, **values)
 
     def get(self, proposal_id: int, *, for_update: bool = False) -> ProposalRow:
+        _known_id(proposal_id, "proposal")
         stmt = select(m.Proposal).where(m.Proposal.id == proposal_id)
         if for_update:
             stmt = stmt.with_for_update()
@@ -268,6 +278,7 @@ class SqlApprovalRepo(_Repo):
         return [ApprovalRequestRow(id=new_id, **v) for new_id, v in zip(ids, values, strict=True)]
 
     def get(self, request_id: int, *, for_update: bool = False) -> ApprovalRequestRow:
+        _known_id(request_id, "approval request")
         stmt = select(m.ApprovalRequest).where(m.ApprovalRequest.id == request_id)
         if for_update:
             stmt = stmt.with_for_update()
@@ -637,6 +648,7 @@ class SqlDigestRepo(_Repo):
         return _record(DigestRow, obj)
 
     def get(self, digest_id: int) -> DigestRow:
+        _known_id(digest_id, "digest")
         return _record(
             DigestRow, self._one(select(m.DigestModel).where(m.DigestModel.id == digest_id), f"digest {digest_id}")
         )

@@ -166,8 +166,8 @@ def _split_first(text: str) -> tuple[str, str]:
 def parse_id(token: str, what: str = "id") -> int:
     """A proposal or request id: `12` or `#12`."""
     raw = token.strip().lstrip("#")
-    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
-        raise UsageError(f"{what}: {token!r} is not a number; give the number shown as #N, e.g. `status 12`")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or not 0 < int(raw) <= MAX_ID:
+        raise UsageError(f"{what}: {token[:40]!r} is not a number; give the number shown as #N, e.g. `status 12`")
     return int(raw)
 
 

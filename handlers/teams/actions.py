@@ -20,6 +20,7 @@ from bot.domain.proposal import ProposalInvalid
 from bot.messages.message import CHECKIN_OPEN, DIGEST_POST, DIGEST_REGENERATE, EDIT_PROPOSAL, Message
 from bot.service import approvals, digest, roles
 from bot.service.results import InterviewStart, Reply
+from handlers.guard import parse_id
 from handlers.teams import cards
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ class TeamsActions:
         except Refused as exc:
             return cards.notice_card(exc.message, attention=True)
         except UsageError as exc:
+            logger.info("Teams: card action %r by %s refused: %s", verb[:80], actor, type(exc).__name__)
             return cards.notice_card(exc.message, attention=True)
         except Exception:  # report on the card; never leave the click unanswered
             logger.exception("Teams: card action %r by %s failed", verb[:80], actor)
@@ -328,10 +330,7 @@ def _text(value: Any) -> str | None:
 
 
 def _int(value: Any, name: str) -> int:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        raise UsageError(f"{name}: expected a number, got {str(value)[:40]!r}") from None
+    return parse_id(value, name)
 
 
 def _opt_int(value: Any) -> int | None:
