@@ -16,7 +16,7 @@ from bot.domain.lifecycle_rules import CHECKIN_VALUE_MAX, NOTE_MAX, REPEAT_WINDO
 from bot.domain.proposal import AUTONOMY, is_blank
 from bot.domain.records import ApprovalRequestRow, Checkin, ProposalRow
 from bot.messages import compose
-from bot.messages.message import Message, Section
+from bot.messages.message import Message, Section, user_text
 from bot.service import notify
 from bot.service.lifecycle import governance_members, is_governance, load_proposal, refuse
 from bot.service.notify import proposal_notice, queue
@@ -54,7 +54,7 @@ def record_checkin(core: Any, actor: str, proposal_id: int, value: str, note: st
             )
         elif _repeat(uow.checkins.latest(row.id), actor, value, note, period, now):
             # a retried submission (platform retry, double click): keep the first one
-            text = f"Check-in already recorded for {proposal_label(row)} ({period}): {value}"
+            text = f"Check-in already recorded for {proposal_label(row)} ({period}): {user_text(value)}"
         else:
             saved = uow.checkins.add(Checkin(0, row.id, value, note, actor, period, now))
             uow.audit.add(
@@ -64,7 +64,7 @@ def record_checkin(core: Any, actor: str, proposal_id: int, value: str, note: st
                 {"checkin_id": saved.id, "value": value, "period": period, "note": note},
                 now,
             )
-            text = f"Check-in recorded for {proposal_label(row)} ({period}): {value}"
+            text = f"Check-in recorded for {proposal_label(row)} ({period}): {user_text(value)}"
             if actor != row.owner and row.owner:
                 queue(
                     core,

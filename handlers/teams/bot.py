@@ -42,7 +42,7 @@ def base_conversation_id(conversation_id: str) -> str:
 def card_activity(card: dict[str, Any], text: str | None = None) -> Activity:
     activity = MessageFactory.attachment(cards.attachment(card))
     if text:
-        activity.summary = text[:200]
+        activity.summary = cards.summary(text)
     return activity
 
 
