@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.clock import as_utc
 from bot.domain.errors import Conflict, NotFound
 from bot.domain.records import (
     ApprovalRequestRow,
@@ -36,6 +37,7 @@ from bot.domain.records import (
     RoleAssignment,
     StopConditionRow,
 )
+from store import audit_chain
 from store import models as m
 from store.sprawl import sprawl_key_for
 
@@ -349,22 +351,55 @@ class SqlDecisionRepo(_Repo):
 
 
 class SqlAuditRepo(_Repo):
-    """Append-only; the database refuses UPDATE and DELETE on audit_events."""
+    """Append-only and hash-chained (`store.audit_chain`); the database refuses UPDATE,
+    DELETE, REPLACE and TRUNCATE on audit_events.
+
+    Events are kept in this unit of work until it commits (or until the trail is read
+    in it), then written in one INSERT with their hashes: the chain lock is the last
+    lock a transaction takes and is held only while it commits."""
+
+    _KEYS = ("proposal_id", "actor", "action", "detail", "created_at")
+
+    def __init__(self, session: Session):
+        super().__init__(session)
+        self._pending: list[dict[str, Any]] = []
 
     def add(self, proposal_id: int | None, actor: str, action: str, detail: dict[str, Any], at: datetime) -> None:
-        # one statement with bound parameters: built and cached once, not per event
-        self.session.execute(
-            insert(_table(m.AuditEventModel)),  # Core, not the ORM bulk path
-            {"proposal_id": proposal_id, "actor": actor, "action": action, "detail": detail, "created_at": at},
+        self._pending.append(
+            {"proposal_id": proposal_id, "actor": actor, "action": action, "detail": detail, "created_at": as_utc(at)}
         )
 
     def add_many(self, events: Sequence[tuple[int | None, str, str, dict[str, Any], datetime]]) -> None:
-        """Several `add`s in one multi-row INSERT, in order."""
-        if events:
-            keys = ("proposal_id", "actor", "action", "detail", "created_at")
-            self.session.execute(insert(_table(m.AuditEventModel)), [dict(zip(keys, e, strict=True)) for e in events])
+        """Several `add`s, in order."""
+        for event in events:
+            self.add(*event)
+
+    def write_pending(self) -> None:
+        """Append the events added so far to the chain (lock, read the head, one INSERT)."""
+        if not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        audit_chain.lock(self.session)
+        current = audit_chain.head(self.session)
+        audit_chain.chain(rows, current[1] if current else audit_chain.GENESIS)
+        self.session.execute(insert(_table(m.AuditEventModel)), rows)  # Core, not the ORM bulk path
+
+    def pending_mark(self, *, empty: bool = False) -> list[dict[str, Any]]:
+        """The events waiting to be written now (a copy), to `restore` when a savepoint
+        rolls back: events written inside it (a read flushes them) are gone with it."""
+        return [] if empty else list(self._pending)
+
+    def restore(self, mark: list[dict[str, Any]]) -> None:
+        """Wait to write exactly the events of `mark` again."""
+        self._pending = [dict(row) for row in mark]
+
+    def head(self) -> tuple[int, str] | None:
+        """(id, hash) of the newest event of the chain; None for an empty trail."""
+        self.write_pending()
+        return audit_chain.head(self.session)
 
     def for_proposal(self, proposal_id: int) -> list[AuditEvent]:
+        self.write_pending()
         stmt = (
             select(m.AuditEventModel).where(m.AuditEventModel.proposal_id == proposal_id).order_by(m.AuditEventModel.id)
         )
@@ -372,6 +407,7 @@ class SqlAuditRepo(_Repo):
 
     def recent(self, limit: int = 100) -> list[AuditEvent]:
         """Newest first."""
+        self.write_pending()
         return self._all(AuditEvent, select(m.AuditEventModel).order_by(m.AuditEventModel.id.desc()).limit(limit))
 
 
@@ -642,7 +678,11 @@ class SqlJobRepo(_Repo):
 
 class SqlDigestRepo(_Repo):
     def add(self, row: DigestRow) -> DigestRow:
-        obj = m.DigestModel(**_values(row))
+        """Store a digest; it publishes the audit chain head of the moment (`audit_head`)."""
+        values = _values(row)
+        if values.get("audit_head") is None:
+            values["audit_head"] = audit_chain.format_head(audit_chain.head(self.session))
+        obj = m.DigestModel(**values)
         self.session.add(obj)
         self.session.flush()
         return _record(DigestRow, obj)

@@ -73,18 +73,22 @@ class SqlUnitOfWork:
             from store.facts import SqlFacts
 
             self._facts = SqlFacts(self._require_session())
+        self.audit.write_pending()  # the facts count audit events too
         return self._facts
 
     def commit(self) -> None:
-        """Commit; raise Conflict when a uniqueness rule stopped the write."""
+        """Commit (audit events are appended to the chain first); raise Conflict when a
+        uniqueness rule stopped the write."""
         session = self._require_session()
         try:
+            self.audit.write_pending()
             session.commit()
         except IntegrityError as exc:
             session.rollback()
             raise Conflict(str(exc.orig)) from exc
 
     def rollback(self) -> None:
+        self.audit.restore(self.audit.pending_mark(empty=True))
         self._require_session().rollback()
 
     @contextmanager
@@ -94,14 +98,17 @@ class SqlUnitOfWork:
         (a uniqueness violation as Conflict); the outer transaction goes on."""
         session = self._require_session()
         nested = session.begin_nested()
+        mark = self.audit.pending_mark()
         try:
             yield
             session.flush()
         except IntegrityError as exc:
             nested.rollback()
+            self.audit.restore(mark)
             raise Conflict(str(exc.orig)) from exc
         except BaseException:
             nested.rollback()
+            self.audit.restore(mark)
             raise
         nested.commit()
 
@@ -109,6 +116,7 @@ class SqlUnitOfWork:
         """Send pending writes now; raise Conflict on a uniqueness violation."""
         session = self._require_session()
         try:
+            self.audit.write_pending()
             session.flush()
         except IntegrityError as exc:
             session.rollback()
