@@ -176,8 +176,33 @@ def cmd_status(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 def cmd_audit(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from bot.service.export import audit_lines
 
+    if args.verify and args.id:
+        raise CliError("--verify checks the whole audit trail; give no ID with it")
+    if args.verify:
+        return _verify_audit_chain(out)
+    if not args.id:
+        raise CliError("ID: give a proposal id, or --verify to check the whole audit trail")
+
     _, lines = _about_proposal(args, audit_lines)
     out.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def _verify_audit_chain(out: TextIO) -> int:
+    """`govbot audit --verify`: walk the whole hash chain; exit 1 naming the first broken event."""
+    from store.audit_chain import format_head, verify_url
+    from store.db import DatabaseNotMigrated
+
+    try:
+        report = verify_url(_settings().database_url)
+    except DatabaseNotMigrated as exc:
+        raise CliError(str(exc), EXIT_FAIL) from None
+    if not report.ok:
+        raise CliError(
+            f"audit trail broken at event #{report.broken_id}: {report.problem} ({report.events} events read)",
+            EXIT_FAIL,
+        )
+    out.write(f"audit trail intact: {report.events} events; chain head {format_head(report.head)}\n")
     return EXIT_OK
 
 
@@ -409,8 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_status)
 
-    c = sub.add_parser("audit", help="the full audit trail of one proposal")
-    c.add_argument("id")
+    c = sub.add_parser("audit", help="the full audit trail of one proposal, or --verify the whole trail")
+    c.add_argument("id", nargs="?")
+    c.add_argument("--verify", action="store_true", help="check the hash chain of every audit event (no ID)")
     c.set_defaults(func=cmd_audit)
 
     c = sub.add_parser("audit-pack", help="one document per proposal for an auditor")

@@ -200,3 +200,16 @@ def _published_heads(session: Session) -> list[tuple[int, tuple[int, str]]]:
         if parsed is not None:
             out.append((int(digest_id), parsed))
     return out
+
+
+def verify_url(url: str) -> Report:
+    """`verify` on the database at `url` (refuses one that is not migrated)."""
+    from store.db import check_migrated, make_engine
+
+    engine = make_engine(url)
+    try:
+        check_migrated(engine)
+        with Session(engine) as session:
+            return verify(session)
+    finally:
+        engine.dispose()

@@ -39,6 +39,9 @@ def digest_message(row: DigestRow, *, review: bool = False, note: str | None = N
     sections = [Section(None, user_text(chunk)) for chunk in _chunks("\n".join(lines[1:]).strip())]
     by = "govbot's template writer" if row.model == "template" else f"{row.model}, checked against the facts"
     footer = f"Digest #{row.id}, written by {by}."
+    head = (row.audit_head or "").split()
+    if len(head) == 2:  # "#<id> <sha256>", published where people keep it: a later rewrite shows
+        footer += f" Audit chain head {head[0]} ({head[1][:16]})."
     if review:
         footer += " Review it, then post it to the digest channels or ask for a new draft."
     sections.append(Section(None, footer + (f"\n{note}" if note else "")))

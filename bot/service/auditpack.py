@@ -64,6 +64,7 @@ def gather(core: Any, proposal_id: int) -> dict[str, Any]:
             "decisions": {d.request_id: d for d in uow.decisions.for_proposal(proposal_id)},
             "checkins": uow.checkins.for_proposal(proposal_id),
             "events": uow.audit.for_proposal(proposal_id),
+            "audit_head": uow.audit.head(),
             "flag": checkin_flag(uow, proposal_id),
             "generated_at": core.clock.now(),
         }
@@ -102,7 +103,19 @@ def blocks(data: dict[str, Any]) -> list[Block]:
     out += _checkins(data)
     out.append(Block("h2", "Full audit trail"))
     out.append(Block("list", items=[format_event(e) for e in data["events"]] or ["no events"]))
+    out.append(Block("p", _chain_note(data.get("audit_head"))))
     return out
+
+
+def _chain_note(head: tuple[int, str] | None) -> str:
+    """The audit chain head this pack publishes: whoever keeps the pack can check later,
+    with `govbot audit --verify`, that no event up to it was rewritten."""
+    at = f"#{head[0]} {head[1]}" if head else "#0 (the trail was empty)"
+    return (
+        f"Audit chain head when this pack was generated: {at}. Every audit event is hash-chained to "
+        "the one before it; `govbot audit --verify` checks the whole chain, and a trail rewritten after "
+        "this pack was made no longer has this head."
+    )
 
 
 def _answers(data: dict[str, Any]) -> list[Block]:
