@@ -356,12 +356,12 @@ def cmd_demo(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from handlers.base import StartupError
-    from handlers.web import serve
+    from handlers.web import bind_host, serve
 
     settings = _settings()
     try:
         core = _core()
-        serve(core, settings, host=args.host, port=args.port, socket=args.socket)
+        serve(core, settings, host=bind_host(settings, args.host), port=args.port, socket=args.socket)
     except StartupError as exc:
         raise CliError(str(exc), EXIT_FAIL) from None
     return EXIT_OK
@@ -395,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_chat)
 
     c = sub.add_parser("serve", help="HTTP server for Slack (/slack/events) and Teams (/api/messages)")
-    c.add_argument("--host", default="0.0.0.0")
+    c.add_argument("--host", help="address to listen on (default 0.0.0.0; 127.0.0.1 with GOVBOT_ENV=local)")
     c.add_argument("--port", type=int, default=3000)
     c.add_argument("--socket", action="store_true", help="use Slack Socket Mode (needs SLACK_APP_TOKEN)")
     c.set_defaults(func=cmd_serve)

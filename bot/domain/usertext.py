@@ -46,3 +46,28 @@ def spans(text: str) -> list[tuple[str, bool]]:
         out.append((plain(text[start + 1 : stop]), True))
         pos = stop + 1
     return [(piece, is_user) for piece, is_user in out if piece]
+
+
+# --------------------------------------------------------------------------- NUL characters
+
+NUL = "\x00"
+
+
+def refuse_nul(value: str | None, field: str) -> None:
+    """UsageError naming `field` when typed text holds a NUL character, which no
+    database column can store (PostgreSQL refuses it in text and JSON alike)."""
+    if value and NUL in value:
+        from bot.domain.errors import UsageError
+
+        raise UsageError(f"{field}: contains a NUL character (\\x00), which cannot be stored; remove it and try again")
+
+
+def strip_nul(value: object) -> object:
+    """`value` (str, list or dict, nested) without NUL characters."""
+    if isinstance(value, str):
+        return value.replace(NUL, "")
+    if isinstance(value, list):
+        return [strip_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {strip_nul(k): strip_nul(v) for k, v in value.items()}
+    return value

@@ -389,10 +389,9 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
                 ),
             )
         )
-    audit = data.get("audit") or []
-    trail = [f"{_short(e['created_at'])} {mention(e['actor'])} {e['action']}{_audit_why(e)}" for e in audit]
-    if len(trail) > 12:
-        trail = [f"... {len(trail) - 12} earlier events"] + trail[-12:]
+    trail = trail_lines(data.get("audit") or [])
+    if len(trail) > TRAIL_LINES:
+        trail = [f"... {len(trail) - TRAIL_LINES} earlier lines"] + trail[-TRAIL_LINES:]
     sections.append(Section("Audit trail", clip("\n".join(trail) or "empty")))
     return Message(
         kind="status",
@@ -400,6 +399,71 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
         sections=tuple(sections),
         meta={"proposal_id": p["id"]},
     )
+
+
+def status_summary(data: dict[str, Any]) -> Message:
+    """`status <id>` for someone not involved in the proposal: where it stands, without
+    its comments, decisions, check-in notes or audit trail."""
+    p = data["proposal"]
+    live = [a for a in data.get("approvals") or [] if a["status"] != "superseded"]
+    approved = sum(1 for a in live if a["status"] == "approved")
+    return Message(
+        kind="status",
+        text=f"#{p['id']} {user_text(p['title'])}: {p['stage']}, {p['risk_level']} risk",
+        sections=(
+            Section(
+                None,
+                fields=(
+                    ("Stage", p["stage"]),
+                    ("Risk", p["risk_level"]),
+                    ("Owner", mention(p.get("owner"))),
+                    ("Department", user_text(p.get("department")) or "-"),
+                    ("Approvals", f"{approved} of {len(live)} approved"),
+                ),
+            ),
+            Section(
+                None,
+                "Comments, decisions and the audit trail are shown to the requester, the owner, "
+                "the people asked to approve it and governance.",
+            ),
+        ),
+        meta={"proposal_id": p["id"]},
+    )
+
+
+TRAIL_LINES = 12
+
+
+def trail_lines(audit: Sequence[dict[str, Any]]) -> list[str]:
+    """The audit trail as lines, oldest first. Refusals repeated by the same person for
+    the same attempt collapse into one line (how many, first and last time) where the
+    last of them happened, so a flood of refused commands cannot push the real trail
+    out of view."""
+    refusals: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for event in audit:
+        if event["action"].endswith("refused"):
+            d = event.get("detail") or {}
+            key = (event["actor"], event["action"], str(d.get("code")), str(d.get("attempt")))
+            refusals.setdefault(key, []).append(event)
+    last_of_group = {id(group[-1]): group for group in refusals.values()}
+    lines = []
+    for event in audit:
+        if not event["action"].endswith("refused"):
+            lines.append(
+                f"{_short(event['created_at'])} {mention(event['actor'])} {event['action']}{_audit_why(event)}"
+            )
+            continue
+        group = last_of_group.get(id(event))
+        if group is None:
+            continue  # shown with the last refusal of its kind
+        if len(group) == 1:
+            lines.append(
+                f"{_short(event['created_at'])} {mention(event['actor'])} {event['action']}{_audit_why(event)}"
+            )
+        else:
+            span = f"{_short(group[0]['created_at'])} to {_short(event['created_at'])}"
+            lines.append(f"{span} {mention(event['actor'])} {event['action']} ×{len(group)}{_audit_why(event)}")
+    return lines
 
 
 def _short(iso: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from bot.domain.errors import NotFound, Refused, UsageError
 from bot.domain.proposal import STOP_CONDITIONS, ProposalInvalid
 from bot.domain.roles import DIRECTORY_ROLES, PER_DEPARTMENT, clean_user, is_mention
+from bot.domain.usertext import refuse_nul
 from bot.messages import compose
 from bot.service import checkins, lifecycle
 from bot.service.results import InterviewStart, Reply
@@ -27,6 +28,7 @@ def run_command(core: Any, actor: str, channel: str, text: str, conversation_id:
     """Parse `text` and run it for `actor`; always returns a Reply. `conversation_id`
     is where it was typed (used by `digest here`)."""
     try:
+        refuse_nul(text, "text")
         command = parse(text)
         if command.name == "digest":
             command.args["conversation_id"] = conversation_id
@@ -63,7 +65,7 @@ def _run(core: Any, actor: str, channel: str, command: Command) -> Reply:
         return Reply(core.mine(actor))
     if name == "status":
         try:
-            return Reply(core.status(args["proposal_id"]))
+            return Reply(core.status(args["proposal_id"], actor))
         except NotFound:
             raise UsageError(f"id: there is no proposal {args['proposal_id']}; see `mine` for yours") from None
     if name == "portfolio":

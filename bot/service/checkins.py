@@ -15,6 +15,7 @@ from bot.domain.errors import UsageError
 from bot.domain.lifecycle_rules import CHECKIN_VALUE_MAX, NOTE_MAX, REPEAT_WINDOW, RUNNING, iso_week, proposal_label
 from bot.domain.proposal import AUTONOMY, is_blank
 from bot.domain.records import ApprovalRequestRow, Checkin, ProposalRow
+from bot.domain.usertext import refuse_nul
 from bot.messages import compose
 from bot.messages.message import Message, Section, user_text
 from bot.service import notify
@@ -34,7 +35,9 @@ def record_checkin(core: Any, actor: str, proposal_id: int, value: str, note: st
         raise UsageError("value: give the latest value of the metric: checkin <id> <value>")
     if len(value) > CHECKIN_VALUE_MAX:
         raise UsageError(f"value: at most {CHECKIN_VALUE_MAX} characters")
+    refuse_nul(value, "value")
     note = (note or "").strip() or None
+    refuse_nul(note, "note")
     if note is not None and len(note) > NOTE_MAX:
         raise UsageError(f"note: at most {NOTE_MAX} characters")
     now = core.clock.now()

@@ -17,6 +17,7 @@ from bot.domain import approval_rules
 from bot.domain.errors import NotFound, Refused, UsageError
 from bot.domain.records import ConversationRef, InterviewDraft, ProposalRow
 from bot.domain.roles import clean_user, validate_role
+from bot.domain.usertext import refuse_nul, strip_nul
 from bot.messages import compose
 from bot.messages.message import Message
 from bot.service import approvals, decisions, roles
@@ -86,8 +87,9 @@ class Govbot:
     def save_draft(
         self, channel: str, actor: str, answers: dict[str, Any], step: str | None, proposal_id: int | None = None
     ) -> None:
+        clean = {str(k): strip_nul(v) for k, v in answers.items()}  # unfinished typing: drop NULs, keep the rest
         with self.uow() as uow:
-            uow.drafts.put(InterviewDraft(channel, actor, dict(answers), step, proposal_id, self.clock.now()))
+            uow.drafts.put(InterviewDraft(channel, actor, clean, step, proposal_id, self.clock.now()))
             uow.commit()
 
     def discard_draft(self, channel: str, actor: str) -> None:
@@ -141,6 +143,8 @@ class Govbot:
         gets status="refused" (and the attempt is audited). A repeated or concurrent
         decision returns status="duplicate" with the first decision's card. Raises
         UsageError for an unknown request id, decision, or a missing comment."""
+        refuse_nul(comment, "comment")
+        refuse_nul(override_reason, "override_reason")
         return decisions.decide(self, actor, request_id, decision, comment, override_reason)
 
     def approval_card(self, request_id: int, viewer: str | None = None) -> Message:
@@ -163,8 +167,21 @@ class Govbot:
             return approvals.authority(uow, self.settings, request, actor, None, self.clock.now()).ok
 
     # --- views ----------------------------------------------------------------------
-    def status(self, proposal_id: int) -> Message:
-        return compose.status_message(self.status_data(proposal_id), self.settings.timezone)
+    def status(self, proposal_id: int, viewer: str | None = None) -> Message:
+        """`status <id>`: everything for the operator (`viewer` None) and for the people
+        involved, role holders asked and governance; a summary without comments,
+        decisions or trail for anyone else."""
+        from bot.service.queries import may_see_details
+
+        data = self.status_data(proposal_id)
+        if viewer is not None and not may_see_details(self, proposal_id, viewer):
+            return compose.status_summary(data)
+        return compose.status_message(data, self.settings.timezone)
+
+    def check_database(self) -> None:
+        """Read from the database once; raises when it does not answer (`/readyz`)."""
+        with self.uow() as uow:
+            uow.settings.get("govbot.readyz")
 
     def status_data(self, proposal_id: int) -> dict[str, Any]:
         """`govbot status ID --json`: proposal, classification, stop conditions,

@@ -89,3 +89,24 @@ def status_data(core: Any, proposal_id: int) -> dict[str, Any]:
             {"actor": e.actor, "action": e.action, "detail": e.detail, "created_at": _iso(e.created_at)} for e in audit
         ],
     }
+
+
+def may_see_details(core: Any, proposal_id: int, viewer: str) -> bool:
+    """Whether `viewer` may read a proposal's comments, decisions and audit trail: its
+    requester and owner, everyone asked to approve it (the routed approvers, the holders
+    of the roles it is routed to, whoever decided), and governance."""
+    from bot.service.roles import is_governance, request_holders
+
+    with core.uow() as uow:
+        row = uow.proposals.get(proposal_id)
+        if viewer in (row.requester, row.owner):
+            return True
+        requests = uow.approvals.for_proposal(proposal_id)
+        if any(viewer == r.approver for r in requests):
+            return True
+        if any(viewer in (d.actor, d.on_behalf_of) for d in uow.decisions.for_proposal(proposal_id)):
+            return True
+        if is_governance(uow, viewer, core.settings):
+            return True
+        live = [r for r in requests if r.status != "superseded"]
+        return any(viewer in request_holders(uow, core.settings, r) for r in live)
