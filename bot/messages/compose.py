@@ -288,8 +288,9 @@ def closed_card(proposal: Any, request: Any, why: str) -> Message:
 def notice(
     kind: str, text: str, proposal_id: int | None = None, detail: str = "", buttons: tuple[Button, ...] = ()
 ) -> Message:
-    """A one-line notice (threaded updates, refusals, command answers)."""
-    sections = (Section(None, clip(detail)),) if detail else ()
+    """A one-line notice (threaded updates, refusals, command answers). `detail` is shown
+    as typed (it carries decision comments and reasons): never as markup."""
+    sections = (Section(None, user_text(clip(detail))),) if detail else ()
     meta = {"proposal_id": proposal_id} if proposal_id is not None else {}
     return Message(kind=kind, text=clip(text, 1000), sections=sections, buttons=buttons, meta=meta)
 

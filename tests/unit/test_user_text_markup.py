@@ -17,7 +17,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from bot.domain.records import ApprovalRequestRow, DecisionRow, DigestRow, ProposalRow
 from bot.messages import compose
 from bot.messages.digest import digest_message
-from bot.messages.message import plain, spans, user_text
+from bot.messages.message import Message, Section, plain, spans, user_text
 from bot.service.digest_writer import grounding_problems, load_prompt, write_digest
 from handlers.llm import ChatModelDrafter
 from handlers.slack.blocks import fallback_text, render
@@ -123,8 +123,8 @@ def test_the_description_is_escaped_and_the_core_mention_is_plain_in_teams():
 
 
 def test_core_markdown_lists_stay_as_the_core_wrote_them():
-    message = compose.notice("portfolio", "Needs attention", detail="- #1 " + user_text("*x*") + ": 3 h")
-    assert card_texts(cards.message_card(message))[2] == r"- #1 \*x\*: 3 h"
+    message = Message("portfolio", "Needs attention", (Section(None, "- _#1_ " + user_text("*x*") + ": 3 h"),))
+    assert card_texts(cards.message_card(message))[2] == r"- _#1_ \*x\*: 3 h"
 
 
 # ---------------------------------------------------------------------------- Slack
@@ -241,3 +241,8 @@ def test_a_draft_with_a_link_falls_back_to_the_template_writer():
 
 def test_plain_drops_the_marks():
     assert plain("a " + user_text("b")) == "a b"
+
+
+def test_a_comment_passed_on_in_a_notice_is_shown_as_typed_in_teams():
+    notice = compose.notice("proposal_rejected", "#7 was rejected.", 7, detail=PHISH)
+    assert card_texts(cards.message_card(notice))[2] == r"\[Open the refund form\](https://evil.example/login)"
