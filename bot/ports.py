@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.domain.policy import Policy
 from bot.domain.records import (
     ApprovalRequestRow,
     AuditEvent,
@@ -29,9 +30,6 @@ from bot.domain.records import (
     RoleAssignment,
     StopConditionRow,
 )
-
-# --------------------------------------------------------------------------- records
-
 
 # --------------------------------------------------------------------------- repositories
 
@@ -239,25 +237,64 @@ class FactsReader(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction. Leaving the `with` block without commit() rolls back."""
+    """One transaction per `with` block; leaving the block without commit() rolls back.
 
-    proposals: ProposalRepo
-    classifications: ClassificationRepo
-    stop_conditions: StopConditionRepo
-    approvals: ApprovalRepo
-    decisions: DecisionRepo
-    audit: AuditRepo
-    roles: RoleRepo
-    delegations: DelegationRepo
-    conversations: ConversationRepo
-    outbox: OutboxRepo
-    message_refs: MessageRefRepo
-    checkins: CheckinRepo
-    jobs: JobRepo
-    digests: DigestRepo
-    drafts: DraftRepo
-    settings: SettingRepo
-    facts: FactsReader
+    The repositories are usable inside the block. The same object may be entered again
+    once its block has ended (a new transaction), never while it is open, and serves
+    one caller at a time: use cases take one and may run several transactions on it.
+    """
+
+    # Read-only: the repositories belong to the unit of work; nobody swaps them.
+    @property
+    def proposals(self) -> ProposalRepo: ...
+
+    @property
+    def classifications(self) -> ClassificationRepo: ...
+
+    @property
+    def stop_conditions(self) -> StopConditionRepo: ...
+
+    @property
+    def approvals(self) -> ApprovalRepo: ...
+
+    @property
+    def decisions(self) -> DecisionRepo: ...
+
+    @property
+    def audit(self) -> AuditRepo: ...
+
+    @property
+    def roles(self) -> RoleRepo: ...
+
+    @property
+    def delegations(self) -> DelegationRepo: ...
+
+    @property
+    def conversations(self) -> ConversationRepo: ...
+
+    @property
+    def outbox(self) -> OutboxRepo: ...
+
+    @property
+    def message_refs(self) -> MessageRefRepo: ...
+
+    @property
+    def checkins(self) -> CheckinRepo: ...
+
+    @property
+    def jobs(self) -> JobRepo: ...
+
+    @property
+    def digests(self) -> DigestRepo: ...
+
+    @property
+    def drafts(self) -> DraftRepo: ...
+
+    @property
+    def settings(self) -> SettingRepo: ...
+
+    @property
+    def facts(self) -> FactsReader: ...
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -272,9 +309,27 @@ class UnitOfWork(Protocol):
         """A nested transaction: an exception inside rolls back only its writes
         (a uniqueness violation is raised as Conflict); the outer one goes on."""
 
+    def batch(self) -> AbstractContextManager[None]:
+        """Many similar writes in the open transaction (the import). Inside the block,
+        look-ups of the role directory, delegations and conversation references are
+        read once and then answered from memory (writing them forgets what was read),
+        and the audit events and outbox messages written inside each `savepoint` are
+        held and stored when it ends, one multi-row insert each (`outbox.add` returns
+        None for them); a savepoint that rolls back drops them with its other writes."""
+
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork: ...
+    def __call__(self) -> UnitOfWork:
+        """A new unit of work (no transaction is open until it is entered)."""
+
+
+class PolicySource(Protocol):
+    """Where the core reads the active classification policy. The active policy may
+    change while the server runs, so a use case asks for it when it needs it and does
+    not keep it."""
+
+    def current(self) -> Policy:
+        """The policy in force now."""
 
 
 class Clock(Protocol):

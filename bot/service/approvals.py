@@ -8,7 +8,7 @@ holds goes to governance with a note that names the missing assignment.
 Who may decide (`authority`): the routed approver or any other current holder of the
 routed role (for that department), an active delegate of one of them, any governance
 member for what was routed to governance, or a governance member with a written
-reason. Every holder gets the approval message, each copy under its own ref key. Deciding itself, and what a decision causes, is `bot.decisions`.
+reason. Every holder gets the approval message, each copy under its own ref key. Deciding itself, and what a decision causes, is `bot.service.decisions`.
 """
 
 from __future__ import annotations
@@ -30,8 +30,10 @@ from bot.domain.approval_rules import (
 from bot.domain.proposal import is_blank
 from bot.domain.records import ApprovalRequestRow, DecisionRow, ProposalRow
 from bot.messages import compose
+from bot.ports import UnitOfWork
 from bot.service.notify import update_card
 from bot.service.roles import governance_members, holders, request_holders
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ logger = logging.getLogger(__name__)
 # --------------------------------------------------------------------------- routing
 
 
-def plan_routes(uow: Any, settings: Any, roles: Sequence[str], answers: dict[str, Any]) -> list[Route]:
+def plan_routes(uow: UnitOfWork, settings: Settings, roles: Sequence[str], answers: dict[str, Any]) -> list[Route]:
     """One route per routed role (sorted as the classifier lists them)."""
     gov = governance_members(uow, settings)
 
@@ -80,7 +82,7 @@ def plan_routes(uow: Any, settings: Any, roles: Sequence[str], answers: dict[str
 
 
 def open_requests(
-    uow: Any,
+    uow: UnitOfWork,
     proposal: ProposalRow,
     routes: Sequence[Route],
     *,
@@ -114,7 +116,7 @@ def open_requests(
 
 
 def supersede(
-    uow: Any, settings: Any, proposal: ProposalRow, requests: Sequence[ApprovalRequestRow], why: str, now: datetime
+    uow: UnitOfWork, settings: Settings, proposal: ProposalRow, requests: Sequence[ApprovalRequestRow], why: str, now: datetime
 ) -> list[int]:
     """Close requests that no longer need a decision; pending cards lose their buttons."""
     ids = []
@@ -132,7 +134,7 @@ def supersede(
 
 
 def authority(
-    uow: Any, settings: Any, request: ApprovalRequestRow, actor: str, override_reason: str | None, now: datetime
+    uow: UnitOfWork, settings: Settings, request: ApprovalRequestRow, actor: str, override_reason: str | None, now: datetime
 ) -> Authority:
     """May `actor` decide this request? The routed approver, any other current holder
     of the routed role, an active delegate of one of them, or governance."""
@@ -166,7 +168,7 @@ def authority(
 
 
 def record(
-    uow: Any,
+    uow: UnitOfWork,
     request: ApprovalRequestRow,
     actor: str,
     decision: str,
@@ -194,7 +196,7 @@ def record(
     return row
 
 
-def move(uow: Any, proposal: ProposalRow, to: str, actor: str, now: datetime, **detail: Any) -> None:
+def move(uow: UnitOfWork, proposal: ProposalRow, to: str, actor: str, now: datetime, **detail: Any) -> None:
     """Change the stage, with its audit event, in the caller's unit of work."""
     before = proposal.stage
     proposal.stage = to

@@ -12,33 +12,39 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from bot.domain.approval_rules import DECISION_STATUS, current, released
+from bot.domain.errors import Conflict, NotFound, UsageError
 from bot.domain.proposal import is_blank
 from bot.domain.records import ApprovalRequestRow, DecisionRow, ProposalRow
 from bot.messages import compose
 from bot.messages.message import Message
+from bot.ports import Clock, UnitOfWork
 from bot.service.approvals import authority, move, record, supersede
 from bot.service.notify import card_key, queue_request, send, tell_requester, update_card
+from bot.service.results import DecisionOutcome
 from bot.service.roles import governance_members
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
 def decide(
-    core: Any, actor: str, request_id: int, decision: str, comment: str | None, override_reason: str | None
-) -> Any:
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    actor: str,
+    request_id: int,
+    decision: str,
+    comment: str | None,
+    override_reason: str | None,
+) -> DecisionOutcome:
     """Record one decision in one unit of work; see `Govbot.decide`."""
-    from bot.domain.errors import Conflict, NotFound, UsageError
-    from bot.service.results import DecisionOutcome
-
     if decision not in DECISION_STATUS:
         raise UsageError(f"decision: unknown decision {decision!r}; allowed: {', '.join(DECISION_STATUS)}")
-    settings = core.settings
-    now = core.clock.now()
+    now = clock.now()
     try:
-        with core.uow() as uow:
+        with uow:
             try:
                 first = uow.approvals.get(request_id)
             except NotFound:
@@ -49,7 +55,7 @@ def decide(
             refusal = auth.reason if not auth.ok else None
             existing = uow.decisions.for_request(request.id)
             if refusal is None and existing is not None:
-                return _duplicate(core, uow, proposal, request, existing, DecisionOutcome)
+                return _duplicate(settings, proposal, request, existing)
             if refusal is None:
                 refusal = not_decidable(uow, proposal, request)
             if refusal is not None:
@@ -68,7 +74,7 @@ def decide(
                     proposal.id,
                     None,
                     f"Not recorded: {refusal}.",
-                    card_for(core, uow, proposal, request, viewer=actor),
+                    card_for(uow, settings, proposal, request, actor, now),
                     proposal.stage,
                 )
             if decision in ("reject", "request_changes") and is_blank(comment):
@@ -140,13 +146,13 @@ def decide(
             uow.commit()
             stage = proposal.stage
     except Conflict:
-        with core.uow() as uow:
+        with uow:
             request = uow.approvals.get(request_id)
             proposal = uow.proposals.get(request.proposal_id)
             existing = uow.decisions.for_request(request_id)
             if existing is None:
                 raise
-            return _duplicate(core, uow, proposal, request, existing, DecisionOutcome)
+            return _duplicate(settings, proposal, request, existing)
     logger.info("request %s decided %s by %s (%s)", request_id, decision, actor, auth.via)
     if request.kind == "autonomy":
         notice = f"{compose.DECIDED_VERB[decision]}." + (
@@ -160,16 +166,16 @@ def decide(
 
 
 def _duplicate(
-    core: Any, uow: Any, proposal: ProposalRow, request: ApprovalRequestRow, existing: DecisionRow, outcome: Any
-) -> Any:
-    line = compose.decided_line(existing, core.settings.timezone)
-    card = compose.decided_card(proposal, request, existing, core.settings.timezone)
-    return outcome(
+    settings: Settings, proposal: ProposalRow, request: ApprovalRequestRow, existing: DecisionRow
+) -> DecisionOutcome:
+    line = compose.decided_line(existing, settings.timezone)
+    card = compose.decided_card(proposal, request, existing, settings.timezone)
+    return DecisionOutcome(
         "duplicate", request.id, proposal.id, existing.decision, f"Already decided: {line}.", card, proposal.stage
     )
 
 
-def not_decidable(uow: Any, proposal: ProposalRow, request: ApprovalRequestRow) -> str | None:
+def not_decidable(uow: UnitOfWork, proposal: ProposalRow, request: ApprovalRequestRow) -> str | None:
     if request.status == "superseded":
         return "this request was replaced by a newer round of approvals"
     if request.status != "pending":
@@ -189,27 +195,33 @@ def not_decidable(uow: Any, proposal: ProposalRow, request: ApprovalRequestRow) 
     return None
 
 
-def card_for(core: Any, uow: Any, proposal: ProposalRow, request: ApprovalRequestRow, viewer: str | None) -> Message:
-    """The approval message as `viewer` should see it now."""
+def card_for(
+    uow: UnitOfWork,
+    settings: Settings,
+    proposal: ProposalRow,
+    request: ApprovalRequestRow,
+    viewer: str | None,
+    now: datetime,
+) -> Message:
+    """The approval message as `viewer` should see it at `now` (read in the open `uow`)."""
     existing = uow.decisions.for_request(request.id)
     if existing is not None:
-        return compose.decided_card(proposal, request, existing, core.settings.timezone)
+        return compose.decided_card(proposal, request, existing, settings.timezone)
     if request.status == "superseded":
         return compose.closed_card(proposal, request, "replaced by a newer round of approvals")
-    now = core.clock.now()
     latest = uow.classifications.latest(proposal.id)
     # governance sees the buttons too; deciding then asks for a written reason
     may = (
         viewer is not None
         and not_decidable(uow, proposal, request) is None
-        and authority(uow, core.settings, request, viewer, "(shown)", now).ok
+        and authority(uow, settings, request, viewer, "(shown)", now).ok
     )
     return compose.approval_request_card(proposal, request, latest.result if latest else None, with_buttons=may)
 
 
 def _after_proposal(
-    uow: Any,
-    settings: Any,
+    uow: UnitOfWork,
+    settings: Settings,
     proposal: ProposalRow,
     request: ApprovalRequestRow,
     decision: str,
@@ -265,7 +277,7 @@ def _after_proposal(
 
 
 def release_waiting(
-    uow: Any, settings: Any, proposal: ProposalRow, requests: Sequence[ApprovalRequestRow], now: datetime
+    uow: UnitOfWork, settings: Settings, proposal: ProposalRow, requests: Sequence[ApprovalRequestRow], now: datetime
 ) -> list[int]:
     """Owner-first: send the requests whose turn has come (deduplicated per request)."""
     sent = []
@@ -281,7 +293,7 @@ def release_waiting(
 
 
 def complete_if_done(
-    uow: Any, settings: Any, proposal: ProposalRow, live: Sequence[ApprovalRequestRow], actor: str, now: datetime
+    uow: UnitOfWork, settings: Settings, proposal: ProposalRow, live: Sequence[ApprovalRequestRow], actor: str, now: datetime
 ) -> bool:
     """Every live request approved: on to pilot, or `approved` while stop conditions hold."""
     if not live or any(r.status != "approved" for r in live) or proposal.stage != "in_review":
@@ -340,8 +352,8 @@ def complete_if_done(
 
 
 def _after_autonomy(
-    uow: Any,
-    settings: Any,
+    uow: UnitOfWork,
+    settings: Settings,
     proposal: ProposalRow,
     request: ApprovalRequestRow,
     decision: str,

@@ -9,13 +9,15 @@ from bot.domain.approval_rules import delegating
 from bot.domain.records import ApprovalRequestRow, OutboxRow, ProposalRow
 from bot.messages import compose
 from bot.messages.message import Message
+from bot.ports import UnitOfWork
 from bot.service import notify
 from bot.service.roles import request_holders
+from bot.settings import Settings
 
 
 def queue(
-    core: Any,
-    uow: Any,
+    uow: UnitOfWork,
+    settings: Settings,
     recipient: str,
     message: Message,
     at: datetime,
@@ -28,7 +30,7 @@ def queue(
 ) -> None:
     """Put one message in the outbox, in the caller's unit of work, on the channel
     that reaches `recipient` (the proposal's own channel when it has one)."""
-    channel = notify.channel_for(uow, core.settings, recipient, proposal)
+    channel = notify.channel_for(uow, settings, recipient, proposal)
     enqueue(
         uow,
         channel,
@@ -48,7 +50,7 @@ def proposal_notice(kind: str, text: str, row: ProposalRow, **meta: Any) -> Mess
 
 
 def enqueue(
-    uow: Any,
+    uow: UnitOfWork,
     channel: str,
     recipient: str,
     message: Message,
@@ -76,7 +78,7 @@ def enqueue(
 CHAT_CHANNELS = ("slack", "teams", "console")
 
 
-def channel_for(uow: Any, settings: Any, user: str, proposal: ProposalRow | None) -> str:
+def channel_for(uow: UnitOfWork, settings: Settings, user: str, proposal: ProposalRow | None) -> str:
     """Where to reach a user: the proposal's chat channel, else where we have talked
     with them, else the configured platform, else the console."""
     if proposal is not None and proposal.channel in CHAT_CHANNELS:
@@ -92,7 +94,13 @@ def channel_for(uow: Any, settings: Any, user: str, proposal: ProposalRow | None
 
 
 def send(
-    uow: Any, settings: Any, proposal: ProposalRow, recipient: str, message: Message, now: datetime, **keys: Any
+    uow: UnitOfWork,
+    settings: Settings,
+    proposal: ProposalRow,
+    recipient: str,
+    message: Message,
+    now: datetime,
+    **keys: Any,
 ) -> None:
     """Queue a message about `proposal` to `recipient` (meta names the proposal)."""
     if "proposal_id" not in message.meta:
@@ -108,8 +116,8 @@ def send(
 
 
 def tell_requester(
-    uow: Any,
-    settings: Any,
+    uow: UnitOfWork,
+    settings: Settings,
     proposal: ProposalRow,
     notice: Message,
     now: datetime,
@@ -141,8 +149,8 @@ def _card_dedupe(request: ApprovalRequestRow, user: str, tag: str = "") -> str:
 
 
 def queue_request(
-    uow: Any,
-    settings: Any,
+    uow: UnitOfWork,
+    settings: Settings,
     proposal: ProposalRow,
     request: ApprovalRequestRow,
     result: dict[str, Any] | None,
@@ -174,7 +182,7 @@ def queue_request(
 
 
 def update_card(
-    uow: Any, settings: Any, proposal: ProposalRow, request: ApprovalRequestRow, card: Message, now: datetime, tag: str
+    uow: UnitOfWork, settings: Settings, proposal: ProposalRow, request: ApprovalRequestRow, card: Message, now: datetime, tag: str
 ) -> None:
     """Replace the approval message in place: the routed approver's (posted anew if it
     never went out) and every other current holder's copy that went out."""

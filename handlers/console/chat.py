@@ -307,12 +307,10 @@ class ConsoleChat:
     # --- outbox -----------------------------------------------------------------------
     def deliver(self) -> int:
         """Deliver due console messages from the outbox (printing those for the active user)."""
-        from bot.service.delivery import deliver_due
-
         async def drain() -> int:
             total = 0
             while True:
-                sent = await deliver_due(self.core, {CHANNEL: self.sender})
+                sent = await self.core.deliver_due({CHANNEL: self.sender})
                 total += sent
                 if not sent:
                     return total

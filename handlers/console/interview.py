@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from bot.domain import interview
 from bot.domain.errors import Refused
+from bot.domain.policy import Policy
 from bot.domain.proposal import ProposalInvalid, is_blank
 from bot.messages.message import Message, Section
 from bot.service.results import InterviewStart
@@ -121,8 +122,8 @@ class TerminalInterview:
             return (page_id, key)
         return None
 
-    def _policy(self) -> Any:
-        return getattr(self.chat.core, "policy", None)
+    def _policy(self) -> Policy:
+        return self.chat.core.policy.current()
 
     def ask(
         self, q: interview.Question, answers: dict[str, Any], page_id: str, proposal_id: int | None, why: bool = False

@@ -43,7 +43,7 @@ def register(fe: SlackFrontEnd) -> None:
             else:
                 request_id = _int(action["value"])
                 override = not await fe.call(fe.core.may_decide, user_of(body), request_id)
-                if override and not await fe.call(is_governance, fe.core, user_of(body)):
+                if override and not await fe.call(fe.core.is_governance, user_of(body)):
                     # refused, audited and told privately, without a form to fill in first
                     await decide(fe, body, respond, request_id, decision)
                     return
@@ -72,10 +72,8 @@ def register(fe: SlackFrontEnd) -> None:
     async def on_digest(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         async with fe.work("handling the digest", fe.reporter(body, respond), ack):
             await ack()
-            from bot.service.digest import post_digest, regenerate_digest
-
-            fn = post_digest if action["action_id"] == msg.DIGEST_POST else regenerate_digest
-            result = await fe.call(fn, fe.core, user_of(body), _int(action["value"]))
+            fn = fe.core.post_digest if action["action_id"] == msg.DIGEST_POST else fe.core.regenerate_digest
+            result = await fe.call(fn, user_of(body), _int(action["value"]))
             if isinstance(result, msg.Message):
                 await _show(fe, body, respond, result)
             else:
@@ -102,7 +100,7 @@ async def decide(
     report = report or fe.reporter(body, respond)
     if outcome.status == "refused":
         await report(outcome.notice)
-        if not override_reason and await fe.call(is_governance, fe.core, user):
+        if not override_reason and await fe.call(fe.core.is_governance, user):
             await _offer_override(fe, body, respond, request_id, decision)
         return outcome
     where = where or _message_ref(body)
@@ -130,14 +128,6 @@ async def _offer_override(
     )
     if respond is not None and body.get("response_url"):
         await respond(response_type="ephemeral", replace_original=False, **render(offer))
-
-
-def is_governance(core: Any, user: str) -> bool:
-    """Whether `user` is a governance member (who may decide with a written reason)."""
-    from bot.service.lifecycle import is_governance as check
-
-    with core.uow() as uow:
-        return bool(check(core, uow, user))
 
 
 async def refresh_home(fe: SlackFrontEnd, user: str) -> None:

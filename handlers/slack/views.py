@@ -84,7 +84,6 @@ def register(fe: SlackFrontEnd) -> None:
     @bolt.view(CHECKIN)
     async def on_checkin(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         from bot.domain.errors import Refused, UsageError
-        from bot.service.checkins import record_checkin
 
         async with fe.work("recording your check-in", fe.reporter(body), ack):
             meta = json.loads(view.get("private_metadata") or "{}")
@@ -94,7 +93,7 @@ def register(fe: SlackFrontEnd) -> None:
                 return
             await ack(response_action="update", view=modal.working_view("Value check-in", "Recording…"))
             try:
-                message = await fe.call(record_checkin, fe.core, user_of(body), int(meta["p"]), value)
+                message = await fe.call(fe.core.record_checkin, user_of(body), int(meta["p"]), value)
             except (Refused, UsageError) as exc:
                 message = Message(kind="refused", text=exc.message)
             await fe.client.views_update(view_id=view["id"], view=modal.message_view("Value check-in", message))

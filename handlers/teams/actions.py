@@ -18,7 +18,7 @@ from bot.domain import approval_rules, interview
 from bot.domain.errors import Refused, UsageError
 from bot.domain.proposal import ProposalInvalid
 from bot.messages.message import CHECKIN_OPEN, DIGEST_POST, DIGEST_REGENERATE, EDIT_PROPOSAL, Message
-from bot.service import approvals, digest, roles
+from bot.service import approvals, roles
 from bot.service.results import InterviewStart, Reply
 from handlers.teams import cards
 
@@ -247,8 +247,8 @@ class TeamsActions:
     # ------------------------------------------------------------------ digest and check-ins
     async def digest(self, actor: str, verb: str, digest_id: int) -> dict[str, Any]:
 
-        fn = digest.post_digest if verb == DIGEST_POST else digest.regenerate_digest
-        result = await self._call(fn, self.core, actor, digest_id)
+        fn = self.core.post_digest if verb == DIGEST_POST else self.core.regenerate_digest
+        result = await self._call(fn, actor, digest_id)
         if isinstance(result, Message):
             return await self.render(actor, result)
         text = "Digest posted." if verb == DIGEST_POST else "Digest regenerated."

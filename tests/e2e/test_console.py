@@ -269,7 +269,7 @@ def test_employment_data_brings_the_annex_iii_questions(core):
             "quit",
         ],
     )
-    page = interview.get_page("regulatory", {"data": ["employee"]}, policy=core.policy)
+    page = interview.get_page("regulatory", {"data": ["employee"]}, policy=core.policy.current())
     employment = next(c for q in page.questions if q.key == "use_area" for c in q.choices if c.value == "employment")
     assert employment.help and f"{employment.label} — {employment.help}" in out  # plain-language Annex III help
     assert "Only a narrow task?" in out and "Banned practices" in out

@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 from bot.messages.message import APPROVE, EDIT_PROPOSAL, REJECT, REQUEST_CHANGES
-from bot.service.delivery import deliver_due
 from tests.fakes.blockkit import all_problems, response_action_problems
 from tests.fakes.slack_platform import SlackHarness
 
@@ -118,7 +117,7 @@ def test_whole_conversation(core, settings):
                 assert uow.drafts.get("slack", "U_REQ") is None  # the submitted draft is gone
 
             # 2. outbox: the requester hears the classification, approvers get their requests
-            sent = await deliver_due(core, {"slack": slack.sender})
+            sent = await core.deliver_due({"slack": slack.sender})
             assert sent >= 3
             told = _posted_to(slack, "U_REQ")
             assert len(told) == 1 and "medium" in json.dumps(told[0].args["blocks"]).lower()
@@ -171,7 +170,7 @@ def test_whole_conversation(core, settings):
             assert data["proposal"]["stage"] not in ("in_review", "draft")
 
             # 5. the requester is told in the thread of their classification message
-            await deliver_due(core, {"slack": slack.sender})
+            await core.deliver_due({"slack": slack.sender})
             threaded = [c for c in _posted_to(slack, "U_REQ") if c.args.get("thread_ts") == classification["ts"]]
             assert threaded, [c.args for c in _posted_to(slack, "U_REQ")]
 
@@ -193,7 +192,7 @@ def test_request_changes_then_edit_and_resubmit(core, settings):
     async def scenario():
         async with SlackHarness(core, settings) as slack:
             pid = await propose_through_modal(slack, "U_REQ", ANSWERS)
-            await deliver_due(core, {"slack": slack.sender})
+            await core.deliver_due({"slack": slack.sender})
             call = _posted_to(slack, "U_LEAD")[0]
             rid = next(b["value"] for b in _buttons(call) if b["action_id"] == REQUEST_CHANGES)
             await slack.click("U_LEAD", REQUEST_CHANGES, rid, message=_message(call))
@@ -211,7 +210,7 @@ def test_request_changes_then_edit_and_resubmit(core, settings):
             assert json.loads(text)["response_action"] == "update"
             await slack.idle()
             assert core.status_data(pid)["proposal"]["stage"] == "changes_requested"
-            await deliver_due(core, {"slack": slack.sender})
+            await core.deliver_due({"slack": slack.sender})
             edit = [b for c in _posted_to(slack, "U_REQ") for b in _buttons(c) if b["action_id"] == EDIT_PROPOSAL]
             assert edit and edit[0]["value"] == str(pid)
             # the requester reopens the modal prefilled and resubmits

@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES
-from bot.service.delivery import deliver_due
 from handlers.base import SENDERS_KEY
 from handlers.teams import cards
 from handlers.web import build_web_app
@@ -88,7 +87,7 @@ def test_a_proposal_from_form_to_approval_in_teams(world):
         return validate_card(body["value"])
 
     def deliver() -> int:
-        return asyncio.run(deliver_due(core, {"teams": sender}))
+        return asyncio.run(core.deliver_due({"teams": sender}))
 
     # Everybody has the app installed: the bot knows where to reach them.
     for user in (OWNER, LEAD, FINANCE, GOV, STRANGER):

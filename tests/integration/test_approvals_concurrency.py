@@ -108,10 +108,13 @@ def test_the_unique_constraint_is_the_last_guard(core):
                 return real_for_request(request_id)
 
             uow.decisions.for_request = for_request
-            return uow
+            return self
 
         def __exit__(self, *exc):
             return self.inner.__exit__(*exc)
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
 
     core.uow = Blinded
     try:

@@ -178,13 +178,12 @@ def test_high_risk_chain_with_governance_and_finance(core):
 
 
 def test_autonomy_requests_follow_the_decide_path(core, submitted):
-    from bot.service.checkins import request_autonomy_step
 
     pid, reqs = submitted
     core.decide("U_OWNER", reqs["owner"].id, "approve")
     core.decide("U_LEAD", reqs["department_lead"].id, "approve")
     assert stage(core, pid) == "pilot"
-    request_autonomy_step(core, "U_OWNER", pid)
+    core.request_autonomy_step("U_OWNER", pid)
     with core.uow() as uow:
         step = [r for r in uow.approvals.for_proposal(pid) if r.kind == "autonomy"]
     assert [(r.role, r.target) for r in step] == [("owner", "human_approves")]
@@ -197,12 +196,11 @@ def test_autonomy_requests_follow_the_decide_path(core, submitted):
 
 
 def test_a_declined_autonomy_step_leaves_the_level_and_stage(core, submitted):
-    from bot.service.checkins import request_autonomy_step
 
     pid, reqs = submitted
     core.decide("U_OWNER", reqs["owner"].id, "approve")
     core.decide("U_LEAD", reqs["department_lead"].id, "approve")
-    request_autonomy_step(core, "U_OWNER", pid)
+    core.request_autonomy_step("U_OWNER", pid)
     with core.uow() as uow:
         step = [r for r in uow.approvals.for_proposal(pid) if r.kind == "autonomy"][0]
     core.decide("U_OWNER", step.id, "reject", comment="Not yet; error rate too high.")

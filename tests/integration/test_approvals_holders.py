@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from bot.messages.message import APPROVE
-from bot.service import jobs
 from tests.integration.approval_data import (
     audit_actions,
     medium,
@@ -108,7 +107,7 @@ def test_reminders_go_to_every_holder(core, clock, two_security):
     _, reqs = two_security
     core.decide("U_OWNER", reqs["owner"].id, "approve")
     clock.advance(hours=49)
-    result = jobs.run_due(core, clock.now())
+    result = core.run_due(clock.now())
     assert reqs["security"].id in result["reminders"]["ids"]
     sec = reqs["security"].id
     for user, thread in (("U_SEC1", f"approval:{sec}"), ("U_SEC2", f"approval:{sec}:U_SEC2")):

@@ -15,8 +15,6 @@ from pydantic import SecretStr
 from bot.app import build_core
 from bot.messages.digest import digest_message
 from bot.messages.message import APPROVE
-from bot.service.delivery import deliver_due
-from bot.service.digest import draft_digest, regenerate_digest
 from handlers.teams.adapter import build_adapter
 from handlers.teams.sender import TeamsSender
 from tests.conftest import T0
@@ -76,7 +74,7 @@ def test_llm_timeout_falls_back_then_regenerate_uses_the_recovered_llm(settings,
         core = build_core(llm, clock=clock)
         seed_portfolio(core, T0)
         stub.script(Reply(GOOD, sleep=2.0), Reply(GOOD, sleep=2.0))  # the try and its retry time out
-        first = draft_digest(core, T0)
+        first = core.draft_digest(T0)
         assert first.model == "template" and "timed out" in first.fallback_reason
         shown = digest_message(first, review=True)
         said = " ".join([shown.text, *(sec.text for sec in shown.sections)])
@@ -86,7 +84,7 @@ def test_llm_timeout_falls_back_then_regenerate_uses_the_recovered_llm(settings,
 
         stub.script(Reply(GOOD))  # the LLM is back
         clock.advance(hours=1)
-        regenerate_digest(core, "UGOV", first.id)
+        core.regenerate_digest("UGOV", first.id)
         with core.uow() as uow:
             newest = uow.digests.latest()
         assert newest.id != first.id and newest.model == "stub-model" and newest.fallback_reason is None
@@ -120,13 +118,13 @@ def test_teams_502_on_an_approval_card_is_retried_and_visible_meanwhile(core, se
             due = len(uow.outbox.due(["teams"], clock.now(), 50))
         assert due >= 2  # the owner's approval card and the requester's classification
         connector.fail_next(502, times=due)  # every first attempt; then the connector is back
-        assert asyncio.run(deliver_due(core, {"teams": sender})) == 0
+        assert asyncio.run(core.deliver_due({"teams": sender})) == 0
         status = core.status_data(result.proposal_id)
         assert status["undelivered"], status  # visible in `govbot status` while the connector fails
         assert all("502" in (o.get("last_error") or "") for o in status["undelivered"])
 
         clock.advance(seconds=600)  # past the backoff
-        sent = asyncio.run(deliver_due(core, {"teams": sender}))
+        sent = asyncio.run(core.deliver_due({"teams": sender}))
         assert sent == len(status["undelivered"])
         assert not core.status_data(result.proposal_id)["undelivered"]
         cards = connector.sent_to(f"a:personal-{owner}")

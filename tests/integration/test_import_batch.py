@@ -14,7 +14,7 @@ from sqlalchemy import text
 from bot.app import build_core
 from bot.domain.errors import Refused
 from bot.domain.proposal import ProposalInvalid, validate_proposal
-from bot.service.importer import import_proposals, row_key
+from bot.service.importer import row_key
 from bot.settings import Settings
 from tests.integration.approval_data import high_billing, medium, proposal, set_roles
 
@@ -58,7 +58,7 @@ def no_governance_core(database_url, clock):
 def test_a_refused_row_in_the_middle_of_a_chunk_leaves_no_trace(no_governance_core):
     core = no_governance_core
     rows = [proposal(title="First"), proposal(title="Unroutable", owner=None), proposal(title="Third")]
-    report = import_proposals(core, "U_IMP", "slack", rows, chunk=200)
+    report = core.import_proposals("U_IMP", "slack", rows, chunk=200)
     assert [r["status"] for r in report["rows"]] == ["imported", "refused", "imported"]
     assert (report["imported"], report["refused"]) == (2, 1)
     # the same message as the chat path gives for the same row
@@ -78,7 +78,7 @@ def test_a_refused_row_in_the_middle_of_a_chunk_leaves_no_trace(no_governance_co
     assert _count(core, "SELECT count(*) FROM audit_events WHERE action = 'proposal.refused'") == 2
     # a refused row was not recorded: importing it again once governance exists succeeds
     core.set_role("cli", "governance", "", ["U_GOV"])
-    again = import_proposals(core, "U_IMP", "slack", rows)
+    again = core.import_proposals("U_IMP", "slack", rows)
     assert [r.get("already_imported") for r in again["rows"]] == [True, False, True]
     assert again["rows"][1]["status"] == "imported"
 
@@ -95,7 +95,7 @@ def test_a_row_the_database_refuses_rolls_back_alone(core):
         high_billing(department="Ops"),
     ]
     before = _footprint(core)
-    report = import_proposals(core, "U_IMP", "slack", rows, chunk=200)
+    report = core.import_proposals("U_IMP", "slack", rows, chunk=200)
     assert [r["status"] for r in report["rows"]] == ["imported", "imported", "refused", "imported"]
     assert report["rows"][2]["title"] == "Alpha"
     assert "database refused" in report["rows"][2]["errors"][0]
@@ -110,7 +110,7 @@ def test_a_row_the_database_refuses_rolls_back_alone(core):
     with core.uow() as uow:
         uow.session.execute(text("DROP INDEX test_unique_title"))
         uow.commit()
-    again = import_proposals(core, "U_IMP", "slack", rows)
+    again = core.import_proposals("U_IMP", "slack", rows)
     assert [r["already_imported"] for r in again["rows"]] == [True, True, False, True]
     assert [r["proposal_id"] for r in again["rows"] if r["already_imported"]] == ids
 
@@ -119,11 +119,11 @@ def test_a_row_the_database_refuses_rolls_back_alone(core):
 def test_re_import_is_idempotent_across_chunks(core, chunk):
     set_roles(core, ("department_lead", "Support", ["U_LEAD"]), ("finance", "", ["U_FIN"]))
     rows = [proposal(title=f"Tool {n}") for n in range(3)] + [medium(title="Team tool"), high_billing()]
-    first = import_proposals(core, "U_IMP", "slack", rows, chunk=chunk)
+    first = core.import_proposals("U_IMP", "slack", rows, chunk=chunk)
     assert first["imported"] == 5 and not any(r["already_imported"] for r in first["rows"])
     footprint = _footprint(core)
     rows.append(proposal(title="New since last time"))
-    second = import_proposals(core, "U_IMP", "slack", rows, chunk=chunk)
+    second = core.import_proposals("U_IMP", "slack", rows, chunk=chunk)
     assert [r["already_imported"] for r in second["rows"]] == [True] * 5 + [False]
     assert [r["proposal_id"] for r in second["rows"][:5]] == [r["proposal_id"] for r in first["rows"]]
     assert [r["risk_level"] for r in second["rows"][:5]] == [r["risk_level"] for r in first["rows"]]
@@ -138,7 +138,7 @@ def test_re_import_is_idempotent_across_chunks(core, chunk):
 def test_each_row_is_stored_and_routed_as_in_chat(core):
     set_roles(core, ("department_lead", "Support", ["U_LEAD"]), ("finance", "", ["U_FIN"]))
     answers = [proposal(title="Low"), medium(title="Medium"), high_billing()]
-    report = import_proposals(core, "U_IMP", "slack", answers, chunk=2)
+    report = core.import_proposals("U_IMP", "slack", answers, chunk=2)
     for raw, row in zip(answers, report["rows"], strict=True):
         chat = core.submit("U_IMP", "slack", raw)
         imported, chatted = _shape(core, row["proposal_id"]), _shape(core, chat.proposal_id)
@@ -148,7 +148,7 @@ def test_each_row_is_stored_and_routed_as_in_chat(core):
 
 def test_the_per_row_report(core):
     rows: list[Any] = [proposal(title="Good"), {"title": "x" * 3, "data": ["nonsense"]}, "not an object", medium()]
-    report = import_proposals(core, "U_IMP", "slack", rows, chunk=2)
+    report = core.import_proposals("U_IMP", "slack", rows, chunk=2)
     ids = [r.get("proposal_id") for r in report["rows"]]
     expected_errors = []
     for raw in rows[1:3]:
@@ -218,7 +218,7 @@ def test_a_savepoint_rolls_back_only_its_own_writes(core):
 @pytest.mark.parametrize("chunk", [200, 1])
 def test_a_row_repeated_in_one_file_is_already_imported(core, chunk):
     rows = [proposal(title="Once"), medium(title="Other"), proposal(title="Once")]
-    report = import_proposals(core, "U_IMP", "slack", rows, chunk=chunk)
+    report = core.import_proposals("U_IMP", "slack", rows, chunk=chunk)
     assert [r["status"] for r in report["rows"]] == ["imported"] * 3
     assert [r["already_imported"] for r in report["rows"]] == [False, False, True]
     assert report["rows"][2]["proposal_id"] == report["rows"][0]["proposal_id"]

@@ -204,13 +204,12 @@ def test_without_any_governance_member_unassigned_routing_is_refused_cleanly(cor
 
 
 def test_status_shows_overrides_with_their_reason_and_the_decisions(core):
-    from bot.service.lifecycle import override_stop
 
     result = core.submit("U_REQ", "slack", proposal(value_metric=None))
     reqs = requests_by_role(core, result.proposal_id)
     core.decide("U_OWNER", reqs["owner"].id, "approve", comment="fine")
     core.decide("UGOV", reqs["governance"].id, "approve")
-    override_stop(core, "UGOV", result.proposal_id, "unmeasurable_success", "Pilot measures hours saved first.")
+    core.override_stop("UGOV", result.proposal_id, "unmeasurable_success", "Pilot measures hours saved first.")
     data = core.status_data(result.proposal_id)
     assert data["proposal"]["stage"] == "pilot"
     stop = data["stop_conditions"][0]

@@ -10,7 +10,6 @@ from pathlib import Path
 import yaml
 
 from bot.messages.message import APPROVE, REJECT
-from bot.service.delivery import deliver_due
 from tests.e2e.test_slack_flow import (
     ANSWERS,
     _buttons,
@@ -152,7 +151,7 @@ def test_double_submit_and_retries_create_one_proposal(core, settings):
             assert _count(core) == 1
             titles = {c.args["view"]["title"]["text"] for c in slack.api.calls_to("views.update")}
             assert titles == {"Proposal #1"}
-            sent = await deliver_due(core, {"slack": slack.sender})
+            sent = await core.deliver_due({"slack": slack.sender})
             assert sent == 3  # one classification, two approval requests: nothing twice
 
     run(scenario())
@@ -186,7 +185,7 @@ def test_reject_needs_a_comment_and_strangers_are_refused(core, settings):
     async def scenario():
         async with SlackHarness(core, settings) as slack:
             pid = await propose_through_modal(slack, "U_REQ", ANSWERS)
-            await deliver_due(core, {"slack": slack.sender})
+            await core.deliver_due({"slack": slack.sender})
             call = _posted_to(slack, "U_LEAD")[0]
             rid = next(b["value"] for b in _buttons(call) if b["action_id"] == REJECT)
             opened = len(slack.api.calls_to("views.open"))
@@ -221,7 +220,7 @@ def test_governance_decides_for_the_approver_only_with_a_reason(core, settings):
     async def scenario():
         async with SlackHarness(core, settings) as slack:
             pid = await propose_through_modal(slack, "U_REQ", ANSWERS)
-            await deliver_due(core, {"slack": slack.sender})
+            await core.deliver_due({"slack": slack.sender})
             call = _posted_to(slack, "U_LEAD")[0]
             rid = next(b["value"] for b in _buttons(call) if b["action_id"] == APPROVE)
             # governance clicking Approve on someone else's request: refused, offered the override form

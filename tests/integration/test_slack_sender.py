@@ -12,7 +12,6 @@ from pydantic import SecretStr
 from bot.domain.records import OutboxRow
 from bot.messages.message import Message, Section
 from bot.ports import DeliveryFailed
-from bot.service.delivery import deliver_due
 from handlers.slack.app import make_client
 from handlers.slack.sender import SlackSender
 from tests.conftest import T0
@@ -127,18 +126,18 @@ def test_outbox_survives_slack_rate_limits_and_outages(core, settings, clock):
         try:
             submitted = await asyncio.to_thread(core.submit, "U_REQ", "slack", dict(ANSWERS))
             api.fail_next("conversations.open", status=429, retry_after=30)
-            first = await deliver_due(core, {"slack": sender})
+            first = await core.deliver_due({"slack": sender})
             data = core.status_data(submitted.proposal_id)
             waiting = [u for u in data["undelivered"] if u["status"] == "pending"]
             assert len(waiting) == 1 and "429" in waiting[0]["last_error"]
             assert first == 2
-            assert await deliver_due(core, {"slack": sender}) == 0  # not due yet: Retry-After is respected
+            assert await core.deliver_due({"slack": sender}) == 0  # not due yet: Retry-After is respected
             clock.advance(seconds=31)
             api.fail_next("chat.postMessage", status=503, times=3)  # the client's own two retries fail too
-            assert await deliver_due(core, {"slack": sender}) == 0
+            assert await core.deliver_due({"slack": sender}) == 0
             assert [c.status for c in api.calls if c.method == "chat.postMessage"][-3:] == [503, 503, 503]
             clock.advance(seconds=timedelta(minutes=5).total_seconds())
-            assert await deliver_due(core, {"slack": sender}) == 1
+            assert await core.deliver_due({"slack": sender}) == 1
             assert core.status_data(submitted.proposal_id)["undelivered"] == []
             recipients = sorted(c.args["channel"] for c in api.calls_to("chat.postMessage"))
             assert recipients == ["D_LEAD", "D_OWN", "D_REQ"]  # each exactly once

@@ -12,7 +12,6 @@ from pydantic import SecretStr
 
 from bot.messages.message import Message, Section
 from bot.ports import DeliveryFailed
-from bot.service.delivery import deliver_due
 from bot.service.notify import enqueue
 from handlers.teams import cards
 from handlers.teams.adapter import build_adapter
@@ -63,7 +62,7 @@ def queue(core, message: Message, recipient=USER, **keys):
 
 
 def deliver(core, sender) -> int:
-    return asyncio.run(deliver_due(core, {"teams": sender}))
+    return asyncio.run(core.deliver_due({"teams": sender}))
 
 
 def outbox_row(core, row_id):
