@@ -217,7 +217,10 @@ class DraftRepo(Protocol):
     def delete(self, channel: str, user_id: str) -> None: ...
 
 
-class SettingRepo(Protocol):
+class KeyValueRepo(Protocol):
+    """A small key-value table: idempotency records, the digest channel chosen by
+    `digest here`, the hash of the last roles file applied."""
+
     def get(self, key: str) -> str | None: ...
 
     def get_many(self, keys: Sequence[str]) -> dict[str, str]:
@@ -291,7 +294,7 @@ class UnitOfWork(Protocol):
     def drafts(self) -> DraftRepo: ...
 
     @property
-    def settings(self) -> SettingRepo: ...
+    def keyvalues(self) -> KeyValueRepo: ...
 
     @property
     def facts(self) -> FactsReader: ...

@@ -309,7 +309,9 @@ class InterviewDraftModel(Base):
     updated_at: Mapped[datetime]
 
 
-class SettingModel(Base):
+class KeyValueModel(Base):
+    """The key-value table (`bot.ports.KeyValueRepo`); the table keeps its first name."""
+
     __tablename__ = "settings"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -757,20 +757,20 @@ class SqlDraftRepo(_Repo):
         self.session.execute(_cached(("interview_drafts.delete",), build), {"w_channel": channel, "w_user": user_id})
 
 
-class SqlSettingRepo(_Repo):
+class SqlKeyValueRepo(_Repo):
     def get(self, key: str) -> str | None:
-        return self.session.scalar(select(m.SettingModel.value).where(m.SettingModel.key == key))
+        return self.session.scalar(select(m.KeyValueModel.value).where(m.KeyValueModel.key == key))
 
     def get_many(self, keys: Sequence[str]) -> dict[str, str]:
-        s = m.SettingModel
+        s = m.KeyValueModel
         return dict(self.session.execute(select(s.key, s.value).where(s.key.in_(list(keys)))).tuples().all())
 
     def put(self, key: str, value: str) -> None:
         dialect = self.session.get_bind().dialect.name
 
         def build() -> Any:
-            stmt = _dialect_insert(self.session, _table(m.SettingModel))
+            stmt = _dialect_insert(self.session, _table(m.KeyValueModel))
             return stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
 
         # bound parameters: the upsert is built and compiled once
-        self.session.execute(_cached(("settings.put", dialect), build), {"key": key, "value": value})
+        self.session.execute(_cached(("keyvalues.put", dialect), build), {"key": key, "value": value})

@@ -54,7 +54,7 @@ class SqlUnitOfWork:
         self.jobs = r.SqlJobRepo(session)
         self.digests = r.SqlDigestRepo(session)
         self.drafts = r.SqlDraftRepo(session)
-        self.settings = r.SqlSettingRepo(session)
+        self.keyvalues = r.SqlKeyValueRepo(session)
         self._facts: SqlFacts | None = None
         self._batching = False
         return self

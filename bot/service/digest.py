@@ -133,7 +133,7 @@ def destinations(uow: UnitOfWork, settings: Settings) -> list[tuple[str, str]]:
     configured = {"slack": settings.digest_slack_channel, "teams": settings.digest_teams_conversation}
     out = []
     for platform in PLATFORMS:
-        target = uow.settings.get(SETTING_KEY.format(platform=platform)) or configured[platform]
+        target = uow.keyvalues.get(SETTING_KEY.format(platform=platform)) or configured[platform]
         if target:
             out.append((platform, target))
     return out
@@ -302,7 +302,7 @@ def register_here(
     now = clock.now()
     with uow:
         _require_governance(uow, settings, actor, "choose the digest channel", now)
-        uow.settings.put(SETTING_KEY.format(platform=channel), target)
+        uow.keyvalues.put(SETTING_KEY.format(platform=channel), target)
         uow.audit.add(None, actor, "digest.channel_set", {"platform": channel, "conversation": target}, now)
         uow.commit()
     return Message(

@@ -79,7 +79,7 @@ def _chunk(
     now = clock.now()
     with uow, uow.batch():
         keys = [idempotency_name(actor, idempotency_key) for _, idempotency_key in rows]
-        recorded = uow.settings.get_many(keys)  # one look-up for the chunk
+        recorded = uow.keyvalues.get_many(keys)  # one look-up for the chunk
         for i, (answers, _) in enumerate(rows):
             key = keys[i]
             done = recorded.get(key)
@@ -96,7 +96,7 @@ def _chunk(
                 if settle:
                     again.append(i)
                     continue
-                done = uow.settings.get(key)  # a twin that committed meanwhile
+                done = uow.keyvalues.get(key)  # a twin that committed meanwhile
                 out[i] = (
                     replay_in(uow, json.loads(done))
                     if done

@@ -139,13 +139,13 @@ def bootstrap(uow: UnitOfWork, governance_ids: Iterable[str], roles_file: Path |
     if roles_file is not None:
         entries = parse_roles_file(Path(roles_file))
         digest = hashlib.sha256(json.dumps(sorted(entries.items()), sort_keys=True).encode()).hexdigest()
-        if uow.settings.get(ROLES_FILE_HASH_KEY) == digest:
+        if uow.keyvalues.get(ROLES_FILE_HASH_KEY) == digest:
             entries = {}
     for (role, dept), users in entries.items():
         uow.roles.set(role, dept, users, "roles-file", now)
         done.append(f"{role}{'/' + dept if dept else ''}")
     if digest is not None and entries:
-        uow.settings.put(ROLES_FILE_HASH_KEY, digest)
+        uow.keyvalues.put(ROLES_FILE_HASH_KEY, digest)
     ids = [u for u in (clean_user(g) for g in governance_ids) if u]
     if ids and not governance_members(uow):  # directory only
         uow.roles.set("governance", "", ids, "GOVBOT_GOVERNANCE", now)

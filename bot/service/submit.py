@@ -72,7 +72,7 @@ def submit(
     key = idempotency_name(actor, idempotency_key) if idempotency_key else None
     if key:
         with uow:
-            done = uow.settings.get(key)
+            done = uow.keyvalues.get(key)
         if done:
             return _replay(uow, json.loads(done))
     result = classify_answers(policy.current(), clean)
@@ -85,7 +85,7 @@ def submit(
     except Conflict:
         if key:
             with uow:
-                done = uow.settings.get(key)
+                done = uow.keyvalues.get(key)
             if done:
                 return _replay(uow, json.loads(done))
         raise
@@ -115,7 +115,7 @@ def edit_seed(uow: UnitOfWork, clock: Clock, actor: str, proposal_id: int) -> In
 
 
 def idempotency_name(actor: str, idempotency_key: str) -> str:
-    """The settings key recording a submission (a hash: ids and keys can be long)."""
+    """The key-value key recording a submission (a hash: ids and keys can be long)."""
     digest = hashlib.sha256(f"{actor}\n{idempotency_key}".encode()).hexdigest()[:40]
     return IDEMPOTENCY_PREFIX + digest
 
@@ -126,7 +126,7 @@ def _claim(uow: UnitOfWork, key: str | None, now: datetime, instance: str, *, un
     the caller has just seen, in this unit of work, that the key is not recorded."""
     if key is None:
         return
-    if (not unrecorded and uow.settings.get(key)) or not uow.jobs.claim(
+    if (not unrecorded and uow.keyvalues.get(key)) or not uow.jobs.claim(
         "submit", key.removeprefix(IDEMPOTENCY_PREFIX), instance, now
     ):
         raise Conflict("this submission is already recorded")
@@ -135,7 +135,7 @@ def _claim(uow: UnitOfWork, key: str | None, now: datetime, instance: str, *, un
 def _done(uow: UnitOfWork, key: str | None, proposal_id: int, revision: int, now: datetime) -> None:
     if key is None:
         return
-    uow.settings.put(key, json.dumps({"proposal_id": proposal_id, "revision": revision}))
+    uow.keyvalues.put(key, json.dumps({"proposal_id": proposal_id, "revision": revision}))
     uow.jobs.finish(
         "submit", key.removeprefix(IDEMPOTENCY_PREFIX), "done", {"proposal_id": proposal_id, "revision": revision}, now
     )

@@ -202,7 +202,7 @@ def test_chat_commands_through_the_core(core):
     reply = core.handle_command("UGOV", "slack", "digest here", conversation_id="C0CHAN")
     assert "C0CHAN" in reply.message.text and reply.ephemeral is False
     with core.uow() as uow:
-        assert uow.settings.get("digest.channel.slack") == "C0CHAN"
+        assert uow.keyvalues.get("digest.channel.slack") == "C0CHAN"
     reply = core.handle_command("UGOV", "slack", "digest")
     assert [b.action for b in reply.message.buttons] == [DIGEST_POST, DIGEST_REGENERATE]
     refused = core.handle_command("UOWN", "slack", "digest here", conversation_id="C0OTHER")

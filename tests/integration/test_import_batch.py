@@ -186,9 +186,9 @@ def test_a_savepoint_rolls_back_only_its_own_writes(core):
     from bot.domain.errors import Conflict
 
     with core.uow() as uow:
-        uow.settings.put("test:kept", "1")
+        uow.keyvalues.put("test:kept", "1")
         with pytest.raises(RuntimeError), uow.savepoint():
-            uow.settings.put("test:dropped", "1")
+            uow.keyvalues.put("test:dropped", "1")
             raise RuntimeError("boom")
         with pytest.raises(Conflict), uow.savepoint():
             uow.session.execute(
@@ -204,10 +204,10 @@ def test_a_savepoint_rolls_back_only_its_own_writes(core):
                 )
             )
         with uow.savepoint():
-            uow.settings.put("test:inner", "1")
+            uow.keyvalues.put("test:inner", "1")
         uow.commit()
     with core.uow() as uow:
-        assert (uow.settings.get("test:kept"), uow.settings.get("test:dropped"), uow.settings.get("test:inner")) == (
+        assert (uow.keyvalues.get("test:kept"), uow.keyvalues.get("test:dropped"), uow.keyvalues.get("test:inner")) == (
             "1",
             None,
             "1",

@@ -138,7 +138,7 @@ def test_locked_approval_read_modify_write_loses_no_update(uow):
 def test_concurrent_writers_on_different_rows_all_succeed(uow):
     def write(i: int) -> int:
         with uow() as u:
-            u.settings.put(f"key-{i}", str(i))
+            u.keyvalues.put(f"key-{i}", str(i))
             u.outbox.add("slack", f"U{i}", "notice", {"text": str(i)}, T0, dedupe_key=f"d-{i}")
             u.commit()
             return i

@@ -514,11 +514,11 @@ def test_interview_drafts_put_get_delete(uow):
 
 def test_settings_key_value(uow):
     with uow() as u:
-        assert u.settings.get("digest.slack_channel") is None
-        u.settings.put("digest.slack_channel", "C1")
+        assert u.keyvalues.get("digest.slack_channel") is None
+        u.keyvalues.put("digest.slack_channel", "C1")
         u.commit()
     with uow() as u:
-        u.settings.put("digest.slack_channel", "C2")
+        u.keyvalues.put("digest.slack_channel", "C2")
         u.commit()
     with uow() as u:
-        assert u.settings.get("digest.slack_channel") == "C2"
+        assert u.keyvalues.get("digest.slack_channel") == "C2"

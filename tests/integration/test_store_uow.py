@@ -31,10 +31,10 @@ def test_leaving_without_commit_rolls_back(uow):
     with uow() as u:
         u.proposals.add(proposal(), author="UREQ")
         u.audit.add(None, "UREQ", "proposal.submitted", {}, T0)
-        u.settings.put("k", "v")
+        u.keyvalues.put("k", "v")
     assert (count(uow, "proposals"), count(uow, "proposal_revisions"), count(uow, "audit_events")) == (0, 0, 0)
     with uow() as u:
-        assert u.settings.get("k") is None
+        assert u.keyvalues.get("k") is None
 
 
 def test_an_exception_rolls_back_the_whole_change(uow):
@@ -47,14 +47,14 @@ def test_an_exception_rolls_back_the_whole_change(uow):
 
 def test_commit_keeps_work_and_explicit_rollback_discards_the_rest(uow):
     with uow() as u:
-        u.settings.put("kept", "1")
+        u.keyvalues.put("kept", "1")
         u.commit()
-        u.settings.put("dropped", "2")
+        u.keyvalues.put("dropped", "2")
         u.rollback()
-        u.settings.put("after", "3")
+        u.keyvalues.put("after", "3")
         u.commit()
     with uow() as u:
-        assert (u.settings.get("kept"), u.settings.get("dropped"), u.settings.get("after")) == ("1", None, "3")
+        assert (u.keyvalues.get("kept"), u.keyvalues.get("dropped"), u.keyvalues.get("after")) == ("1", None, "3")
 
 
 def test_a_unit_of_work_is_used_inside_its_block_only(uow):
