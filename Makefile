@@ -36,6 +36,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy bot store handlers
+	$(BIN)/mypy --strict bot/domain bot/service
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -156,7 +156,7 @@ def _has_non_default(answers: dict[str, Any], key: str) -> bool:
     default = FIELDS[key].default
     if isinstance(default, tuple):
         return bool(_as_set(value))
-    return value != default
+    return bool(value != default)
 
 
 def effective_sets(answers: dict[str, Any], policy: Any = None) -> tuple[set[str], set[str]]:

@@ -70,7 +70,7 @@ class Message:
             kind=data["kind"],
             text=data["text"],
             sections=tuple(
-                Section(s.get("title"), s.get("text", ""), tuple(tuple(f) for f in s.get("fields", ())))  # type: ignore[misc]
+                Section(s.get("title"), s.get("text", ""), tuple(tuple(f) for f in s.get("fields", ())))
                 for s in data.get("sections", ())
             ),
             buttons=tuple(Button(**b) for b in data.get("buttons", ())),

@@ -30,7 +30,7 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
     """Seconds to wait before the next attempt, after `attempts` failed ones."""
     if retry_after is not None and retry_after >= 0:
         return min(float(retry_after), MAX_DELAY_S)
-    return min(BASE_DELAY_S * (2 ** max(attempts - 1, 0)), MAX_DELAY_S)
+    return min(BASE_DELAY_S * 2.0 ** max(attempts - 1, 0), MAX_DELAY_S)
 
 
 def _claim(uow: UnitOfWork, clock: Clock, channels: list[str], limit: int) -> list[OutboxRow]:
