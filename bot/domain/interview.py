@@ -7,11 +7,11 @@ console as prompts; all three call the same functions here:
   regulatory questions appear only when earlier answers make them relevant
   (progressive disclosure, DESIGN.md "Regulatory mapping").
 - `parse_page(page, raw)` turns what the platform sent back into clean answers,
-  validating every value with `bot.domain.check_field`.
+  validating every value with `bot.domain.proposal.check_field`.
 - `followup_page(answers)` asks again, before submission, for whatever governance
   needs and is still blank or too vague to act on, saying why it matters.
 - `to_proposal(answers)` gives the complete proposal for `Govbot.submit`; a requester
-  who answers nothing new still gets every key, with the defaults of `bot.domain`.
+  who answers nothing new still gets every key, with the defaults of `bot.domain.proposal`.
 
 Question keys are the proposal keys they fill and choice values are the enum codes
 themselves, so a Slack `block_id` or a Teams input `id` maps straight back.
@@ -44,32 +44,21 @@ from bot.domain.questions import (
     _Q_ROLE,
     _SENSITIVE_DATA,
     _USER_KINDS,
-    ALL_KEYS,
-    CHOICE_HELP_MAX,
     FOLLOWUP_KEYS,
-    HELP_MAX,
-    KINDS,
-    LABEL_MAX,
-    LABELS,
     LONG_TEXT,
     MULTI,
-    OPTION_MAX,
     PAGE_ORDER,
-    PAGE_TITLE_MAX,
     PAGE_TITLES,
-    PLACEHOLDER_MAX,
     SINGLE,
     TEXT,
     USER,
     WHY,
     YES_NO,
-    Choice,
     Page,
     Question,
     _choices,
     _clip,
     _q,
-    label_of,
 )
 
 logger = logging.getLogger(__name__)
@@ -81,7 +70,7 @@ _POLICY_CACHE: dict[str, Any] = {}
 
 
 def _default_policy() -> Any:
-    """The default policy (bot/policy.toml via bot.policy.load_policy), loaded once; None if unavailable."""
+    """The default policy (bot/policy.toml via bot.domain.policy_file.load_policy), loaded once; None if unavailable."""
     if "default" not in _POLICY_CACHE:
         try:
             from bot.domain.policy_file import load_policy
@@ -114,7 +103,7 @@ def practice_help(policy: Any = None) -> dict[str, str]:
 
 
 def _policy_texts(policy: Any, method: str, codes: tuple[str, ...]) -> dict[str, str] | None:
-    """Help texts from `bot.policy.Policy.<method>()`, or from a raw policy mapping laid
+    """Help texts from `bot.domain.policy.Policy.<method>()`, or from a raw policy mapping laid
     out like bot/policy.toml (`[eu_ai_act.areas.<code>] help = "..."`)."""
     if policy is None:
         return None
@@ -127,7 +116,7 @@ def _policy_texts(policy: Any, method: str, codes: tuple[str, ...]) -> dict[str,
             texts = {k: (v.get("help") if isinstance(v, Mapping) else v) for k, v in raw.items()}
     else:
         try:
-            texts = getattr(policy, method, None)  # a property of bot.policy.Policy (or a method)
+            texts = getattr(policy, method, None)  # a property of bot.domain.policy.Policy (or a method)
             if callable(texts):
                 texts = texts()
         except Exception:  # a broken policy must not break the interview
@@ -457,35 +446,12 @@ def answered_keys(answers: dict[str, Any]) -> set[str]:
 
 
 __all__ = [
-    "ALL_KEYS",
-    "CHOICE_HELP_MAX",
-    "Choice",
-    "FOLLOWUP_KEYS",
-    "HELP_MAX",
-    "KINDS",
-    "LABELS",
-    "LABEL_MAX",
-    "LONG_TEXT",
-    "MULTI",
-    "OPTION_MAX",
-    "PAGE_ORDER",
-    "PAGE_TITLES",
-    "PAGE_TITLE_MAX",
-    "PLACEHOLDER_MAX",
-    "Page",
-    "Question",
-    "SINGLE",
-    "TEXT",
-    "USER",
-    "WHY",
-    "YES_NO",
     "answered_keys",
     "area_help",
     "effective_sets",
     "first_page",
     "followup_page",
     "get_page",
-    "label_of",
     "next_page",
     "pages",
     "parse_answer",

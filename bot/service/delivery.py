@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.domain.records import OutboxRow
-from bot.ports import Clock, DeliveryFailed, Sender, UnitOfWork
+from bot.ports import Clock, Sender, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -150,4 +150,4 @@ async def run_outbox_loop(
             await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
-__all__ = ["DeliveryFailed", "backoff", "deliver_due", "run_outbox_loop"]
+__all__ = ["backoff", "deliver_due", "run_outbox_loop"]

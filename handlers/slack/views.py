@@ -7,7 +7,7 @@ import json
 import logging
 from typing import Any
 
-from bot.domain import interview
+from bot.domain import interview, questions
 from bot.domain.proposal import ProposalInvalid, validate_proposal
 from bot.messages.message import Message, Section
 from handlers.slack import modal
@@ -192,7 +192,7 @@ def _kept(text: str) -> Message:
     )
 
 
-def _errors_on_page(page: interview.Page, exc: ProposalInvalid) -> dict[str, str]:
+def _errors_on_page(page: questions.Page, exc: ProposalInvalid) -> dict[str, str]:
     """Inline errors for a whole-proposal problem: on its field when this page shows it,
     else on the first field of the page, naming the key."""
     keys = page.keys()

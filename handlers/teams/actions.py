@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from bot.domain import approval_rules, interview
+from bot.domain import approval_rules, interview, questions
 from bot.domain.errors import Refused, UsageError
 from bot.domain.proposal import ProposalInvalid
 from bot.messages.message import CHECKIN_OPEN, DIGEST_POST, DIGEST_REGENERATE, EDIT_PROPOSAL, Message
@@ -268,7 +268,7 @@ class TeamsActions:
 
 
 def page_card(
-    page: interview.Page,
+    page: questions.Page,
     values: dict[str, Any],
     state: dict[str, Any],
     *,
@@ -276,7 +276,7 @@ def page_card(
     intro: str | None = None,
 ) -> dict[str, Any]:
     """One interview page as a card form."""
-    order = [pid for pid in interview.PAGE_ORDER if interview.get_page(pid, values).questions]
+    order = [pid for pid in questions.PAGE_ORDER if interview.get_page(pid, values).questions]
     step = f"Step {order.index(page.id) + 1} of {len(order)}" if page.id in order else "Last step"
     final = page.id == "followup" or (
         page.id in order and interview.next_page(page.id, values) is None and interview.followup_page(values) is None
@@ -307,17 +307,17 @@ def _state(page_id: str, proposal_id: int | None, key: str | None, user: str) ->
     return state
 
 
-def _page_with(errors: dict[str, str], answers: dict[str, Any]) -> interview.Page:
+def _page_with(errors: dict[str, str], answers: dict[str, Any]) -> questions.Page:
     """The page that asks the first key with an error (so the form can show it)."""
-    for pid in interview.PAGE_ORDER:
+    for pid in questions.PAGE_ORDER:
         page = interview.get_page(pid, answers)
         if any(q.key in errors for q in page.questions):
             return page
     return interview.first_page(answers)
 
 
-def _me(question: interview.Question, raw: Any, actor: str) -> Any:
-    if question.kind == interview.USER and isinstance(raw, str) and raw.strip().lower() in ("me", "myself", "i"):
+def _me(question: questions.Question, raw: Any, actor: str) -> Any:
+    if question.kind == questions.USER and isinstance(raw, str) and raw.strip().lower() in ("me", "myself", "i"):
         return actor
     return raw
 

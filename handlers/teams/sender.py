@@ -1,6 +1,6 @@
 """The Teams outbox Sender: proactive messages through stored conversation references.
 
-`bot.outbox` hands over one row at a time. The row's recipient is a Teams user id (or a
+`bot.service.delivery` hands over one row at a time. The row's recipient is a Teams user id (or a
 conversation id for channel posts); its conversation reference was stored when that
 user (or channel) last talked to the bot. Messages are posted with
 `adapter.continue_conversation`, replies thread on `replyToId`, and updates replace an

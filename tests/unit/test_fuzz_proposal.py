@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 from bot.cli import main
 from bot.domain import proposal
 from bot.domain.classifier import classify
-from bot.domain.interview import Page, pages, parse_page
+from bot.domain.interview import pages, parse_page
 from bot.domain.policy_file import load_policy
 from bot.domain.proposal import ProposalInvalid, validate_proposal
+from bot.domain.questions import Page
 
 POLICY = load_policy()
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.domain import interview
+from bot.domain import interview, questions
 from bot.domain.proposal import FIELDS
 from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Button, Message, Section
 from handlers.slack import modal
@@ -100,11 +100,11 @@ def test_every_interview_page_is_a_valid_modal(page_id):
     for block in inputs:
         q = next(q for q in page.questions if q.key == block["block_id"])
         el = block["element"]
-        if q.kind == interview.USER:
+        if q.kind == questions.USER:
             assert el["type"] == "users_select"
-        elif q.kind == interview.YES_NO:
+        elif q.kind == questions.YES_NO:
             assert sorted(o["value"] for o in el["options"]) == ["false", "true"]
-        elif q.kind in (interview.SINGLE, interview.MULTI):
+        elif q.kind in (questions.SINGLE, questions.MULTI):
             assert [o["value"] for o in el["options"]] == list(FIELDS[q.key].choices)
             assert [o["text"]["text"] for o in el["options"]] == [clip(c.label, 75) for c in q.choices]
             assert el["type"] in ("static_select", "radio_buttons", "checkboxes", "multi_static_select")

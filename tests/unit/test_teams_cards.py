@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft6Validator
 
-from bot.domain import interview
+from bot.domain import interview, questions
 from bot.domain.proposal import FIELDS
 from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Button, Message, Section
 from handlers.teams import cards
@@ -137,7 +137,7 @@ def full_answers() -> dict:
     }
 
 
-@pytest.mark.parametrize("page_id", [*interview.PAGE_ORDER, "followup"])
+@pytest.mark.parametrize("page_id", [*questions.PAGE_ORDER, "followup"])
 def test_every_interview_page_is_a_valid_form_whose_input_ids_are_proposal_keys(page_id):
     answers = full_answers()
     page = interview.get_page(page_id, answers)
@@ -149,11 +149,11 @@ def test_every_interview_page_is_a_valid_form_whose_input_ids_are_proposal_keys(
     assert set(found) <= set(FIELDS)
     for q in page.questions:
         element = found[q.key]
-        if q.kind in (interview.SINGLE, interview.MULTI):
+        if q.kind in (questions.SINGLE, questions.MULTI):
             assert element["type"] == "Input.ChoiceSet"
             assert [c["value"] for c in element["choices"]] == list(FIELDS[q.key].choices)
-            assert element.get("isMultiSelect", False) is (q.kind == interview.MULTI)
-        elif q.kind == interview.YES_NO:
+            assert element.get("isMultiSelect", False) is (q.kind == questions.MULTI)
+        elif q.kind == questions.YES_NO:
             assert element["type"] == "Input.ChoiceSet"
             assert [c["value"] for c in element["choices"]] == ["true", "false"]
         else:
