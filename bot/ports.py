@@ -230,7 +230,7 @@ class KeyValueRepo(Protocol):
 
 
 class FactsReader(Protocol):
-    """Aggregates computed in SQL (issue 6). Returns JSON-ready dicts."""
+    """Aggregates computed in SQL for the portfolio and the digest. Returns JSON-ready dicts."""
 
     def portfolio(self, now: datetime, config: dict[str, Any]) -> dict[str, Any]: ...
 
@@ -341,7 +341,7 @@ class Clock(Protocol):
 
 
 class Drafter(Protocol):
-    """An LLM that writes the weekly digest from a prompt (issue 6)."""
+    """An LLM that writes the weekly digest from a prompt."""
 
     model_name: str
 

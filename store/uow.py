@@ -132,15 +132,6 @@ class SqlUnitOfWork:
             for repo in readers:
                 repo.keep_reads(False)
 
-    def flush(self) -> None:
-        """Send pending writes now; raise Conflict on a uniqueness violation."""
-        session = self._require_session()
-        try:
-            session.flush()
-        except IntegrityError as exc:
-            session.rollback()
-            raise Conflict(str(exc.orig)) from exc
-
     def _require_session(self) -> Session:
         if self.session is None:
             raise RuntimeError("use the unit of work inside a `with` block")

@@ -1,4 +1,4 @@
-"""The intake interview as a platform-neutral flow (issue 2 item 6, issue 8 item 2).
+"""The intake interview as a platform-neutral flow.
 
 Slack renders each `Page` as a modal view, Teams as an Adaptive Card form and the
 console as prompts; all three call the same functions here:

@@ -300,10 +300,6 @@ class Policy:
         return {code: info.help for code, info in self.eu_ai_act.areas.items()}
 
     @property
-    def use_area_labels(self) -> dict[str, str]:
-        return {code: info.label for code, info in self.eu_ai_act.areas.items()}
-
-    @property
     def prohibited_practice_help(self) -> dict[str, str]:
         """ "Art. 5(1)(c) Social scoring: ..." for every prohibited-practice code."""
         return {c: f"{p.article} {p.label}: {p.help}" for c, p in self.eu_ai_act.prohibited_practices.items()}
@@ -311,10 +307,6 @@ class Policy:
     @property
     def stop_condition_texts(self) -> dict[str, str]:
         return {r.code: r.text for r in self.stop_rules}
-
-    @property
-    def stop_condition_codes(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(r.code for r in self.stop_rules))
 
     def is_overridable(self, code: str) -> bool:
         """Whether governance may override this stop condition with a written reason."""

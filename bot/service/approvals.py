@@ -1,4 +1,4 @@
-"""Approval routing, decisions and the chain rules (DESIGN.md approver roles, issue 5).
+"""Approval routing and who may decide (DESIGN.md, approver roles).
 
 Routing turns the classifier's `approver_roles` into one approval request per role,
 through the role directory: the owner is the proposal's own `owner`; the department
@@ -116,7 +116,12 @@ def open_requests(
 
 
 def supersede(
-    uow: UnitOfWork, settings: Settings, proposal: ProposalRow, requests: Sequence[ApprovalRequestRow], why: str, now: datetime
+    uow: UnitOfWork,
+    settings: Settings,
+    proposal: ProposalRow,
+    requests: Sequence[ApprovalRequestRow],
+    why: str,
+    now: datetime,
 ) -> list[int]:
     """Close requests that no longer need a decision; pending cards lose their buttons."""
     ids = []
@@ -134,7 +139,12 @@ def supersede(
 
 
 def authority(
-    uow: UnitOfWork, settings: Settings, request: ApprovalRequestRow, actor: str, override_reason: str | None, now: datetime
+    uow: UnitOfWork,
+    settings: Settings,
+    request: ApprovalRequestRow,
+    actor: str,
+    override_reason: str | None,
+    now: datetime,
 ) -> Authority:
     """May `actor` decide this request? The routed approver, any other current holder
     of the routed role, an active delegate of one of them, or governance."""

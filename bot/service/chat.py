@@ -126,9 +126,7 @@ def _run(
     if name == "delegate":
         return Reply(lifecycle.delegate(uow, clock, settings, actor, args["delegate_id"], args["until"]))
     if name == "checkin":
-        message = checkins.record_checkin(
-            uow, clock, settings, actor, args["proposal_id"], args["value"], args["note"]
-        )
+        message = checkins.record_checkin(uow, clock, settings, actor, args["proposal_id"], args["value"], args["note"])
         return Reply(message)
     if name == "autonomy":
         return Reply(checkins.request_autonomy_step(uow, clock, settings, actor, args["proposal_id"]))

@@ -108,7 +108,7 @@ def request_autonomy_step(uow: UnitOfWork, clock: Clock, settings: Settings, act
     """Ask to move a pilot/production workflow one autonomy step on.
 
     Opens approval requests (kind "autonomy") for the owner and, at high risk, for
-    governance; H3's `decide` applies the step once every one is approved.
+    governance; `bot.service.decisions.decide` applies the step once every one is approved.
     """
     now = clock.now()
     problem: tuple[str, str] | None = None

@@ -310,9 +310,7 @@ class Govbot:
         """Hand due outbox rows to the channels' senders; returns how many were sent."""
         return await delivery.deliver_due(self.uow(), self.clock, senders)
 
-    async def run_outbox_loop(
-        self, senders: Mapping[str, Sender | None], interval: float, stop: asyncio.Event
-    ) -> None:
+    async def run_outbox_loop(self, senders: Mapping[str, Sender | None], interval: float, stop: asyncio.Event) -> None:
         """Deliver the outbox until `stop` is set (`govbot serve`)."""
         await delivery.run_outbox_loop(self.uow(), self.clock, senders, interval, stop)
 

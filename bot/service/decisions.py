@@ -1,4 +1,4 @@
-"""Deciding approval requests and the chain rules that follow (issue 5).
+"""Deciding approval requests and the chain rules that follow.
 
 One decision is one unit of work: the decision row (unique per request), the request's
 status, the audit event, the approval message updated in place, a threaded notice to
@@ -293,7 +293,12 @@ def release_waiting(
 
 
 def complete_if_done(
-    uow: UnitOfWork, settings: Settings, proposal: ProposalRow, live: Sequence[ApprovalRequestRow], actor: str, now: datetime
+    uow: UnitOfWork,
+    settings: Settings,
+    proposal: ProposalRow,
+    live: Sequence[ApprovalRequestRow],
+    actor: str,
+    now: datetime,
 ) -> bool:
     """Every live request approved: on to pilot, or `approved` while stop conditions hold."""
     if not live or any(r.status != "approved" for r in live) or proposal.stage != "in_review":

@@ -156,9 +156,7 @@ def _get(uow: UnitOfWork, digest_id: int | str) -> DigestRow:
         raise UsageError(f"digest id: there is no digest {digest_id}") from None
 
 
-def post_digest(
-    uow: UnitOfWork, clock: Clock, settings: Settings, actor: str | None, digest_id: int | str
-) -> Message:
+def post_digest(uow: UnitOfWork, clock: Clock, settings: Settings, actor: str | None, digest_id: int | str) -> Message:
     """Queue the digest to the configured Slack channel and Teams conversation and
     record where it went (governance, the CLI or the scheduler only). Posting twice
     posts once."""

@@ -89,7 +89,9 @@ def _chunk(
             result = classify_answers(policy, answers)
             try:
                 with uow.savepoint():
-                    out[i] = first_in(uow, settings, actor, channel, answers, result, key, now, instance, unrecorded=True)
+                    out[i] = first_in(
+                        uow, settings, actor, channel, answers, result, key, now, instance, unrecorded=True
+                    )
             except NoGovernance as exc:
                 out[i] = refuse_in(uow, actor, None, "proposal.refused", str(exc), now)
             except Conflict as exc:
@@ -177,9 +179,7 @@ def _import_chunk(
         valid.append((len(report), raw, answers, row_key(actor, raw)))
         report.append({"row": index})
     batch = [(answers, key) for _, _, answers, key in valid]
-    results = submit_batch(
-        uow, clock, policy, settings, actor, channel, batch, instance=instance, chunk=len(rows) or 1
-    )
+    results = submit_batch(uow, clock, policy, settings, actor, channel, batch, instance=instance, chunk=len(rows) or 1)
     for (at, raw, answers, _), result in zip(valid, results, strict=True):
         index = report[at]["row"]
         if isinstance(result, Refused):

@@ -32,7 +32,6 @@ from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-JOBS = ("reminders", "escalations", "checkins", "digest")
 STALLED_STAGES = ("paused", "retired", "rejected", "changes_requested")
 FLAG_AFTER_PERIODS = 2
 
@@ -225,7 +224,9 @@ def _escalations(uow: UnitOfWork, settings: Settings, now: datetime, period: str
             meta={"proposal_id": proposal.id, "request_id": request.id, "escalated": True},
         )
         for member in members:
-            queue(uow, settings, member, message, now, proposal=proposal, dedupe_key=f"escalation:{request.id}:{member}")
+            queue(
+                uow, settings, member, message, now, proposal=proposal, dedupe_key=f"escalation:{request.id}:{member}"
+            )
         if request.approver not in members:
             told = Message(
                 kind="notice",

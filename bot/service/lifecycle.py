@@ -322,7 +322,14 @@ def _parse_since(value: str | date | datetime, zone: tzinfo) -> datetime:
 
 
 def refuse(
-    uow: UnitOfWork, clock: Clock, actor: str, proposal_id: int | None, what: str, message: str, *, code: str = "refused"
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: str,
+    proposal_id: int | None,
+    what: str,
+    message: str,
+    *,
+    code: str = "refused",
 ) -> Refused:
     """Audit a refused attempt in its own unit of work and return the exception to raise."""
     with uow:

@@ -182,7 +182,13 @@ def queue_request(
 
 
 def update_card(
-    uow: UnitOfWork, settings: Settings, proposal: ProposalRow, request: ApprovalRequestRow, card: Message, now: datetime, tag: str
+    uow: UnitOfWork,
+    settings: Settings,
+    proposal: ProposalRow,
+    request: ApprovalRequestRow,
+    card: Message,
+    now: datetime,
+    tag: str,
 ) -> None:
     """Replace the approval message in place: the routed approver's (posted anew if it
     never went out) and every other current holder's copy that went out."""

@@ -376,4 +376,3 @@ def _reconcile(existing: list[ApprovalRequestRow], routes: list[Route], risk_cha
     drop.extend(r for r in by_key.values() if r.status != "approved")  # roles no longer routed
     keep.extend(r for r in by_key.values() if r.status == "approved")
     return {"keep": keep, "supersede": drop, "open": opening}
-

@@ -307,6 +307,7 @@ class ConsoleChat:
     # --- outbox -----------------------------------------------------------------------
     def deliver(self) -> int:
         """Deliver due console messages from the outbox (printing those for the active user)."""
+
         async def drain() -> int:
             total = 0
             while True:

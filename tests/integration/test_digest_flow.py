@@ -126,7 +126,9 @@ def test_post_needs_a_channel_then_goes_to_slack_and_teams_once(database_url, cl
     assert "No digest channel is configured" in note.text and "digest here" in note.text
     assert outbox(env) == []
 
-    msg = digest_command(env.uow(), env.clock, env.settings, env.drafter, "UGOV", "slack", ["here"], conversation_id="C0DIGEST")
+    msg = digest_command(
+        env.uow(), env.clock, env.settings, env.drafter, "UGOV", "slack", ["here"], conversation_id="C0DIGEST"
+    )
     assert "C0DIGEST" in msg.text
     done = env.post_digest("UGOV", row.id)
     assert "slack:C0DIGEST" in done.text and "teams:19:team-conv" in done.text
@@ -184,7 +186,9 @@ def test_digest_command(env):
     with pytest.raises(Refused):
         digest_command(env.uow(), env.clock, env.settings, env.drafter, "UOWN", "slack", ["here"], conversation_id="C1")
     with pytest.raises(UsageError, match="Slack channel or a Teams conversation"):
-        digest_command(env.uow(), env.clock, env.settings, env.drafter, "UGOV", "console", ["here"], conversation_id="x")
+        digest_command(
+            env.uow(), env.clock, env.settings, env.drafter, "UGOV", "console", ["here"], conversation_id="x"
+        )
     with pytest.raises(UsageError, match="conversation id is missing"):
         digest_command(env.uow(), env.clock, env.settings, env.drafter, "UGOV", "teams", ["here"])
     with pytest.raises(UsageError, match="unknown option 'weekly'"):
@@ -192,7 +196,9 @@ def test_digest_command(env):
     with pytest.raises(UsageError, match="there is no digest 999"):
         digest_command(env.uow(), env.clock, env.settings, env.drafter, "UGOV", "console", ["post", "999"])
     digest_command(env.uow(), env.clock, env.settings, env.drafter, "UGOV", "teams", ["here", "19:typed"])
-    digest_command(env.uow(), env.clock, env.settings, env.drafter, "UGOV", "console", ["post", str(review.meta["digest_id"])])
+    digest_command(
+        env.uow(), env.clock, env.settings, env.drafter, "UGOV", "console", ["post", str(review.meta["digest_id"])]
+    )
     posted = digest_command(env.uow(), env.clock, env.settings, env.drafter, "UOWN", "slack", [])
     assert posted.meta["digest_id"] == review.meta["digest_id"] and not posted.buttons
 
