@@ -14,9 +14,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.clock import as_utc
 from bot.domain import approval_rules
@@ -26,6 +25,7 @@ from bot.domain.records import ApprovalRequestRow, ProposalRow
 from bot.messages.message import APPROVE, CHECKIN_OPEN, REJECT, REQUEST_CHANGES, Button, Message, Section
 from bot.ports import Clock, Drafter, UnitOfWork
 from bot.service import digest, notify, roles
+from bot.service.lifecycle import local_zone
 from bot.service.notify import queue
 from bot.service.roles import governance_members
 from bot.settings import Settings
@@ -314,13 +314,6 @@ def _missed_periods(uow: UnitOfWork, proposal: ProposalRow, period: str) -> list
 # --------------------------------------------------------------------------- digest
 
 
-def _zone(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except Exception:
-        return UTC
-
-
 def _digest(
     uow: UnitOfWork,
     clock: Clock,
@@ -337,7 +330,7 @@ def _digest(
         window = digest.scheduled_period(settings, now)
         due = window is not None
         if window is not None:  # the ISO week of the local due moment
-            year, week, _ = window[1].astimezone(_zone(settings.timezone)).isocalendar()
+            year, week, _ = window[1].astimezone(local_zone(settings)).isocalendar()
             period = f"{year}-W{week:02d}"
     except Exception as exc:  # bad digest settings: say so, keep the other jobs running
         return {"period": period, "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
