@@ -124,3 +124,21 @@ def test_override_of_a_code_that_is_not_open(core, clock):
     with pytest.raises(Refused) as err:
         core.override_stop(GOV, p.id, "invisible_failure", "x")
     assert err.value.code == "not_open"
+
+
+def test_the_policy_in_force_is_read_at_each_override(core):
+    class Switchable:  # a policy source whose policy changes while the core runs
+        def __init__(self, policy):
+            self.policy = policy
+
+        def current(self):
+            return self.policy
+
+    packaged = core.policy.current()
+    source = core.policy = Switchable(replace(packaged, non_overridable_stop_conditions=("invisible_failure",)))
+    p = seed(core, "approved", stops=("invisible_failure",))
+    with pytest.raises(Refused) as err:
+        core.override_stop(GOV, p.id, "invisible_failure", "monitored by hand")
+    source.policy = packaged
+    core.override_stop(GOV, p.id, "invisible_failure", "monitored by hand")
+    assert (err.value.code, _stops(core, p.id)["invisible_failure"].status) == ("not_overridable", "overridden")

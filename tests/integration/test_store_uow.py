@@ -65,6 +65,49 @@ def test_a_unit_of_work_is_used_inside_its_block_only(uow):
         u.__enter__()
 
 
+def test_a_unit_of_work_may_be_entered_again_once_its_block_ended(uow):
+    u = uow()
+    with u:
+        u.keyvalues.put("first", "1")
+        u.commit()
+    with u:
+        assert u.keyvalues.get("first") == "1"
+
+
+def test_in_a_batch_a_savepoint_writes_its_audit_and_outbox_rows_when_it_ends(uow):
+    with uow() as u, u.batch():
+        with u.savepoint():
+            u.audit.add(None, "UIMP", "proposal.submitted", {}, T0)
+            u.outbox.add("slack", "U1", "notice", {"text": "x"}, T0)
+            assert (u.audit.recent(), u.outbox.for_recipient("U1")) == ([], [])  # held
+        written = ([e.action for e in u.audit.recent()], [r.kind for r in u.outbox.for_recipient("U1")])
+    assert written == (["proposal.submitted"], ["notice"])
+
+
+def test_in_a_batch_a_failed_savepoint_drops_what_it_held(uow):
+    with uow() as u, u.batch():
+        with pytest.raises(RuntimeError, match="boom"), u.savepoint():
+            u.audit.add(None, "UIMP", "proposal.submitted", {}, T0)
+            u.outbox.add("slack", "U1", "notice", {"text": "x"}, T0)
+            raise RuntimeError("boom")
+        u.audit.add(None, "UIMP", "proposal.refused", {}, T0)  # outside a savepoint: written at once
+        written = ([e.action for e in u.audit.recent()], u.outbox.for_recipient("U1"))
+    assert written == (["proposal.refused"], [])
+
+
+def test_in_a_batch_directory_reads_are_answered_once_until_the_repository_writes(uow):
+    with uow() as u:
+        u.roles.set("security", "", ["USEC"], "test", T0)
+        u.commit()
+    with uow() as u, u.batch():
+        seen = [u.roles.holders("security")]
+        u.session.execute(text("DELETE FROM role_assignments WHERE role = 'security'"))
+        seen.append(u.roles.holders("security"))  # answered from memory
+        u.roles.set("security", "", ["UNEW"], "test", T0)
+        seen.append(u.roles.holders("security"))  # the write forgot what was read
+    assert seen == [["USEC"], ["USEC"], ["UNEW"]]
+
+
 def test_duplicate_decision_is_a_conflict_and_the_first_stands(uow):
     row = add_proposal(uow)
     with uow() as u:
