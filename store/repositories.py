@@ -11,7 +11,7 @@ import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Select, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -358,25 +358,36 @@ class SqlDecisionRepo(_Repo):
 AuditValues = tuple[int | None, str, str, dict[str, Any], datetime]
 
 
-class SqlAuditRepo(_Repo):
-    """Append-only; the database refuses UPDATE and DELETE on audit_events."""
+H = TypeVar("H")
+
+
+class _Held(_Repo, Generic[H]):
+    """A repository whose `add`s can be held and written together with `add_many`
+    (`SqlUnitOfWork.savepoint` in a batch)."""
 
     def __init__(self, session: Session):
         super().__init__(session)
-        self._held: list[AuditValues] | None = None
+        self._held: list[H] | None = None
+
+    def add_many(self, items: Sequence[H]) -> None:
+        raise NotImplementedError
 
     def hold(self) -> None:
-        """Keep the events added from now on until `write_held` (`SqlUnitOfWork.savepoint` in a batch)."""
+        """Keep what is added from now on until `write_held`."""
         self._held = []
 
     def write_held(self) -> None:
-        """Store the held events in one multi-row INSERT and stop holding."""
+        """Store what was held in one multi-row INSERT and stop holding."""
         held, self._held = self._held, None
         if held:
             self.add_many(held)
 
     def drop_held(self) -> None:
         self._held = None
+
+
+class SqlAuditRepo(_Held[AuditValues]):
+    """Append-only; the database refuses UPDATE and DELETE on audit_events."""
 
     def add(self, proposal_id: int | None, actor: str, action: str, detail: dict[str, Any], at: datetime) -> None:
         if self._held is not None:
@@ -529,24 +540,7 @@ class SqlConversationRepo(_Repo):
         return rows[0] if rows else None
 
 
-class SqlOutboxRepo(_Repo):
-    def __init__(self, session: Session):
-        super().__init__(session)
-        self._held: list[dict[str, Any]] | None = None
-
-    def hold(self) -> None:
-        """Keep the messages added from now on until `write_held` (`add` returns None)."""
-        self._held = []
-
-    def write_held(self) -> None:
-        """Store the held messages in one multi-row INSERT and stop holding."""
-        held, self._held = self._held, None
-        if held:
-            self.add_many(held)
-
-    def drop_held(self) -> None:
-        self._held = None
-
+class SqlOutboxRepo(_Held[dict[str, Any]]):
     def add(
         self,
         channel: str,
