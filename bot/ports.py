@@ -196,6 +196,11 @@ class JobRepo(Protocol):
     def claim(self, job: str, period: str, instance: str, at: datetime) -> bool:
         """Insert the (job, period) row; False when another instance holds it."""
 
+    def reclaim(self, job: str, period: str, instance: str, at: datetime, stale_before: datetime) -> bool:
+        """Take over a (job, period) still `running` under a claim made before
+        `stale_before` (its process died); race-free across instances. False when the
+        run finished or its claim is fresh."""
+
     def finish(self, job: str, period: str, status: str, detail: dict[str, Any], at: datetime) -> None: ...
 
     def recent(self, limit: int = 50) -> list[JobRun]: ...

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.domain import approval_rules
 from bot.domain.errors import NotFound, Refused, UsageError
+from bot.domain.interview import InterviewFlow
 from bot.domain.records import ConversationRef, InterviewDraft, ProposalRow
 from bot.domain.roles import clean_user, validate_role
 from bot.messages import compose
@@ -70,6 +71,12 @@ class Govbot:
         return compose.help_message(command)
 
     # --- interview ------------------------------------------------------------------
+    def interview_flow(self) -> InterviewFlow:
+        """The interview stepper under the policy the classifier uses (GOVBOT_POLICY_FILE
+        when set), which decides when the regulatory questions are asked. Channels
+        walk the pages with it and never choose pages themselves."""
+        return InterviewFlow(self.policy)
+
     def load_draft(self, channel: str, actor: str) -> dict[str, Any] | None:
         """The unfinished interview: {"answers", "step", "proposal_id", "updated_at"}."""
         with self.uow() as uow:

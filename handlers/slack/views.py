@@ -36,7 +36,7 @@ def register(fe: SlackFrontEnd) -> None:
             await ack()
             state = modal.decode_state(view.get("private_metadata", ""))
             answers = await _answers(fe, user, state)
-            page = interview.get_page(state["p"], answers)
+            page = fe.core.interview_flow().show(state["p"], answers).page
             clean, _errors = interview.parse_page(page, modal.submitted_values(view))
             answers.update(clean)
             await fe.call(fe.core.save_draft, "slack", user, answers, page.id, state.get("pid"))
@@ -123,35 +123,22 @@ async def interview_step(fe: SlackFrontEnd, ack: Any, user: str, view: dict[str,
         )
         return
     answers = await _answers(fe, user, state)
-    page = interview.get_page(state["p"], answers)
+    flow = fe.core.interview_flow()
+    page = flow.show(state["p"], answers).page
     clean, errors = interview.parse_page(page, modal.submitted_values(view))
     if errors:
         await ack(response_action="errors", errors={k: _short(v) for k, v in errors.items()})
         return
     answers.update(clean)
     pid = state.get("pid")
-    followup_done = bool(state.get("f")) or page.id == "followup"
-    nxt = None if page.id == "followup" else interview.next_page(page.id, answers)
-    if nxt is None and not followup_done:
-        nxt = interview.followup_page(answers)
-        followup_done = True
+    nxt = flow.after(page.id, answers)
     if nxt is not None:
-        metadata, needs_draft = modal.encode_state(nxt.id, answers, pid, followup_done)
+        next_view, needs_draft = modal.step_view(nxt, answers, pid)
         if needs_draft:  # the next step must find the answers when it is submitted
-            await fe.call(fe.core.save_draft, "slack", user, answers, nxt.id, pid)
-        await ack(
-            response_action="update",
-            view=modal.page_view(
-                nxt,
-                answers,
-                metadata,
-                last=modal.is_last(nxt, answers, followup_done),
-                proposal_id=pid,
-                step=modal.step_of(nxt, answers),
-            ),
-        )
+            await fe.call(fe.core.save_draft, "slack", user, answers, nxt.page.id, pid)
+        await ack(response_action="update", view=next_view)
         if not needs_draft:
-            await fe.call(fe.core.save_draft, "slack", user, answers, nxt.id, pid)
+            await fe.call(fe.core.save_draft, "slack", user, answers, nxt.page.id, pid)
         return
     proposal = interview.to_proposal(answers)
     try:

@@ -128,12 +128,12 @@ class TeamsActions:
         self, actor: str, start: InterviewStart, message: Message | None = None
     ) -> dict[str, Any]:
         answers = dict(start.seed or {})
-        first = interview.first_page(answers)
-        await self._call(self.core.save_draft, CHANNEL, actor, answers, first.id, start.proposal_id)
+        first = self.core.interview_flow().start(answers)
+        await self._call(self.core.save_draft, CHANNEL, actor, answers, first.page.id, start.proposal_id)
         intro = message.text if message is not None else None
         if start.resumed and not intro:
             intro = "Welcome back: your draft is filled in below."
-        return page_card(first, answers, _state(first.id, start.proposal_id, None, actor), intro=intro)
+        return page_card(first, answers, _state(first.page.id, start.proposal_id, None, actor), intro=intro)
 
     async def _draft(self, actor: str) -> dict[str, Any]:
         draft = await self._call(self.core.load_draft, CHANNEL, actor)
@@ -152,21 +152,21 @@ class TeamsActions:
                 attention=True,
             )
         answers = await self._draft(actor)
+        flow = self.core.interview_flow()
         try:
-            page = interview.get_page(page_id, answers)
+            shown = flow.show(page_id, answers)
         except KeyError:
             return cards.notice_card("This form is out of date; type `propose` to continue.", attention=True)
+        page = shown.page
         raw = {q.key: _me(q, data[q.key], actor) for q in page.questions if q.key in data}
         clean, errors = interview.parse_page(page, raw)
         if errors:
-            return page_card(page, {**answers, **raw}, _state(page.id, proposal_id, key, actor), errors=errors)
+            return page_card(shown, {**answers, **raw}, _state(page.id, proposal_id, key, actor), errors=errors)
         answers.update(clean)
-        nxt = interview.next_page(page.id, answers) if page.id != "followup" else None
-        if nxt is None and page.id != "followup":
-            nxt = interview.followup_page(answers)
+        nxt = flow.after(page.id, answers)
         if nxt is not None:
-            await self._call(self.core.save_draft, CHANNEL, actor, answers, nxt.id, proposal_id)
-            return page_card(nxt, answers, _state(nxt.id, proposal_id, key, actor))
+            await self._call(self.core.save_draft, CHANNEL, actor, answers, nxt.page.id, proposal_id)
+            return page_card(nxt, answers, _state(nxt.page.id, proposal_id, key, actor))
         await self._call(self.core.save_draft, CHANNEL, actor, answers, "submit", proposal_id)
         return await self.submit(actor, answers, proposal_id, key)
 
@@ -185,8 +185,8 @@ class TeamsActions:
             )
         except ProposalInvalid as exc:
             errors = {e.key: str(e) for e in exc.errors}
-            page = _page_with(errors, answers)
-            return page_card(page, answers, _state(page.id, proposal_id, key, actor), errors=errors)
+            shown = _page_with(self.core.interview_flow(), errors, answers)
+            return page_card(shown, answers, _state(shown.page.id, proposal_id, key, actor), errors=errors)
         risk = submitted.classification.get("risk_level", "?")
         again = " (already submitted)" if submitted.duplicate else ""
         return cards.notice_card(
@@ -268,20 +268,17 @@ class TeamsActions:
 
 
 def page_card(
-    page: interview.Page,
+    step: interview.Step,
     values: dict[str, Any],
     state: dict[str, Any],
     *,
     errors: dict[str, str] | None = None,
     intro: str | None = None,
 ) -> dict[str, Any]:
-    """One interview page as a card form."""
-    order = [pid for pid in interview.PAGE_ORDER if interview.get_page(pid, values).questions]
-    step = f"Step {order.index(page.id) + 1} of {len(order)}" if page.id in order else "Last step"
-    final = page.id == "followup" or (
-        page.id in order and interview.next_page(page.id, values) is None and interview.followup_page(values) is None
-    )
-    if page.id == "followup":
+    """One interview step as a card form (the step says where it stands and whether it is the last)."""
+    page = step.page
+    progress = f"Step {step.position[0]} of {step.position[1]}" if step.position else "Last step"
+    if page.id == interview.FOLLOWUP:
         intro = intro or (
             "A few answers are blank or too vague for approvers to act on. Improve them if you "
             "can, or submit as they are: the classification will say what is missing."
@@ -293,8 +290,8 @@ def page_card(
         data=state,
         errors=errors,
         intro=intro,
-        step=step,
-        submit_label=SUBMIT_LABEL if final else "Next",
+        step=progress,
+        submit_label=SUBMIT_LABEL if step.last else "Next",
     )
 
 
@@ -307,13 +304,12 @@ def _state(page_id: str, proposal_id: int | None, key: str | None, user: str) ->
     return state
 
 
-def _page_with(errors: dict[str, str], answers: dict[str, Any]) -> interview.Page:
-    """The page that asks the first key with an error (so the form can show it)."""
-    for pid in interview.PAGE_ORDER:
-        page = interview.get_page(pid, answers)
+def _page_with(flow: interview.InterviewFlow, errors: dict[str, str], answers: dict[str, Any]) -> interview.Step:
+    """The step that asks the first key with an error (so the form can show it)."""
+    for page in flow.pages(answers):
         if any(q.key in errors for q in page.questions):
-            return page
-    return interview.first_page(answers)
+            return flow.show(page.id, answers)
+    return flow.start(answers)
 
 
 def _me(question: interview.Question, raw: Any, actor: str) -> Any:

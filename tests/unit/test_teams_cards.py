@@ -9,6 +9,7 @@ import pytest
 from jsonschema import Draft6Validator
 
 from bot.domain import interview
+from bot.domain.policy_file import load_policy
 from bot.domain.proposal import FIELDS
 from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Button, Message, Section
 from handlers.teams import cards
@@ -16,6 +17,7 @@ from handlers.teams.actions import checkin_card, page_card
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "fixtures" / "adaptive-card-1.5.json").read_text())
 VALIDATOR = Draft6Validator(SCHEMA)
+FLOW = interview.InterviewFlow(load_policy())
 
 
 def assert_valid(card: dict) -> None:
@@ -140,9 +142,10 @@ def full_answers() -> dict:
 @pytest.mark.parametrize("page_id", [*interview.PAGE_ORDER, "followup"])
 def test_every_interview_page_is_a_valid_form_whose_input_ids_are_proposal_keys(page_id):
     answers = full_answers()
-    page = interview.get_page(page_id, answers)
+    step = FLOW.show(page_id, answers)
+    page = step.page
     assert page.questions, page_id
-    card = page_card(page, answers, {"page": page.id, "key": "k1"})
+    card = page_card(step, answers, {"page": page.id, "key": "k1"})
     assert_valid(card)
     found = inputs(card)
     assert set(found) == set(page.keys())
@@ -164,9 +167,10 @@ def test_every_interview_page_is_a_valid_form_whose_input_ids_are_proposal_keys(
 
 
 def test_interview_card_shows_errors_and_keeps_every_value():
-    page = interview.get_page("basics", {})
     values = {"title": "x" * 130, "department": "Support", "capacity": "strategic", "description": "Reads tickets"}
-    card = page_card(page, values, {"page": "basics", "key": "k"}, errors={"title": "title: is 130 characters"})
+    card = page_card(
+        FLOW.show("basics", {}), values, {"page": "basics", "key": "k"}, errors={"title": "title: is 130 characters"}
+    )
     assert_valid(card)
     found = inputs(card)
     assert found["title"]["errorMessage"] == "title: is 130 characters"
@@ -178,8 +182,8 @@ def test_interview_card_shows_errors_and_keeps_every_value():
 
 
 def test_multi_choice_values_are_comma_separated_codes():
-    page = interview.get_page("data_actions", {})
-    card = page_card(page, {"data": ["customer", "financial"], "failure_visible": False}, {"page": page.id})
+    step = FLOW.show("data_actions", {})
+    card = page_card(step, {"data": ["customer", "financial"], "failure_visible": False}, {"page": step.page.id})
     found = inputs(card)
     assert found["data"]["value"] == "customer,financial"
     assert found["failure_visible"]["value"] == "false"
