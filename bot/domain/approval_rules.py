@@ -13,7 +13,7 @@ DECISION_STATUS = {"approve": "approved", "reject": "rejected", "request_changes
 ACTIVE = ("pending", "approved", "rejected", "changes_requested")
 
 
-ROUTED_TO_GOVERNANCE = "routed to governance"  # the end of a fallback route's note
+ROUTED_TO_GOVERNANCE = "routed to governance"  # how a fallback route's note ends (for people to read)
 
 
 class NoGovernance(Exception):
@@ -26,6 +26,7 @@ class Route:
     department: str | None
     approver: str
     note: str | None = None
+    governance_fallback: bool = False  # nobody holds the role (or no owner named): governance decides
 
 
 def route_key(role: str, department: str | None, approver: str) -> tuple[str, str, str]:
@@ -70,4 +71,4 @@ class Authority:
 
 def routed_to_governance(request: ApprovalRequestRow) -> bool:
     """The request went to governance as a role, or as the fallback for a missing one."""
-    return request.role == "governance" or (request.note or "").endswith(ROUTED_TO_GOVERNANCE)
+    return request.role == "governance" or request.governance_fallback

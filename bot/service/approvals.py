@@ -48,7 +48,7 @@ def plan_routes(uow: Any, settings: Any, roles: Sequence[str], answers: dict[str
             raise NoGovernance(
                 f"{why}, and nobody holds governance to take it; set GOVBOT_GOVERNANCE or `roles set governance <user>`"
             )
-        return Route(role, department, gov[0], f"{why}; {ROUTED_TO_GOVERNANCE}")
+        return Route(role, department, gov[0], f"{why}; {ROUTED_TO_GOVERNANCE}", governance_fallback=True)
 
     routes: list[Route] = []
     for role in sorted(roles, key=lambda r: r != "owner"):  # the owner first, then as classified
@@ -107,6 +107,7 @@ def open_requests(
             note=route.note,
             created_at=now,
             sequence=1 if owner_first and has_owner and route.role != "owner" else 0,
+            governance_fallback=route.governance_fallback,
         )
         for route in routes
     ]

@@ -211,11 +211,11 @@ class Govbot:
 
         for user in dict.fromkeys(users):
             held = sorted({a.role for a in uow.roles.roles_of(user)})
-            fallback = None
-            if user in governance_members(uow, self.settings):
+            governance = user in governance_members(uow, self.settings)
+            if governance:
                 held = sorted({*held, "governance"})
-                fallback = approval_rules.ROUTED_TO_GOVERNANCE  # a missing holder's role went to governance
-            pending = uow.approvals.pending_in_roles(held, fallback)
+            # a governance member also sees what fell back to governance because nobody held the role
+            pending = uow.approvals.pending_in_roles(held, governance_fallback=governance)
             candidates = list(uow.approvals.pending_for(user)) + list(pending)
             for r in sorted(candidates, key=lambda r: r.id):
                 if r.id in seen or r.status != "pending":
