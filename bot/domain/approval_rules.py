@@ -65,8 +65,26 @@ def delegating(request: ApprovalRequestRow, people: Sequence[str]) -> list[str]:
 class Authority:
     ok: bool
     on_behalf_of: str | None = None
-    via: str = ""  # approver | delegate | governance | governance_peer
+    via: str = ""  # approver | holder | delegate | governance | governance_peer
     reason: str = ""  # why refused
+    needs_reason: bool = False  # refused only for want of a written governance reason
+
+
+COMMENT_REQUIRED = frozenset({"reject", "request_changes"})
+
+
+def comment_required(decision: str) -> bool:
+    """Rejecting and requesting changes need a comment the requester can act on."""
+    return decision in COMMENT_REQUIRED
+
+
+def missing_comment(decision: str, comment: str | None) -> str | None:
+    """Why `comment` will not do for `decision` (None when it will)."""
+    if not comment_required(decision) or (comment or "").strip():
+        return None
+    if decision == "reject":
+        return "comment: say why; a comment is required when rejecting (the requester sees it)"
+    return "comment: say what must change; a comment is required when requesting changes (the requester sees it)"
 
 
 def routed_to_governance(request: ApprovalRequestRow) -> bool:
