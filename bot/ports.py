@@ -92,9 +92,9 @@ class ApprovalRepo(Protocol):
 
     def pending_for(self, user_id: str) -> list[ApprovalRequestRow]: ...
 
-    def pending_in_roles(self, roles: Sequence[str], note_suffix: str | None = None) -> list[ApprovalRequestRow]:
-        """Pending requests routed as any of `roles`, or whose note ends with
-        `note_suffix` (oldest first)."""
+    def pending_in_roles(self, roles: Sequence[str], *, governance_fallback: bool = False) -> list[ApprovalRequestRow]:
+        """Pending requests routed as any of `roles`, and with `governance_fallback` also
+        those that fell back to governance (oldest first)."""
 
     def pending_older_than(self, created_before: datetime) -> list[ApprovalRequestRow]: ...
 

@@ -291,11 +291,11 @@ class SqlApprovalRepo(_Repo):
         )
         return self._all(ApprovalRequestRow, stmt)
 
-    def pending_in_roles(self, roles: Sequence[str], note_suffix: str | None = None) -> list[ApprovalRequestRow]:
+    def pending_in_roles(self, roles: Sequence[str], *, governance_fallback: bool = False) -> list[ApprovalRequestRow]:
         a = m.ApprovalRequest
         which: list[ColumnElement[bool]] = [a.role.in_(list(roles))] if roles else []
-        if note_suffix:
-            which.append(a.note.endswith(note_suffix, autoescape=True))
+        if governance_fallback:
+            which.append(a.governance_fallback.is_(True))
         if not which:
             return []
         stmt = select(a).where(or_(*which), a.status == "pending").order_by(a.id)

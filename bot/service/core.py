@@ -20,8 +20,8 @@ from bot.domain.records import ConversationRef, InterviewDraft, ProposalRow
 from bot.domain.roles import clean_user, validate_role
 from bot.messages import compose
 from bot.messages.message import Message
-from bot.service import approvals, decisions, roles
-from bot.service.results import DecisionOutcome, InterviewStart, Reply, Submitted
+from bot.service import decisions, roles
+from bot.service.results import DecisionForm, DecisionOutcome, InterviewStart, Reply, Submitted
 from bot.service.roles import directory, governance_members, holders, is_governance
 
 logger = logging.getLogger(__name__)
@@ -140,15 +140,46 @@ class Govbot:
 
     # --- approvals ------------------------------------------------------------------
     def decide(
-        self, actor: str, request_id: int, decision: str, comment: str | None = None, override_reason: str | None = None
+        self,
+        actor: str,
+        request_id: int,
+        decision: str,
+        comment: str | None = None,
+        override_reason: str | None = None,
+        *,
+        in_place: dict[str, Any] | None = None,
     ) -> DecisionOutcome:
         """Record approve / reject / request_changes. Only the routed approver (or any
         other current holder of the routed role), an active delegate of one of them, or
         governance with `override_reason` may decide; anyone else
-        gets status="refused" (and the attempt is audited). A repeated or concurrent
-        decision returns status="duplicate" with the first decision's card. Raises
-        UsageError for an unknown request id, decision, or a missing comment."""
-        return decisions.decide(self, actor, request_id, decision, comment, override_reason)
+        gets status="refused" (and the attempt is audited; `may_override` says when a
+        written governance reason would do). A repeated or concurrent decision returns
+        status="duplicate" with the first decision's card. Raises UsageError for an
+        unknown request id or decision, and CommentRequired when rejecting or requesting
+        changes without a comment. `in_place` is the channel's reference of the clicked
+        message when the channel replaces it with the returned card itself; the outbox
+        then updates only the other copies."""
+        return decisions.decide(
+            self.uow,
+            self.clock,
+            self.settings,
+            actor,
+            request_id,
+            decision,
+            comment,
+            override_reason,
+            in_place=in_place,
+        )
+
+    def decision_form(self, actor: str, request_id: int, decision: str) -> DecisionForm:
+        """Before a channel asks for input: whether `actor` is refused outright, and
+        whether the decision needs a comment or a written governance reason."""
+        return decisions.decision_form(self.uow, self.clock, self.settings, actor, request_id, decision)
+
+    def card_not_replaced(self, request_id: int, in_place: dict[str, Any]) -> bool:
+        """The channel could not replace the clicked message after `decide(...,
+        in_place=...)`: the outbox updates that copy after all."""
+        return decisions.requeue_card(self.uow, self.clock, self.settings, request_id, in_place)
 
     def approval_card(self, request_id: int, viewer: str | None = None) -> Message:
         """The approval message as `viewer` should see it: buttons only while pending
@@ -156,18 +187,25 @@ class Govbot:
         with self.uow() as uow:
             request = self._request(uow, request_id)
             proposal = uow.proposals.get(request.proposal_id)
-            return decisions.card_for(self, uow, proposal, request, viewer)
+            return decisions.card_for(uow, self.settings, self.clock.now(), proposal, request, viewer)
 
-    def may_decide(self, actor: str, request_id: int) -> bool:
-        """True when `actor` is the routed approver, another holder of the routed role, or
-        an active delegate of one of them (governance needs a written reason, so it is
-        not counted here)."""
+    def approval_viewers(self, request_id: int) -> list[str]:
+        """Who may see an approval card with its buttons (Teams refreshes the card for
+        them): the holders of the routed role, their active delegates, and governance."""
+        users: list[str] = []
         with self.uow() as uow:
             try:
                 request = uow.approvals.get(request_id)
             except NotFound:
-                return False
-            return approvals.authority(uow, self.settings, request, actor, None, self.clock.now()).ok
+                request = None  # unknown request: governance still sees it
+            if request is not None:
+                people = roles.request_holders(uow, self.settings, request)
+                users.extend(people)
+                now = self.clock.now()
+                for holder in approval_rules.delegating(request, people):
+                    users.extend(d.delegate_id for d in uow.delegations.active_for(holder, now))
+            users.extend(governance_members(uow, self.settings))
+        return [u for u in dict.fromkeys(users) if u]
 
     # --- views ----------------------------------------------------------------------
     def status(self, proposal_id: int) -> Message:
@@ -192,7 +230,8 @@ class Govbot:
         them, with the approval buttons."""
         with self.uow() as uow:
             proposals = self._own_proposals(uow, actor)
-            cards = [decisions.card_for(self, uow, p, r, actor) for r, p in self._waiting_on(uow, actor)]
+            now = self.clock.now()
+            cards = [decisions.card_for(uow, self.settings, now, p, r, actor) for r, p in self._waiting_on(uow, actor)]
         return compose.home_message(actor, proposals, cards)
 
     def _own_proposals(self, uow: Any, actor: str) -> list[ProposalRow]:
@@ -218,11 +257,11 @@ class Govbot:
 
         for user in dict.fromkeys(users):
             held = sorted({a.role for a in uow.roles.roles_of(user)})
-            fallback = None
-            if user in governance_members(uow, self.settings):
+            governance = user in governance_members(uow, self.settings)
+            if governance:
                 held = sorted({*held, "governance"})
-                fallback = approval_rules.ROUTED_TO_GOVERNANCE  # a missing holder's role went to governance
-            pending = uow.approvals.pending_in_roles(held, fallback)
+            # a governance member also sees what fell back to governance because nobody held the role
+            pending = uow.approvals.pending_in_roles(held, governance_fallback=governance)
             candidates = list(uow.approvals.pending_for(user)) + list(pending)
             for r in sorted(candidates, key=lambda r: r.id):
                 if r.id in seen or r.status != "pending":

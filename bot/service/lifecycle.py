@@ -33,6 +33,7 @@ from bot.messages import compose
 from bot.messages.message import Message
 from bot.service import approvals, roles
 from bot.service.notify import proposal_notice, queue
+from bot.service.publish import publish
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,8 @@ def transition(core: Any, actor: str, proposal_id: int, action: str, *, reason: 
             text = f"{proposal_label(row)} moved from {before} to {target} ({action} by <@{actor}>)."
             if target == "retired":
                 open_requests = [r for r in uow.approvals.for_proposal(row.id) if r.status == "pending"]
-                approvals.supersede(uow, core.settings, row, open_requests, f"retired by {compose.mention(actor)}", now)
+                closed = approvals.supersede(uow, open_requests, f"retired by {compose.mention(actor)}", now)
+                publish(uow, core.settings, row, closed, now)
             if detail.get("override_reason"):
                 text += f" Governance override: {detail['override_reason']}"
             _tell_people(core, uow, row, actor, proposal_notice("lifecycle", text, row, stage=target), now)

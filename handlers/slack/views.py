@@ -12,7 +12,7 @@ from bot.domain.proposal import ProposalInvalid, validate_proposal
 from bot.messages.message import Message, Section
 from handlers.slack import modal
 from handlers.slack.app import SlackFrontEnd, user_of
-from handlers.slack.forms import CHECKIN, DECISION
+from handlers.slack.forms import CHECKIN, DECISION, decision_form_of
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +47,11 @@ def register(fe: SlackFrontEnd) -> None:
 
         async with fe.work("recording your decision", fe.reporter(body), ack):
             meta = json.loads(view.get("private_metadata") or "{}")
+            form = decision_form_of(meta)
             values = modal.submitted_values(view)
             comment = (values.get("comment") or "").strip() or None
             reason = (values.get("override_reason") or "").strip() or None
-            errors = {}
-            if meta.get("d") in ("reject", "request_changes") and not comment:
-                errors["comment"] = "Please say why; the requester sees this."
-            if "override_reason" in values and not reason:
-                errors["override_reason"] = "Governance overrides need a written reason."
+            errors = form.missing(comment, reason)
             if errors:
                 await ack(response_action="errors", errors=errors)
                 return
@@ -68,8 +65,8 @@ def register(fe: SlackFrontEnd) -> None:
                 fe,
                 body,
                 None,
-                int(meta["r"]),
-                meta["d"],
+                form.request_id,
+                form.decision,
                 comment,
                 reason,
                 where={"channel": meta.get("ch"), "ts": meta.get("ts")},

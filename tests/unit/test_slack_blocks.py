@@ -9,9 +9,10 @@ import pytest
 from bot.domain import interview
 from bot.domain.proposal import FIELDS
 from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Button, Message, Section
+from bot.service.results import DecisionForm
 from handlers.slack import modal
 from handlers.slack.blocks import clip, escape, home_view, render
-from handlers.slack.forms import checkin_modal, decision_modal
+from handlers.slack.forms import checkin_modal, decision_form_of, decision_modal
 from tests.fakes.blockkit import block_problems, view_problems
 from tests.fakes.slack_platform import state_values
 
@@ -153,13 +154,14 @@ def test_decode_state_refuses_foreign_metadata():
 @pytest.mark.parametrize("decision", ["approve", "reject", "request_changes"])
 @pytest.mark.parametrize("override", [False, True])
 def test_decision_modal(decision, override):
-    view = decision_modal(5, decision, override, {"channel": "D1", "ts": "1.2"})
+    form = DecisionForm(5, decision, comment_required=decision != "approve", reason_required=override)
+    view = decision_modal(form, {"channel": "D1", "ts": "1.2"})
     assert view_problems(view, decision) == []
     ids = [b.get("block_id") for b in view["blocks"] if b["type"] == "input"]
     assert ids == (["comment", "override_reason"] if override else ["comment"])
     comment = next(b for b in view["blocks"] if b.get("block_id") == "comment")
     assert comment["optional"] is (decision == "approve")
-    assert json.loads(view["private_metadata"]) == {"r": 5, "d": decision, "ch": "D1", "ts": "1.2"}
+    assert decision_form_of(json.loads(view["private_metadata"])) == form
 
 
 def test_checkin_modal():

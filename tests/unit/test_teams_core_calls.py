@@ -1,11 +1,12 @@
-"""Teams runs at most CORE_CALLS core calls at once per process, as Slack does."""
+"""Teams runs at most CORE_CALLS core calls at once per process, in the lane it shares with Slack."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 
-from handlers.teams.actions import CORE_CALLS, TeamsActions, core_call
+from handlers.base import CORE_CALLS, core_call
+from handlers.teams.actions import TeamsActions
 from tests.fakes.bot_connector import validate_card
 
 CLIENTS = 12
