@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from bot.domain import interview
 from handlers.console.chat import run_chat
+from tests.support.proposals import make_proposal
 
 Line = str | Callable[[str], str]
 
@@ -297,24 +298,7 @@ def test_bad_commands_are_answered_not_crashed(core):
     assert "Something went wrong" not in out
 
 
-LOW_RISK = {
-    "title": "Summarise weekly support themes",
-    "department": "Support",
-    "description": "Drafts a one-page summary of recurring themes from last week's tickets.",
-    "current_process": "A team lead skims about 200 tickets every Friday.",
-    "expected_output": "A one-page internal summary with the top five themes.",
-    "data": ["internal"],
-    "actions": ["summarize"],
-    "audience": "internal",
-    "owner": "U_OMAR",
-    "review": "every_output",
-    "autonomy": "draft_only",
-    "failure_visible": True,
-    "exception_path": "The lead writes the summary by hand as before",
-    "escalation_path": "The lead asks the support department lead",
-    "control_points": "The lead reads every summary before it is shared",
-    "value_metric": "Friday notes take 3 hours today, target 30 minutes",
-}
+LOW_RISK = make_proposal(owner="U_OMAR")
 
 
 def test_changes_requested_then_edited_and_resubmitted_from_the_console(core):

@@ -19,7 +19,7 @@ from bot.service.delivery import deliver_due
 from handlers.base import SENDERS_KEY
 from handlers.teams import cards
 from handlers.web import build_web_app
-from tests.fakes.bot_connector import (
+from tests.support.bot_connector import (
     FakeBotConnector,
     ServerThread,
     activity,
@@ -30,7 +30,9 @@ from tests.fakes.bot_connector import (
     forbid_internet,
     validate_card,
 )
-from tests.unit.test_teams_bot import PROPOSAL
+from tests.support.proposals import high_billing
+
+PROPOSAL = high_billing(title="Refund assistant", owner="29:owner")
 
 REQUESTER = "29:e2e-requester"
 OWNER = PROPOSAL["owner"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -100,3 +102,14 @@ def test_db_upgrade_on_an_unreachable_server_is_one_clear_line(monkeypatch, tmp_
     text = err.getvalue()
     assert "Traceback" not in text and "s3cret" not in text
     assert "cannot reach the database" in text
+
+
+def test_installed_console_script_says_one_line_for_bad_json_never_a_traceback():
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "classify", "-"], input="{", capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "govbot classify: proposal: not valid JSON: Expecting property name enclosed in double quotes "
+        "at line 1 column 2\n"
+    )

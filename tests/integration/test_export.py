@@ -11,12 +11,8 @@ import pytest
 from bot.domain.errors import NotFound, UsageError
 from bot.service import checkins, export, lifecycle
 from bot.service.export import audit_lines
-from tests.integration.lifecycle_seed import (
-    GOV,
-    OWNER,
-    pending_request,
-    seed,
-)
+from tests.support.core_state import GOV
+from tests.support.stages import OWNER, pending_request, seed
 
 
 def _history(core, clock):

@@ -19,17 +19,17 @@ from bot.service.delivery import deliver_due
 from bot.service.digest import draft_digest, regenerate_digest
 from handlers.teams.adapter import build_adapter
 from handlers.teams.sender import TeamsSender
-from tests.conftest import T0
-from tests.fakes.bot_connector import FakeBotConnector
-from tests.fakes.openai_stub import OpenAIStub, Reply
-from tests.fakes.slack_platform import SlackHarness
-from tests.integration.approval_data import audit_actions, proposal, requests_by_role, set_roles
-from tests.integration.facts_seed import seed_portfolio
-from tests.integration.test_digest_llm import GOOD
+from tests.support.bot_connector import FakeBotConnector
+from tests.support.clock import T0
+from tests.support.core_state import audit_actions, requests_by_role, set_roles
+from tests.support.openai_stub import OpenAIStub, Reply
+from tests.support.portfolio import GOOD_DIGEST, seed_portfolio
+from tests.support.proposals import make_proposal
+from tests.support.slack_platform import SlackHarness
 
 
 def test_slack_429_then_5xx_during_a_click_keeps_the_decision_and_tells_the_user(core, settings):
-    result = core.submit("U_REQ", "slack", proposal())
+    result = core.submit("U_REQ", "slack", make_proposal())
     rid = requests_by_role(core, result.proposal_id)["owner"].id
     message = {"channel": "D_OWNER", "ts": "1700000000.000042"}
 
@@ -75,7 +75,7 @@ def test_llm_timeout_falls_back_then_regenerate_uses_the_recovered_llm(settings,
         )
         core = build_core(llm, clock=clock)
         seed_portfolio(core, T0)
-        stub.script(Reply(GOOD, sleep=2.0), Reply(GOOD, sleep=2.0))  # the try and its retry time out
+        stub.script(Reply(GOOD_DIGEST, sleep=2.0), Reply(GOOD_DIGEST, sleep=2.0))  # the try and its retry time out
         first = draft_digest(core, T0)
         assert first.model == "template" and "timed out" in first.fallback_reason
         shown = digest_message(first, review=True)
@@ -84,7 +84,7 @@ def test_llm_timeout_falls_back_then_regenerate_uses_the_recovered_llm(settings,
         with core.uow() as uow:
             assert uow.digests.get(first.id).text == first.text  # the fallback draft is stored, not lost
 
-        stub.script(Reply(GOOD))  # the LLM is back
+        stub.script(Reply(GOOD_DIGEST))  # the LLM is back
         clock.advance(hours=1)
         regenerate_digest(core, "UGOV", first.id)
         with core.uow() as uow:
@@ -112,7 +112,7 @@ def test_teams_502_on_an_approval_card_is_retried_and_visible_meanwhile(core, se
                     "locale": "en-US",
                 },
             )
-        result = core.submit("29:req-aad", "teams", proposal(owner=owner, audience="team"))
+        result = core.submit("29:req-aad", "teams", make_proposal(owner=owner, audience="team"))
         sender = TeamsSender(
             build_adapter(settings.model_copy(update={"teams_enabled": True, "govbot_env": "local"})), core, None
         )

@@ -12,15 +12,9 @@ from bot.clock import as_utc
 from bot.messages.message import APPROVE, CHECKIN_OPEN
 from bot.service import checkins, jobs, lifecycle, queries
 from bot.service.export import audit_lines
-from tests.integration.lifecycle_seed import (
-    GOV,
-    OWNER,
-    audit_events,
-    bare_core,
-    outbox_for,
-    pending_request,
-    seed,
-)
+from tests.support.core_state import GOV, audit_events, outbox_for
+from tests.support.proposals import make_proposal
+from tests.support.stages import OWNER, bare_core, pending_request, seed
 
 
 def _request(core, request_id):
@@ -271,7 +265,13 @@ def test_weekly_checkin_requests_go_to_running_workflows_owners(core, clock):
     assert ask.payload["buttons"] == [
         {"action": CHECKIN_OPEN, "label": "Report value", "value": str(pilot.id), "style": "primary"}
     ]
-    assert "minutes per ticket" in str(ask.payload["sections"])
+    assert ask.payload["sections"] == [
+        {
+            "title": None,
+            "text": "",
+            "fields": [["Metric", make_proposal()["value_metric"]], ["Stage", "pilot"], ["Period", "2026-W47"]],
+        }
+    ]
     assert len(_kinds(core, "UOWN2", "checkin_request")) == 1
     assert audit_events(core, pilot.id, "checkin.requested")[0].detail == {"period": "2026-W47", "to": OWNER}
     assert any("checkin.requested" in line for line in audit_lines(core, pilot.id))

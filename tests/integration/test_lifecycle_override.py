@@ -6,15 +6,8 @@ import pytest
 
 from bot.domain.errors import Refused, UsageError
 from bot.service import lifecycle
-from tests.integration.lifecycle_seed import (
-    GOV,
-    OWNER,
-    REQUESTER,
-    audit_events,
-    outbox_for,
-    seed,
-    stage_of,
-)
+from tests.support.core_state import GOV, audit_events, outbox_for, stage_of
+from tests.support.stages import OWNER, REQUESTER, seed
 
 
 def _stops(core, pid):

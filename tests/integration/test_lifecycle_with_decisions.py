@@ -8,16 +8,8 @@ from datetime import date
 
 from bot.service import checkins, jobs, lifecycle
 from bot.service.export import audit_lines
-from tests.integration.lifecycle_seed import (
-    GOV,
-    OWNER,
-    REQUESTER,
-    audit_events,
-    outbox_for,
-    pending_request,
-    seed,
-    stage_of,
-)
+from tests.support.core_state import GOV, audit_events, outbox_for, stage_of
+from tests.support.stages import OWNER, REQUESTER, pending_request, seed
 
 
 def _autonomy(core, pid):

@@ -15,11 +15,13 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from bench.procs import FakeSlackThread, click_body, fire, start_govbot, wait_until
 from store import models as m
 from store.db import make_engine
-from tests.dbutil import backend
-from tests.integration.approval_data import proposal, requests_by_role
+from tests.support.core_state import requests_by_role
+from tests.support.database import backend
+from tests.support.proposals import make_proposal
+from tests.support.servers import FakeSlackThread, start_govbot, wait_until
+from tests.support.slack_load import click_body, fire
 
 
 def _sizes() -> tuple[int, int]:
@@ -33,7 +35,7 @@ def test_clicks_over_two_instances_decide_each_request_exactly_once(core, databa
     for i in range(requests):
         # proposed in the console, so the servers' outbox loops (Slack only) leave those
         # notices pending and the run measures the decisions, not the delivery backlog
-        result = core.submit("U_REQ", "console", proposal(title=f"Summarise weekly support themes {i:04d}"))
+        result = core.submit("U_REQ", "console", make_proposal(title=f"Summarise weekly support themes {i:04d}"))
         ids.append(requests_by_role(core, result.proposal_id)["owner"].id)
     engine = make_engine(database_url)
 

@@ -7,7 +7,8 @@ import pytest
 from bot.app import build_core
 from bot.domain.errors import Refused, UsageError
 from bot.domain.roles import RolesFileError
-from tests.integration.approval_data import audit_actions, proposal
+from tests.support.core_state import audit_actions
+from tests.support.proposals import make_proposal
 
 
 def test_help_lists_every_command(core):
@@ -51,14 +52,14 @@ def test_propose_opens_the_interview_seeded_and_resumes_a_draft(core):
 
 
 def test_status_and_mine_through_commands(core):
-    result = core.submit("U1", "slack", proposal())
+    result = core.submit("U1", "slack", make_proposal())
     status = core.handle_command("U1", "slack", f"status #{result.proposal_id}").message
     assert status.kind == "status" and "in_review" in status.text
     assert "Summarise weekly support themes" in core.handle_command("U1", "slack", "mine").message.plain_text()
 
 
 def test_decisions_by_command(core):
-    result = core.submit("U1", "console", proposal())
+    result = core.submit("U1", "console", make_proposal())
     rid = result.approval_request_ids[0]
     refused = core.handle_command("U_X", "console", f"approve {rid}").message
     assert refused.text.startswith("Not recorded")
@@ -138,7 +139,7 @@ def test_roles_file_errors_name_the_bad_entry(settings, clock, tmp_path, content
 
 
 def test_lifecycle_commands_are_dispatched_and_refusals_come_back_as_messages(core):
-    result = core.submit("U1", "slack", proposal())
+    result = core.submit("U1", "slack", make_proposal())
     pid = result.proposal_id
     core.decide("U_OWNER", result.approval_request_ids[0], "approve")
     refused = core.handle_command("U_X", "slack", f"pause {pid}").message

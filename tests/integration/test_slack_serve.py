@@ -13,9 +13,12 @@ import aiohttp
 from pydantic import SecretStr
 
 from handlers.web import run_server
-from tests.e2e.test_slack_flow import ANSWERS, setup_roles
-from tests.fakes.slack_api import FakeSlackAPI
-from tests.fakes.slack_platform import SlackHarness, slack_settings
+from tests.support.core_state import set_roles
+from tests.support.proposals import interview_answers
+from tests.support.slack_api import FakeSlackAPI
+from tests.support.slack_platform import SlackHarness, slack_settings
+
+ANSWERS = interview_answers()
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +36,7 @@ async def _start(core, settings, *, socket: bool = False):
 
 
 def test_serve_answers_healthz_and_delivers_the_outbox_in_the_background(core, settings):
-    setup_roles(core)
+    set_roles(core, ("department_lead", "Support", ["U_LEAD"]))
 
     async def scenario():
         api = await FakeSlackAPI().start()

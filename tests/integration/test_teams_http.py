@@ -16,10 +16,10 @@ from pydantic import SecretStr
 from bot.messages.message import APPROVE
 from handlers.base import SENDERS_KEY, StartupError
 from handlers.teams import cards
-from handlers.teams.setup import mount
 from handlers.teams.adapter import TeamsConfigError, bot_config
+from handlers.teams.setup import mount
 from handlers.web import build_web_app
-from tests.fakes.bot_connector import (
+from tests.support.bot_connector import (
     FakeBotConnector,
     ServerThread,
     activity,
@@ -29,6 +29,9 @@ from tests.fakes.bot_connector import (
     forbid_internet,
     validate_card,
 )
+from tests.support.proposals import high_billing
+
+PROPOSAL = high_billing(title="Refund assistant", owner="29:owner")
 
 USER = "29:http-user"
 
@@ -182,8 +185,6 @@ def test_local_mode_says_so_at_start_up(settings, caplog):
 
 def test_concurrent_repeated_clicks_record_one_decision(server, connector, core):
     from concurrent.futures import ThreadPoolExecutor
-
-    from tests.unit.test_teams_bot import PROPOSAL
 
     owner = PROPOSAL["owner"]
     result = core.submit("29:req", "teams", dict(PROPOSAL))

@@ -17,7 +17,10 @@ from bot.service.notify import enqueue
 from handlers.teams import cards
 from handlers.teams.adapter import build_adapter
 from handlers.teams.sender import TeamsSender, retry_after_seconds
-from tests.fakes.bot_connector import FakeBotConnector, card_text, forbid_internet, validate_card
+from tests.support.bot_connector import FakeBotConnector, card_text, forbid_internet, validate_card
+from tests.support.proposals import high_billing
+
+PROPOSAL = high_billing(title="Refund assistant", owner="29:owner")
 
 USER = "29:sender-user"
 CONV = f"a:personal-{USER}"
@@ -148,7 +151,6 @@ def test_a_bad_request_is_not_retried(core, sender, connector):
 
 
 def test_approval_cards_carry_refresh_for_the_approver_and_governance(core, sender, connector):
-    from tests.unit.test_teams_bot import PROPOSAL
 
     owner = PROPOSAL["owner"]
     remember(core, connector, owner)

@@ -12,6 +12,7 @@ from bot.domain.classifier import classify
 from bot.domain.policy import PolicyError
 from bot.domain.policy_file import load_policy
 from bot.domain.proposal import validate_proposal
+from tests.support.proposals import make_proposal
 
 POLICY = load_policy()
 DEFAULT_TEXT = (Path(__file__).resolve().parents[2] / "bot" / "policy.toml").read_text(encoding="utf-8")
@@ -19,25 +20,7 @@ DEFAULT_TEXT = (Path(__file__).resolve().parents[2] / "bot" / "policy.toml").rea
 ADD_RULE = DEFAULT_TEXT[: DEFAULT_TEXT.index("phrases = ['\\badd(?:s")].count("[[text_signals.rules]]") - 1
 
 # A complete, low-risk proposal: every readiness input given, nothing risky.
-COMPLETE = {
-    "title": "Weekly pipeline digest",
-    "department": "Sales",
-    "description": "Summarises the weekly pipeline report into five bullet points.",
-    "current_process": "An analyst writes the summary by hand every Monday.",
-    "expected_output": "A one-page summary for the leadership meeting.",
-    "data": ["internal"],
-    "actions": ["summarize"],
-    "audience": "internal",
-    "owner": "U123",
-    "review": "spot_check",
-    "autonomy": "human_approves",
-    "exception_path": "The analyst writes it by hand.",
-    "escalation_path": "Head of sales operations.",
-    "control_points": "The analyst reads every summary before it is shared.",
-    "rollback_path": "Switch the job off; the analyst takes over.",
-    "value_metric": "Analyst time from 2 hours to 15 minutes a week.",
-    "failure_visible": True,
-}
+COMPLETE = make_proposal()
 
 
 def run(policy=POLICY, **changes) -> dict:
@@ -277,7 +260,7 @@ def test_approver_role_triggers(changes, roles):
 def test_rollout_uses_the_given_inputs():
     out = run(actions=["change_billing"])
     ro = out["rollout"]
-    assert ro["risk_level"] == "high" and ro["owner"] == "U123"
+    assert ro["risk_level"] == "high" and ro["owner"] == COMPLETE["owner"]
     assert ro["rollback_path"] == COMPLETE["rollback_path"]
     assert ro["success_metric"] == COMPLETE["value_metric"]
     assert "department_lead, finance, governance, owner" in ro["approval_checkpoint"]
@@ -452,7 +435,7 @@ def test_the_design_example_is_reproduced():
     assert out["stop_conditions"] == ["changes_permissions_billing_or_production"]
     assert out["readiness"] == {"score": 6, "max": 6, "missing": [], "ready_to_scale": False}
     assert out["approver_roles"] == ["department_lead", "finance", "governance", "owner"]
-    assert out["rollout"]["owner"] == "U123"
+    assert out["rollout"]["owner"] == COMPLETE["owner"]
     assert out["effective"] == {"data": ["customer", "financial"], "actions": ["change_billing", "draft"]}
 
 

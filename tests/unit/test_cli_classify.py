@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import sys
 
 import pytest
 
 from bot.cli import build_parser, main
+from tests.support.proposals import make_proposal
 
-GOOD = {
-    "title": "Refund helper",
-    "description": "Reads the complaint and issues the refund when the parcel is late.",
-    "data": ["customer"],
-    "actions": ["draft"],
-    "owner": "U123",
-}
+# its description says it issues refunds: high risk, whatever the declared actions
+GOOD = make_proposal(
+    description="Reads the complaint and issues the refund when the parcel is late.",
+    data=["customer"],
+    actions=["draft"],
+)
 
 
 def run(stdin_text: str, *argv: str) -> tuple[int, str, str]:
@@ -122,12 +121,3 @@ def test_every_command_has_help_text():
     for name, action in sub._name_parser_map.items():  # type: ignore[attr-defined]
         assert action.format_help().strip(), name
     assert all(choice.help for choice in sub._choices_actions), "every command has a one-line help"
-
-
-def test_installed_console_script_never_prints_a_traceback():
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "classify", "-"], input="{", capture_output=True, text=True, timeout=60
-    )
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr
-    assert "proposal: not valid JSON" in proc.stderr

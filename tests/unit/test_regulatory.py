@@ -8,28 +8,12 @@ from bot.domain.classifier import classify
 from bot.domain.policy_file import load_policy
 from bot.domain.proposal import PROHIBITED_PRACTICES, USE_AREA, validate_proposal
 from bot.domain.regulatory import map_regulatory
+from tests.support.proposals import make_proposal
 
 POLICY = load_policy()
 ANNEX_III = [a for a in USE_AREA if a not in ("none", "safety_component")]
 
-BASE = {
-    "title": "Assistant",
-    "description": "Summarises documents.",
-    "data": ["internal"],
-    "actions": ["summarize"],
-    "audience": "internal",
-    "owner": "U1",
-    "review": "every_output",
-    "autonomy": "human_approves",
-    "current_process": "By hand.",
-    "expected_output": "A summary.",
-    "exception_path": "Team lead handles it.",
-    "escalation_path": "Department head.",
-    "control_points": "Every output read.",
-    "rollback_path": "Switch it off.",
-    "value_metric": "Hours saved per week.",
-    "failure_visible": True,
-}
+BASE = make_proposal()
 
 
 def reg(**changes) -> dict:

@@ -12,8 +12,9 @@ from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Button, Messa
 from handlers.slack import modal
 from handlers.slack.blocks import clip, escape, home_view, render
 from handlers.slack.forms import checkin_modal, decision_modal
-from tests.fakes.blockkit import block_problems, view_problems
-from tests.fakes.slack_platform import state_values
+from tests.support.blockkit import block_problems, view_problems
+from tests.support.proposals import high_billing
+from tests.support.slack_platform import state_values
 
 
 def _approval_buttons(rid: int) -> tuple[Button, ...]:
@@ -69,21 +70,16 @@ def test_limits_hold_for_huge_messages():
     assert view_problems(home, "home") == []
 
 
-ANSWERS = {
-    "title": "Refund assistant",
-    "department": "Support",
-    "description": "Drafts refund replies",
-    "owner": "U_OWNER",
-    "data": ["customer", "financial"],
-    "actions": ["draft", "change_billing", "recommend"],
-    "audience": "customer",
-    "review": "every_output",
-    "failure_visible": True,
-    "use_area": "essential_services",
-    "prohibited_practices": [],
-    "capacity": "incremental",
-    "profiles_people": False,
-}
+# a high-risk proposal in an Annex III area, so every regulatory page is asked, with
+# a placeholder rollback path, so the follow-up page asks for it again
+ANSWERS = high_billing(
+    title="Refund assistant",
+    rollback_path="tbd",
+    actions=["draft", "change_billing", "recommend"],
+    use_area="essential_services",
+    prohibited_practices=[],
+    profiles_people=False,
+)
 
 
 @pytest.mark.parametrize(

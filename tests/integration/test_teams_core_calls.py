@@ -6,7 +6,7 @@ import asyncio
 import threading
 
 from handlers.teams.actions import CORE_CALLS, TeamsActions, core_call
-from tests.fakes.bot_connector import validate_card
+from tests.support.bot_connector import validate_card
 
 CLIENTS = 12
 

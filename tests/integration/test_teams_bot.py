@@ -15,7 +15,8 @@ from bot.domain import interview
 from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES
 from handlers.teams import cards
 from handlers.teams.bot import GovbotTeamsBot
-from tests.fakes.bot_connector import TeamsTurns, card_action, card_inputs, card_text, card_verbs, validate_card
+from tests.support.bot_connector import TeamsTurns, card_action, card_inputs, card_text, card_verbs, validate_card
+from tests.support.proposals import high_billing
 
 REQUESTER = "29:requester"
 OWNER = "29:owner"
@@ -23,27 +24,7 @@ LEAD = "29:lead"
 GOV = "UGOV"  # GOVBOT_GOVERNANCE of the settings fixture
 STRANGER = "29:stranger"
 
-PROPOSAL = {
-    "title": "Refund assistant",
-    "department": "Support",
-    "description": "Drafts the reply and issues the refund for damaged orders",
-    "current_process": "Agents read each ticket and refund by hand in the billing tool",
-    "expected_output": "A drafted reply and a refund in the billing tool",
-    "data": ["customer", "financial"],
-    "actions": ["draft", "change_billing"],
-    "audience": "customer",
-    "owner": OWNER,
-    "review": "every_output",
-    "autonomy": "human_approves",
-    "exception_path": "Unclear tickets go to the normal support queue untouched",
-    "escalation_path": "Support lead on call, then the finance controller",
-    "control_points": "An agent approves every refund before it is issued",
-    "rollback_path": "Switch off the integration; agents refund by hand as today",
-    "value_metric": "Refund handling time from 12 to 4 minutes per ticket",
-    "failure_visible": True,
-    "stack": "automation",
-    "capacity": "incremental",
-}
+PROPOSAL = high_billing(title="Refund assistant", owner=OWNER)
 
 
 @pytest.fixture

@@ -29,9 +29,10 @@ from bot.service.results import Reply
 from handlers.base import SLACK_KEY
 from handlers.web import build_web_app
 from store import models as m
-from tests.fakes.bot_connector import FakeBotConnector, ServerThread, activity, execute_invoke, forbid_internet
-from tests.fakes.slack_platform import SIGNING_SECRET, sign, slack_settings
-from tests.integration.approval_data import proposal, requests_by_role
+from tests.support.bot_connector import FakeBotConnector, ServerThread, activity, execute_invoke, forbid_internet
+from tests.support.core_state import requests_by_role
+from tests.support.proposals import make_proposal
+from tests.support.slack_platform import SIGNING_SECRET, sign, slack_settings
 from tests.unit.test_fuzz_proposal import BIG, JSONISH, ODD
 
 FUZZ = settings(
@@ -73,7 +74,7 @@ def _counts(core: Any) -> dict[str, int]:
 @pytest.fixture
 def seeded(core):
     """One proposal waiting on U_OWNER (request id 1), so ids in the fuzz hit real rows."""
-    result = core.submit("U_REQ", "slack", proposal())
+    result = core.submit("U_REQ", "slack", make_proposal())
     assert requests_by_role(core, result.proposal_id)["owner"].status == "pending"
     return core
 
@@ -101,7 +102,7 @@ def test_handle_command_answers_every_text_and_changes_nothing(seeded, text):
 
 class SlackServer:
     def __init__(self, core: Any, settings: Any):
-        from bench.procs import FakeSlackThread
+        from tests.support.servers import FakeSlackThread
 
         self.slack = FakeSlackThread().__enter__()
         self.app = build_web_app(core, slack_settings(settings, self.slack.api))
