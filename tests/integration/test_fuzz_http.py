@@ -33,7 +33,7 @@ from tests.support.bot_connector import FakeBotConnector, ServerThread, activity
 from tests.support.core_state import requests_by_role
 from tests.support.proposals import make_proposal
 from tests.support.slack_platform import SIGNING_SECRET, sign, slack_settings
-from tests.unit.test_fuzz_proposal import BIG, JSONISH, ODD
+from tests.support.strategies import BIG, JSONISH, ODD
 
 FUZZ = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]

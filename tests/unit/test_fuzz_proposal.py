@@ -21,18 +21,11 @@ from bot.domain.classifier import classify
 from bot.domain.interview import Page, pages, parse_page
 from bot.domain.policy_file import load_policy
 from bot.domain.proposal import ProposalInvalid, validate_proposal
+from tests.support.strategies import BIG, JSONISH, ODD
 
 POLICY = load_policy()
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-# odd unicode: control characters, right-to-left marks, zero-width joiners, emoji, surrogates
-# are not valid in JSON text, so leave those out; everything else may appear
-ODD = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60) | st.sampled_from(
-    ["\u202eevil\u202c", "a\u200db", "\x00\x01", "🙂" * 30, "Ωmega ≠ ascii", " \t\n ", "", "null", "0"]
-)
-BIG = st.integers(4000, 20_000).map(lambda n: "x" * n)
-SCALARS = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True) | ODD
-JSONISH = st.recursive(SCALARS, lambda c: st.lists(c, max_size=4) | st.dictionaries(ODD, c, max_size=4), max_leaves=8)
 
 ENUMS: dict[str, tuple[str, ...]] = {
     "data": proposal.DATA,
