@@ -98,7 +98,12 @@ def test_all_approvals_move_the_proposal_to_pilot(core, submitted):
     last = core.decide("U_LEAD", reqs["department_lead"].id, "approve")
     assert last.proposal_stage == "pilot" and stage_of(core, pid) == "pilot"
     assert audit_actions(core, pid).count("stage.pilot") == 1
-    assert any(m.kind == "stage_pilot" for m in messages_for(core, "U_REQ"))
+    assert [m.kind for m in messages_for(core, "U_REQ")] == [
+        "classification",
+        "decision_notice",
+        "decision_notice",
+        "stage_pilot",
+    ]
 
 
 def test_an_open_stop_condition_stops_at_approved(core):

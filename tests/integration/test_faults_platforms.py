@@ -51,10 +51,24 @@ def test_slack_429_then_5xx_during_a_click_keeps_the_decision_and_tells_the_user
             assert status == 200
             await slack.idle()
             (updated,) = slack.api.calls_to("chat.update")
-            assert updated.args["ts"] == message["ts"] and not any(
-                e.get("type") == "button" for b in updated.args.get("blocks", []) for e in b.get("elements", [])
+            assert updated.args["ts"] == message["ts"]
+            assert updated.args["blocks"] == [  # the buttons are gone
+                {
+                    "type": "section",
+                    "text": {"type": "mrkdwn", "text": "*Approved by &lt;@U_OWNER&gt; at 09:00 (2026-11-16 UTC)*"},
+                },
+                {
+                    "type": "section",
+                    "fields": [
+                        {"type": "mrkdwn", "text": "*Proposal*\n#1 Summarise weekly support themes"},
+                        {"type": "mrkdwn", "text": "*Role*\nworkflow owner"},
+                    ],
+                },
+            ]
+            assert (
+                slack.api.calls_to("response_url")[-1].args["text"]
+                == "Already decided: Approved by <@U_OWNER> at 09:00 (2026-11-16 UTC)."
             )
-            assert "Already" in slack.api.calls_to("response_url")[-1].args["text"]
 
     asyncio.run(scenario())
     assert audit_actions(core, result.proposal_id).count("decision.approve") == 1
@@ -91,7 +105,8 @@ def test_llm_timeout_falls_back_then_regenerate_uses_the_recovered_llm(settings,
             newest = uow.digests.latest()
         assert newest.id != first.id and newest.model == "stub-model" and newest.fallback_reason is None
         assert (newest.period_start, newest.period_end) == (first.period_start, first.period_end)
-        assert "sk-test-123" not in (first.fallback_reason or "") + newest.text
+        assert first.fallback_reason == "LLM draft failed: attempt 1: LLM failed: timed out (OpenAITimeoutError)"
+        assert newest.text == GOOD_DIGEST  # and the API key appears in neither
 
 
 def test_teams_502_on_an_approval_card_is_retried_and_visible_meanwhile(core, settings, clock):
@@ -118,17 +133,22 @@ def test_teams_502_on_an_approval_card_is_retried_and_visible_meanwhile(core, se
         )
         with core.uow() as uow:
             due = len(uow.outbox.due(["teams"], clock.now(), 50))
-        assert due >= 2  # the owner's approval card and the requester's classification
+        assert due == 3  # the requester's classification, the owner's and the lead's approval cards
         connector.fail_next(502, times=due)  # every first attempt; then the connector is back
         assert asyncio.run(deliver_due(core, {"teams": sender})) == 0
         status = core.status_data(result.proposal_id)
-        assert status["undelivered"], status  # visible in `govbot status` while the connector fails
-        assert all("502" in (o.get("last_error") or "") for o in status["undelivered"])
+        # visible in `govbot status` while the connector fails
+        assert [(o["recipient"], o["kind"], o["last_error"]) for o in status["undelivered"]] == [
+            ("29:req-aad", "classification", "DeliveryFailed: Teams connector answered HTTP 502"),
+            ("29:owner-aad", "approval_request", "DeliveryFailed: Teams connector answered HTTP 502"),
+            ("29:lead-aad", "approval_request", "DeliveryFailed: Teams connector answered HTTP 502"),
+        ]
 
         clock.advance(seconds=600)  # past the backoff
         sent = asyncio.run(deliver_due(core, {"teams": sender}))
         assert sent == len(status["undelivered"])
         assert not core.status_data(result.proposal_id)["undelivered"]
         cards = connector.sent_to(f"a:personal-{owner}")
-        assert cards and requests_by_role(core, result.proposal_id)["owner"].status == "pending"
-    assert clock.now() - T0 >= timedelta(seconds=600)
+        assert len(cards) == 1  # the approval card arrived once
+        assert requests_by_role(core, result.proposal_id)["owner"].status == "pending"
+    assert clock.now() - T0 == timedelta(seconds=600)
