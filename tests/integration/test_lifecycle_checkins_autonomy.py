@@ -32,7 +32,9 @@ def test_owner_checkin_is_stored_with_its_iso_week(core, clock):
     events = audit_events(core, p.id, "checkin.recorded")
     assert [e.detail["period"] for e in events] == ["2026-W47", "2026-W48"]
     # governance reporting for the owner tells the owner
-    assert any("reported by <@UGOV>" in r.payload["text"] for r in outbox_for(core, OWNER))
+    assert [r.payload["text"] for r in outbox_for(core, OWNER)] == [
+        'Check-in recorded for #1 "Refund triage assistant" (2026-W48): 7 min (reported by <@UGOV>)'
+    ]
 
 
 def test_iso_week_at_year_boundary():
