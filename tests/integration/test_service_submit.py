@@ -149,7 +149,14 @@ def test_status_data_has_every_part(core):
     assert len(data["approvals"]) == len(result.approval_request_ids)
     assert data["audit"][0]["action"] == "proposal.submitted"
     # nothing delivers the console outbox in this test: those rows are visible here
-    assert {u["recipient"] for u in data["undelivered"]} >= {"U_REQ", "U_OWNER"}
+    # (no finance, department lead or governance holder is named: those requests go to governance)
+    assert sorted((u["recipient"], u["kind"]) for u in data["undelivered"]) == [
+        ("UGOV", "approval_request"),
+        ("UGOV", "approval_request"),
+        ("UGOV", "approval_request"),
+        ("U_OWNER", "approval_request"),
+        ("U_REQ", "classification"),
+    ]
     json.dumps(data)
     text = core.status(result.proposal_id).plain_text()
     assert "Undelivered messages" in text and "Audit trail" in text

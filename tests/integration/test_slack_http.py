@@ -160,7 +160,9 @@ def test_slow_work_failure_is_reported_to_the_user(core, settings, monkeypatch):
             await slack.idle()
             said = slack.api.calls_to("response_url")
             assert len(said) == 1 and said[0].args["response_type"] == "ephemeral"
-            assert "went wrong" in said[0].args["text"] or "failed" in said[0].args["text"]
+            assert said[0].args["text"] == (
+                ":warning: Sorry, running your command failed (RuntimeError). Nothing was lost; please try again."
+            )
 
     run(scenario())
 

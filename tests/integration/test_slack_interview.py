@@ -191,7 +191,9 @@ def test_reject_needs_a_comment_and_strangers_are_refused(core, settings):
             assert len(slack.api.calls_to("views.open")) == opened
             assert slack.api.calls_to("response_url")[-1].args["response_type"] == "ephemeral"
             audit = core.status_data(pid)["audit"]
-            assert any(e["action"] == "decision.refused" and e["actor"] == "U_MALLORY" for e in audit)
+            assert [(e["action"], e["actor"]) for e in audit if e["action"].startswith("decision")] == [
+                ("decision.refused", "U_MALLORY")
+            ]
             # the approver gets the comment form
             await slack.click("U_LEAD", REJECT, rid, message=message_of(call))
             form = (await slack.api.wait_for("views.open", opened + 1))[-1].response["view"]
@@ -237,7 +239,10 @@ def test_governance_decides_for_the_approver_only_with_a_reason(core, settings):
             await slack.idle()
             assert decisions(core, pid) == [("UGOV", "approve")]
             audit = [e for e in core.status_data(pid)["audit"] if e["action"].startswith("decision")]
-            assert any("Lead on leave" in json.dumps(e["detail"]) for e in audit)
+            assert [(e["action"], e["detail"].get("override_reason")) for e in audit] == [
+                ("decision.refused", None),
+                ("decision.approve", "Lead on leave; launch is due today."),
+            ]
             assert all_problems(slack.api.calls) == []
 
     run(scenario())
