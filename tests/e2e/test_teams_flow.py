@@ -76,6 +76,7 @@ def cards_in(calls) -> list[dict]:
     return [validate_card(a["content"]) for c in calls for a in (c.body.get("attachments") or ())]
 
 
+@pytest.mark.slow
 def test_a_proposal_from_form_to_approval_in_teams(world):
     core, sender, connector, server = world
 

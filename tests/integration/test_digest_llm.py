@@ -78,6 +78,7 @@ def test_wrong_number_then_good_retry_is_kept(llm_env, stub):
     assert len(stub.requests) == 2
 
 
+@pytest.mark.slow
 def test_timeout_falls_back_to_template(llm_env, stub):
     seed_portfolio(llm_env, T0)
     stub.script(Reply(GOOD_DIGEST, sleep=2.0))  # longer than the 0.5 s client timeout

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from pydantic import SecretStr
 
 from bot.app import build_core
@@ -28,6 +29,7 @@ from tests.support.proposals import make_proposal
 from tests.support.slack_platform import SlackHarness
 
 
+@pytest.mark.slow
 def test_slack_429_then_5xx_during_a_click_keeps_the_decision_and_tells_the_user(core, settings):
     result = core.submit("U_REQ", "slack", make_proposal())
     rid = requests_by_role(core, result.proposal_id)["owner"].id
@@ -76,6 +78,7 @@ def test_slack_429_then_5xx_during_a_click_keeps_the_decision_and_tells_the_user
         assert len(uow.decisions.for_proposal(result.proposal_id)) == 1
 
 
+@pytest.mark.slow
 def test_llm_timeout_falls_back_then_regenerate_uses_the_recovered_llm(settings, clock):
     with OpenAIStub() as stub:
         llm = settings.model_copy(

@@ -250,6 +250,7 @@ slack_bodies = st.one_of(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(slack_bodies)
 def test_slack_endpoint_never_500s_or_half_writes(slack_server, seeded, no_tracebacks, body):
@@ -322,6 +323,7 @@ def _teams_body(kind: int, url: str, verb: str, data: dict[str, Any], text: str,
     return body
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.integers(0, 3), VERBS, card_data, TEXT, JSONISH)
 def test_teams_endpoint_never_500s_or_half_writes(teams_server, seeded, no_tracebacks, kind, verb, data, text, junk):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 
 from store import models as m
@@ -22,6 +23,8 @@ from tests.support.database import backend
 from tests.support.proposals import make_proposal
 from tests.support.servers import FakeSlackThread, start_govbot, wait_until
 from tests.support.slack_load import click_body, fire
+
+pytestmark = pytest.mark.slow
 
 
 def _sizes() -> tuple[int, int]:

@@ -237,6 +237,7 @@ def test_rate_limited_web_api_is_retried_for_interactive_calls(core, settings):
     run(scenario())
 
 
+@pytest.mark.slow
 def test_portfolio_comes_with_its_chart_uploaded_to_the_dm(core, settings):
 
     set_roles(core, ("department_lead", "Support", ["U_LEAD"]))

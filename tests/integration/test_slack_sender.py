@@ -95,6 +95,7 @@ def test_update_of_a_vanished_message_posts_a_new_one():
     asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_rate_limit_and_errors_become_delivery_failures():
     async def scenario():
         api = FakeSlackAPI()
@@ -120,6 +121,7 @@ def test_rate_limit_and_errors_become_delivery_failures():
     asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_outbox_survives_slack_rate_limits_and_outages(core, settings, clock):
     """Nothing is lost and nothing is sent twice while Slack answers 429 and 5xx."""
     set_roles(core, ("department_lead", "Support", ["U_LEAD"]))

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 from pydantic import SecretStr
 
 from handlers.web import run_server
@@ -35,6 +36,7 @@ async def _start(core, settings, *, socket: bool = False):
     return stop, task, port.result()
 
 
+@pytest.mark.slow
 def test_serve_answers_healthz_and_delivers_the_outbox_in_the_background(core, settings):
     set_roles(core, ("department_lead", "Support", ["U_LEAD"]))
 
@@ -102,6 +104,7 @@ def test_socket_mode_takes_commands_over_the_websocket(core, settings):
     asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_cli_serve_names_the_missing_variable(database_url, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft", "GOVBOT_"))}
     env.update({"DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-1", "PYTHONPATH": str(ROOT)})

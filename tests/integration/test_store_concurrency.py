@@ -165,6 +165,7 @@ def _claim_in_process(url: str, instance: str, start: Any, results: Any) -> None
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_separate_processes_claim_a_job_period_once(database_url):
     """Several instances (processes) on the same database URL: one runs the period."""
     import multiprocessing
@@ -198,6 +199,7 @@ def _upgrade_in_process(url: str, start: Any, results: Any) -> None:
         results.put(repr(exc))
 
 
+@pytest.mark.slow
 @pytest.mark.db  # empty_database() follows GOVBOT_TEST_BACKEND like database_url
 def test_upgrades_started_together_both_end_at_head(tmp_path, request):
     """Two instances running `govbot db upgrade` at once: one migrates, the other finds head."""

@@ -116,6 +116,7 @@ def test_an_oversized_message_is_cut_under_the_teams_limit(core, sender, connect
     assert "more" in card_text(validate_card(call.body["attachments"][0]["content"]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("status", [429, 412, 502, 504])
 def test_connector_errors_back_off_and_the_message_is_delivered_later(core, sender, connector, clock, status):
     remember(core, connector)

@@ -12,6 +12,7 @@ import io
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -90,6 +91,7 @@ proposals = st.fixed_dictionaries({}, optional={k: _value(k) for k in KEYS}).fla
 RANK = {"low": 0, "medium": 1, "high": 2}
 
 
+@pytest.mark.slow
 @FUZZ
 @given(proposals)
 def test_validate_proposal_accepts_or_names_every_bad_key(raw):
@@ -112,6 +114,7 @@ def test_validate_proposal_accepts_or_names_every_bad_key(raw):
     assert RANK[result["risk_level"]] >= RANK[classify(plain, POLICY)["risk_level"]]
 
 
+@pytest.mark.slow
 @FUZZ
 @given(
     st.one_of(
