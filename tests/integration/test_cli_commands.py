@@ -62,7 +62,9 @@ def test_import_reports_each_row_and_is_harmless_to_repeat(cli):
     assert [r["status"] for r in report["rows"]] == ["imported", "imported", "refused", "refused"]
     assert report["rows"][1]["risk_level"] == "high"
     assert report["rows"][2]["errors"] == ["title: is 121 characters; at most 120 allowed"]
-    assert report["rows"][3]["errors"] == ["audience: unknown value 'martians'; allowed: internal, team, customer, public"]
+    assert report["rows"][3]["errors"] == [
+        "audience: unknown value 'martians'; allowed: internal, team, customer, public"
+    ]
 
     code, out, _ = cli("import", "-", "--as", "U_ALICE", "--json", stdin=json.dumps(rows[:2]))
     again = json.loads(out)

@@ -34,7 +34,9 @@ def test_package_holds_manifest_and_icons_at_its_root(tmp_path):
 def test_manifest_declares_the_bot_commands_and_scopes():
     data = manifest(APP_ID)
     assert data["manifestVersion"] == "1.16"
-    assert data["$schema"] == "https://developer.microsoft.com/en-us/json-schemas/teams/v1.16/MicrosoftTeams.schema.json"
+    assert (
+        data["$schema"] == "https://developer.microsoft.com/en-us/json-schemas/teams/v1.16/MicrosoftTeams.schema.json"
+    )
     (bot,) = data["bots"]
     assert set(bot["scopes"]) == {"personal", "team"}
     commands = [c["title"] for lst in bot["commandLists"] for c in lst["commands"]]
