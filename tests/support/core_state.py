@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages.message import Message
+from bot.messages.message import APPROVE, Message
 
 GOV = "UGOV"  # GOVBOT_GOVERNANCE of the `settings` fixture
 
@@ -56,3 +56,7 @@ def outbox_for(core: Any, recipient: str) -> list[Any]:
 
 def messages_for(core: Any, recipient: str) -> list[Message]:
     return [Message.from_json(r.payload) for r in outbox_for(core, recipient)]
+
+
+def approve_buttons(messages: list[Message]) -> list[int]:
+    return [int(b.value) for m in messages for b in m.buttons if b.action == APPROVE]
