@@ -8,14 +8,8 @@ import pytest
 from bot.messages.message import APPROVE
 from bot.service import jobs
 from bot.service.results import DecisionForm
-from tests.integration.approval_data import (
-    audit_actions,
-    medium,
-    messages_for,
-    outbox_for,
-    requests_by_role,
-    set_roles,
-)
+from tests.support.core_state import audit_actions, messages_for, outbox_for, requests_by_role, set_roles
+from tests.support.proposals import medium
 
 
 @pytest.fixture

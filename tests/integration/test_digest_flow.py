@@ -20,8 +20,8 @@ from bot.service.digest import (
 )
 from bot.service.digest_writer import grounding_problems
 from bot.settings import Settings, SettingsError, load_settings
-from tests.conftest import T0
-from tests.integration.facts_seed import seed_portfolio, store_env
+from tests.support.clock import T0
+from tests.support.portfolio import seed_portfolio, store_env
 
 KEYS = [
     "id",

@@ -12,7 +12,8 @@ from pypdf import PdfReader
 
 from bot.cli import main
 from bot.service import checkins, lifecycle
-from tests.integration.lifecycle_seed import GOV, OWNER, outbox_for, pending_request, seed
+from tests.support.core_state import GOV, outbox_for
+from tests.support.stages import OWNER, pending_request, seed
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ import pytest
 
 from bot.messages.message import APPROVE
 from bot.service.delivery import deliver_due
-from tests.fakes.slack_platform import SlackHarness
-from tests.integration.approval_data import medium, requests_by_role, set_roles
+from tests.support.core_state import requests_by_role, set_roles
+from tests.support.proposals import medium
+from tests.support.slack_platform import SlackHarness
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import json
 
 from bot.messages.message import DIGEST_POST, DIGEST_REGENERATE
 from bot.service.delivery import deliver_due
-from tests.fakes.blockkit import all_problems
-from tests.fakes.slack_platform import SlackHarness
+from tests.support.blockkit import all_problems
+from tests.support.slack_platform import SlackHarness
 
 
 def _buttons(call) -> dict[str, str]:

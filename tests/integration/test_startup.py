@@ -24,7 +24,7 @@ import pytest
 from bot.cli import main
 from bot.settings import load_settings
 from handlers.web import preflight
-from tests.fakes.slack_api import FakeSlackAPI
+from tests.support.slack_api import FakeSlackAPI
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ["serve", "run-jobs", "digest"]

@@ -12,7 +12,7 @@ from bot.messages.message import APPROVE
 from bot.service.delivery import deliver_due
 from handlers.base import SENDERS_KEY
 from handlers.web import build_web_app
-from tests.fakes.bot_connector import (
+from tests.support.bot_connector import (
     FakeBotConnector,
     ServerThread,
     activity,
@@ -21,7 +21,7 @@ from tests.fakes.bot_connector import (
     forbid_internet,
     validate_card,
 )
-from tests.integration.approval_data import proposal
+from tests.support.proposals import make_proposal as proposal
 
 OWNER = "29:owner"
 

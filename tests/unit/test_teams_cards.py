@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -123,8 +124,8 @@ def test_oversized_message_is_cut_under_the_limit_and_says_how_many_more():
     assert_valid(card)
     tail = card["body"][-1]["text"]
     kept = sum(len(el["facts"]) for el in card["body"] if el["type"] == "FactSet")
-    assert 0 < kept < 400
-    assert f"and {400 - kept} more" in tail
+    assert kept == 102  # as many as fit in MAX_CARD_BYTES
+    assert tail == "… and 298 more (see `status` or the portfolio export)"
 
 
 def full_answers() -> dict:
@@ -199,10 +200,10 @@ def test_an_image_that_would_not_fit_is_left_out_and_the_card_says_so():
     message = Message(kind="portfolio", text="Portfolio", sections=(Section("All", "", (("a", "b"),)),))
     small = cards.message_card(message, image_png=b"\x89PNG" + b"0" * 1000)
     assert_valid(small)
-    assert any(el["type"] == "Image" for el in small["body"])
+    assert [el["type"] for el in small["body"]] == ["TextBlock", "TextBlock", "FactSet", "Image"]
+    assert small["body"][3]["url"] == "data:image/png;base64," + base64.b64encode(b"\x89PNG" + b"0" * 1000).decode()
     big = cards.message_card(message, image_png=b"\x89PNG" + b"0" * 40_000)
     assert_valid(big)
-    assert not any(el["type"] == "Image" for el in big["body"])
-    assert "too large" in json.dumps(big) and "a" in [
-        f["title"] for el in big["body"] if el["type"] == "FactSet" for f in el["facts"]
-    ]
+    assert [el["type"] for el in big["body"]] == ["TextBlock", "TextBlock", "FactSet", "TextBlock"]
+    assert big["body"][2]["facts"] == [{"title": "a", "value": "b"}]
+    assert big["body"][3]["text"] == "(The chart is too large for a Teams message; see `govbot portfolio`.)"
