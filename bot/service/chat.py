@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from bot.domain.approval_rules import comment_required, missing_comment
 from bot.domain.errors import NotFound, Refused, UsageError
 from bot.domain.interview import seed as make_seed
 from bot.domain.proposal import STOP_CONDITIONS, ProposalInvalid
@@ -249,10 +250,11 @@ def parse(text: str) -> Command:
 
 def _decision(word: str, rest: str) -> Command:
     decision = DECISIONS[word.lower()]
-    usage = f"{word} <request id>" + (" [comment]" if decision == "approve" else " <comment>")
+    usage = f"{word} <request id>" + (" <comment>" if comment_required(decision) else " [comment]")
     token, comment = _need(rest, usage, "request id")
-    if decision != "approve" and not comment:
-        raise UsageError(f"comment: say why. Usage: {usage}")
+    problem = missing_comment(decision, comment)  # the typed command's grammar: `reject <id> <comment>`
+    if problem is not None:
+        raise UsageError(f"{problem}. Usage: {usage}")
     return Command(
         "decide", {"request_id": parse_id(token, "request id"), "decision": decision, "comment": comment or None}
     )

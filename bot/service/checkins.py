@@ -208,6 +208,7 @@ def _open_autonomy_requests(
                     status="pending",
                     note=note,
                     created_at=now,
+                    governance_fallback=note is not None,
                 )
             )
         )

@@ -22,7 +22,6 @@ from bot.domain.records import OutboxRow
 from bot.messages.message import Message
 from bot.ports import DeliveryFailed
 from handlers.teams import cards
-from handlers.teams.actions import refresh_users
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +76,7 @@ class TeamsSender:
             rid = message.meta.get("request_id")
             users = [recipient]
             if rid is not None:
-                users += await asyncio.to_thread(refresh_users, self.core, rid)
+                users += await asyncio.to_thread(self.core.approval_viewers, int(rid))
             return cards.approval_card(message, refresh_users=users)
         return cards.message_card(message)
 
