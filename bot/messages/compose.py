@@ -154,7 +154,7 @@ def approver_lines(requests: Sequence[Any]) -> list[str]:
     for r in requests:
         if r.status == "superseded":
             continue
-        dept = f" ({r.department})" if r.department else ""
+        dept = f" ({user_text(r.department)})" if r.department else ""
         line = f"{ROLE_LABEL.get(r.role, r.role)}{dept}: {mention(r.approver)} — {STATUS_VERB.get(r.status, r.status)}"
         if r.note:
             line += f" — {r.note}"
@@ -288,9 +288,9 @@ def closed_card(proposal: Any, request: Any, why: str) -> Message:
 def notice(
     kind: str, text: str, proposal_id: int | None = None, detail: str = "", buttons: tuple[Button, ...] = ()
 ) -> Message:
-    """A one-line notice (threaded updates, refusals, command answers). `detail` is shown
-    as typed (it carries decision comments and reasons): never as markup."""
-    sections = (Section(None, user_text(clip(detail))),) if detail else ()
+    """A one-line notice (threaded updates, refusals, command answers). `detail` is the
+    core's text: callers mark what people typed in it (comments, reasons) with `user_text`."""
+    sections = (Section(None, clip(detail)),) if detail else ()
     meta = {"proposal_id": proposal_id} if proposal_id is not None else {}
     return Message(kind=kind, text=clip(text, 1000), sections=sections, buttons=buttons, meta=meta)
 

@@ -24,16 +24,16 @@ from sqlalchemy.orm import Session
 from bot.app import build_core
 from bot.cli import main
 from bot.domain.records import DigestRow
-from bot.service.auditpack import build_audit_pack
 from bot.settings import Settings
 from store import audit_chain
 from store import models as m
 from store.db import make_engine, upgrade
 from store.privileges import least_privilege_sql
 from store.uow import SqlUnitOfWorkFactory
-from tests.conftest import T0
-from tests.dbutil import backend, empty_database
-from tests.integration.approval_data import proposal, requests_by_role
+from tests.support.clock import T0
+from tests.support.core_state import requests_by_role
+from tests.support.database import empty_database
+from tests.support.proposals import make_proposal as proposal
 
 
 @pytest.fixture
@@ -146,10 +146,10 @@ def test_events_of_a_rolled_back_savepoint_leave_no_hole(engine):
 @pytest.mark.db  # empty_database() follows GOVBOT_TEST_BACKEND
 def test_events_written_before_the_chain_are_chained_by_the_migration(tmp_path, request):
     url = empty_database(tmp_path, request)
-    upgrade(url, "0003")
+    upgrade(url, "0004")
     old = make_engine(url)
     try:
-        with old.begin() as conn:  # the columns of revision 0003 only
+        with old.begin() as conn:  # the columns of revision 0004 only
             conn.execute(
                 insert(m.AuditEventModel.__table__),
                 [
@@ -291,13 +291,11 @@ def test_every_audit_pack_publishes_the_chain_head(core, engine):
     result = core.submit("U_REQ", "slack", proposal())
     with Session(engine) as session:
         head = audit_chain.head(session)
-    pack = build_audit_pack(core, result.proposal_id, "md").decode("utf-8")
+    pack = core.audit_pack(result.proposal_id, "md").decode("utf-8")
     assert f"Audit chain head when this pack was generated: #{head[0]} {head[1]}." in pack
 
 
 # ---------------------------------------------------------------------------- PostgreSQL: a least-privilege role
-
-postgres_only = pytest.mark.skipif(backend() != "postgres", reason="roles and grants are PostgreSQL's")
 
 
 @pytest.fixture
@@ -322,8 +320,7 @@ def least_privilege(tmp_path, request):
         owner.dispose()
 
 
-@postgres_only
-@pytest.mark.db
+@pytest.mark.postgres  # deselected on SQLite (tests/conftest.py)
 def test_govbot_runs_as_the_least_privilege_role(least_privilege, clock):
     owner_url, app_url = least_privilege
     core = build_core(Settings(database_url=app_url, governance="UGOV", _env_file=None), clock=clock)
@@ -342,8 +339,7 @@ def test_govbot_runs_as_the_least_privilege_role(least_privilege, clock):
     assert (role.startswith("govbot_app_"), outcome.status, intact) == (True, "recorded", True)
 
 
-@postgres_only
-@pytest.mark.db
+@pytest.mark.postgres  # deselected on SQLite (tests/conftest.py)
 @pytest.mark.parametrize(
     "statement",
     [

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from bot.messages.message import APPROVE
 from handlers.web import build_web_app
-from tests.fakes.bot_connector import (
+from tests.support.bot_connector import (
     FakeBotConnector,
     ServerThread,
     activity,
@@ -27,7 +27,7 @@ from tests.fakes.bot_connector import (
     forbid_internet,
     validate_card,
 )
-from tests.fakes.slack_platform import SIGNING_SECRET, SlackHarness
+from tests.support.slack_platform import SIGNING_SECRET, SlackHarness
 
 HUGE = "99999999999999999999"
 DEEP = "[" * 50_000 + "]" * 50_000

@@ -19,12 +19,12 @@ from pypdf import PdfReader
 
 from bot.app import build_core
 from bot.domain.errors import UsageError
-from bot.service.auditpack import build_audit_pack
-from bot.service.checkins import record_checkin
 from bot.settings import Settings
 from store.db import upgrade
-from tests.fakes.slack_platform import SlackHarness
-from tests.integration.approval_data import medium, proposal, requests_by_role, set_roles
+from tests.support.core_state import requests_by_role, set_roles
+from tests.support.proposals import make_proposal as proposal
+from tests.support.proposals import medium
+from tests.support.slack_platform import SlackHarness
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,7 +60,7 @@ LONG = (
 def test_a_4000_character_description_prints_whole_in_the_pdf_pack(core, tmp_path, description):
     result = core.submit("U_REQ", "slack", proposal(description=description))
     path = tmp_path / "pack.pdf"
-    path.write_bytes(build_audit_pack(core, result.proposal_id, "pdf"))
+    path.write_bytes(core.audit_pack(result.proposal_id, "pdf"))
     printed = "".join("".join(page.extract_text() or "" for page in PdfReader(str(path)).pages).split())
     assert "".join(description.split()) in printed
 
@@ -92,7 +92,7 @@ def test_a_nul_in_a_decision_comment_or_reason_names_the_field(core, comment, re
 def test_a_nul_in_a_check_in_note_names_the_field(core):
     result = core.submit("U_REQ", "slack", proposal())
     with pytest.raises(UsageError, match="^note: contains a NUL character"):
-        record_checkin(core, "U_OWNER", result.proposal_id, "5", "typed\x00here")
+        core.record_checkin("U_OWNER", result.proposal_id, "5", "typed\x00here")
 
 
 def test_an_unfinished_draft_keeps_its_text_without_the_nul(core):

@@ -9,9 +9,9 @@ import asyncio
 import json
 import re
 
-from bot.service.delivery import deliver_due
-from tests.fakes.slack_platform import SlackHarness
-from tests.integration.approval_data import proposal
+from tests.support.core_state import requests_by_role
+from tests.support.proposals import make_proposal as proposal
+from tests.support.slack_platform import SlackHarness
 
 HOSTILE = "<@UVICTIM> <#C0SECRET> <!here> https://evil.example/x [form](https://evil.example/f)"
 _LIVE = re.compile(r"<(?:@UVICTIM|#C0SECRET|!here|https?:)")
@@ -51,7 +51,7 @@ def test_an_approval_dm_carries_no_user_written_markup(core, settings):
     async def scenario():
         async with SlackHarness(core, settings) as slack:
             await asyncio.to_thread(core.submit, "UREQ1", "slack", hostile_proposal())
-            await deliver_due(core, {"slack": slack.sender})
+            await core.deliver_due({"slack": slack.sender})
             return [c for c in slack.api.calls_to("chat.postMessage") if c.args["channel"] == "DOWNER1"]
 
     dms = asyncio.run(scenario())
@@ -62,7 +62,7 @@ def test_the_core_mention_in_an_approval_dm_stays_live(core, settings):
     async def scenario():
         async with SlackHarness(core, settings) as slack:
             await asyncio.to_thread(core.submit, "UREQ1", "slack", hostile_proposal())
-            await deliver_due(core, {"slack": slack.sender})
+            await core.deliver_due({"slack": slack.sender})
             return [c for c in slack.api.calls_to("chat.postMessage") if c.args["channel"] == "DOWNER1"]
 
     dms = asyncio.run(scenario())
@@ -89,8 +89,21 @@ def test_the_digest_channel_gets_no_user_written_markup(core, settings, clock):
             )
             await slack.click("UGOV", "digest.post", post, message={"channel": "C0GENERAL", "ts": "1.1"})
             await slack.idle()
-            await deliver_due(core, {"slack": slack.sender})
+            await core.deliver_due({"slack": slack.sender})
             return [c for c in slack.api.calls_to("chat.postMessage") if c.args["channel"] == "C0DIGEST"]
 
     posted = asyncio.run(scenario())
     assert (len(posted), "Refunds" in json.dumps(posted[0].args), live_markup(posted)) == (1, True, [])
+
+
+def test_a_rejection_comment_reaches_the_requester_as_typed(core, settings):
+    async def scenario():
+        async with SlackHarness(core, settings) as slack:
+            result = await asyncio.to_thread(core.submit, "UREQ1", "slack", proposal(owner="UOWNER1"))
+            request = requests_by_role(core, result.proposal_id)["owner"]
+            await asyncio.to_thread(core.decide, "UOWNER1", request.id, "reject", f"No. {HOSTILE}")
+            await core.deliver_due({"slack": slack.sender})
+            return [c for c in slack.api.calls_to("chat.postMessage") if c.args["channel"] == "DREQ1"]
+
+    dms = asyncio.run(scenario())
+    assert ("No. " in json.dumps([c.args.get("blocks") for c in dms]), live_markup(dms)) == (True, [])

@@ -22,7 +22,7 @@ from bot.service.digest_writer import grounding_problems, load_prompt, write_dig
 from handlers.llm import ChatModelDrafter
 from handlers.slack.blocks import fallback_text, render
 from handlers.teams import cards
-from tests.fakes.bot_connector import validate_card
+from tests.support.bot_connector import validate_card
 
 T = datetime(2026, 11, 16, 14, 2, tzinfo=UTC)
 PHISH = "[Open the refund form](https://evil.example/login)"
@@ -244,5 +244,5 @@ def test_plain_drops_the_marks():
 
 
 def test_a_comment_passed_on_in_a_notice_is_shown_as_typed_in_teams():
-    notice = compose.notice("proposal_rejected", "#7 was rejected.", 7, detail=PHISH)
+    notice = compose.notice("proposal_rejected", "#7 was rejected.", 7, detail=user_text(PHISH))
     assert card_texts(cards.message_card(notice))[2] == r"\[Open the refund form\](https://evil.example/login)"

@@ -1,7 +1,7 @@
 """A tamper-evident audit trail: hash chain, final decisions, no REPLACE, no TRUNCATE.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-23
 
 - `audit_events.prev_hash` and `audit_events.hash` chain every event to the one before
@@ -26,7 +26,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
