@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
-from bot.clock import as_utc
+from bot.domain.records import as_utc
 from store import models as m
 
 GENESIS = "0" * 64

@@ -18,7 +18,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.clock import as_utc
 from bot.domain.errors import Conflict, NotFound
 from bot.domain.records import (
     ApprovalRequestRow,
@@ -36,6 +35,7 @@ from bot.domain.records import (
     RevisionRow,
     RoleAssignment,
     StopConditionRow,
+    as_utc,
 )
 from store import audit_chain
 from store import models as m

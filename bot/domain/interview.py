@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from bot.domain import proposal
+from bot.domain.errors import FieldError, ProposalInvalid
 from bot.domain.policy import Policy
 from bot.domain.proposal import FIELDS, check_field, is_blank, normalise
 from bot.domain.questions import (
@@ -518,6 +519,17 @@ def to_proposal(answers: dict[str, Any]) -> dict[str, Any]:
     return normalise(known)
 
 
+def proposal_problems(answers: dict[str, Any]) -> list[FieldError]:
+    """What `Govbot.submit` would refuse in the proposal `answers` make (the errors of
+    `ProposalInvalid`; empty when there is nothing), so a channel can show them on
+    the last form before it submits."""
+    try:
+        proposal.validate_proposal(to_proposal(answers))
+    except ProposalInvalid as exc:
+        return list(exc.errors)
+    return []
+
+
 def answered_keys(answers: dict[str, Any]) -> set[str]:
     """Keys present in a draft (answered, even if skipped with a blank)."""
     return {k for k in answers if k in FIELDS}
@@ -533,12 +545,14 @@ __all__ = [
     "first_page",
     "followup_page",
     "get_page",
+    "is_blank",  # what counts as an unanswered question: the proposal's own rule
     "is_last",
     "next_page",
     "pages",
     "parse_answer",
     "parse_page",
     "practice_help",
+    "proposal_problems",
     "seed",
     "step_of",
     "to_proposal",

@@ -14,9 +14,9 @@ from datetime import date
 from typing import Any
 
 from bot.domain.approval_rules import comment_required, missing_comment
-from bot.domain.errors import NotFound, Refused, UsageError
+from bot.domain.errors import NotFound, ProposalInvalid, Refused, UsageError
 from bot.domain.interview import seed as make_seed
-from bot.domain.proposal import STOP_CONDITIONS, ProposalInvalid
+from bot.domain.proposal import STOP_CONDITIONS
 from bot.domain.roles import DIRECTORY_ROLES, PER_DEPARTMENT, clean_user, is_mention
 from bot.domain.usertext import refuse_nul
 from bot.messages import compose

@@ -17,7 +17,8 @@ from typing import Any
 from bot.domain import approval_rules
 from bot.domain.errors import NotFound, UsageError
 from bot.domain.interview import InterviewFlow
-from bot.domain.records import ConversationRef, DigestRow
+from bot.domain.records import ConversationRef, DigestRow, OutboxRow
+from bot.domain.roles import clean_user
 from bot.messages.message import Message
 from bot.ports import Clock, Drafter, PolicySource, Sender, UnitOfWorkFactory
 from bot.service import (
@@ -268,6 +269,11 @@ class Govbot:
         """Ask to move a running workflow one autonomy step on."""
         return checkins.request_autonomy_step(self.uow(), self.clock, self.settings, actor, proposal_id)
 
+    def user_id(self, token: str) -> str | None:
+        """The user id in what someone typed (`<@U123|name>`, `<@U123>`, `@U123` or
+        `U123`); None when it is not a plausible user id."""
+        return clean_user(token)
+
     def is_governance(self, actor: str) -> bool:
         """True when `actor` holds the governance role (directory or GOVBOT_GOVERNANCE)."""
         with self.uow() as uow:
@@ -369,8 +375,22 @@ class Govbot:
     def remember_conversation(
         self, platform: str, user_id: str, conversation_id: str, reference: dict[str, Any]
     ) -> None:
+        """Store where `user_id` (or a channel) last talked to the bot on `platform`."""
         with self.uow() as uow:
             uow.conversations.upsert(
                 ConversationRef(platform, user_id, conversation_id, dict(reference), self.clock.now())
             )
             uow.commit()
+
+    def conversation_reference(self, platform: str, user_id: str) -> dict[str, Any] | None:
+        """The reference `remember_conversation` stored for `user_id`, for a proactive
+        message; None when they never talked to the bot there."""
+        with self.uow() as uow:
+            ref = uow.conversations.get(platform, user_id)
+        return dict(ref.reference) if ref else None
+
+    def outbox_for(self, recipient: str, *, limit: int = 50) -> list[OutboxRow]:
+        """The newest `limit` outbox rows addressed to `recipient`, on every channel and
+        delivered or not, newest first (the console reads its inbox from them)."""
+        with self.uow() as uow:
+            return uow.outbox.for_recipient(recipient, limit)

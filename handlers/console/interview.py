@@ -10,8 +10,7 @@ import re
 from typing import Any, Protocol
 
 from bot.domain import interview, questions
-from bot.domain.errors import Refused
-from bot.domain.proposal import ProposalInvalid, is_blank
+from bot.domain.errors import ProposalInvalid, Refused
 from bot.messages.message import Message, Section
 from bot.service.results import InterviewStart
 from handlers.console.render import BOLD, CYAN, render_note, style
@@ -155,7 +154,7 @@ class TerminalInterview:
                 raise Cancelled
             text = line.strip()
             if not text:
-                if q.required and is_blank(current):
+                if q.required and interview.is_blank(current):
                     self.chat.error(f"{q.key}: is required — please answer")
                     continue
                 answers.setdefault(q.key, current)
@@ -171,7 +170,7 @@ class TerminalInterview:
         self._save(answers, f"{page_id}:{q.key}", proposal_id)
 
     def _shown(self, q: questions.Question, value: Any) -> str:
-        if is_blank(value):
+        if interview.is_blank(value):
             return ""
         if q.kind == questions.YES_NO:
             return "yes" if value is True else "no" if value is False else ""
@@ -268,7 +267,7 @@ def summary(answers: dict[str, Any], pages: list[questions.Page]) -> Message:
     for page in pages:
         for q in page.questions:
             value = answers.get(q.key)
-            if is_blank(value):
+            if interview.is_blank(value):
                 continue
             if q.kind == questions.MULTI and isinstance(value, list):
                 text = "; ".join(questions.label_of(q.key, v) for v in value)

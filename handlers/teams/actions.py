@@ -13,8 +13,7 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from bot.domain import interview, questions
-from bot.domain.errors import CommentRequired
-from bot.domain.proposal import ProposalInvalid
+from bot.domain.errors import CommentRequired, ProposalInvalid
 from bot.messages.message import CHECKIN_OPEN, DIGEST_POST, DIGEST_REGENERATE, EDIT_PROPOSAL, Message
 from bot.service.core import Govbot
 from bot.service.results import InterviewStart, Reply
