@@ -123,4 +123,3 @@ def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
             {"actor": e.actor, "action": e.action, "detail": e.detail, "created_at": _iso(e.created_at)} for e in audit
         ],
     }
-
