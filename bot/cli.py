@@ -189,8 +189,33 @@ def cmd_status(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    if args.verify and args.id:
+        raise CliError("--verify checks the whole audit trail; give no ID with it")
+    if args.verify:
+        return _verify_audit_chain(out)
+    if not args.id:
+        raise CliError("ID: give a proposal id, or --verify to check the whole audit trail")
+
     _, lines = _about_proposal(args, lambda core, pid: core.audit_lines(pid))
     out.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def _verify_audit_chain(out: TextIO) -> int:
+    """`govbot audit --verify`: walk the whole hash chain; exit 1 naming the first broken event."""
+    from store.audit_chain import format_head, verify_url
+    from store.db import DatabaseNotMigrated
+
+    try:
+        report = verify_url(_settings().database_url)
+    except DatabaseNotMigrated as exc:
+        raise CliError(str(exc), EXIT_FAIL) from None
+    if not report.ok:
+        raise CliError(
+            f"audit trail broken at event #{report.broken_id}: {report.problem} ({report.events} events read)",
+            EXIT_FAIL,
+        )
+    out.write(f"audit trail intact: {report.events} events; chain head {format_head(report.head)}\n")
     return EXIT_OK
 
 
@@ -339,16 +364,17 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     """Check everything (settings, files, channels, port, Slack token), then open the
     database and serve; the server logs where it listens and which channels are on."""
     from handlers.base import StartupError
-    from handlers.web import preflight, serve
+    from handlers.web import bind_host, preflight, serve
 
     settings = _settings(startup=True)
     try:
-        listener = preflight(settings, args.host, args.port, socket=args.socket)
+        host = bind_host(settings, args.host)
+        listener = preflight(settings, host, args.port, socket=args.socket)
     except StartupError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     try:
         core = _core(settings=settings)
-        serve(core, settings, host=args.host, port=args.port, socket=args.socket, listener=listener)
+        serve(core, settings, host=host, port=args.port, socket=args.socket, listener=listener)
     except StartupError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     finally:
@@ -384,7 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_chat)
 
     c = sub.add_parser("serve", help="HTTP server for Slack (/slack/events) and Teams (/api/messages)")
-    c.add_argument("--host", default="0.0.0.0")
+    c.add_argument("--host", help="address to listen on (default 0.0.0.0; 127.0.0.1 with GOVBOT_ENV=local)")
     c.add_argument("--port", type=int, default=3000)
     c.add_argument("--socket", action="store_true", help="use Slack Socket Mode (needs SLACK_APP_TOKEN)")
     c.set_defaults(func=cmd_serve)
@@ -423,8 +449,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_status)
 
-    c = sub.add_parser("audit", help="the full audit trail of one proposal")
-    c.add_argument("id")
+    c = sub.add_parser("audit", help="the full audit trail of one proposal, or --verify the whole trail")
+    c.add_argument("id", nargs="?")
+    c.add_argument("--verify", action="store_true", help="check the hash chain of every audit event (no ID)")
     c.set_defaults(func=cmd_audit)
 
     c = sub.add_parser("audit-pack", help="one document per proposal for an auditor")

@@ -115,6 +115,9 @@ class AuditRepo(Protocol):
 
     def recent(self, limit: int = 100) -> list[AuditEvent]: ...
 
+    def head(self) -> tuple[int, str] | None:
+        """(id, hash) of the newest event of the hash chain; None for an empty trail."""
+
 
 class RoleRepo(Protocol):
     def holders(self, role: str, department: str = "") -> list[str]: ...

@@ -1,4 +1,4 @@
-"""The one HTTP server of `govbot serve`: Slack, Teams and /healthz on aiohttp.
+"""The one HTTP server of `govbot serve`: Slack, Teams, /healthz and /readyz on aiohttp.
 
 Either platform may be configured alone. Background tasks deliver the outbox and run
 the scheduled jobs. `preflight` runs before anything else is done: it checks that each
@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import socket as sockets
+import time
 from typing import Any
 
 from aiohttp import web
@@ -23,10 +24,40 @@ from handlers.base import CORE_KEY, SENDERS_KEY, SLACK_KEY, StartupError
 logger = logging.getLogger(__name__)
 
 OUTBOX_INTERVAL_S = 2.0
+READY_TIMEOUT_S = 5.0
+LOCAL_HOST = "127.0.0.1"
 
 
 async def healthz(_request: web.Request) -> web.Response:
+    """Liveness: the process answers. Nothing else is checked (see /readyz)."""
     return web.json_response({"ok": True})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: the database answers a read within READY_TIMEOUT_S, and which
+    channels this instance serves. 503 while the database does not answer."""
+    core = request.app[CORE_KEY]
+    database: dict[str, Any] = {"ok": True}
+    began = time.perf_counter()
+    try:
+        await asyncio.wait_for(asyncio.to_thread(core.check_database), READY_TIMEOUT_S)
+        database["latency_ms"] = round((time.perf_counter() - began) * 1000, 1)
+    except Exception as exc:  # reported, never raised: readiness is an answer, not a crash
+        logger.warning("readyz: the database did not answer (%s)", type(exc).__name__)
+        database = {"ok": False, "error": type(exc).__name__}
+    senders = request.app[SENDERS_KEY]
+    channels = {name: {"ok": True} for name in sorted(senders)}
+    body = {"ok": database["ok"], "database": database, "channels": channels}
+    return web.json_response(body, status=200 if database["ok"] else 503)
+
+
+def bind_host(settings: Any, host: str | None) -> str:
+    """Where `govbot serve` listens: `--host` when given; else 127.0.0.1 with
+    GOVBOT_ENV=local (a development machine, maybe running Teams unauthenticated),
+    else every interface."""
+    if host:
+        return host
+    return LOCAL_HOST if settings.govbot_env == "local" else "0.0.0.0"
 
 
 def _slack_wanted(settings: Any, socket: bool) -> bool:
@@ -42,6 +73,7 @@ def build_web_app(core: Any, settings: Any, *, socket: bool = False) -> web.Appl
     `handlers.teams.setup.mount` add their routes and return their outbox Sender."""
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     senders: dict[str, Any] = {}
     if _slack_wanted(settings, socket):
         from handlers.slack.setup import mount as mount_slack

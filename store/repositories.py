@@ -35,7 +35,9 @@ from bot.domain.records import (
     RevisionRow,
     RoleAssignment,
     StopConditionRow,
+    as_utc,
 )
+from store import audit_chain
 from store import models as m
 from store.sprawl import sprawl_key_for
 
@@ -89,6 +91,15 @@ def _as_int(value: Any) -> int | None:
         return None if value is None or isinstance(value, bool) else int(value)
     except (TypeError, ValueError):
         return None
+
+
+_ID_MAX = 2**31 - 1  # ids are INTEGER columns
+
+
+def _known_id(value: int, what: str) -> None:
+    """An id no row can have is NotFound here, not an OverflowError in the driver."""
+    if isinstance(value, int) and not 0 < value <= _ID_MAX:
+        raise NotFound(f"{what} {str(value)[:40]}")
 
 
 class _Repo:
@@ -151,6 +162,7 @@ class SqlProposalRepo(_Repo):
         return ProposalRow(id=new_id, **values)
 
     def get(self, proposal_id: int, *, for_update: bool = False) -> ProposalRow:
+        _known_id(proposal_id, "proposal")
         stmt = select(m.Proposal).where(m.Proposal.id == proposal_id)
         if for_update:
             stmt = stmt.with_for_update()
@@ -286,6 +298,7 @@ class SqlApprovalRepo(_Repo):
         return [ApprovalRequestRow(id=new_id, **v) for new_id, v in zip(ids, values, strict=True)]
 
     def get(self, request_id: int, *, for_update: bool = False) -> ApprovalRequestRow:
+        _known_id(request_id, "approval request")
         stmt = select(m.ApprovalRequest).where(m.ApprovalRequest.id == request_id)
         if for_update:
             stmt = stmt.with_for_update()
@@ -387,25 +400,59 @@ class _Held(_Repo, Generic[H]):
 
 
 class SqlAuditRepo(_Held[AuditValues]):
-    """Append-only; the database refuses UPDATE and DELETE on audit_events."""
+    """Append-only and hash-chained (`store.audit_chain`); the database refuses UPDATE,
+    DELETE, REPLACE and TRUNCATE on audit_events.
+
+    Events are kept in this unit of work until it commits (or until the trail is read
+    in it), then written in one INSERT with their hashes: the chain lock is the last
+    lock a transaction takes and is held only while it commits. Events held by a
+    savepoint in a batch (`hold`) join them when the savepoint ends (`write_held`)."""
+
+    _KEYS = ("proposal_id", "actor", "action", "detail", "created_at")
+
+    def __init__(self, session: Session):
+        super().__init__(session)
+        self._pending: list[dict[str, Any]] = []
 
     def add(self, proposal_id: int | None, actor: str, action: str, detail: dict[str, Any], at: datetime) -> None:
         if self._held is not None:
             self._held.append((proposal_id, actor, action, detail, at))
             return
-        # one statement with bound parameters: built and cached once, not per event
-        self.session.execute(
-            insert(_table(m.AuditEventModel)),  # Core, not the ORM bulk path
-            {"proposal_id": proposal_id, "actor": actor, "action": action, "detail": detail, "created_at": at},
+        self._pending.append(
+            {"proposal_id": proposal_id, "actor": actor, "action": action, "detail": detail, "created_at": as_utc(at)}
         )
 
     def add_many(self, events: Sequence[AuditValues]) -> None:
-        """Several `add`s in one multi-row INSERT, in order."""
-        if events:
-            keys = ("proposal_id", "actor", "action", "detail", "created_at")
-            self.session.execute(insert(_table(m.AuditEventModel)), [dict(zip(keys, e, strict=True)) for e in events])
+        """Several `add`s, in order."""
+        for event in events:
+            self.add(*event)
+
+    def write_pending(self) -> None:
+        """Append the events added so far to the chain (lock, read the head, one INSERT)."""
+        if not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        audit_chain.lock(self.session)
+        current = audit_chain.head(self.session)
+        audit_chain.chain(rows, current[1] if current else audit_chain.GENESIS)
+        self.session.execute(insert(_table(m.AuditEventModel)), rows)  # Core, not the ORM bulk path
+
+    def pending_mark(self, *, empty: bool = False) -> list[dict[str, Any]]:
+        """The events waiting to be written now (a copy), to `restore` when a savepoint
+        rolls back: events written inside it (a read flushes them) are gone with it."""
+        return [] if empty else list(self._pending)
+
+    def restore(self, mark: list[dict[str, Any]]) -> None:
+        """Wait to write exactly the events of `mark` again."""
+        self._pending = [dict(row) for row in mark]
+
+    def head(self) -> tuple[int, str] | None:
+        """(id, hash) of the newest event of the chain; None for an empty trail."""
+        self.write_pending()
+        return audit_chain.head(self.session)
 
     def for_proposal(self, proposal_id: int) -> list[AuditEvent]:
+        self.write_pending()
         stmt = (
             select(m.AuditEventModel).where(m.AuditEventModel.proposal_id == proposal_id).order_by(m.AuditEventModel.id)
         )
@@ -413,6 +460,7 @@ class SqlAuditRepo(_Held[AuditValues]):
 
     def recent(self, limit: int = 100) -> list[AuditEvent]:
         """Newest first."""
+        self.write_pending()
         return self._all(AuditEvent, select(m.AuditEventModel).order_by(m.AuditEventModel.id.desc()).limit(limit))
 
 
@@ -741,12 +789,17 @@ class SqlJobRepo(_Repo):
 
 class SqlDigestRepo(_Repo):
     def add(self, row: DigestRow) -> DigestRow:
-        obj = m.DigestModel(**_values(row))
+        """Store a digest; it publishes the audit chain head of the moment (`audit_head`)."""
+        values = _values(row)
+        if values.get("audit_head") is None:
+            values["audit_head"] = audit_chain.format_head(audit_chain.head(self.session))
+        obj = m.DigestModel(**values)
         self.session.add(obj)
         self.session.flush()
         return _record(DigestRow, obj)
 
     def get(self, digest_id: int) -> DigestRow:
+        _known_id(digest_id, "digest")
         return _record(
             DigestRow, self._one(select(m.DigestModel).where(m.DigestModel.id == digest_id), f"digest {digest_id}")
         )

@@ -73,18 +73,22 @@ class SqlUnitOfWork:
         """Portfolio and digest aggregates (`store.facts.SqlFacts`), made on first use."""
         if self._facts is None:
             self._facts = SqlFacts(self._require_session())
+        self.audit.write_pending()  # the facts count audit events too
         return self._facts
 
     def commit(self) -> None:
-        """Commit; raise Conflict when a uniqueness rule stopped the write."""
+        """Commit (audit events are appended to the chain first); raise Conflict when a
+        uniqueness rule stopped the write."""
         session = self._require_session()
         try:
+            self.audit.write_pending()
             session.commit()
         except IntegrityError as exc:
             session.rollback()
             raise Conflict(str(exc.orig)) from exc
 
     def rollback(self) -> None:
+        self.audit.restore(self.audit.pending_mark(empty=True))
         self._require_session().rollback()
 
     @contextmanager
@@ -99,6 +103,7 @@ class SqlUnitOfWork:
         held = (self.audit, self.outbox) if self._batching else ()
         for repo in held:
             repo.hold()
+        mark = self.audit.pending_mark()
         try:
             yield
             for repo in held:
@@ -106,9 +111,11 @@ class SqlUnitOfWork:
             session.flush()
         except IntegrityError as exc:
             nested.rollback()
+            self.audit.restore(mark)
             raise Conflict(str(exc.orig)) from exc
         except BaseException:
             nested.rollback()
+            self.audit.restore(mark)
             raise
         finally:
             for repo in held:

@@ -193,6 +193,7 @@ class DigestRow:
     fallback_reason: str | None
     posted_to: list[str]
     created_at: datetime
+    audit_head: str | None = None  # "#<id> <sha256>": the audit chain head when the digest was stored
 
 
 @dataclass

@@ -11,6 +11,12 @@ import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# What the core wrote vs what people typed: compose functions wrap user-written text
+# with `user_text()`; renderers escape those spans (`spans()`), plain text drops the marks.
+from bot.domain.usertext import plain as plain
+from bot.domain.usertext import spans as spans
+from bot.domain.usertext import user_text as user_text
+
 # Button action ids (DESIGN.md, Chat interfaces). Renderers use them verbatim as the
 # Slack `action_id` and the Teams `Action.Execute` verb.
 APPROVE = "approval.approve"
@@ -88,4 +94,4 @@ class Message:
             lines.extend(f"{label}: {value}" for label, value in s.fields)
         if self.buttons:
             lines.append(" | ".join(f"[{b.label}]" for b in self.buttons))
-        return "\n".join(lines)
+        return plain("\n".join(lines))

@@ -10,7 +10,7 @@ from bot.domain.portfolio import (
     SPRAWL_SHOWN,
 )
 from bot.domain.proposal import CAPACITY, RISK_LEVELS, STAGES
-from bot.messages.message import Message, Section
+from bot.messages.message import Message, Section, user_text
 
 
 def _pct(value: float | None) -> str:
@@ -24,8 +24,8 @@ def _line(mapping: dict[str, Any], order: Iterable[str] | None = None) -> str:
 
 
 def _t(title: str, limit: int = 80) -> str:
-    """A title shortened for display (the full title is in the facts)."""
-    return title if len(title) <= limit else title[: limit - 1] + "\u2026"
+    """A title shortened for display (the full title is in the facts), marked as user-written."""
+    return user_text(title if len(title) <= limit else title[: limit - 1] + "\u2026")
 
 
 def _more(shown: int, total: int) -> str:
@@ -55,7 +55,7 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
             Section(
                 "By department" + _more(len(items), depts.get("total", len(items))),
                 "",
-                tuple((d["department"] or "(none)", str(d["count"])) for d in items),
+                tuple((user_text(d["department"]) or "(none)", str(d["count"])) for d in items),
             )
         )
 
@@ -92,7 +92,8 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
     purg = facts.get("purgatory", {})
     if purg.get("count"):
         text = "\n".join(
-            f"- #{p['id']} {_t(p['title'])} ({p['department'] or 'no department'}), pilot for {p['days_in_pilot']} days"
+            f"- #{p['id']} {_t(p['title'])} ({user_text(p['department']) or 'no department'}), "
+            f"pilot for {p['days_in_pilot']} days"
             for p in purg.get("items", [])
         )
         sections.append(
@@ -107,7 +108,9 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
     if sprawl.get("groups"):
         lines = []
         for g in sprawl["groups"][:SPRAWL_SHOWN]:
-            names = "; ".join(f"#{p['id']} {_t(p['title'], 60)} ({p['department'] or '-'})" for p in g["proposals"][:3])
+            names = "; ".join(
+                f"#{p['id']} {_t(p['title'], 60)} ({user_text(p['department']) or '-'})" for p in g["proposals"][:3]
+            )
             lines.append(f"- {g['count']} proposals in {len(g['departments'])} departments, {g['reason']}: {names}")
         sections.append(
             Section(
@@ -120,7 +123,8 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
     value = facts.get("value", {})
     if value:
         latest = "\n".join(
-            f"- #{v['proposal_id']} {_t(v['title'], 60)}: {v['value']} ({v['period']})" for v in value.get("latest", [])
+            f"- #{v['proposal_id']} {_t(v['title'], 60)}: {user_text(v['value'])} ({v['period']})"
+            for v in value.get("latest", [])
         )
         sections.append(
             Section(

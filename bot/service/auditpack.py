@@ -65,6 +65,7 @@ def gather(uow: UnitOfWork, clock: Clock, proposal_id: int) -> dict[str, Any]:
             "decisions": {d.request_id: d for d in uow.decisions.for_proposal(proposal_id)},
             "checkins": uow.checkins.for_proposal(proposal_id),
             "events": uow.audit.for_proposal(proposal_id),
+            "audit_head": uow.audit.head(),
             "flag": checkin_flag(uow, proposal_id),
             "generated_at": clock.now(),
         }
@@ -103,7 +104,19 @@ def blocks(data: dict[str, Any]) -> list[Block]:
     out += _checkins(data)
     out.append(Block("h2", "Full audit trail"))
     out.append(Block("list", items=[format_event(e) for e in data["events"]] or ["no events"]))
+    out.append(Block("p", _chain_note(data.get("audit_head"))))
     return out
+
+
+def _chain_note(head: tuple[int, str] | None) -> str:
+    """The audit chain head this pack publishes: whoever keeps the pack can check later,
+    with `govbot audit --verify`, that no event up to it was rewritten."""
+    at = f"#{head[0]} {head[1]}" if head else "#0 (the trail was empty)"
+    return (
+        f"Audit chain head when this pack was generated: {at}. Every audit event is hash-chained to "
+        "the one before it; `govbot audit --verify` checks the whole chain, and a trail rewritten after "
+        "this pack was made no longer has this head."
+    )
 
 
 def _answers(data: dict[str, Any]) -> list[Block]:
@@ -376,23 +389,52 @@ def to_pdf(doc: list[Block]) -> bytes:
             pdf.ln(2)
             pdf.set_font(family, "B", sizes[b.kind])
             pdf.multi_cell(width, 7, clean(b.text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        elif b.kind == "p":
+        elif b.kind == "p":  # left-aligned: justified lines gape around long tokens (hashes, URLs)
             pdf.set_font(family, "", 9)
-            pdf.multi_cell(width, 5, clean(b.text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(width, 5, clean(b.text), new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
         elif b.kind == "list":
             pdf.set_font(family, "", 8)
             for item in b.items:
-                pdf.multi_cell(width, 4.5, "- " + clean(item), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                pdf.multi_cell(width, 4.5, "- " + clean(item), new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
         elif b.kind == "table":
-            pdf.set_font(family, "", 8)
-            with pdf.table(
-                width=width, line_height=4.5, first_row_as_headings=True, headings_style=_headings(family)
-            ) as table:
-                table.row([clean(h) for h in b.header])
-                for r in b.rows:
-                    table.row([clean(c) for c in r])
-            pdf.ln(1)
+            for rows, long in _table_parts(b.rows):
+                pdf.set_font(family, "", 8)
+                if not long:
+                    with pdf.table(
+                        width=width, line_height=4.5, first_row_as_headings=True, headings_style=_headings(family)
+                    ) as table:
+                        table.row([clean(h) for h in b.header])
+                        for r in rows:
+                            table.row([clean(c) for c in r])
+                    pdf.ln(1)
+                    continue
+                # a row taller than a page cannot be a table row: its short cells as a
+                # bold line, each long cell as a paragraph that flows over the pages
+                (row,) = rows
+                pdf.set_font(family, "B", 8)
+                label = " | ".join(clean(c) for c in row if len(c) <= LONG_CELL)
+                pdf.multi_cell(width, 4.5, label or "—", new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
+                pdf.set_font(family, "", 8)
+                for cell in (c for c in row if len(c) > LONG_CELL):
+                    pdf.multi_cell(width, 4.5, clean(cell), new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
+                pdf.ln(1)
     return bytes(pdf.output())
+
+
+LONG_CELL = 600  # characters; a longer cell could make its table row taller than a page
+
+
+def _table_parts(rows: Sequence[tuple[str, ...]]) -> list[tuple[list[tuple[str, ...]], bool]]:
+    """The rows in runs of ordinary rows (a table each) and single rows holding a cell
+    longer than LONG_CELL, in order."""
+    parts: list[tuple[list[tuple[str, ...]], bool]] = []
+    for row in rows:
+        long = any(len(str(c)) > LONG_CELL for c in row)
+        if long or not parts or parts[-1][1]:
+            parts.append(([row], long))
+        else:
+            parts[-1][0].append(row)
+    return parts
 
 
 def _headings(family: str) -> Any:

@@ -18,6 +18,7 @@ from bot.domain.errors import NotFound, ProposalInvalid, Refused, UsageError
 from bot.domain.interview import seed as make_seed
 from bot.domain.proposal import STOP_CONDITIONS
 from bot.domain.roles import DIRECTORY_ROLES, PER_DEPARTMENT, clean_user, is_mention
+from bot.domain.usertext import refuse_nul
 from bot.messages import compose
 from bot.messages.message import Message, Section
 from bot.ports import Clock, Drafter, PolicySource, UnitOfWork
@@ -43,6 +44,7 @@ def run_command(
     """Parse `text` and run it for `actor`; always returns a Reply. `conversation_id`
     is where it was typed (used by `digest here`)."""
     try:
+        refuse_nul(text, "text")
         command = parse(text)
         if command.name == "digest":
             command.args["conversation_id"] = conversation_id
@@ -94,7 +96,7 @@ def _run(
         return Reply(inbox.mine(uow, clock, settings, actor))
     if name == "status":
         try:
-            return Reply(queries.status_message(uow, settings, args["proposal_id"]))
+            return Reply(queries.status_message(uow, settings, args["proposal_id"], actor))
         except NotFound:
             raise UsageError(f"id: there is no proposal {args['proposal_id']}; see `mine` for yours") from None
     if name == "portfolio":
@@ -197,8 +199,8 @@ def _split_first(text: str) -> tuple[str, str]:
 def parse_id(token: str, what: str = "id") -> int:
     """A proposal or request id: `12` or `#12`."""
     raw = token.strip().lstrip("#")
-    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
-        raise UsageError(f"{what}: {token!r} is not a number; give the number shown as #N, e.g. `status 12`")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or not 0 < int(raw) <= MAX_ID:
+        raise UsageError(f"{what}: {token[:40]!r} is not a number; give the number shown as #N, e.g. `status 12`")
     return int(raw)
 
 

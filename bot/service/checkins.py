@@ -15,8 +15,9 @@ from bot.domain.errors import UsageError
 from bot.domain.lifecycle_rules import CHECKIN_VALUE_MAX, NOTE_MAX, REPEAT_WINDOW, RUNNING, iso_week, proposal_label
 from bot.domain.proposal import AUTONOMY, is_blank
 from bot.domain.records import ApprovalRequestRow, Checkin, ProposalRow, as_utc
+from bot.domain.usertext import refuse_nul
 from bot.messages import compose
-from bot.messages.message import Message, Section
+from bot.messages.message import Message, Section, user_text
 from bot.ports import Clock, UnitOfWork
 from bot.service import notify
 from bot.service.lifecycle import load_proposal, refuse
@@ -39,7 +40,9 @@ def record_checkin(
         raise UsageError("value: give the latest value of the metric: checkin <id> <value>")
     if len(value) > CHECKIN_VALUE_MAX:
         raise UsageError(f"value: at most {CHECKIN_VALUE_MAX} characters")
+    refuse_nul(value, "value")
     note = (note or "").strip() or None
+    refuse_nul(note, "note")
     if note is not None and len(note) > NOTE_MAX:
         raise UsageError(f"note: at most {NOTE_MAX} characters")
     now = clock.now()
@@ -59,7 +62,7 @@ def record_checkin(
             )
         elif _repeat(uow.checkins.latest(row.id), actor, value, note, period, now):
             # a retried submission (platform retry, double click): keep the first one
-            text = f"Check-in already recorded for {proposal_label(row)} ({period}): {value}"
+            text = f"Check-in already recorded for {proposal_label(row)} ({period}): {user_text(value)}"
         else:
             saved = uow.checkins.add(Checkin(0, row.id, value, note, actor, period, now))
             uow.audit.add(
@@ -69,7 +72,7 @@ def record_checkin(
                 {"checkin_id": saved.id, "value": value, "period": period, "note": note},
                 now,
             )
-            text = f"Check-in recorded for {proposal_label(row)} ({period}): {value}"
+            text = f"Check-in recorded for {proposal_label(row)} ({period}): {user_text(value)}"
             if actor != row.owner and row.owner:
                 queue(
                     uow,

@@ -280,8 +280,16 @@ class Govbot:
             return roles.is_governance(uow, actor, self.settings)
 
     # --- views ----------------------------------------------------------------------
-    def status(self, proposal_id: int) -> Message:
-        return queries.status_message(self.uow(), self.settings, proposal_id)
+    def status(self, proposal_id: int, viewer: str | None = None) -> Message:
+        """`status <id>`: everything for the operator (`viewer` None) and for the people
+        involved, role holders asked and governance; a summary without comments,
+        decisions or trail for anyone else."""
+        return queries.status_message(self.uow(), self.settings, proposal_id, viewer)
+
+    def check_database(self) -> None:
+        """Read from the database once; raises when it does not answer (`/readyz`)."""
+        with self.uow() as uow:
+            uow.keyvalues.get("govbot.readyz")
 
     def status_data(self, proposal_id: int) -> dict[str, Any]:
         """`govbot status ID --json`: proposal, classification, stop conditions,

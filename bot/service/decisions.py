@@ -21,6 +21,7 @@ from bot.domain.approval_rules import DECISION_STATUS, comment_required, current
 from bot.domain.errors import CommentRequired, Conflict, NotFound, UsageError
 from bot.domain.events import AutonomyChanged, AutonomyDeclined, Decided, Event, RequestReleased, StageChanged
 from bot.domain.records import ApprovalRequestRow, DecisionRow, ProposalRow
+from bot.domain.usertext import refuse_nul
 from bot.messages import compose
 from bot.messages.message import Message
 from bot.ports import Clock, UnitOfWork
@@ -47,6 +48,8 @@ def decide(
 ) -> DecisionOutcome:
     """Record one decision in one unit of work; see `Govbot.decide`."""
     _check_decision(decision)
+    refuse_nul(comment, "comment")
+    refuse_nul(override_reason, "override_reason")
     now = clock.now()
     try:
         with uow:

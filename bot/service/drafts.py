@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.records import InterviewDraft
+from bot.domain.usertext import strip_nul
 from bot.ports import Clock, UnitOfWork
 
 
@@ -32,8 +33,9 @@ def save_draft(
     step: str | None,
     proposal_id: int | None = None,
 ) -> None:
+    clean = {str(k): strip_nul(v) for k, v in answers.items()}  # unfinished typing: drop NULs, keep the rest
     with uow:
-        uow.drafts.put(InterviewDraft(channel, actor, dict(answers), step, proposal_id, clock.now()))
+        uow.drafts.put(InterviewDraft(channel, actor, clean, step, proposal_id, clock.now()))
         uow.commit()
 
 

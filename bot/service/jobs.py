@@ -26,7 +26,7 @@ from bot.domain import approval_rules
 from bot.domain.errors import Conflict
 from bot.domain.lifecycle_rules import RUNNING, iso_week
 from bot.domain.records import ApprovalRequestRow, ProposalRow, as_utc
-from bot.messages.message import APPROVE, CHECKIN_OPEN, REJECT, REQUEST_CHANGES, Button, Message, Section
+from bot.messages.message import APPROVE, CHECKIN_OPEN, REJECT, REQUEST_CHANGES, Button, Message, Section, user_text
 from bot.ports import Clock, Drafter, UnitOfWork
 from bot.service import digest, notify, roles
 from bot.service.lifecycle import local_zone
@@ -162,14 +162,14 @@ def _hours(now: datetime, then: datetime) -> float:
 
 def _what(request: ApprovalRequestRow, proposal: ProposalRow) -> str:
     if request.kind == "autonomy":
-        return f'the autonomy step to {request.target} for #{proposal.id} "{proposal.title}"'
-    return f'#{proposal.id} "{proposal.title}" as {request.role}'
+        return f'the autonomy step to {request.target} for #{proposal.id} "{user_text(proposal.title)}"'
+    return f'#{proposal.id} "{user_text(proposal.title)}" as {request.role}'
 
 
 def _facts(request: ApprovalRequestRow, proposal: ProposalRow, age: str) -> Section:
     return Section(
         fields=(
-            ("Proposal", f"#{proposal.id} {proposal.title}"),
+            ("Proposal", f"#{proposal.id} {user_text(proposal.title)}"),
             ("Role", request.role),
             ("Approver", f"<@{request.approver}>"),
             ("Risk", proposal.risk_level),
@@ -298,10 +298,8 @@ def _checkins(uow: UnitOfWork, settings: Settings, now: datetime, period: str) -
             )
             flagged.append(proposal.id)
         metric = proposal.answers.get("value_metric") or "(no metric named)"
-        text = (
-            f'Weekly check-in for #{proposal.id} "{proposal.title}" ({period}): what is the latest value of its metric?'
-        )
-        sections = [Section(fields=(("Metric", str(metric)), ("Stage", proposal.stage), ("Period", period)))]
+        text = f'Weekly check-in for #{proposal.id} "{user_text(proposal.title)}" ({period}): what is the latest value of its metric?'
+        sections = [Section(fields=(("Metric", user_text(metric)), ("Stage", proposal.stage), ("Period", period)))]
         if missed:
             sections.append(
                 Section(title="Flagged", text=f"No check-in for {len(missed)} periods ({', '.join(missed)}).")

@@ -32,7 +32,7 @@ from bot.domain.policy import Policy
 from bot.domain.proposal import STOP_CONDITIONS
 from bot.domain.records import Delegation, ProposalRow
 from bot.messages import compose
-from bot.messages.message import Message
+from bot.messages.message import Message, plain, user_text
 from bot.ports import Clock, PolicySource, UnitOfWork
 from bot.service import approvals
 from bot.service.notify import proposal_notice, queue
@@ -219,13 +219,13 @@ def override_stop(
             problem = (
                 "already_overridden",
                 f"{code} on {proposal_label(row)} was already overridden by "
-                f"<@{conditions[code].overridden_by}>: {conditions[code].override_reason}",
+                f"<@{conditions[code].overridden_by}>: {user_text(conditions[code].override_reason)}",
             )
         else:
             uow.stop_conditions.override(row.id, code, actor, reason, now)
             uow.audit.add(row.id, actor, "stop_condition.overridden", {"code": code, "reason": reason}, now)
             still_open = [c for c, r in conditions.items() if r.status == "open" and c != code]
-            text = f"Governance (<@{actor}>) overrode {code} on {proposal_label(row)}: {reason}"
+            text = f"Governance (<@{actor}>) overrode {code} on {proposal_label(row)}: {user_text(reason)}"
             if row.stage == "approved" and not still_open:
                 before = move_stage(uow, row, "pilot", now)
                 uow.audit.add(
@@ -339,7 +339,7 @@ def refuse(
             proposal_id,
             actor,
             "lifecycle.refused",
-            {"attempt": what, "reason": message, "code": code},
+            {"attempt": what, "reason": plain(message), "code": code},
             clock.now(),
         )
         uow.commit()

@@ -10,6 +10,7 @@ from bot.messages import compose
 from bot.messages.message import Message
 from bot.ports import UnitOfWork
 from bot.service.export import approval_record, checkin_record, stop_record
+from bot.service.roles import is_governance, request_holders
 from bot.settings import Settings
 
 
@@ -32,9 +33,33 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def status_message(uow: UnitOfWork, settings: Settings, proposal_id: int) -> Message:
-    """`status <id>`: everything known about one proposal (NotFound for an unknown id)."""
-    return compose.status_message(status_data(uow, proposal_id), settings.timezone)
+def status_message(uow: UnitOfWork, settings: Settings, proposal_id: int, viewer: str | None = None) -> Message:
+    """`status <id>`: everything known about one proposal (NotFound for an unknown id)
+    for the operator (`viewer` None) and for those `may_see_details`; a summary without
+    comments, decisions or trail for anyone else."""
+    data = status_data(uow, proposal_id)
+    if viewer is not None and not may_see_details(uow, settings, proposal_id, viewer):
+        return compose.status_summary(data)
+    return compose.status_message(data, settings.timezone)
+
+
+def may_see_details(uow: UnitOfWork, settings: Settings, proposal_id: int, viewer: str) -> bool:
+    """Whether `viewer` may read a proposal's comments, decisions and audit trail: its
+    requester and owner, everyone asked to approve it (the routed approvers, the holders
+    of the roles it is routed to, whoever decided), and governance."""
+    with uow:
+        row = uow.proposals.get(proposal_id)
+        if viewer in (row.requester, row.owner):
+            return True
+        requests = uow.approvals.for_proposal(proposal_id)
+        if any(viewer == r.approver for r in requests):
+            return True
+        if any(viewer in (d.actor, d.on_behalf_of) for d in uow.decisions.for_proposal(proposal_id)):
+            return True
+        if is_governance(uow, viewer, settings):
+            return True
+        live = [r for r in requests if r.status != "superseded"]
+        return any(viewer in request_holders(uow, settings, r) for r in live)
 
 
 def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:

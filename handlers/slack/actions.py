@@ -7,13 +7,13 @@ the person who clicked.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.messages import message as msg
 from bot.service.results import DecisionOutcome
+from handlers.guard import parse_id
 from handlers.slack.app import SlackFrontEnd, user_of
 from handlers.slack.blocks import home_view, render
 from handlers.slack.forms import checkin_modal, decision_modal
@@ -165,7 +165,4 @@ def _in_home(body: dict[str, Any]) -> bool:
 
 
 def _int(value: Any) -> int:
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise ValueError(f"button value {json.dumps(str(value))[:40]} is not an id") from None
+    return parse_id(value, "button value")

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from bot.domain import interview, questions
-from bot.domain.errors import CommentRequired, ProposalInvalid, UsageError
+from bot.domain.errors import CommentRequired, ProposalInvalid
 from bot.messages.message import CHECKIN_OPEN, DIGEST_POST, DIGEST_REGENERATE, EDIT_PROPOSAL, Message
 from bot.service.core import Govbot
 from bot.service.results import InterviewStart, Reply
 from handlers.base import EXPECTED, core_call, error_text
+from handlers.guard import parse_id
 from handlers.teams import cards
 
 P = ParamSpec("P")
@@ -102,7 +103,9 @@ class TeamsActions:
             if verb == CHECKIN_SUBMIT:
                 return await self.checkin(actor, data)
         except Exception as exc:  # report on the card; never leave the click unanswered
-            if not isinstance(exc, EXPECTED):
+            if isinstance(exc, EXPECTED):
+                logger.info("Teams: card action %r by %s refused: %s", verb[:80], actor, type(exc).__name__)
+            else:
                 logger.exception("Teams: card action %r by %s failed", verb[:80], actor)
             return cards.notice_card(error_text(exc), attention=True)
         logger.info("Teams: unknown card verb %r", verb[:80])
@@ -310,10 +313,7 @@ def _text(value: Any) -> str | None:
 
 
 def _int(value: Any, name: str) -> int:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        raise UsageError(f"{name}: expected a number, got {str(value)[:40]!r}") from None
+    return parse_id(value, name)
 
 
 def _opt_int(value: Any) -> int | None:

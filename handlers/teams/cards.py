@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.domain import questions
 from bot.domain.questions import Question
-from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Button, Message
+from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Button, Message, plain, spans
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -48,11 +48,32 @@ def _clip(text: str, limit: int = MAX_TEXT) -> str:
 
 
 _MENTION = re.compile(r"<@([^>|]+)(?:\|([^>]*))?>")
+# What makes TextBlock and FactSet markdown live: links and images ([..](..), ![..](..)),
+# emphasis (* _ ~), code and autolinks (< >), and the backslash that escapes them.
+_MARKDOWN = re.compile(r"([\\*_~`\[\]<>])")
 
 
 def display(text: str) -> str:
-    """Core text for Teams: `<@id>` mentions become the id (or the name given as `<@id|name>`)."""
-    return _MENTION.sub(lambda m: m.group(2) or m.group(1), text or "")
+    """Text for a card: in the core's own text `<@id>` mentions become the id (or the
+    name given as `<@id|name>`); user-written spans are markdown-escaped, so a typed
+    `[text](url)`, image or emphasis shows as typed and never renders."""
+    out: list[str] = []
+    for piece, is_user in spans(text or ""):
+        if is_user:
+            out.append(escape_markdown(piece))
+        else:
+            out.append(_MENTION.sub(lambda m: m.group(2) or m.group(1), piece))
+    return "".join(out)
+
+
+def summary(text: str) -> str:
+    """An activity's plain-text summary (notifications render no markdown)."""
+    return _MENTION.sub(lambda m: m.group(2) or m.group(1), plain(text or ""))[:200]
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape every character that would start markdown in a TextBlock."""
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def text_block(text: str, **props: Any) -> dict[str, Any]:

@@ -51,7 +51,7 @@ def retry_after_seconds(value: str | None, now: Any = None) -> float | None:
 
 def message_activity(card: dict[str, Any], text: str) -> Activity:
     activity = MessageFactory.attachment(cards.attachment(card))
-    activity.summary = cards.display(text)[:200] if text else None
+    activity.summary = cards.summary(text) if text else None
     return activity
 
 

@@ -79,13 +79,17 @@ def test_whole_conversation(core, settings):
             assert updated[0].args["blocks"] == [  # buttons gone
                 {
                     "type": "section",
-                    "text": {"type": "mrkdwn", "text": "*Approved by &lt;@U_LEAD&gt; at 09:00 (2026-11-16 UTC)*"},
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": "*Approved by &lt;@U_LEAD&gt; at 09:00 (2026-11-16 UTC)*",
+                        "verbatim": True,
+                    },
                 },
                 {
                     "type": "section",
                     "fields": [
-                        {"type": "mrkdwn", "text": f"*Proposal*\n#{pid} {ANSWERS['title']}"},
-                        {"type": "mrkdwn", "text": "*Role*\ndepartment lead"},
+                        {"type": "mrkdwn", "text": f"*Proposal*\n#{pid} {ANSWERS['title']}", "verbatim": True},
+                        {"type": "mrkdwn", "text": "*Role*\ndepartment lead", "verbatim": True},
                     ],
                 },
             ]

@@ -87,18 +87,11 @@ def bulk_seed(env, n: int) -> None:
                 for pid in ids[1::4]
             ],
         )
-        uow.session.execute(
-            insert(m.AuditEventModel),
+        uow.audit.add_many(  # through the repository: the events are hash-chained
             [
-                {
-                    "proposal_id": pid,
-                    "actor": "UOWN",
-                    "action": f"stage.{STAGES[pid % len(STAGES)]}",
-                    "detail": {},
-                    "created_at": T0 - timedelta(hours=pid % 400),
-                }
+                (pid, "UOWN", f"stage.{STAGES[pid % len(STAGES)]}", {}, T0 - timedelta(hours=pid % 400))
                 for pid in ids[::2]
-            ],
+            ]
         )
         uow.commit()
 

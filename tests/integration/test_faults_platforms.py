@@ -55,13 +55,17 @@ def test_slack_429_then_5xx_during_a_click_keeps_the_decision_and_tells_the_user
             assert updated.args["blocks"] == [  # the buttons are gone
                 {
                     "type": "section",
-                    "text": {"type": "mrkdwn", "text": "*Approved by &lt;@U_OWNER&gt; at 09:00 (2026-11-16 UTC)*"},
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": "*Approved by &lt;@U_OWNER&gt; at 09:00 (2026-11-16 UTC)*",
+                        "verbatim": True,
+                    },
                 },
                 {
                     "type": "section",
                     "fields": [
-                        {"type": "mrkdwn", "text": "*Proposal*\n#1 Summarise weekly support themes"},
-                        {"type": "mrkdwn", "text": "*Role*\nworkflow owner"},
+                        {"type": "mrkdwn", "text": "*Proposal*\n#1 Summarise weekly support themes", "verbatim": True},
+                        {"type": "mrkdwn", "text": "*Role*\nworkflow owner", "verbatim": True},
                     ],
                 },
             ]

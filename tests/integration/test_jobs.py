@@ -9,7 +9,7 @@ import threading
 from datetime import timedelta
 
 from bot.domain.records import as_utc
-from bot.messages.message import APPROVE, CHECKIN_OPEN
+from bot.messages.message import APPROVE, CHECKIN_OPEN, plain, user_text
 from bot.service import jobs, queries
 from tests.support.core_state import GOV, audit_events, outbox_for
 from tests.support.proposals import make_proposal
@@ -73,7 +73,7 @@ def test_escalation_to_governance_after_five_days(core, clock):
     assert [b["value"] for b in card.payload["buttons"]] == [str(req.id)] * 3
     assert card.payload["meta"]["proposal_id"] == p.id
     assert as_utc(_request(core, req.id).escalated_at) == clock.now()
-    assert [r.payload["text"] for r in outbox_for(core, "USEC")] == [
+    assert [plain(r.payload["text"]) for r in outbox_for(core, "USEC")] == [
         'Reminder: your decision on #1 "Refund triage assistant" as security has been waiting 2 days 1 h.',
         'Your decision on #1 "Refund triage assistant" as security was escalated to governance after 5 days 0 h.',
     ]
@@ -276,7 +276,11 @@ def test_weekly_checkin_requests_go_to_running_workflows_owners(core, clock):
         {
             "title": None,
             "text": "",
-            "fields": [["Metric", make_proposal()["value_metric"]], ["Stage", "pilot"], ["Period", "2026-W47"]],
+            "fields": [
+                ["Metric", user_text(make_proposal()["value_metric"])],
+                ["Stage", "pilot"],
+                ["Period", "2026-W47"],
+            ],
         }
     ]
     assert len(_kinds(core, "UOWN2", "checkin_request")) == 1

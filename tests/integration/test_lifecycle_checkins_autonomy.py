@@ -9,7 +9,7 @@ import pytest
 from bot.domain import lifecycle_rules
 from bot.domain.errors import Refused, UsageError
 from bot.domain.records import as_utc
-from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES
+from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, plain
 from bot.service import checkins
 from tests.support.core_state import GOV, audit_events, outbox_for
 from tests.support.stages import OWNER, REQUESTER, STRANGER, seed
@@ -32,7 +32,7 @@ def test_owner_checkin_is_stored_with_its_iso_week(core, clock):
     events = audit_events(core, p.id, "checkin.recorded")
     assert [e.detail["period"] for e in events] == ["2026-W47", "2026-W48"]
     # governance reporting for the owner tells the owner
-    assert [r.payload["text"] for r in outbox_for(core, OWNER)] == [
+    assert [plain(r.payload["text"]) for r in outbox_for(core, OWNER)] == [
         'Check-in recorded for #1 "Refund triage assistant" (2026-W48): 7 min (reported by <@UGOV>)'
     ]
 

@@ -7,6 +7,7 @@ import pytest
 from bot.app import build_core
 from bot.domain.errors import Refused, UsageError
 from bot.domain.roles import RolesFileError
+from bot.messages.message import plain
 from tests.support.core_state import audit_actions
 from tests.support.proposals import make_proposal
 
@@ -145,14 +146,14 @@ def test_lifecycle_commands_are_dispatched_and_refusals_come_back_as_messages(co
     refused = core.handle_command("U_X", "slack", f"pause {pid}").message
     assert refused.kind == "refused"
     paused = core.handle_command("U_OWNER", "slack", f"pause {pid}").message
-    assert (paused.kind, paused.text) == (
+    assert (paused.kind, plain(paused.text)) == (
         "lifecycle",
         f'#{pid} "Summarise weekly support themes" moved from pilot to paused (pause by <@U_OWNER>).',
     )
     assert core.status_data(pid)["proposal"]["stage"] == "paused"
     core.handle_command("U_OWNER", "slack", f"resume {pid}")
     checkin = core.handle_command("U_OWNER", "slack", f"checkin {pid} 0.7 hours this week").message
-    assert (checkin.kind, checkin.text) == (
+    assert (checkin.kind, plain(checkin.text)) == (
         "checkin",
         f'Check-in recorded for #{pid} "Summarise weekly support themes" (2026-W47): 0.7',
     )
@@ -173,7 +174,7 @@ def test_lifecycle_commands_are_dispatched_and_refusals_come_back_as_messages(co
 def test_digest_command_is_delegated(core):
     reply = core.handle_command("UGOV", "slack", "digest")
     assert reply.interview is None
-    assert (reply.message.kind, reply.message.text) == (
+    assert (reply.message.kind, plain(reply.message.text)) == (
         "digest",
         "AI portfolio digest, week 2026-W46 (2026-11-09 to 2026-11-16)",
     )
