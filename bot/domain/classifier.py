@@ -90,6 +90,9 @@ def detect(answers: Mapping[str, Any], policy: Policy) -> Detection:
         for anchor, key in prefixes.get(word[:3], ()):
             if word.startswith(anchor):
                 candidates[key].append(at)
+    # Today's process is what people do now and the AI would take over: a person doing
+    # it there ("engineers push to prod") is still the action the proposal is about.
+    today = frozenset(i for i, key in enumerate(fields) if key == _TODAY)
     found: dict[tuple[str, str], dict[int, str]] = {}
     for i, det in enumerate(sig.detectors):
         hits: dict[int, str] = {}
@@ -98,10 +101,10 @@ def detect(answers: Mapping[str, Any], policy: Policy) -> Detection:
                 continue
             anchored = det.verb_anchors if verbish else det.other_anchors
             if anchored is None:
-                _search(rx, lower, verbish, sig, det.context, starts, hits, quote_from)
+                _search(rx, lower, verbish, sig, det.context, starts, hits, quote_from, today)
             elif (i, verbish) in candidates:
                 positions = dict.fromkeys(candidates[(i, verbish)])
-                _match_at(rx, lower, positions, verbish, sig, det.context, starts, hits, quote_from)
+                _match_at(rx, lower, positions, verbish, sig, det.context, starts, hits, quote_from, today)
         if hits:
             # several rules (contexts) may find the same thing: the first words per field
             kept = found.setdefault((det.kind, det.code), {})
@@ -119,10 +122,11 @@ def _match_at(
     positions: Iterable[int],
     verbish: bool,
     sig: TextSignals,
-    context: re.Pattern[str] | None,
+    context: tuple[re.Pattern[str], ...],
     starts: list[int],
     hits: dict[int, str],
     quote_from: str,
+    today: frozenset[int],
 ) -> None:
     for at in positions:
         m = rx.match(text, at)
@@ -130,7 +134,8 @@ def _match_at(
             continue
         field_index = _field_of(starts, at)
         if field_index not in hits:
-            quote = _accepted(text, at, m.end(), verbish, sig, context, quote_from)
+            people = verbish and field_index not in today
+            quote = _accepted(text, at, m.end(), verbish, sig, context, quote_from, people)
             if quote is not None:
                 hits[field_index] = quote
 
@@ -140,10 +145,11 @@ def _search(
     text: str,
     verbish: bool,
     sig: TextSignals,
-    context: re.Pattern[str] | None,
+    context: tuple[re.Pattern[str], ...],
     starts: list[int],
     hits: dict[int, str],
     quote_from: str,
+    today: frozenset[int],
 ) -> None:
     """Record the first accepted match of each field (its index into `starts`)."""
     pos = 0
@@ -156,7 +162,8 @@ def _search(
         if field_index in hits:
             pos = starts[field_index + 1] if field_index + 1 < len(starts) else n
             continue
-        quote = _accepted(text, m.start(), m.end(), verbish, sig, context, quote_from)
+        people = verbish and field_index not in today
+        quote = _accepted(text, m.start(), m.end(), verbish, sig, context, quote_from, people)
         if quote is not None:
             hits[field_index] = quote
             pos = starts[field_index + 1] if field_index + 1 < len(starts) else n
@@ -172,6 +179,7 @@ def _field_of(starts: list[int], offset: int) -> int:
 
 
 _POSSESSIVE = ("'s", "’s", "s'", "s’")
+_TODAY = "current_process"
 _SENTENCE_END = re.compile(r"[.!?](?=\s|\x00|$)|[;\n\x00]")
 _SENTENCE_MAX = 240  # characters looked at either side of a match for its sentence
 
@@ -191,11 +199,13 @@ def _accepted(
     end: int,
     verbish: bool,
     sig: TextSignals,
-    context: re.Pattern[str] | None,
+    context: tuple[re.Pattern[str], ...],
     quote_from: str,
+    people: bool = False,
 ) -> str | None:
     """The words to quote for a match at text[start:end], or None when the match does
-    not count: a noun, a negated verb, a person's action, or a missing context."""
+    not count: a noun, a negated verb, a person's action (when `people`: a verb whose
+    subject is a person), or a missing context."""
     before = text[max(0, start - 80) : start]
     ends = [m.end() for m in _CLAUSE_END.finditer(before)]
     clause = before[ends[-1] :] if ends else before
@@ -223,19 +233,18 @@ def _accepted(
         tail = " " + " ".join(reversed(window)) + " "
         if any(f" {p} " in tail for p in sig.negation_phrases):
             return None
-    if not verbish and context is None:
+    if not people and not context:
         return _quote(quote_from, start, end)
     lo, hi = _sentence(text, start, end)
-    if verbish and sig.human_subject is not None and sig.human_subject.search(text[lo:start]):
+    if people and sig.human_subject is not None and sig.human_subject.search(text[lo:start]):
         return None  # "drafts posts that the team edits and publishes": a person publishes
-    if context is None:
-        return _quote(quote_from, start, end)
-    near = context.search(text, lo, hi)
-    if near is None:
-        return None
     quote = _quote(quote_from, start, end)
-    if near.start() >= end or near.end() <= start:  # the context words are not inside the match
-        quote += " … " + _quote(quote_from, near.start(), near.end())
+    for pattern in context:
+        near = pattern.search(text, lo, hi)
+        if near is None:
+            return None
+        if near.start() >= end or near.end() <= start:  # words outside the match: quote them too
+            quote += " … " + _quote(quote_from, near.start(), near.end())
     return quote
 
 

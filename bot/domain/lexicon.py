@@ -7,7 +7,8 @@ A rule's `kind` is what it finds: a data class or action (`data`, `actions`), a
 regulatory answer (`use_area`, `prohibited_practices`: the code is the value) or a
 yes/no regulatory answer the words set to true (`profiles_people`,
 `interacts_with_people`, `generates_content`: no code). A rule with `context` fires
-only when one of its context patterns also occurs in the same sentence.
+only when each of its context patterns also occurs in the same sentence ("emotions"
+with ["voice|face|camera", "employees|pupils"] is emotion recognition at work).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class Detector:
     verb_anchors: frozenset[str] = frozenset()
     other_anchors: frozenset[str] | None = frozenset()
     object_words: frozenset[str] = frozenset()  # anchors that are whole words (passive objects)
-    context: re.Pattern[str] | None = None  # must also occur in the sentence of a match
+    context: tuple[re.Pattern[str], ...] = ()  # each must also occur in the sentence of a match
 
 
 def inflect_verb(spec: str) -> tuple[str, ...]:
@@ -122,7 +123,8 @@ def _rule_parts(
 ) -> tuple[list[str], list[str]]:
     verb_parts: list[str] = []
     other_parts: list[str] = []
-    heads = rf"(?!\s+{trie_regex(words['noun_heads'])}\b)" if words["noun_heads"] else ""
+    head_words = [*words["noun_heads"], *(w.lower() for w in rule.get("noun_heads", ()))]
+    heads = rf"(?!\s+{trie_regex(head_words)}\b)" if head_words else ""
     gap_words = r"[\w'’-]+"
     breakers = rf"(?!{trie_regex(words['gap_breakers'])}\b)" if words["gap_breakers"] else ""
     gap = rf"(?:\s+{breakers}{gap_words}){{0,{int(rule.get('max_gap', max_gap))}}}?"
@@ -211,7 +213,7 @@ def build_detectors(
                 frozenset(verb_anchors),
                 None if other_anchors is None else frozenset(other_anchors),
                 frozenset(object_words[(kind, code, context)]),
-                re.compile("|".join(f"(?:{c})" for c in context)) if context else None,
+                tuple(re.compile(c) for c in context),
             )
         )
     return tuple(detectors), problems
@@ -225,11 +227,11 @@ def human_subject_regex(subjects: Sequence[str], auxiliaries: Sequence[str]) -> 
         return None
     subject = trie_regex(w.lower() for w in subjects)
     aux = rf"(?:(?:{trie_regex(w.lower() for w in auxiliaries)})\s+)?" if auxiliaries else ""
-    lead = r"(?:^|[,;]|\b(?:that|which|who|so|for|and|then|once|after|until|when|where|while|but|or))\s*"
     det = r"(?:(?:the|our|a|an|their|your|its|each|every|one|some|two|any)\s+)?"
     mods = r"(?:[\w-]+\s+){0,2}?"
     first_verb = r"(?:[\w-]+\s*(?:,|\band\b|\bor\b)\s*)?"
-    return re.compile(rf"{lead}{det}{mods}(?:{subject})\s+{aux}{first_verb}$")
+    who = r"(?:\s*,?\s+who)?"  # "our founders, who rewrite them and |post them"
+    return re.compile(rf"\b{det}{mods}(?:{subject}){who}\s+{aux}{first_verb}$")
 
 
 def _first_word(form: str) -> str:

@@ -354,6 +354,7 @@ class Parser:
                     "standalone",
                     "phrases",
                     "context",
+                    "noun_heads",
                     "passive",
                     "max_gap",
                 ),
@@ -368,7 +369,7 @@ class Parser:
             elif r.get("code") not in allowed_codes[kind]:
                 allowed = allowed_codes[kind]
                 self.bad(_join(rpath, "code"), f"unknown {kind} code {r.get('code')!r}; allowed: {', '.join(allowed)}")
-            for k in ("verbs", "objects", "connectors", "standalone", "phrases", "context"):
+            for k in ("verbs", "objects", "connectors", "standalone", "phrases", "context", "noun_heads"):
                 if k in r:
                     self.codes(r, k, rpath, None)
             if ("verbs" in r) != ("objects" in r):
