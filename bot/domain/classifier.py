@@ -94,7 +94,10 @@ def detect(answers: Mapping[str, Any], policy: Policy) -> Detection:
     # it there ("engineers push to prod") is still the action the proposal is about.
     today = frozenset(i for i, key in enumerate(fields) if key == _TODAY)
     found: dict[tuple[str, str], dict[int, str]] = {}
-    for i, det in enumerate(sig.detectors):
+    detectors = sig.detectors
+    # only the detectors a word may start, and those that must search the whole text
+    for i in sorted({i for i, _ in candidates}.union(sig.unanchored)):
+        det = detectors[i]
         hits: dict[int, str] = {}
         for rx, verbish in ((det.verb_re, True), (det.other_re, False)):
             if rx is None:

@@ -229,6 +229,7 @@ class TextSignals:
     noun_prepositions: frozenset[str]
     reading_forms: frozenset[str]
     human_subject: re.Pattern[str] | None = None  # bot.domain.lexicon.human_subject_regex
+    unanchored: frozenset[int] = frozenset()  # detectors whose phrases are searched in the whole text
 
 
 @dataclass(frozen=True)

@@ -393,6 +393,9 @@ class Parser:
             noun_prepositions=frozenset(words["noun_prepositions"]),
             reading_forms=frozenset(f for v in words["reading_verbs"] for f in inflect_verb(v)),
             human_subject=human_subject_regex(optional["human_subjects"], optional["human_auxiliaries"]),
+            unanchored=frozenset(
+                i for i, d in enumerate(detectors) if d.other_re is not None and d.other_anchors is None
+            ),
         )
 
     def eu(self, t: dict[str, Any]) -> EuAiAct:
