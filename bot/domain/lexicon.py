@@ -45,6 +45,7 @@ class Detector:
     other_anchors: frozenset[str] | None = frozenset()
     object_words: frozenset[str] = frozenset()  # anchors that are whole words (passive objects)
     context: tuple[re.Pattern[str], ...] = ()  # each must also occur in the sentence of a match
+    phrase_words: frozenset[str] = frozenset()  # anchors of phrases: word prefixes ("invoic")
 
 
 def inflect_verb(spec: str) -> tuple[str, ...]:
@@ -144,7 +145,9 @@ def _rule_parts(
             if rule.get("passive", True):
                 participles = [f for forms in verb_forms for f in forms if f not in _third_person_and_ing(forms)]
                 aux = trie_regex(words["passive_auxiliaries"])
-                other_parts.append(rf"\b{objects}\s+{aux}\s+(?:\w+ly\s+)?{trie_regex(participles)}\b")
+                # "refunds are issued", "refund requests under 30 pounds are approved"
+                passive_gap = rf"(?:\s+{breakers}{gap_words}){{0,{int(rule.get('max_gap', max_gap)) + 1}}}?"
+                other_parts.append(rf"\b{objects}{passive_gap}\s+{aux}\s+(?:\w+ly\s+)?{trie_regex(participles)}\b")
     other_parts += [f"(?:{p})" for p in rule.get("phrases", ())]
     return verb_parts, other_parts
 
@@ -160,6 +163,7 @@ def build_detectors(
     grouped: dict[tuple[str, str, tuple[str, ...]], tuple[list[str], list[str]]] = {}
     anchors: dict[tuple[str, str, tuple[str, ...]], tuple[set[str], set[str] | None]] = {}
     object_words: dict[tuple[str, str, tuple[str, ...]], set[str]] = defaultdict(set)
+    phrase_words: dict[tuple[str, str, tuple[str, ...]], set[str]] = defaultdict(set)
     for rule, path in zip(rules, paths, strict=True):
         bad = False
         for key in ("phrases", "context"):
@@ -198,6 +202,7 @@ def build_detectors(
                 oa = None
             else:
                 oa.update(found)
+                phrase_words[key] |= found
         anchors[key] = (va, oa)
     if problems:
         return (), problems
@@ -214,6 +219,7 @@ def build_detectors(
                 None if other_anchors is None else frozenset(other_anchors),
                 frozenset(object_words[(kind, code, context)]),
                 tuple(re.compile(c) for c in context),
+                frozenset(phrase_words[(kind, code, context)]),
             )
         )
     return tuple(detectors), problems
@@ -321,7 +327,7 @@ def build_index(detectors: Sequence[Detector]) -> Index:
         for anchor in sorted(det.other_anchors or ()):
             if anchor in det.object_words:
                 words[anchor].append((i, False))
-            else:
+            if anchor not in det.object_words or anchor in det.phrase_words:
                 prefixes[anchor[:3]].append((anchor, (i, False)))
     anchors = list(words) + [a for v in prefixes.values() for a, _ in v]
     anchor_re = re.compile(rf"\b(?:{trie_regex(anchors)})" if anchors else r"(?!x)x")
