@@ -235,7 +235,7 @@ def human_subject_regex(subjects: Sequence[str], auxiliaries: Sequence[str]) -> 
     aux = rf"(?:(?:{trie_regex(w.lower() for w in auxiliaries)})\s+)?" if auxiliaries else ""
     det = r"(?:(?:the|our|a|an|their|your|its|each|every|one|some|two|any)\s+)?"
     mods = r"(?:[\w-]+\s+){0,2}?"
-    first_verb = r"(?:[\w-]+\s*(?:,|\band\b|\bor\b)\s*)?"
+    first_verb = r"(?:[\w-]+(?:\s+(?:it|them|this|these|that))?\s*(?:,|\band\b|\bor\b)\s*)?"
     who = r"(?:\s*,?\s+who)?"  # "our founders, who rewrite them and |post them"
     return re.compile(rf"\b{det}{mods}(?:{subject}){who}\s+{aux}{first_verb}$")
 
