@@ -59,10 +59,10 @@ def detect(answers: Mapping[str, Any], policy: Policy) -> Detection:
     sig = policy.signals
     fields: list[str] = []
     texts: list[str] = []
-    for key in sig.fields:
-        value = answers.get(key)
+    for name in sig.fields:
+        value = answers.get(name)
         if isinstance(value, str) and value.strip():
-            fields.append(key)
+            fields.append(name)
             texts.append(value)
     if not texts:
         return Detection(frozenset(), frozenset(), {})
@@ -92,7 +92,7 @@ def detect(answers: Mapping[str, Any], policy: Policy) -> Detection:
                 candidates[key].append(at)
     # Today's process is what people do now and the AI would take over: a person doing
     # it there ("engineers push to prod") is still the action the proposal is about.
-    today = frozenset(i for i, key in enumerate(fields) if key == _TODAY)
+    today = frozenset(i for i, name in enumerate(fields) if name == _TODAY)
     found: dict[tuple[str, str], dict[int, str]] = {}
     detectors = sig.detectors
     # only the detectors a word may start, and those that must search the whole text

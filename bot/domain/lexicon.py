@@ -166,12 +166,12 @@ def build_detectors(
     phrase_words: dict[tuple[str, str, tuple[str, ...]], set[str]] = defaultdict(set)
     for rule, path in zip(rules, paths, strict=True):
         bad = False
-        for key in ("phrases", "context"):
-            for i, phrase in enumerate(rule.get(key) or ()):
+        for part in ("phrases", "context"):
+            for i, phrase in enumerate(rule.get(part) or ()):
                 try:
                     re.compile(phrase)
                 except (re.error, TypeError) as exc:
-                    problems.append(f"{path}.{key}[{i}]: invalid regular expression: {exc}")
+                    problems.append(f"{path}.{part}[{i}]: invalid regular expression: {exc}")
                     bad = True
         try:
             verb_parts, other_parts = _rule_parts(rule, words, max_gap)

@@ -310,7 +310,14 @@ class Parser:
         )
 
     def signals(self, t: dict[str, Any]) -> TextSignals:
-        from bot.domain.lexicon import FLAG_KINDS, KINDS, build_detectors, build_index, human_subject_regex, inflect_verb
+        from bot.domain.lexicon import (
+            FLAG_KINDS,
+            KINDS,
+            build_detectors,
+            build_index,
+            human_subject_regex,
+            inflect_verb,
+        )
 
         path = "text_signals"
         word_lists = (

@@ -87,4 +87,3 @@ POSITIVES += list(FLAGS)
 def test_the_labelled_set_has_several_wordings_of_every_area_practice_and_trigger(label):
     count = sum(1 for c in load_cases(SETS["labelled"]) if label in labels(c.expect))
     assert count >= 2
-

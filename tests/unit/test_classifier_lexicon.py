@@ -35,7 +35,10 @@ N = DEFAULT_TEXT.count("[[text_signals.rules]]")  # the index of an appended rul
 @pytest.mark.parametrize(
     "rule, problem",
     [
-        ('kind = "verdict"\nphrases = [\'\\bx\\b\']', f"text_signals.rules[{N}].kind: must be one of actions, data, use_area"),
+        (
+            "kind = \"verdict\"\nphrases = ['\\bx\\b']",
+            f"text_signals.rules[{N}].kind: must be one of actions, data, use_area",
+        ),
         (
             'kind = "use_area"\ncode = "none"\nphrases = [\'\\bx\\b\']',
             f"text_signals.rules[{N}].code: unknown use_area code 'none'; allowed: biometrics,",
@@ -49,7 +52,7 @@ N = DEFAULT_TEXT.count("[[text_signals.rules]]")  # the index of an appended rul
             f"text_signals.rules[{N}].code: not allowed for kind profiles_people (the words set it to true)",
         ),
         (
-            'kind = "generates_content"\nphrases = [\'\\bx\\b\']\ncontext = [\'(\']',
+            "kind = \"generates_content\"\nphrases = ['\\bx\\b']\ncontext = ['(']",
             f"text_signals.rules[{N}].context[0]: invalid regular expression: missing ), unterminated subpattern",
         ),
     ],
@@ -59,7 +62,9 @@ def test_a_broken_regulatory_rule_is_named(tmp_path, rule, problem):
 
 
 def test_a_custom_rule_raises_a_use_area(tmp_path):
-    policy = load_policy(with_rule(tmp_path, 'kind = "use_area"\ncode = "migration"\nphrases = [\'\\bborder\\s+queues?\\b\']'))
+    policy = load_policy(
+        with_rule(tmp_path, 'kind = "use_area"\ncode = "migration"\nphrases = [\'\\bborder\\s+queues?\\b\']')
+    )
     assert detect({"description": "Predicts border queues."}, policy).sources == {
         ("use_area", "migration"): (("description", "border queues"),)
     }
@@ -69,7 +74,7 @@ def test_a_context_rule_fires_only_with_its_context_in_the_sentence(tmp_path):
     policy = load_policy(
         with_rule(
             tmp_path,
-            'kind = "generates_content"\nphrases = [\'\\bchimes?\\b\']\ncontext = [\'\\bradio\\b\']',
+            "kind = \"generates_content\"\nphrases = ['\\bchimes?\\b']\ncontext = ['\\bradio\\b']",
         )
     )
     found = [

@@ -36,15 +36,24 @@ def eu(**answers: object) -> dict:
     "text, raised",
     [
         # Annex III point 4: recruiting, promotion and termination, task allocation, monitoring
-        ("Scores job applicants and ranks them for the recruiter.", {"use_area": "employment", "profiles_people": True}),
+        (
+            "Scores job applicants and ranks them for the recruiter.",
+            {"use_area": "employment", "profiles_people": True},
+        ),
         ("Shortlists candidates from the CVs we receive.", {"use_area": "employment", "profiles_people": True}),
         ("Suggests which people to put at risk of redundancy.", {"use_area": "employment", "profiles_people": True}),
-        ("Allocates shifts and tracks each worker's productivity.", {"use_area": "employment", "profiles_people": True}),
+        (
+            "Allocates shifts and tracks each worker's productivity.",
+            {"use_area": "employment", "profiles_people": True},
+        ),
         ("Ranks our sales reps every week by revenue.", {"use_area": "employment", "profiles_people": True}),
         # point 3: admission, grading, proctoring
         ("Grades students' essays.", {"use_area": "education"}),
         ("Detects cheating in online exams.", {"use_area": "education"}),
-        ("Recommends which applicants to admit to the MSc programme.", {"use_area": "education", "profiles_people": True}),
+        (
+            "Recommends which applicants to admit to the MSc programme.",
+            {"use_area": "education", "profiles_people": True},
+        ),
         # point 5: credit, life and health insurance, public benefits, emergency calls
         ("Decides who is creditworthy.", {"use_area": "essential_services", "profiles_people": True}),
         ("Prices life or health insurance.", {"use_area": "essential_services"}),
@@ -129,7 +138,9 @@ def test_one_use_area_the_first_in_the_policy_order():
 
 
 def test_a_practice_at_work_needs_the_workplace_in_the_same_sentence():
-    assert read("Detects frustration in callers' voices and routes them to a senior agent.")["prohibited_practices"] == []
+    assert (
+        read("Detects frustration in callers' voices and routes them to a senior agent.")["prohibited_practices"] == []
+    )
 
 
 # --------------------------------------------------------------------------- never lowered
@@ -222,7 +233,9 @@ def test_nothing_raised_keeps_the_default_basis():
 
 def test_the_effective_use_area_drives_the_duties():
     duties = eu(description="Scores job applicants and ranks them.")["duties"]
-    assert "Inform workers' representatives and affected workers before using it at the workplace (Art. 26(7))" in duties
+    assert (
+        "Inform workers' representatives and affected workers before using it at the workplace (Art. 26(7))" in duties
+    )
 
 
 # --------------------------------------------------------------------------- answered
