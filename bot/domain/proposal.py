@@ -241,8 +241,9 @@ def _type_name(value: Any) -> str:
 def validate_proposal(raw: Any) -> dict[str, Any]:
     """Validate a proposal mapping and return it normalised.
 
-    The result has every key of FIELDS: blanks become None (or the key's default),
-    lists are sorted and de-duplicated. Raises ProposalInvalid naming every problem.
+    The result has every key of FIELDS: blanks become None (or the key's default; a
+    regulatory key nobody answered stays None), lists are sorted and de-duplicated.
+    Raises ProposalInvalid naming every problem.
     """
     if not isinstance(raw, dict):
         raise ProposalInvalid([FieldError("proposal", f"must be a JSON object, not {_type_name(raw)}")])

@@ -25,6 +25,7 @@ from bot.domain.lexicon import FLAG_KINDS
 from bot.domain.policy import Condition, EvidenceItem, Facts, Policy
 
 Sources = Mapping[tuple[str, str], tuple[tuple[str, str], ...]]
+ALSO_FROM_THE_WORDS = "Also read from the words, without changing the tier: "
 
 
 @dataclass(frozen=True)
@@ -120,17 +121,23 @@ def map_normalised(
     raised = tuple(raises)
     tier = eu.tiers[0]
     basis: set[str] = set()
+    named: set[str] = set()  # the raised keys some basis names
     for rule in eu.tier_rules:
         if rule.when.holds(facts):
             basis.add(rule.basis.format(**values) + _words(rule.when, raised))
+            named |= condition_keys(rule.when)
             if rank[rule.tier] > rank[tier]:
                 tier = rule.tier
     facts.tier = tier
+    basis = basis or {eu.default_basis}
+    unnamed = [r.describe() for r in raised if r.key not in named]
+    if unnamed:  # a raise that changes no tier is still shown ("scores each customer", no use area)
+        basis.add(ALSO_FROM_THE_WORDS + "; ".join(unnamed))
     duties = sorted({d.text for d in eu.duties if d.when.holds(facts)})
     return {
         "eu_ai_act": {
             "tier": tier,
-            "basis": sorted(basis or {eu.default_basis}),
+            "basis": sorted(basis),
             "duties": duties,
             "role": answers.get("ai_act_role") or "deployer",
             "answered": given,

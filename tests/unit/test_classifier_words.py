@@ -317,3 +317,11 @@ def test_the_misread_price_collection_stays_low_risk_without_finance():
         ["governance", "owner"],  # governance for the stop conditions; no finance
         ["no_owner", "unmeasurable_success"],
     )
+
+
+def test_a_raise_that_changes_no_tier_is_still_shown_with_its_words():
+    assert eu(description="Scores churn risk for each customer.")["basis"] == [
+        "Also read from the words, without changing the tier: profiles_people from description: "
+        "'risk for each customer'",
+        POLICY.eu_ai_act.default_basis,
+    ]
