@@ -4,8 +4,6 @@ recorded as not having answered the regulatory questions."""
 
 from __future__ import annotations
 
-from bot.service.importer import import_proposals
-
 ROWS = [
     {"title": "CV ranking", "description": "Ranks applicants for open roles by how well they fit the job description."},
     {"title": "Call centre QA", "description": "Scores agents' calls and the emotion in their voice for coaching."},
@@ -15,7 +13,7 @@ ROWS = [
 
 
 def test_a_raw_inventory_is_imported_and_classified_from_its_words(core):
-    report = import_proposals(core, "U_IMPORT", "cli", ROWS)
+    report = core.import_proposals("U_IMPORT", "cli", ROWS)
     stored = [core.status_data(r["proposal_id"]) for r in report["rows"]]
     assert [(s["proposal"]["eu_tier"], s["classification"]["regulatory"]["eu_ai_act"]["answered"]) for s in stored] == [
         ("high", False),
@@ -26,6 +24,6 @@ def test_a_raw_inventory_is_imported_and_classified_from_its_words(core):
 
 
 def test_an_imported_row_keeps_its_regulatory_answers_unanswered(core):
-    report = import_proposals(core, "U_IMPORT", "cli", ROWS[:1])
+    report = core.import_proposals("U_IMPORT", "cli", ROWS[:1])
     answers = core.status_data(report["rows"][0]["proposal_id"])["proposal"]["answers"]
     assert (answers["use_area"], answers["profiles_people"]) == (None, None)
