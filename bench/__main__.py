@@ -3,6 +3,7 @@
     python -m bench            # full sizes (1k/10k/100k proposals, import of 10k): ~10-15 min on 2 cores
     python -m bench --quick    # smaller sizes for a smoke run (< 2 min)
     python -m bench --only facts,classifier
+    python -m bench --only judgement      # how well the classifier reads the labelled proposals (seconds)
 
 Figures only: nothing here passes or fails on time. Each figure is compared with its
 target (met / missed) so a regression is visible. PostgreSQL figures need
@@ -27,7 +28,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SECTIONS = ("classifier", "facts", "ack", "import", "audit")
+SECTIONS = ("classifier", "facts", "ack", "import", "audit", "judgement")
 
 
 def log(text: str) -> None:
@@ -93,7 +94,7 @@ def _sqlite(workdir: Path, name: str) -> str:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from bench import ack, audit, classify_import, facts
+    from bench import ack, audit, classify_import, facts, judgement
 
     quick = args.quick
     only = set(args.only.split(",")) if args.only else set(SECTIONS)
@@ -116,6 +117,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if "classifier" in only:
             log("classifier ...")
             results["classifier"] = classify_import.classifier(2000 if quick else 20000)
+        if "judgement" in only:
+            log("judgement on the labelled proposals ...")
+            results["judgement"] = judgement.run()
         if "facts" in only:
             sizes = [1000, 5000] if quick else [1000, 10_000, 100_000]
             results["facts"] = {}
@@ -190,6 +194,18 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             "x",
         ),
         ("classifier >= 5,000 proposals/s", _get(r, "classifier", "per_second"), lambda v: v >= 5000, "/s"),
+        (
+            "labelled proposals: no prohibited practice missed",
+            _get(r, "judgement", "labelled", "missed_prohibited"),
+            lambda v: v == 0,
+            "missed",
+        ),
+        (
+            "labelled proposals: no plain proposal raised to high risk or a high tier",
+            _get(r, "judgement", "labelled", "plain_raised"),
+            lambda v: v == 0,
+            "raised",
+        ),
         ("govbot serve RSS after load < 250 MB", _get(r, "ack", "rss_mb_after_load"), lambda v: v < 250, "MB"),
         (
             f"portfolio facts at {big} adds < 50 MB peak (PostgreSQL, Python heap)",
@@ -239,6 +255,10 @@ def table(r: dict[str, Any]) -> str:
             f"classifier: {c['per_second']:,} proposals/s ({c['with_validation_per_second']:,}/s with "
             f"validation; n={c['n']})"
         )
+    if "judgement" in r:
+        from bench.judgement import text
+
+        lines += ["", text(r["judgement"])]
     for backend, sizes in (r.get("facts") or {}).items():
         lines.append("")
         lines.append(f"facts on {backend}:   size | portfolio ms | digest ms | heap peak MB | prompt chars | seed s")

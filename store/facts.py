@@ -18,7 +18,7 @@ from sqlalchemy import and_, case, distinct, exists, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from bot.domain.portfolio import sprawl_reason
-from bot.domain.proposal import CAPACITY, RISK_LEVELS, STAGES, STOP_CONDITIONS
+from bot.domain.proposal import CAPACITY, REGULATORY_KEYS, RISK_LEVELS, STAGES, STOP_CONDITIONS
 from bot.domain.records import as_utc
 from store import models as m
 
@@ -50,7 +50,8 @@ class SqlFacts:
 
     def portfolio(self, now: datetime, config: dict[str, Any]) -> dict[str, Any]:
         """Counts by stage and risk, department, capacity mix vs target, stop
-        conditions, approvals, pilot purgatory, AI sprawl, value evidence, EU tier."""
+        conditions, approvals, pilot purgatory, AI sprawl, value evidence, EU tier and
+        the live proposals whose regulatory questions are unanswered."""
         cap = int(config.get("list_cap", 10))
         counts = self._overview()
         by_stage, by_risk, by_stage_risk, total = _stage_risk(counts["stage_risk"])
@@ -71,7 +72,15 @@ class SqlFacts:
                 now, int(config.get("stale_checkin_days", 14)), cap, sum(by_stage.get(s, 0) for s in RUNNING)
             ),
             "eu_tier": _eu_tier(counts["eu_tier"]),
+            "regulatory_unanswered": self._regulatory_unanswered(),
         }
+
+    def _regulatory_unanswered(self) -> int:
+        """Live proposals (not rejected or retired) whose regulatory questions nobody
+        answered: every regulatory key absent or null in the stored answers (DESIGN.md
+        `eu_ai_act.answered` false; `assess <id>` asks them)."""
+        blank = [P.answers[key].as_string().is_(None) for key in REGULATORY_KEYS]
+        return self.session.scalar(select(func.count()).select_from(P).where(P.stage.not_in(INACTIVE), *blank)) or 0
 
     def _overview(self) -> dict[str, list[tuple[Any, ...]]]:
         """Counts by (stage, risk), department, capacity of active proposals and EU

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain import proposal
-from bot.domain.policy import Facts, Policy
-from bot.domain.regulatory import map_normalised
+from bot.domain.policy import Facts, Policy, TextSignals
+from bot.domain.regulatory import effective_answers, map_normalised
 
 _WORD = re.compile(r"[\w'’-]+")
 _TOKEN = re.compile(r"\w+")
@@ -34,25 +34,35 @@ _QUOTE_MAX = 80
 
 # --------------------------------------------------------------------------- detection
 
+Sources = Mapping[tuple[str, str], tuple[tuple[str, str], ...]]
+
 
 @dataclass(frozen=True)
 class Detection:
-    """What the free text describes: codes with the (field, words) that triggered them."""
+    """What the free text describes: codes with the (field, words) that triggered them.
+
+    `sources` is keyed by (kind, code): ("actions", "change_billing"), ("use_area",
+    "employment"), ("profiles_people", "true")."""
 
     data: frozenset[str]
     actions: frozenset[str]
-    sources: Mapping[tuple[str, str], tuple[tuple[str, str], ...]]
+    sources: Sources
+
+    def found(self, kind: str) -> frozenset[str]:
+        """The codes found of one kind ("use_area" -> {"employment"})."""
+        return frozenset(c for k, c in self.sources if k == kind)
 
 
 def detect(answers: Mapping[str, Any], policy: Policy) -> Detection:
-    """Find the data classes and actions the free-text fields plainly describe."""
+    """Find what the free-text fields plainly describe: data classes, actions and
+    regulatory answers (use area, prohibited practices, yes/no answers set to true)."""
     sig = policy.signals
     fields: list[str] = []
     texts: list[str] = []
-    for key in sig.fields:
-        value = answers.get(key)
+    for name in sig.fields:
+        value = answers.get(name)
         if isinstance(value, str) and value.strip():
-            fields.append(key)
+            fields.append(name)
             texts.append(value)
     if not texts:
         return Detection(frozenset(), frozenset(), {})
@@ -80,19 +90,30 @@ def detect(answers: Mapping[str, Any], policy: Policy) -> Detection:
         for anchor, key in prefixes.get(word[:3], ()):
             if word.startswith(anchor):
                 candidates[key].append(at)
-    sources: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
-    for i, det in enumerate(sig.detectors):
-        hits: dict[int, tuple[int, int]] = {}
+    # Today's process is what people do now and the AI would take over: a person doing
+    # it there ("engineers push to prod") is still the action the proposal is about.
+    today = frozenset(i for i, name in enumerate(fields) if name == _TODAY)
+    found: dict[tuple[str, str], dict[int, str]] = {}
+    detectors = sig.detectors
+    # only the detectors a word may start, and those that must search the whole text
+    for i in sorted({i for i, _ in candidates}.union(sig.unanchored)):
+        det = detectors[i]
+        hits: dict[int, str] = {}
         for rx, verbish in ((det.verb_re, True), (det.other_re, False)):
             if rx is None:
                 continue
             anchored = det.verb_anchors if verbish else det.other_anchors
             if anchored is None:
-                _search(rx, lower, verbish, sig, starts, hits)
+                _search(rx, lower, verbish, sig, det.context, starts, hits, quote_from, today)
             elif (i, verbish) in candidates:
-                _match_at(rx, lower, dict.fromkeys(candidates[(i, verbish)]), verbish, sig, starts, hits)
+                positions = dict.fromkeys(candidates[(i, verbish)])
+                _match_at(rx, lower, positions, verbish, sig, det.context, starts, hits, quote_from, today)
         if hits:
-            sources[(det.kind, det.code)] = tuple((fields[f], _quote(quote_from, *hits[f])) for f in sorted(hits))
+            # several rules (contexts) may find the same thing: the first words per field
+            kept = found.setdefault((det.kind, det.code), {})
+            for f, quote in hits.items():
+                kept.setdefault(f, quote)
+    sources = {key: tuple((fields[f], hits[f]) for f in sorted(hits)) for key, hits in found.items()}
     data = frozenset(c for k, c in sources if k == "data")
     actions = frozenset(c for k, c in sources if k == "actions")
     return Detection(data, actions, sources)
@@ -103,21 +124,35 @@ def _match_at(
     text: str,
     positions: Iterable[int],
     verbish: bool,
-    sig: Any,
+    sig: TextSignals,
+    context: tuple[re.Pattern[str], ...],
     starts: list[int],
-    hits: dict[int, tuple[int, int]],
+    hits: dict[int, str],
+    quote_from: str,
+    today: frozenset[int],
 ) -> None:
     for at in positions:
         m = rx.match(text, at)
         if m is None:
             continue
         field_index = _field_of(starts, at)
-        if field_index not in hits and _accepted(text, at, verbish, sig):
-            hits[field_index] = (at, m.end())
+        if field_index not in hits:
+            people = verbish and field_index not in today
+            quote = _accepted(text, at, m.end(), verbish, sig, context, quote_from, people)
+            if quote is not None:
+                hits[field_index] = quote
 
 
 def _search(
-    rx: re.Pattern[str], text: str, verbish: bool, sig: Any, starts: list[int], hits: dict[int, tuple[int, int]]
+    rx: re.Pattern[str],
+    text: str,
+    verbish: bool,
+    sig: TextSignals,
+    context: tuple[re.Pattern[str], ...],
+    starts: list[int],
+    hits: dict[int, str],
+    quote_from: str,
+    today: frozenset[int],
 ) -> None:
     """Record the first accepted match of each field (its index into `starts`)."""
     pos = 0
@@ -130,8 +165,10 @@ def _search(
         if field_index in hits:
             pos = starts[field_index + 1] if field_index + 1 < len(starts) else n
             continue
-        if _accepted(text, m.start(), verbish, sig):
-            hits[field_index] = (m.start(), m.end())
+        people = verbish and field_index not in today
+        quote = _accepted(text, m.start(), m.end(), verbish, sig, context, quote_from, people)
+        if quote is not None:
+            hits[field_index] = quote
             pos = starts[field_index + 1] if field_index + 1 < len(starts) else n
         else:
             pos = m.start() + 1
@@ -145,9 +182,33 @@ def _field_of(starts: list[int], offset: int) -> int:
 
 
 _POSSESSIVE = ("'s", "’s", "s'", "s’")
+_TODAY = "current_process"
+_SENTENCE_END = re.compile(r"[.!?](?=\s|\x00|$)|[;\n\x00]")
+_SENTENCE_MAX = 240  # characters looked at either side of a match for its sentence
 
 
-def _accepted(text: str, start: int, verbish: bool, sig: Any) -> bool:
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """The bounds of the sentence around text[start:end] (at most _SENTENCE_MAX either side)."""
+    lo = max(0, start - _SENTENCE_MAX)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, lo, start)]
+    first = ends[-1] if ends else lo
+    after = _SENTENCE_END.search(text, end, min(len(text), end + _SENTENCE_MAX))
+    return first, after.start() if after else min(len(text), end + _SENTENCE_MAX)
+
+
+def _accepted(
+    text: str,
+    start: int,
+    end: int,
+    verbish: bool,
+    sig: TextSignals,
+    context: tuple[re.Pattern[str], ...],
+    quote_from: str,
+    people: bool = False,
+) -> str | None:
+    """The words to quote for a match at text[start:end], or None when the match does
+    not count: a noun, a negated verb, a person's action (when `people`: a verb whose
+    subject is a person), or a missing context."""
     before = text[max(0, start - 80) : start]
     ends = [m.end() for m in _CLAUSE_END.finditer(before)]
     clause = before[ends[-1] :] if ends else before
@@ -155,11 +216,11 @@ def _accepted(text: str, start: int, verbish: bool, sig: Any) -> bool:
     if verbish and words:
         prev = words[-1]
         if prev in sig.noun_markers or prev in sig.reading_forms or prev.endswith(_POSSESSIVE):
-            return False  # "the refund", "reviews charges", "last week's closed tickets": a noun
+            return None  # "the refund", "reviews charges", "last week's closed tickets": a noun
         if prev in sig.noun_prepositions:
             token = _WORD.match(text, start)
             if token is None or not token.group(0).endswith("ing"):
-                return False  # "questions about refunds", but "capable of issuing" stays
+                return None  # "questions about refunds", but "capable of issuing" stays
     window: list[str] = []
     count = 0
     for w in reversed(words):
@@ -170,12 +231,24 @@ def _accepted(text: str, start: int, verbish: bool, sig: Any) -> bool:
         count = 0 if w in ("or", "nor") else count + 1
     for w in window:
         if w in sig.negations or w.endswith(("n't", "n’t")):
-            return False
+            return None
     if sig.negation_phrases and window:
         tail = " " + " ".join(reversed(window)) + " "
         if any(f" {p} " in tail for p in sig.negation_phrases):
-            return False
-    return True
+            return None
+    if not people and not context:
+        return _quote(quote_from, start, end)
+    lo, hi = _sentence(text, start, end)
+    if people and sig.human_subject is not None and sig.human_subject.search(text[lo:start]):
+        return None  # "drafts posts that the team edits and publishes": a person publishes
+    quote = _quote(quote_from, start, end)
+    for pattern in context:
+        near = pattern.search(text, lo, hi)
+        if near is None:
+            return None
+        if near.start() >= end or near.end() <= start:  # words outside the match: quote them too
+            quote += " … " + _quote(quote_from, near.start(), near.end())
+    return quote
 
 
 def _quote(text: str, start: int, end: int) -> str:
@@ -187,17 +260,20 @@ def _quote(text: str, start: int, end: int) -> str:
 
 
 def classify(answers: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
-    """Classify a proposal normalised by `bot.domain.proposal.validate_proposal`.
+    """Classify a proposal (normalised by `bot.domain.proposal.validate_proposal`, or a
+    plain mapping of answers).
 
     Returns exactly the `govbot classify` JSON of DESIGN.md plus `regulatory`; every
-    list is sorted. Text-detected items appear in `reasons` with their field and words."""
+    list is sorted. Text-detected items appear in `reasons` with their field and words;
+    regulatory answers the words raised appear in the EU AI Act basis with theirs."""
     answers = proposal.normalise(dict(answers))
     found = detect(answers, policy)
     data = frozenset(answers.get("data") or ()) | found.data
     actions = frozenset(answers.get("actions") or ()) | found.actions
     effective = {"data": sorted(data), "actions": sorted(actions)}
-    regulatory = map_normalised(answers, effective, policy)
-    facts = Facts(answers, data, actions, found.sources, tier=regulatory["eu_ai_act"]["tier"])
+    judged, raises = effective_answers(answers, found.sources, policy)
+    regulatory = map_normalised(judged, effective, policy, raises, proposal.regulatory_answered(answers))
+    facts = Facts(judged, data, actions, found.sources, tier=regulatory["eu_ai_act"]["tier"])
 
     rank = {level: i for i, level in enumerate(policy.risk_levels)}
     by_level: dict[str, list[str]] = defaultdict(list)
@@ -207,7 +283,9 @@ def classify(answers: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
     level = max([policy.default_risk, *by_level], key=rank.__getitem__)
     reasons = set(by_level.get(level) or [policy.default_risk_reason])
     declared = {"data": set(answers.get("data") or ()), "actions": set(answers.get("actions") or ())}
-    reasons.update(facts.item(kind, code) for kind, code in found.sources if code not in declared[kind])
+    reasons.update(
+        facts.item(kind, code) for kind, code in found.sources if kind in declared and code not in declared[kind]
+    )
     facts.risk = level
 
     stops = sorted({r.code for r in policy.stop_rules if r.when.holds(facts)})

@@ -2,6 +2,13 @@
 `Detector`s (verb forms, object forms, trie regexes) and an anchor index, once per
 policy load (`bot.domain.policy_file` calls `build_detectors` and `build_index`).
 Matching them against proposal text is `bot.domain.classifier.detect`.
+
+A rule's `kind` is what it finds: a data class or action (`data`, `actions`), a
+regulatory answer (`use_area`, `prohibited_practices`: the code is the value) or a
+yes/no regulatory answer the words set to true (`profiles_people`,
+`interacts_with_people`, `generates_content`: no code). A rule with `context` fires
+only when each of its context patterns also occurs in the same sentence ("emotions"
+with ["voice|face|camera", "employees|pupils"] is emotion recognition at work).
 """
 
 from __future__ import annotations
@@ -15,6 +22,11 @@ from typing import Any
 _TOKEN = re.compile(r"\w+")
 _PRONOUNS = frozenset({"it", "them", "they", "this", "that"})
 _LITERAL = re.compile(r"[\w&' -]+")
+
+# What a rule may find, and the codes each kind allows (None: a yes/no answer, no code).
+FLAG_KINDS = ("profiles_people", "interacts_with_people", "generates_content")
+FLAG_CODE = "true"  # the code of a yes/no finding
+KINDS = ("actions", "data", "use_area", "prohibited_practices", *FLAG_KINDS)
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,8 @@ class Detector:
     verb_anchors: frozenset[str] = frozenset()
     other_anchors: frozenset[str] | None = frozenset()
     object_words: frozenset[str] = frozenset()  # anchors that are whole words (passive objects)
+    context: tuple[re.Pattern[str], ...] = ()  # each must also occur in the sentence of a match
+    phrase_words: frozenset[str] = frozenset()  # anchors of phrases: word prefixes ("invoic")
 
 
 def inflect_verb(spec: str) -> tuple[str, ...]:
@@ -110,10 +124,12 @@ def _rule_parts(
 ) -> tuple[list[str], list[str]]:
     verb_parts: list[str] = []
     other_parts: list[str] = []
-    heads = rf"(?!\s+{trie_regex(words['noun_heads'])}\b)" if words["noun_heads"] else ""
+    head_words = [*words["noun_heads"], *(w.lower() for w in rule.get("noun_heads", ()))]
+    heads = rf"(?!\s+{trie_regex(head_words)}\b)" if head_words else ""
     gap_words = r"[\w'’-]+"
     breakers = rf"(?!{trie_regex(words['gap_breakers'])}\b)" if words["gap_breakers"] else ""
     gap = rf"(?:\s+{breakers}{gap_words}){{0,{int(rule.get('max_gap', max_gap))}}}?"
+    not_owner = r"(?![\x27’])"  # "ranks customers' tickets": the customers own the object
     if rule.get("standalone"):
         forms = [f for v in rule["standalone"] for f in inflect_verb(v)]
         verb_parts.append(rf"\b{trie_regex(forms)}\b{heads}")
@@ -123,13 +139,15 @@ def _rule_parts(
         objects = trie_regex(o for phrase in rule["objects"] for o in _object_forms(phrase))
         if rule.get("connectors"):
             conn = trie_regex(c.lower() for c in rule["connectors"])
-            verb_parts.append(rf"\b{verbs}{gap}\s+{conn}(?:\s+{gap_words}){{0,2}}?\s+{objects}\b{heads}")
+            verb_parts.append(rf"\b{verbs}{gap}\s+{conn}(?:\s+{gap_words}){{0,2}}?\s+{objects}\b{not_owner}{heads}")
         else:
-            verb_parts.append(rf"\b{verbs}{gap}\s+{objects}\b{heads}")
+            verb_parts.append(rf"\b{verbs}{gap}\s+{objects}\b{not_owner}{heads}")
             if rule.get("passive", True):
                 participles = [f for forms in verb_forms for f in forms if f not in _third_person_and_ing(forms)]
                 aux = trie_regex(words["passive_auxiliaries"])
-                other_parts.append(rf"\b{objects}\s+{aux}\s+(?:\w+ly\s+)?{trie_regex(participles)}\b")
+                # "refunds are issued", "refund requests under 30 pounds are approved"
+                passive_gap = rf"(?:\s+{breakers}{gap_words}){{0,{int(rule.get('max_gap', max_gap)) + 1}}}?"
+                other_parts.append(rf"\b{objects}{passive_gap}\s+{aux}\s+(?:\w+ly\s+)?{trie_regex(participles)}\b")
     other_parts += [f"(?:{p})" for p in rule.get("phrases", ())]
     return verb_parts, other_parts
 
@@ -137,28 +155,33 @@ def _rule_parts(
 def build_detectors(
     rules: Sequence[Mapping[str, Any]], paths: Sequence[str], words: Mapping[str, tuple[str, ...]], max_gap: int
 ) -> tuple[tuple[Detector, ...], list[str]]:
-    """Compile the text-signal rules of a policy: one Detector per data class or action.
+    """Compile the text-signal rules of a policy: one Detector per finding (kind and
+    code) and context; rules without context that find the same thing share one.
 
     Returns the detectors and a list of problems ("text_signals.rules[3].phrases: ...")."""
     problems: list[str] = []
-    grouped: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
-    anchors: dict[tuple[str, str], tuple[set[str], set[str] | None]] = {}
-    object_words: dict[tuple[str, str], set[str]] = defaultdict(set)
+    grouped: dict[tuple[str, str, tuple[str, ...]], tuple[list[str], list[str]]] = {}
+    anchors: dict[tuple[str, str, tuple[str, ...]], tuple[set[str], set[str] | None]] = {}
+    object_words: dict[tuple[str, str, tuple[str, ...]], set[str]] = defaultdict(set)
+    phrase_words: dict[tuple[str, str, tuple[str, ...]], set[str]] = defaultdict(set)
     for rule, path in zip(rules, paths, strict=True):
         bad = False
-        for i, phrase in enumerate(rule.get("phrases") or ()):
-            try:
-                re.compile(phrase)
-            except (re.error, TypeError) as exc:
-                problems.append(f"{path}.phrases[{i}]: invalid regular expression: {exc}")
-                bad = True
+        for part in ("phrases", "context"):
+            for i, phrase in enumerate(rule.get(part) or ()):
+                try:
+                    re.compile(phrase)
+                except (re.error, TypeError) as exc:
+                    problems.append(f"{path}.{part}[{i}]: invalid regular expression: {exc}")
+                    bad = True
         try:
             verb_parts, other_parts = _rule_parts(rule, words, max_gap)
         except (TypeError, AttributeError, ValueError):
             continue  # shape problems are reported by the policy parser
         if bad:
             continue
-        key = (str(rule.get("kind")), str(rule.get("code")))
+        kind = str(rule.get("kind"))
+        code = FLAG_CODE if kind in FLAG_KINDS else str(rule.get("code"))
+        key = (kind, code, tuple(rule.get("context") or ()))
         v, o = grouped.setdefault(key, ([], []))
         v += verb_parts
         o += other_parts
@@ -179,12 +202,13 @@ def build_detectors(
                 oa = None
             else:
                 oa.update(found)
+                phrase_words[key] |= found
         anchors[key] = (va, oa)
     if problems:
         return (), problems
     detectors = []
-    for (kind, code), (v, o) in grouped.items():
-        verb_anchors, other_anchors = anchors[(kind, code)]
+    for (kind, code, context), (v, o) in grouped.items():
+        verb_anchors, other_anchors = anchors[(kind, code, context)]
         detectors.append(
             Detector(
                 kind,
@@ -193,10 +217,27 @@ def build_detectors(
                 re.compile("|".join(o)) if o else None,
                 frozenset(verb_anchors),
                 None if other_anchors is None else frozenset(other_anchors),
-                frozenset(object_words[(kind, code)]),
+                frozenset(object_words[(kind, code, context)]),
+                tuple(re.compile(c) for c in context),
+                frozenset(phrase_words[(kind, code, context)]),
             )
         )
     return tuple(detectors), problems
+
+
+def human_subject_regex(subjects: Sequence[str], auxiliaries: Sequence[str]) -> re.Pattern[str] | None:
+    """A regex for the end of the text before a verb when a person is its subject:
+    "... that the marketing team edits and |publishes", "for editors to |publish",
+    "we then |post". The classifier drops such a match: a person does it, not the AI."""
+    if not subjects:
+        return None
+    subject = trie_regex(w.lower() for w in subjects)
+    aux = rf"(?:(?:{trie_regex(w.lower() for w in auxiliaries)})\s+)?" if auxiliaries else ""
+    det = r"(?:(?:the|our|a|an|their|your|its|each|every|one|some|two|any)\s+)?"
+    mods = r"(?:[\w-]+\s+){0,2}?"
+    first_verb = r"(?:[\w-]+(?:\s+(?:it|them|this|these|that))?\s*(?:,|\band\b|\bor\b)\s*)?"
+    who = r"(?:\s*,?\s+who)?"  # "our founders, who rewrite them and |post them"
+    return re.compile(rf"\b{det}{mods}(?:{subject}){who}\s+{aux}{first_verb}$")
 
 
 def _first_word(form: str) -> str:
@@ -268,11 +309,12 @@ def phrase_anchors(pattern: str, bounded: bool = False) -> set[str] | None:
     return out or None
 
 
-def build_index(
-    detectors: Sequence[Detector],
-) -> tuple[
+Index = tuple[
     dict[str, tuple[tuple[int, bool], ...]], dict[str, tuple[tuple[str, tuple[int, bool]], ...]], re.Pattern[str]
-]:
+]
+
+
+def build_index(detectors: Sequence[Detector]) -> Index:
     """The anchor index: whole words (verbs, objects) -> [(detector, verbish)]; the first
     three letters of phrase anchors (which may be word prefixes such as "invoic") ->
     [(anchor, (detector, verbish))]; and one regex finding the words that start with any
@@ -285,7 +327,7 @@ def build_index(
         for anchor in sorted(det.other_anchors or ()):
             if anchor in det.object_words:
                 words[anchor].append((i, False))
-            else:
+            if anchor not in det.object_words or anchor in det.phrase_words:
                 prefixes[anchor[:3]].append((anchor, (i, False)))
     anchors = list(words) + [a for v in prefixes.values() for a, _ in v]
     anchor_re = re.compile(rf"\b(?:{trie_regex(anchors)})" if anchors else r"(?!x)x")

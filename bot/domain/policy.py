@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.domain.lexicon import Detector, Index
+
 logger = logging.getLogger(__name__)
 
 CONDITION_KEYS = (
@@ -217,8 +219,8 @@ class TextSignals:
     """The compiled text-signal lexicons (built by bot.domain.lexicon.build_detectors)."""
 
     fields: tuple[str, ...]
-    detectors: tuple[Any, ...]  # bot.domain.lexicon.Detector
-    index: tuple[Mapping[str, Any], Mapping[str, Any], re.Pattern[str]]  # bot.domain.lexicon.build_index
+    detectors: tuple[Detector, ...]
+    index: Index  # bot.domain.lexicon.build_index
     negations: frozenset[str]
     negation_phrases: tuple[str, ...]
     negation_window: int
@@ -226,6 +228,8 @@ class TextSignals:
     noun_markers: frozenset[str]
     noun_prepositions: frozenset[str]
     reading_forms: frozenset[str]
+    human_subject: re.Pattern[str] | None = None  # bot.domain.lexicon.human_subject_regex
+    unanchored: frozenset[int] = frozenset()  # detectors whose phrases are searched in the whole text
 
 
 @dataclass(frozen=True)

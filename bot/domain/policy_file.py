@@ -310,25 +310,28 @@ class Parser:
         )
 
     def signals(self, t: dict[str, Any]) -> TextSignals:
-        path = "text_signals"
-        self.unknown_keys(
-            t,
-            (
-                "fields",
-                "max_gap",
-                "negation_window",
-                "negations",
-                "clause_words",
-                "passive_auxiliaries",
-                "gap_breakers",
-                "noun_heads",
-                "noun_markers",
-                "noun_prepositions",
-                "reading_verbs",
-                "rules",
-            ),
-            path,
+        from bot.domain.lexicon import (
+            FLAG_KINDS,
+            KINDS,
+            build_detectors,
+            build_index,
+            human_subject_regex,
+            inflect_verb,
         )
+
+        path = "text_signals"
+        word_lists = (
+            "negations",
+            "clause_words",
+            "passive_auxiliaries",
+            "gap_breakers",
+            "noun_heads",
+            "noun_markers",
+            "noun_prepositions",
+            "reading_verbs",
+        )
+        optional_lists = ("human_subjects", "human_auxiliaries")
+        self.unknown_keys(t, ("fields", "max_gap", "negation_window", *word_lists, *optional_lists, "rules"), path)
         fields_ = self.codes(t, "fields", path, proposal.FREE_TEXT_KEYS)
         numbers = {}
         for k in ("max_gap", "negation_window"):
@@ -337,41 +340,49 @@ class Parser:
                 self.bad(_join(path, k), "must be a whole number from 0 to 8")
                 v = 0
             numbers[k] = v
-        words = {
-            k: tuple(w.lower() for w in self.codes(t, k, path, None))
-            for k in (
-                "negations",
-                "clause_words",
-                "passive_auxiliaries",
-                "gap_breakers",
-                "noun_heads",
-                "noun_markers",
-                "noun_prepositions",
-                "reading_verbs",
-            )
+        words = {k: tuple(w.lower() for w in self.codes(t, k, path, None)) for k in word_lists}
+        optional = {k: tuple(w.lower() for w in self.codes(t, k, path, None, required=False)) for k in optional_lists}
+        allowed_codes: dict[str, tuple[str, ...]] = {
+            "actions": proposal.ACTIONS,
+            "data": proposal.DATA,
+            "use_area": tuple(a for a in proposal.USE_AREA if a != "none"),
+            "prohibited_practices": proposal.PROHIBITED_PRACTICES,
         }
         rules = self.tables(t, "rules", path)
         for rpath, r in rules:
             self.unknown_keys(
                 r,
-                ("kind", "code", "verbs", "objects", "connectors", "standalone", "phrases", "passive", "max_gap"),
+                (
+                    "kind",
+                    "code",
+                    "verbs",
+                    "objects",
+                    "connectors",
+                    "standalone",
+                    "phrases",
+                    "context",
+                    "noun_heads",
+                    "passive",
+                    "max_gap",
+                ),
                 rpath,
             )
             kind = r.get("kind")
-            if kind not in ("actions", "data"):
-                self.bad(_join(rpath, "kind"), "must be one of actions, data")
-            elif r.get("code") not in (proposal.ACTIONS if kind == "actions" else proposal.DATA):
-                allowed = proposal.ACTIONS if kind == "actions" else proposal.DATA
+            if kind not in KINDS:
+                self.bad(_join(rpath, "kind"), f"must be one of {', '.join(KINDS)}")
+            elif kind in FLAG_KINDS:
+                if "code" in r:
+                    self.bad(_join(rpath, "code"), f"not allowed for kind {kind} (the words set it to true)")
+            elif r.get("code") not in allowed_codes[kind]:
+                allowed = allowed_codes[kind]
                 self.bad(_join(rpath, "code"), f"unknown {kind} code {r.get('code')!r}; allowed: {', '.join(allowed)}")
-            for k in ("verbs", "objects", "connectors", "standalone", "phrases"):
+            for k in ("verbs", "objects", "connectors", "standalone", "phrases", "context", "noun_heads"):
                 if k in r:
                     self.codes(r, k, rpath, None)
             if ("verbs" in r) != ("objects" in r):
                 self.bad(rpath, "verbs and objects go together")
             if not any(k in r for k in ("verbs", "standalone", "phrases")):
                 self.bad(rpath, "needs verbs and objects, standalone or phrases")
-        from bot.domain.lexicon import build_detectors, build_index, inflect_verb
-
         detectors, regex_problems = build_detectors(
             [r for _, r in rules], [p for p, _ in rules], words, numbers["max_gap"]
         )
@@ -388,6 +399,10 @@ class Parser:
             noun_markers=frozenset(words["noun_markers"]),
             noun_prepositions=frozenset(words["noun_prepositions"]),
             reading_forms=frozenset(f for v in words["reading_verbs"] for f in inflect_verb(v)),
+            human_subject=human_subject_regex(optional["human_subjects"], optional["human_auxiliaries"]),
+            unanchored=frozenset(
+                i for i, d in enumerate(detectors) if d.other_re is not None and d.other_anchors is None
+            ),
         )
 
     def eu(self, t: dict[str, Any]) -> EuAiAct:

@@ -67,6 +67,16 @@ PROHIBITED_PRACTICES: Final = (
     "predictive_policing",
 )
 AI_ACT_ROLE: Final = ("provider", "deployer")
+# The regulatory questions: a proposal has them "answered" when any one was given.
+REGULATORY_KEYS: Final = (
+    "use_area",
+    "interacts_with_people",
+    "generates_content",
+    "profiles_people",
+    "narrow_procedural_task",
+    "prohibited_practices",
+    "ai_act_role",
+)
 
 RISK_LEVELS: Final = ("low", "medium", "high")
 ROLES: Final = ("owner", "department_lead", "security", "finance", "legal", "engineering", "governance")
@@ -214,8 +224,9 @@ def _type_name(value: Any) -> str:
 def validate_proposal(raw: Any) -> dict[str, Any]:
     """Validate a proposal mapping and return it normalised.
 
-    The result has every key of FIELDS: blanks become None (or the key's default),
-    lists are sorted and de-duplicated. Raises ProposalInvalid naming every problem.
+    The result has every key of FIELDS: blanks become None (or the key's default; a
+    regulatory key nobody answered stays None), lists are sorted and de-duplicated.
+    Raises ProposalInvalid naming every problem.
     """
     if not isinstance(raw, dict):
         raise ProposalInvalid([FieldError("proposal", f"must be a JSON object, not {_type_name(raw)}")])
@@ -238,13 +249,38 @@ def validate_proposal(raw: Any) -> dict[str, Any]:
 
 
 def normalise(answers: dict[str, Any]) -> dict[str, Any]:
-    """Fill every key of FIELDS, using defaults for the optional regulatory keys."""
+    """Fill every key of FIELDS: blanks become None (or the key's default, e.g. `[]`).
+
+    A regulatory key nobody answered stays None, so the record keeps whether the
+    regulatory questions were answered (`regulatory_answered`); `with_defaults` fills
+    them in for classification. An explicit answer (`"none"`, `false`, `[]`) is kept."""
     full: dict[str, Any] = {}
     for key, spec in FIELDS.items():
         value = answers.get(key)
+        if key in REGULATORY_KEYS:
+            if isinstance(value, str) and not value.strip():
+                value = None
+            full[key] = list(value) if isinstance(value, tuple) else value
+            continue
         if is_blank(value) and spec.kind != "bool":
             value = list(spec.default) if isinstance(spec.default, tuple) else spec.default
         if value is None and spec.kind == "bool":
             value = spec.default
         full[key] = value
+    return full
+
+
+def regulatory_answered(answers: dict[str, Any]) -> bool:
+    """True when any regulatory key was given (DESIGN.md `eu_ai_act.answered`)."""
+    return any(answers.get(key) is not None for key in REGULATORY_KEYS)
+
+
+def with_defaults(answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers with every unanswered regulatory key at its default (`use_area`
+    none, the yes/no questions false, no prohibited practice, role deployer)."""
+    full = dict(answers)
+    for key in REGULATORY_KEYS:
+        if full.get(key) is None:
+            default = FIELDS[key].default
+            full[key] = list(default) if isinstance(default, tuple) else default
     return full

@@ -140,8 +140,10 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
         )
 
     tiers = facts.get("eu_tier", {})
-    if tiers:
-        sections.append(Section("EU AI Act tier", "", tuple((k, str(v)) for k, v in tiers.items())))
+    unanswered = facts.get("regulatory_unanswered", 0)
+    if tiers or unanswered:
+        note = f"Regulatory questions nobody answered: {unanswered} live proposals." if unanswered else ""
+        sections.append(Section("EU AI Act tier", note, tuple((k, str(v)) for k, v in tiers.items())))
 
     # the chart's data rides along, so a channel can draw it from the stored message
     return Message(

@@ -234,7 +234,7 @@ def test_unfinished_interview_resumes_where_it_stopped(core):
     assert "Submitted as proposal #1" in out and "low risk" in out
     answers = core.status_data(1)["proposal"]["answers"]
     assert answers["department"] == "Support" and answers["owner"] == "U_BEA"
-    assert answers["use_area"] == "none" and answers["ai_act_role"] == "deployer"  # defaults filled in
+    assert (answers["use_area"], answers["ai_act_role"]) == (None, None)  # not asked: unanswered, defaults apply
 
 
 def test_employment_data_brings_the_annex_iii_questions(core):
@@ -282,7 +282,7 @@ def test_employment_data_brings_the_annex_iii_questions(core):
     assert "Tier: high" in out
     answers = core.status_data(1)["proposal"]["answers"]
     assert answers["use_area"] == "employment" and answers["profiles_people"] is True
-    assert answers["narrow_procedural_task"] is False and answers["prohibited_practices"] == []
+    assert answers["narrow_procedural_task"] is False and answers["prohibited_practices"] is None  # left blank
 
 
 def test_bad_commands_are_answered_not_crashed(core):

@@ -77,6 +77,19 @@ def test_import_reports_each_row_and_is_harmless_to_repeat(cli):
     assert json.loads(out)["total"] == 2
 
 
+def test_a_raw_inventory_of_titles_and_descriptions_is_imported_classified_and_counted_unanswered(cli):
+    rows = [
+        {"title": "CV ranking", "description": "Ranks applicants for open roles by how well they fit the job."},
+        {"title": "Meeting notes", "description": "Summarises internal meetings for the team."},
+    ]
+    code, out, _ = cli("import", "-", "--as", "U_ALICE", "--json", stdin=json.dumps(rows))
+    assert code == 0
+    assert [r["risk_level"] for r in json.loads(out)["rows"]] == ["high", "low"]
+    code, out, _ = cli("portfolio", "--json")
+    facts = json.loads(out)
+    assert (facts["eu_tier"]["high"], facts["eu_tier"]["minimal"], facts["regulatory_unanswered"]) == (1, 1, 2)
+
+
 def test_status_of_an_imported_proposal(cli):
     cli("import", "-", "--as", "U_ALICE", stdin=json.dumps([{"title": "Drafts replies", "owner": "U_OMAR"}]))
     code, out, _ = cli("status", "1", "--json")

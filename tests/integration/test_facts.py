@@ -8,9 +8,12 @@ from datetime import timedelta
 import pytest
 
 from bot.domain.portfolio import portfolio_config
+from bot.domain.proposal import REGULATORY_KEYS
 from bot.messages.portfolio import render_portfolio
 from tests.support.clock import T0
 from tests.support.portfolio import seed_portfolio, store_env
+from tests.support.proposals import make_proposal
+from tests.support.records import proposal_row
 
 
 @pytest.fixture
@@ -44,6 +47,24 @@ def test_counts_by_stage_risk_department_and_tier(store, seeded):
     ]
     assert sorted(i["count"] for i in f["by_department"]["items"]) == [1, 1, 1, 2, 2]
     assert f["eu_tier"] == {"prohibited": 0, "high": 1, "limited": 2, "minimal": 3, "unassessed": 1}
+
+
+def test_live_proposals_whose_regulatory_questions_nobody_answered_are_counted(store):
+    unanswered = {key: None for key in REGULATORY_KEYS}  # how a validated proposal keeps them
+    rows = [
+        ("in_review", make_proposal()),  # the keys absent: counted
+        ("pilot", make_proposal(**unanswered)),  # the keys null: counted
+        ("pilot", make_proposal(**unanswered | {"use_area": "none"})),  # one answered, even with its default
+        ("production", make_proposal(profiles_people=False)),
+        ("in_review", make_proposal(prohibited_practices=[])),
+        ("rejected", make_proposal()),  # not live
+        ("retired", make_proposal(**unanswered)),  # not live
+    ]
+    with store.uow() as uow:
+        for stage, answers in rows:
+            uow.proposals.add(proposal_row(stage=stage, answers=answers), "UREQ")
+        uow.commit()
+    assert portfolio(store)["regulatory_unanswered"] == 2
 
 
 def test_capacity_mix_against_target(store, seeded):

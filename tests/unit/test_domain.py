@@ -93,7 +93,7 @@ def test_every_problem_is_reported_at_once():
     assert set(errs) == {"title", "audience", "data", "bogus"}
 
 
-def test_blank_strings_become_none_and_defaults_fill_regulatory_keys():
+def test_blank_strings_become_none_and_unanswered_regulatory_keys_stay_none():
     clean = validate_proposal(
         {
             "title": "  Summariser  ",
@@ -107,8 +107,8 @@ def test_blank_strings_become_none_and_defaults_fill_regulatory_keys():
     assert clean["title"] == "Summariser"
     assert clean["owner"] is None and clean["value_metric"] is None and clean["description"] is None
     assert clean["data"] == [] and clean["actions"] == []
-    assert clean["use_area"] == "none" and clean["ai_act_role"] == "deployer"
-    assert clean["interacts_with_people"] is False and clean["prohibited_practices"] == []
+    assert clean["use_area"] is None and clean["ai_act_role"] is None  # unanswered: defaults apply when classifying
+    assert clean["interacts_with_people"] is None and clean["prohibited_practices"] is None
     assert clean["failure_visible"] is None  # no default: unanswered stays unanswered
     assert set(clean) == set(FIELDS)
 

@@ -388,10 +388,8 @@ def test_seed_title_is_cut_at_a_word_to_the_limit():
 def test_answering_nothing_new_still_gives_a_complete_valid_proposal():
     built = interview.to_proposal({"title": "Summarise tickets", "stray": "dropped"})
     assert set(built) == set(proposal.FIELDS)
-    assert built["use_area"] == "none"
-    assert built["ai_act_role"] == "deployer"
-    assert built["prohibited_practices"] == []
-    assert built["interacts_with_people"] is False
+    # regulatory questions nobody answered stay unanswered (DESIGN.md eu_ai_act.answered)
+    assert [built[k] for k in proposal.REGULATORY_KEYS] == [None] * len(proposal.REGULATORY_KEYS)
     assert proposal.validate_proposal(built) == built
 
 

@@ -109,6 +109,7 @@ def facts(n_items: int = 10, title_len: int = 120) -> dict:
             ],
         },
         "eu_tier": {"prohibited": 0, "high": 1, "limited": 2, "minimal": 12},
+        "regulatory_unanswered": 4,
     }
 
 
@@ -129,6 +130,7 @@ def test_render_portfolio_sections_and_chart_name():
         "40 proposals in 10 departments, same actions (draft)",
         "Without check-ins: 4",
         "EU AI Act tier",
+        "Regulatory questions nobody answered: 4 live proposals.",
     ):
         assert expected in text, expected
     assert Message.from_json(json.loads(json.dumps(msg.to_json()))) == msg
@@ -140,6 +142,11 @@ def test_every_section_fits_chat_limits_at_the_caps():
         assert len(section.text) <= 3000
         assert len(section.fields) <= 10
     assert len(json.dumps(msg.to_json())) < 40_000  # Teams message limit
+
+
+def test_the_portfolio_names_no_unanswered_regulatory_questions_when_there_are_none():
+    msg = render_portfolio(facts() | {"regulatory_unanswered": 0})
+    assert [s.text for s in msg.sections if s.title == "EU AI Act tier"] == [""]
 
 
 @pytest.mark.slow

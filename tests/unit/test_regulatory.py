@@ -92,8 +92,8 @@ def test_profiling_without_a_use_area_is_not_high():
     assert eu(profiles_people=True)["tier"] == "minimal"
 
 
-def test_narrow_task_without_a_use_area_changes_nothing():
-    assert eu(narrow_procedural_task=True) == eu()
+def test_narrow_task_without_a_use_area_changes_nothing_but_counts_as_answered():
+    assert eu(narrow_procedural_task=True) == {**eu(), "answered": True}
 
 
 @pytest.mark.parametrize(
