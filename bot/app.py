@@ -10,10 +10,13 @@ import logging
 from typing import Any
 
 from bot.clock import SystemClock
+from bot.ports import Extractor
 from bot.service.core import Govbot
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+EXTRACT_PROMPT = "extract.md"
 
 
 def build_core(
@@ -39,6 +42,7 @@ def build_core(
     policy = load_policy(settings.policy_file)
     core = Govbot(SqlUnitOfWorkFactory(engine), clock or SystemClock(), policy, settings, instance=instance)
     core.drafter = build_drafter(settings)
+    core.extractor = build_extractor(settings)
     core.bootstrap()
     return core
 
@@ -51,3 +55,18 @@ def build_drafter(settings: Settings) -> Any:
     from handlers.llm import build_openai_drafter
 
     return build_openai_drafter(settings)
+
+
+def build_extractor(settings: Settings) -> Extractor:
+    """The intake extractor (`bot.ports.Extractor`): the LLM (LangChain's ChatOpenAI with
+    `prompts/extract.md`) when OPENAI_API_KEY is set, else the lexicon."""
+    from bot.domain.extraction import ExtractPrompt, LexiconExtractor
+
+    if settings.openai_api_key is None or not settings.openai_api_key.get_secret_value().strip():
+        return LexiconExtractor()
+    from bot.service.digest_writer import load_prompt
+    from handlers.llm.extractor import build_llm_extractor
+
+    template = load_prompt(EXTRACT_PROMPT)
+    prompt = ExtractPrompt(template.name, template.version, template.section("system"), template.section("user"))
+    return build_llm_extractor(settings, prompt) or LexiconExtractor()

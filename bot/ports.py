@@ -12,6 +12,8 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.domain.extraction import Extraction
+from bot.domain.policy import Policy
 from bot.domain.records import (
     ApprovalRequestRow,
     AuditEvent,
@@ -298,6 +300,20 @@ class Drafter(Protocol):
 
 class DraftFailed(Exception):
     """The LLM did not produce a draft (timeout, HTTP error, refusal)."""
+
+
+class Extractor(Protocol):
+    """Pre-fills a proposal from the requester's own paragraph (DESIGN.md "Intake in one
+    paragraph"): the lexicon (`bot.domain.extraction.LexiconExtractor`) or an LLM
+    (`handlers.llm.extractor.LLMExtractor`)."""
+
+    name: str  # "llm" | "lexicon"
+
+    def extract(self, paragraph: str, policy: Policy) -> Extraction:
+        """Every pre-filled answer with the words it came from; the paragraph is the
+        description as written. Raises UsageError for an empty or too long paragraph;
+        never for an LLM failure (timeout, HTTP error, a reply that is not the JSON):
+        the lexicon's reading comes back with `fallback_reason` saying why."""
 
 
 class Sender(Protocol):

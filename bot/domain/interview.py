@@ -335,19 +335,35 @@ class InterviewFlow:
     policy: Policy
 
     def start(self, answers: dict[str, Any]) -> Step:
-        """The first page (always "basics")."""
+        """The first page: the summary to confirm when the answers come from a paragraph
+        or an edit (`bot.domain.intake`), else "basics"."""
+        from bot.domain import intake
+
+        if intake.in_summary(answers):
+            return self.show(intake.SUMMARY, answers)
         return self.show(PAGE_ORDER[0], answers)
 
     def show(self, page_id: str, answers: dict[str, Any]) -> Step:
-        """The page `page_id` (also "followup") as it stands given the answers, e.g. to
-        read what was submitted on it or to show it again with errors. Raises KeyError
-        naming the pages for an unknown id."""
+        """The page `page_id` (also "followup" and "summary") as it stands given the
+        answers, e.g. to read what was submitted on it or to show it again with errors.
+        Raises KeyError naming the pages for an unknown id."""
+        from bot.domain import intake
+
+        if page_id == intake.SUMMARY:
+            return Step(intake.summary_page(answers, self.policy), None, True)
         page = get_page(page_id, answers, policy=self.policy)
         return self._step(page, answers)
 
     def after(self, page_id: str, answers: dict[str, Any]) -> Step | None:
         """What comes after `page_id` was answered: the next relevant page, else the
-        follow-up (once: nothing follows it), else None, which means submit."""
+        follow-up (once: nothing follows it), else None, which means submit. After the
+        summary: a further summary of questions the corrections made relevant, else
+        submit (this records the new summary in the answers' intake state)."""
+        from bot.domain import intake
+
+        if page_id == intake.SUMMARY:
+            more = intake.after_summary(answers, self.policy)
+            return None if more is None else Step(more, None, True)
         if page_id == FOLLOWUP:
             return None
         nxt = next_page(page_id, answers, policy=self.policy) or followup_page(answers)

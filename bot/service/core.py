@@ -15,11 +15,13 @@ from typing import Any
 
 from bot.domain import approval_rules
 from bot.domain.errors import NotFound, Refused, UsageError
+from bot.domain.extraction import LexiconExtractor
 from bot.domain.interview import InterviewFlow
 from bot.domain.records import ConversationRef, InterviewDraft, ProposalRow
 from bot.domain.roles import clean_user, validate_role
 from bot.messages import compose
 from bot.messages.message import Message
+from bot.ports import Extractor
 from bot.service import approvals, decisions, roles
 from bot.service.results import DecisionOutcome, InterviewStart, Reply, Submitted
 from bot.service.roles import directory, governance_members, holders, is_governance
@@ -41,6 +43,7 @@ class Govbot:
         self.settings = settings
         self.instance = instance
         self.drafter: Any = None  # bot.ports.Drafter for the digest; set by bot.app.build_drafter
+        self.extractor: Extractor = LexiconExtractor()  # intake; the LLM's is set by bot.app.build_extractor
 
     def bootstrap(self) -> None:
         """Seed the role directory from GOVBOT_GOVERNANCE and the roles file (raises
