@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.domain.extraction import Extraction
+from bot.domain.extraction import Extraction, ExtractionRow
 from bot.domain.policy import Policy
 from bot.domain.records import (
     ApprovalRequestRow,
@@ -226,6 +226,23 @@ class DraftRepo(Protocol):
     def delete(self, channel: str, user_id: str) -> None: ...
 
 
+class ExtractionRepo(Protocol):
+    """How each paragraph was read (DESIGN.md "Intake in one paragraph"), for measuring."""
+
+    def add(self, row: ExtractionRow) -> ExtractionRow:
+        """Store one extraction; returns it with its id."""
+
+    def get(self, extraction_id: int) -> ExtractionRow:
+        """Raise NotFound when missing."""
+
+    def settle(self, extraction_id: int, proposal_id: int, changed: Sequence[str], at: datetime) -> None:
+        """Record the proposal it became and which pre-filled answers the requester changed."""
+
+    def stats(self) -> dict[str, Any]:
+        """Per extractor: extractions, settled, pre-filled and changed answers, questions
+        asked (mean, max), fallbacks, mean latency and tokens."""
+
+
 class SettingRepo(Protocol):
     def get(self, key: str) -> str | None: ...
 
@@ -265,6 +282,7 @@ class UnitOfWork(Protocol):
     drafts: DraftRepo
     settings: SettingRepo
     facts: FactsReader
+    extractions: ExtractionRepo
 
     def __enter__(self) -> UnitOfWork: ...
 

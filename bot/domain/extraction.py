@@ -21,6 +21,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Final
 
 from bot.domain import proposal
@@ -71,6 +72,32 @@ class Extraction:
     def prefilled(self) -> tuple[str, ...]:
         """The keys pre-filled from the paragraph (the description is the paragraph itself)."""
         return tuple(k for k in self.answers if k != "description")
+
+
+@dataclass
+class ExtractionRow:
+    """One stored extraction (table `extractions`): how a paragraph was read, what it
+    pre-filled ({key: value}), what was asked, and, once the proposal is submitted,
+    which pre-filled answers the requester changed."""
+
+    id: int | None
+    channel: str
+    user_id: str
+    extractor: str
+    model: str
+    prompt_name: str | None
+    prompt_version: str | None
+    tokens_in: int
+    tokens_out: int
+    latency_ms: int
+    fallback_reason: str | None
+    prefilled: dict[str, Any]
+    dropped: list[str]
+    asked: list[str]
+    created_at: datetime
+    proposal_id: int | None = None
+    changed: list[str] | None = None
+    settled_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -104,8 +104,12 @@ def _with_prefix(message: Any, line: str) -> Any:
 
 
 def _propose(core: Any, actor: str, channel: str, text: str) -> InterviewStart:
+    from bot.domain.intake import is_paragraph
     from bot.domain.interview import seed as make_seed
+    from bot.service.intake import keep_words
 
+    if is_paragraph(text):  # a description, not a title: read it (the draft keeps the words)
+        return keep_words(core, actor, channel, text)
     seed = make_seed(text)
     draft = core.load_draft(channel, actor)
     if draft and not draft.get("proposal_id"):
@@ -115,7 +119,7 @@ def _propose(core: Any, actor: str, channel: str, text: str) -> InterviewStart:
         return InterviewStart(seed=merged, proposal_id=None, resumed=True)
     if draft and draft.get("proposal_id") and _still_editable(core, actor, int(draft["proposal_id"])):
         return InterviewStart(seed=dict(draft.get("answers") or {}), proposal_id=draft["proposal_id"], resumed=True)
-    return InterviewStart(seed=seed, proposal_id=None, resumed=False)
+    return InterviewStart(seed=seed, proposal_id=None, resumed=False, describe=not seed)
 
 
 def _still_editable(core: Any, actor: str, proposal_id: int) -> bool:

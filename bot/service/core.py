@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.domain import approval_rules
+from bot.domain import approval_rules, intake
 from bot.domain.errors import NotFound, Refused, UsageError
 from bot.domain.extraction import LexiconExtractor
 from bot.domain.interview import InterviewFlow
@@ -113,7 +113,25 @@ class Govbot:
         problem = self._edit_problem(actor, row)
         if problem:
             raise self._refuse(actor, row.id, "proposal.edit_refused", problem)
-        return InterviewStart(seed=dict(row.answers), proposal_id=row.id, resumed=False)
+        return InterviewStart(seed=intake.edit(dict(row.answers), self.policy), proposal_id=row.id, resumed=False)
+
+    def read_paragraph(self, actor: str, channel: str, paragraph: str) -> InterviewStart:
+        """Read the requester's paragraph (`propose <paragraph>` or the first step of the
+        interview) with the extractor, store the extraction and the draft, and return the
+        interview to open: one summary to confirm. Slow with an LLM (bounded by
+        GOVBOT_LLM_TIMEOUT): channels acknowledge and say they are reading first. Raises
+        UsageError for an empty or too long paragraph."""
+        from bot.service.intake import keep_words, read_paragraph
+
+        keep_words(self, actor, channel, paragraph)
+        return read_paragraph(self, actor, channel, paragraph)
+
+    def intake_stats(self) -> dict[str, Any]:
+        """How paragraphs were read, per extractor: questions asked and answered,
+        correction rate, fallbacks, latency (`make bench`)."""
+        from bot.service.intake import stats
+
+        return stats(self)
 
     @staticmethod
     def _edit_problem(actor: str, row: ProposalRow) -> str | None:
@@ -137,9 +155,14 @@ class Govbot:
         `proposal_id`, it is a resubmission after changes were requested (Refused if
         the actor may not edit it). `idempotency_key` (e.g. Slack's view id) makes a
         retried submission return the first result with duplicate=True."""
+        from bot.service import intake as intake_service
         from bot.service.submit import submit
 
-        return submit(self, actor, channel, answers, proposal_id, idempotency_key)
+        extraction_id = intake_service.pending(self, channel, actor)  # read before the draft goes
+        result = submit(self, actor, channel, answers, proposal_id, idempotency_key)
+        if extraction_id is not None and not result.duplicate:
+            intake_service.settle(self, extraction_id, result.proposal_id, answers)
+        return result
 
     # --- approvals ------------------------------------------------------------------
     def decide(

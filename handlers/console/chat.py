@@ -301,8 +301,13 @@ class ConsoleChat:
 
     # --- the interview ----------------------------------------------------------------
     def run_interview(self, start: InterviewStart) -> None:
-        """Ask the interview in the terminal, then submit (see handlers.console.interview)."""
-        TerminalInterview(self).run(start)
+        """Ask the interview in the terminal, then submit (see handlers.console.interview);
+        a paragraph is read first and opens the summary (handlers.console.intake)."""
+        from handlers.console.intake import prepare
+
+        ready = prepare(self, start)
+        if ready is not None:
+            TerminalInterview(self).run(ready)
 
     # --- outbox -----------------------------------------------------------------------
     def deliver(self) -> int:

@@ -9,11 +9,12 @@ import logging
 import re
 from typing import Any, Protocol
 
-from bot.domain import interview
+from bot.domain import intake, interview
 from bot.domain.errors import Refused
 from bot.domain.proposal import ProposalInvalid, is_blank
 from bot.messages.message import Message, Section
 from bot.service.results import InterviewStart
+from handlers.console import intake as console_intake
 from handlers.console.render import BOLD, CYAN, render_note, style
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,9 @@ class TerminalInterview:
             step: interview.Step | None = flow.start(answers)
             while step is not None:
                 page = step.page
-                if page.id == interview.FOLLOWUP:
+                if page.id == intake.SUMMARY:
+                    console_intake.confirm(self, page, answers, proposal_id)
+                elif page.id == interview.FOLLOWUP:
                     self.chat.say("")
                     self.chat.say(style(f"── {page.title} ──", BOLD, CYAN, color=self.chat.color))
                     self.chat.say(

@@ -7,9 +7,10 @@ import json
 import logging
 from typing import Any
 
-from bot.domain import interview
+from bot.domain import intake, interview
 from bot.domain.proposal import ProposalInvalid, validate_proposal
 from bot.messages.message import Message, Section
+from handlers.slack import intake as slack_intake
 from handlers.slack import modal
 from handlers.slack.app import SlackFrontEnd, user_of
 from handlers.slack.forms import CHECKIN, DECISION
@@ -35,6 +36,9 @@ def register(fe: SlackFrontEnd) -> None:
         async with fe.work("saving your draft", fe.reporter(body), ack):
             await ack()
             state = modal.decode_state(view.get("private_metadata", ""))
+            if state["p"] == intake.PARAGRAPH:
+                await slack_intake.paragraph_closed(fe, user, view)
+                return
             answers = await _answers(fe, user, state)
             page = fe.core.interview_flow().show(state["p"], answers).page
             clean, _errors = interview.parse_page(page, modal.submitted_values(view))
@@ -121,6 +125,9 @@ async def interview_step(fe: SlackFrontEnd, ack: Any, user: str, view: dict[str,
                 "Proposal", f"This form is out of date ({exc}). Run the command again; your draft is kept."
             ),
         )
+        return
+    if state["p"] == intake.PARAGRAPH:
+        await slack_intake.paragraph_step(fe, ack, user, view)
         return
     answers = await _answers(fe, user, state)
     flow = fe.core.interview_flow()

@@ -11,16 +11,18 @@ import asyncio
 import logging
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.domain import approval_rules, interview
+from bot.domain import approval_rules, intake, interview
 from bot.domain.errors import Refused, UsageError
+from bot.domain.extraction import check_paragraph
 from bot.domain.proposal import ProposalInvalid
 from bot.messages.message import CHECKIN_OPEN, DIGEST_POST, DIGEST_REGENERATE, EDIT_PROPOSAL, Message
 from bot.service import approvals, digest, roles
 from bot.service.results import InterviewStart, Reply
 from handlers.teams import cards
+from handlers.teams import intake as teams_intake
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,8 @@ CHANNEL = "teams"
 CHECKIN_SUBMIT = "checkin.submit"
 SUBMIT_LABEL = "Submit proposal"
 CORE_CALLS = 2  # core calls running at once per process, as in handlers/slack/app.py
+
+Progress = Callable[[dict[str, Any]], Awaitable[Any]]  # posts a card at once
 
 _calls: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
@@ -53,12 +57,18 @@ class TeamsActions:
         return await core_call(fn, *args, **kwargs)
 
     # ------------------------------------------------------------------ typed commands
-    async def command(self, actor: str, text: str, conversation_id: str | None = None) -> dict[str, Any]:
+    async def command(
+        self, actor: str, text: str, conversation_id: str | None = None, progress: Progress | None = None
+    ) -> dict[str, Any]:
         """A typed command: the core's reply as a card, or the first interview page.
-        `conversation_id` is where it was typed (`digest here` registers it)."""
+        `conversation_id` is where it was typed (`digest here` registers it); `progress`
+        posts a card at once (the "reading your description…" of `propose <paragraph>`)."""
         reply: Reply = await self._call(self.core.handle_command, actor, CHANNEL, text, conversation_id=conversation_id)
         if reply.interview is not None:
-            return await self.start_interview(actor, reply.interview, reply.message)
+            start = reply.interview
+            if start.paragraph:
+                return await self.read(actor, start.paragraph, progress)
+            return await self.start_interview(actor, start, reply.message)
         if reply.message is not None:
             return await self.render(actor, reply.message)
         return cards.notice_card("Done.")
@@ -87,9 +97,14 @@ class TeamsActions:
             return None
 
     # ------------------------------------------------------------------ card verbs
-    async def run(self, actor: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
-        """One card action; always returns a card (errors are shown on it, never lost)."""
+    async def run(
+        self, actor: str, verb: str, data: dict[str, Any], progress: Progress | None = None
+    ) -> dict[str, Any]:
+        """One card action; always returns a card (errors are shown on it, never lost).
+        `progress` posts a card at once while slow work (reading a paragraph) runs."""
         try:
+            if verb == cards.INTERVIEW_NEXT and data.get("page") == intake.PARAGRAPH:
+                return await self.paragraph_next(actor, data, progress)
             if verb == cards.INTERVIEW_NEXT:
                 return await self.interview_next(actor, data)
             if verb == cards.INTERVIEW_CANCEL:
@@ -127,13 +142,38 @@ class TeamsActions:
     async def start_interview(
         self, actor: str, start: InterviewStart, message: Message | None = None
     ) -> dict[str, Any]:
+        if start.describe:
+            return teams_intake.paragraph_card(_state(intake.PARAGRAPH, None, None, actor))
         answers = dict(start.seed or {})
         first = self.core.interview_flow().start(answers)
         await self._call(self.core.save_draft, CHANNEL, actor, answers, first.page.id, start.proposal_id)
-        intro = message.text if message is not None else None
+        intro = message.text if message is not None else intake.note(answers)
         if start.resumed and not intro:
             intro = "Welcome back: your draft is filled in below."
         return page_card(first, answers, _state(first.page.id, start.proposal_id, None, actor), intro=intro)
+
+    async def read(self, actor: str, paragraph: str, progress: Progress | None) -> dict[str, Any]:
+        """Say "reading…" at once, read the paragraph, then the summary (or, when the LLM
+        failed, the plain interview with what the lexicon found)."""
+        if progress is not None:
+            await progress(teams_intake.reading_card())
+        start = await self._call(self.core.read_paragraph, actor, CHANNEL, paragraph)
+        return await self.start_interview(actor, start)
+
+    async def paragraph_next(self, actor: str, data: dict[str, Any], progress: Progress | None) -> dict[str, Any]:
+        """The "Describe it in your own words" card was sent: read it, or (left empty)
+        start the question-by-question interview."""
+        if data.get("user") not in (None, actor):
+            return cards.notice_card("This form belongs to someone else.", attention=True)
+        text = str(data.get(intake.PARAGRAPH) or "").strip()
+        if not text:
+            return await self.start_interview(actor, InterviewStart(seed={}))
+        try:
+            paragraph = check_paragraph(text)
+        except UsageError as exc:
+            state = _state(intake.PARAGRAPH, None, str(data.get("key") or "") or None, actor)
+            return teams_intake.paragraph_card(state, error=exc.message, value=text)
+        return await self.read(actor, paragraph, progress)
 
     async def _draft(self, actor: str) -> dict[str, Any]:
         draft = await self._call(self.core.load_draft, CHANNEL, actor)
@@ -277,6 +317,9 @@ def page_card(
 ) -> dict[str, Any]:
     """One interview step as a card form (the step says where it stands and whether it is the last)."""
     page = step.page
+    if page.id == intake.SUMMARY:
+        label = SUBMIT_LABEL if step.last else "Next"
+        return teams_intake.summary_card(step, values, state, errors=errors, intro=intro, submit_label=label)
     progress = f"Step {step.position[0]} of {step.position[1]}" if step.position else "Last step"
     if page.id == interview.FOLLOWUP:
         intro = intro or (

@@ -1,0 +1,128 @@
+"""Intake in one paragraph, the use cases (DESIGN.md "Intake in one paragraph").
+
+`propose <paragraph>` first keeps the requester's words as their draft (`keep_words`),
+so nothing they typed is lost whatever happens next; the channel acknowledges, says it
+is reading, then calls `read_paragraph`, which runs the extractor (slow with an LLM),
+stores the extraction and opens the summary. When the proposal is submitted, `settle`
+records which pre-filled answers the requester changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.domain import intake
+from bot.domain.errors import NotFound, UsageError
+from bot.domain.extraction import Extraction, ExtractionRow, check_paragraph, lexicon_extraction
+from bot.domain.interview import seed, to_proposal
+from bot.domain.proposal import normalise
+from bot.domain.records import InterviewDraft
+from bot.service.results import InterviewStart
+
+logger = logging.getLogger(__name__)
+
+
+def keep_words(core: Any, actor: str, channel: str, text: str) -> InterviewStart:
+    """Save the paragraph as the requester's draft (title: its first sentence;
+    description: the paragraph as written) and ask the channel to read it. Raises
+    UsageError for an empty or too long paragraph."""
+    paragraph = check_paragraph(text)
+    answers = seed(paragraph)
+    answers["description"] = paragraph
+    with core.uow() as uow:
+        uow.drafts.put(InterviewDraft(channel, actor, dict(answers), intake.PARAGRAPH, None, core.clock.now()))
+        uow.commit()
+    return InterviewStart(seed=answers, proposal_id=None, resumed=False, paragraph=paragraph)
+
+
+def extract(core: Any, paragraph: str) -> Extraction:
+    """The core's extractor on the paragraph; an unexpected failure of the extractor
+    itself is logged and the lexicon reads it instead (the reason says so)."""
+    try:
+        return core.extractor.extract(paragraph, core.policy)
+    except UsageError:
+        raise
+    except Exception as exc:  # an extractor bug must not cost the requester their words
+        logger.exception("intake: the %s extractor failed", getattr(core.extractor, "name", "?"))
+        reason = f"the extractor failed ({type(exc).__name__})"
+        return lexicon_extraction(check_paragraph(paragraph), core.policy, fallback_reason=reason)
+
+
+def read_paragraph(core: Any, actor: str, channel: str, paragraph: str) -> InterviewStart:
+    """Read the paragraph, store the extraction and the draft in one transaction, and
+    return the interview to open: the summary (or, when the LLM failed, the plain
+    interview with what the lexicon found)."""
+    extraction = extract(core, paragraph)
+    answers = intake.start(extraction, core.policy)
+    meta = intake.state(answers) or {}
+    now = core.clock.now()
+    row = ExtractionRow(
+        id=None,
+        channel=channel,
+        user_id=actor,
+        extractor=extraction.extractor,
+        model=extraction.model,
+        prompt_name=extraction.prompt_name,
+        prompt_version=extraction.prompt_version,
+        tokens_in=extraction.tokens_in,
+        tokens_out=extraction.tokens_out,
+        latency_ms=extraction.latency_ms,
+        fallback_reason=extraction.fallback_reason,
+        prefilled={k: v for k, v in extraction.answers.items() if k != "description"},
+        dropped=list(extraction.dropped),
+        asked=list(meta.get("why") or ()),
+        created_at=now,
+    )
+    step = intake.SUMMARY if intake.in_summary(answers) else "basics"
+    with core.uow() as uow:
+        stored = uow.extractions.add(row)
+        meta["id"] = stored.id
+        uow.drafts.put(InterviewDraft(channel, actor, dict(answers), step, None, now))
+        uow.commit()
+    logger.info(
+        "intake: %s read a paragraph for %s in %d ms (%d pre-filled, %d to ask)",
+        extraction.extractor,
+        actor,
+        extraction.latency_ms,
+        len(row.prefilled),
+        len(row.asked),
+    )
+    return InterviewStart(seed=answers, proposal_id=None, resumed=False)
+
+
+def pending(core: Any, channel: str, actor: str) -> int | None:
+    """The id of the extraction behind the actor's unfinished interview, if any."""
+    draft = core.load_draft(channel, actor)
+    meta = intake.state((draft or {}).get("answers") or {})
+    value = (meta or {}).get("id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def changed_keys(prefilled: dict[str, Any], submitted: dict[str, Any]) -> list[str]:
+    """The pre-filled keys whose submitted value differs (compared as the proposal stores them)."""
+    before, after = normalise(to_proposal(prefilled)), normalise(to_proposal(submitted))
+    return [k for k in prefilled if k in after and before.get(k) != after.get(k)]
+
+
+def settle(core: Any, extraction_id: int, proposal_id: int, submitted: dict[str, Any]) -> None:
+    """Record which proposal the extraction became and which pre-filled answers changed.
+    Measuring never fails a submission: problems are logged."""
+    try:
+        with core.uow() as uow:
+            row = uow.extractions.get(extraction_id)
+            if row.settled_at is None:
+                uow.extractions.settle(
+                    extraction_id, proposal_id, changed_keys(row.prefilled, submitted), core.clock.now()
+                )
+                uow.commit()
+    except NotFound:
+        logger.warning("intake: extraction %s is gone; proposal %s not measured", extraction_id, proposal_id)
+    except Exception:
+        logger.exception("intake: could not record the corrections of proposal %s", proposal_id)
+
+
+def stats(core: Any) -> dict[str, Any]:
+    """Per extractor: questions asked and answered, correction rate, fallbacks, latency."""
+    with core.uow() as uow:
+        return uow.extractions.stats()
