@@ -16,7 +16,7 @@ from bot.domain import intake
 from bot.domain.errors import NotFound, UsageError
 from bot.domain.extraction import Extraction, ExtractionRow, check_paragraph, lexicon_extraction
 from bot.domain.interview import seed, to_proposal
-from bot.domain.proposal import normalise
+from bot.domain.proposal import FIELDS, normalise
 from bot.domain.records import InterviewDraft
 from bot.service.results import InterviewStart
 
@@ -100,9 +100,10 @@ def pending(core: Any, channel: str, actor: str) -> int | None:
 
 
 def changed_keys(prefilled: dict[str, Any], submitted: dict[str, Any]) -> list[str]:
-    """The pre-filled keys whose submitted value differs (compared as the proposal stores them)."""
+    """The pre-filled keys whose submitted value differs (compared as the proposal stores
+    them), in the proposal's key order (a JSONB column does not keep the order)."""
     before, after = normalise(to_proposal(prefilled)), normalise(to_proposal(submitted))
-    return [k for k in prefilled if k in after and before.get(k) != after.get(k)]
+    return [k for k in FIELDS if k in prefilled and before.get(k) != after.get(k)]
 
 
 def settle(core: Any, extraction_id: int, proposal_id: int, submitted: dict[str, Any]) -> None:
