@@ -27,7 +27,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SECTIONS = ("classifier", "facts", "ack", "import")
+SECTIONS = ("classifier", "facts", "ack", "import", "intake")
 
 
 def log(text: str) -> None:
@@ -140,6 +140,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if not pg_problem:
                 with PgSchema(args.pg_url) as url:
                     results["import"]["postgresql"] = classify_import.import_cli(url, n, work)
+        if "intake" in only:
+            from bench import intake
+
+            log("intake in one paragraph ...")
+            results["intake"] = intake.run(log=log)
     results["targets"] = targets(results)
     return results
 
@@ -201,6 +206,12 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             lambda v: v < 60,
             "s",
         ),
+        (
+            "intake: questions left after a good LLM reading of a complete paragraph <= 6 (max)",
+            _get(r, "intake", "llm_good", "asked_max"),
+            lambda v: v <= 6,
+            "",
+        ),
     ]
     return [
         {"target": name, "value": value, "unit": unit, "met": None if value is None else bool(check(value))}
@@ -257,6 +268,10 @@ def table(r: dict[str, Any]) -> str:
             f"govbot import on {backend}: {i['n']:,} proposals in {i['seconds']} s wall, "
             f"{i.get('cpu_s')} s CPU ({i['per_second']}/s): {i['summary']}"
         )
+    if "intake" in r:
+        from bench import intake
+
+        lines.extend(intake.lines(r["intake"]))
     lines.append("")
     lines.append("targets:")
     for t in r["targets"]:
