@@ -39,19 +39,29 @@ def stub():
         yield server
 
 
-@pytest.fixture
-def llm(database_url, clock, stub):
+def llm_core(database_url, clock, stub, timeout_s: float):
     settings = Settings(
         database_url=database_url,
         governance="UGOV",
         openai_api_key="sk-test-123",
         openai_base_url=stub.base_url,
         llm_model="stub-model",
-        llm_timeout_s=0.5,
+        llm_timeout_s=timeout_s,
         llm_max_retries=0,
         _env_file=None,
     )
     return build_core(settings, clock=clock), settings
+
+
+@pytest.fixture
+def llm(database_url, clock, stub):
+    return llm_core(database_url, clock, stub, 0.5)
+
+
+@pytest.fixture
+def slow_llm(database_url, clock, stub):
+    """A model that takes seconds and still answers within its timeout."""
+    return llm_core(database_url, clock, stub, 10.0)
 
 
 def inputs(view: dict[str, Any]) -> list[str]:
@@ -85,6 +95,21 @@ def test_the_command_is_acknowledged_at_once_and_the_modal_says_it_is_reading(ll
             return ack, opened["callback_id"], opened["blocks"][0]["text"]["text"]
 
     assert run(scenario) == ((200, ""), "interview.reading", "Reading your description…")
+
+
+def test_the_ack_and_the_reading_modal_come_before_the_llm_has_answered(slow_llm, stub):
+    core, settings = slow_llm
+    stub.script(Reply(good_reply(), sleep=3.0))
+
+    async def scenario():
+        async with SlackHarness(core, settings) as slack:
+            ack = await slack.command("U_REQ", "propose " + PARAGRAPH)
+            await slack.api.wait_for("views.open", 1)
+            before = len(slack.api.calls_to("views.update"))
+            await slack.idle()
+            return ack, before, page_of(slack.api.calls_to("views.update")[-1].args["view"])
+
+    assert run(scenario) == ((200, ""), 0, "summary")
 
 
 def test_the_modal_is_updated_with_the_summary_when_the_reading_is_done(llm, stub):

@@ -167,3 +167,13 @@ def test_edit_opens_the_summary_of_the_current_answers(core):
         ["title", "description"],
         True,
     )
+
+
+def test_an_llm_that_reads_the_refund_away_cannot_lower_the_risk(llm_core, stub):
+    stub.script(Reply(good_reply(actions=(["draft"], "drafts a reply"), data=(["public"], "delivery"))))
+    answers = llm_core.read_paragraph("U_REQ", "slack", PARAGRAPH).seed
+    result = llm_core.submit("U_REQ", "slack", to_proposal(finish(answers)))
+    assert (answers["actions"], result.classification["risk_level"]) == (
+        ["change_billing", "draft", "send_external"],
+        "high",
+    )
