@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.fakes.intake_data import GOOD, PARAGRAPH
+from tests.support.intake_data import GOOD, PARAGRAPH
 
 Answer = tuple[Any, str | None]
 
@@ -185,8 +185,8 @@ def run(log: Any = print) -> dict[str, Any]:
     from bot.clock import FixedClock
     from bot.settings import Settings
     from store.db import upgrade
-    from tests.conftest import T0
-    from tests.fakes.openai_stub import OpenAIStub, Reply
+    from tests.support.clock import T0
+    from tests.support.openai_stub import OpenAIStub, Reply
 
     out: dict[str, Any] = {"cases": len(CASES)}
     with tempfile.TemporaryDirectory(prefix="govbot-bench-intake-") as tmp, OpenAIStub() as stub:

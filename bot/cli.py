@@ -18,7 +18,10 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from bot.domain.policy import PolicyError
 from bot.domain.proposal import ProposalInvalid, validate_proposal
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the commands import what they use, so `govbot classify` starts fast
+    from bot.messages.message import Message
+    from bot.ports import Clock
+    from bot.service.core import Govbot
     from bot.settings import Settings
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -53,7 +56,7 @@ def _settings(*, startup: bool = False) -> Settings:
     return settings
 
 
-def _core(clock: Any = None, settings: Settings | None = None) -> Any:
+def _core(clock: Clock | None = None, settings: Settings | None = None) -> Govbot:
     """The core on the configured database, after every setting was checked."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import OperationalError
@@ -100,7 +103,7 @@ def _proposal_id(text: str) -> int:
     return value
 
 
-def _render(message: Any, out: TextIO) -> None:
+def _render(message: Message, out: TextIO) -> None:
     from handlers.console.render import render_message
 
     out.write(render_message(message, color=_color(out)) + "\n")
@@ -187,7 +190,7 @@ def cmd_roles(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return EXIT_OK
 
 
-def _about_proposal(args: argparse.Namespace, work: Callable[[Any, int], T]) -> tuple[int, T]:
+def _about_proposal(args: argparse.Namespace, work: Callable[[Govbot, int], T]) -> tuple[int, T]:
     """Run `work(core, id)` for the ID argument; an unknown id is a clear error."""
     from bot.domain.errors import NotFound
 
@@ -208,17 +211,13 @@ def cmd_status(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.service.export import audit_lines
-
-    _, lines = _about_proposal(args, audit_lines)
+    _, lines = _about_proposal(args, lambda core, pid: core.audit_lines(pid))
     out.write("\n".join(lines) + "\n")
     return EXIT_OK
 
 
 def cmd_audit_pack(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.service.auditpack import build_audit_pack
-
-    pid, data = _about_proposal(args, lambda core, pid: build_audit_pack(core, pid, args.format))
+    pid, data = _about_proposal(args, lambda core, pid: core.audit_pack(pid, args.format))
     target = Path(args.output or f"audit-pack-{pid}.{args.format}")
     target.write_bytes(data)
     out.write(f"wrote {target} ({len(data)} bytes)\n")
@@ -226,9 +225,7 @@ def cmd_audit_pack(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.service.export import export
-
-    text = export(_core(), args.format)
+    text = _core().export(args.format)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         out.write(f"wrote {args.output}\n")
@@ -248,13 +245,12 @@ def cmd_portfolio(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 def cmd_digest(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from bot.messages.digest import digest_json
-    from bot.service.digest import draft_digest, post_digest
 
     core = _core()
-    row = draft_digest(core, core.clock.now(), actor="cli")
+    row = core.draft_digest(core.clock.now(), actor="cli")
     notice = None
     if args.post:
-        notice = post_digest(core, "cli", row.id)
+        notice = core.post_digest("cli", row.id)
         with core.uow() as uow:
             row = uow.digests.get(row.id)
     if args.json:
@@ -273,12 +269,11 @@ def cmd_digest(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 def cmd_run_jobs(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from bot.clock import FixedClock, SystemClock
-    from bot.service.jobs import run_due
 
     now = _parse_now(args.now) if args.now else None
     clock = FixedClock(now) if now else SystemClock()
     core = _core(clock)
-    result = run_due(core, clock.now())
+    result = core.run_due(clock.now())
     _print_json(result, out)
     return EXIT_OK
 
@@ -292,8 +287,6 @@ def _parse_now(text: str) -> datetime:
 
 
 def cmd_import(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.service.importer import import_proposals
-
     rows = _read_json(args.file, stdin)
     if not isinstance(rows, list):
         raise CliError("FILE: must hold a JSON list of proposals ([{...}, {...}])")
@@ -301,7 +294,7 @@ def cmd_import(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     core = _core()
     channel = args.channel or _default_channel(core.settings)
     progress = _progress(len(rows)) if sys.stderr.isatty() and len(rows) > 20 else None
-    report = import_proposals(core, actor, channel, rows, progress=progress)
+    report = core.import_proposals(actor, channel, rows, progress=progress)
     if progress:
         sys.stderr.write("\n")
     if args.json:
@@ -319,7 +312,7 @@ def cmd_import(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return EXIT_OK if report["refused"] == 0 else EXIT_USAGE
 
 
-def _default_channel(settings: Any) -> str:
+def _default_channel(settings: Settings) -> str:
     if settings.slack_bot_token:
         return "slack"
     if settings.microsoft_app_id or settings.teams_enabled:

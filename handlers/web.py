@@ -158,13 +158,10 @@ def channels_on(app: web.Application, socket: bool) -> str:
 
 async def start_background(app: web.Application, core: Any, settings: Any, stop: asyncio.Event) -> list[asyncio.Task]:
     """Start outbox delivery and the job scheduler; return their tasks."""
-    from bot.service.delivery import run_outbox_loop
-    from bot.service.jobs import run_jobs_loop
-
     senders: dict[str, Any] = app[SENDERS_KEY]
     return [
-        asyncio.create_task(run_outbox_loop(core, senders, OUTBOX_INTERVAL_S, stop), name="govbot-outbox"),
-        asyncio.create_task(run_jobs_loop(core, settings.jobs_interval_s, stop), name="govbot-jobs"),
+        asyncio.create_task(core.run_outbox_loop(senders, OUTBOX_INTERVAL_S, stop), name="govbot-outbox"),
+        asyncio.create_task(core.run_jobs_loop(settings.jobs_interval_s, stop), name="govbot-jobs"),
     ]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -154,6 +156,8 @@ class ApprovalRequest(Base):
     escalated_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # fell back to governance because nobody holds the routed role (migration 0004)
+    governance_fallback: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Decision(Base):
@@ -309,7 +313,9 @@ class InterviewDraftModel(Base):
     updated_at: Mapped[datetime]
 
 
-class SettingModel(Base):
+class KeyValueModel(Base):
+    """The key-value table (`bot.ports.KeyValueRepo`); the table keeps its first name."""
+
     __tablename__ = "settings"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -23,6 +23,13 @@ class UsageError(ValueError):
         self.message = message
 
 
+class CommentRequired(UsageError):
+    """A decision that needs a comment (reject, request changes) came without one;
+    channels show `message` on their comment input."""
+
+    field = "comment"
+
+
 class Conflict(Exception):
     """A uniqueness rule stopped a write (duplicate decision, claimed job, ...)."""
 

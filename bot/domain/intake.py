@@ -4,8 +4,9 @@ after a paragraph was read, or when a proposal is edited.
 The summary is one interview page (id "summary"): first every pre-filled answer, each
 with the words it came from and correctable in place, then only the questions still
 blank, weak or contradictory, in interview order. Channels get it from
-`InterviewFlow.start` when the answers carry the intake state (`META`), so Slack,
-Teams and the console walk it like any other page.
+`IntakeFlow.start` (the stepper `Govbot.interview_flow()` returns) when the answers
+carry the intake state (`META`), so Slack, Teams and the console walk it like any
+other page.
 
 The intake state rides in the answers under `META` (never a proposal key, so
 `to_proposal` leaves it out): the mode ("summary", or "plain" when the reading failed
@@ -17,7 +18,7 @@ being shown and every key shown so far, and the id of the stored extraction.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from bot.domain import interview
@@ -39,6 +40,7 @@ from bot.domain.questions import (
     Page,
     Question,
     _clip,
+    label_of,
 )
 
 META: Final = "_intake"
@@ -120,7 +122,7 @@ def conflicts(answers: dict[str, Any]) -> dict[str, str]:
     if review == "every_output" and autonomy in _ACTING:
         why = (
             "A person checks every output, yet it acts on its own (autonomy: "
-            f"{interview.label_of('autonomy', str(autonomy)).lower()}): which holds?"
+            f"{label_of('autonomy', str(autonomy)).lower()}): which holds?"
         )
         return {"review": why, "autonomy": why}
     return {}
@@ -286,6 +288,36 @@ def after_summary(answers: dict[str, Any], policy: Policy) -> Page | None:
     meta["keys"] = list(more)
     meta["shown"] = [*meta.get("shown", []), *more]
     return summary_page(answers, policy)
+
+
+@dataclass(frozen=True)
+class IntakeFlow(interview.InterviewFlow):
+    """The interview stepper with the summary: it opens on the summary when the answers
+    carry one (a paragraph was read, or a proposal is edited) and, after it, shows a
+    further summary of what the corrections made relevant, else submits. Without a
+    summary it is `InterviewFlow` as it stands (next page, else the follow-up once,
+    else submit)."""
+
+    def start(self, answers: dict[str, Any]) -> interview.Step:
+        """The summary to confirm when the answers carry one, else "basics"."""
+        if in_summary(answers):
+            return self.show(SUMMARY, answers)
+        return super().start(answers)
+
+    def show(self, page_id: str, answers: dict[str, Any]) -> interview.Step:
+        """The page `page_id`, also "summary" (raises KeyError when the answers carry none)."""
+        if page_id == SUMMARY:
+            return interview.Step(summary_page(answers, self.policy), None, True)
+        return super().show(page_id, answers)
+
+    def after(self, page_id: str, answers: dict[str, Any]) -> interview.Step | None:
+        """After the summary: a further summary of questions the corrections made
+        relevant, else None (submit); this records the new summary in the answers'
+        intake state. After any other page: as `InterviewFlow.after`."""
+        if page_id == SUMMARY:
+            more = after_summary(answers, self.policy)
+            return None if more is None else interview.Step(more, None, True)
+        return super().after(page_id, answers)
 
 
 def extract_json(extraction: Extraction, policy: Policy) -> dict[str, Any]:

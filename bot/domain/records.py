@@ -68,12 +68,13 @@ class ApprovalRequestRow:
     target: str | None  # autonomy level asked for, when kind == autonomy
     round: int  # classification revision that opened it
     status: str  # pending | approved | rejected | changes_requested | superseded
-    note: str | None  # e.g. "no department_lead assigned for Finance; routed to governance"
+    note: str | None  # for people: e.g. "no department_lead assigned for Finance; routed to governance"
     created_at: datetime
     reminded_at: datetime | None = None
     escalated_at: datetime | None = None
     decided_at: datetime | None = None
     sequence: int = 0  # 0 = parallel; owner-first policy puts the owner at 0, others at 1
+    governance_fallback: bool = False  # routed to governance because nobody holds the role (or no owner named)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from bot.domain import intake, interview
+from bot.domain import intake, questions
 from bot.domain.errors import UsageError
 from bot.domain.extraction import check_paragraph
 from bot.domain.proposal import is_blank
@@ -57,22 +57,22 @@ def prepare(chat: Terminal, start: InterviewStart) -> InterviewStart | None:
     return start
 
 
-def shown(q: interview.Question, value: Any) -> str:
+def shown(q: questions.Question, value: Any) -> str:
     """An answer in plain words (enum codes as their labels)."""
     if is_blank(value):
         return "(blank)"
-    if q.kind == interview.MULTI and isinstance(value, list):
-        text = "; ".join(interview.label_of(q.key, v) for v in value)
-    elif q.kind == interview.SINGLE:
-        text = interview.label_of(q.key, str(value))
-    elif q.kind == interview.YES_NO:
+    if q.kind == questions.MULTI and isinstance(value, list):
+        text = "; ".join(questions.label_of(q.key, v) for v in value)
+    elif q.kind == questions.SINGLE:
+        text = questions.label_of(q.key, str(value))
+    elif q.kind == questions.YES_NO:
         text = "yes" if value is True else "no" if value is False else "(blank)"
     else:
         text = " ".join(str(value).split())
     return text if len(text) <= SHOWN_MAX else text[: SHOWN_MAX - 1] + "…"
 
 
-def confirm(run: TerminalInterview, page: interview.Page, answers: dict[str, Any], proposal_id: int | None) -> None:
+def confirm(run: TerminalInterview, page: questions.Page, answers: dict[str, Any], proposal_id: int | None) -> None:
     """The summary: show the pre-filled answers, correct any by number, then ask what is
     still blank, weak or contradictory. Raises Cancelled (draft kept) on `cancel`."""
     from handlers.console.interview import CANCEL, Cancelled

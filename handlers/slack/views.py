@@ -7,13 +7,13 @@ import json
 import logging
 from typing import Any
 
-from bot.domain import intake, interview
+from bot.domain import intake, interview, questions
 from bot.domain.proposal import ProposalInvalid, validate_proposal
 from bot.messages.message import Message, Section
 from handlers.slack import intake as slack_intake
 from handlers.slack import modal
 from handlers.slack.app import SlackFrontEnd, user_of
-from handlers.slack.forms import CHECKIN, DECISION
+from handlers.slack.forms import CHECKIN, DECISION, decision_form_of
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +51,11 @@ def register(fe: SlackFrontEnd) -> None:
 
         async with fe.work("recording your decision", fe.reporter(body), ack):
             meta = json.loads(view.get("private_metadata") or "{}")
+            form = decision_form_of(meta)
             values = modal.submitted_values(view)
             comment = (values.get("comment") or "").strip() or None
             reason = (values.get("override_reason") or "").strip() or None
-            errors = {}
-            if meta.get("d") in ("reject", "request_changes") and not comment:
-                errors["comment"] = "Please say why; the requester sees this."
-            if "override_reason" in values and not reason:
-                errors["override_reason"] = "Governance overrides need a written reason."
+            errors = form.missing(comment, reason)
             if errors:
                 await ack(response_action="errors", errors=errors)
                 return
@@ -72,8 +69,8 @@ def register(fe: SlackFrontEnd) -> None:
                 fe,
                 body,
                 None,
-                int(meta["r"]),
-                meta["d"],
+                form.request_id,
+                form.decision,
                 comment,
                 reason,
                 where={"channel": meta.get("ch"), "ts": meta.get("ts")},
@@ -88,7 +85,6 @@ def register(fe: SlackFrontEnd) -> None:
     @bolt.view(CHECKIN)
     async def on_checkin(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         from bot.domain.errors import Refused, UsageError
-        from bot.service.checkins import record_checkin
 
         async with fe.work("recording your check-in", fe.reporter(body), ack):
             meta = json.loads(view.get("private_metadata") or "{}")
@@ -98,7 +94,7 @@ def register(fe: SlackFrontEnd) -> None:
                 return
             await ack(response_action="update", view=modal.working_view("Value check-in", "Recording…"))
             try:
-                message = await fe.call(record_checkin, fe.core, user_of(body), int(meta["p"]), value)
+                message = await fe.call(fe.core.record_checkin, user_of(body), int(meta["p"]), value)
             except (Refused, UsageError) as exc:
                 message = Message(kind="refused", text=exc.message)
             await fe.client.views_update(view_id=view["id"], view=modal.message_view("Value check-in", message))
@@ -187,7 +183,7 @@ def _kept(text: str) -> Message:
     )
 
 
-def _errors_on_page(page: interview.Page, exc: ProposalInvalid) -> dict[str, str]:
+def _errors_on_page(page: questions.Page, exc: ProposalInvalid) -> dict[str, str]:
     """Inline errors for a whole-proposal problem: on its field when this page shows it,
     else on the first field of the page, naming the key."""
     keys = page.keys()

@@ -1,6 +1,6 @@
 """The Teams outbox Sender: proactive messages through stored conversation references.
 
-`bot.outbox` hands over one row at a time. The row's recipient is a Teams user id (or a
+`bot.service.delivery` hands over one row at a time. The row's recipient is a Teams user id (or a
 conversation id for channel posts); its conversation reference was stored when that
 user (or channel) last talked to the bot. Messages are posted with
 `adapter.continue_conversation`, replies thread on `replyToId`, and updates replace an
@@ -22,7 +22,6 @@ from bot.domain.records import OutboxRow
 from bot.messages.message import Message
 from bot.ports import DeliveryFailed
 from handlers.teams import cards
-from handlers.teams.actions import refresh_users
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +76,7 @@ class TeamsSender:
             rid = message.meta.get("request_id")
             users = [recipient]
             if rid is not None:
-                users += await asyncio.to_thread(refresh_users, self.core, rid)
+                users += await asyncio.to_thread(self.core.approval_viewers, int(rid))
             return cards.approval_card(message, refresh_users=users)
         return cards.message_card(message)
 

@@ -11,8 +11,8 @@ import pytest
 from bot.app import build_core
 from bot.settings import Settings
 from handlers.console.chat import run_chat
-from tests.fakes.intake_data import PARAGRAPH, good_reply
-from tests.fakes.openai_stub import OpenAIStub, Reply
+from tests.support.intake_data import PARAGRAPH, good_reply
+from tests.support.openai_stub import OpenAIStub, Reply
 
 STILL_TO_ANSWER = [
     "me",  # owner

@@ -18,10 +18,10 @@ import pytest
 
 from bot.app import build_core
 from bot.settings import Settings
-from tests.fakes.blockkit import all_problems
-from tests.fakes.intake_data import GOOD, PARAGRAPH, STILL_TO_ASK, good_reply
-from tests.fakes.openai_stub import OpenAIStub, Reply
-from tests.fakes.slack_platform import SlackHarness
+from tests.support.blockkit import all_problems
+from tests.support.intake_data import GOOD, PARAGRAPH, STILL_TO_ASK, good_reply
+from tests.support.openai_stub import OpenAIStub, Reply
+from tests.support.slack_platform import SlackHarness
 
 ACTIONS_READ = ["change_billing", "draft", "send_external"]  # the words raise send_external too
 REST = {

@@ -17,7 +17,7 @@ from bot.settings import Settings
 from handlers.teams import cards
 from handlers.teams.intake import READING
 from handlers.web import build_web_app
-from tests.fakes.bot_connector import (
+from tests.support.bot_connector import (
     FakeBotConnector,
     ServerThread,
     activity,
@@ -28,8 +28,8 @@ from tests.fakes.bot_connector import (
     forbid_internet,
     validate_card,
 )
-from tests.fakes.intake_data import GOOD, PARAGRAPH, STILL_TO_ASK, good_reply
-from tests.fakes.openai_stub import OpenAIStub, Reply
+from tests.support.intake_data import GOOD, PARAGRAPH, STILL_TO_ASK, good_reply
+from tests.support.openai_stub import OpenAIStub, Reply
 
 USER = "29:intake-requester"
 REST = {"owner": "29:owner", "capacity": "incremental", "stack": "automation", "use_area": "none"}

@@ -15,8 +15,8 @@ from bot.domain.extraction import DATA_CLOSE, DATA_OPEN
 from bot.domain.policy_file import load_policy
 from bot.settings import Settings
 from handlers.llm.extractor import NOT_JSON, TOOL_NAME
-from tests.fakes.intake_data import PARAGRAPH, STILL_TO_ASK, good_reply
-from tests.fakes.openai_stub import OpenAIStub, Reply
+from tests.support.intake_data import PARAGRAPH, STILL_TO_ASK, good_reply
+from tests.support.openai_stub import OpenAIStub, Reply
 
 POLICY = load_policy()
 

@@ -10,8 +10,8 @@ from bot.app import build_core
 from bot.domain import intake
 from bot.domain.interview import to_proposal
 from bot.settings import Settings
-from tests.fakes.intake_data import GOOD, PARAGRAPH, STILL_TO_ASK, good_reply
-from tests.fakes.openai_stub import OpenAIStub, Reply
+from tests.support.intake_data import GOOD, PARAGRAPH, STILL_TO_ASK, good_reply
+from tests.support.openai_stub import OpenAIStub, Reply
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from bot.domain.extraction import (
 )
 from bot.domain.intake import ask_keys, extract_json
 from bot.domain.policy_file import load_policy
-from tests.fakes.intake_data import PARAGRAPH, STILL_TO_ASK, good_reply
+from tests.support.intake_data import PARAGRAPH, STILL_TO_ASK, good_reply
 
 POLICY = load_policy()
 

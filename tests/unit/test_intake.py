@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from bot.domain import intake
 from bot.domain.extraction import from_reply, reply_object
-from bot.domain.interview import InterviewFlow, to_proposal
+from bot.domain.intake import IntakeFlow
+from bot.domain.interview import to_proposal
 from bot.domain.policy_file import load_policy
-from tests.fakes.intake_data import PARAGRAPH, STILL_TO_ASK, good_reply
+from tests.support.intake_data import PARAGRAPH, STILL_TO_ASK, good_reply
 
 POLICY = load_policy()
-FLOW = InterviewFlow(POLICY)
+FLOW = IntakeFlow(POLICY)
 
 
 def summary_after(reply: str) -> tuple[dict, list[str], list[str]]:

@@ -1,7 +1,7 @@
 """Intake in one paragraph: every extraction is stored, to measure it.
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-27
 
 One row per paragraph read (`bot.ports.ExtractionRepo`): which extractor, prompt
@@ -9,8 +9,6 @@ version and model read it, its tokens and latency, the answers it pre-filled, th
 questions still asked, and, once the proposal is submitted, which pre-filled answers
 the requester changed. The counts are columns so `make bench` and the portfolio can
 report questions answered and the correction rate with one GROUP BY on either backend.
-
-(Other branches add 0004-0007; the lead re-chains `down_revision` at merge.)
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0008"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
