@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
+from bot.domain.errors import ProposalInvalid
 from bot.domain.policy import PolicyError
-from bot.domain.proposal import ProposalInvalid, validate_proposal
+from bot.domain.proposal import validate_proposal
 
 if TYPE_CHECKING:  # the commands import what they use, so `govbot classify` starts fast
     from bot.messages.message import Message
@@ -350,9 +351,10 @@ def cmd_chat(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from bot.domain.roles import OPERATOR
     from handlers.console.demo import run_demo
 
-    run_demo(_core(), out, color=_color(out))
+    run_demo(_core(), out, color=_color(out), operator=OPERATOR)
     return EXIT_OK
 
 

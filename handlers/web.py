@@ -81,12 +81,6 @@ def check_startup(settings: Any, socket: bool) -> None:
             raise StartupError(f"Slack is not configured: set {', '.join(missing)}")
 
 
-# Slack's answers to auth.test that mean the token itself is wrong.
-BAD_TOKEN_ERRORS = frozenset(
-    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type"}
-)
-
-
 def bind_port(host: str, port: int) -> sockets.socket:
     """Take `host:port` for the server now, so a port in use fails before anything runs
     (StartupError naming --port)."""
@@ -104,32 +98,6 @@ def bind_port(host: str, port: int) -> sockets.socket:
         ) from None
 
 
-async def verify_slack_token(settings: Any) -> None:
-    """Ask Slack (`auth.test`) whether SLACK_BOT_TOKEN is good; StartupError naming it when
-    Slack refuses the token. When Slack cannot be reached the server starts anyway
-    (the outbox keeps every message until it can), and says so."""
-    from slack_sdk.errors import SlackApiError
-
-    from handlers.slack.app import make_client
-
-    client = make_client(settings, rate_limit_retries=False)
-    try:
-        answer = await client.auth_test()
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") or "")
-        if error in BAD_TOKEN_ERRORS:
-            raise StartupError(
-                f"SLACK_BOT_TOKEN: Slack refused the token ({error}); use the app's Bot User OAuth Token "
-                "(xoxb-...) from OAuth & Permissions"
-            ) from None
-        logger.warning("slack: auth.test failed (%s); starting anyway", error or exc.response.status_code)
-        return
-    except Exception as exc:  # unreachable or timed out: not a settings problem
-        logger.warning("slack: cannot reach Slack for auth.test (%s); starting anyway", type(exc).__name__)
-        return
-    logger.info("slack: token of %s in workspace %s", answer.get("user_id"), answer.get("team"))
-
-
 def preflight(settings: Any, host: str, port: int, socket: bool = False) -> sockets.socket:
     """Everything `govbot serve` checks before it opens the database: each configured
     channel has its variables (Teams: a safe setup), the port is free (it stays taken
@@ -143,7 +111,9 @@ def preflight(settings: Any, host: str, port: int, socket: bool = False) -> sock
     listener = bind_port(host, port)
     try:
         if _slack_wanted(settings, socket):
-            asyncio.run(verify_slack_token(settings))
+            from handlers.slack.setup import verify_token
+
+            asyncio.run(verify_token(settings))
     except BaseException:
         listener.close()
         raise
@@ -196,11 +166,9 @@ async def run_server(
     tasks = await start_background(app, core, settings, stop)
     try:
         if socket:
-            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+            from handlers.slack.setup import connect_socket_mode
 
-            socket_handler = AsyncSocketModeHandler(app[SLACK_KEY].bolt, settings.slack_app_token.get_secret_value())
-            await socket_handler.connect_async()
-            logger.info("slack: connected in Socket Mode")
+            socket_handler = await connect_socket_mode(app[SLACK_KEY], settings)
         logger.info("govbot listening on http://%s:%s; channels: %s", host, bound, channels_on(app, socket))
         if started is not None:
             started(bound)

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.clock import as_utc
+from bot.domain.records import as_utc
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

@@ -35,7 +35,12 @@ from bot.domain.questions import (
     _Q_PROFILES,
     _Q_ROLE,
     FOLLOWUP_KEYS,
-    LONG_TEXT,
+    PAGE_ORDER,
+    PARAGRAPH,
+    PARAGRAPH_QUESTION,
+    PARAGRAPH_TITLE,
+    SUMMARY,
+    SUMMARY_TITLE,
     WHY,
     Page,
     Question,
@@ -44,10 +49,6 @@ from bot.domain.questions import (
 )
 
 META: Final = "_intake"
-SUMMARY: Final = "summary"
-PARAGRAPH: Final = "paragraph"  # Slack block_id and Teams input id of "Describe it in your own words"
-SUMMARY_TITLE: Final = "Check your proposal"
-PARAGRAPH_TITLE: Final = "Describe it"
 PARAGRAPH_MIN_WORDS: Final = 10  # fewer words after `propose` are a title, not a description
 EVIDENCE_SHOWN_MAX: Final = 300
 SUMMARY_MODE: Final = "summary"
@@ -67,17 +68,6 @@ _MAIN: Final = {q.key: q for q in (*_BASICS, *_DATA_ACTIONS, *_CONTROLS)}
 _FIXED_REGULATORY: Final = {q.key: q for q in (_Q_INTERACTS, _Q_GENERATES, _Q_PROFILES, _Q_ROLE, _Q_NARROW)}
 _ACTING: Final = frozenset({"human_monitors", "autonomous"})
 _WORD = re.compile(r"[^\W_]+")
-
-PARAGRAPH_QUESTION: Final = Question(
-    PARAGRAPH,
-    "Describe it in your own words",
-    "Describe it in your own words",
-    "What the AI will do, with which data, for whom, who checks it, how you would stop it and how "
-    "you will know it works. I will fill in what I can. Leave it empty to answer question by question.",
-    LONG_TEXT,
-    max_len=4000,
-    placeholder="Each morning the AI reads new support tickets and drafts a reply that the agent edits and sends…",
-)
 
 
 def paragraph_page() -> Page:
@@ -290,13 +280,20 @@ def after_summary(answers: dict[str, Any], policy: Policy) -> Page | None:
     return summary_page(answers, policy)
 
 
+def summary_step(page: Page, answers: dict[str, Any]) -> interview.Step:
+    """The summary page as a step: what to confirm, what is asked, whether it edits."""
+    prefilled, asked = split(page, answers)
+    editing = (state(answers) or {}).get("source") == EDIT
+    return interview.Step(page, None, True, prefilled=prefilled, asked=asked, editing=editing)
+
+
 @dataclass(frozen=True)
 class IntakeFlow(interview.InterviewFlow):
     """The interview stepper with the summary: it opens on the summary when the answers
     carry one (a paragraph was read, or a proposal is edited) and, after it, shows a
     further summary of what the corrections made relevant, else submits. Without a
     summary it is `InterviewFlow` as it stands (next page, else the follow-up once,
-    else submit)."""
+    else submit); when the reading failed, the first page carries the `note` saying so."""
 
     def start(self, answers: dict[str, Any]) -> interview.Step:
         """The summary to confirm when the answers carry one, else "basics"."""
@@ -307,8 +304,10 @@ class IntakeFlow(interview.InterviewFlow):
     def show(self, page_id: str, answers: dict[str, Any]) -> interview.Step:
         """The page `page_id`, also "summary" (raises KeyError when the answers carry none)."""
         if page_id == SUMMARY:
-            return interview.Step(summary_page(answers, self.policy), None, True)
-        return super().show(page_id, answers)
+            return summary_step(summary_page(answers, self.policy), answers)
+        step = super().show(page_id, answers)
+        told = note(answers)
+        return replace(step, note=told) if told and page_id == PAGE_ORDER[0] else step
 
     def after(self, page_id: str, answers: dict[str, Any]) -> interview.Step | None:
         """After the summary: a further summary of questions the corrections made
@@ -316,7 +315,7 @@ class IntakeFlow(interview.InterviewFlow):
         intake state. After any other page: as `InterviewFlow.after`."""
         if page_id == SUMMARY:
             more = after_summary(answers, self.policy)
-            return None if more is None else interview.Step(more, None, True)
+            return None if more is None else summary_step(more, answers)
         return super().after(page_id, answers)
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from bot.domain import proposal
+from bot.domain.errors import FieldError, ProposalInvalid
 from bot.domain.policy import Policy
 from bot.domain.proposal import FIELDS, check_field, is_blank, normalise
 from bot.domain.questions import (
@@ -289,11 +290,18 @@ FOLLOWUP: Final = "followup"
 class Step:
     """A page to show, with where it stands: `position` is (n, of) among the relevant
     main pages (None for the follow-up); `last` is True when answering it submits the
-    proposal (the button says "Submit", not "Next")."""
+    proposal (the button says "Submit", not "Next"). A summary (`bot.domain.intake`)
+    also says which of its questions were `prefilled` (to confirm) and which are
+    `asked`, and whether it is `editing` a proposal; `note` is what to tell the
+    requester above the page (e.g. that their paragraph could not be read)."""
 
     page: Page
     position: tuple[int, int] | None
     last: bool
+    prefilled: tuple[Question, ...] = ()
+    asked: tuple[Question, ...] = ()
+    editing: bool = False
+    note: str | None = None
 
 
 def step_of(page: Page, answers: dict[str, Any], *, policy: Policy) -> tuple[int, int] | None:
@@ -518,6 +526,17 @@ def to_proposal(answers: dict[str, Any]) -> dict[str, Any]:
     return normalise(known)
 
 
+def proposal_problems(answers: dict[str, Any]) -> list[FieldError]:
+    """What `Govbot.submit` would refuse in the proposal `answers` make (the errors of
+    `ProposalInvalid`; empty when there is nothing), so a channel can show them on
+    the last form before it submits."""
+    try:
+        proposal.validate_proposal(to_proposal(answers))
+    except ProposalInvalid as exc:
+        return list(exc.errors)
+    return []
+
+
 def answered_keys(answers: dict[str, Any]) -> set[str]:
     """Keys present in a draft (answered, even if skipped with a blank)."""
     return {k for k in answers if k in FIELDS}
@@ -533,12 +552,14 @@ __all__ = [
     "first_page",
     "followup_page",
     "get_page",
+    "is_blank",  # what counts as an unanswered question: the proposal's own rule
     "is_last",
     "next_page",
     "pages",
     "parse_answer",
     "parse_page",
     "practice_help",
+    "proposal_problems",
     "seed",
     "step_of",
     "to_proposal",

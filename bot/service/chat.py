@@ -14,10 +14,10 @@ from datetime import date
 from typing import Any
 
 from bot.domain.approval_rules import comment_required, missing_comment
-from bot.domain.errors import NotFound, Refused, UsageError
+from bot.domain.errors import NotFound, ProposalInvalid, Refused, UsageError
 from bot.domain.intake import is_paragraph
 from bot.domain.interview import seed as make_seed
-from bot.domain.proposal import STOP_CONDITIONS, ProposalInvalid
+from bot.domain.proposal import STOP_CONDITIONS
 from bot.domain.roles import DIRECTORY_ROLES, PER_DEPARTMENT, clean_user, is_mention
 from bot.messages import compose
 from bot.messages.message import Message, Section

@@ -16,10 +16,10 @@ from typing import Any
 
 from bot.domain import approval_rules
 from bot.domain.errors import NotFound, UsageError
-from bot.domain.extraction import LexiconExtractor
+from bot.domain.extraction import LexiconExtractor, check_paragraph
 from bot.domain.intake import IntakeFlow
-from bot.domain.interview import InterviewFlow
-from bot.domain.records import ConversationRef, DigestRow
+from bot.domain.records import ConversationRef, DigestRow, OutboxRow
+from bot.domain.roles import clean_user
 from bot.messages.message import Message
 from bot.ports import Clock, Drafter, Extractor, PolicySource, Sender, UnitOfWorkFactory
 from bot.service import (
@@ -100,7 +100,7 @@ class Govbot:
         return chat.help_message(self.settings, channel)
 
     # --- interview ------------------------------------------------------------------
-    def interview_flow(self) -> InterviewFlow:
+    def interview_flow(self) -> IntakeFlow:
         """The interview stepper under the policy the classifier uses (GOVBOT_POLICY_FILE
         when set), which decides when the regulatory questions are asked. Channels
         walk the pages with it and never choose pages themselves; it opens on the
@@ -132,6 +132,13 @@ class Govbot:
         UsageError for an empty or too long paragraph."""
         intake.keep_words(self.uow(), self.clock, actor, channel, paragraph)
         return intake.read_paragraph(self.uow(), self.clock, self.policy, self.extractor, actor, channel, paragraph)
+
+    @staticmethod
+    def check_paragraph(text: str) -> str:
+        """The paragraph as it will be read, or UsageError naming the field (`paragraph`)
+        and what is allowed (not empty, at most the description's length): channels check
+        it on the form before reading."""
+        return check_paragraph(text)
 
     def intake_stats(self) -> dict[str, Any]:
         """How paragraphs were read, per extractor: questions asked and answered,
@@ -293,6 +300,11 @@ class Govbot:
         """Ask to move a running workflow one autonomy step on."""
         return checkins.request_autonomy_step(self.uow(), self.clock, self.settings, actor, proposal_id)
 
+    def user_id(self, token: str) -> str | None:
+        """The user id in what someone typed (`<@U123|name>`, `<@U123>`, `@U123` or
+        `U123`); None when it is not a plausible user id."""
+        return clean_user(token)
+
     def is_governance(self, actor: str) -> bool:
         """True when `actor` holds the governance role (directory or GOVBOT_GOVERNANCE)."""
         with self.uow() as uow:
@@ -386,8 +398,22 @@ class Govbot:
     def remember_conversation(
         self, platform: str, user_id: str, conversation_id: str, reference: dict[str, Any]
     ) -> None:
+        """Store where `user_id` (or a channel) last talked to the bot on `platform`."""
         with self.uow() as uow:
             uow.conversations.upsert(
                 ConversationRef(platform, user_id, conversation_id, dict(reference), self.clock.now())
             )
             uow.commit()
+
+    def conversation_reference(self, platform: str, user_id: str) -> dict[str, Any] | None:
+        """The reference `remember_conversation` stored for `user_id`, for a proactive
+        message; None when they never talked to the bot there."""
+        with self.uow() as uow:
+            ref = uow.conversations.get(platform, user_id)
+        return dict(ref.reference) if ref else None
+
+    def outbox_for(self, recipient: str, *, limit: int = 50) -> list[OutboxRow]:
+        """The newest `limit` outbox rows addressed to `recipient`, on every channel and
+        delivered or not, newest first (the console reads its inbox from them)."""
+        with self.uow() as uow:
+            return uow.outbox.for_recipient(recipient, limit)

@@ -19,6 +19,7 @@ from bot.domain.extraction import Extraction, ExtractionRow, check_paragraph, le
 from bot.domain.interview import seed, to_proposal
 from bot.domain.policy import Policy
 from bot.domain.proposal import FIELDS, normalise
+from bot.domain.questions import PARAGRAPH, SUMMARY
 from bot.domain.records import InterviewDraft
 from bot.ports import Clock, Extractor, PolicySource, UnitOfWork
 from bot.service import submit
@@ -36,7 +37,7 @@ def keep_words(uow: UnitOfWork, clock: Clock, actor: str, channel: str, text: st
     answers = seed(paragraph)
     answers["description"] = paragraph
     with uow:
-        uow.drafts.put(InterviewDraft(channel, actor, dict(answers), intake.PARAGRAPH, None, clock.now()))
+        uow.drafts.put(InterviewDraft(channel, actor, dict(answers), PARAGRAPH, None, clock.now()))
         uow.commit()
     return InterviewStart(seed=answers, proposal_id=None, resumed=False, paragraph=paragraph)
 
@@ -88,7 +89,7 @@ def read_paragraph(
         asked=list(meta.get("why") or ()),
         created_at=now,
     )
-    step = intake.SUMMARY if intake.in_summary(answers) else "basics"
+    step = SUMMARY if intake.in_summary(answers) else "basics"
     with uow:
         stored = uow.extractions.add(row)
         meta["id"] = stored.id
@@ -126,9 +127,7 @@ def changed_keys(prefilled: dict[str, Any], submitted: dict[str, Any]) -> list[s
     return [k for k in FIELDS if k in prefilled and before.get(k) != after.get(k)]
 
 
-def settle(
-    uow: UnitOfWork, clock: Clock, extraction_id: int, proposal_id: int, submitted: dict[str, Any]
-) -> None:
+def settle(uow: UnitOfWork, clock: Clock, extraction_id: int, proposal_id: int, submitted: dict[str, Any]) -> None:
     """Record which proposal the extraction became and which pre-filled answers changed.
     Measuring never fails a submission: problems are logged."""
     try:

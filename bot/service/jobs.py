@@ -22,11 +22,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.clock import as_utc
 from bot.domain import approval_rules
 from bot.domain.errors import Conflict
 from bot.domain.lifecycle_rules import RUNNING, iso_week
-from bot.domain.records import ApprovalRequestRow, ProposalRow
+from bot.domain.records import ApprovalRequestRow, ProposalRow, as_utc
 from bot.messages.message import APPROVE, CHECKIN_OPEN, REJECT, REQUEST_CHANGES, Button, Message, Section
 from bot.ports import Clock, Drafter, UnitOfWork
 from bot.service import digest, notify, roles

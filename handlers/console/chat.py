@@ -17,12 +17,10 @@ import re
 import sys
 from typing import Any, TextIO
 
-from bot.domain.approval_rules import comment_required, missing_comment
-from bot.domain.roles import clean_user
 from bot.messages.message import Message, Section
 from bot.service.results import InterviewStart
 from handlers.base import EXPECTED, error_text
-from handlers.console.interview import Cancelled, TerminalInterview
+from handlers.console.interview import Cancelled
 from handlers.console.render import (
     BOLD,
     CYAN,
@@ -46,6 +44,12 @@ DECISION_WORDS = {
     "changes": "request_changes",
     "request_changes": "request_changes",
     "request-changes": "request_changes",
+}
+# what follows the word, as `help` shows it (the core asks for the comment it requires)
+DECISION_USAGE = {
+    "approve": "<request id> [comment]",
+    "reject": "<request id> <comment>",
+    "request_changes": "<request id> <comment>",
 }
 CONSOLE_HELP = (
     ("as <user>", "switch identity (e.g. to approve as someone else)"),
@@ -208,7 +212,7 @@ class ConsoleChat:
         )
 
     def switch(self, rest: str) -> None:
-        user = clean_user(rest.split()[0]) if rest.split() else None
+        user = self.core.user_id(rest.split()[0]) if rest.split() else None
         if user is None:
             self.error(f"as: {rest!r} is not a user id; usage: as <user>, e.g. `as U123`")
             return
@@ -268,24 +272,23 @@ class ConsoleChat:
                 return
         token, _, comment = rest.partition(" ")
         if not token:
-            usage = f"{word} <request id>" + (" <comment>" if comment_required(decision) else " [comment]")
-            self.error(f"request id is missing. Usage: {usage}")
+            self.error(f"request id is missing. Usage: {word} {DECISION_USAGE[decision]}")
             return
         match = re.fullmatch(r"#?(\d{1,9})", token)
         if not match or int(match.group(1)) <= 0:
             self.error(f"request id: {token!r} is not a number; give the number shown, e.g. `{word} 12`")
             return
-        comment = comment.strip()
-        if comment_required(decision) and not comment:  # ask for it here rather than fail
-            comment = (self.read("Comment (say why): ") or "").strip()
-            problem = missing_comment(decision, comment)
-            if problem is not None:
-                self.error(f"{problem}. Usage: {word} <request id> <comment>")
-                return
+        request_id, comment = int(match.group(1)), comment.strip()
         try:
-            outcome = self.core.decide(
-                self.user, int(match.group(1)), decision, comment or None, override_reason=override
-            )
+            if not comment:  # ask for a required comment here rather than fail
+                form = self.core.decision_form(self.user, request_id, decision)
+                if form.refusal is None and form.comment_required:
+                    comment = (self.read("Comment (say why): ") or "").strip()
+                    problem = form.missing(comment, override).get("comment")
+                    if problem is not None:
+                        self.error(f"{problem}. Usage: {word} <request id> <comment>")
+                        return
+            outcome = self.core.decide(self.user, request_id, decision, comment or None, override_reason=override)
         except EXPECTED as exc:
             self.error(error_text(exc))
             return
@@ -302,11 +305,11 @@ class ConsoleChat:
     def run_interview(self, start: InterviewStart) -> None:
         """Ask the interview in the terminal, then submit (see handlers.console.interview);
         a paragraph is read first and opens the summary (handlers.console.intake)."""
-        from handlers.console.intake import prepare
+        from handlers.console.intake import SummaryInterview, prepare
 
         ready = prepare(self, start)
         if ready is not None:
-            TerminalInterview(self).run(ready)
+            SummaryInterview(self).run(ready)
 
     # --- outbox -----------------------------------------------------------------------
     def deliver(self) -> int:

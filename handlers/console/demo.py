@@ -86,10 +86,13 @@ LOW_RISK_PARAGRAPH = (
 )
 
 
+FROM_WORDS = "From your words: "  # how the summary's help gives the words an answer came from
+
+
 def propose_in_own_words(t: Tour, user: str, paragraph: str, means: dict[str, Any]) -> Any:
     """`propose <paragraph>`: govbot reads it, shows one summary to confirm, the requester
     answers only what is left (`means` holds what they would answer), then it is submitted."""
-    from bot.domain import intake
+    from bot.domain import questions
     from bot.domain.interview import to_proposal
     from bot.messages.message import Section
     from handlers.console.intake import shown
@@ -99,13 +102,16 @@ def propose_in_own_words(t: Tour, user: str, paragraph: str, means: dict[str, An
     answers = dict(start.seed)
     flow = t.core.interview_flow()
     step = flow.start(answers)
-    if step.page.id == intake.SUMMARY:
-        prefilled, asked = intake.split(step.page, answers)
+    if step.page.id == questions.SUMMARY:
+        prefilled, asked = step.prefilled, step.asked
     else:  # the reading fell back: the plain interview asks every page
         prefilled, asked = (), tuple(q for page in flow.pages(answers) for q in page.questions)
-    evidence = (intake.state(answers) or {}).get("evidence") or {}
     understood = tuple(
-        (q.label, shown(q, answers.get(q.key)) + (f"  (from “{evidence[q.key]}”)" if q.key in evidence else ""))
+        (
+            q.label,
+            shown(q, answers.get(q.key))
+            + (f"  (from {q.help[len(FROM_WORDS) :]})" if q.help.startswith(FROM_WORDS) else ""),
+        )
         for q in prefilled
         if q.key != "description"
     )
@@ -185,13 +191,12 @@ def _pending(core: Govbot, proposal_id: int) -> list[dict[str, Any]]:
     return [a for a in core.status_data(proposal_id)["approvals"] if a["status"] == "pending"]
 
 
-def run_demo(core: Govbot, out: TextIO, color: bool = False) -> None:
+def run_demo(core: Govbot, out: TextIO, color: bool = False, *, operator: str) -> None:
+    """The tour on `core`. `operator` is the actor id of whoever runs `govbot demo` (the
+    command line's operator), who installs govbot and names its governance lead."""
     t = Tour(core, out, color)
     t.chapter("The role directory: who approves what")
-    with core.uow() as uow:  # the demo plays the administrator who installs govbot
-        now = core.clock.now()
-        uow.roles.set("governance", "", ["U_GRACE"], "demo", now)
-        uow.commit()
+    core.set_role(operator, "governance", "", ["U_GRACE"])
     for role, dept, users in (
         ("department_lead", "Support", ["U_DANA"]),
         ("security", "", ["U_SAM"]),

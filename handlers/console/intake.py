@@ -6,17 +6,13 @@ only the questions still blank, weak or contradictory."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.domain import intake, questions
+from bot.domain import interview, questions
 from bot.domain.errors import UsageError
-from bot.domain.extraction import check_paragraph
-from bot.domain.proposal import is_blank
 from bot.service.results import InterviewStart
+from handlers.console.interview import CANCEL, Cancelled, Terminal, TerminalInterview
 from handlers.console.render import BOLD, CYAN, render_note, style
-
-if TYPE_CHECKING:
-    from handlers.console.interview import Terminal, TerminalInterview
 
 CHANNEL = "console"
 READING = "Reading your description…"
@@ -26,11 +22,9 @@ SHOWN_MAX = 300
 def prepare(chat: Terminal, start: InterviewStart) -> InterviewStart | None:
     """Ask for the paragraph of a new interview and read it; None when the requester
     cancelled. Returns the interview to run (the summary after a reading)."""
-    from handlers.console.interview import CANCEL
-
     if start.describe:
-        chat.say(style(intake.PARAGRAPH_QUESTION.prompt, BOLD, color=chat.color) + ".")
-        chat.note(intake.PARAGRAPH_QUESTION.help)
+        chat.say(style(questions.PARAGRAPH_QUESTION.prompt, BOLD, color=chat.color) + ".")
+        chat.note(questions.PARAGRAPH_QUESTION.help)
         while True:
             line = chat.read(render_note("> ", color=chat.color))
             if line is None or line.strip().lower() in CANCEL:
@@ -38,7 +32,7 @@ def prepare(chat: Terminal, start: InterviewStart) -> InterviewStart | None:
             if not line.strip():
                 return start
             try:
-                paragraph = check_paragraph(line)
+                paragraph = chat.core.check_paragraph(line)
             except UsageError as exc:
                 chat.error(exc.message)
                 continue
@@ -51,7 +45,7 @@ def prepare(chat: Terminal, start: InterviewStart) -> InterviewStart | None:
         except UsageError as exc:
             chat.error(exc.message)
             return None
-        text = intake.note(start.seed)
+        text = chat.core.interview_flow().start(dict(start.seed)).note
         if text:
             chat.note(text)
     return start
@@ -59,7 +53,7 @@ def prepare(chat: Terminal, start: InterviewStart) -> InterviewStart | None:
 
 def shown(q: questions.Question, value: Any) -> str:
     """An answer in plain words (enum codes as their labels)."""
-    if is_blank(value):
+    if interview.is_blank(value):
         return "(blank)"
     if q.kind == questions.MULTI and isinstance(value, list):
         text = "; ".join(questions.label_of(q.key, v) for v in value)
@@ -72,14 +66,18 @@ def shown(q: questions.Question, value: Any) -> str:
     return text if len(text) <= SHOWN_MAX else text[: SHOWN_MAX - 1] + "…"
 
 
-def confirm(run: TerminalInterview, page: questions.Page, answers: dict[str, Any], proposal_id: int | None) -> None:
+class SummaryInterview(TerminalInterview):
+    """The terminal interview with the summary shown as one list to confirm."""
+
+    def summary(self, step: interview.Step, answers: dict[str, Any], proposal_id: int | None) -> None:
+        confirm(self, step, answers, proposal_id)
+
+
+def confirm(run: TerminalInterview, step: interview.Step, answers: dict[str, Any], proposal_id: int | None) -> None:
     """The summary: show the pre-filled answers, correct any by number, then ask what is
     still blank, weak or contradictory. Raises Cancelled (draft kept) on `cancel`."""
-    from handlers.console.interview import CANCEL, Cancelled
-
     chat = run.chat
-    prefilled, asked = intake.split(page, answers)
-    editing = (intake.state(answers) or {}).get("source") == intake.EDIT
+    prefilled, asked, editing = step.prefilled, step.asked, step.editing
     if prefilled:
         chat.say("")
         title = "Your current answers" if editing else "What I understood from your description"
@@ -91,7 +89,7 @@ def confirm(run: TerminalInterview, page: questions.Page, answers: dict[str, Any
                     chat.note(f"      {q.help}")
             line = chat.read(render_note("[Enter accepts these; numbers correct them, e.g. 2,5] > ", color=chat.color))
             if line is None or line.strip().lower() in CANCEL:
-                run._save(answers, f"{intake.SUMMARY}:", proposal_id)
+                run._save(answers, f"{questions.SUMMARY}:", proposal_id)
                 raise Cancelled
             if not line.strip():
                 break
@@ -100,14 +98,14 @@ def confirm(run: TerminalInterview, page: questions.Page, answers: dict[str, Any
                 chat.error(f"give numbers from 1 to {len(prefilled)}, e.g. 2,5, or press Enter")
                 continue
             for n in picked:
-                run.ask(prefilled[n - 1], answers, intake.SUMMARY, proposal_id)
+                run.ask(prefilled[n - 1], answers, questions.SUMMARY, proposal_id)
             chat.say("")
             chat.say("Anything else to correct?")
     if asked:
         chat.say("")
         chat.say(style(f"── Still to answer ({len(asked)}) ──", BOLD, CYAN, color=chat.color))
         for q in asked:
-            run.ask(q, answers, intake.SUMMARY, proposal_id)
+            run.ask(q, answers, questions.SUMMARY, proposal_id)
 
 
 def _numbers(line: str, most: int) -> list[int] | None:

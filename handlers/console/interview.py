@@ -9,12 +9,10 @@ import logging
 import re
 from typing import Any, Protocol
 
-from bot.domain import intake, interview, questions
-from bot.domain.errors import Refused
-from bot.domain.proposal import ProposalInvalid, is_blank
+from bot.domain import interview, questions
+from bot.domain.errors import ProposalInvalid, Refused
 from bot.messages.message import Message, Section
 from bot.service.results import InterviewStart
-from handlers.console import intake as console_intake
 from handlers.console.render import BOLD, CYAN, render_note, style
 
 logger = logging.getLogger(__name__)
@@ -77,8 +75,8 @@ class TerminalInterview:
             step: interview.Step | None = flow.start(answers)
             while step is not None:
                 page = step.page
-                if page.id == intake.SUMMARY:
-                    console_intake.confirm(self, page, answers, proposal_id)
+                if page.id == questions.SUMMARY:
+                    self.summary(step, answers, proposal_id)
                 elif page.id == interview.FOLLOWUP:
                     self.chat.say("")
                     self.chat.say(style(f"── {page.title} ──", BOLD, CYAN, color=self.chat.color))
@@ -108,6 +106,15 @@ class TerminalInterview:
         except Cancelled:
             self.chat.say("")
             self.chat.say("Interview stopped. Your answers are saved; type `propose` to carry on.")
+
+    def summary(self, step: interview.Step, answers: dict[str, Any], proposal_id: int | None) -> None:
+        """The summary page (a paragraph was read, or a proposal is edited): each of its
+        questions in turn; `handlers.console.intake.SummaryInterview` shows it as one
+        list to confirm instead."""
+        self.chat.say("")
+        self.chat.say(style(f"── {step.page.title} ──", BOLD, CYAN, color=self.chat.color))
+        for q in step.page.questions:
+            self.ask(q, answers, step.page.id, proposal_id)
 
     def _resume_point(self, proposal_id: int | None) -> tuple[str, str] | None:
         """(page id, key) of the question an interrupted edit stopped at, from the draft's
@@ -158,7 +165,7 @@ class TerminalInterview:
                 raise Cancelled
             text = line.strip()
             if not text:
-                if q.required and is_blank(current):
+                if q.required and interview.is_blank(current):
                     self.chat.error(f"{q.key}: is required — please answer")
                     continue
                 answers.setdefault(q.key, current)
@@ -174,7 +181,7 @@ class TerminalInterview:
         self._save(answers, f"{page_id}:{q.key}", proposal_id)
 
     def _shown(self, q: questions.Question, value: Any) -> str:
-        if is_blank(value):
+        if interview.is_blank(value):
             return ""
         if q.kind == questions.YES_NO:
             return "yes" if value is True else "no" if value is False else ""
@@ -271,7 +278,7 @@ def summary(answers: dict[str, Any], pages: list[questions.Page]) -> Message:
     for page in pages:
         for q in page.questions:
             value = answers.get(q.key)
-            if is_blank(value):
+            if interview.is_blank(value):
                 continue
             if q.kind == questions.MULTI and isinstance(value, list):
                 text = "; ".join(questions.label_of(q.key, v) for v in value)

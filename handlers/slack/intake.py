@@ -25,10 +25,18 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.domain import intake, interview
+from bot.domain import interview, questions
 from bot.domain.errors import UsageError
-from bot.domain.extraction import check_paragraph
+from bot.messages.message import Message, Section
 from handlers.slack.blocks import VIEW_BLOCKS_MAX, clip, escape
+from handlers.slack.modal import (
+    CALLBACK,
+    encode_state,
+    message_view,
+    page_view,
+    question_block,
+    submitted_values,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,18 +47,18 @@ TITLE_MAX = 24
 def paragraph_view(metadata: str) -> dict[str, Any]:
     """The first step of a new interview: one long text box, `block_id` `paragraph`
     (left empty, the question-by-question interview follows)."""
-    q = intake.PARAGRAPH_QUESTION
+    q = questions.PARAGRAPH_QUESTION
     view = View(
         type="modal",
         callback_id="interview",
-        title=PlainTextObject(text=clip(intake.PARAGRAPH_TITLE, TITLE_MAX)),
+        title=PlainTextObject(text=clip(questions.PARAGRAPH_TITLE, TITLE_MAX)),
         submit=PlainTextObject(text="Next"),
         close=PlainTextObject(text="Cancel"),
         private_metadata=metadata,
         notify_on_close=True,
         blocks=[
             InputBlock(
-                block_id=intake.PARAGRAPH,
+                block_id=questions.PARAGRAPH,
                 label=PlainTextObject(text=q.prompt),
                 element=PlainTextInputElement(
                     action_id="v",
@@ -93,10 +101,7 @@ def summary_view(
 ) -> dict[str, Any]:
     """The summary as one modal: each pre-filled answer (its hint: the words it came
     from), then what is still blank, weak or contradictory."""
-    from handlers.slack.modal import CALLBACK, question_block
-
-    prefilled, asked = intake.split(step.page, answers)
-    editing = (intake.state(answers) or {}).get("source") == intake.EDIT
+    prefilled, asked, editing = step.prefilled, step.asked, step.editing
     blocks: list[Block] = []
     if proposal_id:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Editing proposal #{proposal_id}")]))
@@ -137,17 +142,47 @@ def summary_view(
     return view.to_dict()
 
 
-def note_blocks(answers: dict[str, Any]) -> list[Block]:
+def note_blocks(step: interview.Step) -> list[Block]:
     """The note that the reading fell back to the lexicon (shown above the questions)."""
-    text = intake.note(answers)
-    return [ContextBlock(elements=[MarkdownTextObject(text=escape(text))])] if text else []
+    return [ContextBlock(elements=[MarkdownTextObject(text=escape(step.note))])] if step.note else []
+
+
+def step_view(step: interview.Step, answers: dict[str, Any], proposal_id: int | None) -> tuple[dict[str, Any], bool]:
+    """One interview step as a modal, the summary included: (view, whether the answers
+    must be saved as the user's draft because they do not fit the view's metadata)."""
+    metadata, needs_draft = encode_state(step.page.id, answers, proposal_id, step.page.id == interview.FOLLOWUP)
+    if step.page.id == questions.SUMMARY:
+        return summary_view(step, answers, metadata, proposal_id), needs_draft
+    view = page_view(step.page, answers, metadata, last=step.last, proposal_id=proposal_id, step=step.position)
+    if step.note:  # the reading fell back to the plain interview
+        view["blocks"] = [b.to_dict() for b in note_blocks(step)] + view["blocks"]
+    return view, needs_draft
+
+
+async def open_interview(fe: Any, client: Any, trigger_id: str, user: str, start: Any) -> None:
+    """Open the interview modal for an `InterviewStart` (new, resumed or edit). A
+    paragraph opens "reading your description…" at once (the trigger expires in 3 s)
+    and the modal is updated when it is read; a new empty interview opens with
+    "Describe it in your own words"."""
+    if start.paragraph:
+        opened = await client.views_open(trigger_id=trigger_id, view=reading_view())
+        await read_into(fe, opened["view"]["id"], user, start.paragraph)
+        return
+    if start.describe:
+        metadata, _ = encode_state(questions.PARAGRAPH, {}, None, False)
+        await client.views_open(trigger_id=trigger_id, view=paragraph_view(metadata))
+        return
+    answers = dict(start.seed or {})
+    first = fe.core.interview_flow().start(answers)
+    view, needs_draft = step_view(first, answers, start.proposal_id)
+    if needs_draft:
+        await fe.call(fe.core.save_draft, "slack", user, answers, first.page.id, start.proposal_id)
+    await client.views_open(trigger_id=trigger_id, view=view)
 
 
 async def read_into(fe: Any, view_id: str, user: str, paragraph: str) -> None:
     """Read the paragraph, then update the modal `view_id` with the summary (or the
     plain interview when the LLM failed). Failures say the words are kept."""
-    from handlers.slack.modal import message_view, step_view
-
     try:
         start = await fe.call(fe.core.read_paragraph, user, "slack", paragraph)
     except UsageError as exc:
@@ -165,9 +200,7 @@ async def read_into(fe: Any, view_id: str, user: str, paragraph: str) -> None:
         logger.info("slack: could not update the reading modal of %s (%s)", user, exc.response.get("error"))
 
 
-def _kept(text: str) -> Any:
-    from bot.messages.message import Message, Section
-
+def _kept(text: str) -> Message:
     return Message(
         kind="submit_failed",
         text=text,
@@ -178,9 +211,7 @@ def _kept(text: str) -> Any:
 async def paragraph_step(fe: Any, ack: Any, user: str, view: dict[str, Any]) -> None:
     """The "Describe it in your own words" step was submitted: empty, the question-by-
     question interview follows; else ack with "reading…" and update when read."""
-    from handlers.slack.modal import step_view, submitted_values
-
-    text = (submitted_values(view).get(intake.PARAGRAPH) or "").strip()
+    text = (submitted_values(view).get(questions.PARAGRAPH) or "").strip()
     if not text:
         answers: dict[str, Any] = {}
         first = fe.core.interview_flow().start(answers)
@@ -188,9 +219,9 @@ async def paragraph_step(fe: Any, ack: Any, user: str, view: dict[str, Any]) -> 
         await ack(response_action="update", view=nxt)
         return
     try:
-        check_paragraph(text)
+        fe.core.check_paragraph(text)
     except UsageError as exc:
-        await ack(response_action="errors", errors={intake.PARAGRAPH: exc.message})
+        await ack(response_action="errors", errors={questions.PARAGRAPH: exc.message})
         return
     await ack(response_action="update", view=reading_view())
     await read_into(fe, view["id"], user, text)
@@ -198,12 +229,10 @@ async def paragraph_step(fe: Any, ack: Any, user: str, view: dict[str, Any]) -> 
 
 async def paragraph_closed(fe: Any, user: str, view: dict[str, Any]) -> None:
     """The paragraph step was closed: whatever was typed becomes the draft."""
-    from handlers.slack.modal import submitted_values
-
-    text = (submitted_values(view).get(intake.PARAGRAPH) or "").strip()
+    text = (submitted_values(view).get(questions.PARAGRAPH) or "").strip()
     try:
-        check_paragraph(text)
+        fe.core.check_paragraph(text)
     except UsageError:
         return
     start = interview.seed(text)
-    await fe.call(fe.core.save_draft, "slack", user, {**start, "description": text}, intake.PARAGRAPH, None)
+    await fe.call(fe.core.save_draft, "slack", user, {**start, "description": text}, questions.PARAGRAPH, None)

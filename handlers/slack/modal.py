@@ -32,7 +32,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.domain import intake, interview, questions
+from bot.domain import interview, questions
 from bot.messages.message import Message
 from handlers.slack.blocks import VIEW_BLOCKS_MAX, clip, escape, message_blocks
 
@@ -241,32 +241,13 @@ def submitted_values(view: dict[str, Any]) -> dict[str, Any]:
 def step_view(step: interview.Step, answers: dict[str, Any], proposal_id: int | None) -> tuple[dict[str, Any], bool]:
     """One interview step as a modal: (view, whether the answers must be saved as the
     user's draft because they do not fit the view's metadata)."""
-    from handlers.slack import intake as slack_intake
-
     metadata, needs_draft = encode_state(step.page.id, answers, proposal_id, step.page.id == interview.FOLLOWUP)
-    if step.page.id == intake.SUMMARY:
-        return slack_intake.summary_view(step, answers, metadata, proposal_id), needs_draft
     view = page_view(step.page, answers, metadata, last=step.last, proposal_id=proposal_id, step=step.position)
-    if step.page.id == questions.PAGE_ORDER[0] and intake.note(answers):  # the reading fell back
-        view["blocks"] = [b.to_dict() for b in slack_intake.note_blocks(answers)] + view["blocks"]
     return view, needs_draft
 
 
 async def open_interview(fe: Any, client: Any, trigger_id: str, user: str, start: Any) -> None:
-    """Open the interview modal for an `InterviewStart` (new, resumed or edit). A
-    paragraph opens "reading your description…" at once (the trigger expires in 3 s)
-    and the modal is updated when it is read; a new empty interview opens with
-    "Describe it in your own words"."""
-    from handlers.slack import intake as slack_intake
-
-    if start.paragraph:
-        opened = await client.views_open(trigger_id=trigger_id, view=slack_intake.reading_view())
-        await slack_intake.read_into(fe, opened["view"]["id"], user, start.paragraph)
-        return
-    if start.describe:
-        metadata, _ = encode_state(intake.PARAGRAPH, {}, None, False)
-        await client.views_open(trigger_id=trigger_id, view=slack_intake.paragraph_view(metadata))
-        return
+    """Open the interview modal for an `InterviewStart` (new, resumed or edit)."""
     answers = dict(start.seed or {})
     first = fe.core.interview_flow().start(answers)
     view, needs_draft = step_view(first, answers, start.proposal_id)

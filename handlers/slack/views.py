@@ -7,8 +7,8 @@ import json
 import logging
 from typing import Any
 
-from bot.domain import intake, interview, questions
-from bot.domain.proposal import ProposalInvalid, validate_proposal
+from bot.domain import interview, questions
+from bot.domain.errors import FieldError, ProposalInvalid, Refused, UsageError
 from bot.messages.message import Message, Section
 from handlers.slack import intake as slack_intake
 from handlers.slack import modal
@@ -36,7 +36,7 @@ def register(fe: SlackFrontEnd) -> None:
         async with fe.work("saving your draft", fe.reporter(body), ack):
             await ack()
             state = modal.decode_state(view.get("private_metadata", ""))
-            if state["p"] == intake.PARAGRAPH:
+            if state["p"] == questions.PARAGRAPH:
                 await slack_intake.paragraph_closed(fe, user, view)
                 return
             answers = await _answers(fe, user, state)
@@ -84,8 +84,6 @@ def register(fe: SlackFrontEnd) -> None:
 
     @bolt.view(CHECKIN)
     async def on_checkin(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        from bot.domain.errors import Refused, UsageError
-
         async with fe.work("recording your check-in", fe.reporter(body), ack):
             meta = json.loads(view.get("private_metadata") or "{}")
             value = (modal.submitted_values(view).get("value") or "").strip()
@@ -122,7 +120,7 @@ async def interview_step(fe: SlackFrontEnd, ack: Any, user: str, view: dict[str,
             ),
         )
         return
-    if state["p"] == intake.PARAGRAPH:
+    if state["p"] == questions.PARAGRAPH:
         await slack_intake.paragraph_step(fe, ack, user, view)
         return
     answers = await _answers(fe, user, state)
@@ -136,19 +134,18 @@ async def interview_step(fe: SlackFrontEnd, ack: Any, user: str, view: dict[str,
     pid = state.get("pid")
     nxt = flow.after(page.id, answers)
     if nxt is not None:
-        next_view, needs_draft = modal.step_view(nxt, answers, pid)
+        next_view, needs_draft = slack_intake.step_view(nxt, answers, pid)
         if needs_draft:  # the next step must find the answers when it is submitted
             await fe.call(fe.core.save_draft, "slack", user, answers, nxt.page.id, pid)
         await ack(response_action="update", view=next_view)
         if not needs_draft:
             await fe.call(fe.core.save_draft, "slack", user, answers, nxt.page.id, pid)
         return
-    proposal = interview.to_proposal(answers)
-    try:
-        validate_proposal(proposal)
-    except ProposalInvalid as exc:
-        await ack(response_action="errors", errors=_errors_on_page(page, exc))
+    problems = interview.proposal_problems(answers)
+    if problems:
+        await ack(response_action="errors", errors=_errors_on_page(page, problems))
         return
+    proposal = interview.to_proposal(answers)
     await ack(response_action="update", view=modal.working_view("Submitting", "Classifying your proposal…"))
     message, title = await _submit(fe, user, proposal, pid, view["id"])
     if message.kind == "submit_failed":  # keep every answer for the next try
@@ -160,8 +157,6 @@ async def _submit(
     fe: SlackFrontEnd, user: str, proposal: dict[str, Any], pid: int | None, view_id: str
 ) -> tuple[Message, str]:
     """Submit to the core; any failure becomes a message saying the draft is kept."""
-    from bot.domain.errors import Refused
-
     try:
         submitted = await fe.call(fe.core.submit, user, "slack", proposal, proposal_id=pid, idempotency_key=view_id)
     except ProposalInvalid as exc:
@@ -183,12 +178,12 @@ def _kept(text: str) -> Message:
     )
 
 
-def _errors_on_page(page: questions.Page, exc: ProposalInvalid) -> dict[str, str]:
+def _errors_on_page(page: questions.Page, problems: list[FieldError]) -> dict[str, str]:
     """Inline errors for a whole-proposal problem: on its field when this page shows it,
     else on the first field of the page, naming the key."""
     keys = page.keys()
     errors: dict[str, str] = {}
-    for e in exc.errors:
+    for e in problems:
         target = e.key if e.key in keys else keys[0]
         text = e.message if e.key in keys else f"{e.key}: {e.message}"
         errors[target] = _short(f"{errors[target]}; {text}" if target in errors else text)

@@ -12,10 +12,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
-from bot.domain import intake, interview, questions
-from bot.domain.errors import CommentRequired, UsageError
-from bot.domain.extraction import check_paragraph
-from bot.domain.proposal import ProposalInvalid
+from bot.domain import interview, questions
+from bot.domain.errors import CommentRequired, ProposalInvalid, UsageError
 from bot.messages.message import CHECKIN_OPEN, DIGEST_POST, DIGEST_REGENERATE, EDIT_PROPOSAL, Message
 from bot.service.core import Govbot
 from bot.service.results import InterviewStart, Reply
@@ -96,7 +94,7 @@ class TeamsActions:
         returned card replaces (the outbox then leaves that copy alone); `progress`
         posts a card at once while slow work (reading a paragraph) runs."""
         try:
-            if verb == cards.INTERVIEW_NEXT and data.get("page") == intake.PARAGRAPH:
+            if verb == cards.INTERVIEW_NEXT and data.get("page") == questions.PARAGRAPH:
                 return await self.paragraph_next(actor, data, progress)
             if verb == cards.INTERVIEW_NEXT:
                 return await self.interview_next(actor, data)
@@ -131,11 +129,11 @@ class TeamsActions:
         self, actor: str, start: InterviewStart, message: Message | None = None
     ) -> dict[str, Any]:
         if start.describe:
-            return teams_intake.paragraph_card(_state(intake.PARAGRAPH, None, None, actor))
+            return teams_intake.paragraph_card(_state(questions.PARAGRAPH, None, None, actor))
         answers = dict(start.seed or {})
         first = self.core.interview_flow().start(answers)
         await self._call(self.core.save_draft, CHANNEL, actor, answers, first.page.id, start.proposal_id)
-        intro = message.text if message is not None else intake.note(answers)
+        intro = message.text if message is not None else first.note
         if start.resumed and not intro:
             intro = "Welcome back: your draft is filled in below."
         return page_card(first, answers, _state(first.page.id, start.proposal_id, None, actor), intro=intro)
@@ -153,13 +151,13 @@ class TeamsActions:
         start the question-by-question interview."""
         if data.get("user") not in (None, actor):
             return cards.notice_card("This form belongs to someone else.", attention=True)
-        text = str(data.get(intake.PARAGRAPH) or "").strip()
+        text = str(data.get(questions.PARAGRAPH) or "").strip()
         if not text:
             return await self.start_interview(actor, InterviewStart(seed={}))
         try:
-            paragraph = check_paragraph(text)
+            paragraph = self.core.check_paragraph(text)
         except UsageError as exc:
-            state = _state(intake.PARAGRAPH, None, str(data.get("key") or "") or None, actor)
+            state = _state(questions.PARAGRAPH, None, str(data.get("key") or "") or None, actor)
             return teams_intake.paragraph_card(state, error=exc.message, value=text)
         return await self.read(actor, paragraph, progress)
 
@@ -306,7 +304,7 @@ def page_card(
 ) -> dict[str, Any]:
     """One interview step as a card form (the step says where it stands and whether it is the last)."""
     page = step.page
-    if page.id == intake.SUMMARY:
+    if page.id == questions.SUMMARY:
         label = SUBMIT_LABEL if step.last else "Next"
         return teams_intake.summary_card(step, values, state, errors=errors, intro=intro, submit_label=label)
     progress = f"Step {step.position[0]} of {step.position[1]}" if step.position else "Last step"

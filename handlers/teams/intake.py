@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.domain import intake, interview
+from bot.domain import interview, questions
 from handlers.teams import cards
 
 READING = "Reading your description…"
@@ -16,12 +16,12 @@ READING = "Reading your description…"
 
 def paragraph_card(state: Mapping[str, Any], *, error: str | None = None, value: str | None = None) -> dict[str, Any]:
     """The first step of a new interview: one long text input, id `paragraph`."""
-    q = intake.PARAGRAPH_QUESTION
+    q = questions.PARAGRAPH_QUESTION
     body = [
         cards.text_block("Propose an AI workflow", weight="Bolder", size="Medium"),
         cards.text_block(q.help, isSubtle=True),
         cards._text_input(
-            intake.PARAGRAPH,
+            questions.PARAGRAPH,
             q.prompt,
             value,
             error,
@@ -32,7 +32,7 @@ def paragraph_card(state: Mapping[str, Any], *, error: str | None = None, value:
     ]
     if error:
         body.append(cards.text_block(f"⚠ {error}", color="Attention", size="Small", spacing="None"))
-    data = {**state, "page": intake.PARAGRAPH}
+    data = {**state, "page": questions.PARAGRAPH}
     actions = [
         cards.execute(cards.INTERVIEW_NEXT, "Next", data, "primary"),
         cards.execute(cards.INTERVIEW_CANCEL, "Cancel", data, inputs=False),
@@ -56,8 +56,7 @@ def summary_card(
     """The summary as one card form: what was understood (each with its words), then what
     is still to answer. Input ids are the proposal keys, as on every interview card."""
     errors = errors or {}
-    prefilled, asked = intake.split(step.page, dict(values))
-    editing = (intake.state(dict(values)) or {}).get("source") == intake.EDIT
+    prefilled, asked, editing = step.prefilled, step.asked, step.editing
     body: list[dict[str, Any]] = [
         cards.text_block(f"Propose an AI workflow: {step.page.title}", weight="Bolder", size="Medium")
     ]

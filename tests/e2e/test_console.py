@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from bot.domain import interview
 from handlers.console.chat import run_chat
+from tests.support.core_state import requests_by_role
 from tests.support.proposals import make_proposal
 
 Line = str | Callable[[str], str]
@@ -288,12 +289,12 @@ def test_bad_commands_are_answered_not_crashed(core):
     out, stdin = chat(
         core,
         "U_X",
-        ["approve", "approve twelve", "reject 3", "", "as", "status nope", "inbox", "frobnicate", "help", "quit"],
+        ["approve", "approve twelve", "reject 3", "as", "status nope", "inbox", "frobnicate", "help", "quit"],
     )
     assert not stdin.lines
     assert "request id is missing" in out
     assert "request id: 'twelve' is not a number" in out
-    assert "comment: say why" in out
+    assert "request id: there is no approval request 3" in out
     assert "as: '' is not a user id" in out
     assert "No messages for U_X." in out
     assert "In the console also:" in out and "inbox" in out
@@ -303,8 +304,26 @@ def test_bad_commands_are_answered_not_crashed(core):
 LOW_RISK = make_proposal(owner="U_OMAR")
 
 
+def test_a_comment_is_asked_only_of_someone_who_may_decide(core):
+    rid = requests_by_role(core, core.submit("U_ALICE", "console", LOW_RISK).proposal_id)["owner"].id
+    out, stdin = chat(core, "U_OMAR", ["reject", f"reject {rid}", "   ", "as U_MALLORY", f"reject {rid}", "quit"])
+    assert not stdin.lines
+    assert "request id is missing. Usage: reject <request id> <comment>" in out
+    assert out.count("Comment (say why): ") == 1  # the owner is asked; Mallory is refused without a form
+    assert (
+        "comment: say why; a comment is required when rejecting (the requester sees it). "
+        "Usage: reject <request id> <comment>"
+    ) in out
+    assert (
+        "Not recorded: this request is routed to @U_OMAR; only they, their delegate, or governance with a "
+        "written reason may decide it."
+    ) in out
+    assert [a["status"] for a in core.status_data(1)["approvals"]] == ["pending"]
+
+
 def test_changes_requested_then_edited_in_one_summary_from_the_console(core):
-    core.submit("U_ALICE", "console", LOW_RISK)
+    first = core.submit("U_ALICE", "console", LOW_RISK)
+    assert first.classification["readiness"]["missing"] == []
     out, stdin = chat(
         core,
         "U_OMAR",
@@ -316,15 +335,13 @@ def test_changes_requested_then_edited_in_one_summary_from_the_console(core):
             # the edit opens one summary of the current answers; stopped there, it is kept ...
             "edit 1",
             "cancel",
-            # ... and resumed later: the title is corrected in place, then only the blank
-            # answers are asked (capacity, stack, rollback)
+            # ... and resumed later: the title and the rollback are corrected in place; the
+            # proposal is complete, so nothing is left to ask
             "propose",
-            "1",
+            "1,19",
             "Summarise weekly support themes for the leads",
-            "",  # nothing else to correct
-            "2",  # capacity: incremental
-            "3",  # stack: processes
             "Stop the weekly job; the lead writes notes by hand",
+            "",  # nothing else to correct
             "y",
             "quit",
         ],
@@ -332,7 +349,7 @@ def test_changes_requested_then_edited_in_one_summary_from_the_console(core):
     assert not stdin.lines
     assert "Changes requested" in out
     resumed = out[out.index("Resuming your edit of proposal #1") :]
-    assert "── Your current answers ──" in resumed and "── Still to answer (3) ──" in resumed
+    assert (resumed.count("── Your current answers ──"), resumed.count("── Still to answer")) == (1, 0)
     assert "What should we call this workflow?" not in resumed.split("Anything else to correct?")[1]
     assert "Resubmitted as proposal #1 (revision 2)" in out
     answers = core.status_data(1)["proposal"]["answers"]

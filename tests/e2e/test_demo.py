@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 
+from bot.domain.roles import OPERATOR
 from handlers.console.demo import run_demo
 
 
 def test_demo_tour_covers_the_flow_and_leaves_the_data(core):
     out = io.StringIO()
-    run_demo(core, out, color=False)
+    run_demo(core, out, color=False, operator=OPERATOR)
     text = out.getvalue()
     assert "\x1b[" not in text, "plain text when not on a terminal"
     assert "Not recorded: this request is routed to" in text  # Mallory refused

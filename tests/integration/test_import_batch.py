@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from bot.app import build_core
-from bot.domain.errors import Refused
-from bot.domain.proposal import ProposalInvalid, validate_proposal
+from bot.domain.errors import ProposalInvalid, Refused
+from bot.domain.proposal import validate_proposal
 from bot.service.importer import row_key
 from bot.settings import Settings
 from tests.support.core_state import set_roles

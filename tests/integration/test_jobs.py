@@ -8,7 +8,7 @@ import asyncio
 import threading
 from datetime import timedelta
 
-from bot.clock import as_utc
+from bot.domain.records import as_utc
 from bot.messages.message import APPROVE, CHECKIN_OPEN
 from bot.service import jobs, queries
 from tests.support.core_state import GOV, audit_events, outbox_for

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.clock import as_utc
 from bot.domain import lifecycle_rules
 from bot.domain.errors import Refused, UsageError
+from bot.domain.records import as_utc
 from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES
 from bot.service import checkins
 from tests.support.core_state import GOV, audit_events, outbox_for

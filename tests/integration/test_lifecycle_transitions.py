@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.clock import as_utc
 from bot.domain.errors import NotFound, Refused, UsageError
+from bot.domain.records import as_utc
 from tests.support.core_state import GOV, audit_actions, audit_events, outbox_for, stage_of
 from tests.support.stages import OWNER, REQUESTER, STRANGER, seed
 

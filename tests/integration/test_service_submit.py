@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from bot.domain.errors import Refused, UsageError
-from bot.domain.proposal import ProposalInvalid
+from bot.domain.errors import ProposalInvalid, Refused, UsageError
 from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Message
 from tests.support.core_state import (
     approve_buttons,

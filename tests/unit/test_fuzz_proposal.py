@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from bot.cli import main
 from bot.domain import proposal
 from bot.domain.classifier import classify
+from bot.domain.errors import ProposalInvalid
 from bot.domain.interview import pages, parse_page
 from bot.domain.policy_file import load_policy
-from bot.domain.proposal import ProposalInvalid, validate_proposal
+from bot.domain.proposal import validate_proposal
 from bot.domain.questions import Page
 from tests.support.strategies import BIG, JSONISH, ODD
 
