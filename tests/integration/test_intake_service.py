@@ -124,6 +124,17 @@ def test_the_stats_report_questions_answered_and_the_correction_rate(llm_core, s
     assert (stats["settled"], stats["answered_mean"], stats["correction_rate"]) == (1, 6.0, round(1 / 18, 3))
 
 
+def test_the_portfolio_reports_the_same_intake_figures(llm_core, stub):
+    stub.script(Reply(good_reply()))
+    answers = llm_core.read_paragraph("U_REQ", "slack", PARAGRAPH).seed
+    llm_core.submit("U_REQ", "slack", to_proposal(finish({**answers, "department": "Customer care"})))
+    (section,) = [s for s in llm_core.portfolio().sections if s.title == "Intake in one paragraph"]
+    assert (llm_core.portfolio_data()["intake"], section.fields) == (
+        llm_core.intake_stats(),
+        (("llm reading", "1 paragraph, 1 submitted; questions answered 6.0; corrected 6%"),),
+    )
+
+
 def test_a_timeout_continues_as_the_plain_interview_with_what_the_lexicon_found(llm_core, stub):
     stub.script(Reply(good_reply(), sleep=2.0))
     start = llm_core.read_paragraph("U_REQ", "slack", PARAGRAPH)
