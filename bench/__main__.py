@@ -28,7 +28,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SECTIONS = ("classifier", "facts", "ack", "import", "audit", "judgement")
+SECTIONS = ("classifier", "facts", "ack", "import", "audit", "judgement", "intake")
 
 
 def log(text: str) -> None:
@@ -152,6 +152,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 log("audit chain appends on postgresql ...")
                 with PgSchema(args.pg_url) as url:
                     results["audit"]["postgresql"] = audit.run(url, n, log)
+
+        if "intake" in only:
+            from bench import intake
+
+            log("intake in one paragraph ...")
+            results["intake"] = intake.run(log=log)
     results["targets"] = targets(results)
     return results
 
@@ -231,6 +237,12 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             lambda v: v < 60,
             "s",
         ),
+        (
+            "intake: questions left after a good LLM reading of a complete paragraph <= 6 (max)",
+            _get(r, "intake", "llm_good", "asked_max"),
+            lambda v: v <= 6,
+            "",
+        ),
     ]
     return [
         {"target": name, "value": value, "unit": unit, "met": None if value is None else bool(check(value))}
@@ -298,6 +310,11 @@ def table(r: dict[str, Any]) -> str:
             f"bare INSERT {b['p50_ms']}/{b['p99_ms']} ms; {w['writers']} writers {w['per_second']}/s "
             f"(errors {len(w['errors'])}); verify {a['verify_events_per_second']} events/s"
         )
+
+    if "intake" in r:
+        from bench import intake
+
+        lines.extend(intake.lines(r["intake"]))
     lines.append("")
     lines.append("targets:")
     for t in r["targets"]:

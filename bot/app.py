@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 
 from bot.clock import SystemClock
-from bot.ports import Clock, Drafter
+from bot.ports import Clock, Drafter, Extractor
 from bot.service.core import Govbot
 from bot.service.policy import StaticPolicy
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+EXTRACT_PROMPT = "extract.md"
 
 
 def build_core(
@@ -39,7 +41,15 @@ def build_core(
         check_migrated(engine)
     policy = StaticPolicy(load_policy(settings.policy_file))
     uow = SqlUnitOfWorkFactory(engine)
-    core = Govbot(uow, clock or SystemClock(), policy, settings, build_drafter(settings), instance=instance)
+    core = Govbot(
+        uow,
+        clock or SystemClock(),
+        policy,
+        settings,
+        build_drafter(settings),
+        extractor=build_extractor(settings),
+        instance=instance,
+    )
     core.bootstrap()
     return core
 
@@ -52,3 +62,18 @@ def build_drafter(settings: Settings) -> Drafter | None:
     from handlers.llm import build_openai_drafter
 
     return build_openai_drafter(settings)
+
+
+def build_extractor(settings: Settings) -> Extractor:
+    """The intake extractor (`bot.ports.Extractor`): the LLM (LangChain's ChatOpenAI with
+    `prompts/extract.md`) when OPENAI_API_KEY is set, else the lexicon."""
+    from bot.domain.extraction import ExtractPrompt, LexiconExtractor
+
+    if settings.openai_api_key is None or not settings.openai_api_key.get_secret_value().strip():
+        return LexiconExtractor()
+    from bot.service.digest_writer import load_prompt
+    from handlers.llm.extractor import build_llm_extractor
+
+    template = load_prompt(EXTRACT_PROMPT)
+    prompt = ExtractPrompt(template.name, template.version, template.section("system"), template.section("user"))
+    return build_llm_extractor(settings, prompt) or LexiconExtractor()

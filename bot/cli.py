@@ -133,6 +133,29 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_extract(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    """Pre-fill a proposal from a paragraph: the LLM when OPENAI_API_KEY is set, else the lexicon."""
+    from bot.app import build_extractor
+    from bot.domain.errors import UsageError
+    from bot.domain.intake import extract_json
+    from bot.domain.policy_file import load_policy
+
+    try:
+        text = stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"{args.file}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{args.file}: not UTF-8 text") from None
+    settings = _settings()
+    policy = load_policy(settings.policy_file)
+    try:
+        extraction = build_extractor(settings).extract(text, policy)
+    except UsageError as exc:
+        raise CliError(exc.message) from None
+    _print_json(extract_json(extraction, policy), out)
+    return EXIT_OK
+
+
 def cmd_db(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import OperationalError
@@ -401,6 +424,10 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("classify", help="classify one proposal JSON and print the verdict")
     c.add_argument("file", nargs="?", default="-", help="a proposal JSON file, or - for standard input")
     c.set_defaults(func=cmd_classify)
+
+    c = sub.add_parser("extract", help="pre-fill a proposal from a paragraph and print what is still to ask")
+    c.add_argument("file", nargs="?", default="-", help="a text file holding the paragraph, or - for standard input")
+    c.set_defaults(func=cmd_extract)
 
     c = sub.add_parser("demo", help="scripted tour of the whole flow on the local database")
     c.set_defaults(func=cmd_demo)

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.domain.extraction import Extraction, ExtractionRow
 from bot.domain.policy import Policy
 from bot.domain.records import (
     ApprovalRequestRow,
@@ -225,6 +226,23 @@ class DraftRepo(Protocol):
     def delete(self, channel: str, user_id: str) -> None: ...
 
 
+class ExtractionRepo(Protocol):
+    """How each paragraph was read (DESIGN.md "Intake in one paragraph"), for measuring."""
+
+    def add(self, row: ExtractionRow) -> ExtractionRow:
+        """Store one extraction; returns it with its id."""
+
+    def get(self, extraction_id: int) -> ExtractionRow:
+        """Raise NotFound when missing."""
+
+    def settle(self, extraction_id: int, proposal_id: int, changed: Sequence[str], at: datetime) -> None:
+        """Record the proposal it became and which pre-filled answers the requester changed."""
+
+    def stats(self) -> dict[str, Any]:
+        """Per extractor: extractions, settled, pre-filled and changed answers, questions
+        asked (mean, max), fallbacks, mean latency and tokens."""
+
+
 class KeyValueRepo(Protocol):
     """A small key-value table: idempotency records, the digest channel chosen by
     `digest here`, the hash of the last roles file applied."""
@@ -307,6 +325,9 @@ class UnitOfWork(Protocol):
     @property
     def facts(self) -> FactsReader: ...
 
+    @property
+    def extractions(self) -> ExtractionRepo: ...
+
     def __enter__(self) -> UnitOfWork: ...
 
     def __exit__(self, *exc: object) -> None: ...
@@ -359,6 +380,20 @@ class Drafter(Protocol):
 
 class DraftFailed(Exception):
     """The LLM did not produce a draft (timeout, HTTP error, refusal)."""
+
+
+class Extractor(Protocol):
+    """Pre-fills a proposal from the requester's own paragraph (DESIGN.md "Intake in one
+    paragraph"): the lexicon (`bot.domain.extraction.LexiconExtractor`) or an LLM
+    (`handlers.llm.extractor.LLMExtractor`)."""
+
+    name: str  # "llm" | "lexicon"
+
+    def extract(self, paragraph: str, policy: Policy) -> Extraction:
+        """Every pre-filled answer with the words it came from; the paragraph is the
+        description as written. Raises UsageError for an empty or too long paragraph;
+        never for an LLM failure (timeout, HTTP error, a reply that is not the JSON):
+        the lexicon's reading comes back with `fallback_reason` saying why."""
 
 
 class Sender(Protocol):

@@ -325,3 +325,31 @@ class KeyValueModel(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ExtractionModel(Base):
+    """How a requester's paragraph was read (migration 0008)."""
+
+    __tablename__ = "extractions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[str] = mapped_column(String(200))
+    proposal_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    extractor: Mapped[str] = mapped_column(String(20))
+    model: Mapped[str] = mapped_column(String(200))
+    prompt_name: Mapped[str | None] = mapped_column(String(100))
+    prompt_version: Mapped[str | None] = mapped_column(String(40))
+    tokens_in: Mapped[int] = mapped_column(Integer, default=0)
+    tokens_out: Mapped[int] = mapped_column(Integer, default=0)
+    latency_ms: Mapped[int] = mapped_column(Integer, default=0)
+    fallback_reason: Mapped[str | None] = mapped_column(Text)
+    prefilled: Mapped[dict[str, Any]]
+    dropped: Mapped[list[str]]
+    asked: Mapped[list[str]]
+    changed: Mapped[list[str] | None] = mapped_column(JSONType)
+    prefilled_count: Mapped[int] = mapped_column(Integer)
+    asked_count: Mapped[int] = mapped_column(Integer)
+    changed_count: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    settled_at: Mapped[datetime | None]

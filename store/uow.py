@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.errors import Conflict
 from store import repositories as r
+from store.extractions import SqlExtractionRepo
 from store.facts import SqlFacts
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
         self.digests = r.SqlDigestRepo(session)
         self.drafts = r.SqlDraftRepo(session)
         self.keyvalues = r.SqlKeyValueRepo(session)
+        self.extractions = SqlExtractionRepo(session)
         self._facts: SqlFacts | None = None
         self._batching = False
         return self

@@ -290,11 +290,18 @@ FOLLOWUP: Final = "followup"
 class Step:
     """A page to show, with where it stands: `position` is (n, of) among the relevant
     main pages (None for the follow-up); `last` is True when answering it submits the
-    proposal (the button says "Submit", not "Next")."""
+    proposal (the button says "Submit", not "Next"). A summary (`bot.domain.intake`)
+    also says which of its questions were `prefilled` (to confirm) and which are
+    `asked`, and whether it is `editing` a proposal; `note` is what to tell the
+    requester above the page (e.g. that their paragraph could not be read)."""
 
     page: Page
     position: tuple[int, int] | None
     last: bool
+    prefilled: tuple[Question, ...] = ()
+    asked: tuple[Question, ...] = ()
+    editing: bool = False
+    note: str | None = None
 
 
 def step_of(page: Page, answers: dict[str, Any], *, policy: Policy) -> tuple[int, int] | None:

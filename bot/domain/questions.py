@@ -489,6 +489,23 @@ PAGE_TITLES: Final = {
 }
 ALL_KEYS: Final = tuple(FIELDS)
 
+# Intake in one paragraph (`bot.domain.intake`): the first step of a new interview, and
+# the one summary to confirm after a paragraph was read or when a proposal is edited.
+PARAGRAPH: Final = "paragraph"  # Slack block_id and Teams input id of "Describe it in your own words"
+PARAGRAPH_TITLE: Final = "Describe it"
+SUMMARY: Final = "summary"
+SUMMARY_TITLE: Final = "Check your proposal"
+PARAGRAPH_QUESTION: Final = Question(
+    PARAGRAPH,
+    "Describe it in your own words",
+    "Describe it in your own words",
+    "What the AI will do, with which data, for whom, who checks it, how you would stop it and how "
+    "you will know it works. I will fill in what I can. Leave it empty to answer question by question.",
+    LONG_TEXT,
+    max_len=4000,
+    placeholder="Each morning the AI reads new support tickets and drafts a reply that the agent edits and sends…",
+)
+
 _PEOPLE_FACING: Final = frozenset({"customer", "public"})
 _SENSITIVE_DATA: Final = frozenset({"employee", "customer", "regulated"})
 _PROFILING_ACTIONS: Final = frozenset({"classify_route", "recommend"})

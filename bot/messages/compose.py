@@ -43,10 +43,10 @@ STATUS_VERB = {
 }
 
 HELP_LINES = (
-    ("propose [short description]", "start (or resume) the interview for a new AI workflow"),
+    ("propose [paragraph]", "describe a new AI workflow in your own words: I pre-fill what I can, ask what is missing"),
     ("mine", "your proposals and the approvals waiting on you"),
     ("status <id>", "one proposal: stage, classification, approvals, audit trail"),
-    ("edit <id>", "edit a proposal after changes were requested"),
+    ("edit <id>", "correct a proposal after changes were requested (one summary of its answers)"),
     ("approve <request id> [comment]", "approve a request routed to you"),
     ("reject <request id> <comment>", "reject a request routed to you"),
     ("changes <request id> <comment>", "ask the requester for changes"),

@@ -145,6 +145,17 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
         note = f"Regulatory questions nobody answered: {unanswered} live proposals." if unanswered else ""
         sections.append(Section("EU AI Act tier", note, tuple((k, str(v)) for k, v in tiers.items())))
 
+    reads = facts.get("intake", {})
+    if reads:
+        sections.append(
+            Section(
+                "Intake in one paragraph",
+                "Questions the requester answered per submitted proposal, and the share of "
+                "pre-filled answers they corrected.",
+                tuple((f"{name} reading", _intake_line(r)) for name, r in reads.items()),
+            )
+        )
+
     # the chart's data rides along, so a channel can draw it from the stored message
     return Message(
         kind="portfolio",
@@ -152,6 +163,16 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
         sections=tuple(sections),
         image_png=CHART,
         meta={"total": total, "by_stage_risk": pipeline},
+    )
+
+
+def _intake_line(reads: dict[str, Any]) -> str:
+    answered, corrected = reads.get("answered_mean"), reads.get("correction_rate")
+    read = int(reads.get("extractions", 0))
+    return (
+        f"{read} paragraph{'' if read == 1 else 's'}, {reads.get('settled', 0)} submitted; "
+        f"questions answered {'-' if answered is None else answered}; "
+        f"corrected {_pct(corrected)}"
     )
 
 

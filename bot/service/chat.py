@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.domain.approval_rules import comment_required, missing_comment
 from bot.domain.errors import NotFound, ProposalInvalid, Refused, UsageError
+from bot.domain.intake import is_paragraph
 from bot.domain.interview import seed as make_seed
 from bot.domain.proposal import STOP_CONDITIONS
 from bot.domain.roles import DIRECTORY_ROLES, PER_DEPARTMENT, clean_user, is_mention
@@ -22,7 +23,7 @@ from bot.domain.usertext import refuse_nul
 from bot.messages import compose
 from bot.messages.message import Message, Section
 from bot.ports import Clock, Drafter, PolicySource, UnitOfWork
-from bot.service import checkins, decisions, digest, inbox, lifecycle, portfolio, queries, roles, submit
+from bot.service import checkins, decisions, digest, inbox, intake, lifecycle, portfolio, queries, roles, submit
 from bot.service.drafts import load_draft
 from bot.service.results import InterviewStart, Reply
 from bot.settings import Settings
@@ -89,9 +90,9 @@ def _run(
             message = _with_prefix(message, f"Unknown command {args['unknown']!r}.")
         return Reply(message)
     if name == "propose":
-        return Reply(interview=_propose(uow, actor, channel, args["text"]))
+        return Reply(interview=_propose(uow, clock, actor, channel, args["text"]))
     if name == "edit":
-        return Reply(interview=submit.edit_seed(uow, clock, actor, args["proposal_id"]))
+        return Reply(interview=intake.edit_seed(uow, clock, policy, actor, args["proposal_id"]))
     if name == "mine":
         return Reply(inbox.mine(uow, clock, settings, actor))
     if name == "status":
@@ -147,7 +148,9 @@ def _with_prefix(message: Message, line: str) -> Message:
     )
 
 
-def _propose(uow: UnitOfWork, actor: str, channel: str, text: str) -> InterviewStart:
+def _propose(uow: UnitOfWork, clock: Clock, actor: str, channel: str, text: str) -> InterviewStart:
+    if is_paragraph(text):  # a description, not a title: read it (the draft keeps the words)
+        return intake.keep_words(uow, clock, actor, channel, text)
     seed = make_seed(text)
     draft = load_draft(uow, channel, actor)
     if draft and not draft.get("proposal_id"):
@@ -157,7 +160,7 @@ def _propose(uow: UnitOfWork, actor: str, channel: str, text: str) -> InterviewS
         return InterviewStart(seed=merged, proposal_id=None, resumed=True)
     if draft and draft.get("proposal_id") and _still_editable(uow, actor, int(draft["proposal_id"])):
         return InterviewStart(seed=dict(draft.get("answers") or {}), proposal_id=draft["proposal_id"], resumed=True)
-    return InterviewStart(seed=seed, proposal_id=None, resumed=False)
+    return InterviewStart(seed=seed, proposal_id=None, resumed=False, describe=not seed)
 
 
 def _still_editable(uow: UnitOfWork, actor: str, proposal_id: int) -> bool:

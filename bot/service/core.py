@@ -16,11 +16,12 @@ from typing import Any
 
 from bot.domain import approval_rules
 from bot.domain.errors import NotFound, UsageError
-from bot.domain.interview import InterviewFlow
+from bot.domain.extraction import LexiconExtractor, check_paragraph
+from bot.domain.intake import IntakeFlow
 from bot.domain.records import ConversationRef, DigestRow, OutboxRow
 from bot.domain.roles import clean_user
 from bot.messages.message import Message
-from bot.ports import Clock, Drafter, PolicySource, Sender, UnitOfWorkFactory
+from bot.ports import Clock, Drafter, Extractor, PolicySource, Sender, UnitOfWorkFactory
 from bot.service import (
     auditpack,
     chat,
@@ -32,6 +33,7 @@ from bot.service import (
     export,
     importer,
     inbox,
+    intake,
     jobs,
     lifecycle,
     portfolio,
@@ -48,7 +50,8 @@ class Govbot:
 
     `uow` makes a new unit of work; `clock` gives the time; `policy` answers the
     classification policy in force; `settings` are the validated settings; `drafter`
-    is the digest's LLM (None: the template writes the digest); `instance` names this
+    is the digest's LLM (None: the template writes the digest); `extractor` reads a
+    requester's paragraph at intake (None: the lexicon reads it); `instance` names this
     process in job claims.
     """
 
@@ -60,6 +63,7 @@ class Govbot:
         settings: Settings,
         drafter: Drafter | None,
         *,
+        extractor: Extractor | None = None,
         instance: str = "local",
     ):
         self.uow = uow
@@ -68,6 +72,7 @@ class Govbot:
         self.settings = settings
         self.drafter = drafter
         self.instance = instance
+        self.extractor: Extractor = extractor if extractor is not None else LexiconExtractor()
 
     def bootstrap(self) -> None:
         """Seed the role directory from GOVBOT_GOVERNANCE and the roles file (raises
@@ -95,11 +100,12 @@ class Govbot:
         return chat.help_message(self.settings, channel)
 
     # --- interview ------------------------------------------------------------------
-    def interview_flow(self) -> InterviewFlow:
+    def interview_flow(self) -> IntakeFlow:
         """The interview stepper under the policy the classifier uses (GOVBOT_POLICY_FILE
         when set), which decides when the regulatory questions are asked. Channels
-        walk the pages with it and never choose pages themselves."""
-        return InterviewFlow(self.policy.current())
+        walk the pages with it and never choose pages themselves; it opens on the
+        summary when a paragraph was read or a proposal is edited."""
+        return IntakeFlow(self.policy.current())
 
     def load_draft(self, channel: str, actor: str) -> dict[str, Any] | None:
         """The unfinished interview: {"answers", "step", "proposal_id", "updated_at"}."""
@@ -116,7 +122,28 @@ class Govbot:
     def edit_seed(self, actor: str, proposal_id: int) -> InterviewStart:
         """Answers of the latest revision, for reopening the interview prefilled after
         "changes requested". Only the requester (or owner) may edit; else Refused."""
-        return submit.edit_seed(self.uow(), self.clock, actor, proposal_id)
+        return intake.edit_seed(self.uow(), self.clock, self.policy, actor, proposal_id)
+
+    def read_paragraph(self, actor: str, channel: str, paragraph: str) -> InterviewStart:
+        """Read the requester's paragraph (`propose <paragraph>` or the first step of the
+        interview) with the extractor, store the extraction and the draft, and return the
+        interview to open: one summary to confirm. Slow with an LLM (bounded by
+        GOVBOT_LLM_TIMEOUT): channels acknowledge and say they are reading first. Raises
+        UsageError for an empty or too long paragraph."""
+        intake.keep_words(self.uow(), self.clock, actor, channel, paragraph)
+        return intake.read_paragraph(self.uow(), self.clock, self.policy, self.extractor, actor, channel, paragraph)
+
+    @staticmethod
+    def check_paragraph(text: str) -> str:
+        """The paragraph as it will be read, or UsageError naming the field (`paragraph`)
+        and what is allowed (not empty, at most the description's length): channels check
+        it on the form before reading."""
+        return check_paragraph(text)
+
+    def intake_stats(self) -> dict[str, Any]:
+        """How paragraphs were read, per extractor: questions asked and answered,
+        correction rate, fallbacks, latency (`make bench`)."""
+        return intake.stats(self.uow())
 
     def submit(
         self,
@@ -132,7 +159,8 @@ class Govbot:
         `proposal_id`, it is a resubmission after changes were requested (Refused if
         the actor may not edit it). `idempotency_key` (e.g. Slack's view id) makes a
         retried submission return the first result with duplicate=True."""
-        return submit.submit(
+        extraction_id = intake.pending(self.uow(), channel, actor)  # read before the draft goes
+        result = submit.submit(
             self.uow(),
             self.clock,
             self.policy,
@@ -144,6 +172,9 @@ class Govbot:
             idempotency_key,
             instance=self.instance,
         )
+        if extraction_id is not None and not result.duplicate:
+            intake.settle(self.uow(), self.clock, extraction_id, result.proposal_id, answers)
+        return result
 
     def import_proposals(
         self,

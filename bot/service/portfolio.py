@@ -13,10 +13,13 @@ from bot.settings import Settings
 
 
 def portfolio_data(uow: UnitOfWork, clock: Clock, settings: Settings) -> dict[str, Any]:
-    """Portfolio facts, JSON-ready (`govbot portfolio --json`)."""
+    """Portfolio facts, JSON-ready (`govbot portfolio --json`); "intake" holds how
+    paragraphs were read, per extractor (`Govbot.intake_stats`)."""
     config = portfolio_config(settings)
     with uow:
-        return uow.facts.portfolio(clock.now(), config)
+        facts = uow.facts.portfolio(clock.now(), config)
+        facts["intake"] = uow.extractions.stats()
+        return facts
 
 
 def portfolio_message(uow: UnitOfWork, clock: Clock, settings: Settings) -> Message:

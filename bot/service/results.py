@@ -16,6 +16,8 @@ class InterviewStart:
     seed: dict[str, Any]  # answers known so far (seed text, resumed draft, or the proposal for edits)
     proposal_id: int | None = None  # set when editing after "changes requested"
     resumed: bool = False
+    paragraph: str | None = None  # the requester's words, to read (`Govbot.read_paragraph`) before opening
+    describe: bool = False  # open with "Describe it in your own words" (a new, empty interview)
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from bot.messages.message import Message, Section
 from bot.service.results import InterviewStart
 from handlers.base import EXPECTED, error_text
-from handlers.console.interview import Cancelled, TerminalInterview
+from handlers.console.interview import Cancelled
 from handlers.console.render import (
     BOLD,
     CYAN,
@@ -303,8 +303,13 @@ class ConsoleChat:
 
     # --- the interview ----------------------------------------------------------------
     def run_interview(self, start: InterviewStart) -> None:
-        """Ask the interview in the terminal, then submit (see handlers.console.interview)."""
-        TerminalInterview(self).run(start)
+        """Ask the interview in the terminal, then submit (see handlers.console.interview);
+        a paragraph is read first and opens the summary (handlers.console.intake)."""
+        from handlers.console.intake import SummaryInterview, prepare
+
+        ready = prepare(self, start)
+        if ready is not None:
+            SummaryInterview(self).run(ready)
 
     # --- outbox -----------------------------------------------------------------------
     def deliver(self) -> int:

@@ -75,6 +75,69 @@ HIGH_RISK = {
 }
 
 
+LOW_RISK_PARAGRAPH = (
+    "Summarise weekly support themes for the Friday team meeting. Every Friday the AI reads last week's closed "
+    "tickets and drafts a one-page summary of recurring themes for the Support team. Today a team lead skims "
+    "about 200 tickets every Friday and writes notes by hand. The output is a one-page internal summary with the "
+    "top five themes and example tickets. The lead reads every summary before it is shared, and the AI only "
+    "drafts. A wrong summary would be noticed by the team. If the summary looks wrong the lead writes it by hand "
+    "as before. Problems go to Omar, then the Support department lead. To roll back we stop the weekly job; the "
+    "manual process still exists. Success is lead time for the Friday notes from 3 hours to 30 minutes."
+)
+
+
+FROM_WORDS = "From your words: "  # how the summary's help gives the words an answer came from
+
+
+def propose_in_own_words(t: Tour, user: str, paragraph: str, means: dict[str, Any]) -> Any:
+    """`propose <paragraph>`: govbot reads it, shows one summary to confirm, the requester
+    answers only what is left (`means` holds what they would answer), then it is submitted."""
+    from bot.domain import questions
+    from bot.domain.interview import to_proposal
+    from bot.messages.message import Section
+    from handlers.console.intake import shown
+
+    t.say("govbot answers at once: Reading your description…")
+    start = t.core.read_paragraph(user, "console", paragraph)
+    answers = dict(start.seed)
+    flow = t.core.interview_flow()
+    step = flow.start(answers)
+    if step.page.id == questions.SUMMARY:
+        prefilled, asked = step.prefilled, step.asked
+    else:  # the reading fell back: the plain interview asks every page
+        prefilled, asked = (), tuple(q for page in flow.pages(answers) for q in page.questions)
+    understood = tuple(
+        (
+            q.label,
+            shown(q, answers.get(q.key))
+            + (f"  (from {q.help[len(FROM_WORDS) :]})" if q.help.startswith(FROM_WORDS) else ""),
+        )
+        for q in prefilled
+        if q.key != "description"
+    )
+    t.sees(
+        user,
+        Message(
+            kind="interview_summary",
+            text=f"Check your proposal ({t.core.extractor.name} reading)",
+            sections=(
+                Section("What govbot understood (correct any in place)", fields=understood),
+                Section(f"Still to answer ({len(asked)})", ", ".join(q.label for q in asked) or "nothing"),
+            ),
+        ),
+    )
+    if t.core.extractor.name != "llm":
+        t.say(
+            "(No LLM is configured, so the lexicon read it: the title and whatever data and actions its words "
+            "plainly name. With OPENAI_API_KEY set, an LLM pre-fills every answer the paragraph gives, each with "
+            "its words, and far fewer questions are left.)"
+        )
+    for q in asked:
+        answers[q.key] = means.get(q.key, answers.get(q.key))
+    t.say(f"\n{CAST.get(user, user)} confirms the summary and answers the {len(asked)} questions left.")
+    return t.core.submit(user, "console", to_proposal(answers))
+
+
 class Tour:
     def __init__(self, core: Govbot, out: TextIO, color: bool):
         from handlers.console.render import render_message
@@ -144,9 +207,9 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False, *, operator: str) -
         core.set_role("U_GRACE", role, dept, users)
     t.sees("U_GRACE", core.roles())
 
-    t.chapter("Alice proposes a low-risk workflow")
-    t.say("Alice types `/aiwf propose Summarise weekly support themes` and answers the interview.")
-    low = core.submit("U_ALICE", "console", LOW_RISK)
+    t.chapter("Alice proposes a workflow in one paragraph, in her own words")
+    t.say(f"Alice types `/aiwf propose {LOW_RISK_PARAGRAPH}`")
+    low = propose_in_own_words(t, "U_ALICE", LOW_RISK_PARAGRAPH, LOW_RISK)
     t.show_inbox("U_ALICE")
     roles = ", ".join(low.classification["approver_roles"])
     t.say(f"\n{low.classification['risk_level'].capitalize()} risk: these roles must approve: {roles}.")

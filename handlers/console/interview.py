@@ -75,7 +75,9 @@ class TerminalInterview:
             step: interview.Step | None = flow.start(answers)
             while step is not None:
                 page = step.page
-                if page.id == interview.FOLLOWUP:
+                if page.id == questions.SUMMARY:
+                    self.summary(step, answers, proposal_id)
+                elif page.id == interview.FOLLOWUP:
                     self.chat.say("")
                     self.chat.say(style(f"── {page.title} ──", BOLD, CYAN, color=self.chat.color))
                     self.chat.say(
@@ -104,6 +106,15 @@ class TerminalInterview:
         except Cancelled:
             self.chat.say("")
             self.chat.say("Interview stopped. Your answers are saved; type `propose` to carry on.")
+
+    def summary(self, step: interview.Step, answers: dict[str, Any], proposal_id: int | None) -> None:
+        """The summary page (a paragraph was read, or a proposal is edited): each of its
+        questions in turn; `handlers.console.intake.SummaryInterview` shows it as one
+        list to confirm instead."""
+        self.chat.say("")
+        self.chat.say(style(f"── {step.page.title} ──", BOLD, CYAN, color=self.chat.color))
+        for q in step.page.questions:
+            self.ask(q, answers, step.page.id, proposal_id)
 
     def _resume_point(self, proposal_id: int | None) -> tuple[str, str] | None:
         """(page id, key) of the question an interrupted edit stopped at, from the draft's

@@ -17,7 +17,7 @@ from handlers.guard import parse_id
 from handlers.slack.app import SlackFrontEnd, user_of
 from handlers.slack.blocks import home_view, render
 from handlers.slack.forms import checkin_modal, decision_modal
-from handlers.slack.modal import open_interview
+from handlers.slack.intake import open_interview
 
 logger = logging.getLogger(__name__)
 

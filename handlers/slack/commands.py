@@ -8,7 +8,7 @@ from typing import Any
 from handlers.slack.app import SlackFrontEnd
 from handlers.slack.blocks import render
 from handlers.slack.files import attach_image
-from handlers.slack.modal import open_interview
+from handlers.slack.intake import open_interview
 
 logger = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from typing import Any
 from bot.domain import interview, questions
 from bot.domain.errors import FieldError, ProposalInvalid, Refused, UsageError
 from bot.messages.message import Message, Section
+from handlers.slack import intake as slack_intake
 from handlers.slack import modal
 from handlers.slack.app import SlackFrontEnd, user_of
 from handlers.slack.forms import CHECKIN, DECISION, decision_form_of
@@ -35,6 +36,9 @@ def register(fe: SlackFrontEnd) -> None:
         async with fe.work("saving your draft", fe.reporter(body), ack):
             await ack()
             state = modal.decode_state(view.get("private_metadata", ""))
+            if state["p"] == questions.PARAGRAPH:
+                await slack_intake.paragraph_closed(fe, user, view)
+                return
             answers = await _answers(fe, user, state)
             page = fe.core.interview_flow().show(state["p"], answers).page
             clean, _errors = interview.parse_page(page, modal.submitted_values(view))
@@ -116,6 +120,9 @@ async def interview_step(fe: SlackFrontEnd, ack: Any, user: str, view: dict[str,
             ),
         )
         return
+    if state["p"] == questions.PARAGRAPH:
+        await slack_intake.paragraph_step(fe, ack, user, view)
+        return
     answers = await _answers(fe, user, state)
     flow = fe.core.interview_flow()
     page = flow.show(state["p"], answers).page
@@ -127,7 +134,7 @@ async def interview_step(fe: SlackFrontEnd, ack: Any, user: str, view: dict[str,
     pid = state.get("pid")
     nxt = flow.after(page.id, answers)
     if nxt is not None:
-        next_view, needs_draft = modal.step_view(nxt, answers, pid)
+        next_view, needs_draft = slack_intake.step_view(nxt, answers, pid)
         if needs_draft:  # the next step must find the answers when it is submitted
             await fe.call(fe.core.save_draft, "slack", user, answers, nxt.page.id, pid)
         await ack(response_action="update", view=next_view)

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
 from bot.domain import interview, questions
-from bot.domain.errors import CommentRequired, ProposalInvalid
+from bot.domain.errors import CommentRequired, ProposalInvalid, UsageError
 from bot.messages.message import CHECKIN_OPEN, DIGEST_POST, DIGEST_REGENERATE, EDIT_PROPOSAL, Message
 from bot.service.core import Govbot
 from bot.service.results import InterviewStart, Reply
 from handlers.base import EXPECTED, core_call, error_text
 from handlers.guard import parse_id
 from handlers.teams import cards
+from handlers.teams import intake as teams_intake
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 CHANNEL = "teams"
 CHECKIN_SUBMIT = "checkin.submit"
 SUBMIT_LABEL = "Submit proposal"
+Progress = Callable[[dict[str, Any]], Awaitable[Any]]  # posts a card at once
 
 
 class TeamsActions:
@@ -40,12 +42,18 @@ class TeamsActions:
         return await core_call(fn, *args, **kwargs)
 
     # ------------------------------------------------------------------ typed commands
-    async def command(self, actor: str, text: str, conversation_id: str | None = None) -> dict[str, Any]:
+    async def command(
+        self, actor: str, text: str, conversation_id: str | None = None, progress: Progress | None = None
+    ) -> dict[str, Any]:
         """A typed command: the core's reply as a card, or the first interview page.
-        `conversation_id` is where it was typed (`digest here` registers it)."""
+        `conversation_id` is where it was typed (`digest here` registers it); `progress`
+        posts a card at once (the "reading your description…" of `propose <paragraph>`)."""
         reply: Reply = await self._call(self.core.handle_command, actor, CHANNEL, text, conversation_id=conversation_id)
         if reply.interview is not None:
-            return await self.start_interview(actor, reply.interview, reply.message)
+            start = reply.interview
+            if start.paragraph:
+                return await self.read(actor, start.paragraph, progress)
+            return await self.start_interview(actor, start, reply.message)
         if reply.message is not None:
             return await self.render(actor, reply.message)
         return cards.notice_card("Done.")
@@ -75,12 +83,20 @@ class TeamsActions:
 
     # ------------------------------------------------------------------ card verbs
     async def run(
-        self, actor: str, verb: str, data: dict[str, Any], shown: dict[str, Any] | None = None
+        self,
+        actor: str,
+        verb: str,
+        data: dict[str, Any],
+        shown: dict[str, Any] | None = None,
+        progress: Progress | None = None,
     ) -> dict[str, Any]:
         """One card action; always returns a card (errors are shown on it, never lost).
         `shown` is the stored reference of the message the card came from, which the
-        returned card replaces (the outbox then leaves that copy alone)."""
+        returned card replaces (the outbox then leaves that copy alone); `progress`
+        posts a card at once while slow work (reading a paragraph) runs."""
         try:
+            if verb == cards.INTERVIEW_NEXT and data.get("page") == questions.PARAGRAPH:
+                return await self.paragraph_next(actor, data, progress)
             if verb == cards.INTERVIEW_NEXT:
                 return await self.interview_next(actor, data)
             if verb == cards.INTERVIEW_CANCEL:
@@ -115,13 +131,38 @@ class TeamsActions:
     async def start_interview(
         self, actor: str, start: InterviewStart, message: Message | None = None
     ) -> dict[str, Any]:
+        if start.describe:
+            return teams_intake.paragraph_card(_state(questions.PARAGRAPH, None, None, actor))
         answers = dict(start.seed or {})
         first = self.core.interview_flow().start(answers)
         await self._call(self.core.save_draft, CHANNEL, actor, answers, first.page.id, start.proposal_id)
-        intro = message.text if message is not None else None
+        intro = message.text if message is not None else first.note
         if start.resumed and not intro:
             intro = "Welcome back: your draft is filled in below."
         return page_card(first, answers, _state(first.page.id, start.proposal_id, None, actor), intro=intro)
+
+    async def read(self, actor: str, paragraph: str, progress: Progress | None) -> dict[str, Any]:
+        """Say "reading…" at once, read the paragraph, then the summary (or, when the LLM
+        failed, the plain interview with what the lexicon found)."""
+        if progress is not None:
+            await progress(teams_intake.reading_card())
+        start = await self._call(self.core.read_paragraph, actor, CHANNEL, paragraph)
+        return await self.start_interview(actor, start)
+
+    async def paragraph_next(self, actor: str, data: dict[str, Any], progress: Progress | None) -> dict[str, Any]:
+        """The "Describe it in your own words" card was sent: read it, or (left empty)
+        start the question-by-question interview."""
+        if data.get("user") not in (None, actor):
+            return cards.notice_card("This form belongs to someone else.", attention=True)
+        text = str(data.get(questions.PARAGRAPH) or "").strip()
+        if not text:
+            return await self.start_interview(actor, InterviewStart(seed={}))
+        try:
+            paragraph = self.core.check_paragraph(text)
+        except UsageError as exc:
+            state = _state(questions.PARAGRAPH, None, str(data.get("key") or "") or None, actor)
+            return teams_intake.paragraph_card(state, error=exc.message, value=text)
+        return await self.read(actor, paragraph, progress)
 
     async def _draft(self, actor: str) -> dict[str, Any]:
         draft = await self._call(self.core.load_draft, CHANNEL, actor)
@@ -266,6 +307,9 @@ def page_card(
 ) -> dict[str, Any]:
     """One interview step as a card form (the step says where it stands and whether it is the last)."""
     page = step.page
+    if page.id == questions.SUMMARY:
+        label = SUBMIT_LABEL if step.last else "Next"
+        return teams_intake.summary_card(step, values, state, errors=errors, intro=intro, submit_label=label)
     progress = f"Step {step.position[0]} of {step.position[1]}" if step.position else "Last step"
     if page.id == interview.FOLLOWUP:
         intro = intro or (

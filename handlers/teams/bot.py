@@ -55,6 +55,15 @@ def card_activity(card: dict[str, Any], text: str | None = None) -> Activity:
     return activity
 
 
+def _progress(turn_context: TurnContext) -> Any:
+    """Post a card in the conversation at once (e.g. "reading your description…")."""
+
+    async def post(card: dict[str, Any]) -> None:
+        await turn_context.send_activity(card_activity(card))
+
+    return post
+
+
 class GovbotTeamsBot(ActivityHandler):
     """`ActivityHandler` for govbot; `actions` holds the card verbs (shared with tests)."""
 
@@ -96,12 +105,13 @@ class GovbotTeamsBot(ActivityHandler):
         activity = turn_context.activity
         actor = activity.from_property.id
         value = activity.value if isinstance(activity.value, dict) else None
+        progress = _progress(turn_context)
         if value and value.get("verb"):  # Action.Submit fallback of an Action.Execute button
-            card = await self.actions.run(actor, str(value["verb"]), value, shown_message(activity))
+            card = await self.actions.run(actor, str(value["verb"]), value, shown_message(activity), progress)
             await self._show(turn_context, card, replace=activity.reply_to_id)
             return
         text = command_text(activity) or "help"
-        card = await self.actions.command(actor, text, base_conversation_id(activity.conversation.id))
+        card = await self.actions.command(actor, text, base_conversation_id(activity.conversation.id), progress)
         await turn_context.send_activity(card_activity(card))
 
     async def _show(self, turn_context: TurnContext, card: dict[str, Any], replace: str | None) -> None:
@@ -141,5 +151,7 @@ class GovbotTeamsBot(ActivityHandler):
         data = getattr(action, "data", None) if not isinstance(action, dict) else action.get("data")
         actor = turn_context.activity.from_property.id
         shown = shown_message(turn_context.activity)
-        card = await self.actions.run(actor, str(verb or ""), data if isinstance(data, dict) else {}, shown)
+        card = await self.actions.run(
+            actor, str(verb or ""), data if isinstance(data, dict) else {}, shown, _progress(turn_context)
+        )
         return AdaptiveCardInvokeResponse(status_code=200, type=cards.CARD_CONTENT_TYPE, value=card)

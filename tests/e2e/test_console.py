@@ -321,10 +321,10 @@ def test_a_comment_is_asked_only_of_someone_who_may_decide(core):
     assert [a["status"] for a in core.status_data(1)["approvals"]] == ["pending"]
 
 
-def test_changes_requested_then_edited_and_resubmitted_from_the_console(core):
+def test_changes_requested_then_edited_in_one_summary_from_the_console(core):
     first = core.submit("U_ALICE", "console", LOW_RISK)
     assert first.classification["readiness"]["missing"] == []
-    out, _ = chat(
+    out, stdin = chat(
         core,
         "U_OMAR",
         [
@@ -332,24 +332,30 @@ def test_changes_requested_then_edited_and_resubmitted_from_the_console(core):
             approve_from_inbox("changes", "Please say how we switch it off"),
             "as U_ALICE",
             "inbox",
-            # the edit is interrupted at the value metric (7th question) ...
+            # the edit opens one summary of the current answers; stopped there, it is kept ...
             "edit 1",
-            *[answer_by_label({"Value metric": "cancel"})] * 7,
-            # ... and resumed there later
+            "cancel",
+            # ... and resumed later: the title and the rollback are corrected in place; the
+            # proposal is complete, so nothing is left to ask
             "propose",
-            *[answer_by_label({"Rollback": "Stop the weekly job; the lead writes notes by hand"})] * 30,
+            "1,19",
+            "Summarise weekly support themes for the leads",
+            "Stop the weekly job; the lead writes notes by hand",
+            "",  # nothing else to correct
+            "y",
             "quit",
         ],
     )
+    assert not stdin.lines
     assert "Changes requested" in out
-    assert "Editing proposal #1" in out
-    assert "[Enter keeps: Summarise weekly support themes]" in out  # prefilled with the latest answers
     resumed = out[out.index("Resuming your edit of proposal #1") :]
-    assert "What should we call this workflow?" not in resumed
-    assert re.findall(r"\n([^\n]+?) — [^\n]*\?\n", resumed)[0] == "Value metric"  # where it stopped
+    assert (resumed.count("── Your current answers ──"), resumed.count("── Still to answer")) == (1, 0)
+    assert "What should we call this workflow?" not in resumed.split("Anything else to correct?")[1]
     assert "Resubmitted as proposal #1 (revision 2)" in out
-    data = core.status_data(1)
-    assert data["proposal"]["revision"] == 2
-    assert data["proposal"]["answers"]["rollback_path"] == "Stop the weekly job; the lead writes notes by hand"
-    assert data["proposal"]["answers"]["title"] == LOW_RISK["title"]  # Enter kept every other answer
-    assert data["proposal"]["answers"]["data"] == ["internal"]
+    answers = core.status_data(1)["proposal"]["answers"]
+    assert (answers["title"], answers["rollback_path"], answers["capacity"], answers["data"]) == (
+        "Summarise weekly support themes for the leads",
+        "Stop the weekly job; the lead writes notes by hand",
+        "incremental",
+        ["internal"],
+    )

@@ -113,7 +113,7 @@ def slack_pages(core: Govbot, settings: Settings) -> list[str]:
 
     async def walk() -> list[str]:
         async with SlackHarness(core, settings) as slack:
-            await slack.command("U_SLACK", "propose")
+            await slack.command("U_SLACK", "propose Zorblax digest")
             view = (await slack.api.wait_for("views.open", 1))[-1].response["view"]
             shown: list[str] = []
             for _ in range(MAX_PAGES):
@@ -152,7 +152,7 @@ def teams_pages(core: Govbot, settings: Settings) -> list[str]:
             assert response.status_code in (200, 201), response.text
             return response.json() if response.content else {}
 
-        post(activity(connector.url, user, text="propose", mention_bot=True))
+        post(activity(connector.url, user, text="propose Zorblax digest", mention_bot=True))
         [sent] = connector.sent_to(f"a:personal-{user}")
         card = sent.body["attachments"][0]["content"]
         shown: list[str] = []
@@ -202,7 +202,12 @@ def console_pages(core: Govbot) -> list[str]:
     """Answer the terminal interview to the end; the page ids of the headings it printed."""
     labels = {q.label: q.key for page in interview.pages(ANSWERS, policy=core.policy) for q in page.questions}
     screen = io.StringIO()
-    run_chat(core, "U_CONSOLE", Terminal(screen, [lambda _: "propose", *[console_typing(labels)] * 80]), screen)
+    run_chat(
+        core,
+        "U_CONSOLE",
+        Terminal(screen, [lambda _: "propose Zorblax digest", *[console_typing(labels)] * 80]),
+        screen,
+    )
     ids = {title: page_id for page_id, title in interview.PAGE_TITLES.items()}
     headings = re.findall(r"^── (.+) ──$", screen.getvalue(), re.MULTILINE)
     return [ids[title] for title in headings if title in ids]  # other headings announce messages

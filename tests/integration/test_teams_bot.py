@@ -38,6 +38,14 @@ def one_card(cards_: list[dict]) -> dict:
     return validate_card(cards_[0])
 
 
+def plain_interview(teams) -> dict:
+    """`propose` with nothing to read: leave "Describe it in your own words" empty; the
+    question-by-question interview follows."""
+    describe = one_card(teams.say(REQUESTER, "propose"))
+    data = card_action(describe, cards.INTERVIEW_NEXT)["data"]
+    return validate_card(teams.click(REQUESTER, cards.INTERVIEW_NEXT, {**data, "paragraph": ""}))
+
+
 def submitted(core) -> tuple[int, dict[str, int]]:
     """Submit PROPOSAL as the requester; returns (proposal id, {approver: request id})."""
     result = core.submit(REQUESTER, "teams", dict(PROPOSAL), idempotency_key="unit")
@@ -152,7 +160,7 @@ def test_propose_opens_the_first_interview_page_seeded_from_the_text(teams, core
 
 
 def test_invalid_answers_come_back_on_the_same_card_with_everything_kept(teams, core):
-    start = one_card(teams.say(REQUESTER, "propose"))
+    start = plain_interview(teams)
     data = dict(card_action(start, cards.INTERVIEW_NEXT)["data"])
     card = validate_card(
         teams.click(
@@ -191,7 +199,7 @@ def _answer_pages(teams, user: str, first: dict, answers: dict) -> dict:
 
 
 def test_the_whole_interview_submits_once_and_queues_the_messages(teams, core):
-    first = one_card(teams.say(REQUESTER, "propose"))
+    first = plain_interview(teams)
     done = _answer_pages(teams, REQUESTER, first, PROPOSAL)
     assert "Proposal #1 submitted" in card_text(done) and "high risk" in card_text(done)
     status = core.status_data(1)
@@ -204,7 +212,7 @@ def test_the_whole_interview_submits_once_and_queues_the_messages(teams, core):
 
 
 def test_weak_answers_get_a_followup_page_before_submission(teams, core):
-    first = one_card(teams.say(REQUESTER, "propose"))
+    first = plain_interview(teams)
     weak = {**PROPOSAL, "value_metric": "tbd", "rollback_path": ""}
     card = first
     for _ in range(6):
@@ -227,7 +235,7 @@ def _wire(value):
 
 
 def test_owner_me_means_the_requester(teams, core):
-    first = one_card(teams.say(REQUESTER, "propose"))
+    first = plain_interview(teams)
     data = card_action(first, cards.INTERVIEW_NEXT)["data"]
     teams.click(REQUESTER, cards.INTERVIEW_NEXT, {**data, "title": "Ticket summaries", "owner": "me"})
     assert core.load_draft("teams", REQUESTER)["answers"]["owner"] == REQUESTER
@@ -244,7 +252,7 @@ def test_cancel_keeps_the_draft_and_propose_resumes_it(teams, core):
 
 
 def test_action_submit_fallback_updates_the_form_in_place(teams):
-    first = one_card(teams.say(REQUESTER, "propose"))
+    first = plain_interview(teams)
     data = card_action(first, cards.INTERVIEW_NEXT)["data"]
     posted, updated = teams.submit(REQUESTER, cards.INTERVIEW_NEXT, {**data, "title": ""}, reply_to_id="card-1")
     assert posted == [] and len(updated) == 1

@@ -26,6 +26,7 @@ class Reply:
 
     content: str = ""
     status: int = 200
+    tool_arguments: str | None = None  # answer with one call of the first tool offered, these arguments
     sleep: float = 0.0
     prompt_tokens: int = 120
     completion_tokens: int = 80
@@ -88,6 +89,15 @@ class OpenAIStub:
                 if step.status != 200:
                     self._send(step.status, {"error": {"message": "scripted failure", "type": "server_error"}})
                     return
+                message: dict[str, Any] = {"role": "assistant", "content": step.content}
+                if step.tool_arguments is not None:
+                    tools = body.get("tools") or [{"function": {"name": "tool"}}]
+                    call = {"name": tools[0]["function"]["name"], "arguments": step.tool_arguments}
+                    message = {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [{"id": "call_1", "type": "function", "function": call}],
+                    }
                 self._send(
                     200,
                     {
@@ -98,8 +108,8 @@ class OpenAIStub:
                         "choices": [
                             {
                                 "index": 0,
-                                "finish_reason": "stop",
-                                "message": {"role": "assistant", "content": step.content},
+                                "finish_reason": "tool_calls" if step.tool_arguments is not None else "stop",
+                                "message": message,
                             }
                         ],
                         "usage": {

@@ -142,7 +142,7 @@ def test_every_command_in_help_parses():
         "<user>...": "@U1",
         "[comment]": "",
         "[note]": "",
-        "[short description]": "an idea",
+        "[paragraph]": "an idea",
         "[here]": "",
     }
     for usage, what in HELP_LINES:

@@ -113,6 +113,9 @@ def facts(n_items: int = 10, title_len: int = 120) -> dict:
     }
 
 
+INTAKE = "Intake in one paragraph"
+
+
 def test_render_portfolio_sections_and_chart_name():
     msg = render_portfolio(facts())
     assert msg.kind == "portfolio" and msg.image_png == CHART
@@ -134,6 +137,22 @@ def test_render_portfolio_sections_and_chart_name():
     ):
         assert expected in text, expected
     assert Message.from_json(json.loads(json.dumps(msg.to_json()))) == msg
+
+
+def test_the_portfolio_shows_questions_answered_and_the_correction_rate_per_extractor():
+    reads = {
+        "lexicon": {"extractions": 3, "settled": 0, "answered_mean": None, "correction_rate": None},
+        "llm": {"extractions": 4, "settled": 2, "answered_mean": 6.5, "correction_rate": 0.056},
+    }
+    (section,) = [s for s in render_portfolio({**facts(), "intake": reads}).sections if s.title == INTAKE]
+    assert section.fields == (
+        ("lexicon reading", "3 paragraphs, 0 submitted; questions answered -; corrected -"),
+        ("llm reading", "4 paragraphs, 2 submitted; questions answered 6.5; corrected 6%"),
+    )
+
+
+def test_no_intake_section_before_any_paragraph_was_read():
+    assert [s.title for s in render_portfolio({**facts(), "intake": {}}).sections].count(INTAKE) == 0
 
 
 def test_every_section_fits_chat_limits_at_the_caps():
