@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.domain.errors import Conflict
 from store import repositories as r
 from store.facts import SqlFacts
+from store.policy_repos import SqlPolicyRepo, SqlReassessmentRepo
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class SqlUnitOfWork:
         self.digests = r.SqlDigestRepo(session)
         self.drafts = r.SqlDraftRepo(session)
         self.keyvalues = r.SqlKeyValueRepo(session)
+        self.policies = SqlPolicyRepo(session)
+        self.reassessments = SqlReassessmentRepo(session)
         self._facts: SqlFacts | None = None
         self._batching = False
         return self

@@ -32,10 +32,12 @@ from bot.service import (
     inbox,
     jobs,
     lifecycle,
+    policy_versions,
     portfolio,
     queries,
     roles,
     submit,
+    whatif,
 )
 from bot.service.results import DecisionOutcome, InterviewStart, Reply, Submitted
 from bot.settings import Settings
@@ -275,6 +277,24 @@ class Govbot:
     def export(self, fmt: str) -> str:
         """`govbot export`: the portfolio as CSV or JSON text."""
         return export.export(self.uow(), self.clock, fmt)
+
+    # --- policy versions ------------------------------------------------------------
+    def policy_info(self) -> policy_versions.ActiveInfo:
+        """The policy in force: version, hash, where it comes from, who applied it when."""
+        return policy_versions.active_info(self.uow(), self.policy, self.settings)
+
+    def policy_text(self) -> str:
+        """`govbot policy export`: the TOML of the policy in force, as written."""
+        return policy_versions.active_text(self.uow(), self.settings)
+
+    def policy_what_if(self, candidate: whatif.Candidate, *, workers: int | None = None) -> dict[str, Any]:
+        """`govbot policy what-if`: the DESIGN.md report; writes nothing."""
+        return whatif.what_if(self.uow(), self.policy.refresh(), candidate, workers=workers)
+
+    def apply_policy(self, actor: str, candidate: whatif.Candidate) -> policy_versions.Applied:
+        """`govbot policy apply` (governance; Refused otherwise): make `candidate` active,
+        re-classify live proposals, ask newly needed roles, tell owners and requesters."""
+        return policy_versions.apply_policy(self.uow(), self.clock, self.policy, self.settings, actor, candidate)
 
     # --- digest ---------------------------------------------------------------------
     def draft_digest(

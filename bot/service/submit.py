@@ -26,6 +26,7 @@ from bot.domain.records import ApprovalRequestRow, ProposalRow
 from bot.messages import compose
 from bot.ports import Clock, PolicySource, UnitOfWork
 from bot.service import approvals, decisions, notify
+from bot.service.policy import stamped
 from bot.service.refusals import refuse
 from bot.service.results import InterviewStart, Submitted
 from bot.settings import Settings
@@ -36,8 +37,9 @@ IDEMPOTENCY_PREFIX = "idempotency:submit:"
 
 
 def classify_answers(policy: Policy, answers: dict[str, Any]) -> dict[str, Any]:
-    """The `govbot classify` verdict of validated answers under `policy`."""
-    return classify(answers, policy)
+    """The `govbot classify` verdict of validated answers under `policy`, stamped with
+    the policy's version and content hash (`policy_version`, `policy_hash`)."""
+    return stamped(classify(answers, policy), policy)
 
 
 def _eu_tier(result: dict[str, Any]) -> str | None:
