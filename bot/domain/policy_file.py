@@ -288,10 +288,10 @@ class Parser:
             self.unknown_keys(given, tuple(levels), "reassessment.review_days")
             for level in levels:
                 value = given.get(level)
-                if not _whole(value, 1, 3650):
-                    self.bad(f"reassessment.review_days.{level}", "must be a whole number of days from 1 to 3650")
+                if isinstance(value, int) and _whole(value, 1, 3650):
+                    days[level] = value
                 else:
-                    days[level] = int(value)
+                    self.bad(f"reassessment.review_days.{level}", "must be a whole number of days from 1 to 3650")
         drift = t.get("drift_after_days", DEFAULT_DRIFT_AFTER_DAYS)
         if not _whole(drift, 0, 365):
             self.bad("reassessment.drift_after_days", "must be a whole number of days from 0 to 365")

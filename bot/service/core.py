@@ -296,6 +296,17 @@ class Govbot:
         re-classify live proposals, ask newly needed roles, tell owners and requesters."""
         return policy_versions.apply_policy(self.uow(), self.clock, self.policy, self.settings, actor, candidate)
 
+    def try_policy(self, actor: str, text: str) -> Message:
+        """A candidate policy uploaded in chat (governance): its what-if summary with
+        the `policy.apply` button; nothing is applied."""
+        return policy_versions.try_candidate(self.uow(), self.clock, self.policy, self.settings, actor, text)
+
+    def confirm_policy(self, actor: str, candidate_id: int) -> Message:
+        """The `policy.apply` button: apply the kept candidate (governance; Refused otherwise)."""
+        return policy_versions.confirm_candidate(
+            self.uow(), self.clock, self.policy, self.settings, actor, candidate_id
+        )
+
     # --- digest ---------------------------------------------------------------------
     def draft_digest(
         self,

@@ -18,17 +18,20 @@ from typing import Any
 
 from bot.domain.approval_rules import NoGovernance, current, released
 from bot.domain.classifier import classify
+from bot.domain.errors import NotFound, UsageError
 from bot.domain.policy import Policy, PolicyError
 from bot.domain.policy_diff import NOT_LIVE, counts, describe, locate, tier_of, verdict_change
 from bot.domain.policy_file import packaged_policy_text, parse_policy_text
 from bot.domain.records import ApprovalRequestRow, ClassificationRow, PolicyVersionRow, ProposalRow, StoredVerdict
 from bot.messages import compose
+from bot.messages.message import Message
+from bot.messages.policy import active_message, applied_message, what_if_message
 from bot.ports import Clock, PolicySource, UnitOfWork
 from bot.service import approvals, notify
 from bot.service.policy import stamped, unstamped
 from bot.service.refusals import refuse
 from bot.service.roles import is_governance
-from bot.service.whatif import Candidate
+from bot.service.whatif import Candidate, what_if
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -38,6 +41,7 @@ PAGE = 500  # proposals re-classified per read
 ASK_IN = ("in_review", "approved", "pilot", "production", "paused")  # stages where new roles are asked now
 REOPEN_FROM = ("approved", "pilot", "production")  # these go back to review for the new roles
 TEXT_MAX = 1_000_000  # characters of policy TOML accepted
+HISTORY = 20  # applied policies searched for the one in force
 
 
 @dataclass
@@ -85,12 +89,14 @@ class Applied:
 
 
 def active_info(uow: UnitOfWork, source: PolicySource, settings: Settings) -> ActiveInfo:
-    """The policy in force: the newest applied in SQL, else GOVBOT_POLICY_FILE, else the default."""
-    policy = source.refresh()
+    """The policy this process has in force (what `source` answers now): applied in SQL
+    (by whom, when), else GOVBOT_POLICY_FILE, else the packaged default."""
+    policy = source.current()
     with uow:
-        row = uow.policies.active()
-    if row is not None and row.hash == policy.content_hash:
-        return ActiveInfo(policy.version, row.hash, "sql", row.applied_by, row.applied_at, row.id)
+        rows = uow.policies.history(HISTORY)
+    for row in rows:
+        if row.hash == policy.content_hash:
+            return ActiveInfo(policy.version, row.hash, "sql", row.applied_by, row.applied_at, row.id)
     return ActiveInfo(policy.version, policy.content_hash, "file" if settings.policy_file else "default")
 
 
@@ -134,20 +140,11 @@ def apply_policy(
     settings: Settings,
     actor: str,
     candidate: Candidate,
+    candidate_id: int | None = None,
 ) -> Applied:
-    """Make `candidate` the active policy (governance only; see the module doc)."""
-    with uow:
-        allowed = is_governance(uow, actor, settings)
-    if not allowed:
-        raise refuse(
-            uow,
-            clock,
-            actor,
-            None,
-            "policy.apply_refused",
-            "only governance may apply a policy",
-            version=candidate.policy.version,
-        )
+    """Make `candidate` the active policy (governance only; see the module doc).
+    `candidate_id`: the kept chat candidate it comes from (marked `confirmed`)."""
+    _governance_only(uow, clock, settings, actor, "policy.apply_refused", "apply a policy")
     policy, now = candidate.policy, clock.now()
     before = source.refresh()
     with uow:
@@ -169,6 +166,8 @@ def apply_policy(
             )
         )
         done = Applied("applied", before.version, policy.version, row.id)
+        if candidate_id is not None:
+            uow.policies.mark(candidate_id, "confirmed")
         _reclassify(uow, settings, actor, policy, done, now)
         uow.audit.add(
             None,
@@ -341,3 +340,62 @@ def _tell(
             thread_key=f"classification:{row.id}",
             dedupe_key=f"policy:{policy.content_hash[:16]}:{row.id}:{user}",
         )
+
+
+# --------------------------------------------------------------------------- chat
+
+
+def policy_message(uow: UnitOfWork, clock: Clock, source: PolicySource, settings: Settings, actor: str) -> Message:
+    """`policy` (governance): the version this instance has in force, who applied it, when."""
+    _governance_only(uow, clock, settings, actor, "policy.view_refused", "see the policy")
+    info = active_info(uow, source, settings)
+    return active_message(info.version, info.hash, info.source, info.applied_by, info.applied_at, settings.timezone)
+
+
+def try_candidate(
+    uow: UnitOfWork, clock: Clock, source: PolicySource, settings: Settings, actor: str, text: str
+) -> Message:
+    """`policy what-if <TOML>` or an uploaded file (governance): validate the candidate,
+    keep it, and show what it would change, with the button that applies it."""
+    _governance_only(uow, clock, settings, actor, "policy.what_if_refused", "try a candidate policy")
+    try:
+        candidate = check(text, "the candidate policy")
+    except PolicyError as exc:
+        return compose.notice(
+            "usage_error",
+            f"The candidate policy has {len(exc.problems)} problem(s); nothing was kept.",
+            detail="\n".join(exc.problems),
+        )
+    policy, now = candidate.policy, clock.now()
+    with uow:
+        row = uow.policies.add(PolicyVersionRow(0, "candidate", policy.version, policy.content_hash, text, actor, now))
+        uow.audit.add(None, actor, "policy.candidate", {"policy_version_id": row.id, "version": policy.version}, now)
+        uow.commit()
+    report = what_if(uow, source.current(), candidate)
+    return what_if_message(report, row.id)
+
+
+def confirm_candidate(
+    uow: UnitOfWork, clock: Clock, source: PolicySource, settings: Settings, actor: str, candidate_id: int
+) -> Message:
+    """The confirm button (`policy.apply`) or `policy apply <id>`: apply a kept candidate."""
+    with uow:
+        try:
+            row = uow.policies.get(candidate_id)
+        except NotFound:
+            row = None
+    if row is None or row.kind not in ("candidate", "confirmed"):
+        raise UsageError(f"candidate id: there is no candidate policy {candidate_id}; send one with `policy what-if`")
+    if row.kind == "confirmed":
+        return compose.notice("policy_applied", f"Candidate {candidate_id} (policy {row.version}) was already applied.")
+    result = apply_policy(
+        uow, clock, source, settings, actor, check(row.toml, f"candidate {candidate_id}"), candidate_id
+    )
+    return applied_message(result.to_json())
+
+
+def _governance_only(uow: UnitOfWork, clock: Clock, settings: Settings, actor: str, action: str, what: str) -> None:
+    with uow:
+        allowed = is_governance(uow, actor, settings)
+    if not allowed:
+        raise refuse(uow, clock, actor, None, action, f"only governance may {what}")

@@ -20,6 +20,7 @@ from bot.messages.message import (
     DIGEST_POST,
     DIGEST_REGENERATE,
     EDIT_PROPOSAL,
+    POLICY_APPLY,
     REJECT,
     REQUEST_CHANGES,
     Button,
@@ -46,6 +47,7 @@ _BUTTON_COMMAND = {
     CHECKIN_OPEN: "checkin {v} <value>",
     DIGEST_POST: "digest",
     DIGEST_REGENERATE: "digest",
+    POLICY_APPLY: "policy apply {v}",
 }
 
 

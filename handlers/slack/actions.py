@@ -82,6 +82,13 @@ def register(fe: SlackFrontEnd) -> None:
     bolt.action(msg.DIGEST_POST)(on_digest)
     bolt.action(msg.DIGEST_REGENERATE)(on_digest)
 
+    @bolt.action(msg.POLICY_APPLY)
+    async def on_policy_apply(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        async with fe.work("applying the policy", fe.reporter(body, respond), ack):
+            await ack()
+            result = await fe.call(fe.core.confirm_policy, user_of(body), _int(action["value"]))
+            await _show(fe, body, respond, result)
+
 
 async def decide(
     fe: SlackFrontEnd,
