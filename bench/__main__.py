@@ -27,7 +27,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SECTIONS = ("classifier", "facts", "ack", "import")
+SECTIONS = ("classifier", "facts", "ack", "import", "policy")
 
 
 def log(text: str) -> None:
@@ -94,6 +94,7 @@ def _sqlite(workdir: Path, name: str) -> str:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from bench import ack, classify_import, facts
+    from bench import policy as policy_bench
 
     quick = args.quick
     only = set(args.only.split(",")) if args.only else set(SECTIONS)
@@ -140,6 +141,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if not pg_problem:
                 with PgSchema(args.pg_url) as url:
                     results["import"]["postgresql"] = classify_import.import_cli(url, n, work)
+        if "policy" in only:
+            sizes = [2000, 10_000] if quick else [10_000, 100_000]
+            results["policy"] = {}
+            for backend in ("sqlite", "postgresql"):
+                if backend == "postgresql" and pg_problem:
+                    continue
+                log(f"policy what-if on {backend} ...")
+                backend_sizes = sizes[:1] if backend == "sqlite" else sizes
+                results["policy"][backend] = policy_bench.run_backend(backend, backend_sizes, work, args.pg_url, log)
     results["targets"] = targets(results)
     return results
 
@@ -202,6 +212,16 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             "s",
         ),
     ]
+    what_if = _get(r, "policy", "postgresql") or {}
+    what_if_size = max((int(s) for s in what_if), default=0)
+    rows.append(
+        (
+            f"policy what-if of {what_if_size:,} proposals on PostgreSQL < 60 s (wall)",
+            _get(what_if, what_if_size, "seconds"),
+            lambda v: v < 60,
+            "s",
+        )
+    )
     return [
         {"target": name, "value": value, "unit": unit, "met": None if value is None else bool(check(value))}
         for name, value, check, unit in rows
@@ -257,6 +277,17 @@ def table(r: dict[str, Any]) -> str:
             f"govbot import on {backend}: {i['n']:,} proposals in {i['seconds']} s wall, "
             f"{i.get('cpu_s')} s CPU ({i['per_second']}/s): {i['summary']}"
         )
+    for backend, sizes in (r.get("policy") or {}).items():
+        lines.append("")
+        lines.append(
+            f"policy what-if on {backend}: size | seconds | proposals/s | changed | CPU s main+workers "
+            "| RSS peak MB main/worker"
+        )
+        for size, p in sizes.items():
+            lines.append(
+                f"  {int(size):>30,} | {p['seconds']:>7} | {p['per_second']:>11,} | {p['changed']:>7,} | "
+                f"{p['cpu_s_main']:>8} + {p['cpu_s_workers']:<8} | {p['rss_peak_mb_main']} / {p['rss_peak_mb_worker']}"
+            )
     lines.append("")
     lines.append("targets:")
     for t in r["targets"]:
