@@ -35,6 +35,7 @@ from bot.service import (
     policy_versions,
     portfolio,
     queries,
+    reassess,
     roles,
     submit,
     whatif,
@@ -227,6 +228,11 @@ class Govbot:
         """Ask to move a running workflow one autonomy step on."""
         return checkins.request_autonomy_step(self.uow(), self.clock, self.settings, actor, proposal_id)
 
+    def confirm_reassessment(self, actor: str, reassessment_id: int) -> Message:
+        """`reassessment.confirm`: the owner (or governance) says a running workflow's
+        answers still hold (Refused for anyone else; UsageError for an unknown id)."""
+        return reassess.confirm(self.uow(), self.clock, self.settings, self.policy.current(), actor, reassessment_id)
+
     def is_governance(self, actor: str) -> bool:
         """True when `actor` holds the governance role (directory or GOVBOT_GOVERNANCE)."""
         with self.uow() as uow:
@@ -329,12 +335,21 @@ class Govbot:
     # --- scheduled work and delivery ------------------------------------------------
     def run_due(self, now: datetime) -> dict[str, Any]:
         """Run each job due at `now` once (`govbot run-jobs`); what each did, JSON-ready."""
-        return jobs.run_due(self.uow(), self.clock, self.settings, self.drafter, now, instance=self.instance)
+        return jobs.run_due(
+            self.uow(), self.clock, self.settings, self.drafter, now, instance=self.instance, policy=self.policy
+        )
 
     async def run_jobs_loop(self, interval_s: float, stop: asyncio.Event) -> None:
         """Run due jobs every `interval_s` seconds until `stop` is set (`govbot serve`)."""
         await jobs.run_jobs_loop(
-            self.uow(), self.clock, self.settings, self.drafter, interval_s, stop, instance=self.instance
+            self.uow(),
+            self.clock,
+            self.settings,
+            self.drafter,
+            interval_s,
+            stop,
+            instance=self.instance,
+            policy=self.policy,
         )
 
     async def deliver_due(self, senders: Mapping[str, Sender | None]) -> int:

@@ -21,6 +21,7 @@ from bot.messages.message import (
     DIGEST_REGENERATE,
     EDIT_PROPOSAL,
     POLICY_APPLY,
+    REASSESSMENT_EDIT,
     REJECT,
     REQUEST_CHANGES,
     Button,
@@ -48,6 +49,7 @@ _BUTTON_COMMAND = {
     DIGEST_POST: "digest",
     DIGEST_REGENERATE: "digest",
     POLICY_APPLY: "policy apply {v}",
+    REASSESSMENT_EDIT: "edit {v}",
 }
 
 

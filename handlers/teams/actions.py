@@ -25,6 +25,8 @@ from bot.messages.message import (
     DIGEST_REGENERATE,
     EDIT_PROPOSAL,
     POLICY_APPLY,
+    REASSESSMENT_CONFIRM,
+    REASSESSMENT_EDIT,
     Message,
 )
 from bot.service import approvals, roles
@@ -112,7 +114,10 @@ class TeamsActions:
                 return await self.approval_view(actor, _int(data.get("request_id"), "request_id"))
             if verb in (DIGEST_POST, DIGEST_REGENERATE):
                 return await self.digest(actor, verb, _int(data.get("digest_id", data.get("value")), "digest_id"))
-            if verb == EDIT_PROPOSAL:
+            if verb == REASSESSMENT_CONFIRM:
+                reassessment = _int(data.get("value"), "reassessment_id")
+                return await self.render(actor, await self._call(self.core.confirm_reassessment, actor, reassessment))
+            if verb in (EDIT_PROPOSAL, REASSESSMENT_EDIT):
                 pid = _int(data.get("proposal_id", data.get("value")), "proposal_id")
                 start = await self._call(self.core.edit_seed, actor, pid)
                 return await self.start_interview(actor, start)
