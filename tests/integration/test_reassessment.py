@@ -5,6 +5,7 @@ drift date is governance drift in the portfolio and the digest."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import sys
@@ -16,8 +17,13 @@ from bot.cli import main
 from bot.domain.errors import Refused
 from bot.domain.records import ReassessmentRow
 from bot.messages.message import REASSESSMENT_CONFIRM, REASSESSMENT_EDIT
+from bot.service.policy_versions import check
+from handlers.teams.bot import GovbotTeamsBot
 from tests.conftest import T0
+from tests.fakes.bot_connector import TeamsTurns, card_text
+from tests.fakes.slack_platform import SlackHarness
 from tests.integration.lifecycle_seed import GOV, OWNER, REQUESTER, STRANGER, answers, seed
+from tests.integration.policy_data import strict_text
 
 YEAR = T0 + timedelta(days=365, hours=1)
 
@@ -94,9 +100,6 @@ def test_the_owner_is_asked_to_confirm_or_edit(core):
 
 
 def test_review_days_come_from_the_active_policy(core):
-    from bot.service.policy_versions import check
-    from tests.integration.policy_data import strict_text
-
     core.apply_policy(GOV, check(strict_text().replace("high = 90,", "high = 30,"), "short.toml"))
     row = seed(core, "pilot", risk="high")
     opened = core.run_due(T0 + timedelta(days=31))["reassessments"]["ids"]
@@ -192,3 +195,26 @@ def test_governance_drift_is_in_the_digest_facts_and_text(core, clock):
         1,
         True,
     )
+
+
+def test_the_confirm_button_works_in_teams(core):
+    row = seed(core, "pilot", risk="high")
+    core.run_due(YEAR)
+    card = TeamsTurns(GovbotTeamsBot(core, core.settings)).click(
+        OWNER, REASSESSMENT_CONFIRM, {"value": str(_open_review(core, row.id).id)}
+    )
+    assert f"Thanks: the answers of #{row.id}" in card_text(card)
+
+
+def test_the_confirm_button_works_in_slack(core, settings):
+    row = seed(core, "pilot", risk="high")
+    core.run_due(YEAR)
+    review = _open_review(core, row.id)
+
+    async def scenario() -> str:
+        async with SlackHarness(core, settings) as slack:
+            message = {"channel": "D_OWN", "ts": "1700000000.000200", "blocks": []}
+            await slack.click(OWNER, REASSESSMENT_CONFIRM, str(review.id), message=message)
+            return (await slack.api.wait_for("response_url"))[0].args["text"]
+
+    assert asyncio.run(scenario()).startswith(f"Thanks: the answers of #{row.id}")
