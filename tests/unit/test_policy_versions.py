@@ -241,3 +241,28 @@ def test_an_unreadable_database_keeps_the_policy_in_force():
     store.fail = True
     ticks.now = 60.0
     assert source.current().version == "2027.1"
+
+
+# --------------------------------------------------------------------------- the terminal table
+
+
+def test_the_what_if_table_shows_counts_first_then_the_changed_proposals_capped_with_a_total():
+    from bot.domain.policy_diff import what_if_report
+    from bot.messages.policy import what_if_table
+
+    changed = [
+        verdict_change(OLD, _new("high", roles=("department_lead", "governance", "owner"))),
+        verdict_change(StoredVerdict(9, {}, "low", None, (), ("owner",)), _new("low", "limited", (), ("owner",))),
+        verdict_change(StoredVerdict(12, {}, "high", "high", (), ("owner",)), _new("medium", "high", (), ("owner",))),
+    ]
+    report = what_if_report("2026.11-default", "2027.1", 40, changed)
+    assert what_if_table(report, cap=2).splitlines() == [
+        "policy what-if: 2026.11-default -> 2027.1",
+        "3 of 40 live proposals change: risk up 1, risk down 1, EU AI Act tier changed 1, "
+        "stop conditions added 0, stop conditions removed 0",
+        "",
+        "id  risk            EU AI Act tier  stop conditions  approver roles",
+        "#7  medium -> high  minimal         =                +governance",
+        "#9  low             - -> limited    =                =",
+        "... and 1 more (3 in all; --json lists every one)",
+    ]
