@@ -103,7 +103,7 @@ def run_backend(
     backend: str, sizes: list[int], workdir: Path, pg_url: str, log: Callable[[str], None]
 ) -> dict[str, Any]:
     """What-if figures at each size (cumulative seeding of one database)."""
-    from bench.__main__ import PgSchema, _sqlite
+    from bench.databases import PgSchema, _sqlite
     from store.db import make_engine
     from store.uow import SqlUnitOfWorkFactory
 

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
+from bot.domain.errors import ProposalInvalid
 from bot.domain.policy import PolicyError
-from bot.domain.proposal import ProposalInvalid, validate_proposal
+from bot.domain.proposal import validate_proposal
 
 if TYPE_CHECKING:  # the commands import what they use, so `govbot classify` starts fast
     from bot.messages.message import Message
@@ -42,30 +43,38 @@ class CliError(Exception):
 # --------------------------------------------------------------------------- helpers
 
 
-def _settings() -> Settings:
-    from bot.settings import Settings
+def _settings(*, startup: bool = False) -> Settings:
+    """The validated settings; with `startup`, also the files they name (policy, roles).
+    Every problem is one line naming its variable; the command exits 2."""
+    from bot.settings import SettingsError, check_startup, load_settings
 
     try:
-        return Settings()
-    except Exception as exc:  # pydantic ValidationError: name the variable
-        raise CliError(_settings_problems(exc), EXIT_FAIL) from None
+        settings = load_settings()
+        if startup:
+            check_startup(settings)
+    except SettingsError as exc:
+        raise CliError(exc.problems, EXIT_USAGE) from None
+    return settings
 
 
-def _settings_problems(exc: Exception) -> list[str]:
-    errors = getattr(exc, "errors", None)
-    if not callable(errors):
-        return [f"settings: {exc}"]
-    return [f"setting {'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errors()]
+def _core(clock: Clock | None = None, settings: Settings | None = None) -> Govbot:
+    """The core on the configured database, after every setting was checked."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
 
-
-def _core(clock: Clock | None = None) -> Govbot:
     from bot.app import build_core
     from store.db import DatabaseNotMigrated
 
+    if settings is None:
+        settings = _settings(startup=True)
     try:
-        return build_core(_settings(), clock=clock)
+        return build_core(settings, clock=clock)
     except DatabaseNotMigrated as exc:
         raise CliError(str(exc), EXIT_FAIL) from None
+    except OperationalError as exc:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        cause = str(exc.orig or exc).strip().splitlines()[0]
+        raise CliError(f"cannot reach the database {where}: {cause}", EXIT_FAIL) from None
 
 
 def _read_json(path: str, stdin: TextIO) -> Any:
@@ -329,22 +338,31 @@ def cmd_chat(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from bot.domain.roles import OPERATOR
     from handlers.console.demo import run_demo
 
-    run_demo(_core(), out, color=_color(out))
+    run_demo(_core(), out, color=_color(out), operator=OPERATOR)
     return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    """Check everything (settings, files, channels, port, Slack token), then open the
+    database and serve; the server logs where it listens and which channels are on."""
     from handlers.base import StartupError
-    from handlers.web import serve
+    from handlers.web import preflight, serve
 
-    settings = _settings()
+    settings = _settings(startup=True)
     try:
-        core = _core()
-        serve(core, settings, host=args.host, port=args.port, socket=args.socket)
+        listener = preflight(settings, args.host, args.port, socket=args.socket)
     except StartupError as exc:
-        raise CliError(str(exc), EXIT_FAIL) from None
+        raise CliError(str(exc), EXIT_USAGE) from None
+    try:
+        core = _core(settings=settings)
+        serve(core, settings, host=args.host, port=args.port, socket=args.socket, listener=listener)
+    except StartupError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    finally:
+        listener.close()
     return EXIT_OK
 
 
@@ -522,6 +540,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, stdin: Te
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.command == "serve" and not args.verbose:  # a server logs what it does; libraries stay quiet
+        for package in ("bot", "handlers", "store"):
+            logging.getLogger(package).setLevel(logging.INFO)
     try:
         return int(args.func(args, out, stdin))
     except CliError as exc:

@@ -93,9 +93,9 @@ class ApprovalRepo(Protocol):
 
     def pending_for(self, user_id: str) -> list[ApprovalRequestRow]: ...
 
-    def pending_in_roles(self, roles: Sequence[str], note_suffix: str | None = None) -> list[ApprovalRequestRow]:
-        """Pending requests routed as any of `roles`, or whose note ends with
-        `note_suffix` (oldest first)."""
+    def pending_in_roles(self, roles: Sequence[str], *, governance_fallback: bool = False) -> list[ApprovalRequestRow]:
+        """Pending requests routed as any of `roles`, and with `governance_fallback` also
+        those that fell back to governance (oldest first)."""
 
     def pending_older_than(self, created_before: datetime) -> list[ApprovalRequestRow]: ...
 
@@ -196,6 +196,11 @@ class CheckinRepo(Protocol):
 class JobRepo(Protocol):
     def claim(self, job: str, period: str, instance: str, at: datetime) -> bool:
         """Insert the (job, period) row; False when another instance holds it."""
+
+    def reclaim(self, job: str, period: str, instance: str, at: datetime, stale_before: datetime) -> bool:
+        """Take over a (job, period) still `running` under a claim made before
+        `stale_before` (its process died); race-free across instances. False when the
+        run finished or its claim is fresh."""
 
     def finish(self, job: str, period: str, status: str, detail: dict[str, Any], at: datetime) -> None: ...
 

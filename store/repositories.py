@@ -312,11 +312,11 @@ class SqlApprovalRepo(_Repo):
         )
         return self._all(ApprovalRequestRow, stmt)
 
-    def pending_in_roles(self, roles: Sequence[str], note_suffix: str | None = None) -> list[ApprovalRequestRow]:
+    def pending_in_roles(self, roles: Sequence[str], *, governance_fallback: bool = False) -> list[ApprovalRequestRow]:
         a = m.ApprovalRequest
         which: list[ColumnElement[bool]] = [a.role.in_(list(roles))] if roles else []
-        if note_suffix:
-            which.append(a.note.endswith(note_suffix, autoescape=True))
+        if governance_fallback:
+            which.append(a.governance_fallback.is_(True))
         if not which:
             return []
         stmt = select(a).where(or_(*which), a.status == "pending").order_by(a.id)
@@ -700,6 +700,31 @@ class SqlJobRepo(_Repo):
         }
         # bound parameters: the statement is built and compiled once
         return self.session.execute(_cached(("job_runs.claim", dialect), build), values).scalar() is not None
+
+    def reclaim(self, job: str, period: str, instance: str, at: datetime, stale_before: datetime) -> bool:
+        """One conditional UPDATE: it matches only while the run is still `running` with
+        a claim older than `stale_before`, so of several instances at once one wins (the
+        others wait for its row lock, then find the claim fresh and match nothing)."""
+
+        def build() -> Any:
+            t = _table(m.JobRunModel)
+            where = (
+                (t.c.job == bindparam("w_job"))
+                & (t.c.period == bindparam("w_period"))
+                & (t.c.status == "running")
+                & (t.c.claimed_at < bindparam("w_stale_before"))
+            )
+            return update(t).where(where)
+
+        values = {
+            "w_job": job,
+            "w_period": period,
+            "w_stale_before": stale_before,
+            "claimed_by": instance,
+            "claimed_at": at,
+        }
+        result = self.session.execute(_cached(("job_runs.reclaim",), build), values)
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     def finish(self, job: str, period: str, status: str, detail: dict[str, Any], at: datetime) -> None:
         def build() -> Any:

@@ -12,6 +12,9 @@ console as prompts; all three call the same functions here:
   needs and is still blank or too vague to act on, saying why it matters.
 - `to_proposal(answers)` gives the complete proposal for `Govbot.submit`; a requester
   who answers nothing new still gets every key, with the defaults of `bot.domain.proposal`.
+- `InterviewFlow(policy)` is the one stepper the channels walk ("next page, else the
+  follow-up once, else submit"); they get it from `Govbot.interview_flow()`, so the
+  regulatory questions are chosen with the policy the classifier uses.
 
 Question keys are the proposal keys they fill and choice values are the enum codes
 themselves, so a Slack `block_id` or a Teams input `id` maps straight back.
@@ -22,10 +25,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from bot.domain import proposal
+from bot.domain.errors import FieldError, ProposalInvalid
+from bot.domain.policy import Policy
 from bot.domain.proposal import FIELDS, check_field, is_blank, normalise
 from bot.domain.questions import (
     _AREA_HELP,
@@ -276,6 +281,80 @@ def first_page(answers: dict[str, Any] | None = None, *, policy: Any = None) -> 
     return _page(PAGE_ORDER[0], answers or {}, policy)
 
 
+# --------------------------------------------------------------------------- the stepper
+
+FOLLOWUP: Final = "followup"
+
+
+@dataclass(frozen=True)
+class Step:
+    """A page to show, with where it stands: `position` is (n, of) among the relevant
+    main pages (None for the follow-up); `last` is True when answering it submits the
+    proposal (the button says "Submit", not "Next")."""
+
+    page: Page
+    position: tuple[int, int] | None
+    last: bool
+
+
+def step_of(page: Page, answers: dict[str, Any], *, policy: Policy) -> tuple[int, int] | None:
+    """(n, of): the page's place among the main pages relevant to `answers`; None for
+    the follow-up (or a page no longer relevant)."""
+    ids = [p.id for p in pages(answers, policy=policy)]
+    return (ids.index(page.id) + 1, len(ids)) if page.id in ids else None
+
+
+def is_last(page: Page, answers: dict[str, Any], *, policy: Policy) -> bool:
+    """True when nothing follows `page`: it is the follow-up, or the last relevant main
+    page and no answer needs following up."""
+    if page.id == FOLLOWUP:
+        return True
+    return next_page(page.id, answers, policy=policy) is None and followup_page(answers) is None
+
+
+@dataclass(frozen=True)
+class InterviewFlow:
+    """The one interview stepper, bound to the policy that chooses the regulatory
+    questions: next page, else the follow-up once, else submit.
+
+    Every channel walks the interview through this object (from
+    `Govbot.interview_flow()`), so Slack, Teams and the console ask the same pages in
+    the same order as the classifier that will judge the answers.
+    """
+
+    policy: Policy
+
+    def start(self, answers: dict[str, Any]) -> Step:
+        """The first page (always "basics")."""
+        return self.show(PAGE_ORDER[0], answers)
+
+    def show(self, page_id: str, answers: dict[str, Any]) -> Step:
+        """The page `page_id` (also "followup") as it stands given the answers, e.g. to
+        read what was submitted on it or to show it again with errors. Raises KeyError
+        naming the pages for an unknown id."""
+        page = get_page(page_id, answers, policy=self.policy)
+        return self._step(page, answers)
+
+    def after(self, page_id: str, answers: dict[str, Any]) -> Step | None:
+        """What comes after `page_id` was answered: the next relevant page, else the
+        follow-up (once: nothing follows it), else None, which means submit."""
+        if page_id == FOLLOWUP:
+            return None
+        nxt = next_page(page_id, answers, policy=self.policy) or followup_page(answers)
+        return None if nxt is None else self._step(nxt, answers)
+
+    def pages(self, answers: dict[str, Any]) -> list[Page]:
+        """The main pages relevant given the answers so far, in order."""
+        return pages(answers, policy=self.policy)
+
+    def _step(self, page: Page, answers: dict[str, Any]) -> Step:
+        return Step(
+            page,
+            step_of(page, answers, policy=self.policy),
+            is_last(page, answers, policy=self.policy),
+        )
+
+
 _TRUE: Final = frozenset({"true", "yes", "y", "1", "on"})
 _FALSE: Final = frozenset({"false", "no", "n", "0", "off"})
 _MENTION = re.compile(r"^<@([^>|]+)(?:\|[^>]*)?>$")
@@ -440,24 +519,42 @@ def to_proposal(answers: dict[str, Any]) -> dict[str, Any]:
     return normalise(known)
 
 
+def proposal_problems(answers: dict[str, Any]) -> list[FieldError]:
+    """What `Govbot.submit` would refuse in the proposal `answers` make (the errors of
+    `ProposalInvalid`; empty when there is nothing), so a channel can show them on
+    the last form before it submits."""
+    try:
+        proposal.validate_proposal(to_proposal(answers))
+    except ProposalInvalid as exc:
+        return list(exc.errors)
+    return []
+
+
 def answered_keys(answers: dict[str, Any]) -> set[str]:
     """Keys present in a draft (answered, even if skipped with a blank)."""
     return {k for k in answers if k in FIELDS}
 
 
 __all__ = [
+    "FOLLOWUP",
+    "InterviewFlow",
+    "Step",
     "answered_keys",
     "area_help",
     "effective_sets",
     "first_page",
     "followup_page",
     "get_page",
+    "is_blank",  # what counts as an unanswered question: the proposal's own rule
+    "is_last",
     "next_page",
     "pages",
     "parse_answer",
     "parse_page",
     "practice_help",
+    "proposal_problems",
     "seed",
+    "step_of",
     "to_proposal",
     "weak_answers",
     "weak_reason",

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.domain.errors import NotFound, Refused, UsageError
+from bot.domain.approval_rules import comment_required, missing_comment
+from bot.domain.errors import NotFound, ProposalInvalid, Refused, UsageError
 from bot.domain.interview import seed as make_seed
-from bot.domain.proposal import STOP_CONDITIONS, ProposalInvalid
+from bot.domain.proposal import STOP_CONDITIONS
 from bot.domain.roles import DIRECTORY_ROLES, PER_DEPARTMENT, clean_user, is_mention
 from bot.messages import compose
 from bot.messages.message import Message, Section
@@ -294,10 +295,11 @@ def _policy(rest: str) -> Command:
 
 def _decision(word: str, rest: str) -> Command:
     decision = DECISIONS[word.lower()]
-    usage = f"{word} <request id>" + (" [comment]" if decision == "approve" else " <comment>")
+    usage = f"{word} <request id>" + (" <comment>" if comment_required(decision) else " [comment]")
     token, comment = _need(rest, usage, "request id")
-    if decision != "approve" and not comment:
-        raise UsageError(f"comment: say why. Usage: {usage}")
+    problem = missing_comment(decision, comment)  # the typed command's grammar: `reject <id> <comment>`
+    if problem is not None:
+        raise UsageError(f"{problem}. Usage: {usage}")
     return Command(
         "decide", {"request_id": parse_id(token, "request id"), "decision": decision, "comment": comment or None}
     )

@@ -10,12 +10,11 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from bot.clock import as_utc
 from bot.domain import approval_rules
 from bot.domain.errors import UsageError
 from bot.domain.lifecycle_rules import CHECKIN_VALUE_MAX, NOTE_MAX, REPEAT_WINDOW, RUNNING, iso_week, proposal_label
 from bot.domain.proposal import AUTONOMY, is_blank
-from bot.domain.records import ApprovalRequestRow, Checkin, ProposalRow
+from bot.domain.records import ApprovalRequestRow, Checkin, ProposalRow, as_utc
 from bot.messages import compose
 from bot.messages.message import Message, Section
 from bot.ports import Clock, UnitOfWork
@@ -208,6 +207,7 @@ def _open_autonomy_requests(
                     status="pending",
                     note=note,
                     created_at=now,
+                    governance_fallback=note is not None,
                 )
             )
         )

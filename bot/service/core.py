@@ -14,12 +14,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from bot.domain import approval_rules
 from bot.domain.errors import NotFound, UsageError
-from bot.domain.records import ConversationRef, DigestRow
+from bot.domain.interview import InterviewFlow
+from bot.domain.records import ConversationRef, DigestRow, OutboxRow
+from bot.domain.roles import clean_user
 from bot.messages.message import Message
 from bot.ports import Clock, Drafter, PolicySource, Sender, UnitOfWorkFactory
 from bot.service import (
-    approvals,
     auditpack,
     chat,
     checkins,
@@ -40,7 +42,7 @@ from bot.service import (
     submit,
     whatif,
 )
-from bot.service.results import DecisionOutcome, InterviewStart, Reply, Submitted
+from bot.service.results import DecisionForm, DecisionOutcome, InterviewStart, Reply, Submitted
 from bot.settings import Settings
 
 
@@ -96,6 +98,12 @@ class Govbot:
         return chat.help_message(self.settings, channel)
 
     # --- interview ------------------------------------------------------------------
+    def interview_flow(self) -> InterviewFlow:
+        """The interview stepper under the policy the classifier uses (GOVBOT_POLICY_FILE
+        when set), which decides when the regulatory questions are asked. Channels
+        walk the pages with it and never choose pages themselves."""
+        return InterviewFlow(self.policy.current())
+
     def load_draft(self, channel: str, actor: str) -> dict[str, Any] | None:
         """The unfinished interview: {"answers", "step", "proposal_id", "updated_at"}."""
         return drafts.load_draft(self.uow(), channel, actor)
@@ -165,17 +173,46 @@ class Govbot:
 
     # --- approvals ------------------------------------------------------------------
     def decide(
-        self, actor: str, request_id: int, decision: str, comment: str | None = None, override_reason: str | None = None
+        self,
+        actor: str,
+        request_id: int,
+        decision: str,
+        comment: str | None = None,
+        override_reason: str | None = None,
+        *,
+        in_place: dict[str, Any] | None = None,
     ) -> DecisionOutcome:
         """Record approve / reject / request_changes. Only the routed approver (or any
         other current holder of the routed role), an active delegate of one of them, or
         governance with `override_reason` may decide; anyone else
-        gets status="refused" (and the attempt is audited). A repeated or concurrent
-        decision returns status="duplicate" with the first decision's card. Raises
-        UsageError for an unknown request id, decision, or a missing comment."""
+        gets status="refused" (and the attempt is audited; `may_override` says when a
+        written governance reason would do). A repeated or concurrent decision returns
+        status="duplicate" with the first decision's card. Raises UsageError for an
+        unknown request id or decision, and CommentRequired when rejecting or requesting
+        changes without a comment. `in_place` is the channel's reference of the clicked
+        message when the channel replaces it with the returned card itself; the outbox
+        then updates only the other copies."""
         return decisions.decide(
-            self.uow(), self.clock, self.settings, actor, request_id, decision, comment, override_reason
+            self.uow(),
+            self.clock,
+            self.settings,
+            actor,
+            request_id,
+            decision,
+            comment,
+            override_reason,
+            in_place=in_place,
         )
+
+    def decision_form(self, actor: str, request_id: int, decision: str) -> DecisionForm:
+        """Before a channel asks for input: whether `actor` is refused outright, and
+        whether the decision needs a comment or a written governance reason."""
+        return decisions.decision_form(self.uow(), self.clock, self.settings, actor, request_id, decision)
+
+    def card_not_replaced(self, request_id: int, in_place: dict[str, Any]) -> bool:
+        """The channel could not replace the clicked message after `decide(...,
+        in_place=...)`: the outbox updates that copy after all."""
+        return decisions.requeue_card(self.uow(), self.clock, self.settings, request_id, in_place)
 
     def approval_card(self, request_id: int, viewer: str | None = None) -> Message:
         """The approval message as `viewer` should see it: buttons only while pending
@@ -186,18 +223,25 @@ class Govbot:
             except NotFound:
                 raise UsageError(f"request id: there is no approval request {request_id}") from None
             proposal = uow.proposals.get(request.proposal_id)
-            return decisions.card_for(uow, self.settings, proposal, request, viewer, self.clock.now())
+            return decisions.card_for(uow, self.settings, self.clock.now(), proposal, request, viewer)
 
-    def may_decide(self, actor: str, request_id: int) -> bool:
-        """True when `actor` is the routed approver, another holder of the routed role, or
-        an active delegate of one of them (governance needs a written reason, so it is
-        not counted here)."""
+    def approval_viewers(self, request_id: int) -> list[str]:
+        """Who may see an approval card with its buttons (Teams refreshes the card for
+        them): the holders of the routed role, their active delegates, and governance."""
+        users: list[str] = []
         with self.uow() as uow:
             try:
                 request = uow.approvals.get(request_id)
             except NotFound:
-                return False
-            return approvals.authority(uow, self.settings, request, actor, None, self.clock.now()).ok
+                request = None  # unknown request: governance still sees it
+            if request is not None:
+                people = roles.request_holders(uow, self.settings, request)
+                users.extend(people)
+                now = self.clock.now()
+                for holder in approval_rules.delegating(request, people):
+                    users.extend(d.delegate_id for d in uow.delegations.active_for(holder, now))
+            users.extend(roles.governance_members(uow, self.settings))
+        return [u for u in dict.fromkeys(users) if u]
 
     # --- lifecycle and running workflows --------------------------------------------
     def transition(self, actor: str, proposal_id: int, action: str, *, reason: str | None = None) -> Message:
@@ -232,6 +276,11 @@ class Govbot:
         """`reassessment.confirm`: the owner (or governance) says a running workflow's
         answers still hold (Refused for anyone else; UsageError for an unknown id)."""
         return reassess.confirm(self.uow(), self.clock, self.settings, self.policy.current(), actor, reassessment_id)
+
+    def user_id(self, token: str) -> str | None:
+        """The user id in what someone typed (`<@U123|name>`, `<@U123>`, `@U123` or
+        `U123`); None when it is not a plausible user id."""
+        return clean_user(token)
 
     def is_governance(self, actor: str) -> bool:
         """True when `actor` holds the governance role (directory or GOVBOT_GOVERNANCE)."""
@@ -364,8 +413,22 @@ class Govbot:
     def remember_conversation(
         self, platform: str, user_id: str, conversation_id: str, reference: dict[str, Any]
     ) -> None:
+        """Store where `user_id` (or a channel) last talked to the bot on `platform`."""
         with self.uow() as uow:
             uow.conversations.upsert(
                 ConversationRef(platform, user_id, conversation_id, dict(reference), self.clock.now())
             )
             uow.commit()
+
+    def conversation_reference(self, platform: str, user_id: str) -> dict[str, Any] | None:
+        """The reference `remember_conversation` stored for `user_id`, for a proactive
+        message; None when they never talked to the bot there."""
+        with self.uow() as uow:
+            ref = uow.conversations.get(platform, user_id)
+        return dict(ref.reference) if ref else None
+
+    def outbox_for(self, recipient: str, *, limit: int = 50) -> list[OutboxRow]:
+        """The newest `limit` outbox rows addressed to `recipient`, on every channel and
+        delivered or not, newest first (the console reads its inbox from them)."""
+        with self.uow() as uow:
+            return uow.outbox.for_recipient(recipient, limit)

@@ -26,9 +26,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.domain.approval_rules import NoGovernance
-from bot.domain.errors import Conflict, Refused
+from bot.domain.errors import Conflict, ProposalInvalid, Refused
 from bot.domain.policy import Policy
-from bot.domain.proposal import ProposalInvalid, validate_proposal
+from bot.domain.proposal import validate_proposal
 from bot.ports import Clock, PolicySource, UnitOfWork
 from bot.service.refusals import refuse_in
 from bot.service.results import Submitted

@@ -26,7 +26,7 @@ def home(uow: UnitOfWork, clock: Clock, settings: Settings, actor: str) -> Messa
     now = clock.now()
     with uow:
         proposals = own_proposals(uow, actor)
-        cards = [decisions.card_for(uow, settings, p, r, actor, now) for r, p in waiting_on(uow, settings, actor, now)]
+        cards = [decisions.card_for(uow, settings, now, p, r, actor) for r, p in waiting_on(uow, settings, actor, now)]
     return compose.home_message(actor, proposals, cards)
 
 
@@ -56,11 +56,11 @@ def waiting_on(
 
     for user in dict.fromkeys(users):
         held = sorted({a.role for a in uow.roles.roles_of(user)})
-        fallback = None
-        if user in roles.governance_members(uow, settings):
+        governance = user in roles.governance_members(uow, settings)
+        if governance:
             held = sorted({*held, "governance"})
-            fallback = approval_rules.ROUTED_TO_GOVERNANCE  # a missing holder's role went to governance
-        pending = uow.approvals.pending_in_roles(held, fallback)
+        # a governance member also sees what fell back to governance because nobody held the role
+        pending = uow.approvals.pending_in_roles(held, governance_fallback=governance)
         candidates = list(uow.approvals.pending_for(user)) + list(pending)
         for r in sorted(candidates, key=lambda r: r.id):
             if r.id in seen or r.status != "pending":

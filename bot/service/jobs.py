@@ -6,6 +6,11 @@ effects, so several app instances (or a cron `govbot run-jobs` next to `govbot s
 run each period exactly once, and a failed run leaves nothing half-written. Periods
 are the hour for reminders and escalations ("2026-11-16T09") and the ISO week for the
 weekly jobs ("2026-W47").
+
+The digest commits its claim before it runs (its LLM calls are too slow to hold a
+transaction open), so a process that dies while writing it leaves the week `running`.
+A claim is a lease: once it is older than `job_lease` (longer than any job can run)
+and still `running`, the next instance takes the run over with one conditional UPDATE.
 """
 
 from __future__ import annotations
@@ -17,11 +22,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.clock import as_utc
 from bot.domain import approval_rules
 from bot.domain.errors import Conflict
 from bot.domain.lifecycle_rules import RUNNING, iso_week
-from bot.domain.records import ApprovalRequestRow, ProposalRow
+from bot.domain.records import ApprovalRequestRow, ProposalRow, as_utc
 from bot.messages.message import APPROVE, CHECKIN_OPEN, REJECT, REQUEST_CHANGES, Button, Message, Section
 from bot.ports import Clock, Drafter, PolicySource, UnitOfWork
 from bot.service import digest, notify, reassess, roles
@@ -32,6 +36,8 @@ from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+LEASE_MIN = timedelta(hours=1)
+LEASE_MARGIN = 4  # times the longest a digest may legitimately take
 STALLED_STAGES = ("paused", "retired", "rejected", "changes_requested")
 FLAG_AFTER_PERIODS = 2
 
@@ -39,6 +45,27 @@ FLAG_AFTER_PERIODS = 2
 def hour_period(at: datetime) -> str:
     """The hour a moment falls in, e.g. "2026-11-16T09" (UTC)."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
+def job_lease(settings: Settings) -> timedelta:
+    """How long a claim holds before another instance may take the run over.
+
+    The digest is the slowest job: two LLM drafts, each up to GOVBOT_LLM_TIMEOUT seconds
+    per try with GOVBOT_LLM_RETRIES retries. The lease is LEASE_MARGIN times that, and
+    never under an hour, so a run that is merely slow is never taken over."""
+    llm_s = 2 * (settings.llm_max_retries + 1) * settings.llm_timeout_s
+    return max(LEASE_MIN, timedelta(seconds=LEASE_MARGIN * llm_s))
+
+
+def _claim(uow: UnitOfWork, settings: Settings, instance: str, job: str, period: str, now: datetime) -> bool:
+    """Claim (job, period) in `uow`: a new row, or a run whose lease ran out (its process died)."""
+    if uow.jobs.claim(job, period, instance, now):
+        return True
+    lease = job_lease(settings)
+    if uow.jobs.reclaim(job, period, instance, now, now - lease):
+        logger.warning("job %s for %s was claimed over %s ago and never finished; running it again", job, period, lease)
+        return True
+    return False
 
 
 Runner = Callable[[UnitOfWork, Settings, datetime, str], dict[str, Any]]
@@ -90,7 +117,7 @@ def _run_claimed(
     """Claim (job, period) and do the job's work in one unit of work."""
     try:
         with uow:
-            if not uow.jobs.claim(job, period, instance, now):
+            if not _claim(uow, settings, instance, job, period, now):
                 return {"period": period, "status": "skipped", "reason": "already run for this period"}
             detail = runner(uow, settings, now, period)
             uow.jobs.finish(job, period, "done", detail, now)
@@ -359,7 +386,7 @@ def _digest(
         }
     try:
         with uow:
-            if not uow.jobs.claim("digest", period, instance, now):
+            if not _claim(uow, settings, instance, "digest", period, now):
                 return {"period": period, "status": "skipped", "reason": "already run for this period"}
             uow.commit()
     except Conflict:

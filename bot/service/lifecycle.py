@@ -36,6 +36,7 @@ from bot.messages.message import Message
 from bot.ports import Clock, PolicySource, UnitOfWork
 from bot.service import approvals
 from bot.service.notify import proposal_notice, queue
+from bot.service.publish import publish
 from bot.service.roles import is_governance
 from bot.settings import Settings
 
@@ -82,7 +83,8 @@ def transition(
             text = f"{proposal_label(row)} moved from {before} to {target} ({action} by <@{actor}>)."
             if target == "retired":
                 open_requests = [r for r in uow.approvals.for_proposal(row.id) if r.status == "pending"]
-                approvals.supersede(uow, settings, row, open_requests, f"retired by {compose.mention(actor)}", now)
+                closed = approvals.supersede(uow, open_requests, f"retired by {compose.mention(actor)}", now)
+                publish(uow, settings, row, closed, now)
             if detail.get("override_reason"):
                 text += f" Governance override: {detail['override_reason']}"
             _tell_people(uow, settings, row, actor, proposal_notice("lifecycle", text, row, stage=target), now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.clock import as_utc
+from bot.domain.records import as_utc
 from bot.messages import compose
 from bot.messages.message import Message
 from bot.ports import UnitOfWork

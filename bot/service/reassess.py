@@ -27,6 +27,7 @@ from bot.messages import compose
 from bot.messages.message import REASSESSMENT_CONFIRM, REASSESSMENT_EDIT, Button, Message, Section
 from bot.ports import Clock, UnitOfWork
 from bot.service import approvals, notify
+from bot.service.publish import publish
 from bot.service.refusals import refuse
 from bot.service.results import Submitted
 from bot.service.roles import governance_members, is_governance
@@ -212,7 +213,8 @@ def resubmit(
         opened = []
         if before != row.risk_level:
             live = current(uow.approvals.for_proposal(row.id))
-            approvals.supersede(uow, settings, row, live, f"#{row.id} changed risk in its review", now)
+            closed = approvals.supersede(uow, live, f"#{row.id} changed risk in its review", now)
+            publish(uow, settings, row, closed, now, classification=result)  # the old cards lose their buttons
             routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], answers)
             opened = approvals.open_requests(
                 uow, row, routes, round=revision, now=now, owner_first=settings.owner_first

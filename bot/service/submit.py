@@ -20,6 +20,7 @@ from bot.domain import approval_rules
 from bot.domain.approval_rules import NoGovernance, Route, current, route_key
 from bot.domain.classifier import classify
 from bot.domain.errors import Conflict, NotFound, UsageError
+from bot.domain.events import Event, RequestReleased, RequestRevised, RequestSuperseded
 from bot.domain.policy import Policy
 from bot.domain.proposal import validate_proposal
 from bot.domain.records import ApprovalRequestRow, ProposalRow
@@ -27,6 +28,7 @@ from bot.messages import compose
 from bot.ports import Clock, PolicySource, UnitOfWork
 from bot.service import approvals, decisions, notify, reassess
 from bot.service.policy import stamped
+from bot.service.publish import publish
 from bot.service.refusals import refuse
 from bot.service.results import InterviewStart, Submitted
 from bot.settings import Settings
@@ -247,9 +249,8 @@ def first_in(
         ref_key=f"classification:{row.id}",
         dedupe_key=f"classification:{row.id}:{row.revision}",
     )
-    for r in requests:
-        if approval_rules.released(r, requests):
-            notify.queue_request(uow, settings, row, r, result, now)
+    released = [RequestReleased(r) for r in requests if approval_rules.released(r, requests)]
+    publish(uow, settings, row, released, now, classification=result)
     uow.drafts.delete(channel, actor)
     _done(uow, key, row.id, row.revision, now)
     return Submitted(row.id, row.revision, result, message, [r.id for r in requests])
@@ -303,9 +304,10 @@ def _resubmit(
             routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], answers)
             existing = current(uow.approvals.for_proposal(row.id))
             plan = _reconcile(existing, routes, risk_changed=before_risk != row.risk_level)
-            superseded = approvals.supersede(
-                uow, settings, row, plan["supersede"], f"#{row.id} was resubmitted as revision {revision}", now
-            )
+            events: list[Event] = [
+                *approvals.supersede(uow, plan["supersede"], f"#{row.id} was resubmitted as revision {revision}", now)
+            ]
+            superseded = [e.request.id for e in events if isinstance(e, RequestSuperseded)]
             opened = approvals.open_requests(
                 uow, row, plan["open"], round=revision, now=now, owner_first=settings.owner_first
             )
@@ -326,7 +328,7 @@ def _resubmit(
                 now,
             )
             _audit_requested(uow, row, actor, opened, now)
-            approvals.move(uow, row, "in_review", actor, now, revision=revision)
+            events.append(approvals.move(uow, row, "in_review", actor, now, revision=revision))
             live = current(uow.approvals.for_proposal(row.id))
             message = compose.classification_message(row, result, live, resubmitted=True)
             notify.send(
@@ -340,15 +342,11 @@ def _resubmit(
                 dedupe_key=f"classification:{row.id}:{revision}",
             )
             for r in live:
-                if r.status != "pending" or not approval_rules.released(r, live):
-                    continue
-                if r in opened:
-                    notify.queue_request(uow, settings, row, r, result, now)
-                else:  # a kept request: show the approver the new revision
-                    notify.update_card(
-                        uow, settings, row, r, compose.approval_request_card(row, r, result), now, f"rev{revision}"
-                    )
-            decisions.complete_if_done(uow, settings, row, live, actor, now)
+                if r.status == "pending" and approval_rules.released(r, live):
+                    # a kept request shows the approver the new revision
+                    events.append(RequestReleased(r) if r in opened else RequestRevised(r, revision))
+            events += decisions.complete_if_done(uow, row, live, actor, now)
+            publish(uow, settings, row, events, now, classification=result)
             uow.drafts.delete(row.channel, actor)
             _done(uow, key, row.id, revision, now)
             uow.commit()

@@ -128,13 +128,12 @@ def _pending(core: Govbot, proposal_id: int) -> list[dict[str, Any]]:
     return [a for a in core.status_data(proposal_id)["approvals"] if a["status"] == "pending"]
 
 
-def run_demo(core: Govbot, out: TextIO, color: bool = False) -> None:
+def run_demo(core: Govbot, out: TextIO, color: bool = False, *, operator: str) -> None:
+    """The tour on `core`. `operator` is the actor id of whoever runs `govbot demo` (the
+    command line's operator), who installs govbot and names its governance lead."""
     t = Tour(core, out, color)
     t.chapter("The role directory: who approves what")
-    with core.uow() as uow:  # the demo plays the administrator who installs govbot
-        now = core.clock.now()
-        uow.roles.set("governance", "", ["U_GRACE"], "demo", now)
-        uow.commit()
+    core.set_role(operator, "governance", "", ["U_GRACE"])
     for role, dept, users in (
         ("department_lead", "Support", ["U_DANA"]),
         ("security", "", ["U_SAM"]),

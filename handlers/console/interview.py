@@ -10,9 +10,7 @@ import re
 from typing import Any, Protocol
 
 from bot.domain import interview, questions
-from bot.domain.errors import Refused
-from bot.domain.policy import Policy
-from bot.domain.proposal import ProposalInvalid, is_blank
+from bot.domain.errors import ProposalInvalid, Refused
 from bot.messages.message import Message, Section
 from bot.service.results import InterviewStart
 from handlers.console.render import BOLD, CYAN, render_note, style
@@ -72,35 +70,37 @@ class TerminalInterview:
             "Press Enter to skip a question (or keep the answer in [brackets]), `-` to clear it, "
             "`cancel` to stop — your answers are kept as a draft."
         )
+        flow = self.chat.core.interview_flow()
         try:
-            page: questions.Page | None = interview.first_page(answers, policy=self._policy())
-            while page is not None:
-                todo = []
-                for q in page.questions:
-                    if skip_until is not None:  # an edit resumed: go on from the question where it stopped
-                        if (page.id, q.key) != skip_until:
-                            continue
-                        skip_until = None
-                    if resumed and not proposal_id and q.key in answers:
-                        continue  # a new proposal resumed: only what is still unanswered
-                    todo.append(q)
-                if todo:
+            step: interview.Step | None = flow.start(answers)
+            while step is not None:
+                page = step.page
+                if page.id == interview.FOLLOWUP:
                     self.chat.say("")
                     self.chat.say(style(f"── {page.title} ──", BOLD, CYAN, color=self.chat.color))
-                    for q in todo:
-                        self.ask(q, answers, page.id, proposal_id)
-                page = interview.next_page(page.id, answers, policy=self._policy())
-            followup = interview.followup_page(answers)
-            if followup is not None:
-                self.chat.say("")
-                self.chat.say(style(f"── {followup.title} ──", BOLD, CYAN, color=self.chat.color))
-                self.chat.say(
-                    "A few answers governance needs are blank or too vague. One more try each "
-                    "(Enter leaves them as they are):"
-                )
-                for q in followup.questions:
-                    self.ask(q, answers, followup.id, proposal_id, why=True)
-            self.submit(answers, proposal_id)
+                    self.chat.say(
+                        "A few answers governance needs are blank or too vague. One more try each "
+                        "(Enter leaves them as they are):"
+                    )
+                    for q in page.questions:
+                        self.ask(q, answers, page.id, proposal_id, why=True)
+                else:
+                    todo = []
+                    for q in page.questions:
+                        if skip_until is not None:  # an edit resumed: go on from the question where it stopped
+                            if (page.id, q.key) != skip_until:
+                                continue
+                            skip_until = None
+                        if resumed and not proposal_id and q.key in answers:
+                            continue  # a new proposal resumed: only what is still unanswered
+                        todo.append(q)
+                    if todo:
+                        self.chat.say("")
+                        self.chat.say(style(f"── {page.title} ──", BOLD, CYAN, color=self.chat.color))
+                        for q in todo:
+                            self.ask(q, answers, page.id, proposal_id)
+                step = flow.after(page.id, answers)
+            self.submit(answers, proposal_id, flow)
         except Cancelled:
             self.chat.say("")
             self.chat.say("Interview stopped. Your answers are saved; type `propose` to carry on.")
@@ -121,9 +121,6 @@ class TerminalInterview:
         if page_id in questions.PAGE_ORDER and key in questions.ALL_KEYS:
             return (page_id, key)
         return None
-
-    def _policy(self) -> Policy:
-        return self.chat.core.policy.current()
 
     def ask(
         self, q: questions.Question, answers: dict[str, Any], page_id: str, proposal_id: int | None, why: bool = False
@@ -157,7 +154,7 @@ class TerminalInterview:
                 raise Cancelled
             text = line.strip()
             if not text:
-                if q.required and is_blank(current):
+                if q.required and interview.is_blank(current):
                     self.chat.error(f"{q.key}: is required — please answer")
                     continue
                 answers.setdefault(q.key, current)
@@ -173,7 +170,7 @@ class TerminalInterview:
         self._save(answers, f"{page_id}:{q.key}", proposal_id)
 
     def _shown(self, q: questions.Question, value: Any) -> str:
-        if is_blank(value):
+        if interview.is_blank(value):
             return ""
         if q.kind == questions.YES_NO:
             return "yes" if value is True else "no" if value is False else ""
@@ -220,9 +217,9 @@ class TerminalInterview:
             logger.exception("saving the console draft failed")
             self.chat.error("Could not save your draft just now; your answers are kept for this session.")
 
-    def submit(self, answers: dict[str, Any], proposal_id: int | None) -> None:
+    def submit(self, answers: dict[str, Any], proposal_id: int | None, flow: interview.InterviewFlow) -> None:
         self.chat.say("")
-        self.chat.show(summary(answers))
+        self.chat.show(summary(answers, flow.pages(answers)))
         for _ in range(5):
             line = self.chat.read(render_note("Submit this proposal? [Y/n] > ", color=self.chat.color))
             if line is None or line.strip().lower() in ("n", "no", *CANCEL):
@@ -245,12 +242,10 @@ class TerminalInterview:
                 for e in exc.errors:
                     self.chat.error(f"  {e}")
                 bad = {e.key for e in exc.errors}
-                questions = [
-                    q for p in interview.pages(answers, policy=self._policy()) for q in p.questions if q.key in bad
-                ]
-                if not questions:
+                again = [q for p in flow.pages(answers) for q in p.questions if q.key in bad]
+                if not again:
                     return
-                for q in questions:
+                for q in again:
                     self.ask(q, answers, "fix", proposal_id)
                 continue
             break
@@ -266,13 +261,13 @@ class TerminalInterview:
             self.chat.show(result.message)
 
 
-def summary(answers: dict[str, Any]) -> Message:
-    """The answers as one message, enum codes shown in plain words."""
+def summary(answers: dict[str, Any], pages: list[questions.Page]) -> Message:
+    """The answers asked on `pages` as one message, enum codes shown in plain words."""
     fields: list[tuple[str, str]] = []
-    for page in interview.pages(answers):
+    for page in pages:
         for q in page.questions:
             value = answers.get(q.key)
-            if is_blank(value):
+            if interview.is_blank(value):
                 continue
             if q.kind == questions.MULTI and isinstance(value, list):
                 text = "; ".join(questions.label_of(q.key, v) for v in value)

@@ -238,36 +238,19 @@ def submitted_values(view: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def step_of(page: questions.Page, answers: dict[str, Any]) -> tuple[int, int] | None:
-    ids = [p.id for p in interview.pages(answers)]
-    return (ids.index(page.id) + 1, len(ids)) if page.id in ids else None
-
-
-def is_last(page: questions.Page, answers: dict[str, Any], followup_done: bool) -> bool:
-    if page.id == "followup":
-        return True
-    return interview.next_page(page.id, answers) is None and (followup_done or interview.followup_page(answers) is None)
-
-
-def first_view(start_seed: dict[str, Any], proposal_id: int | None) -> tuple[dict[str, Any], bool, dict[str, Any]]:
-    """The first step for an interview seeded with `start_seed`: (view, needs draft, answers)."""
-    answers = dict(start_seed or {})
-    page = interview.first_page(answers)
-    metadata, needs_draft = encode_state(page.id, answers, proposal_id, False)
-    view = page_view(
-        page,
-        answers,
-        metadata,
-        last=is_last(page, answers, False),
-        proposal_id=proposal_id,
-        step=step_of(page, answers),
-    )
-    return view, needs_draft, answers
+def step_view(step: interview.Step, answers: dict[str, Any], proposal_id: int | None) -> tuple[dict[str, Any], bool]:
+    """One interview step as a modal: (view, whether the answers must be saved as the
+    user's draft because they do not fit the view's metadata)."""
+    metadata, needs_draft = encode_state(step.page.id, answers, proposal_id, step.page.id == interview.FOLLOWUP)
+    view = page_view(step.page, answers, metadata, last=step.last, proposal_id=proposal_id, step=step.position)
+    return view, needs_draft
 
 
 async def open_interview(fe: Any, client: Any, trigger_id: str, user: str, start: Any) -> None:
     """Open the interview modal for an `InterviewStart` (new, resumed or edit)."""
-    view, needs_draft, answers = first_view(start.seed, start.proposal_id)
+    answers = dict(start.seed or {})
+    first = fe.core.interview_flow().start(answers)
+    view, needs_draft = step_view(first, answers, start.proposal_id)
     if needs_draft:
-        await fe.call(fe.core.save_draft, "slack", user, answers, "basics", start.proposal_id)
+        await fe.call(fe.core.save_draft, "slack", user, answers, first.page.id, start.proposal_id)
     await client.views_open(trigger_id=trigger_id, view=view)

@@ -12,13 +12,8 @@ import pytest
 from pypdf import PdfReader
 
 from bot.domain.errors import NotFound, UsageError
-from tests.integration.lifecycle_seed import (
-    GOV,
-    OWNER,
-    REQUESTER,
-    pending_request,
-    seed,
-)
+from tests.support.core_state import GOV
+from tests.support.stages import OWNER, REQUESTER, pending_request, seed
 
 REGULATORY = {
     "eu_ai_act": {
@@ -45,6 +40,7 @@ def _full_history(core, clock):
         stops=("invisible_failure",),
         eu_tier="limited",
         title="Kundenservice-Entwürfe für Rückerstattungen",
+        rollback_path=None,  # given in revision 2
     )
     now = clock.now()
     with core.uow() as uow:  # the requester edits after "changes requested": revision 2, re-classified
@@ -204,9 +200,9 @@ def _live(core, pid):
 
 def test_pack_after_a_real_submit_changes_resubmit_approve_override_and_promotion(core, clock):
     """The whole flow through `Govbot.submit` / `decide` and the real classifier."""
-    from tests.integration.approval_data import proposal
+    from tests.support.proposals import make_proposal
 
-    answers = proposal(
+    answers = make_proposal(
         title="Customer chat assistant",
         audience="customer",
         interacts_with_people=True,

@@ -16,9 +16,9 @@ from bot.service.digest import (
     weekly_job,
 )
 from bot.service.digest_writer import grounding_problems
-from bot.settings import Settings
-from tests.conftest import T0
-from tests.integration.facts_seed import seed_portfolio, store_env
+from bot.settings import Settings, SettingsError, load_settings
+from tests.support.clock import T0
+from tests.support.portfolio import seed_portfolio, store_env
 
 KEYS = [
     "id",
@@ -108,8 +108,8 @@ def test_schedule_uses_day_time_and_time_zone(database_url, clock):
     friday = Settings(database_url=database_url, _env_file=None, digest_day="fri", digest_time="16:30")
     assert scheduled_period(friday, T0 + timedelta(days=3)) is None  # Thursday
     assert scheduled_period(friday, T0 + timedelta(days=4, hours=8))[1] == T0 + timedelta(days=4, hours=7, minutes=30)
-    with pytest.raises(UsageError, match="GOVBOT_DIGEST_TIME"):
-        scheduled_period(Settings(database_url=database_url, _env_file=None, digest_time="9am"), T0)
+    with pytest.raises(SettingsError, match="GOVBOT_DIGEST_TIME"):  # refused at start-up, before any job runs
+        load_settings(database_url=database_url, _env_file=None, digest_time="9am")
 
 
 def test_post_needs_a_channel_then_goes_to_slack_and_teams_once(database_url, clock):

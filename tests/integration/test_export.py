@@ -10,12 +10,8 @@ import pytest
 
 from bot.domain.errors import NotFound, UsageError
 from bot.service import export
-from tests.integration.lifecycle_seed import (
-    GOV,
-    OWNER,
-    pending_request,
-    seed,
-)
+from tests.support.core_state import GOV
+from tests.support.stages import OWNER, pending_request, seed
 
 
 def _history(core, clock):
@@ -40,9 +36,15 @@ def test_audit_lines_say_who_what_when_why(core, clock):
     assert override == [
         "2026-11-16T10:00:00Z  UGOV  stop_condition.overridden  code=invisible_failure  — reason: daily sample review"
     ]
-    assert any(" stage.pilot " in f" {line} " and "via=override" in line for line in lines)
+    assert [line for line in lines if "stage.pilot" in line] == [
+        "2026-11-16T10:00:00Z  UGOV  stage.pilot  code=invisible_failure from=approved to=pilot via=override"
+    ]
     promoted = [line for line in core.audit_lines(a.id) if "stage.production" in line]
-    assert len(promoted) == 1 and OWNER in promoted[0] and "from=pilot" in promoted[0]
+    assert promoted == [
+        f"2026-11-16T10:00:00Z  {OWNER}  stage.production  "
+        'evidence={"checkin_id": 1, "period": "2026-W47", "value": "=6 min per ticket"} '
+        "from=pilot to=production via=promote"
+    ]
     with pytest.raises(NotFound):
         core.audit_lines(4242)
 

@@ -11,7 +11,8 @@ import pytest
 from pypdf import PdfReader
 
 from bot.cli import main
-from tests.integration.lifecycle_seed import GOV, OWNER, outbox_for, pending_request, seed
+from tests.support.core_state import GOV, outbox_for
+from tests.support.stages import OWNER, pending_request, seed
 
 
 @pytest.fixture

@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import text
 
 from bot.app import build_core
-from bot.domain.errors import Refused
-from bot.domain.proposal import ProposalInvalid, validate_proposal
+from bot.domain.errors import ProposalInvalid, Refused
+from bot.domain.proposal import validate_proposal
 from bot.service.importer import row_key
 from bot.settings import Settings
-from tests.integration.approval_data import high_billing, medium, proposal, set_roles
+from tests.support.core_state import set_roles
+from tests.support.proposals import high_billing, make_proposal, medium
 
 
 def _count(core: Any, sql: str, **params: Any) -> int:
@@ -57,13 +58,13 @@ def no_governance_core(database_url, clock):
 
 def test_a_refused_row_in_the_middle_of_a_chunk_leaves_no_trace(no_governance_core):
     core = no_governance_core
-    rows = [proposal(title="First"), proposal(title="Unroutable", owner=None), proposal(title="Third")]
+    rows = [make_proposal(title="First"), make_proposal(title="Unroutable", owner=None), make_proposal(title="Third")]
     report = core.import_proposals("U_IMP", "slack", rows, chunk=200)
     assert [r["status"] for r in report["rows"]] == ["imported", "refused", "imported"]
     assert (report["imported"], report["refused"]) == (2, 1)
     # the same message as the chat path gives for the same row
     with pytest.raises(Refused) as chat:
-        core.submit("U_CHAT", "slack", proposal(title="Unroutable", owner=None))
+        core.submit("U_CHAT", "slack", make_proposal(title="Unroutable", owner=None))
     assert report["rows"][1]["errors"] == [chat.value.message]
     assert report["rows"][1]["title"] == "Unroutable"
     assert _count(core, "SELECT count(*) FROM proposals WHERE title = 'Unroutable'") == 0
@@ -89,9 +90,9 @@ def test_a_row_the_database_refuses_rolls_back_alone(core):
         uow.session.execute(text("CREATE UNIQUE INDEX test_unique_title ON proposals (title)"))
         uow.commit()
     rows = [
-        proposal(title="Alpha"),
+        make_proposal(title="Alpha"),
         medium(title="Beta"),
-        proposal(title="Alpha", description="Another tool that happens to share the first one's title."),
+        make_proposal(title="Alpha", description="Another tool that happens to share the first one's title."),
         high_billing(department="Ops"),
     ]
     before = _footprint(core)
@@ -118,11 +119,12 @@ def test_a_row_the_database_refuses_rolls_back_alone(core):
 @pytest.mark.parametrize("chunk", [200, 2])
 def test_re_import_is_idempotent_across_chunks(core, chunk):
     set_roles(core, ("department_lead", "Support", ["U_LEAD"]), ("finance", "", ["U_FIN"]))
-    rows = [proposal(title=f"Tool {n}") for n in range(3)] + [medium(title="Team tool"), high_billing()]
+    rows = [make_proposal(title=f"Tool {n}") for n in range(3)] + [medium(title="Team tool"), high_billing()]
     first = core.import_proposals("U_IMP", "slack", rows, chunk=chunk)
-    assert first["imported"] == 5 and not any(r["already_imported"] for r in first["rows"])
+    assert first["imported"] == 5
+    assert [r["already_imported"] for r in first["rows"]] == [False] * 5
     footprint = _footprint(core)
-    rows.append(proposal(title="New since last time"))
+    rows.append(make_proposal(title="New since last time"))
     second = core.import_proposals("U_IMP", "slack", rows, chunk=chunk)
     assert [r["already_imported"] for r in second["rows"]] == [True] * 5 + [False]
     assert [r["proposal_id"] for r in second["rows"][:5]] == [r["proposal_id"] for r in first["rows"]]
@@ -137,7 +139,7 @@ def test_re_import_is_idempotent_across_chunks(core, chunk):
 
 def test_each_row_is_stored_and_routed_as_in_chat(core):
     set_roles(core, ("department_lead", "Support", ["U_LEAD"]), ("finance", "", ["U_FIN"]))
-    answers = [proposal(title="Low"), medium(title="Medium"), high_billing()]
+    answers = [make_proposal(title="Low"), medium(title="Medium"), high_billing()]
     report = core.import_proposals("U_IMP", "slack", answers, chunk=2)
     for raw, row in zip(answers, report["rows"], strict=True):
         chat = core.submit("U_IMP", "slack", raw)
@@ -147,7 +149,7 @@ def test_each_row_is_stored_and_routed_as_in_chat(core):
 
 
 def test_the_per_row_report(core):
-    rows: list[Any] = [proposal(title="Good"), {"title": "x" * 3, "data": ["nonsense"]}, "not an object", medium()]
+    rows: list[Any] = [make_proposal(title="Good"), {"title": "x" * 3, "data": ["nonsense"]}, "not an object", medium()]
     report = core.import_proposals("U_IMP", "slack", rows, chunk=2)
     ids = [r.get("proposal_id") for r in report["rows"]]
     expected_errors = []
@@ -217,7 +219,7 @@ def test_a_savepoint_rolls_back_only_its_own_writes(core):
 
 @pytest.mark.parametrize("chunk", [200, 1])
 def test_a_row_repeated_in_one_file_is_already_imported(core, chunk):
-    rows = [proposal(title="Once"), medium(title="Other"), proposal(title="Once")]
+    rows = [make_proposal(title="Once"), medium(title="Other"), make_proposal(title="Once")]
     report = core.import_proposals("U_IMP", "slack", rows, chunk=chunk)
     assert [r["status"] for r in report["rows"]] == ["imported"] * 3
     assert [r["already_imported"] for r in report["rows"]] == [False, False, True]

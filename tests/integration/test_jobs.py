@@ -8,18 +8,12 @@ import asyncio
 import threading
 from datetime import timedelta
 
-from bot.clock import as_utc
+from bot.domain.records import as_utc
 from bot.messages.message import APPROVE, CHECKIN_OPEN
 from bot.service import jobs, queries
-from tests.integration.lifecycle_seed import (
-    GOV,
-    OWNER,
-    audit_events,
-    bare_core,
-    outbox_for,
-    pending_request,
-    seed,
-)
+from tests.support.core_state import GOV, audit_events, outbox_for
+from tests.support.proposals import make_proposal
+from tests.support.stages import OWNER, bare_core, pending_request, seed
 
 
 def _request(core, request_id):
@@ -53,7 +47,9 @@ def test_reminder_after_48_hours_once(core, clock):
     assert _request(core, req.id).reminded_at is not None
     [event] = audit_events(core, p.id, "approval.reminded")
     assert event.detail["request_id"] == req.id and event.detail["approver"] == "USEC"
-    assert any("approval.reminded" in line and "USEC" in line for line in core.audit_lines(p.id))
+    assert [line for line in core.audit_lines(p.id) if "approval.reminded" in line] == [
+        "2026-11-18T09:05:00Z  govbot  approval.reminded  approver=USEC request_id=1 role=security waiting_h=48.1"
+    ]
 
     clock.advance(hours=1)
     assert core.run_due(clock.now())["reminders"]["reminded"] == 0  # one reminder only
@@ -77,10 +73,16 @@ def test_escalation_to_governance_after_five_days(core, clock):
     assert [b["value"] for b in card.payload["buttons"]] == [str(req.id)] * 3
     assert card.payload["meta"]["proposal_id"] == p.id
     assert as_utc(_request(core, req.id).escalated_at) == clock.now()
-    assert any("escalated to governance" in r.payload["text"] for r in outbox_for(core, "USEC"))
+    assert [r.payload["text"] for r in outbox_for(core, "USEC")] == [
+        'Reminder: your decision on #1 "Refund triage assistant" as security has been waiting 2 days 1 h.',
+        'Your decision on #1 "Refund triage assistant" as security was escalated to governance after 5 days 0 h.',
+    ]
     [event] = audit_events(core, p.id, "approval.escalated")
     assert event.detail["to"] == [GOV] and event.detail["waiting_h"] == 120.0
-    assert any("approval.escalated" in line for line in core.audit_lines(p.id))
+    assert [line for line in core.audit_lines(p.id) if "approval.escalated" in line] == [
+        "2026-11-21T09:01:00Z  govbot  approval.escalated  approver=USEC request_id=1 role=security to=UGOV "
+        "waiting_h=120.0"
+    ]
 
     clock.advance(hours=5)
     assert core.run_due(clock.now())["escalations"]["escalated"] == 0
@@ -270,10 +272,18 @@ def test_weekly_checkin_requests_go_to_running_workflows_owners(core, clock):
     assert ask.payload["buttons"] == [
         {"action": CHECKIN_OPEN, "label": "Report value", "value": str(pilot.id), "style": "primary"}
     ]
-    assert "minutes per ticket" in str(ask.payload["sections"])
+    assert ask.payload["sections"] == [
+        {
+            "title": None,
+            "text": "",
+            "fields": [["Metric", make_proposal()["value_metric"]], ["Stage", "pilot"], ["Period", "2026-W47"]],
+        }
+    ]
     assert len(_kinds(core, "UOWN2", "checkin_request")) == 1
     assert audit_events(core, pilot.id, "checkin.requested")[0].detail == {"period": "2026-W47", "to": OWNER}
-    assert any("checkin.requested" in line for line in core.audit_lines(pilot.id))
+    assert [line for line in core.audit_lines(pilot.id) if "checkin.requested" in line] == [
+        "2026-11-16T09:00:00Z  govbot  checkin.requested  period=2026-W47 to=UOWN"
+    ]
 
     clock.advance(days=3)
     assert core.run_due(clock.now())["checkins"]["status"] == "skipped"  # same week
@@ -307,7 +317,10 @@ def test_two_missed_periods_are_flagged_until_a_checkin_arrives(core, clock):
         standing = queries.checkin_flag(uow, quiet.id)
         assert standing["periods_missed"] == ["2026-W47", "2026-W48"]
         assert queries.checkin_flag(uow, busy.id) is None
-    assert any("checkin.flagged" in line for line in core.audit_lines(quiet.id))
+    assert [line for line in core.audit_lines(quiet.id) if "checkin.flagged" in line] == [
+        "2026-11-30T09:00:00Z  govbot  checkin.flagged  period=2026-W49 periods_missed=2026-W47,2026-W48  "
+        "— note: no value check-in for 2 periods"
+    ]
     assert core.status_data(quiet.id)["checkin_flag"]["periods_missed"] == ["2026-W47", "2026-W48"]
     assert "No value check-in for 2 periods (2026-W47, 2026-W48)" in core.status(quiet.id).plain_text()
     assert "No value check-in" not in core.status(busy.id).plain_text()

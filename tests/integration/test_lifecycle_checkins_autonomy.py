@@ -6,20 +6,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.clock import as_utc
 from bot.domain import lifecycle_rules
 from bot.domain.errors import Refused, UsageError
+from bot.domain.records import as_utc
 from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES
 from bot.service import checkins
-from tests.integration.lifecycle_seed import (
-    GOV,
-    OWNER,
-    REQUESTER,
-    STRANGER,
-    audit_events,
-    outbox_for,
-    seed,
-)
+from tests.support.core_state import GOV, audit_events, outbox_for
+from tests.support.stages import OWNER, REQUESTER, STRANGER, seed
 
 # --------------------------------------------------------------------------- check-ins
 
@@ -39,7 +32,9 @@ def test_owner_checkin_is_stored_with_its_iso_week(core, clock):
     events = audit_events(core, p.id, "checkin.recorded")
     assert [e.detail["period"] for e in events] == ["2026-W47", "2026-W48"]
     # governance reporting for the owner tells the owner
-    assert any("reported by <@UGOV>" in r.payload["text"] for r in outbox_for(core, OWNER))
+    assert [r.payload["text"] for r in outbox_for(core, OWNER)] == [
+        'Check-in recorded for #1 "Refund triage assistant" (2026-W48): 7 min (reported by <@UGOV>)'
+    ]
 
 
 def test_iso_week_at_year_boundary():
@@ -98,7 +93,7 @@ def test_delegation_is_stored_audited_and_the_delegate_told(core, clock):
 
 
 def test_delegation_with_a_start_and_pending_requests_is_audited_on_them(core, clock):
-    from tests.integration.lifecycle_seed import pending_request
+    from tests.support.stages import pending_request
 
     p = seed(core, "in_review")
     pending_request(core, p.id, "USEC")

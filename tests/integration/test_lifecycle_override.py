@@ -8,15 +8,8 @@ import pytest
 
 from bot.domain.errors import Refused, UsageError
 from bot.service.policy import StaticPolicy
-from tests.integration.lifecycle_seed import (
-    GOV,
-    OWNER,
-    REQUESTER,
-    audit_events,
-    outbox_for,
-    seed,
-    stage_of,
-)
+from tests.support.core_state import GOV, audit_events, outbox_for, stage_of
+from tests.support.stages import OWNER, REQUESTER, seed
 
 
 def _stops(core, pid):
@@ -38,7 +31,10 @@ def test_override_records_reason_on_the_row_and_in_the_audit_log(core):
     assert "Still open: invisible_failure" in msg.text
     assert stage_of(core, p.id) == "in_review"  # approvals still pending: no move
     told = [r for r in outbox_for(core, OWNER) if r.kind == "override"]
-    assert told and "pilot measures cycle time by hand" in told[0].payload["text"]
+    assert [r.payload["text"] for r in told] == [
+        'Governance (<@UGOV>) overrode unmeasurable_success on #1 "Refund triage assistant": '
+        "pilot measures cycle time by hand Still open: invisible_failure."
+    ]
 
 
 def test_approved_proposal_moves_to_pilot_once_the_last_stop_is_overridden(core):
@@ -55,7 +51,11 @@ def test_approved_proposal_moves_to_pilot_once_the_last_stop_is_overridden(core)
         (GOV, "approved", "override", "invisible_failure")
     ]
     # no owner: the requester is told
-    assert any("now in pilot" in r.payload["text"] for r in outbox_for(core, REQUESTER))
+    assert [r.payload["text"] for r in outbox_for(core, REQUESTER)][-1] == (
+        'Governance (<@UGOV>) overrode invisible_failure on #1 "Refund triage assistant": weekly sample review '
+        'catches errors All approvals are in and no stop condition remains: #1 "Refund triage assistant" is now in '
+        "pilot."
+    )
 
 
 @pytest.mark.parametrize("actor", [OWNER, REQUESTER, "UX"])

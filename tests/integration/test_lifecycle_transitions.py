@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.clock import as_utc
 from bot.domain.errors import NotFound, Refused, UsageError
-from tests.integration.lifecycle_seed import (
-    GOV,
-    OWNER,
-    REQUESTER,
-    STRANGER,
-    audit_actions,
-    audit_events,
-    outbox_for,
-    seed,
-    stage_of,
-)
+from bot.domain.records import as_utc
+from tests.support.core_state import GOV, audit_actions, audit_events, outbox_for, stage_of
+from tests.support.stages import OWNER, REQUESTER, STRANGER, seed
 
 
 @pytest.mark.parametrize("start", ["approved", "pilot", "production"])
@@ -66,7 +57,7 @@ def test_resume_of_an_approved_proposal_whose_stops_were_lifted_goes_to_pilot(co
 
 
 def test_retire_closes_pending_approvals(core):
-    from tests.integration.lifecycle_seed import pending_request
+    from tests.support.stages import pending_request
 
     p = seed(core, "in_review")
     req = pending_request(core, p.id, "USEC")
@@ -196,7 +187,7 @@ def test_concurrent_moves_apply_once(core, clock, settings):
     """Four instances pause the same pilot at once: one pause, three refusals."""
     import threading
 
-    from tests.integration.lifecycle_seed import bare_core
+    from tests.support.stages import bare_core
 
     p = seed(core, "pilot")
     instances = [bare_core(settings, clock, instance=f"i{n}") for n in range(4)]

@@ -6,16 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.integration.lifecycle_seed import (
-    GOV,
-    OWNER,
-    REQUESTER,
-    audit_events,
-    outbox_for,
-    pending_request,
-    seed,
-    stage_of,
-)
+from tests.support.core_state import GOV, audit_events, outbox_for, stage_of
+from tests.support.stages import OWNER, REQUESTER, pending_request, seed
 
 
 def _autonomy(core, pid):
@@ -74,8 +66,11 @@ def test_delegate_decides_for_the_approver_who_is_told(core):
     with core.uow() as uow:
         decision = uow.decisions.for_request(req.id)
     assert (decision.actor, decision.on_behalf_of) == ("UDEP", "USEC")
-    assert any(r.kind == "decision_on_your_behalf" for r in outbox_for(core, "USEC"))
-    assert any("delegation.created" in line for line in core.audit_lines(p.id))
+    assert [r.kind for r in outbox_for(core, "USEC")] == ["approval_decided", "decision_on_your_behalf"]
+    assert [line for line in core.audit_lines(p.id) if "delegation" in line] == [
+        "2026-11-16T09:00:00Z  USEC  delegation.created  delegate=UDEP delegation_id=1 "
+        "ends_at=2026-12-01T00:00:00+00:00 request_id=1"
+    ]
 
 
 def test_delegation_ends_on_time(core, clock):
@@ -128,9 +123,12 @@ def test_lifecycle_chat_commands(core):
     assert stage_of(core, r.id) == "pilot"
     reply = core.handle_command(REQUESTER, "console", f"retire {r.id}")
     assert stage_of(core, r.id) == "pilot"
-    assert "owner or governance" in reply.message.plain_text()
+    assert (
+        reply.message.plain_text()
+        == f'Only the workflow owner or governance may retire #{r.id} "Refund triage assistant".'
+    )
 
     reply = core.handle_command(OWNER, "console", "delegate <@UDEP> 2026-12-01")
-    assert "UDEP" in reply.message.text
+    assert reply.message.text == "<@UDEP> may decide your approvals from 2026-11-16 09:00 to 2026-12-02 00:00 UTC."
     reply = core.handle_command(OWNER, "console", f"autonomy {p.id}")
     assert "human_approves" in reply.message.text

@@ -59,9 +59,9 @@ def test_due_rows_are_sent_and_refs_stored_for_threads_and_updates(core):
 
 
 def test_a_channel_without_a_sender_stays_pending_and_visible(core):
-    from tests.integration.approval_data import proposal
+    from tests.support.proposals import make_proposal
 
-    result = core.submit("U_REQ", "teams", proposal())
+    result = core.submit("U_REQ", "teams", make_proposal())
     slack = RecordingSender("slack")
     assert asyncio.run(deliver_due(core.uow(), core.clock, {"slack": slack})) == 0
     undelivered = core.status_data(result.proposal_id)["undelivered"]

@@ -11,8 +11,8 @@ from bot.cli import main
 from bot.domain.policy_file import packaged_policy_text
 from bot.messages.message import POLICY_APPLY
 from bot.service.policy_versions import check
-from tests.integration.approval_data import proposal
-from tests.integration.policy_data import STRICT, import_portfolio, strict_text, write
+from tests.support.policies import STRICT, import_portfolio, strict_text, write
+from tests.support.proposals import make_proposal as proposal
 
 
 def _command(core, actor: str, text: str):

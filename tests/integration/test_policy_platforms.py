@@ -12,9 +12,9 @@ from botbuilder.schema import Attachment
 
 from bot.messages.message import POLICY_APPLY
 from handlers.teams.bot import FILE_DOWNLOAD, GovbotTeamsBot
-from tests.fakes.bot_connector import TeamsTurns, card_text, card_verbs
-from tests.fakes.slack_platform import SlackHarness
-from tests.integration.policy_data import STRICT, strict_text
+from tests.support.bot_connector import TeamsTurns, card_text, card_verbs
+from tests.support.policies import STRICT, strict_text
+from tests.support.slack_platform import SlackHarness
 
 GOV = "UGOV"
 

@@ -10,9 +10,10 @@ import itertools
 
 import aiohttp
 
-from bench.procs import FakeSlackThread, command_body, post_signed, start_govbot, wait_until
 from bot.service.policy_versions import check
-from tests.integration.policy_data import STRICT, strict_text
+from tests.support.policies import STRICT, strict_text
+from tests.support.servers import FakeSlackThread, start_govbot, wait_until
+from tests.support.slack_load import command_body, post_signed
 
 _numbers = itertools.count()
 

@@ -19,9 +19,10 @@ from bot.service.policy import unstamped
 from bot.service.policy_versions import check
 from store import models as m
 from store.db import make_engine
-from tests.integration.approval_data import proposal, requests_by_role
-from tests.integration.lifecycle_seed import seed as seed_stage
-from tests.integration.policy_data import STRICT, import_portfolio, strict_text, write
+from tests.support.core_state import requests_by_role
+from tests.support.policies import STRICT, import_portfolio, strict_text, write
+from tests.support.proposals import make_proposal as proposal
+from tests.support.stages import seed as seed_stage
 
 
 def _classify(path, answers, tmp_path, monkeypatch) -> dict:

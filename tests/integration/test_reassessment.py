@@ -15,15 +15,18 @@ import pytest
 
 from bot.cli import main
 from bot.domain.errors import Refused
+from bot.domain.proposal import normalise
 from bot.domain.records import ReassessmentRow
 from bot.messages.message import REASSESSMENT_CONFIRM, REASSESSMENT_EDIT
 from bot.service.policy_versions import check
 from handlers.teams.bot import GovbotTeamsBot
-from tests.conftest import T0
-from tests.fakes.bot_connector import TeamsTurns, card_text
-from tests.fakes.slack_platform import SlackHarness
-from tests.integration.lifecycle_seed import GOV, OWNER, REQUESTER, STRANGER, answers, seed
-from tests.integration.policy_data import strict_text
+from tests.support.bot_connector import TeamsTurns, card_text
+from tests.support.clock import T0
+from tests.support.core_state import GOV
+from tests.support.policies import strict_text
+from tests.support.proposals import make_proposal
+from tests.support.slack_platform import SlackHarness
+from tests.support.stages import OWNER, REQUESTER, STRANGER, seed
 
 YEAR = T0 + timedelta(days=365, hours=1)
 
@@ -63,7 +66,9 @@ def test_run_jobs_a_year_ahead_opens_reviews_for_exactly_the_due_running_workflo
     ]
     revised = seed(core, "pilot", risk="low", title="Low pilot, answers revised at day 200").id
     with core.uow() as uow:
-        uow.proposals.add_revision(revised, answers(), OWNER, T0 + timedelta(days=200))
+        uow.proposals.add_revision(
+            revised, normalise(make_proposal(data=["customer"], owner=OWNER)), OWNER, T0 + timedelta(days=200)
+        )
         uow.commit()
     confirmed = seed(core, "production", risk="medium", title="Medium, confirmed at day 300").id
     _review(core, confirmed, "confirmed", 180, closed_days=300)

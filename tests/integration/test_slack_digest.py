@@ -7,8 +7,8 @@ import asyncio
 import json
 
 from bot.messages.message import DIGEST_POST, DIGEST_REGENERATE
-from tests.fakes.blockkit import all_problems
-from tests.fakes.slack_platform import SlackHarness
+from tests.support.blockkit import all_problems
+from tests.support.slack_platform import SlackHarness
 
 
 def _buttons(call) -> dict[str, str]:

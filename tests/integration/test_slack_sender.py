@@ -14,10 +14,13 @@ from bot.messages.message import Message, Section
 from bot.ports import DeliveryFailed
 from handlers.slack.app import make_client
 from handlers.slack.sender import SlackSender
-from tests.conftest import T0
-from tests.e2e.test_slack_flow import ANSWERS, setup_roles
-from tests.fakes.blockkit import all_problems
-from tests.fakes.slack_api import FakeSlackAPI
+from tests.support.blockkit import all_problems
+from tests.support.clock import T0
+from tests.support.core_state import set_roles
+from tests.support.proposals import interview_answers
+from tests.support.slack_api import FakeSlackAPI
+
+ANSWERS = interview_answers()
 
 
 def _row(recipient: str = "U1", **kw) -> OutboxRow:
@@ -91,6 +94,7 @@ def test_update_of_a_vanished_message_posts_a_new_one():
     asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_rate_limit_and_errors_become_delivery_failures():
     async def scenario():
         api = FakeSlackAPI()
@@ -116,9 +120,10 @@ def test_rate_limit_and_errors_become_delivery_failures():
     asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_outbox_survives_slack_rate_limits_and_outages(core, settings, clock):
     """Nothing is lost and nothing is sent twice while Slack answers 429 and 5xx."""
-    setup_roles(core)
+    set_roles(core, ("department_lead", "Support", ["U_LEAD"]))
 
     async def scenario():
         api = FakeSlackAPI()

@@ -11,8 +11,9 @@ from sqlalchemy.exc import DBAPIError
 from bot.domain.errors import Conflict
 from store.db import DatabaseNotMigrated, check_migrated, current_revision, head_revision, make_engine, upgrade
 from store.uow import SqlUnitOfWorkFactory
-from tests.dbutil import empty_database
-from tests.integration.test_store_repos import T0, add_proposal, approval, decision, proposal
+from tests.support.clock import T0
+from tests.support.database import empty_database
+from tests.support.records import add_proposal, decision_row, proposal_row, request_row
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def count(uow, table: str) -> int:
 
 def test_leaving_without_commit_rolls_back(uow):
     with uow() as u:
-        u.proposals.add(proposal(), author="UREQ")
+        u.proposals.add(proposal_row(), author="UREQ")
         u.audit.add(None, "UREQ", "proposal.submitted", {}, T0)
         u.keyvalues.put("k", "v")
     assert (count(uow, "proposals"), count(uow, "proposal_revisions"), count(uow, "audit_events")) == (0, 0, 0)
@@ -39,7 +40,7 @@ def test_leaving_without_commit_rolls_back(uow):
 
 def test_an_exception_rolls_back_the_whole_change(uow):
     with pytest.raises(RuntimeError, match="boom"), uow() as u:
-        u.proposals.add(proposal(), author="UREQ")
+        u.proposals.add(proposal_row(), author="UREQ")
         u.outbox.add("slack", "U1", "notice", {"text": "x"}, T0)
         raise RuntimeError("boom")
     assert count(uow, "proposals") == 0 and count(uow, "outbox") == 0
@@ -111,13 +112,13 @@ def test_in_a_batch_directory_reads_are_answered_once_until_the_repository_write
 def test_duplicate_decision_is_a_conflict_and_the_first_stands(uow):
     row = add_proposal(uow)
     with uow() as u:
-        req = u.approvals.add(approval(row.id, role="owner", department=None, approver="UOWN"))
-        first = u.decisions.add(decision(req.id))
+        req = u.approvals.add(request_row(row.id, role="owner", department=None, approver="UOWN"))
+        first = u.decisions.add(decision_row(req.id))
         u.commit()
     with uow() as u:
         u.audit.add(row.id, "UOWN", "decision.reject", {}, T0)
         with pytest.raises(Conflict, match=str(req.id)):
-            u.decisions.add(decision(req.id, decision="reject", comment="second click"))
+            u.decisions.add(decision_row(req.id, decision="reject", comment="second click"))
         u.commit()  # the transaction is still usable after the refused insert
     with uow() as u:
         assert u.decisions.for_request(req.id) == first
@@ -167,7 +168,7 @@ def test_time_comparisons_use_the_instant_not_the_wall_clock(uow):
     tokyo = timezone(timedelta(hours=9))
     with uow() as u:
         u.approvals.add(
-            approval(
+            request_row(
                 row.id,
                 role="owner",
                 department=None,
@@ -226,7 +227,7 @@ def test_migrations_downgrade_to_nothing_and_back(tmp_path, request):
         assert current_revision(engine) is None
         with engine.connect() as conn:
             remaining = conn.dialect.get_table_names(conn)
-        assert set(remaining) <= {"alembic_version"}
+        assert remaining == ["alembic_version"]
         upgrade(url)
         factory = SqlUnitOfWorkFactory(engine)
         with factory() as u:

@@ -186,7 +186,7 @@ def test_every_enum_value_has_a_plain_label_that_is_not_the_code():
     for key, spec in proposal.FIELDS.items():
         for code in spec.choices:
             label = questions.label_of(key, code)
-            assert label != code or code in ("none",), (key, code)
+            assert label != code, (key, code)
             assert 0 < len(label) <= questions.OPTION_MAX, (key, code)
     assert questions.label_of("actions", "change_billing") == "Changes billing (refunds, credits, invoices, charges)"
 
@@ -251,10 +251,12 @@ def test_parse_page_names_the_field_and_what_is_allowed():
     clean, errors = interview.parse_page(
         page, {"data": ["customers"], "audience": "everyone", "failure_visible": "maybe"}
     )
-    assert set(errors) == {"data", "audience", "failure_visible"}
-    assert "data" in errors["data"] and "customers" in errors["data"] and "regulated" in errors["data"]
-    assert errors["audience"].startswith("audience") and "internal, team, customer, public" in errors["audience"]
-    assert "yes or no" in errors["failure_visible"]
+    assert errors == {
+        "data": "data: unknown value 'customers'; allowed: public, internal, employee, customer, financial, security, "
+        "source_code, regulated",
+        "audience": "audience: unknown value 'everyone'; allowed: internal, team, customer, public",
+        "failure_visible": "failure_visible: answer yes or no (true or false), not 'maybe'",
+    }
     assert clean == {}
 
 
@@ -379,8 +381,7 @@ def test_seed_from_command_text():
 def test_seed_title_is_cut_at_a_word_to_the_limit():
     text = "propose " + " ".join(["summarise"] * 40)
     got = interview.seed(text)
-    assert len(got["title"]) <= proposal.TITLE_MAX
-    assert got["title"].endswith("…") and " summarise…" in got["title"]
+    assert got["title"] == " ".join(["summarise"] * 11) + "…"  # 110 characters, under TITLE_MAX (120)
     assert proposal.check_field("title", got["title"])[1] is None
 
 
@@ -454,5 +455,5 @@ def test_what_the_free_text_describes_brings_the_questions_too():
     }
     assert "regulatory" not in keys_of(declared_only)
     described = {**declared_only, "description": "Summarises patient medical histories for the ward nurses."}
-    assert interview.effective_sets(described)[0] >= {"internal", "regulated"}
+    assert interview.effective_sets(described) == ({"internal", "regulated"}, {"summarize"})
     assert keys_of(described)["regulatory"] == ["use_area", "profiles_people", "ai_act_role"]

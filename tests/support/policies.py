@@ -1,4 +1,4 @@
-"""Candidate policies and a varied portfolio for the policy-version tests (not a test module)."""
+"""Candidate policies and a varied portfolio for the policy-version tests."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from bench.data import proposals
 from bot.domain.policy_file import packaged_policy_text
+from bot.service.core import Govbot
 
 STRICT = "2026.12-strict"
 
@@ -53,7 +54,7 @@ def portfolio(n: int = 60, seed: int = 5) -> list[dict[str, Any]]:
     return list(proposals(n, seed=seed))
 
 
-def import_portfolio(core: Any, n: int = 60) -> list[int]:
+def import_portfolio(core: Govbot, n: int = 60) -> list[int]:
     """Submit a varied portfolio; the proposal ids in order."""
     report = core.import_proposals("U_REQ", "console", portfolio(n))
     assert report["refused"] == 0, json.dumps(report["rows"][:3])
