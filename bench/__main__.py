@@ -21,14 +21,15 @@ import platform
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.databases import PgSchema, _sqlite
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SECTIONS = ("classifier", "facts", "ack", "import", "audit", "judgement", "intake")
+SECTIONS = ("classifier", "facts", "ack", "import", "audit", "judgement", "intake", "policy")
 
 
 def log(text: str) -> None:
@@ -51,50 +52,9 @@ def _pg_available(url: str) -> str | None:
         return f"{type(exc).__name__}: {exc}"
 
 
-class PgSchema:
-    """A dedicated PostgreSQL schema for one benchmark, dropped on exit."""
-
-    def __init__(self, base: str):
-        from sqlalchemy.engine import make_url
-
-        from store.db import make_engine
-
-        self.name = f"govbot_bench_{uuid.uuid4().hex[:8]}"
-        self.admin = make_engine(base, pool_size=1, max_overflow=0)
-        self.url = (
-            make_url(base)
-            .update_query_dict({"options": f"-csearch_path={self.name}"})
-            .render_as_string(hide_password=False)
-        )
-
-    def __enter__(self) -> str:
-        from sqlalchemy import text
-
-        from store.db import upgrade
-
-        with self.admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{self.name}"'))
-        upgrade(self.url)
-        return self.url
-
-    def __exit__(self, *exc: object) -> None:
-        from sqlalchemy import text
-
-        with self.admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
-        self.admin.dispose()
-
-
-def _sqlite(workdir: Path, name: str) -> str:
-    from store.db import upgrade
-
-    url = f"sqlite:///{workdir / name}"
-    upgrade(url)
-    return url
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from bench import ack, audit, classify_import, facts, judgement
+    from bench import policy as policy_bench
 
     quick = args.quick
     only = set(args.only.split(",")) if args.only else set(SECTIONS)
@@ -158,6 +118,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
             log("intake in one paragraph ...")
             results["intake"] = intake.run(log=log)
+
+        if "policy" in only:
+            sizes = [2000, 10_000] if quick else [10_000, 100_000]
+            results["policy"] = {}
+            for backend in ("sqlite", "postgresql"):
+                if backend == "postgresql" and pg_problem:
+                    continue
+                log(f"policy what-if on {backend} ...")
+                backend_sizes = sizes[:1] if backend == "sqlite" else sizes
+                results["policy"][backend] = policy_bench.run_backend(backend, backend_sizes, work, args.pg_url, log)
     results["targets"] = targets(results)
     return results
 
@@ -244,6 +214,16 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             "",
         ),
     ]
+    what_if = _get(r, "policy", "postgresql") or {}
+    what_if_size = max((int(s) for s in what_if), default=0)
+    rows.append(
+        (
+            f"policy what-if of {what_if_size:,} proposals on PostgreSQL < 60 s (wall)",
+            _get(what_if, what_if_size, "seconds"),
+            lambda v: v < 60,
+            "s",
+        )
+    )
     return [
         {"target": name, "value": value, "unit": unit, "met": None if value is None else bool(check(value))}
         for name, value, check, unit in rows
@@ -315,6 +295,18 @@ def table(r: dict[str, Any]) -> str:
         from bench import intake
 
         lines.extend(intake.lines(r["intake"]))
+
+    for backend, sizes in (r.get("policy") or {}).items():
+        lines.append("")
+        lines.append(
+            f"policy what-if on {backend}: size | seconds | proposals/s | changed | CPU s main+workers "
+            "| RSS peak MB main/worker"
+        )
+        for size, p in sizes.items():
+            lines.append(
+                f"  {int(size):>30,} | {p['seconds']:>7} | {p['per_second']:>11,} | {p['changed']:>7,} | "
+                f"{p['cpu_s_main']:>8} + {p['cpu_s_workers']:<8} | {p['rss_peak_mb_main']} / {p['rss_peak_mb_worker']}"
+            )
     lines.append("")
     lines.append("targets:")
     for t in r["targets"]:

@@ -41,10 +41,11 @@ class Seeder:
     """Adds proposals (and their approvals, decisions, stop conditions, check-ins and
     audit events) in batches; call `add(engine, n)` repeatedly to grow one database."""
 
-    def __init__(self, now: datetime, base_size: int = 400, seed: int = 11):
+    def __init__(self, now: datetime, base_size: int = 400, seed: int = 11, *, classifications: bool = False):
         self.now = now
         self.rng = random.Random(seed)
-        policy = load_policy()
+        self.policy = policy = load_policy()
+        self.classifications = classifications  # also store each proposal's verdict (policy what-if)
         self.base: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for raw in proposals(base_size, seed=seed):
             answers = validate_proposal(raw)
@@ -103,8 +104,24 @@ class Seeder:
 
     def _children(self, conn: Any, ids: list[int], metas: list[tuple[str, dict[str, Any], datetime, datetime]]) -> None:
         rng, now = self.rng, self.now
-        requests, decided, stops, checkins, audit = [], [], [], [], []
+        requests, decided, stops, checkins, audit, verdicts = [], [], [], [], [], []
         for pid, (stage, result, created, changed) in zip(ids, metas, strict=True):
+            if self.classifications:
+                verdicts.append(
+                    {
+                        "proposal_id": pid,
+                        "revision": 1,
+                        "risk_level": result["risk_level"],
+                        "result": {
+                            **result,
+                            "policy_version": self.policy.version,
+                            "policy_hash": self.policy.content_hash,
+                        },
+                        "created_at": created,
+                        "policy_version": self.policy.version,
+                        "policy_hash": self.policy.content_hash,
+                    }
+                )
             audit.append(
                 {
                     "proposal_id": pid,
@@ -196,7 +213,12 @@ class Seeder:
 
             current = head(conn)
             chain(audit, current[1] if current else GENESIS)
-        for model, batch in ((m.StopCondition, stops), (m.CheckinModel, checkins), (m.AuditEventModel, audit)):
+        for model, batch in (
+            (m.StopCondition, stops),
+            (m.CheckinModel, checkins),
+            (m.AuditEventModel, audit),
+            (m.Classification, verdicts),
+        ):
             if batch:
                 _insert(conn, model, batch)
 

@@ -7,11 +7,13 @@ Tests call `build_core` with a database URL of their own and a FixedClock.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from bot.clock import SystemClock
+from bot.domain.policy import Policy
 from bot.ports import Clock, Drafter, Extractor
 from bot.service.core import Govbot
-from bot.service.policy import StaticPolicy
+from bot.service.policy import ActivePolicy
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -33,13 +35,15 @@ def build_core(
     """
     from bot.domain.policy_file import load_policy
     from store.db import check_migrated, make_engine
+    from store.policy_store import SqlPolicyStore
     from store.uow import SqlUnitOfWorkFactory
 
     settings = settings or Settings()
     engine = make_engine(database_url or settings.database_url)
     if require_migrated:
         check_migrated(engine)
-    policy = StaticPolicy(load_policy(settings.policy_file))
+    # the policy applied in SQL; GOVBOT_POLICY_FILE (else the packaged default) until one is
+    policy = ActivePolicy(SqlPolicyStore(engine), load_policy(settings.policy_file), settings.policy_refresh_s)
     uow = SqlUnitOfWorkFactory(engine)
     core = Govbot(
         uow,
@@ -52,6 +56,33 @@ def build_core(
     )
     core.bootstrap()
     return core
+
+
+def stored_policy(settings: Settings) -> Policy | None:
+    """The policy applied in SQL, for a command that runs without the core (`govbot
+    classify`); None when the database holds none or cannot be read (no SQLite file,
+    not migrated, unreachable). Never creates a database."""
+    from sqlalchemy.engine import make_url
+
+    from bot.domain.policy_file import parse_policy_text
+    from store.db import make_engine
+    from store.policy_store import SqlPolicyStore
+
+    url = make_url(settings.database_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite" and (not url.database or url.database == ":memory:" or not Path(url.database).exists()):
+        return None
+    engine = make_engine(
+        settings.database_url, **({"connect_args": {"connect_timeout": 3}} if backend != "sqlite" else {})
+    )
+    try:
+        found = SqlPolicyStore(engine).active_text()
+    except Exception as exc:  # no table, no server: the caller falls back to the packaged default
+        logger.debug("no policy read from the database: %s", type(exc).__name__)
+        return None
+    finally:
+        engine.dispose()
+    return parse_policy_text(found[2], f"policy_versions row {found[0]}") if found else None
 
 
 def build_drafter(settings: Settings) -> Drafter | None:

@@ -121,7 +121,6 @@ def _color(out: TextIO) -> bool:
 
 def cmd_classify(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from bot.domain.classifier import classify
-    from bot.domain.policy_file import load_policy
 
     raw = _read_json(args.file, stdin)
     try:
@@ -129,7 +128,7 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     except ProposalInvalid as exc:
         raise CliError([str(e) for e in exc.errors]) from None
     settings = _settings()
-    _print_json(classify(answers, load_policy(settings.policy_file)), out)
+    _print_json(classify(answers, _classify_policy(settings)), out)
     return EXIT_OK
 
 
@@ -154,6 +153,16 @@ def cmd_extract(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         raise CliError(exc.message) from None
     _print_json(extract_json(extraction, policy), out)
     return EXIT_OK
+
+def _classify_policy(settings: Settings) -> Any:
+    """GOVBOT_POLICY_FILE when set, else the policy applied in SQL, else the default."""
+    from bot.domain.policy_file import load_policy
+
+    if settings.policy_file is not None:
+        return load_policy(settings.policy_file)
+    from bot.app import stored_policy
+
+    return stored_policy(settings) or load_policy()
 
 
 def cmd_db(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
@@ -405,6 +414,54 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return EXIT_OK
 
 
+def _read_policy(path: str, stdin: TextIO) -> Any:
+    """Read and validate a candidate policy file; every problem is one line, exit 2."""
+    from bot.service.policy_versions import check
+
+    try:
+        text = stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not UTF-8 text") from None
+    try:
+        return check(text, path)
+    except PolicyError as exc:
+        raise CliError([f"{path}: {problem}" for problem in exc.problems]) from None
+
+
+def cmd_policy(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from bot.domain.errors import Refused
+    from bot.messages.policy import applied_message, what_if_table
+
+    if args.policy_cmd == "check":
+        candidate = _read_policy(args.file, stdin)
+        policy = candidate.policy
+        out.write(f"{args.file}: valid policy {policy.version} (content hash {policy.content_hash[:16]})\n")
+        return EXIT_OK
+    if args.policy_cmd == "apply":
+        actor = _chat_user(args.actor)
+        candidate = _read_policy(args.file, stdin)
+        core = _core()
+        try:
+            result = core.apply_policy(actor, candidate)
+        except Refused as exc:
+            raise CliError(exc.message) from None
+        _render(applied_message(result.to_json()), out)
+        return EXIT_OK
+    if args.policy_cmd == "what-if":
+        candidate = _read_policy(args.file, stdin)
+        report = _core().policy_what_if(candidate)
+        if args.json:
+            _print_json(report, out)
+        else:
+            out.write(what_if_table(report))
+        return EXIT_OK
+    text = _core().policy_text()
+    out.write(text if text.endswith("\n") else text + "\n")
+    return EXIT_OK
+
+
 def cmd_teams_package(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from handlers.teams.package import build_package
 
@@ -502,6 +559,21 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("run-jobs", help="run due jobs once (reminders, escalations, check-ins, digest)")
     c.add_argument("--now", metavar="ISO-TIME", help="run as if at this time")
     c.set_defaults(func=cmd_run_jobs)
+
+    c = sub.add_parser("policy", help="the classification policy: export, check, what-if, apply")
+    psub = c.add_subparsers(dest="policy_cmd", required=True, metavar="ACTION")
+    psub.add_parser("export", help="print the active policy as TOML").set_defaults(func=cmd_policy)
+    r = psub.add_parser("check", help="validate a candidate policy file (exit 2, one line per problem)")
+    r.add_argument("file", help="a policy TOML file, or - for standard input")
+    r.set_defaults(func=cmd_policy)
+    r = psub.add_parser("what-if", help="what a candidate policy would change on the live portfolio (writes nothing)")
+    r.add_argument("file", help="a policy TOML file, or - for standard input")
+    r.add_argument("--json", action="store_true", help="print the report as JSON")
+    r.set_defaults(func=cmd_policy)
+    r = psub.add_parser("apply", help="make a policy active and re-classify live proposals (governance)")
+    r.add_argument("file", help="a policy TOML file, or - for standard input")
+    r.add_argument("--as", dest="actor", required=True, metavar="USER", help="the governance member applying it")
+    r.set_defaults(func=cmd_policy)
 
     c = sub.add_parser("teams-package", help="zip the Teams app manifest and icons for sideloading")
     c.add_argument("--output", "-o", default="govbot-teams.zip")

@@ -7,7 +7,7 @@ an ORM object. Times are timezone-aware UTC datetimes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -26,10 +26,13 @@ from bot.domain.records import (
     InterviewDraft,
     JobRun,
     OutboxRow,
+    PolicyVersionRow,
     ProposalRow,
+    ReassessmentRow,
     RevisionRow,
     RoleAssignment,
     StopConditionRow,
+    StoredVerdict,
 )
 
 # --------------------------------------------------------------------------- repositories
@@ -255,6 +258,64 @@ class KeyValueRepo(Protocol):
     def put(self, key: str, value: str) -> None: ...
 
 
+class PolicyRepo(Protocol):
+    """Policies stored in SQL: the newest `applied` row is the active policy; rows of
+    kind `candidate` wait for a governance confirm. Also reads the live portfolio's
+    stored verdicts for `policy what-if` and `policy apply`."""
+
+    def add(self, row: PolicyVersionRow) -> PolicyVersionRow: ...
+
+    def get(self, version_id: int) -> PolicyVersionRow:
+        """Raise NotFound when missing."""
+
+    def active_stamp(self) -> tuple[int, str] | None:
+        """(id, content hash) of the active policy, None when none was applied: the
+        cheap read every instance repeats to notice a change."""
+
+    def active(self) -> PolicyVersionRow | None: ...
+
+    def history(self, limit: int = 20) -> list[PolicyVersionRow]:
+        """Applied policies, newest (the active one) first."""
+
+    def mark(self, version_id: int, kind: str) -> None:
+        """Set a row's kind (a candidate becomes `confirmed` once applied)."""
+
+    def live_verdicts(self, exclude_stages: Sequence[str], batch: int = 1000) -> Iterator[list[StoredVerdict]]:
+        """Every proposal not in `exclude_stages` with its latest stored verdict, by id,
+        `batch` at a time, streamed (memory does not grow with the portfolio). Consume
+        it inside the unit of work's block."""
+
+    def live_page(
+        self, exclude_stages: Sequence[str], after_id: int, limit: int
+    ) -> list[tuple[ProposalRow, ClassificationRow | None]]:
+        """Up to `limit` proposals not in `exclude_stages` with an id above `after_id`,
+        by id, each with its latest classification."""
+
+
+class ReassessmentRepo(Protocol):
+    def add(self, row: ReassessmentRow) -> ReassessmentRow: ...
+
+    def get(self, reassessment_id: int, *, for_update: bool = False) -> ReassessmentRow: ...
+
+    def update(self, row: ReassessmentRow) -> None: ...
+
+    def for_proposal(self, proposal_id: int) -> list[ReassessmentRow]: ...
+
+    def open_for(self, proposal_id: int) -> ReassessmentRow | None: ...
+
+    def open_ids(self, proposal_ids: Sequence[int]) -> set[int]:
+        """Those of `proposal_ids` with an open reassessment."""
+
+    def last_closed_at(self, proposal_ids: Sequence[int]) -> dict[int, datetime]:
+        """When each proposal's answers were last confirmed or edited in a reassessment."""
+
+    def last_revised_at(self, proposal_ids: Sequence[int]) -> dict[int, datetime]:
+        """When each proposal's newest revision of the answers was stored."""
+
+    def close_open(self, proposal_id: int, status: str, by: str, at: datetime) -> list[int]:
+        """Close the proposal's open reassessments with `status`; their ids."""
+
+
 class FactsReader(Protocol):
     """Aggregates computed in SQL for the portfolio and the digest. Returns JSON-ready dicts."""
 
@@ -323,6 +384,12 @@ class UnitOfWork(Protocol):
     def keyvalues(self) -> KeyValueRepo: ...
 
     @property
+    def policies(self) -> PolicyRepo: ...
+
+    @property
+    def reassessments(self) -> ReassessmentRepo: ...
+
+    @property
     def facts(self) -> FactsReader: ...
 
     @property
@@ -355,6 +422,18 @@ class UnitOfWorkFactory(Protocol):
         """A new unit of work (no transaction is open until it is entered)."""
 
 
+class PolicyStore(Protocol):
+    """Reads the active policy in SQL outside any unit of work: a policy source asks it
+    while a caller's transaction may be open, so it must neither wait for that
+    transaction's locks nor take its own."""
+
+    def active_stamp(self) -> tuple[int, str] | None:
+        """(id, content hash) of the active policy; None when none was applied."""
+
+    def active_text(self) -> tuple[int, str, str] | None:
+        """(id, content hash, TOML text) of the active policy; None when none was applied."""
+
+
 class PolicySource(Protocol):
     """Where the core reads the active classification policy. The active policy may
     change while the server runs, so a use case asks for it when it needs it and does
@@ -362,6 +441,10 @@ class PolicySource(Protocol):
 
     def current(self) -> Policy:
         """The policy in force now."""
+
+    def refresh(self) -> Policy:
+        """Look for a newly applied policy now (not only every few seconds); the policy
+        in force."""
 
 
 class Clock(Protocol):

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     owner_first: bool = Field(False, validation_alias=AliasChoices("GOVBOT_OWNER_FIRST", "owner_first"))
     purgatory_days: int = Field(90, ge=0, validation_alias=AliasChoices("GOVBOT_PURGATORY_DAYS", "purgatory_days"))
     jobs_interval_s: float = Field(60.0, gt=0, validation_alias=AliasChoices("GOVBOT_JOBS_INTERVAL", "jobs_interval_s"))
+    # how often (seconds) each process looks for a newly applied policy in SQL
+    policy_refresh_s: float = Field(
+        30.0, ge=0, le=60, validation_alias=AliasChoices("GOVBOT_POLICY_REFRESH", "policy_refresh_s")
+    )
 
     # Digest
     digest_review: bool = Field(True, validation_alias=AliasChoices("GOVBOT_DIGEST_REVIEW", "digest_review"))

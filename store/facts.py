@@ -73,6 +73,7 @@ class SqlFacts:
             ),
             "eu_tier": _eu_tier(counts["eu_tier"]),
             "regulatory_unanswered": self._regulatory_unanswered(),
+            "governance_drift": self._drift(now, cap),
         }
 
     def _regulatory_unanswered(self) -> int:
@@ -220,6 +221,33 @@ class SqlFacts:
         ]
         return {"days": days, "count": count, "items": items}
 
+    def _drift(self, now: datetime, cap: int) -> dict[str, Any]:
+        """Governance drift: running workflows whose review (bot.service.reassess) is
+        still open past its drift date; how many, and the longest overdue `cap`."""
+        r = m.ReassessmentModel
+        where = and_(r.status == "open", r.drift_at < now, P.stage.in_(RUNNING))
+        joined = select(func.count()).select_from(r).join(P, P.id == r.proposal_id).where(where)
+        count = self.session.scalar(joined) or 0
+        rows = self.session.execute(
+            select(P.id, P.title, P.owner, P.risk_level, r.due_at)
+            .join(P, P.id == r.proposal_id)
+            .where(where)
+            .order_by(r.due_at, P.id)
+            .limit(cap)
+        ).all()
+        items = [
+            {
+                "id": pid,
+                "title": title,
+                "owner": owner,
+                "risk_level": risk,
+                "review_due": _iso(due),
+                "days_overdue": (now - as_utc(due)).days,
+            }
+            for pid, title, owner, risk, due in rows
+        ]
+        return {"overdue_reviews": count, "items": items}
+
     def _sprawl(self, cap: int) -> dict[str, Any]:
         """Groups of active proposals sharing a signature across departments, in one
         statement: count per (signature, department) with a representative proposal,
@@ -345,6 +373,7 @@ class SqlFacts:
             "stop_conditions": stops,
             "purgatory": self._purgatory(now, int(config.get("purgatory_days", 90)), min(cap, 5)),
             "checkins": self._checkins(prev, start, end, cap),
+            "governance_drift": self._drift(now, min(cap, 5)),
         }
 
     @staticmethod

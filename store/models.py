@@ -122,6 +122,9 @@ class Classification(Base):
     risk_level: Mapped[str] = mapped_column(String(20))
     result: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+    # the policy that produced the verdict (migration 0011)
+    policy_version: Mapped[str | None] = mapped_column(String(200))
+    policy_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class StopCondition(Base):
@@ -353,3 +356,36 @@ class ExtractionModel(Base):
     changed_count: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(index=True)
     settled_at: Mapped[datetime | None]
+
+class PolicyVersionModel(Base):
+    """Policies stored in SQL (migration 0011): the newest `applied` row is active."""
+
+    __tablename__ = "policy_versions"
+    __table_args__ = (Index(None, "kind", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    version: Mapped[str] = mapped_column(String(200))
+    hash: Mapped[str] = mapped_column(String(64))
+    toml: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    applied_by: Mapped[str | None] = mapped_column(String(100))
+    applied_at: Mapped[datetime | None]
+
+
+class ReassessmentModel(Base):
+    """Scheduled reviews of running workflows (migration 0011)."""
+
+    __tablename__ = "reassessments"
+    __table_args__ = (Index(None, "proposal_id", "status"), Index(None, "status", "drift_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    risk_level: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime]
+    drift_at: Mapped[datetime]
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(100))

@@ -225,6 +225,9 @@ class SqlClassificationRepo(_Repo):
             "risk_level": result["risk_level"],
             "result": result,
             "created_at": at,
+            # the policy stamp the service put into the verdict (bot.service.policy.stamped)
+            "policy_version": result.get("policy_version"),
+            "policy_hash": result.get("policy_hash"),
         }
         new_id = self.session.execute(
             _cached(("classifications.add",), lambda: insert(table).returning(table.c.id)), values

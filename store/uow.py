@@ -23,6 +23,7 @@ from bot.domain.errors import Conflict
 from store import repositories as r
 from store.extractions import SqlExtractionRepo
 from store.facts import SqlFacts
+from store.policy_repos import SqlPolicyRepo, SqlReassessmentRepo
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class SqlUnitOfWork:
         self.drafts = r.SqlDraftRepo(session)
         self.keyvalues = r.SqlKeyValueRepo(session)
         self.extractions = SqlExtractionRepo(session)
+        self.policies = SqlPolicyRepo(session)
+        self.reassessments = SqlReassessmentRepo(session)
         self._facts: SqlFacts | None = None
         self._batching = False
         return self

@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from bot.domain.lexicon import Detector, Index
@@ -35,6 +36,11 @@ CONDITION_KEYS = (
     "field_in",
     "stop_any",
 )
+# Days after which a running workflow's answers are due for review, by risk level, and
+# how long overdue a review may stand before it shows as governance drift (DESIGN.md,
+# "After go-live"); the policy's optional [reassessment] section changes them.
+DEFAULT_REVIEW_DAYS: Mapping[str, int] = MappingProxyType({"high": 90, "medium": 180, "low": 365})
+DEFAULT_DRIFT_AFTER_DAYS = 14
 ROLLOUT_PLACEHOLDERS = frozenset({"roles", "autonomy", "review", "exception_path"})
 BASIS_PLACEHOLDERS = frozenset({"area", "area_label", "area_point", "practices"})
 
@@ -297,6 +303,11 @@ class Policy:
     eu_ai_act: EuAiAct
     nist_ai_rmf: Mapping[str, tuple[EvidenceItem, ...]]
     iso_42001: tuple[EvidenceItem, ...]
+    review_days: Mapping[str, int] = field(default_factory=lambda: DEFAULT_REVIEW_DAYS)
+    drift_after_days: int = DEFAULT_DRIFT_AFTER_DAYS
+    # sha256 of the parsed content (comments and layout do not count); with `version`
+    # it is stamped on every classification the policy makes
+    content_hash: str = ""
 
     @property
     def use_area_help(self) -> dict[str, str]:

@@ -5,6 +5,8 @@ them as one PolicyError).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import string
 import tomllib
@@ -19,6 +21,8 @@ from bot.domain import proposal
 from bot.domain.policy import (
     BASIS_PLACEHOLDERS,
     CONDITION_KEYS,
+    DEFAULT_DRIFT_AFTER_DAYS,
+    DEFAULT_REVIEW_DAYS,
     ROLLOUT_PLACEHOLDERS,
     ApproverRule,
     AreaInfo,
@@ -50,6 +54,7 @@ _TOP_KEYS = (
     "eu_ai_act",
     "nist_ai_rmf",
     "iso_42001",
+    "reassessment",
 )
 _NIST_FUNCTIONS = ("govern", "map", "measure", "manage")
 
@@ -246,6 +251,7 @@ class Parser:
         iso_raw = self.table(raw, "iso_42001", "")
         self.unknown_keys(iso_raw, ("controls",), "iso_42001")
         iso = self.evidence(iso_raw, "controls", "iso_42001", "control")
+        review_days, drift_after_days = self.reassessment(raw, levels)
         if self.problems:
             return None
         return Policy(
@@ -264,7 +270,33 @@ class Parser:
             eu_ai_act=eu,
             nist_ai_rmf=MappingProxyType(nist),
             iso_42001=iso,
+            review_days=review_days,
+            drift_after_days=drift_after_days,
+            content_hash=content_hash(raw),
         )
+
+    def reassessment(self, raw: Mapping[str, Any], levels: Iterable[str]) -> tuple[Mapping[str, int], int]:
+        """The optional [reassessment] section: `review_days` by risk level and
+        `drift_after_days` (defaults when absent)."""
+        if "reassessment" not in raw:
+            return DEFAULT_REVIEW_DAYS, DEFAULT_DRIFT_AFTER_DAYS
+        t = self.table(raw, "reassessment", "")
+        self.unknown_keys(t, ("review_days", "drift_after_days"), "reassessment")
+        days = dict(DEFAULT_REVIEW_DAYS)
+        if "review_days" in t:
+            given = self.table(t, "review_days", "reassessment")
+            self.unknown_keys(given, tuple(levels), "reassessment.review_days")
+            for level in levels:
+                value = given.get(level)
+                if isinstance(value, int) and _whole(value, 1, 3650):
+                    days[level] = value
+                else:
+                    self.bad(f"reassessment.review_days.{level}", "must be a whole number of days from 1 to 3650")
+        drift = t.get("drift_after_days", DEFAULT_DRIFT_AFTER_DAYS)
+        if not _whole(drift, 0, 365):
+            self.bad("reassessment.drift_after_days", "must be a whole number of days from 0 to 365")
+            drift = DEFAULT_DRIFT_AFTER_DAYS
+        return MappingProxyType(days), int(drift)
 
     def by_level(self, d: Mapping[str, Any], key: str, path: str, levels: Iterable[str]) -> Mapping[str, str]:
         t = self.table(d, key, path)
@@ -476,6 +508,31 @@ class Parser:
 
 
 _TIERS = ("minimal", "limited", "high", "prohibited")
+
+
+def _whole(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def content_hash(raw: Mapping[str, Any]) -> str:
+    """sha256 of a parsed policy's content: the same rules give the same hash whatever
+    the comments, layout or key order of the file."""
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def parse_policy_text(text: str, source: str = "<policy>") -> Policy:
+    """Parse and validate policy TOML text (raises PolicyError naming every problem)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(source, [f"not valid TOML: {exc}"]) from None
+    return parse_policy(raw, source)
+
+
+def packaged_policy_text() -> str:
+    """The text of the packaged default policy `bot/policy.toml`."""
+    return resources.files("bot").joinpath("policy.toml").read_text(encoding="utf-8")
 
 
 def _join(path: str, key: str) -> str:

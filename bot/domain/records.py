@@ -50,6 +50,9 @@ class ClassificationRow:
     risk_level: str
     result: dict[str, Any]  # the `govbot classify` JSON, with "regulatory" when present
     created_at: datetime
+    # the policy that produced it (also in `result`); None on rows stored before 0011
+    policy_version: str | None = None
+    policy_hash: str | None = None
 
 
 @dataclass
@@ -204,3 +207,46 @@ class InterviewDraft:
     step: str | None
     proposal_id: int | None  # set when editing an existing proposal
     updated_at: datetime
+
+
+@dataclass
+class PolicyVersionRow:
+    """A policy stored in SQL: `applied` (the newest applied row is the active policy)
+    or a `candidate` uploaded in chat and waiting for a governance confirm."""
+
+    id: int
+    kind: str  # applied | candidate
+    version: str
+    hash: str  # content hash (bot.domain.policy_file.content_hash)
+    toml: str
+    created_by: str
+    created_at: datetime
+    applied_by: str | None = None
+    applied_at: datetime | None = None
+
+
+@dataclass
+class ReassessmentRow:
+    """A running workflow's scheduled review: the owner confirms its answers or edits them."""
+
+    id: int
+    proposal_id: int
+    status: str  # open | confirmed | edited | closed (the workflow stopped running)
+    risk_level: str  # when it was opened
+    due_at: datetime
+    drift_at: datetime  # still open after this: governance drift
+    opened_at: datetime
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredVerdict:
+    """What a live proposal's stored verdict says, next to its answers (what-if)."""
+
+    proposal_id: int
+    answers: dict[str, Any]
+    risk_level: str
+    tier: str | None
+    stop_conditions: tuple[str, ...]
+    approver_roles: tuple[str, ...]

@@ -59,6 +59,8 @@ HELP_LINES = (
     ("delegate <user> <until YYYY-MM-DD>", "let someone decide your approvals until a date"),
     ("checkin <id> <value> [note]", "report the latest value of a workflow's metric"),
     ("autonomy <id>", "ask to move a workflow one autonomy step further"),
+    ("policy", "governance: the active policy, who applied it and when"),
+    ("policy what-if <TOML>", "governance: what a candidate policy would change; its button applies it"),
     ("help", "this list"),
 )
 

@@ -26,6 +26,9 @@ EDIT_PROPOSAL = "proposal.edit"  # value = proposal id; reopens the interview pr
 DIGEST_POST = "digest.post"  # value = digest id
 DIGEST_REGENERATE = "digest.regenerate"  # value = digest id
 CHECKIN_OPEN = "checkin.open"  # value = proposal id; asks for a metric value
+POLICY_APPLY = "policy.apply"  # value = candidate policy id; governance applies it
+REASSESSMENT_CONFIRM = "reassessment.confirm"  # value = reassessment id; the answers still hold
+REASSESSMENT_EDIT = "reassessment.edit"  # value = proposal id; reopens the interview prefilled
 
 
 @dataclass(frozen=True)

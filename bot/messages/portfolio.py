@@ -104,6 +104,21 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
             )
         )
 
+    drift = facts.get("governance_drift", {})
+    if drift.get("overdue_reviews"):
+        text = "\n".join(
+            f"- #{d['id']} {_t(d['title'])} ({d['risk_level']} risk, owner {d['owner'] or 'none'}): review "
+            f"{d['days_overdue']} days overdue"
+            for d in drift.get("items", [])
+        )
+        sections.append(
+            Section(
+                f"Governance drift: {drift['overdue_reviews']} running workflows not reviewed in time"
+                + _more(len(drift.get("items", [])), drift["overdue_reviews"]),
+                text,
+            )
+        )
+
     sprawl = facts.get("sprawl", {})
     if sprawl.get("groups"):
         lines = []

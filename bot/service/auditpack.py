@@ -174,6 +174,7 @@ def _classification(data: dict[str, Any]) -> list[Block]:
                 ("Approver roles", _show(r.get("approver_roles"))),
                 ("Effective data", _show(effective.get("data"))),
                 ("Effective actions", _show(effective.get("actions"))),
+                ("Policy", f"{_show(r.get('policy_version'))} (sha256 {_show(r.get('policy_hash'))})"),
             ],
         ),
     ]

@@ -23,7 +23,19 @@ from bot.domain.usertext import refuse_nul
 from bot.messages import compose
 from bot.messages.message import Message, Section
 from bot.ports import Clock, Drafter, PolicySource, UnitOfWork
-from bot.service import checkins, decisions, digest, inbox, intake, lifecycle, portfolio, queries, roles, submit
+from bot.service import (
+    checkins,
+    decisions,
+    digest,
+    inbox,
+    intake,
+    lifecycle,
+    policy_versions,
+    portfolio,
+    queries,
+    roles,
+    submit,
+)
 from bot.service.drafts import load_draft
 from bot.service.results import InterviewStart, Reply
 from bot.settings import Settings
@@ -134,6 +146,12 @@ def _run(
         return Reply(message)
     if name == "autonomy":
         return Reply(checkins.request_autonomy_step(uow, clock, settings, actor, args["proposal_id"]))
+    if name == "policy":
+        return Reply(policy_versions.policy_message(uow, clock, policy, settings, actor))
+    if name == "policy_what_if":
+        return Reply(policy_versions.try_candidate(uow, clock, policy, settings, actor, args["text"]))
+    if name == "policy_apply":
+        return Reply(policy_versions.confirm_candidate(uow, clock, policy, settings, actor, args["candidate_id"]))
     raise UsageError(f"unknown command {name!r}")  # pragma: no cover - parse() only returns the names above
 
 
@@ -246,11 +264,39 @@ def parse(text: str) -> Command:
         return _override(rest)
     if name == "delegate":
         return _delegate(rest)
+    if name == "policy":
+        return _policy(rest)
     if name == "checkin":
         token, more = _need(rest, "checkin <id> <value> [note]", "id")
         value, note = _need(more, "checkin <id> <value> [note]", "value")
         return Command("checkin", {"proposal_id": parse_id(token), "value": value, "note": note or None})
     return Command("help", {"unknown": word[:40]})
+
+
+_FENCE = re.compile(r"^```[a-zA-Z]*\n?|\n?```$")
+
+
+def _policy(rest: str) -> Command:
+    """`policy`, `policy what-if <TOML>` (pasted, code fences allowed), `policy apply <candidate id>`."""
+    sub, more = _split_first(rest)
+    word = sub.lower()
+    if word == "":
+        return Command("policy")
+    if word in ("what-if", "whatif"):
+        text = _FENCE.sub("", more.strip()).strip()
+        if not text:
+            raise UsageError(
+                "policy what-if: paste the candidate policy (TOML) after it, or attach a .toml file on Teams"
+            )
+        return Command("policy_what_if", {"text": text + "\n"})
+    if word == "apply":
+        token, extra = _need(more, "policy apply <candidate id>", "candidate id")
+        if extra:
+            raise UsageError(f"policy apply: expected only a candidate id, got extra text {extra!r}")
+        return Command("policy_apply", {"candidate_id": parse_id(token, "candidate id")})
+    raise UsageError(
+        f"policy: unknown option {sub!r}; allowed: `policy`, `policy what-if <TOML>` or `policy apply <candidate id>`"
+    )
 
 
 def _decision(word: str, rest: str) -> Command:

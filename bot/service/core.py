@@ -36,10 +36,13 @@ from bot.service import (
     intake,
     jobs,
     lifecycle,
+    policy_versions,
     portfolio,
     queries,
+    reassess,
     roles,
     submit,
+    whatif,
 )
 from bot.service.results import DecisionForm, DecisionOutcome, InterviewStart, Reply, Submitted
 from bot.settings import Settings
@@ -300,6 +303,11 @@ class Govbot:
         """Ask to move a running workflow one autonomy step on."""
         return checkins.request_autonomy_step(self.uow(), self.clock, self.settings, actor, proposal_id)
 
+    def confirm_reassessment(self, actor: str, reassessment_id: int) -> Message:
+        """`reassessment.confirm`: the owner (or governance) says a running workflow's
+        answers still hold (Refused for anyone else; UsageError for an unknown id)."""
+        return reassess.confirm(self.uow(), self.clock, self.settings, self.policy.current(), actor, reassessment_id)
+
     def user_id(self, token: str) -> str | None:
         """The user id in what someone typed (`<@U123|name>`, `<@U123>`, `@U123` or
         `U123`); None when it is not a plausible user id."""
@@ -364,6 +372,35 @@ class Govbot:
         """`govbot export`: the portfolio as CSV or JSON text."""
         return export.export(self.uow(), self.clock, fmt)
 
+    # --- policy versions ------------------------------------------------------------
+    def policy_info(self) -> policy_versions.ActiveInfo:
+        """The policy in force: version, hash, where it comes from, who applied it when."""
+        return policy_versions.active_info(self.uow(), self.policy, self.settings)
+
+    def policy_text(self) -> str:
+        """`govbot policy export`: the TOML of the policy in force, as written."""
+        return policy_versions.active_text(self.uow(), self.settings)
+
+    def policy_what_if(self, candidate: whatif.Candidate, *, workers: int | None = None) -> dict[str, Any]:
+        """`govbot policy what-if`: the DESIGN.md report; writes nothing."""
+        return whatif.what_if(self.uow(), self.policy.refresh(), candidate, workers=workers)
+
+    def apply_policy(self, actor: str, candidate: whatif.Candidate) -> policy_versions.Applied:
+        """`govbot policy apply` (governance; Refused otherwise): make `candidate` active,
+        re-classify live proposals, ask newly needed roles, tell owners and requesters."""
+        return policy_versions.apply_policy(self.uow(), self.clock, self.policy, self.settings, actor, candidate)
+
+    def try_policy(self, actor: str, text: str) -> Message:
+        """A candidate policy uploaded in chat (governance): its what-if summary with
+        the `policy.apply` button; nothing is applied."""
+        return policy_versions.try_candidate(self.uow(), self.clock, self.policy, self.settings, actor, text)
+
+    def confirm_policy(self, actor: str, candidate_id: int) -> Message:
+        """The `policy.apply` button: apply the kept candidate (governance; Refused otherwise)."""
+        return policy_versions.confirm_candidate(
+            self.uow(), self.clock, self.policy, self.settings, actor, candidate_id
+        )
+
     # --- digest ---------------------------------------------------------------------
     def draft_digest(
         self,
@@ -386,12 +423,21 @@ class Govbot:
     # --- scheduled work and delivery ------------------------------------------------
     def run_due(self, now: datetime) -> dict[str, Any]:
         """Run each job due at `now` once (`govbot run-jobs`); what each did, JSON-ready."""
-        return jobs.run_due(self.uow(), self.clock, self.settings, self.drafter, now, instance=self.instance)
+        return jobs.run_due(
+            self.uow(), self.clock, self.settings, self.drafter, now, instance=self.instance, policy=self.policy
+        )
 
     async def run_jobs_loop(self, interval_s: float, stop: asyncio.Event) -> None:
         """Run due jobs every `interval_s` seconds until `stop` is set (`govbot serve`)."""
         await jobs.run_jobs_loop(
-            self.uow(), self.clock, self.settings, self.drafter, interval_s, stop, instance=self.instance
+            self.uow(),
+            self.clock,
+            self.settings,
+            self.drafter,
+            interval_s,
+            stop,
+            instance=self.instance,
+            policy=self.policy,
         )
 
     async def deliver_due(self, senders: Mapping[str, Sender | None]) -> int:

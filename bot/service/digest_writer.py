@@ -359,6 +359,16 @@ def _titles(items: list[dict[str, Any]], limit: int = 5) -> str:
     return ", ".join(f'"{i["title"]}" (#{i["id"]})' for i in items[:limit])
 
 
+def _drift_lines(drift: dict[str, Any]) -> list[str]:
+    """Governance drift, only when there is some: reviews of running workflows overdue."""
+    if not drift.get("overdue_reviews"):
+        return []
+    return [
+        f"Governance drift: {drift['overdue_reviews']} running workflows not reviewed in time"
+        + (f": {_titles(drift.get('items', []))}." if drift.get("items") else ".")
+    ]
+
+
 def template_digest(facts: dict[str, Any], why: str = "no_llm") -> str:
     """The deterministic digest: every number and title taken from the facts."""
     period = facts.get("period", {})
@@ -392,6 +402,7 @@ def template_digest(facts: dict[str, Any], why: str = "no_llm") -> str:
         f"Open stop conditions: {stops.get('open', 0)} ({_counts(stops.get('by_code', {}))}).",
         f"Pilot purgatory: {purg.get('count', 0)} pilots older than {purg.get('days', 0)} days without "
         f"value evidence" + (f": {_titles(purg.get('items', []))}." if purg.get("items") else "."),
+        *_drift_lines(facts.get("governance_drift", {})),
         "",
         f"Value evidence: {chk.get('this_week', 0)} check-ins this week ({chk.get('last_week', 0)} the week before).",
     ]

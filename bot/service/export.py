@@ -54,6 +54,8 @@ CSV_COLUMNS = (
     "created_at",
     "updated_at",
     "stage_changed_at",
+    "policy_version",
+    "policy_hash",
 )
 
 
@@ -153,6 +155,8 @@ def proposal_record(uow: UnitOfWork, row: ProposalRow) -> dict[str, Any]:
             "readiness": result.get("readiness"),
             "approver_roles": result.get("approver_roles", []),
             "effective": result.get("effective"),
+            "policy_version": result.get("policy_version"),
+            "policy_hash": result.get("policy_hash"),
         },
         "stop_conditions": [stop_record(s, iso_time) for s in stops],
         "approvals": [approval_record(r, decisions.get(r.id), iso_time) for r in requests],
@@ -289,6 +293,8 @@ def _csv(uow: UnitOfWork) -> str:
             "checkins": len(r["checkins"]),
             "latest_checkin_value": latest.get("value"),
             "latest_checkin_period": latest.get("period"),
+            "policy_version": c.get("policy_version"),
+            "policy_hash": c.get("policy_hash"),
         }
         writer.writerow([_cell(flat.get(k)) for k in CSV_COLUMNS])
     return buffer.getvalue()

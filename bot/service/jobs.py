@@ -27,8 +27,8 @@ from bot.domain.errors import Conflict
 from bot.domain.lifecycle_rules import RUNNING, iso_week
 from bot.domain.records import ApprovalRequestRow, ProposalRow, as_utc
 from bot.messages.message import APPROVE, CHECKIN_OPEN, REJECT, REQUEST_CHANGES, Button, Message, Section, user_text
-from bot.ports import Clock, Drafter, UnitOfWork
-from bot.service import digest, notify, roles
+from bot.ports import Clock, Drafter, PolicySource, UnitOfWork
+from bot.service import digest, notify, reassess, roles
 from bot.service.lifecycle import local_zone
 from bot.service.notify import queue
 from bot.service.roles import governance_members
@@ -72,10 +72,17 @@ Runner = Callable[[UnitOfWork, Settings, datetime, str], dict[str, Any]]
 
 
 def run_due(
-    uow: UnitOfWork, clock: Clock, settings: Settings, drafter: Drafter | None, now: datetime, *, instance: str
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    drafter: Drafter | None,
+    now: datetime,
+    *,
+    instance: str,
+    policy: PolicySource,
 ) -> dict[str, Any]:
     """Run each due job once at `now`; return what each did (JSON-ready). `instance`
-    names this process in the claims.
+    names this process in the claims; `policy` gives the review intervals.
 
     A job another instance already ran for this period reports `"status": "skipped"`.
     """
@@ -90,6 +97,16 @@ def run_due(
     )
     for job, period, runner in runners:
         result[job] = _run_claimed(uow, settings, instance, job, period, now, runner)
+    in_force = policy.current()
+    result["reassessments"] = _run_claimed(
+        uow,
+        settings,
+        instance,
+        "reassessments",
+        reassess.day_period(now),
+        now,
+        lambda u, s, at, _period: reassess.open_due(u, s, in_force, at),
+    )
     result["digest"] = _digest(uow, clock, settings, drafter, instance, weekly, now)
     return result
 
@@ -415,11 +432,14 @@ async def run_jobs_loop(
     stop: asyncio.Event,
     *,
     instance: str,
+    policy: PolicySource,
 ) -> None:
     """Run due jobs every `interval_s` seconds until `stop` is set (inside `govbot serve`)."""
     while not stop.is_set():
         try:
-            await asyncio.to_thread(run_due, uow, clock, settings, drafter, clock.now(), instance=instance)
+            await asyncio.to_thread(
+                run_due, uow, clock, settings, drafter, clock.now(), instance=instance, policy=policy
+            )
         except Exception:  # keep the scheduler alive; the failure is logged
             logger.exception("scheduled jobs failed")
         with contextlib.suppress(TimeoutError):

@@ -125,7 +125,11 @@ def _plan(
         if stage != "paused":
             return "", ("bad_stage", f"{proposal_label(row)} is {stage}, not paused."), detail
         target = paused_from(uow, row.id) or "pilot"
-        if target == "approved" and not any(s.status == "open" for s in uow.stop_conditions.for_proposal(row.id)):
+        if any(r.kind == "proposal" and r.status == "pending" for r in uow.approvals.for_proposal(row.id)):
+            # a policy applied while it was paused asks for new approvals: back to review
+            detail["paused_from"] = target
+            target = "in_review"
+        elif target == "approved" and not any(s.status == "open" for s in uow.stop_conditions.for_proposal(row.id)):
             # its stop conditions were lifted while it was paused: nothing blocks pilot any more
             detail["paused_from"] = "approved"
             target = "pilot"

@@ -96,7 +96,8 @@ def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
             "updated_at": _iso(p.updated_at),
             "stage_changed_at": _iso(p.stage_changed_at),
         },
-        "classification": latest.result if latest else None,
+        # the stamp keys are always there (null on a verdict stored before policy versions)
+        "classification": {"policy_version": None, "policy_hash": None, **latest.result} if latest else None,
         "classification_revision": latest.revision if latest else None,
         "revisions": [
             {"revision": r.revision, "author": r.author, "created_at": _iso(r.created_at)} for r in revisions

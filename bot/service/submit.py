@@ -26,7 +26,8 @@ from bot.domain.proposal import validate_proposal
 from bot.domain.records import ApprovalRequestRow, ProposalRow
 from bot.messages import compose
 from bot.ports import Clock, PolicySource, UnitOfWork
-from bot.service import approvals, decisions, notify
+from bot.service import approvals, decisions, notify, reassess
+from bot.service.policy import stamped
 from bot.service.publish import publish
 from bot.service.refusals import refuse
 from bot.service.results import InterviewStart, Submitted
@@ -38,8 +39,9 @@ IDEMPOTENCY_PREFIX = "idempotency:submit:"
 
 
 def classify_answers(policy: Policy, answers: dict[str, Any]) -> dict[str, Any]:
-    """The `govbot classify` verdict of validated answers under `policy`."""
-    return classify(answers, policy)
+    """The `govbot classify` verdict of validated answers under `policy`, stamped with
+    the policy's version and content hash (`policy_version`, `policy_hash`)."""
+    return stamped(classify(answers, policy), policy)
 
 
 def _eu_tier(result: dict[str, Any]) -> str | None:
@@ -78,6 +80,18 @@ def submit(
         if done:
             return _replay(uow, json.loads(done))
     result = classify_answers(policy.current(), clean)
+    if proposal_id is not None and reassess.editing(uow, actor, proposal_id):
+        return reassess.resubmit(
+            uow,
+            clock,
+            settings,
+            actor,
+            proposal_id,
+            clean,
+            result,
+            claim=lambda u, now: _claim(u, key, now, instance),
+            done=lambda u, pid, revision, now: _done(u, key, pid, revision, now),
+        )
     try:
         if proposal_id is not None:
             return _resubmit(uow, clock, settings, actor, proposal_id, clean, result, key, instance)
@@ -111,6 +125,8 @@ def edit_seed(uow: UnitOfWork, clock: Clock, actor: str, proposal_id: int) -> In
         except NotFound:
             raise UsageError(f"id: there is no proposal {proposal_id}; see `mine` for yours") from None
     problem = edit_problem(actor, row)
+    if problem and reassess.editing(uow, actor, row.id):
+        problem = None  # a running workflow's answers, edited in its review
     if problem:
         raise refuse(uow, clock, actor, row.id, "proposal.edit_refused", problem)
     return InterviewStart(seed=dict(row.answers), proposal_id=row.id, resumed=False)

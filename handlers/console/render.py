@@ -20,6 +20,8 @@ from bot.messages.message import (
     DIGEST_POST,
     DIGEST_REGENERATE,
     EDIT_PROPOSAL,
+    POLICY_APPLY,
+    REASSESSMENT_EDIT,
     REJECT,
     REQUEST_CHANGES,
     Button,
@@ -47,6 +49,8 @@ _BUTTON_COMMAND = {
     CHECKIN_OPEN: "checkin {v} <value>",
     DIGEST_POST: "digest",
     DIGEST_REGENERATE: "digest",
+    POLICY_APPLY: "policy apply {v}",
+    REASSESSMENT_EDIT: "edit {v}",
 }
 
 

@@ -57,13 +57,22 @@ def register(fe: SlackFrontEnd) -> None:
     bolt.action(msg.REQUEST_CHANGES)(ask_comment)
     bolt.action(OVERRIDE)(ask_comment)
 
-    @bolt.action(msg.EDIT_PROPOSAL)
+    @bolt.action(msg.REASSESSMENT_CONFIRM)
+    async def on_reassessment_confirm(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        async with fe.work("recording your review", fe.reporter(body, respond), ack):
+            await ack()
+            result = await fe.call(fe.core.confirm_reassessment, user_of(body), _int(action["value"]))
+            await _show(fe, body, respond, result)
+
     async def on_edit(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         async with fe.work("reopening your proposal", fe.reporter(body, respond), ack):
             await ack()
             user = user_of(body)
             start = await fe.call(fe.core.edit_seed, user, _int(action["value"]))  # Refused is reported
             await open_interview(fe, fe.client, body["trigger_id"], user, start)
+
+    bolt.action(msg.EDIT_PROPOSAL)(on_edit)
+    bolt.action(msg.REASSESSMENT_EDIT)(on_edit)
 
     @bolt.action(msg.CHECKIN_OPEN)
     async def on_checkin(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
@@ -83,6 +92,13 @@ def register(fe: SlackFrontEnd) -> None:
 
     bolt.action(msg.DIGEST_POST)(on_digest)
     bolt.action(msg.DIGEST_REGENERATE)(on_digest)
+
+    @bolt.action(msg.POLICY_APPLY)
+    async def on_policy_apply(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        async with fe.work("applying the policy", fe.reporter(body, respond), ack):
+            await ack()
+            result = await fe.call(fe.core.confirm_policy, user_of(body), _int(action["value"]))
+            await _show(fe, body, respond, result)
 
 
 async def decide(

@@ -12,9 +12,20 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
+import aiohttp
+
 from bot.domain import interview, questions
-from bot.domain.errors import CommentRequired, ProposalInvalid, UsageError
-from bot.messages.message import CHECKIN_OPEN, DIGEST_POST, DIGEST_REGENERATE, EDIT_PROPOSAL, Message
+from bot.domain.errors import CommentRequired, ProposalInvalid, Refused, UsageError
+from bot.messages.message import (
+    CHECKIN_OPEN,
+    DIGEST_POST,
+    DIGEST_REGENERATE,
+    EDIT_PROPOSAL,
+    POLICY_APPLY,
+    REASSESSMENT_CONFIRM,
+    REASSESSMENT_EDIT,
+    Message,
+)
 from bot.service.core import Govbot
 from bot.service.results import InterviewStart, Reply
 from handlers.base import EXPECTED, core_call, error_text
@@ -110,7 +121,10 @@ class TeamsActions:
                 return await self.approval_view(actor, _int(data.get("request_id"), "request_id"))
             if verb in (DIGEST_POST, DIGEST_REGENERATE):
                 return await self.digest(actor, verb, _int(data.get("digest_id", data.get("value")), "digest_id"))
-            if verb == EDIT_PROPOSAL:
+            if verb == REASSESSMENT_CONFIRM:
+                reassessment = _int(data.get("value"), "reassessment_id")
+                return await self.render(actor, await self._call(self.core.confirm_reassessment, actor, reassessment))
+            if verb in (EDIT_PROPOSAL, REASSESSMENT_EDIT):
                 pid = _int(data.get("proposal_id", data.get("value")), "proposal_id")
                 start = await self._call(self.core.edit_seed, actor, pid)
                 return await self.start_interview(actor, start)
@@ -118,6 +132,9 @@ class TeamsActions:
                 return checkin_card(_int(data.get("proposal_id", data.get("value")), "proposal_id"))
             if verb == CHECKIN_SUBMIT:
                 return await self.checkin(actor, data)
+            if verb == POLICY_APPLY:
+                candidate = _int(data.get("value"), "candidate_id")
+                return await self.render(actor, await self._call(self.core.confirm_policy, actor, candidate))
         except Exception as exc:  # report on the card; never leave the click unanswered
             if isinstance(exc, EXPECTED):
                 logger.info("Teams: card action %r by %s refused: %s", verb[:80], actor, type(exc).__name__)
@@ -274,6 +291,19 @@ class TeamsActions:
         users = await self._call(self.core.approval_viewers, request_id)
         return cards.approval_card(outcome.card, request_id=request_id, refresh_users=users, notice=outcome.notice)
 
+    # ------------------------------------------------------------------ policy
+    async def policy_file(self, actor: str, url: str) -> dict[str, Any]:
+        """A candidate policy attached as a .toml file: download it, show its what-if."""
+        try:
+            text = await download_text(url, POLICY_FILE_MAX)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            return cards.notice_card(f"Could not read the attached policy file: {exc}", attention=True)
+        try:
+            message = await self._call(self.core.try_policy, actor, text)
+        except Refused as exc:
+            return cards.notice_card(exc.message, attention=True)
+        return await self.render(actor, message)
+
     # ------------------------------------------------------------------ digest and check-ins
     async def digest(self, actor: str, verb: str, digest_id: int) -> dict[str, Any]:
 
@@ -295,6 +325,25 @@ class TeamsActions:
 
 
 # --------------------------------------------------------------------------- helpers
+
+POLICY_FILE_MAX = 1_000_000  # bytes of an attached policy file
+
+
+async def download_text(url: str, limit: int) -> str:
+    """GET a UTF-8 text file of at most `limit` bytes (ValueError when it is not)."""
+    if not url.startswith(("https://", "http://")):
+        raise ValueError("not an http(s) link")
+    timeout = aiohttp.ClientTimeout(total=15)
+    async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as resp:
+        if resp.status != 200:
+            raise ValueError(f"the download answered HTTP {resp.status}")
+        body = await resp.content.read(limit + 1)
+    if len(body) > limit:
+        raise ValueError(f"the file is larger than {limit:,} bytes")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("the file is not UTF-8 text") from None
 
 
 def page_card(

@@ -27,12 +27,16 @@ logger = logging.getLogger(__name__)
 
 _AT_TAG = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
 PERSONAL = "personal"
+FILE_DOWNLOAD = "application/vnd.microsoft.teams.file.download.info"
 
 
 def command_text(activity: Activity) -> str:
-    """The typed command without the bot's @mention (Teams puts `<at>Bot</at>` in the text)."""
-    text = _AT_TAG.sub(" ", activity.text or "")
-    return " ".join(text.replace("&nbsp;", " ").split())
+    """The typed command without the bot's @mention (Teams puts `<at>Bot</at>` in the text).
+    A pasted candidate policy (`policy what-if <TOML>`) keeps its lines."""
+    text = _AT_TAG.sub(" ", activity.text or "").replace("&nbsp;", " ")
+    if [w.lower() for w in text.split(None, 2)[:2]] == ["policy", "what-if"]:
+        return text.strip()
+    return " ".join(text.split())
 
 
 def base_conversation_id(conversation_id: str) -> str:
@@ -62,6 +66,17 @@ def _progress(turn_context: TurnContext) -> Any:
         await turn_context.send_activity(card_activity(card))
 
     return post
+
+def policy_upload(activity: Activity) -> str | None:
+    """The download URL of a .toml file attached to the message (Teams file consent
+    gives the bot a pre-authenticated `downloadUrl`), or None."""
+    for attachment in activity.attachments or ():
+        content = attachment.content if isinstance(attachment.content, dict) else {}
+        url = content.get("downloadUrl")
+        name = str(attachment.name or "")
+        if attachment.content_type == FILE_DOWNLOAD and isinstance(url, str) and name.lower().endswith(".toml"):
+            return url
+    return None
 
 
 class GovbotTeamsBot(ActivityHandler):
@@ -111,6 +126,11 @@ class GovbotTeamsBot(ActivityHandler):
             await self._show(turn_context, card, replace=activity.reply_to_id)
             return
         text = command_text(activity) or "help"
+        upload = policy_upload(activity) if text.split(None, 1)[0].lower() == "policy" else None
+        if upload is not None:  # a candidate policy attached as a file
+            card = await self.actions.policy_file(actor, upload)
+            await turn_context.send_activity(card_activity(card))
+            return
         card = await self.actions.command(actor, text, base_conversation_id(activity.conversation.id), progress)
         await turn_context.send_activity(card_activity(card))
 

@@ -417,7 +417,7 @@ def _allowed(values) -> str:
         ),
         (  # appended to the file, the key lands in its last table
             lambda t: t + "\nsurprise = 1\n",
-            ["iso_42001.controls[6].surprise: unknown key; allowed: control, label, when"],
+            ["reassessment.surprise: unknown key; allowed: review_days, drift_after_days"],
         ),
         (
             lambda t: t.replace('default_level = "low"', 'default_level = "low"\nthreshold = 3', 1),
