@@ -21,7 +21,7 @@ from bot.domain.roles import DIRECTORY_ROLES, PER_DEPARTMENT, clean_user, is_men
 from bot.messages import compose
 from bot.messages.message import Message, Section
 from bot.ports import Clock, Drafter, PolicySource, UnitOfWork
-from bot.service import checkins, decisions, digest, inbox, lifecycle, portfolio, queries, roles, submit
+from bot.service import checkins, decisions, digest, inbox, lifecycle, portfolio, queries, reroute, roles, submit
 from bot.service.drafts import load_draft
 from bot.service.results import InterviewStart, Reply
 from bot.settings import Settings
@@ -102,7 +102,8 @@ def _run(
     if name == "roles":
         return Reply(roles.roles_message(uow, settings, actor))
     if name == "roles_set":
-        return Reply(roles.set_role(uow, clock, settings, actor, args["role"], args["department"], args["users"]))
+        role, dept, users = args["role"], args["department"], args["users"]
+        return Reply(roles.set_role(uow, clock, settings, actor, role, dept, users, follow=reroute.reroute))
     if name == "digest":
         here = bool(args["here"])
         message = digest.digest_command(

@@ -36,6 +36,7 @@ from bot.service import (
     lifecycle,
     portfolio,
     queries,
+    reroute,
     roles,
     submit,
 )
@@ -311,7 +312,9 @@ class Govbot:
         """Governance only (Refused otherwise). Replaces the holders of (role,
         department); an empty list clears it. Raises UsageError for a bad role,
         department or user."""
-        return roles.set_role(self.uow(), self.clock, self.settings, actor, role, department, users)
+        return roles.set_role(
+            self.uow(), self.clock, self.settings, actor, role, department, users, follow=reroute.reroute
+        )
 
     def audit_lines(self, proposal_id: int) -> list[str]:
         """`govbot audit ID`: the full trail of a proposal, oldest first (NotFound)."""
