@@ -60,6 +60,18 @@ def run_command(
         return Reply(compose.notice("error", "Sorry, that failed on our side; the error is logged. Try again."))
 
 
+LANE_OF_COMMAND = {"digest": "llm", "portfolio": "heavy"}  # every other command is quick
+
+
+def command_lane(text: str) -> str:
+    """Which lane a typed command needs: `digest` may ask the LLM for a draft, `portfolio`
+    reads everything; the rest (and what does not parse) are quick."""
+    try:
+        return LANE_OF_COMMAND.get(parse(text).name, "quick")
+    except (UsageError, ValueError):
+        return "quick"
+
+
 def help_message(settings: Settings, channel: str | None = None) -> Message:
     """Every command with one line; Slack shows the slash command, other channels
     (commands typed to the bot) show the bare commands."""

@@ -70,6 +70,24 @@ class Govbot:
         self.drafter = drafter
         self.instance = instance
 
+    # Lanes (handlers.base): LLM work and heavy reads never hold up quick commands.
+    LANES = {
+        "draft_digest": "llm",
+        "regenerate_digest": "llm",
+        "portfolio": "heavy",
+        "portfolio_data": "heavy",
+        "export": "heavy",
+        "audit_pack": "heavy",
+        "audit_lines": "heavy",
+    }
+
+    def lane_for(self, method: str, args: Sequence[Any] = ()) -> str:
+        """The lane a call of `method` with `args` needs: "llm", "heavy" or "quick"
+        (a typed command by what it asks for, see `chat.command_lane`)."""
+        if method == "handle_command" and len(args) >= 3 and isinstance(args[2], str):
+            return chat.command_lane(args[2])
+        return self.LANES.get(method, "quick")
+
     def bootstrap(self) -> None:
         """Seed the role directory from GOVBOT_GOVERNANCE and the roles file (raises
         bot.domain.roles.RolesFileError naming a bad entry)."""
