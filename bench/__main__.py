@@ -27,7 +27,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SECTIONS = ("classifier", "facts", "ack", "import")
+SECTIONS = ("classifier", "facts", "ack", "import", "lanes")
 
 
 def log(text: str) -> None:
@@ -93,7 +93,7 @@ def _sqlite(workdir: Path, name: str) -> str:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from bench import ack, classify_import, facts
+    from bench import ack, classify_import, facts, lanes
 
     quick = args.quick
     only = set(args.only.split(",")) if args.only else set(SECTIONS)
@@ -140,6 +140,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if not pg_problem:
                 with PgSchema(args.pg_url) as url:
                     results["import"]["postgresql"] = classify_import.import_cli(url, n, work)
+        if "lanes" in only:
+            log("mine under 50 slow digests and 500 portfolios (lanes) ...")
+            results["lanes"] = lanes.run(_sqlite(work, "lanes.sqlite3"), quick, log=log)
     results["targets"] = targets(results)
     return results
 
@@ -233,6 +236,15 @@ def table(r: dict[str, Any]) -> str:
                 f"  {int(size):>25,} | {f['portfolio_ms']:>12} | {f['digest_ms']:>9} | "
                 f"{f['portfolio_heap_peak_mb']:>12} | {f['prompt_chars']:>12} | {f['seed_s']:>6}"
             )
+    if "lanes" in r:
+        w = r["lanes"]
+        lines.append("")
+        lines.append(
+            f"mine p99 while {w['digests']} slow-LLM digests and {w['portfolios']} portfolios run "
+            f"({w['proposals']} proposals, SQLite): lanes {w['lanes']['mine_p99_ms']} ms, one shared lane "
+            f"{w['one_lane']['mine_p99_ms']} ms, alone {w['idle']['mine_p99_ms']} ms; "
+            f"LLM time-outs {w['lanes']['llm_timeouts']}"
+        )
     if "ack" in r:
         a = r["ack"]
         lines.append("")
