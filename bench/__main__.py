@@ -29,7 +29,7 @@ from bench.databases import PgSchema, _sqlite
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SECTIONS = ("classifier", "facts", "ack", "import", "audit", "judgement", "intake", "policy")
+SECTIONS = ("classifier", "facts", "ack", "import", "audit", "judgement", "intake", "policy", "lanes")
 
 
 def log(text: str) -> None:
@@ -53,7 +53,7 @@ def _pg_available(url: str) -> str | None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from bench import ack, audit, classify_import, facts, judgement
+    from bench import ack, audit, classify_import, facts, judgement, lanes
     from bench import policy as policy_bench
 
     quick = args.quick
@@ -128,6 +128,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 log(f"policy what-if on {backend} ...")
                 backend_sizes = sizes[:1] if backend == "sqlite" else sizes
                 results["policy"][backend] = policy_bench.run_backend(backend, backend_sizes, work, args.pg_url, log)
+
+        if "lanes" in only:
+            log("mine under 50 slow digests and 500 portfolios (lanes) ...")
+            results["lanes"] = lanes.run(_sqlite(work, "lanes.sqlite3"), quick, log=log)
     results["targets"] = targets(results)
     return results
 
@@ -259,6 +263,15 @@ def table(r: dict[str, Any]) -> str:
                 f"  {int(size):>25,} | {f['portfolio_ms']:>12} | {f['digest_ms']:>9} | "
                 f"{f['portfolio_heap_peak_mb']:>12} | {f['prompt_chars']:>12} | {f['seed_s']:>6}"
             )
+    if "lanes" in r:
+        w = r["lanes"]
+        lines.append("")
+        lines.append(
+            f"mine p99 while {w['digests']} slow-LLM digests and {w['portfolios']} portfolios run "
+            f"({w['proposals']} proposals, SQLite): lanes {w['lanes']['mine_p99_ms']} ms, one shared lane "
+            f"{w['one_lane']['mine_p99_ms']} ms, alone {w['idle']['mine_p99_ms']} ms; "
+            f"LLM time-outs {w['lanes']['llm_timeouts']}"
+        )
     if "ack" in r:
         a = r["ack"]
         lines.append("")

@@ -1,13 +1,25 @@
 """What every channel shares: the server's typed keys, the start-up error, the bounded
-lane in which (synchronous) core calls run off the event loop, and how a core error
-is told to the person who acted."""
+lanes in which (synchronous) core calls run off the event loop, and how a core error
+is told to the person who acted.
+
+Lanes: quick commands (`mine`, `status`, decisions) never wait behind slow work. LLM
+work (drafting or regenerating the digest) and heavy reads (portfolio, export, audit
+pack) each have their own bounded lane with its own worker threads; the facade says
+which lane a call needs (`Govbot.lane_for`), so every channel gets it from `core_call`.
+LLM work also has a total time limit (LLM_LIMIT_S): past it the person is told and the
+lane slot stays taken until the late call ends, so a slow model cannot pile work up.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import weakref
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from aiohttp import web
 
@@ -18,37 +30,112 @@ CORE_KEY: web.AppKey[Any] = web.AppKey("govbot.core", object)
 SENDERS_KEY: web.AppKey[dict[str, Any]] = web.AppKey("govbot.senders", dict)
 SLACK_KEY: web.AppKey[Any] = web.AppKey("govbot.slack", object)
 
-CORE_CALLS = 2  # core calls running at once per process, whichever channel makes them
-EXPECTED = (Refused, UsageError, NotFound)  # errors the core phrases for the person who acted; nothing to log
+Lane = Literal["quick", "heavy", "llm"]
+LANES: dict[str, int] = {"quick": 2, "heavy": 1, "llm": 2}  # calls running at once per lane and event loop
+CORE_CALLS = LANES["quick"]  # quick core calls running at once per process, whichever channel makes them
+LLM_LIMIT_S = 90.0  # total time an LLM call may take, waiting for its lane included
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+@dataclass
+class _Lane:
+    slots: asyncio.Semaphore
+    pool: ThreadPoolExecutor
+
+
+_lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Lane]] = weakref.WeakKeyDictionary()
 
 
 class StartupError(Exception):
     """`govbot serve` cannot start; the message names what to set or fix."""
 
 
+class LaneTimeout(Exception):
+    """A call ran past its lane's total time limit; the message is for the person who asked."""
+
+    def __init__(self, what: str, limit_s: float):
+        self.message = (
+            f"Sorry, {what} took longer than {limit_s:g} s (the language model is slow right now), so I "
+            "stopped waiting. Nothing else was held up; please try again in a few minutes."
+        )
+        super().__init__(self.message)
+
+
+# errors phrased for the person who acted (by the core, or the time limit); no traceback to log
+EXPECTED = (Refused, UsageError, NotFound, LaneTimeout)
+
+
+def lane_of(fn: Callable[..., Any], args: tuple[Any, ...]) -> Lane:
+    """The lane a call needs: the facade's answer for its own methods, else quick."""
+    owner = getattr(fn, "__self__", None)
+    ask = getattr(owner, "lane_for", None)
+    if callable(ask):
+        lane = ask(getattr(fn, "__name__", ""), args)
+        if lane in LANES:
+            return cast(Lane, lane)
+    return "quick"
+
+
 async def core_call(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run a (synchronous) core call in a worker thread, at most CORE_CALLS at a time
-    per event loop (Slack and Teams share it): core work holds the GIL, and more
-    threads running it starve the event loop that acks new requests (measured in
-    bench/: ack p99 under 50 concurrent clicks)."""
+    """Run a (synchronous) core call in a worker thread of the lane it needs
+    (`lane_of`): at most LANES[lane] at a time per event loop (Slack and Teams share
+    them). Quick work holds the GIL, and more threads running it starve the event loop
+    that acks new requests (measured in bench/: ack p99 under 50 concurrent clicks);
+    slow work waits in its own lane, never in front of a quick command. LLM work ends
+    with LaneTimeout after LLM_LIMIT_S."""
+    return await in_lane(lane_of(fn, args), fn, *args, **kwargs)
+
+
+async def in_lane(lane: Lane, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """`core_call` in a lane the caller names (e.g. a chart drawn for a heavy read)."""
     loop = asyncio.get_running_loop()
-    lane = _lanes.get(loop)
-    if lane is None:
-        lane = _lanes[loop] = asyncio.Semaphore(CORE_CALLS)
-    async with lane:
-        return await asyncio.to_thread(fn, *args, **kwargs)
+    lanes = _lanes.get(loop)
+    if lanes is None:
+        lanes = _lanes[loop] = {
+            name: _Lane(asyncio.Semaphore(n), ThreadPoolExecutor(n, thread_name_prefix=f"govbot-{name}"))
+            for name, n in LANES.items()
+        }
+    run = _run(lanes[lane], functools.partial(fn, *args, **kwargs))
+    if lane != "llm":
+        return await run
+    try:
+        return await asyncio.wait_for(run, LLM_LIMIT_S)
+    except TimeoutError:
+        raise LaneTimeout(_what(fn), LLM_LIMIT_S) from None
+
+
+async def _run(lane: _Lane, call: Callable[[], T]) -> T:
+    """One call in `lane`; its slot is held until the worker thread is done, even when
+    the waiting caller gave up (time limit, cancelled request)."""
+    await lane.slots.acquire()
+    try:
+        context = contextvars.copy_context()
+        future = asyncio.get_running_loop().run_in_executor(lane.pool, context.run, call)
+    except BaseException:
+        lane.slots.release()
+        raise
+
+    def done(f: asyncio.Future[T]) -> None:
+        lane.slots.release()
+        if not f.cancelled():
+            f.exception()  # retrieved: a late failure nobody waits for is not reported twice
+
+    future.add_done_callback(done)
+    return await asyncio.shield(future)
+
+
+def _what(fn: Callable[..., Any]) -> str:
+    name = getattr(fn, "__name__", "")
+    return "regenerating the digest" if name == "regenerate_digest" else "drafting the digest"
 
 
 def error_text(exc: BaseException, what: str = "that") -> str:
     """What to tell the person who acted when a core call raised `exc`: the core's own
     words for a refusal or a usage error, else that `what` failed and nothing was lost
     (the caller logs the traceback)."""
-    if isinstance(exc, (Refused, UsageError)):
+    if isinstance(exc, (Refused, UsageError, LaneTimeout)):
         return exc.message
     if isinstance(exc, NotFound):
         return f"Not found: {exc}"

@@ -57,8 +57,11 @@ def released(request: ApprovalRequestRow, siblings: Sequence[ApprovalRequestRow]
 
 def delegating(request: ApprovalRequestRow, people: Sequence[str]) -> list[str]:
     """Whose active delegates may decide: every holder, but only the routed approver
-    for what went to governance (the other members may decide it themselves)."""
-    return [request.approver] if routed_to_governance(request) else list(people)
+    for what went to governance (the other members may decide it themselves), and
+    only while they still hold it (`people` are the current holders)."""
+    if routed_to_governance(request):
+        return [request.approver] if request.approver in people else []
+    return list(people)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,21 @@ def parse_user(text: str, field: str = "user") -> str:
     return value
 
 
+_PERSON_ID = re.compile(r"^(?:[UW][A-Za-z0-9_]+|29:[^\s]+)$")
+
+
+def parse_delegate(text: str) -> str:
+    """A delegate must be a person: a Slack (or console) user id `U…`/`W…` or a Teams
+    user id `29:…`, never a channel (`C…`, `D…`, `G…`) or a Teams conversation id."""
+    value = parse_user(text, "delegate")
+    if not _PERSON_ID.match(value):
+        raise UsageError(
+            f"delegate: {value[:40]!r} is not a person's user id (a channel or conversation id "
+            "cannot decide); mention a user, e.g. @U123 (Teams: 29:...)"
+        )
+    return value
+
+
 def parse_until(value: str | date | datetime, field: str = "until", zone: tzinfo = UTC) -> datetime:
     """An end time: a datetime, or a date meaning the end of that day in `zone`
     (GOVBOT_TIMEZONE); a time without an offset is read in `zone` too."""

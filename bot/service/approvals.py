@@ -145,14 +145,16 @@ def authority(
 ) -> Authority:
     """May `actor` decide this request? The routed approver, any other current holder
     of the routed role, an active delegate of one of them, or governance."""
-    if actor == request.approver:
+    people = request_holders(uow, settings, request)  # the directory now, not at routing time
+    if actor == request.approver and actor in people:
         return Authority(True, None, "approver")
-    people = request_holders(uow, settings, request)
     if actor in people and not routed_to_governance(request):
         return Authority(True, request.approver, "holder")
     delegators = set(uow.delegations.delegators_of(actor, now))
     for user in delegating(request, people):
         if user in delegators:
+            if actor == uow.proposals.get(request.proposal_id).requester:
+                return Authority(False, reason="a delegation never covers your own proposal; you requested it")
             return Authority(True, user, "delegate")
     if actor in governance_members(uow, settings):
         if routed_to_governance(request):  # any governance member may take what was routed to governance

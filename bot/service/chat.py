@@ -33,6 +33,7 @@ from bot.service import (
     policy_versions,
     portfolio,
     queries,
+    reroute,
     roles,
     submit,
 )
@@ -73,6 +74,18 @@ def run_command(
     except Exception:  # report, never crash the channel; the log has the details
         logger.exception("command %r by %s failed", (text or "").split(" ", 1)[0][:20], actor)
         return Reply(compose.notice("error", "Sorry, that failed on our side; the error is logged. Try again."))
+
+
+LANE_OF_COMMAND = {"digest": "llm", "propose": "llm", "portfolio": "heavy", "policy": "heavy"}  # every other command is quick
+
+
+def command_lane(text: str) -> str:
+    """Which lane a typed command needs: `digest` may ask the LLM for a draft, `portfolio`
+    reads everything; the rest (and what does not parse) are quick."""
+    try:
+        return LANE_OF_COMMAND.get(parse(text).name, "quick")
+    except (UsageError, ValueError):
+        return "quick"
 
 
 def help_message(settings: Settings, channel: str | None = None) -> Message:
@@ -117,7 +130,8 @@ def _run(
     if name == "roles":
         return Reply(roles.roles_message(uow, settings, actor))
     if name == "roles_set":
-        return Reply(roles.set_role(uow, clock, settings, actor, args["role"], args["department"], args["users"]))
+        role, dept, users = args["role"], args["department"], args["users"]
+        return Reply(roles.set_role(uow, clock, settings, actor, role, dept, users, follow=reroute.reroute))
     if name == "digest":
         here = bool(args["here"])
         message = digest.digest_command(

@@ -40,6 +40,7 @@ from bot.service import (
     portfolio,
     queries,
     reassess,
+    reroute,
     roles,
     submit,
     whatif,
@@ -76,6 +77,27 @@ class Govbot:
         self.drafter = drafter
         self.instance = instance
         self.extractor: Extractor = extractor if extractor is not None else LexiconExtractor()
+
+    # Lanes (handlers.base): LLM work and heavy reads never hold up quick commands.
+    LANES = {
+        "draft_digest": "llm",
+        "regenerate_digest": "llm",
+        "portfolio": "heavy",
+        "portfolio_data": "heavy",
+        "export": "heavy",
+        "audit_pack": "heavy",
+        "audit_lines": "heavy",
+        "read_paragraph": "llm",
+        "policy_what_if": "heavy",
+        "apply_policy": "heavy",
+    }
+
+    def lane_for(self, method: str, args: Sequence[Any] = ()) -> str:
+        """The lane a call of `method` with `args` needs: "llm", "heavy" or "quick"
+        (a typed command by what it asks for, see `chat.command_lane`)."""
+        if method == "handle_command" and len(args) >= 3 and isinstance(args[2], str):
+            return chat.command_lane(args[2])
+        return self.LANES.get(method, "quick")
 
     def bootstrap(self) -> None:
         """Seed the role directory from GOVBOT_GOVERNANCE and the roles file (raises
@@ -358,7 +380,9 @@ class Govbot:
         """Governance only (Refused otherwise). Replaces the holders of (role,
         department); an empty list clears it. Raises UsageError for a bad role,
         department or user."""
-        return roles.set_role(self.uow(), self.clock, self.settings, actor, role, department, users)
+        return roles.set_role(
+            self.uow(), self.clock, self.settings, actor, role, department, users, follow=reroute.reroute
+        )
 
     def audit_lines(self, proposal_id: int) -> list[str]:
         """`govbot audit ID`: the full trail of a proposal, oldest first (NotFound)."""

@@ -65,11 +65,13 @@ def waiting_on(
         for r in sorted(candidates, key=lambda r: r.id):
             if r.id in seen or r.status != "pending":
                 continue
-            if r.approver != user and not holds(r, user):
+            if not holds(r, user):  # the directory now: a former holder no longer sees it
                 continue
             if user != actor and user not in approval_rules.delegating(r, [user]):
                 continue
             p = uow.proposals.get(r.proposal_id)
+            if user != actor and p.requester == actor:  # a delegate never decides their own proposal
+                continue
             if decisions.not_decidable(uow, p, r) is None:
                 seen.add(r.id)
                 out.append((r, p))

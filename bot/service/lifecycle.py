@@ -23,8 +23,8 @@ from bot.domain.lifecycle_rules import (
     PAUSABLE,
     REASON_MAX,
     RETIRABLE,
+    parse_delegate,
     parse_until,
-    parse_user,
     proposal_label,
     proposal_people,
 )
@@ -207,6 +207,13 @@ def override_stop(
         conditions = {c.code: c for c in uow.stop_conditions.for_proposal(row.id)}
         if not is_governance(uow, actor, settings):
             problem = ("not_governance", "Only governance may override a stop condition.")
+        elif actor in (row.requester, row.owner):
+            problem = (
+                "own_proposal",
+                f"Governance never overrides a stop condition on its own proposal: you "
+                f"{'requested' if actor == row.requester else 'own'} {proposal_label(row)}; "
+                "ask another governance member.",
+            )
         elif code in _non_overridable(policy.current()):
             problem = (
                 "not_overridable",
@@ -267,7 +274,7 @@ def delegate(
 ) -> Message:
     """An approver names a delegate who may decide for them from `since` (default now)
     until `until` (a date means the end of that day). The delegate is told."""
-    who = parse_user(delegate_id, "delegate")
+    who = parse_delegate(delegate_id)
     if who == actor:
         raise UsageError("delegate: name someone other than yourself")
     now = clock.now()

@@ -169,11 +169,15 @@ def _card_dedupe(request: ApprovalRequestRow, user: str, tag: str = "") -> str:
 
 
 def _delegates(uow: UnitOfWork, request: ApprovalRequestRow, people: list[str], now: datetime) -> list[tuple[str, str]]:
-    """(delegate, whose delegate) for every active delegation of a holder, holders excluded."""
+    """(delegate, whose delegate) for every active delegation of a holder, holders and
+    the proposal's requester excluded."""
     found: dict[str, str] = {}
+    requester: str | None = None  # a delegate never gets a copy of their own proposal's request
     for user in delegating(request, people):
         for delegation in uow.delegations.active_for(user, now):
-            if delegation.delegate_id not in people:
+            if requester is None:
+                requester = uow.proposals.get(request.proposal_id).requester
+            if delegation.delegate_id not in people and delegation.delegate_id != requester:
                 found.setdefault(delegation.delegate_id, user)
     return list(found.items())
 

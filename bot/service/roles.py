@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,12 +34,9 @@ ROLES_FILE_HASH_KEY = "roles_file.sha256"
 
 
 def governance_members(uow: UnitOfWork, settings: Settings | None = None) -> list[str]:
-    """Governance: the directory's holders, then GOVBOT_GOVERNANCE (without duplicates)."""
-    members = list(uow.roles.holders("governance", ""))
-    for user in settings.governance_ids() if settings is not None else ():
-        if user not in members:
-            members.append(user)
-    return members
+    """Governance: the directory's holders only. GOVBOT_GOVERNANCE seeds an empty
+    directory (`bootstrap`) and grants nothing after that, so `settings` is not read."""
+    return list(uow.roles.holders("governance", ""))
 
 
 def is_governance(uow: UnitOfWork, user_id: str, settings: Settings | None = None) -> bool:
@@ -82,12 +79,23 @@ def roles_message(uow: UnitOfWork, settings: Settings, viewer: str | None = None
     return compose.roles_message(entries, can_edit)
 
 
+Follow = Callable[[UnitOfWork, Settings, str, str, list[str], str, datetime], list[int]]
+
+
 def set_role(
-    uow: UnitOfWork, clock: Clock, settings: Settings, actor: str, role: str, department: str, users: list[str]
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    actor: str,
+    role: str,
+    department: str,
+    users: list[str],
+    follow: Follow | None = None,
 ) -> Message:
     """Governance only (Refused otherwise). Replaces the holders of (role,
     department); an empty list clears it. Raises UsageError for a bad role,
-    department or user."""
+    department or user. `follow` (`bot.service.reroute.reroute`) makes the role's
+    pending requests follow the change in the same unit of work; returns their ids."""
     try:
         role, department = validate_role(role, department)
     except ValueError as exc:
@@ -100,6 +108,7 @@ def set_role(
         if uid not in clean:
             clean.append(uid)
     now = clock.now()
+    rerouted: list[int] = []
     with uow:
         if not is_governance(uow, actor, settings):
             refused = "only governance may change the role directory"
@@ -116,12 +125,15 @@ def set_role(
                 {"role": role, "department": department, "before": before, "after": clean},
                 now,
             )
+            if follow is not None:
+                rerouted = follow(uow, settings, role, department, before, actor, now)
             uow.commit()
     if refused:
         raise refuse(uow, clock, actor, None, "roles.refused", refused, role=role, department=department)
     where = f" for {department}" if department else ""
     who = ", ".join(compose.mention(u) for u in clean) or "nobody (routed to governance)"
-    return compose.notice("roles_set", f"{role}{where} is now held by {who}.")
+    moved = f" {len(rerouted)} pending request(s) re-routed." if rerouted else ""
+    return compose.notice("roles_set", f"{role}{where} is now held by {who}.{moved}")
 
 
 # --------------------------------------------------------------------------- bootstrap
@@ -157,14 +169,20 @@ def bootstrap(uow: UnitOfWork, governance_ids: Iterable[str], roles_file: Path |
 
 def request_holders(uow: UnitOfWork, settings: Settings, request: ApprovalRequestRow) -> list[str]:
     """Everyone who may decide the request as a holder of the role it is routed to,
-    the routed approver first: governance members for what went to governance, the
-    role's current holders (per department for department leads), or the owner alone."""
+    the routed approver first while they still hold it: governance members for what
+    went to governance, the role's current holders (per department for department
+    leads), or the owner alone. Authority follows the directory at decision time."""
+    if request.role == "owner" and not routed_to_governance(request):
+        return [request.approver]
+    current = role_holders(uow, request)
+    first = [request.approver] if request.approver in current else []
+    return list(dict.fromkeys([*first, *current]))
+
+
+def role_holders(uow: UnitOfWork, request: ApprovalRequestRow) -> list[str]:
+    """The directory's current holders of the role `request` is routed to."""
     if routed_to_governance(request):
-        others = governance_members(uow, settings)
-    elif request.role == "owner":
-        others = []
-    elif request.role in PER_DEPARTMENT:
-        others = holders(uow, request.role, request.department) if request.department else []
-    else:
-        others = holders(uow, request.role)
-    return list(dict.fromkeys([request.approver, *others]))
+        return governance_members(uow)
+    if request.role in PER_DEPARTMENT:
+        return holders(uow, request.role, request.department) if request.department else []
+    return holders(uow, request.role)

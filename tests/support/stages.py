@@ -73,8 +73,11 @@ def seed(
 
 
 def pending_request(core: Any, proposal_id: int, approver: str, role: str = "security") -> ApprovalRequestRow:
-    """One pending approval request, created now."""
+    """One pending approval request, created now, routed to `approver` as a holder of
+    `role` (added to the directory when not there yet: authority follows it)."""
     with core.uow() as uow:
+        if role != "owner" and approver not in uow.roles.holders(role, ""):
+            uow.roles.set(role, "", [*uow.roles.holders(role, ""), approver], "test", core.clock.now())
         row = uow.approvals.add(
             ApprovalRequestRow(
                 id=0,
