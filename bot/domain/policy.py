@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.domain.similarity import SimilarityRules
+
 logger = logging.getLogger(__name__)
 
 CONDITION_KEYS = (
@@ -293,6 +295,7 @@ class Policy:
     eu_ai_act: EuAiAct
     nist_ai_rmf: Mapping[str, tuple[EvidenceItem, ...]]
     iso_42001: tuple[EvidenceItem, ...]
+    similarity: SimilarityRules = SimilarityRules()  # `[similarity]`: near-duplicates (AI sprawl)
 
     @property
     def use_area_help(self) -> dict[str, str]:
