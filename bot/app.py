@@ -39,6 +39,7 @@ def build_core(
     policy = load_policy(settings.policy_file)
     core = Govbot(SqlUnitOfWorkFactory(engine), clock or SystemClock(), policy, settings, instance=instance)
     core.drafter = build_drafter(settings)
+    core.matcher = build_matcher(settings)
     core.bootstrap()
     return core
 
@@ -51,3 +52,17 @@ def build_drafter(settings: Settings) -> Any:
     from handlers.llm import build_openai_drafter
 
     return build_openai_drafter(settings)
+
+
+def build_matcher(settings: Settings) -> Any:
+    """The near-duplicate matcher (`bot.ports.SimilarityMatcher`): embeddings through
+    LangChain's OpenAIEmbeddings when GOVBOT_EMBEDDINGS_MODEL and OPENAI_API_KEY are
+    set, else the offline matcher of `bot.domain.similarity`."""
+    from bot.domain.similarity import OfflineMatcher
+
+    key = settings.openai_api_key.get_secret_value().strip() if settings.openai_api_key else ""
+    if not (settings.embeddings_model or "").strip() or not key:
+        return OfflineMatcher()
+    from handlers.llm.embeddings import build_embeddings_matcher
+
+    return build_embeddings_matcher(settings)

@@ -29,6 +29,7 @@ from bot.domain.records import (
     RoleAssignment,
     StopConditionRow,
 )
+from bot.domain.similarity import Match, SimilarityRules, TextVector
 
 # --------------------------------------------------------------------------- records
 
@@ -228,6 +229,55 @@ class SettingRepo(Protocol):
     def put(self, key: str, value: str) -> None: ...
 
 
+class SimilarityRepo(Protocol):
+    """Near-duplicates across departments (DESIGN.md "Sprawl, vendors and hand-offs")."""
+
+    def vector(self, proposal_id: int) -> TextVector | None:
+        """The stored vector of a proposal (None when it has none yet)."""
+
+    def put(self, proposal_id: int, vector: TextVector, at: datetime) -> None:
+        """Store (replace) the vector of a proposal."""
+
+    def nearest(
+        self,
+        vector: TextVector,
+        title: str,
+        description: str | None,
+        *,
+        department: str | None,
+        rules: SimilarityRules,
+        exclude_id: int | None = None,
+        limit: int = 10,
+    ) -> list[Match]:
+        """Live proposals of other departments whose score reaches the policy's
+        threshold, best first, each with a reason a person can read."""
+
+    def link(self, proposal_id: int, matches: Sequence[Match], at: datetime) -> None:
+        """Replace the near-duplicates recorded for a proposal (both directions)."""
+
+    def linked(self, proposal_id: int, limit: int = 10) -> list[Match]:
+        """The recorded near-duplicates of a proposal that are still live, best first."""
+
+
+class HandoffRepo(Protocol):
+    """The departments each proposal hands its output to (`downstream`)."""
+
+    def set(self, proposal_id: int, departments: Sequence[str]) -> None: ...
+
+    def for_proposal(self, proposal_id: int) -> list[str]: ...
+
+
+class SimilarityMatcher(Protocol):
+    """Turns a proposal's title and description into what near-duplicates are found by:
+    the offline terms (`bot.domain.similarity`), plus an embedding where an
+    OpenAI-compatible embeddings model is configured."""
+
+    name: str  # "offline" or "embeddings:<model>"
+
+    def describe(self, title: str, description: str | None, rules: SimilarityRules) -> TextVector:
+        """The vector of one text; never raises (an embeddings failure leaves it offline)."""
+
+
 class FactsReader(Protocol):
     """Aggregates computed in SQL (issue 6). Returns JSON-ready dicts."""
 
@@ -258,6 +308,8 @@ class UnitOfWork(Protocol):
     drafts: DraftRepo
     settings: SettingRepo
     facts: FactsReader
+    similarity: SimilarityRepo
+    handoffs: HandoffRepo
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     llm_model: str = Field("gpt-4o-mini", validation_alias=AliasChoices("GOVBOT_LLM_MODEL", "llm_model"))
     llm_timeout_s: float = Field(30.0, validation_alias=AliasChoices("GOVBOT_LLM_TIMEOUT", "llm_timeout_s"))
     llm_max_retries: int = Field(2, validation_alias=AliasChoices("GOVBOT_LLM_RETRIES", "llm_max_retries"))
+    embeddings_model: str | None = Field(
+        None, validation_alias=AliasChoices("GOVBOT_EMBEDDINGS_MODEL", "embeddings_model")
+    )
 
     # Approvals and jobs
     reminder_after_h: float = Field(48.0, validation_alias=AliasChoices("GOVBOT_REMINDER_HOURS", "reminder_after_h"))

@@ -683,3 +683,20 @@ class SqlSettingRepo(_Repo):
 
         # bound parameters: the upsert is built and compiled once
         self.session.execute(_cached(("settings.put", dialect), build), {"key": key, "value": value})
+
+
+class SqlHandoffRepo(_Repo):
+    """`proposal_downstream`: the departments a proposal hands its output to."""
+
+    def set(self, proposal_id: int, departments: Sequence[str]) -> None:
+        d = m.ProposalDownstream
+        self.session.execute(delete(d).where(d.proposal_id == proposal_id))
+        wanted = sorted({x.strip()[:200] for x in departments if x and x.strip()})
+        if wanted:
+            self.session.execute(
+                insert(_table(d)), [{"proposal_id": proposal_id, "department": dept} for dept in wanted]
+            )
+
+    def for_proposal(self, proposal_id: int) -> builtins.list[str]:
+        d = m.ProposalDownstream
+        return list(self.session.scalars(select(d.department).where(d.proposal_id == proposal_id).order_by(d.department)))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.errors import Conflict
 from store import repositories as r
+from store.similarity import SqlSimilarityRepo
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class SqlUnitOfWork:
         self.digests = r.SqlDigestRepo(session)
         self.drafts = r.SqlDraftRepo(session)
         self.settings = r.SqlSettingRepo(session)
+        self.similarity = SqlSimilarityRepo(session)
+        self.handoffs = r.SqlHandoffRepo(session)
         self._facts: Any = None
         return self
 

@@ -333,3 +333,22 @@ class Match:
     def to_json(self) -> dict[str, object]:
         """The `similar` entry of `status --json`."""
         return {"id": self.id, "title": self.title, "department": self.department, "score": self.score}
+
+
+@dataclass(frozen=True)
+class TextVector:
+    """What a matcher makes of a proposal's title and description: the offline bag of
+    terms always; an embedding (and the model that made it) when one is configured."""
+
+    terms: Terms
+    embedding: tuple[float, ...] | None = None
+    model: str | None = None
+
+
+class OfflineMatcher:
+    """The default `bot.ports.SimilarityMatcher`: the terms alone, no network."""
+
+    name = "offline"
+
+    def describe(self, title: str, description: str | None, rules: SimilarityRules) -> TextVector:
+        return TextVector(terms(title, description, rules))

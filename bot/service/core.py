@@ -17,8 +17,10 @@ from bot.domain import approval_rules
 from bot.domain.errors import NotFound, Refused, UsageError
 from bot.domain.records import ConversationRef, InterviewDraft, ProposalRow
 from bot.domain.roles import clean_user, validate_role
+from bot.domain.similarity import OfflineMatcher
 from bot.messages import compose
 from bot.messages.message import Message
+from bot.ports import SimilarityMatcher
 from bot.service import approvals, decisions, roles
 from bot.service.results import DecisionOutcome, InterviewStart, Reply, Submitted
 from bot.service.roles import directory, governance_members, holders, is_governance
@@ -40,6 +42,7 @@ class Govbot:
         self.settings = settings
         self.instance = instance
         self.drafter: Any = None  # bot.ports.Drafter for the digest; set by bot.app.build_drafter
+        self.matcher: SimilarityMatcher = OfflineMatcher()  # near-duplicates; bot.app.build_matcher
 
     def bootstrap(self) -> None:
         """Seed the role directory from GOVBOT_GOVERNANCE and the roles file (raises

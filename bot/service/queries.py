@@ -43,6 +43,8 @@ def status_data(core: Any, proposal_id: int) -> dict[str, Any]:
         revisions = uow.proposals.revisions(proposal_id)
 
         flag = checkin_flag(uow, proposal_id)  # "no check-in for two periods" (bot.jobs)
+        similar = uow.similarity.linked(proposal_id)  # near-duplicates in other departments, still live
+        downstream = uow.handoffs.for_proposal(proposal_id)
     return {
         "proposal": {
             "id": p.id,
@@ -56,6 +58,9 @@ def status_data(core: Any, proposal_id: int) -> dict[str, Any]:
             "capacity": p.capacity,
             "autonomy": p.autonomy,
             "eu_tier": p.eu_tier,
+            "vendor": p.vendor,
+            "model": p.model,
+            "downstream": downstream,
             "revision": p.revision,
             "answers": p.answers,
             "created_at": _iso(p.created_at),
@@ -72,6 +77,8 @@ def status_data(core: Any, proposal_id: int) -> dict[str, Any]:
         "checkins": [checkin_record(c, _iso) for c in checkins],
         "checkin_flag": flag,
         "autonomy": p.autonomy,
+        "similar": [x.to_json() for x in similar],
+        "similar_reasons": {str(x.id): x.reason for x in similar},
         "undelivered": [
             {
                 "id": o.id,

@@ -20,8 +20,9 @@ from bot.domain.approval_rules import NoGovernance, Route, current, route_key
 from bot.domain.errors import Conflict, NotFound, Refused, UsageError
 from bot.domain.proposal import validate_proposal
 from bot.domain.records import ProposalRow
+from bot.domain.similarity import TextVector
 from bot.messages import compose
-from bot.service import approvals, decisions, notify
+from bot.service import approvals, decisions, notify, sprawl
 from bot.service.results import Submitted
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ def _apply(row: ProposalRow, answers: dict[str, Any], result: dict[str, Any]) ->
     row.answers = answers
     row.risk_level = result["risk_level"]
     row.eu_tier = _eu_tier(result)
+    row.vendor = answers.get("vendor")
+    row.model = answers.get("model")
 
 
 def submit(
@@ -61,10 +64,11 @@ def submit(
         if done:
             return _replay(core, json.loads(done))
     result = _classify(core, clean)
+    vector = sprawl.describe(core, clean)  # an embeddings call, if any, before the transaction
     try:
         if proposal_id is not None:
-            return _resubmit(core, actor, proposal_id, clean, result, key)
-        return _first(core, actor, channel, clean, result, key)
+            return _resubmit(core, actor, proposal_id, clean, result, key, vector)
+        return _first(core, actor, channel, clean, result, key, vector)
     except NoGovernance as exc:
         raise core._refuse(actor, proposal_id, "proposal.refused", str(exc)) from None
     except Conflict:
@@ -104,10 +108,16 @@ def _done(uow: Any, key: str | None, proposal_id: int, revision: int, now: Any) 
 
 
 def _first(
-    core: Any, actor: str, channel: str, answers: dict[str, Any], result: dict[str, Any], key: str | None
+    core: Any,
+    actor: str,
+    channel: str,
+    answers: dict[str, Any],
+    result: dict[str, Any],
+    key: str | None,
+    vector: TextVector | None = None,
 ) -> Submitted:
     with core.uow() as uow:
-        submitted = _first_in(core, uow, actor, channel, answers, result, key, core.clock.now())
+        submitted = _first_in(core, uow, actor, channel, answers, result, key, core.clock.now(), vector=vector)
         uow.commit()
     _log_first(submitted, actor)
     return submitted
@@ -129,6 +139,7 @@ def _first_in(
     now: Any,
     *,
     unrecorded: bool = False,
+    vector: TextVector | None = None,
 ) -> Submitted:
     """Store, route and queue a first submission inside `uow` (the caller commits)."""
     settings = core.settings
@@ -155,7 +166,9 @@ def _first_in(
     row = uow.proposals.add(row, author=actor)
     uow.classifications.add(row.id, row.revision, result, now)
     uow.stop_conditions.set_open(row.id, result.get("stop_conditions") or [], now)
+    similar = sprawl.record(core, uow, row, vector or sprawl.describe(core, answers), now)
     routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], answers)
+    routes += sprawl.handoff_routes(uow, settings, answers, routes)
     requests = approvals.open_requests(uow, row, routes, round=row.revision, now=now, owner_first=settings.owner_first)
     uow.audit.add(
         row.id,
@@ -167,11 +180,13 @@ def _first_in(
             "risk_level": row.risk_level,
             "stop_conditions": result.get("stop_conditions") or [],
             "approver_roles": result.get("approver_roles"),
+            "similar": sprawl.audit_detail(similar),
         },
         now,
     )
     _audit_requested(uow, row, actor, requests, now)
-    message = compose.classification_message(row, result, requests)
+    listed = sprawl.shown(core, similar)
+    message = compose.classification_message(row, result, requests, similar=listed)
     notify.send(
         uow,
         settings,
@@ -184,7 +199,8 @@ def _first_in(
     )
     for r in requests:
         if approval_rules.released(r, requests):
-            notify.queue_request(uow, settings, row, r, result, now)
+            card = compose.approval_request_card(row, r, result, similar=listed)
+            notify.queue_request(uow, settings, row, r, result, now, card=card)
     uow.drafts.delete(channel, actor)
     _done(uow, key, row.id, row.revision, now)
     return Submitted(row.id, row.revision, result, message, [r.id for r in requests])
@@ -202,12 +218,19 @@ def _replay_in(uow: Any, done: dict[str, Any]) -> Submitted:
     found = uow.classifications.latest(pid)
     result = found.result if found else {}
     requests = [r for r in uow.approvals.for_proposal(pid) if r.round == revision and r.kind == "proposal"]
-    message = compose.classification_message(row, result, requests, resubmitted=revision > 1)
+    similar = uow.similarity.linked(pid)
+    message = compose.classification_message(row, result, requests, resubmitted=revision > 1, similar=similar[:3])
     return Submitted(pid, revision, result, message, [r.id for r in requests], duplicate=True)
 
 
 def _resubmit(
-    core: Any, actor: str, proposal_id: int, answers: dict[str, Any], result: dict[str, Any], key: str | None
+    core: Any,
+    actor: str,
+    proposal_id: int,
+    answers: dict[str, Any],
+    result: dict[str, Any],
+    key: str | None,
+    vector: TextVector,
 ) -> Submitted:
     settings = core.settings
     now = core.clock.now()
@@ -228,7 +251,10 @@ def _resubmit(
             uow.proposals.update(row)
             uow.classifications.add(row.id, revision, result, now)
             uow.stop_conditions.set_open(row.id, result.get("stop_conditions") or [], now)
+            similar = sprawl.record(core, uow, row, vector, now)
+            listed = sprawl.shown(core, similar)
             routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], answers)
+            routes += sprawl.handoff_routes(uow, settings, answers, routes)
             existing = current(uow.approvals.for_proposal(row.id))
             plan = _reconcile(existing, routes, risk_changed=before_risk != row.risk_level)
             superseded = approvals.supersede(
@@ -250,13 +276,14 @@ def _resubmit(
                     "superseded": superseded,
                     "opened": [r.id for r in opened],
                     "kept": [r.id for r in plan["keep"]],
+                    "similar": sprawl.audit_detail(similar),
                 },
                 now,
             )
             _audit_requested(uow, row, actor, opened, now)
             approvals.move(uow, row, "in_review", actor, now, revision=revision)
             live = current(uow.approvals.for_proposal(row.id))
-            message = compose.classification_message(row, result, live, resubmitted=True)
+            message = compose.classification_message(row, result, live, resubmitted=True, similar=listed)
             notify.send(
                 uow,
                 settings,
@@ -270,12 +297,11 @@ def _resubmit(
             for r in live:
                 if r.status != "pending" or not approval_rules.released(r, live):
                     continue
+                card = compose.approval_request_card(row, r, result, similar=listed)
                 if r in opened:
-                    notify.queue_request(uow, settings, row, r, result, now)
+                    notify.queue_request(uow, settings, row, r, result, now, card=card)
                 else:  # a kept request: show the approver the new revision
-                    notify.update_card(
-                        uow, settings, row, r, compose.approval_request_card(row, r, result), now, f"rev{revision}"
-                    )
+                    notify.update_card(uow, settings, row, r, card, now, f"rev{revision}")
             decisions.complete_if_done(uow, settings, row, live, actor, now)
             uow.drafts.delete(row.channel, actor)
             _done(uow, key, row.id, revision, now)
