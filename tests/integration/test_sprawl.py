@@ -94,3 +94,37 @@ def test_a_resubmission_that_changes_the_text_drops_the_old_pair(core):
     core.decide("U_CS", request.id, "request_changes", comment="say what else")
     core.submit("U_B", "slack", {**UNRELATED, "department": "Customer Success"}, proposal_id=second)
     assert core.status_data(first)["similar"] == []
+
+
+def test_the_digest_names_a_new_proposal_that_duplicates_a_running_one(core, clock):
+    from datetime import timedelta
+
+    first = core.submit("U_A", "slack", SALES).proposal_id
+    with core.uow() as uow:  # the first one went live a while ago
+        row = uow.proposals.get(first)
+        row.stage = "pilot"
+        uow.proposals.update(row)
+        uow.commit()
+    second = core.submit("U_B", "slack", SUCCESS).proposal_id
+    with core.uow() as uow:
+        facts = uow.facts.digest(clock.now() - timedelta(days=7), clock.now() + timedelta(hours=1), clock.now(), {})
+    [item] = facts["duplicates"]["items"]
+    assert (item["id"], item["duplicates"]["id"], item["duplicates"]["stage"]) == (second, first, "pilot")
+
+
+def test_the_template_digest_says_which_new_proposal_duplicates_running_work():
+    from bot.service.digest_writer import template_digest
+
+    dup = {
+        "id": 2,
+        "title": "Customer conversation summaries",
+        "department": "Customer Success",
+        "duplicates": {"id": 1, "title": "Call recap generator", "department": "Sales", "stage": "pilot"},
+        "score": 0.42,
+        "reason": "both are about recap / summaries",
+    }
+    text = template_digest({"duplicates": {"count": 1, "items": [dup]}})
+    assert (
+        'Duplicates running work: "Customer conversation summaries" (#2, Customer Success) looks like '
+        '"Call recap generator" (#1, Sales, pilot): both are about recap / summaries.'
+    ) in text
