@@ -27,7 +27,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SECTIONS = ("classifier", "facts", "ack", "import")
+SECTIONS = ("classifier", "facts", "ack", "import", "similarity")
 
 
 def log(text: str) -> None:
@@ -93,7 +93,7 @@ def _sqlite(workdir: Path, name: str) -> str:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from bench import ack, classify_import, facts
+    from bench import ack, classify_import, facts, similarity
 
     quick = args.quick
     only = set(args.only.split(",")) if args.only else set(SECTIONS)
@@ -140,6 +140,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if not pg_problem:
                 with PgSchema(args.pg_url) as url:
                     results["import"]["postgresql"] = classify_import.import_cli(url, n, work)
+        if "similarity" in only:
+            log("near-duplicates (similarity) ...")
+            results["similarity"] = similarity.run(work, quick, log=log)
     results["targets"] = targets(results)
     return results
 
@@ -202,6 +205,32 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             "s",
         ),
     ]
+    rows += [
+        (
+            "near-duplicates: precision on the labelled pairs >= 0.8",
+            _get(r, "similarity", "quality", "precision"),
+            lambda v: v >= 0.8,
+            "",
+        ),
+        (
+            "near-duplicates: recall on the labelled pairs >= 0.8",
+            _get(r, "similarity", "quality", "recall"),
+            lambda v: v >= 0.8,
+            "",
+        ),
+        (
+            "compare a new proposal with 10,000 (in-memory index, p95) < 50 ms",
+            _get(r, "similarity", "index", 10_000, "lookup", "p95_ms"),
+            lambda v: v < 50,
+            "ms",
+        ),
+        (
+            f"compare a new proposal with {_get(r, 'similarity', 'sqlite', 'n')} through SQLite (p95) < 50 ms",
+            _get(r, "similarity", "sqlite", "lookup", "p95_ms"),
+            lambda v: v < 50,
+            "ms",
+        ),
+    ]
     return [
         {"target": name, "value": value, "unit": unit, "met": None if value is None else bool(check(value))}
         for name, value, check, unit in rows
@@ -256,6 +285,31 @@ def table(r: dict[str, Any]) -> str:
         lines.append(
             f"govbot import on {backend}: {i['n']:,} proposals in {i['seconds']} s wall, "
             f"{i.get('cpu_s')} s CPU ({i['per_second']}/s): {i['summary']}"
+        )
+    if "similarity" in r:
+        sim = r["similarity"]
+        q = sim["quality"]
+        lines.append("")
+        lines.append(
+            f"near-duplicates on {q['pairs']} labelled pairs at threshold {q['threshold']}: precision "
+            f"{q['precision']}, recall {q['recall']} ({q['true_pos']} found, {q['false_pos']} wrongly, "
+            f"{q['false_neg']} missed)"
+        )
+        lines.append(
+            "  by threshold: " + ", ".join(f"{t}: P {v['precision']} R {v['recall']}" for t, v in q["sweep"].items())
+        )
+        lines.append("  in-memory index:   size | index s | add ms | look-up p50 / p95 / max ms | matches | terms")
+        for size, f in sim["index"].items():
+            lk = f["lookup"]
+            lines.append(
+                f"  {int(size):>22,} | {f['index_s']:>7} | {f['add_ms']:>6} | "
+                f"{lk['p50_ms']:>6} / {lk['p95_ms']:>6} / {lk['max_ms']:>6}     | {f['matches_per_lookup']:>7} | "
+                f"{f['terms']}"
+            )
+        s_ = sim["sqlite"]
+        lines.append(
+            f"  through SQLite at {s_['n']:,}: first look-up of a process {s_['first_lookup_ms']} ms (loads the "
+            f"index), then p50 {s_['lookup']['p50_ms']} / p95 {s_['lookup']['p95_ms']} ms"
         )
     lines.append("")
     lines.append("targets:")

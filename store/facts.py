@@ -18,9 +18,9 @@ from sqlalchemy import and_, case, distinct, exists, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
-from store.portfolio_facts import by_vendor, handoffs, new_duplicates, sprawl_clusters
 from bot.domain.proposal import CAPACITY, RISK_LEVELS, STAGES, STOP_CONDITIONS
 from store import models as m
+from store.portfolio_facts import by_vendor, handoffs, new_duplicates, sprawl_clusters
 
 P = m.Proposal
 INACTIVE = ("rejected", "retired")  # left out of capacity, stop conditions and sprawl

@@ -75,8 +75,7 @@ def sprawl_clusters(session: Session, cap: int) -> dict[str, Any]:
                 "departments": depts[:cap],
                 "department_count": len(depts),
                 "proposals": [
-                    {"id": i, "title": info[i].title, "department": info[i].department}
-                    for i in shown[:SPRAWL_MEMBERS]
+                    {"id": i, "title": info[i].title, "department": info[i].department} for i in shown[:SPRAWL_MEMBERS]
                 ],
             }
         )

@@ -172,6 +172,7 @@ class _Lexicon:
     longest: int
     names: Mapping[str, str]  # concept term -> its name (the group's first entry)
     drop: frozenset[str]  # stems of function and generic words
+    memo: dict[tuple[str, str], tuple[Terms, dict[str, str]]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def build(cls, groups: Iterable[Sequence[str]], generic: Iterable[str]) -> _Lexicon:
@@ -222,8 +223,28 @@ def tokens(text: str, rules: SimilarityRules) -> list[Token]:
     return out
 
 
+MEMO_SIZE: Final = 4096
+
+
 def terms(title: str, description: str | None, rules: SimilarityRules) -> Terms:
     """The proposal's L2-normalised bag of terms (words, concepts and trigrams)."""
+    return _analyse(title, description, rules)[0]
+
+
+def _analyse(title: str, description: str | None, rules: SimilarityRules) -> tuple[Terms, dict[str, str]]:
+    """(terms, surfaces) of a text, remembered for the last MEMO_SIZE texts (a reason
+    needs both sides again, and the portfolio repeats texts)."""
+    memo = rules.lexicon.memo
+    key = (title or "", description or "")
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        found = memo[key] = (_terms(title, description, rules), _surfaces(title, description, rules))
+    return found
+
+
+def _terms(title: str, description: str | None, rules: SimilarityRules) -> Terms:
     counts: dict[str, float] = {}
     for text, weight in ((title or "", TITLE_WEIGHT), (description or "", 1.0)):
         for tok in tokens(text, rules):
@@ -277,10 +298,8 @@ def reason(
     """Why two proposals look alike, in words a person can check: what they share
     (most telling first), naming both wordings where the teams used different
     synonyms ("both are about supplier, invoice / bill and purchase order")."""
-    a = _surfaces(new_title, new_description, rules)
-    b = _surfaces(other_title, other_description, rules)
-    ta = terms(new_title, new_description, rules)
-    tb = terms(other_title, other_description, rules)
+    ta, a = _analyse(new_title, new_description, rules)
+    tb, b = _analyse(other_title, other_description, rules)
     shared = sorted((t for t in a if t in b), key=lambda t: (-(ta.get(t, 0) * tb.get(t, 0)), t))[:REASON_TERMS]
     if not shared:
         return "their wording is alike, though no single word is shared"

@@ -191,7 +191,9 @@ def test_sprawl_from_real_submissions(core):
         "UREQ2", "console", {**base, "title": "Drafting replies to refund emails", "department": "Finance"}
     )
     payroll = "Flags unusual payroll changes for the payroll team to check."
-    core.submit("UREQ3", "console", {**base, "title": "Payroll anomaly report", "department": "HR", "description": payroll})
+    core.submit(
+        "UREQ3", "console", {**base, "title": "Payroll anomaly report", "department": "HR", "description": payroll}
+    )
     groups = core.portfolio_data()["sprawl"]["groups"]
     assert len(groups) == 1
     group = groups[0]
