@@ -266,6 +266,10 @@ class HandoffRepo(Protocol):
 
     def for_proposal(self, proposal_id: int) -> list[str]: ...
 
+    def known_names(self, limit: int = 20) -> dict[str, list[str]]:
+        """{"vendor", "model", "downstream"}: the names the portfolio already uses,
+        most used first (the interview offers them)."""
+
 
 class SimilarityMatcher(Protocol):
     """Turns a proposal's title and description into what near-duplicates are found by:

@@ -70,6 +70,7 @@ from bot.domain.questions import (
     _clip,
     _q,
     label_of,
+    with_known,
 )
 
 logger = logging.getLogger(__name__)
@@ -229,7 +230,14 @@ def _detail_questions(answers: dict[str, Any], policy: Any = None) -> tuple[Ques
     return tuple(out)
 
 
-def _page(page_id: str, answers: dict[str, Any], policy: Any = None) -> Page:
+def _page(page_id: str, answers: dict[str, Any], policy: Any = None, known: Mapping[str, Any] | None = None) -> Page:
+    page = _plain_page(page_id, answers, policy)
+    if not known:
+        return page
+    return replace(page, questions=tuple(with_known(q, known.get(q.key) or ()) for q in page.questions))
+
+
+def _plain_page(page_id: str, answers: dict[str, Any], policy: Any = None) -> Page:
     questions: tuple[Question, ...]
     if page_id == "basics":
         questions = _BASICS
@@ -252,19 +260,27 @@ def _page(page_id: str, answers: dict[str, Any], policy: Any = None) -> Page:
 # --------------------------------------------------------------------------- public flow
 
 
-def pages(answers: dict[str, Any] | None = None, *, policy: Any = None) -> list[Page]:
-    """The pages relevant given the answers so far, in order (follow-up not included)."""
+def pages(
+    answers: dict[str, Any] | None = None, *, policy: Any = None, known: Mapping[str, Any] | None = None
+) -> list[Page]:
+    """The pages relevant given the answers so far, in order (follow-up not included).
+    `known` ({"vendor": [...], "model": [...], "downstream": [...]}, `Govbot.known_names`)
+    names the values the portfolio already uses in those questions' help."""
     answers = answers or {}
-    out = [_page(pid, answers, policy) for pid in PAGE_ORDER]
+    out = [_page(pid, answers, policy, known) for pid in PAGE_ORDER]
     return [p for p in out if p.questions]
 
 
-def get_page(page_id: str, answers: dict[str, Any] | None = None, *, policy: Any = None) -> Page:
+def get_page(
+    page_id: str, answers: dict[str, Any] | None = None, *, policy: Any = None, known: Mapping[str, Any] | None = None
+) -> Page:
     """One page by id (also "followup"). Raises KeyError naming the pages for an unknown id."""
-    return _page(page_id, answers or {}, policy)
+    return _page(page_id, answers or {}, policy, known)
 
 
-def next_page(page_id: str, answers: dict[str, Any] | None = None, *, policy: Any = None) -> Page | None:
+def next_page(
+    page_id: str, answers: dict[str, Any] | None = None, *, policy: Any = None, known: Mapping[str, Any] | None = None
+) -> Page | None:
     """The relevant page after `page_id` given the answers so far, or None at the end.
 
     The follow-up page is not part of the sequence: ask `followup_page` once before
@@ -276,15 +292,17 @@ def next_page(page_id: str, answers: dict[str, Any] | None = None, *, policy: An
     if page_id not in PAGE_ORDER:
         raise KeyError(f"unknown interview page {page_id!r}; pages: {', '.join(PAGE_ORDER)}")
     for pid in PAGE_ORDER[PAGE_ORDER.index(page_id) + 1 :]:
-        page = _page(pid, answers, policy)
+        page = _page(pid, answers, policy, known)
         if page.questions:
             return page
     return None
 
 
-def first_page(answers: dict[str, Any] | None = None, *, policy: Any = None) -> Page:
+def first_page(
+    answers: dict[str, Any] | None = None, *, policy: Any = None, known: Mapping[str, Any] | None = None
+) -> Page:
     """The first page (always "basics")."""
-    return _page(PAGE_ORDER[0], answers or {}, policy)
+    return _page(PAGE_ORDER[0], answers or {}, policy, known)
 
 
 _TRUE: Final = frozenset({"true", "yes", "y", "1", "on"})
@@ -300,7 +318,9 @@ def parse_answer(question: Question, raw: Any) -> tuple[Any, str | None]:
     """
     key = question.key
     value: Any = raw
-    if question.kind in (TEXT, LONG_TEXT, USER):
+    if FIELDS[key].kind == "names" and isinstance(value, str):  # "Finance, Legal" -> ["Finance", "Legal"]
+        value = [v for v in re.split(r"[,;\n]", value) if v.strip()]
+    elif question.kind in (TEXT, LONG_TEXT, USER):
         if value is not None and not isinstance(value, str):
             return None, f"{key}: must be text, not {type(value).__name__}"
         if isinstance(value, str) and question.kind == USER:

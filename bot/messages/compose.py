@@ -193,7 +193,11 @@ def similar_notice(similar: Sequence[Any], title: str) -> Message | None:
     section = similar_section(similar)
     if section is None:
         return None
-    return Message(kind="similar_workflows", text=f"Before you submit {clip(title, 80)}: {section.title}", sections=(section,))
+    return Message(
+        kind="similar_workflows",
+        text=f"Before you submit {clip(title, 80)}: {section.title}",
+        sections=(Section(None, section.text),),
+    )
 
 
 # --------------------------------------------------------------------------- approval cards

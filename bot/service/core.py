@@ -134,6 +134,34 @@ class Govbot:
 
         return submit(self, actor, channel, answers, proposal_id, idempotency_key)
 
+    def known_names(self) -> dict[str, list[str]]:
+        """Vendors, models and departments the portfolio already uses, most used first,
+        for the interview's `vendor`, `model` and `downstream` questions."""
+        with self.uow() as uow:
+            return uow.handoffs.known_names()
+
+    def similar_notice(self, answers: dict[str, Any], proposal_id: int | None = None) -> Message | None:
+        """Before the requester submits: the live workflows of other departments that
+        look like these answers ("3 similar workflows exist: ..., talk to their
+        owners?"); None when there are none or the answers have no title yet."""
+        from bot.service import sprawl
+
+        title = answers.get("title")
+        if not isinstance(title, str) or not title.strip():
+            return None
+        vector = sprawl.describe(self, {**answers, "title": title})
+        with self.uow() as uow:
+            found = uow.similarity.nearest(
+                vector,
+                title,
+                answers.get("description"),
+                department=answers.get("department"),
+                rules=self.policy.similarity,
+                exclude_id=proposal_id,
+                limit=self.policy.similarity.shown,
+            )
+        return compose.similar_notice(found, title)
+
     # --- approvals ------------------------------------------------------------------
     def decide(
         self, actor: str, request_id: int, decision: str, comment: str | None = None, override_reason: str | None = None

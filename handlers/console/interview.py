@@ -72,7 +72,8 @@ class TerminalInterview:
             "`cancel` to stop — your answers are kept as a draft."
         )
         try:
-            page: interview.Page | None = interview.first_page(answers, policy=self._policy())
+            known = self._known()
+            page: interview.Page | None = interview.first_page(answers, policy=self._policy(), known=known)
             while page is not None:
                 todo = []
                 for q in page.questions:
@@ -88,7 +89,7 @@ class TerminalInterview:
                     self.chat.say(style(f"── {page.title} ──", BOLD, CYAN, color=self.chat.color))
                     for q in todo:
                         self.ask(q, answers, page.id, proposal_id)
-                page = interview.next_page(page.id, answers, policy=self._policy())
+                page = interview.next_page(page.id, answers, policy=self._policy(), known=known)
             followup = interview.followup_page(answers)
             if followup is not None:
                 self.chat.say("")
@@ -123,6 +124,14 @@ class TerminalInterview:
 
     def _policy(self) -> Any:
         return getattr(self.chat.core, "policy", None)
+
+    def _known(self) -> dict[str, list[str]] | None:
+        """Vendors, models and departments already in the portfolio (named in the help)."""
+        try:
+            return self.chat.core.known_names()
+        except Exception:
+            logger.debug("known names unavailable", exc_info=True)
+            return None
 
     def ask(
         self, q: interview.Question, answers: dict[str, Any], page_id: str, proposal_id: int | None, why: bool = False
@@ -222,6 +231,9 @@ class TerminalInterview:
     def submit(self, answers: dict[str, Any], proposal_id: int | None) -> None:
         self.chat.say("")
         self.chat.show(summary(answers))
+        similar = self.chat.core.similar_notice(interview.to_proposal(answers), proposal_id)
+        if similar is not None:  # near-duplicates in other departments: talk to their owners first
+            self.chat.show(similar)
         for _ in range(5):
             line = self.chat.read(render_note("Submit this proposal? [Y/n] > ", color=self.chat.color))
             if line is None or line.strip().lower() in ("n", "no", *CANCEL):
