@@ -497,9 +497,7 @@ class Parser:
                     self.condition(r, rpath, forbid=("risk_in", "stop_any")),
                 )
             )
-        codes = [e.code for e in out]
-        if len(set(codes)) != len(codes):
-            self.bad(_join(path, key), f"each {code_key} must appear once")
+        # the same code may appear again: its conditions are OR-ed, like the risk rules
         return tuple(out)
 
 

@@ -65,6 +65,8 @@ def gather(core: Any, proposal_id: int) -> dict[str, Any]:
             "checkins": uow.checkins.for_proposal(proposal_id),
             "events": uow.audit.for_proposal(proposal_id),
             "flag": checkin_flag(uow, proposal_id),
+            "downstream": uow.handoffs.for_proposal(proposal_id),
+            "similar": uow.similarity.linked(proposal_id),
             "generated_at": core.clock.now(),
         }
 
@@ -87,6 +89,9 @@ def blocks(data: dict[str, Any]) -> list[Block]:
                 ("Owner", _show(row.owner)),
                 ("Channel", row.channel),
                 ("Autonomy", _show(row.autonomy)),
+                ("AI vendor", _show(row.vendor)),
+                ("Model", _show(row.model)),
+                ("Hands work to", ", ".join(data.get("downstream") or []) or "-"),
                 ("Revision", str(row.revision)),
                 ("Created", iso_time(row.created_at) or ""),
                 ("Stage changed", iso_time(row.stage_changed_at) or ""),
@@ -100,9 +105,20 @@ def blocks(data: dict[str, Any]) -> list[Block]:
     out += _approvals(data)
     out += _lifecycle(data)
     out += _checkins(data)
+    out += _similar(data)
     out.append(Block("h2", "Full audit trail"))
     out.append(Block("list", items=[format_event(e) for e in data["events"]] or ["no events"]))
     return out
+
+
+def _similar(data: dict[str, Any]) -> list[Block]:
+    """Live near-duplicates in other departments (AI sprawl), with why they look alike."""
+    similar = data.get("similar") or []
+    items = [
+        f"#{x.id} {x.title} ({x.department or 'no department'}, {x.stage}; score {x.score:.2f}): {x.reason}"
+        for x in similar
+    ]
+    return [Block("h2", "Similar workflows in other departments"), Block("list", items=items or ["none found"])]
 
 
 def _answers(data: dict[str, Any]) -> list[Block]:

@@ -37,6 +37,10 @@ CSV_COLUMNS = (
     "stack",
     "capacity",
     "autonomy",
+    "vendor",
+    "model",
+    "downstream",
+    "similar",
     "revision",
     "reasons",
     "stop_conditions",
@@ -139,6 +143,10 @@ def proposal_record(uow: Any, row: ProposalRow) -> dict[str, Any]:
         "stack": row.answers.get("stack"),
         "capacity": row.capacity,
         "autonomy": row.autonomy,
+        "vendor": row.vendor,
+        "model": row.model,
+        "downstream": uow.handoffs.for_proposal(row.id),
+        "similar": [x.to_json() for x in uow.similarity.linked(row.id)],
         "revision": row.revision,
         "created_at": iso_time(row.created_at),
         "updated_at": iso_time(row.updated_at),
@@ -246,6 +254,7 @@ def export(core: Any, fmt: str) -> str:
         "eu_ai_act_tier": Counter(),
         "capacity": Counter(),
         "stack": Counter(),
+        "vendor": Counter(),
     }
     out = io.StringIO()  # written record by record: no list of every proposal is kept
     out.write('{\n  "generated_at": ' + json.dumps(iso_time(core.clock.now())) + ',\n  "proposals": [')
@@ -282,6 +291,8 @@ def _csv(core: Any) -> str:
             "readiness_score": readiness.get("score"),
             "ready_to_scale": readiness.get("ready_to_scale"),
             "approver_roles": "; ".join(c["approver_roles"]),
+            "downstream": "; ".join(r["downstream"]),
+            "similar": "; ".join(f"#{x['id']} ({x['score']})" for x in r["similar"]),
             "approvals": "; ".join(_approval_cell(a) for a in r["approvals"]),
             "checkins": len(r["checkins"]),
             "latest_checkin_value": latest.get("value"),

@@ -16,8 +16,8 @@ from pydantic import SecretStr
 from bot.messages.message import APPROVE
 from handlers.base import SENDERS_KEY, StartupError
 from handlers.teams import cards
-from handlers.teams.setup import mount
 from handlers.teams.adapter import TeamsConfigError, bot_config
+from handlers.teams.setup import mount
 from handlers.web import build_web_app
 from tests.fakes.bot_connector import (
     FakeBotConnector,
