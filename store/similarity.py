@@ -355,6 +355,7 @@ def backfill(conn: Connection, rules: SimilarityRules | None = None) -> int:
     """Migration 0007: terms, vendor, model, downstream departments and near-duplicates
     of every existing proposal, in id order (as if each were submitted again)."""
     from bot.domain.policy_file import load_policy
+    from bot.domain.proposal import check_field
 
     rules = rules or load_policy().similarity
     p = m.Proposal.__table__
@@ -375,8 +376,9 @@ def backfill(conn: Connection, rules: SimilarityRules | None = None) -> int:
         vendor, model = _clip(answers.get("vendor")), _clip(answers.get("model"))
         if vendor or model:
             conn.execute(p.update().where(p.c.id == pid).values(vendor=vendor, model=model))
-        for dept in sorted({d.strip() for d in answers.get("downstream") or () if isinstance(d, str) and d.strip()}):
-            conn.execute(insert(m.ProposalDownstream.__table__), {"proposal_id": pid, "department": dept[:200]})
+        downstream, problem = check_field("downstream", answers.get("downstream") or [])
+        for dept in [] if problem else downstream:
+            conn.execute(insert(m.ProposalDownstream.__table__), {"proposal_id": pid, "department": dept})
         found = sorted(index.search(vector, rules).items(), key=lambda kv: (-kv[1], kv[0]))
         pairs = []
         for other, score in found:

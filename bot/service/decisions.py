@@ -204,7 +204,9 @@ def card_for(core: Any, uow: Any, proposal: ProposalRow, request: ApprovalReques
         and not_decidable(uow, proposal, request) is None
         and authority(uow, core.settings, request, viewer, "(shown)", now).ok
     )
-    return compose.approval_request_card(proposal, request, latest.result if latest else None, with_buttons=may)
+    similar = uow.similarity.linked(proposal.id, limit=core.policy.similarity.shown)
+    result = latest.result if latest else None
+    return compose.approval_request_card(proposal, request, result, with_buttons=may, similar=similar)
 
 
 def _after_proposal(

@@ -74,6 +74,7 @@ def enqueue(
 
 
 CHAT_CHANNELS = ("slack", "teams", "console")
+SIMILAR_SHOWN = 3  # near-duplicates named on an approval card
 
 
 def channel_for(uow: Any, settings: Any, user: str, proposal: ProposalRow | None) -> str:
@@ -152,7 +153,8 @@ def queue_request(
     """The approval request card to every holder of the routed role (once per request
     and holder, each copy under its own ref key so it can be updated in place), and a
     copy to anyone they delegated to for now. `card` replaces the standard card."""
-    card = card if card is not None else compose.approval_request_card(proposal, request, result)
+    similar = uow.similarity.linked(proposal.id, limit=SIMILAR_SHOWN)  # near-duplicates on every card
+    card = card if card is not None else compose.approval_request_card(proposal, request, result, similar=similar)
     people = request_holders(uow, settings, request)
     for user in people:
         key = card_key(request, user)
@@ -161,7 +163,7 @@ def queue_request(
         for delegation in uow.delegations.active_for(user, now):  # a copy for an active delegate
             if delegation.delegate_id in people:
                 continue
-            copy = compose.approval_request_card(proposal, request, result, delegate_of=user)
+            copy = compose.approval_request_card(proposal, request, result, delegate_of=user, similar=similar)
             send(
                 uow,
                 settings,

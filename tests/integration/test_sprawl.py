@@ -128,3 +128,15 @@ def test_the_template_digest_says_which_new_proposal_duplicates_running_work():
         'Duplicates running work: "Customer conversation summaries" (#2, Customer Success) looks like '
         '"Call recap generator" (#1, Sales, pilot): both are about recap / summaries.'
     ) in text
+
+
+def test_a_card_released_later_and_the_card_shown_on_refresh_name_the_similar_workflow(core):
+    core.settings.owner_first = True
+    first = core.submit("U_A", "slack", SALES).proposal_id
+    second = core.submit("U_B", "slack", {**SUCCESS, "audience": "team"}).proposal_id  # medium: a department lead too
+    by_role = requests_by_role(core, second)
+    core.decide("U_CS", by_role["owner"].id, "approve")
+    [released] = [r for r in outbox_for(core, "UGOV") if r.kind == "approval_request"]
+    refreshed = core.approval_card(by_role["department_lead"].id, viewer="UGOV").plain_text()
+    assert f"#{first} Call recap generator" in Message.from_json(released.payload).plain_text()
+    assert f"#{first} Call recap generator" in refreshed
