@@ -91,7 +91,7 @@ def by_vendor(session: Session, cap: int) -> dict[str, Any]:
         select(func.min(P.vendor), func.count()).where(live, P.vendor.is_not(None)).group_by(key)
     ).all()
     unnamed = session.scalar(select(func.count()).select_from(P).where(live, P.vendor.is_(None))) or 0
-    top = sorted(rows, key=lambda r: (-r[1], r[0].casefold()))[:cap]
+    top = sorted(rows, key=lambda r: (-r[1], str(r[0]).casefold()))[:cap]
     return {
         "total": len(rows),
         "items": [{"vendor": name, "count": int(n)} for name, n in top],
@@ -129,7 +129,7 @@ def new_duplicates(session: Session, start: datetime, end: datetime, cap: int) -
     """Proposals new in [start, end) that duplicate a running one (pilot, production)
     of another department: each pair with its score and reason."""
     s, new, old = m.SimilarPair, aliased(P), aliased(P)
-    pairs = []
+    pairs: list[Any] = []
     for mine, theirs in ((s.proposal_id, s.other_id), (s.other_id, s.proposal_id)):
         stmt = (
             select(new.id, new.title, new.department, old.id, old.title, old.department, old.stage, s.score, s.reason)

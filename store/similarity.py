@@ -24,10 +24,10 @@ import threading
 import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Connection, Engine, delete, insert, or_, select
+from sqlalchemy import Connection, Engine, Table, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.similarity import (
@@ -241,9 +241,9 @@ class SqlSimilarityRepo:
     def put(self, proposal_id: int, vector: TextVector, at: datetime) -> None:
         t = m.ProposalTerms
         self.session.execute(delete(t).where(t.proposal_id == proposal_id))
-        table = t.__table__
+        table = _table(t)
         new_id = self.session.execute(
-            insert(table).returning(table.c.id),  # type: ignore[attr-defined]
+            insert(table).returning(table.c.id),
             {
                 "proposal_id": proposal_id,
                 "terms": vector.terms,
@@ -304,7 +304,9 @@ class SqlSimilarityRepo:
             for pid, score in scored
             if pid in info and info[pid].stage not in INACTIVE and not same_department(department, info[pid].department)
         ][:limit]
-        answers = dict(self.session.execute(select(p.id, p.answers).where(p.id.in_([pid for pid, _ in keep]))).all())
+        answers: dict[int, dict[str, Any]] = {
+            pid: a for pid, a in self.session.execute(select(p.id, p.answers).where(p.id.in_([i for i, _ in keep])))
+        }
         out = []
         for pid, score in keep:
             row = info[pid]
@@ -332,7 +334,7 @@ class SqlSimilarityRepo:
             if x.id != proposal_id
         ]
         if rows:
-            self.session.execute(insert(s.__table__), rows)  # type: ignore[arg-type]
+            self.session.execute(insert(_table(s)), rows)
 
     def linked(self, proposal_id: int, limit: int = 10) -> list[Match]:
         """The stored near-duplicates of a proposal that are still live, best first."""
@@ -358,19 +360,19 @@ def backfill(conn: Connection, rules: SimilarityRules | None = None) -> int:
     from bot.domain.proposal import check_field
 
     rules = rules or load_policy().similarity
-    p = m.Proposal.__table__
+    p = _table(m.Proposal)
     index = TermIndex()
     texts: dict[int, tuple[str, str | None, str | None, str]] = {}
     now = datetime.now().astimezone()
     count = 0
-    for pid, title, department, stage, answers in conn.execute(
+    for pid, title, department, stage, raw in conn.execute(
         select(p.c.id, p.c.title, p.c.department, p.c.stage, p.c.answers).order_by(p.c.id)
     ):
-        answers = answers or {}
+        answers: dict[str, Any] = raw or {}
         description = answers.get("description")
         vector = TextVector(terms(title, description, rules))
         conn.execute(
-            insert(m.ProposalTerms.__table__),
+            insert(_table(m.ProposalTerms)),
             {"proposal_id": pid, "terms": vector.terms, "embedding": None, "embedding_model": None, "created_at": now},
         )
         vendor, model = _clip(answers.get("vendor")), _clip(answers.get("model"))
@@ -378,7 +380,7 @@ def backfill(conn: Connection, rules: SimilarityRules | None = None) -> int:
             conn.execute(p.update().where(p.c.id == pid).values(vendor=vendor, model=model))
         downstream, problem = check_field("downstream", answers.get("downstream") or [])
         for dept in [] if problem else downstream:
-            conn.execute(insert(m.ProposalDownstream.__table__), {"proposal_id": pid, "department": dept})
+            conn.execute(insert(_table(m.ProposalDownstream)), {"proposal_id": pid, "department": dept})
         found = sorted(index.search(vector, rules).items(), key=lambda kv: (-kv[1], kv[0]))
         pairs = []
         for other, score in found:
@@ -388,11 +390,15 @@ def backfill(conn: Connection, rules: SimilarityRules | None = None) -> int:
             why = reason(title, description, o_title, o_desc, rules)
             pairs.append({"proposal_id": pid, "other_id": other, "score": score, "reason": why, "created_at": now})
         if pairs:
-            conn.execute(insert(m.SimilarPair.__table__), pairs[:PAIRS_KEPT])
+            conn.execute(insert(_table(m.SimilarPair)), pairs[:PAIRS_KEPT])
         index.add(pid, vector)
         texts[pid] = (title, description, department, stage)
         count += 1
     return count
+
+
+def _table(model: type[m.Base]) -> Table:
+    return cast(Table, model.__table__)
 
 
 def _clip(value: Any) -> str | None:

@@ -53,9 +53,9 @@ def build_embeddings_matcher(settings: Any) -> EmbeddingsMatcher:
     model = settings.embeddings_model.strip()
     embeddings = OpenAIEmbeddings(
         model=model,
-        api_key=SecretStr(settings.openai_api_key.get_secret_value()),
-        base_url=settings.openai_base_url,
-        timeout=settings.llm_timeout_s,
+        openai_api_key=SecretStr(settings.openai_api_key.get_secret_value()),
+        openai_api_base=settings.openai_base_url,
+        request_timeout=settings.llm_timeout_s,
         max_retries=settings.llm_max_retries,
         check_embedding_ctx_length=False,  # send text, not tokens: no tokenizer download
     )
