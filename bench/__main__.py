@@ -295,6 +295,10 @@ def table(r: dict[str, Any]) -> str:
             f"{q['precision']}, recall {q['recall']} ({q['true_pos']} found, {q['false_pos']} wrongly, "
             f"{q['false_neg']} missed)"
         )
+        h = q["holdout"]
+        lines.append(
+            f"  held-out ({h['pairs']} pairs written after tuning): precision {h['precision']}, recall {h['recall']}"
+        )
         lines.append(
             "  by threshold: " + ", ".join(f"{t}: P {v['precision']} R {v['recall']}" for t, v in q["sweep"].items())
         )
