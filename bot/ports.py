@@ -235,8 +235,8 @@ class SimilarityRepo(Protocol):
     def vector(self, proposal_id: int) -> TextVector | None:
         """The stored vector of a proposal (None when it has none yet)."""
 
-    def put(self, proposal_id: int, vector: TextVector, at: datetime) -> None:
-        """Store (replace) the vector of a proposal."""
+    def put(self, proposal_id: int, vector: TextVector, at: datetime, *, replace: bool = True) -> None:
+        """Store (replace) the vector of a proposal; `replace=False` for one that has none yet."""
 
     def nearest(
         self,
@@ -252,8 +252,9 @@ class SimilarityRepo(Protocol):
         """Live proposals of other departments whose score reaches the policy's
         threshold, best first, each with a reason a person can read."""
 
-    def link(self, proposal_id: int, matches: Sequence[Match], at: datetime) -> None:
-        """Replace the near-duplicates recorded for a proposal (both directions)."""
+    def link(self, proposal_id: int, matches: Sequence[Match], at: datetime, *, replace: bool = True) -> None:
+        """Replace the near-duplicates recorded for a proposal (both directions);
+        `replace=False` for a new proposal, which has none yet."""
 
     def linked(self, proposal_id: int, limit: int = 10) -> list[Match]:
         """The recorded near-duplicates of a proposal that are still live, best first."""
@@ -262,7 +263,7 @@ class SimilarityRepo(Protocol):
 class HandoffRepo(Protocol):
     """The departments each proposal hands its output to (`downstream`)."""
 
-    def set(self, proposal_id: int, departments: Sequence[str]) -> None: ...
+    def set(self, proposal_id: int, departments: Sequence[str], *, replace: bool = True) -> None: ...
 
     def for_proposal(self, proposal_id: int) -> list[str]: ...
 

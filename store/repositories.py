@@ -688,9 +688,10 @@ class SqlSettingRepo(_Repo):
 class SqlHandoffRepo(_Repo):
     """`proposal_downstream`: the departments a proposal hands its output to."""
 
-    def set(self, proposal_id: int, departments: Sequence[str]) -> None:
+    def set(self, proposal_id: int, departments: Sequence[str], *, replace: bool = True) -> None:
         d = m.ProposalDownstream
-        self.session.execute(delete(d).where(d.proposal_id == proposal_id))
+        if replace:
+            self.session.execute(delete(d).where(d.proposal_id == proposal_id))
         wanted = sorted({x.strip()[:200] for x in departments if x and x.strip()})
         if wanted:
             self.session.execute(

@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Connection, Engine, Table, delete, insert, or_, select
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.similarity import (
@@ -42,8 +42,8 @@ from store import models as m
 
 INACTIVE = ("rejected", "retired")
 WINDOW = 2000  # ids below the high-water mark read again (transactions commit out of order)
-CANDIDATES = 200  # highest-scoring candidates checked in SQL
-PAIRS_KEPT = 20  # near-duplicates stored per proposal
+CANDIDATES = 60  # highest-scoring candidates checked in SQL
+PAIRS_KEPT = 10  # near-duplicates stored per proposal
 
 
 class _Growable:
@@ -238,12 +238,12 @@ class SqlSimilarityRepo:
         ).first()
         return None if row is None else _vector(*row)
 
-    def put(self, proposal_id: int, vector: TextVector, at: datetime) -> None:
-        t = m.ProposalTerms
-        self.session.execute(delete(t).where(t.proposal_id == proposal_id))
-        table = _table(t)
+    def put(self, proposal_id: int, vector: TextVector, at: datetime, *, replace: bool = True) -> None:
+        t = _table(m.ProposalTerms)
+        if replace:
+            self.session.execute(_stmt("terms.delete"), {"w_pid": proposal_id})
         new_id = self.session.execute(
-            insert(table).returning(table.c.id),
+            _stmt("terms.insert"),
             {
                 "proposal_id": proposal_id,
                 "terms": vector.terms,
@@ -292,25 +292,19 @@ class SqlSimilarityRepo:
     ) -> list[Match]:
         if not scored:
             return []
-        p = m.Proposal
-        info = {
-            r.id: r
-            for r in self.session.execute(
-                select(p.id, p.title, p.department, p.stage, p.owner).where(p.id.in_([pid for pid, _ in scored]))
-            )
-        }
+        info = {r.id: r for r in self.session.execute(_stmt("proposals.info"), {"w_ids": [pid for pid, _ in scored]})}
         keep = [
             (pid, score)
             for pid, score in scored
             if pid in info and info[pid].stage not in INACTIVE and not same_department(department, info[pid].department)
         ][:limit]
-        answers: dict[int, dict[str, Any]] = {
-            pid: a for pid, a in self.session.execute(select(p.id, p.answers).where(p.id.in_([i for i, _ in keep])))
-        }
+        descriptions: dict[int, str | None] = dict(
+            self.session.execute(_stmt("proposals.description"), {"w_ids": [i for i, _ in keep]}).tuples().all()
+        )
         out = []
         for pid, score in keep:
             row = info[pid]
-            other_desc = (answers.get(pid) or {}).get("description")
+            other_desc = descriptions.get(pid)
             out.append(
                 Match(
                     pid,
@@ -324,33 +318,67 @@ class SqlSimilarityRepo:
             )
         return out
 
-    def link(self, proposal_id: int, matches: Sequence[Match], at: datetime) -> None:
+    def link(self, proposal_id: int, matches: Sequence[Match], at: datetime, *, replace: bool = True) -> None:
         """Replace the stored near-duplicates of `proposal_id` (both directions)."""
-        s = m.SimilarPair
-        self.session.execute(delete(s).where(or_(s.proposal_id == proposal_id, s.other_id == proposal_id)))
+        if replace:
+            self.session.execute(_stmt("pairs.delete"), {"w_pid": proposal_id})
         rows = [
             {"proposal_id": proposal_id, "other_id": x.id, "score": x.score, "reason": x.reason, "created_at": at}
             for x in matches[:PAIRS_KEPT]
             if x.id != proposal_id
         ]
         if rows:
-            self.session.execute(insert(_table(s)), rows)
+            self.session.execute(_stmt("pairs.insert"), rows)
 
     def linked(self, proposal_id: int, limit: int = 10) -> list[Match]:
         """The stored near-duplicates of a proposal that are still live, best first."""
-        s, p = m.SimilarPair, m.Proposal
-        me = self.session.execute(select(p.department).where(p.id == proposal_id)).scalar()
+        me = self.session.execute(_stmt("proposals.department"), {"w_pid": proposal_id}).scalar()
         out: dict[int, Match] = {}
-        for mine, theirs in ((s.proposal_id, s.other_id), (s.other_id, s.proposal_id)):
-            stmt = (
-                select(p.id, p.title, p.department, s.score, s.reason, p.stage, p.owner)
-                .join(p, p.id == theirs)
-                .where(mine == proposal_id, p.stage.not_in(INACTIVE))
-            )
-            for pid, title, dept, score, why, stage, owner in self.session.execute(stmt):
+        for name in ("pairs.forward", "pairs.backward"):
+            for pid, title, dept, score, why, stage, owner in self.session.execute(_stmt(name), {"w_pid": proposal_id}):
                 if not same_department(me, dept) and (pid not in out or out[pid].score < score):
                     out[pid] = Match(pid, title, dept, round(float(score), 4), why, stage, owner)
         return sorted(out.values(), key=lambda x: (-x.score, x.id))[:limit]
+
+
+_STATEMENTS: dict[str, Any] = {}
+
+
+def _stmt(name: str) -> Any:
+    """A statement with bound parameters, built once (the import runs these per row)."""
+    found = _STATEMENTS.get(name)
+    if found is None:
+        found = _STATEMENTS[name] = _build(name)
+    return found
+
+
+def _build(name: str) -> Any:
+    t, s, p = _table(m.ProposalTerms), _table(m.SimilarPair), _table(m.Proposal)
+    pid = bindparam("w_pid")
+    if name == "terms.delete":
+        return delete(t).where(t.c.proposal_id == pid)
+    if name == "terms.insert":
+        return insert(t).returning(t.c.id)
+    if name == "pairs.delete":
+        return delete(s).where(or_(s.c.proposal_id == pid, s.c.other_id == pid))
+    if name == "pairs.insert":
+        return insert(s)
+    if name == "proposals.info":
+        return select(p.c.id, p.c.title, p.c.department, p.c.stage, p.c.owner).where(
+            p.c.id.in_(bindparam("w_ids", expanding=True))
+        )
+    if name == "proposals.description":  # one key of the answers, not the whole document
+        return select(p.c.id, p.c.answers["description"].as_string()).where(
+            p.c.id.in_(bindparam("w_ids", expanding=True))
+        )
+    if name == "proposals.department":
+        return select(p.c.department).where(p.c.id == pid)
+    mine, theirs = (s.c.proposal_id, s.c.other_id) if name == "pairs.forward" else (s.c.other_id, s.c.proposal_id)
+    return (
+        select(p.c.id, p.c.title, p.c.department, s.c.score, s.c.reason, p.c.stage, p.c.owner)
+        .join(p, p.c.id == theirs)
+        .where(mine == pid, p.c.stage.not_in(INACTIVE))
+    )
 
 
 def backfill(conn: Connection, rules: SimilarityRules | None = None) -> int:

@@ -172,7 +172,7 @@ class _Lexicon:
     longest: int
     names: Mapping[str, str]  # concept term -> its name (the group's first entry)
     drop: frozenset[str]  # stems of function and generic words
-    memo: dict[tuple[str, str], tuple[Terms, dict[str, str]]] = field(default_factory=dict, compare=False)
+    memo: dict[str, tuple[Token, ...]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def build(cls, groups: Iterable[Sequence[str]], generic: Iterable[str]) -> _Lexicon:
@@ -232,23 +232,41 @@ def terms(title: str, description: str | None, rules: SimilarityRules) -> Terms:
 
 
 def _analyse(title: str, description: str | None, rules: SimilarityRules) -> tuple[Terms, dict[str, str]]:
-    """(terms, surfaces) of a text, remembered for the last MEMO_SIZE texts (a reason
-    needs both sides again, and the portfolio repeats texts)."""
+    """(terms, surfaces) of a proposal's text."""
+    title_tokens, desc_tokens = _tokens(title or "", rules), _tokens(description or "", rules)
+    return _terms(title_tokens, desc_tokens), _surface_map(title_tokens, desc_tokens)
+
+
+def _surface_map(*parts: Sequence[Token]) -> dict[str, str]:
+    """term -> the first way the text wrote it (title first)."""
+    surfaces: dict[str, str] = {}
+    for part in parts:
+        for tok in part:
+            surfaces.setdefault(tok.term, tok.surface)
+    return surfaces
+
+
+def _counts(title_tokens: Sequence[Token], desc_tokens: Sequence[Token]) -> dict[str, float]:
+    counts: dict[str, float] = {}
+    for toks, weight in ((title_tokens, TITLE_WEIGHT), (desc_tokens, 1.0)):
+        for tok in toks:
+            counts[tok.term] = counts.get(tok.term, 0.0) + weight
+    return counts
+
+
+def _tokens(text: str, rules: SimilarityRules) -> tuple[Token, ...]:
+    """`tokens`, remembered for the last MEMO_SIZE texts (the portfolio repeats them)."""
     memo = rules.lexicon.memo
-    key = (title or "", description or "")
-    found = memo.get(key)
+    found = memo.get(text)
     if found is None:
         if len(memo) >= MEMO_SIZE:
             memo.clear()
-        found = memo[key] = (_terms(title, description, rules), _surfaces(title, description, rules))
+        found = memo[text] = tuple(tokens(text, rules))
     return found
 
 
-def _terms(title: str, description: str | None, rules: SimilarityRules) -> Terms:
-    counts: dict[str, float] = {}
-    for text, weight in ((title or "", TITLE_WEIGHT), (description or "", 1.0)):
-        for tok in tokens(text, rules):
-            counts[tok.term] = counts.get(tok.term, 0.0) + weight
+def _terms(title_tokens: Sequence[Token], desc_tokens: Sequence[Token]) -> Terms:
+    counts = _counts(title_tokens, desc_tokens)
     bag: dict[str, float] = {}
     for term, count in counts.items():
         w = 1.0 + math.log(count)  # sublinear: a word said five times is not five times the topic
@@ -298,9 +316,11 @@ def reason(
     """Why two proposals look alike, in words a person can check: what they share
     (most telling first), naming both wordings where the teams used different
     synonyms ("both are about supplier, invoice / bill and purchase order")."""
-    ta, a = _analyse(new_title, new_description, rules)
-    tb, b = _analyse(other_title, other_description, rules)
-    shared = sorted((t for t in a if t in b), key=lambda t: (-(ta.get(t, 0) * tb.get(t, 0)), t))[:REASON_TERMS]
+    mine = _tokens(new_title or "", rules), _tokens(new_description or "", rules)
+    theirs = _tokens(other_title or "", rules), _tokens(other_description or "", rules)
+    a, b = _surface_map(*mine), _surface_map(*theirs)
+    ta, tb = _weights(*mine), _weights(*theirs)
+    shared = sorted((t for t in a if t in b), key=lambda t: (-(ta[t] * tb[t]), t))[:REASON_TERMS]
     if not shared:
         return "their wording is alike, though no single word is shared"
     parts = []
@@ -310,12 +330,13 @@ def reason(
     return "both are about " + _and(parts)
 
 
-def _surfaces(title: str, description: str | None, rules: SimilarityRules) -> dict[str, str]:
-    """term -> the first way the text wrote it (title first)."""
-    out: dict[str, str] = {}
-    for text in (title or "", description or ""):
-        for tok in tokens(text, rules):
-            out.setdefault(tok.term, tok.surface)
+def _weights(title_tokens: Sequence[Token], desc_tokens: Sequence[Token]) -> dict[str, float]:
+    """How much each term tells, as in `terms` (a word's trigrams included), unnormalised."""
+    out = {}
+    for term, count in _counts(title_tokens, desc_tokens).items():
+        w = 1.0 + math.log(count)
+        trigrams = len(term) if not term.startswith(CONCEPT_PREFIX) and len(term) >= 4 else 0
+        out[term] = w * (1.0 + trigrams * TRIGRAM_WEIGHT * TRIGRAM_WEIGHT)
     return out
 
 

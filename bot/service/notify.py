@@ -153,8 +153,10 @@ def queue_request(
     """The approval request card to every holder of the routed role (once per request
     and holder, each copy under its own ref key so it can be updated in place), and a
     copy to anyone they delegated to for now. `card` replaces the standard card."""
-    similar = uow.similarity.linked(proposal.id, limit=SIMILAR_SHOWN)  # near-duplicates on every card
-    card = card if card is not None else compose.approval_request_card(proposal, request, result, similar=similar)
+    similar: list[Any] | None = None  # near-duplicates on every card, read once when needed
+    if card is None:
+        similar = uow.similarity.linked(proposal.id, limit=SIMILAR_SHOWN)
+        card = compose.approval_request_card(proposal, request, result, similar=similar)
     people = request_holders(uow, settings, request)
     for user in people:
         key = card_key(request, user)
@@ -163,6 +165,8 @@ def queue_request(
         for delegation in uow.delegations.active_for(user, now):  # a copy for an active delegate
             if delegation.delegate_id in people:
                 continue
+            if similar is None:
+                similar = uow.similarity.linked(proposal.id, limit=SIMILAR_SHOWN)
             copy = compose.approval_request_card(proposal, request, result, delegate_of=user, similar=similar)
             send(
                 uow,

@@ -18,7 +18,7 @@ from bot.domain.similarity import Match, TextVector, same_department
 from bot.ports import UnitOfWork
 from bot.service.roles import governance_members, holders
 
-KEPT = 20  # near-duplicates stored per proposal
+KEPT = 10  # near-duplicates stored per proposal
 
 
 def describe(core: Any, answers: dict[str, Any]) -> TextVector:
@@ -27,9 +27,12 @@ def describe(core: Any, answers: dict[str, Any]) -> TextVector:
     return core.matcher.describe(answers["title"], answers.get("description"), core.policy.similarity)
 
 
-def record(core: Any, uow: UnitOfWork, row: ProposalRow, vector: TextVector, now: datetime) -> list[Match]:
-    """Find the live near-duplicates of `row` in other departments, store its vector and
-    the pairs found; returns them, best first."""
+def record(
+    core: Any, uow: UnitOfWork, row: ProposalRow, vector: TextVector, now: datetime, *, first: bool = False
+) -> list[Match]:
+    """Find the live near-duplicates of `row` in other departments, store its vector,
+    the pairs found and its downstream departments; returns the pairs, best first.
+    `first`: a new proposal, with nothing stored yet to replace."""
     rules = core.policy.similarity
     answers = row.answers or {}
     found = uow.similarity.nearest(
@@ -41,9 +44,9 @@ def record(core: Any, uow: UnitOfWork, row: ProposalRow, vector: TextVector, now
         exclude_id=row.id,
         limit=KEPT,
     )
-    uow.similarity.put(row.id, vector, now)
-    uow.similarity.link(row.id, found, now)
-    uow.handoffs.set(row.id, answers.get("downstream") or [])
+    uow.similarity.put(row.id, vector, now, replace=not first)
+    uow.similarity.link(row.id, found, now, replace=not first)
+    uow.handoffs.set(row.id, answers.get("downstream") or [], replace=not first)
     return found
 
 

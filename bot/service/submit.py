@@ -166,7 +166,7 @@ def _first_in(
     row = uow.proposals.add(row, author=actor)
     uow.classifications.add(row.id, row.revision, result, now)
     uow.stop_conditions.set_open(row.id, result.get("stop_conditions") or [], now)
-    similar = sprawl.record(core, uow, row, vector or sprawl.describe(core, answers), now)
+    similar = sprawl.record(core, uow, row, vector or sprawl.describe(core, answers), now, first=True)
     routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], answers)
     routes += sprawl.handoff_routes(uow, settings, answers, routes)
     requests = approvals.open_requests(uow, row, routes, round=row.revision, now=now, owner_first=settings.owner_first)

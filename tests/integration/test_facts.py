@@ -98,7 +98,7 @@ def test_sprawl_groups_across_departments_with_reason(store, seeded):
     assert sprawl["groups_total"] == 2
     first, second = sprawl["groups"]
     assert first["signature"] == f"cluster:{seeded['refund_support']}"
-    assert first["reason"] == "both are about drafting, refund and emails"
+    assert first["reason"] == "both are about refund, drafting and emails"
     assert first["count"] == 2 and first["departments"] == ["Finance", "Support"]
     # one representative per department, in department order (the rejected one is not live)
     assert [m["id"] for m in first["proposals"]] == [seeded["refund_finance"], seeded["refund_support"]]
@@ -171,7 +171,7 @@ def test_portfolio_through_the_core(core):
     text = message.plain_text()
     assert "AI portfolio: 7 proposals" in text
     assert "Pilot purgatory: 1 pilots older than 90 days" in text
-    assert "2 proposals in 2 departments, both are about drafting, refund and emails" in text
+    assert "2 proposals in 2 departments, both are about refund, drafting and emails" in text
 
 
 def test_sprawl_from_real_submissions(core):
