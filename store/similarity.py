@@ -35,6 +35,7 @@ from bot.domain.similarity import (
     SimilarityRules,
     TextVector,
     reason,
+    reasons,
     same_department,
     terms,
 )
@@ -42,7 +43,7 @@ from store import models as m
 
 INACTIVE = ("rejected", "retired")
 WINDOW = 2000  # ids below the high-water mark read again (transactions commit out of order)
-CANDIDATES = 60  # highest-scoring candidates checked in SQL
+CANDIDATES = 40  # highest-scoring candidates checked in SQL (same department or not live: dropped)
 PAIRS_KEPT = 10  # near-duplicates stored per proposal
 
 
@@ -142,9 +143,10 @@ class TermIndex:
             if len(vector.embedding) == dense.dim:
                 dense.add(pid, vector.embedding)
 
-    def search(self, vector: TextVector, rules: SimilarityRules) -> dict[int, float]:
-        """{pid: score} of the indexed proposals at or above the threshold: the
-        embedding's cosine where both have one of the same model, else the terms'."""
+    def search(self, vector: TextVector, rules: SimilarityRules, top: int | None = None) -> dict[int, float]:
+        """{pid: score} of the indexed proposals at or above the threshold (the `top`
+        best of them when given): the embedding's cosine where both have one of the
+        same model, else the terms'."""
         out: dict[int, float] = {}
         n = self.row_pid.size
         embedded: set[int] = set()
@@ -167,6 +169,8 @@ class TermIndex:
         scores = np.bincount(np.concatenate(rows), weights=np.concatenate(weights), minlength=n)
         scores[~self.alive.view()] = 0.0
         hits = np.flatnonzero(scores >= rules.threshold - 1e-9)
+        if top is not None and len(hits) > top + len(embedded):  # keep the best (ties may go either way)
+            hits = hits[np.argpartition(-scores[hits], top + len(embedded))[: top + len(embedded)]]
         for row, score in zip(hits.tolist(), np.round(scores[hits], 4).tolist(), strict=True):
             pid = int(self.row_pid.data[row])
             if pid not in embedded:
@@ -239,7 +243,6 @@ class SqlSimilarityRepo:
         return None if row is None else _vector(*row)
 
     def put(self, proposal_id: int, vector: TextVector, at: datetime, *, replace: bool = True) -> None:
-        t = _table(m.ProposalTerms)
         if replace:
             self.session.execute(_stmt("terms.delete"), {"w_pid": proposal_id})
         new_id = self.session.execute(
@@ -272,11 +275,11 @@ class SqlSimilarityRepo:
             if not self._caught_up:
                 catch_up(index, self.session.execute, self._written)
                 self._caught_up = True
-            scores = index.search(vector, rules)
+            scores = index.search(vector, rules, top=CANDIDATES)
         if len(self._local):  # this unit of work's own, uncommitted rows replace the shared ones
             for pid in self._local.row_of:
                 scores.pop(pid, None)
-            scores.update(self._local.search(vector, rules))
+            scores.update(self._local.search(vector, rules, top=CANDIDATES))
         scores.pop(exclude_id, None)  # type: ignore[arg-type]
         best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:CANDIDATES]
         return self._matches(best, title, description, department, rules, limit)
@@ -292,31 +295,17 @@ class SqlSimilarityRepo:
     ) -> list[Match]:
         if not scored:
             return []
-        info = {r.id: r for r in self.session.execute(_stmt("proposals.info"), {"w_ids": [pid for pid, _ in scored]})}
+        info = {r[0]: r for r in self.session.execute(_stmt("proposals.info"), {"w_ids": [pid for pid, _ in scored]})}
         keep = [
             (pid, score)
             for pid, score in scored
-            if pid in info and info[pid].stage not in INACTIVE and not same_department(department, info[pid].department)
+            if pid in info and info[pid][3] not in INACTIVE and not same_department(department, info[pid][2])
         ][:limit]
-        descriptions: dict[int, str | None] = dict(
-            self.session.execute(_stmt("proposals.description"), {"w_ids": [i for i, _ in keep]}).tuples().all()
-        )
-        out = []
-        for pid, score in keep:
-            row = info[pid]
-            other_desc = descriptions.get(pid)
-            out.append(
-                Match(
-                    pid,
-                    row.title,
-                    row.department,
-                    score,
-                    reason(title, description, row.title, other_desc, rules),
-                    row.stage,
-                    row.owner,
-                )
-            )
-        return out
+        why = reasons(title, description, [(info[pid][1], info[pid][5]) for pid, _ in keep], rules)
+        return [
+            Match(pid, info[pid][1], info[pid][2], score, because, info[pid][3], info[pid][4])
+            for (pid, score), because in zip(keep, why, strict=True)
+        ]
 
     def link(self, proposal_id: int, matches: Sequence[Match], at: datetime, *, replace: bool = True) -> None:
         """Replace the stored near-duplicates of `proposal_id` (both directions)."""
@@ -363,12 +352,9 @@ def _build(name: str) -> Any:
         return delete(s).where(or_(s.c.proposal_id == pid, s.c.other_id == pid))
     if name == "pairs.insert":
         return insert(s)
-    if name == "proposals.info":
-        return select(p.c.id, p.c.title, p.c.department, p.c.stage, p.c.owner).where(
-            p.c.id.in_(bindparam("w_ids", expanding=True))
-        )
-    if name == "proposals.description":  # one key of the answers, not the whole document
-        return select(p.c.id, p.c.answers["description"].as_string()).where(
+    if name == "proposals.info":  # the description is one key of the answers: not the whole document
+        description = p.c.answers["description"].as_string()
+        return select(p.c.id, p.c.title, p.c.department, p.c.stage, p.c.owner, description).where(
             p.c.id.in_(bindparam("w_ids", expanding=True))
         )
     if name == "proposals.department":

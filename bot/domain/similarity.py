@@ -316,10 +316,26 @@ def reason(
     """Why two proposals look alike, in words a person can check: what they share
     (most telling first), naming both wordings where the teams used different
     synonyms ("both are about supplier, invoice / bill and purchase order")."""
+    return reasons(new_title, new_description, [(other_title, other_description)], rules)[0]
+
+
+def reasons(
+    new_title: str,
+    new_description: str | None,
+    others: Sequence[tuple[str, str | None]],
+    rules: SimilarityRules,
+) -> list[str]:
+    """`reason` for one proposal against each of `others` (title, description)."""
     mine = _tokens(new_title or "", rules), _tokens(new_description or "", rules)
-    theirs = _tokens(other_title or "", rules), _tokens(other_description or "", rules)
-    a, b = _surface_map(*mine), _surface_map(*theirs)
-    ta, tb = _weights(*mine), _weights(*theirs)
+    a, ta = _surface_map(*mine), _weights(*mine)
+    out = []
+    for other_title, other_description in others:
+        theirs = _tokens(other_title or "", rules), _tokens(other_description or "", rules)
+        out.append(_reason(a, ta, _surface_map(*theirs), _weights(*theirs)))
+    return out
+
+
+def _reason(a: dict[str, str], ta: dict[str, float], b: dict[str, str], tb: dict[str, float]) -> str:
     shared = sorted((t for t in a if t in b), key=lambda t: (-(ta[t] * tb[t]), t))[:REASON_TERMS]
     if not shared:
         return "their wording is alike, though no single word is shared"
