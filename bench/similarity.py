@@ -199,7 +199,7 @@ def sql(database_url: str, n: int, queries: int = 50, log: Any = print) -> dict[
                 terms_rows.append(
                     {
                         "proposal_id": i + 1,
-                        "terms": matcher.describe(title, description, rules).terms,
+                        "terms": matcher.describe(title, description, rules).counts,
                         "embedding": None,
                         "embedding_model": None,
                         "created_at": now,

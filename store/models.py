@@ -104,7 +104,7 @@ class Proposal(Base):
 
 
 class ProposalTerms(Base):
-    """What near-duplicates are found by (migration 0007): the offline bag of terms and,
+    """What near-duplicates are found by (migration 0007): the offline word counts and,
     when an embeddings model is configured, the embedding. A changed text gets a new
     row (a new id), so an in-memory index catches up by reading ids it has not seen."""
 

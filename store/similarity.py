@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, or_, select
+from sqlalchemy import Connection, Engine, Integer, Table, bindparam, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain.similarity import (
@@ -37,7 +37,7 @@ from bot.domain.similarity import (
     reason,
     reasons,
     same_department,
-    terms,
+    word_counts,
 )
 from store import models as m
 
@@ -249,7 +249,7 @@ class SqlSimilarityRepo:
             _stmt("terms.insert"),
             {
                 "proposal_id": proposal_id,
-                "terms": vector.terms,
+                "terms": vector.counts,
                 "embedding": list(vector.embedding) if vector.embedding else None,
                 "embedding_model": vector.model if vector.embedding else None,
                 "created_at": at,
@@ -343,7 +343,7 @@ def _stmt(name: str) -> Any:
 
 def _build(name: str) -> Any:
     t, s, p = _table(m.ProposalTerms), _table(m.SimilarPair), _table(m.Proposal)
-    pid = bindparam("w_pid")
+    pid = bindparam("w_pid", type_=Integer())
     if name == "terms.delete":
         return delete(t).where(t.c.proposal_id == pid)
     if name == "terms.insert":
@@ -384,10 +384,10 @@ def backfill(conn: Connection, rules: SimilarityRules | None = None) -> int:
     ):
         answers: dict[str, Any] = raw or {}
         description = answers.get("description")
-        vector = TextVector(terms(title, description, rules))
+        vector = TextVector(word_counts(title, description, rules))
         conn.execute(
             insert(_table(m.ProposalTerms)),
-            {"proposal_id": pid, "terms": vector.terms, "embedding": None, "embedding_model": None, "created_at": now},
+            {"proposal_id": pid, "terms": vector.counts, "embedding": None, "embedding_model": None, "created_at": now},
         )
         vendor, model = _clip(answers.get("vendor")), _clip(answers.get("model"))
         if vendor or model:

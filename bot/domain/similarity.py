@@ -30,6 +30,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Final
 
 Terms = dict[str, float]
@@ -231,6 +232,26 @@ def terms(title: str, description: str | None, rules: SimilarityRules) -> Terms:
     return _analyse(title, description, rules)[0]
 
 
+def word_counts(title: str, description: str | None, rules: SimilarityRules) -> Terms:
+    """The weighted counts of the words and concepts (title words twice): what is
+    stored; `bag` rebuilds the terms from them."""
+    return _counts(_tokens(title or "", rules), _tokens(description or "", rules))
+
+
+def bag(counts: Mapping[str, float]) -> Terms:
+    """The L2-normalised bag of terms (sublinear counts plus each word's trigrams)."""
+    out: dict[str, float] = {}
+    for term, count in counts.items():
+        w = 1.0 + math.log(count)  # sublinear: a word said five times is not five times the topic
+        out[term] = out.get(term, 0.0) + w
+        if not term.startswith(CONCEPT_PREFIX) and len(term) >= 4:
+            padded = f"<{term}>"
+            for j in range(len(padded) - 2):
+                gram = GRAM_PREFIX + padded[j : j + 3]
+                out[gram] = out.get(gram, 0.0) + w * TRIGRAM_WEIGHT
+    return normalised(out)
+
+
 def _analyse(title: str, description: str | None, rules: SimilarityRules) -> tuple[Terms, dict[str, str]]:
     """(terms, surfaces) of a proposal's text."""
     title_tokens, desc_tokens = _tokens(title or "", rules), _tokens(description or "", rules)
@@ -266,17 +287,7 @@ def _tokens(text: str, rules: SimilarityRules) -> tuple[Token, ...]:
 
 
 def _terms(title_tokens: Sequence[Token], desc_tokens: Sequence[Token]) -> Terms:
-    counts = _counts(title_tokens, desc_tokens)
-    bag: dict[str, float] = {}
-    for term, count in counts.items():
-        w = 1.0 + math.log(count)  # sublinear: a word said five times is not five times the topic
-        bag[term] = bag.get(term, 0.0) + w
-        if not term.startswith(CONCEPT_PREFIX) and len(term) >= 4:
-            padded = f"<{term}>"
-            for j in range(len(padded) - 2):
-                gram = GRAM_PREFIX + padded[j : j + 3]
-                bag[gram] = bag.get(gram, 0.0) + w * TRIGRAM_WEIGHT
-    return normalised(bag)
+    return bag(_counts(title_tokens, desc_tokens))
 
 
 def normalised(bag: Mapping[str, float]) -> Terms:
@@ -393,12 +404,17 @@ class Match:
 
 @dataclass(frozen=True)
 class TextVector:
-    """What a matcher makes of a proposal's title and description: the offline bag of
-    terms always; an embedding (and the model that made it) when one is configured."""
+    """What a matcher makes of a proposal's title and description: the word counts
+    (stored; `terms` is the offline bag built from them) always; an embedding (and the
+    model that made it) when one is configured."""
 
-    terms: Terms
+    counts: Terms
     embedding: tuple[float, ...] | None = None
     model: str | None = None
+
+    @cached_property
+    def terms(self) -> Terms:
+        return bag(self.counts)
 
 
 class OfflineMatcher:
@@ -407,4 +423,4 @@ class OfflineMatcher:
     name = "offline"
 
     def describe(self, title: str, description: str | None, rules: SimilarityRules) -> TextVector:
-        return TextVector(terms(title, description, rules))
+        return TextVector(word_counts(title, description, rules))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.domain.similarity import SimilarityRules, TextVector, terms
+from bot.domain.similarity import SimilarityRules, TextVector, word_counts
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class EmbeddingsMatcher:
         self.name = f"embeddings:{model}"
 
     def describe(self, title: str, description: str | None, rules: SimilarityRules) -> TextVector:
-        bag = terms(title, description, rules)
+        bag = word_counts(title, description, rules)
         try:
             vector = self.embeddings.embed_query(embedding_text(title, description))
         except Exception as exc:  # the adapter boundary: any failure leaves the offline terms

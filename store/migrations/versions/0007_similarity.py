@@ -5,7 +5,7 @@ Revises: 0003
 Create Date: 2026-11-23
 
 - `proposal_terms`: what near-duplicates are found by, one row per proposal (the offline
-  bag of terms, and the embedding when an embeddings model is configured);
+  word counts, and the embedding when an embeddings model is configured);
 - `similar_pairs`: near-duplicates across departments, with score and reason;
 - `proposal_downstream`: the departments a proposal hands its output to;
 - `proposals.vendor`, `proposals.model` (copies of the answers, for the portfolio).
