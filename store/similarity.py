@@ -43,7 +43,7 @@ from store import models as m
 
 INACTIVE = ("rejected", "retired")
 WINDOW = 2000  # ids below the high-water mark read again (transactions commit out of order)
-CANDIDATES = 40  # highest-scoring candidates checked in SQL (same department or not live: dropped)
+CANDIDATES = 30  # highest-scoring candidates checked in SQL (same department or not live: dropped)
 PAIRS_KEPT = 10  # near-duplicates stored per proposal
 
 
