@@ -700,7 +700,9 @@ class SqlHandoffRepo(_Repo):
 
     def for_proposal(self, proposal_id: int) -> builtins.list[str]:
         d = m.ProposalDownstream
-        return list(self.session.scalars(select(d.department).where(d.proposal_id == proposal_id).order_by(d.department)))
+        return list(
+            self.session.scalars(select(d.department).where(d.proposal_id == proposal_id).order_by(d.department))
+        )
 
     def known_names(self, limit: int = 20) -> dict[str, builtins.list[str]]:
         """Vendors, models and departments the portfolio already uses, most used first."""

@@ -473,7 +473,11 @@ class Parser:
             raw_groups = []
         for i, group in enumerate(raw_groups):
             where = f"{path}.synonyms[{i}]"
-            if not isinstance(group, list) or len(group) < 2 or not all(isinstance(w, str) and w.strip() for w in group):
+            if (
+                not isinstance(group, list)
+                or len(group) < 2
+                or not all(isinstance(w, str) and w.strip() for w in group)
+            ):
                 self.bad(where, "must list two or more words or phrases that mean the same")
                 continue
             groups.append(tuple(w.strip() for w in group))

@@ -228,7 +228,7 @@ def _names(key: str, value: Any, spec: FieldSpec) -> tuple[Any, FieldError | Non
     """A list of free names (departments): each stripped, blanks dropped, the same name
     in another case kept once, sorted."""
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        return None, FieldError(key, "must be a list of department names, e.g. [\"Finance\", \"Legal\"]")
+        return None, FieldError(key, 'must be a list of department names, e.g. ["Finance", "Legal"]')
     names: dict[str, str] = {}
     for v in value:
         name = " ".join(v.split())

@@ -472,6 +472,7 @@ def with_known(question: Question, known: Sequence[str]) -> Question:
     help_ = _clip(f"Already in use: {', '.join(names)}. {question.help}", HELP_MAX)
     return replace(question, help=help_, placeholder=_clip(names[0], PLACEHOLDER_MAX))
 
+
 _Q_INTERACTS: Final = _q(
     "interacts_with_people",
     "Do people talk to it?",
