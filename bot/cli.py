@@ -13,10 +13,17 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
+from bot.domain.errors import ProposalInvalid
 from bot.domain.policy import PolicyError
-from bot.domain.proposal import ProposalInvalid, validate_proposal
+from bot.domain.proposal import validate_proposal
+
+if TYPE_CHECKING:  # the commands import what they use, so `govbot classify` starts fast
+    from bot.messages.message import Message
+    from bot.ports import Clock
+    from bot.service.core import Govbot
+    from bot.settings import Settings
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -36,30 +43,38 @@ class CliError(Exception):
 # --------------------------------------------------------------------------- helpers
 
 
-def _settings() -> Any:
-    from bot.settings import Settings
+def _settings(*, startup: bool = False) -> Settings:
+    """The validated settings; with `startup`, also the files they name (policy, roles).
+    Every problem is one line naming its variable; the command exits 2."""
+    from bot.settings import SettingsError, check_startup, load_settings
 
     try:
-        return Settings()
-    except Exception as exc:  # pydantic ValidationError: name the variable
-        raise CliError(_settings_problems(exc), EXIT_FAIL) from None
+        settings = load_settings()
+        if startup:
+            check_startup(settings)
+    except SettingsError as exc:
+        raise CliError(exc.problems, EXIT_USAGE) from None
+    return settings
 
 
-def _settings_problems(exc: Exception) -> list[str]:
-    errors = getattr(exc, "errors", None)
-    if not callable(errors):
-        return [f"settings: {exc}"]
-    return [f"setting {'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errors()]
+def _core(clock: Clock | None = None, settings: Settings | None = None) -> Govbot:
+    """The core on the configured database, after every setting was checked."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
 
-
-def _core(clock: Any = None) -> Any:
     from bot.app import build_core
     from store.db import DatabaseNotMigrated
 
+    if settings is None:
+        settings = _settings(startup=True)
     try:
-        return build_core(_settings(), clock=clock)
+        return build_core(settings, clock=clock)
     except DatabaseNotMigrated as exc:
         raise CliError(str(exc), EXIT_FAIL) from None
+    except OperationalError as exc:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        cause = str(exc.orig or exc).strip().splitlines()[0]
+        raise CliError(f"cannot reach the database {where}: {cause}", EXIT_FAIL) from None
 
 
 def _read_json(path: str, stdin: TextIO) -> Any:
@@ -89,7 +104,7 @@ def _proposal_id(text: str) -> int:
     return value
 
 
-def _render(message: Any, out: TextIO) -> None:
+def _render(message: Message, out: TextIO) -> None:
     from handlers.console.render import render_message
 
     out.write(render_message(message, color=_color(out)) + "\n")
@@ -153,7 +168,7 @@ def cmd_roles(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return EXIT_OK
 
 
-def _about_proposal(args: argparse.Namespace, work: Callable[[Any, int], T]) -> tuple[int, T]:
+def _about_proposal(args: argparse.Namespace, work: Callable[[Govbot, int], T]) -> tuple[int, T]:
     """Run `work(core, id)` for the ID argument; an unknown id is a clear error."""
     from bot.domain.errors import NotFound
 
@@ -174,17 +189,13 @@ def cmd_status(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.service.export import audit_lines
-
-    _, lines = _about_proposal(args, audit_lines)
+    _, lines = _about_proposal(args, lambda core, pid: core.audit_lines(pid))
     out.write("\n".join(lines) + "\n")
     return EXIT_OK
 
 
 def cmd_audit_pack(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.service.auditpack import build_audit_pack
-
-    pid, data = _about_proposal(args, lambda core, pid: build_audit_pack(core, pid, args.format))
+    pid, data = _about_proposal(args, lambda core, pid: core.audit_pack(pid, args.format))
     target = Path(args.output or f"audit-pack-{pid}.{args.format}")
     target.write_bytes(data)
     out.write(f"wrote {target} ({len(data)} bytes)\n")
@@ -192,9 +203,7 @@ def cmd_audit_pack(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.service.export import export
-
-    text = export(_core(), args.format)
+    text = _core().export(args.format)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         out.write(f"wrote {args.output}\n")
@@ -214,13 +223,12 @@ def cmd_portfolio(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 def cmd_digest(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from bot.messages.digest import digest_json
-    from bot.service.digest import draft_digest, post_digest
 
     core = _core()
-    row = draft_digest(core, core.clock.now(), actor="cli")
+    row = core.draft_digest(core.clock.now(), actor="cli")
     notice = None
     if args.post:
-        notice = post_digest(core, "cli", row.id)
+        notice = core.post_digest("cli", row.id)
         with core.uow() as uow:
             row = uow.digests.get(row.id)
     if args.json:
@@ -239,12 +247,11 @@ def cmd_digest(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 def cmd_run_jobs(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from bot.clock import FixedClock, SystemClock
-    from bot.service.jobs import run_due
 
     now = _parse_now(args.now) if args.now else None
     clock = FixedClock(now) if now else SystemClock()
     core = _core(clock)
-    result = run_due(core, clock.now())
+    result = core.run_due(clock.now())
     _print_json(result, out)
     return EXIT_OK
 
@@ -258,8 +265,6 @@ def _parse_now(text: str) -> datetime:
 
 
 def cmd_import(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.service.importer import import_proposals
-
     rows = _read_json(args.file, stdin)
     if not isinstance(rows, list):
         raise CliError("FILE: must hold a JSON list of proposals ([{...}, {...}])")
@@ -267,7 +272,7 @@ def cmd_import(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     core = _core()
     channel = args.channel or _default_channel(core.settings)
     progress = _progress(len(rows)) if sys.stderr.isatty() and len(rows) > 20 else None
-    report = import_proposals(core, actor, channel, rows, progress=progress)
+    report = core.import_proposals(actor, channel, rows, progress=progress)
     if progress:
         sys.stderr.write("\n")
     if args.json:
@@ -285,7 +290,7 @@ def cmd_import(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return EXIT_OK if report["refused"] == 0 else EXIT_USAGE
 
 
-def _default_channel(settings: Any) -> str:
+def _default_channel(settings: Settings) -> str:
     if settings.slack_bot_token:
         return "slack"
     if settings.microsoft_app_id or settings.teams_enabled:
@@ -323,22 +328,31 @@ def cmd_chat(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from bot.domain.roles import OPERATOR
     from handlers.console.demo import run_demo
 
-    run_demo(_core(), out, color=_color(out))
+    run_demo(_core(), out, color=_color(out), operator=OPERATOR)
     return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    """Check everything (settings, files, channels, port, Slack token), then open the
+    database and serve; the server logs where it listens and which channels are on."""
     from handlers.base import StartupError
-    from handlers.web import serve
+    from handlers.web import preflight, serve
 
-    settings = _settings()
+    settings = _settings(startup=True)
     try:
-        core = _core()
-        serve(core, settings, host=args.host, port=args.port, socket=args.socket)
+        listener = preflight(settings, args.host, args.port, socket=args.socket)
     except StartupError as exc:
-        raise CliError(str(exc), EXIT_FAIL) from None
+        raise CliError(str(exc), EXIT_USAGE) from None
+    try:
+        core = _core(settings=settings)
+        serve(core, settings, host=args.host, port=args.port, socket=args.socket, listener=listener)
+    except StartupError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    finally:
+        listener.close()
     return EXIT_OK
 
 
@@ -453,6 +467,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, stdin: Te
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.command == "serve" and not args.verbose:  # a server logs what it does; libraries stay quiet
+        for package in ("bot", "handlers", "store"):
+            logging.getLogger(package).setLevel(logging.INFO)
     try:
         return int(args.func(args, out, stdin))
     except CliError as exc:

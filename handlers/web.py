@@ -1,7 +1,9 @@
 """The one HTTP server of `govbot serve`: Slack, Teams and /healthz on aiohttp.
 
 Either platform may be configured alone. Background tasks deliver the outbox and run
-the scheduled jobs.
+the scheduled jobs. `preflight` runs before anything else is done: it checks that each
+configured channel has its variables, takes the port, and asks Slack whether the token
+is good (`auth.test`), so a bad setup fails at start-up, not on the first command.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket as sockets
 from typing import Any
 
 from aiohttp import web
@@ -77,15 +81,57 @@ def check_startup(settings: Any, socket: bool) -> None:
             raise StartupError(f"Slack is not configured: set {', '.join(missing)}")
 
 
+def bind_port(host: str, port: int) -> sockets.socket:
+    """Take `host:port` for the server now, so a port in use fails before anything runs
+    (StartupError naming --port)."""
+    try:
+        family = sockets.getaddrinfo(host, port, type=sockets.SOCK_STREAM)[0][0]
+        return sockets.create_server((host, port), family=family)
+    except sockets.gaierror:
+        raise StartupError(
+            f"--host: {host!r} is not an address of this machine; use e.g. 0.0.0.0 or 127.0.0.1"
+        ) from None
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise StartupError(
+            f"--port: cannot listen on {host}:{port} ({reason}); choose a free port with --port"
+        ) from None
+
+
+def preflight(settings: Any, host: str, port: int, socket: bool = False) -> sockets.socket:
+    """Everything `govbot serve` checks before it opens the database: each configured
+    channel has its variables (Teams: a safe setup), the port is free (it stays taken
+    for the server), Slack accepts the token. Returns the listening socket; raises
+    StartupError naming what to fix."""
+    check_startup(settings, socket)
+    if _teams_wanted(settings) and (settings.microsoft_app_id or settings.govbot_env != "local"):
+        from handlers.teams.adapter import bot_config
+
+        bot_config(settings)  # local mode without an app id cannot fail; mounting says so once
+    listener = bind_port(host, port)
+    try:
+        if _slack_wanted(settings, socket):
+            from handlers.slack.setup import verify_token
+
+            asyncio.run(verify_token(settings))
+    except BaseException:
+        listener.close()
+        raise
+    return listener
+
+
+def channels_on(app: web.Application, socket: bool) -> str:
+    """The channels a server runs, for its start-up line: e.g. "slack (Socket Mode), teams"."""
+    names = sorted(app[SENDERS_KEY].keys())
+    return ", ".join(f"{n} (Socket Mode)" if n == "slack" and socket else n for n in names) or "none"
+
+
 async def start_background(app: web.Application, core: Any, settings: Any, stop: asyncio.Event) -> list[asyncio.Task]:
     """Start outbox delivery and the job scheduler; return their tasks."""
-    from bot.service.delivery import run_outbox_loop
-    from bot.service.jobs import run_jobs_loop
-
     senders: dict[str, Any] = app[SENDERS_KEY]
     return [
-        asyncio.create_task(run_outbox_loop(core, senders, OUTBOX_INTERVAL_S, stop), name="govbot-outbox"),
-        asyncio.create_task(run_jobs_loop(core, settings.jobs_interval_s, stop), name="govbot-jobs"),
+        asyncio.create_task(core.run_outbox_loop(senders, OUTBOX_INTERVAL_S, stop), name="govbot-outbox"),
+        asyncio.create_task(core.run_jobs_loop(settings.jobs_interval_s, stop), name="govbot-jobs"),
     ]
 
 
@@ -97,17 +143,21 @@ async def run_server(
     socket: bool = False,
     stop: asyncio.Event | None = None,
     started: Any = None,
+    listener: sockets.socket | None = None,
 ) -> None:
-    """Serve until `stop` is set (or SIGINT/SIGTERM). `started(port)` is called once listening."""
+    """Serve until `stop` is set (or SIGINT/SIGTERM). `started(port)` is called once
+    listening. `listener` is a socket `preflight` already bound (else `host:port` is
+    bound here)."""
     check_startup(settings, socket)
+    if listener is None:
+        listener = bind_port(host, port)
     stop = stop or asyncio.Event()
     app = build_web_app(core, settings, socket=socket)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.SockSite(runner, listener)
     await site.start()
-    server: Any = site._server
-    bound = server.sockets[0].getsockname()[1] if server is not None and server.sockets else port
+    bound = listener.getsockname()[1]
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -116,17 +166,10 @@ async def run_server(
     tasks = await start_background(app, core, settings, stop)
     try:
         if socket:
-            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+            from handlers.slack.setup import connect_socket_mode
 
-            socket_handler = AsyncSocketModeHandler(app[SLACK_KEY].bolt, settings.slack_app_token.get_secret_value())
-            await socket_handler.connect_async()
-            logger.info("slack: connected in Socket Mode")
-        logger.info(
-            "govbot serving on http://%s:%s (platforms: %s)",
-            host,
-            bound,
-            ", ".join(sorted(app[SENDERS_KEY].keys())) or "none",
-        )
+            socket_handler = await connect_socket_mode(app[SLACK_KEY], settings)
+        logger.info("govbot listening on http://%s:%s; channels: %s", host, bound, channels_on(app, socket))
         if started is not None:
             started(bound)
         await stop.wait()
@@ -141,7 +184,14 @@ async def run_server(
         await runner.cleanup()
 
 
-def serve(core: Any, settings: Any, host: str = "0.0.0.0", port: int = 3000, socket: bool = False) -> None:
+def serve(
+    core: Any,
+    settings: Any,
+    host: str = "0.0.0.0",
+    port: int = 3000,
+    socket: bool = False,
+    listener: sockets.socket | None = None,
+) -> None:
     """`govbot serve`: run the HTTP server (and Socket Mode with --socket) until interrupted."""
     check_startup(settings, socket)
-    asyncio.run(run_server(core, settings, host, port, socket))
+    asyncio.run(run_server(core, settings, host, port, socket, listener=listener))

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import and_, case, distinct, exists, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from bot.clock import as_utc
 from bot.domain.proposal import CAPACITY, RISK_LEVELS, STAGES, STOP_CONDITIONS
+from bot.domain.records import as_utc
 from store import models as m
 from store.portfolio_facts import by_vendor, handoffs, new_duplicates, sprawl_clusters
 

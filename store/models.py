@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -22,11 +23,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.clock import as_utc
+from bot.domain.records import as_utc
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -199,6 +201,8 @@ class ApprovalRequest(Base):
     escalated_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # fell back to governance because nobody holds the routed role (migration 0004)
+    governance_fallback: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Decision(Base):
@@ -354,7 +358,9 @@ class InterviewDraftModel(Base):
     updated_at: Mapped[datetime]
 
 
-class SettingModel(Base):
+class KeyValueModel(Base):
+    """The key-value table (`bot.ports.KeyValueRepo`); the table keeps its first name."""
+
     __tablename__ = "settings"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)

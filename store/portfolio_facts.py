@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from bot.clock import as_utc
+from bot.domain.records import as_utc
 from store import models as m
 
 P = m.Proposal

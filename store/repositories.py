@@ -8,10 +8,10 @@ may race with another instance (job claims, outbox dedupe, decisions, upserts) u
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Select, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -94,6 +94,24 @@ def _as_int(value: Any) -> int | None:
 class _Repo:
     def __init__(self, session: Session):
         self.session = session
+        self._reads: dict[tuple[Any, ...], Any] | None = None  # look-ups kept while batching
+
+    def keep_reads(self, on: bool) -> None:
+        """While on, each distinct `_read` is answered once and then from memory
+        (`SqlUnitOfWork.batch`); writes through this repository forget what was read."""
+        self._reads = {} if on else None
+
+    def _read(self, key: tuple[Any, ...], load: Callable[[], R]) -> R:
+        if self._reads is None:
+            return load()
+        if key not in self._reads:
+            self._reads[key] = load()
+        found = self._reads[key]
+        return cast(R, list(found)) if isinstance(found, list) else cast(R, found)
+
+    def _forget(self) -> None:
+        if self._reads is not None:
+            self._reads = {}
 
     def _one(self, stmt: Select[Any], what: str) -> Any:
         obj = self.session.scalars(stmt.execution_options(populate_existing=True)).first()
@@ -291,11 +309,11 @@ class SqlApprovalRepo(_Repo):
         )
         return self._all(ApprovalRequestRow, stmt)
 
-    def pending_in_roles(self, roles: Sequence[str], note_suffix: str | None = None) -> list[ApprovalRequestRow]:
+    def pending_in_roles(self, roles: Sequence[str], *, governance_fallback: bool = False) -> list[ApprovalRequestRow]:
         a = m.ApprovalRequest
         which: list[ColumnElement[bool]] = [a.role.in_(list(roles))] if roles else []
-        if note_suffix:
-            which.append(a.note.endswith(note_suffix, autoescape=True))
+        if governance_fallback:
+            which.append(a.governance_fallback.is_(True))
         if not which:
             return []
         stmt = select(a).where(or_(*which), a.status == "pending").order_by(a.id)
@@ -337,17 +355,51 @@ class SqlDecisionRepo(_Repo):
         return self._all(DecisionRow, stmt)
 
 
-class SqlAuditRepo(_Repo):
+AuditValues = tuple[int | None, str, str, dict[str, Any], datetime]
+
+
+H = TypeVar("H")
+
+
+class _Held(_Repo, Generic[H]):
+    """A repository whose `add`s can be held and written together with `add_many`
+    (`SqlUnitOfWork.savepoint` in a batch)."""
+
+    def __init__(self, session: Session):
+        super().__init__(session)
+        self._held: list[H] | None = None
+
+    def add_many(self, items: Sequence[H]) -> None:
+        raise NotImplementedError
+
+    def hold(self) -> None:
+        """Keep what is added from now on until `write_held`."""
+        self._held = []
+
+    def write_held(self) -> None:
+        """Store what was held in one multi-row INSERT and stop holding."""
+        held, self._held = self._held, None
+        if held:
+            self.add_many(held)
+
+    def drop_held(self) -> None:
+        self._held = None
+
+
+class SqlAuditRepo(_Held[AuditValues]):
     """Append-only; the database refuses UPDATE and DELETE on audit_events."""
 
     def add(self, proposal_id: int | None, actor: str, action: str, detail: dict[str, Any], at: datetime) -> None:
+        if self._held is not None:
+            self._held.append((proposal_id, actor, action, detail, at))
+            return
         # one statement with bound parameters: built and cached once, not per event
         self.session.execute(
             insert(_table(m.AuditEventModel)),  # Core, not the ORM bulk path
             {"proposal_id": proposal_id, "actor": actor, "action": action, "detail": detail, "created_at": at},
         )
 
-    def add_many(self, events: Sequence[tuple[int | None, str, str, dict[str, Any], datetime]]) -> None:
+    def add_many(self, events: Sequence[AuditValues]) -> None:
         """Several `add`s in one multi-row INSERT, in order."""
         if events:
             keys = ("proposal_id", "actor", "action", "detail", "created_at")
@@ -366,15 +418,16 @@ class SqlAuditRepo(_Repo):
 
 class SqlRoleRepo(_Repo):
     def holders(self, role: str, department: str = "") -> list[str]:
-        stmt = (
-            select(m.RoleAssignmentModel.user_id)
-            .where(m.RoleAssignmentModel.role == role, m.RoleAssignmentModel.department == department)
-            .order_by(m.RoleAssignmentModel.id)
-        )
-        return list(self.session.scalars(stmt))
+        def load() -> list[str]:
+            a = m.RoleAssignmentModel
+            stmt = select(a.user_id).where(a.role == role, a.department == department).order_by(a.id)
+            return list(self.session.scalars(stmt))
+
+        return self._read(("holders", role, department), load)
 
     def set(self, role: str, department: str, user_ids: Sequence[str], by: str, at: datetime) -> None:
         """Replace the holders of (role, department); holders who stay keep their record."""
+        self._forget()
         wanted = list(dict.fromkeys(user_ids))
         where = (m.RoleAssignmentModel.role == role, m.RoleAssignmentModel.department == department)
         self.session.execute(delete(m.RoleAssignmentModel).where(*where, m.RoleAssignmentModel.user_id.not_in(wanted)))
@@ -389,35 +442,48 @@ class SqlRoleRepo(_Repo):
         self.session.flush()
 
     def all(self) -> list[RoleAssignment]:
-        a = m.RoleAssignmentModel
-        return self._all(RoleAssignment, select(a).order_by(a.role, a.department, a.id))
+        def load() -> list[RoleAssignment]:
+            a = m.RoleAssignmentModel
+            return self._all(RoleAssignment, select(a).order_by(a.role, a.department, a.id))
+
+        return self._read(("all",), load)
 
     def roles_of(self, user_id: str) -> list[RoleAssignment]:
-        a = m.RoleAssignmentModel
-        return self._all(RoleAssignment, select(a).where(a.user_id == user_id).order_by(a.role, a.department))
+        def load() -> list[RoleAssignment]:
+            a = m.RoleAssignmentModel
+            return self._all(RoleAssignment, select(a).where(a.user_id == user_id).order_by(a.role, a.department))
+
+        return self._read(("roles_of", user_id), load)
 
 
 class SqlDelegationRepo(_Repo):
     def add(self, row: Delegation) -> Delegation:
+        self._forget()
         obj = m.DelegationModel(**_values(row))
         self.session.add(obj)
         self.session.flush()
         return _record(Delegation, obj)
 
     def active_for(self, user_id: str, at: datetime) -> list[Delegation]:
-        d = m.DelegationModel
-        stmt = select(d).where(d.user_id == user_id, d.starts_at <= at, d.ends_at > at).order_by(d.id)
-        return self._all(Delegation, stmt)
+        def load() -> list[Delegation]:
+            d = m.DelegationModel
+            stmt = select(d).where(d.user_id == user_id, d.starts_at <= at, d.ends_at > at).order_by(d.id)
+            return self._all(Delegation, stmt)
+
+        return self._read(("active_for", user_id, at), load)
 
     def delegators_of(self, delegate_id: str, at: datetime) -> list[str]:
-        d = m.DelegationModel
-        stmt = (
-            select(d.user_id)
-            .where(d.delegate_id == delegate_id, d.starts_at <= at, d.ends_at > at)
-            .distinct()
-            .order_by(d.user_id)
-        )
-        return list(self.session.scalars(stmt))
+        def load() -> list[str]:
+            d = m.DelegationModel
+            stmt = (
+                select(d.user_id)
+                .where(d.delegate_id == delegate_id, d.starts_at <= at, d.ends_at > at)
+                .distinct()
+                .order_by(d.user_id)
+            )
+            return list(self.session.scalars(stmt))
+
+        return self._read(("delegators_of", delegate_id, at), load)
 
 
 def _outbox_values(
@@ -462,15 +528,19 @@ def _outbox_insert(session: Session, dedupe_key: str | None, *, returning: bool 
 
 class SqlConversationRepo(_Repo):
     def upsert(self, ref: ConversationRef) -> None:
+        self._forget()
         _upsert(self.session, m.ConversationRefModel, _values(ref, skip=()), ("platform", "user_id"))
 
     def get(self, platform: str, user_id: str) -> ConversationRef | None:
-        c = m.ConversationRefModel
-        rows = self._all(ConversationRef, select(c).where(c.platform == platform, c.user_id == user_id))
+        def load() -> list[ConversationRef]:
+            c = m.ConversationRefModel
+            return self._all(ConversationRef, select(c).where(c.platform == platform, c.user_id == user_id))
+
+        rows = self._read(("get", platform, user_id), load)
         return rows[0] if rows else None
 
 
-class SqlOutboxRepo(_Repo):
+class SqlOutboxRepo(_Held[dict[str, Any]]):
     def add(
         self,
         channel: str,
@@ -484,6 +554,21 @@ class SqlOutboxRepo(_Repo):
         update_key: str | None = None,
         dedupe_key: str | None = None,
     ) -> OutboxRow | None:
+        if self._held is not None:
+            self._held.append(
+                dict(
+                    channel=channel,
+                    recipient=recipient,
+                    kind=kind,
+                    payload=payload,
+                    at=at,
+                    ref_key=ref_key,
+                    thread_key=thread_key,
+                    update_key=update_key,
+                    dedupe_key=dedupe_key,
+                )
+            )
+            return None
         values = _outbox_values(channel, recipient, kind, payload, at, ref_key, thread_key, update_key, dedupe_key)
         dialect = self.session.get_bind().dialect.name
         # bound parameters, not .values(**values): the statement is built and compiled once
@@ -613,6 +698,31 @@ class SqlJobRepo(_Repo):
         # bound parameters: the statement is built and compiled once
         return self.session.execute(_cached(("job_runs.claim", dialect), build), values).scalar() is not None
 
+    def reclaim(self, job: str, period: str, instance: str, at: datetime, stale_before: datetime) -> bool:
+        """One conditional UPDATE: it matches only while the run is still `running` with
+        a claim older than `stale_before`, so of several instances at once one wins (the
+        others wait for its row lock, then find the claim fresh and match nothing)."""
+
+        def build() -> Any:
+            t = _table(m.JobRunModel)
+            where = (
+                (t.c.job == bindparam("w_job"))
+                & (t.c.period == bindparam("w_period"))
+                & (t.c.status == "running")
+                & (t.c.claimed_at < bindparam("w_stale_before"))
+            )
+            return update(t).where(where)
+
+        values = {
+            "w_job": job,
+            "w_period": period,
+            "w_stale_before": stale_before,
+            "claimed_by": instance,
+            "claimed_at": at,
+        }
+        result = self.session.execute(_cached(("job_runs.reclaim",), build), values)
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
     def finish(self, job: str, period: str, status: str, detail: dict[str, Any], at: datetime) -> None:
         def build() -> Any:
             t = _table(m.JobRunModel)
@@ -666,23 +776,23 @@ class SqlDraftRepo(_Repo):
         self.session.execute(_cached(("interview_drafts.delete",), build), {"w_channel": channel, "w_user": user_id})
 
 
-class SqlSettingRepo(_Repo):
+class SqlKeyValueRepo(_Repo):
     def get(self, key: str) -> str | None:
-        return self.session.scalar(select(m.SettingModel.value).where(m.SettingModel.key == key))
+        return self.session.scalar(select(m.KeyValueModel.value).where(m.KeyValueModel.key == key))
 
     def get_many(self, keys: Sequence[str]) -> dict[str, str]:
-        s = m.SettingModel
+        s = m.KeyValueModel
         return dict(self.session.execute(select(s.key, s.value).where(s.key.in_(list(keys)))).tuples().all())
 
     def put(self, key: str, value: str) -> None:
         dialect = self.session.get_bind().dialect.name
 
         def build() -> Any:
-            stmt = _dialect_insert(self.session, _table(m.SettingModel))
+            stmt = _dialect_insert(self.session, _table(m.KeyValueModel))
             return stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
 
         # bound parameters: the upsert is built and compiled once
-        self.session.execute(_cached(("settings.put", dialect), build), {"key": key, "value": value})
+        self.session.execute(_cached(("keyvalues.put", dialect), build), {"key": key, "value": value})
 
 
 class SqlHandoffRepo(_Repo):

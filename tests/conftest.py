@@ -9,14 +9,11 @@ skips them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from bot.clock import FixedClock
-
-# A Monday morning, so weekly periods are easy to reason about in tests.
-T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+from tests.support.clock import T0
+from tests.support.database import fresh_database
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -31,9 +28,7 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def database_url(tmp_path, request) -> str:  # pragma: no cover - filled in by the store work
-    from tests.dbutil import fresh_database
-
+def database_url(tmp_path, request) -> str:
     return fresh_database(tmp_path, request)
 
 

@@ -13,7 +13,7 @@ DECISION_STATUS = {"approve": "approved", "reject": "rejected", "request_changes
 ACTIVE = ("pending", "approved", "rejected", "changes_requested")
 
 
-ROUTED_TO_GOVERNANCE = "routed to governance"  # the end of a fallback route's note
+ROUTED_TO_GOVERNANCE = "routed to governance"  # how a fallback route's note ends (for people to read)
 
 
 class NoGovernance(Exception):
@@ -26,6 +26,7 @@ class Route:
     department: str | None
     approver: str
     note: str | None = None
+    governance_fallback: bool = False  # nobody holds the role (or no owner named): governance decides
 
 
 def route_key(role: str, department: str | None, approver: str) -> tuple[str, str, str]:
@@ -64,10 +65,28 @@ def delegating(request: ApprovalRequestRow, people: Sequence[str]) -> list[str]:
 class Authority:
     ok: bool
     on_behalf_of: str | None = None
-    via: str = ""  # approver | delegate | governance | governance_peer
+    via: str = ""  # approver | holder | delegate | governance | governance_peer
     reason: str = ""  # why refused
+    needs_reason: bool = False  # refused only for want of a written governance reason
+
+
+COMMENT_REQUIRED = frozenset({"reject", "request_changes"})
+
+
+def comment_required(decision: str) -> bool:
+    """Rejecting and requesting changes need a comment the requester can act on."""
+    return decision in COMMENT_REQUIRED
+
+
+def missing_comment(decision: str, comment: str | None) -> str | None:
+    """Why `comment` will not do for `decision` (None when it will)."""
+    if not comment_required(decision) or (comment or "").strip():
+        return None
+    if decision == "reject":
+        return "comment: say why; a comment is required when rejecting (the requester sees it)"
+    return "comment: say what must change; a comment is required when requesting changes (the requester sees it)"
 
 
 def routed_to_governance(request: ApprovalRequestRow) -> bool:
     """The request went to governance as a role, or as the fallback for a missing one."""
-    return request.role == "governance" or (request.note or "").endswith(ROUTED_TO_GOVERNANCE)
+    return request.role == "governance" or request.governance_fallback

@@ -1,4 +1,4 @@
-"""The intake interview as a platform-neutral flow (issue 2 item 6, issue 8 item 2).
+"""The intake interview as a platform-neutral flow.
 
 Slack renders each `Page` as a modal view, Teams as an Adaptive Card form and the
 console as prompts; all three call the same functions here:
@@ -7,11 +7,14 @@ console as prompts; all three call the same functions here:
   regulatory questions appear only when earlier answers make them relevant
   (progressive disclosure, DESIGN.md "Regulatory mapping").
 - `parse_page(page, raw)` turns what the platform sent back into clean answers,
-  validating every value with `bot.domain.check_field`.
+  validating every value with `bot.domain.proposal.check_field`.
 - `followup_page(answers)` asks again, before submission, for whatever governance
   needs and is still blank or too vague to act on, saying why it matters.
 - `to_proposal(answers)` gives the complete proposal for `Govbot.submit`; a requester
-  who answers nothing new still gets every key, with the defaults of `bot.domain`.
+  who answers nothing new still gets every key, with the defaults of `bot.domain.proposal`.
+- `InterviewFlow(policy)` is the one stepper the channels walk ("next page, else the
+  follow-up once, else submit"); they get it from `Govbot.interview_flow()`, so the
+  regulatory questions are chosen with the policy the classifier uses.
 
 Question keys are the proposal keys they fill and choice values are the enum codes
 themselves, so a Slack `block_id` or a Teams input `id` maps straight back.
@@ -22,10 +25,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from bot.domain import proposal
+from bot.domain.errors import FieldError, ProposalInvalid
+from bot.domain.policy import Policy
 from bot.domain.proposal import FIELDS, check_field, is_blank, normalise
 from bot.domain.questions import (
     _AREA_HELP,
@@ -44,32 +49,21 @@ from bot.domain.questions import (
     _Q_ROLE,
     _SENSITIVE_DATA,
     _USER_KINDS,
-    ALL_KEYS,
-    CHOICE_HELP_MAX,
     FOLLOWUP_KEYS,
-    HELP_MAX,
-    KINDS,
-    LABEL_MAX,
-    LABELS,
     LONG_TEXT,
     MULTI,
-    OPTION_MAX,
     PAGE_ORDER,
-    PAGE_TITLE_MAX,
     PAGE_TITLES,
-    PLACEHOLDER_MAX,
     SINGLE,
     TEXT,
     USER,
     WHY,
     YES_NO,
-    Choice,
     Page,
     Question,
     _choices,
     _clip,
     _q,
-    label_of,
     with_known,
 )
 
@@ -82,7 +76,7 @@ _POLICY_CACHE: dict[str, Any] = {}
 
 
 def _default_policy() -> Any:
-    """The default policy (bot/policy.toml via bot.policy.load_policy), loaded once; None if unavailable."""
+    """The default policy (bot/policy.toml via bot.domain.policy_file.load_policy), loaded once; None if unavailable."""
     if "default" not in _POLICY_CACHE:
         try:
             from bot.domain.policy_file import load_policy
@@ -115,7 +109,7 @@ def practice_help(policy: Any = None) -> dict[str, str]:
 
 
 def _policy_texts(policy: Any, method: str, codes: tuple[str, ...]) -> dict[str, str] | None:
-    """Help texts from `bot.policy.Policy.<method>()`, or from a raw policy mapping laid
+    """Help texts from `bot.domain.policy.Policy.<method>()`, or from a raw policy mapping laid
     out like bot/policy.toml (`[eu_ai_act.areas.<code>] help = "..."`)."""
     if policy is None:
         return None
@@ -128,7 +122,7 @@ def _policy_texts(policy: Any, method: str, codes: tuple[str, ...]) -> dict[str,
             texts = {k: (v.get("help") if isinstance(v, Mapping) else v) for k, v in raw.items()}
     else:
         try:
-            texts = getattr(policy, method, None)  # a property of bot.policy.Policy (or a method)
+            texts = getattr(policy, method, None)  # a property of bot.domain.policy.Policy (or a method)
             if callable(texts):
                 texts = texts()
         except Exception:  # a broken policy must not break the interview
@@ -157,7 +151,7 @@ def _has_non_default(answers: dict[str, Any], key: str) -> bool:
     default = FIELDS[key].default
     if isinstance(default, tuple):
         return bool(_as_set(value))
-    return value != default
+    return bool(value != default)
 
 
 def effective_sets(answers: dict[str, Any], policy: Any = None) -> tuple[set[str], set[str]]:
@@ -303,6 +297,81 @@ def first_page(
 ) -> Page:
     """The first page (always "basics")."""
     return _page(PAGE_ORDER[0], answers or {}, policy, known)
+
+
+# --------------------------------------------------------------------------- the stepper
+
+FOLLOWUP: Final = "followup"
+
+
+@dataclass(frozen=True)
+class Step:
+    """A page to show, with where it stands: `position` is (n, of) among the relevant
+    main pages (None for the follow-up); `last` is True when answering it submits the
+    proposal (the button says "Submit", not "Next")."""
+
+    page: Page
+    position: tuple[int, int] | None
+    last: bool
+
+
+def step_of(page: Page, answers: dict[str, Any], *, policy: Policy) -> tuple[int, int] | None:
+    """(n, of): the page's place among the main pages relevant to `answers`; None for
+    the follow-up (or a page no longer relevant)."""
+    ids = [p.id for p in pages(answers, policy=policy)]
+    return (ids.index(page.id) + 1, len(ids)) if page.id in ids else None
+
+
+def is_last(page: Page, answers: dict[str, Any], *, policy: Policy) -> bool:
+    """True when nothing follows `page`: it is the follow-up, or the last relevant main
+    page and no answer needs following up."""
+    if page.id == FOLLOWUP:
+        return True
+    return next_page(page.id, answers, policy=policy) is None and followup_page(answers) is None
+
+
+@dataclass(frozen=True)
+class InterviewFlow:
+    """The one interview stepper, bound to the policy that chooses the regulatory
+    questions: next page, else the follow-up once, else submit.
+
+    Every channel walks the interview through this object (from
+    `Govbot.interview_flow()`), so Slack, Teams and the console ask the same pages in
+    the same order as the classifier that will judge the answers.
+    """
+
+    policy: Policy
+    known: Mapping[str, Any] | None = None  # names the portfolio already uses (`Govbot.known_names`)
+
+    def start(self, answers: dict[str, Any]) -> Step:
+        """The first page (always "basics")."""
+        return self.show(PAGE_ORDER[0], answers)
+
+    def show(self, page_id: str, answers: dict[str, Any]) -> Step:
+        """The page `page_id` (also "followup") as it stands given the answers, e.g. to
+        read what was submitted on it or to show it again with errors. Raises KeyError
+        naming the pages for an unknown id."""
+        page = get_page(page_id, answers, policy=self.policy, known=self.known)
+        return self._step(page, answers)
+
+    def after(self, page_id: str, answers: dict[str, Any]) -> Step | None:
+        """What comes after `page_id` was answered: the next relevant page, else the
+        follow-up (once: nothing follows it), else None, which means submit."""
+        if page_id == FOLLOWUP:
+            return None
+        nxt = next_page(page_id, answers, policy=self.policy, known=self.known) or followup_page(answers)
+        return None if nxt is None else self._step(nxt, answers)
+
+    def pages(self, answers: dict[str, Any]) -> list[Page]:
+        """The main pages relevant given the answers so far, in order."""
+        return pages(answers, policy=self.policy, known=self.known)
+
+    def _step(self, page: Page, answers: dict[str, Any]) -> Step:
+        return Step(
+            page,
+            step_of(page, answers, policy=self.policy),
+            is_last(page, answers, policy=self.policy),
+        )
 
 
 _TRUE: Final = frozenset({"true", "yes", "y", "1", "on"})
@@ -471,47 +540,42 @@ def to_proposal(answers: dict[str, Any]) -> dict[str, Any]:
     return normalise(known)
 
 
+def proposal_problems(answers: dict[str, Any]) -> list[FieldError]:
+    """What `Govbot.submit` would refuse in the proposal `answers` make (the errors of
+    `ProposalInvalid`; empty when there is nothing), so a channel can show them on
+    the last form before it submits."""
+    try:
+        proposal.validate_proposal(to_proposal(answers))
+    except ProposalInvalid as exc:
+        return list(exc.errors)
+    return []
+
+
 def answered_keys(answers: dict[str, Any]) -> set[str]:
     """Keys present in a draft (answered, even if skipped with a blank)."""
     return {k for k in answers if k in FIELDS}
 
 
 __all__ = [
-    "ALL_KEYS",
-    "CHOICE_HELP_MAX",
-    "Choice",
-    "FOLLOWUP_KEYS",
-    "HELP_MAX",
-    "KINDS",
-    "LABELS",
-    "LABEL_MAX",
-    "LONG_TEXT",
-    "MULTI",
-    "OPTION_MAX",
-    "PAGE_ORDER",
-    "PAGE_TITLES",
-    "PAGE_TITLE_MAX",
-    "PLACEHOLDER_MAX",
-    "Page",
-    "Question",
-    "SINGLE",
-    "TEXT",
-    "USER",
-    "WHY",
-    "YES_NO",
+    "FOLLOWUP",
+    "InterviewFlow",
+    "Step",
     "answered_keys",
     "area_help",
     "effective_sets",
     "first_page",
     "followup_page",
     "get_page",
-    "label_of",
+    "is_blank",  # what counts as an unanswered question: the proposal's own rule
+    "is_last",
     "next_page",
     "pages",
     "parse_answer",
     "parse_page",
     "practice_help",
+    "proposal_problems",
     "seed",
+    "step_of",
     "to_proposal",
     "weak_answers",
     "weak_reason",

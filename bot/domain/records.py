@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+
+def as_utc(value: datetime) -> datetime:
+    """A record's moment in UTC. Records hold UTC; a database that hands back naive
+    datetimes (SQLite) means UTC by them."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass
@@ -70,12 +76,13 @@ class ApprovalRequestRow:
     target: str | None  # autonomy level asked for, when kind == autonomy
     round: int  # classification revision that opened it
     status: str  # pending | approved | rejected | changes_requested | superseded
-    note: str | None  # e.g. "no department_lead assigned for Finance; routed to governance"
+    note: str | None  # for people: e.g. "no department_lead assigned for Finance; routed to governance"
     created_at: datetime
     reminded_at: datetime | None = None
     escalated_at: datetime | None = None
     decided_at: datetime | None = None
     sequence: int = 0  # 0 = parallel; owner-first policy puts the owner at 0, others at 1
+    governance_fallback: bool = False  # routed to governance because nobody holds the role (or no owner named)
 
 
 @dataclass

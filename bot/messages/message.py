@@ -20,7 +20,6 @@ EDIT_PROPOSAL = "proposal.edit"  # value = proposal id; reopens the interview pr
 DIGEST_POST = "digest.post"  # value = digest id
 DIGEST_REGENERATE = "digest.regenerate"  # value = digest id
 CHECKIN_OPEN = "checkin.open"  # value = proposal id; asks for a metric value
-AUTONOMY_APPROVE = APPROVE  # autonomy steps are approval requests too
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ class Message:
             kind=data["kind"],
             text=data["text"],
             sections=tuple(
-                Section(s.get("title"), s.get("text", ""), tuple(tuple(f) for f in s.get("fields", ())))  # type: ignore[misc]
+                Section(s.get("title"), s.get("text", ""), tuple(tuple(f) for f in s.get("fields", ())))
                 for s in data.get("sections", ())
             ),
             buttons=tuple(Button(**b) for b in data.get("buttons", ())),
@@ -90,21 +89,3 @@ class Message:
         if self.buttons:
             lines.append(" | ".join(f"[{b.label}]" for b in self.buttons))
         return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A message to deliver through the outbox.
-
-    `ref_key` names the delivered message so later messages can thread on it
-    (`thread_key`) or replace it in place (`update_key`), e.g. "classification:12"
-    or "approval:34".
-    """
-
-    channel: str  # "slack" | "teams" | "console"
-    recipient: str  # platform user id, or a channel/conversation id for broadcasts
-    message: Message
-    ref_key: str | None = None
-    thread_key: str | None = None
-    update_key: str | None = None
-    dedupe_key: str | None = None

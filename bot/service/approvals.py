@@ -1,4 +1,4 @@
-"""Approval routing, decisions and the chain rules (DESIGN.md approver roles, issue 5).
+"""Approval routing and who may decide (DESIGN.md, approver roles).
 
 Routing turns the classifier's `approver_roles` into one approval request per role,
 through the role directory: the owner is the proposal's own `owner`; the department
@@ -8,7 +8,9 @@ holds goes to governance with a note that names the missing assignment.
 Who may decide (`authority`): the routed approver or any other current holder of the
 routed role (for that department), an active delegate of one of them, any governance
 member for what was routed to governance, or a governance member with a written
-reason. Every holder gets the approval message, each copy under its own ref key. Deciding itself, and what a decision causes, is `bot.decisions`.
+reason. Every holder gets the approval message, each copy under its own ref key.
+Deciding itself, and what a decision causes, is `bot.service.decisions`; what to tell
+whom afterwards is `bot.service.publish`.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from bot.domain.approval_rules import (
     delegating,
     routed_to_governance,
 )
+from bot.domain.events import RequestSuperseded, StageChanged
 from bot.domain.proposal import is_blank
 from bot.domain.records import ApprovalRequestRow, DecisionRow, ProposalRow
 from bot.messages import compose
-from bot.service.notify import update_card
+from bot.ports import UnitOfWork
 from bot.service.roles import governance_members, holders, request_holders
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +43,7 @@ logger = logging.getLogger(__name__)
 # --------------------------------------------------------------------------- routing
 
 
-def plan_routes(uow: Any, settings: Any, roles: Sequence[str], answers: dict[str, Any]) -> list[Route]:
+def plan_routes(uow: UnitOfWork, settings: Settings, roles: Sequence[str], answers: dict[str, Any]) -> list[Route]:
     """One route per routed role (sorted as the classifier lists them)."""
     gov = governance_members(uow, settings)
 
@@ -48,7 +52,7 @@ def plan_routes(uow: Any, settings: Any, roles: Sequence[str], answers: dict[str
             raise NoGovernance(
                 f"{why}, and nobody holds governance to take it; set GOVBOT_GOVERNANCE or `roles set governance <user>`"
             )
-        return Route(role, department, gov[0], f"{why}; {ROUTED_TO_GOVERNANCE}")
+        return Route(role, department, gov[0], f"{why}; {ROUTED_TO_GOVERNANCE}", governance_fallback=True)
 
     routes: list[Route] = []
     for role in sorted(roles, key=lambda r: r != "owner"):  # the owner first, then as classified
@@ -80,7 +84,7 @@ def plan_routes(uow: Any, settings: Any, roles: Sequence[str], answers: dict[str
 
 
 def open_requests(
-    uow: Any,
+    uow: UnitOfWork,
     proposal: ProposalRow,
     routes: Sequence[Route],
     *,
@@ -107,6 +111,7 @@ def open_requests(
             note=route.note,
             created_at=now,
             sequence=1 if owner_first and has_owner and route.role != "owner" else 0,
+            governance_fallback=route.governance_fallback,
         )
         for route in routes
     ]
@@ -114,25 +119,29 @@ def open_requests(
 
 
 def supersede(
-    uow: Any, settings: Any, proposal: ProposalRow, requests: Sequence[ApprovalRequestRow], why: str, now: datetime
-) -> list[int]:
-    """Close requests that no longer need a decision; pending cards lose their buttons."""
-    ids = []
+    uow: UnitOfWork, requests: Sequence[ApprovalRequestRow], why: str, now: datetime
+) -> list[RequestSuperseded]:
+    """Close requests that no longer need a decision (`why` is for people); publishing
+    the events takes the buttons off the cards that were still pending."""
+    events = []
     for r in requests:
         was = r.status
         r.status = "superseded"
         uow.approvals.update(r)
-        ids.append(r.id)
-        if was == "pending":
-            update_card(uow, settings, proposal, r, compose.closed_card(proposal, r, why), now, "closed")
-    return ids
+        events.append(RequestSuperseded(r, why, was_pending=was == "pending"))
+    return events
 
 
 # --------------------------------------------------------------------------- who may decide
 
 
 def authority(
-    uow: Any, settings: Any, request: ApprovalRequestRow, actor: str, override_reason: str | None, now: datetime
+    uow: UnitOfWork,
+    settings: Settings,
+    request: ApprovalRequestRow,
+    actor: str,
+    override_reason: str | None,
+    now: datetime,
 ) -> Authority:
     """May `actor` decide this request? The routed approver, any other current holder
     of the routed role, an active delegate of one of them, or governance."""
@@ -156,6 +165,7 @@ def authority(
             False,
             reason=f"this request is routed to {compose.mention(request.approver)}; as governance "
             "you may decide it only with a written override reason",
+            needs_reason=True,
         )
     return Authority(
         False,
@@ -166,7 +176,7 @@ def authority(
 
 
 def record(
-    uow: Any,
+    uow: UnitOfWork,
     request: ApprovalRequestRow,
     actor: str,
     decision: str,
@@ -194,11 +204,28 @@ def record(
     return row
 
 
-def move(uow: Any, proposal: ProposalRow, to: str, actor: str, now: datetime, **detail: Any) -> None:
-    """Change the stage, with its audit event, in the caller's unit of work."""
+def move(
+    uow: UnitOfWork,
+    proposal: ProposalRow,
+    to: str,
+    actor: str,
+    now: datetime,
+    *,
+    request_id: int | None = None,
+    comment: str | None = None,
+    blocking: Sequence[str] = (),
+    **detail: Any,
+) -> StageChanged:
+    """Change the stage, with its audit event, in the caller's unit of work. A move a
+    decision caused names it (`request_id`, `comment`); `blocking` lists the stop
+    conditions that hold an approved proposal back from pilot."""
     before = proposal.stage
     proposal.stage = to
     proposal.stage_changed_at = now
     proposal.updated_at = now
     uow.proposals.update(proposal)
-    uow.audit.add(proposal.id, actor, f"stage.{to}", {"from": before, "to": to, **detail}, now)
+    cause: dict[str, Any] = {"request_id": request_id, "comment": comment} if request_id is not None else {}
+    if blocking:
+        cause["blocking"] = list(blocking)
+    uow.audit.add(proposal.id, actor, f"stage.{to}", {"from": before, "to": to, **cause, **detail}, now)
+    return StageChanged(proposal.id, before, to, actor, request_id, comment, tuple(blocking))

@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.domain.errors import UsageError
 from bot.domain.proposal import FIELDS
+from bot.ports import Clock, UnitOfWork
 from bot.service.export import format_event, iso_time
 from bot.service.queries import checkin_flag
 
@@ -51,9 +52,9 @@ def _show(value: Any) -> str:
 # --------------------------------------------------------------------------- gather
 
 
-def gather(core: Any, proposal_id: int) -> dict[str, Any]:
+def gather(uow: UnitOfWork, clock: Clock, proposal_id: int) -> dict[str, Any]:
     """Read everything the pack shows in one unit of work (NotFound propagates)."""
-    with core.uow() as uow:
+    with uow:
         row = uow.proposals.get(proposal_id)
         return {
             "proposal": row,
@@ -67,7 +68,7 @@ def gather(core: Any, proposal_id: int) -> dict[str, Any]:
             "flag": checkin_flag(uow, proposal_id),
             "downstream": uow.handoffs.for_proposal(proposal_id),
             "similar": uow.similarity.linked(proposal_id),
-            "generated_at": core.clock.now(),
+            "generated_at": clock.now(),
         }
 
 
@@ -416,12 +417,12 @@ def _headings(family: str) -> Any:
     return FontFace(family=family, emphasis="BOLD")
 
 
-def build_audit_pack(core: Any, proposal_id: int, fmt: str) -> bytes:
+def build_audit_pack(uow: UnitOfWork, clock: Clock, proposal_id: int, fmt: str) -> bytes:
     """The audit pack of one proposal as Markdown (UTF-8) or PDF bytes.
 
-    Raises `bot.ports.NotFound` for an unknown proposal and UsageError for a bad format."""
+    Raises `bot.domain.errors.NotFound` for an unknown proposal and UsageError for a bad format."""
     if fmt not in FORMATS:
         raise UsageError(f"format: unknown {fmt!r}; allowed: {', '.join(FORMATS)}")
-    doc = blocks(gather(core, proposal_id))
+    doc = blocks(gather(uow, clock, proposal_id))
     logger.info("audit pack for proposal %s (%s)", proposal_id, fmt)
     return to_markdown(doc).encode("utf-8") if fmt == "md" else to_pdf(doc)

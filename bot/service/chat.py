@@ -13,26 +13,42 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.domain.errors import NotFound, Refused, UsageError
-from bot.domain.proposal import STOP_CONDITIONS, ProposalInvalid
+from bot.domain.approval_rules import comment_required, missing_comment
+from bot.domain.errors import NotFound, ProposalInvalid, Refused, UsageError
+from bot.domain.interview import seed as make_seed
+from bot.domain.proposal import STOP_CONDITIONS
 from bot.domain.roles import DIRECTORY_ROLES, PER_DEPARTMENT, clean_user, is_mention
 from bot.messages import compose
-from bot.service import checkins, lifecycle
+from bot.messages.message import Message, Section
+from bot.ports import Clock, Drafter, PolicySource, UnitOfWork
+from bot.service import checkins, decisions, digest, inbox, lifecycle, portfolio, queries, roles, submit
+from bot.service.drafts import load_draft
 from bot.service.results import InterviewStart, Reply
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
-def run_command(core: Any, actor: str, channel: str, text: str, conversation_id: str | None = None) -> Reply:
+def run_command(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: PolicySource,
+    settings: Settings,
+    drafter: Drafter | None,
+    actor: str,
+    channel: str,
+    text: str,
+    conversation_id: str | None = None,
+) -> Reply:
     """Parse `text` and run it for `actor`; always returns a Reply. `conversation_id`
     is where it was typed (used by `digest here`)."""
     try:
         command = parse(text)
         if command.name == "digest":
             command.args["conversation_id"] = conversation_id
-        return _run(core, actor, channel, command)
+        return _run(uow, clock, policy, settings, drafter, actor, channel, command)
     except UsageError as exc:
-        return Reply(compose.notice("usage_error", exc.message, detail=_usage_hint(core)))
+        return Reply(compose.notice("usage_error", exc.message, detail=_usage_hint(settings)))
     except Refused as exc:
         return Reply(compose.notice("refused", exc.message))
     except ProposalInvalid as exc:
@@ -44,55 +60,81 @@ def run_command(core: Any, actor: str, channel: str, text: str, conversation_id:
         return Reply(compose.notice("error", "Sorry, that failed on our side; the error is logged. Try again."))
 
 
-def _usage_hint(core: Any) -> str:
-    return f"Type `{getattr(core.settings, 'slack_command', '/aiwf')} help` for every command."
+def help_message(settings: Settings, channel: str | None = None) -> Message:
+    """Every command with one line; Slack shows the slash command, other channels
+    (commands typed to the bot) show the bare commands."""
+    return compose.help_message(settings.slack_command if channel in (None, "slack") else "")
 
 
-def _run(core: Any, actor: str, channel: str, command: Command) -> Reply:
+def _usage_hint(settings: Settings) -> str:
+    return f"Type `{settings.slack_command} help` for every command."
+
+
+def _run(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: PolicySource,
+    settings: Settings,
+    drafter: Drafter | None,
+    actor: str,
+    channel: str,
+    command: Command,
+) -> Reply:
     name, args = command.name, command.args
     if name == "help":
-        message = core.help(channel)
+        message = help_message(settings, channel)
         if args.get("unknown"):
             message = _with_prefix(message, f"Unknown command {args['unknown']!r}.")
         return Reply(message)
     if name == "propose":
-        return Reply(interview=_propose(core, actor, channel, args["text"]))
+        return Reply(interview=_propose(uow, actor, channel, args["text"]))
     if name == "edit":
-        return Reply(interview=core.edit_seed(actor, args["proposal_id"]))
+        return Reply(interview=submit.edit_seed(uow, clock, actor, args["proposal_id"]))
     if name == "mine":
-        return Reply(core.mine(actor))
+        return Reply(inbox.mine(uow, clock, settings, actor))
     if name == "status":
         try:
-            return Reply(core.status(args["proposal_id"]))
+            return Reply(queries.status_message(uow, settings, args["proposal_id"]))
         except NotFound:
             raise UsageError(f"id: there is no proposal {args['proposal_id']}; see `mine` for yours") from None
     if name == "portfolio":
-        return Reply(core.portfolio(), ephemeral=False)
+        return Reply(portfolio.portfolio_message(uow, clock, settings), ephemeral=False)
     if name == "roles":
-        return Reply(core.roles(actor))
+        return Reply(roles.roles_message(uow, settings, actor))
     if name == "roles_set":
-        return Reply(core.set_role(actor, args["role"], args["department"], args["users"]))
+        return Reply(roles.set_role(uow, clock, settings, actor, args["role"], args["department"], args["users"]))
     if name == "digest":
-        return _digest(core, actor, channel, args["here"], args.get("conversation_id"))
+        here = bool(args["here"])
+        message = digest.digest_command(
+            uow, clock, settings, drafter, actor, channel, ["here"] if here else [], args.get("conversation_id")
+        )
+        return Reply(message, ephemeral=not here)
     if name == "decide":
-        outcome = core.decide(actor, args["request_id"], args["decision"], args["comment"])
+        outcome = decisions.decide(
+            uow, clock, settings, actor, args["request_id"], args["decision"], args["comment"], None
+        )
         return Reply(_with_prefix(outcome.card, outcome.notice))
     if name in ("pause", "resume", "retire", "promote"):
-        return Reply(lifecycle.transition(core, actor, args["proposal_id"], name, reason=args.get("reason")))
+        message = lifecycle.transition(
+            uow, clock, settings, actor, args["proposal_id"], name, reason=args.get("reason")
+        )
+        return Reply(message)
     if name == "override":
-        return Reply(lifecycle.override_stop(core, actor, args["proposal_id"], args["code"], args["reason"]))
+        message = lifecycle.override_stop(
+            uow, clock, policy, settings, actor, args["proposal_id"], args["code"], args["reason"]
+        )
+        return Reply(message)
     if name == "delegate":
-        return Reply(lifecycle.delegate(core, actor, args["delegate_id"], args["until"]))
+        return Reply(lifecycle.delegate(uow, clock, settings, actor, args["delegate_id"], args["until"]))
     if name == "checkin":
-        return Reply(checkins.record_checkin(core, actor, args["proposal_id"], args["value"], args["note"]))
+        message = checkins.record_checkin(uow, clock, settings, actor, args["proposal_id"], args["value"], args["note"])
+        return Reply(message)
     if name == "autonomy":
-        return Reply(checkins.request_autonomy_step(core, actor, args["proposal_id"]))
+        return Reply(checkins.request_autonomy_step(uow, clock, settings, actor, args["proposal_id"]))
     raise UsageError(f"unknown command {name!r}")  # pragma: no cover - parse() only returns the names above
 
 
-def _with_prefix(message: Any, line: str) -> Any:
-    from bot.messages.message import Message, Section
-
+def _with_prefix(message: Message, line: str) -> Message:
     return Message(
         message.kind,
         line,
@@ -103,38 +145,27 @@ def _with_prefix(message: Any, line: str) -> Any:
     )
 
 
-def _propose(core: Any, actor: str, channel: str, text: str) -> InterviewStart:
-    from bot.domain.interview import seed as make_seed
-
+def _propose(uow: UnitOfWork, actor: str, channel: str, text: str) -> InterviewStart:
     seed = make_seed(text)
-    draft = core.load_draft(channel, actor)
+    draft = load_draft(uow, channel, actor)
     if draft and not draft.get("proposal_id"):
         merged = dict(draft.get("answers") or {})
         for key, value in seed.items():
             merged.setdefault(key, value)
         return InterviewStart(seed=merged, proposal_id=None, resumed=True)
-    if draft and draft.get("proposal_id") and _still_editable(core, actor, int(draft["proposal_id"])):
+    if draft and draft.get("proposal_id") and _still_editable(uow, actor, int(draft["proposal_id"])):
         return InterviewStart(seed=dict(draft.get("answers") or {}), proposal_id=draft["proposal_id"], resumed=True)
     return InterviewStart(seed=seed, proposal_id=None, resumed=False)
 
 
-def _still_editable(core: Any, actor: str, proposal_id: int) -> bool:
+def _still_editable(uow: UnitOfWork, actor: str, proposal_id: int) -> bool:
     """An unfinished edit resumes only while the proposal still waits for it."""
-    with core.uow() as uow:
+    with uow:
         try:
             row = uow.proposals.get(proposal_id)
         except NotFound:
             return False
-    return core._edit_problem(actor, row) is None
-
-
-def _digest(core: Any, actor: str, channel: str, here: bool, conversation_id: str | None = None) -> Reply:
-    from bot.service.digest import digest_command
-
-    return Reply(
-        digest_command(core, actor, channel, ["here"] if here else [], conversation_id=conversation_id),
-        ephemeral=not here,
-    )
+    return submit.edit_problem(actor, row) is None
 
 
 LIFECYCLE = ("pause", "resume", "retire", "promote")
@@ -219,10 +250,11 @@ def parse(text: str) -> Command:
 
 def _decision(word: str, rest: str) -> Command:
     decision = DECISIONS[word.lower()]
-    usage = f"{word} <request id>" + (" [comment]" if decision == "approve" else " <comment>")
+    usage = f"{word} <request id>" + (" <comment>" if comment_required(decision) else " [comment]")
     token, comment = _need(rest, usage, "request id")
-    if decision != "approve" and not comment:
-        raise UsageError(f"comment: say why. Usage: {usage}")
+    problem = missing_comment(decision, comment)  # the typed command's grammar: `reject <id> <comment>`
+    if problem is not None:
+        raise UsageError(f"{problem}. Usage: {usage}")
     return Command(
         "decide", {"request_id": parse_id(token, "request id"), "decision": decision, "comment": comment or None}
     )

@@ -1,10 +1,14 @@
-"""Deciding approval requests and the chain rules that follow (issue 5).
+"""Deciding approval requests and the chain rules that follow.
 
 One decision is one unit of work: the decision row (unique per request), the request's
-status, the audit event, the approval message updated in place, a threaded notice to
-the requester, and whatever the decision causes — rejected, changes requested, the
-owner-first release, pilot or `approved` while stop conditions hold, or an autonomy
-step applied.
+status, the audit event, and whatever the decision causes — rejected, changes
+requested, the owner-first release, pilot or `approved` while stop conditions hold, or
+an autonomy step applied. Each of those returns the events of `bot.domain.events`;
+`bot.service.publish` turns them into the outbox messages (the card updated in place,
+the notices) in the same unit of work, before it commits.
+
+Who may decide and which decisions need a comment are asked here, once, for every
+channel: `decision_form` before a channel asks for input, `decide` when it records.
 """
 
 from __future__ import annotations
@@ -12,46 +16,48 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from bot.domain.approval_rules import DECISION_STATUS, current, released
-from bot.domain.proposal import is_blank
+from bot.domain.approval_rules import DECISION_STATUS, comment_required, current, missing_comment, released
+from bot.domain.errors import CommentRequired, Conflict, NotFound, UsageError
+from bot.domain.events import AutonomyChanged, AutonomyDeclined, Decided, Event, RequestReleased, StageChanged
 from bot.domain.records import ApprovalRequestRow, DecisionRow, ProposalRow
 from bot.messages import compose
 from bot.messages.message import Message
+from bot.ports import Clock, UnitOfWork
 from bot.service.approvals import authority, move, record, supersede
-from bot.service.notify import card_key, queue_request, send, tell_requester, update_card
-from bot.service.roles import governance_members
+from bot.service.notify import MessageRef, card_copies, same_message, similar_on_card, update_card
+from bot.service.publish import publish
+from bot.service.results import DecisionForm, DecisionOutcome
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
 def decide(
-    core: Any, actor: str, request_id: int, decision: str, comment: str | None, override_reason: str | None
-) -> Any:
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    actor: str,
+    request_id: int,
+    decision: str,
+    comment: str | None = None,
+    override_reason: str | None = None,
+    *,
+    in_place: MessageRef | None = None,
+) -> DecisionOutcome:
     """Record one decision in one unit of work; see `Govbot.decide`."""
-    from bot.domain.errors import Conflict, NotFound, UsageError
-    from bot.service.results import DecisionOutcome
-
-    if decision not in DECISION_STATUS:
-        raise UsageError(f"decision: unknown decision {decision!r}; allowed: {', '.join(DECISION_STATUS)}")
-    settings = core.settings
-    now = core.clock.now()
+    _check_decision(decision)
+    now = clock.now()
     try:
-        with core.uow() as uow:
-            try:
-                first = uow.approvals.get(request_id)
-            except NotFound:
-                raise UsageError(f"request id: there is no approval request {request_id}") from None
-            proposal = uow.proposals.get(first.proposal_id, for_update=True)
+        with uow:
+            proposal = uow.proposals.get(_request(uow, request_id).proposal_id, for_update=True)
             request = uow.approvals.get(request_id, for_update=True)
             auth = authority(uow, settings, request, actor, override_reason, now)
-            refusal = auth.reason if not auth.ok else None
             existing = uow.decisions.for_request(request.id)
-            if refusal is None and existing is not None:
-                return _duplicate(core, uow, proposal, request, existing, DecisionOutcome)
-            if refusal is None:
-                refusal = not_decidable(uow, proposal, request)
+            if auth.ok and existing is not None:
+                return _duplicate(settings, proposal, request, existing)
+            state = not_decidable(uow, proposal, request)
+            refusal = state if auth.ok else auth.reason
             if refusal is not None:
                 uow.audit.add(
                     proposal.id,
@@ -68,13 +74,13 @@ def decide(
                     proposal.id,
                     None,
                     f"Not recorded: {refusal}.",
-                    card_for(core, uow, proposal, request, viewer=actor),
+                    card_for(uow, settings, now, proposal, request, viewer=actor),
                     proposal.stage,
+                    may_override=auth.needs_reason and state is None,
                 )
-            if decision in ("reject", "request_changes") and is_blank(comment):
-                # asked only of someone who may decide: a refusal needs no comment
-                what = "rejecting" if decision == "reject" else "requesting changes"
-                raise UsageError(f"comment: a comment is required when {what}; say what must change or why")
+            problem = missing_comment(decision, comment)  # asked only of someone who may decide
+            if problem is not None:
+                raise CommentRequired(problem)
             row = record(uow, request, actor, decision, auth, comment, override_reason, now)
             uow.audit.add(
                 proposal.id,
@@ -92,61 +98,24 @@ def decide(
                 },
                 now,
             )
-            card = compose.decided_card(proposal, request, row, settings.timezone)
-            update_card(uow, settings, proposal, request, card, now, "decided")
-            line = compose.decided_line(row, settings.timezone)
-            what = (
-                f"on the autonomy step to {request.target}"
-                if request.kind == "autonomy"
-                else f"as {compose.ROLE_LABEL.get(request.role, request.role)}"
-            )
-            tell_requester(
-                uow,
-                settings,
-                proposal,
-                compose.notice(
-                    "decision_notice",
-                    f"{line} {what} — #{proposal.id} {proposal.title}",
-                    proposal.id,
-                    detail=row.comment or "",
-                ),
-                now,
-                f"decision:{row.id}:requester",
-            )
-            if auth.via in ("delegate", "governance", "governance_peer"):
-                send(
-                    uow,
-                    settings,
-                    proposal,
-                    auth.on_behalf_of or request.approver,
-                    compose.notice(
-                        "decision_on_your_behalf",
-                        f"{line} on your behalf ({'your delegate' if auth.via == 'delegate' else 'governance'})"
-                        f" — #{proposal.id} {proposal.title}",
-                        proposal.id,
-                        detail=row.override_reason or row.comment or "",
-                    ),
-                    now,
-                    thread_key=card_key(request, auth.on_behalf_of or request.approver),
-                    dedupe_key=f"decision:{row.id}:approver",
-                )
+            events: list[Event] = [Decided(request, row, auth.via)]
             if request.kind == "autonomy":
-                _after_autonomy(uow, settings, proposal, request, decision, actor, now)
+                events += _after_autonomy(uow, proposal, request, decision, actor, now)
             else:
-                _after_proposal(uow, settings, proposal, request, decision, actor, row, now)
+                events += _after_proposal(uow, proposal, request, decision, actor, row, now)
+            cards = publish(uow, settings, proposal, events, now, in_place=in_place)
             waiting = sum(
                 1 for r in current(uow.approvals.for_proposal(proposal.id), request.kind) if r.status == "pending"
             )
             uow.commit()
-            stage = proposal.stage
     except Conflict:
-        with core.uow() as uow:
+        with uow:
             request = uow.approvals.get(request_id)
             proposal = uow.proposals.get(request.proposal_id)
             existing = uow.decisions.for_request(request_id)
             if existing is None:
                 raise
-            return _duplicate(core, uow, proposal, request, existing, DecisionOutcome)
+            return _duplicate(settings, proposal, request, existing)
     logger.info("request %s decided %s by %s (%s)", request_id, decision, actor, auth.via)
     if request.kind == "autonomy":
         notice = f"{compose.DECIDED_VERB[decision]}." + (
@@ -155,21 +124,78 @@ def decide(
             else f" #{proposal.id} runs at autonomy level {proposal.autonomy}."
         )
     else:
-        notice = compose.outcome_notice(decision, proposal.id, stage, waiting)
-    return DecisionOutcome("recorded", request_id, proposal.id, decision, notice, card, stage)
+        notice = compose.outcome_notice(decision, proposal.id, proposal.stage, waiting)
+    return DecisionOutcome("recorded", request_id, proposal.id, decision, notice, cards[request.id], proposal.stage)
+
+
+def decision_form(
+    uow: UnitOfWork, clock: Clock, settings: Settings, actor: str, request_id: int, decision: str
+) -> DecisionForm:
+    """What deciding asks of `actor` before a channel shows a form: refused outright,
+    or which inputs are required (a comment; a written reason from governance deciding
+    in the approver's place). Writes nothing."""
+    _check_decision(decision)
+    now = clock.now()
+    with uow:
+        request = _request(uow, request_id)
+        proposal = uow.proposals.get(request.proposal_id)
+        auth = authority(uow, settings, request, actor, None, now)
+        refusal = not_decidable(uow, proposal, request) if auth.ok or auth.needs_reason else auth.reason
+    return DecisionForm(
+        request_id,
+        decision,
+        refusal=refusal,
+        comment_required=comment_required(decision),
+        reason_required=refusal is None and not auth.ok,
+    )
+
+
+def requeue_card(uow: UnitOfWork, clock: Clock, settings: Settings, request_id: int, in_place: MessageRef) -> bool:
+    """A channel could not replace the message `in_place` after a decision: queue the
+    decided card for that copy through the outbox after all. False when no stored copy
+    is that message or the request is not decided."""
+    now = clock.now()
+    with uow:
+        request = _request(uow, request_id)
+        existing = uow.decisions.for_request(request.id)
+        proposal = uow.proposals.get(request.proposal_id)
+        mine = [
+            key
+            for _, key in card_copies(uow, settings, proposal, request, now)
+            if same_message(uow.message_refs.get(key), in_place)
+        ]
+        if existing is None or not mine:
+            return False
+        card = compose.decided_card(proposal, request, existing, settings.timezone)
+        update_card(uow, settings, proposal, request, card, now, "decided")  # the copies done already are deduplicated
+        uow.commit()
+    return True
+
+
+def _check_decision(decision: str) -> None:
+    if decision not in DECISION_STATUS:
+        raise UsageError(f"decision: unknown decision {decision!r}; allowed: {', '.join(DECISION_STATUS)}")
+
+
+def _request(uow: UnitOfWork, request_id: int) -> ApprovalRequestRow:
+    try:
+        return uow.approvals.get(request_id)
+    except NotFound:
+        raise UsageError(f"request id: there is no approval request {request_id}") from None
 
 
 def _duplicate(
-    core: Any, uow: Any, proposal: ProposalRow, request: ApprovalRequestRow, existing: DecisionRow, outcome: Any
-) -> Any:
-    line = compose.decided_line(existing, core.settings.timezone)
-    card = compose.decided_card(proposal, request, existing, core.settings.timezone)
-    return outcome(
+    settings: Settings, proposal: ProposalRow, request: ApprovalRequestRow, existing: DecisionRow
+) -> DecisionOutcome:
+    line = compose.decided_line(existing, settings.timezone)
+    card = compose.decided_card(proposal, request, existing, settings.timezone)
+    return DecisionOutcome(
         "duplicate", request.id, proposal.id, existing.decision, f"Already decided: {line}.", card, proposal.stage
     )
 
 
-def not_decidable(uow: Any, proposal: ProposalRow, request: ApprovalRequestRow) -> str | None:
+def not_decidable(uow: UnitOfWork, proposal: ProposalRow, request: ApprovalRequestRow) -> str | None:
+    """Why nobody can decide the request now (None when it waits for a decision)."""
     if request.status == "superseded":
         return "this request was replaced by a newer round of approvals"
     if request.status != "pending":
@@ -189,211 +215,114 @@ def not_decidable(uow: Any, proposal: ProposalRow, request: ApprovalRequestRow) 
     return None
 
 
-def card_for(core: Any, uow: Any, proposal: ProposalRow, request: ApprovalRequestRow, viewer: str | None) -> Message:
+def card_for(
+    uow: UnitOfWork,
+    settings: Settings,
+    now: datetime,
+    proposal: ProposalRow,
+    request: ApprovalRequestRow,
+    viewer: str | None,
+) -> Message:
     """The approval message as `viewer` should see it now."""
     existing = uow.decisions.for_request(request.id)
     if existing is not None:
-        return compose.decided_card(proposal, request, existing, core.settings.timezone)
+        return compose.decided_card(proposal, request, existing, settings.timezone)
     if request.status == "superseded":
         return compose.closed_card(proposal, request, "replaced by a newer round of approvals")
-    now = core.clock.now()
     latest = uow.classifications.latest(proposal.id)
     # governance sees the buttons too; deciding then asks for a written reason
     may = (
         viewer is not None
         and not_decidable(uow, proposal, request) is None
-        and authority(uow, core.settings, request, viewer, "(shown)", now).ok
+        and authority(uow, settings, request, viewer, "(shown)", now).ok
     )
-    similar = uow.similarity.linked(proposal.id, limit=core.policy.similarity.shown)
+    similar = similar_on_card(uow, proposal.id)
     result = latest.result if latest else None
     return compose.approval_request_card(proposal, request, result, with_buttons=may, similar=similar)
 
 
 def _after_proposal(
-    uow: Any,
-    settings: Any,
+    uow: UnitOfWork,
     proposal: ProposalRow,
     request: ApprovalRequestRow,
     decision: str,
     actor: str,
     row: DecisionRow,
     now: datetime,
-) -> None:
+) -> list[Event]:
     requests = uow.approvals.for_proposal(proposal.id)
     live = current(requests)
     if decision == "reject":
-        move(uow, proposal, "rejected", actor, now, request_id=request.id, comment=row.comment)
-        supersede(
-            uow,
-            settings,
-            proposal,
-            [r for r in live if r.status == "pending"],
-            f"rejected by {compose.mention(actor)}",
-            now,
-        )
-        tell_requester(
-            uow,
-            settings,
-            proposal,
-            compose.notice(
-                "proposal_rejected",
-                f"#{proposal.id} {proposal.title} was rejected by {compose.mention(actor)}.",
-                proposal.id,
-                detail=row.comment or "",
-            ),
-            now,
-            f"rejected:{proposal.id}:{request.id}",
-        )
-        return
+        moved = move(uow, proposal, "rejected", actor, now, request_id=request.id, comment=row.comment)
+        pending = [r for r in live if r.status == "pending"]
+        return [moved, *supersede(uow, pending, f"rejected by {compose.mention(actor)}", now)]
     if decision == "request_changes":
-        move(uow, proposal, "changes_requested", actor, now, request_id=request.id, comment=row.comment)
-        tell_requester(
-            uow,
-            settings,
-            proposal,
-            compose.notice(
-                "changes_requested",
-                f"{compose.mention(actor)} asks for changes to #{proposal.id} {proposal.title}. Edit and resubmit it.",
-                proposal.id,
-                detail=row.comment or "",
-                buttons=(compose.edit_button(proposal.id),),
-            ),
-            now,
-            f"changes:{proposal.id}:{request.id}",
-        )
-        return
-    release_waiting(uow, settings, proposal, requests, now)
-    complete_if_done(uow, settings, proposal, live, actor, now)
+        return [move(uow, proposal, "changes_requested", actor, now, request_id=request.id, comment=row.comment)]
+    return [*release_waiting(requests), *complete_if_done(uow, proposal, live, actor, now)]
 
 
-def release_waiting(
-    uow: Any, settings: Any, proposal: ProposalRow, requests: Sequence[ApprovalRequestRow], now: datetime
-) -> list[int]:
-    """Owner-first: send the requests whose turn has come (deduplicated per request)."""
-    sent = []
-    latest = None
-    for r in current(requests):
-        if r.status == "pending" and r.sequence > 0 and released(r, requests):
-            if latest is None:
-                found = uow.classifications.latest(proposal.id)
-                latest = found.result if found else {}
-            queue_request(uow, settings, proposal, r, latest, now)
-            sent.append(r.id)
-    return sent
+def release_waiting(requests: Sequence[ApprovalRequestRow]) -> list[RequestReleased]:
+    """Owner-first: the waiting requests whose turn has come (publishing sends each once)."""
+    return [
+        RequestReleased(r)
+        for r in current(requests)
+        if r.status == "pending" and r.sequence > 0 and released(r, requests)
+    ]
 
 
 def complete_if_done(
-    uow: Any, settings: Any, proposal: ProposalRow, live: Sequence[ApprovalRequestRow], actor: str, now: datetime
-) -> bool:
+    uow: UnitOfWork, proposal: ProposalRow, live: Sequence[ApprovalRequestRow], actor: str, now: datetime
+) -> list[StageChanged]:
     """Every live request approved: on to pilot, or `approved` while stop conditions hold."""
     if not live or any(r.status != "approved" for r in live) or proposal.stage != "in_review":
-        return False
+        return []
     blocking = sorted(s.code for s in uow.stop_conditions.for_proposal(proposal.id) if s.status == "open")
     if not blocking:
-        move(uow, proposal, "pilot", actor, now, reason="all approvals in, no open stop condition")
-        text = f"All approvals are in: #{proposal.id} {proposal.title} moves to pilot."
-        tell_requester(
+        return [move(uow, proposal, "pilot", actor, now, reason="all approvals in, no open stop condition")]
+    return [
+        move(
             uow,
-            settings,
             proposal,
-            compose.notice("stage_pilot", text, proposal.id),
+            "approved",
+            actor,
             now,
-            f"stage:{proposal.id}:pilot:{proposal.revision}",
+            blocking=blocking,
+            reason="all approvals in; stop conditions block pilot",
         )
-        if proposal.owner and proposal.owner != proposal.requester:
-            send(
-                uow,
-                settings,
-                proposal,
-                proposal.owner,
-                compose.notice("stage_pilot", text, proposal.id),
-                now,
-                dedupe_key=f"stage:{proposal.id}:pilot:{proposal.revision}:owner",
-            )
-        return True
-    move(
-        uow, proposal, "approved", actor, now, blocking=blocking, reason="all approvals in; stop conditions block pilot"
-    )
-    detail = "\n".join(compose.stop_label(c) for c in blocking)
-    text = (
-        f"All approvals are in for #{proposal.id} {proposal.title}, but stop conditions block pilot: "
-        f"{', '.join(blocking)}. Resolve them and resubmit, or governance may override each with a written "
-        f"reason: `override {proposal.id} <code> <reason>`."
-    )
-    tell_requester(
-        uow,
-        settings,
-        proposal,
-        compose.notice("stage_approved_blocked", text, proposal.id, detail=detail),
-        now,
-        f"stage:{proposal.id}:approved:{proposal.revision}",
-    )
-    for member in governance_members(uow, settings):
-        send(
-            uow,
-            settings,
-            proposal,
-            member,
-            compose.notice("stage_approved_blocked", text, proposal.id, detail=detail),
-            now,
-            dedupe_key=f"stage:{proposal.id}:approved:{proposal.revision}:{member}",
-        )
-    return True
+    ]
 
 
 def _after_autonomy(
-    uow: Any,
-    settings: Any,
+    uow: UnitOfWork,
     proposal: ProposalRow,
     request: ApprovalRequestRow,
     decision: str,
     actor: str,
     now: datetime,
-) -> None:
+) -> list[Event]:
     group = [
         r
         for r in current(uow.approvals.for_proposal(proposal.id), "autonomy")
         if r.target == request.target and r.round == request.round
     ]
-    people = [u for u in dict.fromkeys((proposal.owner, proposal.requester)) if u]
     if decision != "approve":
-        supersede(
-            uow,
-            settings,
-            proposal,
-            [r for r in group if r.status == "pending"],
-            f"autonomy step declined by {compose.mention(actor)}",
-            now,
-        )
+        pending = [r for r in group if r.status == "pending"]
+        closed = supersede(uow, pending, f"autonomy step declined by {compose.mention(actor)}", now)
         uow.audit.add(
             proposal.id, actor, "autonomy.declined", {"target": request.target, "request_id": request.id}, now
         )
-        text = (
-            f"The autonomy step to {request.target} for #{proposal.id} {proposal.title} was declined by "
-            f"{compose.mention(actor)}."
-        )
-    elif all(r.status == "approved" for r in group):
-        before = proposal.autonomy
-        proposal.autonomy = request.target
-        proposal.updated_at = now
-        uow.proposals.update(proposal)
-        uow.audit.add(
-            proposal.id,
-            actor,
-            "autonomy.changed",
-            {"from": before, "to": request.target, "request_ids": [r.id for r in group]},
-            now,
-        )
-        text = f"#{proposal.id} {proposal.title} now runs at autonomy level {request.target} (was {before or '-'})."
-    else:
-        return
-    for user in people:
-        send(
-            uow,
-            settings,
-            proposal,
-            user,
-            compose.notice("autonomy_result", text, proposal.id),
-            now,
-            dedupe_key=f"autonomy:{request.id}:{decision}:{user}",
-        )
+        return [*closed, AutonomyDeclined(request, decision, actor)]
+    if any(r.status != "approved" for r in group):
+        return []
+    before = proposal.autonomy
+    proposal.autonomy = request.target
+    proposal.updated_at = now
+    uow.proposals.update(proposal)
+    uow.audit.add(
+        proposal.id,
+        actor,
+        "autonomy.changed",
+        {"from": before, "to": request.target, "request_ids": [r.id for r in group]},
+        now,
+    )
+    return [AutonomyChanged(request, actor, before)]

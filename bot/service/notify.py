@@ -1,4 +1,9 @@
-"""Messages the core queues: approval cards, notices to requesters and owners (through the outbox)."""
+"""Putting messages in the outbox: where a user is reached, and the approval card's copies.
+
+Everything here writes outbox rows in the caller's unit of work (the caller commits).
+What to say after an approval decision is `bot.service.publish`, which turns the
+decision's events into these calls.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,19 @@ from typing import Any
 
 from bot.domain.approval_rules import delegating
 from bot.domain.records import ApprovalRequestRow, OutboxRow, ProposalRow
+from bot.domain.similarity import Match
 from bot.messages import compose
 from bot.messages.message import Message
-from bot.service import notify
+from bot.ports import UnitOfWork
 from bot.service.roles import request_holders
+from bot.settings import Settings
+
+MessageRef = dict[str, Any]  # a channel's reference of a delivered message, e.g. {"channel": "D1", "ts": "1.2"}
 
 
 def queue(
-    core: Any,
-    uow: Any,
+    uow: UnitOfWork,
+    settings: Settings,
     recipient: str,
     message: Message,
     at: datetime,
@@ -28,7 +37,7 @@ def queue(
 ) -> None:
     """Put one message in the outbox, in the caller's unit of work, on the channel
     that reaches `recipient` (the proposal's own channel when it has one)."""
-    channel = notify.channel_for(uow, core.settings, recipient, proposal)
+    channel = channel_for(uow, settings, recipient, proposal)
     enqueue(
         uow,
         channel,
@@ -48,7 +57,7 @@ def proposal_notice(kind: str, text: str, row: ProposalRow, **meta: Any) -> Mess
 
 
 def enqueue(
-    uow: Any,
+    uow: UnitOfWork,
     channel: str,
     recipient: str,
     message: Message,
@@ -77,7 +86,12 @@ CHAT_CHANNELS = ("slack", "teams", "console")
 SIMILAR_SHOWN = 3  # near-duplicates named on an approval card
 
 
-def channel_for(uow: Any, settings: Any, user: str, proposal: ProposalRow | None) -> str:
+def similar_on_card(uow: UnitOfWork, proposal_id: int) -> list[Match]:
+    """The live near-duplicates in other departments an approval card names."""
+    return uow.similarity.linked(proposal_id, limit=SIMILAR_SHOWN)
+
+
+def channel_for(uow: UnitOfWork, settings: Settings, user: str, proposal: ProposalRow | None) -> str:
     """Where to reach a user: the proposal's chat channel, else where we have talked
     with them, else the configured platform, else the console."""
     if proposal is not None and proposal.channel in CHAT_CHANNELS:
@@ -93,7 +107,17 @@ def channel_for(uow: Any, settings: Any, user: str, proposal: ProposalRow | None
 
 
 def send(
-    uow: Any, settings: Any, proposal: ProposalRow, recipient: str, message: Message, now: datetime, **keys: Any
+    uow: UnitOfWork,
+    settings: Settings,
+    proposal: ProposalRow,
+    recipient: str,
+    message: Message,
+    now: datetime,
+    *,
+    ref_key: str | None = None,
+    thread_key: str | None = None,
+    update_key: str | None = None,
+    dedupe_key: str | None = None,
 ) -> None:
     """Queue a message about `proposal` to `recipient` (meta names the proposal)."""
     if "proposal_id" not in message.meta:
@@ -105,12 +129,22 @@ def send(
             message.image_png,
             {**message.meta, "proposal_id": proposal.id},
         )
-    enqueue(uow, channel_for(uow, settings, recipient, proposal), recipient, message, now, **keys)
+    enqueue(
+        uow,
+        channel_for(uow, settings, recipient, proposal),
+        recipient,
+        message,
+        now,
+        ref_key=ref_key,
+        thread_key=thread_key,
+        update_key=update_key,
+        dedupe_key=dedupe_key,
+    )
 
 
 def tell_requester(
-    uow: Any,
-    settings: Any,
+    uow: UnitOfWork,
+    settings: Settings,
     proposal: ProposalRow,
     notice: Message,
     now: datetime,
@@ -132,7 +166,7 @@ def tell_requester(
 def card_key(request: ApprovalRequestRow, user: str) -> str:
     """The ref key of `user`'s copy of the approval message: `approval:<id>` for the
     routed approver (threads and updates point at it), `approval:<id>:<user>` for the
-    other holders of the routed role."""
+    other holders of the routed role and for delegates."""
     return f"approval:{request.id}" if user == request.approver else f"approval:{request.id}:{user}"
 
 
@@ -141,57 +175,93 @@ def _card_dedupe(request: ApprovalRequestRow, user: str, tag: str = "") -> str:
     return f"{base}:{tag}" if tag else base
 
 
+def _delegates(uow: UnitOfWork, request: ApprovalRequestRow, people: list[str], now: datetime) -> list[tuple[str, str]]:
+    """(delegate, whose delegate) for every active delegation of a holder, holders excluded."""
+    found: dict[str, str] = {}
+    for user in delegating(request, people):
+        for delegation in uow.delegations.active_for(user, now):
+            if delegation.delegate_id not in people:
+                found.setdefault(delegation.delegate_id, user)
+    return list(found.items())
+
+
 def queue_request(
-    uow: Any,
-    settings: Any,
+    uow: UnitOfWork,
+    settings: Settings,
     proposal: ProposalRow,
     request: ApprovalRequestRow,
     result: dict[str, Any] | None,
     now: datetime,
     card: Message | None = None,
-) -> None:
+) -> Message:
     """The approval request card to every holder of the routed role (once per request
     and holder, each copy under its own ref key so it can be updated in place), and a
-    copy to anyone they delegated to for now. `card` replaces the standard card."""
-    similar: list[Any] | None = None  # near-duplicates on every card, read once when needed
-    if card is None:
-        similar = uow.similarity.linked(proposal.id, limit=SIMILAR_SHOWN)
-        card = compose.approval_request_card(proposal, request, result, similar=similar)
+    copy to anyone they delegated to for now. `card` replaces the standard card.
+    Returns the card the holders got."""
+    similar = similar_on_card(uow, proposal.id)  # near-duplicates on every copy, read once
+    card = card if card is not None else compose.approval_request_card(proposal, request, result, similar=similar)
     people = request_holders(uow, settings, request)
     for user in people:
         key = card_key(request, user)
         send(uow, settings, proposal, user, card, now, ref_key=key, dedupe_key=_card_dedupe(request, user))
-    for user in delegating(request, people):
-        for delegation in uow.delegations.active_for(user, now):  # a copy for an active delegate
-            if delegation.delegate_id in people:
-                continue
-            if similar is None:
-                similar = uow.similarity.linked(proposal.id, limit=SIMILAR_SHOWN)
-            copy = compose.approval_request_card(proposal, request, result, delegate_of=user, similar=similar)
-            send(
-                uow,
-                settings,
-                proposal,
-                delegation.delegate_id,
-                copy,
-                now,
-                dedupe_key=f"approval:{request.id}:delegate:{delegation.delegate_id}",
-            )
+    for delegate, holder in _delegates(uow, request, people, now):
+        copy = compose.approval_request_card(proposal, request, result, delegate_of=holder, similar=similar)
+        send(
+            uow,
+            settings,
+            proposal,
+            delegate,
+            copy,
+            now,
+            ref_key=card_key(request, delegate),
+            dedupe_key=f"approval:{request.id}:delegate:{delegate}",
+        )
+    return card
 
 
-def update_card(
-    uow: Any, settings: Any, proposal: ProposalRow, request: ApprovalRequestRow, card: Message, now: datetime, tag: str
-) -> None:
-    """Replace the approval message in place: the routed approver's (posted anew if it
-    never went out) and every other current holder's copy that went out."""
+def card_copies(
+    uow: UnitOfWork, settings: Settings, proposal: ProposalRow, request: ApprovalRequestRow, now: datetime
+) -> list[tuple[str, str]]:
+    """(user, ref key) of every copy of the approval message there is to update: the
+    routed approver's (even if it never went out), and every other holder's or
+    delegate's copy that went out or still waits in the outbox."""
+    people = request_holders(uow, settings, request)
+    others = [u for u in people if u != request.approver] + [d for d, _ in _delegates(uow, request, people, now)]
+    copies = [(request.approver, card_key(request, request.approver))]
     pending: set[str] | None = None  # ref keys of copies still in the outbox
-    for user in request_holders(uow, settings, request):
+    for user in others:
         key = card_key(request, user)
-        if user != request.approver and uow.message_refs.get(key) is None:
+        if uow.message_refs.get(key) is None:
             if pending is None:
                 pending = {row.ref_key for row in uow.outbox.pending_for_proposal(proposal.id) if row.ref_key}
             if key not in pending:
-                continue  # this holder never got a copy (e.g. named after it went out)
+                continue  # this user never got a copy (e.g. named after it went out)
+        copies.append((user, key))
+    return copies
+
+
+def same_message(stored: MessageRef | None, shown: MessageRef) -> bool:
+    """Whether the copy stored under a ref key is the message a channel points at."""
+    return stored is not None and bool(shown) and all(stored.get(k) == v for k, v in shown.items())
+
+
+def update_card(
+    uow: UnitOfWork,
+    settings: Settings,
+    proposal: ProposalRow,
+    request: ApprovalRequestRow,
+    card: Message,
+    now: datetime,
+    tag: str,
+    *,
+    in_place: MessageRef | None = None,
+) -> None:
+    """Replace every copy of the approval message in place (see `card_copies`), once
+    per copy and `tag`. `in_place` is the message a channel replaces itself (the one
+    that was clicked): that copy is left alone here, so it changes once."""
+    for user, key in card_copies(uow, settings, proposal, request, now):
+        if in_place and same_message(uow.message_refs.get(key), in_place):
+            continue
         send(
             uow,
             settings,

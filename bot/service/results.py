@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.domain.approval_rules import missing_comment
 from bot.messages.message import Message
 
 
@@ -45,3 +46,28 @@ class DecisionOutcome:
     notice: str  # one line for the actor ("Approved.", "Already approved by <@U1> at ...")
     card: Message  # the approval message as it should now look (buttons gone once decided)
     proposal_stage: str = ""
+    may_override: bool = False  # refused only for want of a written governance reason: offer the form
+
+
+@dataclass(frozen=True)
+class DecisionForm:
+    """What deciding a request asks of one person (`Govbot.decision_form`), before a
+    channel shows its form: refused outright, or which inputs are required."""
+
+    request_id: int
+    decision: str  # approve | reject | request_changes
+    refusal: str | None = None  # why they cannot decide it now (deciding anyway records the refusal)
+    comment_required: bool = False
+    reason_required: bool = False  # governance deciding in the routed approver's place
+
+    def missing(self, comment: str | None, reason: str | None) -> dict[str, str]:
+        """The required inputs left blank, as {"comment" | "override_reason": what to write}."""
+        problems: dict[str, str] = {}
+        problem = missing_comment(self.decision, comment) if self.comment_required else None
+        if problem is not None:
+            problems["comment"] = problem
+        if self.reason_required and not (reason or "").strip():
+            problems["override_reason"] = (
+                "override reason: governance deciding in the approver's place must give a written reason"
+            )
+        return problems

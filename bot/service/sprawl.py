@@ -13,27 +13,62 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.approval_rules import ROUTED_TO_GOVERNANCE, Route
+from bot.domain.policy import Policy
 from bot.domain.records import ProposalRow
-from bot.domain.similarity import Match, TextVector, same_department
-from bot.ports import UnitOfWork
+from bot.domain.similarity import Match, SimilarityRules, TextVector, same_department
+from bot.messages import compose
+from bot.messages.message import Message
+from bot.ports import SimilarityMatcher, UnitOfWork
 from bot.service.roles import governance_members, holders
+from bot.settings import Settings
 
 KEPT = 10  # near-duplicates stored per proposal
 
 
-def describe(core: Any, answers: dict[str, Any]) -> TextVector:
+def describe(matcher: SimilarityMatcher, rules: SimilarityRules, answers: dict[str, Any]) -> TextVector:
     """The matcher's vector of a proposal (an embeddings call happens here, outside
     any transaction)."""
-    return core.matcher.describe(answers["title"], answers.get("description"), core.policy.similarity)
+    return matcher.describe(answers["title"], answers.get("description"), rules)
+
+
+def similar_notice(
+    uow: UnitOfWork,
+    matcher: SimilarityMatcher,
+    policy: Policy,
+    answers: dict[str, Any],
+    proposal_id: int | None = None,
+) -> Message | None:
+    """See `Govbot.similar_notice`."""
+    title = answers.get("title")
+    if not isinstance(title, str) or not title.strip():
+        return None
+    rules = policy.similarity
+    vector = describe(matcher, rules, {**answers, "title": title})
+    with uow:
+        found = uow.similarity.nearest(
+            vector,
+            title,
+            answers.get("description"),
+            department=answers.get("department"),
+            rules=rules,
+            exclude_id=proposal_id,
+            limit=rules.shown,
+        )
+    return compose.similar_notice(found, title)
+
+
+def known_names(uow: UnitOfWork) -> dict[str, list[str]]:
+    """See `Govbot.known_names`."""
+    with uow:
+        return uow.handoffs.known_names()
 
 
 def record(
-    core: Any, uow: UnitOfWork, row: ProposalRow, vector: TextVector, now: datetime, *, first: bool = False
+    uow: UnitOfWork, rules: SimilarityRules, row: ProposalRow, vector: TextVector, now: datetime, *, first: bool = False
 ) -> list[Match]:
     """Find the live near-duplicates of `row` in other departments, store its vector,
     the pairs found and its downstream departments; returns the pairs, best first.
     `first`: a new proposal, with nothing stored yet to replace."""
-    rules = core.policy.similarity
     answers = row.answers or {}
     found = uow.similarity.nearest(
         vector,
@@ -50,16 +85,18 @@ def record(
     return found
 
 
-def shown(core: Any, matches: Sequence[Match]) -> list[Match]:
+def shown(rules: SimilarityRules, matches: Sequence[Match]) -> list[Match]:
     """The near-duplicates a message lists (the policy's `shown`)."""
-    return list(matches[: core.policy.similarity.shown])
+    return list(matches[: rules.shown])
 
 
 def audit_detail(matches: Sequence[Match]) -> list[dict[str, Any]]:
     return [{"id": x.id, "score": x.score} for x in matches]
 
 
-def handoff_routes(uow: UnitOfWork, settings: Any, answers: dict[str, Any], routes: Sequence[Route]) -> list[Route]:
+def handoff_routes(
+    uow: UnitOfWork, settings: Settings, answers: dict[str, Any], routes: Sequence[Route]
+) -> list[Route]:
     """A `department_lead` route for each downstream department other than the
     proposal's own and those already routed; a department nobody leads goes to
     governance, with a note that names it."""

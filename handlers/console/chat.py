@@ -17,10 +17,9 @@ import re
 import sys
 from typing import Any, TextIO
 
-from bot.domain.errors import Refused, UsageError
-from bot.domain.roles import clean_user
 from bot.messages.message import Message, Section
 from bot.service.results import InterviewStart
+from handlers.base import EXPECTED, error_text
 from handlers.console.interview import Cancelled, TerminalInterview
 from handlers.console.render import (
     BOLD,
@@ -45,6 +44,12 @@ DECISION_WORDS = {
     "changes": "request_changes",
     "request_changes": "request_changes",
     "request-changes": "request_changes",
+}
+# what follows the word, as `help` shows it (the core asks for the comment it requires)
+DECISION_USAGE = {
+    "approve": "<request id> [comment]",
+    "reject": "<request id> <comment>",
+    "request_changes": "<request id> <comment>",
 }
 CONSOLE_HELP = (
     ("as <user>", "switch identity (e.g. to approve as someone else)"),
@@ -138,9 +143,9 @@ class ConsoleChat:
                     break
             except Cancelled:
                 break
-            except Exception:  # keep the session alive; the error is logged with its traceback
+            except Exception as exc:  # keep the session alive; the error is logged with its traceback
                 logger.exception("console command failed")
-                self.error("Something went wrong running that command; it has been logged. Nothing was half-saved.")
+                self.error(error_text(exc, "that command"))
             self.deliver()
         self.say("Bye.")
         return 0
@@ -169,8 +174,8 @@ class ConsoleChat:
     def command(self, line: str) -> None:
         try:
             reply = self.core.handle_command(self.user, CHANNEL, line)
-        except (UsageError, Refused) as exc:
-            self.error(exc.message)
+        except EXPECTED as exc:
+            self.error(error_text(exc))
             return
         if reply.message is not None and reply.message.kind in ("help", "usage_error"):
             self.show(self._without_slash(reply.message))
@@ -180,10 +185,7 @@ class ConsoleChat:
             self.run_interview(reply.interview)
 
     def show_help(self) -> None:
-        try:
-            self.show(self._without_slash(self.core.help()))
-        except (UsageError, Refused) as exc:  # pragma: no cover - help never refuses
-            self.error(exc.message)
+        self.show(self._without_slash(self.core.help()))
         self.say("")
         self.show(Message(kind="help", text="In the console also:", sections=(Section(None, fields=CONSOLE_HELP),)))
 
@@ -210,7 +212,7 @@ class ConsoleChat:
         )
 
     def switch(self, rest: str) -> None:
-        user = clean_user(rest.split()[0]) if rest.split() else None
+        user = self.core.user_id(rest.split()[0]) if rest.split() else None
         if user is None:
             self.error(f"as: {rest!r} is not a user id; usage: as <user>, e.g. `as U123`")
             return
@@ -270,25 +272,25 @@ class ConsoleChat:
                 return
         token, _, comment = rest.partition(" ")
         if not token:
-            usage = f"{word} <request id>" + (" [comment]" if decision == "approve" else " <comment>")
-            self.error(f"request id is missing. Usage: {usage}")
+            self.error(f"request id is missing. Usage: {word} {DECISION_USAGE[decision]}")
             return
         match = re.fullmatch(r"#?(\d{1,9})", token)
         if not match or int(match.group(1)) <= 0:
             self.error(f"request id: {token!r} is not a number; give the number shown, e.g. `{word} 12`")
             return
-        comment = comment.strip()
-        if decision != "approve" and not comment:
-            comment = (self.read("Comment (say why): ") or "").strip()
-            if not comment:
-                self.error(f"comment: say why. Usage: {word} <request id> <comment>")
-                return
+        request_id, comment = int(match.group(1)), comment.strip()
         try:
-            outcome = self.core.decide(
-                self.user, int(match.group(1)), decision, comment or None, override_reason=override
-            )
-        except (UsageError, Refused) as exc:
-            self.error(exc.message)
+            if not comment:  # ask for a required comment here rather than fail
+                form = self.core.decision_form(self.user, request_id, decision)
+                if form.refusal is None and form.comment_required:
+                    comment = (self.read("Comment (say why): ") or "").strip()
+                    problem = form.missing(comment, override).get("comment")
+                    if problem is not None:
+                        self.error(f"{problem}. Usage: {word} <request id> <comment>")
+                        return
+            outcome = self.core.decide(self.user, request_id, decision, comment or None, override_reason=override)
+        except EXPECTED as exc:
+            self.error(error_text(exc))
             return
         if outcome.status == "refused":
             self.error(outcome.notice)
@@ -307,12 +309,11 @@ class ConsoleChat:
     # --- outbox -----------------------------------------------------------------------
     def deliver(self) -> int:
         """Deliver due console messages from the outbox (printing those for the active user)."""
-        from bot.service.delivery import deliver_due
 
         async def drain() -> int:
             total = 0
             while True:
-                sent = await deliver_due(self.core, {CHANNEL: self.sender})
+                sent = await self.core.deliver_due({CHANNEL: self.sender})
                 total += sent
                 if not sent:
                     return total

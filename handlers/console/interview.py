@@ -1,4 +1,4 @@
-"""The interview in a terminal: the platform-neutral pages of `bot.interview` asked one
+"""The interview in a terminal: the platform-neutral pages of `bot.domain.interview` asked one
 question at a time, with numbered choices, re-asked until valid, the draft saved after
 every answer, the follow-up questions, then the submission and its classification.
 """
@@ -9,9 +9,8 @@ import logging
 import re
 from typing import Any, Protocol
 
-from bot.domain import interview
-from bot.domain.errors import Refused
-from bot.domain.proposal import ProposalInvalid, is_blank
+from bot.domain import interview, questions
+from bot.domain.errors import ProposalInvalid, Refused
 from bot.messages.message import Message, Section
 from bot.service.results import InterviewStart
 from handlers.console.render import BOLD, CYAN, render_note, style
@@ -71,36 +70,37 @@ class TerminalInterview:
             "Press Enter to skip a question (or keep the answer in [brackets]), `-` to clear it, "
             "`cancel` to stop — your answers are kept as a draft."
         )
+        flow = self.chat.core.interview_flow()
         try:
-            known = self._known()
-            page: interview.Page | None = interview.first_page(answers, policy=self._policy(), known=known)
-            while page is not None:
-                todo = []
-                for q in page.questions:
-                    if skip_until is not None:  # an edit resumed: go on from the question where it stopped
-                        if (page.id, q.key) != skip_until:
-                            continue
-                        skip_until = None
-                    if resumed and not proposal_id and q.key in answers:
-                        continue  # a new proposal resumed: only what is still unanswered
-                    todo.append(q)
-                if todo:
+            step: interview.Step | None = flow.start(answers)
+            while step is not None:
+                page = step.page
+                if page.id == interview.FOLLOWUP:
                     self.chat.say("")
                     self.chat.say(style(f"── {page.title} ──", BOLD, CYAN, color=self.chat.color))
-                    for q in todo:
-                        self.ask(q, answers, page.id, proposal_id)
-                page = interview.next_page(page.id, answers, policy=self._policy(), known=known)
-            followup = interview.followup_page(answers)
-            if followup is not None:
-                self.chat.say("")
-                self.chat.say(style(f"── {followup.title} ──", BOLD, CYAN, color=self.chat.color))
-                self.chat.say(
-                    "A few answers governance needs are blank or too vague. One more try each "
-                    "(Enter leaves them as they are):"
-                )
-                for q in followup.questions:
-                    self.ask(q, answers, followup.id, proposal_id, why=True)
-            self.submit(answers, proposal_id)
+                    self.chat.say(
+                        "A few answers governance needs are blank or too vague. One more try each "
+                        "(Enter leaves them as they are):"
+                    )
+                    for q in page.questions:
+                        self.ask(q, answers, page.id, proposal_id, why=True)
+                else:
+                    todo = []
+                    for q in page.questions:
+                        if skip_until is not None:  # an edit resumed: go on from the question where it stopped
+                            if (page.id, q.key) != skip_until:
+                                continue
+                            skip_until = None
+                        if resumed and not proposal_id and q.key in answers:
+                            continue  # a new proposal resumed: only what is still unanswered
+                        todo.append(q)
+                    if todo:
+                        self.chat.say("")
+                        self.chat.say(style(f"── {page.title} ──", BOLD, CYAN, color=self.chat.color))
+                        for q in todo:
+                            self.ask(q, answers, page.id, proposal_id)
+                step = flow.after(page.id, answers)
+            self.submit(answers, proposal_id, flow)
         except Cancelled:
             self.chat.say("")
             self.chat.say("Interview stopped. Your answers are saved; type `propose` to carry on.")
@@ -118,23 +118,12 @@ class TerminalInterview:
             return None
         if page_id == "followup":
             return ("followup", key)  # every main page was done
-        if page_id in interview.PAGE_ORDER and key in interview.ALL_KEYS:
+        if page_id in questions.PAGE_ORDER and key in questions.ALL_KEYS:
             return (page_id, key)
         return None
 
-    def _policy(self) -> Any:
-        return getattr(self.chat.core, "policy", None)
-
-    def _known(self) -> dict[str, list[str]] | None:
-        """Vendors, models and departments already in the portfolio (named in the help)."""
-        try:
-            return self.chat.core.known_names()
-        except Exception:
-            logger.debug("known names unavailable", exc_info=True)
-            return None
-
     def ask(
-        self, q: interview.Question, answers: dict[str, Any], page_id: str, proposal_id: int | None, why: bool = False
+        self, q: questions.Question, answers: dict[str, Any], page_id: str, proposal_id: int | None, why: bool = False
     ) -> None:
         """Ask one question until the answer is valid; record it and save the draft."""
         current = answers.get(q.key)
@@ -143,16 +132,16 @@ class TerminalInterview:
         self.chat.say(style(q.label, BOLD, color=self.chat.color) + required + " — " + q.prompt)
         if q.help:
             self.chat.note(("Why it matters: " if why else "") + q.help)
-        numbered = q.kind in (interview.SINGLE, interview.MULTI)
+        numbered = q.kind in (questions.SINGLE, questions.MULTI)
         if numbered:
             for n, c in enumerate(q.choices, 1):
                 extra = render_note(f" — {c.help}", color=self.chat.color) if c.help else ""
                 self.chat.say(f"  {n:>2}) {c.label}{extra}")
         hint = {
-            interview.MULTI: "numbers separated by commas, e.g. 1,3",
-            interview.SINGLE: "a number",
-            interview.YES_NO: "y or n",
-            interview.USER: "a user id, or `me`",
+            questions.MULTI: "numbers separated by commas, e.g. 1,3",
+            questions.SINGLE: "a number",
+            questions.YES_NO: "y or n",
+            questions.USER: "a user id, or `me`",
         }.get(q.kind, "")
         shown = self._shown(q, current)
         prompt = "> "
@@ -165,7 +154,7 @@ class TerminalInterview:
                 raise Cancelled
             text = line.strip()
             if not text:
-                if q.required and is_blank(current):
+                if q.required and interview.is_blank(current):
                     self.chat.error(f"{q.key}: is required — please answer")
                     continue
                 answers.setdefault(q.key, current)
@@ -180,29 +169,29 @@ class TerminalInterview:
             break
         self._save(answers, f"{page_id}:{q.key}", proposal_id)
 
-    def _shown(self, q: interview.Question, value: Any) -> str:
-        if is_blank(value):
+    def _shown(self, q: questions.Question, value: Any) -> str:
+        if interview.is_blank(value):
             return ""
-        if q.kind == interview.YES_NO:
+        if q.kind == questions.YES_NO:
             return "yes" if value is True else "no" if value is False else ""
-        if q.kind == interview.MULTI and isinstance(value, list):
+        if q.kind == questions.MULTI and isinstance(value, list):
             numbers = [str(i) for i, c in enumerate(q.choices, 1) if c.value in value]
             return ",".join(numbers)
-        if q.kind == interview.SINGLE:
+        if q.kind == questions.SINGLE:
             numbers = [str(i) for i, c in enumerate(q.choices, 1) if c.value == value]
-            return f"{numbers[0]} ({interview.label_of(q.key, value)})" if numbers else str(value)
+            return f"{numbers[0]} ({questions.label_of(q.key, value)})" if numbers else str(value)
         text = str(value)
         return text if len(text) <= 40 else text[:39] + "…"
 
-    def _raw(self, q: interview.Question, text: str) -> tuple[Any, str | None]:
+    def _raw(self, q: questions.Question, text: str) -> tuple[Any, str | None]:
         """Turn what was typed into the raw value a platform would send."""
         if text == "-":
-            return ([] if q.kind == interview.MULTI else None), None
-        if q.kind == interview.USER and text.lower() == "me":
+            return ([] if q.kind == questions.MULTI else None), None
+        if q.kind == questions.USER and text.lower() == "me":
             return self.chat.user, None
-        if q.kind == interview.SINGLE:
+        if q.kind == questions.SINGLE:
             return self._number(q, text)
-        if q.kind == interview.MULTI:
+        if q.kind == questions.MULTI:
             parts = [p for p in re.split(r"[,\s]+" if re.fullmatch(r"[\d,\s]+", text) else r",", text) if p.strip()]
             values = []
             for part in parts:
@@ -213,7 +202,7 @@ class TerminalInterview:
             return values, None
         return text, None
 
-    def _number(self, q: interview.Question, text: str) -> tuple[str | None, str | None]:
+    def _number(self, q: questions.Question, text: str) -> tuple[str | None, str | None]:
         if text.isdigit():
             n = int(text)
             if 1 <= n <= len(q.choices):
@@ -228,9 +217,9 @@ class TerminalInterview:
             logger.exception("saving the console draft failed")
             self.chat.error("Could not save your draft just now; your answers are kept for this session.")
 
-    def submit(self, answers: dict[str, Any], proposal_id: int | None) -> None:
+    def submit(self, answers: dict[str, Any], proposal_id: int | None, flow: interview.InterviewFlow) -> None:
         self.chat.say("")
-        self.chat.show(summary(answers))
+        self.chat.show(summary(answers, flow.pages(answers)))
         similar = self.chat.core.similar_notice(interview.to_proposal(answers), proposal_id)
         if similar is not None:  # near-duplicates in other departments: talk to their owners first
             self.chat.show(similar)
@@ -256,12 +245,10 @@ class TerminalInterview:
                 for e in exc.errors:
                     self.chat.error(f"  {e}")
                 bad = {e.key for e in exc.errors}
-                questions = [
-                    q for p in interview.pages(answers, policy=self._policy()) for q in p.questions if q.key in bad
-                ]
-                if not questions:
+                again = [q for p in flow.pages(answers) for q in p.questions if q.key in bad]
+                if not again:
                     return
-                for q in questions:
+                for q in again:
                     self.ask(q, answers, "fix", proposal_id)
                 continue
             break
@@ -277,19 +264,19 @@ class TerminalInterview:
             self.chat.show(result.message)
 
 
-def summary(answers: dict[str, Any]) -> Message:
-    """The answers as one message, enum codes shown in plain words."""
+def summary(answers: dict[str, Any], pages: list[questions.Page]) -> Message:
+    """The answers asked on `pages` as one message, enum codes shown in plain words."""
     fields: list[tuple[str, str]] = []
-    for page in interview.pages(answers):
+    for page in pages:
         for q in page.questions:
             value = answers.get(q.key)
-            if is_blank(value):
+            if interview.is_blank(value):
                 continue
-            if q.kind == interview.MULTI and isinstance(value, list):
-                text = "; ".join(interview.label_of(q.key, v) for v in value)
-            elif q.kind == interview.SINGLE:
-                text = interview.label_of(q.key, str(value))
-            elif q.kind == interview.YES_NO:
+            if q.kind == questions.MULTI and isinstance(value, list):
+                text = "; ".join(questions.label_of(q.key, v) for v in value)
+            elif q.kind == questions.SINGLE:
+                text = questions.label_of(q.key, str(value))
+            elif q.kind == questions.YES_NO:
                 text = "yes" if value is True else "no"
             else:
                 text = str(value)

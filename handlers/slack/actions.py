@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.messages import message as msg
+from bot.service.results import DecisionOutcome
 from handlers.slack.app import SlackFrontEnd, user_of
 from handlers.slack.blocks import home_view, render
 from handlers.slack.forms import checkin_modal, decision_modal
@@ -36,19 +37,20 @@ def register(fe: SlackFrontEnd) -> None:
     async def ask_comment(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         async with fe.work("opening the decision form", fe.reporter(body, respond), ack):
             await ack()
-            decision = "reject" if action["action_id"] == msg.REJECT else "request_changes"
             if action["action_id"] == OVERRIDE:
                 rid_text, _, decision = action["value"].partition(":")
-                request_id, override = _int(rid_text), True
             else:
-                request_id = _int(action["value"])
-                override = not await fe.call(fe.core.may_decide, user_of(body), request_id)
-                if override and not await fe.call(is_governance, fe.core, user_of(body)):
-                    # refused, audited and told privately, without a form to fill in first
-                    await decide(fe, body, respond, request_id, decision)
-                    return
-            where = _message_ref(body)
-            view = decision_modal(request_id, decision, override, where)
+                rid_text, decision = (
+                    action["value"],
+                    "reject" if action["action_id"] == msg.REJECT else "request_changes",
+                )
+            request_id = _int(rid_text)
+            form = await fe.call(fe.core.decision_form, user_of(body), request_id, decision)
+            if form.refusal is not None:
+                # refused (and audited) or already decided, told privately, without a form to fill in first
+                await decide(fe, body, respond, request_id, decision)
+                return
+            view = decision_modal(form, _message_ref(body))
             await fe.client.views_open(trigger_id=body["trigger_id"], view=view)
 
     bolt.action(msg.REJECT)(ask_comment)
@@ -72,10 +74,8 @@ def register(fe: SlackFrontEnd) -> None:
     async def on_digest(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         async with fe.work("handling the digest", fe.reporter(body, respond), ack):
             await ack()
-            from bot.service.digest import post_digest, regenerate_digest
-
-            fn = post_digest if action["action_id"] == msg.DIGEST_POST else regenerate_digest
-            result = await fe.call(fn, fe.core, user_of(body), _int(action["value"]))
+            fn = fe.core.post_digest if action["action_id"] == msg.DIGEST_POST else fe.core.regenerate_digest
+            result = await fe.call(fn, user_of(body), _int(action["value"]))
             if isinstance(result, msg.Message):
                 await _show(fe, body, respond, result)
             else:
@@ -95,24 +95,28 @@ async def decide(
     override_reason: str | None = None,
     where: dict[str, Any] | None = None,
     report: Callable[[str], Awaitable[Any]] | None = None,
-) -> Any:
-    """Record a decision and show it: card replaced in place, notice to the actor only."""
+) -> DecisionOutcome:
+    """Record a decision and show it: the clicked card replaced in place (here, once:
+    the outbox updates only the other copies), a notice to the actor only."""
     user = user_of(body)
-    outcome = await fe.call(fe.core.decide, user, request_id, decision, comment, override_reason)
+    where = where or _message_ref(body)
+    in_place = where if where.get("channel") and where.get("ts") else None
+    outcome = await fe.call(fe.core.decide, user, request_id, decision, comment, override_reason, in_place=in_place)
     report = report or fe.reporter(body, respond)
     if outcome.status == "refused":
         await report(outcome.notice)
-        if not override_reason and await fe.call(is_governance, fe.core, user):
+        if outcome.may_override and not override_reason:
             await _offer_override(fe, body, respond, request_id, decision)
         return outcome
-    where = where or _message_ref(body)
     notice = outcome.notice
-    if where.get("channel") and where.get("ts"):
+    if in_place is not None:
         try:
-            await fe.client.chat_update(channel=where["channel"], ts=where["ts"], **render(outcome.card))
-        except Exception as exc:  # the decision is recorded: say so, not "failed"
+            await fe.client.chat_update(channel=in_place["channel"], ts=in_place["ts"], **render(outcome.card))
+        except Exception as exc:  # the decision is recorded: say so, not "failed"; the outbox takes the card over
             logger.warning("slack: approval card %s not replaced: %s", request_id, type(exc).__name__)
             notice += " (Slack did not let me update the approval message just now; the decision stands.)"
+            if outcome.status == "recorded":
+                await fe.call(fe.core.card_not_replaced, request_id, in_place)
     if _in_home(body):
         await refresh_home(fe, user)
     await report(notice)
@@ -130,14 +134,6 @@ async def _offer_override(
     )
     if respond is not None and body.get("response_url"):
         await respond(response_type="ephemeral", replace_original=False, **render(offer))
-
-
-def is_governance(core: Any, user: str) -> bool:
-    """Whether `user` is a governance member (who may decide with a written reason)."""
-    from bot.service.lifecycle import is_governance as check
-
-    with core.uow() as uow:
-        return bool(check(core, uow, user))
 
 
 async def refresh_home(fe: SlackFrontEnd, user: str) -> None:

@@ -14,7 +14,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import parse_qs
 
 from aiohttp import web
@@ -29,13 +29,16 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.errors import NotFound, Refused, UsageError
+from bot.service.core import Govbot
+from handlers.base import EXPECTED, core_call, error_text
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
 SEEN_MAX = 5000
 SEEN_TTL_S = 3600.0
-CORE_CALLS = 2  # core calls running at once per process (see SlackFrontEnd.call)
 
 
 def make_client(settings: Any, *, rate_limit_retries: bool = True) -> AsyncWebClient:
@@ -60,7 +63,7 @@ def make_client(settings: Any, *, rate_limit_retries: bool = True) -> AsyncWebCl
 class SlackFrontEnd:
     """Everything the Slack listeners share; `bolt` is the slack_bolt AsyncApp."""
 
-    def __init__(self, core: Any, settings: Any, client: AsyncWebClient):
+    def __init__(self, core: Govbot, settings: Any, client: AsyncWebClient):
         self.core = core
         self.settings = settings
         self.client = client
@@ -74,7 +77,6 @@ class SlackFrontEnd:
             name="govbot",
         )
         self._seen: OrderedDict[str, float] = OrderedDict()
-        self._calls: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None  # per serving loop
         self._inflight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -130,19 +132,13 @@ class SlackFrontEnd:
                     with contextlib.suppress(Exception):
                         await ack()
                 raise
-        except (Refused, UsageError) as exc:  # phrased by the core for the person who acted
-            logger.info("slack: %s: %s", what, type(exc).__name__)
-            with contextlib.suppress(Exception):
-                await report(exc.message)
-        except NotFound as exc:
-            with contextlib.suppress(Exception):
-                await report(f"Not found: {exc}")
         except Exception as exc:  # report, never swallow silently
-            logger.exception("slack: %s failed", what)
+            if isinstance(exc, EXPECTED):  # phrased by the core for the person who acted
+                logger.info("slack: %s: %s", what, type(exc).__name__)
+            else:
+                logger.exception("slack: %s failed", what)
             with contextlib.suppress(Exception):
-                await report(
-                    f":warning: Sorry, {what} failed ({type(exc).__name__}). Nothing was lost; please try again."
-                )
+                await report(error_text(exc, what))
         finally:
             self._inflight -= 1
             if self._inflight == 0:
@@ -152,15 +148,10 @@ class SlackFrontEnd:
         """Wait until no listener work is running (tests)."""
         await asyncio.wait_for(self._idle.wait(), timeout)
 
-    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run a (synchronous) core call off the event loop, at most CORE_CALLS at a time:
-        core work holds the GIL, and more threads running it starve the event loop that
-        acks new requests (measured in bench/: ack p99 under 50 concurrent clicks)."""
-        loop = asyncio.get_running_loop()
-        if self._calls is None or self._calls[0] is not loop:
-            self._calls = (loop, asyncio.Semaphore(CORE_CALLS))
-        async with self._calls[1]:
-            return await asyncio.to_thread(fn, *args, **kwargs)
+    async def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a (synchronous) core call off the event loop, in the lane every channel
+        shares (`handlers.base.core_call`)."""
+        return await core_call(fn, *args, **kwargs)
 
     def reporter(self, body: dict[str, Any], respond: Any = None) -> Callable[[str], Awaitable[Any]]:
         """How to tell the acting user something privately: the response_url when the

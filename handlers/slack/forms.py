@@ -9,6 +9,8 @@ from typing import Any
 from slack_sdk.models.blocks import ContextBlock, InputBlock, MarkdownTextObject, PlainTextInputElement, PlainTextObject
 from slack_sdk.models.views import View
 
+from bot.service.results import DecisionForm
+
 DECISION = "decision"
 CHECKIN = "checkin"
 COMMENT_MAX = 2000
@@ -16,20 +18,22 @@ COMMENT_MAX = 2000
 _TITLES = {"approve": "Approve", "reject": "Reject", "request_changes": "Request changes"}
 
 
-def decision_modal(request_id: int, decision: str, override: bool, where: dict[str, Any]) -> dict[str, Any]:
-    """Ask for a comment (required to reject or request changes) and, for someone who is
-    not the routed approver, the governance override reason."""
+def decision_modal(form: DecisionForm, where: dict[str, Any]) -> dict[str, Any]:
+    """Ask for what the core's decision form requires: a comment (optional only when
+    approving) and, for governance deciding in the routed approver's place, the
+    override reason. The form rides in the view's metadata to check the submission."""
+    decision = form.decision
     blocks: list[Any] = [
-        ContextBlock(elements=[MarkdownTextObject(text=f"Approval request #{request_id}")]),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Approval request #{form.request_id}")]),
         InputBlock(
             block_id="comment",
             label=PlainTextObject(text="What must change?" if decision == "request_changes" else "Comment"),
             element=PlainTextInputElement(action_id="v", multiline=True, max_length=COMMENT_MAX),
             hint=PlainTextObject(text="The requester sees this with your decision."),
-            optional=decision == "approve",
+            optional=not form.comment_required,
         ),
     ]
-    if override:
+    if form.reason_required:
         blocks.append(
             InputBlock(
                 block_id="override_reason",
@@ -41,7 +45,14 @@ def decision_modal(request_id: int, decision: str, override: bool, where: dict[s
                 ),
             )
         )
-    metadata = {"r": request_id, "d": decision, "ch": where.get("channel"), "ts": where.get("ts")}
+    metadata = {
+        "r": form.request_id,
+        "d": decision,
+        "c": form.comment_required,
+        "o": form.reason_required,
+        "ch": where.get("channel"),
+        "ts": where.get("ts"),
+    }
     view = View(
         type="modal",
         callback_id=DECISION,
@@ -52,6 +63,16 @@ def decision_modal(request_id: int, decision: str, override: bool, where: dict[s
         blocks=blocks,
     )
     return view.to_dict()
+
+
+def decision_form_of(metadata: dict[str, Any]) -> DecisionForm:
+    """The decision form a submitted decision modal was built from."""
+    return DecisionForm(
+        int(metadata["r"]),
+        str(metadata["d"]),
+        comment_required=bool(metadata.get("c")),
+        reason_required=bool(metadata.get("o")),
+    )
 
 
 def checkin_modal(proposal_id: int) -> dict[str, Any]:

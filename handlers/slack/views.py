@@ -7,12 +7,12 @@ import json
 import logging
 from typing import Any
 
-from bot.domain import interview
-from bot.domain.proposal import ProposalInvalid, validate_proposal
+from bot.domain import interview, questions
+from bot.domain.errors import FieldError, ProposalInvalid, Refused, UsageError
 from bot.messages.message import Message, Section
 from handlers.slack import modal
 from handlers.slack.app import SlackFrontEnd, user_of
-from handlers.slack.forms import CHECKIN, DECISION
+from handlers.slack.forms import CHECKIN, DECISION, decision_form_of
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def register(fe: SlackFrontEnd) -> None:
             await ack()
             state = modal.decode_state(view.get("private_metadata", ""))
             answers = await _answers(fe, user, state)
-            page = interview.get_page(state["p"], answers)
+            page = fe.core.interview_flow().show(state["p"], answers).page
             clean, _errors = interview.parse_page(page, modal.submitted_values(view))
             answers.update(clean)
             await fe.call(fe.core.save_draft, "slack", user, answers, page.id, state.get("pid"))
@@ -47,14 +47,11 @@ def register(fe: SlackFrontEnd) -> None:
 
         async with fe.work("recording your decision", fe.reporter(body), ack):
             meta = json.loads(view.get("private_metadata") or "{}")
+            form = decision_form_of(meta)
             values = modal.submitted_values(view)
             comment = (values.get("comment") or "").strip() or None
             reason = (values.get("override_reason") or "").strip() or None
-            errors = {}
-            if meta.get("d") in ("reject", "request_changes") and not comment:
-                errors["comment"] = "Please say why; the requester sees this."
-            if "override_reason" in values and not reason:
-                errors["override_reason"] = "Governance overrides need a written reason."
+            errors = form.missing(comment, reason)
             if errors:
                 await ack(response_action="errors", errors=errors)
                 return
@@ -68,8 +65,8 @@ def register(fe: SlackFrontEnd) -> None:
                 fe,
                 body,
                 None,
-                int(meta["r"]),
-                meta["d"],
+                form.request_id,
+                form.decision,
                 comment,
                 reason,
                 where={"channel": meta.get("ch"), "ts": meta.get("ts")},
@@ -83,9 +80,6 @@ def register(fe: SlackFrontEnd) -> None:
 
     @bolt.view(CHECKIN)
     async def on_checkin(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        from bot.domain.errors import Refused, UsageError
-        from bot.service.checkins import record_checkin
-
         async with fe.work("recording your check-in", fe.reporter(body), ack):
             meta = json.loads(view.get("private_metadata") or "{}")
             value = (modal.submitted_values(view).get("value") or "").strip()
@@ -94,7 +88,7 @@ def register(fe: SlackFrontEnd) -> None:
                 return
             await ack(response_action="update", view=modal.working_view("Value check-in", "Recording…"))
             try:
-                message = await fe.call(record_checkin, fe.core, user_of(body), int(meta["p"]), value)
+                message = await fe.call(fe.core.record_checkin, user_of(body), int(meta["p"]), value)
             except (Refused, UsageError) as exc:
                 message = Message(kind="refused", text=exc.message)
             await fe.client.views_update(view_id=view["id"], view=modal.message_view("Value check-in", message))
@@ -123,42 +117,28 @@ async def interview_step(fe: SlackFrontEnd, ack: Any, user: str, view: dict[str,
         )
         return
     answers = await _answers(fe, user, state)
-    page = interview.get_page(state["p"], answers)
+    flow = fe.core.interview_flow()
+    page = flow.show(state["p"], answers).page
     clean, errors = interview.parse_page(page, modal.submitted_values(view))
     if errors:
         await ack(response_action="errors", errors={k: _short(v) for k, v in errors.items()})
         return
     answers.update(clean)
     pid = state.get("pid")
-    followup_done = bool(state.get("f")) or page.id == "followup"
-    nxt = None if page.id == "followup" else interview.next_page(page.id, answers)
-    if nxt is None and not followup_done:
-        nxt = interview.followup_page(answers)
-        followup_done = True
+    nxt = flow.after(page.id, answers)
     if nxt is not None:
-        metadata, needs_draft = modal.encode_state(nxt.id, answers, pid, followup_done)
+        next_view, needs_draft = modal.step_view(nxt, answers, pid)
         if needs_draft:  # the next step must find the answers when it is submitted
-            await fe.call(fe.core.save_draft, "slack", user, answers, nxt.id, pid)
-        await ack(
-            response_action="update",
-            view=modal.page_view(
-                nxt,
-                answers,
-                metadata,
-                last=modal.is_last(nxt, answers, followup_done),
-                proposal_id=pid,
-                step=modal.step_of(nxt, answers),
-            ),
-        )
+            await fe.call(fe.core.save_draft, "slack", user, answers, nxt.page.id, pid)
+        await ack(response_action="update", view=next_view)
         if not needs_draft:
-            await fe.call(fe.core.save_draft, "slack", user, answers, nxt.id, pid)
+            await fe.call(fe.core.save_draft, "slack", user, answers, nxt.page.id, pid)
+        return
+    problems = interview.proposal_problems(answers)
+    if problems:
+        await ack(response_action="errors", errors=_errors_on_page(page, problems))
         return
     proposal = interview.to_proposal(answers)
-    try:
-        validate_proposal(proposal)
-    except ProposalInvalid as exc:
-        await ack(response_action="errors", errors=_errors_on_page(page, exc))
-        return
     await ack(response_action="update", view=modal.working_view("Submitting", "Classifying your proposal…"))
     message, title = await _submit(fe, user, proposal, pid, view["id"])
     if message.kind == "submit_failed":  # keep every answer for the next try
@@ -170,8 +150,6 @@ async def _submit(
     fe: SlackFrontEnd, user: str, proposal: dict[str, Any], pid: int | None, view_id: str
 ) -> tuple[Message, str]:
     """Submit to the core; any failure becomes a message saying the draft is kept."""
-    from bot.domain.errors import Refused
-
     try:
         submitted = await fe.call(fe.core.submit, user, "slack", proposal, proposal_id=pid, idempotency_key=view_id)
     except ProposalInvalid as exc:
@@ -193,12 +171,12 @@ def _kept(text: str) -> Message:
     )
 
 
-def _errors_on_page(page: interview.Page, exc: ProposalInvalid) -> dict[str, str]:
+def _errors_on_page(page: questions.Page, problems: list[FieldError]) -> dict[str, str]:
     """Inline errors for a whole-proposal problem: on its field when this page shows it,
     else on the first field of the page, naming the key."""
     keys = page.keys()
     errors: dict[str, str] = {}
-    for e in exc.errors:
+    for e in problems:
         target = e.key if e.key in keys else keys[0]
         text = e.message if e.key in keys else f"{e.key}: {e.message}"
         errors[target] = _short(f"{errors[target]}; {text}" if target in errors else text)

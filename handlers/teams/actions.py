@@ -7,49 +7,35 @@ return the Adaptive Card to show.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
-import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from bot.domain import approval_rules, interview
-from bot.domain.errors import Refused, UsageError
-from bot.domain.proposal import ProposalInvalid
+from bot.domain import interview, questions
+from bot.domain.errors import CommentRequired, ProposalInvalid, UsageError
 from bot.messages.message import CHECKIN_OPEN, DIGEST_POST, DIGEST_REGENERATE, EDIT_PROPOSAL, Message
-from bot.service import approvals, digest, roles
+from bot.service.core import Govbot
 from bot.service.results import InterviewStart, Reply
+from handlers.base import EXPECTED, core_call, error_text
 from handlers.teams import cards
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "teams"
 CHECKIN_SUBMIT = "checkin.submit"
 SUBMIT_LABEL = "Submit proposal"
-CORE_CALLS = 2  # core calls running at once per process, as in handlers/slack/app.py
-
-_calls: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
-
-
-async def core_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a (synchronous) core call off the event loop, at most CORE_CALLS at a time
-    per process (one semaphore per event loop): core work holds the GIL, and more
-    threads running it would starve the event loop that answers new activities."""
-    loop = asyncio.get_running_loop()
-    calls = _calls.get(loop)
-    if calls is None:
-        calls = _calls[loop] = asyncio.Semaphore(CORE_CALLS)
-    async with calls:
-        return await asyncio.to_thread(fn, *args, **kwargs)
 
 
 class TeamsActions:
-    def __init__(self, core: Any, settings: Any):
+    def __init__(self, core: Govbot, settings: Any):
         self.core = core
         self.settings = settings
 
-    async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    async def _call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         return await core_call(fn, *args, **kwargs)
 
     # ------------------------------------------------------------------ typed commands
@@ -65,12 +51,12 @@ class TeamsActions:
 
     async def render(self, actor: str, message: Message, notice: str | None = None) -> dict[str, Any]:
         if cards.has_decision_buttons(message) and message.meta.get("request_id") is not None:
-            users = await self._call(refresh_users, self.core, message.meta["request_id"])
+            request_id = int(message.meta["request_id"])
             return cards.approval_card(
                 message,
-                refresh_users=users,
+                refresh_users=await self._call(self.core.approval_viewers, request_id),
                 notice=notice,
-                override=await self._needs_override(actor, message.meta["request_id"]),
+                override=await self._reason_required(actor, request_id),
             )
         return cards.message_card(message, notice=notice, image_png=await self._image(message))
 
@@ -87,8 +73,12 @@ class TeamsActions:
             return None
 
     # ------------------------------------------------------------------ card verbs
-    async def run(self, actor: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
-        """One card action; always returns a card (errors are shown on it, never lost)."""
+    async def run(
+        self, actor: str, verb: str, data: dict[str, Any], shown: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """One card action; always returns a card (errors are shown on it, never lost).
+        `shown` is the stored reference of the message the card came from, which the
+        returned card replaces (the outbox then leaves that copy alone)."""
         try:
             if verb == cards.INTERVIEW_NEXT:
                 return await self.interview_next(actor, data)
@@ -98,7 +88,7 @@ class TeamsActions:
                     detail="Your answers are saved as a draft; type `propose` to continue where you left off.",
                 )
             if verb in cards.DECISION_VERBS:
-                return await self.decide(actor, verb, data)
+                return await self.decide(actor, verb, data, shown)
             if verb == cards.APPROVAL_REFRESH:
                 return await self.approval_view(actor, _int(data.get("request_id"), "request_id"))
             if verb in (DIGEST_POST, DIGEST_REGENERATE):
@@ -111,15 +101,10 @@ class TeamsActions:
                 return checkin_card(_int(data.get("proposal_id", data.get("value")), "proposal_id"))
             if verb == CHECKIN_SUBMIT:
                 return await self.checkin(actor, data)
-        except Refused as exc:
-            return cards.notice_card(exc.message, attention=True)
-        except UsageError as exc:
-            return cards.notice_card(exc.message, attention=True)
-        except Exception:  # report on the card; never leave the click unanswered
-            logger.exception("Teams: card action %r by %s failed", verb[:80], actor)
-            return cards.notice_card(
-                "Sorry, that failed on our side; the error is logged. Please try again.", attention=True
-            )
+        except Exception as exc:  # report on the card; never leave the click unanswered
+            if not isinstance(exc, EXPECTED):
+                logger.exception("Teams: card action %r by %s failed", verb[:80], actor)
+            return cards.notice_card(error_text(exc), attention=True)
         logger.info("Teams: unknown card verb %r", verb[:80])
         return cards.notice_card(f"Unknown action {verb[:80]!r}.", attention=True)
 
@@ -128,12 +113,12 @@ class TeamsActions:
         self, actor: str, start: InterviewStart, message: Message | None = None
     ) -> dict[str, Any]:
         answers = dict(start.seed or {})
-        first = interview.first_page(answers)
-        await self._call(self.core.save_draft, CHANNEL, actor, answers, first.id, start.proposal_id)
+        first = self.core.interview_flow().start(answers)
+        await self._call(self.core.save_draft, CHANNEL, actor, answers, first.page.id, start.proposal_id)
         intro = message.text if message is not None else None
         if start.resumed and not intro:
             intro = "Welcome back: your draft is filled in below."
-        return page_card(first, answers, _state(first.id, start.proposal_id, None, actor), intro=intro)
+        return page_card(first, answers, _state(first.page.id, start.proposal_id, None, actor), intro=intro)
 
     async def _draft(self, actor: str) -> dict[str, Any]:
         draft = await self._call(self.core.load_draft, CHANNEL, actor)
@@ -152,21 +137,21 @@ class TeamsActions:
                 attention=True,
             )
         answers = await self._draft(actor)
+        flow = self.core.interview_flow()
         try:
-            page = interview.get_page(page_id, answers)
+            shown = flow.show(page_id, answers)
         except KeyError:
             return cards.notice_card("This form is out of date; type `propose` to continue.", attention=True)
+        page = shown.page
         raw = {q.key: _me(q, data[q.key], actor) for q in page.questions if q.key in data}
         clean, errors = interview.parse_page(page, raw)
         if errors:
-            return page_card(page, {**answers, **raw}, _state(page.id, proposal_id, key, actor), errors=errors)
+            return page_card(shown, {**answers, **raw}, _state(page.id, proposal_id, key, actor), errors=errors)
         answers.update(clean)
-        nxt = interview.next_page(page.id, answers) if page.id != "followup" else None
-        if nxt is None and page.id != "followup":
-            nxt = interview.followup_page(answers)
+        nxt = flow.after(page.id, answers)
         if nxt is not None:
-            await self._call(self.core.save_draft, CHANNEL, actor, answers, nxt.id, proposal_id)
-            return page_card(nxt, answers, _state(nxt.id, proposal_id, key, actor))
+            await self._call(self.core.save_draft, CHANNEL, actor, answers, nxt.page.id, proposal_id)
+            return page_card(nxt, answers, _state(nxt.page.id, proposal_id, key, actor))
         await self._call(self.core.save_draft, CHANNEL, actor, answers, "submit", proposal_id)
         return await self.submit(actor, answers, proposal_id, key)
 
@@ -185,8 +170,8 @@ class TeamsActions:
             )
         except ProposalInvalid as exc:
             errors = {e.key: str(e) for e in exc.errors}
-            page = _page_with(errors, answers)
-            return page_card(page, answers, _state(page.id, proposal_id, key, actor), errors=errors)
+            shown = _page_with(self.core.interview_flow(), errors, answers)
+            return page_card(shown, answers, _state(shown.page.id, proposal_id, key, actor), errors=errors)
         risk = submitted.classification.get("risk_level", "?")
         again = " (already submitted)" if submitted.duplicate else ""
         return cards.notice_card(
@@ -195,8 +180,10 @@ class TeamsActions:
         )
 
     # ------------------------------------------------------------------ approvals
-    async def _needs_override(self, actor: str, request_id: Any) -> bool:
-        return await self._call(needs_override, self.core, actor, request_id)
+    async def _reason_required(self, actor: str, request_id: int) -> bool:
+        """Governance deciding in the routed approver's place: the card asks for a reason."""
+        form = await self._call(self.core.decision_form, actor, request_id, "approve")
+        return form.reason_required
 
     async def approval_view(
         self,
@@ -207,48 +194,47 @@ class TeamsActions:
         values: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         message = await self._call(self.core.approval_card, request_id, actor)
-        users = await self._call(refresh_users, self.core, request_id)
         return cards.approval_card(
             message,
             request_id=request_id,
-            refresh_users=users,
+            refresh_users=await self._call(self.core.approval_viewers, request_id),
             notice=notice,
             errors=errors,
             values=values,
-            override=await self._needs_override(actor, request_id),
+            override=await self._reason_required(actor, request_id),
         )
 
-    async def decide(self, actor: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
+    async def decide(
+        self, actor: str, verb: str, data: dict[str, Any], shown: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Record the decision; the answer is the card that replaces the clicked one."""
         request_id = _int(data.get("request_id", data.get("value")), "request_id")
         decision = cards.DECISION_VERBS[verb]
         comment = _text(data.get(cards.COMMENT_ID))
         override_reason = _text(data.get(cards.OVERRIDE_ID))
         values = {k: v for k, v in ((cards.COMMENT_ID, comment), (cards.OVERRIDE_ID, override_reason)) if v}
-        if decision != "approve" and not comment:
-            what = "reject" if decision == "reject" else "request changes"
-            return await self.approval_view(
-                actor,
-                request_id,
-                errors={cards.COMMENT_ID: f"comment: a comment is required to {what}; say what must change or why"},
-                values=values,
+        try:
+            outcome = await self._call(
+                self.core.decide, actor, request_id, decision, comment, override_reason, in_place=shown
             )
-        outcome = await self._call(self.core.decide, actor, request_id, decision, comment, override_reason)
+        except CommentRequired as exc:  # shown on the comment input
+            return await self.approval_view(actor, request_id, errors={cards.COMMENT_ID: exc.message}, values=values)
         if outcome.status == "refused":
             return cards.approval_card(
                 outcome.card,
                 request_id=request_id,
                 notice=outcome.notice,
                 values=values,
-                override=bool(override_reason) or await self._needs_override(actor, request_id),
+                override=bool(override_reason) or outcome.may_override,
             )
-        users = await self._call(refresh_users, self.core, request_id)
+        users = await self._call(self.core.approval_viewers, request_id)
         return cards.approval_card(outcome.card, request_id=request_id, refresh_users=users, notice=outcome.notice)
 
     # ------------------------------------------------------------------ digest and check-ins
     async def digest(self, actor: str, verb: str, digest_id: int) -> dict[str, Any]:
 
-        fn = digest.post_digest if verb == DIGEST_POST else digest.regenerate_digest
-        result = await self._call(fn, self.core, actor, digest_id)
+        fn = self.core.post_digest if verb == DIGEST_POST else self.core.regenerate_digest
+        result = await self._call(fn, actor, digest_id)
         if isinstance(result, Message):
             return await self.render(actor, result)
         text = "Digest posted." if verb == DIGEST_POST else "Digest regenerated."
@@ -268,20 +254,17 @@ class TeamsActions:
 
 
 def page_card(
-    page: interview.Page,
+    step: interview.Step,
     values: dict[str, Any],
     state: dict[str, Any],
     *,
     errors: dict[str, str] | None = None,
     intro: str | None = None,
 ) -> dict[str, Any]:
-    """One interview page as a card form."""
-    order = [pid for pid in interview.PAGE_ORDER if interview.get_page(pid, values).questions]
-    step = f"Step {order.index(page.id) + 1} of {len(order)}" if page.id in order else "Last step"
-    final = page.id == "followup" or (
-        page.id in order and interview.next_page(page.id, values) is None and interview.followup_page(values) is None
-    )
-    if page.id == "followup":
+    """One interview step as a card form (the step says where it stands and whether it is the last)."""
+    page = step.page
+    progress = f"Step {step.position[0]} of {step.position[1]}" if step.position else "Last step"
+    if page.id == interview.FOLLOWUP:
         intro = intro or (
             "A few answers are blank or too vague for approvers to act on. Improve them if you "
             "can, or submit as they are: the classification will say what is missing."
@@ -293,8 +276,8 @@ def page_card(
         data=state,
         errors=errors,
         intro=intro,
-        step=step,
-        submit_label=SUBMIT_LABEL if final else "Next",
+        step=progress,
+        submit_label=SUBMIT_LABEL if step.last else "Next",
     )
 
 
@@ -307,17 +290,16 @@ def _state(page_id: str, proposal_id: int | None, key: str | None, user: str) ->
     return state
 
 
-def _page_with(errors: dict[str, str], answers: dict[str, Any]) -> interview.Page:
-    """The page that asks the first key with an error (so the form can show it)."""
-    for pid in interview.PAGE_ORDER:
-        page = interview.get_page(pid, answers)
+def _page_with(flow: interview.InterviewFlow, errors: dict[str, str], answers: dict[str, Any]) -> interview.Step:
+    """The step that asks the first key with an error (so the form can show it)."""
+    for page in flow.pages(answers):
         if any(q.key in errors for q in page.questions):
-            return page
-    return interview.first_page(answers)
+            return flow.show(page.id, answers)
+    return flow.start(answers)
 
 
-def _me(question: interview.Question, raw: Any, actor: str) -> Any:
-    if question.kind == interview.USER and isinstance(raw, str) and raw.strip().lower() in ("me", "myself", "i"):
+def _me(question: questions.Question, raw: Any, actor: str) -> Any:
+    if question.kind == questions.USER and isinstance(raw, str) and raw.strip().lower() in ("me", "myself", "i"):
         return actor
     return raw
 
@@ -359,34 +341,3 @@ def checkin_card(proposal_id: int, error: str | None = None) -> dict[str, Any]:
         [cards.execute(CHECKIN_SUBMIT, "Send", {"proposal_id": proposal_id}, "primary")],
         fallback_text=f"Value check-in for #{proposal_id}",
     )
-
-
-def refresh_users(core: Any, request_id: Any) -> list[str]:
-    """Users whose Teams client should fetch their own view of an approval card: the
-    holders of the routed role, their active delegates and governance (sync; run in a thread)."""
-    users: list[str] = []
-    with core.uow() as uow:
-        try:
-            request = uow.approvals.get(int(request_id))
-            people = roles.request_holders(uow, core.settings, request)
-            users.extend(people)
-            now = core.clock.now()
-            for holder in approval_rules.delegating(request, people):
-                users.extend(d.delegate_id for d in uow.delegations.active_for(holder, now))
-        except Exception:  # unknown request: governance still sees it
-            logger.debug("Teams: no approval request %s for refresh", request_id)
-        users.extend(uow.roles.holders("governance", ""))
-    users.extend(core.settings.governance_ids())
-    return [u for u in dict.fromkeys(users) if u]
-
-
-def needs_override(core: Any, actor: str, request_id: Any) -> bool:
-    """True when `actor` is not the routed approver, another holder of the routed role
-    or an active delegate of one of them (governance deciding for them must give a reason)."""
-    with core.uow() as uow:
-        try:
-            request = uow.approvals.get(int(request_id))
-        except Exception:
-            return False
-        auth = approvals.authority(uow, core.settings, request, actor, None, core.clock.now())
-        return not (auth.ok and auth.via in ("approver", "holder", "delegate"))

@@ -19,8 +19,9 @@ from typing import Any
 from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
 
+from handlers.base import core_call
 from handlers.teams import cards
-from handlers.teams.actions import TeamsActions, core_call
+from handlers.teams.actions import TeamsActions
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,14 @@ def command_text(activity: Activity) -> str:
 def base_conversation_id(conversation_id: str) -> str:
     """A channel thread's id without `;messageid=...`: posting there starts a new thread."""
     return conversation_id.split(";messageid=", 1)[0]
+
+
+def shown_message(activity: Activity) -> dict[str, Any] | None:
+    """The message a card action came from, as the Teams sender stores its reference
+    ({"conversation_id", "activity_id"}): the answer replaces that message."""
+    if not activity.reply_to_id or not activity.conversation or not activity.conversation.id:
+        return None
+    return {"conversation_id": base_conversation_id(activity.conversation.id), "activity_id": activity.reply_to_id}
 
 
 def card_activity(card: dict[str, Any], text: str | None = None) -> Activity:
@@ -88,7 +97,7 @@ class GovbotTeamsBot(ActivityHandler):
         actor = activity.from_property.id
         value = activity.value if isinstance(activity.value, dict) else None
         if value and value.get("verb"):  # Action.Submit fallback of an Action.Execute button
-            card = await self.actions.run(actor, str(value["verb"]), value)
+            card = await self.actions.run(actor, str(value["verb"]), value, shown_message(activity))
             await self._show(turn_context, card, replace=activity.reply_to_id)
             return
         text = command_text(activity) or "help"
@@ -131,5 +140,6 @@ class GovbotTeamsBot(ActivityHandler):
         verb = getattr(action, "verb", None) or (action.get("verb") if isinstance(action, dict) else None)
         data = getattr(action, "data", None) if not isinstance(action, dict) else action.get("data")
         actor = turn_context.activity.from_property.id
-        card = await self.actions.run(actor, str(verb or ""), data if isinstance(data, dict) else {})
+        shown = shown_message(turn_context.activity)
+        card = await self.actions.run(actor, str(verb or ""), data if isinstance(data, dict) else {}, shown)
         return AdaptiveCardInvokeResponse(status_code=200, type=cards.CARD_CONTENT_TYPE, value=card)

@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from bot.domain import interview
-from bot.domain.interview import Question
+from bot.domain import questions
+from bot.domain.questions import Question
 from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Button, Message
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -324,14 +324,14 @@ def question_input(question: Question, value: Any, error: str | None) -> list[di
     if question.help:
         elements.append(text_block(question.help, isSubtle=True, size="Small", spacing="None"))
     element: dict[str, Any]
-    if kind in (interview.SINGLE, interview.MULTI, interview.YES_NO):
-        many = kind == interview.MULTI
+    if kind in (questions.SINGLE, questions.MULTI, questions.YES_NO):
+        many = kind == questions.MULTI
         element = {
             "type": "Input.ChoiceSet",
             "id": key,
             "label": _clip(label, 300),
             "choices": [{"title": _clip(c.label, 200), "value": c.value} for c in question.choices],
-            "style": "compact" if kind == interview.SINGLE else "expanded",
+            "style": "compact" if kind == questions.SINGLE else "expanded",
         }
         if many:
             element["isMultiSelect"] = True
@@ -344,14 +344,14 @@ def question_input(question: Question, value: Any, error: str | None) -> list[di
             element["errorMessage"] = _clip(error, 500)
     else:
         placeholder = question.placeholder or None
-        if kind == interview.USER:
+        if kind == questions.USER:
             placeholder = "Type 'me' for yourself, or the owner's Teams user id"
         element = _text_input(
             key,
             label,
             value,
             error,
-            multiline=kind == interview.LONG_TEXT,
+            multiline=kind == questions.LONG_TEXT,
             placeholder=placeholder,
             required=question.required,
             max_length=question.max_len,

@@ -6,15 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.messages.message import APPROVE
-from bot.service import jobs
-from tests.integration.approval_data import (
-    audit_actions,
-    medium,
-    messages_for,
-    outbox_for,
-    requests_by_role,
-    set_roles,
-)
+from bot.service.results import DecisionForm
+from tests.support.core_state import audit_actions, messages_for, outbox_for, requests_by_role, set_roles
+from tests.support.proposals import medium
 
 
 @pytest.fixture
@@ -67,8 +61,11 @@ def test_a_non_holder_is_still_refused(core, two_security):
     assert outcome.status == "refused" and "<@U_SEC1>" in outcome.notice
     assert requests_by_role(core, pid)["security"].status == "pending"
     assert audit_actions(core, pid)[-1] == "decision.refused"
-    assert not core.may_decide("U_MALLORY", reqs["security"].id)
-    assert core.may_decide("U_SEC2", reqs["security"].id)
+    assert core.decision_form("U_MALLORY", reqs["security"].id, "approve").refusal == (
+        "this request is routed to <@U_SEC1> (or another holder of its role); only they, their delegate, "
+        "or governance with a written reason may decide it"
+    )
+    assert core.decision_form("U_SEC2", reqs["security"].id, "approve") == DecisionForm(reqs["security"].id, "approve")
 
 
 def test_a_holder_removed_from_the_role_may_no_longer_decide(core, two_security):
@@ -108,7 +105,7 @@ def test_reminders_go_to_every_holder(core, clock, two_security):
     _, reqs = two_security
     core.decide("U_OWNER", reqs["owner"].id, "approve")
     clock.advance(hours=49)
-    result = jobs.run_due(core, clock.now())
+    result = core.run_due(clock.now())
     assert reqs["security"].id in result["reminders"]["ids"]
     sec = reqs["security"].id
     for user, thread in (("U_SEC1", f"approval:{sec}"), ("U_SEC2", f"approval:{sec}:U_SEC2")):
@@ -141,11 +138,9 @@ def test_a_holder_named_later_may_decide_but_gets_no_stray_card(core, two_securi
     assert len([r for r in outbox_for(core, "U_SEC2") if r.update_key == f"approval:{sec}:U_SEC2"]) == 1
 
 
-def test_teams_refreshes_every_holder_and_asks_no_override_of_them(core, two_security):
-    from handlers.teams.actions import needs_override, refresh_users
-
+def test_every_holder_and_governance_see_the_card_and_only_governance_owes_a_reason(core, two_security):
     sec = two_security[1]["security"].id
-    users = refresh_users(core, sec)
+    users = core.approval_viewers(sec)
     assert users[:2] == ["U_SEC1", "U_SEC2"] and "UGOV" in users and "U_MALLORY" not in users
-    assert not needs_override(core, "U_SEC2", sec)
-    assert needs_override(core, "UGOV", sec)  # governance deciding for them gives a reason
+    assert not core.decision_form("U_SEC2", sec, "approve").reason_required
+    assert core.decision_form("UGOV", sec, "approve").reason_required  # deciding for them gives a reason

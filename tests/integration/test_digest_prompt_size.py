@@ -11,8 +11,8 @@ from sqlalchemy import insert
 from bot.domain.portfolio import portfolio_config, sprawl_signature
 from bot.service.digest_writer import build_prompt, load_prompt
 from store import models as m
-from tests.conftest import T0
-from tests.integration.facts_seed import store_env
+from tests.support.clock import T0
+from tests.support.portfolio import store_env
 
 STAGES = ("in_review", "pilot", "production", "pilot", "rejected", "changes_requested")
 RISKS = ("low", "medium", "high")

@@ -42,7 +42,7 @@ def _row(pid, title, department, description, stage="pilot", **answers):
 
 def test_existing_proposals_get_terms_vendor_downstream_and_their_near_duplicates(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    upgrade(url, "0003")
+    upgrade(url, "0004")
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(

@@ -9,8 +9,8 @@ from bot.app import build_core, build_matcher
 from bot.domain.policy_file import load_policy
 from bot.domain.similarity import OfflineMatcher
 from bot.settings import Settings
-from tests.fakes.openai_stub import OpenAIStub
-from tests.integration.approval_data import proposal
+from tests.support.openai_stub import OpenAIStub
+from tests.support.proposals import make_proposal as proposal
 
 MODEL = "text-embedding-stub"
 

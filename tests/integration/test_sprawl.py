@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.messages.message import Message
-from tests.integration.approval_data import outbox_for, proposal, requests_by_role
+from tests.support.core_state import outbox_for, requests_by_role
+from tests.support.proposals import make_proposal as proposal
 
 SALES = proposal(
     title="Call recap generator",

@@ -8,10 +8,8 @@ import json
 import pytest
 
 from bot.domain.proposal import ProposalInvalid
-from bot.service import export
-from bot.service.auditpack import build_audit_pack
-from bot.service.importer import import_proposals
-from tests.integration.approval_data import proposal, requests_by_role, set_roles
+from tests.support.core_state import requests_by_role, set_roles
+from tests.support.proposals import make_proposal as proposal
 
 
 def _vendor(core, vendor, title, department="Support", **extra):
@@ -33,7 +31,7 @@ def test_a_named_vendor_evidences_iso_42001_a10(core):
 
 def test_vendor_model_downstream_and_similar_are_in_the_export(core):
     pid = _vendor(core, "OpenAI", "Ticket tagging", model="gpt-4o", downstream=["Finance"]).proposal_id
-    [record] = json.loads(export.export(core, "json"))["proposals"]
+    [record] = json.loads(core.export("json"))["proposals"]
     assert (record["id"], record["vendor"], record["model"], record["downstream"], record["similar"]) == (
         pid,
         "OpenAI",
@@ -41,14 +39,14 @@ def test_vendor_model_downstream_and_similar_are_in_the_export(core):
         ["Finance"],
         [],
     )
-    header, row = export.export(core, "csv").strip().split("\n")
+    header, row = core.export("csv").strip().split("\n")
     values = dict(zip(header.split(","), row.split(","), strict=False))
     assert (values["vendor"], values["model"], values["downstream"]) == ("OpenAI", "gpt-4o", "Finance")
 
 
 def test_the_audit_pack_names_vendor_model_and_hand_offs(core):
     pid = _vendor(core, "Mistral", "Ticket tagging", model="mistral-large", downstream=["Legal"]).proposal_id
-    md = build_audit_pack(core, pid, "md").decode()
+    md = core.audit_pack(pid, "md").decode()
     assert ("| AI vendor | Mistral |" in md, "| Model | mistral-large |" in md, "| Hands work to | Legal |" in md) == (
         True,
         True,
@@ -109,7 +107,7 @@ def test_the_portfolio_lists_hand_offs_to_departments_that_never_signed_off(core
 
 def test_imported_workflows_handing_work_on_are_listed_too(core):
     rows = [proposal(title="Legacy invoice bot", department="Finance", downstream=["Procurement"])]
-    report = import_proposals(core, "UGOV", "import", rows)
+    report = core.import_proposals("UGOV", "import", rows)
     [row] = report["rows"]
     hand = core.portfolio_data()["handoffs"]
     assert [(h["id"], h["to"]) for h in hand["items"]] == [(row["proposal_id"], "Procurement")]

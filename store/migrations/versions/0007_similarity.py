@@ -1,7 +1,7 @@
 """Sprawl by meaning, vendors and hand-offs (issue 16).
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-23
 
 - `proposal_terms`: what near-duplicates are found by, one row per proposal (the offline
@@ -23,7 +23,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0007"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,83 @@
+"""Domain events: what a use case changed, as plain records ("Events, then messages").
+
+Deciding, resubmitting and closing approval requests change state and return these;
+`bot.service.publish` alone turns them into outbox messages, in the same unit of work
+and before it commits. An event says what happened, never whom to tell or how: the
+records it carries are snapshots taken when it happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.records import ApprovalRequestRow, DecisionRow
+
+
+@dataclass(frozen=True)
+class Decided:
+    """An approval request was decided (its decision row is written)."""
+
+    request: ApprovalRequestRow
+    decision: DecisionRow
+    via: str  # approver | holder | delegate | governance | governance_peer
+
+
+@dataclass(frozen=True)
+class StageChanged:
+    """A proposal moved from one lifecycle stage to another."""
+
+    proposal_id: int
+    before: str
+    after: str
+    actor: str
+    request_id: int | None = None  # the decision that moved it
+    comment: str | None = None  # that decision's comment
+    blocking: tuple[str, ...] = ()  # open stop conditions that hold it at `approved`
+
+
+@dataclass(frozen=True)
+class RequestReleased:
+    """A pending request's turn came (opened, or the owner approved first): its
+    approvers are asked now."""
+
+    request: ApprovalRequestRow
+
+
+@dataclass(frozen=True)
+class RequestRevised:
+    """A kept pending request now asks about a new revision of its proposal."""
+
+    request: ApprovalRequestRow
+    revision: int
+
+
+@dataclass(frozen=True)
+class RequestSuperseded:
+    """A request no longer needs a decision (rejected elsewhere, resubmitted, retired)."""
+
+    request: ApprovalRequestRow
+    why: str  # for people: "rejected by <@U1>"
+    was_pending: bool
+
+
+@dataclass(frozen=True)
+class AutonomyChanged:
+    """Every request of an autonomy step is approved: the workflow runs at its target."""
+
+    request: ApprovalRequestRow  # the request whose decision completed the step
+    actor: str
+    before: str | None
+
+
+@dataclass(frozen=True)
+class AutonomyDeclined:
+    """An autonomy step was rejected (or sent back); its other requests are closed."""
+
+    request: ApprovalRequestRow
+    decision: str  # reject | request_changes
+    actor: str
+
+
+Event = (
+    Decided | StageChanged | RequestReleased | RequestRevised | RequestSuperseded | AutonomyChanged | AutonomyDeclined
+)

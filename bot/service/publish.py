@@ -1,0 +1,210 @@
+"""Events, then messages: the one place that turns approval events into outbox messages.
+
+A use case changes state, collects the events of `bot.domain.events` and calls
+`publish` in the same unit of work, after the change and before it commits. Each
+approval card is composed here once, from the event, and every copy of it is updated
+once: the copy a channel replaces itself (the message that was clicked, `in_place`)
+is left to that channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from bot.domain.events import (
+    AutonomyChanged,
+    AutonomyDeclined,
+    Decided,
+    Event,
+    RequestReleased,
+    RequestRevised,
+    RequestSuperseded,
+    StageChanged,
+)
+from bot.domain.records import ApprovalRequestRow, ProposalRow
+from bot.messages import compose
+from bot.messages.message import Message
+from bot.ports import UnitOfWork
+from bot.service.notify import (
+    MessageRef,
+    card_key,
+    queue_request,
+    send,
+    similar_on_card,
+    tell_requester,
+    update_card,
+)
+from bot.service.roles import governance_members
+from bot.settings import Settings
+
+ON_BEHALF = ("delegate", "governance", "governance_peer")  # decided by someone other than a holder
+
+
+def publish(
+    uow: UnitOfWork,
+    settings: Settings,
+    proposal: ProposalRow,
+    events: Iterable[Event],
+    now: datetime,
+    *,
+    in_place: MessageRef | None = None,
+    classification: dict[str, Any] | None = None,
+) -> dict[int, Message]:
+    """Queue what `events` (all about `proposal`) tell people, in `uow` (the caller
+    commits). `classification` is the proposal's latest result when the caller has it
+    at hand. Returns the approval cards composed, by request id."""
+    return _Publisher(uow, settings, proposal, now, in_place, classification).run(events)
+
+
+class _Publisher:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        settings: Settings,
+        proposal: ProposalRow,
+        now: datetime,
+        in_place: MessageRef | None,
+        classification: dict[str, Any] | None,
+    ):
+        self.uow = uow
+        self.settings = settings
+        self.proposal = proposal
+        self.now = now
+        self.in_place = in_place
+        self._classification = classification
+        self.cards: dict[int, Message] = {}
+
+    def run(self, events: Iterable[Event]) -> dict[int, Message]:
+        for event in events:
+            match event:
+                case Decided():
+                    self.decided(event)
+                case StageChanged():
+                    self.stage_changed(event)
+                case RequestReleased():
+                    self.cards[event.request.id] = queue_request(
+                        self.uow, self.settings, self.proposal, event.request, self.classification(), self.now
+                    )
+                case RequestRevised():
+                    similar = similar_on_card(self.uow, self.proposal.id)
+                    card = compose.approval_request_card(
+                        self.proposal, event.request, self.classification(), similar=similar
+                    )
+                    self.update(event.request, card, f"rev{event.revision}")
+                case RequestSuperseded():
+                    if event.was_pending:
+                        card = compose.closed_card(self.proposal, event.request, event.why)
+                        self.update(event.request, card, "closed")
+                case AutonomyChanged() | AutonomyDeclined():
+                    self.autonomy(event)
+        return self.cards
+
+    # ------------------------------------------------------------------ helpers
+    def classification(self) -> dict[str, Any]:
+        if self._classification is None:
+            found = self.uow.classifications.latest(self.proposal.id)
+            self._classification = found.result if found else {}
+        return self._classification
+
+    def update(self, request: ApprovalRequestRow, card: Message, tag: str) -> None:
+        self.cards[request.id] = card
+        update_card(self.uow, self.settings, self.proposal, request, card, self.now, tag)
+
+    def tell(self, kind: str, text: str, dedupe_key: str, detail: str = "", **extra: Any) -> None:
+        notice = compose.notice(kind, text, self.proposal.id, detail=detail, **extra)
+        tell_requester(self.uow, self.settings, self.proposal, notice, self.now, dedupe_key)
+
+    def send(self, user: str, message: Message, dedupe_key: str, thread_key: str | None = None) -> None:
+        send(
+            self.uow,
+            self.settings,
+            self.proposal,
+            user,
+            message,
+            self.now,
+            thread_key=thread_key,
+            dedupe_key=dedupe_key,
+        )
+
+    # ------------------------------------------------------------------ events
+    def decided(self, event: Decided) -> None:
+        """The card loses its buttons everywhere; the requester hears the decision, and
+        so does the routed approver when someone decided in their place."""
+        p, request, row = self.proposal, event.request, event.decision
+        card = compose.decided_card(p, request, row, self.settings.timezone)
+        self.cards[request.id] = card
+        update_card(self.uow, self.settings, p, request, card, self.now, "decided", in_place=self.in_place)
+        line = compose.decided_line(row, self.settings.timezone)
+        what = (
+            f"on the autonomy step to {request.target}"
+            if request.kind == "autonomy"
+            else f"as {compose.ROLE_LABEL.get(request.role, request.role)}"
+        )
+        self.tell(
+            "decision_notice", f"{line} {what} — #{p.id} {p.title}", f"decision:{row.id}:requester", row.comment or ""
+        )
+        if event.via in ON_BEHALF:
+            whose = row.on_behalf_of or request.approver
+            by = "your delegate" if event.via == "delegate" else "governance"
+            notice = compose.notice(
+                "decision_on_your_behalf",
+                f"{line} on your behalf ({by}) — #{p.id} {p.title}",
+                p.id,
+                detail=row.override_reason or row.comment or "",
+            )
+            self.send(whose, notice, f"decision:{row.id}:approver", thread_key=card_key(request, whose))
+
+    def stage_changed(self, event: StageChanged) -> None:
+        """What a decision did to the proposal, told to the requester (and to whoever
+        must act next). Moves that no decision caused tell nobody here."""
+        p = self.proposal
+        if event.before != "in_review":
+            return
+        who = compose.mention(event.actor)
+        if event.after == "rejected" and event.request_id is not None:
+            text = f"#{p.id} {p.title} was rejected by {who}."
+            self.tell("proposal_rejected", text, f"rejected:{p.id}:{event.request_id}", event.comment or "")
+        elif event.after == "changes_requested" and event.request_id is not None:
+            text = f"{who} asks for changes to #{p.id} {p.title}. Edit and resubmit it."
+            self.tell(
+                "changes_requested",
+                text,
+                f"changes:{p.id}:{event.request_id}",
+                event.comment or "",
+                buttons=(compose.edit_button(p.id),),
+            )
+        elif event.after == "pilot":
+            text = f"All approvals are in: #{p.id} {p.title} moves to pilot."
+            self.tell("stage_pilot", text, f"stage:{p.id}:pilot:{p.revision}")
+            if p.owner and p.owner != p.requester:
+                notice = compose.notice("stage_pilot", text, p.id)
+                self.send(p.owner, notice, f"stage:{p.id}:pilot:{p.revision}:owner")
+        elif event.after == "approved":
+            blocking = list(event.blocking)
+            detail = "\n".join(compose.stop_label(c) for c in blocking)
+            text = (
+                f"All approvals are in for #{p.id} {p.title}, but stop conditions block pilot: "
+                f"{', '.join(blocking)}. Resolve them and resubmit, or governance may override each with a written "
+                f"reason: `override {p.id} <code> <reason>`."
+            )
+            self.tell("stage_approved_blocked", text, f"stage:{p.id}:approved:{p.revision}", detail)
+            for member in governance_members(self.uow, self.settings):
+                notice = compose.notice("stage_approved_blocked", text, p.id, detail=detail)
+                self.send(member, notice, f"stage:{p.id}:approved:{p.revision}:{member}")
+
+    def autonomy(self, event: AutonomyChanged | AutonomyDeclined) -> None:
+        """The owner and the requester hear how an autonomy step ended."""
+        p, request = self.proposal, event.request
+        if isinstance(event, AutonomyDeclined):
+            decision = event.decision
+            text = (
+                f"The autonomy step to {request.target} for #{p.id} {p.title} was declined by "
+                f"{compose.mention(event.actor)}."
+            )
+        else:
+            decision = "approve"
+            text = f"#{p.id} {p.title} now runs at autonomy level {request.target} (was {event.before or '-'})."
+        for user in dict.fromkeys(u for u in (p.owner, p.requester) if u):
+            self.send(user, compose.notice("autonomy_result", text, p.id), f"autonomy:{request.id}:{decision}:{user}")
