@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -313,6 +313,7 @@ class Step:
     page: Page
     position: tuple[int, int] | None
     last: bool
+    warning: str | None = None  # shown before submitting, e.g. "2 similar workflows exist ..."
 
 
 def step_of(page: Page, answers: dict[str, Any], *, policy: Policy) -> tuple[int, int] | None:
@@ -342,10 +343,13 @@ class InterviewFlow:
 
     policy: Policy
     known: Mapping[str, Any] | None = None  # names the portfolio already uses (`Govbot.known_names`)
+    # Before the submitting step is shown: a warning for the answers, or None
+    # (`Govbot.interview_flow` checks for similar workflows in other departments).
+    before_submit: Callable[[dict[str, Any]], str | None] | None = None
 
     def start(self, answers: dict[str, Any]) -> Step:
         """The first page (always "basics")."""
-        return self.show(PAGE_ORDER[0], answers)
+        return self._warned(self.show(PAGE_ORDER[0], answers), answers)
 
     def show(self, page_id: str, answers: dict[str, Any]) -> Step:
         """The page `page_id` (also "followup") as it stands given the answers, e.g. to
@@ -360,11 +364,17 @@ class InterviewFlow:
         if page_id == FOLLOWUP:
             return None
         nxt = next_page(page_id, answers, policy=self.policy, known=self.known) or followup_page(answers)
-        return None if nxt is None else self._step(nxt, answers)
+        return None if nxt is None else self._warned(self._step(nxt, answers), answers)
 
     def pages(self, answers: dict[str, Any]) -> list[Page]:
         """The main pages relevant given the answers so far, in order."""
         return pages(answers, policy=self.policy, known=self.known)
+
+    def _warned(self, step: Step, answers: dict[str, Any]) -> Step:
+        """The step with the warning of `before_submit` when answering it submits."""
+        if not step.last or self.before_submit is None:
+            return step
+        return replace(step, warning=self.before_submit(answers))
 
     def _step(self, page: Page, answers: dict[str, Any]) -> Step:
         return Step(

@@ -100,11 +100,18 @@ class Govbot:
         return chat.help_message(self.settings, channel)
 
     # --- interview ------------------------------------------------------------------
-    def interview_flow(self) -> InterviewFlow:
+    def interview_flow(self, proposal_id: int | None = None) -> InterviewFlow:
         """The interview stepper under the policy the classifier uses (GOVBOT_POLICY_FILE
         when set), which decides when the regulatory questions are asked. Channels
-        walk the pages with it and never choose pages themselves."""
-        return InterviewFlow(self.policy.current(), known=self.known_names())
+        walk the pages with it and never choose pages themselves. The step that submits
+        carries a warning naming similar workflows of other departments (`proposal_id`:
+        the proposal being edited, left out of them)."""
+
+        def similar(answers: dict[str, Any]) -> str | None:
+            notice = self.similar_notice(answers, proposal_id)
+            return None if notice is None else "\n".join([notice.text, *(s.text for s in notice.sections)])
+
+        return InterviewFlow(self.policy.current(), known=self.known_names(), before_submit=similar)
 
     def load_draft(self, channel: str, actor: str) -> dict[str, Any] | None:
         """The unfinished interview: {"answers", "step", "proposal_id", "updated_at"}."""

@@ -137,7 +137,7 @@ class TeamsActions:
                 attention=True,
             )
         answers = await self._draft(actor)
-        flow = self.core.interview_flow()
+        flow = self.core.interview_flow(proposal_id)
         try:
             shown = flow.show(page_id, answers)
         except KeyError:
@@ -264,6 +264,8 @@ def page_card(
     """One interview step as a card form (the step says where it stands and whether it is the last)."""
     page = step.page
     progress = f"Step {step.position[0]} of {step.position[1]}" if step.position else "Last step"
+    if step.warning:  # e.g. similar workflows in other departments, before submitting
+        intro = f"{intro}\n\n{step.warning}" if intro else step.warning
     if page.id == interview.FOLLOWUP:
         intro = intro or (
             "A few answers are blank or too vague for approvers to act on. Improve them if you "
