@@ -29,7 +29,7 @@ from bench.databases import PgSchema, _sqlite
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SECTIONS = ("classifier", "facts", "ack", "import", "audit", "judgement", "intake", "policy", "lanes")
+SECTIONS = ("classifier", "facts", "ack", "import", "audit", "judgement", "intake", "policy", "lanes", "similarity")
 
 
 def log(text: str) -> None:
@@ -53,7 +53,7 @@ def _pg_available(url: str) -> str | None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from bench import ack, audit, classify_import, facts, judgement, lanes
+    from bench import ack, audit, classify_import, facts, judgement, lanes, similarity
     from bench import policy as policy_bench
 
     quick = args.quick
@@ -132,6 +132,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if "lanes" in only:
             log("mine under 50 slow digests and 500 portfolios (lanes) ...")
             results["lanes"] = lanes.run(_sqlite(work, "lanes.sqlite3"), quick, log=log)
+
+        if "similarity" in only:
+            log("near-duplicates (similarity) ...")
+            results["similarity"] = similarity.run(work, quick, log=log)
     results["targets"] = targets(results)
     return results
 
@@ -228,6 +232,32 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             "s",
         )
     )
+    rows += [
+        (
+            "near-duplicates: precision on the labelled pairs >= 0.8",
+            _get(r, "similarity", "quality", "precision"),
+            lambda v: v >= 0.8,
+            "",
+        ),
+        (
+            "near-duplicates: recall on the labelled pairs >= 0.8",
+            _get(r, "similarity", "quality", "recall"),
+            lambda v: v >= 0.8,
+            "",
+        ),
+        (
+            "compare a new proposal with 10,000 (in-memory index, p95) < 50 ms",
+            _get(r, "similarity", "index", 10_000, "lookup", "p95_ms"),
+            lambda v: v < 50,
+            "ms",
+        ),
+        (
+            f"compare a new proposal with {_get(r, 'similarity', 'sqlite', 'n')} through SQLite (p95) < 50 ms",
+            _get(r, "similarity", "sqlite", "lookup", "p95_ms"),
+            lambda v: v < 50,
+            "ms",
+        ),
+    ]
     return [
         {"target": name, "value": value, "unit": unit, "met": None if value is None else bool(check(value))}
         for name, value, check, unit in rows
@@ -320,6 +350,36 @@ def table(r: dict[str, Any]) -> str:
                 f"  {int(size):>30,} | {p['seconds']:>7} | {p['per_second']:>11,} | {p['changed']:>7,} | "
                 f"{p['cpu_s_main']:>8} + {p['cpu_s_workers']:<8} | {p['rss_peak_mb_main']} / {p['rss_peak_mb_worker']}"
             )
+
+    if "similarity" in r:
+        sim = r["similarity"]
+        q = sim["quality"]
+        lines.append("")
+        lines.append(
+            f"near-duplicates on {q['pairs']} labelled pairs at threshold {q['threshold']}: precision "
+            f"{q['precision']}, recall {q['recall']} ({q['true_pos']} found, {q['false_pos']} wrongly, "
+            f"{q['false_neg']} missed)"
+        )
+        h = q["holdout"]
+        lines.append(
+            f"  held-out ({h['pairs']} pairs written after tuning): precision {h['precision']}, recall {h['recall']}"
+        )
+        lines.append(
+            "  by threshold: " + ", ".join(f"{t}: P {v['precision']} R {v['recall']}" for t, v in q["sweep"].items())
+        )
+        lines.append("  in-memory index:   size | index s | add ms | look-up p50 / p95 / max ms | matches | terms")
+        for size, f in sim["index"].items():
+            lk = f["lookup"]
+            lines.append(
+                f"  {int(size):>22,} | {f['index_s']:>7} | {f['add_ms']:>6} | "
+                f"{lk['p50_ms']:>6} / {lk['p95_ms']:>6} / {lk['max_ms']:>6}     | {f['matches_per_lookup']:>7} | "
+                f"{f['terms']}"
+            )
+        s_ = sim["sqlite"]
+        lines.append(
+            f"  through SQLite at {s_['n']:,}: first look-up of a process {s_['first_lookup_ms']} ms (loads the "
+            f"index), then p50 {s_['lookup']['p50_ms']} / p95 {s_['lookup']['p95_ms']} ms"
+        )
     lines.append("")
     lines.append("targets:")
     for t in r["targets"]:

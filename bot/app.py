@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.domain.policy import Policy
-from bot.ports import Clock, Drafter, Extractor
+from bot.ports import Clock, Drafter, Extractor, SimilarityMatcher
 from bot.service.core import Govbot
 from bot.service.policy import ActivePolicy
 from bot.settings import Settings
@@ -53,6 +53,7 @@ def build_core(
         build_drafter(settings),
         extractor=build_extractor(settings),
         instance=instance,
+        matcher=build_matcher(settings),
     )
     core.bootstrap()
     return core
@@ -108,3 +109,16 @@ def build_extractor(settings: Settings) -> Extractor:
     template = load_prompt(EXTRACT_PROMPT)
     prompt = ExtractPrompt(template.name, template.version, template.section("system"), template.section("user"))
     return build_llm_extractor(settings, prompt) or LexiconExtractor()
+
+def build_matcher(settings: Settings) -> SimilarityMatcher:
+    """The near-duplicate matcher (`bot.ports.SimilarityMatcher`): embeddings through
+    LangChain's OpenAIEmbeddings when GOVBOT_EMBEDDINGS_MODEL and OPENAI_API_KEY are
+    set, else the offline matcher of `bot.domain.similarity`."""
+    from bot.domain.similarity import OfflineMatcher
+
+    key = settings.openai_api_key.get_secret_value().strip() if settings.openai_api_key else ""
+    if not (settings.embeddings_model or "").strip() or not key:
+        return OfflineMatcher()
+    from handlers.llm.embeddings import build_embeddings_matcher
+
+    return build_embeddings_matcher(settings)

@@ -34,6 +34,7 @@ from bot.domain.records import (
     StopConditionRow,
     StoredVerdict,
 )
+from bot.domain.similarity import Match, SimilarityRules, TextVector
 
 # --------------------------------------------------------------------------- repositories
 
@@ -315,6 +316,59 @@ class ReassessmentRepo(Protocol):
     def close_open(self, proposal_id: int, status: str, by: str, at: datetime) -> list[int]:
         """Close the proposal's open reassessments with `status`; their ids."""
 
+class SimilarityRepo(Protocol):
+    """Near-duplicates across departments (DESIGN.md "Sprawl, vendors and hand-offs")."""
+
+    def vector(self, proposal_id: int) -> TextVector | None:
+        """The stored vector of a proposal (None when it has none yet)."""
+
+    def put(self, proposal_id: int, vector: TextVector, at: datetime, *, replace: bool = True) -> None:
+        """Store (replace) the vector of a proposal; `replace=False` for one that has none yet."""
+
+    def nearest(
+        self,
+        vector: TextVector,
+        title: str,
+        description: str | None,
+        *,
+        department: str | None,
+        rules: SimilarityRules,
+        exclude_id: int | None = None,
+        limit: int = 10,
+    ) -> list[Match]:
+        """Live proposals of other departments whose score reaches the policy's
+        threshold, best first, each with a reason a person can read."""
+
+    def link(self, proposal_id: int, matches: Sequence[Match], at: datetime, *, replace: bool = True) -> None:
+        """Replace the near-duplicates recorded for a proposal (both directions);
+        `replace=False` for a new proposal, which has none yet."""
+
+    def linked(self, proposal_id: int, limit: int = 10) -> list[Match]:
+        """The recorded near-duplicates of a proposal that are still live, best first."""
+
+
+class HandoffRepo(Protocol):
+    """The departments each proposal hands its output to (`downstream`)."""
+
+    def set(self, proposal_id: int, departments: Sequence[str], *, replace: bool = True) -> None: ...
+
+    def for_proposal(self, proposal_id: int) -> list[str]: ...
+
+    def known_names(self, limit: int = 20) -> dict[str, list[str]]:
+        """{"vendor", "model", "downstream"}: the names the portfolio already uses,
+        most used first (the interview offers them)."""
+
+
+class SimilarityMatcher(Protocol):
+    """Turns a proposal's title and description into what near-duplicates are found by:
+    the offline terms (`bot.domain.similarity`), plus an embedding where an
+    OpenAI-compatible embeddings model is configured."""
+
+    name: str  # "offline" or "embeddings:<model>"
+
+    def describe(self, title: str, description: str | None, rules: SimilarityRules) -> TextVector:
+        """The vector of one text; never raises (an embeddings failure leaves it offline)."""
+
 
 class FactsReader(Protocol):
     """Aggregates computed in SQL for the portfolio and the digest. Returns JSON-ready dicts."""
@@ -394,6 +448,12 @@ class UnitOfWork(Protocol):
 
     @property
     def extractions(self) -> ExtractionRepo: ...
+
+    @property
+    def similarity(self) -> SimilarityRepo: ...
+
+    @property
+    def handoffs(self) -> HandoffRepo: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

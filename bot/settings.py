@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     llm_model: str = Field("gpt-4o-mini", validation_alias=AliasChoices("GOVBOT_LLM_MODEL", "llm_model"))
     llm_timeout_s: float = Field(30.0, gt=0, validation_alias=AliasChoices("GOVBOT_LLM_TIMEOUT", "llm_timeout_s"))
     llm_max_retries: int = Field(2, ge=0, validation_alias=AliasChoices("GOVBOT_LLM_RETRIES", "llm_max_retries"))
+    embeddings_model: str | None = Field(
+        None, validation_alias=AliasChoices("GOVBOT_EMBEDDINGS_MODEL", "embeddings_model")
+    )
 
     # Approvals and jobs
     reminder_after_h: float = Field(

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import and_, case, distinct, exists, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from bot.domain.portfolio import sprawl_reason
 from bot.domain.proposal import CAPACITY, REGULATORY_KEYS, RISK_LEVELS, STAGES, STOP_CONDITIONS
 from bot.domain.records import as_utc
 from store import models as m
+from store.portfolio_facts import by_vendor, handoffs, new_duplicates, sprawl_clusters
 
 P = m.Proposal
 INACTIVE = ("rejected", "retired")  # left out of capacity, stop conditions and sprawl
@@ -74,6 +74,8 @@ class SqlFacts:
             "eu_tier": _eu_tier(counts["eu_tier"]),
             "regulatory_unanswered": self._regulatory_unanswered(),
             "governance_drift": self._drift(now, cap),
+            "by_vendor": by_vendor(self.session, cap),
+            "handoffs": handoffs(self.session, cap),
         }
 
     def _regulatory_unanswered(self) -> int:
@@ -249,59 +251,11 @@ class SqlFacts:
         return {"overdue_reviews": count, "items": items}
 
     def _sprawl(self, cap: int) -> dict[str, Any]:
-        """Groups of active proposals sharing a signature across departments, in one
-        statement: count per (signature, department) with a representative proposal,
-        then the groups spanning two or more departments (their total by a window),
-        capped at `cap` groups."""
-        active = and_(P.sprawl_key.is_not(None), P.stage.not_in(INACTIVE))
-        kd = (
-            select(
-                P.sprawl_key.label("key"),
-                P.department.label("dept"),
-                func.count().label("n"),
-                func.min(P.id).label("first"),
-            )
-            .where(active)
-            .group_by(P.sprawl_key, P.department)
-            .cte("kd")
-        )
-        n, d = func.sum(kd.c.n).label("n"), func.count(kd.c.dept).label("d")
-        g = (
-            select(kd.c.key, n, d, func.count().over().label("total"))
-            .group_by(kd.c.key)
-            .having(func.count(kd.c.dept) > 1)
-            .order_by(n.desc(), d.desc(), kd.c.key)
-            .limit(cap)
-            .cte("g")
-        )
-        rows = self.session.execute(
-            select(g.c.key, g.c.n, g.c.d, g.c.total, kd.c.dept, kd.c.first)
-            .join(kd, and_(kd.c.key == g.c.key, kd.c.dept.is_not(None)))
-            .order_by(g.c.n.desc(), g.c.d.desc(), g.c.key, kd.c.dept)
-        ).all()
-        groups: dict[str, dict[str, Any]] = {}
-        for key, count, dcount, _total, dept, first in rows:
-            group = groups.setdefault(
-                key,
-                {
-                    "signature": key,
-                    "reason": sprawl_reason(key),
-                    "count": int(count),
-                    "departments": [],
-                    "department_count": dcount,
-                    "proposals": [],
-                },
-            )
-            if len(group["departments"]) < cap:
-                group["departments"].append(dept)
-            if len(group["proposals"]) < SPRAWL_MEMBERS:
-                group["proposals"].append({"id": first, "title": None, "department": dept})
-        ids = [p["id"] for grp in groups.values() for p in grp["proposals"]]
-        titles = dict(self.session.execute(select(P.id, P.title).where(P.id.in_(ids))).all()) if ids else {}
-        for grp in groups.values():
-            for member in grp["proposals"]:
-                member["title"] = titles.get(member["id"])
-        return {"groups_total": rows[0][3] if rows else 0, "groups": list(groups.values())}
+        """Clusters of near-duplicates: the live proposals joined by the pairs found at
+        submission (`similar_pairs`, across departments), as connected groups, largest
+        first. Each names up to SPRAWL_MEMBERS members (one per department first) and
+        the reason of its closest pair."""
+        return sprawl_clusters(self.session, cap)
 
     def _value(self, now: datetime, stale_days: int, cap: int, running: int) -> dict[str, Any]:
         """Running workflows (pilot, production) with and without check-ins, those
@@ -367,6 +321,7 @@ class SqlFacts:
             },
             "portfolio": {"total": total, "by_stage": {k: v for k, v in by_stage.items() if v}, "by_risk": by_risk},
             "new_proposals": self._new(prev, start, end, cap),
+            "duplicates": new_duplicates(self.session, start, end, cap),
             "decisions": self._decisions(prev, start, end),
             "stage_moves": self._moves(prev, start, end),
             "approvals": approvals,

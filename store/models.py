@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -99,6 +100,50 @@ class Proposal(Base):
     stage_changed_at: Mapped[datetime] = mapped_column(index=True)
     # AI-sprawl grouping signature (migration 0002; written with each classification).
     sprawl_key: Mapped[str | None] = mapped_column(String(400))
+    # who supplies the AI and which model (migration 0007; copies of the answers, for GROUP BY)
+    vendor: Mapped[str | None] = mapped_column(String(120), index=True)
+    model: Mapped[str | None] = mapped_column(String(120))
+
+
+class ProposalTerms(Base):
+    """What near-duplicates are found by (migration 0007): the offline word counts and,
+    when an embeddings model is configured, the embedding. A changed text gets a new
+    row (a new id), so an in-memory index catches up by reading ids it has not seen."""
+
+    __tablename__ = "proposal_terms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), unique=True)
+    terms: Mapped[dict[str, Any]]
+    embedding: Mapped[list[float] | None] = mapped_column(JSONType)
+    embedding_model: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class SimilarPair(Base):
+    """Two proposals of different departments found to be near-duplicates (migration
+    0007), written when the newer one was submitted; read in both directions."""
+
+    __tablename__ = "similar_pairs"
+    __table_args__ = (UniqueConstraint("proposal_id", "other_id"), Index(None, "other_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    other_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class ProposalDownstream(Base):
+    """A department that receives a proposal's output (`downstream`, migration 0007)."""
+
+    __tablename__ = "proposal_downstream"
+    __table_args__ = (UniqueConstraint("proposal_id", "department"), Index(None, "department"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    department: Mapped[str] = mapped_column(String(200))
 
 
 class ProposalRevision(Base):

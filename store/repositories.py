@@ -849,3 +849,41 @@ class SqlKeyValueRepo(_Repo):
 
         # bound parameters: the upsert is built and compiled once
         self.session.execute(_cached(("keyvalues.put", dialect), build), {"key": key, "value": value})
+
+
+class SqlHandoffRepo(_Repo):
+    """`proposal_downstream`: the departments a proposal hands its output to."""
+
+    def set(self, proposal_id: int, departments: Sequence[str], *, replace: bool = True) -> None:
+        d = m.ProposalDownstream
+        if replace:
+            self.session.execute(delete(d).where(d.proposal_id == proposal_id))
+        wanted = sorted({x.strip()[:200] for x in departments if x and x.strip()})
+        if wanted:
+            self.session.execute(
+                insert(_table(d)), [{"proposal_id": proposal_id, "department": dept} for dept in wanted]
+            )
+
+    def for_proposal(self, proposal_id: int) -> builtins.list[str]:
+        d = m.ProposalDownstream
+        return list(
+            self.session.scalars(select(d.department).where(d.proposal_id == proposal_id).order_by(d.department))
+        )
+
+    def known_names(self, limit: int = 20) -> dict[str, builtins.list[str]]:
+        """Vendors, models and departments the portfolio already uses, most used first."""
+        p = m.Proposal
+
+        def top(column: Any) -> builtins.list[str]:
+            rows = self.session.execute(
+                select(column, func.count().label("n")).where(column.is_not(None)).group_by(column)
+            ).all()
+            return [name for name, _ in sorted(rows, key=lambda r: (-r[1], str(r[0]).casefold()))][:limit]
+
+        departments = top(p.department)
+        for (dept,) in self.session.execute(
+            select(m.RoleAssignmentModel.department).where(m.RoleAssignmentModel.department != "").distinct()
+        ):
+            if dept.casefold() not in {d.casefold() for d in departments}:
+                departments.append(dept)
+        return {"vendor": top(p.vendor), "model": top(p.model), "downstream": departments[:limit]}

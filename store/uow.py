@@ -24,6 +24,7 @@ from store import repositories as r
 from store.extractions import SqlExtractionRepo
 from store.facts import SqlFacts
 from store.policy_repos import SqlPolicyRepo, SqlReassessmentRepo
+from store.similarity import SqlSimilarityRepo
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ class SqlUnitOfWork:
         self.extractions = SqlExtractionRepo(session)
         self.policies = SqlPolicyRepo(session)
         self.reassessments = SqlReassessmentRepo(session)
+        self.similarity = SqlSimilarityRepo(session)
+        self.handoffs = r.SqlHandoffRepo(session)
         self._facts: SqlFacts | None = None
         self._batching = False
         return self

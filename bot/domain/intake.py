@@ -118,6 +118,11 @@ def conflicts(answers: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
+# Optional keys a paragraph rarely states: the summary shows them to fill in, but a
+# blank one is not "still to answer" (the full interview still asks them).
+OPTIONAL_KEYS: Final = ("vendor", "model", "downstream")
+
+
 def ask_reasons(
     answers: dict[str, Any],
     prefilled: tuple[str, ...] | list[str],
@@ -136,7 +141,7 @@ def ask_reasons(
         value = answers.get(key)
         if key in contradictions:
             out[key] = f"Check this: {contradictions[key]}"
-        elif key not in prefilled and is_blank(value):
+        elif key not in prefilled and is_blank(value) and key not in OPTIONAL_KEYS:
             out[key] = "Your description does not say." if mode != EDIT else "This is blank."
         elif key in FOLLOWUP_KEYS and (weak := interview.weak_reason(key, value)):
             out[key] = "This is blank." if weak == "is blank" else f"Your answer {weak}."

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -64,6 +64,7 @@ from bot.domain.questions import (
     _choices,
     _clip,
     _q,
+    with_known,
 )
 
 logger = logging.getLogger(__name__)
@@ -223,7 +224,14 @@ def _detail_questions(answers: dict[str, Any], policy: Any = None) -> tuple[Ques
     return tuple(out)
 
 
-def _page(page_id: str, answers: dict[str, Any], policy: Any = None) -> Page:
+def _page(page_id: str, answers: dict[str, Any], policy: Any = None, known: Mapping[str, Any] | None = None) -> Page:
+    page = _plain_page(page_id, answers, policy)
+    if not known:
+        return page
+    return replace(page, questions=tuple(with_known(q, known.get(q.key) or ()) for q in page.questions))
+
+
+def _plain_page(page_id: str, answers: dict[str, Any], policy: Any = None) -> Page:
     questions: tuple[Question, ...]
     if page_id == "basics":
         questions = _BASICS
@@ -246,19 +254,27 @@ def _page(page_id: str, answers: dict[str, Any], policy: Any = None) -> Page:
 # --------------------------------------------------------------------------- public flow
 
 
-def pages(answers: dict[str, Any] | None = None, *, policy: Any = None) -> list[Page]:
-    """The pages relevant given the answers so far, in order (follow-up not included)."""
+def pages(
+    answers: dict[str, Any] | None = None, *, policy: Any = None, known: Mapping[str, Any] | None = None
+) -> list[Page]:
+    """The pages relevant given the answers so far, in order (follow-up not included).
+    `known` ({"vendor": [...], "model": [...], "downstream": [...]}, `Govbot.known_names`)
+    names the values the portfolio already uses in those questions' help."""
     answers = answers or {}
-    out = [_page(pid, answers, policy) for pid in PAGE_ORDER]
+    out = [_page(pid, answers, policy, known) for pid in PAGE_ORDER]
     return [p for p in out if p.questions]
 
 
-def get_page(page_id: str, answers: dict[str, Any] | None = None, *, policy: Any = None) -> Page:
+def get_page(
+    page_id: str, answers: dict[str, Any] | None = None, *, policy: Any = None, known: Mapping[str, Any] | None = None
+) -> Page:
     """One page by id (also "followup"). Raises KeyError naming the pages for an unknown id."""
-    return _page(page_id, answers or {}, policy)
+    return _page(page_id, answers or {}, policy, known)
 
 
-def next_page(page_id: str, answers: dict[str, Any] | None = None, *, policy: Any = None) -> Page | None:
+def next_page(
+    page_id: str, answers: dict[str, Any] | None = None, *, policy: Any = None, known: Mapping[str, Any] | None = None
+) -> Page | None:
     """The relevant page after `page_id` given the answers so far, or None at the end.
 
     The follow-up page is not part of the sequence: ask `followup_page` once before
@@ -270,15 +286,17 @@ def next_page(page_id: str, answers: dict[str, Any] | None = None, *, policy: An
     if page_id not in PAGE_ORDER:
         raise KeyError(f"unknown interview page {page_id!r}; pages: {', '.join(PAGE_ORDER)}")
     for pid in PAGE_ORDER[PAGE_ORDER.index(page_id) + 1 :]:
-        page = _page(pid, answers, policy)
+        page = _page(pid, answers, policy, known)
         if page.questions:
             return page
     return None
 
 
-def first_page(answers: dict[str, Any] | None = None, *, policy: Any = None) -> Page:
+def first_page(
+    answers: dict[str, Any] | None = None, *, policy: Any = None, known: Mapping[str, Any] | None = None
+) -> Page:
     """The first page (always "basics")."""
-    return _page(PAGE_ORDER[0], answers or {}, policy)
+    return _page(PAGE_ORDER[0], answers or {}, policy, known)
 
 
 # --------------------------------------------------------------------------- the stepper
@@ -302,6 +320,7 @@ class Step:
     asked: tuple[Question, ...] = ()
     editing: bool = False
     note: str | None = None
+    warning: str | None = None  # shown before submitting, e.g. "2 similar workflows exist ..."
 
 
 def step_of(page: Page, answers: dict[str, Any], *, policy: Policy) -> tuple[int, int] | None:
@@ -330,16 +349,20 @@ class InterviewFlow:
     """
 
     policy: Policy
+    known: Mapping[str, Any] | None = None  # names the portfolio already uses (`Govbot.known_names`)
+    # Before the submitting step is shown: a warning for the answers, or None
+    # (`Govbot.interview_flow` checks for similar workflows in other departments).
+    before_submit: Callable[[dict[str, Any]], str | None] | None = None
 
     def start(self, answers: dict[str, Any]) -> Step:
         """The first page (always "basics")."""
-        return self.show(PAGE_ORDER[0], answers)
+        return self._warned(self.show(PAGE_ORDER[0], answers), answers)
 
     def show(self, page_id: str, answers: dict[str, Any]) -> Step:
         """The page `page_id` (also "followup") as it stands given the answers, e.g. to
         read what was submitted on it or to show it again with errors. Raises KeyError
         naming the pages for an unknown id."""
-        page = get_page(page_id, answers, policy=self.policy)
+        page = get_page(page_id, answers, policy=self.policy, known=self.known)
         return self._step(page, answers)
 
     def after(self, page_id: str, answers: dict[str, Any]) -> Step | None:
@@ -347,12 +370,18 @@ class InterviewFlow:
         follow-up (once: nothing follows it), else None, which means submit."""
         if page_id == FOLLOWUP:
             return None
-        nxt = next_page(page_id, answers, policy=self.policy) or followup_page(answers)
-        return None if nxt is None else self._step(nxt, answers)
+        nxt = next_page(page_id, answers, policy=self.policy, known=self.known) or followup_page(answers)
+        return None if nxt is None else self._warned(self._step(nxt, answers), answers)
 
     def pages(self, answers: dict[str, Any]) -> list[Page]:
         """The main pages relevant given the answers so far, in order."""
-        return pages(answers, policy=self.policy)
+        return pages(answers, policy=self.policy, known=self.known)
+
+    def _warned(self, step: Step, answers: dict[str, Any]) -> Step:
+        """The step with the warning of `before_submit` when answering it submits."""
+        if not step.last or self.before_submit is None:
+            return step
+        return replace(step, warning=self.before_submit(answers))
 
     def _step(self, page: Page, answers: dict[str, Any]) -> Step:
         return Step(
@@ -375,7 +404,9 @@ def parse_answer(question: Question, raw: Any) -> tuple[Any, str | None]:
     """
     key = question.key
     value: Any = raw
-    if question.kind in (TEXT, LONG_TEXT, USER):
+    if FIELDS[key].kind == "names" and isinstance(value, str):  # "Finance, Legal" -> ["Finance", "Legal"]
+        value = [v for v in re.split(r"[,;\n]", value) if v.strip()]
+    elif question.kind in (TEXT, LONG_TEXT, USER):
         if value is not None and not isinstance(value, str):
             return None, f"{key}: must be text, not {type(value).__name__}"
         if isinstance(value, str) and question.kind == USER:

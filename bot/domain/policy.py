@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.domain.lexicon import Detector, Index
+from bot.domain.similarity import SimilarityRules
 
 logger = logging.getLogger(__name__)
 
@@ -308,6 +309,7 @@ class Policy:
     # sha256 of the parsed content (comments and layout do not count); with `version`
     # it is stamped on every classification the policy makes
     content_hash: str = ""
+    similarity: SimilarityRules = SimilarityRules()  # `[similarity]`: near-duplicates (AI sprawl)
 
     @property
     def use_area_help(self) -> dict[str, str]:

@@ -41,6 +41,7 @@ from bot.domain.policy import (
     TierRule,
     logger,
 )
+from bot.domain.similarity import SimilarityRules
 
 _TOP_KEYS = (
     "version",
@@ -55,6 +56,7 @@ _TOP_KEYS = (
     "nist_ai_rmf",
     "iso_42001",
     "reassessment",
+    "similarity",
 )
 _NIST_FUNCTIONS = ("govern", "map", "measure", "manage")
 
@@ -252,6 +254,7 @@ class Parser:
         self.unknown_keys(iso_raw, ("controls",), "iso_42001")
         iso = self.evidence(iso_raw, "controls", "iso_42001", "control")
         review_days, drift_after_days = self.reassessment(raw, levels)
+        similarity = self.similarity(raw["similarity"]) if "similarity" in raw else None
         if self.problems:
             return None
         return Policy(
@@ -273,6 +276,7 @@ class Parser:
             review_days=review_days,
             drift_after_days=drift_after_days,
             content_hash=content_hash(raw),
+            similarity=similarity if similarity is not None else _default_similarity(source),
         )
 
     def reassessment(self, raw: Mapping[str, Any], levels: Iterable[str]) -> tuple[Mapping[str, int], int]:
@@ -490,6 +494,49 @@ class Parser:
             MappingProxyType(practices),
         )
 
+    def similarity(self, t: Any) -> SimilarityRules | None:
+        """`[similarity]` (optional; a policy without it takes the packaged default's)."""
+        path = "similarity"
+        if not isinstance(t, dict):
+            self.bad(path, "must be a table")
+            return None
+        allowed = ("threshold", "embeddings_threshold", "shown", "synonyms", "generic_words")
+        self.unknown_keys(t, allowed, path)
+        numbers: dict[str, float] = {}
+        for k in ("threshold", "embeddings_threshold"):
+            v = t.get(k)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v <= 1:
+                self.bad(_join(path, k), "must be a number above 0 and at most 1")
+                v = 1.0
+            numbers[k] = float(v)
+        shown = t.get("shown")
+        if not isinstance(shown, int) or isinstance(shown, bool) or not 1 <= shown <= 10:
+            self.bad(_join(path, "shown"), "must be a whole number from 1 to 10")
+            shown = 3
+        groups: list[tuple[str, ...]] = []
+        raw_groups = t.get("synonyms", [])
+        if not isinstance(raw_groups, list):
+            self.bad(_join(path, "synonyms"), 'must be a list of lists of words, e.g. [["invoice", "bill"]]')
+            raw_groups = []
+        for i, group in enumerate(raw_groups):
+            where = f"{path}.synonyms[{i}]"
+            if (
+                not isinstance(group, list)
+                or len(group) < 2
+                or not all(isinstance(w, str) and w.strip() for w in group)
+            ):
+                self.bad(where, "must list two or more words or phrases that mean the same")
+                continue
+            groups.append(tuple(w.strip() for w in group))
+        generic = self.codes(t, "generic_words", path, None, required=False)
+        return SimilarityRules(
+            threshold=numbers["threshold"],
+            embeddings_threshold=numbers["embeddings_threshold"],
+            shown=shown,
+            synonyms=tuple(groups),
+            generic_words=tuple(generic),
+        )
+
     def evidence(self, t: dict[str, Any], key: str, path: str, code_key: str) -> tuple[EvidenceItem, ...]:
         out = []
         for rpath, r in self.tables(t, key, path):
@@ -501,9 +548,7 @@ class Parser:
                     self.condition(r, rpath, forbid=("risk_in", "stop_any")),
                 )
             )
-        codes = [e.code for e in out]
-        if len(set(codes)) != len(codes):
-            self.bad(_join(path, key), f"each {code_key} must appear once")
+        # the same code may appear again: its conditions are OR-ed, like the risk rules
         return tuple(out)
 
 
@@ -534,6 +579,12 @@ def packaged_policy_text() -> str:
     """The text of the packaged default policy `bot/policy.toml`."""
     return resources.files("bot").joinpath("policy.toml").read_text(encoding="utf-8")
 
+def _default_similarity(source: str) -> SimilarityRules:
+    """The packaged default's `[similarity]`, for a policy file written before it existed."""
+    if source == _DEFAULT_SOURCE:
+        return SimilarityRules()
+    return _load_default().similarity
+
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
@@ -555,10 +606,13 @@ def load_policy(path: Path | str | None = None) -> Policy:
     return _load_file(source, stat.st_mtime_ns, stat.st_size)
 
 
+_DEFAULT_SOURCE = "bot/policy.toml (packaged default)"
+
+
 @lru_cache(maxsize=1)
 def _load_default() -> Policy:
     raw_bytes = resources.files("bot").joinpath("policy.toml").read_bytes()
-    return _parse_bytes(raw_bytes, "bot/policy.toml (packaged default)")
+    return _parse_bytes(raw_bytes, _DEFAULT_SOURCE)
 
 
 @lru_cache(maxsize=8)

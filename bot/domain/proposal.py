@@ -103,6 +103,8 @@ STOP_CONDITIONS: Final = (
 TITLE_MAX: Final = 120
 DESCRIPTION_MAX: Final = 4000
 FREE_TEXT_MAX: Final = 4000
+NAME_MAX: Final = 120  # a vendor, a model, a department
+DOWNSTREAM_MAX: Final = 20
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ class FieldSpec:
     """One proposal key: its JSON type, allowed values and length limit."""
 
     key: str
-    kind: str  # "str" | "enum" | "list" | "bool" | "user"
+    kind: str  # "str" | "enum" | "list" | "bool" | "user" | "names" (a list of free names)
     choices: tuple[str, ...] = ()
     max_len: int | None = None
     required: bool = False
@@ -147,6 +149,10 @@ FIELDS: Final[dict[str, FieldSpec]] = {
         FieldSpec("narrow_procedural_task", "bool", default=False),
         FieldSpec("prohibited_practices", "list", choices=PROHIBITED_PRACTICES, default=()),
         FieldSpec("ai_act_role", "enum", choices=AI_ACT_ROLE, default="deployer"),
+        # Sprawl, vendors and hand-offs (optional keys)
+        FieldSpec("vendor", "str", max_len=NAME_MAX),
+        FieldSpec("model", "str", max_len=NAME_MAX),
+        FieldSpec("downstream", "names", max_len=NAME_MAX, default=()),
     )
 }
 
@@ -202,11 +208,32 @@ def check_field(key: str, value: Any) -> tuple[Any, FieldError | None]:
             shown = ", ".join(repr(b) for b in bad[:5])
             return None, FieldError(key, f"unknown value {shown}; allowed: {_allowed(spec.choices)}")
         return sorted(set(value)), None
+    if spec.kind == "names":
+        return _names(key, value, spec)
     if spec.kind == "bool":
         if not isinstance(value, bool):
             return None, FieldError(key, f"must be true or false, not {_type_name(value)}")
         return value, None
     raise AssertionError(f"unhandled kind {spec.kind}")  # pragma: no cover
+
+
+def _names(key: str, value: Any, spec: FieldSpec) -> tuple[Any, FieldError | None]:
+    """A list of free names (departments): each stripped, blanks dropped, the same name
+    in another case kept once, sorted."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        return None, FieldError(key, 'must be a list of department names, e.g. ["Finance", "Legal"]')
+    names: dict[str, str] = {}
+    for v in value:
+        name = " ".join(v.split())
+        if "\x00" in name:
+            return None, FieldError(key, "must not contain NUL characters")
+        if spec.max_len is not None and len(name) > spec.max_len:
+            return None, FieldError(key, f"{name[:40]!r} is {len(name)} characters; at most {spec.max_len} allowed")
+        if name:
+            names.setdefault(name.casefold(), name)
+    if len(names) > DOWNSTREAM_MAX:
+        return None, FieldError(key, f"names {len(names)} departments; at most {DOWNSTREAM_MAX} allowed")
+    return sorted(names.values(), key=str.casefold), None
 
 
 def _type_name(value: Any) -> str:

@@ -6,7 +6,8 @@ that chooses and parses pages is `bot.domain.interview`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Final
 
 from bot.domain.proposal import FIELDS
@@ -402,6 +403,22 @@ _DATA_ACTIONS: Final = (
         "Silent failures are the dangerous ones: 'No' blocks the pilot until there is a check.",
         YES_NO,
     ),
+    _q(
+        "vendor",
+        "AI vendor",
+        "Who supplies the AI?",
+        "The company behind the model or product, e.g. OpenAI, Anthropic, Microsoft; 'in-house' if we built it.",
+        TEXT,
+        placeholder="OpenAI",
+    ),
+    _q(
+        "model",
+        "Model or product",
+        "Which model or product does it use?",
+        "E.g. gpt-4.1, Claude Sonnet, Microsoft Copilot. The portfolio counts workflows per vendor.",
+        TEXT,
+        placeholder="gpt-4.1",
+    ),
 )
 
 _CONTROLS: Final = (
@@ -433,7 +450,28 @@ _CONTROLS: Final = (
         "E.g. 'turn off the integration; agents answer manually as today'.",
         LONG_TEXT,
     ),
+    _q(
+        "downstream",
+        "Hands work to",
+        "Which other departments receive its output or its exceptions?",
+        "Comma-separated, e.g. 'Finance, Legal'. Each one's department lead is asked to approve.",
+        TEXT,
+        placeholder="Finance, Legal",
+    ),
 )
+
+KNOWN_SHOWN: Final = 6  # known values named in a question's help
+
+
+def with_known(question: Question, known: Sequence[str]) -> Question:
+    """The question with the values the portfolio already knows named in its help (the
+    most used first), so teams spell a vendor or a department the same way."""
+    names = [k for k in known if k][:KNOWN_SHOWN]
+    if not names:
+        return question
+    help_ = _clip(f"Already in use: {', '.join(names)}. {question.help}", HELP_MAX)
+    return replace(question, help=help_, placeholder=_clip(names[0], PLACEHOLDER_MAX))
+
 
 _Q_INTERACTS: Final = _q(
     "interacts_with_people",

@@ -31,6 +31,8 @@ class ProposalRow:
     created_at: datetime
     updated_at: datetime
     stage_changed_at: datetime
+    vendor: str | None = None  # who supplies the AI (copied from the answers)
+    model: str | None = None  # which model or product
 
 
 @dataclass

@@ -166,9 +166,10 @@ def _words(when: Condition, raises: tuple[Raise, ...]) -> str:
 
 
 def _evidence(items: Iterable[EvidenceItem], facts: Facts) -> dict[str, list[str]]:
-    evidenced: list[str] = []
-    missing: list[str] = []
-    for item in items:
-        (evidenced if item.when.holds(facts) else missing).append(item.code)
+    evidenced: set[str] = set()
+    missing: set[str] = set()
+    for item in items:  # an item listed twice is evidenced when either condition holds
+        (evidenced if item.when.holds(facts) else missing).add(item.code)
+    missing -= evidenced
     # Plain string order, like every list of the classify JSON ("A.10" sorts before "A.3").
     return {"evidenced": sorted(evidenced), "missing": sorted(missing)}

@@ -109,11 +109,37 @@ def _ref(proposal: Any) -> str:
 # --------------------------------------------------------------------------- classification
 
 
+def similar_section(similar: Sequence[Any], audience: str = "requester") -> Section | None:
+    """Near-duplicates in other departments (`bot.domain.similarity.Match`), each with its
+    owner and why it looks alike; None when there are none. The requester is asked to
+    talk to their owners; an approver is told to check the overlap."""
+    if not similar:
+        return None
+    n = len(similar)
+    head = f"{n} similar workflow{'s' if n != 1 else ''} exist{'s' if n == 1 else ''} in other departments"
+    lines = [
+        f"#{x.id} {clip(x.title, 80)} ({x.department or 'no department'}, {x.stage or 'live'}; "
+        f"owner {mention(x.owner)}; score {x.score:.2f}) — {x.reason}"
+        for x in similar
+    ]
+    ask = (
+        "Talk to their owners before you build: could one workflow serve both?"
+        if audience == "requester"
+        else "Check the overlap: could one workflow serve both departments?"
+    )
+    return Section(head, clip(bullets(lines) + "\n" + ask))
+
+
 def classification_message(
-    proposal: Any, result: dict[str, Any], requests: Sequence[Any], resubmitted: bool = False
+    proposal: Any,
+    result: dict[str, Any],
+    requests: Sequence[Any],
+    resubmitted: bool = False,
+    similar: Sequence[Any] = (),
 ) -> Message:
     """The requester's view of a classification: risk and why, stop conditions,
-    readiness gaps, rollout plan, who must approve and the EU AI Act tier."""
+    readiness gaps, rollout plan, who must approve, the EU AI Act tier and the similar
+    workflows of other departments."""
     risk = result.get("risk_level", "?")
     head = "Resubmitted" if resubmitted else "Classified"
     reasons = [user_text(r) for r in result.get("reasons") or []]  # they quote the proposal's own words
@@ -142,6 +168,9 @@ def classification_message(
         lines += [f"Basis: {user_text(b)}" for b in capped(eu.get("basis") or [], 4)]
         lines += [f"Duty: {user_text(d)}" for d in capped(eu.get("duties") or [], 6)]
         sections.append(Section("EU AI Act", clip("\n".join(lines))))
+    overlap = similar_section(similar)
+    if overlap is not None:
+        sections.append(overlap)
     return Message(
         kind="classification",
         text=f"{head} {_ref(proposal)}: {risk} risk, {len(stops)} stop condition(s), "
@@ -164,6 +193,19 @@ def approver_lines(requests: Sequence[Any]) -> list[str]:
     return lines or ["nobody"]
 
 
+def similar_notice(similar: Sequence[Any], title: str) -> Message | None:
+    """Before the requester submits: "3 similar workflows exist: ..., talk to their
+    owners?" (None when nothing looks alike)."""
+    section = similar_section(similar)
+    if section is None:
+        return None
+    return Message(
+        kind="similar_workflows",
+        text=f"Before you submit {clip(title, 80)}: {section.title}",
+        sections=(Section(None, section.text),),
+    )
+
+
 # --------------------------------------------------------------------------- approval cards
 
 
@@ -173,9 +215,11 @@ def approval_request_card(
     result: dict[str, Any] | None,
     with_buttons: bool = True,
     delegate_of: str | None = None,
+    similar: Sequence[Any] = (),
 ) -> Message:
-    """The approver's card: what is proposed, its risk, why they are asked, buttons.
-    `delegate_of` names the approver when the card goes to their active delegate."""
+    """The approver's card: what is proposed, its risk, why they are asked, similar
+    workflows of other departments, buttons. `delegate_of` names the approver when the
+    card goes to their active delegate."""
     risk = (result or {}).get("risk_level", proposal.risk_level)
     answers = proposal.answers or {}
     if request.kind == "autonomy":
@@ -216,6 +260,9 @@ def approval_request_card(
     if request.note:
         why += f" {request.note[:1].upper()}{request.note[1:]}."
     sections.append(Section("Why you", why))
+    overlap = similar_section(similar, audience="approver")
+    if overlap is not None:
+        sections.append(overlap)
     buttons: tuple[Button, ...] = ()
     if with_buttons and request.status == "pending":
         value = str(request.id)
@@ -319,6 +366,8 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
                 ("Department", user_text(p.get("department")) or "-"),
                 ("Autonomy", p.get("autonomy") or "-"),
                 ("Revision", str(p["revision"])),
+                ("AI vendor", " / ".join(x for x in (p.get("vendor"), p.get("model")) if x) or "-"),
+                ("Hands work to", ", ".join(p.get("downstream") or []) or "-"),
             ),
         )
     ]
@@ -337,6 +386,15 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
         stops.append(line)
     if stops:
         sections.append(Section("Stop conditions", bullets(stops)))
+    similar = data.get("similar") or []
+    if similar:
+        reasons = data.get("similar_reasons") or {}
+        lines_ = [
+            f"#{x['id']} {clip(x['title'], 80)} ({x.get('department') or 'no department'}; score {x['score']:.2f})"
+            + (f" — {reasons[str(x['id'])]}" if reasons.get(str(x["id"])) else "")
+            for x in similar
+        ]
+        sections.append(Section("Similar workflows in other departments", bullets(lines_)))
     lines = []
     for a in data.get("approvals") or []:
         if a["status"] == "superseded":

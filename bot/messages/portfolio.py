@@ -135,6 +135,30 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
             )
         )
 
+    vendors = facts.get("by_vendor", {})
+    if vendors.get("items"):
+        fields = tuple((v["vendor"], str(v["count"])) for v in vendors["items"])
+        unnamed = f"{vendors['unnamed']} live workflows name no vendor." if vendors.get("unnamed") else ""
+        sections.append(
+            Section(
+                "Live workflows by AI vendor" + _more(len(vendors["items"]), vendors.get("total", 0)), unnamed, fields
+            )
+        )
+    hand = facts.get("handoffs", {})
+    if hand.get("count"):
+        lines = [
+            f"- #{h['id']} {_t(h['title'], 60)} ({h['department'] or 'no department'}, {h['stage']}) hands work to "
+            f"{h['to']}"
+            for h in hand.get("items", [])
+        ]
+        sections.append(
+            Section(
+                "Automation islands: hand-offs to departments that never signed off"
+                + _more(len(hand.get("items", [])), hand["count"]),
+                "\n".join(lines),
+            )
+        )
+
     value = facts.get("value", {})
     if value:
         latest = "\n".join(

@@ -67,6 +67,8 @@ def gather(uow: UnitOfWork, clock: Clock, proposal_id: int) -> dict[str, Any]:
             "events": uow.audit.for_proposal(proposal_id),
             "audit_head": uow.audit.head(),
             "flag": checkin_flag(uow, proposal_id),
+            "downstream": uow.handoffs.for_proposal(proposal_id),
+            "similar": uow.similarity.linked(proposal_id),
             "generated_at": clock.now(),
         }
 
@@ -89,6 +91,9 @@ def blocks(data: dict[str, Any]) -> list[Block]:
                 ("Owner", _show(row.owner)),
                 ("Channel", row.channel),
                 ("Autonomy", _show(row.autonomy)),
+                ("AI vendor", _show(row.vendor)),
+                ("Model", _show(row.model)),
+                ("Hands work to", ", ".join(data.get("downstream") or []) or "-"),
                 ("Revision", str(row.revision)),
                 ("Created", iso_time(row.created_at) or ""),
                 ("Stage changed", iso_time(row.stage_changed_at) or ""),
@@ -102,6 +107,7 @@ def blocks(data: dict[str, Any]) -> list[Block]:
     out += _approvals(data)
     out += _lifecycle(data)
     out += _checkins(data)
+    out += _similar(data)
     out.append(Block("h2", "Full audit trail"))
     out.append(Block("list", items=[format_event(e) for e in data["events"]] or ["no events"]))
     out.append(Block("p", _chain_note(data.get("audit_head"))))
@@ -117,6 +123,15 @@ def _chain_note(head: tuple[int, str] | None) -> str:
         "the one before it; `govbot audit --verify` checks the whole chain, and a trail rewritten after "
         "this pack was made no longer has this head."
     )
+
+def _similar(data: dict[str, Any]) -> list[Block]:
+    """Live near-duplicates in other departments (AI sprawl), with why they look alike."""
+    similar = data.get("similar") or []
+    items = [
+        f"#{x.id} {x.title} ({x.department or 'no department'}, {x.stage}; score {x.score:.2f}): {x.reason}"
+        for x in similar
+    ]
+    return [Block("h2", "Similar workflows in other departments"), Block("list", items=items or ["none found"])]
 
 
 def _answers(data: dict[str, Any]) -> list[Block]:

@@ -20,8 +20,9 @@ from bot.domain.extraction import LexiconExtractor, check_paragraph
 from bot.domain.intake import IntakeFlow
 from bot.domain.records import ConversationRef, DigestRow, OutboxRow
 from bot.domain.roles import clean_user
+from bot.domain.similarity import OfflineMatcher
 from bot.messages.message import Message
-from bot.ports import Clock, Drafter, Extractor, PolicySource, Sender, UnitOfWorkFactory
+from bot.ports import Clock, Drafter, Extractor, PolicySource, Sender, SimilarityMatcher, UnitOfWorkFactory
 from bot.service import (
     auditpack,
     chat,
@@ -42,6 +43,7 @@ from bot.service import (
     reassess,
     reroute,
     roles,
+    sprawl,
     submit,
     whatif,
 )
@@ -56,7 +58,8 @@ class Govbot:
     classification policy in force; `settings` are the validated settings; `drafter`
     is the digest's LLM (None: the template writes the digest); `extractor` reads a
     requester's paragraph at intake (None: the lexicon reads it); `instance` names this
-    process in job claims.
+    process in job claims; `matcher` turns a proposal into what near-duplicates are
+    found by (default: the offline terms).
     """
 
     def __init__(
@@ -69,6 +72,7 @@ class Govbot:
         *,
         extractor: Extractor | None = None,
         instance: str = "local",
+        matcher: SimilarityMatcher | None = None,
     ):
         self.uow = uow
         self.clock = clock
@@ -77,6 +81,8 @@ class Govbot:
         self.drafter = drafter
         self.instance = instance
         self.extractor: Extractor = extractor if extractor is not None else LexiconExtractor()
+        self.matcher: SimilarityMatcher = matcher or OfflineMatcher()
+
 
     # Lanes (handlers.base): LLM work and heavy reads never hold up quick commands.
     LANES = {
@@ -125,12 +131,19 @@ class Govbot:
         return chat.help_message(self.settings, channel)
 
     # --- interview ------------------------------------------------------------------
-    def interview_flow(self) -> IntakeFlow:
+    def interview_flow(self, proposal_id: int | None = None) -> IntakeFlow:
         """The interview stepper under the policy the classifier uses (GOVBOT_POLICY_FILE
         when set), which decides when the regulatory questions are asked. Channels
         walk the pages with it and never choose pages themselves; it opens on the
-        summary when a paragraph was read or a proposal is edited."""
-        return IntakeFlow(self.policy.current())
+        summary when a paragraph was read or a proposal is edited. The step that submits
+        carries a warning naming similar workflows of other departments (`proposal_id`:
+        the proposal being edited, left out of them)."""
+
+        def similar(answers: dict[str, Any]) -> str | None:
+            notice = self.similar_notice(answers, proposal_id)
+            return None if notice is None else "\n".join([notice.text, *(s.text for s in notice.sections)])
+
+        return IntakeFlow(self.policy.current(), known=self.known_names(), before_submit=similar)
 
     def load_draft(self, channel: str, actor: str) -> dict[str, Any] | None:
         """The unfinished interview: {"answers", "step", "proposal_id", "updated_at"}."""
@@ -196,6 +209,7 @@ class Govbot:
             proposal_id,
             idempotency_key,
             instance=self.instance,
+            matcher=self.matcher,
         )
         if extraction_id is not None and not result.duplicate:
             intake.settle(self.uow(), self.clock, extraction_id, result.proposal_id, answers)
@@ -222,7 +236,19 @@ class Govbot:
             progress,
             chunk,
             instance=self.instance,
+            matcher=self.matcher,
         )
+
+    def known_names(self) -> dict[str, list[str]]:
+        """Vendors, models and departments the portfolio already uses, most used first,
+        for the interview's `vendor`, `model` and `downstream` questions."""
+        return sprawl.known_names(self.uow())
+
+    def similar_notice(self, answers: dict[str, Any], proposal_id: int | None = None) -> Message | None:
+        """Before the requester submits: the live workflows of other departments that
+        look like these answers ("3 similar workflows exist: ..., talk to their
+        owners?"); None when there are none or the answers have no title yet."""
+        return sprawl.similar_notice(self.uow(), self.matcher, self.policy.current(), answers, proposal_id)
 
     # --- approvals ------------------------------------------------------------------
     def decide(

@@ -26,7 +26,7 @@ from bot.messages import compose
 from bot.messages.message import Message
 from bot.ports import Clock, UnitOfWork
 from bot.service.approvals import authority, move, record, supersede
-from bot.service.notify import MessageRef, card_copies, same_message, update_card
+from bot.service.notify import MessageRef, card_copies, same_message, similar_on_card, update_card
 from bot.service.publish import publish
 from bot.service.results import DecisionForm, DecisionOutcome
 from bot.settings import Settings
@@ -239,7 +239,9 @@ def card_for(
         and not_decidable(uow, proposal, request) is None
         and authority(uow, settings, request, viewer, "(shown)", now).ok
     )
-    return compose.approval_request_card(proposal, request, latest.result if latest else None, with_buttons=may)
+    similar = similar_on_card(uow, proposal.id)
+    result = latest.result if latest else None
+    return compose.approval_request_card(proposal, request, result, with_buttons=may, similar=similar)
 
 
 def _after_proposal(

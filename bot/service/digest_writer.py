@@ -390,6 +390,13 @@ def template_digest(facts: dict[str, Any], why: str = "no_llm") -> str:
     ]
     if new.get("items"):
         lines.append(f"New: {_titles(new['items'])}.")
+    for dup in facts.get("duplicates", {}).get("items", [])[:5]:  # AI sprawl: new work that already runs elsewhere
+        old = dup["duplicates"]
+        lines.append(
+            f'Duplicates running work: "{dup["title"]}" (#{dup["id"]}, {dup["department"] or "no department"}) '
+            f'looks like "{old["title"]}" (#{old["id"]}, {old["department"] or "no department"}, {old["stage"]}): '
+            f"{dup['reason']}."
+        )
     this_dec, last_dec = dec.get("this_week", {}), dec.get("last_week", {})
     lines += [
         "",

@@ -40,6 +40,10 @@ CSV_COLUMNS = (
     "stack",
     "capacity",
     "autonomy",
+    "vendor",
+    "model",
+    "downstream",
+    "similar",
     "revision",
     "reasons",
     "stop_conditions",
@@ -144,6 +148,10 @@ def proposal_record(uow: UnitOfWork, row: ProposalRow) -> dict[str, Any]:
         "stack": row.answers.get("stack"),
         "capacity": row.capacity,
         "autonomy": row.autonomy,
+        "vendor": row.vendor,
+        "model": row.model,
+        "downstream": uow.handoffs.for_proposal(row.id),
+        "similar": [x.to_json() for x in uow.similarity.linked(row.id)],
         "revision": row.revision,
         "created_at": iso_time(row.created_at),
         "updated_at": iso_time(row.updated_at),
@@ -253,6 +261,7 @@ def export(uow: UnitOfWork, clock: Clock, fmt: str) -> str:
         "eu_ai_act_tier": Counter(),
         "capacity": Counter(),
         "stack": Counter(),
+        "vendor": Counter(),
     }
     out = io.StringIO()  # written record by record: no list of every proposal is kept
     out.write('{\n  "generated_at": ' + json.dumps(iso_time(clock.now())) + ',\n  "proposals": [')
@@ -289,6 +298,8 @@ def _csv(uow: UnitOfWork) -> str:
             "readiness_score": readiness.get("score"),
             "ready_to_scale": readiness.get("ready_to_scale"),
             "approver_roles": "; ".join(c["approver_roles"]),
+            "downstream": "; ".join(r["downstream"]),
+            "similar": "; ".join(f"#{x['id']} ({x['score']})" for x in r["similar"]),
             "approvals": "; ".join(_approval_cell(a) for a in r["approvals"]),
             "checkins": len(r["checkins"]),
             "latest_checkin_value": latest.get("value"),

@@ -29,7 +29,8 @@ from bot.domain.approval_rules import NoGovernance
 from bot.domain.errors import Conflict, ProposalInvalid, Refused
 from bot.domain.policy import Policy
 from bot.domain.proposal import validate_proposal
-from bot.ports import Clock, PolicySource, UnitOfWork
+from bot.ports import Clock, PolicySource, SimilarityMatcher, UnitOfWork
+from bot.service import sprawl
 from bot.service.refusals import refuse_in
 from bot.service.results import Submitted
 from bot.service.submit import classify_answers, first_in, idempotency_name, log_first, replay_in
@@ -50,13 +51,15 @@ def submit_batch(
     rows: Sequence[tuple[dict[str, Any], str]],
     *,
     instance: str,
+    matcher: SimilarityMatcher,
     chunk: int = CHUNK,
 ) -> list[Submitted | Refused]:
     """Submit validated `(answers, idempotency_key)` rows as `actor` in `channel`;
     returns one Submitted (duplicate=True when already recorded) or Refused per row."""
     out: list[Submitted | Refused] = []
     for start in range(0, len(rows), chunk):
-        out.extend(_chunk(uow, clock, policy, settings, actor, channel, rows[start : start + chunk], instance))
+        part = rows[start : start + chunk]
+        out.extend(_chunk(uow, clock, policy, settings, actor, channel, part, instance, matcher))
     return out
 
 
@@ -69,6 +72,7 @@ def _chunk(
     channel: str,
     rows: Sequence[tuple[dict[str, Any], str]],
     instance: str,
+    matcher: SimilarityMatcher,
     settle: bool = True,
 ) -> list[Submitted | Refused]:
     """One unit of work for `rows`, a savepoint per row. A row that meets a conflict
@@ -77,6 +81,8 @@ def _chunk(
     out: list[Submitted | Refused | None] = [None] * len(rows)
     again: list[int] = []
     now = clock.now()
+    rules = policy.similarity
+    vectors = [sprawl.describe(matcher, rules, answers) for answers, _ in rows]  # before the transaction
     with uow, uow.batch():
         keys = [idempotency_name(actor, idempotency_key) for _, idempotency_key in rows]
         recorded = uow.keyvalues.get_many(keys)  # one look-up for the chunk
@@ -90,7 +96,18 @@ def _chunk(
             try:
                 with uow.savepoint():
                     out[i] = first_in(
-                        uow, settings, actor, channel, answers, result, key, now, instance, unrecorded=True
+                        uow,
+                        settings,
+                        actor,
+                        channel,
+                        answers,
+                        result,
+                        key,
+                        now,
+                        instance,
+                        vector=vectors[i],
+                        rules=rules,
+                        unrecorded=True,
                     )
             except NoGovernance as exc:
                 out[i] = refuse_in(uow, actor, None, "proposal.refused", str(exc), now)
@@ -115,7 +132,7 @@ def _chunk(
         if isinstance(item, Submitted) and not item.duplicate:
             log_first(item, actor)
     for i in again:
-        out[i] = _chunk(uow, clock, policy, settings, actor, channel, [rows[i]], instance, settle=False)[0]
+        out[i] = _chunk(uow, clock, policy, settings, actor, channel, [rows[i]], instance, matcher, settle=False)[0]
     assert all(item is not None for item in out)
     return [item for item in out if item is not None]
 
@@ -137,6 +154,7 @@ def import_proposals(
     chunk: int = CHUNK,
     *,
     instance: str,
+    matcher: SimilarityMatcher,
 ) -> dict[str, Any]:
     """Import every row; returns {"imported", "refused", "rows": [per-row report]}.
     Every row is classified under the policy in force when the import starts."""
@@ -144,7 +162,7 @@ def import_proposals(
     report: list[dict[str, Any]] = []
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
-        report.extend(_import_chunk(uow, clock, current, settings, actor, channel, start, part, instance))
+        report.extend(_import_chunk(uow, clock, current, settings, actor, channel, start, part, instance, matcher))
         if progress:
             progress(len(report))
     imported = sum(1 for r in report if r["status"] == "imported")
@@ -165,6 +183,7 @@ def _import_chunk(
     start: int,
     rows: Sequence[Any],
     instance: str,
+    matcher: SimilarityMatcher,
 ) -> list[dict[str, Any]]:
     report: list[dict[str, Any]] = []
     valid: list[tuple[int, Any, dict[str, Any], str]] = []  # (position in report, raw, answers, key)
@@ -179,7 +198,9 @@ def _import_chunk(
         valid.append((len(report), raw, answers, row_key(actor, raw)))
         report.append({"row": index})
     batch = [(answers, key) for _, _, answers, key in valid]
-    results = submit_batch(uow, clock, policy, settings, actor, channel, batch, instance=instance, chunk=len(rows) or 1)
+    results = submit_batch(
+        uow, clock, policy, settings, actor, channel, batch, instance=instance, matcher=matcher, chunk=len(rows) or 1
+    )
     for (at, raw, answers, _), result in zip(valid, results, strict=True):
         index = report[at]["row"]
         if isinstance(result, Refused):

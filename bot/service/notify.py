@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.domain.approval_rules import delegating
 from bot.domain.records import ApprovalRequestRow, OutboxRow, ProposalRow
+from bot.domain.similarity import Match
 from bot.messages import compose
 from bot.messages.message import Message
 from bot.ports import UnitOfWork
@@ -82,6 +83,12 @@ def enqueue(
 
 
 CHAT_CHANNELS = ("slack", "teams", "console")
+SIMILAR_SHOWN = 3  # near-duplicates named on an approval card
+
+
+def similar_on_card(uow: UnitOfWork, proposal_id: int) -> list[Match]:
+    """The live near-duplicates in other departments an approval card names."""
+    return uow.similarity.linked(proposal_id, limit=SIMILAR_SHOWN)
 
 
 def channel_for(uow: UnitOfWork, settings: Settings, user: str, proposal: ProposalRow | None) -> str:
@@ -195,13 +202,14 @@ def queue_request(
     and holder, each copy under its own ref key so it can be updated in place), and a
     copy to anyone they delegated to for now. `card` replaces the standard card.
     Returns the card the holders got."""
-    card = card if card is not None else compose.approval_request_card(proposal, request, result)
+    similar = similar_on_card(uow, proposal.id)  # near-duplicates on every copy, read once
+    card = card if card is not None else compose.approval_request_card(proposal, request, result, similar=similar)
     people = request_holders(uow, settings, request)
     for user in people:
         key = card_key(request, user)
         send(uow, settings, proposal, user, card, now, ref_key=key, dedupe_key=_card_dedupe(request, user))
     for delegate, holder in _delegates(uow, request, people, now):
-        copy = compose.approval_request_card(proposal, request, result, delegate_of=holder)
+        copy = compose.approval_request_card(proposal, request, result, delegate_of=holder, similar=similar)
         send(
             uow,
             settings,

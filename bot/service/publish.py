@@ -27,7 +27,15 @@ from bot.domain.records import ApprovalRequestRow, ProposalRow
 from bot.messages import compose
 from bot.messages.message import Message, user_text
 from bot.ports import UnitOfWork
-from bot.service.notify import MessageRef, card_key, queue_request, send, tell_requester, update_card
+from bot.service.notify import (
+    MessageRef,
+    card_key,
+    queue_request,
+    send,
+    similar_on_card,
+    tell_requester,
+    update_card,
+)
 from bot.service.roles import governance_members
 from bot.settings import Settings
 
@@ -80,7 +88,10 @@ class _Publisher:
                         self.uow, self.settings, self.proposal, event.request, self.classification(), self.now
                     )
                 case RequestRevised():
-                    card = compose.approval_request_card(self.proposal, event.request, self.classification())
+                    similar = similar_on_card(self.uow, self.proposal.id)
+                    card = compose.approval_request_card(
+                        self.proposal, event.request, self.classification(), similar=similar
+                    )
                     self.update(event.request, card, f"rev{event.revision}")
                 case RequestSuperseded():
                     if event.was_pending:

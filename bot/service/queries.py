@@ -77,6 +77,8 @@ def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
         undelivered = uow.outbox.pending_for_proposal(proposal_id)
         revisions = uow.proposals.revisions(proposal_id)
         flag = checkin_flag(uow, proposal_id)  # "no check-in for two periods" (bot.service.jobs)
+        similar = uow.similarity.linked(proposal_id)  # near-duplicates in other departments, still live
+        downstream = uow.handoffs.for_proposal(proposal_id)
     return {
         "proposal": {
             "id": p.id,
@@ -90,6 +92,9 @@ def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
             "capacity": p.capacity,
             "autonomy": p.autonomy,
             "eu_tier": p.eu_tier,
+            "vendor": p.vendor,
+            "model": p.model,
+            "downstream": downstream,
             "revision": p.revision,
             "answers": p.answers,
             "created_at": _iso(p.created_at),
@@ -107,6 +112,8 @@ def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
         "checkins": [checkin_record(c, _iso) for c in checkins],
         "checkin_flag": flag,
         "autonomy": p.autonomy,
+        "similar": [x.to_json() for x in similar],
+        "similar_reasons": {str(x.id): x.reason for x in similar},
         "undelivered": [
             {
                 "id": o.id,

@@ -24,9 +24,10 @@ from bot.domain.events import Event, RequestReleased, RequestRevised, RequestSup
 from bot.domain.policy import Policy
 from bot.domain.proposal import validate_proposal
 from bot.domain.records import ApprovalRequestRow, ProposalRow
+from bot.domain.similarity import SimilarityRules, TextVector
 from bot.messages import compose
-from bot.ports import Clock, PolicySource, UnitOfWork
-from bot.service import approvals, decisions, notify, reassess
+from bot.ports import Clock, PolicySource, SimilarityMatcher, UnitOfWork
+from bot.service import approvals, decisions, notify, reassess, sprawl
 from bot.service.policy import stamped
 from bot.service.publish import publish
 from bot.service.refusals import refuse
@@ -56,6 +57,8 @@ def _apply(row: ProposalRow, answers: dict[str, Any], result: dict[str, Any]) ->
     row.answers = answers
     row.risk_level = result["risk_level"]
     row.eu_tier = _eu_tier(result)
+    row.vendor = answers.get("vendor")
+    row.model = answers.get("model")
 
 
 def submit(
@@ -70,8 +73,10 @@ def submit(
     idempotency_key: str | None,
     *,
     instance: str,
+    matcher: SimilarityMatcher,
 ) -> Submitted:
-    """See `Govbot.submit`. `instance` names this process in the idempotency claim."""
+    """See `Govbot.submit`. `instance` names this process in the idempotency claim;
+    `matcher` describes the proposal for finding its near-duplicates."""
     clean = validate_proposal(answers)
     key = idempotency_name(actor, idempotency_key) if idempotency_key else None
     if key:
@@ -79,7 +84,10 @@ def submit(
             done = uow.keyvalues.get(key)
         if done:
             return _replay(uow, json.loads(done))
-    result = classify_answers(policy.current(), clean)
+    current_policy = policy.current()
+    result = classify_answers(current_policy, clean)
+    rules = current_policy.similarity
+    vector = sprawl.describe(matcher, rules, clean)  # an embeddings call, if any, before the transaction
     if proposal_id is not None and reassess.editing(uow, actor, proposal_id):
         return reassess.resubmit(
             uow,
@@ -94,8 +102,8 @@ def submit(
         )
     try:
         if proposal_id is not None:
-            return _resubmit(uow, clock, settings, actor, proposal_id, clean, result, key, instance)
-        return _first(uow, clock, settings, actor, channel, clean, result, key, instance)
+            return _resubmit(uow, clock, settings, actor, proposal_id, clean, result, key, instance, vector, rules)
+        return _first(uow, clock, settings, actor, channel, clean, result, key, instance, vector, rules)
     except NoGovernance as exc:
         raise refuse(uow, clock, actor, proposal_id, "proposal.refused", str(exc)) from None
     except Conflict:
@@ -169,9 +177,13 @@ def _first(
     result: dict[str, Any],
     key: str | None,
     instance: str,
+    vector: TextVector,
+    rules: SimilarityRules,
 ) -> Submitted:
     with uow:
-        submitted = first_in(uow, settings, actor, channel, answers, result, key, clock.now(), instance)
+        submitted = first_in(
+            uow, settings, actor, channel, answers, result, key, clock.now(), instance, vector=vector, rules=rules
+        )
         uow.commit()
     log_first(submitted, actor)
     return submitted
@@ -194,11 +206,14 @@ def first_in(
     now: datetime,
     instance: str,
     *,
+    vector: TextVector,
+    rules: SimilarityRules,
     unrecorded: bool = False,
 ) -> Submitted:
     """Store, route and queue a first submission inside the open `uow` (the caller
     commits). `key` is its idempotency name (or None); `unrecorded`: the caller has
-    just seen, in this unit of work, that the key is not recorded."""
+    just seen, in this unit of work, that the key is not recorded; `vector` (from
+    `sprawl.describe`) finds its near-duplicates under `rules`."""
     _claim(uow, key, now, instance, unrecorded=unrecorded)
     row = ProposalRow(
         id=0,
@@ -222,7 +237,9 @@ def first_in(
     row = uow.proposals.add(row, author=actor)
     uow.classifications.add(row.id, row.revision, result, now)
     uow.stop_conditions.set_open(row.id, result.get("stop_conditions") or [], now)
+    similar = sprawl.record(uow, rules, row, vector, now, first=True)
     routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], answers)
+    routes += sprawl.handoff_routes(uow, settings, answers, routes)
     requests = approvals.open_requests(uow, row, routes, round=row.revision, now=now, owner_first=settings.owner_first)
     uow.audit.add(
         row.id,
@@ -234,11 +251,12 @@ def first_in(
             "risk_level": row.risk_level,
             "stop_conditions": result.get("stop_conditions") or [],
             "approver_roles": result.get("approver_roles"),
+            "similar": sprawl.audit_detail(similar),
         },
         now,
     )
     _audit_requested(uow, row, actor, requests, now)
-    message = compose.classification_message(row, result, requests)
+    message = compose.classification_message(row, result, requests, similar=sprawl.shown(rules, similar))
     notify.send(
         uow,
         settings,
@@ -268,7 +286,8 @@ def replay_in(uow: UnitOfWork, done: dict[str, Any]) -> Submitted:
     found = uow.classifications.latest(pid)
     result = found.result if found else {}
     requests = [r for r in uow.approvals.for_proposal(pid) if r.round == revision and r.kind == "proposal"]
-    message = compose.classification_message(row, result, requests, resubmitted=revision > 1)
+    similar = uow.similarity.linked(pid)
+    message = compose.classification_message(row, result, requests, resubmitted=revision > 1, similar=similar[:3])
     return Submitted(pid, revision, result, message, [r.id for r in requests], duplicate=True)
 
 
@@ -282,6 +301,8 @@ def _resubmit(
     result: dict[str, Any],
     key: str | None,
     instance: str,
+    vector: TextVector,
+    rules: SimilarityRules,
 ) -> Submitted:
     now = clock.now()
     problem = None
@@ -301,7 +322,10 @@ def _resubmit(
             uow.proposals.update(row)
             uow.classifications.add(row.id, revision, result, now)
             uow.stop_conditions.set_open(row.id, result.get("stop_conditions") or [], now)
+            similar = sprawl.record(uow, rules, row, vector, now)
+            listed = sprawl.shown(rules, similar)
             routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], answers)
+            routes += sprawl.handoff_routes(uow, settings, answers, routes)
             existing = current(uow.approvals.for_proposal(row.id))
             plan = _reconcile(existing, routes, risk_changed=before_risk != row.risk_level)
             events: list[Event] = [
@@ -324,13 +348,14 @@ def _resubmit(
                     "superseded": superseded,
                     "opened": [r.id for r in opened],
                     "kept": [r.id for r in plan["keep"]],
+                    "similar": sprawl.audit_detail(similar),
                 },
                 now,
             )
             _audit_requested(uow, row, actor, opened, now)
             events.append(approvals.move(uow, row, "in_review", actor, now, revision=revision))
             live = current(uow.approvals.for_proposal(row.id))
-            message = compose.classification_message(row, result, live, resubmitted=True)
+            message = compose.classification_message(row, result, live, resubmitted=True, similar=listed)
             notify.send(
                 uow,
                 settings,

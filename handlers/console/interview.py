@@ -231,6 +231,9 @@ class TerminalInterview:
     def submit(self, answers: dict[str, Any], proposal_id: int | None, flow: interview.InterviewFlow) -> None:
         self.chat.say("")
         self.chat.show(summary(answers, flow.pages(answers)))
+        similar = self.chat.core.similar_notice(interview.to_proposal(answers), proposal_id)
+        if similar is not None:  # near-duplicates in other departments: talk to their owners first
+            self.chat.show(similar)
         for _ in range(5):
             line = self.chat.read(render_note("Submit this proposal? [Y/n] > ", color=self.chat.color))
             if line is None or line.strip().lower() in ("n", "no", *CANCEL):

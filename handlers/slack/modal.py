@@ -154,8 +154,10 @@ def page_view(
     last: bool,
     proposal_id: int | None = None,
     step: tuple[int, int] | None = None,
+    warning: str | None = None,
 ) -> dict[str, Any]:
-    """One interview step as a modal view (validated by slack_sdk.models)."""
+    """One interview step as a modal view (validated by slack_sdk.models); `warning`
+    (e.g. similar workflows exist) is shown above the questions."""
     blocks: list[Block] = []
     notes = []
     if proposal_id:
@@ -173,6 +175,8 @@ def page_view(
         )
     if notes:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(notes))]))
+    if warning:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(":warning: " + escape(warning), 3000))))
     blocks.extend(question_block(q, answers.get(q.key)) for q in page.questions)
     view = View(
         type="modal",
@@ -242,7 +246,9 @@ def step_view(step: interview.Step, answers: dict[str, Any], proposal_id: int | 
     """One interview step as a modal: (view, whether the answers must be saved as the
     user's draft because they do not fit the view's metadata)."""
     metadata, needs_draft = encode_state(step.page.id, answers, proposal_id, step.page.id == interview.FOLLOWUP)
-    view = page_view(step.page, answers, metadata, last=step.last, proposal_id=proposal_id, step=step.position)
+    view = page_view(
+        step.page, answers, metadata, last=step.last, proposal_id=proposal_id, step=step.position, warning=step.warning
+    )
     return view, needs_draft
 
 

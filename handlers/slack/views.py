@@ -124,7 +124,7 @@ async def interview_step(fe: SlackFrontEnd, ack: Any, user: str, view: dict[str,
         await slack_intake.paragraph_step(fe, ack, user, view)
         return
     answers = await _answers(fe, user, state)
-    flow = fe.core.interview_flow()
+    flow = fe.core.interview_flow(state.get("pid"))
     page = flow.show(state["p"], answers).page
     clean, errors = interview.parse_page(page, modal.submitted_values(view))
     if errors:

@@ -198,7 +198,7 @@ class TeamsActions:
                 attention=True,
             )
         answers = await self._draft(actor)
-        flow = self.core.interview_flow()
+        flow = self.core.interview_flow(proposal_id)
         try:
             shown = flow.show(page_id, answers)
         except KeyError:
@@ -337,7 +337,11 @@ async def download_text(url: str, limit: int) -> str:
     async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as resp:
         if resp.status != 200:
             raise ValueError(f"the download answered HTTP {resp.status}")
-        body = await resp.content.read(limit + 1)
+        body = bytearray()  # StreamReader.read(n) may return fewer bytes than are left: read to the end
+        async for chunk in resp.content.iter_chunked(65536):
+            body.extend(chunk)
+            if len(body) > limit:
+                break
     if len(body) > limit:
         raise ValueError(f"the file is larger than {limit:,} bytes")
     try:
@@ -360,6 +364,8 @@ def page_card(
         label = SUBMIT_LABEL if step.last else "Next"
         return teams_intake.summary_card(step, values, state, errors=errors, intro=intro, submit_label=label)
     progress = f"Step {step.position[0]} of {step.position[1]}" if step.position else "Last step"
+    if step.warning:  # e.g. similar workflows in other departments, before submitting
+        intro = f"{intro}\n\n{step.warning}" if intro else step.warning
     if page.id == interview.FOLLOWUP:
         intro = intro or (
             "A few answers are blank or too vague for approvers to act on. Improve them if you "

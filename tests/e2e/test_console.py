@@ -90,11 +90,14 @@ INTERVIEW = [
     "2",  # autonomy: human_approves
     "maybe",  # not yes/no -> re-asked
     "y",
+    "OpenAI",  # vendor
+    "gpt-4.1",  # model
     # controls
     "Orders over 200 EUR or with an earlier refund go to a human agent",
     "Support lead on duty, then finance for disputed amounts",
     "tbd",  # weak: asked again before submission
     "",  # rollback left blank: asked again before submission
+    "",  # hands work to no other department
     # EU AI Act (customer audience and customer data make it relevant)
     "y",  # talks to people
     "y",  # makes content
@@ -146,6 +149,11 @@ def test_propose_route_refuse_approve_status(core):
     assert answers["control_points"].startswith("Daily refund total")
     assert answers["interacts_with_people"] is True and answers["use_area"] == "none"
     assert answers["rollback_path"] is None
+    assert (data["proposal"]["vendor"], data["proposal"]["model"], data["proposal"]["downstream"]) == (
+        "OpenAI",
+        "gpt-4.1",
+        [],
+    )
     pending = {r["role"]: r for r in data["approvals"] if r["status"] == "pending"}
     assert sorted(pending) == ["department_lead", "finance", "governance", "owner"]
     assert core.load_draft("console", "U_ALICE") is None  # submitted: no draft left
@@ -217,10 +225,13 @@ def test_unfinished_interview_resumes_where_it_stopped(core):
             "3",
             "1",
             "y",  # internal data, summarize, internal audience, every output, draft only
+            "",
+            "",  # no vendor, no model named
             "The lead writes the summary by hand as before",
             "The lead asks the support department lead",
             "The lead reads every summary before it is shared",
             "Stop the weekly job; the manual notes still work",
+            "",  # hands work to no other department
             "y",
             "quit",
         ],
@@ -258,10 +269,13 @@ def test_employment_data_brings_the_annex_iii_questions(core):
             "3",
             "1",
             "y",  # employee data, recommend, team, every output, draft only, visible
+            "",
+            "",  # no vendor, no model named
             "Recruiters read every CV that the ranking puts last",
             "Head of talent, then the HR director",
             "Recruiters confirm every shortlist",
             "Switch it off; recruiters shortlist by hand",
+            "",  # hands work to no other department
             "5",  # use area: employment
             "y",  # scores people
             "",  # role: deployer
@@ -322,7 +336,9 @@ def test_a_comment_is_asked_only_of_someone_who_may_decide(core):
 
 
 def test_changes_requested_then_edited_in_one_summary_from_the_console(core):
-    first = core.submit("U_ALICE", "console", LOW_RISK)
+    first = core.submit(
+        "U_ALICE", "console", {**LOW_RISK, "vendor": "OpenAI", "model": "gpt-4.1", "downstream": ["Support"]}
+    )
     assert first.classification["readiness"]["missing"] == []
     out, stdin = chat(
         core,
@@ -338,7 +354,7 @@ def test_changes_requested_then_edited_in_one_summary_from_the_console(core):
             # ... and resumed later: the title and the rollback are corrected in place; the
             # proposal is complete, so nothing is left to ask
             "propose",
-            "1,19",
+            "1,21",
             "Summarise weekly support themes for the leads",
             "Stop the weekly job; the lead writes notes by hand",
             "",  # nothing else to correct
@@ -359,3 +375,22 @@ def test_changes_requested_then_edited_in_one_summary_from_the_console(core):
         "incremental",
         ["internal"],
     )
+
+
+def test_similar_workflows_of_other_departments_are_shown_before_submitting(core):
+    earlier = core.submit(
+        "U_FIN",
+        "console",
+        {
+            **LOW_RISK,
+            "title": "Late delivery refund replies",
+            "department": "Finance",
+            "description": "Drafts replies to complaints about late deliveries and issues the refund in the payment system.",
+            "owner": "U_FRED",
+        },
+    )
+    out, _ = chat(core, "U_ALICE", INTERVIEW + ["quit"])
+    before = out[: out.index("Submit this proposal?")]
+    assert "1 similar workflow exists in other departments" in before
+    assert f"#{earlier.proposal_id} Late delivery refund replies (Finance, in_review; owner @U_FRED;" in before
+    assert "Talk to their owners before you build" in before

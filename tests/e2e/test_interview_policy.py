@@ -66,10 +66,13 @@ ANSWERS: dict[str, Any] = {
     "review": "every_output",
     "autonomy": "draft_only",
     "failure_visible": True,
+    "vendor": "in-house",
+    "model": "zorblax-notes",
     "exception_path": "Sheets the note cannot read go to the lead untouched",
     "escalation_path": "The operations lead, then the COO",
     "control_points": "The lead reads every note before it is shared",
     "rollback_path": "",  # blank: the follow-up asks for it once
+    "downstream": "",  # no other department receives its output
     "use_area": "employment",
     "profiles_people": False,
     "ai_act_role": "deployer",

@@ -103,6 +103,7 @@ def test_markdown_pack_covers_the_whole_history(core, clock):
         "Approvals and decisions",
         "Lifecycle moves",
         "Value check-ins",
+        "Similar workflows in other departments",
         "Full audit trail",
     ]
     # every revision, the second as a diff

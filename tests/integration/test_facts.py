@@ -118,24 +118,24 @@ def test_sprawl_groups_across_departments_with_reason(store, seeded):
     sprawl = portfolio(store)["sprawl"]
     assert sprawl["groups_total"] == 2
     first, second = sprawl["groups"]
-    assert first["signature"] == "change_billing,draft|draft refund"
-    assert first["reason"] == "same actions (change_billing, draft) and shared title words 'draft', 'refund'"
+    assert first["signature"] == f"cluster:{seeded['refund_support']}"
+    assert first["reason"] == "both are about refund, drafting and emails"
     assert first["count"] == 2 and first["departments"] == ["Finance", "Support"]
-    # one representative per department, in department order
+    # one representative per department, in department order (the rejected one is not live)
     assert [m["id"] for m in first["proposals"]] == [seeded["refund_finance"], seeded["refund_support"]]
-    assert second["signature"] == "summarize|invoic summaris"
+    assert second["signature"] == f"cluster:{seeded['invoice_finance']}"
     assert [m["department"] for m in second["proposals"]] == ["Finance", "Sales"]
 
 
-def test_sprawl_key_follows_reclassification(store, seeded):
+def test_a_retired_member_leaves_its_cluster(store, seeded):
     with store.uow() as uow:
-        uow.classifications.add(
-            seeded["refund_finance"], 2, {"risk_level": "high", "effective": {"actions": ["draft"]}}, T0
-        )
+        row = uow.proposals.get(seeded["refund_finance"])
+        row.stage = "retired"
+        uow.proposals.update(row)
         uow.commit()
     sprawl = portfolio(store)["sprawl"]
     assert sprawl["groups_total"] == 1
-    assert sprawl["groups"][0]["signature"] == "summarize|invoic summaris"
+    assert sprawl["groups"][0]["signature"] == f"cluster:{seeded['invoice_finance']}"
 
 
 def test_value_evidence(store, seeded):
@@ -192,7 +192,7 @@ def test_portfolio_through_the_core(core):
     text = message.plain_text()
     assert "AI portfolio: 7 proposals" in text
     assert "Pilot purgatory: 1 pilots older than 90 days" in text
-    assert "same actions (change_billing, draft)" in text
+    assert "2 proposals in 2 departments, both are about refund, drafting and emails" in text
 
 
 def test_sprawl_from_real_submissions(core):
@@ -211,11 +211,13 @@ def test_sprawl_from_real_submissions(core):
     second = core.submit(
         "UREQ2", "console", {**base, "title": "Drafting replies to refund emails", "department": "Finance"}
     )
-    core.submit("UREQ3", "console", {**base, "title": "Payroll anomaly report", "department": "HR"})
+    payroll = "Flags unusual payroll changes for the payroll team to check."
+    core.submit(
+        "UREQ3", "console", {**base, "title": "Payroll anomaly report", "department": "HR", "description": payroll}
+    )
     groups = core.portfolio_data()["sprawl"]["groups"]
     assert len(groups) == 1
     group = groups[0]
-    effective = ",".join(first.classification["effective"]["actions"])
-    assert group["signature"] == f"{effective}|draft refund"
+    assert group["signature"] == f"cluster:{first.proposal_id}"
     assert {p["id"] for p in group["proposals"]} == {first.proposal_id, second.proposal_id}
     assert group["departments"] == ["Finance", "Support"]

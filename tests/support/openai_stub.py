@@ -1,4 +1,5 @@
-"""A local OpenAI-compatible server for tests: `POST /v1/chat/completions`.
+"""A local OpenAI-compatible server for tests: `POST /v1/chat/completions` and
+`POST /v1/embeddings`.
 
 The real `openai` client (through LangChain's `ChatOpenAI`) talks to it over HTTP on
 127.0.0.1. It is scriptable: each request takes the next step of the script (the last
@@ -8,11 +9,18 @@ step repeats), and every request body is recorded.
         stub.script(Reply("text"), Reply(status=500), Reply("late", sleep=2.0))
         ... OPENAI_BASE_URL = stub.base_url ...
         stub.requests  # parsed JSON bodies, in order
+
+Embeddings are a bag of words hashed into `EMBEDDING_DIM` dimensions, so texts that
+share words get close vectors; `stub.embedding_vectors[text]` pins the vector of one
+text and `stub.embedding_status` (e.g. 500) makes every embeddings request fail.
+`stub.embedding_requests` records their bodies.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -32,8 +40,22 @@ class Reply:
     completion_tokens: int = 80
 
 
+EMBEDDING_DIM = 64
+
+
+def bag_of_words(text: str, dim: int = EMBEDDING_DIM) -> list[float]:
+    """A deterministic stand-in for an embedding: each word adds 1 to a hashed dimension."""
+    vector = [0.0] * dim
+    for word in re.findall(r"[a-z]+", text.lower()):
+        vector[int(hashlib.sha256(word.encode()).hexdigest(), 16) % dim] += 1.0
+    return vector
+
+
 class OpenAIStub:
     def __init__(self) -> None:
+        self.embedding_requests: list[dict[str, Any]] = []
+        self.embedding_vectors: dict[str, list[float]] = {}
+        self.embedding_status = 200
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._script: list[Reply] = [Reply("ok")]
@@ -77,6 +99,9 @@ class OpenAIStub:
             def do_POST(self) -> None:  # noqa: N802 - http.server API
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
+                if self.path.rstrip("/") == "/v1/embeddings":
+                    self._embeddings(body)
+                    return
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
                     return
@@ -117,6 +142,30 @@ class OpenAIStub:
                             "completion_tokens": step.completion_tokens,
                             "total_tokens": step.prompt_tokens + step.completion_tokens,
                         },
+                    },
+                )
+
+            def _embeddings(self, body: dict[str, Any]) -> None:
+                with stub._lock:
+                    stub.embedding_requests.append(body)
+                if stub.embedding_status != 200:
+                    error = {"error": {"message": "scripted failure", "type": "server_error"}}
+                    self._send(stub.embedding_status, error)
+                    return
+                texts = body.get("input")
+                texts = [texts] if isinstance(texts, str) else list(texts or [])
+                data = [
+                    {"object": "embedding", "index": i, "embedding": stub.embedding_vectors.get(t) or bag_of_words(t)}
+                    for i, t in enumerate(texts)
+                ]
+                tokens = sum(len(str(t).split()) for t in texts)
+                self._send(
+                    200,
+                    {
+                        "object": "list",
+                        "data": data,
+                        "model": body.get("model", "stub"),
+                        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
                     },
                 )
 

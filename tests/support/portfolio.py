@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.policy_file import load_policy
-from bot.domain.records import ApprovalRequestRow, Checkin, DecisionRow
+from bot.domain.records import ApprovalRequestRow, Checkin, DecisionRow, ProposalRow
+from bot.domain.similarity import OfflineMatcher
 from bot.service.core import Govbot
 from bot.service.policy import StaticPolicy
 from tests.support.proposals import make_proposal
@@ -68,7 +69,17 @@ def _proposal(
         "UREQ",
     )
     uow.classifications.add(row.id, 1, {"risk_level": risk, "effective": {"data": [], "actions": actions}}, created)
+    _record_similar(uow, row, created)
     return row.id
+
+
+def _record_similar(uow: Any, row: ProposalRow, at: datetime) -> None:
+    """Store the proposal's terms and near-duplicates, as a submission does."""
+    rules = load_policy().similarity
+    vector = OfflineMatcher().describe(row.title, None, rules)
+    found = uow.similarity.nearest(vector, row.title, None, department=row.department, rules=rules, exclude_id=row.id)
+    uow.similarity.put(row.id, vector, at)
+    uow.similarity.link(row.id, found, at)
 
 
 def _request(uow: Any, pid: int, role: str, status: str, created: datetime, approver: str = "UAPP") -> int:

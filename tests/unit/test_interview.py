@@ -50,8 +50,17 @@ def test_page_order_and_contents_match_the_brief():
         "capacity",
         "stack",
     ]
-    assert pages["data_actions"] == ["data", "actions", "audience", "review", "autonomy", "failure_visible"]
-    assert pages["controls"] == ["exception_path", "escalation_path", "control_points", "rollback_path"]
+    assert pages["data_actions"] == [
+        "data",
+        "actions",
+        "audience",
+        "review",
+        "autonomy",
+        "failure_visible",
+        "vendor",
+        "model",
+    ]
+    assert pages["controls"] == ["exception_path", "escalation_path", "control_points", "rollback_path", "downstream"]
     owner = interview.get_page("basics", {}).questions[5]
     assert owner.kind == "user"
 

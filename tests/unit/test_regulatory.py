@@ -279,3 +279,8 @@ def test_unanswered_optional_keys_take_their_defaults():
     raw = {"title": "t", "use_area": "education", "profiles_people": None, "narrow_procedural_task": None}
     out = map_regulatory(raw, {"data": [], "actions": []}, POLICY)["eu_ai_act"]
     assert out["tier"] == "high" and out["role"] == "deployer"
+
+
+def test_a_named_vendor_evidences_iso_a10_for_a_deployer():
+    iso = reg(vendor="OpenAI")["iso_42001"]
+    assert ("A.10" in iso["evidenced"], "A.10" in iso["missing"]) == (True, False)
