@@ -47,9 +47,11 @@ HELP_LINES = (
     ("mine", "your proposals and the approvals waiting on you"),
     ("status <id>", "one proposal: stage, classification, approvals, audit trail"),
     ("edit <id>", "edit a proposal after changes were requested"),
-    ("approve <request id> [comment]", "approve a request routed to you"),
+    ("approve <request id> [comment]", "approve a request routed to you (the request id is on the card and in `mine`)"),
     ("reject <request id> <comment>", "reject a request routed to you"),
     ("changes <request id> <comment>", "ask the requester for changes"),
+    ("approve #<id> [comment]", "name the proposal instead (also reject, changes): your one request on it"),
+    ("approve <request id> --override <reason>", "governance: decide in the approver's place, with a written reason"),
     ("portfolio", "the portfolio summary"),
     ("roles", "the role directory"),
     ("roles set <role> [department] <user>...", "governance: set who holds a role"),
@@ -186,6 +188,7 @@ def approval_request_card(
             ("Owner", mention(proposal.owner)),
             ("Department", proposal.department or "-"),
             ("Stage", proposal.stage),
+            ("Request id", str(request.id)),
         ),
     )
     sections = [summary]
@@ -253,7 +256,11 @@ def decided_line(decision: Any, tz: str = "UTC") -> str:
 def decided_card(proposal: Any, request: Any, decision: Any, tz: str = "UTC") -> Message:
     """The approval card once decided: the decision, no buttons."""
     line = decided_line(decision, tz)
-    fields = [("Proposal", _ref(proposal)), ("Role", ROLE_LABEL.get(request.role, request.role))]
+    fields = [
+        ("Proposal", _ref(proposal)),
+        ("Role", ROLE_LABEL.get(request.role, request.role)),
+        ("Request id", str(request.id)),
+    ]
     if decision.comment:
         fields.append(("Comment", clip(decision.comment, 500)))
     if decision.override_reason:
@@ -272,7 +279,9 @@ def closed_card(proposal: Any, request: Any, why: str) -> Message:
     return Message(
         kind="approval_closed",
         text=text,
-        sections=(Section(None, "", (("Role", ROLE_LABEL.get(request.role, request.role)),)),),
+        sections=(
+            Section(None, "", (("Role", ROLE_LABEL.get(request.role, request.role)), ("Request id", str(request.id)))),
+        ),
         meta={"proposal_id": proposal.id, "request_id": request.id},
     )
 
@@ -413,7 +422,8 @@ def mine_message(actor: str, proposals: Sequence[Any], pending: Sequence[tuple[A
         Section("Your proposals", bullets([proposal_line(p) for p in proposals] or ["none yet — try `propose`"]))
     ]
     waiting = [f"request {r.id}: {_ref(p)} as {ROLE_LABEL.get(r.role, r.role)}" for r, p in pending]
-    sections.append(Section("Waiting on you", bullets(waiting or ["nothing"])))
+    hint = "Decide with `approve <request id>`, `reject <request id> <comment>` or `changes <request id> <comment>`."
+    sections.append(Section("Waiting on you", bullets(waiting or ["nothing"]) + (f"\n{hint}" if pending else "")))
     return Message(
         kind="mine",
         text=f"{len(proposals)} proposal(s), {len(pending)} approval(s) waiting on {mention(actor)}",

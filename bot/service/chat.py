@@ -76,7 +76,10 @@ def _run(core: Any, actor: str, channel: str, command: Command) -> Reply:
     if name == "digest":
         return _digest(core, actor, channel, args["here"], args.get("conversation_id"))
     if name == "decide":
-        outcome = core.decide(actor, args["request_id"], args["decision"], args["comment"])
+        request_id = args.get("request_id")
+        if request_id is None:
+            request_id = request_on(core, actor, args["proposal_id"], args["decision"], args.get("override_reason"))
+        outcome = core.decide(actor, request_id, args["decision"], args["comment"], args.get("override_reason"))
         return Reply(_with_prefix(outcome.card, outcome.notice))
     if name in ("pause", "resume", "retire", "promote"):
         return Reply(lifecycle.transition(core, actor, args["proposal_id"], name, reason=args.get("reason")))
@@ -218,16 +221,79 @@ def parse(text: str) -> Command:
     return Command("help", {"unknown": word[:40]})
 
 
-def _decision(word: str, rest: str) -> Command:
+OVERRIDE_FLAG = "--override"
+
+
+def parse_decision(word: str, rest: str, *, require_comment: bool = True) -> Command:
+    """`approve|reject|changes <request id | #proposal id> [comment] [--override <reason>]`.
+
+    A bare number is a request id (the number on the card and in `mine`); `#3` names
+    proposal 3, resolved later to the one request on it that waits on the person
+    (`request_on`). `--override <reason>` is governance deciding in the approver's
+    place. With `require_comment` (the default) a reject or changes without a comment
+    is refused here; the console asks for it instead."""
     decision = DECISIONS[word.lower()]
-    usage = f"{word} <request id>" + (" <comment>" if comment_required(decision) else " [comment]")
+    usage = f"{word} <request id | #proposal id>" + (" <comment>" if comment_required(decision) else " [comment]")
+    usage += f" [{OVERRIDE_FLAG} <reason>]"
+    override: str | None = None
+    head, flag, reason = f" {rest} ".partition(f" {OVERRIDE_FLAG} ")
+    if flag:
+        override = reason.strip()
+        if not override:
+            raise UsageError(f"override reason: write why governance decides in the approver's place. Usage: {usage}")
+        rest = head.strip()
     token, comment = _need(rest, usage, "request id")
-    problem = missing_comment(decision, comment)  # the typed command's grammar: `reject <id> <comment>`
-    if problem is not None:
-        raise UsageError(f"{problem}. Usage: {usage}")
-    return Command(
-        "decide", {"request_id": parse_id(token, "request id"), "decision": decision, "comment": comment or None}
-    )
+    if require_comment:
+        problem = missing_comment(decision, comment)  # the typed command's grammar: `reject <id> <comment>`
+        if problem is not None:
+            raise UsageError(f"{problem}. Usage: {usage}")
+    args: dict[str, Any] = {"decision": decision, "comment": comment or None}
+    if token.strip().startswith("#"):
+        args["proposal_id"] = parse_id(token, "proposal id")
+    else:
+        args["request_id"] = parse_id(token, "request id")
+    if override is not None:
+        args["override_reason"] = override
+    return Command("decide", args)
+
+
+def _decision(word: str, rest: str) -> Command:
+    return parse_decision(word, rest)
+
+
+def request_on(core: Any, actor: str, proposal_id: int, decision: str, override_reason: str | None = None) -> int:
+    """The request a decision typed as `#<proposal id>` means: the one pending request on
+    that proposal that waits on `actor` (with a governance override: the one pending
+    request on it). Raises UsageError listing the request ids when there is none or
+    more than one."""
+    word = next((w for w, d in DECISIONS.items() if d == decision), decision)
+    with core.uow() as uow:
+        proposal = core._proposal(uow, proposal_id)
+        if override_reason:
+            pending = [r for r in uow.approvals.for_proposal(proposal.id) if r.status == "pending"]
+        else:
+            pending = [r for r, p in core._waiting_on(uow, actor) if p.id == proposal.id]
+        others = [r for r in uow.approvals.for_proposal(proposal.id) if r.status == "pending"]
+    if len(pending) == 1:
+        return int(pending[0].id)
+
+    def listing(requests: list[Any]) -> str:
+        return ", ".join(
+            f"request {r.id} ({compose.ROLE_LABEL.get(r.role, r.role)}{f', {r.department}' if r.department else ''})"
+            for r in requests
+        )
+
+    if pending:
+        raise UsageError(
+            f"#{proposal.id} has {len(pending)} requests waiting on you: {listing(pending)}; "
+            f"name one, e.g. `{word} {pending[0].id}`"
+        )
+    if others:
+        raise UsageError(
+            f"nothing on #{proposal.id} waits on you; its pending requests: {listing(others)}. "
+            f"Governance may decide one in the approver's place: `{word} <request id> {OVERRIDE_FLAG} <reason>`"
+        )
+    raise UsageError(f"#{proposal.id} has no pending approval request ({proposal.stage}); see `status {proposal.id}`")
 
 
 def _override(rest: str) -> Command:

@@ -171,6 +171,13 @@ class Govbot:
             in_place=in_place,
         )
 
+    def request_on(self, actor: str, proposal_id: int, decision: str, override_reason: str | None = None) -> int:
+        """The request a decision typed as `#<proposal id>` means: the one pending request
+        on it that waits on `actor`. Raises UsageError listing the request ids otherwise."""
+        from bot.service.chat import request_on
+
+        return request_on(self, actor, proposal_id, decision, override_reason)
+
     def decision_form(self, actor: str, request_id: int, decision: str) -> DecisionForm:
         """Before a channel asks for input: whether `actor` is refused outright, and
         whether the decision needs a comment or a written governance reason."""

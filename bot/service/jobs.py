@@ -169,6 +169,7 @@ def _facts(request: ApprovalRequestRow, proposal: ProposalRow, age: str) -> Sect
             ("Approver", f"<@{request.approver}>"),
             ("Risk", proposal.risk_level),
             ("Waiting", age),
+            ("Request id", str(request.id)),
         )
     )
 

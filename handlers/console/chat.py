@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from bot.domain.approval_rules import comment_required, missing_comment
 from bot.domain.roles import clean_user
 from bot.messages.message import Message, Section
+from bot.service.chat import parse_decision
 from bot.service.results import InterviewStart
 from handlers.base import EXPECTED, error_text
 from handlers.console.interview import Cancelled, TerminalInterview
@@ -259,23 +260,18 @@ class ConsoleChat:
 
     # --- decisions --------------------------------------------------------------------
     def decide(self, decision: str, rest: str, word: str) -> None:
-        override = None
-        if " --override" in f" {rest}":
-            rest, _, override = f" {rest}".partition(" --override")
-            rest, override = rest.strip(), override.strip() or None
-            if override is None:
-                self.error("override: give the written reason after --override")
-                return
-        token, _, comment = rest.partition(" ")
-        if not token:
-            usage = f"{word} <request id>" + (" <comment>" if comment_required(decision) else " [comment]")
-            self.error(f"request id is missing. Usage: {usage}")
+        """`approve|reject|changes <request id | #proposal id> [comment] [--override <reason>]`,
+        parsed like every channel; a missing comment is asked for here rather than refused."""
+        try:
+            command = parse_decision(word, rest, require_comment=False)
+            args = command.args
+            request_id = args.get("request_id")
+            if request_id is None:
+                request_id = self.core.request_on(self.user, args["proposal_id"], decision, args.get("override_reason"))
+        except EXPECTED as exc:
+            self.error(error_text(exc))
             return
-        match = re.fullmatch(r"#?(\d{1,9})", token)
-        if not match or int(match.group(1)) <= 0:
-            self.error(f"request id: {token!r} is not a number; give the number shown, e.g. `{word} 12`")
-            return
-        comment = comment.strip()
+        comment = args.get("comment") or ""
         if comment_required(decision) and not comment:  # ask for it here rather than fail
             comment = (self.read("Comment (say why): ") or "").strip()
             problem = missing_comment(decision, comment)
@@ -284,7 +280,7 @@ class ConsoleChat:
                 return
         try:
             outcome = self.core.decide(
-                self.user, int(match.group(1)), decision, comment or None, override_reason=override
+                self.user, int(request_id), decision, comment or None, override_reason=args.get("override_reason")
             )
         except EXPECTED as exc:
             self.error(error_text(exc))

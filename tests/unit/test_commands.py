@@ -41,6 +41,30 @@ from bot.service.chat import Command, parse
             "changes 5 name a reviewer",
             Command("decide", {"request_id": 5, "decision": "request_changes", "comment": "name a reviewer"}),
         ),
+        ("approve #3", Command("decide", {"proposal_id": 3, "decision": "approve", "comment": None})),
+        (
+            "reject #3 too risky",
+            Command("decide", {"proposal_id": 3, "decision": "reject", "comment": "too risky"}),
+        ),
+        (
+            "approve 5 --override owner on leave",
+            Command(
+                "decide",
+                {"request_id": 5, "decision": "approve", "comment": None, "override_reason": "owner on leave"},
+            ),
+        ),
+        (
+            "changes 5 name a reviewer --override owner on leave",
+            Command(
+                "decide",
+                {
+                    "request_id": 5,
+                    "decision": "request_changes",
+                    "comment": "name a reviewer",
+                    "override_reason": "owner on leave",
+                },
+            ),
+        ),
         ("checkin 3 41 minutes", Command("checkin", {"proposal_id": 3, "value": "41", "note": "minutes"})),
         ("checkin 3 12%", Command("checkin", {"proposal_id": 3, "value": "12%", "note": None})),
         (
@@ -99,6 +123,8 @@ def test_roles_set(text, expected):
         ("reject 5", "comment"),
         ("changes 5", "comment"),
         ("approve x", "request id"),
+        ("approve 5 --override", "override reason: write why"),
+        ("approve #x", "proposal id: '#x' is not a number"),
         ("override 2", "code is missing"),
         ("override 2 bogus because", "code: unknown stop condition 'bogus'; allowed: no_owner"),
         ("override 2 no_owner", "reason"),
@@ -131,6 +157,7 @@ def test_every_command_in_help_parses():
     samples = {
         "<id>": "3",
         "<request id>": "4",
+        "#<id>": "#3",
         "<user>": "@U1",
         "<until YYYY-MM-DD>": "2026-12-31",
         "<code>": "no_owner",
