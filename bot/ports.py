@@ -24,6 +24,7 @@ from bot.domain.records import (
     InterviewDraft,
     JobRun,
     OutboxRow,
+    Person,
     ProposalRow,
     RevisionRow,
     RoleAssignment,
@@ -145,6 +146,22 @@ class ConversationRepo(Protocol):
     def get(self, platform: str, user_id: str) -> ConversationRef | None: ...
 
 
+class PeopleRepo(Protocol):
+    """Display names of chat users (a cache of what Slack and Teams say)."""
+
+    def get(self, user_id: str) -> Person | None: ...
+
+    def names(self, user_ids: Sequence[str]) -> dict[str, str]:
+        """{user id: display name} for those of `user_ids` whose name is known."""
+
+    def put(self, person: Person) -> None:
+        """Insert or replace the person's name."""
+
+    def find(self, key: str) -> list[Person]:
+        """People whose whole name, or else whose first name, has this match key
+        (`bot.domain.people.name_key`)."""
+
+
 class OutboxRepo(Protocol):
     def add(
         self,
@@ -255,6 +272,7 @@ class UnitOfWork(Protocol):
     roles: RoleRepo
     delegations: DelegationRepo
     conversations: ConversationRepo
+    people: PeopleRepo
     outbox: OutboxRepo
     message_refs: MessageRefRepo
     checkins: CheckinRepo

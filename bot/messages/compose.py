@@ -61,6 +61,7 @@ HELP_LINES = (
     ("delegate <user> <until YYYY-MM-DD>", "let someone decide your approvals until a date"),
     ("checkin <id> <value> [note]", "report the latest value of a workflow's metric"),
     ("autonomy <id>", "ask to move a workflow one autonomy step further"),
+    ("whoami", "your name and user id (for GOVBOT_GOVERNANCE and the roles file) and your roles"),
     ("help", "this list"),
 )
 
@@ -129,7 +130,13 @@ def classification_message(
     rollout = result.get("rollout") or {}
     if rollout:
         sections.append(
-            Section("Rollout plan", fields=tuple((k.replace("_", " "), clip(str(v), 300)) for k, v in rollout.items()))
+            Section(
+                "Rollout plan",
+                fields=tuple(
+                    (k.replace("_", " "), mention(str(v)) if k == "owner" and v else clip(str(v), 300))
+                    for k, v in rollout.items()
+                ),
+            )
         )
     sections.append(Section("Who must approve", bullets(approver_lines(requests))))
     eu = ((result.get("regulatory") or {}).get("eu_ai_act")) or {}
@@ -470,6 +477,25 @@ def roles_message(entries: dict[str, Any], can_edit: bool) -> Message:
     )
     return Message(
         kind="roles", text="Role directory", sections=(Section(None, bullets(lines, 40)), Section(None, hint))
+    )
+
+
+def whoami_message(actor: str, roles: Sequence[str]) -> Message:
+    """`whoami`: the actor's name and the id to put in GOVBOT_GOVERNANCE or a roles file."""
+    return Message(
+        kind="whoami",
+        text=f"You are {mention(actor)}; your user id is {actor}",
+        sections=(
+            Section(
+                None,
+                fields=(("User id", actor), ("Roles", ", ".join(roles) or "none")),
+            ),
+            Section(
+                None,
+                f"Give this id to GOVBOT_GOVERNANCE (e.g. GOVBOT_GOVERNANCE={actor}) or the roles file; "
+                "in chat, others name you by mentioning you.",
+            ),
+        ),
     )
 
 

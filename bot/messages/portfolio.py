@@ -84,7 +84,7 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
         ),
     ]
     overdue = "\n".join(
-        f"- #{o['proposal_id']} {_t(o['title'])}: {o['role']} ({o['approver']}), {o['age_hours']} h"
+        f"- #{o['proposal_id']} {_t(o['title'])}: {o['role']} (<@{o['approver']}>), {o['age_hours']} h"
         for o in appr.get("oldest_overdue", [])
     )
     sections.append(Section("Needs attention", overdue, tuple(attention)))

@@ -15,8 +15,9 @@ from typing import Any
 
 from bot.domain.approval_rules import comment_required, missing_comment
 from bot.domain.errors import NotFound, Refused, UsageError
+from bot.domain.people import MENTION, is_platform_id, name_key
 from bot.domain.proposal import STOP_CONDITIONS, ProposalInvalid
-from bot.domain.roles import DIRECTORY_ROLES, PER_DEPARTMENT, clean_user, is_mention
+from bot.domain.roles import DIRECTORY_ROLES, PER_DEPARTMENT, is_mention
 from bot.messages import compose
 from bot.service import checkins, lifecycle
 from bot.service.results import InterviewStart, Reply
@@ -27,6 +28,16 @@ logger = logging.getLogger(__name__)
 def run_command(core: Any, actor: str, channel: str, text: str, conversation_id: str | None = None) -> Reply:
     """Parse `text` and run it for `actor`; always returns a Reply. `conversation_id`
     is where it was typed (used by `digest here`)."""
+    reply = _reply(core, actor, channel, text, conversation_id)
+    if reply.message is not None:
+        try:  # people by name; a failed look-up must not cost the person their answer
+            reply.message = core.named(reply.message)
+        except Exception:
+            logger.exception("naming the people in the reply failed")
+    return reply
+
+
+def _reply(core: Any, actor: str, channel: str, text: str, conversation_id: str | None) -> Reply:
     try:
         command = parse(text)
         if command.name == "digest":
@@ -86,7 +97,9 @@ def _run(core: Any, actor: str, channel: str, command: Command) -> Reply:
     if name == "override":
         return Reply(lifecycle.override_stop(core, actor, args["proposal_id"], args["code"], args["reason"]))
     if name == "delegate":
-        return Reply(lifecycle.delegate(core, actor, args["delegate_id"], args["until"]))
+        return Reply(lifecycle.delegate(core, actor, core.resolve_user(args["delegate_id"]), args["until"]))
+    if name == "whoami":
+        return Reply(core.whoami(actor, channel))
     if name == "checkin":
         return Reply(checkins.record_checkin(core, actor, args["proposal_id"], args["value"], args["note"]))
     if name == "autonomy":
@@ -192,7 +205,7 @@ def parse(text: str) -> Command:
         return Command("help")
     if name == "propose":
         return Command("propose", {"text": rest})
-    if name in ("mine", "portfolio"):
+    if name in ("mine", "portfolio", "whoami"):
         return Command(name)
     if name == "promote":  # governance may promote without a check-in, with a written reason
         token, reason = _need(rest, "promote <id> [reason]", "id")
@@ -317,7 +330,7 @@ def _delegate(rest: str) -> Command:
         parts.pop(-2)
     if len(parts) != 2:
         raise UsageError(f"delegate: expected a user and a date. Usage: {usage}")
-    user = clean_user(parts[0])
+    user = user_token(parts[0])
     if user is None:
         raise UsageError(f"user: {parts[0]!r} is not a user; mention them, e.g. @U123. Usage: {usage}")
     if not _DATE.match(parts[1]):
@@ -327,6 +340,22 @@ def _delegate(rest: str) -> Command:
     except ValueError:
         raise UsageError(f"until: {parts[1]!r} is not a real date. Usage: {usage}") from None
     return Command("delegate", {"delegate_id": user, "until": until})
+
+
+def user_token(token: str) -> str | None:
+    """A typed user: the id of a mention or of a platform id (`<@U1|ana>`, `@U1`, `U1`,
+    `29:…`); else the token itself (`@carla`), for the core to look the name up
+    (`Govbot.resolve_user`); None for what can be no user at all."""
+    token = token.strip().rstrip(",")
+    match = MENTION.fullmatch(token)
+    if match:
+        return match.group(1)
+    bare = token[1:] if token.startswith("@") else token
+    if is_platform_id(bare):
+        return bare
+    if not bare or any(c in "<>|" or c.isspace() for c in bare) or not name_key(bare):
+        return None
+    return token
 
 
 def _roles(rest: str) -> Command:
@@ -365,7 +394,7 @@ def _roles(rest: str) -> Command:
         return Command("roles_set", {"role": role, "department": department, "users": []})
     users = []
     for token in rest_tokens:
-        user = clean_user(token)
+        user = user_token(token)
         if user is None:
             raise UsageError(f"user: {token!r} is not a user; mention them, e.g. @U123")
         if user not in users:

@@ -17,10 +17,10 @@ from bot.domain import approval_rules
 from bot.domain.errors import NotFound, Refused, UsageError
 from bot.domain.interview import InterviewFlow
 from bot.domain.records import ConversationRef, InterviewDraft, ProposalRow
-from bot.domain.roles import clean_user, validate_role
+from bot.domain.roles import validate_role
 from bot.messages import compose
 from bot.messages.message import Message
-from bot.service import decisions, roles
+from bot.service import decisions, people, roles
 from bot.service.results import DecisionForm, DecisionOutcome, InterviewStart, Reply, Submitted
 from bot.service.roles import directory, governance_members, holders, is_governance
 
@@ -159,7 +159,7 @@ class Govbot:
         changes without a comment. `in_place` is the channel's reference of the clicked
         message when the channel replaces it with the returned card itself; the outbox
         then updates only the other copies."""
-        return decisions.decide(
+        outcome = decisions.decide(
             self.uow,
             self.clock,
             self.settings,
@@ -170,6 +170,10 @@ class Govbot:
             override_reason,
             in_place=in_place,
         )
+        with self.uow() as uow:
+            outcome.card = people.named(uow, outcome.card)
+            outcome.notice = people.named(uow, compose.notice("notice", outcome.notice)).text
+        return outcome
 
     def request_on(self, actor: str, proposal_id: int, decision: str, override_reason: str | None = None) -> int:
         """The request a decision typed as `#<proposal id>` means: the one pending request
@@ -194,7 +198,8 @@ class Govbot:
         with self.uow() as uow:
             request = self._request(uow, request_id)
             proposal = uow.proposals.get(request.proposal_id)
-            return decisions.card_for(uow, self.settings, self.clock.now(), proposal, request, viewer)
+            card = decisions.card_for(uow, self.settings, self.clock.now(), proposal, request, viewer)
+            return people.named(uow, card)
 
     def approval_viewers(self, request_id: int) -> list[str]:
         """Who may see an approval card with its buttons (Teams refreshes the card for
@@ -216,7 +221,7 @@ class Govbot:
 
     # --- views ----------------------------------------------------------------------
     def status(self, proposal_id: int) -> Message:
-        return compose.status_message(self.status_data(proposal_id), self.settings.timezone)
+        return self.named(compose.status_message(self.status_data(proposal_id), self.settings.timezone))
 
     def status_data(self, proposal_id: int) -> dict[str, Any]:
         """`govbot status ID --json`: proposal, classification, stop conditions,
@@ -239,7 +244,7 @@ class Govbot:
             proposals = self._own_proposals(uow, actor)
             now = self.clock.now()
             cards = [decisions.card_for(uow, self.settings, now, p, r, actor) for r, p in self._waiting_on(uow, actor)]
-        return compose.home_message(actor, proposals, cards)
+            return people.named(uow, compose.home_message(actor, proposals, cards))
 
     def _own_proposals(self, uow: Any, actor: str) -> list[ProposalRow]:
         seen: dict[int, ProposalRow] = {}
@@ -286,7 +291,7 @@ class Govbot:
     def portfolio(self) -> Message:
         from bot.messages.portfolio import render_portfolio
 
-        return render_portfolio(self.portfolio_data())
+        return self.named(render_portfolio(self.portfolio_data()))
 
     def portfolio_data(self) -> dict[str, Any]:
         """Portfolio facts computed in SQL (`uow.facts.portfolio`)."""
@@ -303,7 +308,7 @@ class Govbot:
         with self.uow() as uow:
             entries = directory(uow)
             can_edit = viewer is None or is_governance(uow, viewer, self.settings)
-        return compose.roles_message(entries, can_edit)
+            return people.named(uow, compose.roles_message(entries, can_edit))
 
     def set_role(self, actor: str, role: str, department: str, users: list[str]) -> Message:
         """Governance only (Refused otherwise). Replaces the holders of (role,
@@ -313,15 +318,9 @@ class Govbot:
             role, department = validate_role(role, department)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        clean = []
-        for user in users:
-            uid = clean_user(user)
-            if uid is None:
-                raise UsageError(f"user: {user!r} is not a user id; mention them, e.g. @U123")
-            if uid not in clean:
-                clean.append(uid)
         now = self.clock.now()
         with self.uow() as uow:
+            clean = people.resolve_users(uow, users)
             if not is_governance(uow, actor, self.settings):
                 refused = "only governance may change the role directory"
             elif role == "governance" and not clean:
@@ -343,6 +342,35 @@ class Govbot:
         where = f" for {department}" if department else ""
         who = ", ".join(compose.mention(u) for u in clean) or "nobody (routed to governance)"
         return compose.notice("roles_set", f"{role}{where} is now held by {who}.")
+
+    # --- people -------------------------------------------------------------------
+    def remember_person(self, platform: str, user_id: str, name: object) -> bool:
+        """A channel learnt `user_id`'s display name (Slack users.info, Teams from.name):
+        keep it, cleaned of markup. True when it was new or changed."""
+        with self.uow() as uow:
+            changed = people.remember(uow, platform, user_id, name, self.clock.now())
+            if changed:
+                uow.commit()
+        return changed
+
+    def named(self, message: Message) -> Message:
+        """`message` with people's display names next to their mentions (`<@ID|Name>`)."""
+        with self.uow() as uow:
+            return people.named(uow, message)
+
+    def resolve_user(self, token: str) -> str:
+        """The user id a typed mention, id or known name means; UsageError otherwise."""
+        with self.uow() as uow:
+            return people.resolve_user(uow, token)
+
+    def whoami(self, actor: str, channel: str | None = None) -> Message:
+        """Who the actor is to govbot: name, user id (for GOVBOT_GOVERNANCE and the
+        roles file) and the roles they hold."""
+        with self.uow() as uow:
+            held = sorted({a.role + (f" ({a.department})" if a.department else "") for a in uow.roles.roles_of(actor)})
+            if actor in governance_members(uow, self.settings) and "governance" not in held:
+                held.append("governance")
+        return compose.whoami_message(actor, held)
 
     # --- conversation references (Teams proactive messages) -------------------------
     def remember_conversation(

@@ -82,8 +82,8 @@ def style(text: str, *codes: str, color: bool) -> str:
 
 
 def plain_mentions(text: str) -> str:
-    """`<@U123>` (or `<@U123|ana>`) becomes `@U123` (or `@ana`)."""
-    return _MENTION.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
+    """`<@U123|Ana Ruiz>` becomes the name, `Ana Ruiz`; `<@U123>` (no name known) `@U123`."""
+    return _MENTION.sub(lambda m: m.group(2) or "@" + m.group(1), text)
 
 
 def _levels(text: str, color: bool) -> str:

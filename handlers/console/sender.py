@@ -127,4 +127,7 @@ def stored_inbox(core: Any, user: str, limit: int = 50) -> list[StoredMessage]:
     """The console messages the outbox holds for `user` (this and earlier sessions)."""
     with core.uow() as uow:
         rows = uow.outbox.for_recipient(user, limit)
-    return collapse([r for r in rows if r.channel == ConsoleSender.channel])
+    items = collapse([r for r in rows if r.channel == ConsoleSender.channel])
+    for item in items:  # with people's names, as delivery shows them
+        item.message = core.named(item.message)
+    return items

@@ -43,15 +43,27 @@ _KEEP = re.compile(r"<[@#][UWC][A-Z0-9]+(?:\|[^<>]{0,80})?>")
 
 
 def escape(text: str) -> str:
-    """Escape &, < and > for mrkdwn, keeping user and channel mentions as they are."""
+    """Escape &, < and > for mrkdwn, keeping user and channel mentions. A user mention
+    loses its name (`<@U1|Ana>` → `<@U1>`): Slack shows the person's current name itself,
+    and no name (user text) ever reaches mrkdwn."""
     out: list[str] = []
     pos = 0
     for m in _KEEP.finditer(text):
         out.append(_escape_plain(text[pos : m.start()]))
-        out.append(m.group(0))
+        token = m.group(0)
+        out.append(token.split("|", 1)[0].rstrip(">") + ">" if token.startswith("<@") else token)
         pos = m.end()
     out.append(_escape_plain(text[pos:]))
     return "".join(out)
+
+
+_NAMED = re.compile(r"<@([^<>|]+)(?:\|([^<>]*))?>")
+
+
+def plain(text: str) -> str:
+    """Text for plain_text objects (headers), where Slack resolves no mention:
+    `<@U1|Ana>` → `@Ana`, `<@U1>` → `@U1`."""
+    return _NAMED.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
 
 
 def _escape_plain(text: str) -> str:
@@ -125,7 +137,7 @@ def message_blocks(message: Message, *, max_blocks: int = MESSAGE_BLOCKS_MAX) ->
         if blocks and section.title:
             blocks.append(DividerBlock())
         if section.title:
-            blocks.append(HeaderBlock(text=PlainTextObject(text=clip(section.title, HEADER_MAX), emoji=True)))
+            blocks.append(HeaderBlock(text=PlainTextObject(text=clip(plain(section.title), HEADER_MAX), emoji=True)))
         for chunk in _text_chunks(section.text):
             blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
         fields = [MarkdownTextObject(text=_field_text(label, value)) for label, value in section.fields]

@@ -51,4 +51,4 @@ def mount(app: Any, core: Any, settings: Any, *, socket: bool = False) -> Any:
     from handlers.base import SLACK_KEY
 
     app[SLACK_KEY] = fe
-    return SlackSender(make_client(settings, rate_limit_retries=False))
+    return SlackSender(make_client(settings, rate_limit_retries=False), names=fe.names)
