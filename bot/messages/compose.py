@@ -54,7 +54,7 @@ HELP_LINES = (
     ("approve <request id> --override <reason>", "governance: decide in the approver's place, with a written reason"),
     ("portfolio", "the portfolio summary"),
     ("roles", "the role directory"),
-    ("roles set <role> [department] <user>...", "governance: set who holds a role"),
+    ("roles set <role> [department] <user>...", 'governance: set who holds a role ("Customer Service" in quotes)'),
     ("digest [here]", "draft the weekly digest (here: post it in this conversation)"),
     ("pause|resume|retire|promote <id>", "move a workflow along its lifecycle (owner or governance)"),
     ("override <id> <code> <reason...>", "governance: override a stop condition with a written reason"),
@@ -471,7 +471,9 @@ def roles_message(entries: dict[str, Any], can_edit: bool) -> Message:
         else:
             lines.append(f"{role}: {', '.join(mention(u) for u in value) or 'nobody (routed to governance)'}")
     hint = (
-        "Change with `roles set <role> [department] <user>...`"
+        "Change with `roles set <role> [department] <user>...`, mentioning each person, e.g. "
+        '`roles set security @sam` or `roles set department_lead "Customer Service" @carla` '
+        "(a department with spaces in double quotes; `none` clears a role)."
         if can_edit
         else "Only governance can change the directory."
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shlex
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -358,6 +357,22 @@ def user_token(token: str) -> str | None:
     return token
 
 
+_QUOTED = re.compile(r'"([^"]*)"|(\S+)')
+_CURLY = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'"})
+
+
+def quoted_words(text: str, usage: str) -> list[str]:
+    """Words, with "double quotes" around what has spaces (a department such as
+    "Customer Service"); curly quotes count as straight ones, apostrophes are letters."""
+    text = text.translate(_CURLY)
+    if text.count('"') % 2:
+        raise UsageError(
+            f"quotes: a double quote is not closed; put a department with spaces in double quotes, e.g. "
+            f'roles set department_lead "Customer Service" @carla. Usage: {usage}'
+        )
+    return [quoted if quoted is not None and word == "" else word for quoted, word in _QUOTED.findall(text)]
+
+
 def _roles(rest: str) -> Command:
     sub, more = _split_first(rest)
     if sub.lower() in ("", "list"):
@@ -367,10 +382,7 @@ def _roles(rest: str) -> Command:
             f"roles: unknown option {sub!r}; allowed: `roles` or `roles set <role> [department] <user>...`"
         )
     usage = "roles set <role> [department] <user>..."
-    try:
-        tokens = shlex.split(more)
-    except ValueError:
-        tokens = more.split()
+    tokens = quoted_words(more, usage)
     if not tokens:
         raise UsageError(f"role is missing; allowed: {', '.join(DIRECTORY_ROLES)}. Usage: {usage}")
     role = tokens[0].lower()

@@ -80,3 +80,8 @@ def test_whoami_gives_the_id_for_the_settings(core):
     reply = core.handle_command("29:ana", "teams", "whoami").message
     assert reply.text == "You are <@29:ana|Ana Ruiz>; your user id is 29:ana"
     assert "GOVBOT_GOVERNANCE=29:ana" in reply.plain_text()
+
+
+def test_roles_tells_governance_how_to_name_people_and_quote_a_department(core):
+    hint = core.handle_command("UGOV", "console", "roles").message.sections[-1].text
+    assert '`roles set department_lead "Customer Service" @carla`' in hint

@@ -104,6 +104,14 @@ def test_unknown_subcommand_is_help_naming_it():
             'roles set department_lead "Customer Support" U3',
             {"role": "department_lead", "department": "Customer Support", "users": ["U3"]},
         ),
+        (
+            "roles set department_lead \u201cCustomer Service\u201d @carla",  # curly quotes, as phones type them
+            {"role": "department_lead", "department": "Customer Service", "users": ["@carla"]},
+        ),
+        (
+            "roles set department_lead Children's Services @U5",
+            {"role": "department_lead", "department": "Children's Services", "users": ["U5"]},
+        ),
         ("roles set legal none", {"role": "legal", "department": "", "users": []}),
         ("roles set GOVERNANCE <@UG>", {"role": "governance", "department": "", "users": ["UG"]}),
     ],
@@ -141,6 +149,7 @@ def test_roles_set(text, expected):
         ("roles set security", "users are missing"),
         ("roles set security <bad>", "user: '<bad>' is not a user"),
         ("roles frob", "roles: unknown option"),
+        ('roles set department_lead "Customer Service @U1', "quotes: a double quote is not closed"),
         ("digest everywhere", "digest: unknown option"),
     ],
 )
