@@ -44,7 +44,8 @@ STATUS_VERB = {
 
 HELP_LINES = (
     ("propose [short description]", "start (or resume) the interview for a new AI workflow"),
-    ("mine", "your proposals and the approvals waiting on you"),
+    ("mine", "your proposals, your unfinished one, and the approvals waiting on you"),
+    ("cancel", "stop the interview (also `quit`); your answers stay as a draft for `propose`"),
     ("status <id>", "one proposal: stage, classification, approvals, audit trail"),
     ("edit <id>", "edit a proposal after changes were requested"),
     ("approve <request id> [comment]", "approve a request routed to you (the request id is on the card and in `mine`)"),
@@ -423,11 +424,16 @@ def proposal_line(p: Any) -> str:
     return f"#{p.id} {p.title} — {p.stage}, {p.risk_level} risk"
 
 
-def mine_message(actor: str, proposals: Sequence[Any], pending: Sequence[tuple[Any, Any]]) -> Message:
-    """`mine`: the actor's proposals and the approvals waiting on them."""
+def mine_message(
+    actor: str, proposals: Sequence[Any], pending: Sequence[tuple[Any, Any]], draft: Any = None
+) -> Message:
+    """`mine`: the actor's proposals, their unfinished interview (`draft`, an
+    InterviewDraft) with how to resume it, and the approvals waiting on them."""
     sections = [
         Section("Your proposals", bullets([proposal_line(p) for p in proposals] or ["none yet — try `propose`"]))
     ]
+    if draft is not None:
+        sections.append(Section("Unfinished", draft_line(draft)))
     waiting = [f"request {r.id}: {_ref(p)} as {ROLE_LABEL.get(r.role, r.role)}" for r, p in pending]
     hint = "Decide with `approve <request id>`, `reject <request id> <comment>` or `changes <request id> <comment>`."
     sections.append(Section("Waiting on you", bullets(waiting or ["nothing"]) + (f"\n{hint}" if pending else "")))
@@ -435,6 +441,20 @@ def mine_message(actor: str, proposals: Sequence[Any], pending: Sequence[tuple[A
         kind="mine",
         text=f"{len(proposals)} proposal(s), {len(pending)} approval(s) waiting on {mention(actor)}",
         sections=tuple(sections),
+    )
+
+
+def draft_line(draft: Any) -> str:
+    """One line about an unfinished interview and how to resume it."""
+    answers = draft.answers or {}
+    count = len([k for k, v in answers.items() if v not in (None, "", [])])
+    saved = f"saved {_short(draft.updated_at.isoformat())} UTC" if draft.updated_at else "saved"
+    if draft.proposal_id:
+        return f"Your edit of #{draft.proposal_id} ({saved}): type `propose` to resume it where you stopped."
+    title = answers.get("title") or "untitled"
+    return (
+        f'Proposal "{clip(str(title), 80)}" ({count} answer{"s" if count != 1 else ""} so far, {saved}): '
+        "type `propose` to resume it where you stopped."
     )
 
 

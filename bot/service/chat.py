@@ -71,7 +71,9 @@ def _run(core: Any, actor: str, channel: str, command: Command) -> Reply:
     if name == "edit":
         return Reply(interview=core.edit_seed(actor, args["proposal_id"]))
     if name == "mine":
-        return Reply(core.mine(actor))
+        return Reply(core.mine(actor, channel))
+    if name == "cancel":
+        return Reply(_cancel(core, actor, channel))
     if name == "status":
         try:
             return Reply(core.status(args["proposal_id"]))
@@ -134,6 +136,18 @@ def _propose(core: Any, actor: str, channel: str, text: str) -> InterviewStart:
     return InterviewStart(seed=seed, proposal_id=None, resumed=False)
 
 
+def _cancel(core: Any, actor: str, channel: str) -> Any:
+    """`cancel` / `quit` typed outside a running interview: say what is kept."""
+    draft = core.load_draft(channel, actor)
+    if not draft:
+        return compose.notice("cancel", "Nothing to cancel: no interview is running.")
+    title = (draft.get("answers") or {}).get("title") or "untitled"
+    what = f"your edit of #{draft['proposal_id']}" if draft.get("proposal_id") else f'your proposal "{title}"'
+    return compose.notice(
+        "cancel", f"Stopped. {what[:1].upper()}{what[1:]} is kept as a draft: type `propose` to resume it."
+    )
+
+
 def _still_editable(core: Any, actor: str, proposal_id: int) -> bool:
     """An unfinished edit resumes only while the proposal still waits for it."""
     with core.uow() as uow:
@@ -161,7 +175,16 @@ DECISIONS = {
     "request_changes": "request_changes",
     "request-changes": "request_changes",
 }
-ALIASES = {"?": "help", "list": "mine", "my": "mine", "show": "status", "home": "mine"}
+ALIASES = {
+    "?": "help",
+    "list": "mine",
+    "my": "mine",
+    "show": "status",
+    "home": "mine",
+    "quit": "cancel",
+    "exit": "cancel",
+    "stop": "cancel",
+}
 MAX_ID = 2**31 - 1
 CLEAR_WORDS = ("none", "-", "nobody")
 
@@ -204,7 +227,7 @@ def parse(text: str) -> Command:
         return Command("help")
     if name == "propose":
         return Command("propose", {"text": rest})
-    if name in ("mine", "portfolio", "whoami"):
+    if name in ("mine", "portfolio", "whoami", "cancel"):
         return Command(name)
     if name == "promote":  # governance may promote without a check-in, with a written reason
         token, reason = _need(rest, "promote <id> [reason]", "id")

@@ -231,11 +231,14 @@ class Govbot:
 
         return status_data(self, proposal_id)
 
-    def mine(self, actor: str) -> Message:
+    def mine(self, actor: str, channel: str | None = None) -> Message:
+        """`mine`: the actor's proposals, their unfinished interview in `channel` (and how
+        to resume it), and the requests waiting on them with their ids."""
         with self.uow() as uow:
             proposals = self._own_proposals(uow, actor)
             pending = self._waiting_on(uow, actor)
-        return compose.mine_message(actor, proposals, pending)
+            draft = uow.drafts.get(channel, actor) if channel else None
+        return compose.mine_message(actor, proposals, pending, draft)
 
     def home(self, actor: str) -> Message:
         """App Home / personal tab: the actor's proposals and the approvals waiting on

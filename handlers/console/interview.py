@@ -19,7 +19,10 @@ from handlers.console.render import BOLD, CYAN, render_note, style
 logger = logging.getLogger(__name__)
 
 CHANNEL = "console"
-CANCEL = frozenset({"cancel", "stop", "/cancel"})
+CANCEL = frozenset({"cancel", "stop", "/cancel", "quit", "exit", "/quit"})  # all leave, keeping the draft
+
+
+SHOWN_INLINE = 40  # longer current answers are shown on their own line, whole
 
 
 class Cancelled(Exception):
@@ -69,7 +72,7 @@ class TerminalInterview:
             self.chat.say(f"Editing proposal #{proposal_id}. Enter keeps the current answer.")
         self.chat.note(
             "Press Enter to skip a question (or keep the answer in [brackets]), `-` to clear it, "
-            "`cancel` to stop — your answers are kept as a draft."
+            "`cancel` or `quit` to stop — your answers are kept as a draft."
         )
         flow = self.chat.core.interview_flow()
         try:
@@ -104,7 +107,7 @@ class TerminalInterview:
             self.submit(answers, proposal_id, flow)
         except Cancelled:
             self.chat.say("")
-            self.chat.say("Interview stopped. Your answers are saved; type `propose` to carry on.")
+            self.chat.say("Interview stopped. Your answers are saved; type `propose` to carry on (`mine` shows it).")
 
     def _resume_point(self, proposal_id: int | None) -> tuple[str, str] | None:
         """(page id, key) of the question an interrupted edit stopped at, from the draft's
@@ -145,6 +148,10 @@ class TerminalInterview:
             interview.USER: "a user id, or `me`",
         }.get(q.kind, "")
         shown = self._shown(q, current)
+        if len(shown) > SHOWN_INLINE:  # a long answer being edited: shown whole, above the prompt
+            self.chat.note("Current answer:")
+            self.chat.say("  " + shown)
+            shown = "the answer above"
         prompt = "> "
         if hint or shown:
             prompt = f"[{'; '.join(p for p in (hint, ('Enter keeps: ' + shown) if shown else '') if p)}] > "
@@ -181,8 +188,7 @@ class TerminalInterview:
         if q.kind == interview.SINGLE:
             numbers = [str(i) for i, c in enumerate(q.choices, 1) if c.value == value]
             return f"{numbers[0]} ({interview.label_of(q.key, value)})" if numbers else str(value)
-        text = str(value)
-        return text if len(text) <= 40 else text[:39] + "…"
+        return str(value)
 
     def _raw(self, q: interview.Question, text: str) -> tuple[Any, str | None]:
         """Turn what was typed into the raw value a platform would send."""
@@ -278,7 +284,7 @@ def summary(answers: dict[str, Any], pages: list[interview.Page]) -> Message:
                 text = "yes" if value is True else "no"
             else:
                 text = str(value)
-            fields.append((q.label, text if len(text) <= 300 else text[:299] + "…"))
+            fields.append((q.label, text))  # whole: this is what will be submitted
     return Message(
         kind="interview_summary",
         text=f"Your proposal: {answers.get('title') or '(no title)'}",

@@ -23,3 +23,23 @@ def test_approve_by_proposal_number_in_the_console(core):
     owner = requests_by_role(core, result.proposal_id)["owner"]
     with core.uow() as uow:
         assert uow.decisions.for_request(owner.id).actor == "U_OMAR"
+
+
+def test_quit_and_cancel_both_leave_the_interview_keeping_the_draft(core):
+    for word in ("quit", "cancel"):
+        user = f"U_{word.upper()}"
+        out = chat(core, user, ["propose Summarise weekly support themes", "", word, "mine", "quit"])
+        assert "Interview stopped. Your answers are saved" in out
+        draft = core.load_draft("console", user)
+        assert "department" not in draft["answers"]  # `quit` is not taken as the department
+        assert 'Proposal "Summarise weekly support themes" (2 answers so far' in out  # title, description
+        assert "type `propose` to resume it where you stopped." in out
+
+
+def test_an_answer_being_edited_is_shown_whole(core):
+    long = "Reads every closed ticket of the week, groups them by theme and drafts a one-page summary for the team."
+    result = core.submit("U_BEA", "console", proposal(description=long))
+    owner = requests_by_role(core, result.proposal_id)["owner"]
+    core.decide("U_OWNER", owner.id, "request_changes", "Say who reads it")
+    out = chat(core, "U_BEA", [f"edit {result.proposal_id}", "", "", "cancel", "quit"])
+    assert f"Current answer:\n  {long}\n[Enter keeps: the answer above] > " in out
