@@ -245,6 +245,7 @@ def cmd_digest(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         )
     if notice is not None and not row.posted_to:
         sys.stderr.write(f"govbot digest: not posted: {notice.text}\n")
+        return EXIT_FAIL
     return EXIT_OK
 
 

@@ -57,6 +57,7 @@ HELP_LINES = (
     ("roles", "the role directory"),
     ("roles set <role> [department] <user>...", 'governance: set who holds a role ("Customer Service" in quotes)'),
     ("digest [here]", "draft the weekly digest (here: post it in this conversation)"),
+    ("digest post <id>", "governance: post a reviewed digest (also `digest regenerate <id>`)"),
     ("pause|resume|retire|promote <id>", "move a workflow along its lifecycle (owner or governance)"),
     ("override <id> <code> <reason...>", "governance: override a stop condition with a written reason"),
     ("delegate <user> <until YYYY-MM-DD>", "let someone decide your approvals until a date"),

@@ -86,6 +86,10 @@ def _run(core: Any, actor: str, channel: str, command: Command) -> Reply:
     if name == "roles_set":
         return Reply(core.set_role(actor, args["role"], args["department"], args["users"]))
     if name == "digest":
+        if args.get("verb"):
+            from bot.service.digest import digest_command
+
+            return Reply(digest_command(core, actor, channel, [args["verb"], str(args["digest_id"])]))
         return _digest(core, actor, channel, args["here"], args.get("conversation_id"))
     if name == "decide":
         request_id = args.get("request_id")
@@ -242,9 +246,7 @@ def parse(text: str) -> Command:
     if name == "roles":
         return _roles(rest)
     if name == "digest":
-        if rest and rest.lower() != "here":
-            raise UsageError(f"digest: unknown option {rest!r}; allowed: `digest` or `digest here`")
-        return Command("digest", {"here": bool(rest)})
+        return _digest_command(rest)
     if name == "override":
         return _override(rest)
     if name == "delegate":
@@ -290,6 +292,25 @@ def parse_decision(word: str, rest: str, *, require_comment: bool = True) -> Com
     if override is not None:
         args["override_reason"] = override
     return Command("decide", args)
+
+
+def _digest_command(rest: str) -> Command:
+    """`digest`, `digest here`, and the review buttons typed: `digest post|regenerate <id>`."""
+    verb, more = _split_first(rest)
+    verb = verb.lower()
+    if verb in ("", "here"):
+        if more:
+            raise UsageError(f"digest {verb}: unexpected {more!r}; allowed: `digest` or `digest here`")
+        return Command("digest", {"here": verb == "here"})
+    if verb in ("post", "regenerate"):
+        token, extra = _need(more, f"digest {verb} <digest id>", "digest id")
+        if extra:
+            raise UsageError(f"digest {verb}: expected only a digest id, got extra text {extra!r}")
+        return Command("digest", {"here": False, "verb": verb, "digest_id": parse_id(token, "digest id")})
+    raise UsageError(
+        f"digest: unknown option {verb!r}; allowed: `digest`, `digest here`, `digest post <id>`, "
+        "`digest regenerate <id>`"
+    )
 
 
 def _decision(word: str, rest: str) -> Command:

@@ -44,8 +44,8 @@ _BUTTON_COMMAND = {
     REQUEST_CHANGES: "changes {v} <comment>",
     EDIT_PROPOSAL: "edit {v}",
     CHECKIN_OPEN: "checkin {v} <value>",
-    DIGEST_POST: "digest",
-    DIGEST_REGENERATE: "digest",
+    DIGEST_POST: "digest post {v}",
+    DIGEST_REGENERATE: "digest regenerate {v}",
 }
 
 

@@ -34,6 +34,8 @@ from bot.service.chat import Command, parse
         ("roles list", Command("roles")),
         ("digest", Command("digest", {"here": False})),
         ("digest here", Command("digest", {"here": True})),
+        ("digest post 3", Command("digest", {"here": False, "verb": "post", "digest_id": 3})),
+        ("digest regenerate #3", Command("digest", {"here": False, "verb": "regenerate", "digest_id": 3})),
         ("approve 5", Command("decide", {"request_id": 5, "decision": "approve", "comment": None})),
         ("approve 5 looks fine", Command("decide", {"request_id": 5, "decision": "approve", "comment": "looks fine"})),
         ("reject 5 too risky", Command("decide", {"request_id": 5, "decision": "reject", "comment": "too risky"})),
@@ -151,6 +153,7 @@ def test_roles_set(text, expected):
         ("roles frob", "roles: unknown option"),
         ('roles set department_lead "Customer Service @U1', "quotes: a double quote is not closed"),
         ("digest everywhere", "digest: unknown option"),
+        ("digest post", "digest id is missing"),
     ],
 )
 def test_bad_arguments_name_the_argument_and_what_is_allowed(text, names):
