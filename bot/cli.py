@@ -249,6 +249,9 @@ def cmd_digest(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return EXIT_OK
 
 
+FUTURE_SLACK_S = 60  # `--now` this far ahead of the clock counts as "the future"
+
+
 def cmd_run_jobs(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from bot.clock import FixedClock, SystemClock
     from bot.service.jobs import run_due
@@ -256,7 +259,16 @@ def cmd_run_jobs(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     now = _parse_now(args.now) if args.now else None
     clock = FixedClock(now) if now else SystemClock()
     core = _core(clock)
-    result = run_due(core, clock.now())
+    real_now = SystemClock().now()
+    if now is not None and not args.dry_run and (now - real_now).total_seconds() > FUTURE_SLACK_S:
+        sys.stderr.write(
+            f"govbot run-jobs: warning: --now {now.isoformat()} is later than the current time "
+            f"({real_now.isoformat(timespec='seconds')}); the jobs write their audit events, reminders, "
+            "escalations and check-in requests into the real audit trail and outbox dated in the future, "
+            "and they will not run again for those periods. Use --dry-run to see what would run without "
+            "writing anything.\n"
+        )
+    result = run_due(core, clock.now(), dry_run=args.dry_run)
     _print_json(result, out)
     return EXIT_OK
 
@@ -452,7 +464,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_import)
 
     c = sub.add_parser("run-jobs", help="run due jobs once (reminders, escalations, check-ins, digest)")
-    c.add_argument("--now", metavar="ISO-TIME", help="run as if at this time")
+    c.add_argument(
+        "--now",
+        metavar="ISO-TIME",
+        help="run as if at this time (a time later than now writes future-dated events into the real trail)",
+    )
+    c.add_argument("--dry-run", action="store_true", help="print what would run; write nothing, tell nobody")
     c.set_defaults(func=cmd_run_jobs)
 
     c = sub.add_parser("teams-package", help="zip the Teams app manifest and icons for sideloading")

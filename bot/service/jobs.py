@@ -67,13 +67,18 @@ def _claim(core: Any, uow: UnitOfWork, job: str, period: str, now: datetime) -> 
     return False
 
 
-def run_due(core: Any, now: datetime) -> dict[str, Any]:
+def run_due(core: Any, now: datetime, *, dry_run: bool = False) -> dict[str, Any]:
     """Run each due job once at `now`; return what each did (JSON-ready).
 
     A job another instance already ran for this period reports `"status": "skipped"`.
+    With `dry_run`, each job does its work in a unit of work that is rolled back
+    (`"status": "would_run"` with what it would have done; the digest says whether it
+    is due, without drafting): nothing is written, nobody is told anything.
     """
     now = now if now.tzinfo else now.replace(tzinfo=UTC)
     result: dict[str, Any] = {"now": now.isoformat()}
+    if dry_run:
+        result["dry_run"] = True
     hourly = hour_period(now)
     weekly = iso_week(now)
     runners = (
@@ -82,18 +87,28 @@ def run_due(core: Any, now: datetime) -> dict[str, Any]:
         ("checkins", weekly, _checkins),
     )
     for job, period, runner in runners:
-        result[job] = _run_claimed(core, job, period, now, runner)
-    result["digest"] = _digest(core, weekly, now)
+        result[job] = _run_claimed(core, job, period, now, runner, dry_run=dry_run)
+    result["digest"] = _digest(core, weekly, now, dry_run=dry_run)
     return result
 
 
-def _run_claimed(core: Any, job: str, period: str, now: datetime, runner: Any) -> dict[str, Any]:
-    """Claim (job, period) and do the job's work in one unit of work."""
+def failed_jobs(result: dict[str, Any]) -> list[str]:
+    """The jobs of a `run_due` result that failed."""
+    return [job for job in JOBS if isinstance(result.get(job), dict) and result[job].get("status") == "failed"]
+
+
+def _run_claimed(
+    core: Any, job: str, period: str, now: datetime, runner: Any, *, dry_run: bool = False
+) -> dict[str, Any]:
+    """Claim (job, period) and do the job's work in one unit of work (rolled back when
+    `dry_run`)."""
     try:
         with core.uow() as uow:
             if not _claim(core, uow, job, period, now):
                 return {"period": period, "status": "skipped", "reason": "already run for this period"}
             detail = runner(core, uow, now, period)
+            if dry_run:
+                return {"period": period, "status": "would_run", **detail}
             uow.jobs.finish(job, period, "done", detail, now)
             uow.commit()
     except Conflict:
@@ -344,7 +359,7 @@ def _zone(name: str) -> Any:
         return UTC
 
 
-def _digest(core: Any, period: str, now: datetime) -> dict[str, Any]:
+def _digest(core: Any, period: str, now: datetime, *, dry_run: bool = False) -> dict[str, Any]:
     """Claim the week, then call `bot.digest.weekly_job(core, now)` (it manages its own
     units of work) and pass its result through. The week is claimed only once the
     digest is due (`bot.digest.scheduled_period`), so an early tick does not use it up."""
@@ -368,6 +383,9 @@ def _digest(core: Any, period: str, now: datetime) -> dict[str, Any]:
         with core.uow() as uow:
             if not _claim(core, uow, "digest", period, now):
                 return {"period": period, "status": "skipped", "reason": "already run for this period"}
+            if dry_run:  # the claim is rolled back; the draft is not written
+                review = "for review by governance" if core.settings.digest_review else "and posted"
+                return {"period": period, "status": "would_run", "would": f"draft this week's digest {review}"}
             uow.commit()
     except Conflict:
         return {"period": period, "status": "skipped", "reason": "already run for this period"}
