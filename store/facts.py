@@ -238,12 +238,12 @@ class SqlFacts:
             .cte("g")
         )
         rows = self.session.execute(
-            select(g.c.key, g.c.n, g.c.d, g.c.total, kd.c.dept, kd.c.first)
+            select(g.c.key, g.c.n, g.c.d, g.c.total, kd.c.dept, kd.c.first, kd.c.n)
             .join(kd, and_(kd.c.key == g.c.key, kd.c.dept.is_not(None)))
             .order_by(g.c.n.desc(), g.c.d.desc(), g.c.key, kd.c.dept)
         ).all()
         groups: dict[str, dict[str, Any]] = {}
-        for key, count, dcount, _total, dept, first in rows:
+        for key, count, dcount, _total, dept, first, in_dept in rows:
             group = groups.setdefault(
                 key,
                 {
@@ -258,7 +258,10 @@ class SqlFacts:
             if len(group["departments"]) < cap:
                 group["departments"].append(dept)
             if len(group["proposals"]) < SPRAWL_MEMBERS:
-                group["proposals"].append({"id": first, "title": None, "department": dept})
+                # the department's first proposal, and how many of the group it holds
+                group["proposals"].append(
+                    {"id": first, "title": None, "department": dept, "in_department": int(in_dept)}
+                )
         ids = [p["id"] for grp in groups.values() for p in grp["proposals"]]
         titles = dict(self.session.execute(select(P.id, P.title).where(P.id.in_(ids))).all()) if ids else {}
         for grp in groups.values():

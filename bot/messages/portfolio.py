@@ -32,6 +32,23 @@ def _more(shown: int, total: int) -> str:
     return f" (showing {shown} of {total})" if total > shown else ""
 
 
+def sprawl_line(group: dict[str, Any], shown: int = 3) -> str:
+    """What a sprawl group counts, department by department: "4 proposals in 2
+    departments — Support 3 (e.g. #1 Refund drafts), Finance 1 (#7 Refund helper) —
+    same actions (...)"."""
+    members = group.get("proposals") or []
+    departments = group.get("department_count") or len(group.get("departments") or [])
+    parts = []
+    for p in members[:shown]:
+        n = int(p.get("in_department") or 1)
+        example = f"#{p['id']} {_t(p.get('title') or '', 60)}"
+        parts.append(f"{p.get('department') or '-'} {n} ({'e.g. ' if n > 1 else ''}{example})")
+    if departments > len(parts):
+        parts.append(f"{departments - len(parts)} more department{'s' if departments - len(parts) != 1 else ''}")
+    head = f"{group['count']} proposals in {departments} departments"
+    return f"{head} — {', '.join(parts)} — {group['reason']}"
+
+
 def render_portfolio(facts: dict[str, Any]) -> Message:
     """The portfolio summary as a neutral message (text, sections and the chart name)."""
     total = facts.get("total", 0)
@@ -107,8 +124,7 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
     if sprawl.get("groups"):
         lines = []
         for g in sprawl["groups"][:SPRAWL_SHOWN]:
-            names = "; ".join(f"#{p['id']} {_t(p['title'], 60)} ({p['department'] or '-'})" for p in g["proposals"][:3])
-            lines.append(f"- {g['count']} proposals in {len(g['departments'])} departments, {g['reason']}: {names}")
+            lines.append(f"- {sprawl_line(g)}")
         sections.append(
             Section(
                 "AI sprawl: similar proposals across departments"
@@ -127,10 +143,10 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
                 "Value evidence",
                 latest,
                 (
-                    ("Running workflows (pilot, production)", str(value.get("running", 0))),
+                    ("Running (pilot, production)", str(value.get("running", 0))),
                     ("With check-ins", str(value.get("with_checkins", 0))),
                     ("Without check-ins", str(value.get("without_checkins", 0))),
-                    ("No check-in in the last 14 days", str(value.get("stale", 0))),
+                    (f"No check-in for {value.get('stale_after_days', 14)} days", str(value.get("stale", 0))),
                 ),
             )
         )

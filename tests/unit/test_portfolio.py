@@ -126,7 +126,8 @@ def test_render_portfolio_sections_and_chart_name():
         "Pending approvals: 9; overdue (> 48 h): 2",
         "Pilot purgatory: 31 pilots older than 90 days without value evidence (showing 10 of 31)",
         "AI sprawl: similar proposals across departments (showing 5 of 12)",
-        "40 proposals in 10 departments, same actions (draft)",
+        "40 proposals in 10 departments — D0 1 (#0 ",
+        "7 more departments — same actions (draft)",
         "Without check-ins: 4",
         "EU AI Act tier",
     ):
