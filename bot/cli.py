@@ -197,9 +197,20 @@ def cmd_audit_pack(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
     pid, data = _about_proposal(args, lambda core, pid: build_audit_pack(core, pid, args.format))
     target = Path(args.output or f"audit-pack-{pid}.{args.format}")
-    target.write_bytes(data)
+    _write(target, data)
     out.write(f"wrote {target} ({len(data)} bytes)\n")
     return EXIT_OK
+
+
+def _write(target: Path, data: bytes) -> None:
+    """Write an output file, or say which file could not be written and why."""
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise CliError(
+            f"--output: cannot write {target}: {exc.strerror or exc}; give a path in a folder that exists",
+            EXIT_FAIL,
+        ) from None
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
@@ -207,7 +218,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
     text = export(_core(), args.format)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        _write(Path(args.output), text.encode("utf-8"))
         out.write(f"wrote {args.output}\n")
     else:
         out.write(text if text.endswith("\n") else text + "\n")
@@ -254,7 +265,7 @@ FUTURE_SLACK_S = 60  # `--now` this far ahead of the clock counts as "the future
 
 def cmd_run_jobs(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from bot.clock import FixedClock, SystemClock
-    from bot.service.jobs import run_due
+    from bot.service.jobs import failed_jobs, run_due
 
     now = _parse_now(args.now) if args.now else None
     clock = FixedClock(now) if now else SystemClock()
@@ -270,7 +281,18 @@ def cmd_run_jobs(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         )
     result = run_due(core, clock.now(), dry_run=args.dry_run)
     _print_json(result, out)
-    return EXIT_OK
+    failed = failed_jobs(result)
+    for job in failed:
+        then = (
+            "draft it by hand with `govbot digest --post`"
+            if job == "digest"
+            else "the next run tries this period again"
+        )
+        sys.stderr.write(
+            f"govbot run-jobs: {job} failed for {result[job].get('period')}: {result[job].get('error')}; "
+            f"the log has the details; {then}\n"
+        )
+    return EXIT_FAIL if failed else EXIT_OK
 
 
 def _parse_now(text: str) -> datetime:

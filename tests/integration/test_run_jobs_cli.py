@@ -56,3 +56,26 @@ def test_dry_run_prints_what_would_run_and_writes_nothing(core, cli):
     assert result["dry_run"] is True
     assert (result["reminders"]["status"], result["reminders"]["reminded"]) == ("would_run", 1)
     assert written(core) == before
+
+
+def test_a_failed_job_is_a_failed_exit_naming_the_job(core, cli, monkeypatch):
+    def broken(core, now):
+        raise RuntimeError("LLM quota exhausted")
+
+    monkeypatch.setattr("bot.service.digest.weekly_job", broken)
+    code, out, err = cli("run-jobs", "--now", "2026-11-16T10:00:00Z")  # Monday after 09:00: the digest is due
+    assert code == 1
+    assert json.loads(out)["digest"]["status"] == "failed"
+    assert err == (
+        "govbot run-jobs: digest failed for 2026-W47: RuntimeError: LLM quota exhausted; the log has the "
+        "details; draft it by hand with `govbot digest --post`\n"
+    )
+
+
+def test_an_output_file_that_cannot_be_written_is_one_line_not_a_traceback(core, cli, tmp_path):
+    code, _, err = cli("export", "--format", "csv", "--output", str(tmp_path / "missing" / "x.csv"))
+    assert code == 1
+    assert err == (
+        f"govbot export: --output: cannot write {tmp_path / 'missing' / 'x.csv'}: No such file or directory; "
+        "give a path in a folder that exists\n"
+    )
