@@ -96,6 +96,21 @@ def _json_body(body: Any) -> Any:
     return body
 
 
+def incomplete(activity: Activity) -> str | None:
+    """Why an activity cannot be handled (None when it can): an answer goes to its
+    `serviceUrl` and `conversation`, and `from` says who acts."""
+    missing = [
+        name
+        for name, present in (
+            ("serviceUrl", bool(activity.service_url)),
+            ("conversation.id", bool(activity.conversation and activity.conversation.id)),
+            ("from.id", bool(activity.from_property and activity.from_property.id)),
+        )
+        if not present
+    ]
+    return f"Activity has no {', no '.join(missing)}" if missing else None
+
+
 class GovbotCloudAdapter(CloudAdapter):
     """CloudAdapter with a `process` that answers invokes with their body (see module doc)."""
 
@@ -120,6 +135,10 @@ class GovbotCloudAdapter(CloudAdapter):
             raise web.HTTPBadRequest(text="body is not a valid Activity") from None
         if not activity.type:
             raise web.HTTPBadRequest(text="Activity has no type")
+        problem = incomplete(activity)
+        if problem:  # nothing to answer to, or nobody who asked: refused like a malformed Slack payload
+            logger.warning("Teams: refused an activity: %s", problem)
+            raise web.HTTPBadRequest(text=problem)
 
         auth_header = request.headers.get("Authorization", "")
         try:
