@@ -127,7 +127,7 @@ class ConsoleChat:
         """Read and run commands until `quit` or end of input. Returns the exit code (0)."""
         self.say(
             style("govbot console", BOLD, CYAN, color=self.color)
-            + f" — you are {self.user}. Type `help` for commands, `quit` to leave."
+            + f" — you are {self._who(self.user)}. Type `help` for commands, `quit` to leave."
         )
         self.deliver()
         self._tell_unread()
@@ -215,9 +215,18 @@ class ConsoleChat:
             return
         self.user = user
         self.sender.active = user
-        self.say(f"You are now {style(user, BOLD, color=self.color)}.")
+        self.say(f"You are now {style(self._who(user), BOLD, color=self.color)}.")
         self.deliver()
         self._tell_unread()
+
+    def _who(self, user: str) -> str:
+        """ "Omar Haddad (U_OMAR)" when govbot knows the name, else the id."""
+        try:
+            named = plain_mentions(self.core.named(Message("who", f"<@{user}>")).text)
+        except Exception:  # only a nicety
+            logger.debug("naming %s failed", user, exc_info=True)
+            return user
+        return user if named == f"@{user}" else f"{named} ({user})"
 
     def _tell_unread(self) -> None:
         unread = self.sender.unread(self.user)

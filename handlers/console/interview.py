@@ -10,7 +10,7 @@ import re
 from typing import Any, Protocol
 
 from bot.domain import interview
-from bot.domain.errors import Refused
+from bot.domain.errors import Refused, UsageError
 from bot.domain.proposal import ProposalInvalid, is_blank
 from bot.messages.message import Message, Section
 from bot.service.results import InterviewStart
@@ -145,7 +145,7 @@ class TerminalInterview:
             interview.MULTI: "numbers separated by commas, e.g. 1,3",
             interview.SINGLE: "a number",
             interview.YES_NO: "y or n",
-            interview.USER: "a user id, or `me`",
+            interview.USER: "a user id, @name, or `me`",
         }.get(q.kind, "")
         shown = self._shown(q, current)
         if len(shown) > SHOWN_INLINE:  # a long answer being edited: shown whole, above the prompt
@@ -196,6 +196,11 @@ class TerminalInterview:
             return ([] if q.kind == interview.MULTI else None), None
         if q.kind == interview.USER and text.lower() == "me":
             return self.chat.user, None
+        if q.kind == interview.USER:  # an id, a mention, or the name of someone govbot knows
+            try:
+                return self.chat.core.resolve_user(text), None
+            except UsageError as exc:
+                return None, f"{q.key}: {exc.message.removeprefix('user: ')}"
         if q.kind == interview.SINGLE:
             return self._number(q, text)
         if q.kind == interview.MULTI:
@@ -226,7 +231,7 @@ class TerminalInterview:
 
     def submit(self, answers: dict[str, Any], proposal_id: int | None, flow: interview.InterviewFlow) -> None:
         self.chat.say("")
-        self.chat.show(summary(answers, flow.pages(answers)))
+        self.chat.show(self.chat.core.named(summary(answers, flow.pages(answers))))
         for _ in range(5):
             line = self.chat.read(render_note("Submit this proposal? [Y/n] > ", color=self.chat.color))
             if line is None or line.strip().lower() in ("n", "no", *CANCEL):
@@ -282,6 +287,8 @@ def summary(answers: dict[str, Any], pages: list[interview.Page]) -> Message:
                 text = interview.label_of(q.key, str(value))
             elif q.kind == interview.YES_NO:
                 text = "yes" if value is True else "no"
+            elif q.kind == interview.USER:
+                text = f"<@{value}>"  # shown by name once govbot knows it
             else:
                 text = str(value)
             fields.append((q.label, text))  # whole: this is what will be submitted

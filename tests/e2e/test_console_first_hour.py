@@ -4,6 +4,7 @@ store: the scripted input is what a person types, the assertions what they read.
 from __future__ import annotations
 
 import io
+import re
 
 from handlers.console.chat import run_chat
 from tests.integration.approval_data import medium, proposal, requests_by_role
@@ -43,3 +44,15 @@ def test_an_answer_being_edited_is_shown_whole(core):
     core.decide("U_OWNER", owner.id, "request_changes", "Say who reads it")
     out = chat(core, "U_BEA", [f"edit {result.proposal_id}", "", "", "cancel", "quit"])
     assert f"Current answer:\n  {long}\n[Enter keeps: the answer above] > " in out
+
+
+def test_the_owner_may_be_named_and_the_summary_shows_their_name(core):
+    core.remember_person("console", "U_OMAR", "Omar Haddad")
+    answers = {k: v for k, v in proposal().items() if k != "owner"}
+    core.save_draft("console", "U_BEA", answers, None)
+    out = chat(core, "U_BEA", ["propose", "@nobody", "@omar"] + [""] * 12 + ["quit"])
+    assert "owner: '@nobody' is not a user govbot knows" in out
+    assert re.search(r"\nWorkflow owner: +Omar Haddad\n", out)
+    (mine,) = core.handle_command("U_BEA", "console", "mine").message.sections[0].text.splitlines()
+    pid = int(mine.split()[1].lstrip("#"))
+    assert core.status_data(pid)["proposal"]["owner"] == "U_OMAR"
