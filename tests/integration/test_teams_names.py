@@ -7,8 +7,19 @@ import httpx
 import pytest
 
 from handlers.base import SENDERS_KEY
+from handlers.teams import cards
+from handlers.teams.bot import GovbotTeamsBot
 from handlers.web import build_web_app
-from tests.fakes.bot_connector import FakeBotConnector, ServerThread, activity, card_text, validate_card
+from tests.fakes.bot_connector import (
+    FakeBotConnector,
+    ServerThread,
+    TeamsTurns,
+    activity,
+    card_action,
+    card_inputs,
+    card_text,
+    validate_card,
+)
 
 GOV = "UGOV"  # governance of the core fixture's settings
 
@@ -51,3 +62,14 @@ def test_a_mentioned_person_is_set_by_id_and_listed_by_name(server, connector, c
     with core.uow() as uow:
         assert uow.roles.holders("security", "") == ["29:sam"]
     assert "security: Sam Jones" in say(server, connector, GOV, "roles")
+
+
+def test_the_owner_on_the_form_may_be_a_known_name_and_nobody_is_refused(core):
+    teams = TeamsTurns(GovbotTeamsBot(core, core.settings))
+    core.remember_person("teams", "29:omar", "Omar Haddad")
+    (form,) = teams.say("29:req", "propose")
+    data = card_action(form, cards.INTERVIEW_NEXT)["data"]
+    refused = teams.click("29:req", cards.INTERVIEW_NEXT, {**data, "title": "Ticket summaries", "owner": "Omar Ruiz"})
+    assert card_inputs(refused)["owner"]["errorMessage"].startswith("owner: 'Omar Ruiz' is not a user govbot knows")
+    teams.click("29:req", cards.INTERVIEW_NEXT, {**data, "title": "Ticket summaries", "owner": "omar"})
+    assert core.load_draft("teams", "29:req")["answers"]["owner"] == "29:omar"
