@@ -158,7 +158,13 @@ def test_chart_is_a_png_drawn_from_the_facts_or_the_message():
 
 @pytest.mark.parametrize(
     "module",
-    ["bot/domain/portfolio.py", "bot/messages/portfolio.py", "bot/messages/chart.py", "bot/service/digest.py", "bot/service/digest_writer.py"],
+    [
+        "bot/domain/portfolio.py",
+        "bot/messages/portfolio.py",
+        "bot/messages/chart.py",
+        "bot/service/digest.py",
+        "bot/service/digest_writer.py",
+    ],
 )
 def test_core_modules_import_no_platform_store_or_llm(module):
     forbidden = (
