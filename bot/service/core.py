@@ -358,8 +358,11 @@ class Govbot:
 
     def named(self, message: Message) -> Message:
         """`message` with people's display names next to their mentions (`<@ID|Name>`)."""
+        ids = people.mentions_in(message)
+        if not ids:
+            return message
         with self.uow() as uow:
-            return people.named(uow, message)
+            return people.with_known_names(message, uow.people.names(ids))
 
     def resolve_user(self, token: str) -> str:
         """The user id a typed mention, id or known name means; UsageError otherwise."""

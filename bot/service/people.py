@@ -51,10 +51,15 @@ def _texts(message: Message) -> list[str]:
     return out
 
 
+def mentions_in(message: Message) -> list[str]:
+    """The user ids `message` mentions."""
+    return mentioned_ids(_texts(message))
+
+
 def named(uow: UnitOfWork, message: Message) -> Message:
     """`message` with every mention written `<@ID|Name>` for the people whose name is
     known (one query)."""
-    ids = mentioned_ids(_texts(message))
+    ids = mentions_in(message)
     names = uow.people.names(ids) if ids else {}
     return with_known_names(message, names)
 
