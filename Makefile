@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-sqlite test-postgres lint typecheck bench teams-package serve clean
+.PHONY: install demo test test-fast test-postgres lint typecheck bench teams-package serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,17 @@ demo: $(STAMP)
 	$(BIN)/govbot db upgrade
 	$(BIN)/govbot demo
 
+# Everything on SQLite, then the database tests again on PostgreSQL when
+# GOVBOT_TEST_DATABASE_URL is set (see tests/conftest.py).
 test: $(STAMP)
 	$(BIN)/python -m pytest
 ifdef GOVBOT_TEST_DATABASE_URL
 	GOVBOT_TEST_BACKEND=postgres $(BIN)/python -m pytest -m db
 endif
+
+# The unit tests only: no database, no socket, no slow test (well under a minute).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -m "not slow and not db"
 
 test-postgres: $(STAMP)
 	GOVBOT_TEST_BACKEND=postgres $(BIN)/python -m pytest -m db
@@ -36,6 +42,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy bot store handlers
+	$(BIN)/mypy --strict bot/domain bot/service
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -27,7 +27,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SECTIONS = ("classifier", "facts", "ack", "import")
+SECTIONS = ("classifier", "facts", "ack", "import", "audit")
 
 
 def log(text: str) -> None:
@@ -93,7 +93,7 @@ def _sqlite(workdir: Path, name: str) -> str:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from bench import ack, classify_import, facts
+    from bench import ack, audit, classify_import, facts
 
     quick = args.quick
     only = set(args.only.split(",")) if args.only else set(SECTIONS)
@@ -140,6 +140,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if not pg_problem:
                 with PgSchema(args.pg_url) as url:
                     results["import"]["postgresql"] = classify_import.import_cli(url, n, work)
+        if "audit" in only:
+            n = 500 if quick else 3000
+            log("audit chain appends on sqlite ...")
+            results["audit"] = {"sqlite": audit.run(_sqlite(work, "audit.sqlite3"), n, log)}
+            if not pg_problem:
+                log("audit chain appends on postgresql ...")
+                with PgSchema(args.pg_url) as url:
+                    results["audit"]["postgresql"] = audit.run(url, n, log)
     results["targets"] = targets(results)
     return results
 
@@ -194,6 +202,12 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             _get(r, "import", "sqlite", "seconds"),
             lambda v: v < 60,
             "s",
+        ),
+        (
+            "audit event append (hash chain) adds < 2 ms at p50 over a bare INSERT (PostgreSQL)",
+            _get(r, "audit", "postgresql", "p50_overhead_ms"),
+            lambda v: v < 2.0,
+            "ms",
         ),
         (
             f"govbot import of {_get(r, 'import', 'postgresql', 'n')} < 60 s (PostgreSQL, wall)",
@@ -256,6 +270,13 @@ def table(r: dict[str, Any]) -> str:
         lines.append(
             f"govbot import on {backend}: {i['n']:,} proposals in {i['seconds']} s wall, "
             f"{i.get('cpu_s')} s CPU ({i['per_second']}/s): {i['summary']}"
+        )
+    for backend, a in (r.get("audit") or {}).items():
+        c, b, w = a["chained"], a["bare_insert"], a["concurrent"]
+        lines.append(
+            f"audit append on {backend}: chained p50/p99 {c['p50_ms']}/{c['p99_ms']} ms ({c['per_second']}/s), "
+            f"bare INSERT {b['p50_ms']}/{b['p99_ms']} ms; {w['writers']} writers {w['per_second']}/s "
+            f"(errors {len(w['errors'])}); verify {a['verify_events_per_second']} events/s"
         )
     lines.append("")
     lines.append("targets:")

@@ -15,7 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.procs import FakeSlackThread, click_body, command_body, fire, start_bare_bolt, start_govbot, summary
+from bench.procs import start_bare_bolt, summary
+from tests.support.servers import FakeSlackThread, start_govbot
+from tests.support.slack_load import click_body, command_body, fire
 
 LEVELS = (1, 10, 50)
 
@@ -33,14 +35,15 @@ def seed_requests(database_url: str, n: int) -> list[int]:
     that took the click p99 at 50 clients from about 1.3x to 2.5x the bare app's.)"""
     from bot.app import build_core
     from bot.settings import Settings
-    from tests.integration.approval_data import proposal, requests_by_role
+    from tests.support.core_state import requests_by_role
+    from tests.support.proposals import make_proposal
 
     core = build_core(Settings(database_url=database_url, governance="UGOV", _env_file=None))
     ids = []
     for i in range(n):
         # proposed in the console: their notices and cards stay in the outbox instead of
         # making the server deliver a burst of ~3 messages per seeded proposal while we measure
-        result = core.submit("U_REQ", "console", proposal(title=f"Summarise weekly support themes {i:05d}"))
+        result = core.submit("U_REQ", "console", make_proposal(title=f"Summarise weekly support themes {i:05d}"))
         ids.append(requests_by_role(core, result.proposal_id)["owner"].id)
     return ids
 
@@ -111,9 +114,9 @@ def _wait_decided(database_url: str, ids: list[int], timeout: float) -> int:
     """How many of the clicked requests have a decision once the work after the acks is done."""
     from sqlalchemy import func, select
 
-    from bench.procs import wait_until
     from store import models as m
     from store.db import make_engine
+    from tests.support.servers import wait_until
 
     engine = make_engine(database_url)
     try:

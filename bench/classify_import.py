@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.data import proposals
-from bench.procs import ROOT, server_env
+from tests.support.servers import ROOT, server_env
 
 
 def classifier(n: int) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from tests.support.proposals import make_proposal
+
 DEPARTMENTS = (
     "Support",
     "Finance",
@@ -83,34 +85,32 @@ USE_AREAS = ("none",) * 12 + ("employment", "essential_services", "education", "
 
 
 def proposal(rng: random.Random, i: int) -> dict[str, Any]:
-    """One proposal; `i` makes its title unique."""
+    """One proposal: the tests' proposal with what varies across an inventory drawn at
+    random; `i` makes its title unique."""
     title, description, actions = TOPICS[i % len(TOPICS)]
     blank = rng.random()
-    answers: dict[str, Any] = {
-        "title": f"{title} {i:06d}",
-        "department": rng.choice(DEPARTMENTS),
-        "description": description,
-        "current_process": "Someone does it by hand every week.",
-        "expected_output": "A draft a person reviews.",
-        "data": list(rng.choice(DATA_SETS)),
-        "actions": list(actions),
-        "audience": rng.choice(AUDIENCES),
-        "owner": None if blank < 0.08 else f"U{rng.randrange(1000):04d}",
-        "review": rng.choice(REVIEWS),
-        "autonomy": rng.choice(AUTONOMY),
-        "exception_path": "" if blank < 0.2 else "A person takes over and does it by hand.",
-        "escalation_path": "" if blank < 0.25 else "Escalate to the team lead.",
-        "control_points": "" if blank < 0.3 else "A person reads every output before it is used.",
-        "rollback_path": "" if blank < 0.15 else "Switch it off; the manual process still works.",
-        "value_metric": None if blank < 0.12 else "Hours per week, from 5 to 1",
-        "failure_visible": rng.random() > 0.1,
-        "stack": rng.choice(STACKS),
-        "capacity": rng.choice(CAPACITY),
-        "use_area": rng.choice(USE_AREAS),
-        "interacts_with_people": rng.random() < 0.3,
-        "generates_content": rng.random() < 0.4,
-    }
-    return answers
+    return make_proposal(
+        title=f"{title} {i:06d}",
+        department=rng.choice(DEPARTMENTS),
+        description=description,
+        data=list(rng.choice(DATA_SETS)),
+        actions=list(actions),
+        audience=rng.choice(AUDIENCES),
+        owner=None if blank < 0.08 else f"U{rng.randrange(1000):04d}",
+        review=rng.choice(REVIEWS),
+        autonomy=rng.choice(AUTONOMY),
+        exception_path="" if blank < 0.2 else "A person takes over and does it by hand.",
+        escalation_path="" if blank < 0.25 else "Escalate to the team lead.",
+        control_points="" if blank < 0.3 else "A person reads every output before it is used.",
+        rollback_path="" if blank < 0.15 else "Switch it off; the manual process still works.",
+        value_metric=None if blank < 0.12 else "Hours per week, from 5 to 1",
+        failure_visible=rng.random() > 0.1,
+        stack=rng.choice(STACKS),
+        capacity=rng.choice(CAPACITY),
+        use_area=rng.choice(USE_AREAS),
+        interacts_with_people=rng.random() < 0.3,
+        generates_content=rng.random() < 0.4,
+    )
 
 
 def proposals(n: int, seed: int = 7) -> list[dict[str, Any]]:

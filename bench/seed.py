@@ -191,6 +191,11 @@ class Seeder:
             ]
             if decisions:
                 _insert(conn, m.Decision, decisions)
+        if audit:  # the seeder is the only writer: chain its events after the current head
+            from store.audit_chain import GENESIS, chain, head
+
+            current = head(conn)
+            chain(audit, current[1] if current else GENESIS)
         for model, batch in ((m.StopCondition, stops), (m.CheckinModel, checkins), (m.AuditEventModel, audit)):
             if batch:
                 _insert(conn, model, batch)

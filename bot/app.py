@@ -7,10 +7,11 @@ Tests call `build_core` with a database URL of their own and a FixedClock.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from bot.clock import SystemClock
+from bot.ports import Clock, Drafter
 from bot.service.core import Govbot
+from bot.service.policy import StaticPolicy
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ logger = logging.getLogger(__name__)
 def build_core(
     settings: Settings | None = None,
     *,
-    clock: Any = None,
+    clock: Clock | None = None,
     database_url: str | None = None,
     require_migrated: bool = True,
     instance: str = "local",
@@ -36,14 +37,14 @@ def build_core(
     engine = make_engine(database_url or settings.database_url)
     if require_migrated:
         check_migrated(engine)
-    policy = load_policy(settings.policy_file)
-    core = Govbot(SqlUnitOfWorkFactory(engine), clock or SystemClock(), policy, settings, instance=instance)
-    core.drafter = build_drafter(settings)
+    policy = StaticPolicy(load_policy(settings.policy_file))
+    uow = SqlUnitOfWorkFactory(engine)
+    core = Govbot(uow, clock or SystemClock(), policy, settings, build_drafter(settings), instance=instance)
     core.bootstrap()
     return core
 
 
-def build_drafter(settings: Settings) -> Any:
+def build_drafter(settings: Settings) -> Drafter | None:
     """The digest's LLM (`bot.ports.Drafter`): LangChain's ChatOpenAI when
     OPENAI_API_KEY is set, else None (the template writer writes the digest)."""
     if settings.openai_api_key is None or not settings.openai_api_key.get_secret_value().strip():

@@ -15,10 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
+from bot.domain.errors import ProposalInvalid
 from bot.domain.policy import PolicyError
-from bot.domain.proposal import ProposalInvalid, validate_proposal
+from bot.domain.proposal import validate_proposal
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the commands import what they use, so `govbot classify` starts fast
+    from bot.messages.message import Message
+    from bot.ports import Clock
+    from bot.service.core import Govbot
     from bot.settings import Settings
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -53,7 +57,7 @@ def _settings(*, startup: bool = False) -> Settings:
     return settings
 
 
-def _core(clock: Any = None, settings: Settings | None = None) -> Any:
+def _core(clock: Clock | None = None, settings: Settings | None = None) -> Govbot:
     """The core on the configured database, after every setting was checked."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import OperationalError
@@ -100,7 +104,7 @@ def _proposal_id(text: str) -> int:
     return value
 
 
-def _render(message: Any, out: TextIO) -> None:
+def _render(message: Message, out: TextIO) -> None:
     from handlers.console.render import render_message
 
     out.write(render_message(message, color=_color(out)) + "\n")
@@ -164,7 +168,7 @@ def cmd_roles(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return EXIT_OK
 
 
-def _about_proposal(args: argparse.Namespace, work: Callable[[Any, int], T]) -> tuple[int, T]:
+def _about_proposal(args: argparse.Namespace, work: Callable[[Govbot, int], T]) -> tuple[int, T]:
     """Run `work(core, id)` for the ID argument; an unknown id is a clear error."""
     from bot.domain.errors import NotFound
 
@@ -185,17 +189,38 @@ def cmd_status(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.service.export import audit_lines
+    if args.verify and args.id:
+        raise CliError("--verify checks the whole audit trail; give no ID with it")
+    if args.verify:
+        return _verify_audit_chain(out)
+    if not args.id:
+        raise CliError("ID: give a proposal id, or --verify to check the whole audit trail")
 
-    _, lines = _about_proposal(args, audit_lines)
+    _, lines = _about_proposal(args, lambda core, pid: core.audit_lines(pid))
     out.write("\n".join(lines) + "\n")
     return EXIT_OK
 
 
-def cmd_audit_pack(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.service.auditpack import build_audit_pack
+def _verify_audit_chain(out: TextIO) -> int:
+    """`govbot audit --verify`: walk the whole hash chain; exit 1 naming the first broken event."""
+    from store.audit_chain import format_head, verify_url
+    from store.db import DatabaseNotMigrated
 
-    pid, data = _about_proposal(args, lambda core, pid: build_audit_pack(core, pid, args.format))
+    try:
+        report = verify_url(_settings().database_url)
+    except DatabaseNotMigrated as exc:
+        raise CliError(str(exc), EXIT_FAIL) from None
+    if not report.ok:
+        raise CliError(
+            f"audit trail broken at event #{report.broken_id}: {report.problem} ({report.events} events read)",
+            EXIT_FAIL,
+        )
+    out.write(f"audit trail intact: {report.events} events; chain head {format_head(report.head)}\n")
+    return EXIT_OK
+
+
+def cmd_audit_pack(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    pid, data = _about_proposal(args, lambda core, pid: core.audit_pack(pid, args.format))
     target = Path(args.output or f"audit-pack-{pid}.{args.format}")
     _write(target, data)
     out.write(f"wrote {target} ({len(data)} bytes)\n")
@@ -214,9 +239,7 @@ def _write(target: Path, data: bytes) -> None:
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.service.export import export
-
-    text = export(_core(), args.format)
+    text = _core().export(args.format)
     if args.output:
         _write(Path(args.output), text.encode("utf-8"))
         out.write(f"wrote {args.output}\n")
@@ -236,13 +259,12 @@ def cmd_portfolio(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 def cmd_digest(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from bot.messages.digest import digest_json
-    from bot.service.digest import draft_digest, post_digest
 
     core = _core()
-    row = draft_digest(core, core.clock.now(), actor="cli")
+    row = core.draft_digest(core.clock.now(), actor="cli")
     notice = None
     if args.post:
-        notice = post_digest(core, "cli", row.id)
+        notice = core.post_digest("cli", row.id)
         with core.uow() as uow:
             row = uow.digests.get(row.id)
     if args.json:
@@ -265,7 +287,7 @@ FUTURE_SLACK_S = 60  # `--now` this far ahead of the clock counts as "the future
 
 def cmd_run_jobs(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from bot.clock import FixedClock, SystemClock
-    from bot.service.jobs import failed_jobs, run_due
+    from bot.service.jobs import failed_jobs
 
     now = _parse_now(args.now) if args.now else None
     clock = FixedClock(now) if now else SystemClock()
@@ -279,7 +301,7 @@ def cmd_run_jobs(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
             "and they will not run again for those periods. Use --dry-run to see what would run without "
             "writing anything.\n"
         )
-    result = run_due(core, clock.now(), dry_run=args.dry_run)
+    result = core.run_due(clock.now(), dry_run=args.dry_run)
     _print_json(result, out)
     failed = failed_jobs(result)
     for job in failed:
@@ -304,8 +326,6 @@ def _parse_now(text: str) -> datetime:
 
 
 def cmd_import(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from bot.service.importer import import_proposals
-
     rows = _read_json(args.file, stdin)
     if not isinstance(rows, list):
         raise CliError("FILE: must hold a JSON list of proposals ([{...}, {...}])")
@@ -313,7 +333,7 @@ def cmd_import(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     core = _core()
     channel = args.channel or _default_channel(core.settings)
     progress = _progress(len(rows)) if sys.stderr.isatty() and len(rows) > 20 else None
-    report = import_proposals(core, actor, channel, rows, progress=progress)
+    report = core.import_proposals(actor, channel, rows, progress=progress)
     if progress:
         sys.stderr.write("\n")
     if args.json:
@@ -331,7 +351,7 @@ def cmd_import(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return EXIT_OK if report["refused"] == 0 else EXIT_USAGE
 
 
-def _default_channel(settings: Any) -> str:
+def _default_channel(settings: Settings) -> str:
     if settings.slack_bot_token:
         return "slack"
     if settings.microsoft_app_id or settings.teams_enabled:
@@ -369,9 +389,10 @@ def cmd_chat(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from bot.domain.roles import OPERATOR
     from handlers.console.demo import run_demo
 
-    run_demo(_core(), out, color=_color(out))
+    run_demo(_core(), out, color=_color(out), operator=OPERATOR)
     return EXIT_OK
 
 
@@ -379,16 +400,17 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     """Check everything (settings, files, channels, port, Slack token), then open the
     database and serve; the server logs where it listens and which channels are on."""
     from handlers.base import StartupError
-    from handlers.web import preflight, serve
+    from handlers.web import bind_host, preflight, serve
 
     settings = _settings(startup=True)
     try:
-        listener = preflight(settings, args.host, args.port, socket=args.socket)
+        host = bind_host(settings, args.host)
+        listener = preflight(settings, host, args.port, socket=args.socket)
     except StartupError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     try:
         core = _core(settings=settings)
-        serve(core, settings, host=args.host, port=args.port, socket=args.socket, listener=listener)
+        serve(core, settings, host=host, port=args.port, socket=args.socket, listener=listener)
     except StartupError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     finally:
@@ -424,7 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_chat)
 
     c = sub.add_parser("serve", help="HTTP server for Slack (/slack/events) and Teams (/api/messages)")
-    c.add_argument("--host", default="0.0.0.0")
+    c.add_argument("--host", help="address to listen on (default 0.0.0.0; 127.0.0.1 with GOVBOT_ENV=local)")
     c.add_argument("--port", type=int, default=3000)
     c.add_argument("--socket", action="store_true", help="use Slack Socket Mode (needs SLACK_APP_TOKEN)")
     c.set_defaults(func=cmd_serve)
@@ -463,8 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_status)
 
-    c = sub.add_parser("audit", help="the full audit trail of one proposal")
-    c.add_argument("id")
+    c = sub.add_parser("audit", help="the full audit trail of one proposal, or --verify the whole trail")
+    c.add_argument("id", nargs="?")
+    c.add_argument("--verify", action="store_true", help="check the hash chain of every audit event (no ID)")
     c.set_defaults(func=cmd_audit)
 
     c = sub.add_parser("audit-pack", help="one document per proposal for an auditor")

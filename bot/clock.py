@@ -27,8 +27,3 @@ class FixedClock:
     def advance(self, **delta: float) -> datetime:
         self._at += timedelta(**delta)
         return self._at
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; treat them as UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.domain.policy import Policy
 from bot.domain.records import (
     ApprovalRequestRow,
     AuditEvent,
@@ -30,9 +31,6 @@ from bot.domain.records import (
     RoleAssignment,
     StopConditionRow,
 )
-
-# --------------------------------------------------------------------------- records
-
 
 # --------------------------------------------------------------------------- repositories
 
@@ -117,6 +115,9 @@ class AuditRepo(Protocol):
     def for_proposal(self, proposal_id: int) -> list[AuditEvent]: ...
 
     def recent(self, limit: int = 100) -> list[AuditEvent]: ...
+
+    def head(self) -> tuple[int, str] | None:
+        """(id, hash) of the newest event of the hash chain; None for an empty trail."""
 
 
 class RoleRepo(Protocol):
@@ -241,7 +242,10 @@ class DraftRepo(Protocol):
     def delete(self, channel: str, user_id: str) -> None: ...
 
 
-class SettingRepo(Protocol):
+class KeyValueRepo(Protocol):
+    """A small key-value table: idempotency records, the digest channel chosen by
+    `digest here`, the hash of the last roles file applied."""
+
     def get(self, key: str) -> str | None: ...
 
     def get_many(self, keys: Sequence[str]) -> dict[str, str]:
@@ -251,7 +255,7 @@ class SettingRepo(Protocol):
 
 
 class FactsReader(Protocol):
-    """Aggregates computed in SQL (issue 6). Returns JSON-ready dicts."""
+    """Aggregates computed in SQL for the portfolio and the digest. Returns JSON-ready dicts."""
 
     def portfolio(self, now: datetime, config: dict[str, Any]) -> dict[str, Any]: ...
 
@@ -261,26 +265,67 @@ class FactsReader(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction. Leaving the `with` block without commit() rolls back."""
+    """One transaction per `with` block; leaving the block without commit() rolls back.
 
-    proposals: ProposalRepo
-    classifications: ClassificationRepo
-    stop_conditions: StopConditionRepo
-    approvals: ApprovalRepo
-    decisions: DecisionRepo
-    audit: AuditRepo
-    roles: RoleRepo
-    delegations: DelegationRepo
-    conversations: ConversationRepo
-    people: PeopleRepo
-    outbox: OutboxRepo
-    message_refs: MessageRefRepo
-    checkins: CheckinRepo
-    jobs: JobRepo
-    digests: DigestRepo
-    drafts: DraftRepo
-    settings: SettingRepo
-    facts: FactsReader
+    The repositories are usable inside the block. The same object may be entered again
+    once its block has ended (a new transaction), never while it is open, and serves
+    one caller at a time: use cases take one and may run several transactions on it.
+    """
+
+    # Read-only: the repositories belong to the unit of work; nobody swaps them.
+    @property
+    def proposals(self) -> ProposalRepo: ...
+
+    @property
+    def classifications(self) -> ClassificationRepo: ...
+
+    @property
+    def stop_conditions(self) -> StopConditionRepo: ...
+
+    @property
+    def approvals(self) -> ApprovalRepo: ...
+
+    @property
+    def decisions(self) -> DecisionRepo: ...
+
+    @property
+    def audit(self) -> AuditRepo: ...
+
+    @property
+    def roles(self) -> RoleRepo: ...
+
+    @property
+    def delegations(self) -> DelegationRepo: ...
+
+    @property
+    def conversations(self) -> ConversationRepo: ...
+
+    @property
+    def people(self) -> PeopleRepo: ...
+
+    @property
+    def outbox(self) -> OutboxRepo: ...
+
+    @property
+    def message_refs(self) -> MessageRefRepo: ...
+
+    @property
+    def checkins(self) -> CheckinRepo: ...
+
+    @property
+    def jobs(self) -> JobRepo: ...
+
+    @property
+    def digests(self) -> DigestRepo: ...
+
+    @property
+    def drafts(self) -> DraftRepo: ...
+
+    @property
+    def keyvalues(self) -> KeyValueRepo: ...
+
+    @property
+    def facts(self) -> FactsReader: ...
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -295,9 +340,27 @@ class UnitOfWork(Protocol):
         """A nested transaction: an exception inside rolls back only its writes
         (a uniqueness violation is raised as Conflict); the outer one goes on."""
 
+    def batch(self) -> AbstractContextManager[None]:
+        """Many similar writes in the open transaction (the import). Inside the block,
+        look-ups of the role directory, delegations and conversation references are
+        read once and then answered from memory (writing them forgets what was read),
+        and the audit events and outbox messages written inside each `savepoint` are
+        held and stored when it ends, one multi-row insert each (`outbox.add` returns
+        None for them); a savepoint that rolls back drops them with its other writes."""
+
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork: ...
+    def __call__(self) -> UnitOfWork:
+        """A new unit of work (no transaction is open until it is entered)."""
+
+
+class PolicySource(Protocol):
+    """Where the core reads the active classification policy. The active policy may
+    change while the server runs, so a use case asks for it when it needs it and does
+    not keep it."""
+
+    def current(self) -> Policy:
+        """The policy in force now."""
 
 
 class Clock(Protocol):
@@ -306,7 +369,7 @@ class Clock(Protocol):
 
 
 class Drafter(Protocol):
-    """An LLM that writes the weekly digest from a prompt (issue 6)."""
+    """An LLM that writes the weekly digest from a prompt."""
 
     model_name: str
 

@@ -1,4 +1,4 @@
-"""The one HTTP server of `govbot serve`: Slack, Teams and /healthz on aiohttp.
+"""The one HTTP server of `govbot serve`: Slack, Teams, /healthz and /readyz on aiohttp.
 
 Either platform may be configured alone. Background tasks deliver the outbox and run
 the scheduled jobs. `preflight` runs before anything else is done: it checks that each
@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import socket as sockets
+import time
 from typing import Any
 
 from aiohttp import web
@@ -23,10 +24,40 @@ from handlers.base import CORE_KEY, SENDERS_KEY, SLACK_KEY, StartupError
 logger = logging.getLogger(__name__)
 
 OUTBOX_INTERVAL_S = 2.0
+READY_TIMEOUT_S = 5.0
+LOCAL_HOST = "127.0.0.1"
 
 
 async def healthz(_request: web.Request) -> web.Response:
+    """Liveness: the process answers. Nothing else is checked (see /readyz)."""
     return web.json_response({"ok": True})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: the database answers a read within READY_TIMEOUT_S, and which
+    channels this instance serves. 503 while the database does not answer."""
+    core = request.app[CORE_KEY]
+    database: dict[str, Any] = {"ok": True}
+    began = time.perf_counter()
+    try:
+        await asyncio.wait_for(asyncio.to_thread(core.check_database), READY_TIMEOUT_S)
+        database["latency_ms"] = round((time.perf_counter() - began) * 1000, 1)
+    except Exception as exc:  # reported, never raised: readiness is an answer, not a crash
+        logger.warning("readyz: the database did not answer (%s)", type(exc).__name__)
+        database = {"ok": False, "error": type(exc).__name__}
+    senders = request.app[SENDERS_KEY]
+    channels = {name: {"ok": True} for name in sorted(senders)}
+    body = {"ok": database["ok"], "database": database, "channels": channels}
+    return web.json_response(body, status=200 if database["ok"] else 503)
+
+
+def bind_host(settings: Any, host: str | None) -> str:
+    """Where `govbot serve` listens: `--host` when given; else 127.0.0.1 with
+    GOVBOT_ENV=local (a development machine, maybe running Teams unauthenticated),
+    else every interface."""
+    if host:
+        return host
+    return LOCAL_HOST if settings.govbot_env == "local" else "0.0.0.0"
 
 
 def _slack_wanted(settings: Any, socket: bool) -> bool:
@@ -42,6 +73,7 @@ def build_web_app(core: Any, settings: Any, *, socket: bool = False) -> web.Appl
     `handlers.teams.setup.mount` add their routes and return their outbox Sender."""
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     senders: dict[str, Any] = {}
     if _slack_wanted(settings, socket):
         from handlers.slack.setup import mount as mount_slack
@@ -81,12 +113,6 @@ def check_startup(settings: Any, socket: bool) -> None:
             raise StartupError(f"Slack is not configured: set {', '.join(missing)}")
 
 
-# Slack's answers to auth.test that mean the token itself is wrong.
-BAD_TOKEN_ERRORS = frozenset(
-    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type"}
-)
-
-
 def bind_port(host: str, port: int) -> sockets.socket:
     """Take `host:port` for the server now, so a port in use fails before anything runs
     (StartupError naming --port)."""
@@ -104,32 +130,6 @@ def bind_port(host: str, port: int) -> sockets.socket:
         ) from None
 
 
-async def verify_slack_token(settings: Any) -> None:
-    """Ask Slack (`auth.test`) whether SLACK_BOT_TOKEN is good; StartupError naming it when
-    Slack refuses the token. When Slack cannot be reached the server starts anyway
-    (the outbox keeps every message until it can), and says so."""
-    from slack_sdk.errors import SlackApiError
-
-    from handlers.slack.app import make_client
-
-    client = make_client(settings, rate_limit_retries=False)
-    try:
-        answer = await client.auth_test()
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") or "")
-        if error in BAD_TOKEN_ERRORS:
-            raise StartupError(
-                f"SLACK_BOT_TOKEN: Slack refused the token ({error}); use the app's Bot User OAuth Token "
-                "(xoxb-...) from OAuth & Permissions"
-            ) from None
-        logger.warning("slack: auth.test failed (%s); starting anyway", error or exc.response.status_code)
-        return
-    except Exception as exc:  # unreachable or timed out: not a settings problem
-        logger.warning("slack: cannot reach Slack for auth.test (%s); starting anyway", type(exc).__name__)
-        return
-    logger.info("slack: token of %s in workspace %s", answer.get("user_id"), answer.get("team"))
-
-
 def preflight(settings: Any, host: str, port: int, socket: bool = False) -> sockets.socket:
     """Everything `govbot serve` checks before it opens the database: each configured
     channel has its variables (Teams: a safe setup), the port is free (it stays taken
@@ -143,7 +143,9 @@ def preflight(settings: Any, host: str, port: int, socket: bool = False) -> sock
     listener = bind_port(host, port)
     try:
         if _slack_wanted(settings, socket):
-            asyncio.run(verify_slack_token(settings))
+            from handlers.slack.setup import verify_token
+
+            asyncio.run(verify_token(settings))
     except BaseException:
         listener.close()
         raise
@@ -158,13 +160,10 @@ def channels_on(app: web.Application, socket: bool) -> str:
 
 async def start_background(app: web.Application, core: Any, settings: Any, stop: asyncio.Event) -> list[asyncio.Task]:
     """Start outbox delivery and the job scheduler; return their tasks."""
-    from bot.service.delivery import run_outbox_loop
-    from bot.service.jobs import run_jobs_loop
-
     senders: dict[str, Any] = app[SENDERS_KEY]
     return [
-        asyncio.create_task(run_outbox_loop(core, senders, OUTBOX_INTERVAL_S, stop), name="govbot-outbox"),
-        asyncio.create_task(run_jobs_loop(core, settings.jobs_interval_s, stop), name="govbot-jobs"),
+        asyncio.create_task(core.run_outbox_loop(senders, OUTBOX_INTERVAL_S, stop), name="govbot-outbox"),
+        asyncio.create_task(core.run_jobs_loop(settings.jobs_interval_s, stop), name="govbot-jobs"),
     ]
 
 
@@ -199,11 +198,9 @@ async def run_server(
     tasks = await start_background(app, core, settings, stop)
     try:
         if socket:
-            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+            from handlers.slack.setup import connect_socket_mode
 
-            socket_handler = AsyncSocketModeHandler(app[SLACK_KEY].bolt, settings.slack_app_token.get_secret_value())
-            await socket_handler.connect_async()
-            logger.info("slack: connected in Socket Mode")
+            socket_handler = await connect_socket_mode(app[SLACK_KEY], settings)
         logger.info("govbot listening on http://%s:%s; channels: %s", host, bound, channels_on(app, socket))
         if started is not None:
             started(bound)

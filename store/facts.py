@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import and_, case, distinct, exists, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from bot.clock import as_utc
 from bot.domain.portfolio import sprawl_reason
 from bot.domain.proposal import CAPACITY, RISK_LEVELS, STAGES, STOP_CONDITIONS
+from bot.domain.records import as_utc
 from store import models as m
 
 P = m.Proposal

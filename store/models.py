@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.clock import as_utc
+from bot.domain.records import as_utc
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -174,7 +174,9 @@ class Decision(Base):
 
 
 class AuditEventModel(Base):
-    """Append-only: database triggers refuse UPDATE and DELETE (see migration 0001)."""
+    """Append-only: database triggers refuse UPDATE, DELETE, REPLACE and TRUNCATE
+    (migrations 0001 and 0006), and each row is hash-chained to the one before it
+    (`store.audit_chain`); `prev_hash` is unique, so the chain cannot fork."""
 
     __tablename__ = "audit_events"
 
@@ -184,6 +186,8 @@ class AuditEventModel(Base):
     action: Mapped[str] = mapped_column(String(80), index=True)
     detail: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(index=True)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class RoleAssignmentModel(Base):
@@ -311,6 +315,7 @@ class DigestModel(Base):
     fallback_reason: Mapped[str | None] = mapped_column(Text)
     posted_to: Mapped[list[str]]
     created_at: Mapped[datetime]
+    audit_head: Mapped[str | None] = mapped_column(String(80))  # the audit chain head when stored
 
 
 class InterviewDraftModel(Base):
@@ -326,7 +331,9 @@ class InterviewDraftModel(Base):
     updated_at: Mapped[datetime]
 
 
-class SettingModel(Base):
+class KeyValueModel(Base):
+    """The key-value table (`bot.ports.KeyValueRepo`); the table keeps its first name."""
+
     __tablename__ = "settings"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -8,10 +8,10 @@ may race with another instance (job claims, outbox dedupe, decisions, upserts) u
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Select, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -37,7 +37,9 @@ from bot.domain.records import (
     RevisionRow,
     RoleAssignment,
     StopConditionRow,
+    as_utc,
 )
+from store import audit_chain
 from store import models as m
 from store.sprawl import sprawl_key_for
 
@@ -93,9 +95,36 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
+_ID_MAX = 2**31 - 1  # ids are INTEGER columns
+
+
+def _known_id(value: int, what: str) -> None:
+    """An id no row can have is NotFound here, not an OverflowError in the driver."""
+    if isinstance(value, int) and not 0 < value <= _ID_MAX:
+        raise NotFound(f"{what} {str(value)[:40]}")
+
+
 class _Repo:
     def __init__(self, session: Session):
         self.session = session
+        self._reads: dict[tuple[Any, ...], Any] | None = None  # look-ups kept while batching
+
+    def keep_reads(self, on: bool) -> None:
+        """While on, each distinct `_read` is answered once and then from memory
+        (`SqlUnitOfWork.batch`); writes through this repository forget what was read."""
+        self._reads = {} if on else None
+
+    def _read(self, key: tuple[Any, ...], load: Callable[[], R]) -> R:
+        if self._reads is None:
+            return load()
+        if key not in self._reads:
+            self._reads[key] = load()
+        found = self._reads[key]
+        return cast(R, list(found)) if isinstance(found, list) else cast(R, found)
+
+    def _forget(self) -> None:
+        if self._reads is not None:
+            self._reads = {}
 
     def _one(self, stmt: Select[Any], what: str) -> Any:
         obj = self.session.scalars(stmt.execution_options(populate_existing=True)).first()
@@ -135,6 +164,7 @@ class SqlProposalRepo(_Repo):
         return ProposalRow(id=new_id, **values)
 
     def get(self, proposal_id: int, *, for_update: bool = False) -> ProposalRow:
+        _known_id(proposal_id, "proposal")
         stmt = select(m.Proposal).where(m.Proposal.id == proposal_id)
         if for_update:
             stmt = stmt.with_for_update()
@@ -270,6 +300,7 @@ class SqlApprovalRepo(_Repo):
         return [ApprovalRequestRow(id=new_id, **v) for new_id, v in zip(ids, values, strict=True)]
 
     def get(self, request_id: int, *, for_update: bool = False) -> ApprovalRequestRow:
+        _known_id(request_id, "approval request")
         stmt = select(m.ApprovalRequest).where(m.ApprovalRequest.id == request_id)
         if for_update:
             stmt = stmt.with_for_update()
@@ -339,23 +370,91 @@ class SqlDecisionRepo(_Repo):
         return self._all(DecisionRow, stmt)
 
 
-class SqlAuditRepo(_Repo):
-    """Append-only; the database refuses UPDATE and DELETE on audit_events."""
+AuditValues = tuple[int | None, str, str, dict[str, Any], datetime]
+
+
+H = TypeVar("H")
+
+
+class _Held(_Repo, Generic[H]):
+    """A repository whose `add`s can be held and written together with `add_many`
+    (`SqlUnitOfWork.savepoint` in a batch)."""
+
+    def __init__(self, session: Session):
+        super().__init__(session)
+        self._held: list[H] | None = None
+
+    def add_many(self, items: Sequence[H]) -> None:
+        raise NotImplementedError
+
+    def hold(self) -> None:
+        """Keep what is added from now on until `write_held`."""
+        self._held = []
+
+    def write_held(self) -> None:
+        """Store what was held in one multi-row INSERT and stop holding."""
+        held, self._held = self._held, None
+        if held:
+            self.add_many(held)
+
+    def drop_held(self) -> None:
+        self._held = None
+
+
+class SqlAuditRepo(_Held[AuditValues]):
+    """Append-only and hash-chained (`store.audit_chain`); the database refuses UPDATE,
+    DELETE, REPLACE and TRUNCATE on audit_events.
+
+    Events are kept in this unit of work until it commits (or until the trail is read
+    in it), then written in one INSERT with their hashes: the chain lock is the last
+    lock a transaction takes and is held only while it commits. Events held by a
+    savepoint in a batch (`hold`) join them when the savepoint ends (`write_held`)."""
+
+    _KEYS = ("proposal_id", "actor", "action", "detail", "created_at")
+
+    def __init__(self, session: Session):
+        super().__init__(session)
+        self._pending: list[dict[str, Any]] = []
 
     def add(self, proposal_id: int | None, actor: str, action: str, detail: dict[str, Any], at: datetime) -> None:
-        # one statement with bound parameters: built and cached once, not per event
-        self.session.execute(
-            insert(_table(m.AuditEventModel)),  # Core, not the ORM bulk path
-            {"proposal_id": proposal_id, "actor": actor, "action": action, "detail": detail, "created_at": at},
+        if self._held is not None:
+            self._held.append((proposal_id, actor, action, detail, at))
+            return
+        self._pending.append(
+            {"proposal_id": proposal_id, "actor": actor, "action": action, "detail": detail, "created_at": as_utc(at)}
         )
 
-    def add_many(self, events: Sequence[tuple[int | None, str, str, dict[str, Any], datetime]]) -> None:
-        """Several `add`s in one multi-row INSERT, in order."""
-        if events:
-            keys = ("proposal_id", "actor", "action", "detail", "created_at")
-            self.session.execute(insert(_table(m.AuditEventModel)), [dict(zip(keys, e, strict=True)) for e in events])
+    def add_many(self, events: Sequence[AuditValues]) -> None:
+        """Several `add`s, in order."""
+        for event in events:
+            self.add(*event)
+
+    def write_pending(self) -> None:
+        """Append the events added so far to the chain (lock, read the head, one INSERT)."""
+        if not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        audit_chain.lock(self.session)
+        current = audit_chain.head(self.session)
+        audit_chain.chain(rows, current[1] if current else audit_chain.GENESIS)
+        self.session.execute(insert(_table(m.AuditEventModel)), rows)  # Core, not the ORM bulk path
+
+    def pending_mark(self, *, empty: bool = False) -> list[dict[str, Any]]:
+        """The events waiting to be written now (a copy), to `restore` when a savepoint
+        rolls back: events written inside it (a read flushes them) are gone with it."""
+        return [] if empty else list(self._pending)
+
+    def restore(self, mark: list[dict[str, Any]]) -> None:
+        """Wait to write exactly the events of `mark` again."""
+        self._pending = [dict(row) for row in mark]
+
+    def head(self) -> tuple[int, str] | None:
+        """(id, hash) of the newest event of the chain; None for an empty trail."""
+        self.write_pending()
+        return audit_chain.head(self.session)
 
     def for_proposal(self, proposal_id: int) -> list[AuditEvent]:
+        self.write_pending()
         stmt = (
             select(m.AuditEventModel).where(m.AuditEventModel.proposal_id == proposal_id).order_by(m.AuditEventModel.id)
         )
@@ -363,20 +462,22 @@ class SqlAuditRepo(_Repo):
 
     def recent(self, limit: int = 100) -> list[AuditEvent]:
         """Newest first."""
+        self.write_pending()
         return self._all(AuditEvent, select(m.AuditEventModel).order_by(m.AuditEventModel.id.desc()).limit(limit))
 
 
 class SqlRoleRepo(_Repo):
     def holders(self, role: str, department: str = "") -> list[str]:
-        stmt = (
-            select(m.RoleAssignmentModel.user_id)
-            .where(m.RoleAssignmentModel.role == role, m.RoleAssignmentModel.department == department)
-            .order_by(m.RoleAssignmentModel.id)
-        )
-        return list(self.session.scalars(stmt))
+        def load() -> list[str]:
+            a = m.RoleAssignmentModel
+            stmt = select(a.user_id).where(a.role == role, a.department == department).order_by(a.id)
+            return list(self.session.scalars(stmt))
+
+        return self._read(("holders", role, department), load)
 
     def set(self, role: str, department: str, user_ids: Sequence[str], by: str, at: datetime) -> None:
         """Replace the holders of (role, department); holders who stay keep their record."""
+        self._forget()
         wanted = list(dict.fromkeys(user_ids))
         where = (m.RoleAssignmentModel.role == role, m.RoleAssignmentModel.department == department)
         self.session.execute(delete(m.RoleAssignmentModel).where(*where, m.RoleAssignmentModel.user_id.not_in(wanted)))
@@ -391,35 +492,48 @@ class SqlRoleRepo(_Repo):
         self.session.flush()
 
     def all(self) -> list[RoleAssignment]:
-        a = m.RoleAssignmentModel
-        return self._all(RoleAssignment, select(a).order_by(a.role, a.department, a.id))
+        def load() -> list[RoleAssignment]:
+            a = m.RoleAssignmentModel
+            return self._all(RoleAssignment, select(a).order_by(a.role, a.department, a.id))
+
+        return self._read(("all",), load)
 
     def roles_of(self, user_id: str) -> list[RoleAssignment]:
-        a = m.RoleAssignmentModel
-        return self._all(RoleAssignment, select(a).where(a.user_id == user_id).order_by(a.role, a.department))
+        def load() -> list[RoleAssignment]:
+            a = m.RoleAssignmentModel
+            return self._all(RoleAssignment, select(a).where(a.user_id == user_id).order_by(a.role, a.department))
+
+        return self._read(("roles_of", user_id), load)
 
 
 class SqlDelegationRepo(_Repo):
     def add(self, row: Delegation) -> Delegation:
+        self._forget()
         obj = m.DelegationModel(**_values(row))
         self.session.add(obj)
         self.session.flush()
         return _record(Delegation, obj)
 
     def active_for(self, user_id: str, at: datetime) -> list[Delegation]:
-        d = m.DelegationModel
-        stmt = select(d).where(d.user_id == user_id, d.starts_at <= at, d.ends_at > at).order_by(d.id)
-        return self._all(Delegation, stmt)
+        def load() -> list[Delegation]:
+            d = m.DelegationModel
+            stmt = select(d).where(d.user_id == user_id, d.starts_at <= at, d.ends_at > at).order_by(d.id)
+            return self._all(Delegation, stmt)
+
+        return self._read(("active_for", user_id, at), load)
 
     def delegators_of(self, delegate_id: str, at: datetime) -> list[str]:
-        d = m.DelegationModel
-        stmt = (
-            select(d.user_id)
-            .where(d.delegate_id == delegate_id, d.starts_at <= at, d.ends_at > at)
-            .distinct()
-            .order_by(d.user_id)
-        )
-        return list(self.session.scalars(stmt))
+        def load() -> list[str]:
+            d = m.DelegationModel
+            stmt = (
+                select(d.user_id)
+                .where(d.delegate_id == delegate_id, d.starts_at <= at, d.ends_at > at)
+                .distinct()
+                .order_by(d.user_id)
+            )
+            return list(self.session.scalars(stmt))
+
+        return self._read(("delegators_of", delegate_id, at), load)
 
 
 def _outbox_values(
@@ -464,11 +578,15 @@ def _outbox_insert(session: Session, dedupe_key: str | None, *, returning: bool 
 
 class SqlConversationRepo(_Repo):
     def upsert(self, ref: ConversationRef) -> None:
+        self._forget()
         _upsert(self.session, m.ConversationRefModel, _values(ref, skip=()), ("platform", "user_id"))
 
     def get(self, platform: str, user_id: str) -> ConversationRef | None:
-        c = m.ConversationRefModel
-        rows = self._all(ConversationRef, select(c).where(c.platform == platform, c.user_id == user_id))
+        def load() -> list[ConversationRef]:
+            c = m.ConversationRefModel
+            return self._all(ConversationRef, select(c).where(c.platform == platform, c.user_id == user_id))
+
+        rows = self._read(("get", platform, user_id), load)
         return rows[0] if rows else None
 
 
@@ -506,7 +624,7 @@ class SqlPeopleRepo(_Repo):
         return []
 
 
-class SqlOutboxRepo(_Repo):
+class SqlOutboxRepo(_Held[dict[str, Any]]):
     def add(
         self,
         channel: str,
@@ -520,6 +638,21 @@ class SqlOutboxRepo(_Repo):
         update_key: str | None = None,
         dedupe_key: str | None = None,
     ) -> OutboxRow | None:
+        if self._held is not None:
+            self._held.append(
+                dict(
+                    channel=channel,
+                    recipient=recipient,
+                    kind=kind,
+                    payload=payload,
+                    at=at,
+                    ref_key=ref_key,
+                    thread_key=thread_key,
+                    update_key=update_key,
+                    dedupe_key=dedupe_key,
+                )
+            )
+            return None
         values = _outbox_values(channel, recipient, kind, payload, at, ref_key, thread_key, update_key, dedupe_key)
         dialect = self.session.get_bind().dialect.name
         # bound parameters, not .values(**values): the statement is built and compiled once
@@ -692,12 +825,17 @@ class SqlJobRepo(_Repo):
 
 class SqlDigestRepo(_Repo):
     def add(self, row: DigestRow) -> DigestRow:
-        obj = m.DigestModel(**_values(row))
+        """Store a digest; it publishes the audit chain head of the moment (`audit_head`)."""
+        values = _values(row)
+        if values.get("audit_head") is None:
+            values["audit_head"] = audit_chain.format_head(audit_chain.head(self.session))
+        obj = m.DigestModel(**values)
         self.session.add(obj)
         self.session.flush()
         return _record(DigestRow, obj)
 
     def get(self, digest_id: int) -> DigestRow:
+        _known_id(digest_id, "digest")
         return _record(
             DigestRow, self._one(select(m.DigestModel).where(m.DigestModel.id == digest_id), f"digest {digest_id}")
         )
@@ -727,20 +865,20 @@ class SqlDraftRepo(_Repo):
         self.session.execute(_cached(("interview_drafts.delete",), build), {"w_channel": channel, "w_user": user_id})
 
 
-class SqlSettingRepo(_Repo):
+class SqlKeyValueRepo(_Repo):
     def get(self, key: str) -> str | None:
-        return self.session.scalar(select(m.SettingModel.value).where(m.SettingModel.key == key))
+        return self.session.scalar(select(m.KeyValueModel.value).where(m.KeyValueModel.key == key))
 
     def get_many(self, keys: Sequence[str]) -> dict[str, str]:
-        s = m.SettingModel
+        s = m.KeyValueModel
         return dict(self.session.execute(select(s.key, s.value).where(s.key.in_(list(keys)))).tuples().all())
 
     def put(self, key: str, value: str) -> None:
         dialect = self.session.get_bind().dialect.name
 
         def build() -> Any:
-            stmt = _dialect_insert(self.session, _table(m.SettingModel))
+            stmt = _dialect_insert(self.session, _table(m.KeyValueModel))
             return stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value})
 
         # bound parameters: the upsert is built and compiled once
-        self.session.execute(_cached(("settings.put", dialect), build), {"key": key, "value": value})
+        self.session.execute(_cached(("keyvalues.put", dialect), build), {"key": key, "value": value})

@@ -1,6 +1,6 @@
 """The `proposals.sprawl_key` of a classified proposal.
 
-The key (`bot.portfolio.sprawl_signature`) combines the effective actions of the
+The key (`bot.domain.portfolio.sprawl_signature`) combines the effective actions of the
 classification with the proposal's significant title words, so `store.facts` can find
 AI sprawl with one GROUP BY. `SqlClassificationRepo.add` writes it with every
 classification; bulk loaders (bench seeding) call `sprawl_key_for` themselves.

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -22,16 +21,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.errors import Conflict
 from store import repositories as r
+from store.facts import SqlFacts
 
 logger = logging.getLogger(__name__)
 
 
 class SqlUnitOfWork:
-    """Implements `bot.ports.UnitOfWork` over one SQLAlchemy session."""
+    """Implements `bot.ports.UnitOfWork` over one SQLAlchemy session per `with` block."""
 
     def __init__(self, session_factory: sessionmaker[Session]):
         self._session_factory = session_factory
         self.session: Session | None = None
+        self._batching = False
 
     def __enter__(self) -> SqlUnitOfWork:
         if self.session is not None:
@@ -54,8 +55,9 @@ class SqlUnitOfWork:
         self.jobs = r.SqlJobRepo(session)
         self.digests = r.SqlDigestRepo(session)
         self.drafts = r.SqlDraftRepo(session)
-        self.settings = r.SqlSettingRepo(session)
-        self._facts: Any = None
+        self.keyvalues = r.SqlKeyValueRepo(session)
+        self._facts: SqlFacts | None = None
+        self._batching = False
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -68,52 +70,75 @@ class SqlUnitOfWork:
             session.close()
 
     @property
-    def facts(self) -> Any:
+    def facts(self) -> SqlFacts:
         """Portfolio and digest aggregates (`store.facts.SqlFacts`), made on first use."""
         if self._facts is None:
-            from store.facts import SqlFacts
-
             self._facts = SqlFacts(self._require_session())
+        self.audit.write_pending()  # the facts count audit events too
         return self._facts
 
     def commit(self) -> None:
-        """Commit; raise Conflict when a uniqueness rule stopped the write."""
+        """Commit (audit events are appended to the chain first); raise Conflict when a
+        uniqueness rule stopped the write."""
         session = self._require_session()
         try:
+            self.audit.write_pending()
             session.commit()
         except IntegrityError as exc:
             session.rollback()
             raise Conflict(str(exc.orig)) from exc
 
     def rollback(self) -> None:
+        self.audit.restore(self.audit.pending_mark(empty=True))
         self._require_session().rollback()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A nested transaction (SAVEPOINT) inside this unit of work: leaving the block
         by an exception rolls back only what was written inside it and re-raises
-        (a uniqueness violation as Conflict); the outer transaction goes on."""
+        (a uniqueness violation as Conflict); the outer transaction goes on. In a
+        `batch`, the audit events and outbox messages of the block are held and
+        written at its end, one multi-row INSERT each."""
         session = self._require_session()
         nested = session.begin_nested()
+        held = (self.audit, self.outbox) if self._batching else ()
+        for repo in held:
+            repo.hold()
+        mark = self.audit.pending_mark()
         try:
             yield
+            for repo in held:
+                repo.write_held()
             session.flush()
         except IntegrityError as exc:
             nested.rollback()
+            self.audit.restore(mark)
             raise Conflict(str(exc.orig)) from exc
         except BaseException:
             nested.rollback()
+            self.audit.restore(mark)
             raise
+        finally:
+            for repo in held:
+                repo.drop_held()
         nested.commit()
 
-    def flush(self) -> None:
-        """Send pending writes now; raise Conflict on a uniqueness violation."""
-        session = self._require_session()
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many similar writes in this transaction (`bot.ports.UnitOfWork.batch`):
+        directory, delegation and conversation look-ups are read once, and savepoints
+        hold their audit events and outbox messages for one INSERT each."""
+        self._require_session()
+        readers = (self.roles, self.delegations, self.conversations)
+        self._batching = True
+        for repo in readers:
+            repo.keep_reads(True)
         try:
-            session.flush()
-        except IntegrityError as exc:
-            session.rollback()
-            raise Conflict(str(exc.orig)) from exc
+            yield
+        finally:
+            self._batching = False
+            for repo in readers:
+                repo.keep_reads(False)
 
     def _require_session(self) -> Session:
         if self.session is None:

@@ -4,25 +4,28 @@ Database tests take `database_url` (a fresh, migrated database per test) and are
 marked `db` automatically. `make test` runs everything on SQLite, then (when
 GOVBOT_TEST_DATABASE_URL is set) the `db` tests again on PostgreSQL with
 GOVBOT_TEST_BACKEND=postgres. An unreachable PostgreSQL fails those tests; it never
-skips them.
+skips them. Tests marked `postgres` (roles and grants) exist on PostgreSQL only: they are
+deselected, not skipped, on any other backend, and run in the PostgreSQL pass.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from bot.clock import FixedClock
-
-# A Monday morning, so weekly periods are easy to reason about in tests.
-T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+from tests.support.clock import T0
+from tests.support.database import backend, fresh_database
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if "database_url" in getattr(item, "fixturenames", ()):
+        if "database_url" in getattr(item, "fixturenames", ()) or item.get_closest_marker("postgres"):
             item.add_marker(pytest.mark.db)
+    if backend() != "postgres":
+        elsewhere = [item for item in items if item.get_closest_marker("postgres")]
+        if elsewhere:
+            config.hook.pytest_deselected(items=elsewhere)
+            items[:] = [item for item in items if not item.get_closest_marker("postgres")]
 
 
 @pytest.fixture
@@ -31,9 +34,7 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def database_url(tmp_path, request) -> str:  # pragma: no cover - filled in by the store work
-    from tests.dbutil import fresh_database
-
+def database_url(tmp_path, request) -> str:
     return fresh_database(tmp_path, request)
 
 

@@ -187,7 +187,7 @@ def _quote(text: str, start: int, end: int) -> str:
 
 
 def classify(answers: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
-    """Classify a proposal normalised by `bot.domain.validate_proposal`.
+    """Classify a proposal normalised by `bot.domain.proposal.validate_proposal`.
 
     Returns exactly the `govbot classify` JSON of DESIGN.md plus `regulatory`; every
     list is sorted. Text-detected items appear in `reasons` with their field and words."""

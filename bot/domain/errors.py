@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class Refused(Exception):
     """The actor may not do this (not the routed approver, not governance, ...).
@@ -36,3 +38,22 @@ class Conflict(Exception):
 
 class NotFound(LookupError):
     """The record asked for does not exist."""
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """A problem with one key, phrased for the person who typed it."""
+
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+class ProposalInvalid(ValueError):
+    """Raised when a proposal has problems; `errors` lists every one of them."""
+
+    def __init__(self, errors: list[FieldError]):
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors

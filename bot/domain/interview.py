@@ -1,4 +1,4 @@
-"""The intake interview as a platform-neutral flow (issue 2 item 6, issue 8 item 2).
+"""The intake interview as a platform-neutral flow.
 
 Slack renders each `Page` as a modal view, Teams as an Adaptive Card form and the
 console as prompts; all three call the same functions here:
@@ -7,11 +7,11 @@ console as prompts; all three call the same functions here:
   regulatory questions appear only when earlier answers make them relevant
   (progressive disclosure, DESIGN.md "Regulatory mapping").
 - `parse_page(page, raw)` turns what the platform sent back into clean answers,
-  validating every value with `bot.domain.check_field`.
+  validating every value with `bot.domain.proposal.check_field`.
 - `followup_page(answers)` asks again, before submission, for whatever governance
   needs and is still blank or too vague to act on, saying why it matters.
 - `to_proposal(answers)` gives the complete proposal for `Govbot.submit`; a requester
-  who answers nothing new still gets every key, with the defaults of `bot.domain`.
+  who answers nothing new still gets every key, with the defaults of `bot.domain.proposal`.
 - `InterviewFlow(policy)` is the one stepper the channels walk ("next page, else the
   follow-up once, else submit"); they get it from `Govbot.interview_flow()`, so the
   regulatory questions are chosen with the policy the classifier uses.
@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from bot.domain import proposal
+from bot.domain.errors import FieldError, ProposalInvalid
 from bot.domain.policy import Policy
 from bot.domain.proposal import FIELDS, check_field, is_blank, normalise
 from bot.domain.questions import (
@@ -48,32 +49,21 @@ from bot.domain.questions import (
     _Q_ROLE,
     _SENSITIVE_DATA,
     _USER_KINDS,
-    ALL_KEYS,
-    CHOICE_HELP_MAX,
     FOLLOWUP_KEYS,
-    HELP_MAX,
-    KINDS,
-    LABEL_MAX,
-    LABELS,
     LONG_TEXT,
     MULTI,
-    OPTION_MAX,
     PAGE_ORDER,
-    PAGE_TITLE_MAX,
     PAGE_TITLES,
-    PLACEHOLDER_MAX,
     SINGLE,
     TEXT,
     USER,
     WHY,
     YES_NO,
-    Choice,
     Page,
     Question,
     _choices,
     _clip,
     _q,
-    label_of,
 )
 
 logger = logging.getLogger(__name__)
@@ -85,7 +75,7 @@ _POLICY_CACHE: dict[str, Any] = {}
 
 
 def _default_policy() -> Any:
-    """The default policy (bot/policy.toml via bot.policy.load_policy), loaded once; None if unavailable."""
+    """The default policy (bot/policy.toml via bot.domain.policy_file.load_policy), loaded once; None if unavailable."""
     if "default" not in _POLICY_CACHE:
         try:
             from bot.domain.policy_file import load_policy
@@ -118,7 +108,7 @@ def practice_help(policy: Any = None) -> dict[str, str]:
 
 
 def _policy_texts(policy: Any, method: str, codes: tuple[str, ...]) -> dict[str, str] | None:
-    """Help texts from `bot.policy.Policy.<method>()`, or from a raw policy mapping laid
+    """Help texts from `bot.domain.policy.Policy.<method>()`, or from a raw policy mapping laid
     out like bot/policy.toml (`[eu_ai_act.areas.<code>] help = "..."`)."""
     if policy is None:
         return None
@@ -131,7 +121,7 @@ def _policy_texts(policy: Any, method: str, codes: tuple[str, ...]) -> dict[str,
             texts = {k: (v.get("help") if isinstance(v, Mapping) else v) for k, v in raw.items()}
     else:
         try:
-            texts = getattr(policy, method, None)  # a property of bot.policy.Policy (or a method)
+            texts = getattr(policy, method, None)  # a property of bot.domain.policy.Policy (or a method)
             if callable(texts):
                 texts = texts()
         except Exception:  # a broken policy must not break the interview
@@ -529,50 +519,40 @@ def to_proposal(answers: dict[str, Any]) -> dict[str, Any]:
     return normalise(known)
 
 
+def proposal_problems(answers: dict[str, Any]) -> list[FieldError]:
+    """What `Govbot.submit` would refuse in the proposal `answers` make (the errors of
+    `ProposalInvalid`; empty when there is nothing), so a channel can show them on
+    the last form before it submits."""
+    try:
+        proposal.validate_proposal(to_proposal(answers))
+    except ProposalInvalid as exc:
+        return list(exc.errors)
+    return []
+
+
 def answered_keys(answers: dict[str, Any]) -> set[str]:
     """Keys present in a draft (answered, even if skipped with a blank)."""
     return {k for k in answers if k in FIELDS}
 
 
 __all__ = [
-    "ALL_KEYS",
-    "CHOICE_HELP_MAX",
-    "Choice",
-    "FOLLOWUP_KEYS",
     "FOLLOWUP",
-    "HELP_MAX",
     "InterviewFlow",
-    "KINDS",
-    "LABELS",
-    "LABEL_MAX",
-    "LONG_TEXT",
-    "MULTI",
-    "OPTION_MAX",
-    "PAGE_ORDER",
-    "PAGE_TITLES",
-    "PAGE_TITLE_MAX",
-    "PLACEHOLDER_MAX",
-    "Page",
-    "Question",
-    "SINGLE",
     "Step",
-    "TEXT",
-    "USER",
-    "WHY",
-    "YES_NO",
     "answered_keys",
     "area_help",
     "effective_sets",
     "first_page",
     "followup_page",
     "get_page",
+    "is_blank",  # what counts as an unanswered question: the proposal's own rule
     "is_last",
-    "label_of",
     "next_page",
     "pages",
     "parse_answer",
     "parse_page",
     "practice_help",
+    "proposal_problems",
     "seed",
     "step_of",
     "to_proposal",

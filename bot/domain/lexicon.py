@@ -1,7 +1,7 @@
 """Text-signal lexicon compilation: the policy's `[text_signals]` rules become
 `Detector`s (verb forms, object forms, trie regexes) and an anchor index, once per
-policy load (`bot.policy_parser` calls `build_detectors` and `build_index`). Matching
-them against proposal text is `bot.classifier.detect`.
+policy load (`bot.domain.policy_file` calls `build_detectors` and `build_index`).
+Matching them against proposal text is `bot.domain.classifier.detect`.
 """
 
 from __future__ import annotations

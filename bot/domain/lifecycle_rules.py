@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.domain.errors import UsageError
 from bot.domain.records import ProposalRow
+from bot.domain.usertext import user_text
 
 ACTIONS = ("pause", "resume", "retire", "promote")
 
@@ -73,8 +74,8 @@ def parse_until(value: str | date | datetime, field: str = "until", zone: tzinfo
 
 
 def proposal_label(row: ProposalRow) -> str:
-    """`#12 "Title"`, as the notices name a proposal."""
-    return f'#{row.id} "{row.title}"'
+    """`#12 "Title"`, as the notices name a proposal (the title marked as user-written)."""
+    return f'#{row.id} "{user_text(row.title)}"'
 
 
 def proposal_people(row: ProposalRow, *extra: str) -> list[str]:

@@ -6,7 +6,7 @@ the text-signal regexes. A broken file raises `PolicyError` naming each bad key.
 
 The rules are data; `Condition` is the one generic interpreter of their `when` tables
 (see the header of policy.toml for the keys a condition may use). This module holds
-the records and the loading; the parser and validator is `bot.policy_parser`.
+the records; the loading, parser and validator are `bot.domain.policy_file`.
 """
 
 from __future__ import annotations
@@ -214,11 +214,11 @@ class Rollout:
 
 @dataclass(frozen=True)
 class TextSignals:
-    """The compiled text-signal lexicons (built by bot.lexicon.build_detectors)."""
+    """The compiled text-signal lexicons (built by bot.domain.lexicon.build_detectors)."""
 
     fields: tuple[str, ...]
-    detectors: tuple[Any, ...]  # bot.lexicon.Detector
-    index: tuple[Mapping[str, Any], Mapping[str, Any], re.Pattern[str]]  # bot.lexicon.build_index
+    detectors: tuple[Any, ...]  # bot.domain.lexicon.Detector
+    index: tuple[Mapping[str, Any], Mapping[str, Any], re.Pattern[str]]  # bot.domain.lexicon.build_index
     negations: frozenset[str]
     negation_phrases: tuple[str, ...]
     negation_window: int
@@ -300,10 +300,6 @@ class Policy:
         return {code: info.help for code, info in self.eu_ai_act.areas.items()}
 
     @property
-    def use_area_labels(self) -> dict[str, str]:
-        return {code: info.label for code, info in self.eu_ai_act.areas.items()}
-
-    @property
     def prohibited_practice_help(self) -> dict[str, str]:
         """ "Art. 5(1)(c) Social scoring: ..." for every prohibited-practice code."""
         return {c: f"{p.article} {p.label}: {p.help}" for c, p in self.eu_ai_act.prohibited_practices.items()}
@@ -311,10 +307,6 @@ class Policy:
     @property
     def stop_condition_texts(self) -> dict[str, str]:
         return {r.code: r.text for r in self.stop_rules}
-
-    @property
-    def stop_condition_codes(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(r.code for r in self.stop_rules))
 
     def is_overridable(self, code: str) -> bool:
         """Whether governance may override this stop condition with a written reason."""

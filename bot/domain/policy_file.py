@@ -1,5 +1,5 @@
 """The policy file's parser and validator: a parsed TOML mapping in, the records of
-`bot.policy` out, every bad key named in `problems` (`bot.policy.parse_policy` raises
+`bot.domain.policy` out, every bad key named in `problems` (`parse_policy` raises
 them as one PolicyError).
 """
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 CHART = "portfolio_chart"
 SIGNATURE_WORDS = 2
@@ -69,7 +69,16 @@ def sprawl_reason(key: str) -> str:
     return f"same actions ({acts}) and shared title words {shared}"
 
 
-def portfolio_config(settings: Any) -> dict[str, Any]:
+class PortfolioSettings(Protocol):
+    """What the portfolio reads of `bot.settings.Settings` (the domain imports no settings)."""
+
+    reminder_after_h: float
+    purgatory_days: int
+
+    def capacity_targets(self) -> dict[str, float]: ...
+
+
+def portfolio_config(settings: PortfolioSettings) -> dict[str, Any]:
     """The `config` that `FactsReader.portfolio`/`digest` take, from the settings."""
     return {
         "list_cap": LIST_CAP,

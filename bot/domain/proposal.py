@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+from bot.domain.errors import FieldError, ProposalInvalid
+
 DATA: Final = (
     "public",
     "internal",
@@ -139,25 +141,6 @@ FIELDS: Final[dict[str, FieldSpec]] = {
 }
 
 FREE_TEXT_KEYS: Final = ("title", "description", "current_process", "expected_output")
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """A problem with one key, phrased for the person who typed it."""
-
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.message}"
-
-
-class ProposalInvalid(ValueError):
-    """Raised when a proposal has problems; `errors` lists every one of them."""
-
-    def __init__(self, errors: list[FieldError]):
-        super().__init__("; ".join(str(e) for e in errors))
-        self.errors = errors
 
 
 def is_blank(value: Any) -> bool:

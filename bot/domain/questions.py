@@ -1,7 +1,7 @@
 """The intake interview's questions as data: the answer kinds and text limits, the
 `Choice`/`Question`/`Page` records, the plain-language labels of every enum code, why
 each follow-up matters, the questions of each page and the page titles. The flow
-that chooses and parses pages is `bot.interview` (which re-exports these names).
+that chooses and parses pages is `bot.domain.interview`.
 """
 
 from __future__ import annotations

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+
+def as_utc(value: datetime) -> datetime:
+    """A record's moment in UTC. Records hold UTC; a database that hands back naive
+    datetimes (SQLite) means UTC by them."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass
@@ -197,6 +203,7 @@ class DigestRow:
     fallback_reason: str | None
     posted_to: list[str]
     created_at: datetime
+    audit_head: str | None = None  # "#<id> <sha256>": the audit chain head when the digest was stored
 
 
 @dataclass

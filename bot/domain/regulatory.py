@@ -23,7 +23,7 @@ def map_regulatory(
     ISO/IEC 42001 views. Returns the `regulatory` JSON of `govbot classify`.
 
     Unanswered optional keys take their defaults first (`use_area` none, the yes/no
-    questions false, role deployer), exactly as `bot.domain.validate_proposal` does."""
+    questions false, role deployer), exactly as `bot.domain.proposal.validate_proposal` does."""
     return map_normalised(proposal.normalise(dict(answers)), effective, policy)
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.messages.message import APPROVE, EDIT_PROPOSAL, REJECT, REQUEST_CHANGES, Button, Message, Section
+from bot.messages.message import APPROVE, EDIT_PROPOSAL, REJECT, REQUEST_CHANGES, Button, Message, Section, user_text
 
 MAX_ITEMS = 8
 MAX_TEXT = 2500
@@ -106,7 +106,7 @@ def stop_label(code: str) -> str:
 
 
 def _ref(proposal: Any) -> str:
-    return f"#{proposal.id} {proposal.title}"
+    return f"#{proposal.id} {user_text(proposal.title)}"
 
 
 # --------------------------------------------------------------------------- classification
@@ -119,7 +119,8 @@ def classification_message(
     readiness gaps, rollout plan, who must approve and the EU AI Act tier."""
     risk = result.get("risk_level", "?")
     head = "Resubmitted" if resubmitted else "Classified"
-    sections = [Section("Risk: " + risk.upper(), bullets(result.get("reasons") or ["no risk signals found"]))]
+    reasons = [user_text(r) for r in result.get("reasons") or []]  # they quote the proposal's own words
+    sections = [Section("Risk: " + risk.upper(), bullets(reasons or ["no risk signals found"]))]
     stops = result.get("stop_conditions") or []
     if stops:
         sections.append(Section("Stop conditions (block the move to pilot)", bullets(stop_label(c) for c in stops)))
@@ -135,7 +136,7 @@ def classification_message(
             Section(
                 "Rollout plan",
                 fields=tuple(
-                    (k.replace("_", " "), mention(str(v)) if k == "owner" and v else clip(str(v), 300))
+                    (k.replace("_", " "), mention(str(v)) if k == "owner" and v else user_text(clip(str(v), 300)))
                     for k, v in rollout.items()
                 ),
             )
@@ -144,8 +145,8 @@ def classification_message(
     eu = ((result.get("regulatory") or {}).get("eu_ai_act")) or {}
     if eu:
         lines = [f"Tier: {eu.get('tier', '?')} (role: {eu.get('role', 'deployer')})"]
-        lines += [f"Basis: {b}" for b in capped(eu.get("basis") or [], 4)]
-        lines += [f"Duty: {d}" for d in capped(eu.get("duties") or [], 6)]
+        lines += [f"Basis: {user_text(b)}" for b in capped(eu.get("basis") or [], 4)]
+        lines += [f"Duty: {user_text(d)}" for d in capped(eu.get("duties") or [], 6)]
         sections.append(Section("EU AI Act", clip("\n".join(lines))))
     return Message(
         kind="classification",
@@ -161,7 +162,7 @@ def approver_lines(requests: Sequence[Any]) -> list[str]:
     for r in requests:
         if r.status == "superseded":
             continue
-        dept = f" ({r.department})" if r.department else ""
+        dept = f" ({user_text(r.department)})" if r.department else ""
         line = f"{ROLE_LABEL.get(r.role, r.role)}{dept}: {mention(r.approver)} — {STATUS_VERB.get(r.status, r.status)}"
         if r.note:
             line += f" — {r.note}"
@@ -191,18 +192,22 @@ def approval_request_card(
         headline = f"Approval needed: {_ref(proposal)} ({risk} risk)"
     summary = Section(
         "Proposal",
-        clip(answers.get("description") or "", 600),
+        user_text(clip(answers.get("description") or "", 600)),
         fields=(
             ("Requester", mention(proposal.requester)),
             ("Owner", mention(proposal.owner)),
-            ("Department", proposal.department or "-"),
+            ("Department", user_text(proposal.department) or "-"),
             ("Stage", proposal.stage),
             ("Request id", str(request.id)),
         ),
     )
     sections = [summary]
     if result:
-        sections.append(Section(f"Risk: {risk}", bullets(result.get("reasons") or ["no risk signals"], 4)))
+        sections.append(
+            Section(
+                f"Risk: {risk}", bullets([user_text(r) for r in result.get("reasons") or []] or ["no risk signals"], 4)
+            )
+        )
         stops = result.get("stop_conditions") or []
         if stops:
             sections.append(Section("Stop conditions", bullets((stop_label(c) for c in stops), 6)))
@@ -213,7 +218,7 @@ def approval_request_card(
         else f"You are asked as {label}"
     )
     if request.department:
-        why += f" for {request.department}"
+        why += f" for {user_text(request.department)}"
     why += "."
     if request.note:
         why += f" {request.note[:1].upper()}{request.note[1:]}."
@@ -271,9 +276,9 @@ def decided_card(proposal: Any, request: Any, decision: Any, tz: str = "UTC") ->
         ("Request id", str(request.id)),
     ]
     if decision.comment:
-        fields.append(("Comment", clip(decision.comment, 500)))
+        fields.append(("Comment", user_text(clip(decision.comment, 500))))
     if decision.override_reason:
-        fields.append(("Governance reason", clip(decision.override_reason, 500)))
+        fields.append(("Governance reason", user_text(clip(decision.override_reason, 500))))
     return Message(
         kind="approval_decided",
         text=line,
@@ -298,7 +303,8 @@ def closed_card(proposal: Any, request: Any, why: str) -> Message:
 def notice(
     kind: str, text: str, proposal_id: int | None = None, detail: str = "", buttons: tuple[Button, ...] = ()
 ) -> Message:
-    """A one-line notice (threaded updates, refusals, command answers)."""
+    """A one-line notice (threaded updates, refusals, command answers). `detail` is the
+    core's text: callers mark what people typed in it (comments, reasons) with `user_text`."""
     sections = (Section(None, clip(detail)),) if detail else ()
     meta = {"proposal_id": proposal_id} if proposal_id is not None else {}
     return Message(kind=kind, text=clip(text, 1000), sections=sections, buttons=buttons, meta=meta)
@@ -323,14 +329,16 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
                 ("Risk", p["risk_level"]),
                 ("Owner", mention(p.get("owner"))),
                 ("Requester", mention(p["requester"])),
-                ("Department", p.get("department") or "-"),
+                ("Department", user_text(p.get("department")) or "-"),
                 ("Autonomy", p.get("autonomy") or "-"),
                 ("Revision", str(p["revision"])),
             ),
         )
     ]
     if c:
-        sections.append(Section("Why this risk", bullets(c.get("reasons") or ["no risk signals"], 5)))
+        sections.append(
+            Section("Why this risk", bullets([user_text(r) for r in c.get("reasons") or []] or ["no risk signals"], 5))
+        )
         eu = ((c.get("regulatory") or {}).get("eu_ai_act")) or {}
         if eu:
             sections.append(Section("EU AI Act", f"Tier: {eu.get('tier')}"))
@@ -338,7 +346,7 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
     for s in data.get("stop_conditions") or []:
         line = f"{stop_label(s['code'])}: {s['status']}"
         if s["status"] == "overridden":
-            line += f" by {mention(s.get('overridden_by'))} — {s.get('override_reason')}"
+            line += f" by {mention(s.get('overridden_by'))} — {user_text(s.get('override_reason'))}"
         stops.append(line)
     if stops:
         sections.append(Section("Stop conditions", bullets(stops)))
@@ -356,9 +364,9 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
                 line += f" by {mention(d['actor'])}"
             line += f" at {_short(d['created_at'])}"
             if d.get("override_reason"):
-                line += f" (reason: {clip(d['override_reason'], 200)})"
+                line += f" (reason: {user_text(clip(d['override_reason'], 200))})"
             if d.get("comment"):
-                line += f": {clip(d['comment'], 300)}"
+                line += f": {user_text(clip(d['comment'], 300))}"
         if a.get("note"):
             line += f" ({a['note']})"
         lines.append(line)
@@ -378,7 +386,8 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
             Section(
                 "Value check-ins",
                 bullets(
-                    f"{ci['period']}: {ci['value']}" + (f" — {ci['note']}" if ci.get("note") else "")
+                    f"{ci['period']}: {user_text(ci['value'])}"
+                    + (f" — {user_text(ci['note'])}" if ci.get("note") else "")
                     for ci in checkins[-MAX_ITEMS:]
                 ),
             )
@@ -391,22 +400,86 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
                 bullets(
                     f"{o['kind']} to {mention(o['recipient'])} via {o['channel']}: {o['status']}, "
                     f"{o['attempts']} attempt(s)"
-                    + (f", last error: {clip(o['last_error'], 120)}" if o.get("last_error") else "")
+                    + (f", last error: {user_text(clip(o['last_error'], 120))}" if o.get("last_error") else "")
                     for o in undelivered
                 ),
             )
         )
-    audit = data.get("audit") or []
-    trail = [f"{_short(e['created_at'])} {mention(e['actor'])} {e['action']}{_audit_why(e)}" for e in audit]
-    if len(trail) > 12:
-        trail = [f"... {len(trail) - 12} earlier events"] + trail[-12:]
+    trail = trail_lines(data.get("audit") or [])
+    if len(trail) > TRAIL_LINES:
+        trail = [f"... {len(trail) - TRAIL_LINES} earlier lines"] + trail[-TRAIL_LINES:]
     sections.append(Section("Audit trail", clip("\n".join(trail) or "empty")))
     return Message(
         kind="status",
-        text=f"#{p['id']} {p['title']}: {p['stage']}, {p['risk_level']} risk",
+        text=f"#{p['id']} {user_text(p['title'])}: {p['stage']}, {p['risk_level']} risk",
         sections=tuple(sections),
         meta={"proposal_id": p["id"]},
     )
+
+
+def status_summary(data: dict[str, Any]) -> Message:
+    """`status <id>` for someone not involved in the proposal: where it stands, without
+    its comments, decisions, check-in notes or audit trail."""
+    p = data["proposal"]
+    live = [a for a in data.get("approvals") or [] if a["status"] != "superseded"]
+    approved = sum(1 for a in live if a["status"] == "approved")
+    return Message(
+        kind="status",
+        text=f"#{p['id']} {user_text(p['title'])}: {p['stage']}, {p['risk_level']} risk",
+        sections=(
+            Section(
+                None,
+                fields=(
+                    ("Stage", p["stage"]),
+                    ("Risk", p["risk_level"]),
+                    ("Owner", mention(p.get("owner"))),
+                    ("Department", user_text(p.get("department")) or "-"),
+                    ("Approvals", f"{approved} of {len(live)} approved"),
+                ),
+            ),
+            Section(
+                None,
+                "Comments, decisions and the audit trail are shown to the requester, the owner, "
+                "the people asked to approve it and governance.",
+            ),
+        ),
+        meta={"proposal_id": p["id"]},
+    )
+
+
+TRAIL_LINES = 12
+
+
+def trail_lines(audit: Sequence[dict[str, Any]]) -> list[str]:
+    """The audit trail as lines, oldest first. Refusals repeated by the same person for
+    the same attempt collapse into one line (how many, first and last time) where the
+    last of them happened, so a flood of refused commands cannot push the real trail
+    out of view."""
+    refusals: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for event in audit:
+        if event["action"].endswith("refused"):
+            d = event.get("detail") or {}
+            key = (event["actor"], event["action"], str(d.get("code")), str(d.get("attempt")))
+            refusals.setdefault(key, []).append(event)
+    last_of_group = {id(group[-1]): group for group in refusals.values()}
+    lines = []
+    for event in audit:
+        if not event["action"].endswith("refused"):
+            lines.append(
+                f"{_short(event['created_at'])} {mention(event['actor'])} {event['action']}{_audit_why(event)}"
+            )
+            continue
+        group = last_of_group.get(id(event))
+        if group is None:
+            continue  # shown with the last refusal of its kind
+        if len(group) == 1:
+            lines.append(
+                f"{_short(event['created_at'])} {mention(event['actor'])} {event['action']}{_audit_why(event)}"
+            )
+        else:
+            span = f"{_short(group[0]['created_at'])} to {_short(event['created_at'])}"
+            lines.append(f"{span} {mention(event['actor'])} {event['action']} ×{len(group)}{_audit_why(event)}")
+    return lines
 
 
 def _short(iso: str) -> str:
@@ -417,12 +490,12 @@ def _audit_why(event: dict[str, Any]) -> str:
     d = event.get("detail") or {}
     for key in ("reason", "override_reason", "comment", "note"):
         if d.get(key):
-            return f" — {clip(str(d[key]), 160)}"
+            return f" — {user_text(clip(str(d[key]), 160))}"
     return ""
 
 
 def proposal_line(p: Any) -> str:
-    return f"#{p.id} {p.title} — {p.stage}, {p.risk_level} risk"
+    return f"#{p.id} {user_text(p.title)} — {p.stage}, {p.risk_level} risk"
 
 
 def mine_message(
@@ -488,7 +561,7 @@ def roles_message(entries: dict[str, Any], can_edit: bool) -> Message:
             if not value:
                 lines.append(f"{role}: nobody (routed to governance)")
             for dept, users in sorted(value.items()):
-                lines.append(f"{role} ({dept}): {', '.join(mention(u) for u in users) or 'nobody'}")
+                lines.append(f"{role} ({user_text(dept)}): {', '.join(mention(u) for u in users) or 'nobody'}")
         else:
             lines.append(f"{role}: {', '.join(mention(u) for u in value) or 'nobody (routed to governance)'}")
     hint = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.records import DigestRow
-from bot.messages.message import DIGEST_POST, DIGEST_REGENERATE, Button, Message, Section
+from bot.messages.message import DIGEST_POST, DIGEST_REGENERATE, Button, Message, Section, user_text
 
 SECTION_MAX = 2900  # Slack's section text limit is 3000 characters
 
@@ -31,12 +31,17 @@ def digest_json(row: DigestRow) -> dict[str, Any]:
 
 
 def digest_message(row: DigestRow, *, review: bool = False, note: str | None = None) -> Message:
-    """The digest as a neutral message; with `review`, the Post / Regenerate buttons."""
+    """The digest as a neutral message; with `review`, the Post / Regenerate buttons.
+    The draft quotes user-written titles and values (and an LLM wrote it), so all of its
+    text is marked as user-written: no renderer turns any of it into a link or mention."""
     lines = row.text.splitlines() or [""]
-    headline = lines[0][:300]
-    sections = [Section(None, chunk) for chunk in _chunks("\n".join(lines[1:]).strip())]
+    headline = user_text(lines[0][:300])
+    sections = [Section(None, user_text(chunk)) for chunk in _chunks("\n".join(lines[1:]).strip())]
     by = "govbot's template writer" if row.model == "template" else f"{row.model}, checked against the facts"
     footer = f"Digest #{row.id}, written by {by}."
+    head = (row.audit_head or "").split()
+    if len(head) == 2:  # "#<id> <sha256>", published where people keep it: a later rewrite shows
+        footer += f" Audit chain head {head[0]} ({head[1][:16]})."
     if review:
         footer += " Review it, then post it to the digest channels or ask for a new draft."
     sections.append(Section(None, footer + (f"\n{note}" if note else "")))

@@ -11,6 +11,12 @@ import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# What the core wrote vs what people typed: compose functions wrap user-written text
+# with `user_text()`; renderers escape those spans (`spans()`), plain text drops the marks.
+from bot.domain.usertext import plain as plain
+from bot.domain.usertext import spans as spans
+from bot.domain.usertext import user_text as user_text
+
 # Button action ids (DESIGN.md, Chat interfaces). Renderers use them verbatim as the
 # Slack `action_id` and the Teams `Action.Execute` verb.
 APPROVE = "approval.approve"
@@ -20,7 +26,6 @@ EDIT_PROPOSAL = "proposal.edit"  # value = proposal id; reopens the interview pr
 DIGEST_POST = "digest.post"  # value = digest id
 DIGEST_REGENERATE = "digest.regenerate"  # value = digest id
 CHECKIN_OPEN = "checkin.open"  # value = proposal id; asks for a metric value
-AUTONOMY_APPROVE = APPROVE  # autonomy steps are approval requests too
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ class Message:
             kind=data["kind"],
             text=data["text"],
             sections=tuple(
-                Section(s.get("title"), s.get("text", ""), tuple(tuple(f) for f in s.get("fields", ())))  # type: ignore[misc]
+                Section(s.get("title"), s.get("text", ""), tuple(tuple(f) for f in s.get("fields", ())))
                 for s in data.get("sections", ())
             ),
             buttons=tuple(Button(**b) for b in data.get("buttons", ())),
@@ -89,22 +94,4 @@ class Message:
             lines.extend(f"{label}: {value}" for label, value in s.fields)
         if self.buttons:
             lines.append(" | ".join(f"[{b.label}]" for b in self.buttons))
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A message to deliver through the outbox.
-
-    `ref_key` names the delivered message so later messages can thread on it
-    (`thread_key`) or replace it in place (`update_key`), e.g. "classification:12"
-    or "approval:34".
-    """
-
-    channel: str  # "slack" | "teams" | "console"
-    recipient: str  # platform user id, or a channel/conversation id for broadcasts
-    message: Message
-    ref_key: str | None = None
-    thread_key: str | None = None
-    update_key: str | None = None
-    dedupe_key: str | None = None
+        return plain("\n".join(lines))

@@ -10,7 +10,7 @@ from bot.domain.portfolio import (
     SPRAWL_SHOWN,
 )
 from bot.domain.proposal import CAPACITY, RISK_LEVELS, STAGES
-from bot.messages.message import Message, Section
+from bot.messages.message import Message, Section, user_text
 
 
 def _pct(value: float | None) -> str:
@@ -24,8 +24,8 @@ def _line(mapping: dict[str, Any], order: Iterable[str] | None = None) -> str:
 
 
 def _t(title: str, limit: int = 80) -> str:
-    """A title shortened for display (the full title is in the facts)."""
-    return title if len(title) <= limit else title[: limit - 1] + "\u2026"
+    """A title shortened for display (the full title is in the facts), marked as user-written."""
+    return user_text(title if len(title) <= limit else title[: limit - 1] + "\u2026")
 
 
 def _more(shown: int, total: int) -> str:
@@ -42,7 +42,7 @@ def sprawl_line(group: dict[str, Any], shown: int = 3) -> str:
     for p in members[:shown]:
         n = int(p.get("in_department") or 1)
         example = f"#{p['id']} {_t(p.get('title') or '', 60)}"
-        parts.append(f"{p.get('department') or '-'} {n} ({'e.g. ' if n > 1 else ''}{example})")
+        parts.append(f"{user_text(p.get('department')) or '-'} {n} ({'e.g. ' if n > 1 else ''}{example})")
     if departments > len(parts):
         parts.append(f"{departments - len(parts)} more department{'s' if departments - len(parts) != 1 else ''}")
     head = f"{group['count']} proposals in {departments} departments"
@@ -72,7 +72,7 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
             Section(
                 "By department" + _more(len(items), depts.get("total", len(items))),
                 "",
-                tuple((d["department"] or "(none)", str(d["count"])) for d in items),
+                tuple((user_text(d["department"]) or "(none)", str(d["count"])) for d in items),
             )
         )
 
@@ -109,7 +109,8 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
     purg = facts.get("purgatory", {})
     if purg.get("count"):
         text = "\n".join(
-            f"- #{p['id']} {_t(p['title'])} ({p['department'] or 'no department'}), pilot for {p['days_in_pilot']} days"
+            f"- #{p['id']} {_t(p['title'])} ({user_text(p['department']) or 'no department'}), "
+            f"pilot for {p['days_in_pilot']} days"
             for p in purg.get("items", [])
         )
         sections.append(
@@ -136,7 +137,8 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
     value = facts.get("value", {})
     if value:
         latest = "\n".join(
-            f"- #{v['proposal_id']} {_t(v['title'], 60)}: {v['value']} ({v['period']})" for v in value.get("latest", [])
+            f"- #{v['proposal_id']} {_t(v['title'], 60)}: {user_text(v['value'])} ({v['period']})"
+            for v in value.get("latest", [])
         )
         sections.append(
             Section(

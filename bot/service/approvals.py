@@ -1,4 +1,4 @@
-"""Approval routing, decisions and the chain rules (DESIGN.md approver roles, issue 5).
+"""Approval routing and who may decide (DESIGN.md, approver roles).
 
 Routing turns the classifier's `approver_roles` into one approval request per role,
 through the role directory: the owner is the proposal's own `owner`; the department

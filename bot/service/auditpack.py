@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.domain.errors import UsageError
 from bot.domain.proposal import FIELDS
+from bot.ports import Clock, UnitOfWork
 from bot.service.export import format_event, iso_time
 from bot.service.queries import checkin_flag
 
@@ -52,9 +53,9 @@ def _show(value: Any) -> str:
 # --------------------------------------------------------------------------- gather
 
 
-def gather(core: Any, proposal_id: int) -> dict[str, Any]:
+def gather(uow: UnitOfWork, clock: Clock, proposal_id: int) -> dict[str, Any]:
     """Read everything the pack shows in one unit of work (NotFound propagates)."""
-    with core.uow() as uow:
+    with uow:
         row = uow.proposals.get(proposal_id)
         return {
             "proposal": row,
@@ -65,8 +66,9 @@ def gather(core: Any, proposal_id: int) -> dict[str, Any]:
             "decisions": {d.request_id: d for d in uow.decisions.for_proposal(proposal_id)},
             "checkins": uow.checkins.for_proposal(proposal_id),
             "events": uow.audit.for_proposal(proposal_id),
+            "audit_head": uow.audit.head(),
             "flag": checkin_flag(uow, proposal_id),
-            "generated_at": core.clock.now(),
+            "generated_at": clock.now(),
         }
 
 
@@ -103,7 +105,19 @@ def blocks(data: dict[str, Any]) -> list[Block]:
     out += _checkins(data)
     out.append(Block("h2", "Full audit trail"))
     out.append(Block("list", items=[format_event(e) for e in data["events"]] or ["no events"]))
+    out.append(Block("p", _chain_note(data.get("audit_head"))))
     return out
+
+
+def _chain_note(head: tuple[int, str] | None) -> str:
+    """The audit chain head this pack publishes: whoever keeps the pack can check later,
+    with `govbot audit --verify`, that no event up to it was rewritten."""
+    at = f"#{head[0]} {head[1]}" if head else "#0 (the trail was empty)"
+    return (
+        f"Audit chain head when this pack was generated: {at}. Every audit event is hash-chained to "
+        "the one before it; `govbot audit --verify` checks the whole chain, and a trail rewritten after "
+        "this pack was made no longer has this head."
+    )
 
 
 def _answers(data: dict[str, Any]) -> list[Block]:
@@ -409,8 +423,24 @@ def to_pdf(doc: list[Block]) -> bytes:
         return float(measured)
 
     def table(b: Block) -> None:
+        for part, long in _table_parts(b.rows):
+            if long:
+                long_row(part[0])
+            else:
+                grid_of(b.header, part)
+
+    def long_row(row: tuple[str, ...]) -> None:
+        # a row taller than a page cannot be a table row: its short cells as a bold
+        # line, each long cell as a paragraph that flows over the pages
+        label = " | ".join(c for c in row if len(c) <= LONG_CELL)
+        text(label or "—", 8, 4.5, "B")
+        for cell in (c for c in row if len(c) > LONG_CELL):
+            text(cell, 8, 4.5)
+        pdf.ln(1)
+
+    def grid_of(header: Sequence[str], body_rows: Sequence[tuple[str, ...]]) -> None:
         pdf.set_font(family, "", 8)
-        rows = [tuple(clean(h) for h in b.header), *(tuple(clean(c) for c in r) for r in b.rows)]
+        rows = [tuple(clean(h) for h in header), *(tuple(clean(c) for c in r) for r in body_rows)]
         with pdf.table(
             width=width,
             col_widths=column_widths(rows, pdf.get_string_width, width, heading=bold_width),
@@ -495,18 +525,34 @@ def column_widths(
     return tuple(m + spare * w / sum(wants) for m, w in zip(least, wants, strict=True))
 
 
+LONG_CELL = 600  # characters; a longer cell could make its table row taller than a page
+
+
+def _table_parts(rows: Sequence[tuple[str, ...]]) -> list[tuple[list[tuple[str, ...]], bool]]:
+    """The rows in runs of ordinary rows (a table each) and single rows holding a cell
+    longer than LONG_CELL, in order."""
+    parts: list[tuple[list[tuple[str, ...]], bool]] = []
+    for row in rows:
+        long = any(len(str(c)) > LONG_CELL for c in row)
+        if long or not parts or parts[-1][1]:
+            parts.append(([row], long))
+        else:
+            parts[-1][0].append(row)
+    return parts
+
+
 def _headings(family: str) -> Any:
     from fpdf.fonts import FontFace
 
     return FontFace(family=family, emphasis="BOLD")
 
 
-def build_audit_pack(core: Any, proposal_id: int, fmt: str) -> bytes:
+def build_audit_pack(uow: UnitOfWork, clock: Clock, proposal_id: int, fmt: str) -> bytes:
     """The audit pack of one proposal as Markdown (UTF-8) or PDF bytes.
 
-    Raises `bot.ports.NotFound` for an unknown proposal and UsageError for a bad format."""
+    Raises `bot.domain.errors.NotFound` for an unknown proposal and UsageError for a bad format."""
     if fmt not in FORMATS:
         raise UsageError(f"format: unknown {fmt!r}; allowed: {', '.join(FORMATS)}")
-    doc = blocks(gather(core, proposal_id))
+    doc = blocks(gather(uow, clock, proposal_id))
     logger.info("audit pack for proposal %s (%s)", proposal_id, fmt)
     return to_markdown(doc).encode("utf-8") if fmt == "md" else to_pdf(doc)

@@ -13,37 +13,65 @@ from datetime import date
 from typing import Any
 
 from bot.domain.approval_rules import comment_required, missing_comment
-from bot.domain.errors import NotFound, Refused, UsageError
+from bot.domain.errors import NotFound, ProposalInvalid, Refused, UsageError
+from bot.domain.interview import seed as make_seed
 from bot.domain.people import MENTION, is_platform_id, name_key
-from bot.domain.proposal import STOP_CONDITIONS, ProposalInvalid
+from bot.domain.proposal import STOP_CONDITIONS
 from bot.domain.roles import DIRECTORY_ROLES, PER_DEPARTMENT, is_mention
+from bot.domain.usertext import refuse_nul
 from bot.messages import compose
-from bot.service import checkins, lifecycle
+from bot.messages.message import Message, Section
+from bot.ports import Clock, Drafter, PolicySource, UnitOfWork
+from bot.service import checkins, decisions, digest, inbox, lifecycle, people, portfolio, queries, roles, submit
+from bot.service.drafts import load_draft
 from bot.service.results import InterviewStart, Reply
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
-def run_command(core: Any, actor: str, channel: str, text: str, conversation_id: str | None = None) -> Reply:
+def run_command(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: PolicySource,
+    settings: Settings,
+    drafter: Drafter | None,
+    actor: str,
+    channel: str,
+    text: str,
+    conversation_id: str | None = None,
+) -> Reply:
     """Parse `text` and run it for `actor`; always returns a Reply. `conversation_id`
     is where it was typed (used by `digest here`)."""
-    reply = _reply(core, actor, channel, text, conversation_id)
+    reply = _reply(uow, clock, policy, settings, drafter, actor, channel, text, conversation_id)
     if reply.message is not None:
         try:  # people by name; a failed look-up must not cost the person their answer
-            reply.message = core.named(reply.message)
+            with uow:
+                reply.message = people.named(uow, reply.message)
         except Exception:
             logger.exception("naming the people in the reply failed")
     return reply
 
 
-def _reply(core: Any, actor: str, channel: str, text: str, conversation_id: str | None) -> Reply:
+def _reply(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: PolicySource,
+    settings: Settings,
+    drafter: Drafter | None,
+    actor: str,
+    channel: str,
+    text: str,
+    conversation_id: str | None,
+) -> Reply:
     try:
+        refuse_nul(text, "text")
         command = parse(text)
         if command.name == "digest":
             command.args["conversation_id"] = conversation_id
-        return _run(core, actor, channel, command)
+        return _run(uow, clock, policy, settings, drafter, actor, channel, command)
     except UsageError as exc:
-        return Reply(compose.notice("usage_error", exc.message, detail=_usage_hint(core)))
+        return Reply(compose.notice("usage_error", exc.message, detail=_usage_hint(settings)))
     except Refused as exc:
         return Reply(compose.notice("refused", exc.message))
     except ProposalInvalid as exc:
@@ -55,66 +83,97 @@ def _reply(core: Any, actor: str, channel: str, text: str, conversation_id: str 
         return Reply(compose.notice("error", "Sorry, that failed on our side; the error is logged. Try again."))
 
 
-def _usage_hint(core: Any) -> str:
-    return f"Type `{getattr(core.settings, 'slack_command', '/aiwf')} help` for every command."
+def help_message(settings: Settings, channel: str | None = None) -> Message:
+    """Every command with one line; Slack shows the slash command, other channels
+    (commands typed to the bot) show the bare commands."""
+    return compose.help_message(settings.slack_command if channel in (None, "slack") else "")
 
 
-def _run(core: Any, actor: str, channel: str, command: Command) -> Reply:
+def _usage_hint(settings: Settings) -> str:
+    return f"Type `{settings.slack_command} help` for every command."
+
+
+def _run(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: PolicySource,
+    settings: Settings,
+    drafter: Drafter | None,
+    actor: str,
+    channel: str,
+    command: Command,
+) -> Reply:
     name, args = command.name, command.args
     if name == "help":
-        message = core.help(channel)
+        message = help_message(settings, channel)
         if args.get("unknown"):
             message = _with_prefix(message, f"Unknown command {args['unknown']!r}.")
         return Reply(message)
     if name == "propose":
-        return Reply(interview=_propose(core, actor, channel, args["text"]))
+        return Reply(interview=_propose(uow, actor, channel, args["text"]))
     if name == "edit":
-        return Reply(interview=core.edit_seed(actor, args["proposal_id"]))
+        return Reply(interview=submit.edit_seed(uow, clock, actor, args["proposal_id"]))
     if name == "mine":
-        return Reply(core.mine(actor, channel))
+        return Reply(inbox.mine(uow, clock, settings, actor, channel))
     if name == "cancel":
-        return Reply(_cancel(core, actor, channel))
+        return Reply(_cancel(uow, actor, channel))
     if name == "status":
         try:
-            return Reply(core.status(args["proposal_id"]))
+            return Reply(queries.status_message(uow, settings, args["proposal_id"], actor))
         except NotFound:
             raise UsageError(f"id: there is no proposal {args['proposal_id']}; see `mine` for yours") from None
     if name == "portfolio":
-        return Reply(core.portfolio(), ephemeral=False)
+        return Reply(portfolio.portfolio_message(uow, clock, settings), ephemeral=False)
     if name == "roles":
-        return Reply(core.roles(actor))
+        return Reply(roles.roles_message(uow, settings, actor))
     if name == "roles_set":
-        return Reply(core.set_role(actor, args["role"], args["department"], args["users"]))
+        return Reply(roles.set_role(uow, clock, settings, actor, args["role"], args["department"], args["users"]))
     if name == "digest":
         if args.get("verb"):
-            from bot.service.digest import digest_command
-
-            return Reply(digest_command(core, actor, channel, [args["verb"], str(args["digest_id"])]))
-        return _digest(core, actor, channel, args["here"], args.get("conversation_id"))
+            message = digest.digest_command(
+                uow, clock, settings, drafter, actor, channel, [args["verb"], str(args["digest_id"])]
+            )
+            return Reply(message)
+        here = bool(args["here"])
+        message = digest.digest_command(
+            uow, clock, settings, drafter, actor, channel, ["here"] if here else [], args.get("conversation_id")
+        )
+        return Reply(message, ephemeral=not here)
     if name == "decide":
         request_id = args.get("request_id")
         if request_id is None:
-            request_id = request_on(core, actor, args["proposal_id"], args["decision"], args.get("override_reason"))
-        outcome = core.decide(actor, request_id, args["decision"], args["comment"], args.get("override_reason"))
+            request_id = request_on(
+                uow, clock, settings, actor, args["proposal_id"], args["decision"], args.get("override_reason")
+            )
+        outcome = decisions.decide(
+            uow, clock, settings, actor, request_id, args["decision"], args["comment"], args.get("override_reason")
+        )
         return Reply(_with_prefix(outcome.card, outcome.notice))
     if name in ("pause", "resume", "retire", "promote"):
-        return Reply(lifecycle.transition(core, actor, args["proposal_id"], name, reason=args.get("reason")))
+        message = lifecycle.transition(
+            uow, clock, settings, actor, args["proposal_id"], name, reason=args.get("reason")
+        )
+        return Reply(message)
     if name == "override":
-        return Reply(lifecycle.override_stop(core, actor, args["proposal_id"], args["code"], args["reason"]))
+        message = lifecycle.override_stop(
+            uow, clock, policy, settings, actor, args["proposal_id"], args["code"], args["reason"]
+        )
+        return Reply(message)
     if name == "delegate":
-        return Reply(lifecycle.delegate(core, actor, core.resolve_user(args["delegate_id"]), args["until"]))
+        with uow:
+            delegate_id = people.resolve_user(uow, args["delegate_id"])
+        return Reply(lifecycle.delegate(uow, clock, settings, actor, delegate_id, args["until"]))
     if name == "whoami":
-        return Reply(core.whoami(actor, channel))
+        return Reply(roles.whoami(uow, settings, actor))
     if name == "checkin":
-        return Reply(checkins.record_checkin(core, actor, args["proposal_id"], args["value"], args["note"]))
+        message = checkins.record_checkin(uow, clock, settings, actor, args["proposal_id"], args["value"], args["note"])
+        return Reply(message)
     if name == "autonomy":
-        return Reply(checkins.request_autonomy_step(core, actor, args["proposal_id"]))
+        return Reply(checkins.request_autonomy_step(uow, clock, settings, actor, args["proposal_id"]))
     raise UsageError(f"unknown command {name!r}")  # pragma: no cover - parse() only returns the names above
 
 
-def _with_prefix(message: Any, line: str) -> Any:
-    from bot.messages.message import Message, Section
-
+def _with_prefix(message: Message, line: str) -> Message:
     return Message(
         message.kind,
         line,
@@ -125,24 +184,22 @@ def _with_prefix(message: Any, line: str) -> Any:
     )
 
 
-def _propose(core: Any, actor: str, channel: str, text: str) -> InterviewStart:
-    from bot.domain.interview import seed as make_seed
-
+def _propose(uow: UnitOfWork, actor: str, channel: str, text: str) -> InterviewStart:
     seed = make_seed(text)
-    draft = core.load_draft(channel, actor)
+    draft = load_draft(uow, channel, actor)
     if draft and not draft.get("proposal_id"):
         merged = dict(draft.get("answers") or {})
         for key, value in seed.items():
             merged.setdefault(key, value)
         return InterviewStart(seed=merged, proposal_id=None, resumed=True)
-    if draft and draft.get("proposal_id") and _still_editable(core, actor, int(draft["proposal_id"])):
+    if draft and draft.get("proposal_id") and _still_editable(uow, actor, int(draft["proposal_id"])):
         return InterviewStart(seed=dict(draft.get("answers") or {}), proposal_id=draft["proposal_id"], resumed=True)
     return InterviewStart(seed=seed, proposal_id=None, resumed=False)
 
 
-def _cancel(core: Any, actor: str, channel: str) -> Any:
+def _cancel(uow: UnitOfWork, actor: str, channel: str) -> Message:
     """`cancel` / `quit` typed outside a running interview: say what is kept."""
-    draft = core.load_draft(channel, actor)
+    draft = load_draft(uow, channel, actor)
     if not draft:
         return compose.notice("cancel", "Nothing to cancel: no interview is running.")
     title = (draft.get("answers") or {}).get("title") or "untitled"
@@ -152,23 +209,14 @@ def _cancel(core: Any, actor: str, channel: str) -> Any:
     )
 
 
-def _still_editable(core: Any, actor: str, proposal_id: int) -> bool:
+def _still_editable(uow: UnitOfWork, actor: str, proposal_id: int) -> bool:
     """An unfinished edit resumes only while the proposal still waits for it."""
-    with core.uow() as uow:
+    with uow:
         try:
             row = uow.proposals.get(proposal_id)
         except NotFound:
             return False
-    return core._edit_problem(actor, row) is None
-
-
-def _digest(core: Any, actor: str, channel: str, here: bool, conversation_id: str | None = None) -> Reply:
-    from bot.service.digest import digest_command
-
-    return Reply(
-        digest_command(core, actor, channel, ["here"] if here else [], conversation_id=conversation_id),
-        ephemeral=not here,
-    )
+    return submit.edit_problem(actor, row) is None
 
 
 LIFECYCLE = ("pause", "resume", "retire", "promote")
@@ -209,8 +257,8 @@ def _split_first(text: str) -> tuple[str, str]:
 def parse_id(token: str, what: str = "id") -> int:
     """A proposal or request id: `12` or `#12`."""
     raw = token.strip().lstrip("#")
-    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
-        raise UsageError(f"{what}: {token!r} is not a number; give the number shown as #N, e.g. `status 12`")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or not 0 < int(raw) <= MAX_ID:
+        raise UsageError(f"{what}: {token[:40]!r} is not a number; give the number shown as #N, e.g. `status 12`")
     return int(raw)
 
 
@@ -317,18 +365,29 @@ def _decision(word: str, rest: str) -> Command:
     return parse_decision(word, rest)
 
 
-def request_on(core: Any, actor: str, proposal_id: int, decision: str, override_reason: str | None = None) -> int:
+def request_on(
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    actor: str,
+    proposal_id: int,
+    decision: str,
+    override_reason: str | None = None,
+) -> int:
     """The request a decision typed as `#<proposal id>` means: the one pending request on
     that proposal that waits on `actor` (with a governance override: the one pending
     request on it). Raises UsageError listing the request ids when there is none or
     more than one."""
     word = next((w for w, d in DECISIONS.items() if d == decision), decision)
-    with core.uow() as uow:
-        proposal = core._proposal(uow, proposal_id)
+    with uow:
+        try:
+            proposal = uow.proposals.get(proposal_id)
+        except NotFound:
+            raise UsageError(f"id: there is no proposal {proposal_id}; see `mine` for yours") from None
         if override_reason:
             pending = [r for r in uow.approvals.for_proposal(proposal.id) if r.status == "pending"]
         else:
-            pending = [r for r, p in core._waiting_on(uow, actor) if p.id == proposal.id]
+            pending = [r for r, p in inbox.waiting_on(uow, settings, actor, clock.now()) if p.id == proposal.id]
         others = [r for r in uow.approvals.for_proposal(proposal.id) if r.status == "pending"]
     if len(pending) == 1:
         return int(pending[0].id)

@@ -1,25 +1,29 @@
-"""Running workflows (pilot, production): value check-ins and autonomy steps (issue 5).
+"""Running workflows (pilot, production): value check-ins and autonomy steps.
 
 Each public function is one chat command, run in one unit of work with its audit
-event and the outbox messages it causes (see `bot.lifecycle`).
+event and the outbox messages it causes (see `bot.service.lifecycle`).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.domain import approval_rules
 from bot.domain.errors import UsageError
 from bot.domain.lifecycle_rules import CHECKIN_VALUE_MAX, NOTE_MAX, REPEAT_WINDOW, RUNNING, iso_week, proposal_label
 from bot.domain.proposal import AUTONOMY, is_blank
-from bot.domain.records import ApprovalRequestRow, Checkin, ProposalRow
+from bot.domain.records import ApprovalRequestRow, Checkin, ProposalRow, as_utc
+from bot.domain.usertext import refuse_nul
 from bot.messages import compose
-from bot.messages.message import Message, Section
+from bot.messages.message import Message, Section, user_text
+from bot.ports import Clock, UnitOfWork
 from bot.service import notify
-from bot.service.lifecycle import governance_members, is_governance, load_proposal, refuse
+from bot.service.lifecycle import load_proposal, refuse
 from bot.service.notify import proposal_notice, queue
+from bot.service.roles import governance_members, is_governance
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -27,22 +31,26 @@ logger = logging.getLogger(__name__)
 # --------------------------------------------------------------------------- check-ins
 
 
-def record_checkin(core: Any, actor: str, proposal_id: int, value: str, note: str | None = None) -> Message:
+def record_checkin(
+    uow: UnitOfWork, clock: Clock, settings: Settings, actor: str, proposal_id: int, value: str, note: str | None = None
+) -> Message:
     """The owner (or governance) reports the latest value of a running workflow's metric."""
     value = (value or "").strip() if isinstance(value, str) else str(value)
     if is_blank(value):
         raise UsageError("value: give the latest value of the metric: checkin <id> <value>")
     if len(value) > CHECKIN_VALUE_MAX:
         raise UsageError(f"value: at most {CHECKIN_VALUE_MAX} characters")
+    refuse_nul(value, "value")
     note = (note or "").strip() or None
+    refuse_nul(note, "note")
     if note is not None and len(note) > NOTE_MAX:
         raise UsageError(f"note: at most {NOTE_MAX} characters")
-    now = core.clock.now()
+    now = clock.now()
     period = iso_week(now)
     problem: tuple[str, str] | None = None
-    with core.uow() as uow:
+    with uow:
         row = load_proposal(uow, proposal_id)
-        if actor != row.owner and not is_governance(core, uow, actor):
+        if actor != row.owner and not is_governance(uow, actor, settings):
             problem = (
                 "not_owner",
                 f"Only the workflow owner or governance may report value for {proposal_label(row)}.",
@@ -54,7 +62,7 @@ def record_checkin(core: Any, actor: str, proposal_id: int, value: str, note: st
             )
         elif _repeat(uow.checkins.latest(row.id), actor, value, note, period, now):
             # a retried submission (platform retry, double click): keep the first one
-            text = f"Check-in already recorded for {proposal_label(row)} ({period}): {value}"
+            text = f"Check-in already recorded for {proposal_label(row)} ({period}): {user_text(value)}"
         else:
             saved = uow.checkins.add(Checkin(0, row.id, value, note, actor, period, now))
             uow.audit.add(
@@ -64,11 +72,11 @@ def record_checkin(core: Any, actor: str, proposal_id: int, value: str, note: st
                 {"checkin_id": saved.id, "value": value, "period": period, "note": note},
                 now,
             )
-            text = f"Check-in recorded for {proposal_label(row)} ({period}): {value}"
+            text = f"Check-in recorded for {proposal_label(row)} ({period}): {user_text(value)}"
             if actor != row.owner and row.owner:
                 queue(
-                    core,
                     uow,
+                    settings,
                     row.owner,
                     proposal_notice("checkin", text + f" (reported by <@{actor}>)", row),
                     now,
@@ -76,7 +84,7 @@ def record_checkin(core: Any, actor: str, proposal_id: int, value: str, note: st
                 )
             uow.commit()
     if problem is not None:
-        raise refuse(core, actor, proposal_id, "checkin", problem[1], code=problem[0])
+        raise refuse(uow, clock, actor, proposal_id, "checkin", problem[1], code=problem[0])
     logger.info("proposal %s: check-in for %s by %s", proposal_id, period, actor)
     return proposal_notice("checkin", text, row, period=period)
 
@@ -86,11 +94,7 @@ def _repeat(latest: Checkin | None, actor: str, value: str, note: str | None, pe
     if latest is None:
         return False
     same = (latest.reported_by, latest.value, latest.note, latest.period) == (actor, value, note, period)
-    return same and now - _as_utc(latest.created_at) <= REPEAT_WINDOW
-
-
-def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return same and now - as_utc(latest.created_at) <= REPEAT_WINDOW
 
 
 # --------------------------------------------------------------------------- autonomy
@@ -102,20 +106,20 @@ def next_autonomy(current: str | None) -> str | None:
     return AUTONOMY[index + 1] if index + 1 < len(AUTONOMY) else None
 
 
-def request_autonomy_step(core: Any, actor: str, proposal_id: int) -> Message:
+def request_autonomy_step(uow: UnitOfWork, clock: Clock, settings: Settings, actor: str, proposal_id: int) -> Message:
     """Ask to move a pilot/production workflow one autonomy step on.
 
     Opens approval requests (kind "autonomy") for the owner and, at high risk, for
-    governance; H3's `decide` applies the step once every one is approved.
+    governance; `bot.service.decisions.decide` applies the step once every one is approved.
     """
-    now = core.clock.now()
+    now = clock.now()
     problem: tuple[str, str] | None = None
-    with core.uow() as uow:
+    with uow:
         row = load_proposal(uow, proposal_id)
-        current = row.autonomy or row.answers.get("autonomy") or AUTONOMY[0]
+        current = str(row.autonomy or row.answers.get("autonomy") or AUTONOMY[0])
         target = next_autonomy(current)
         pending = [r for r in uow.approvals.for_proposal(row.id) if r.kind == "autonomy" and r.status == "pending"]
-        if actor != row.owner and not is_governance(core, uow, actor):
+        if actor != row.owner and not is_governance(uow, actor, settings):
             problem = (
                 "not_owner",
                 f"Only the workflow owner or governance may ask for more autonomy for {proposal_label(row)}.",
@@ -140,7 +144,7 @@ def request_autonomy_step(core: Any, actor: str, proposal_id: int) -> Message:
             for old in earlier:
                 old.status = "superseded"
                 uow.approvals.update(old)
-            requests = _open_autonomy_requests(core, uow, row, target, now)
+            requests = _open_autonomy_requests(uow, settings, row, target, now)
             uow.audit.add(
                 row.id,
                 actor,
@@ -158,10 +162,10 @@ def request_autonomy_step(core: Any, actor: str, proposal_id: int) -> Message:
             for request in requests:
                 result = latest.result if latest else None
                 card = autonomy_card(row, request, current, actor, result)
-                notify.queue_request(uow, core.settings, row, request, result, now, card=card)
+                notify.queue_request(uow, settings, row, request, result, now, card=card)
             uow.commit()
     if problem is not None:
-        raise refuse(core, actor, proposal_id, "autonomy", problem[1], code=problem[0])
+        raise refuse(uow, clock, actor, proposal_id, "autonomy", problem[1], code=problem[0])
     asked = " and ".join(r.role for r in requests)
     logger.info("proposal %s: autonomy step %s -> %s requested by %s", proposal_id, current, target, actor)
     return proposal_notice(
@@ -174,9 +178,9 @@ def request_autonomy_step(core: Any, actor: str, proposal_id: int) -> Message:
 
 
 def _open_autonomy_requests(
-    core: Any, uow: Any, row: ProposalRow, target: str, now: datetime
+    uow: UnitOfWork, settings: Settings, row: ProposalRow, target: str, now: datetime
 ) -> list[ApprovalRequestRow]:
-    members = governance_members(core, uow)
+    members = governance_members(uow, settings)
     asked = ["owner"] + (["governance"] if row.risk_level == "high" else [])
     out: list[ApprovalRequestRow] = []
     for role in asked:

@@ -2,53 +2,80 @@
 
 Handlers only translate: a payload becomes one of these calls, and the returned
 neutral `Message` is rendered for the platform. Every state change happens in one
-unit of work together with its audit event and its outbox messages.
-
-CONTRACT (written first so the channel work can proceed in parallel): the names,
-parameters and result types below are what handlers call.
+unit of work together with its audit event and its outbox messages. Each method hands
+the use case (one module of `bot.service` each) the ports it needs, and a new unit of
+work per call.
 """
 
 from __future__ import annotations
 
-import logging
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from bot.domain import approval_rules
-from bot.domain.errors import NotFound, Refused, UsageError
+from bot.domain.errors import NotFound, UsageError
 from bot.domain.interview import InterviewFlow
-from bot.domain.records import ConversationRef, InterviewDraft, ProposalRow
-from bot.domain.roles import validate_role
+from bot.domain.records import ConversationRef, DigestRow, OutboxRow
+from bot.domain.roles import clean_user
 from bot.messages import compose
 from bot.messages.message import Message
-from bot.service import decisions, people, roles
+from bot.ports import Clock, Drafter, PolicySource, Sender, UnitOfWorkFactory
+from bot.service import (
+    auditpack,
+    chat,
+    checkins,
+    decisions,
+    delivery,
+    digest,
+    drafts,
+    export,
+    importer,
+    inbox,
+    jobs,
+    lifecycle,
+    people,
+    portfolio,
+    queries,
+    roles,
+    submit,
+)
 from bot.service.results import DecisionForm, DecisionOutcome, InterviewStart, Reply, Submitted
-from bot.service.roles import directory, governance_members, holders, is_governance
-
-logger = logging.getLogger(__name__)
+from bot.settings import Settings
 
 
 class Govbot:
     """The core, wired with its ports by `bot.app.build_core`.
 
-    `uow` makes a new unit of work; `clock` gives the time; `policy` is the loaded
-    classification policy; `settings` is `bot.settings.Settings`.
+    `uow` makes a new unit of work; `clock` gives the time; `policy` answers the
+    classification policy in force; `settings` are the validated settings; `drafter`
+    is the digest's LLM (None: the template writes the digest); `instance` names this
+    process in job claims.
     """
 
-    def __init__(self, uow: Any, clock: Any, policy: Any, settings: Any, instance: str = "local"):
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        policy: PolicySource,
+        settings: Settings,
+        drafter: Drafter | None,
+        *,
+        instance: str = "local",
+    ):
         self.uow = uow
         self.clock = clock
         self.policy = policy
         self.settings = settings
+        self.drafter = drafter
         self.instance = instance
-        self.drafter: Any = None  # bot.ports.Drafter for the digest; set by bot.app.build_drafter
 
     def bootstrap(self) -> None:
         """Seed the role directory from GOVBOT_GOVERNANCE and the roles file (raises
-        bot.roles.RolesFileError naming a bad entry)."""
-        from bot.service.roles import bootstrap
-
+        bot.domain.roles.RolesFileError naming a bad entry)."""
         with self.uow() as uow:
-            if bootstrap(uow, self.settings.governance_ids(), self.settings.roles_file, self.clock.now()):
+            if roles.bootstrap(uow, self.settings.governance_ids(), self.settings.roles_file, self.clock.now()):
                 uow.commit()
 
     # --- chat commands (Slack `/aiwf ...`, Teams typed text, console) -------------
@@ -60,65 +87,38 @@ class Govbot:
         subcommand answers with help. Raises nothing: usage errors and refusals come
         back as a Reply whose message says what is wrong. `conversation_id` is the
         Slack channel / Teams conversation the command was typed in (`digest here`)."""
-        from bot.service.chat import run_command
-
-        return run_command(self, actor, channel, text, conversation_id)
+        return chat.run_command(
+            self.uow(), self.clock, self.policy, self.settings, self.drafter, actor, channel, text, conversation_id
+        )
 
     def help(self, channel: str | None = None) -> Message:
         """Every command with one line; Slack shows the slash command, other channels
         (commands typed to the bot) show the bare commands."""
-        command = getattr(self.settings, "slack_command", "/aiwf") if channel in (None, "slack") else ""
-        return compose.help_message(command)
+        return chat.help_message(self.settings, channel)
 
     # --- interview ------------------------------------------------------------------
     def interview_flow(self) -> InterviewFlow:
         """The interview stepper under the policy the classifier uses (GOVBOT_POLICY_FILE
         when set), which decides when the regulatory questions are asked. Channels
         walk the pages with it and never choose pages themselves."""
-        return InterviewFlow(self.policy)
+        return InterviewFlow(self.policy.current())
 
     def load_draft(self, channel: str, actor: str) -> dict[str, Any] | None:
         """The unfinished interview: {"answers", "step", "proposal_id", "updated_at"}."""
-        with self.uow() as uow:
-            draft = uow.drafts.get(channel, actor)
-        if draft is None:
-            return None
-        return {
-            "answers": dict(draft.answers or {}),
-            "step": draft.step,
-            "proposal_id": draft.proposal_id,
-            "updated_at": draft.updated_at.isoformat(),
-        }
+        return drafts.load_draft(self.uow(), channel, actor)
 
     def save_draft(
         self, channel: str, actor: str, answers: dict[str, Any], step: str | None, proposal_id: int | None = None
     ) -> None:
-        with self.uow() as uow:
-            uow.drafts.put(InterviewDraft(channel, actor, dict(answers), step, proposal_id, self.clock.now()))
-            uow.commit()
+        drafts.save_draft(self.uow(), self.clock, channel, actor, answers, step, proposal_id)
 
     def discard_draft(self, channel: str, actor: str) -> None:
-        with self.uow() as uow:
-            uow.drafts.delete(channel, actor)
-            uow.commit()
+        drafts.discard_draft(self.uow(), channel, actor)
 
     def edit_seed(self, actor: str, proposal_id: int) -> InterviewStart:
         """Answers of the latest revision, for reopening the interview prefilled after
         "changes requested". Only the requester (or owner) may edit; else Refused."""
-        with self.uow() as uow:
-            row = self._proposal(uow, proposal_id)
-        problem = self._edit_problem(actor, row)
-        if problem:
-            raise self._refuse(actor, row.id, "proposal.edit_refused", problem)
-        return InterviewStart(seed=dict(row.answers), proposal_id=row.id, resumed=False)
-
-    @staticmethod
-    def _edit_problem(actor: str, row: ProposalRow) -> str | None:
-        if actor not in (row.requester, row.owner):
-            return f"only the requester ({compose.mention(row.requester)}) or the owner may edit #{row.id}"
-        if row.stage != "changes_requested":
-            return f"#{row.id} is {row.stage}; a proposal can be edited only after changes were requested"
-        return None
+        return submit.edit_seed(self.uow(), self.clock, actor, proposal_id)
 
     def submit(
         self,
@@ -134,9 +134,41 @@ class Govbot:
         `proposal_id`, it is a resubmission after changes were requested (Refused if
         the actor may not edit it). `idempotency_key` (e.g. Slack's view id) makes a
         retried submission return the first result with duplicate=True."""
-        from bot.service.submit import submit
+        return submit.submit(
+            self.uow(),
+            self.clock,
+            self.policy,
+            self.settings,
+            actor,
+            channel,
+            answers,
+            proposal_id,
+            idempotency_key,
+            instance=self.instance,
+        )
 
-        return submit(self, actor, channel, answers, proposal_id, idempotency_key)
+    def import_proposals(
+        self,
+        actor: str,
+        channel: str,
+        rows: Sequence[Any],
+        progress: Callable[[int], None] | None = None,
+        chunk: int = importer.CHUNK,
+    ) -> dict[str, Any]:
+        """`govbot import`: submit every row as `actor`, `chunk` rows per unit of work;
+        returns {"imported", "refused", "rows": [per-row report]}."""
+        return importer.import_proposals(
+            self.uow(),
+            self.clock,
+            self.policy,
+            self.settings,
+            actor,
+            channel,
+            rows,
+            progress,
+            chunk,
+            instance=self.instance,
+        )
 
     # --- approvals ------------------------------------------------------------------
     def decide(
@@ -160,7 +192,7 @@ class Govbot:
         message when the channel replaces it with the returned card itself; the outbox
         then updates only the other copies."""
         outcome = decisions.decide(
-            self.uow,
+            self.uow(),
             self.clock,
             self.settings,
             actor,
@@ -175,28 +207,35 @@ class Govbot:
             outcome.notice = people.named(uow, compose.notice("notice", outcome.notice)).text
         return outcome
 
+    def parse_decision(self, word: str, rest: str, *, require_comment: bool = True) -> dict[str, Any]:
+        """`approve|reject|changes <request id | #proposal id> [comment] [--override <reason>]`
+        parsed as every channel parses it: `request_id` or `proposal_id`, `decision`,
+        `comment`, `override_reason` (UsageError naming what is wrong)."""
+        return chat.parse_decision(word, rest, require_comment=require_comment).args
+
     def request_on(self, actor: str, proposal_id: int, decision: str, override_reason: str | None = None) -> int:
         """The request a decision typed as `#<proposal id>` means: the one pending request
         on it that waits on `actor`. Raises UsageError listing the request ids otherwise."""
-        from bot.service.chat import request_on
-
-        return request_on(self, actor, proposal_id, decision, override_reason)
+        return chat.request_on(self.uow(), self.clock, self.settings, actor, proposal_id, decision, override_reason)
 
     def decision_form(self, actor: str, request_id: int, decision: str) -> DecisionForm:
         """Before a channel asks for input: whether `actor` is refused outright, and
         whether the decision needs a comment or a written governance reason."""
-        return decisions.decision_form(self.uow, self.clock, self.settings, actor, request_id, decision)
+        return decisions.decision_form(self.uow(), self.clock, self.settings, actor, request_id, decision)
 
     def card_not_replaced(self, request_id: int, in_place: dict[str, Any]) -> bool:
         """The channel could not replace the clicked message after `decide(...,
         in_place=...)`: the outbox updates that copy after all."""
-        return decisions.requeue_card(self.uow, self.clock, self.settings, request_id, in_place)
+        return decisions.requeue_card(self.uow(), self.clock, self.settings, request_id, in_place)
 
     def approval_card(self, request_id: int, viewer: str | None = None) -> Message:
         """The approval message as `viewer` should see it: buttons only while pending
         and only for someone who may decide (Teams `refresh`)."""
         with self.uow() as uow:
-            request = self._request(uow, request_id)
+            try:
+                request = uow.approvals.get(request_id)
+            except NotFound:
+                raise UsageError(f"request id: there is no approval request {request_id}") from None
             proposal = uow.proposals.get(request.proposal_id)
             card = decisions.card_for(uow, self.settings, self.clock.now(), proposal, request, viewer)
             return people.named(uow, card)
@@ -216,135 +255,144 @@ class Govbot:
                 now = self.clock.now()
                 for holder in approval_rules.delegating(request, people):
                     users.extend(d.delegate_id for d in uow.delegations.active_for(holder, now))
-            users.extend(governance_members(uow, self.settings))
+            users.extend(roles.governance_members(uow, self.settings))
         return [u for u in dict.fromkeys(users) if u]
 
+    # --- lifecycle and running workflows --------------------------------------------
+    def transition(self, actor: str, proposal_id: int, action: str, *, reason: str | None = None) -> Message:
+        """`pause`, `resume`, `retire` or `promote` a proposal (see `lifecycle.transition`)."""
+        return lifecycle.transition(self.uow(), self.clock, self.settings, actor, proposal_id, action, reason=reason)
+
+    def override_stop(self, actor: str, proposal_id: int, code: str, reason: str | None) -> Message:
+        """Governance lifts one open stop condition with a written reason."""
+        return lifecycle.override_stop(
+            self.uow(), self.clock, self.policy, self.settings, actor, proposal_id, code, reason
+        )
+
+    def delegate(
+        self,
+        actor: str,
+        delegate_id: str,
+        until: str | date | datetime,
+        since: str | date | datetime | None = None,
+    ) -> Message:
+        """An approver names a delegate who may decide for them until `until`."""
+        return lifecycle.delegate(self.uow(), self.clock, self.settings, actor, delegate_id, until, since)
+
+    def record_checkin(self, actor: str, proposal_id: int, value: str, note: str | None = None) -> Message:
+        """The owner (or governance) reports the latest value of a running workflow's metric."""
+        return checkins.record_checkin(self.uow(), self.clock, self.settings, actor, proposal_id, value, note)
+
+    def request_autonomy_step(self, actor: str, proposal_id: int) -> Message:
+        """Ask to move a running workflow one autonomy step on."""
+        return checkins.request_autonomy_step(self.uow(), self.clock, self.settings, actor, proposal_id)
+
+    def user_id(self, token: str) -> str | None:
+        """The user id in what someone typed (`<@U123|name>`, `<@U123>`, `@U123` or
+        `U123`); None when it is not a plausible user id."""
+        return clean_user(token)
+
+    def is_governance(self, actor: str) -> bool:
+        """True when `actor` holds the governance role (directory or GOVBOT_GOVERNANCE)."""
+        with self.uow() as uow:
+            return roles.is_governance(uow, actor, self.settings)
+
     # --- views ----------------------------------------------------------------------
-    def status(self, proposal_id: int) -> Message:
-        return self.named(compose.status_message(self.status_data(proposal_id), self.settings.timezone))
+    def status(self, proposal_id: int, viewer: str | None = None) -> Message:
+        """`status <id>`: everything for the operator (`viewer` None) and for the people
+        involved, role holders asked and governance; a summary without comments,
+        decisions or trail for anyone else."""
+        return self.named(queries.status_message(self.uow(), self.settings, proposal_id, viewer))
+
+    def check_database(self) -> None:
+        """Read from the database once; raises when it does not answer (`/readyz`)."""
+        with self.uow() as uow:
+            uow.keyvalues.get("govbot.readyz")
 
     def status_data(self, proposal_id: int) -> dict[str, Any]:
         """`govbot status ID --json`: proposal, classification, stop conditions,
         approvals, decisions, check-ins, audit trail, undelivered outbox rows.
         Raises NotFound for an unknown id."""
-        from bot.service.queries import status_data
-
-        return status_data(self, proposal_id)
+        return queries.status_data(self.uow(), proposal_id)
 
     def mine(self, actor: str, channel: str | None = None) -> Message:
         """`mine`: the actor's proposals, their unfinished interview in `channel` (and how
         to resume it), and the requests waiting on them with their ids."""
-        with self.uow() as uow:
-            proposals = self._own_proposals(uow, actor)
-            pending = self._waiting_on(uow, actor)
-            draft = uow.drafts.get(channel, actor) if channel else None
-        return compose.mine_message(actor, proposals, pending, draft)
+        return self.named(inbox.mine(self.uow(), self.clock, self.settings, actor, channel))
 
     def home(self, actor: str) -> Message:
         """App Home / personal tab: the actor's proposals and the approvals waiting on
         them, with the approval buttons."""
-        with self.uow() as uow:
-            proposals = self._own_proposals(uow, actor)
-            now = self.clock.now()
-            cards = [decisions.card_for(uow, self.settings, now, p, r, actor) for r, p in self._waiting_on(uow, actor)]
-            return people.named(uow, compose.home_message(actor, proposals, cards))
-
-    def _own_proposals(self, uow: Any, actor: str) -> list[ProposalRow]:
-        seen: dict[int, ProposalRow] = {}
-        for p in list(uow.proposals.by_requester(actor)) + list(uow.proposals.by_owner(actor)):
-            seen.setdefault(p.id, p)
-        return sorted(seen.values(), key=lambda p: p.id, reverse=True)
-
-    def _waiting_on(self, uow: Any, actor: str) -> list[tuple[Any, ProposalRow]]:
-        """Pending requests the actor can decide now: routed to them, to a role they
-        hold (any holder may decide), or to someone who delegated to them."""
-        now = self.clock.now()
-        users = [actor, *uow.delegations.delegators_of(actor, now)]
-        out = []
-        seen: set[int] = set()
-        memo: dict[tuple[Any, ...], list[str]] = {}
-
-        def holds(r: Any, user: str) -> bool:  # one directory look-up per route
-            key = (approval_rules.routed_to_governance(r), r.role, (r.department or "").casefold(), r.approver)
-            if key not in memo:
-                memo[key] = roles.request_holders(uow, self.settings, r)
-            return user in memo[key]
-
-        for user in dict.fromkeys(users):
-            held = sorted({a.role for a in uow.roles.roles_of(user)})
-            governance = user in governance_members(uow, self.settings)
-            if governance:
-                held = sorted({*held, "governance"})
-            # a governance member also sees what fell back to governance because nobody held the role
-            pending = uow.approvals.pending_in_roles(held, governance_fallback=governance)
-            candidates = list(uow.approvals.pending_for(user)) + list(pending)
-            for r in sorted(candidates, key=lambda r: r.id):
-                if r.id in seen or r.status != "pending":
-                    continue
-                if r.approver != user and not holds(r, user):
-                    continue
-                if user != actor and user not in approval_rules.delegating(r, [user]):
-                    continue
-                p = uow.proposals.get(r.proposal_id)
-                if decisions.not_decidable(uow, p, r) is None:
-                    seen.add(r.id)
-                    out.append((r, p))
-        return out
+        return self.named(inbox.home(self.uow(), self.clock, self.settings, actor))
 
     def portfolio(self) -> Message:
-        from bot.messages.portfolio import render_portfolio
-
-        return self.named(render_portfolio(self.portfolio_data()))
+        return self.named(portfolio.portfolio_message(self.uow(), self.clock, self.settings))
 
     def portfolio_data(self) -> dict[str, Any]:
         """Portfolio facts computed in SQL (`uow.facts.portfolio`)."""
-        config = self.portfolio_config()
-        with self.uow() as uow:
-            return uow.facts.portfolio(self.clock.now(), config)
-
-    def portfolio_config(self) -> dict[str, Any]:
-        from bot.domain.portfolio import portfolio_config
-
-        return portfolio_config(self.settings)
+        return portfolio.portfolio_data(self.uow(), self.clock, self.settings)
 
     def roles(self, viewer: str | None = None) -> Message:
-        with self.uow() as uow:
-            entries = directory(uow)
-            can_edit = viewer is None or is_governance(uow, viewer, self.settings)
-            return people.named(uow, compose.roles_message(entries, can_edit))
+        return self.named(roles.roles_message(self.uow(), self.settings, viewer))
 
     def set_role(self, actor: str, role: str, department: str, users: list[str]) -> Message:
         """Governance only (Refused otherwise). Replaces the holders of (role,
         department); an empty list clears it. Raises UsageError for a bad role,
         department or user."""
-        try:
-            role, department = validate_role(role, department)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        now = self.clock.now()
-        with self.uow() as uow:
-            clean = people.resolve_users(uow, users)
-            if not is_governance(uow, actor, self.settings):
-                refused = "only governance may change the role directory"
-            elif role == "governance" and not clean:
-                refused = "the governance role cannot be left empty; name at least one member"
-            else:
-                refused = None
-                before = holders(uow, role, department) if department else list(uow.roles.holders(role, ""))
-                uow.roles.set(role, department, clean, actor, now)
-                uow.audit.add(
-                    None,
-                    actor,
-                    "roles.set",
-                    {"role": role, "department": department, "before": before, "after": clean},
-                    now,
-                )
-                uow.commit()
-        if refused:
-            raise self._refuse(actor, None, "roles.refused", refused, role=role, department=department)
-        where = f" for {department}" if department else ""
-        who = ", ".join(compose.mention(u) for u in clean) or "nobody (routed to governance)"
-        return compose.notice("roles_set", f"{role}{where} is now held by {who}.")
+        return roles.set_role(self.uow(), self.clock, self.settings, actor, role, department, users)
+
+    def audit_lines(self, proposal_id: int) -> list[str]:
+        """`govbot audit ID`: the full trail of a proposal, oldest first (NotFound)."""
+        return export.audit_lines(self.uow(), proposal_id)
+
+    def audit_pack(self, proposal_id: int, fmt: str) -> bytes:
+        """`govbot audit-pack ID`: Markdown (UTF-8) or PDF bytes (NotFound, UsageError)."""
+        return auditpack.build_audit_pack(self.uow(), self.clock, proposal_id, fmt)
+
+    def export(self, fmt: str) -> str:
+        """`govbot export`: the portfolio as CSV or JSON text."""
+        return export.export(self.uow(), self.clock, fmt)
+
+    # --- digest ---------------------------------------------------------------------
+    def draft_digest(
+        self,
+        now: datetime | None = None,
+        actor: str | None = None,
+        *,
+        period: tuple[datetime, datetime] | None = None,
+    ) -> DigestRow:
+        """Draft and store one digest for `period` (default: the 7 days up to `now`)."""
+        return digest.draft_digest(self.uow(), self.clock, self.settings, self.drafter, now, actor, period=period)
+
+    def post_digest(self, actor: str | None, digest_id: int | str) -> Message:
+        """Queue the digest to its channels (governance, the CLI or the scheduler only)."""
+        return digest.post_digest(self.uow(), self.clock, self.settings, actor, digest_id)
+
+    def regenerate_digest(self, actor: str, digest_id: int | str) -> Message:
+        """Governance only: draft the same period again and send it for review."""
+        return digest.regenerate_digest(self.uow(), self.clock, self.settings, self.drafter, actor, digest_id)
+
+    # --- scheduled work and delivery ------------------------------------------------
+    def run_due(self, now: datetime, *, dry_run: bool = False) -> dict[str, Any]:
+        """Run each job due at `now` once (`govbot run-jobs`); what each did, JSON-ready.
+        With `dry_run` every job's work is rolled back (`"status": "would_run"`)."""
+        return jobs.run_due(
+            self.uow(), self.clock, self.settings, self.drafter, now, instance=self.instance, dry_run=dry_run
+        )
+
+    async def run_jobs_loop(self, interval_s: float, stop: asyncio.Event) -> None:
+        """Run due jobs every `interval_s` seconds until `stop` is set (`govbot serve`)."""
+        await jobs.run_jobs_loop(
+            self.uow(), self.clock, self.settings, self.drafter, interval_s, stop, instance=self.instance
+        )
+
+    async def deliver_due(self, senders: Mapping[str, Sender | None]) -> int:
+        """Hand due outbox rows to the channels' senders; returns how many were sent."""
+        return await delivery.deliver_due(self.uow(), self.clock, senders)
+
+    async def run_outbox_loop(self, senders: Mapping[str, Sender | None], interval: float, stop: asyncio.Event) -> None:
+        """Deliver the outbox until `stop` is set (`govbot serve`)."""
+        await delivery.run_outbox_loop(self.uow(), self.clock, senders, interval, stop)
 
     # --- people -------------------------------------------------------------------
     def remember_person(self, platform: str, user_id: str, name: object) -> bool:
@@ -372,48 +420,28 @@ class Govbot:
     def whoami(self, actor: str, channel: str | None = None) -> Message:
         """Who the actor is to govbot: name, user id (for GOVBOT_GOVERNANCE and the
         roles file) and the roles they hold."""
-        with self.uow() as uow:
-            held = sorted({a.role + (f" ({a.department})" if a.department else "") for a in uow.roles.roles_of(actor)})
-            if actor in governance_members(uow, self.settings) and "governance" not in held:
-                held.append("governance")
-        return compose.whoami_message(actor, held)
+        return self.named(roles.whoami(self.uow(), self.settings, actor))
 
     # --- conversation references (Teams proactive messages) -------------------------
     def remember_conversation(
         self, platform: str, user_id: str, conversation_id: str, reference: dict[str, Any]
     ) -> None:
+        """Store where `user_id` (or a channel) last talked to the bot on `platform`."""
         with self.uow() as uow:
             uow.conversations.upsert(
                 ConversationRef(platform, user_id, conversation_id, dict(reference), self.clock.now())
             )
             uow.commit()
 
-    # --- helpers --------------------------------------------------------------------
-    @staticmethod
-    def _proposal(uow: Any, proposal_id: int, *, for_update: bool = False) -> ProposalRow:
-        try:
-            return uow.proposals.get(proposal_id, for_update=for_update)
-        except NotFound:
-            raise UsageError(f"id: there is no proposal {proposal_id}; see `mine` for yours") from None
-
-    @staticmethod
-    def _request(uow: Any, request_id: int) -> Any:
-        try:
-            return uow.approvals.get(request_id)
-        except NotFound:
-            raise UsageError(f"request id: there is no approval request {request_id}") from None
-
-    def _refuse(self, actor: str, proposal_id: int | None, action: str, message: str, **detail: Any) -> Refused:
-        """Audit a refused attempt in its own unit of work; return the exception."""
+    def conversation_reference(self, platform: str, user_id: str) -> dict[str, Any] | None:
+        """The reference `remember_conversation` stored for `user_id`, for a proactive
+        message; None when they never talked to the bot there."""
         with self.uow() as uow:
-            refused = self._refuse_in(uow, actor, proposal_id, action, message, self.clock.now(), **detail)
-            uow.commit()
-        return refused
+            ref = uow.conversations.get(platform, user_id)
+        return dict(ref.reference) if ref else None
 
-    def _refuse_in(
-        self, uow: Any, actor: str, proposal_id: int | None, action: str, message: str, now: Any, **detail: Any
-    ) -> Refused:
-        """Audit a refused attempt inside `uow` (the caller commits); return the exception."""
-        uow.audit.add(proposal_id, actor, action, {"reason": message, **detail}, now)
-        logger.info("%s for %s on %s", action, actor, proposal_id)
-        return Refused(message[:1].upper() + message[1:] + ".")
+    def outbox_for(self, recipient: str, *, limit: int = 50) -> list[OutboxRow]:
+        """The newest `limit` outbox rows addressed to `recipient`, on every channel and
+        delivered or not, newest first (the console reads its inbox from them)."""
+        with self.uow() as uow:
+            return uow.outbox.for_recipient(recipient, limit)

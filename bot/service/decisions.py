@@ -1,4 +1,4 @@
-"""Deciding approval requests and the chain rules that follow (issue 5).
+"""Deciding approval requests and the chain rules that follow.
 
 One decision is one unit of work: the decision row (unique per request), the request's
 status, the audit event, and whatever the decision causes — rejected, changes
@@ -21,9 +21,10 @@ from bot.domain.approval_rules import DECISION_STATUS, comment_required, current
 from bot.domain.errors import CommentRequired, Conflict, NotFound, UsageError
 from bot.domain.events import AutonomyChanged, AutonomyDeclined, Decided, Event, RequestReleased, StageChanged
 from bot.domain.records import ApprovalRequestRow, DecisionRow, ProposalRow
+from bot.domain.usertext import refuse_nul
 from bot.messages import compose
 from bot.messages.message import Message
-from bot.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from bot.ports import Clock, UnitOfWork
 from bot.service.approvals import authority, move, record, supersede
 from bot.service.notify import MessageRef, card_copies, same_message, update_card
 from bot.service.publish import publish
@@ -34,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 
 def decide(
-    uows: UnitOfWorkFactory,
+    uow: UnitOfWork,
     clock: Clock,
     settings: Settings,
     actor: str,
@@ -47,9 +48,11 @@ def decide(
 ) -> DecisionOutcome:
     """Record one decision in one unit of work; see `Govbot.decide`."""
     _check_decision(decision)
+    refuse_nul(comment, "comment")
+    refuse_nul(override_reason, "override_reason")
     now = clock.now()
     try:
-        with uows() as uow:
+        with uow:
             proposal = uow.proposals.get(_request(uow, request_id).proposal_id, for_update=True)
             request = uow.approvals.get(request_id, for_update=True)
             auth = authority(uow, settings, request, actor, override_reason, now)
@@ -109,7 +112,7 @@ def decide(
             )
             uow.commit()
     except Conflict:
-        with uows() as uow:
+        with uow:
             request = uow.approvals.get(request_id)
             proposal = uow.proposals.get(request.proposal_id)
             existing = uow.decisions.for_request(request_id)
@@ -129,14 +132,14 @@ def decide(
 
 
 def decision_form(
-    uows: UnitOfWorkFactory, clock: Clock, settings: Settings, actor: str, request_id: int, decision: str
+    uow: UnitOfWork, clock: Clock, settings: Settings, actor: str, request_id: int, decision: str
 ) -> DecisionForm:
     """What deciding asks of `actor` before a channel shows a form: refused outright,
     or which inputs are required (a comment; a written reason from governance deciding
     in the approver's place). Writes nothing."""
     _check_decision(decision)
     now = clock.now()
-    with uows() as uow:
+    with uow:
         request = _request(uow, request_id)
         proposal = uow.proposals.get(request.proposal_id)
         auth = authority(uow, settings, request, actor, None, now)
@@ -150,14 +153,12 @@ def decision_form(
     )
 
 
-def requeue_card(
-    uows: UnitOfWorkFactory, clock: Clock, settings: Settings, request_id: int, in_place: MessageRef
-) -> bool:
+def requeue_card(uow: UnitOfWork, clock: Clock, settings: Settings, request_id: int, in_place: MessageRef) -> bool:
     """A channel could not replace the message `in_place` after a decision: queue the
     decided card for that copy through the outbox after all. False when no stored copy
     is that message or the request is not decided."""
     now = clock.now()
-    with uows() as uow:
+    with uow:
         request = _request(uow, request_id)
         existing = uow.decisions.for_request(request.id)
         proposal = uow.proposals.get(request.proposal_id)

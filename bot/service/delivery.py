@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.domain.records import OutboxRow
 from bot.messages.message import Message
-from bot.ports import DeliveryFailed, Sender
+from bot.ports import Clock, Sender, UnitOfWork
 from bot.service.people import named
 
 logger = logging.getLogger(__name__)
@@ -33,17 +33,17 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
     """Seconds to wait before the next attempt, after `attempts` failed ones."""
     if retry_after is not None and retry_after >= 0:
         return min(float(retry_after), MAX_DELAY_S)
-    return min(BASE_DELAY_S * (2 ** max(attempts - 1, 0)), MAX_DELAY_S)
+    return min(BASE_DELAY_S * 2.0 ** max(attempts - 1, 0), MAX_DELAY_S)
 
 
-def _claim(core: Any, channels: list[str], limit: int) -> list[OutboxRow]:
-    now = core.clock.now()
+def _claim(uow: UnitOfWork, clock: Clock, channels: list[str], limit: int) -> list[OutboxRow]:
+    now = clock.now()
     lease = now + timedelta(seconds=LEASE_S)
     claimed = []
-    with core.uow() as uow:
+    with uow:
         rows = uow.outbox.due(channels, now, limit)
     for row in rows:
-        with core.uow() as uow:
+        with uow:
             if not uow.outbox.claim(row.id, now, lease):
                 continue
             uow.commit()
@@ -51,13 +51,13 @@ def _claim(core: Any, channels: list[str], limit: int) -> list[OutboxRow]:
     return claimed
 
 
-def _refs(core: Any, row: OutboxRow) -> tuple[bool, dict | None, dict | None, OutboxRow]:
+def _refs(uow: UnitOfWork, row: OutboxRow) -> tuple[bool, dict[str, Any] | None, dict[str, Any] | None, OutboxRow]:
     """(wait, thread_ref, update_ref, row with people's names). Refs are read just
     before sending, so a message threads on (or replaces) one delivered earlier in the
     same round. When the message it refers to is itself still pending, wait for it (the
     claim's lease retries us). Names are read at sending time too, so a message shows
     the names the platforms gave most recently."""
-    with core.uow() as uow:
+    with uow:
         row = _named(uow, row)
         thread_ref = uow.message_refs.get(row.thread_key) if row.thread_key else None
         update_ref = uow.message_refs.get(row.update_key) if row.update_key else None
@@ -70,7 +70,7 @@ def _refs(core: Any, row: OutboxRow) -> tuple[bool, dict | None, dict | None, Ou
     return False, thread_ref, update_ref, row
 
 
-def _named(uow: Any, row: OutboxRow) -> OutboxRow:
+def _named(uow: UnitOfWork, row: OutboxRow) -> OutboxRow:
     try:
         message = named(uow, Message.from_json(row.payload))
     except Exception:  # a payload that is no message, or a failed read: send it as it is
@@ -79,22 +79,22 @@ def _named(uow: Any, row: OutboxRow) -> OutboxRow:
     return replace(row, payload=message.to_json())
 
 
-def _sent(core: Any, row: OutboxRow, ref: dict[str, Any] | None) -> None:
-    with core.uow() as uow:
+def _sent(uow: UnitOfWork, clock: Clock, row: OutboxRow, ref: dict[str, Any] | None) -> None:
+    with uow:
         if ref and row.ref_key:
             uow.message_refs.put(row.ref_key, row.channel, ref)
-        uow.outbox.mark_sent(row.id, core.clock.now())
+        uow.outbox.mark_sent(row.id, clock.now())
         uow.commit()
 
 
-def _failed(core: Any, row: OutboxRow, exc: BaseException, max_attempts: int) -> bool:
+def _failed(uow: UnitOfWork, clock: Clock, row: OutboxRow, exc: BaseException, max_attempts: int) -> bool:
     attempts = row.attempts + 1
     retry_after = getattr(exc, "retry_after", None)
     permanent = bool(getattr(exc, "permanent", False))
     give_up = permanent or attempts >= max_attempts
-    next_at = core.clock.now() + timedelta(seconds=backoff(attempts, retry_after))
+    next_at = clock.now() + timedelta(seconds=backoff(attempts, retry_after))
     error = f"{type(exc).__name__}: {exc}"[:500]
-    with core.uow() as uow:
+    with uow:
         uow.outbox.mark_retry(row.id, error, next_at, give_up)
         uow.commit()
     if give_up:
@@ -119,36 +119,43 @@ def _failed(core: Any, row: OutboxRow, exc: BaseException, max_attempts: int) ->
 
 
 async def deliver_due(
-    core: Any, senders: Mapping[str, Sender], limit: int = 50, max_attempts: int = MAX_ATTEMPTS
+    uow: UnitOfWork,
+    clock: Clock,
+    senders: Mapping[str, Sender | None],
+    limit: int = 50,
+    max_attempts: int = MAX_ATTEMPTS,
 ) -> int:
-    """Deliver due rows of the channels that have a sender; returns how many were sent."""
-    channels = sorted(c for c, s in senders.items() if s is not None)
-    if not channels:
+    """Deliver due rows of the channels that have a sender; returns how many were sent.
+    `uow` is used by this call alone (one transaction at a time)."""
+    active = {c: s for c, s in senders.items() if s is not None}
+    if not active:
         return 0
-    claimed = await asyncio.to_thread(_claim, core, channels, limit)
+    claimed = await asyncio.to_thread(_claim, uow, clock, sorted(active), limit)
     sent = 0
     for row in claimed:
-        wait, thread_ref, update_ref, row = await asyncio.to_thread(_refs, core, row)
+        wait, thread_ref, update_ref, row = await asyncio.to_thread(_refs, uow, row)
         if wait:
             logger.debug("outbox %s waits for the message it refers to", row.id)
             continue
         try:
-            ref = await senders[row.channel].send(row, thread_ref, update_ref)
+            ref = await active[row.channel].send(row, thread_ref, update_ref)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # any error means: try again later
-            await asyncio.to_thread(_failed, core, row, exc, max_attempts)
+            await asyncio.to_thread(_failed, uow, clock, row, exc, max_attempts)
             continue
-        await asyncio.to_thread(_sent, core, row, ref if isinstance(ref, dict) else None)
+        await asyncio.to_thread(_sent, uow, clock, row, ref if isinstance(ref, dict) else None)
         sent += 1
     return sent
 
 
-async def run_outbox_loop(core: Any, senders: Mapping[str, Sender], interval: float, stop: asyncio.Event) -> None:
+async def run_outbox_loop(
+    uow: UnitOfWork, clock: Clock, senders: Mapping[str, Sender | None], interval: float, stop: asyncio.Event
+) -> None:
     """Deliver until `stop` is set; errors are logged and the loop keeps going."""
     while not stop.is_set():
         try:
-            while await deliver_due(core, senders) > 0 and not stop.is_set():
+            while await deliver_due(uow, clock, senders) > 0 and not stop.is_set():
                 pass
         except asyncio.CancelledError:
             raise
@@ -158,4 +165,4 @@ async def run_outbox_loop(core: Any, senders: Mapping[str, Sender], interval: fl
             await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
-__all__ = ["DeliveryFailed", "backoff", "deliver_due", "run_outbox_loop"]
+__all__ = ["backoff", "deliver_due", "run_outbox_loop"]

@@ -1,15 +1,15 @@
-"""The weekly status digest: draft, store, review, post (issue 6).
+"""The weekly status digest: draft, store, review, post.
 
-Facts come from SQL (`uow.facts.digest`); the text from the LLM behind
-`core.drafter` (None without OPENAI_API_KEY: the template writer writes it and says
-so), checked against the facts by `bot.digest_writer`. Every digest is one
+Facts come from SQL (`uow.facts.digest`); the text from the LLM behind the
+`bot.ports.Drafter` (None without OPENAI_API_KEY: the template writer writes it and
+says so), checked against the facts by `bot.service.digest_writer`. Every digest is one
 `digests` row. With review on (`GOVBOT_DIGEST_REVIEW`, the default) the draft goes to
 the governance lead(s) with `digest.post` / `digest.regenerate` buttons; posting queues
 it in the outbox for the configured Slack channel and Teams conversation.
 
 Digest channels: `GOVBOT_DIGEST_SLACK_CHANNEL` / `GOVBOT_DIGEST_TEAMS_CONVERSATION`, or
 `digest here` typed in a Slack channel or Teams conversation, which stores the
-conversation id in the settings table (`digest.channel.slack` / `digest.channel.teams`)
+conversation id in the key-value table (`digest.channel.slack` / `digest.channel.teams`)
 and wins over the environment.
 """
 
@@ -25,9 +25,11 @@ from bot.domain.records import DigestRow
 from bot.domain.roles import OPERATOR, SYSTEM
 from bot.messages.digest import digest_message
 from bot.messages.message import Message
+from bot.ports import Clock, Drafter, UnitOfWork
 from bot.service.digest_writer import load_prompt, write_digest
 from bot.service.notify import channel_for, enqueue
 from bot.service.roles import governance_members, is_governance
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -41,19 +43,26 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def draft_digest(
-    core: Any, now: datetime | None = None, actor: str | None = None, *, period: tuple[datetime, datetime] | None = None
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    drafter: Drafter | None,
+    now: datetime | None = None,
+    actor: str | None = None,
+    *,
+    period: tuple[datetime, datetime] | None = None,
 ) -> DigestRow:
     """Draft and store one digest for `period` (default: the 7 days up to `now`).
 
     The facts are read in one unit of work, the LLM is called outside any
     transaction, and the row is stored (status "draft") with its audit event.
     """
-    now = now or core.clock.now()
+    now = now or clock.now()
     start, end = period or (now - timedelta(days=7), now)
     prompt = load_prompt()
-    with core.uow() as uow:
-        facts = uow.facts.digest(start, end, now, portfolio_config(core.settings))
-    result = write_digest(facts, getattr(core, "drafter", None), prompt)
+    with uow:
+        facts = uow.facts.digest(start, end, now, portfolio_config(settings))
+    result = write_digest(facts, drafter, prompt)
     row = DigestRow(
         id=0,
         period_start=start,
@@ -71,7 +80,7 @@ def draft_digest(
         posted_to=[],
         created_at=now,
     )
-    with core.uow() as uow:
+    with uow:
         row = uow.digests.add(row)
         uow.audit.add(
             None,
@@ -98,18 +107,20 @@ def _review_key(digest_id: int, user: str) -> str:
     return f"digest:{digest_id}:review:{user}"
 
 
-def send_for_review(core: Any, row: DigestRow, *, skip: str | None = None) -> DigestRow:
+def send_for_review(
+    uow: UnitOfWork, clock: Clock, settings: Settings, row: DigestRow, *, skip: str | None = None
+) -> DigestRow:
     """Queue the draft to every governance member (but `skip`) and mark it in review."""
-    now = core.clock.now()
+    now = clock.now()
     message = digest_message(row, review=True)
-    with core.uow() as uow:
+    with uow:
         row = uow.digests.get(row.id)
-        members = governance_members(uow, core.settings)
+        members = governance_members(uow, settings)
         for user in members:
             if user == skip:
                 continue
             key = _review_key(row.id, user)
-            enqueue(uow, channel_for(uow, core.settings, user, None), user, message, now, ref_key=key, dedupe_key=key)
+            enqueue(uow, channel_for(uow, settings, user, None), user, message, now, ref_key=key, dedupe_key=key)
         row.status = "in_review"
         uow.digests.update(row)
         uow.audit.add(None, "govbot", "digest.review_requested", {"digest_id": row.id, "to": members}, now)
@@ -117,26 +128,26 @@ def send_for_review(core: Any, row: DigestRow, *, skip: str | None = None) -> Di
     return row
 
 
-def destinations(core: Any, uow: Any) -> list[tuple[str, str]]:
-    """(platform, channel or conversation id) the digest is posted to."""
-    configured = {"slack": core.settings.digest_slack_channel, "teams": core.settings.digest_teams_conversation}
+def destinations(uow: UnitOfWork, settings: Settings) -> list[tuple[str, str]]:
+    """(platform, channel or conversation id) the digest is posted to (read in the open `uow`)."""
+    configured = {"slack": settings.digest_slack_channel, "teams": settings.digest_teams_conversation}
     out = []
     for platform in PLATFORMS:
-        target = uow.settings.get(SETTING_KEY.format(platform=platform)) or configured[platform]
+        target = uow.keyvalues.get(SETTING_KEY.format(platform=platform)) or configured[platform]
         if target:
             out.append((platform, target))
     return out
 
 
-def _require_governance(core: Any, uow: Any, actor: str | None, what: str) -> None:
-    if actor in SYSTEM_ACTORS or is_governance(uow, actor, core.settings):
+def _require_governance(uow: UnitOfWork, settings: Settings, actor: str | None, what: str, now: datetime) -> None:
+    if actor is None or actor in SYSTEM_ACTORS or is_governance(uow, actor, settings):
         return
-    uow.audit.add(None, actor or "", "digest.refused", {"attempt": what}, core.clock.now())
+    uow.audit.add(None, actor, "digest.refused", {"attempt": what}, now)
     uow.commit()
     raise Refused(f"Only governance may {what}.", code="not_governance")
 
 
-def _get(uow: Any, digest_id: Any) -> DigestRow:
+def _get(uow: UnitOfWork, digest_id: int | str) -> DigestRow:
     try:
         return uow.digests.get(int(digest_id))
     except (TypeError, ValueError):
@@ -145,13 +156,13 @@ def _get(uow: Any, digest_id: Any) -> DigestRow:
         raise UsageError(f"digest id: there is no digest {digest_id}") from None
 
 
-def post_digest(core: Any, actor: str | None, digest_id: int | str) -> Message:
+def post_digest(uow: UnitOfWork, clock: Clock, settings: Settings, actor: str | None, digest_id: int | str) -> Message:
     """Queue the digest to the configured Slack channel and Teams conversation and
     record where it went (governance, the CLI or the scheduler only). Posting twice
     posts once."""
-    now = core.clock.now()
-    with core.uow() as uow:
-        _require_governance(core, uow, actor, "post the digest")
+    now = clock.now()
+    with uow:
+        _require_governance(uow, settings, actor, "post the digest", now)
         row = _get(uow, digest_id)
         if row.status == "posted":
             return Message(
@@ -159,7 +170,7 @@ def post_digest(core: Any, actor: str | None, digest_id: int | str) -> Message:
                 f"Digest #{row.id} was already posted to {', '.join(row.posted_to)}.",
                 meta={"digest_id": row.id},
             )
-        targets = destinations(core, uow)
+        targets = destinations(uow, settings)
         if not targets:
             return Message(
                 "notice",
@@ -176,11 +187,11 @@ def post_digest(core: Any, actor: str | None, digest_id: int | str) -> Message:
         uow.digests.update(row)
         by = "the command line" if actor == OPERATOR else "govbot" if actor in SYSTEM_ACTORS else f"<@{actor}>"
         done = digest_message(row, note=f"Posted by {by} to {', '.join(row.posted_to)}.")
-        for user in governance_members(uow, core.settings):  # the review copies lose their buttons
+        for user in governance_members(uow, settings):  # the review copies lose their buttons
             key = _review_key(row.id, user)
             enqueue(
                 uow,
-                channel_for(uow, core.settings, user, None),
+                channel_for(uow, settings, user, None),
                 user,
                 done,
                 now,
@@ -195,23 +206,25 @@ def post_digest(core: Any, actor: str | None, digest_id: int | str) -> Message:
     )
 
 
-def regenerate_digest(core: Any, actor: str, digest_id: int | str) -> Message:
+def regenerate_digest(
+    uow: UnitOfWork, clock: Clock, settings: Settings, drafter: Drafter | None, actor: str, digest_id: int | str
+) -> Message:
     """Governance only: draft the same period again; the new draft goes for review and
     is returned (with its buttons) to the actor."""
-    with core.uow() as uow:
-        _require_governance(core, uow, actor, "regenerate the digest")
+    with uow:
+        _require_governance(uow, settings, actor, "regenerate the digest", clock.now())
         old = _get(uow, digest_id)
-    row = draft_digest(core, core.clock.now(), actor, period=(old.period_start, old.period_end))
-    row = send_for_review(core, row, skip=actor)
+    row = draft_digest(uow, clock, settings, drafter, clock.now(), actor, period=(old.period_start, old.period_end))
+    row = send_for_review(uow, clock, settings, row, skip=actor)
     if old.status != "posted":  # the old review copies lose their buttons
-        now = core.clock.now()
+        now = clock.now()
         replaced = digest_message(old, note=f"Replaced by digest #{row.id} (regenerated by <@{actor}>).")
-        with core.uow() as uow:
-            for user in governance_members(uow, core.settings):
+        with uow:
+            for user in governance_members(uow, settings):
                 key = _review_key(old.id, user)
                 enqueue(
                     uow,
-                    channel_for(uow, core.settings, user, None),
+                    channel_for(uow, settings, user, None),
                     user,
                     replaced,
                     now,
@@ -227,7 +240,14 @@ def regenerate_digest(core: Any, actor: str, digest_id: int | str) -> Message:
 
 
 def digest_command(
-    core: Any, actor: str, channel: str, args: list[str] | tuple[str, ...] = (), conversation_id: str | None = None
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    drafter: Drafter | None,
+    actor: str,
+    channel: str,
+    args: list[str] | tuple[str, ...] = (),
+    conversation_id: str | None = None,
 ) -> Message:
     """The chat command `digest [here|post ID|regenerate ID]`.
 
@@ -241,43 +261,47 @@ def digest_command(
     """
     words = [a for a in args if a]
     if not words:
-        return _show(core, actor)
+        return _show(uow, clock, settings, drafter, actor)
     verb, rest = words[0].lower(), words[1:]
     if verb == "here":
-        return register_here(core, actor, channel, conversation_id or (rest[0] if rest else None))
+        return register_here(uow, clock, settings, actor, channel, conversation_id or (rest[0] if rest else None))
     if verb in ("post", "regenerate"):
         if len(rest) != 1:
             raise UsageError(f"digest {verb}: give the digest id, e.g. `digest {verb} 3`")
-        return post_digest(core, actor, rest[0]) if verb == "post" else regenerate_digest(core, actor, rest[0])
+        if verb == "post":
+            return post_digest(uow, clock, settings, actor, rest[0])
+        return regenerate_digest(uow, clock, settings, drafter, actor, rest[0])
     raise UsageError(
         f"digest: unknown option {verb!r}; allowed: `digest`, `digest here`, `digest post ID`, `digest regenerate ID`"
     )
 
 
-def _show(core: Any, actor: str) -> Message:
-    with core.uow() as uow:
-        governance = is_governance(uow, actor, core.settings)
+def _show(uow: UnitOfWork, clock: Clock, settings: Settings, drafter: Drafter | None, actor: str) -> Message:
+    with uow:
+        governance = is_governance(uow, actor, settings)
         latest = uow.digests.latest()
     if governance:
-        row = draft_digest(core, core.clock.now(), actor)
-        row = send_for_review(core, row, skip=actor)
+        row = draft_digest(uow, clock, settings, drafter, clock.now(), actor)
+        row = send_for_review(uow, clock, settings, row, skip=actor)
         return digest_message(row, review=True)
     if latest is None or latest.status != "posted":
         return Message("notice", "No digest has been posted yet; governance drafts it every week.")
     return digest_message(latest)
 
 
-def register_here(core: Any, actor: str, channel: str, conversation_id: str | None) -> Message:
+def register_here(
+    uow: UnitOfWork, clock: Clock, settings: Settings, actor: str, channel: str, conversation_id: str | None
+) -> Message:
     """Governance only: post future digests in this Slack channel / Teams conversation."""
     if channel not in PLATFORMS:
         raise UsageError(f"digest here: works in a Slack channel or a Teams conversation, not in {channel!r}")
     if not conversation_id or not conversation_id.strip():
         raise UsageError("digest here: the conversation id is missing; type it in a Slack channel or Teams chat")
     target = conversation_id.strip()[:500]
-    now = core.clock.now()
-    with core.uow() as uow:
-        _require_governance(core, uow, actor, "choose the digest channel")
-        uow.settings.put(SETTING_KEY.format(platform=channel), target)
+    now = clock.now()
+    with uow:
+        _require_governance(uow, settings, actor, "choose the digest channel", now)
+        uow.keyvalues.put(SETTING_KEY.format(platform=channel), target)
         uow.audit.add(None, actor, "digest.channel_set", {"platform": channel, "conversation": target}, now)
         uow.commit()
     return Message(
@@ -290,7 +314,7 @@ def register_here(core: Any, actor: str, channel: str, conversation_id: str | No
 # --------------------------------------------------------------------------- schedule
 
 
-def scheduled_period(settings: Any, now: datetime) -> tuple[datetime, datetime] | None:
+def scheduled_period(settings: Settings, now: datetime) -> tuple[datetime, datetime] | None:
     """(start, end) of the digest due this week: it ends at this ISO week's configured
     day and local time (GOVBOT_DIGEST_DAY / _TIME / GOVBOT_TIMEZONE) and spans 7 days.
     None while that moment has not come yet."""
@@ -319,23 +343,26 @@ def scheduled_period(settings: Any, now: datetime) -> tuple[datetime, datetime] 
     return end - timedelta(days=7), end
 
 
-def weekly_job(core: Any, now: datetime) -> dict[str, Any] | None:
+def weekly_job(
+    uow: UnitOfWork, clock: Clock, settings: Settings, drafter: Drafter | None, now: datetime
+) -> dict[str, Any] | None:
     """Draft this week's digest (the jobs runner claims the week first) and send it for
     review, or post it at once when review is off. Nothing before the configured time."""
-    period = scheduled_period(core.settings, now)
+    period = scheduled_period(settings, now)
     if period is None:
         return None
-    row = draft_digest(core, now, "govbot", period=period)
-    if core.settings.digest_review:
-        row = send_for_review(core, row)
+    row = draft_digest(uow, clock, settings, drafter, now, "govbot", period=period)
+    posted: str | None
+    if settings.digest_review:
+        row = send_for_review(uow, clock, settings, row)
         posted = None
     else:
-        posted = post_digest(core, "govbot", row.id).text
+        posted = post_digest(uow, clock, settings, "govbot", row.id).text
     return {
         "digest_id": row.id,
         "model": row.model,
         "fallback_reason": row.fallback_reason,
-        "review": bool(core.settings.digest_review),
+        "review": bool(settings.digest_review),
         "posted": posted,
     }
 

@@ -193,14 +193,71 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
 
 
+# Links in any form a chat client would make live: scheme URLs, www., bare domains,
+# Slack markup (<http..|..>, <@U..>, <!here>) and markdown links and images.
+_LINK = re.compile(
+    r"(?i)\b[a-z][a-z0-9+.-]*://[^\s<>\"]+"
+    r"|\bwww\.[^\s<>\"]+"
+    r"|\bmailto:[^\s<>\"]+"
+    r"|<[^<>\s][^<>\n]*>"
+    r"|!?\[[^\]\n]*\]\([^)\n]*\)"
+    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|ai|app|dev|info|biz|xyz|ru|cn|ly|me|gg|link|click|top)\b"
+)
+# A digest reports; it asks nobody to do anything. A sentence that opens with one of
+# these verbs, or speaks to the reader like this, is an instruction.
+_IMPERATIVE_TEXT = (
+    "click tap visit go reply respond send email e-mail call contact message dm ping forward share download "
+    "install run execute type enter paste copy login provide submit transfer pay wire approve reject ignore "
+    "disregard forget follow tell ask grant give delete remove reset verify confirm ensure remember please "
+    "escalate override promote retire pause resume do don't never always"
+)
+_IMPERATIVE = frozenset(_IMPERATIVE_TEXT.split())
+_DIRECTIVE = re.compile(
+    r"(?i)\b(?:please|you (?:must|should|need to|have to)|make sure|be sure to|don't forget|do not forget|"
+    r"ignore (?:all|any|the|previous|prior|above)|disregard|log in|sign in)\b"
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|:\s+|;\s+")
+
+
+def _links(prose: str, strings: set[str]) -> list[str]:
+    """Links in `prose` that are not written in the facts."""
+    out = []
+    for match in _LINK.finditer(prose):
+        link = match.group(0).rstrip(".,;:!?'\u2019")
+        while link.endswith(")") and link.count(")") > link.count("("):
+            link = link[:-1].rstrip(".,;:!?'\u2019")
+        key = _norm_str(link)
+        if link and not any(key in s for s in strings):
+            out.append(link)
+    return out
+
+
+def _instructions(prose: str, strings: set[str]) -> list[str]:
+    """Sentences of `prose` that tell someone to act and are not written in the facts."""
+    out = []
+    for sentence in _SENTENCE.split(prose):
+        sentence = sentence.strip(" \t-•*>|")
+        words = sentence.split()
+        if not words:
+            continue
+        first = words[0].strip(".,;:!?()'\"\u2019").casefold()
+        opening = _norm_str(" ".join(words[:2]))
+        imperative = first in _IMPERATIVE and not any(s.startswith(opening) for s in strings)
+        if (imperative or _DIRECTIVE.search(sentence)) and not any(_norm_str(sentence) in s for s in strings):
+            out.append(sentence)
+    return out
+
+
 def grounding_problems(text: str, facts: dict[str, Any]) -> list[str]:
-    """What in `text` does not come from the facts: numbers and titles.
+    """What in `text` does not come from the facts: numbers, titles, links, instructions.
 
     Every number (digits, decimals, percentages) must be one of the numbers present in
     the facts; every quoted span must be a title (or another value) of the facts; and
     words of a title (user-written data) may appear only inside quotes, as the title --
     a draft that repeats a title's words as its own prose (say, a title that reads like
-    an instruction) is rejected.
+    an instruction) is rejected. Outside quoted titles there may be no link (a URL, a
+    domain, chat or markdown link markup) and no instruction to the reader ("click",
+    "reply with", "you must", "ignore ...") that the facts do not contain.
     """
     numbers, strings = known_values(facts)
     problems: list[str] = []
@@ -215,11 +272,16 @@ def grounding_problems(text: str, facts: dict[str, Any]) -> list[str]:
         if key and key not in strings and key not in seen:
             seen.add(key)
             problems.append(f"the quoted title {quoted.strip()!r} is not a proposal title in the facts")
-    prose = _ngrams(_words(_QUOTED.sub(" | ", text)))
+    unquoted = _QUOTED.sub(" | ", text)
+    prose = _ngrams(_words(unquoted))
     for title in dict.fromkeys(_titles_in(facts, [])):
         if _ngrams(_words(title)) & prose and title not in seen:
             seen.add(title)
             problems.append(f"words of the title {title!r} appear outside double quotes; quote titles exactly")
+    for link in dict.fromkeys(_links(unquoted, strings)):
+        problems.append(f"the link {link[:80]!r} is not in the facts; a digest contains no links")
+    for sentence in dict.fromkeys(_instructions(unquoted, strings)):
+        problems.append(f"the instruction {sentence[:80]!r} is not in the facts; report facts, ask nobody to act")
     return problems
 
 

@@ -17,7 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.errors import UsageError
-from bot.domain.records import ProposalRow
+from bot.domain.records import ApprovalRequestRow, AuditEvent, Checkin, DecisionRow, ProposalRow, StopConditionRow
+from bot.ports import Clock, UnitOfWork
+
+Iso = Callable[[datetime | None], str | None]
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +67,7 @@ def iso_time(value: datetime | None) -> str | None:
 # --------------------------------------------------------------------------- audit trail
 
 
-def format_event(event: Any) -> str:
+def format_event(event: AuditEvent) -> str:
     """One audit event as a line: when, who, what, why (and the other details)."""
     detail = dict(event.detail or {})
     why = [f"{key}: {detail.pop(key)}" for key in WHY_KEYS if detail.get(key)]
@@ -85,11 +88,11 @@ def _short(value: Any) -> str:
     return str(value)
 
 
-def audit_lines(core: Any, proposal_id: int) -> list[str]:
+def audit_lines(uow: UnitOfWork, proposal_id: int) -> list[str]:
     """The full trail of a proposal, oldest first: who did what, when, and why.
 
-    Raises `bot.ports.NotFound` when there is no such proposal."""
-    with core.uow() as uow:
+    Raises `bot.domain.errors.NotFound` when there is no such proposal."""
+    with uow:
         row = uow.proposals.get(proposal_id)
         events = uow.audit.for_proposal(proposal_id)
     head = (
@@ -102,10 +105,10 @@ def audit_lines(core: Any, proposal_id: int) -> list[str]:
 # --------------------------------------------------------------------------- export
 
 
-def _pages(core: Any) -> Iterator[list[ProposalRow]]:
+def _pages(uow: UnitOfWork) -> Iterator[list[ProposalRow]]:
     offset = 0
     while True:
-        with core.uow() as uow:
+        with uow:
             page = uow.proposals.list(limit=PAGE, offset=offset)
         if not page:
             return
@@ -115,7 +118,7 @@ def _pages(core: Any) -> Iterator[list[ProposalRow]]:
         offset += PAGE
 
 
-def proposal_record(uow: Any, row: ProposalRow) -> dict[str, Any]:
+def proposal_record(uow: UnitOfWork, row: ProposalRow) -> dict[str, Any]:
     """Everything the export says about one proposal (JSON-ready)."""
     latest = uow.classifications.latest(row.id)
     result = latest.result if latest is not None else {}
@@ -160,7 +163,7 @@ def proposal_record(uow: Any, row: ProposalRow) -> dict[str, Any]:
 # ----------------------------------------------------- records shared with `status --json`
 
 
-def decision_record(d: Any, iso: Callable[[Any], str | None]) -> dict[str, Any] | None:
+def decision_record(d: DecisionRow | None, iso: Iso) -> dict[str, Any] | None:
     """One decision, JSON-ready (None when the request has none); `iso` writes times."""
     if d is None:
         return None
@@ -175,11 +178,11 @@ def decision_record(d: Any, iso: Callable[[Any], str | None]) -> dict[str, Any] 
 
 
 def approval_record(
-    r: Any, decision: Any, iso: Callable[[Any], str | None], *, sequence: bool = False
+    r: ApprovalRequestRow, decision: DecisionRow | None, iso: Iso, *, sequence: bool = False
 ) -> dict[str, Any]:
     """One approval request with its decision, JSON-ready; `sequence` adds the
     owner-first order (shown by `status`)."""
-    out = {
+    out: dict[str, Any] = {
         "id": r.id,
         "kind": r.kind,
         "target": r.target,
@@ -204,7 +207,7 @@ def approval_record(
     return out
 
 
-def stop_record(s: Any, iso: Callable[[Any], str | None]) -> dict[str, Any]:
+def stop_record(s: StopConditionRow, iso: Iso) -> dict[str, Any]:
     """One stop condition with its override, JSON-ready."""
     return {
         "code": s.code,
@@ -215,7 +218,7 @@ def stop_record(s: Any, iso: Callable[[Any], str | None]) -> dict[str, Any]:
     }
 
 
-def checkin_record(c: Any, iso: Callable[[Any], str | None]) -> dict[str, Any]:
+def checkin_record(c: Checkin, iso: Iso) -> dict[str, Any]:
     """One value check-in, JSON-ready."""
     return {
         "period": c.period,
@@ -226,20 +229,20 @@ def checkin_record(c: Any, iso: Callable[[Any], str | None]) -> dict[str, Any]:
     }
 
 
-def records(core: Any) -> Iterator[dict[str, Any]]:
-    """Every proposal's export record, page by page."""
-    for page in _pages(core):
-        with core.uow() as uow:
+def records(uow: UnitOfWork) -> Iterator[dict[str, Any]]:
+    """Every proposal's export record, page by page (one unit of work per page)."""
+    for page in _pages(uow):
+        with uow:
             for row in page:
                 yield proposal_record(uow, row)
 
 
-def export(core: Any, fmt: str) -> str:
+def export(uow: UnitOfWork, clock: Clock, fmt: str) -> str:
     """The portfolio as CSV (one row per proposal) or JSON (records and counts)."""
     if fmt not in FORMATS:
         raise UsageError(f"format: unknown {fmt!r}; allowed: {', '.join(FORMATS)}")
     if fmt == "csv":
-        return _csv(core)
+        return _csv(uow)
     counts: dict[str, Counter[str]] = {
         "stage": Counter(),
         "risk_level": Counter(),
@@ -248,9 +251,9 @@ def export(core: Any, fmt: str) -> str:
         "stack": Counter(),
     }
     out = io.StringIO()  # written record by record: no list of every proposal is kept
-    out.write('{\n  "generated_at": ' + json.dumps(iso_time(core.clock.now())) + ',\n  "proposals": [')
+    out.write('{\n  "generated_at": ' + json.dumps(iso_time(clock.now())) + ',\n  "proposals": [')
     n = 0
-    for record in records(core):
+    for record in records(uow):
         for key, counter in counts.items():
             counter[record.get(key) or "unknown"] += 1
         text = json.dumps(record, indent=2, ensure_ascii=False).replace("\n", "\n    ")
@@ -262,11 +265,11 @@ def export(core: Any, fmt: str) -> str:
     return out.getvalue()
 
 
-def _csv(core: Any) -> str:
+def _csv(uow: UnitOfWork) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for r in records(core):
+    for r in records(uow):
         c = r["classification"]
         latest = r["checkins"][-1] if r["checkins"] else {}
         readiness = c.get("readiness") or {}

@@ -1,6 +1,6 @@
 """Scheduled jobs: reminders, escalations, value check-ins and the weekly digest.
 
-`run_due(core, now)` runs every job that is due at `now` once. Each run first claims
+`run_due(...)` runs every job that is due at `now` once. Each run first claims
 `(job, period)` in `job_runs` (a unique row), in the same unit of work as the job's
 effects, so several app instances (or a cron `govbot run-jobs` next to `govbot serve`)
 run each period exactly once, and a failed run leaves nothing half-written. Periods
@@ -18,23 +18,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain import approval_rules
 from bot.domain.errors import Conflict
 from bot.domain.lifecycle_rules import RUNNING, iso_week
-from bot.domain.records import ApprovalRequestRow, ProposalRow
-from bot.messages.message import APPROVE, CHECKIN_OPEN, REJECT, REQUEST_CHANGES, Button, Message, Section
-from bot.ports import UnitOfWork
-from bot.service import notify, roles
-from bot.service.lifecycle import governance_members
+from bot.domain.records import ApprovalRequestRow, ProposalRow, as_utc
+from bot.messages.message import APPROVE, CHECKIN_OPEN, REJECT, REQUEST_CHANGES, Button, Message, Section, user_text
+from bot.ports import Clock, Drafter, UnitOfWork
+from bot.service import digest, notify, roles
+from bot.service.lifecycle import local_zone
 from bot.service.notify import queue
+from bot.service.roles import governance_members
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-JOBS = ("reminders", "escalations", "checkins", "digest")
 LEASE_MIN = timedelta(hours=1)
 LEASE_MARGIN = 4  # times the longest a digest may legitimately take
 STALLED_STAGES = ("paused", "retired", "rejected", "changes_requested")
@@ -56,19 +57,34 @@ def job_lease(settings: Settings) -> timedelta:
     return max(LEASE_MIN, timedelta(seconds=LEASE_MARGIN * llm_s))
 
 
-def _claim(core: Any, uow: UnitOfWork, job: str, period: str, now: datetime) -> bool:
+def _claim(uow: UnitOfWork, settings: Settings, instance: str, job: str, period: str, now: datetime) -> bool:
     """Claim (job, period) in `uow`: a new row, or a run whose lease ran out (its process died)."""
-    if uow.jobs.claim(job, period, core.instance, now):
+    if uow.jobs.claim(job, period, instance, now):
         return True
-    lease = job_lease(core.settings)
-    if uow.jobs.reclaim(job, period, core.instance, now, now - lease):
+    lease = job_lease(settings)
+    if uow.jobs.reclaim(job, period, instance, now, now - lease):
         logger.warning("job %s for %s was claimed over %s ago and never finished; running it again", job, period, lease)
         return True
     return False
 
 
-def run_due(core: Any, now: datetime, *, dry_run: bool = False) -> dict[str, Any]:
-    """Run each due job once at `now`; return what each did (JSON-ready).
+JOBS = ("reminders", "escalations", "checkins", "digest")
+
+Runner = Callable[[UnitOfWork, Settings, datetime, str], dict[str, Any]]
+
+
+def run_due(
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    drafter: Drafter | None,
+    now: datetime,
+    *,
+    instance: str,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Run each due job once at `now`; return what each did (JSON-ready). `instance`
+    names this process in the claims.
 
     A job another instance already ran for this period reports `"status": "skipped"`.
     With `dry_run`, each job does its work in a unit of work that is rolled back
@@ -81,14 +97,14 @@ def run_due(core: Any, now: datetime, *, dry_run: bool = False) -> dict[str, Any
         result["dry_run"] = True
     hourly = hour_period(now)
     weekly = iso_week(now)
-    runners = (
+    runners: tuple[tuple[str, str, Runner], ...] = (
         ("reminders", hourly, _reminders),
         ("escalations", hourly, _escalations),
         ("checkins", weekly, _checkins),
     )
     for job, period, runner in runners:
-        result[job] = _run_claimed(core, job, period, now, runner, dry_run=dry_run)
-    result["digest"] = _digest(core, weekly, now, dry_run=dry_run)
+        result[job] = _run_claimed(uow, settings, instance, job, period, now, runner, dry_run=dry_run)
+    result["digest"] = _digest(uow, clock, settings, drafter, instance, weekly, now, dry_run=dry_run)
     return result
 
 
@@ -98,15 +114,23 @@ def failed_jobs(result: dict[str, Any]) -> list[str]:
 
 
 def _run_claimed(
-    core: Any, job: str, period: str, now: datetime, runner: Any, *, dry_run: bool = False
+    uow: UnitOfWork,
+    settings: Settings,
+    instance: str,
+    job: str,
+    period: str,
+    now: datetime,
+    runner: Runner,
+    *,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
     """Claim (job, period) and do the job's work in one unit of work (rolled back when
     `dry_run`)."""
     try:
-        with core.uow() as uow:
-            if not _claim(core, uow, job, period, now):
+        with uow:
+            if not _claim(uow, settings, instance, job, period, now):
                 return {"period": period, "status": "skipped", "reason": "already run for this period"}
-            detail = runner(core, uow, now, period)
+            detail = runner(uow, settings, now, period)
             if dry_run:
                 return {"period": period, "status": "would_run", **detail}
             uow.jobs.finish(job, period, "done", detail, now)
@@ -123,10 +147,10 @@ def _run_claimed(
 # --------------------------------------------------------------------------- approvals
 
 
-def _waiting(uow: Any, cutoff: datetime) -> list[tuple[ApprovalRequestRow, ProposalRow, datetime]]:
+def _waiting(uow: UnitOfWork, cutoff: datetime) -> list[tuple[ApprovalRequestRow, ProposalRow, datetime]]:
     """Pending requests whose approver has had their turn since before `cutoff`, with
     the moment their turn began (creation, or the owner's approval under owner-first)."""
-    out = []
+    out: list[tuple[ApprovalRequestRow, ProposalRow, datetime]] = []
     proposals: dict[int, ProposalRow] = {}
     siblings: dict[int, list[ApprovalRequestRow]] = {}
     for request in uow.approvals.pending_older_than(cutoff):
@@ -139,10 +163,10 @@ def _waiting(uow: Any, cutoff: datetime) -> list[tuple[ApprovalRequestRow, Propo
         proposal = proposals[pid]
         if proposal.stage in STALLED_STAGES or not approval_rules.released(request, siblings[pid]):
             continue  # closed or paused, or owner-first and not this approver's turn yet
-        since = _utc(request.created_at)
+        since = as_utc(request.created_at)
         for s in siblings[pid]:
             if s.kind == request.kind and s.sequence < request.sequence and s.decided_at is not None:
-                since = max(since, _utc(s.decided_at))
+                since = max(since, as_utc(s.decided_at))
         if since < cutoff:
             out.append((request, proposal, since))
     return out
@@ -158,28 +182,24 @@ def _buttons(request: ApprovalRequestRow) -> tuple[Button, ...]:
 
 
 def _age(now: datetime, then: datetime) -> str:
-    hours = int((now - _utc(then)).total_seconds() // 3600)
+    hours = int((now - as_utc(then)).total_seconds() // 3600)
     return f"{hours // 24} days {hours % 24} h" if hours >= 24 else f"{hours} h"
 
 
 def _hours(now: datetime, then: datetime) -> float:
-    return round((now - _utc(then)).total_seconds() / 3600, 1)
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return round((now - as_utc(then)).total_seconds() / 3600, 1)
 
 
 def _what(request: ApprovalRequestRow, proposal: ProposalRow) -> str:
     if request.kind == "autonomy":
-        return f'the autonomy step to {request.target} for #{proposal.id} "{proposal.title}"'
-    return f'#{proposal.id} "{proposal.title}" as {request.role}'
+        return f'the autonomy step to {request.target} for #{proposal.id} "{user_text(proposal.title)}"'
+    return f'#{proposal.id} "{user_text(proposal.title)}" as {request.role}'
 
 
 def _facts(request: ApprovalRequestRow, proposal: ProposalRow, age: str) -> Section:
     return Section(
         fields=(
-            ("Proposal", f"#{proposal.id} {proposal.title}"),
+            ("Proposal", f"#{proposal.id} {user_text(proposal.title)}"),
             ("Role", request.role),
             ("Approver", f"<@{request.approver}>"),
             ("Risk", proposal.risk_level),
@@ -189,11 +209,11 @@ def _facts(request: ApprovalRequestRow, proposal: ProposalRow, age: str) -> Sect
     )
 
 
-def _reminders(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any]:
+def _reminders(uow: UnitOfWork, settings: Settings, now: datetime, period: str) -> dict[str, Any]:
     """One reminder to every holder of the routed role (and their active delegates) of each request
     waiting longer than the limit."""
-    remind_cutoff = now - timedelta(hours=core.settings.reminder_after_h)
-    escalate_cutoff = now - timedelta(hours=core.settings.escalate_after_h)
+    remind_cutoff = now - timedelta(hours=settings.reminder_after_h)
+    escalate_cutoff = now - timedelta(hours=settings.escalate_after_h)
     ids = []
     for stale, proposal, since in _waiting(uow, remind_cutoff):
         request = uow.approvals.get(stale.id, for_update=True)  # a decision may have landed meanwhile
@@ -204,7 +224,7 @@ def _reminders(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any
         if since <= escalate_cutoff:
             continue  # the escalation job takes it from here
         age = _age(now, since)
-        people = roles.request_holders(uow, core.settings, request)
+        people = roles.request_holders(uow, settings, request)
         delegates = [
             d.delegate_id
             for holder in approval_rules.delegating(request, people)
@@ -222,8 +242,8 @@ def _reminders(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any
                 meta={"proposal_id": proposal.id, "request_id": request.id},
             )
             queue(
-                core,
                 uow,
+                settings,
                 user,
                 message,
                 now,
@@ -241,10 +261,10 @@ def _reminders(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any
     return {"reminded": len(ids), "ids": ids}
 
 
-def _escalations(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any]:
+def _escalations(uow: UnitOfWork, settings: Settings, now: datetime, period: str) -> dict[str, Any]:
     """Requests waiting longer than the second limit go to governance, with the buttons."""
-    cutoff = now - timedelta(hours=core.settings.escalate_after_h)
-    members = governance_members(core, uow)
+    cutoff = now - timedelta(hours=settings.escalate_after_h)
+    members = governance_members(uow, settings)
     ids = []
     for stale, proposal, since in _waiting(uow, cutoff):
         request = uow.approvals.get(stale.id, for_update=True)  # a decision may have landed meanwhile
@@ -262,7 +282,9 @@ def _escalations(core: Any, uow: Any, now: datetime, period: str) -> dict[str, A
             meta={"proposal_id": proposal.id, "request_id": request.id, "escalated": True},
         )
         for member in members:
-            queue(core, uow, member, message, now, proposal=proposal, dedupe_key=f"escalation:{request.id}:{member}")
+            queue(
+                uow, settings, member, message, now, proposal=proposal, dedupe_key=f"escalation:{request.id}:{member}"
+            )
         if request.approver not in members:
             told = Message(
                 kind="notice",
@@ -270,8 +292,8 @@ def _escalations(core: Any, uow: Any, now: datetime, period: str) -> dict[str, A
                 meta={"proposal_id": proposal.id},
             )
             queue(
-                core,
                 uow,
+                settings,
                 request.approver,
                 told,
                 now,
@@ -290,10 +312,10 @@ def _escalations(core: Any, uow: Any, now: datetime, period: str) -> dict[str, A
 # --------------------------------------------------------------------------- check-ins
 
 
-def _checkins(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any]:
+def _checkins(uow: UnitOfWork, settings: Settings, now: datetime, period: str) -> dict[str, Any]:
     """Ask each running workflow's owner for its metric; flag two missed periods."""
     asked, flagged = [], []
-    members = governance_members(core, uow)
+    members = governance_members(uow, settings)
     for proposal in uow.proposals.in_stages(RUNNING):
         missed = _missed_periods(uow, proposal, period)
         recipient = proposal.owner or (members[0] if members else None)
@@ -307,10 +329,8 @@ def _checkins(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any]
             )
             flagged.append(proposal.id)
         metric = proposal.answers.get("value_metric") or "(no metric named)"
-        text = (
-            f'Weekly check-in for #{proposal.id} "{proposal.title}" ({period}): what is the latest value of its metric?'
-        )
-        sections = [Section(fields=(("Metric", str(metric)), ("Stage", proposal.stage), ("Period", period)))]
+        text = f'Weekly check-in for #{proposal.id} "{user_text(proposal.title)}" ({period}): what is the latest value of its metric?'
+        sections = [Section(fields=(("Metric", user_text(metric)), ("Stage", proposal.stage), ("Period", period)))]
         if missed:
             sections.append(
                 Section(title="Flagged", text=f"No check-in for {len(missed)} periods ({', '.join(missed)}).")
@@ -324,13 +344,13 @@ def _checkins(core: Any, uow: Any, now: datetime, period: str) -> dict[str, Any]
             buttons=(Button(CHECKIN_OPEN, "Report value", str(proposal.id), "primary"),),
             meta={"proposal_id": proposal.id, "period": period, "flagged": bool(missed)},
         )
-        queue(core, uow, recipient, message, now, proposal=proposal, dedupe_key=f"checkin:{proposal.id}:{period}")
+        queue(uow, settings, recipient, message, now, proposal=proposal, dedupe_key=f"checkin:{proposal.id}:{period}")
         uow.audit.add(proposal.id, "govbot", "checkin.requested", {"period": period, "to": recipient}, now)
         asked.append(proposal.id)
     return {"asked": len(asked), "flagged": flagged, "ids": asked}
 
 
-def _missed_periods(uow: Any, proposal: ProposalRow, period: str) -> list[str]:
+def _missed_periods(uow: UnitOfWork, proposal: ProposalRow, period: str) -> list[str]:
     """The last FLAG_AFTER_PERIODS periods in which the owner was asked and no check-in
     came since; empty when the workflow is not (yet) overdue."""
     asked = [
@@ -342,34 +362,33 @@ def _missed_periods(uow: Any, proposal: ProposalRow, period: str) -> list[str]:
         return []
     window = asked[-FLAG_AFTER_PERIODS:]
     latest = uow.checkins.latest(proposal.id)
-    if latest is not None and _utc(latest.created_at) >= _utc(window[0].created_at):
+    if latest is not None and as_utc(latest.created_at) >= as_utc(window[0].created_at):
         return []
-    return [e.detail.get("period") for e in window]
+    return [e.detail["period"] for e in window]
 
 
 # --------------------------------------------------------------------------- digest
 
 
-def _zone(name: str) -> Any:
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(name or "UTC")
-    except Exception:
-        return UTC
-
-
-def _digest(core: Any, period: str, now: datetime, *, dry_run: bool = False) -> dict[str, Any]:
-    """Claim the week, then call `bot.digest.weekly_job(core, now)` (it manages its own
+def _digest(
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    drafter: Drafter | None,
+    instance: str,
+    period: str,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Claim the week, then call `bot.service.digest.weekly_job` (it manages its own
     units of work) and pass its result through. The week is claimed only once the
-    digest is due (`bot.digest.scheduled_period`), so an early tick does not use it up."""
-    from bot.service.digest import scheduled_period, weekly_job
-
+    digest is due (`bot.service.digest.scheduled_period`), so an early tick does not use it up."""
     try:
-        window = scheduled_period(core.settings, now)
+        window = digest.scheduled_period(settings, now)
         due = window is not None
         if window is not None:  # the ISO week of the local due moment
-            year, week, _ = window[1].astimezone(_zone(core.settings.timezone)).isocalendar()
+            year, week, _ = window[1].astimezone(local_zone(settings)).isocalendar()
             period = f"{year}-W{week:02d}"
     except Exception as exc:  # bad digest settings: say so, keep the other jobs running
         return {"period": period, "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
@@ -377,20 +396,20 @@ def _digest(core: Any, period: str, now: datetime, *, dry_run: bool = False) -> 
         return {
             "period": period,
             "status": "not_due",
-            "reason": f"due {core.settings.digest_day} {core.settings.digest_time} {core.settings.timezone}",
+            "reason": f"due {settings.digest_day} {settings.digest_time} {settings.timezone}",
         }
     try:
-        with core.uow() as uow:
-            if not _claim(core, uow, "digest", period, now):
+        with uow:
+            if not _claim(uow, settings, instance, "digest", period, now):
                 return {"period": period, "status": "skipped", "reason": "already run for this period"}
             if dry_run:  # the claim is rolled back; the draft is not written
-                review = "for review by governance" if core.settings.digest_review else "and posted"
+                review = "for review by governance" if settings.digest_review else "and posted"
                 return {"period": period, "status": "would_run", "would": f"draft this week's digest {review}"}
             uow.commit()
     except Conflict:
         return {"period": period, "status": "skipped", "reason": "already run for this period"}
     try:
-        outcome = weekly_job(core, now)
+        outcome = digest.weekly_job(uow, clock, settings, drafter, now)
     except Exception as exc:
         logger.exception("digest job for %s failed", period)
         detail = {"error": f"{type(exc).__name__}: {exc}"}
@@ -398,7 +417,7 @@ def _digest(core: Any, period: str, now: datetime, *, dry_run: bool = False) -> 
     else:
         detail = {"result": _jsonable(outcome)}
         status = "done"
-    with core.uow() as uow:
+    with uow:
         uow.jobs.finish("digest", period, status, detail, now)
         uow.commit()
     return {"period": period, "status": status, **detail}
@@ -423,11 +442,20 @@ def _jsonable(value: Any) -> Any:
 # --------------------------------------------------------------------------- loop
 
 
-async def run_jobs_loop(core: Any, interval_s: float, stop: asyncio.Event) -> None:
+async def run_jobs_loop(
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    drafter: Drafter | None,
+    interval_s: float,
+    stop: asyncio.Event,
+    *,
+    instance: str,
+) -> None:
     """Run due jobs every `interval_s` seconds until `stop` is set (inside `govbot serve`)."""
     while not stop.is_set():
         try:
-            await asyncio.to_thread(run_due, core, core.clock.now())
+            await asyncio.to_thread(run_due, uow, clock, settings, drafter, clock.now(), instance=instance)
         except Exception:  # keep the scheduler alive; the failure is logged
             logger.exception("scheduled jobs failed")
         with contextlib.suppress(TimeoutError):

@@ -1,10 +1,11 @@
-"""Lifecycle moves, stop-condition overrides and delegation (issue 5); value check-ins
-and autonomy steps are in `bot.running`, the helpers they share in `bot.workflow`.
+"""Lifecycle moves, stop-condition overrides and delegation; value check-ins and
+autonomy steps are in `bot.service.checkins`, the stage rules in
+`bot.domain.lifecycle_rules`.
 
 Each public function is one chat command. It runs in one unit of work together with
 its audit event and the outbox messages it causes, and returns the neutral `Message`
 the actor sees. Refusals are audited (in their own unit of work) and raised as
-`bot.service.Refused`; malformed input raises `bot.service.UsageError`.
+`bot.domain.errors.Refused`; malformed input raises `bot.domain.errors.UsageError`.
 """
 
 from __future__ import annotations
@@ -27,13 +28,17 @@ from bot.domain.lifecycle_rules import (
     proposal_label,
     proposal_people,
 )
+from bot.domain.policy import Policy
 from bot.domain.proposal import STOP_CONDITIONS
 from bot.domain.records import Delegation, ProposalRow
 from bot.messages import compose
-from bot.messages.message import Message
-from bot.service import approvals, roles
+from bot.messages.message import Message, plain, user_text
+from bot.ports import Clock, PolicySource, UnitOfWork
+from bot.service import approvals
 from bot.service.notify import proposal_notice, queue
 from bot.service.publish import publish
+from bot.service.roles import is_governance
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +46,16 @@ logger = logging.getLogger(__name__)
 # --------------------------------------------------------------------------- transitions
 
 
-def transition(core: Any, actor: str, proposal_id: int, action: str, *, reason: str | None = None) -> Message:
+def transition(
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    actor: str,
+    proposal_id: int,
+    action: str,
+    *,
+    reason: str | None = None,
+) -> Message:
     """Run `pause`, `resume`, `retire` or `promote` on a proposal.
 
     Owners and governance may do all four. `promote` (pilot -> production) needs a
@@ -53,11 +67,11 @@ def transition(core: Any, actor: str, proposal_id: int, action: str, *, reason: 
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > REASON_MAX:
         raise UsageError(f"reason: at most {REASON_MAX} characters")
-    now = core.clock.now()
+    now = clock.now()
     problem: tuple[str, str] | None = None
-    with core.uow() as uow:
+    with uow:
         row = load_proposal(uow, proposal_id)
-        governance = is_governance(core, uow, actor)
+        governance = is_governance(uow, actor, settings)
         if actor != row.owner and not governance:
             problem = ("not_owner", f"Only the workflow owner or governance may {action} {proposal_label(row)}.")
         else:
@@ -70,27 +84,29 @@ def transition(core: Any, actor: str, proposal_id: int, action: str, *, reason: 
             if target == "retired":
                 open_requests = [r for r in uow.approvals.for_proposal(row.id) if r.status == "pending"]
                 closed = approvals.supersede(uow, open_requests, f"retired by {compose.mention(actor)}", now)
-                publish(uow, core.settings, row, closed, now)
+                publish(uow, settings, row, closed, now)
             if detail.get("override_reason"):
                 text += f" Governance override: {detail['override_reason']}"
-            _tell_people(core, uow, row, actor, proposal_notice("lifecycle", text, row, stage=target), now)
+            _tell_people(uow, settings, row, actor, proposal_notice("lifecycle", text, row, stage=target), now)
             uow.commit()
     if problem is not None:
-        raise refuse(core, actor, proposal_id, action, problem[1], code=problem[0])
+        raise refuse(uow, clock, actor, proposal_id, action, problem[1], code=problem[0])
     logger.info("proposal %s: %s -> %s by %s", proposal_id, before, target, actor)
     return proposal_notice("lifecycle", text, row, stage=target)
 
 
-def _tell_people(core: Any, uow: Any, row: ProposalRow, actor: str, message: Message, now: datetime) -> None:
+def _tell_people(
+    uow: UnitOfWork, settings: Settings, row: ProposalRow, actor: str, message: Message, now: datetime
+) -> None:
     """The notice to the proposal's people other than `actor`, threaded under its
     classification message."""
     for user in proposal_people(row):
         if user != actor:
-            queue(core, uow, user, message, now, proposal=row, thread_key=f"classification:{row.id}")
+            queue(uow, settings, user, message, now, proposal=row, thread_key=f"classification:{row.id}")
 
 
 def _plan(
-    uow: Any, row: ProposalRow, action: str, governance: bool, reason: str | None
+    uow: UnitOfWork, row: ProposalRow, action: str, governance: bool, reason: str | None
 ) -> tuple[str, tuple[str, str] | None, dict[str, Any]]:
     """Decide the target stage, or why the move is refused."""
     stage = row.stage
@@ -156,7 +172,16 @@ def _plan(
 # --------------------------------------------------------------------------- stop conditions
 
 
-def override_stop(core: Any, actor: str, proposal_id: int, code: str, reason: str) -> Message:
+def override_stop(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: PolicySource,
+    settings: Settings,
+    actor: str,
+    proposal_id: int,
+    code: str,
+    reason: str | None,
+) -> Message:
     """Governance lifts one open stop condition with a written reason.
 
     `prohibited_practice` (the policy's non-overridable codes) can never be lifted. An
@@ -170,15 +195,15 @@ def override_stop(core: Any, actor: str, proposal_id: int, code: str, reason: st
         raise UsageError("reason: an override needs a written reason: override <id> <code> <reason>")
     if len(reason) > REASON_MAX:
         raise UsageError(f"reason: at most {REASON_MAX} characters")
-    now = core.clock.now()
+    now = clock.now()
     problem: tuple[str, str] | None = None
     moved = False
-    with core.uow() as uow:
+    with uow:
         row = load_proposal(uow, proposal_id)
         conditions = {c.code: c for c in uow.stop_conditions.for_proposal(row.id)}
-        if not is_governance(core, uow, actor):
+        if not is_governance(uow, actor, settings):
             problem = ("not_governance", "Only governance may override a stop condition.")
-        elif code in _non_overridable(core):
+        elif code in _non_overridable(policy.current()):
             problem = (
                 "not_overridable",
                 f"{code} can never be overridden: the proposal names a practice "
@@ -194,13 +219,13 @@ def override_stop(core: Any, actor: str, proposal_id: int, code: str, reason: st
             problem = (
                 "already_overridden",
                 f"{code} on {proposal_label(row)} was already overridden by "
-                f"<@{conditions[code].overridden_by}>: {conditions[code].override_reason}",
+                f"<@{conditions[code].overridden_by}>: {user_text(conditions[code].override_reason)}",
             )
         else:
             uow.stop_conditions.override(row.id, code, actor, reason, now)
             uow.audit.add(row.id, actor, "stop_condition.overridden", {"code": code, "reason": reason}, now)
             still_open = [c for c, r in conditions.items() if r.status == "open" and c != code]
-            text = f"Governance (<@{actor}>) overrode {code} on {proposal_label(row)}: {reason}"
+            text = f"Governance (<@{actor}>) overrode {code} on {proposal_label(row)}: {user_text(reason)}"
             if row.stage == "approved" and not still_open:
                 before = move_stage(uow, row, "pilot", now)
                 uow.audit.add(
@@ -210,19 +235,16 @@ def override_stop(core: Any, actor: str, proposal_id: int, code: str, reason: st
                 text += f" All approvals are in and no stop condition remains: {proposal_label(row)} is now in pilot."
             elif still_open:
                 text += f" Still open: {', '.join(sorted(still_open))}."
-            _tell_people(core, uow, row, actor, proposal_notice("override", text, row, code=code), now)
+            _tell_people(uow, settings, row, actor, proposal_notice("override", text, row, code=code), now)
             uow.commit()
     if problem is not None:
-        raise refuse(core, actor, proposal_id, f"override {code}", problem[1], code=problem[0])
+        raise refuse(uow, clock, actor, proposal_id, f"override {code}", problem[1], code=problem[0])
     logger.info("proposal %s: stop condition %s overridden by %s (moved to pilot: %s)", proposal_id, code, actor, moved)
     return proposal_notice("override", text, row, code=code, stage=row.stage)
 
 
-def _non_overridable(core: Any) -> tuple[str, ...]:
-    codes = getattr(core.policy, "non_overridable_stop_conditions", None)
-    if codes is None and isinstance(core.policy, dict):
-        codes = core.policy.get("non_overridable_stop_conditions")
-    out = tuple(codes or ())
+def _non_overridable(policy: Policy) -> tuple[str, ...]:
+    out = tuple(policy.non_overridable_stop_conditions)
     # The EU AI Act prohibition is not a policy choice: it stays non-overridable.
     return out if "prohibited_practice" in out else (*out, "prohibited_practice")
 
@@ -231,15 +253,21 @@ def _non_overridable(core: Any) -> tuple[str, ...]:
 
 
 def delegate(
-    core: Any, actor: str, delegate_id: str, until: str | date | datetime, since: str | date | datetime | None = None
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    actor: str,
+    delegate_id: str,
+    until: str | date | datetime,
+    since: str | date | datetime | None = None,
 ) -> Message:
     """An approver names a delegate who may decide for them from `since` (default now)
     until `until` (a date means the end of that day). The delegate is told."""
     who = parse_user(delegate_id, "delegate")
     if who == actor:
         raise UsageError("delegate: name someone other than yourself")
-    now = core.clock.now()
-    zone = local_zone(core)
+    now = clock.now()
+    zone = local_zone(settings)
     ends = parse_until(until, "until", zone)
     starts = now if since is None else _parse_since(since, zone)
     if ends <= starts:
@@ -250,7 +278,7 @@ def delegate(
         raise UsageError(f"until: a delegation lasts at most {MAX_DELEGATION_DAYS} days")
     label = getattr(zone, "key", "UTC")
     span = f"{starts.astimezone(zone):%Y-%m-%d %H:%M} to {ends.astimezone(zone):%Y-%m-%d %H:%M} {label}"
-    with core.uow() as uow:
+    with uow:
         row = uow.delegations.add(Delegation(0, actor, who, starts, ends, actor, now))
         uow.audit.add(
             None,
@@ -273,7 +301,7 @@ def delegate(
             "You can decide on their pending approvals; they will be told.",
             meta={"delegation_id": row.id, "delegator": actor},
         )
-        queue(core, uow, who, told, now, dedupe_key=f"delegation:{row.id}")
+        queue(uow, settings, who, told, now, dedupe_key=f"delegation:{row.id}")
         uow.commit()
     logger.info("delegation %s: %s -> %s", row.id, actor, who)
     return Message(
@@ -292,53 +320,47 @@ def _parse_since(value: str | date | datetime, zone: tzinfo) -> datetime:
     return parse_until(value, "since", zone)
 
 
-logger = logging.getLogger(__name__)
-
-
 # --------------------------------------------------------------------------- helpers
 
 
-def is_governance(core: Any, uow: Any, actor: str) -> bool:
-    """True when `actor` holds the governance role (directory or GOVBOT_GOVERNANCE)."""
-    return roles.is_governance(uow, actor, core.settings)
-
-
-def governance_members(core: Any, uow: Any) -> list[str]:
-    """Everyone holding governance, directory first, without duplicates."""
-    return roles.governance_members(uow, core.settings)
-
-
 def refuse(
-    core: Any, actor: str, proposal_id: int | None, what: str, message: str, *, code: str = "refused"
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: str,
+    proposal_id: int | None,
+    what: str,
+    message: str,
+    *,
+    code: str = "refused",
 ) -> Refused:
     """Audit a refused attempt in its own unit of work and return the exception to raise."""
-    with core.uow() as uow:
+    with uow:
         uow.audit.add(
             proposal_id,
             actor,
             "lifecycle.refused",
-            {"attempt": what, "reason": message, "code": code},
-            core.clock.now(),
+            {"attempt": what, "reason": plain(message), "code": code},
+            clock.now(),
         )
         uow.commit()
     logger.info("refused %s on proposal %s for %s: %s", what, proposal_id, actor, code)
     return Refused(message, code=code)
 
 
-def local_zone(core: Any) -> tzinfo:
+def local_zone(settings: Settings) -> tzinfo:
     """GOVBOT_TIMEZONE as a tzinfo (UTC when unset or unknown)."""
     try:
-        return ZoneInfo(core.settings.timezone or "UTC")
+        return ZoneInfo(settings.timezone or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
 
 
-def load_proposal(uow: Any, proposal_id: int) -> ProposalRow:
+def load_proposal(uow: UnitOfWork, proposal_id: int) -> ProposalRow:
     """The proposal, locked for the change (NotFound propagates)."""
     return uow.proposals.get(proposal_id, for_update=True)
 
 
-def move_stage(uow: Any, row: ProposalRow, to: str, now: datetime) -> str:
+def move_stage(uow: UnitOfWork, row: ProposalRow, to: str, now: datetime) -> str:
     """Set the stage (the caller audits it); returns the stage it left."""
     before = row.stage
     row.stage = to
@@ -348,9 +370,10 @@ def move_stage(uow: Any, row: ProposalRow, to: str, now: datetime) -> str:
     return before
 
 
-def paused_from(uow: Any, proposal_id: int) -> str | None:
+def paused_from(uow: UnitOfWork, proposal_id: int) -> str | None:
     """The stage the latest pause left (recorded in its audit detail)."""
     for event in reversed(uow.audit.for_proposal(proposal_id)):
         if event.action == "stage.paused":
-            return event.detail.get("from")
+            stage = event.detail.get("from")
+            return str(stage) if stage is not None else None
     return None

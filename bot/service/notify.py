@@ -8,7 +8,7 @@ decision's events into these calls.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from bot.domain.approval_rules import delegating
 from bot.domain.records import ApprovalRequestRow, OutboxRow, ProposalRow
@@ -21,13 +21,9 @@ from bot.settings import Settings
 MessageRef = dict[str, Any]  # a channel's reference of a delivered message, e.g. {"channel": "D1", "ts": "1.2"}
 
 
-class _HasSettings(Protocol):
-    settings: Settings
-
-
 def queue(
-    core: _HasSettings,
     uow: UnitOfWork,
+    settings: Settings,
     recipient: str,
     message: Message,
     at: datetime,
@@ -40,7 +36,7 @@ def queue(
 ) -> None:
     """Put one message in the outbox, in the caller's unit of work, on the channel
     that reaches `recipient` (the proposal's own channel when it has one)."""
-    channel = channel_for(uow, core.settings, recipient, proposal)
+    channel = channel_for(uow, settings, recipient, proposal)
     enqueue(
         uow,
         channel,

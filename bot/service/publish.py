@@ -25,7 +25,7 @@ from bot.domain.events import (
 )
 from bot.domain.records import ApprovalRequestRow, ProposalRow
 from bot.messages import compose
-from bot.messages.message import Message
+from bot.messages.message import Message, user_text
 from bot.ports import UnitOfWork
 from bot.service.notify import MessageRef, card_key, queue_request, send, tell_requester, update_card
 from bot.service.roles import governance_members
@@ -146,18 +146,18 @@ class _Publisher:
         if request.id not in self.told_by_stage:
             self.tell(
                 "decision_notice",
-                f"{line} {what} — #{p.id} {p.title}",
+                f"{line} {what} — #{p.id} {user_text(p.title)}",
                 f"decision:{row.id}:requester",
-                row.comment or "",
+                user_text(row.comment),
             )
         if event.via in ON_BEHALF:
             whose = row.on_behalf_of or request.approver
             by = "your delegate" if event.via == "delegate" else "governance"
             notice = compose.notice(
                 "decision_on_your_behalf",
-                f"{line} on your behalf ({by}) — #{p.id} {p.title}",
+                f"{line} on your behalf ({by}) — #{p.id} {user_text(p.title)}",
                 p.id,
-                detail=row.override_reason or row.comment or "",
+                detail=user_text(row.override_reason or row.comment),
             )
             self.send(whose, notice, f"decision:{row.id}:approver", thread_key=card_key(request, whose))
 
@@ -169,19 +169,19 @@ class _Publisher:
             return
         who = compose.mention(event.actor)
         if event.after == "rejected" and event.request_id is not None:
-            text = f"#{p.id} {p.title} was rejected by {who}."
-            self.tell("proposal_rejected", text, f"rejected:{p.id}:{event.request_id}", event.comment or "")
+            text = f"#{p.id} {user_text(p.title)} was rejected by {who}."
+            self.tell("proposal_rejected", text, f"rejected:{p.id}:{event.request_id}", user_text(event.comment))
         elif event.after == "changes_requested" and event.request_id is not None:
-            text = f"{who} asks for changes to #{p.id} {p.title}. Edit and resubmit it."
+            text = f"{who} asks for changes to #{p.id} {user_text(p.title)}. Edit and resubmit it."
             self.tell(
                 "changes_requested",
                 text,
                 f"changes:{p.id}:{event.request_id}",
-                event.comment or "",
+                user_text(event.comment),
                 buttons=(compose.edit_button(p.id),),
             )
         elif event.after == "pilot":
-            text = f"All approvals are in: #{p.id} {p.title} moves to pilot."
+            text = f"All approvals are in: #{p.id} {user_text(p.title)} moves to pilot."
             self.tell("stage_pilot", text, f"stage:{p.id}:pilot:{p.revision}")
             if p.owner and p.owner != p.requester:
                 notice = compose.notice("stage_pilot", text, p.id)
@@ -190,7 +190,7 @@ class _Publisher:
             blocking = list(event.blocking)
             detail = "\n".join(compose.stop_label(c) for c in blocking)
             text = (
-                f"All approvals are in for #{p.id} {p.title}, but stop conditions block pilot: "
+                f"All approvals are in for #{p.id} {user_text(p.title)}, but stop conditions block pilot: "
                 f"{', '.join(blocking)}. Resolve them and resubmit, or governance may override each with a written "
                 f"reason: `override {p.id} <code> <reason>`."
             )
@@ -205,11 +205,13 @@ class _Publisher:
         if isinstance(event, AutonomyDeclined):
             decision = event.decision
             text = (
-                f"The autonomy step to {request.target} for #{p.id} {p.title} was declined by "
+                f"The autonomy step to {request.target} for #{p.id} {user_text(p.title)} was declined by "
                 f"{compose.mention(event.actor)}."
             )
         else:
             decision = "approve"
-            text = f"#{p.id} {p.title} now runs at autonomy level {request.target} (was {event.before or '-'})."
+            text = (
+                f"#{p.id} {user_text(p.title)} now runs at autonomy level {request.target} (was {event.before or '-'})."
+            )
         for user in dict.fromkeys(u for u in (p.owner, p.requester) if u):
             self.send(user, compose.notice("autonomy_result", text, p.id), f"autonomy:{request.id}:{decision}:{user}")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from bot.domain.records import as_utc
+from bot.messages import compose
+from bot.messages.message import Message
+from bot.ports import UnitOfWork
 from bot.service.export import approval_record, checkin_record, stop_record
-from bot.service.jobs import (
-    _utc,
-)
+from bot.service.roles import is_governance, request_holders
+from bot.settings import Settings
 
 
-def checkin_flag(uow: Any, proposal_id: int) -> dict[str, Any] | None:
+def checkin_flag(uow: UnitOfWork, proposal_id: int) -> dict[str, Any] | None:
     """The standing "no check-in for two periods" flag of a proposal, for status and the
     portfolio: the latest `checkin.flagged` audit detail with no check-in after it."""
     flag = None
@@ -20,18 +24,49 @@ def checkin_flag(uow: Any, proposal_id: int) -> dict[str, Any] | None:
     if flag is None:
         return None
     latest = uow.checkins.latest(proposal_id)
-    if latest is not None and _utc(latest.created_at) >= _utc(flag.created_at):
+    if latest is not None and as_utc(latest.created_at) >= as_utc(flag.created_at):
         return None
-    return {"flagged_at": _utc(flag.created_at).isoformat(), **flag.detail}
+    return {"flagged_at": as_utc(flag.created_at).isoformat(), **flag.detail}
 
 
-def _iso(value: Any) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def status_data(core: Any, proposal_id: int) -> dict[str, Any]:
-    """Everything about one proposal, JSON-ready (NotFound for an unknown id)."""
-    with core.uow() as uow:
+def status_message(uow: UnitOfWork, settings: Settings, proposal_id: int, viewer: str | None = None) -> Message:
+    """`status <id>`: everything known about one proposal (NotFound for an unknown id)
+    for the operator (`viewer` None) and for those `may_see_details`; a summary without
+    comments, decisions or trail for anyone else."""
+    data = status_data(uow, proposal_id)
+    if viewer is not None and not may_see_details(uow, settings, proposal_id, viewer):
+        return compose.status_summary(data)
+    return compose.status_message(data, settings.timezone)
+
+
+def may_see_details(uow: UnitOfWork, settings: Settings, proposal_id: int, viewer: str) -> bool:
+    """Whether `viewer` may read a proposal's comments, decisions and audit trail: its
+    requester and owner, everyone asked to approve it (the routed approvers, the holders
+    of the roles it is routed to, whoever decided), and governance."""
+    with uow:
+        row = uow.proposals.get(proposal_id)
+        if viewer in (row.requester, row.owner):
+            return True
+        requests = uow.approvals.for_proposal(proposal_id)
+        if any(viewer == r.approver for r in requests):
+            return True
+        if any(viewer in (d.actor, d.on_behalf_of) for d in uow.decisions.for_proposal(proposal_id)):
+            return True
+        if is_governance(uow, viewer, settings):
+            return True
+        live = [r for r in requests if r.status != "superseded"]
+        return any(viewer in request_holders(uow, settings, r) for r in live)
+
+
+def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
+    """`govbot status ID --json`: proposal, classification, stop conditions,
+    approvals, decisions, check-ins, audit trail, undelivered outbox rows, JSON-ready.
+    Raises NotFound for an unknown id."""
+    with uow:
         p = uow.proposals.get(proposal_id)
         latest = uow.classifications.latest(proposal_id)
         stops = uow.stop_conditions.for_proposal(proposal_id)
@@ -41,8 +76,7 @@ def status_data(core: Any, proposal_id: int) -> dict[str, Any]:
         audit = uow.audit.for_proposal(proposal_id)
         undelivered = uow.outbox.pending_for_proposal(proposal_id)
         revisions = uow.proposals.revisions(proposal_id)
-
-        flag = checkin_flag(uow, proposal_id)  # "no check-in for two periods" (bot.jobs)
+        flag = checkin_flag(uow, proposal_id)  # "no check-in for two periods" (bot.service.jobs)
     return {
         "proposal": {
             "id": p.id,

@@ -19,15 +19,22 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain.approval_rules import routed_to_governance
+from bot.domain.errors import UsageError
 from bot.domain.records import ApprovalRequestRow
-from bot.domain.roles import DIRECTORY_ROLES, OPERATOR, PER_DEPARTMENT, clean_user, parse_roles_file
+from bot.domain.roles import DIRECTORY_ROLES, OPERATOR, PER_DEPARTMENT, clean_user, parse_roles_file, validate_role
+from bot.messages import compose
+from bot.messages.message import Message
+from bot.ports import Clock, UnitOfWork
+from bot.service import people
+from bot.service.refusals import refuse
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 ROLES_FILE_HASH_KEY = "roles_file.sha256"
 
 
-def governance_members(uow: Any, settings: Any = None) -> list[str]:
+def governance_members(uow: UnitOfWork, settings: Settings | None = None) -> list[str]:
     """Governance: the directory's holders, then GOVBOT_GOVERNANCE (without duplicates)."""
     members = list(uow.roles.holders("governance", ""))
     for user in settings.governance_ids() if settings is not None else ():
@@ -36,14 +43,14 @@ def governance_members(uow: Any, settings: Any = None) -> list[str]:
     return members
 
 
-def is_governance(uow: Any, user_id: str, settings: Any = None) -> bool:
+def is_governance(uow: UnitOfWork, user_id: str, settings: Settings | None = None) -> bool:
     """Governance may edit the directory, override stop conditions and post digests.
     The command-line operator counts as governance; chat users can never be named
     like it (`govbot chat --as cli` is refused)."""
     return user_id == OPERATOR or user_id in governance_members(uow, settings)
 
 
-def holders(uow: Any, role: str, department: str | None = None) -> list[str]:
+def holders(uow: UnitOfWork, role: str, department: str | None = None) -> list[str]:
     """Holders of a role; department matching ignores case and surrounding spaces."""
     if role not in PER_DEPARTMENT:
         return list(uow.roles.holders(role, ""))
@@ -57,7 +64,7 @@ def holders(uow: Any, role: str, department: str | None = None) -> list[str]:
     return [a.user_id for a in uow.roles.all() if a.role == role and a.department.strip().casefold() == wanted]
 
 
-def directory(uow: Any) -> dict[str, Any]:
+def directory(uow: UnitOfWork) -> dict[str, Any]:
     """The whole directory as {"security": [...], "department_lead": {"Finance": [...]}}."""
     out: dict[str, Any] = {role: ({} if role in PER_DEPARTMENT else []) for role in DIRECTORY_ROLES}
     for a in uow.roles.all():
@@ -68,10 +75,54 @@ def directory(uow: Any) -> dict[str, Any]:
     return out
 
 
+def roles_message(uow: UnitOfWork, settings: Settings, viewer: str | None = None) -> Message:
+    """The directory; governance (or the command line, `viewer` None) is told how to change it."""
+    with uow:
+        entries = directory(uow)
+        can_edit = viewer is None or is_governance(uow, viewer, settings)
+    return compose.roles_message(entries, can_edit)
+
+
+def set_role(
+    uow: UnitOfWork, clock: Clock, settings: Settings, actor: str, role: str, department: str, users: list[str]
+) -> Message:
+    """Governance only (Refused otherwise). Replaces the holders of (role,
+    department); an empty list clears it. Raises UsageError for a bad role,
+    department or user."""
+    try:
+        role, department = validate_role(role, department)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    now = clock.now()
+    with uow:
+        clean = people.resolve_users(uow, users)
+        if not is_governance(uow, actor, settings):
+            refused = "only governance may change the role directory"
+        elif role == "governance" and not clean:
+            refused = "the governance role cannot be left empty; name at least one member"
+        else:
+            refused = None
+            before = holders(uow, role, department) if department else list(uow.roles.holders(role, ""))
+            uow.roles.set(role, department, clean, actor, now)
+            uow.audit.add(
+                None,
+                actor,
+                "roles.set",
+                {"role": role, "department": department, "before": before, "after": clean},
+                now,
+            )
+            uow.commit()
+    if refused:
+        raise refuse(uow, clock, actor, None, "roles.refused", refused, role=role, department=department)
+    where = f" for {department}" if department else ""
+    who = ", ".join(compose.mention(u) for u in clean) or "nobody (routed to governance)"
+    return compose.notice("roles_set", f"{role}{where} is now held by {who}.")
+
+
 # --------------------------------------------------------------------------- bootstrap
 
 
-def bootstrap(uow: Any, governance_ids: Iterable[str], roles_file: Path | None, now: datetime) -> list[str]:
+def bootstrap(uow: UnitOfWork, governance_ids: Iterable[str], roles_file: Path | None, now: datetime) -> list[str]:
     """Seed the directory; returns what was done (for the log). Caller commits.
 
     Governance from the environment is assigned only while nobody holds it. The roles
@@ -83,13 +134,13 @@ def bootstrap(uow: Any, governance_ids: Iterable[str], roles_file: Path | None, 
     if roles_file is not None:
         entries = parse_roles_file(Path(roles_file))
         digest = hashlib.sha256(json.dumps(sorted(entries.items()), sort_keys=True).encode()).hexdigest()
-        if uow.settings.get(ROLES_FILE_HASH_KEY) == digest:
+        if uow.keyvalues.get(ROLES_FILE_HASH_KEY) == digest:
             entries = {}
     for (role, dept), users in entries.items():
         uow.roles.set(role, dept, users, "roles-file", now)
         done.append(f"{role}{'/' + dept if dept else ''}")
     if digest is not None and entries:
-        uow.settings.put(ROLES_FILE_HASH_KEY, digest)
+        uow.keyvalues.put(ROLES_FILE_HASH_KEY, digest)
     ids = [u for u in (clean_user(g) for g in governance_ids) if u]
     if ids and not governance_members(uow):  # directory only
         uow.roles.set("governance", "", ids, "GOVBOT_GOVERNANCE", now)
@@ -99,7 +150,7 @@ def bootstrap(uow: Any, governance_ids: Iterable[str], roles_file: Path | None, 
     return done
 
 
-def request_holders(uow: Any, settings: Any, request: ApprovalRequestRow) -> list[str]:
+def request_holders(uow: UnitOfWork, settings: Settings, request: ApprovalRequestRow) -> list[str]:
     """Everyone who may decide the request as a holder of the role it is routed to,
     the routed approver first: governance members for what went to governance, the
     role's current holders (per department for department leads), or the owner alone."""
@@ -112,3 +163,13 @@ def request_holders(uow: Any, settings: Any, request: ApprovalRequestRow) -> lis
     else:
         others = holders(uow, request.role)
     return list(dict.fromkeys([request.approver, *others]))
+
+
+def whoami(uow: UnitOfWork, settings: Settings, actor: str) -> Message:
+    """Who the actor is to govbot: name, user id (for GOVBOT_GOVERNANCE and the roles
+    file) and the roles they hold."""
+    with uow:
+        held = sorted({a.role + (f" ({a.department})" if a.department else "") for a in uow.roles.roles_of(actor)})
+        if actor in governance_members(uow, settings) and "governance" not in held:
+            held.append("governance")
+    return compose.whoami_message(actor, held)

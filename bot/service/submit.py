@@ -1,4 +1,4 @@
-"""Submitting and resubmitting proposals, and the status record (for `Govbot`).
+"""Submitting and resubmitting proposals (for `Govbot.submit`).
 
 A submission is validated, classified and stored in one unit of work together with
 its approval requests, audit events and outbox messages. A resubmission after
@@ -13,28 +13,33 @@ import hashlib
 import json
 import logging
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from bot.domain import approval_rules
 from bot.domain.approval_rules import NoGovernance, Route, current, route_key
-from bot.domain.errors import Conflict, NotFound, Refused, UsageError
+from bot.domain.classifier import classify
+from bot.domain.errors import Conflict, NotFound, UsageError
 from bot.domain.events import Event, RequestReleased, RequestRevised, RequestSuperseded
+from bot.domain.policy import Policy
 from bot.domain.proposal import validate_proposal
-from bot.domain.records import ProposalRow
+from bot.domain.records import ApprovalRequestRow, ProposalRow
 from bot.messages import compose
+from bot.ports import Clock, PolicySource, UnitOfWork
 from bot.service import approvals, decisions, notify
 from bot.service.publish import publish
-from bot.service.results import Submitted
+from bot.service.refusals import refuse
+from bot.service.results import InterviewStart, Submitted
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_PREFIX = "idempotency:submit:"
 
 
-def _classify(core: Any, answers: dict[str, Any]) -> dict[str, Any]:
-    from bot.domain.classifier import classify
-
-    return classify(answers, core.policy)
+def classify_answers(policy: Policy, answers: dict[str, Any]) -> dict[str, Any]:
+    """The `govbot classify` verdict of validated answers under `policy`."""
+    return classify(answers, policy)
 
 
 def _eu_tier(result: dict[str, Any]) -> str | None:
@@ -52,89 +57,133 @@ def _apply(row: ProposalRow, answers: dict[str, Any], result: dict[str, Any]) ->
 
 
 def submit(
-    core: Any, actor: str, channel: str, answers: dict[str, Any], proposal_id: int | None, idempotency_key: str | None
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: PolicySource,
+    settings: Settings,
+    actor: str,
+    channel: str,
+    answers: dict[str, Any],
+    proposal_id: int | None,
+    idempotency_key: str | None,
+    *,
+    instance: str,
 ) -> Submitted:
-    """See `Govbot.submit`."""
+    """See `Govbot.submit`. `instance` names this process in the idempotency claim."""
     clean = validate_proposal(answers)
     key = idempotency_name(actor, idempotency_key) if idempotency_key else None
     if key:
-        with core.uow() as uow:
-            done = uow.settings.get(key)
+        with uow:
+            done = uow.keyvalues.get(key)
         if done:
-            return _replay(core, json.loads(done))
-    result = _classify(core, clean)
+            return _replay(uow, json.loads(done))
+    result = classify_answers(policy.current(), clean)
     try:
         if proposal_id is not None:
-            return _resubmit(core, actor, proposal_id, clean, result, key)
-        return _first(core, actor, channel, clean, result, key)
+            return _resubmit(uow, clock, settings, actor, proposal_id, clean, result, key, instance)
+        return _first(uow, clock, settings, actor, channel, clean, result, key, instance)
     except NoGovernance as exc:
-        raise core._refuse(actor, proposal_id, "proposal.refused", str(exc)) from None
+        raise refuse(uow, clock, actor, proposal_id, "proposal.refused", str(exc)) from None
     except Conflict:
         if key:
-            with core.uow() as uow:
-                done = uow.settings.get(key)
+            with uow:
+                done = uow.keyvalues.get(key)
             if done:
-                return _replay(core, json.loads(done))
+                return _replay(uow, json.loads(done))
         raise
 
 
+def edit_problem(actor: str, row: ProposalRow) -> str | None:
+    """Why `actor` may not edit `row` now (None when they may): only the requester or
+    the owner, and only after changes were requested."""
+    if actor not in (row.requester, row.owner):
+        return f"only the requester ({compose.mention(row.requester)}) or the owner may edit #{row.id}"
+    if row.stage != "changes_requested":
+        return f"#{row.id} is {row.stage}; a proposal can be edited only after changes were requested"
+    return None
+
+
+def edit_seed(uow: UnitOfWork, clock: Clock, actor: str, proposal_id: int) -> InterviewStart:
+    """See `Govbot.edit_seed`."""
+    with uow:
+        try:
+            row = uow.proposals.get(proposal_id)
+        except NotFound:
+            raise UsageError(f"id: there is no proposal {proposal_id}; see `mine` for yours") from None
+    problem = edit_problem(actor, row)
+    if problem:
+        raise refuse(uow, clock, actor, row.id, "proposal.edit_refused", problem)
+    return InterviewStart(seed=dict(row.answers), proposal_id=row.id, resumed=False)
+
+
 def idempotency_name(actor: str, idempotency_key: str) -> str:
-    """The settings key recording a submission (a hash: ids and keys can be long)."""
+    """The key-value key recording a submission (a hash: ids and keys can be long)."""
     digest = hashlib.sha256(f"{actor}\n{idempotency_key}".encode()).hexdigest()[:40]
     return IDEMPOTENCY_PREFIX + digest
 
 
-def _claim(core: Any, uow: Any, key: str | None, now: Any, *, unrecorded: bool = False) -> None:
+def _claim(uow: UnitOfWork, key: str | None, now: datetime, instance: str, *, unrecorded: bool = False) -> None:
     """Guard against the same submission running twice at once: the (job, period)
     row is unique, so a concurrent twin waits and then finds it taken. `unrecorded`:
     the caller has just seen, in this unit of work, that the key is not recorded."""
     if key is None:
         return
-    if (not unrecorded and uow.settings.get(key)) or not uow.jobs.claim(
-        "submit", key.removeprefix(IDEMPOTENCY_PREFIX), core.instance, now
+    if (not unrecorded and uow.keyvalues.get(key)) or not uow.jobs.claim(
+        "submit", key.removeprefix(IDEMPOTENCY_PREFIX), instance, now
     ):
         raise Conflict("this submission is already recorded")
 
 
-def _done(uow: Any, key: str | None, proposal_id: int, revision: int, now: Any) -> None:
+def _done(uow: UnitOfWork, key: str | None, proposal_id: int, revision: int, now: datetime) -> None:
     if key is None:
         return
-    uow.settings.put(key, json.dumps({"proposal_id": proposal_id, "revision": revision}))
+    uow.keyvalues.put(key, json.dumps({"proposal_id": proposal_id, "revision": revision}))
     uow.jobs.finish(
         "submit", key.removeprefix(IDEMPOTENCY_PREFIX), "done", {"proposal_id": proposal_id, "revision": revision}, now
     )
 
 
 def _first(
-    core: Any, actor: str, channel: str, answers: dict[str, Any], result: dict[str, Any], key: str | None
-) -> Submitted:
-    with core.uow() as uow:
-        submitted = _first_in(core, uow, actor, channel, answers, result, key, core.clock.now())
-        uow.commit()
-    _log_first(submitted, actor)
-    return submitted
-
-
-def _log_first(submitted: Submitted, actor: str) -> None:
-    risk, count = submitted.classification["risk_level"], len(submitted.approval_request_ids)
-    logger.info("proposal %s submitted by %s: %s risk, %s request(s)", submitted.proposal_id, actor, risk, count)
-
-
-def _first_in(
-    core: Any,
-    uow: Any,
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
     actor: str,
     channel: str,
     answers: dict[str, Any],
     result: dict[str, Any],
     key: str | None,
-    now: Any,
+    instance: str,
+) -> Submitted:
+    with uow:
+        submitted = first_in(uow, settings, actor, channel, answers, result, key, clock.now(), instance)
+        uow.commit()
+    log_first(submitted, actor)
+    return submitted
+
+
+def log_first(submitted: Submitted, actor: str) -> None:
+    """Log a first submission (after its commit)."""
+    risk, count = submitted.classification["risk_level"], len(submitted.approval_request_ids)
+    logger.info("proposal %s submitted by %s: %s risk, %s request(s)", submitted.proposal_id, actor, risk, count)
+
+
+def first_in(
+    uow: UnitOfWork,
+    settings: Settings,
+    actor: str,
+    channel: str,
+    answers: dict[str, Any],
+    result: dict[str, Any],
+    key: str | None,
+    now: datetime,
+    instance: str,
     *,
     unrecorded: bool = False,
 ) -> Submitted:
-    """Store, route and queue a first submission inside `uow` (the caller commits)."""
-    settings = core.settings
-    _claim(core, uow, key, now, unrecorded=unrecorded)
+    """Store, route and queue a first submission inside the open `uow` (the caller
+    commits). `key` is its idempotency name (or None); `unrecorded`: the caller has
+    just seen, in this unit of work, that the key is not recorded."""
+    _claim(uow, key, now, instance, unrecorded=unrecorded)
     row = ProposalRow(
         id=0,
         title=answers["title"],
@@ -191,12 +240,12 @@ def _first_in(
     return Submitted(row.id, row.revision, result, message, [r.id for r in requests])
 
 
-def _replay(core: Any, done: dict[str, Any]) -> Submitted:
-    with core.uow() as uow:
-        return _replay_in(uow, done)
+def _replay(uow: UnitOfWork, done: dict[str, Any]) -> Submitted:
+    with uow:
+        return replay_in(uow, done)
 
 
-def _replay_in(uow: Any, done: dict[str, Any]) -> Submitted:
+def replay_in(uow: UnitOfWork, done: dict[str, Any]) -> Submitted:
     """The first result of a recorded submission, read in `uow`, as a duplicate."""
     pid, revision = int(done["proposal_id"]), int(done["revision"])
     row = uow.proposals.get(pid)
@@ -208,18 +257,25 @@ def _replay_in(uow: Any, done: dict[str, Any]) -> Submitted:
 
 
 def _resubmit(
-    core: Any, actor: str, proposal_id: int, answers: dict[str, Any], result: dict[str, Any], key: str | None
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    actor: str,
+    proposal_id: int,
+    answers: dict[str, Any],
+    result: dict[str, Any],
+    key: str | None,
+    instance: str,
 ) -> Submitted:
-    settings = core.settings
-    now = core.clock.now()
+    now = clock.now()
     problem = None
-    with core.uow() as uow:
-        _claim(core, uow, key, now)
+    with uow:
+        _claim(uow, key, now, instance)
         try:
             row = uow.proposals.get(proposal_id, for_update=True)
         except NotFound:
             raise UsageError(f"id: there is no proposal {proposal_id}") from None
-        problem = core._edit_problem(actor, row)
+        problem = edit_problem(actor, row)
         if problem is None:
             before_risk = row.risk_level
             revision = uow.proposals.add_revision(row.id, answers, actor, now)
@@ -279,12 +335,14 @@ def _resubmit(
             _done(uow, key, row.id, revision, now)
             uow.commit()
     if problem:
-        raise core._refuse(actor, proposal_id, "proposal.edit_refused", problem)
+        raise refuse(uow, clock, actor, proposal_id, "proposal.edit_refused", problem)
     logger.info("proposal %s resubmitted by %s as revision %s", row.id, actor, revision)
     return Submitted(row.id, revision, result, message, [r.id for r in live if r.kind == "proposal"])
 
 
-def _audit_requested(uow: Any, row: ProposalRow, actor: str, requests: list[Any], now: Any) -> None:
+def _audit_requested(
+    uow: UnitOfWork, row: ProposalRow, actor: str, requests: list[ApprovalRequestRow], now: datetime
+) -> None:
     """One `approval.requested` audit event per opened request."""
     for r in requests:
         detail = {
@@ -298,7 +356,7 @@ def _audit_requested(uow: Any, row: ProposalRow, actor: str, requests: list[Any]
         uow.audit.add(row.id, actor, "approval.requested", detail, now)
 
 
-def _reconcile(existing: list[Any], routes: list[Route], risk_changed: bool) -> dict[str, list[Any]]:
+def _reconcile(existing: list[ApprovalRequestRow], routes: list[Route], risk_changed: bool) -> dict[str, list[Any]]:
     """Which live requests to keep or supersede, and which routes to open."""
     if risk_changed:
         return {"keep": [], "supersede": list(existing), "open": list(routes)}
@@ -316,9 +374,3 @@ def _reconcile(existing: list[Any], routes: list[Route], risk_changed: bool) -> 
     drop.extend(r for r in by_key.values() if r.status != "approved")  # roles no longer routed
     keep.extend(r for r in by_key.values() if r.status == "approved")
     return {"keep": keep, "supersede": drop, "open": opening}
-
-
-# --------------------------------------------------------------------------- status
-
-
-__all__ = ["Refused", "submit"]

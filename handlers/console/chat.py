@@ -17,10 +17,7 @@ import re
 import sys
 from typing import Any, TextIO
 
-from bot.domain.approval_rules import comment_required, missing_comment
-from bot.domain.roles import clean_user
 from bot.messages.message import Message, Section
-from bot.service.chat import parse_decision
 from bot.service.results import InterviewStart
 from handlers.base import EXPECTED, error_text
 from handlers.console.interview import Cancelled, TerminalInterview
@@ -47,6 +44,12 @@ DECISION_WORDS = {
     "changes": "request_changes",
     "request_changes": "request_changes",
     "request-changes": "request_changes",
+}
+# what follows the word, as `help` shows it (the core asks for the comment it requires)
+DECISION_USAGE = {
+    "approve": "<request id> [comment]",
+    "reject": "<request id> <comment>",
+    "request_changes": "<request id> <comment>",
 }
 CONSOLE_HELP = (
     ("as <user>", "switch identity (e.g. to approve as someone else)"),
@@ -209,7 +212,7 @@ class ConsoleChat:
         )
 
     def switch(self, rest: str) -> None:
-        user = clean_user(rest.split()[0]) if rest.split() else None
+        user = self.core.user_id(rest.split()[0]) if rest.split() else None
         if user is None:
             self.error(f"as: {rest!r} is not a user id; usage: as <user>, e.g. `as U123`")
             return
@@ -272,25 +275,21 @@ class ConsoleChat:
         """`approve|reject|changes <request id | #proposal id> [comment] [--override <reason>]`,
         parsed like every channel; a missing comment is asked for here rather than refused."""
         try:
-            command = parse_decision(word, rest, require_comment=False)
-            args = command.args
+            args = self.core.parse_decision(word, rest, require_comment=False)
+            override = args.get("override_reason")
             request_id = args.get("request_id")
             if request_id is None:
-                request_id = self.core.request_on(self.user, args["proposal_id"], decision, args.get("override_reason"))
-        except EXPECTED as exc:
-            self.error(error_text(exc))
-            return
-        comment = args.get("comment") or ""
-        if comment_required(decision) and not comment:  # ask for it here rather than fail
-            comment = (self.read("Comment (say why): ") or "").strip()
-            problem = missing_comment(decision, comment)
-            if problem is not None:
-                self.error(f"{problem}. Usage: {word} <request id> <comment>")
-                return
-        try:
-            outcome = self.core.decide(
-                self.user, int(request_id), decision, comment or None, override_reason=args.get("override_reason")
-            )
+                request_id = self.core.request_on(self.user, args["proposal_id"], decision, override)
+            comment = args.get("comment") or ""
+            if not comment:  # ask for a required comment here rather than fail
+                form = self.core.decision_form(self.user, int(request_id), decision)
+                if form.refusal is None and form.comment_required:
+                    comment = (self.read("Comment (say why): ") or "").strip()
+                    problem = form.missing(comment, override).get("comment")
+                    if problem is not None:
+                        self.error(f"{problem}. Usage: {word} <request id> <comment>")
+                        return
+            outcome = self.core.decide(self.user, int(request_id), decision, comment or None, override_reason=override)
         except EXPECTED as exc:
             self.error(error_text(exc))
             return
@@ -311,12 +310,11 @@ class ConsoleChat:
     # --- outbox -----------------------------------------------------------------------
     def deliver(self) -> int:
         """Deliver due console messages from the outbox (printing those for the active user)."""
-        from bot.service.delivery import deliver_due
 
         async def drain() -> int:
             total = 0
             while True:
-                sent = await deliver_due(self.core, {CHANNEL: self.sender})
+                sent = await self.core.deliver_due({CHANNEL: self.sender})
                 total += sent
                 if not sent:
                     return total

@@ -119,10 +119,8 @@ class Tour:
         self.out.write("\n".join("   " + ln for ln in body.splitlines()) + "\n")
 
     def deliver(self) -> None:
-        from bot.service.delivery import deliver_due
-
         async def drain() -> None:
-            while await deliver_due(self.core, {"console": self.inbox}):
+            while await self.core.deliver_due({"console": self.inbox}):
                 pass
 
         asyncio.run(drain())
@@ -144,15 +142,14 @@ def _pending(core: Govbot, proposal_id: int) -> list[dict[str, Any]]:
     return [a for a in core.status_data(proposal_id)["approvals"] if a["status"] == "pending"]
 
 
-def run_demo(core: Govbot, out: TextIO, color: bool = False) -> None:
+def run_demo(core: Govbot, out: TextIO, color: bool = False, *, operator: str) -> None:
+    """The tour on `core`. `operator` is the actor id of whoever runs `govbot demo` (the
+    command line's operator), who installs govbot and names its governance lead."""
     t = Tour(core, out, color)
     t.chapter("The role directory: who approves what")
     for user, name in NAMES.items():  # in Slack and Teams the platform tells govbot people's names
         core.remember_person("console", user, name)
-    with core.uow() as uow:  # the demo plays the administrator who installs govbot
-        now = core.clock.now()
-        uow.roles.set("governance", "", ["U_GRACE"], "demo", now)
-        uow.commit()
+    core.set_role(operator, "governance", "", ["U_GRACE"])
     for role, dept, users in (
         ("department_lead", "Support", ["U_DANA"]),
         ("security", "", ["U_SAM"]),
@@ -201,11 +198,8 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False) -> None:
     stage = core.status_data(high.proposal_id)["proposal"]["stage"]
     if stage == "approved":
         t.chapter("A stop condition holds: governance decides, in writing")
-        from bot.service.lifecycle import override_stop
-
         for code in core.status_data(high.proposal_id)["classification"]["stop_conditions"]:
-            msg = override_stop(
-                core,
+            msg = core.override_stop(
                 "U_GRACE",
                 high.proposal_id,
                 code,
@@ -215,17 +209,14 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False) -> None:
         t.show_inbox("U_ALICE")
 
     if core.status_data(high.proposal_id)["proposal"]["stage"] == "pilot":
-        from bot.service.checkins import record_checkin
-        from bot.service.lifecycle import transition
-
         t.chapter("Two weeks of pilot: value evidence, then production")
         t.sees(
             "U_OMAR",
-            record_checkin(
-                core, "U_OMAR", high.proposal_id, "6.5 minutes per ticket", "Measured on 240 late-delivery tickets"
+            core.record_checkin(
+                "U_OMAR", high.proposal_id, "6.5 minutes per ticket", "Measured on 240 late-delivery tickets"
             ),
         )
-        t.sees("U_OMAR", transition(core, "U_OMAR", high.proposal_id, "promote"))
+        t.sees("U_OMAR", core.transition("U_OMAR", high.proposal_id, "promote"))
         t.show_inbox("U_ALICE")
 
     t.chapter("Status of the refund agent, with its audit trail")

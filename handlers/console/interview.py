@@ -1,4 +1,4 @@
-"""The interview in a terminal: the platform-neutral pages of `bot.interview` asked one
+"""The interview in a terminal: the platform-neutral pages of `bot.domain.interview` asked one
 question at a time, with numbered choices, re-asked until valid, the draft saved after
 every answer, the follow-up questions, then the submission and its classification.
 """
@@ -9,9 +9,8 @@ import logging
 import re
 from typing import Any, Protocol
 
-from bot.domain import interview
-from bot.domain.errors import Refused, UsageError
-from bot.domain.proposal import ProposalInvalid, is_blank
+from bot.domain import interview, questions
+from bot.domain.errors import ProposalInvalid, Refused, UsageError
 from bot.messages.message import Message, Section
 from bot.service.results import InterviewStart
 from handlers.console.render import BOLD, CYAN, render_note, style
@@ -122,12 +121,12 @@ class TerminalInterview:
             return None
         if page_id == "followup":
             return ("followup", key)  # every main page was done
-        if page_id in interview.PAGE_ORDER and key in interview.ALL_KEYS:
+        if page_id in questions.PAGE_ORDER and key in questions.ALL_KEYS:
             return (page_id, key)
         return None
 
     def ask(
-        self, q: interview.Question, answers: dict[str, Any], page_id: str, proposal_id: int | None, why: bool = False
+        self, q: questions.Question, answers: dict[str, Any], page_id: str, proposal_id: int | None, why: bool = False
     ) -> None:
         """Ask one question until the answer is valid; record it and save the draft."""
         current = answers.get(q.key)
@@ -136,16 +135,16 @@ class TerminalInterview:
         self.chat.say(style(q.label, BOLD, color=self.chat.color) + required + " — " + q.prompt)
         if q.help:
             self.chat.note(("Why it matters: " if why else "") + q.help)
-        numbered = q.kind in (interview.SINGLE, interview.MULTI)
+        numbered = q.kind in (questions.SINGLE, questions.MULTI)
         if numbered:
             for n, c in enumerate(q.choices, 1):
                 extra = render_note(f" — {c.help}", color=self.chat.color) if c.help else ""
                 self.chat.say(f"  {n:>2}) {c.label}{extra}")
         hint = {
-            interview.MULTI: "numbers separated by commas, e.g. 1,3",
-            interview.SINGLE: "a number",
-            interview.YES_NO: "y or n",
-            interview.USER: "a user id, @name, or `me`",
+            questions.MULTI: "numbers separated by commas, e.g. 1,3",
+            questions.SINGLE: "a number",
+            questions.YES_NO: "y or n",
+            questions.USER: "a user id, @name, or `me`",
         }.get(q.kind, "")
         shown = self._shown(q, current)
         if len(shown) > SHOWN_INLINE:  # a long answer being edited: shown whole, above the prompt
@@ -162,7 +161,7 @@ class TerminalInterview:
                 raise Cancelled
             text = line.strip()
             if not text:
-                if q.required and is_blank(current):
+                if q.required and interview.is_blank(current):
                     self.chat.error(f"{q.key}: is required — please answer")
                     continue
                 answers.setdefault(q.key, current)
@@ -177,33 +176,33 @@ class TerminalInterview:
             break
         self._save(answers, f"{page_id}:{q.key}", proposal_id)
 
-    def _shown(self, q: interview.Question, value: Any) -> str:
-        if is_blank(value):
+    def _shown(self, q: questions.Question, value: Any) -> str:
+        if interview.is_blank(value):
             return ""
-        if q.kind == interview.YES_NO:
+        if q.kind == questions.YES_NO:
             return "yes" if value is True else "no" if value is False else ""
-        if q.kind == interview.MULTI and isinstance(value, list):
+        if q.kind == questions.MULTI and isinstance(value, list):
             numbers = [str(i) for i, c in enumerate(q.choices, 1) if c.value in value]
             return ",".join(numbers)
-        if q.kind == interview.SINGLE:
+        if q.kind == questions.SINGLE:
             numbers = [str(i) for i, c in enumerate(q.choices, 1) if c.value == value]
-            return f"{numbers[0]} ({interview.label_of(q.key, value)})" if numbers else str(value)
-        return str(value)
+            return f"{numbers[0]} ({questions.label_of(q.key, value)})" if numbers else str(value)
+        return str(value)  # a long answer is shown whole above the prompt (SHOWN_INLINE)
 
-    def _raw(self, q: interview.Question, text: str) -> tuple[Any, str | None]:
+    def _raw(self, q: questions.Question, text: str) -> tuple[Any, str | None]:
         """Turn what was typed into the raw value a platform would send."""
         if text == "-":
-            return ([] if q.kind == interview.MULTI else None), None
-        if q.kind == interview.USER and text.lower() == "me":
+            return ([] if q.kind == questions.MULTI else None), None
+        if q.kind == questions.USER and text.lower() == "me":
             return self.chat.user, None
-        if q.kind == interview.USER:  # an id, a mention, or the name of someone govbot knows
+        if q.kind == questions.USER:  # an id, a mention, or the name of someone govbot knows
             try:
                 return self.chat.core.resolve_user(text), None
             except UsageError as exc:
                 return None, f"{q.key}: {exc.message.removeprefix('user: ')}"
-        if q.kind == interview.SINGLE:
+        if q.kind == questions.SINGLE:
             return self._number(q, text)
-        if q.kind == interview.MULTI:
+        if q.kind == questions.MULTI:
             parts = [p for p in re.split(r"[,\s]+" if re.fullmatch(r"[\d,\s]+", text) else r",", text) if p.strip()]
             values = []
             for part in parts:
@@ -214,7 +213,7 @@ class TerminalInterview:
             return values, None
         return text, None
 
-    def _number(self, q: interview.Question, text: str) -> tuple[str | None, str | None]:
+    def _number(self, q: questions.Question, text: str) -> tuple[str | None, str | None]:
         if text.isdigit():
             n = int(text)
             if 1 <= n <= len(q.choices):
@@ -254,10 +253,10 @@ class TerminalInterview:
                 for e in exc.errors:
                     self.chat.error(f"  {e}")
                 bad = {e.key for e in exc.errors}
-                questions = [q for p in flow.pages(answers) for q in p.questions if q.key in bad]
-                if not questions:
+                again = [q for p in flow.pages(answers) for q in p.questions if q.key in bad]
+                if not again:
                     return
-                for q in questions:
+                for q in again:
                     self.ask(q, answers, "fix", proposal_id)
                 continue
             break
@@ -273,21 +272,21 @@ class TerminalInterview:
             self.chat.show(result.message)
 
 
-def summary(answers: dict[str, Any], pages: list[interview.Page]) -> Message:
+def summary(answers: dict[str, Any], pages: list[questions.Page]) -> Message:
     """The answers asked on `pages` as one message, enum codes shown in plain words."""
     fields: list[tuple[str, str]] = []
     for page in pages:
         for q in page.questions:
             value = answers.get(q.key)
-            if is_blank(value):
+            if interview.is_blank(value):
                 continue
-            if q.kind == interview.MULTI and isinstance(value, list):
-                text = "; ".join(interview.label_of(q.key, v) for v in value)
-            elif q.kind == interview.SINGLE:
-                text = interview.label_of(q.key, str(value))
-            elif q.kind == interview.YES_NO:
+            if q.kind == questions.MULTI and isinstance(value, list):
+                text = "; ".join(questions.label_of(q.key, v) for v in value)
+            elif q.kind == questions.SINGLE:
+                text = questions.label_of(q.key, str(value))
+            elif q.kind == questions.YES_NO:
                 text = "yes" if value is True else "no"
-            elif q.kind == interview.USER:
+            elif q.kind == questions.USER:
                 text = f"<@{value}>"  # shown by name once govbot knows it
             else:
                 text = str(value)

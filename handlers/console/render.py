@@ -24,6 +24,7 @@ from bot.messages.message import (
     REQUEST_CHANGES,
     Button,
     Message,
+    plain,
 )
 
 RESET = "\x1b[0m"
@@ -82,8 +83,9 @@ def style(text: str, *codes: str, color: bool) -> str:
 
 
 def plain_mentions(text: str) -> str:
-    """`<@U123|Ana Ruiz>` becomes the name, `Ana Ruiz`; `<@U123>` (no name known) `@U123`."""
-    return _MENTION.sub(lambda m: m.group(2) or "@" + m.group(1), text)
+    """`<@U123|Ana Ruiz>` becomes the name, `Ana Ruiz`; `<@U123>` (no name known) `@U123`;
+    the marks of user-written text are dropped (a terminal shows no markup)."""
+    return _MENTION.sub(lambda m: m.group(2) or "@" + m.group(1), plain(text))
 
 
 def _levels(text: str, color: bool) -> str:

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from bot.domain.records import OutboxRow
 from bot.messages.message import Message
+from bot.service.core import Govbot
 from handlers.console.render import render_message, render_note
 
 logger = logging.getLogger(__name__)
@@ -123,10 +124,9 @@ def collapse(rows: Sequence[OutboxRow]) -> list[StoredMessage]:
     return out
 
 
-def stored_inbox(core: Any, user: str, limit: int = 50) -> list[StoredMessage]:
+def stored_inbox(core: Govbot, user: str, limit: int = 50) -> list[StoredMessage]:
     """The console messages the outbox holds for `user` (this and earlier sessions)."""
-    with core.uow() as uow:
-        rows = uow.outbox.for_recipient(user, limit)
+    rows = core.outbox_for(user, limit=limit)
     items = collapse([r for r in rows if r.channel == ConsoleSender.channel])
     for item in items:  # with people's names, as delivery shows them
         item.message = core.named(item.message)

@@ -7,13 +7,13 @@ the person who clicked.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.messages import message as msg
 from bot.service.results import DecisionOutcome
+from handlers.guard import parse_id
 from handlers.slack.app import SlackFrontEnd, user_of
 from handlers.slack.blocks import home_view, render
 from handlers.slack.forms import checkin_modal, decision_modal
@@ -74,10 +74,8 @@ def register(fe: SlackFrontEnd) -> None:
     async def on_digest(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         async with fe.work("handling the digest", fe.reporter(body, respond), ack):
             await ack()
-            from bot.service.digest import post_digest, regenerate_digest
-
-            fn = post_digest if action["action_id"] == msg.DIGEST_POST else regenerate_digest
-            result = await fe.call(fn, fe.core, user_of(body), _int(action["value"]))
+            fn = fe.core.post_digest if action["action_id"] == msg.DIGEST_POST else fe.core.regenerate_digest
+            result = await fe.call(fn, user_of(body), _int(action["value"]))
             if isinstance(result, msg.Message):
                 await _show(fe, body, respond, result)
             else:
@@ -167,7 +165,4 @@ def _in_home(body: dict[str, Any]) -> bool:
 
 
 def _int(value: Any) -> int:
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise ValueError(f"button value {json.dumps(str(value))[:40]} is not an id") from None
+    return parse_id(value, "button value")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import OrderedDict
@@ -31,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.service.core import Govbot
 from handlers.base import EXPECTED, core_call, error_text
+from handlers.guard import Malformed, load_json, timestamp_ok
 from handlers.slack.names import SlackNames, people_in
 
 P = ParamSpec("P")
@@ -90,13 +90,17 @@ class SlackFrontEnd:
         """`POST /slack/events`: verify the signature, reject malformed bodies, then
         hand the request to Bolt. Nothing reaches a listener unless signed and parseable."""
         raw = await request.read()
-        if self.verifier is not None and not self.verifier.is_valid_request(raw, dict(request.headers)):
-            logger.warning("slack request refused: bad or stale signature")
+        if self.verifier is not None and not timestamp_ok(request.headers.get("X-Slack-Request-Timestamp")):
+            logger.warning("slack request refused: X-Slack-Request-Timestamp is missing or not a number")
             return web.json_response({"error": "invalid signature or timestamp"}, status=401)
         try:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
+            logger.warning("slack request refused: body is not UTF-8")
             return web.json_response({"error": "body is not UTF-8"}, status=400)
+        if self.verifier is not None and not self.verifier.is_valid_request(body, dict(request.headers)):
+            logger.warning("slack request refused: bad or stale signature")
+            return web.json_response({"error": "invalid signature or timestamp"}, status=401)
         problem = malformed(body, request.headers.get("Content-Type", ""))
         if problem:
             logger.warning("slack request refused: %s", problem)
@@ -210,9 +214,9 @@ def malformed(body: str, content_type: str) -> str | None:
     """Why a signed body cannot be a Slack request (None when it looks fine)."""
     if "application/json" in content_type:
         try:
-            data = json.loads(body)
-        except ValueError:
-            return "body is not valid JSON"
+            data = load_json(body)
+        except Malformed as exc:
+            return str(exc)
         return None if isinstance(data, dict) and "type" in data else "JSON body has no 'type'"
     try:
         form = parse_qs(body, keep_blank_values=True, strict_parsing=bool(body))
@@ -220,9 +224,9 @@ def malformed(body: str, content_type: str) -> str | None:
         return "body is not form-encoded"
     if "payload" in form:
         try:
-            payload = json.loads(form["payload"][0])
-        except ValueError:
-            return "payload is not valid JSON"
+            payload = load_json(form["payload"][0], "payload")
+        except Malformed as exc:
+            return str(exc)
         if not isinstance(payload, dict) or "type" not in payload:
             return "payload has no 'type'"
         return None

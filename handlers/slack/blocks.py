@@ -23,7 +23,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.messages.message import Button, Message
+from bot.messages.message import Button, Message, spans
+from bot.messages.message import plain as unmarked
 
 TEXT_MAX = 3000
 FIELD_MAX = 2000
@@ -38,14 +39,26 @@ FALLBACK_TEXT_MAX = 3000
 
 # Mentions the core writes on purpose (users and channels) stay live; everything else
 # that looks like Slack markup (<!channel>, <http://..|..>) is escaped so user-written
-# text cannot ping a whole channel or disguise a link.
+# text cannot ping a whole channel or disguise a link. Text the core marked as
+# user-written (`bot.messages.message.user_text`) keeps no mention at all, and every
+# mrkdwn object is `verbatim`, so Slack does not turn bare URLs, #channel names or
+# @here written in it into links or pings either.
 _KEEP = re.compile(r"<[@#][UWC][A-Z0-9]+(?:\|[^<>]{0,80})?>")
+_URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)")
 
 
 def escape(text: str) -> str:
-    """Escape &, < and > for mrkdwn, keeping user and channel mentions. A user mention
-    loses its name (`<@U1|Ana>` → `<@U1>`): Slack shows the person's current name itself,
-    and no name (user text) ever reaches mrkdwn."""
+    """Escape &, < and > for mrkdwn: the core's own user and channel mentions stay; in
+    user-written spans nothing is kept. A user mention loses its name (`<@U1|Ana>` →
+    `<@U1>`): Slack shows the person's current name itself, and no name (user text)
+    ever reaches mrkdwn."""
+    out: list[str] = []
+    for piece, is_user in spans(text):
+        out.append(_escape_plain(piece) if is_user else _escape_core(piece))
+    return "".join(out)
+
+
+def _escape_core(text: str) -> str:
     out: list[str] = []
     pos = 0
     for m in _KEEP.finditer(text):
@@ -62,8 +75,18 @@ _NAMED = re.compile(r"<@([^<>|]+)(?:\|([^<>]*))?>")
 
 def plain(text: str) -> str:
     """Text for plain_text objects (headers), where Slack resolves no mention:
-    `<@U1|Ana>` → `@Ana`, `<@U1>` → `@U1`."""
-    return _NAMED.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
+    `<@U1|Ana>` → `@Ana`, `<@U1>` → `@U1`; the marks of user-written text dropped."""
+    return _NAMED.sub(lambda m: "@" + (m.group(2) or m.group(1)), unmarked(text))
+
+
+def _defang(text: str) -> str:
+    """A user-written URL in notification text, broken so no client links it."""
+    return _URL.sub(lambda m: m.group(0).replace("://", ":\u200b//").replace(".", "\u200b."), text)
+
+
+def mrkdwn(text: str) -> MarkdownTextObject:
+    """A mrkdwn text object that Slack does not auto-link (`verbatim`)."""
+    return MarkdownTextObject(text=text, verbatim=True)
 
 
 def _escape_plain(text: str) -> str:
@@ -76,8 +99,11 @@ def clip(text: str, limit: int) -> str:
 
 
 def fallback_text(message: Message) -> str:
-    """The notification text of a message (shown in notifications and by old clients)."""
-    return clip(escape(message.text or message.kind), FALLBACK_TEXT_MAX)
+    """The notification text of a message (shown in notifications and by old clients);
+    URLs in user-written spans are broken up, since this text cannot be `verbatim`."""
+    text = message.text or message.kind
+    out = [_defang(_escape_plain(p)) if is_user else _escape_core(p) for p, is_user in spans(text)]
+    return clip("".join(out), FALLBACK_TEXT_MAX)
 
 
 def _field_text(label: str, value: str) -> str:
@@ -86,7 +112,7 @@ def _field_text(label: str, value: str) -> str:
 
 def button(b: Button) -> ButtonElement:
     return ButtonElement(
-        text=PlainTextObject(text=clip(b.label, BUTTON_LABEL_MAX), emoji=True),
+        text=PlainTextObject(text=clip(plain(b.label), BUTTON_LABEL_MAX), emoji=True),
         action_id=b.action,
         value=clip(b.value, BUTTON_VALUE_MAX),
         style=b.style if b.style in ("primary", "danger") else None,
@@ -132,15 +158,15 @@ def message_blocks(message: Message, *, max_blocks: int = MESSAGE_BLOCKS_MAX) ->
     """The Block Kit blocks for a neutral message, within `max_blocks`."""
     blocks: list[Block] = []
     if message.text:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(f"*{escape(message.text)}*", TEXT_MAX))))
+        blocks.append(SectionBlock(text=mrkdwn(clip(f"*{escape(message.text)}*", TEXT_MAX))))
     for section in message.sections:
         if blocks and section.title:
             blocks.append(DividerBlock())
         if section.title:
             blocks.append(HeaderBlock(text=PlainTextObject(text=clip(plain(section.title), HEADER_MAX), emoji=True)))
         for chunk in _text_chunks(section.text):
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
-        fields = [MarkdownTextObject(text=_field_text(label, value)) for label, value in section.fields]
+            blocks.append(SectionBlock(text=mrkdwn(chunk)))
+        fields = [mrkdwn(_field_text(label, value)) for label, value in section.fields]
         for i in range(0, len(fields), FIELDS_PER_SECTION):
             blocks.append(SectionBlock(fields=fields[i : i + FIELDS_PER_SECTION]))
     actions = button_blocks(message.buttons)

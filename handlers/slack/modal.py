@@ -1,4 +1,4 @@
-"""The interview as Slack modals: one `bot.interview` page per modal step.
+"""The interview as Slack modals: one `bot.domain.interview` page per modal step.
 
 Each input block's `block_id` is the proposal key it fills; enum choices carry the
 enum code as their value, yes/no answers "true"/"false", the owner is a
@@ -32,7 +32,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.domain import interview
+from bot.domain import interview, questions
 from bot.messages.message import Message
 from handlers.slack.blocks import VIEW_BLOCKS_MAX, clip, escape, message_blocks
 
@@ -51,7 +51,7 @@ TITLE_MAX = 24
 # --------------------------------------------------------------------------- rendering
 
 
-def _option(choice: interview.Choice, *, with_help: bool = False) -> Option:
+def _option(choice: questions.Choice, *, with_help: bool = False) -> Option:
     desc = clip(choice.help, OPTION_DESC_MAX) if with_help and choice.help else None
     return Option(
         value=choice.value,
@@ -60,33 +60,33 @@ def _option(choice: interview.Choice, *, with_help: bool = False) -> Option:
     )
 
 
-def _element(q: interview.Question, value: Any) -> Any:
+def _element(q: questions.Question, value: Any) -> Any:
     """The input element for one question, prefilled with `value`."""
-    if q.kind in (interview.TEXT, interview.LONG_TEXT):
+    if q.kind in (questions.TEXT, questions.LONG_TEXT):
         limit = min(q.max_len or INPUT_MAX, INPUT_MAX)
         text = clip(str(value), limit) if isinstance(value, str) and value.strip() else None
         placeholder = PlainTextObject(text=clip(q.placeholder, 150)) if q.placeholder else None
         return PlainTextInputElement(
             action_id="v",
-            multiline=q.kind == interview.LONG_TEXT,
+            multiline=q.kind == questions.LONG_TEXT,
             max_length=limit,
             initial_value=text,
             placeholder=placeholder,
         )
-    if q.kind == interview.USER:
+    if q.kind == questions.USER:
         return UserSelectElement(
             action_id="v",
             initial_user=value if isinstance(value, str) and value else None,
             placeholder=PlainTextObject(text="Pick one person"),
         )
-    if q.kind == interview.YES_NO:
+    if q.kind == questions.YES_NO:
         options = [_option(c) for c in q.choices]
         chosen = {True: "true", False: "false"}.get(value) if isinstance(value, bool) else None
         initial = next((o for o in options if o.value == chosen), None)
         return StaticSelectElement(
             action_id="v", options=options, initial_option=initial, placeholder=PlainTextObject(text="Yes or no")
         )
-    if q.kind == interview.SINGLE:
+    if q.kind == questions.SINGLE:
         with_help = any(c.help for c in q.choices) and len(q.choices) <= CHECKBOXES_MAX
         options = [_option(c, with_help=with_help) for c in q.choices]
         initial = next((o for o in options if o.value == value), None)
@@ -95,7 +95,7 @@ def _element(q: interview.Question, value: Any) -> Any:
         return StaticSelectElement(
             action_id="v", options=options, initial_option=initial, placeholder=PlainTextObject(text="Choose one")
         )
-    if q.kind == interview.MULTI:
+    if q.kind == questions.MULTI:
         chosen_set = set(value) if isinstance(value, (list, tuple)) else set()
         if len(q.choices) <= CHECKBOXES_MAX:
             options = [_option(c, with_help=bool(c.help)) for c in q.choices]
@@ -112,7 +112,7 @@ def _element(q: interview.Question, value: Any) -> Any:
     raise ValueError(f"question {q.key}: unknown kind {q.kind!r}")
 
 
-def question_block(q: interview.Question, value: Any) -> InputBlock:
+def question_block(q: questions.Question, value: Any) -> InputBlock:
     return InputBlock(
         block_id=q.key,
         label=PlainTextObject(text=clip(q.prompt or q.label, 2000)),
@@ -147,7 +147,7 @@ def decode_state(metadata: str) -> dict[str, Any]:
 
 
 def page_view(
-    page: interview.Page,
+    page: questions.Page,
     answers: dict[str, Any],
     metadata: str,
     *,

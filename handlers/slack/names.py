@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -22,7 +23,6 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.people import mentioned_ids
 from bot.service.core import Govbot
 from handlers.base import core_call
 
@@ -47,6 +47,9 @@ def display_name(user: dict[str, Any]) -> str | None:
     return None
 
 
+_MENTION = re.compile(r"<@([^<>|\s]+)(?:\|[^<>]*)?>")  # a Slack user mention
+
+
 def people_in(body: dict[str, Any]) -> list[str]:
     """The Slack users a request names: who acts, who a command mentions, and the users
     picked in a submitted view (the interview's owner)."""
@@ -57,7 +60,7 @@ def people_in(body: dict[str, Any]) -> list[str]:
     if isinstance(event, dict) and isinstance(event.get("user"), str):
         found.append(event["user"])
     if isinstance(body.get("text"), str):
-        found += mentioned_ids([body["text"]])
+        found += [m.group(1) for m in _MENTION.finditer(body["text"])]
     view = body.get("view")
     values = ((view.get("state") or {}).get("values") or {}) if isinstance(view, dict) else {}
     for block in values.values() if isinstance(values, dict) else ():

@@ -7,8 +7,8 @@ import json
 import logging
 from typing import Any
 
-from bot.domain import interview
-from bot.domain.proposal import ProposalInvalid, validate_proposal
+from bot.domain import interview, questions
+from bot.domain.errors import FieldError, ProposalInvalid, Refused, UsageError
 from bot.messages.message import Message, Section
 from handlers.slack import modal
 from handlers.slack.app import SlackFrontEnd, user_of
@@ -80,9 +80,6 @@ def register(fe: SlackFrontEnd) -> None:
 
     @bolt.view(CHECKIN)
     async def on_checkin(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        from bot.domain.errors import Refused, UsageError
-        from bot.service.checkins import record_checkin
-
         async with fe.work("recording your check-in", fe.reporter(body), ack):
             meta = json.loads(view.get("private_metadata") or "{}")
             value = (modal.submitted_values(view).get("value") or "").strip()
@@ -91,7 +88,7 @@ def register(fe: SlackFrontEnd) -> None:
                 return
             await ack(response_action="update", view=modal.working_view("Value check-in", "Recording…"))
             try:
-                message = await fe.call(record_checkin, fe.core, user_of(body), int(meta["p"]), value)
+                message = await fe.call(fe.core.record_checkin, user_of(body), int(meta["p"]), value)
             except (Refused, UsageError) as exc:
                 message = Message(kind="refused", text=exc.message)
             await fe.client.views_update(view_id=view["id"], view=modal.message_view("Value check-in", message))
@@ -137,12 +134,11 @@ async def interview_step(fe: SlackFrontEnd, ack: Any, user: str, view: dict[str,
         if not needs_draft:
             await fe.call(fe.core.save_draft, "slack", user, answers, nxt.page.id, pid)
         return
-    proposal = interview.to_proposal(answers)
-    try:
-        validate_proposal(proposal)
-    except ProposalInvalid as exc:
-        await ack(response_action="errors", errors=_errors_on_page(page, exc))
+    problems = interview.proposal_problems(answers)
+    if problems:
+        await ack(response_action="errors", errors=_errors_on_page(page, problems))
         return
+    proposal = interview.to_proposal(answers)
     await ack(response_action="update", view=modal.working_view("Submitting", "Classifying your proposal…"))
     message, title = await _submit(fe, user, proposal, pid, view["id"])
     if message.kind == "submit_failed":  # keep every answer for the next try
@@ -154,8 +150,6 @@ async def _submit(
     fe: SlackFrontEnd, user: str, proposal: dict[str, Any], pid: int | None, view_id: str
 ) -> tuple[Message, str]:
     """Submit to the core; any failure becomes a message saying the draft is kept."""
-    from bot.domain.errors import Refused
-
     try:
         submitted = await fe.call(fe.core.submit, user, "slack", proposal, proposal_id=pid, idempotency_key=view_id)
     except ProposalInvalid as exc:
@@ -177,12 +171,12 @@ def _kept(text: str) -> Message:
     )
 
 
-def _errors_on_page(page: interview.Page, exc: ProposalInvalid) -> dict[str, str]:
+def _errors_on_page(page: questions.Page, problems: list[FieldError]) -> dict[str, str]:
     """Inline errors for a whole-proposal problem: on its field when this page shows it,
     else on the first field of the page, naming the key."""
     keys = page.keys()
     errors: dict[str, str] = {}
-    for e in exc.errors:
+    for e in problems:
         target = e.key if e.key in keys else keys[0]
         text = e.message if e.key in keys else f"{e.key}: {e.message}"
         errors[target] = _short(f"{errors[target]}; {text}" if target in errors else text)

@@ -12,14 +12,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-from bot.domain import interview
-from bot.domain.errors import CommentRequired, UsageError
-from bot.domain.proposal import ProposalInvalid
+from bot.domain import interview, questions
+from bot.domain.errors import CommentRequired, ProposalInvalid, UsageError
 from bot.messages.message import CHECKIN_OPEN, DIGEST_POST, DIGEST_REGENERATE, EDIT_PROPOSAL, Message
-from bot.service import digest
 from bot.service.core import Govbot
 from bot.service.results import InterviewStart, Reply
 from handlers.base import EXPECTED, core_call, error_text
+from handlers.guard import parse_id
 from handlers.teams import cards
 
 P = ParamSpec("P")
@@ -104,7 +103,9 @@ class TeamsActions:
             if verb == CHECKIN_SUBMIT:
                 return await self.checkin(actor, data)
         except Exception as exc:  # report on the card; never leave the click unanswered
-            if not isinstance(exc, EXPECTED):
+            if isinstance(exc, EXPECTED):
+                logger.info("Teams: card action %r by %s refused: %s", verb[:80], actor, type(exc).__name__)
+            else:
                 logger.exception("Teams: card action %r by %s failed", verb[:80], actor)
             return cards.notice_card(error_text(exc), attention=True)
         logger.info("Teams: unknown card verb %r", verb[:80])
@@ -251,8 +252,8 @@ class TeamsActions:
     # ------------------------------------------------------------------ digest and check-ins
     async def digest(self, actor: str, verb: str, digest_id: int) -> dict[str, Any]:
 
-        fn = digest.post_digest if verb == DIGEST_POST else digest.regenerate_digest
-        result = await self._call(fn, self.core, actor, digest_id)
+        fn = self.core.post_digest if verb == DIGEST_POST else self.core.regenerate_digest
+        result = await self._call(fn, actor, digest_id)
         if isinstance(result, Message):
             return await self.render(actor, result)
         text = "Digest posted." if verb == DIGEST_POST else "Digest regenerated."
@@ -316,8 +317,8 @@ def _page_with(flow: interview.InterviewFlow, errors: dict[str, str], answers: d
     return flow.start(answers)
 
 
-def _me(question: interview.Question, raw: Any, actor: str) -> Any:
-    if question.kind == interview.USER and isinstance(raw, str) and raw.strip().lower() in ("me", "myself", "i"):
+def _me(question: questions.Question, raw: Any, actor: str) -> Any:
+    if question.kind == questions.USER and isinstance(raw, str) and raw.strip().lower() in ("me", "myself", "i"):
         return actor
     return raw
 
@@ -328,10 +329,7 @@ def _text(value: Any) -> str | None:
 
 
 def _int(value: Any, name: str) -> int:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        raise UsageError(f"{name}: expected a number, got {str(value)[:40]!r}") from None
+    return parse_id(value, name)
 
 
 def _opt_int(value: Any) -> int | None:

@@ -13,7 +13,6 @@ client's own retries: the outbox retries with backoff, honouring Retry-After.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from msrest.serialization import Model
 from urllib3 import Retry
 
 from handlers.base import StartupError
+from handlers.guard import Malformed, load_json
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +111,12 @@ def incomplete(activity: Activity) -> str | None:
     return f"Activity has no {', no '.join(missing)}" if missing else None
 
 
+def _refused(error: type[web.HTTPClientError], why: str) -> web.HTTPClientError:
+    """A 4xx for a request that never reaches authentication, logged on one line."""
+    logger.warning("Teams: request refused (%s): %s", error.status_code, why)
+    return error(text=why)
+
+
 class GovbotCloudAdapter(CloudAdapter):
     """CloudAdapter with a `process` that answers invokes with their body (see module doc)."""
 
@@ -122,23 +128,22 @@ class GovbotCloudAdapter(CloudAdapter):
         if request.method != "POST":
             raise web.HTTPMethodNotAllowed(request.method, ["POST"])
         if "application/json" not in request.headers.get("Content-Type", ""):
-            raise web.HTTPUnsupportedMediaType(text="Content-Type must be application/json")
+            raise _refused(web.HTTPUnsupportedMediaType, "Content-Type must be application/json")
         try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise web.HTTPBadRequest(text="body is not JSON") from None
+            body = load_json(await request.read())
+        except Malformed as exc:
+            raise _refused(web.HTTPBadRequest, str(exc)) from None
         if not isinstance(body, dict):
-            raise web.HTTPBadRequest(text="body must be a JSON object (an Activity)")
+            raise _refused(web.HTTPBadRequest, "body must be a JSON object (an Activity)")
         try:
             activity = Activity().deserialize(body)
         except Exception:  # msrest raises DeserializationError and friends
-            raise web.HTTPBadRequest(text="body is not a valid Activity") from None
+            raise _refused(web.HTTPBadRequest, "body is not a valid Activity") from None
         if not activity.type:
-            raise web.HTTPBadRequest(text="Activity has no type")
+            raise _refused(web.HTTPBadRequest, "Activity has no type")
         problem = incomplete(activity)
         if problem:  # nothing to answer to, or nobody who asked: refused like a malformed Slack payload
-            logger.warning("Teams: refused an activity: %s", problem)
-            raise web.HTTPBadRequest(text=problem)
+            raise _refused(web.HTTPBadRequest, problem)
 
         auth_header = request.headers.get("Authorization", "")
         try:

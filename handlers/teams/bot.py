@@ -72,7 +72,7 @@ def shown_message(activity: Activity) -> dict[str, Any] | None:
 def card_activity(card: dict[str, Any], text: str | None = None) -> Activity:
     activity = MessageFactory.attachment(cards.attachment(card))
     if text:
-        activity.summary = text[:200]
+        activity.summary = cards.summary(text)
     return activity
 
 

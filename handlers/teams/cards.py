@@ -14,9 +14,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from bot.domain import interview
-from bot.domain.interview import Question
-from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Button, Message
+from bot.domain import questions
+from bot.domain.questions import Question
+from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Button, Message, plain, spans
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -48,11 +48,33 @@ def _clip(text: str, limit: int = MAX_TEXT) -> str:
 
 
 _MENTION = re.compile(r"<@([^>|]+)(?:\|([^>]*))?>")
+# What makes TextBlock and FactSet markdown live: links and images ([..](..), ![..](..)),
+# emphasis (* _ ~), code and autolinks (< >), and the backslash that escapes them.
+_MARKDOWN = re.compile(r"([\\*_~`\[\]<>])")
 
 
 def display(text: str) -> str:
-    """Core text for Teams: `<@id>` mentions become the id (or the name given as `<@id|name>`)."""
-    return _MENTION.sub(lambda m: m.group(2) or m.group(1), text or "")
+    """Text for a card: in the core's own text `<@id>` mentions become the id (or the
+    name given as `<@id|name>`, markdown-escaped); user-written spans are markdown-escaped, so a typed
+    `[text](url)`, image or emphasis shows as typed and never renders."""
+    out: list[str] = []
+    for piece, is_user in spans(text or ""):
+        if is_user:
+            out.append(escape_markdown(piece))
+        else:
+            # a display name came from the platform (user text): escaped like the rest
+            out.append(_MENTION.sub(lambda m: escape_markdown(m.group(2)) if m.group(2) else m.group(1), piece))
+    return "".join(out)
+
+
+def summary(text: str) -> str:
+    """An activity's plain-text summary (notifications render no markdown)."""
+    return _MENTION.sub(lambda m: m.group(2) or m.group(1), plain(text or ""))[:200]
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape every character that would start markdown in a TextBlock."""
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def text_block(text: str, **props: Any) -> dict[str, Any]:
@@ -324,14 +346,14 @@ def question_input(question: Question, value: Any, error: str | None) -> list[di
     if question.help:
         elements.append(text_block(question.help, isSubtle=True, size="Small", spacing="None"))
     element: dict[str, Any]
-    if kind in (interview.SINGLE, interview.MULTI, interview.YES_NO):
-        many = kind == interview.MULTI
+    if kind in (questions.SINGLE, questions.MULTI, questions.YES_NO):
+        many = kind == questions.MULTI
         element = {
             "type": "Input.ChoiceSet",
             "id": key,
             "label": _clip(label, 300),
             "choices": [{"title": _clip(c.label, 200), "value": c.value} for c in question.choices],
-            "style": "compact" if kind == interview.SINGLE else "expanded",
+            "style": "compact" if kind == questions.SINGLE else "expanded",
         }
         if many:
             element["isMultiSelect"] = True
@@ -344,14 +366,14 @@ def question_input(question: Question, value: Any, error: str | None) -> list[di
             element["errorMessage"] = _clip(error, 500)
     else:
         placeholder = question.placeholder or None
-        if kind == interview.USER:
+        if kind == questions.USER:
             placeholder = "Type 'me' for yourself, or the owner's Teams user id"
         element = _text_input(
             key,
             label,
             value,
             error,
-            multiline=kind == interview.LONG_TEXT,
+            multiline=kind == questions.LONG_TEXT,
             placeholder=placeholder,
             required=question.required,
             max_length=question.max_len,

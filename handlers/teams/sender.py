@@ -1,6 +1,6 @@
 """The Teams outbox Sender: proactive messages through stored conversation references.
 
-`bot.outbox` hands over one row at a time. The row's recipient is a Teams user id (or a
+`bot.service.delivery` hands over one row at a time. The row's recipient is a Teams user id (or a
 conversation id for channel posts); its conversation reference was stored when that
 user (or channel) last talked to the bot. Messages are posted with
 `adapter.continue_conversation`, replies thread on `replyToId`, and updates replace an
@@ -21,6 +21,7 @@ from botbuilder.schema import Activity, ConversationReference, ErrorResponseExce
 from bot.domain.records import OutboxRow
 from bot.messages.message import Message
 from bot.ports import DeliveryFailed
+from bot.service.core import Govbot
 from handlers.teams import cards
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def retry_after_seconds(value: str | None, now: Any = None) -> float | None:
 
 def message_activity(card: dict[str, Any], text: str) -> Activity:
     activity = MessageFactory.attachment(cards.attachment(card))
-    activity.summary = cards.display(text)[:200] if text else None
+    activity.summary = cards.summary(text) if text else None
     return activity
 
 
@@ -59,16 +60,10 @@ class TeamsSender:
 
     channel = "teams"
 
-    def __init__(self, adapter: Any, core: Any, app_id: str | None):
+    def __init__(self, adapter: Any, core: Govbot, app_id: str | None):
         self.adapter = adapter
         self.core = core
         self.app_id = app_id
-
-    # ------------------------------------------------------------------ lookups (sync, run in a thread)
-    def _reference(self, recipient: str) -> dict[str, Any] | None:
-        with self.core.uow() as uow:
-            ref = uow.conversations.get("teams", recipient)
-            return dict(ref.reference) if ref else None
 
     async def render(self, message: Message, recipient: str) -> dict[str, Any]:
         """Approval cards get `refresh` for the approver and governance; others are plain."""
@@ -85,7 +80,7 @@ class TeamsSender:
         self, row: OutboxRow, thread_ref: dict[str, Any] | None, update_ref: dict[str, Any] | None
     ) -> dict[str, Any] | None:
         message = Message.from_json(row.payload)
-        raw_ref = await asyncio.to_thread(self._reference, row.recipient)
+        raw_ref = await asyncio.to_thread(self.core.conversation_reference, self.channel, row.recipient)
         if raw_ref is None:
             raise DeliveryFailed(
                 f"no Teams conversation reference for {row.recipient}: they must install the app or message "

@@ -7,7 +7,8 @@ import io
 import re
 
 from handlers.console.chat import run_chat
-from tests.integration.approval_data import medium, proposal, requests_by_role
+from tests.support.core_state import requests_by_role
+from tests.support.proposals import make_proposal, medium
 
 
 def chat(core, user: str, lines: list[str]) -> str:
@@ -18,7 +19,7 @@ def chat(core, user: str, lines: list[str]) -> str:
 
 def test_approve_by_proposal_number_in_the_console(core):
     core.submit("U1", "console", medium(owner="U_OTHER"))  # requests 1 and 2 belong to others
-    result = core.submit("U_ALICE", "console", proposal(title="Draft meeting notes", owner="U_OMAR"))
+    result = core.submit("U_ALICE", "console", make_proposal(title="Draft meeting notes", owner="U_OMAR"))
     out = chat(core, "U_OMAR", [f"approve #{result.proposal_id}", "quit"])
     assert f"Approved. All approvals are in: #{result.proposal_id} moves to pilot." in out
     owner = requests_by_role(core, result.proposal_id)["owner"]
@@ -39,7 +40,7 @@ def test_quit_and_cancel_both_leave_the_interview_keeping_the_draft(core):
 
 def test_an_answer_being_edited_is_shown_whole(core):
     long = "Reads every closed ticket of the week, groups them by theme and drafts a one-page summary for the team."
-    result = core.submit("U_BEA", "console", proposal(description=long))
+    result = core.submit("U_BEA", "console", make_proposal(description=long))
     owner = requests_by_role(core, result.proposal_id)["owner"]
     core.decide("U_OWNER", owner.id, "request_changes", "Say who reads it")
     out = chat(core, "U_BEA", [f"edit {result.proposal_id}", "", "", "cancel", "quit"])
@@ -48,7 +49,7 @@ def test_an_answer_being_edited_is_shown_whole(core):
 
 def test_the_owner_may_be_named_and_the_summary_shows_their_name(core):
     core.remember_person("console", "U_OMAR", "Omar Haddad")
-    answers = {k: v for k, v in proposal().items() if k != "owner"}
+    answers = {k: v for k, v in make_proposal().items() if k != "owner"}
     core.save_draft("console", "U_BEA", answers, None)
     out = chat(core, "U_BEA", ["propose", "@nobody", "@omar"] + [""] * 12 + ["quit"])
     assert "owner: '@nobody' is not a user govbot knows" in out

@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import io
 
+from bot.domain.roles import OPERATOR
 from handlers.console.demo import run_demo
 
 
 def test_demo_tour_covers_the_flow_and_leaves_the_data(core):
     out = io.StringIO()
-    run_demo(core, out, color=False)
+    run_demo(core, out, color=False, operator=OPERATOR)
     text = out.getvalue()
     assert "\x1b[" not in text, "plain text when not on a terminal"
     assert "Not recorded: this request is routed to" in text  # Mallory refused
     assert "duplicate" in text  # the double click
     data = core.portfolio_data()
-    stages = data.get("by_stage") or data.get("stages")
-    assert stages, data.keys()
+    assert data["by_stage"] == {
+        "draft": 0,
+        "in_review": 0,
+        "changes_requested": 0,
+        "approved": 0,
+        "pilot": 1,
+        "production": 1,
+        "rejected": 0,
+        "paused": 0,
+        "retired": 0,
+    }
     status = core.status_data(2)
     assert status["proposal"]["stage"] == "production"
-    assert any(e["action"] == "decision.refused" and e["actor"] == "U_MALLORY" for e in status["audit"])
+    assert [(e["action"], e["actor"]) for e in status["audit"] if e["action"] == "decision.refused"] == [
+        ("decision.refused", "U_MALLORY")
+    ]
     assert [c["value"] for c in status["checkins"]] == ["6.5 minutes per ticket"]

@@ -31,7 +31,7 @@ from bot.settings import Settings
 from handlers.console.chat import run_chat
 from handlers.teams import cards
 from handlers.web import build_web_app
-from tests.fakes.bot_connector import (
+from tests.support.bot_connector import (
     FakeBotConnector,
     ServerThread,
     activity,
@@ -40,7 +40,7 @@ from tests.fakes.bot_connector import (
     execute_invoke,
     forbid_internet,
 )
-from tests.fakes.slack_platform import SlackHarness
+from tests.support.slack_platform import SlackHarness
 
 PACKAGED = Path(__file__).resolve().parents[2] / "bot" / "policy.toml"
 ZORBLAX_RULE = """

@@ -9,17 +9,8 @@ import pytest
 from bot.domain.errors import UsageError
 from bot.domain.records import Delegation
 from bot.messages.message import EDIT_PROPOSAL, Message
-from tests.integration.approval_data import (
-    audit_actions,
-    high_billing,
-    medium,
-    messages_for,
-    outbox_for,
-    proposal,
-    requests_by_role,
-    set_roles,
-    stage,
-)
+from tests.support.core_state import audit_actions, messages_for, outbox_for, requests_by_role, set_roles, stage_of
+from tests.support.proposals import high_billing, make_proposal, medium
 
 
 @pytest.fixture
@@ -43,7 +34,7 @@ def test_a_wrong_user_is_refused_audited_and_nothing_changes(core, submitted):
     assert outcome.card.buttons == ()
     assert _decisions(core, pid) == []
     assert requests_by_role(core, pid)["owner"].status == "pending"
-    assert stage(core, pid) == "in_review"
+    assert stage_of(core, pid) == "in_review"
     assert audit_actions(core, pid)[-1] == "decision.refused"
     assert len(outbox_for(core, "U_REQ")) == before
 
@@ -87,7 +78,7 @@ def test_a_repeated_decision_returns_the_first(core, submitted):
     assert first.status == "recorded" and again.status == "duplicate"
     assert again.decision == "approve" and "Approved by <@U_OWNER>" in again.notice
     assert len(_decisions(core, pid)) == 1
-    assert stage(core, pid) == "in_review"
+    assert stage_of(core, pid) == "in_review"
 
 
 def test_the_approval_message_is_updated_in_place_and_the_requester_hears_in_thread(core, submitted):
@@ -105,13 +96,18 @@ def test_all_approvals_move_the_proposal_to_pilot(core, submitted):
     pid, reqs = submitted
     assert core.decide("U_OWNER", reqs["owner"].id, "approve").proposal_stage == "in_review"
     last = core.decide("U_LEAD", reqs["department_lead"].id, "approve")
-    assert last.proposal_stage == "pilot" and stage(core, pid) == "pilot"
+    assert last.proposal_stage == "pilot" and stage_of(core, pid) == "pilot"
     assert audit_actions(core, pid).count("stage.pilot") == 1
-    assert any(m.kind == "stage_pilot" for m in messages_for(core, "U_REQ"))
+    assert [m.kind for m in messages_for(core, "U_REQ")] == [
+        "classification",
+        "decision_notice",
+        "decision_notice",
+        "stage_pilot",
+    ]
 
 
 def test_an_open_stop_condition_stops_at_approved(core):
-    result = core.submit("U_REQ", "slack", proposal(value_metric=None))
+    result = core.submit("U_REQ", "slack", make_proposal(value_metric=None))
     assert result.classification["stop_conditions"] == ["unmeasurable_success"]
     reqs = requests_by_role(core, result.proposal_id)
     assert set(reqs) == {"owner", "governance"}
@@ -143,7 +139,7 @@ def test_one_reject_rejects_and_closes_the_other_requests(core, submitted):
     assert set(requests_by_role(core, pid)) == {"owner"}  # the lead's request was closed
     late = core.decide("U_LEAD", reqs["department_lead"].id, "approve")
     assert late.status == "refused"
-    assert stage(core, pid) == "rejected"
+    assert stage_of(core, pid) == "rejected"
 
 
 def test_request_changes_gives_the_requester_an_edit_button(core, submitted):
@@ -178,13 +174,12 @@ def test_high_risk_chain_with_governance_and_finance(core):
 
 
 def test_autonomy_requests_follow_the_decide_path(core, submitted):
-    from bot.service.checkins import request_autonomy_step
 
     pid, reqs = submitted
     core.decide("U_OWNER", reqs["owner"].id, "approve")
     core.decide("U_LEAD", reqs["department_lead"].id, "approve")
-    assert stage(core, pid) == "pilot"
-    request_autonomy_step(core, "U_OWNER", pid)
+    assert stage_of(core, pid) == "pilot"
+    core.request_autonomy_step("U_OWNER", pid)
     with core.uow() as uow:
         step = [r for r in uow.approvals.for_proposal(pid) if r.kind == "autonomy"]
     assert [(r.role, r.target) for r in step] == [("owner", "human_approves")]
@@ -197,12 +192,11 @@ def test_autonomy_requests_follow_the_decide_path(core, submitted):
 
 
 def test_a_declined_autonomy_step_leaves_the_level_and_stage(core, submitted):
-    from bot.service.checkins import request_autonomy_step
 
     pid, reqs = submitted
     core.decide("U_OWNER", reqs["owner"].id, "approve")
     core.decide("U_LEAD", reqs["department_lead"].id, "approve")
-    request_autonomy_step(core, "U_OWNER", pid)
+    core.request_autonomy_step("U_OWNER", pid)
     with core.uow() as uow:
         step = [r for r in uow.approvals.for_proposal(pid) if r.kind == "autonomy"][0]
     core.decide("U_OWNER", step.id, "reject", comment="Not yet; error rate too high.")
@@ -229,7 +223,7 @@ def test_a_request_opened_during_a_delegation_is_also_sent_to_the_delegate(core,
             Delegation(0, "U_OWNER", "U_DEP", now - timedelta(days=1), now + timedelta(days=3), "U_OWNER", now)
         )
         uow.commit()
-    result = core.submit("U_REQ", "slack", proposal())
+    result = core.submit("U_REQ", "slack", make_proposal())
     rid = result.approval_request_ids[0]
     copies = [m for m in messages_for(core, "U_DEP") if m.kind == "approval_request"]
     assert len(copies) == 1 and [b.value for b in copies[0].buttons] == [str(rid)] * 3

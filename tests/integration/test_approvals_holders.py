@@ -6,16 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.messages.message import APPROVE
-from bot.service import jobs
 from bot.service.results import DecisionForm
-from tests.integration.approval_data import (
-    audit_actions,
-    medium,
-    messages_for,
-    outbox_for,
-    requests_by_role,
-    set_roles,
-)
+from tests.support.core_state import audit_actions, messages_for, outbox_for, requests_by_role, set_roles
+from tests.support.proposals import medium
 
 
 @pytest.fixture
@@ -112,7 +105,7 @@ def test_reminders_go_to_every_holder(core, clock, two_security):
     _, reqs = two_security
     core.decide("U_OWNER", reqs["owner"].id, "approve")
     clock.advance(hours=49)
-    result = jobs.run_due(core, clock.now())
+    result = core.run_due(clock.now())
     assert reqs["security"].id in result["reminders"]["ids"]
     sec = reqs["security"].id
     for user, thread in (("U_SEC1", f"approval:{sec}"), ("U_SEC2", f"approval:{sec}:U_SEC2")):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.errors import Refused
-from tests.integration.approval_data import audit_actions, medium, messages_for, requests_by_role, set_roles, stage
+from tests.support.core_state import audit_actions, messages_for, requests_by_role, set_roles, stage_of
+from tests.support.proposals import medium
 
 
 @pytest.fixture
@@ -15,7 +16,7 @@ def changes_requested(core):
     reqs = requests_by_role(core, result.proposal_id)
     core.decide("U_OWNER", reqs["owner"].id, "approve")
     core.decide("U_LEAD", reqs["department_lead"].id, "request_changes", comment="Add the finance data.")
-    assert stage(core, result.proposal_id) == "changes_requested"
+    assert stage_of(core, result.proposal_id) == "changes_requested"
     return result.proposal_id, reqs
 
 
@@ -34,7 +35,7 @@ def test_same_risk_keeps_approvals_reopens_changes_and_adds_new_roles(core, chan
     assert live["department_lead"].id != before["department_lead"].id
     assert live["department_lead"].status == "pending" and live["department_lead"].round == 2
     assert live["finance"].status == "pending" and live["finance"].approver == "U_FIN"
-    assert stage(core, pid) == "in_review"
+    assert stage_of(core, pid) == "in_review"
     old = [r for r in _all_requests(core, pid) if r.id == before["department_lead"].id][0]
     assert old.status == "superseded"
     assert core.decide("U_LEAD", live["department_lead"].id, "approve").proposal_stage == "in_review"
@@ -63,7 +64,7 @@ def test_only_the_requester_or_owner_may_resubmit(core, changes_requested):
     pid, _ = changes_requested
     with pytest.raises(Refused):
         core.submit("U_STRANGER", "slack", medium(), proposal_id=pid)
-    assert stage(core, pid) == "changes_requested"
+    assert stage_of(core, pid) == "changes_requested"
     assert "proposal.edit_refused" in audit_actions(core, pid)
     owner = core.submit("U_OWNER", "slack", medium(), proposal_id=pid)
     assert owner.revision == 2

@@ -12,15 +12,8 @@ import pytest
 from pypdf import PdfReader
 
 from bot.domain.errors import NotFound, UsageError
-from bot.service import checkins, jobs, lifecycle
-from bot.service.auditpack import build_audit_pack
-from tests.integration.lifecycle_seed import (
-    GOV,
-    OWNER,
-    REQUESTER,
-    pending_request,
-    seed,
-)
+from tests.support.core_state import GOV
+from tests.support.stages import OWNER, REQUESTER, pending_request, seed
 
 REGULATORY = {
     "eu_ai_act": {
@@ -47,6 +40,7 @@ def _full_history(core, clock):
         stops=("invisible_failure",),
         eu_tier="limited",
         title="Kundenservice-Entwürfe für Rückerstattungen",
+        rollback_path=None,  # given in revision 2
     )
     now = clock.now()
     with core.uow() as uow:  # the requester edits after "changes requested": revision 2, re-classified
@@ -75,17 +69,17 @@ def _full_history(core, clock):
     sec_req = pending_request(core, p.id, "USEC", role="security")
     gov_req = pending_request(core, p.id, GOV, role="governance")
     clock.advance(hours=49)
-    jobs.run_due(core, clock.now())  # reminders
+    core.run_due(clock.now())  # reminders
     core.decide(OWNER, owner_req.id, "approve", comment="I own the outcome")
-    lifecycle.delegate(core, "USEC", "UDEP", date(2026, 12, 31))
+    core.delegate("USEC", "UDEP", date(2026, 12, 31))
     core.decide("UDEP", sec_req.id, "approve")
     core.decide(GOV, gov_req.id, "approve")
-    lifecycle.override_stop(core, GOV, p.id, "invisible_failure", "agents sample 10% of drafts daily")
-    checkins.record_checkin(core, OWNER, p.id, "9 min per ticket", note="baseline 12")
+    core.override_stop(GOV, p.id, "invisible_failure", "agents sample 10% of drafts daily")
+    core.record_checkin(OWNER, p.id, "9 min per ticket", note="baseline 12")
     clock.advance(days=7)
-    checkins.record_checkin(core, OWNER, p.id, "7 min per ticket")
-    lifecycle.transition(core, OWNER, p.id, "promote")
-    lifecycle.transition(core, GOV, p.id, "pause", reason="vendor incident")
+    core.record_checkin(OWNER, p.id, "7 min per ticket")
+    core.transition(OWNER, p.id, "promote")
+    core.transition(GOV, p.id, "pause", reason="vendor incident")
     return p, (owner_req, sec_req, gov_req)
 
 
@@ -97,7 +91,7 @@ def _stage_sequence(core, pid):
 def test_markdown_pack_covers_the_whole_history(core, clock):
     p, (owner_req, sec_req, _) = _full_history(core, clock)
     assert _stage_sequence(core, p.id) == ["approved", "pilot", "production", "paused"]
-    md = build_audit_pack(core, p.id, "md").decode("utf-8")
+    md = core.audit_pack(p.id, "md").decode("utf-8")
     assert md.startswith(f"# Audit pack: #{p.id} Kundenservice-Entwürfe für Rückerstattungen")
     sections = re.findall(r"^## (.+)$", md, flags=re.M)
     assert sections == [
@@ -153,7 +147,7 @@ def test_markdown_pack_covers_the_whole_history(core, clock):
 
 def test_pdf_pack_reads_back_with_the_same_content(core, clock):
     p, _ = _full_history(core, clock)
-    data = build_audit_pack(core, p.id, "pdf")
+    data = core.audit_pack(p.id, "pdf")
     assert data.startswith(b"%PDF-")
     reader = PdfReader(io.BytesIO(data))
     text = "\n".join(page.extract_text() for page in reader.pages)
@@ -179,20 +173,20 @@ def test_pdf_pack_reads_back_with_the_same_content(core, clock):
 
 def test_pack_for_a_fresh_proposal_says_what_is_missing(core):
     p = seed(core, "in_review")
-    md = build_audit_pack(core, p.id, "md").decode()
+    md = core.audit_pack(p.id, "md").decode()
     assert "No regulatory mapping was recorded with the classification." in md
     assert "No approval was requested." in md
     assert "No lifecycle move recorded." in md
     assert "No check-in reported." in md
-    assert PdfReader(io.BytesIO(build_audit_pack(core, p.id, "pdf"))).pages
+    assert PdfReader(io.BytesIO(core.audit_pack(p.id, "pdf"))).pages
 
 
 def test_pack_errors(core):
     with pytest.raises(NotFound):
-        build_audit_pack(core, 777, "md")
+        core.audit_pack(777, "md")
     p = seed(core, "pilot")
     with pytest.raises(UsageError) as err:
-        build_audit_pack(core, p.id, "docx")
+        core.audit_pack(p.id, "docx")
     assert err.value.message == "format: unknown 'docx'; allowed: md, pdf"
 
 
@@ -206,9 +200,9 @@ def _live(core, pid):
 
 def test_pack_after_a_real_submit_changes_resubmit_approve_override_and_promotion(core, clock):
     """The whole flow through `Govbot.submit` / `decide` and the real classifier."""
-    from tests.integration.approval_data import proposal
+    from tests.support.proposals import make_proposal
 
-    answers = proposal(
+    answers = make_proposal(
         title="Customer chat assistant",
         audience="customer",
         interacts_with_people=True,
@@ -225,11 +219,11 @@ def test_pack_after_a_real_submit_changes_resubmit_approve_override_and_promotio
         core.decide(request.approver, request.id, "approve")
     with core.uow() as uow:
         assert uow.proposals.get(pid).stage == "approved"  # invisible_failure blocks pilot
-    lifecycle.override_stop(core, GOV, pid, "invisible_failure", "customers report errors through the chat")
-    checkins.record_checkin(core, OWNER, pid, "31% of chats resolved without an agent")
-    lifecycle.transition(core, OWNER, pid, "promote")
+    core.override_stop(GOV, pid, "invisible_failure", "customers report errors through the chat")
+    core.record_checkin(OWNER, pid, "31% of chats resolved without an agent")
+    core.transition(OWNER, pid, "promote")
 
-    md = build_audit_pack(core, pid, "md").decode()
+    md = core.audit_pack(pid, "md").decode()
     assert "### Revision 2 by UREQ" in md
     assert "- rollback_path: Switch the job off; the manual process still works. -> Support lead switches it off" in md
     assert "request_changes by" in md and "name a rollback owner" in md
@@ -241,7 +235,7 @@ def test_pack_after_a_real_submit_changes_resubmit_approve_override_and_promotio
     assert "31% of chats resolved without an agent" in md
 
     text = " ".join(
-        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(build_audit_pack(core, pid, "pdf"))).pages).split()
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(core.audit_pack(pid, "pdf"))).pages).split()
     )
     for expected in (
         "Revision 2 by UREQ",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -59,8 +61,10 @@ def test_import_reports_each_row_and_is_harmless_to_repeat(cli):
     assert (report["imported"], report["refused"]) == (2, 2)
     assert [r["status"] for r in report["rows"]] == ["imported", "imported", "refused", "refused"]
     assert report["rows"][1]["risk_level"] == "high"
-    assert any("title" in e for e in report["rows"][2]["errors"])
-    assert any("audience" in e for e in report["rows"][3]["errors"])
+    assert report["rows"][2]["errors"] == ["title: is 121 characters; at most 120 allowed"]
+    assert report["rows"][3]["errors"] == [
+        "audience: unknown value 'martians'; allowed: internal, team, customer, public"
+    ]
 
     code, out, _ = cli("import", "-", "--as", "U_ALICE", "--json", stdin=json.dumps(rows[:2]))
     again = json.loads(out)
@@ -100,3 +104,14 @@ def test_db_upgrade_on_an_unreachable_server_is_one_clear_line(monkeypatch, tmp_
     text = err.getvalue()
     assert "Traceback" not in text and "s3cret" not in text
     assert "cannot reach the database" in text
+
+
+def test_installed_console_script_says_one_line_for_bad_json_never_a_traceback():
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "classify", "-"], input="{", capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "govbot classify: proposal: not valid JSON: Expecting property name enclosed in double quotes "
+        "at line 1 column 2\n"
+    )

@@ -3,7 +3,8 @@ request on it waits on the person; cards, `mine` and `help` show the request ids
 
 from __future__ import annotations
 
-from tests.integration.approval_data import high_billing, proposal, requests_by_role, set_roles
+from tests.support.core_state import requests_by_role, set_roles
+from tests.support.proposals import high_billing, make_proposal
 
 
 def decision_of(core, request_id):
@@ -13,7 +14,7 @@ def decision_of(core, request_id):
 
 def test_approve_hash_proposal_decides_the_one_request_waiting_on_the_person(core):
     set_roles(core, ("department_lead", "Support", ["U_DANA"]), ("finance", "", ["U_FIONA"]))
-    first = core.submit("U1", "console", proposal())  # request 1: owner, so ids and proposal numbers differ
+    first = core.submit("U1", "console", make_proposal())  # request 1: owner, so ids and proposal numbers differ
     second = core.submit("U1", "console", high_billing())
     dana = requests_by_role(core, second.proposal_id)["department_lead"]
     assert first.proposal_id != dana.id
@@ -36,7 +37,7 @@ def test_approve_hash_lists_the_request_ids_when_several_wait_on_the_person(core
 
 
 def test_approve_hash_with_nothing_waiting_names_the_pending_requests(core):
-    result = core.submit("U1", "console", proposal())
+    result = core.submit("U1", "console", make_proposal())
     owner = requests_by_role(core, result.proposal_id)["owner"]
     reply = core.handle_command("U_STRANGER", "console", f"reject #{result.proposal_id} no").message
     assert reply.text == (
@@ -47,7 +48,7 @@ def test_approve_hash_with_nothing_waiting_names_the_pending_requests(core):
 
 
 def test_governance_override_by_proposal_decides_in_the_approvers_place(core):
-    result = core.submit("U1", "console", proposal())
+    result = core.submit("U1", "console", make_proposal())
     owner = requests_by_role(core, result.proposal_id)["owner"]
     core.handle_command("UGOV", "console", f"approve #{result.proposal_id} --override owner is on leave")
     decided = decision_of(core, owner.id)
@@ -55,7 +56,7 @@ def test_governance_override_by_proposal_decides_in_the_approvers_place(core):
 
 
 def test_cards_and_mine_show_the_request_id(core):
-    result = core.submit("U1", "console", proposal())
+    result = core.submit("U1", "console", make_proposal())
     rid = result.approval_request_ids[0]
     card = core.approval_card(rid, "U_OWNER")
     assert ("Request id", str(rid)) in card.sections[0].fields

@@ -9,10 +9,8 @@ import re
 import pytest
 
 from bot.cli import main
-from bot.service.checkins import record_checkin
-from bot.service.digest import draft_digest
 from handlers.console.chat import run_chat
-from tests.integration.approval_data import proposal
+from tests.support.proposals import make_proposal
 
 
 def chat(core, user: str, lines: list[str]) -> str:
@@ -56,26 +54,26 @@ def test_digest_post_with_nowhere_to_post_exits_non_zero(cli):
 
 
 def a_week_with_a_corrected_check_in(core, clock) -> int:
-    result = core.submit("U1", "console", proposal(owner="U_OWNER"))
-    core.submit("U1", "console", proposal(title="Draft release notes"))  # one approval left pending
+    result = core.submit("U1", "console", make_proposal(owner="U_OWNER"))
+    core.submit("U1", "console", make_proposal(title="Draft release notes"))  # one approval left pending
     (request,) = [r for r in core.status_data(result.proposal_id)["approvals"]]
     core.decide("U_OWNER", request["id"], "approve")
-    record_checkin(core, "U_OWNER", result.proposal_id, "2.5 hours")
+    core.record_checkin("U_OWNER", result.proposal_id, "2.5 hours")
     clock.advance(hours=2)
-    record_checkin(core, "U_OWNER", result.proposal_id, "2 hours", "corrected")
+    core.record_checkin("U_OWNER", result.proposal_id, "2 hours", "corrected")
     clock.advance(hours=1)
     return result.proposal_id
 
 
 def test_the_digest_counts_in_words(core, clock):
     a_week_with_a_corrected_check_in(core, clock)
-    text = draft_digest(core, clock.now()).text
+    text = core.draft_digest(clock.now()).text
     assert "Needs attention: 1 approval pending, 0 overdue (pending more than 48 hours)." in text
 
 
 def test_the_digest_lists_a_weeks_check_ins_once(core, clock):
     pid = a_week_with_a_corrected_check_in(core, clock)
-    text = draft_digest(core, clock.now()).text
+    text = core.draft_digest(clock.now()).text
     assert [line for line in text.splitlines() if line.startswith("- ")] == [
         f'- "Summarise weekly support themes" (#{pid}): 2 hours'
     ]

@@ -12,16 +12,13 @@ from bot.messages.digest import digest_json
 from bot.messages.message import DIGEST_POST, DIGEST_REGENERATE
 from bot.service.digest import (
     digest_command,
-    draft_digest,
-    post_digest,
-    regenerate_digest,
     scheduled_period,
     weekly_job,
 )
 from bot.service.digest_writer import grounding_problems
 from bot.settings import Settings, SettingsError, load_settings
-from tests.conftest import T0
-from tests.integration.facts_seed import seed_portfolio, store_env
+from tests.support.clock import T0
+from tests.support.portfolio import seed_portfolio, store_env
 
 KEYS = [
     "id",
@@ -71,7 +68,7 @@ def audit_actions(env):
 
 
 def test_without_llm_the_template_writes_it_and_says_so(env):
-    row = draft_digest(env, T0, "UGOV")
+    row = env.draft_digest(T0, "UGOV")
     record = digest_json(row)
     assert list(record) == KEYS
     assert record["model"] == "template" and record["fallback_reason"] is None
@@ -86,8 +83,8 @@ def test_without_llm_the_template_writes_it_and_says_so(env):
 
 
 def test_weekly_job_waits_for_the_configured_time_then_sends_for_review(env):
-    assert weekly_job(env, T0 - timedelta(minutes=1)) is None
-    result = weekly_job(env, T0 + timedelta(minutes=5))
+    assert weekly_job(env.uow(), env.clock, env.settings, env.drafter, T0 - timedelta(minutes=1)) is None
+    result = weekly_job(env.uow(), env.clock, env.settings, env.drafter, T0 + timedelta(minutes=5))
     with env.uow() as uow:
         row = uow.digests.get(result["digest_id"])
     assert (row.period_start, row.period_end) == (T0 - timedelta(days=7), T0)  # the scheduled moment
@@ -117,21 +114,23 @@ def test_schedule_uses_day_time_and_time_zone(database_url, clock):
 
 def test_post_needs_a_channel_then_goes_to_slack_and_teams_once(database_url, clock):
     env = make_env(database_url, clock, digest_teams_conversation="19:team-conv")
-    row = draft_digest(env, T0)
+    row = env.draft_digest(T0)
     with pytest.raises(Refused):
-        post_digest(env, "USTRANGER", row.id)
+        env.post_digest("USTRANGER", row.id)
     assert "digest.refused" in audit_actions(env)
 
     plain = make_env(database_url, clock)
     with plain.uow() as uow:
         assert uow.digests.get(row.id).status == "draft"
-    note = post_digest(plain, "UGOV", row.id)
+    note = plain.post_digest("UGOV", row.id)
     assert "No digest channel is configured" in note.text and "digest here" in note.text
     assert outbox(env) == []
 
-    msg = digest_command(env, "UGOV", "slack", ["here"], conversation_id="C0DIGEST")
+    msg = digest_command(
+        env.uow(), env.clock, env.settings, env.drafter, "UGOV", "slack", ["here"], conversation_id="C0DIGEST"
+    )
     assert "C0DIGEST" in msg.text
-    done = post_digest(env, "UGOV", row.id)
+    done = env.post_digest("UGOV", row.id)
     assert "slack:C0DIGEST" in done.text and "teams:19:team-conv" in done.text
     posts = [(c, r) for c, r, k, p, u in outbox(env) if not p["buttons"] and u is None]
     assert posts == [("slack", "C0DIGEST"), ("teams", "19:team-conv")]
@@ -139,17 +138,17 @@ def test_post_needs_a_channel_then_goes_to_slack_and_teams_once(database_url, cl
         stored = uow.digests.get(row.id)
     assert stored.status == "posted" and stored.posted_to == ["slack:C0DIGEST", "teams:19:team-conv"]
     before = len(outbox(env))
-    again = post_digest(env, "UGOV", row.id)
+    again = env.post_digest("UGOV", row.id)
     assert "already posted" in again.text and len(outbox(env)) == before
 
 
 def test_posting_updates_the_review_copies(env):
     env.settings.digest_slack_channel = "CDIG"
-    row = draft_digest(env, T0)
+    row = env.draft_digest(T0)
     from bot.service.digest import send_for_review
 
-    send_for_review(env, row)
-    post_digest(env, "UGOV", row.id)
+    send_for_review(env.uow(), env.clock, env.settings, row)
+    env.post_digest("UGOV", row.id)
     updates = [(r, p) for c, r, k, p, u in outbox(env) if u == f"digest:{row.id}:review:UGOV"]
     assert len(updates) == 1 and updates[0][1]["buttons"] == []
     assert "Posted by <@UGOV> to slack:CDIG" in updates[0][1]["sections"][-1]["text"]
@@ -157,17 +156,17 @@ def test_posting_updates_the_review_copies(env):
 
 def test_review_off_posts_at_once(database_url, clock):
     env = make_env(database_url, clock, digest_review=False, digest_slack_channel="CDIG")
-    result = weekly_job(env, T0)
+    result = weekly_job(env.uow(), env.clock, env.settings, env.drafter, T0)
     assert result["review"] is False and "CDIG" in result["posted"]
     with env.uow() as uow:
         assert uow.digests.get(result["digest_id"]).status == "posted"
 
 
 def test_regenerate_is_governance_only_and_keeps_the_period(env):
-    first = draft_digest(env, T0 - timedelta(hours=1))
+    first = env.draft_digest(T0 - timedelta(hours=1))
     with pytest.raises(Refused, match="Only governance"):
-        regenerate_digest(env, "UOWN", first.id)
-    msg = regenerate_digest(env, "UGOV", first.id)
+        env.regenerate_digest("UOWN", first.id)
+    msg = env.regenerate_digest("UGOV", first.id)
     new_id = msg.meta["digest_id"]
     assert new_id != first.id and [b.action for b in msg.buttons] == [DIGEST_POST, DIGEST_REGENERATE]
     with env.uow() as uow:
@@ -180,23 +179,27 @@ def test_regenerate_is_governance_only_and_keeps_the_period(env):
 
 
 def test_digest_command(env):
-    shown = digest_command(env, "UOWN", "slack", [])
+    shown = digest_command(env.uow(), env.clock, env.settings, env.drafter, "UOWN", "slack", [])
     assert "No digest has been posted yet" in shown.text
-    review = digest_command(env, "UGOV", "slack", [])
+    review = digest_command(env.uow(), env.clock, env.settings, env.drafter, "UGOV", "slack", [])
     assert [b.action for b in review.buttons] == [DIGEST_POST, DIGEST_REGENERATE]
     with pytest.raises(Refused):
-        digest_command(env, "UOWN", "slack", ["here"], conversation_id="C1")
+        digest_command(env.uow(), env.clock, env.settings, env.drafter, "UOWN", "slack", ["here"], conversation_id="C1")
     with pytest.raises(UsageError, match="Slack channel or a Teams conversation"):
-        digest_command(env, "UGOV", "console", ["here"], conversation_id="x")
+        digest_command(
+            env.uow(), env.clock, env.settings, env.drafter, "UGOV", "console", ["here"], conversation_id="x"
+        )
     with pytest.raises(UsageError, match="conversation id is missing"):
-        digest_command(env, "UGOV", "teams", ["here"])
+        digest_command(env.uow(), env.clock, env.settings, env.drafter, "UGOV", "teams", ["here"])
     with pytest.raises(UsageError, match="unknown option 'weekly'"):
-        digest_command(env, "UGOV", "slack", ["weekly"])
+        digest_command(env.uow(), env.clock, env.settings, env.drafter, "UGOV", "slack", ["weekly"])
     with pytest.raises(UsageError, match="there is no digest 999"):
-        digest_command(env, "UGOV", "console", ["post", "999"])
-    digest_command(env, "UGOV", "teams", ["here", "19:typed"])
-    digest_command(env, "UGOV", "console", ["post", str(review.meta["digest_id"])])
-    posted = digest_command(env, "UOWN", "slack", [])
+        digest_command(env.uow(), env.clock, env.settings, env.drafter, "UGOV", "console", ["post", "999"])
+    digest_command(env.uow(), env.clock, env.settings, env.drafter, "UGOV", "teams", ["here", "19:typed"])
+    digest_command(
+        env.uow(), env.clock, env.settings, env.drafter, "UGOV", "console", ["post", str(review.meta["digest_id"])]
+    )
+    posted = digest_command(env.uow(), env.clock, env.settings, env.drafter, "UOWN", "slack", [])
     assert posted.meta["digest_id"] == review.meta["digest_id"] and not posted.buttons
 
 
@@ -205,22 +208,21 @@ def test_chat_commands_through_the_core(core):
     reply = core.handle_command("UGOV", "slack", "digest here", conversation_id="C0CHAN")
     assert "C0CHAN" in reply.message.text and reply.ephemeral is False
     with core.uow() as uow:
-        assert uow.settings.get("digest.channel.slack") == "C0CHAN"
+        assert uow.keyvalues.get("digest.channel.slack") == "C0CHAN"
     reply = core.handle_command("UGOV", "slack", "digest")
     assert [b.action for b in reply.message.buttons] == [DIGEST_POST, DIGEST_REGENERATE]
     refused = core.handle_command("UOWN", "slack", "digest here", conversation_id="C0OTHER")
     assert "Only governance" in refused.message.plain_text()
-    done = post_digest(core, "UGOV", reply.message.meta["digest_id"])
+    done = core.post_digest("UGOV", reply.message.meta["digest_id"])
     assert "slack:C0CHAN" in done.text
 
 
 def test_jobs_runner_drafts_the_weekly_digest_once(core, clock):
-    from bot.service.jobs import run_due
 
     seed_portfolio(core, T0)
-    first = run_due(core, T0 + timedelta(minutes=1))["digest"]
+    first = core.run_due(T0 + timedelta(minutes=1))["digest"]
     assert first["status"] == "done" and first["result"]["review"] is True
-    again = run_due(core, T0 + timedelta(hours=2))["digest"]
+    again = core.run_due(T0 + timedelta(hours=2))["digest"]
     assert again["status"] == "skipped"
     with core.uow() as uow:
         row = uow.digests.latest()

@@ -6,19 +6,11 @@ from __future__ import annotations
 import pytest
 
 from bot.app import build_drafter
-from bot.service.digest import draft_digest
 from bot.service.digest_writer import DATA_CLOSE, DATA_OPEN, grounding_problems
 from bot.settings import Settings
-from tests.conftest import T0
-from tests.fakes.openai_stub import OpenAIStub, Reply
-from tests.integration.facts_seed import INJECTION, seed_portfolio, store_env
-
-# Every number and quoted title below is in the seeded facts (see facts_seed.py).
-GOOD = (
-    'Week 2026-W46: 2 new proposals (1 the week before), both high risk, among them "Security log triage". '
-    '3 approvals are pending and 2 are overdue. "Refund email drafting assistant" has been a pilot for '
-    '100 days without value evidence. "Invoice summariser" reports 31% fewer manual touches.'
-)
+from tests.support.clock import T0
+from tests.support.openai_stub import OpenAIStub, Reply
+from tests.support.portfolio import GOOD_DIGEST, INJECTION, seed_portfolio, store_env
 
 
 @pytest.fixture
@@ -44,9 +36,9 @@ def llm_env(database_url, clock, stub):
 
 def test_good_draft_is_stored_with_model_tokens_and_prompt_version(llm_env, stub):
     seed_portfolio(llm_env, T0)
-    stub.script(Reply(GOOD, prompt_tokens=1234, completion_tokens=99))
-    row = draft_digest(llm_env, T0)
-    assert (row.text, row.model, row.fallback_reason, row.status) == (GOOD, "stub-model", None, "draft")
+    stub.script(Reply(GOOD_DIGEST, prompt_tokens=1234, completion_tokens=99))
+    row = llm_env.draft_digest(T0)
+    assert (row.text, row.model, row.fallback_reason, row.status) == (GOOD_DIGEST, "stub-model", None, "draft")
     assert (row.tokens_in, row.tokens_out) == (1234, 99)
     assert (row.prompt_name, row.prompt_version) == ("digest", "1")
     assert row.latency_ms >= 0
@@ -57,14 +49,14 @@ def test_good_draft_is_stored_with_model_tokens_and_prompt_version(llm_env, stub
     assert stub.headers[0]["authorization"] == "Bearer sk-test-123"
     with llm_env.uow() as uow:
         stored = uow.digests.get(row.id)
-    assert stored.text == GOOD and stored.facts["new_proposals"]["this_week"] == 2
+    assert stored.text == GOOD_DIGEST and stored.facts["new_proposals"]["this_week"] == 2
 
 
 def test_wrong_number_is_retried_once_with_the_problems_then_template(llm_env, stub):
     seed_portfolio(llm_env, T0)
-    wrong = GOOD.replace("2 are overdue", "57 are overdue")
-    stub.script(Reply(wrong), Reply(wrong.replace("31%", "45%")), Reply(GOOD))
-    row = draft_digest(llm_env, T0)
+    wrong = GOOD_DIGEST.replace("2 are overdue", "57 are overdue")
+    stub.script(Reply(wrong), Reply(wrong.replace("31%", "45%")), Reply(GOOD_DIGEST))
+    row = llm_env.draft_digest(T0)
     assert len(stub.requests) == 2  # the first draft and one retry, no more
     retry = stub.user_messages()[1]
     assert "the number 57 is not in the facts" in retry
@@ -79,16 +71,17 @@ def test_wrong_number_is_retried_once_with_the_problems_then_template(llm_env, s
 
 def test_wrong_number_then_good_retry_is_kept(llm_env, stub):
     seed_portfolio(llm_env, T0)
-    stub.script(Reply(GOOD.replace("100 days", "101 days")), Reply(GOOD))
-    row = draft_digest(llm_env, T0)
-    assert (row.text, row.model, row.fallback_reason) == (GOOD, "stub-model", None)
+    stub.script(Reply(GOOD_DIGEST.replace("100 days", "101 days")), Reply(GOOD_DIGEST))
+    row = llm_env.draft_digest(T0)
+    assert (row.text, row.model, row.fallback_reason) == (GOOD_DIGEST, "stub-model", None)
     assert len(stub.requests) == 2
 
 
+@pytest.mark.slow
 def test_timeout_falls_back_to_template(llm_env, stub):
     seed_portfolio(llm_env, T0)
-    stub.script(Reply(GOOD, sleep=2.0))  # longer than the 0.5 s client timeout
-    row = draft_digest(llm_env, T0)
+    stub.script(Reply(GOOD_DIGEST, sleep=2.0))  # longer than the 0.5 s client timeout
+    row = llm_env.draft_digest(T0)
     assert len(stub.requests) == 2  # one try and llm_max_retries=1 retry, bounded
     assert row.model == "template"
     assert row.fallback_reason.startswith("LLM draft failed") and "timed out" in row.fallback_reason
@@ -99,7 +92,7 @@ def test_timeout_falls_back_to_template(llm_env, stub):
 def test_http_500_falls_back_to_template(llm_env, stub):
     seed_portfolio(llm_env, T0)
     stub.script(Reply(status=500))
-    row = draft_digest(llm_env, T0)
+    row = llm_env.draft_digest(T0)
     assert len(stub.requests) == 2
     assert row.model == "template" and "HTTP 500" in row.fallback_reason
     assert "sk-test-123" not in row.fallback_reason
@@ -109,7 +102,7 @@ def test_prompt_injection_title_stays_quoted_data(llm_env, stub):
     seed_portfolio(llm_env, T0, injection=True)
     obeying = "Everything is approved: all 7 proposals are approved and 100% compliant."
     stub.script(Reply(obeying))
-    row = draft_digest(llm_env, T0)
+    row = llm_env.draft_digest(T0)
     system, user = stub.system_messages()[0], stub.user_messages()[0]
     assert INJECTION not in system
     head, rest = user.split(DATA_OPEN + "\n", 1)
@@ -130,5 +123,5 @@ def test_injection_title_may_be_quoted_as_a_title(llm_env, stub):
     seed_portfolio(llm_env, T0, injection=True)
     text = f'2 new proposals this week, among them "{INJECTION}" (high risk); 2 approvals are overdue.'
     stub.script(Reply(text))
-    row = draft_digest(llm_env, T0)
+    row = llm_env.draft_digest(T0)
     assert row.model == "stub-model" and row.text == text

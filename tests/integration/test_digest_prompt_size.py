@@ -11,8 +11,8 @@ from sqlalchemy import insert
 from bot.domain.portfolio import portfolio_config, sprawl_signature
 from bot.service.digest_writer import build_prompt, load_prompt
 from store import models as m
-from tests.conftest import T0
-from tests.integration.facts_seed import store_env
+from tests.support.clock import T0
+from tests.support.portfolio import store_env
 
 STAGES = ("in_review", "pilot", "production", "pilot", "rejected", "changes_requested")
 RISKS = ("low", "medium", "high")
@@ -87,18 +87,11 @@ def bulk_seed(env, n: int) -> None:
                 for pid in ids[1::4]
             ],
         )
-        uow.session.execute(
-            insert(m.AuditEventModel),
+        uow.audit.add_many(  # through the repository: the events are hash-chained
             [
-                {
-                    "proposal_id": pid,
-                    "actor": "UOWN",
-                    "action": f"stage.{STAGES[pid % len(STAGES)]}",
-                    "detail": {},
-                    "created_at": T0 - timedelta(hours=pid % 400),
-                }
+                (pid, "UOWN", f"stage.{STAGES[pid % len(STAGES)]}", {}, T0 - timedelta(hours=pid % 400))
                 for pid in ids[::2]
-            ],
+            ]
         )
         uow.commit()
 

@@ -9,24 +9,19 @@ import json
 import pytest
 
 from bot.domain.errors import NotFound, UsageError
-from bot.service import checkins, export, lifecycle
-from bot.service.export import audit_lines
-from tests.integration.lifecycle_seed import (
-    GOV,
-    OWNER,
-    pending_request,
-    seed,
-)
+from bot.service import export
+from tests.support.core_state import GOV
+from tests.support.stages import OWNER, pending_request, seed
 
 
 def _history(core, clock):
     """A pilot promoted on evidence, a blocked proposal overridden, one rejected."""
     a = seed(core, "pilot", risk="high", eu_tier="limited", title="Refund drafts")
-    checkins.record_checkin(core, OWNER, a.id, "=6 min per ticket")  # formula-looking on purpose
+    core.record_checkin(OWNER, a.id, "=6 min per ticket")  # formula-looking on purpose
     clock.advance(hours=1)
-    lifecycle.transition(core, OWNER, a.id, "promote")
+    core.transition(OWNER, a.id, "promote")
     b = seed(core, "approved", stops=("invisible_failure",), title="Invoice matcher", eu_tier="minimal")
-    lifecycle.override_stop(core, GOV, b.id, "invisible_failure", "daily sample review")
+    core.override_stop(GOV, b.id, "invisible_failure", "daily sample review")
     c = seed(core, "in_review", title='HR screening, "quoted"', eu_tier="high", risk="high")
     req = pending_request(core, c.id, "USEC")
     core.decide("USEC", req.id, "reject", comment="needs a DPIA first")
@@ -35,22 +30,28 @@ def _history(core, clock):
 
 def test_audit_lines_say_who_what_when_why(core, clock):
     a, b, _ = _history(core, clock)
-    lines = audit_lines(core, b.id)
+    lines = core.audit_lines(b.id)
     assert lines[0].startswith(f'Audit trail of #{b.id} "Invoice matcher"')
     override = [line for line in lines if "stop_condition.overridden" in line]
     assert override == [
         "2026-11-16T10:00:00Z  UGOV  stop_condition.overridden  code=invisible_failure  — reason: daily sample review"
     ]
-    assert any(" stage.pilot " in f" {line} " and "via=override" in line for line in lines)
-    promoted = [line for line in audit_lines(core, a.id) if "stage.production" in line]
-    assert len(promoted) == 1 and OWNER in promoted[0] and "from=pilot" in promoted[0]
+    assert [line for line in lines if "stage.pilot" in line] == [
+        "2026-11-16T10:00:00Z  UGOV  stage.pilot  code=invisible_failure from=approved to=pilot via=override"
+    ]
+    promoted = [line for line in core.audit_lines(a.id) if "stage.production" in line]
+    assert promoted == [
+        f"2026-11-16T10:00:00Z  {OWNER}  stage.production  "
+        'evidence={"checkin_id": 1, "period": "2026-W47", "value": "=6 min per ticket"} '
+        "from=pilot to=production via=promote"
+    ]
     with pytest.raises(NotFound):
-        audit_lines(core, 4242)
+        core.audit_lines(4242)
 
 
 def test_json_export_has_classification_approvals_checkins_and_tiers(core, clock):
     a, b, c = _history(core, clock)
-    data = json.loads(export.export(core, "json"))
+    data = json.loads(core.export("json"))
     assert data["count"] == 3
     assert data["counts"]["by_stage"] == {"pilot": 1, "production": 1, "rejected": 1}
     assert data["counts"]["by_eu_ai_act_tier"] == {"high": 1, "limited": 1, "minimal": 1}
@@ -76,7 +77,7 @@ def test_json_export_has_classification_approvals_checkins_and_tiers(core, clock
 
 def test_csv_export_one_row_per_proposal(core, clock):
     a, b, c = _history(core, clock)
-    rows = list(csv.DictReader(io.StringIO(export.export(core, "csv"))))
+    rows = list(csv.DictReader(io.StringIO(core.export("csv"))))
     assert [int(r["id"]) for r in rows] == [a.id, b.id, c.id]
     by_id = {int(r["id"]): r for r in rows}
     assert by_id[a.id]["stage"] == "production" and by_id[a.id]["eu_ai_act_tier"] == "limited"
@@ -93,13 +94,13 @@ def test_csv_export_one_row_per_proposal(core, clock):
 def test_export_pages_through_many_proposals(core, monkeypatch):
     monkeypatch.setattr(export, "PAGE", 4)
     ids = [seed(core, "pilot", title=f"Workflow {n}").id for n in range(10)]
-    assert [p["id"] for p in json.loads(export.export(core, "json"))["proposals"]] == ids
-    assert len(export.export(core, "csv").strip().splitlines()) == 11
+    assert [p["id"] for p in json.loads(core.export("json"))["proposals"]] == ids
+    assert len(core.export("csv").strip().splitlines()) == 11
 
 
 def test_empty_portfolio_and_bad_format(core):
-    assert json.loads(export.export(core, "json"))["proposals"] == []
-    assert export.export(core, "csv").strip() == ",".join(export.CSV_COLUMNS)
+    assert json.loads(core.export("json"))["proposals"] == []
+    assert core.export("csv").strip() == ",".join(export.CSV_COLUMNS)
     with pytest.raises(UsageError) as err:
-        export.export(core, "xlsx")
+        core.export("xlsx")
     assert err.value.message == "format: unknown 'xlsx'; allowed: csv, json"

@@ -11,8 +11,8 @@ import pytest
 from pypdf import PdfReader
 
 from bot.cli import main
-from bot.service import checkins, lifecycle
-from tests.integration.lifecycle_seed import GOV, OWNER, outbox_for, pending_request, seed
+from tests.support.core_state import GOV, outbox_for
+from tests.support.stages import OWNER, pending_request, seed
 
 
 @pytest.fixture
@@ -31,8 +31,8 @@ def _run(*argv: str) -> tuple[int, str]:
 
 def test_audit_export_and_pack_from_the_command_line(core, cli_env, capsys):
     p = seed(core, "approved", stops=("invisible_failure",), title="Invoice matcher")
-    lifecycle.override_stop(core, GOV, p.id, "invisible_failure", "daily sample review")
-    checkins.record_checkin(core, OWNER, p.id, "14 invoices/h")
+    core.override_stop(GOV, p.id, "invisible_failure", "daily sample review")
+    core.record_checkin(OWNER, p.id, "14 invoices/h")
 
     code, text = _run("audit", str(p.id))
     assert code == 0

@@ -9,8 +9,8 @@ import pytest
 
 from bot.domain.portfolio import portfolio_config
 from bot.messages.portfolio import render_portfolio
-from tests.conftest import T0
-from tests.integration.facts_seed import seed_portfolio, store_env
+from tests.support.clock import T0
+from tests.support.portfolio import seed_portfolio, store_env
 
 
 @pytest.fixture

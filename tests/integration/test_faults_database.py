@@ -22,9 +22,10 @@ from sqlalchemy.engine import make_url
 from bot.app import build_core
 from bot.messages.message import APPROVE
 from store.db import make_engine
-from tests.dbutil import backend
-from tests.fakes.slack_platform import SlackHarness
-from tests.integration.approval_data import audit_actions, proposal, requests_by_role, stage
+from tests.support.core_state import audit_actions, requests_by_role, stage_of
+from tests.support.database import backend
+from tests.support.proposals import make_proposal
+from tests.support.slack_platform import SlackHarness
 
 
 def _tagged(database_url: str) -> tuple[str, str]:
@@ -59,7 +60,7 @@ def test_database_failure_mid_click_is_reported_and_the_retry_records_once(setti
     url, name = _tagged(settings.database_url)
     settings = settings.model_copy(update={"database_url": url})
     core = build_core(settings, clock=clock)
-    result = core.submit("U_REQ", "slack", proposal())
+    result = core.submit("U_REQ", "slack", make_proposal())
     rid = requests_by_role(core, result.proposal_id)["owner"].id
     engine = core.uow.engine
     admin = make_engine(settings.database_url.split("?")[0]) if name else None
@@ -85,7 +86,7 @@ def test_database_failure_mid_click_is_reported_and_the_retry_records_once(setti
             assert len(told) == 1 and "failed" in told[0].args["text"] and "try again" in told[0].args["text"]
             assert _decision_rows(core, rid) == 0  # nothing half-written: no decision, no audit, no move
             assert "decision.approve" not in audit_actions(core, result.proposal_id)
-            assert stage(core, result.proposal_id) == "in_review"
+            assert stage_of(core, result.proposal_id) == "in_review"
             assert slack.api.calls_to("chat.update") == []
 
             if name:  # between requests every pooled connection dies too; pre-ping replaces them
@@ -106,4 +107,4 @@ def test_database_failure_mid_click_is_reported_and_the_retry_records_once(setti
     assert faults["left"] == 0
     assert _decision_rows(core, rid) == 1
     assert audit_actions(core, result.proposal_id).count("decision.approve") == 1
-    assert stage(core, result.proposal_id) != "in_review"
+    assert stage_of(core, result.proposal_id) != "in_review"

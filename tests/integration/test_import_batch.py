@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import text
 
 from bot.app import build_core
-from bot.domain.errors import Refused
-from bot.domain.proposal import ProposalInvalid, validate_proposal
-from bot.service.importer import import_proposals, row_key
+from bot.domain.errors import ProposalInvalid, Refused
+from bot.domain.proposal import validate_proposal
+from bot.service.importer import row_key
 from bot.settings import Settings
-from tests.integration.approval_data import high_billing, medium, proposal, set_roles
+from tests.support.core_state import set_roles
+from tests.support.proposals import high_billing, make_proposal, medium
 
 
 def _count(core: Any, sql: str, **params: Any) -> int:
@@ -57,13 +58,13 @@ def no_governance_core(database_url, clock):
 
 def test_a_refused_row_in_the_middle_of_a_chunk_leaves_no_trace(no_governance_core):
     core = no_governance_core
-    rows = [proposal(title="First"), proposal(title="Unroutable", owner=None), proposal(title="Third")]
-    report = import_proposals(core, "U_IMP", "slack", rows, chunk=200)
+    rows = [make_proposal(title="First"), make_proposal(title="Unroutable", owner=None), make_proposal(title="Third")]
+    report = core.import_proposals("U_IMP", "slack", rows, chunk=200)
     assert [r["status"] for r in report["rows"]] == ["imported", "refused", "imported"]
     assert (report["imported"], report["refused"]) == (2, 1)
     # the same message as the chat path gives for the same row
     with pytest.raises(Refused) as chat:
-        core.submit("U_CHAT", "slack", proposal(title="Unroutable", owner=None))
+        core.submit("U_CHAT", "slack", make_proposal(title="Unroutable", owner=None))
     assert report["rows"][1]["errors"] == [chat.value.message]
     assert report["rows"][1]["title"] == "Unroutable"
     assert _count(core, "SELECT count(*) FROM proposals WHERE title = 'Unroutable'") == 0
@@ -78,7 +79,7 @@ def test_a_refused_row_in_the_middle_of_a_chunk_leaves_no_trace(no_governance_co
     assert _count(core, "SELECT count(*) FROM audit_events WHERE action = 'proposal.refused'") == 2
     # a refused row was not recorded: importing it again once governance exists succeeds
     core.set_role("cli", "governance", "", ["U_GOV"])
-    again = import_proposals(core, "U_IMP", "slack", rows)
+    again = core.import_proposals("U_IMP", "slack", rows)
     assert [r.get("already_imported") for r in again["rows"]] == [True, False, True]
     assert again["rows"][1]["status"] == "imported"
 
@@ -89,13 +90,13 @@ def test_a_row_the_database_refuses_rolls_back_alone(core):
         uow.session.execute(text("CREATE UNIQUE INDEX test_unique_title ON proposals (title)"))
         uow.commit()
     rows = [
-        proposal(title="Alpha"),
+        make_proposal(title="Alpha"),
         medium(title="Beta"),
-        proposal(title="Alpha", description="Another tool that happens to share the first one's title."),
+        make_proposal(title="Alpha", description="Another tool that happens to share the first one's title."),
         high_billing(department="Ops"),
     ]
     before = _footprint(core)
-    report = import_proposals(core, "U_IMP", "slack", rows, chunk=200)
+    report = core.import_proposals("U_IMP", "slack", rows, chunk=200)
     assert [r["status"] for r in report["rows"]] == ["imported", "imported", "refused", "imported"]
     assert report["rows"][2]["title"] == "Alpha"
     assert "database refused" in report["rows"][2]["errors"][0]
@@ -110,7 +111,7 @@ def test_a_row_the_database_refuses_rolls_back_alone(core):
     with core.uow() as uow:
         uow.session.execute(text("DROP INDEX test_unique_title"))
         uow.commit()
-    again = import_proposals(core, "U_IMP", "slack", rows)
+    again = core.import_proposals("U_IMP", "slack", rows)
     assert [r["already_imported"] for r in again["rows"]] == [True, True, False, True]
     assert [r["proposal_id"] for r in again["rows"] if r["already_imported"]] == ids
 
@@ -118,12 +119,13 @@ def test_a_row_the_database_refuses_rolls_back_alone(core):
 @pytest.mark.parametrize("chunk", [200, 2])
 def test_re_import_is_idempotent_across_chunks(core, chunk):
     set_roles(core, ("department_lead", "Support", ["U_LEAD"]), ("finance", "", ["U_FIN"]))
-    rows = [proposal(title=f"Tool {n}") for n in range(3)] + [medium(title="Team tool"), high_billing()]
-    first = import_proposals(core, "U_IMP", "slack", rows, chunk=chunk)
-    assert first["imported"] == 5 and not any(r["already_imported"] for r in first["rows"])
+    rows = [make_proposal(title=f"Tool {n}") for n in range(3)] + [medium(title="Team tool"), high_billing()]
+    first = core.import_proposals("U_IMP", "slack", rows, chunk=chunk)
+    assert first["imported"] == 5
+    assert [r["already_imported"] for r in first["rows"]] == [False] * 5
     footprint = _footprint(core)
-    rows.append(proposal(title="New since last time"))
-    second = import_proposals(core, "U_IMP", "slack", rows, chunk=chunk)
+    rows.append(make_proposal(title="New since last time"))
+    second = core.import_proposals("U_IMP", "slack", rows, chunk=chunk)
     assert [r["already_imported"] for r in second["rows"]] == [True] * 5 + [False]
     assert [r["proposal_id"] for r in second["rows"][:5]] == [r["proposal_id"] for r in first["rows"]]
     assert [r["risk_level"] for r in second["rows"][:5]] == [r["risk_level"] for r in first["rows"]]
@@ -137,8 +139,8 @@ def test_re_import_is_idempotent_across_chunks(core, chunk):
 
 def test_each_row_is_stored_and_routed_as_in_chat(core):
     set_roles(core, ("department_lead", "Support", ["U_LEAD"]), ("finance", "", ["U_FIN"]))
-    answers = [proposal(title="Low"), medium(title="Medium"), high_billing()]
-    report = import_proposals(core, "U_IMP", "slack", answers, chunk=2)
+    answers = [make_proposal(title="Low"), medium(title="Medium"), high_billing()]
+    report = core.import_proposals("U_IMP", "slack", answers, chunk=2)
     for raw, row in zip(answers, report["rows"], strict=True):
         chat = core.submit("U_IMP", "slack", raw)
         imported, chatted = _shape(core, row["proposal_id"]), _shape(core, chat.proposal_id)
@@ -147,8 +149,8 @@ def test_each_row_is_stored_and_routed_as_in_chat(core):
 
 
 def test_the_per_row_report(core):
-    rows: list[Any] = [proposal(title="Good"), {"title": "x" * 3, "data": ["nonsense"]}, "not an object", medium()]
-    report = import_proposals(core, "U_IMP", "slack", rows, chunk=2)
+    rows: list[Any] = [make_proposal(title="Good"), {"title": "x" * 3, "data": ["nonsense"]}, "not an object", medium()]
+    report = core.import_proposals("U_IMP", "slack", rows, chunk=2)
     ids = [r.get("proposal_id") for r in report["rows"]]
     expected_errors = []
     for raw in rows[1:3]:
@@ -186,9 +188,9 @@ def test_a_savepoint_rolls_back_only_its_own_writes(core):
     from bot.domain.errors import Conflict
 
     with core.uow() as uow:
-        uow.settings.put("test:kept", "1")
+        uow.keyvalues.put("test:kept", "1")
         with pytest.raises(RuntimeError), uow.savepoint():
-            uow.settings.put("test:dropped", "1")
+            uow.keyvalues.put("test:dropped", "1")
             raise RuntimeError("boom")
         with pytest.raises(Conflict), uow.savepoint():
             uow.session.execute(
@@ -204,10 +206,10 @@ def test_a_savepoint_rolls_back_only_its_own_writes(core):
                 )
             )
         with uow.savepoint():
-            uow.settings.put("test:inner", "1")
+            uow.keyvalues.put("test:inner", "1")
         uow.commit()
     with core.uow() as uow:
-        assert (uow.settings.get("test:kept"), uow.settings.get("test:dropped"), uow.settings.get("test:inner")) == (
+        assert (uow.keyvalues.get("test:kept"), uow.keyvalues.get("test:dropped"), uow.keyvalues.get("test:inner")) == (
             "1",
             None,
             "1",
@@ -217,8 +219,8 @@ def test_a_savepoint_rolls_back_only_its_own_writes(core):
 
 @pytest.mark.parametrize("chunk", [200, 1])
 def test_a_row_repeated_in_one_file_is_already_imported(core, chunk):
-    rows = [proposal(title="Once"), medium(title="Other"), proposal(title="Once")]
-    report = import_proposals(core, "U_IMP", "slack", rows, chunk=chunk)
+    rows = [make_proposal(title="Once"), medium(title="Other"), make_proposal(title="Once")]
+    report = core.import_proposals("U_IMP", "slack", rows, chunk=chunk)
     assert [r["status"] for r in report["rows"]] == ["imported"] * 3
     assert [r["already_imported"] for r in report["rows"]] == [False, False, True]
     assert report["rows"][2]["proposal_id"] == report["rows"][0]["proposal_id"]

@@ -3,7 +3,9 @@ and a decision that sends a proposal back reaching the requester once."""
 
 from __future__ import annotations
 
-from tests.integration.approval_data import messages_for, proposal, requests_by_role
+from bot.messages.message import user_text
+from tests.support.core_state import messages_for, requests_by_role
+from tests.support.proposals import make_proposal
 
 
 def test_mine_shows_the_unfinished_proposal_and_how_to_resume_it(core):
@@ -25,7 +27,7 @@ def test_cancel_or_quit_typed_to_the_bot_keeps_the_draft(core):
 
 
 def test_changes_requested_reaches_the_requester_once(core):
-    result = core.submit("U_REQ", "console", proposal())
+    result = core.submit("U_REQ", "console", make_proposal())
     before = len(messages_for(core, "U_REQ"))
     owner = requests_by_role(core, result.proposal_id)["owner"]
     core.decide("U_OWNER", owner.id, "request_changes", "Name the reviewer")
@@ -33,14 +35,14 @@ def test_changes_requested_reaches_the_requester_once(core):
     assert [(m.kind, m.text) for m in told] == [
         (
             "changes_requested",
-            f"<@U_OWNER> asks for changes to #{result.proposal_id} {proposal()['title']}. Edit and resubmit it.",
+            f"<@U_OWNER> asks for changes to #{result.proposal_id} {user_text(make_proposal()['title'])}. Edit and resubmit it.",
         )
     ]
-    assert told[0].sections[0].text == "Name the reviewer"
+    assert told[0].sections[0].text == user_text("Name the reviewer")
 
 
 def test_a_rejection_reaches_the_requester_once(core):
-    result = core.submit("U_REQ", "console", proposal())
+    result = core.submit("U_REQ", "console", make_proposal())
     before = len(messages_for(core, "U_REQ"))
     owner = requests_by_role(core, result.proposal_id)["owner"]
     core.decide("U_OWNER", owner.id, "reject", "Not now")

@@ -28,12 +28,12 @@ from datetime import datetime
 
 from bot.app import build_core
 from bot.clock import FixedClock
-from bot.service import digest, jobs
+from bot.service import digest
 
 now = datetime.fromisoformat(sys.argv[1])
 core = build_core(clock=FixedClock(now), instance="crashed")
-digest.weekly_job = lambda core, now: os._exit(9)  # the process dies while writing the digest
-jobs.run_due(core, now)
+digest.weekly_job = lambda *args: os._exit(9)  # the process dies while writing the digest
+core.run_due(now)
 """
 
 
@@ -66,7 +66,7 @@ def test_a_digest_whose_process_died_is_run_again_after_the_lease(
 ) -> None:
     crash_while_writing_the_digest(database_url, clock.now(), tmp_path)
     later = clock.now() + jobs.job_lease(core.settings) + timedelta(minutes=1)
-    result = jobs.run_due(core, later)["digest"]
+    result = core.run_due(later)["digest"]
     assert (result["status"], digest_run(core, "2026-W47")) == ("done", ("done", "local"))
 
 
@@ -75,14 +75,14 @@ def test_a_claim_is_left_alone_while_its_lease_holds(
 ) -> None:
     crash_while_writing_the_digest(database_url, clock.now(), tmp_path)
     almost = clock.now() + jobs.job_lease(core.settings) - timedelta(minutes=1)
-    result = jobs.run_due(core, almost)["digest"]
+    result = core.run_due(almost)["digest"]
     assert (result["status"], digest_run(core, "2026-W47")) == ("skipped", ("running", "crashed"))
 
 
 def test_a_finished_run_is_never_claimed_again(core: Govbot, clock: FixedClock) -> None:
-    assert jobs.run_due(core, clock.now())["digest"]["status"] == "done"
+    assert core.run_due(clock.now())["digest"]["status"] == "done"
     much_later = clock.now() + timedelta(days=3)
-    assert jobs.run_due(core, much_later)["digest"]["status"] == "skipped"
+    assert core.run_due(much_later)["digest"]["status"] == "skipped"
 
 
 def test_instances_racing_for_an_expired_claim_run_it_once(
@@ -97,7 +97,7 @@ def test_instances_racing_for_an_expired_claim_run_it_once(
 
     def run(instance: Govbot) -> None:
         barrier.wait(timeout=30)
-        statuses.append(jobs.run_due(instance, later)["digest"]["status"])
+        statuses.append(instance.run_due(later)["digest"]["status"])
 
     threads = [threading.Thread(target=run, args=(i,)) for i in instances]
     for t in threads:

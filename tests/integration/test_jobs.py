@@ -8,19 +8,12 @@ import asyncio
 import threading
 from datetime import timedelta
 
-from bot.clock import as_utc
-from bot.messages.message import APPROVE, CHECKIN_OPEN
-from bot.service import checkins, jobs, lifecycle, queries
-from bot.service.export import audit_lines
-from tests.integration.lifecycle_seed import (
-    GOV,
-    OWNER,
-    audit_events,
-    bare_core,
-    outbox_for,
-    pending_request,
-    seed,
-)
+from bot.domain.records import as_utc
+from bot.messages.message import APPROVE, CHECKIN_OPEN, plain, user_text
+from bot.service import jobs, queries
+from tests.support.core_state import GOV, audit_events, outbox_for
+from tests.support.proposals import make_proposal
+from tests.support.stages import OWNER, bare_core, pending_request, seed
 
 
 def _request(core, request_id):
@@ -39,11 +32,11 @@ def test_reminder_after_48_hours_once(core, clock):
     p = seed(core, "in_review")
     req = pending_request(core, p.id, "USEC")
     clock.advance(hours=47)
-    assert jobs.run_due(core, clock.now())["reminders"]["reminded"] == 0
+    assert core.run_due(clock.now())["reminders"]["reminded"] == 0
     assert _kinds(core, "USEC", "approval_reminder") == []
 
     clock.advance(hours=1, minutes=5)
-    result = jobs.run_due(core, clock.now())
+    result = core.run_due(clock.now())
     assert result["reminders"]["status"] == "done"
     assert result["reminders"]["reminded"] == 1 and result["reminders"]["ids"] == [req.id]
     [sent] = _kinds(core, "USEC", "approval_reminder")
@@ -54,10 +47,12 @@ def test_reminder_after_48_hours_once(core, clock):
     assert _request(core, req.id).reminded_at is not None
     [event] = audit_events(core, p.id, "approval.reminded")
     assert event.detail["request_id"] == req.id and event.detail["approver"] == "USEC"
-    assert any("approval.reminded" in line and "USEC" in line for line in audit_lines(core, p.id))
+    assert [line for line in core.audit_lines(p.id) if "approval.reminded" in line] == [
+        "2026-11-18T09:05:00Z  govbot  approval.reminded  approver=USEC request_id=1 role=security waiting_h=48.1"
+    ]
 
     clock.advance(hours=1)
-    assert jobs.run_due(core, clock.now())["reminders"]["reminded"] == 0  # one reminder only
+    assert core.run_due(clock.now())["reminders"]["reminded"] == 0  # one reminder only
     assert len(_kinds(core, "USEC", "approval_reminder")) == 1
 
 
@@ -65,26 +60,32 @@ def test_escalation_to_governance_after_five_days(core, clock):
     p = seed(core, "in_review")
     req = pending_request(core, p.id, "USEC")
     clock.advance(hours=49)
-    jobs.run_due(core, clock.now())
+    core.run_due(clock.now())
     clock.advance(hours=119 - 49)
-    assert jobs.run_due(core, clock.now())["escalations"]["escalated"] == 0
+    assert core.run_due(clock.now())["escalations"]["escalated"] == 0
     assert _request(core, req.id).escalated_at is None
 
     clock.advance(hours=1, minutes=1)
-    result = jobs.run_due(core, clock.now())
+    result = core.run_due(clock.now())
     assert result["escalations"]["escalated"] == 1 and result["escalations"]["governance"] == [GOV]
     [card] = _kinds(core, GOV, "approval_escalation")
     assert "<@USEC> has not decided" in card.payload["text"]
     assert [b["value"] for b in card.payload["buttons"]] == [str(req.id)] * 3
     assert card.payload["meta"]["proposal_id"] == p.id
     assert as_utc(_request(core, req.id).escalated_at) == clock.now()
-    assert any("escalated to governance" in r.payload["text"] for r in outbox_for(core, "USEC"))
+    assert [plain(r.payload["text"]) for r in outbox_for(core, "USEC")] == [
+        'Reminder: your decision on #1 "Refund triage assistant" as security has been waiting 2 days 1 h.',
+        'Your decision on #1 "Refund triage assistant" as security was escalated to governance after 5 days 0 h.',
+    ]
     [event] = audit_events(core, p.id, "approval.escalated")
     assert event.detail["to"] == [GOV] and event.detail["waiting_h"] == 120.0
-    assert any("approval.escalated" in line for line in audit_lines(core, p.id))
+    assert [line for line in core.audit_lines(p.id) if "approval.escalated" in line] == [
+        "2026-11-21T09:01:00Z  govbot  approval.escalated  approver=USEC request_id=1 role=security to=UGOV "
+        "waiting_h=120.0"
+    ]
 
     clock.advance(hours=5)
-    assert jobs.run_due(core, clock.now())["escalations"]["escalated"] == 0
+    assert core.run_due(clock.now())["escalations"]["escalated"] == 0
     assert len(_kinds(core, GOV, "approval_escalation")) == 1
 
 
@@ -92,7 +93,7 @@ def test_a_request_first_seen_after_five_days_is_escalated_not_reminded(core, cl
     p = seed(core, "in_review")
     req = pending_request(core, p.id, "USEC")
     clock.advance(days=6)
-    result = jobs.run_due(core, clock.now())
+    result = core.run_due(clock.now())
     assert result["reminders"]["reminded"] == 0
     assert result["escalations"]["ids"] == [req.id]
 
@@ -104,7 +105,7 @@ def test_escalation_goes_to_every_governance_member(core, clock):
     p = seed(core, "in_review")
     pending_request(core, p.id, "USEC")
     clock.advance(days=5, hours=1)
-    jobs.run_due(core, clock.now())
+    core.run_due(clock.now())
     for member in ("UGOV2", "UGOV3", GOV):
         assert len(_kinds(core, member, "approval_escalation")) == 1
 
@@ -120,7 +121,7 @@ def test_stalled_proposals_and_decided_requests_get_nothing(core, clock):
         uow.approvals.update(row)
         uow.commit()
     clock.advance(days=6)
-    result = jobs.run_due(core, clock.now())
+    result = core.run_due(clock.now())
     assert result["reminders"]["reminded"] == 0 and result["escalations"]["escalated"] == 0
 
 
@@ -141,7 +142,7 @@ def test_owner_first_requests_wait_for_the_owner(core, clock):
         )
         uow.commit()
     clock.advance(hours=50)
-    result = jobs.run_due(core, clock.now())
+    result = core.run_due(clock.now())
     assert result["reminders"]["ids"] == [owner.id]
     assert _request(core, later.id).reminded_at is None
 
@@ -163,18 +164,18 @@ def test_owner_first_clock_starts_when_the_owner_approves(core, clock):
     clock.advance(hours=40)
     core.decide(OWNER, owner.id, "approve")
     clock.advance(hours=47)  # 87 h after creation, 47 h into security's turn
-    assert jobs.run_due(core, clock.now())["reminders"]["reminded"] == 0
+    assert core.run_due(clock.now())["reminders"]["reminded"] == 0
     clock.advance(hours=2)
-    assert jobs.run_due(core, clock.now())["reminders"]["ids"] == [later.id]
+    assert core.run_due(clock.now())["reminders"]["ids"] == [later.id]
     assert audit_events(core, p.id, "approval.reminded")[0].detail["waiting_h"] == 49.0
 
 
 def test_active_delegates_are_reminded_too(core, clock):
     p = seed(core, "in_review")
     req = pending_request(core, p.id, "USEC")
-    lifecycle.delegate(core, "USEC", "UDEP", "2026-12-31")
+    core.delegate("USEC", "UDEP", "2026-12-31")
     clock.advance(hours=49)
-    jobs.run_due(core, clock.now())
+    core.run_due(clock.now())
     [mine] = _kinds(core, "USEC", "approval_reminder")
     [theirs] = _kinds(core, "UDEP", "approval_reminder")
     assert mine.payload["text"].startswith("Reminder: your decision")
@@ -190,8 +191,8 @@ def test_same_period_runs_once(core, clock):
     p = seed(core, "in_review")
     pending_request(core, p.id, "USEC")
     clock.advance(hours=49)
-    first = jobs.run_due(core, clock.now())
-    second = jobs.run_due(core, clock.now() + timedelta(minutes=30))
+    first = core.run_due(clock.now())
+    second = core.run_due(clock.now() + timedelta(minutes=30))
     assert first["reminders"]["status"] == "done"
     for job in ("reminders", "escalations", "checkins"):
         assert second[job]["status"] == "skipped"
@@ -208,7 +209,7 @@ def _run_at_once(instances, now):
     def run(instance):
         try:
             barrier.wait(timeout=30)
-            results.append(jobs.run_due(instance, now))
+            results.append(instance.run_due(now))
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
@@ -264,35 +265,47 @@ def test_weekly_checkin_requests_go_to_running_workflows_owners(core, clock):
     prod = seed(core, "production", owner="UOWN2")
     seed(core, "in_review")
     seed(core, "paused")
-    result = jobs.run_due(core, clock.now())
+    result = core.run_due(clock.now())
     assert result["checkins"]["period"] == "2026-W47"
     assert sorted(result["checkins"]["ids"]) == sorted([pilot.id, prod.id])
     [ask] = _kinds(core, OWNER, "checkin_request")
     assert ask.payload["buttons"] == [
         {"action": CHECKIN_OPEN, "label": "Report value", "value": str(pilot.id), "style": "primary"}
     ]
-    assert "minutes per ticket" in str(ask.payload["sections"])
+    assert ask.payload["sections"] == [
+        {
+            "title": None,
+            "text": "",
+            "fields": [
+                ["Metric", user_text(make_proposal()["value_metric"])],
+                ["Stage", "pilot"],
+                ["Period", "2026-W47"],
+            ],
+        }
+    ]
     assert len(_kinds(core, "UOWN2", "checkin_request")) == 1
     assert audit_events(core, pilot.id, "checkin.requested")[0].detail == {"period": "2026-W47", "to": OWNER}
-    assert any("checkin.requested" in line for line in audit_lines(core, pilot.id))
+    assert [line for line in core.audit_lines(pilot.id) if "checkin.requested" in line] == [
+        "2026-11-16T09:00:00Z  govbot  checkin.requested  period=2026-W47 to=UOWN"
+    ]
 
     clock.advance(days=3)
-    assert jobs.run_due(core, clock.now())["checkins"]["status"] == "skipped"  # same week
+    assert core.run_due(clock.now())["checkins"]["status"] == "skipped"  # same week
 
 
 def test_two_missed_periods_are_flagged_until_a_checkin_arrives(core, clock):
     quiet = seed(core, "pilot", title="Quiet pilot")
     busy = seed(core, "production", title="Busy workflow")
-    jobs.run_due(core, clock.now())  # W47: asked
+    core.run_due(clock.now())  # W47: asked
     clock.advance(days=7)
-    checkins.record_checkin(core, OWNER, busy.id, "11 min")
-    assert jobs.run_due(core, clock.now())["checkins"]["flagged"] == []  # W48: asked once before
+    core.record_checkin(OWNER, busy.id, "11 min")
+    assert core.run_due(clock.now())["checkins"]["flagged"] == []  # W48: asked once before
     with core.uow() as uow:
         assert queries.checkin_flag(uow, quiet.id) is None
     assert core.status_data(quiet.id)["checkin_flag"] is None
 
     clock.advance(days=7)
-    result = jobs.run_due(core, clock.now())  # W49: quiet missed W47 and W48
+    result = core.run_due(clock.now())  # W49: quiet missed W47 and W48
     assert result["checkins"]["flagged"] == [quiet.id]
     [flag] = audit_events(core, quiet.id, "checkin.flagged")
     assert flag.detail["periods_missed"] == ["2026-W47", "2026-W48"]
@@ -308,13 +321,16 @@ def test_two_missed_periods_are_flagged_until_a_checkin_arrives(core, clock):
         standing = queries.checkin_flag(uow, quiet.id)
         assert standing["periods_missed"] == ["2026-W47", "2026-W48"]
         assert queries.checkin_flag(uow, busy.id) is None
-    assert any("checkin.flagged" in line for line in audit_lines(core, quiet.id))
+    assert [line for line in core.audit_lines(quiet.id) if "checkin.flagged" in line] == [
+        "2026-11-30T09:00:00Z  govbot  checkin.flagged  period=2026-W49 periods_missed=2026-W47,2026-W48  "
+        "— note: no value check-in for 2 periods"
+    ]
     assert core.status_data(quiet.id)["checkin_flag"]["periods_missed"] == ["2026-W47", "2026-W48"]
     assert "No value check-in for 2 periods (2026-W47, 2026-W48)" in core.status(quiet.id).plain_text()
     assert "No value check-in" not in core.status(busy.id).plain_text()
 
     clock.advance(hours=2)
-    checkins.record_checkin(core, OWNER, quiet.id, "4 min")
+    core.record_checkin(OWNER, quiet.id, "4 min")
     with core.uow() as uow:
         assert queries.checkin_flag(uow, quiet.id) is None
     assert core.status_data(quiet.id)["checkin_flag"] is None
@@ -326,17 +342,17 @@ def test_two_missed_periods_are_flagged_until_a_checkin_arrives(core, clock):
 def test_digest_job_is_claimed_weekly_and_passes_the_result_through(core, clock, monkeypatch):
     calls = []
 
-    def weekly_job(c, now):
+    def weekly_job(uow, clock, settings, drafter, now):
         calls.append(now)
         return {"digest_id": 7, "status": "posted"}
 
     monkeypatch.setattr("bot.service.digest.weekly_job", weekly_job)
     core.settings.digest_day, core.settings.digest_time = "tue", "10:00"
-    assert jobs.run_due(core, clock.now())["digest"]["status"] == "not_due"  # Monday 09:00
+    assert core.run_due(clock.now())["digest"]["status"] == "not_due"  # Monday 09:00
     clock.advance(days=1, hours=1)
-    result = jobs.run_due(core, clock.now())
+    result = core.run_due(clock.now())
     assert result["digest"] == {"period": "2026-W47", "status": "done", "result": {"digest_id": 7, "status": "posted"}}
-    assert jobs.run_due(core, clock.now() + timedelta(hours=2))["digest"]["status"] == "skipped"
+    assert core.run_due(clock.now() + timedelta(hours=2))["digest"]["status"] == "skipped"
     assert calls == [clock.now()]
     with core.uow() as uow:
         [run] = [r for r in uow.jobs.recent() if r.job == "digest"]
@@ -344,11 +360,11 @@ def test_digest_job_is_claimed_weekly_and_passes_the_result_through(core, clock,
 
 
 def test_digest_failure_is_recorded_not_raised(core, clock, monkeypatch):
-    def weekly_job(c, now):
+    def weekly_job(uow, clock, settings, drafter, now):
         raise RuntimeError("LLM and template both down")
 
     monkeypatch.setattr("bot.service.digest.weekly_job", weekly_job)
-    result = jobs.run_due(core, clock.now())
+    result = core.run_due(clock.now())
     assert result["digest"]["status"] == "failed"
     assert "both down" in result["digest"]["error"]
     assert result["reminders"]["status"] == "done"
@@ -359,7 +375,7 @@ def test_run_jobs_loop_runs_until_stopped(core, clock):
 
     async def main():
         stop = asyncio.Event()
-        task = asyncio.create_task(jobs.run_jobs_loop(core, 3600, stop))
+        task = asyncio.create_task(core.run_jobs_loop(3600, stop))
         for _ in range(1000):
             await asyncio.sleep(0.01)
             with core.uow() as uow:

@@ -6,30 +6,23 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.clock import as_utc
 from bot.domain import lifecycle_rules
 from bot.domain.errors import Refused, UsageError
-from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES
-from bot.service import checkins, lifecycle
-from tests.integration.lifecycle_seed import (
-    GOV,
-    OWNER,
-    REQUESTER,
-    STRANGER,
-    audit_events,
-    outbox_for,
-    seed,
-)
+from bot.domain.records import as_utc
+from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, plain
+from bot.service import checkins
+from tests.support.core_state import GOV, audit_events, outbox_for
+from tests.support.stages import OWNER, REQUESTER, STRANGER, seed
 
 # --------------------------------------------------------------------------- check-ins
 
 
 def test_owner_checkin_is_stored_with_its_iso_week(core, clock):
     p = seed(core, "pilot")
-    msg = checkins.record_checkin(core, OWNER, p.id, " 8 min per ticket ", note="from the helpdesk report")
+    msg = core.record_checkin(OWNER, p.id, " 8 min per ticket ", note="from the helpdesk report")
     assert "2026-W47" in msg.text
     clock.advance(days=7)
-    checkins.record_checkin(core, GOV, p.id, "7 min")
+    core.record_checkin(GOV, p.id, "7 min")
     with core.uow() as uow:
         rows = uow.checkins.for_proposal(p.id)
     assert [(c.value, c.period, c.reported_by, c.note) for c in rows] == [
@@ -39,7 +32,9 @@ def test_owner_checkin_is_stored_with_its_iso_week(core, clock):
     events = audit_events(core, p.id, "checkin.recorded")
     assert [e.detail["period"] for e in events] == ["2026-W47", "2026-W48"]
     # governance reporting for the owner tells the owner
-    assert any("reported by <@UGOV>" in r.payload["text"] for r in outbox_for(core, OWNER))
+    assert [plain(r.payload["text"]) for r in outbox_for(core, OWNER)] == [
+        'Check-in recorded for #1 "Refund triage assistant" (2026-W48): 7 min (reported by <@UGOV>)'
+    ]
 
 
 def test_iso_week_at_year_boundary():
@@ -52,7 +47,7 @@ def test_iso_week_at_year_boundary():
 def test_checkin_only_for_running_workflows(core, stage):
     p = seed(core, stage)
     with pytest.raises(Refused) as err:
-        checkins.record_checkin(core, OWNER, p.id, "5")
+        core.record_checkin(OWNER, p.id, "5")
     assert err.value.code == "bad_stage"
     with core.uow() as uow:
         assert uow.checkins.for_proposal(p.id) == []
@@ -62,16 +57,16 @@ def test_checkin_refusals_and_bad_values(core):
     p = seed(core, "production")
     for actor in (STRANGER, REQUESTER):
         with pytest.raises(Refused) as err:
-            checkins.record_checkin(core, actor, p.id, "5")
+            core.record_checkin(actor, p.id, "5")
         assert err.value.code == "not_owner"
     for value in ("", "   "):
         with pytest.raises(UsageError) as err:
-            checkins.record_checkin(core, OWNER, p.id, value)
+            core.record_checkin(OWNER, p.id, value)
         assert err.value.message.startswith("value:")
     with pytest.raises(UsageError):
-        checkins.record_checkin(core, OWNER, p.id, "9" * 201)
+        core.record_checkin(OWNER, p.id, "9" * 201)
     with pytest.raises(UsageError) as err:
-        checkins.record_checkin(core, OWNER, p.id, "5", note="n" * 1001)
+        core.record_checkin(OWNER, p.id, "5", note="n" * 1001)
     assert err.value.message.startswith("note:")
     with core.uow() as uow:
         assert uow.checkins.for_proposal(p.id) == []
@@ -81,7 +76,7 @@ def test_checkin_refusals_and_bad_values(core):
 
 
 def test_delegation_is_stored_audited_and_the_delegate_told(core, clock):
-    msg = lifecycle.delegate(core, "USEC", "<@UDEP|deputy>", date(2026, 11, 30))
+    msg = core.delegate("USEC", "<@UDEP|deputy>", date(2026, 11, 30))
     assert "<@UDEP>" in msg.text
     with core.uow() as uow:
         active = uow.delegations.active_for("USEC", clock.now())
@@ -98,11 +93,11 @@ def test_delegation_is_stored_audited_and_the_delegate_told(core, clock):
 
 
 def test_delegation_with_a_start_and_pending_requests_is_audited_on_them(core, clock):
-    from tests.integration.lifecycle_seed import pending_request
+    from tests.support.stages import pending_request
 
     p = seed(core, "in_review")
     pending_request(core, p.id, "USEC")
-    lifecycle.delegate(core, "USEC", "UDEP", "2026-12-10T17:00Z", since="2026-12-01")
+    core.delegate("USEC", "UDEP", "2026-12-10T17:00Z", since="2026-12-01")
     with core.uow() as uow:
         assert uow.delegations.delegators_of("UDEP", clock.now()) == []  # not started yet
         assert uow.delegations.delegators_of("UDEP", datetime(2026, 12, 5, tzinfo=UTC)) == ["USEC"]
@@ -123,7 +118,7 @@ def test_delegation_with_a_start_and_pending_requests_is_audited_on_them(core, c
 )
 def test_bad_delegations(core, who, until, since, field):
     with pytest.raises(UsageError) as err:
-        lifecycle.delegate(core, "USEC", who, until, since=since)
+        core.delegate("USEC", who, until, since=since)
     assert err.value.message.startswith(f"{field}:")
     with core.uow() as uow:
         assert uow.delegations.active_for("USEC", datetime(2026, 11, 20, tzinfo=UTC)) == []
@@ -139,7 +134,7 @@ def _autonomy_requests(core, pid):
 
 def test_high_risk_autonomy_step_asks_owner_and_governance(core):
     p = seed(core, "pilot", risk="high", autonomy="draft_only")
-    msg = checkins.request_autonomy_step(core, OWNER, p.id)
+    msg = core.request_autonomy_step(OWNER, p.id)
     requests = _autonomy_requests(core, p.id)
     assert sorted((r.role, r.approver, r.target, r.status) for r in requests) == [
         ("governance", GOV, "human_approves", "pending"),
@@ -165,38 +160,38 @@ def test_high_risk_autonomy_step_asks_owner_and_governance(core):
 
 def test_low_risk_autonomy_step_asks_only_the_owner(core):
     p = seed(core, "production", risk="low", autonomy="human_monitors")
-    checkins.request_autonomy_step(core, GOV, p.id)
+    core.request_autonomy_step(GOV, p.id)
     assert [(r.role, r.target) for r in _autonomy_requests(core, p.id)] == [("owner", "autonomous")]
 
 
 def test_autonomy_refusals(core):
     p = seed(core, "pilot", autonomy="human_approves")
-    checkins.request_autonomy_step(core, OWNER, p.id)
+    core.request_autonomy_step(OWNER, p.id)
     with pytest.raises(Refused) as err:
-        checkins.request_autonomy_step(core, OWNER, p.id)
+        core.request_autonomy_step(OWNER, p.id)
     assert err.value.code == "pending"
     assert len(_autonomy_requests(core, p.id)) == 1
 
     top = seed(core, "production", autonomy="autonomous")
     with pytest.raises(Refused) as err:
-        checkins.request_autonomy_step(core, OWNER, top.id)
+        core.request_autonomy_step(OWNER, top.id)
     assert err.value.code == "at_max"
 
     early = seed(core, "in_review")
     with pytest.raises(Refused) as err:
-        checkins.request_autonomy_step(core, OWNER, early.id)
+        core.request_autonomy_step(OWNER, early.id)
     assert err.value.code == "bad_stage"
 
     other = seed(core, "pilot")
     with pytest.raises(Refused) as err:
-        checkins.request_autonomy_step(core, STRANGER, other.id)
+        core.request_autonomy_step(STRANGER, other.id)
     assert err.value.code == "not_owner"
     assert _autonomy_requests(core, other.id) == []
 
 
 def test_autonomy_without_owner_goes_to_governance_with_a_note(core):
     p = seed(core, "pilot", owner=None, risk="medium")
-    checkins.request_autonomy_step(core, GOV, p.id)
+    core.request_autonomy_step(GOV, p.id)
     [request] = _autonomy_requests(core, p.id)
     assert request.approver == GOV and request.role == "owner"
     assert "no owner" in request.note
@@ -212,13 +207,13 @@ def test_next_autonomy():
 
 def test_a_retried_checkin_counts_once(core, clock):
     p = seed(core, "pilot")
-    checkins.record_checkin(core, OWNER, p.id, "8 min")
+    core.record_checkin(OWNER, p.id, "8 min")
     clock.advance(seconds=3)
-    msg = checkins.record_checkin(core, OWNER, p.id, "8 min")
+    msg = core.record_checkin(OWNER, p.id, "8 min")
     assert "already recorded" in msg.text
     clock.advance(minutes=30)
-    checkins.record_checkin(core, OWNER, p.id, "8 min")  # a later report of the same value is a new one
-    checkins.record_checkin(core, OWNER, p.id, "7 min")
+    core.record_checkin(OWNER, p.id, "8 min")  # a later report of the same value is a new one
+    core.record_checkin(OWNER, p.id, "7 min")
     with core.uow() as uow:
         assert [c.value for c in uow.checkins.for_proposal(p.id)] == ["8 min", "8 min", "7 min"]
     assert len(audit_events(core, p.id, "checkin.recorded")) == 3
@@ -226,7 +221,7 @@ def test_a_retried_checkin_counts_once(core, clock):
 
 def test_delegation_dates_are_read_in_the_configured_time_zone(core, clock):
     core.settings.timezone = "Europe/Berlin"
-    msg = lifecycle.delegate(core, "USEC", "UDEP", date(2026, 11, 30))
+    msg = core.delegate("USEC", "UDEP", date(2026, 11, 30))
     assert "to 2026-12-01 00:00 Europe/Berlin" in msg.text
     with core.uow() as uow:
         [row] = uow.delegations.active_for("USEC", clock.now())

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.clock import as_utc
 from bot.domain.errors import NotFound, Refused, UsageError
-from bot.service import checkins, lifecycle
-from tests.integration.lifecycle_seed import (
-    GOV,
-    OWNER,
-    REQUESTER,
-    STRANGER,
-    audit_actions,
-    audit_events,
-    outbox_for,
-    seed,
-    stage_of,
-)
+from bot.domain.records import as_utc
+from tests.support.core_state import GOV, audit_actions, audit_events, outbox_for, stage_of
+from tests.support.stages import OWNER, REQUESTER, STRANGER, seed
 
 
 @pytest.mark.parametrize("start", ["approved", "pilot", "production"])
 def test_pause_then_resume_returns_to_the_stage_it_left(core, clock, start):
     p = seed(core, start, stops=("invisible_failure",) if start == "approved" else ())
-    msg = lifecycle.transition(core, OWNER, p.id, "pause")
+    msg = core.transition(OWNER, p.id, "pause")
     assert stage_of(core, p.id) == "paused"
     assert "paused" in msg.text
     paused = audit_events(core, p.id, "stage.paused")
@@ -31,7 +21,7 @@ def test_pause_then_resume_returns_to_the_stage_it_left(core, clock, start):
     assert paused[0].actor == OWNER
 
     clock.advance(hours=3)
-    lifecycle.transition(core, GOV, p.id, "resume")
+    core.transition(GOV, p.id, "resume")
     assert stage_of(core, p.id) == start
     resumed = audit_events(core, p.id, f"stage.{start}")[-1]
     assert resumed.detail == {"from": "paused", "to": start, "via": "resume"}
@@ -42,7 +32,7 @@ def test_pause_then_resume_returns_to_the_stage_it_left(core, clock, start):
 
 def test_transition_tells_the_requester_and_records_reason(core):
     p = seed(core, "pilot")
-    lifecycle.transition(core, OWNER, p.id, "pause", reason="vendor outage")
+    core.transition(OWNER, p.id, "pause", reason="vendor outage")
     told = [r for r in outbox_for(core, REQUESTER) if r.kind == "lifecycle"]
     assert len(told) == 1
     assert "pilot to paused" in told[0].payload["text"]
@@ -53,10 +43,10 @@ def test_transition_tells_the_requester_and_records_reason(core):
 
 def test_resume_of_an_approved_proposal_whose_stops_were_lifted_goes_to_pilot(core):
     p = seed(core, "approved", stops=("invisible_failure",))
-    lifecycle.transition(core, OWNER, p.id, "pause")
-    lifecycle.override_stop(core, GOV, p.id, "invisible_failure", "sampled daily")
+    core.transition(OWNER, p.id, "pause")
+    core.override_stop(GOV, p.id, "invisible_failure", "sampled daily")
     assert stage_of(core, p.id) == "paused"
-    lifecycle.transition(core, OWNER, p.id, "resume")
+    core.transition(OWNER, p.id, "resume")
     assert stage_of(core, p.id) == "pilot"
     assert audit_events(core, p.id, "stage.pilot")[0].detail == {
         "from": "paused",
@@ -67,11 +57,11 @@ def test_resume_of_an_approved_proposal_whose_stops_were_lifted_goes_to_pilot(co
 
 
 def test_retire_closes_pending_approvals(core):
-    from tests.integration.lifecycle_seed import pending_request
+    from tests.support.stages import pending_request
 
     p = seed(core, "in_review")
     req = pending_request(core, p.id, "USEC")
-    lifecycle.transition(core, OWNER, p.id, "retire")
+    core.transition(OWNER, p.id, "retire")
     with core.uow() as uow:
         assert uow.approvals.get(req.id).status == "superseded"
     closed = [r for r in outbox_for(core, "USEC") if r.kind == "approval_closed"]
@@ -82,7 +72,7 @@ def test_retire_closes_pending_approvals(core):
 @pytest.mark.parametrize("start", ["in_review", "changes_requested", "approved", "pilot", "production", "paused"])
 def test_retire_from_any_open_stage(core, start):
     p = seed(core, start)
-    lifecycle.transition(core, GOV, p.id, "retire")
+    core.transition(GOV, p.id, "retire")
     assert stage_of(core, p.id) == "retired"
     assert audit_events(core, p.id, "stage.retired")[0].detail["from"] == start
 
@@ -109,7 +99,7 @@ def test_retire_from_any_open_stage(core, start):
 def test_moves_from_the_wrong_stage_are_refused_and_audited(core, start, action):
     p = seed(core, start)
     with pytest.raises(Refused) as err:
-        lifecycle.transition(core, OWNER, p.id, action)
+        core.transition(OWNER, p.id, action)
     assert err.value.code == "bad_stage"
     assert start in err.value.message
     assert stage_of(core, p.id) == start
@@ -122,7 +112,7 @@ def test_only_owner_or_governance_may_move(core, action):
     p = seed(core, "paused" if action == "resume" else "pilot")
     for intruder in (STRANGER, REQUESTER):
         with pytest.raises(Refused) as err:
-            lifecycle.transition(core, intruder, p.id, action)
+            core.transition(intruder, p.id, action)
         assert err.value.code == "not_owner"
     assert stage_of(core, p.id) == ("paused" if action == "resume" else "pilot")
     assert audit_actions(core, p.id).count("lifecycle.refused") == 2
@@ -133,20 +123,20 @@ def test_governance_from_the_directory_counts_too(core, clock):
     with core.uow() as uow:
         uow.roles.set("governance", "", ["UGOV2"], GOV, clock.now())
         uow.commit()
-    lifecycle.transition(core, "UGOV2", p.id, "pause")
+    core.transition("UGOV2", p.id, "pause")
     assert stage_of(core, p.id) == "paused"
 
 
 def test_promote_needs_value_evidence(core):
     p = seed(core, "pilot")
     with pytest.raises(Refused) as err:
-        lifecycle.transition(core, OWNER, p.id, "promote")
+        core.transition(OWNER, p.id, "promote")
     assert err.value.code == "no_evidence"
     assert f"checkin {p.id}" in err.value.message
     assert stage_of(core, p.id) == "pilot"
 
-    checkins.record_checkin(core, OWNER, p.id, "7 min per ticket")
-    lifecycle.transition(core, OWNER, p.id, "promote")
+    core.record_checkin(OWNER, p.id, "7 min per ticket")
+    core.transition(OWNER, p.id, "promote")
     assert stage_of(core, p.id) == "production"
     moved = audit_events(core, p.id, "stage.production")[0]
     assert moved.detail["from"] == "pilot"
@@ -158,13 +148,13 @@ def test_promote_needs_value_evidence(core):
 def test_governance_may_promote_without_evidence_only_with_a_reason(core):
     p = seed(core, "pilot")
     with pytest.raises(Refused) as err:
-        lifecycle.transition(core, GOV, p.id, "promote")
+        core.transition(GOV, p.id, "promote")
     assert err.value.code == "no_evidence"
     with pytest.raises(Refused):
-        lifecycle.transition(core, GOV, p.id, "promote", reason="   ")
+        core.transition(GOV, p.id, "promote", reason="   ")
     assert stage_of(core, p.id) == "pilot"
 
-    msg = lifecycle.transition(core, GOV, p.id, "promote", reason="regulatory deadline; metric wired next sprint")
+    msg = core.transition(GOV, p.id, "promote", reason="regulatory deadline; metric wired next sprint")
     assert stage_of(core, p.id) == "production"
     assert "Governance override" in msg.text
     detail = audit_events(core, p.id, "stage.production")[0].detail
@@ -175,7 +165,7 @@ def test_governance_may_promote_without_evidence_only_with_a_reason(core):
 def test_an_owner_reason_does_not_replace_evidence(core):
     p = seed(core, "pilot")
     with pytest.raises(Refused) as err:
-        lifecycle.transition(core, OWNER, p.id, "promote", reason="trust me")
+        core.transition(OWNER, p.id, "promote", reason="trust me")
     assert err.value.code == "no_evidence"
     assert stage_of(core, p.id) == "pilot"
 
@@ -183,13 +173,13 @@ def test_an_owner_reason_does_not_replace_evidence(core):
 def test_bad_input(core):
     p = seed(core, "pilot")
     with pytest.raises(UsageError) as err:
-        lifecycle.transition(core, OWNER, p.id, "launch")
+        core.transition(OWNER, p.id, "launch")
     assert "action" in err.value.message and "pause, resume, retire, promote" in err.value.message
     with pytest.raises(UsageError) as err:
-        lifecycle.transition(core, GOV, p.id, "promote", reason="x" * 5000)
+        core.transition(GOV, p.id, "promote", reason="x" * 5000)
     assert err.value.message.startswith("reason:")
     with pytest.raises(NotFound):
-        lifecycle.transition(core, OWNER, 9999, "pause")
+        core.transition(OWNER, 9999, "pause")
     assert stage_of(core, p.id) == "pilot"
 
 
@@ -197,7 +187,7 @@ def test_concurrent_moves_apply_once(core, clock, settings):
     """Four instances pause the same pilot at once: one pause, three refusals."""
     import threading
 
-    from tests.integration.lifecycle_seed import bare_core
+    from tests.support.stages import bare_core
 
     p = seed(core, "pilot")
     instances = [bare_core(settings, clock, instance=f"i{n}") for n in range(4)]
@@ -207,7 +197,7 @@ def test_concurrent_moves_apply_once(core, clock, settings):
     def run(instance):
         barrier.wait(timeout=30)
         try:
-            lifecycle.transition(instance, OWNER, p.id, "pause")
+            instance.transition(OWNER, p.id, "pause")
             outcomes.append("moved")
         except Refused as exc:
             outcomes.append(exc.code)

@@ -6,18 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.service import checkins, jobs, lifecycle
-from bot.service.export import audit_lines
-from tests.integration.lifecycle_seed import (
-    GOV,
-    OWNER,
-    REQUESTER,
-    audit_events,
-    outbox_for,
-    pending_request,
-    seed,
-    stage_of,
-)
+from tests.support.core_state import GOV, audit_events, outbox_for, stage_of
+from tests.support.stages import OWNER, REQUESTER, pending_request, seed
 
 
 def _autonomy(core, pid):
@@ -29,7 +19,7 @@ def _autonomy(core, pid):
 
 def test_autonomy_step_applies_once_owner_and_governance_approve(core):
     p = seed(core, "pilot", risk="high", autonomy="draft_only")
-    checkins.request_autonomy_step(core, OWNER, p.id)
+    core.request_autonomy_step(OWNER, p.id)
     _, requests = _autonomy(core, p.id)
     by_role = {r.role: r for r in requests}
     out = core.decide(OWNER, by_role["owner"].id, "approve")
@@ -41,20 +31,20 @@ def test_autonomy_step_applies_once_owner_and_governance_approve(core):
     assert audit_events(core, p.id, "autonomy.changed")[0].detail["to"] == "human_approves"
 
     # the next step starts from the new level
-    checkins.request_autonomy_step(core, OWNER, p.id)
+    core.request_autonomy_step(OWNER, p.id)
     _, requests = _autonomy(core, p.id)
     assert sorted(r.target for r in requests if r.status == "pending") == ["human_monitors", "human_monitors"]
 
 
 def test_declined_autonomy_step_can_be_asked_again(core):
     p = seed(core, "production", risk="high", autonomy="human_approves")
-    checkins.request_autonomy_step(core, OWNER, p.id)
+    core.request_autonomy_step(OWNER, p.id)
     first = {r.role: r for r in _autonomy(core, p.id)[1]}
     core.decide(OWNER, first["owner"].id, "approve")
     core.decide(GOV, first["governance"].id, "reject", comment="not before the incident review")
     assert _autonomy(core, p.id)[0] == "human_approves"
 
-    checkins.request_autonomy_step(core, OWNER, p.id)
+    core.request_autonomy_step(OWNER, p.id)
     level, requests = _autonomy(core, p.id)
     fresh = {r.role: r for r in requests if r.status == "pending"}
     assert set(fresh) == {"owner", "governance"}
@@ -70,20 +60,23 @@ def test_delegate_decides_for_the_approver_who_is_told(core):
     refused = core.decide("UDEP", req.id, "approve")
     assert refused.status == "refused"
 
-    lifecycle.delegate(core, "USEC", "UDEP", date(2026, 11, 30))
+    core.delegate("USEC", "UDEP", date(2026, 11, 30))
     out = core.decide("UDEP", req.id, "approve", comment="covering for USEC")
     assert out.status == "recorded"
     with core.uow() as uow:
         decision = uow.decisions.for_request(req.id)
     assert (decision.actor, decision.on_behalf_of) == ("UDEP", "USEC")
-    assert any(r.kind == "decision_on_your_behalf" for r in outbox_for(core, "USEC"))
-    assert any("delegation.created" in line for line in audit_lines(core, p.id))
+    assert [r.kind for r in outbox_for(core, "USEC")] == ["approval_decided", "decision_on_your_behalf"]
+    assert [line for line in core.audit_lines(p.id) if "delegation" in line] == [
+        "2026-11-16T09:00:00Z  USEC  delegation.created  delegate=UDEP delegation_id=1 "
+        "ends_at=2026-12-01T00:00:00+00:00 request_id=1"
+    ]
 
 
 def test_delegation_ends_on_time(core, clock):
     p = seed(core, "in_review")
     req = pending_request(core, p.id, "USEC")
-    lifecycle.delegate(core, "USEC", "UDEP", date(2026, 11, 17))
+    core.delegate("USEC", "UDEP", date(2026, 11, 17))
     clock.advance(days=2)  # 2026-11-18: the delegation ended at the end of the 17th
     assert core.decide("UDEP", req.id, "approve").status == "refused"
 
@@ -93,7 +86,7 @@ def test_governance_decides_an_escalated_request_from_the_buttons(core, clock):
     req = pending_request(core, p.id, "USEC")
     assert core.decide(GOV, req.id, "approve").status == "refused"  # not escalated: needs a written reason
     clock.advance(days=5, hours=1)
-    jobs.run_due(core, clock.now())
+    core.run_due(clock.now())
     out = core.decide(GOV, req.id, "approve")
     assert out.status == "recorded"
     with core.uow() as uow:
@@ -130,9 +123,12 @@ def test_lifecycle_chat_commands(core):
     assert stage_of(core, r.id) == "pilot"
     reply = core.handle_command(REQUESTER, "console", f"retire {r.id}")
     assert stage_of(core, r.id) == "pilot"
-    assert "owner or governance" in reply.message.plain_text()
+    assert (
+        reply.message.plain_text()
+        == f'Only the workflow owner or governance may retire #{r.id} "Refund triage assistant".'
+    )
 
     reply = core.handle_command(OWNER, "console", "delegate <@UDEP> 2026-12-01")
-    assert "UDEP" in reply.message.text
+    assert reply.message.text == "<@UDEP> may decide your approvals from 2026-11-16 09:00 to 2026-12-02 00:00 UTC."
     reply = core.handle_command(OWNER, "console", f"autonomy {p.id}")
     assert "human_approves" in reply.message.text

@@ -13,13 +13,18 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 
-from bench.procs import FakeSlackThread, click_body, fire, start_govbot, wait_until
 from store import models as m
 from store.db import make_engine
-from tests.dbutil import backend
-from tests.integration.approval_data import proposal, requests_by_role
+from tests.support.core_state import requests_by_role
+from tests.support.database import backend
+from tests.support.proposals import make_proposal
+from tests.support.servers import FakeSlackThread, start_govbot, wait_until
+from tests.support.slack_load import click_body, fire
+
+pytestmark = pytest.mark.slow
 
 
 def _sizes() -> tuple[int, int]:
@@ -33,7 +38,7 @@ def test_clicks_over_two_instances_decide_each_request_exactly_once(core, databa
     for i in range(requests):
         # proposed in the console, so the servers' outbox loops (Slack only) leave those
         # notices pending and the run measures the decisions, not the delivery backlog
-        result = core.submit("U_REQ", "console", proposal(title=f"Summarise weekly support themes {i:04d}"))
+        result = core.submit("U_REQ", "console", make_proposal(title=f"Summarise weekly support themes {i:04d}"))
         ids.append(requests_by_role(core, result.proposal_id)["owner"].id)
     engine = make_engine(database_url)
 
@@ -54,7 +59,8 @@ def test_clicks_over_two_instances_decide_each_request_exactly_once(core, databa
 
             assert Counter(status for status, _ in answers) == {200: 2 * requests}
             # every click is answered to the person who clicked (response_url), once per click
-            assert wait_until(lambda: slack.count("response_url") >= 2 * requests, 30), slack.count("response_url")
+            wait_until(lambda: slack.count("response_url") >= 2 * requests, 30)
+            assert slack.count("response_url") == 2 * requests
             decided = select(func.count()).select_from(m.Decision).where(m.Decision.request_id.in_(ids))
             assert wait_until(lambda: scalar(decided) == requests, 10)
             per_request = (
@@ -70,13 +76,14 @@ def test_clicks_over_two_instances_decide_each_request_exactly_once(core, databa
                     .where(m.AuditEventModel.action == "decision.approve")
                 )
                 statuses = Counter(conn.scalars(select(m.ApprovalRequest.status).where(m.ApprovalRequest.id.in_(ids))))
-            assert sorted(counts) == sorted(ids) and set(counts.values()) == {1}  # none lost, none twice
+            assert counts == dict.fromkeys(ids, 1)  # none lost, none twice
             assert approvals == requests
             assert statuses == {"approved": requests}
             notices = [c.args.get("text", "") for c in slack.api.calls_to("response_url")]
             assert sum("Already" in t for t in notices) == requests, Counter(t[:30] for t in notices)
             # each recorded decision replaced its approval card in place; duplicates did too
-            assert wait_until(lambda: slack.count("chat.update") >= 2 * requests, 10), slack.count("chat.update")
+            wait_until(lambda: slack.count("chat.update") >= 2 * requests, 10)
+            assert slack.count("chat.update") == 2 * requests
         finally:
             logs = [(s.stop(), s.output()) for s in servers]
             engine.dispose()

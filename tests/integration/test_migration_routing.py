@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from store.db import make_engine, upgrade
 from store.uow import SqlUnitOfWorkFactory
-from tests.dbutil import empty_database
+from tests.support.database import empty_database
 
 AT = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 

@@ -8,20 +8,19 @@ import asyncio
 import pytest
 
 from bot.domain.errors import UsageError
-from bot.service.delivery import deliver_due
 from handlers.console.render import render_message
 from handlers.console.sender import ConsoleSender
-from tests.integration.approval_data import proposal
+from tests.support.proposals import make_proposal
 
 
 def test_status_shows_display_names_and_the_outbox_delivers_them(core):
     core.remember_person("slack", "U_OWNER", "Omar Haddad")
     core.remember_person("slack", "U1", "Alice Chen")
-    result = core.submit("U1", "console", proposal())
+    result = core.submit("U1", "console", make_proposal())
     shown = render_message(core.status(result.proposal_id))
     assert "Owner:      Omar Haddad" in shown and "Requester:  Alice Chen" in shown
     inbox = ConsoleSender()
-    asyncio.run(deliver_due(core, {"console": inbox}))
+    asyncio.run(core.deliver_due({"console": inbox}))
     (card,) = [d.message for d in inbox.messages("U_OWNER")]
     assert ("Requester", "<@U1|Alice Chen>") in card.sections[0].fields
 

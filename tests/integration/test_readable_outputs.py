@@ -8,8 +8,8 @@ import re
 
 from pypdf import PdfReader
 
-from bot.service.auditpack import build_audit_pack
-from tests.integration.approval_data import high_billing, proposal, set_roles
+from tests.support.core_state import set_roles
+from tests.support.proposals import high_billing, make_proposal
 
 
 def test_sprawl_facts_count_each_departments_proposals(core):
@@ -19,7 +19,7 @@ def test_sprawl_facts_count_each_departments_proposals(core):
         ("Invoices summarised", "Finance"),
         ("Summarise invoices", "Sales"),
     ]:
-        core.submit("U1", "console", proposal(title=title, department=department))
+        core.submit("U1", "console", make_proposal(title=title, department=department))
     (group,) = core.portfolio_data()["sprawl"]["groups"]
     assert [(p["department"], p["in_department"]) for p in group["proposals"]] == [("Finance", 3), ("Sales", 1)]
 
@@ -29,7 +29,7 @@ def pdf_pages(core) -> list[str]:
     result = core.submit("U1", "console", high_billing())
     for request in core.status_data(result.proposal_id)["approvals"]:
         core.decide(request["approver"], request["id"], "approve")
-    reader = PdfReader(io.BytesIO(build_audit_pack(core, result.proposal_id, "pdf")))
+    reader = PdfReader(io.BytesIO(core.audit_pack(result.proposal_id, "pdf")))
     return [page.extract_text() for page in reader.pages]
 
 

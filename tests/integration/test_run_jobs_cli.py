@@ -10,7 +10,8 @@ import json
 import pytest
 
 from bot.cli import main
-from tests.integration.lifecycle_seed import GOV, pending_request, seed
+from tests.support.core_state import GOV
+from tests.support.stages import pending_request, seed
 
 
 @pytest.fixture
@@ -59,7 +60,7 @@ def test_dry_run_prints_what_would_run_and_writes_nothing(core, cli):
 
 
 def test_a_failed_job_is_a_failed_exit_naming_the_job(core, cli, monkeypatch):
-    def broken(core, now):
+    def broken(*args):  # weekly_job(uow, clock, settings, drafter, now)
         raise RuntimeError("LLM quota exhausted")
 
     monkeypatch.setattr("bot.service.digest.weekly_job", broken)

@@ -6,24 +6,21 @@ import json
 
 import pytest
 
-from bot.domain.errors import Refused, UsageError
-from bot.domain.proposal import ProposalInvalid
+from bot.domain.errors import ProposalInvalid, Refused, UsageError
 from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Message
-from tests.integration.approval_data import (
+from tests.support.core_state import (
     approve_buttons,
     audit_actions,
-    high_billing,
-    medium,
     messages_for,
     outbox_for,
-    proposal,
     requests_by_role,
     set_roles,
 )
+from tests.support.proposals import high_billing, make_proposal, medium
 
 
 def test_low_risk_routes_only_to_the_owner(core):
-    result = core.submit("U_REQ", "slack", proposal())
+    result = core.submit("U_REQ", "slack", make_proposal())
     assert result.classification["risk_level"] == "low"
     assert result.classification["approver_roles"] == ["owner"]
     by_role = requests_by_role(core, result.proposal_id)
@@ -84,7 +81,7 @@ def test_department_lookup_ignores_case(core):
 
 
 def test_blank_owner_routes_the_owner_role_to_governance(core):
-    result = core.submit("U_REQ", "slack", proposal(owner=None))
+    result = core.submit("U_REQ", "slack", make_proposal(owner=None))
     assert "no_owner" in result.classification["stop_conditions"]
     owner = requests_by_role(core, result.proposal_id)["owner"]
     assert owner.approver == "UGOV"
@@ -93,7 +90,7 @@ def test_blank_owner_routes_the_owner_role_to_governance(core):
 
 def test_invalid_answers_name_the_key_and_store_nothing(core):
     with pytest.raises(ProposalInvalid) as err:
-        core.submit("U_REQ", "slack", proposal(audience="everyone", bogus=1))
+        core.submit("U_REQ", "slack", make_proposal(audience="everyone", bogus=1))
     keys = {e.key for e in err.value.errors}
     assert keys == {"audience", "bogus"}
     with core.uow() as uow:
@@ -124,7 +121,7 @@ def test_a_retried_submission_returns_the_first_result(core):
 def test_submit_clears_the_draft(core):
     core.save_draft("slack", "U_REQ", {"title": "half done"}, "basics")
     assert core.load_draft("slack", "U_REQ")["answers"] == {"title": "half done"}
-    core.submit("U_REQ", "slack", proposal())
+    core.submit("U_REQ", "slack", make_proposal())
     assert core.load_draft("slack", "U_REQ") is None
 
 
@@ -151,14 +148,21 @@ def test_status_data_has_every_part(core):
     assert len(data["approvals"]) == len(result.approval_request_ids)
     assert data["audit"][0]["action"] == "proposal.submitted"
     # nothing delivers the console outbox in this test: those rows are visible here
-    assert {u["recipient"] for u in data["undelivered"]} >= {"U_REQ", "U_OWNER"}
+    # (no finance, department lead or governance holder is named: those requests go to governance)
+    assert sorted((u["recipient"], u["kind"]) for u in data["undelivered"]) == [
+        ("UGOV", "approval_request"),
+        ("UGOV", "approval_request"),
+        ("UGOV", "approval_request"),
+        ("U_OWNER", "approval_request"),
+        ("U_REQ", "classification"),
+    ]
     json.dumps(data)
     text = core.status(result.proposal_id).plain_text()
     assert "Undelivered messages" in text and "Audit trail" in text
 
 
 def test_mine_and_home_list_proposals_and_waiting_approvals(core):
-    result = core.submit("U_REQ", "slack", proposal())
+    result = core.submit("U_REQ", "slack", make_proposal())
     request_id = result.approval_request_ids[0]
     assert "Summarise weekly support themes" in core.mine("U_REQ").plain_text()
     home = core.home("U_OWNER")
@@ -167,7 +171,7 @@ def test_mine_and_home_list_proposals_and_waiting_approvals(core):
 
 
 def test_approval_card_shows_buttons_only_to_who_may_decide(core):
-    result = core.submit("U_REQ", "slack", proposal())
+    result = core.submit("U_REQ", "slack", make_proposal())
     rid = result.approval_request_ids[0]
     assert core.approval_card(rid, "U_OWNER").buttons
     assert core.approval_card(rid, "U_STRANGER").buttons == ()
@@ -178,7 +182,7 @@ def test_approval_card_shows_buttons_only_to_who_may_decide(core):
 
 
 def test_edit_seed_is_only_for_requester_after_changes_requested(core):
-    result = core.submit("U_REQ", "slack", proposal())
+    result = core.submit("U_REQ", "slack", make_proposal())
     with pytest.raises(Refused):
         core.edit_seed("U_REQ", result.proposal_id)  # still in review
     core.decide("U_OWNER", result.approval_request_ids[0], "request_changes", "Say who reads it.")
@@ -204,13 +208,12 @@ def test_without_any_governance_member_unassigned_routing_is_refused_cleanly(cor
 
 
 def test_status_shows_overrides_with_their_reason_and_the_decisions(core):
-    from bot.service.lifecycle import override_stop
 
-    result = core.submit("U_REQ", "slack", proposal(value_metric=None))
+    result = core.submit("U_REQ", "slack", make_proposal(value_metric=None))
     reqs = requests_by_role(core, result.proposal_id)
     core.decide("U_OWNER", reqs["owner"].id, "approve", comment="fine")
     core.decide("UGOV", reqs["governance"].id, "approve")
-    override_stop(core, "UGOV", result.proposal_id, "unmeasurable_success", "Pilot measures hours saved first.")
+    core.override_stop("UGOV", result.proposal_id, "unmeasurable_success", "Pilot measures hours saved first.")
     data = core.status_data(result.proposal_id)
     assert data["proposal"]["stage"] == "pilot"
     stop = data["stop_conditions"][0]

@@ -11,9 +11,9 @@ from collections import Counter
 import pytest
 
 from bot.messages.message import APPROVE
-from bot.service.delivery import deliver_due
-from tests.fakes.slack_platform import SlackHarness
-from tests.integration.approval_data import medium, requests_by_role, set_roles
+from tests.support.core_state import requests_by_role, set_roles
+from tests.support.proposals import medium
+from tests.support.slack_platform import SlackHarness
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def _ref(core, key: str) -> dict[str, str]:
 
 
 async def _deliver_all(core, slack) -> None:
-    while await deliver_due(core, {"slack": slack.sender}):
+    while await core.deliver_due({"slack": slack.sender}):
         pass
 
 

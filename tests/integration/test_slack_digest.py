@@ -7,9 +7,8 @@ import asyncio
 import json
 
 from bot.messages.message import DIGEST_POST, DIGEST_REGENERATE
-from bot.service.delivery import deliver_due
-from tests.fakes.blockkit import all_problems
-from tests.fakes.slack_platform import SlackHarness
+from tests.support.blockkit import all_problems
+from tests.support.slack_platform import SlackHarness
 
 
 def _buttons(call) -> dict[str, str]:
@@ -47,7 +46,7 @@ def test_digest_review_and_post_from_slack(core, settings):
             await slack.idle()
             notes = [c.args.get("text", "") for c in slack.api.calls_to("response_url")[-2:]]
             assert "on its way" in notes[0] and "already posted" in notes[1]
-            await deliver_due(core, {"slack": slack.sender})
+            await core.deliver_due({"slack": slack.sender})
             posted = [c for c in slack.api.calls_to("chat.postMessage") if c.args["channel"] == "C0DIGEST"]
             assert len(posted) == 1
             assert all_problems(slack.api.calls) == []

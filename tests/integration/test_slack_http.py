@@ -14,9 +14,14 @@ from pydantic import SecretStr
 from bot.messages.message import APPROVE
 from handlers.base import StartupError
 from handlers.web import build_web_app, check_startup
-from tests.fakes.blockkit import all_problems
-from tests.fakes.slack_api import FakeSlackAPI
-from tests.fakes.slack_platform import SlackHarness
+from tests.support.blockkit import all_problems
+from tests.support.core_state import decisions, set_roles
+from tests.support.proposals import interview_answers
+from tests.support.slack_api import FakeSlackAPI
+from tests.support.slack_conversation import propose_through_modal
+from tests.support.slack_platform import SlackHarness
+
+ANSWERS = interview_answers()
 
 
 def run(coro):
@@ -49,7 +54,7 @@ def test_unsigned_stale_and_malformed_requests_are_refused(core, settings):
             # a signed body that was changed after signing
             status, _ = await slack.post(
                 body,
-                signature=__import__("tests.fakes.slack_platform", fromlist=["sign"]).sign(
+                signature=__import__("tests.support.slack_platform", fromlist=["sign"]).sign(
                     body + "x", int(time.time())
                 ),
             )
@@ -113,10 +118,9 @@ def test_command_retry_is_not_run_twice(core, settings):
 
 
 def test_app_home_shows_proposals_and_waiting_approvals(core, settings):
-    from tests.e2e.test_slack_flow import ANSWERS, decisions, propose_through_modal, setup_roles
 
     async def scenario():
-        setup_roles(core)
+        set_roles(core, ("department_lead", "Support", ["U_LEAD"]))
         async with SlackHarness(core, settings) as slack:
             pid = await propose_through_modal(slack, "U_REQ", ANSWERS)
             await slack.home_opened("U_LEAD", event_id="Ev1")
@@ -156,7 +160,9 @@ def test_slow_work_failure_is_reported_to_the_user(core, settings, monkeypatch):
             await slack.idle()
             said = slack.api.calls_to("response_url")
             assert len(said) == 1 and said[0].args["response_type"] == "ephemeral"
-            assert "went wrong" in said[0].args["text"] or "failed" in said[0].args["text"]
+            assert said[0].args["text"] == (
+                "Sorry, running your command failed on our side (RuntimeError). Nothing was lost; please try again."
+            )
 
     run(scenario())
 
@@ -231,10 +237,10 @@ def test_rate_limited_web_api_is_retried_for_interactive_calls(core, settings):
     run(scenario())
 
 
+@pytest.mark.slow
 def test_portfolio_comes_with_its_chart_uploaded_to_the_dm(core, settings):
-    from tests.e2e.test_slack_flow import ANSWERS, setup_roles
 
-    setup_roles(core)
+    set_roles(core, ("department_lead", "Support", ["U_LEAD"]))
 
     async def scenario():
         async with SlackHarness(core, settings) as slack:

@@ -10,19 +10,13 @@ from pathlib import Path
 import yaml
 
 from bot.messages.message import APPROVE, REJECT
-from bot.service.delivery import deliver_due
-from tests.e2e.test_slack_flow import (
-    ANSWERS,
-    _buttons,
-    _message,
-    _posted_to,
-    decisions,
-    fill_modal,
-    propose_through_modal,
-    setup_roles,
-)
-from tests.fakes.blockkit import all_problems, response_action_problems
-from tests.fakes.slack_platform import SlackHarness
+from tests.support.blockkit import all_problems, response_action_problems
+from tests.support.core_state import decisions, set_roles
+from tests.support.proposals import interview_answers
+from tests.support.slack_conversation import buttons_of, fill_modal, message_of, posted_to, propose_through_modal
+from tests.support.slack_platform import SlackHarness
+
+ANSWERS = interview_answers()
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,7 +62,7 @@ def test_invalid_answers_come_back_inline_and_nothing_is_stored(core, settings):
 
 
 def test_followup_asks_again_for_weak_answers_then_submits(core, settings):
-    setup_roles(core)
+    set_roles(core, ("department_lead", "Support", ["U_LEAD"]))
 
     async def scenario():
         async with SlackHarness(core, settings) as slack:
@@ -131,7 +125,7 @@ def test_closing_saves_a_draft_and_propose_resumes_it(core, settings):
 
 
 def test_double_submit_and_retries_create_one_proposal(core, settings):
-    setup_roles(core)
+    set_roles(core, ("department_lead", "Support", ["U_LEAD"]))
 
     async def scenario():
         async with SlackHarness(core, settings) as slack:
@@ -152,14 +146,14 @@ def test_double_submit_and_retries_create_one_proposal(core, settings):
             assert _count(core) == 1
             titles = {c.args["view"]["title"]["text"] for c in slack.api.calls_to("views.update")}
             assert titles == {"Proposal #1"}
-            sent = await deliver_due(core, {"slack": slack.sender})
+            sent = await core.deliver_due({"slack": slack.sender})
             assert sent == 3  # one classification, two approval requests: nothing twice
 
     run(scenario())
 
 
 def test_long_answers_travel_through_the_draft(core, settings):
-    setup_roles(core)
+    set_roles(core, ("department_lead", "Support", ["U_LEAD"]))
     long_answers = dict(ANSWERS, description="Reads each ticket. " * 150, current_process="By hand, slowly. " * 170)
 
     async def scenario():
@@ -181,24 +175,26 @@ def test_long_answers_travel_through_the_draft(core, settings):
 
 
 def test_reject_needs_a_comment_and_strangers_are_refused(core, settings):
-    setup_roles(core)
+    set_roles(core, ("department_lead", "Support", ["U_LEAD"]))
 
     async def scenario():
         async with SlackHarness(core, settings) as slack:
             pid = await propose_through_modal(slack, "U_REQ", ANSWERS)
-            await deliver_due(core, {"slack": slack.sender})
-            call = _posted_to(slack, "U_LEAD")[0]
-            rid = next(b["value"] for b in _buttons(call) if b["action_id"] == REJECT)
+            await core.deliver_due({"slack": slack.sender})
+            call = posted_to(slack, "U_LEAD")[0]
+            rid = next(b["value"] for b in buttons_of(call) if b["action_id"] == REJECT)
             opened = len(slack.api.calls_to("views.open"))
             # a stranger gets no form: a private refusal, audited
-            await slack.click("U_MALLORY", REJECT, rid, message=_message(call))
+            await slack.click("U_MALLORY", REJECT, rid, message=message_of(call))
             await slack.idle()
             assert len(slack.api.calls_to("views.open")) == opened
             assert slack.api.calls_to("response_url")[-1].args["response_type"] == "ephemeral"
             audit = core.status_data(pid)["audit"]
-            assert any(e["action"] == "decision.refused" and e["actor"] == "U_MALLORY" for e in audit)
+            assert [(e["action"], e["actor"]) for e in audit if e["action"].startswith("decision")] == [
+                ("decision.refused", "U_MALLORY")
+            ]
             # the approver gets the comment form
-            await slack.click("U_LEAD", REJECT, rid, message=_message(call))
+            await slack.click("U_LEAD", REJECT, rid, message=message_of(call))
             form = (await slack.api.wait_for("views.open", opened + 1))[-1].response["view"]
             assert [b["block_id"] for b in form["blocks"] if b["type"] == "input"] == ["comment"]
             _, text = await slack.submit("U_LEAD", form, {"comment": "Too risky for customer data today."})
@@ -216,16 +212,16 @@ def test_reject_needs_a_comment_and_strangers_are_refused(core, settings):
 
 
 def test_governance_decides_for_the_approver_only_with_a_reason(core, settings):
-    setup_roles(core)
+    set_roles(core, ("department_lead", "Support", ["U_LEAD"]))
 
     async def scenario():
         async with SlackHarness(core, settings) as slack:
             pid = await propose_through_modal(slack, "U_REQ", ANSWERS)
-            await deliver_due(core, {"slack": slack.sender})
-            call = _posted_to(slack, "U_LEAD")[0]
-            rid = next(b["value"] for b in _buttons(call) if b["action_id"] == APPROVE)
+            await core.deliver_due({"slack": slack.sender})
+            call = posted_to(slack, "U_LEAD")[0]
+            rid = next(b["value"] for b in buttons_of(call) if b["action_id"] == APPROVE)
             # governance clicking Approve on someone else's request: refused, offered the override form
-            await slack.click("UGOV", APPROVE, rid, message=_message(call))
+            await slack.click("UGOV", APPROVE, rid, message=message_of(call))
             await slack.idle()
             said = slack.api.calls_to("response_url")[-2:]
             assert all(s.args["response_type"] == "ephemeral" for s in said)
@@ -233,7 +229,7 @@ def test_governance_decides_for_the_approver_only_with_a_reason(core, settings):
             assert [o["action_id"] for o in offer] == ["approval.override"]
             assert decisions(core, pid) == []
             opened = len(slack.api.calls_to("views.open"))
-            await slack.click("UGOV", offer[0]["action_id"], offer[0]["value"], message=_message(call))
+            await slack.click("UGOV", offer[0]["action_id"], offer[0]["value"], message=message_of(call))
             form = (await slack.api.wait_for("views.open", opened + 1))[-1].response["view"]
             assert [b["block_id"] for b in form["blocks"] if b["type"] == "input"] == ["comment", "override_reason"]
             _, text = await slack.submit("UGOV", form, {"comment": ""})
@@ -242,7 +238,10 @@ def test_governance_decides_for_the_approver_only_with_a_reason(core, settings):
             await slack.idle()
             assert decisions(core, pid) == [("UGOV", "approve")]
             audit = [e for e in core.status_data(pid)["audit"] if e["action"].startswith("decision")]
-            assert any("Lead on leave" in json.dumps(e["detail"]) for e in audit)
+            assert [(e["action"], e["detail"].get("override_reason")) for e in audit] == [
+                ("decision.refused", None),
+                ("decision.approve", "Lead on leave; launch is due today."),
+            ]
             assert all_problems(slack.api.calls) == []
 
     run(scenario())
@@ -275,7 +274,7 @@ def test_manifest_matches_the_app():
 def test_value_checkin_form(core, settings):
     from bot.messages.message import CHECKIN_OPEN
 
-    setup_roles(core)
+    set_roles(core, ("department_lead", "Support", ["U_LEAD"]))
 
     async def scenario():
         async with SlackHarness(core, settings) as slack:

@@ -7,8 +7,8 @@ import asyncio
 
 from handlers.console.render import render_message
 from handlers.slack.commands import command_text
-from tests.fakes.slack_api import FakeSlackAPI
-from tests.fakes.slack_platform import BOT_TOKEN, SlackHarness
+from tests.support.slack_api import FakeSlackAPI
+from tests.support.slack_platform import BOT_TOKEN, SlackHarness
 
 
 def run(coro):

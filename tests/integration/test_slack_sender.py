@@ -12,13 +12,15 @@ from pydantic import SecretStr
 from bot.domain.records import OutboxRow
 from bot.messages.message import Message, Section
 from bot.ports import DeliveryFailed
-from bot.service.delivery import deliver_due
 from handlers.slack.app import make_client
 from handlers.slack.sender import SlackSender
-from tests.conftest import T0
-from tests.e2e.test_slack_flow import ANSWERS, setup_roles
-from tests.fakes.blockkit import all_problems
-from tests.fakes.slack_api import FakeSlackAPI
+from tests.support.blockkit import all_problems
+from tests.support.clock import T0
+from tests.support.core_state import set_roles
+from tests.support.proposals import interview_answers
+from tests.support.slack_api import FakeSlackAPI
+
+ANSWERS = interview_answers()
 
 
 def _row(recipient: str = "U1", **kw) -> OutboxRow:
@@ -92,6 +94,7 @@ def test_update_of_a_vanished_message_posts_a_new_one():
     asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_rate_limit_and_errors_become_delivery_failures():
     async def scenario():
         api = FakeSlackAPI()
@@ -117,9 +120,10 @@ def test_rate_limit_and_errors_become_delivery_failures():
     asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_outbox_survives_slack_rate_limits_and_outages(core, settings, clock):
     """Nothing is lost and nothing is sent twice while Slack answers 429 and 5xx."""
-    setup_roles(core)
+    set_roles(core, ("department_lead", "Support", ["U_LEAD"]))
 
     async def scenario():
         api = FakeSlackAPI()
@@ -127,18 +131,18 @@ def test_outbox_survives_slack_rate_limits_and_outages(core, settings, clock):
         try:
             submitted = await asyncio.to_thread(core.submit, "U_REQ", "slack", dict(ANSWERS))
             api.fail_next("conversations.open", status=429, retry_after=30)
-            first = await deliver_due(core, {"slack": sender})
+            first = await core.deliver_due({"slack": sender})
             data = core.status_data(submitted.proposal_id)
             waiting = [u for u in data["undelivered"] if u["status"] == "pending"]
             assert len(waiting) == 1 and "429" in waiting[0]["last_error"]
             assert first == 2
-            assert await deliver_due(core, {"slack": sender}) == 0  # not due yet: Retry-After is respected
+            assert await core.deliver_due({"slack": sender}) == 0  # not due yet: Retry-After is respected
             clock.advance(seconds=31)
             api.fail_next("chat.postMessage", status=503, times=3)  # the client's own two retries fail too
-            assert await deliver_due(core, {"slack": sender}) == 0
+            assert await core.deliver_due({"slack": sender}) == 0
             assert [c.status for c in api.calls if c.method == "chat.postMessage"][-3:] == [503, 503, 503]
             clock.advance(seconds=timedelta(minutes=5).total_seconds())
-            assert await deliver_due(core, {"slack": sender}) == 1
+            assert await core.deliver_due({"slack": sender}) == 1
             assert core.status_data(submitted.proposal_id)["undelivered"] == []
             recipients = sorted(c.args["channel"] for c in api.calls_to("chat.postMessage"))
             assert recipients == ["D_LEAD", "D_OWN", "D_REQ"]  # each exactly once

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import os
 import re
 import socket
@@ -24,7 +25,7 @@ import pytest
 from bot.cli import main
 from bot.settings import load_settings
 from handlers.web import preflight
-from tests.fakes.slack_api import FakeSlackAPI
+from tests.support.slack_api import FakeSlackAPI
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ["serve", "run-jobs", "digest"]
@@ -57,8 +58,9 @@ def never_db(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def govbot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, never_db: Path) -> Run:
-    """Run `govbot ARGS` in this process with only the given variables set."""
+def govbot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, never_db: Path) -> Iterator[Run]:
+    """Run `govbot ARGS` in this process with only the given variables set (the log
+    levels `serve` sets are put back afterwards, so later tests see what they expect)."""
     for name in list(os.environ):
         if name.startswith(ENV_PREFIXES):
             monkeypatch.delenv(name)
@@ -73,7 +75,11 @@ def govbot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, never_db: Path) -> R
         code = main(list(argv), out=io.StringIO(), stdin=io.StringIO())
         return code, err.getvalue()
 
-    return run
+    loggers = [logging.getLogger(package) for package in ("bot", "handlers", "store")]
+    levels = [logger.level for logger in loggers]
+    yield run
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
 
 
 def bad_setting(tmp_path: Path, case: str) -> tuple[dict[str, str], str]:

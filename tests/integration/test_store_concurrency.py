@@ -20,7 +20,8 @@ from sqlalchemy import text
 from bot.domain.errors import Conflict
 from store.db import make_engine
 from store.uow import SqlUnitOfWorkFactory
-from tests.integration.test_store_repos import T0, add_proposal, approval, decision
+from tests.support.clock import T0
+from tests.support.records import add_proposal, decision_row, request_row
 
 WORKERS = 6
 
@@ -82,12 +83,12 @@ def test_an_outbox_row_is_claimed_by_one_worker(uow):
 def test_the_same_decision_submitted_at_once_is_stored_once(uow):
     proposal = add_proposal(uow)
     with uow() as u:
-        req = u.approvals.add(approval(proposal.id, role="owner", department=None, approver="UOWN"))
+        req = u.approvals.add(request_row(proposal.id, role="owner", department=None, approver="UOWN"))
         u.commit()
 
     def decide(i: int) -> str:
         with uow() as u:
-            u.decisions.add(decision(req.id, comment=f"click {i}"))
+            u.decisions.add(decision_row(req.id, comment=f"click {i}"))
             u.audit.add(proposal.id, "UOWN", "decision.approve", {"click": i}, T0)
             u.commit()
             return "stored"
@@ -120,7 +121,7 @@ def test_locked_read_modify_write_loses_no_update(uow):
 def test_locked_approval_read_modify_write_loses_no_update(uow):
     proposal = add_proposal(uow)
     with uow() as u:
-        req = u.approvals.add(approval(proposal.id, role="owner", department=None, approver="UOWN", round=0))
+        req = u.approvals.add(request_row(proposal.id, role="owner", department=None, approver="UOWN", round=0))
         u.commit()
 
     def bump(i: int) -> int:
@@ -138,7 +139,7 @@ def test_locked_approval_read_modify_write_loses_no_update(uow):
 def test_concurrent_writers_on_different_rows_all_succeed(uow):
     def write(i: int) -> int:
         with uow() as u:
-            u.settings.put(f"key-{i}", str(i))
+            u.keyvalues.put(f"key-{i}", str(i))
             u.outbox.add("slack", f"U{i}", "notice", {"text": str(i)}, T0, dedupe_key=f"d-{i}")
             u.commit()
             return i
@@ -164,6 +165,7 @@ def _claim_in_process(url: str, instance: str, start: Any, results: Any) -> None
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_separate_processes_claim_a_job_period_once(database_url):
     """Several instances (processes) on the same database URL: one runs the period."""
     import multiprocessing
@@ -197,13 +199,14 @@ def _upgrade_in_process(url: str, start: Any, results: Any) -> None:
         results.put(repr(exc))
 
 
+@pytest.mark.slow
 @pytest.mark.db  # empty_database() follows GOVBOT_TEST_BACKEND like database_url
 def test_upgrades_started_together_both_end_at_head(tmp_path, request):
     """Two instances running `govbot db upgrade` at once: one migrates, the other finds head."""
     import multiprocessing
 
     from store.db import check_migrated, head_revision
-    from tests.dbutil import empty_database
+    from tests.support.database import empty_database
 
     url = empty_database(tmp_path, request)
     ctx = multiprocessing.get_context("spawn")

@@ -26,6 +26,7 @@ def run_probe(**env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("env", "cause"),
     [

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from bot.domain.errors import NotFound
 from bot.domain.records import (
-    ApprovalRequestRow,
     Checkin,
     ConversationRef,
-    DecisionRow,
     Delegation,
     DigestRow,
     InterviewDraft,
-    ProposalRow,
 )
 from store.db import make_engine
 from store.uow import SqlUnitOfWorkFactory
-
-T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+from tests.support.clock import T0
+from tests.support.proposals import make_proposal
+from tests.support.records import add_proposal, decision_row, request_row
 
 
 @pytest.fixture
@@ -31,66 +29,6 @@ def uow(database_url):
     factory.dispose()
 
 
-def proposal(**changes) -> ProposalRow:
-    row = ProposalRow(
-        id=0,
-        title="Refund drafts",
-        requester="UREQ",
-        channel="slack",
-        department="Finance",
-        owner="UOWN",
-        stage="in_review",
-        risk_level="high",
-        capacity="incremental",
-        autonomy="draft_only",
-        eu_tier="minimal",
-        revision=1,
-        answers={"title": "Refund drafts", "data": ["customer"], "failure_visible": True},
-        created_at=T0,
-        updated_at=T0,
-        stage_changed_at=T0,
-    )
-    return replace(row, **changes)
-
-
-def add_proposal(uow, **changes) -> ProposalRow:
-    with uow() as u:
-        row = u.proposals.add(proposal(**changes), author=changes.get("requester", "UREQ"))
-        u.commit()
-    return row
-
-
-def approval(proposal_id: int, **changes) -> ApprovalRequestRow:
-    row = ApprovalRequestRow(
-        id=0,
-        proposal_id=proposal_id,
-        role="finance",
-        department="Finance",
-        approver="UFIN",
-        kind="proposal",
-        target=None,
-        round=1,
-        status="pending",
-        note=None,
-        created_at=T0,
-    )
-    return replace(row, **changes)
-
-
-def decision(request_id: int, **changes) -> DecisionRow:
-    row = DecisionRow(
-        id=0,
-        request_id=request_id,
-        decision="approve",
-        actor="UOWN",
-        on_behalf_of=None,
-        comment=None,
-        override_reason=None,
-        created_at=T0,
-    )
-    return replace(row, **changes)
-
-
 def test_proposal_round_trip_and_queries(uow):
     first = add_proposal(uow)
     second = add_proposal(uow, title="Other", requester="UOTHER", owner="UREQ", stage="pilot")
@@ -98,7 +36,7 @@ def test_proposal_round_trip_and_queries(uow):
     with uow() as u:
         got = u.proposals.get(first.id)
         assert got == first
-        assert got.answers == {"title": "Refund drafts", "data": ["customer"], "failure_visible": True}
+        assert got.answers == make_proposal(title="Refund drafts")
         assert [p.id for p in u.proposals.by_requester("UREQ")] == [first.id]
         assert [p.id for p in u.proposals.by_owner("UREQ")] == [second.id]
         assert [p.id for p in u.proposals.in_stages(["pilot", "production"])] == [second.id]
@@ -201,9 +139,9 @@ def test_stop_conditions_open_override_resolve_and_reopen(uow):
 def test_approvals_round_trip_and_queries(uow):
     row = add_proposal(uow)
     with uow() as u:
-        a = u.approvals.add(approval(row.id))
+        a = u.approvals.add(request_row(row.id))
         b = u.approvals.add(
-            approval(
+            request_row(
                 row.id,
                 role="owner",
                 approver="UOWN",
@@ -244,10 +182,10 @@ def test_approvals_round_trip_and_queries(uow):
 def test_decisions_round_trip(uow):
     row = add_proposal(uow)
     with uow() as u:
-        req = u.approvals.add(approval(row.id))
-        other = u.approvals.add(approval(row.id, role="owner", approver="UOWN"))
-        d1 = u.decisions.add(decision(req.id, actor="UDEL", on_behalf_of="UFIN", comment="ok"))
-        d2 = u.decisions.add(decision(other.id, decision="request_changes", override_reason="r"))
+        req = u.approvals.add(request_row(row.id))
+        other = u.approvals.add(request_row(row.id, role="owner", approver="UOWN"))
+        d1 = u.decisions.add(decision_row(req.id, actor="UDEL", on_behalf_of="UFIN", comment="ok"))
+        d2 = u.decisions.add(decision_row(other.id, decision="request_changes", override_reason="r"))
         u.commit()
     with uow() as u:
         assert u.decisions.for_request(req.id) == d1
@@ -479,7 +417,7 @@ def test_digests_round_trip(uow):
         assert u.digests.latest() is None
         stored = u.digests.add(digest)
         u.commit()
-    assert replace(stored, id=0) == digest
+    assert replace(stored, id=0, audit_head=None) == digest  # the store adds the audit chain head
     posted = replace(stored, status="posted", posted_to=["slack:C1", "teams:19:x"], fallback_reason="wrong number")
     with uow() as u:
         assert u.digests.get(stored.id) == stored
@@ -514,11 +452,11 @@ def test_interview_drafts_put_get_delete(uow):
 
 def test_settings_key_value(uow):
     with uow() as u:
-        assert u.settings.get("digest.slack_channel") is None
-        u.settings.put("digest.slack_channel", "C1")
+        assert u.keyvalues.get("digest.slack_channel") is None
+        u.keyvalues.put("digest.slack_channel", "C1")
         u.commit()
     with uow() as u:
-        u.settings.put("digest.slack_channel", "C2")
+        u.keyvalues.put("digest.slack_channel", "C2")
         u.commit()
     with uow() as u:
-        assert u.settings.get("digest.slack_channel") == "C2"
+        assert u.keyvalues.get("digest.slack_channel") == "C2"

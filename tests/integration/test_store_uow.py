@@ -11,8 +11,9 @@ from sqlalchemy.exc import DBAPIError
 from bot.domain.errors import Conflict
 from store.db import DatabaseNotMigrated, check_migrated, current_revision, head_revision, make_engine, upgrade
 from store.uow import SqlUnitOfWorkFactory
-from tests.dbutil import empty_database
-from tests.integration.test_store_repos import T0, add_proposal, approval, decision, proposal
+from tests.support.clock import T0
+from tests.support.database import empty_database
+from tests.support.records import add_proposal, decision_row, proposal_row, request_row
 
 
 @pytest.fixture
@@ -29,17 +30,17 @@ def count(uow, table: str) -> int:
 
 def test_leaving_without_commit_rolls_back(uow):
     with uow() as u:
-        u.proposals.add(proposal(), author="UREQ")
+        u.proposals.add(proposal_row(), author="UREQ")
         u.audit.add(None, "UREQ", "proposal.submitted", {}, T0)
-        u.settings.put("k", "v")
+        u.keyvalues.put("k", "v")
     assert (count(uow, "proposals"), count(uow, "proposal_revisions"), count(uow, "audit_events")) == (0, 0, 0)
     with uow() as u:
-        assert u.settings.get("k") is None
+        assert u.keyvalues.get("k") is None
 
 
 def test_an_exception_rolls_back_the_whole_change(uow):
     with pytest.raises(RuntimeError, match="boom"), uow() as u:
-        u.proposals.add(proposal(), author="UREQ")
+        u.proposals.add(proposal_row(), author="UREQ")
         u.outbox.add("slack", "U1", "notice", {"text": "x"}, T0)
         raise RuntimeError("boom")
     assert count(uow, "proposals") == 0 and count(uow, "outbox") == 0
@@ -47,14 +48,14 @@ def test_an_exception_rolls_back_the_whole_change(uow):
 
 def test_commit_keeps_work_and_explicit_rollback_discards_the_rest(uow):
     with uow() as u:
-        u.settings.put("kept", "1")
+        u.keyvalues.put("kept", "1")
         u.commit()
-        u.settings.put("dropped", "2")
+        u.keyvalues.put("dropped", "2")
         u.rollback()
-        u.settings.put("after", "3")
+        u.keyvalues.put("after", "3")
         u.commit()
     with uow() as u:
-        assert (u.settings.get("kept"), u.settings.get("dropped"), u.settings.get("after")) == ("1", None, "3")
+        assert (u.keyvalues.get("kept"), u.keyvalues.get("dropped"), u.keyvalues.get("after")) == ("1", None, "3")
 
 
 def test_a_unit_of_work_is_used_inside_its_block_only(uow):
@@ -65,16 +66,59 @@ def test_a_unit_of_work_is_used_inside_its_block_only(uow):
         u.__enter__()
 
 
+def test_a_unit_of_work_may_be_entered_again_once_its_block_ended(uow):
+    u = uow()
+    with u:
+        u.keyvalues.put("first", "1")
+        u.commit()
+    with u:
+        assert u.keyvalues.get("first") == "1"
+
+
+def test_in_a_batch_a_savepoint_writes_its_audit_and_outbox_rows_when_it_ends(uow):
+    with uow() as u, u.batch():
+        with u.savepoint():
+            u.audit.add(None, "UIMP", "proposal.submitted", {}, T0)
+            u.outbox.add("slack", "U1", "notice", {"text": "x"}, T0)
+            assert (u.audit.recent(), u.outbox.for_recipient("U1")) == ([], [])  # held
+        written = ([e.action for e in u.audit.recent()], [r.kind for r in u.outbox.for_recipient("U1")])
+    assert written == (["proposal.submitted"], ["notice"])
+
+
+def test_in_a_batch_a_failed_savepoint_drops_what_it_held(uow):
+    with uow() as u, u.batch():
+        with pytest.raises(RuntimeError, match="boom"), u.savepoint():
+            u.audit.add(None, "UIMP", "proposal.submitted", {}, T0)
+            u.outbox.add("slack", "U1", "notice", {"text": "x"}, T0)
+            raise RuntimeError("boom")
+        u.audit.add(None, "UIMP", "proposal.refused", {}, T0)  # outside a savepoint: written at once
+        written = ([e.action for e in u.audit.recent()], u.outbox.for_recipient("U1"))
+    assert written == (["proposal.refused"], [])
+
+
+def test_in_a_batch_directory_reads_are_answered_once_until_the_repository_writes(uow):
+    with uow() as u:
+        u.roles.set("security", "", ["USEC"], "test", T0)
+        u.commit()
+    with uow() as u, u.batch():
+        seen = [u.roles.holders("security")]
+        u.session.execute(text("DELETE FROM role_assignments WHERE role = 'security'"))
+        seen.append(u.roles.holders("security"))  # answered from memory
+        u.roles.set("security", "", ["UNEW"], "test", T0)
+        seen.append(u.roles.holders("security"))  # the write forgot what was read
+    assert seen == [["USEC"], ["USEC"], ["UNEW"]]
+
+
 def test_duplicate_decision_is_a_conflict_and_the_first_stands(uow):
     row = add_proposal(uow)
     with uow() as u:
-        req = u.approvals.add(approval(row.id, role="owner", department=None, approver="UOWN"))
-        first = u.decisions.add(decision(req.id))
+        req = u.approvals.add(request_row(row.id, role="owner", department=None, approver="UOWN"))
+        first = u.decisions.add(decision_row(req.id))
         u.commit()
     with uow() as u:
         u.audit.add(row.id, "UOWN", "decision.reject", {}, T0)
         with pytest.raises(Conflict, match=str(req.id)):
-            u.decisions.add(decision(req.id, decision="reject", comment="second click"))
+            u.decisions.add(decision_row(req.id, decision="reject", comment="second click"))
         u.commit()  # the transaction is still usable after the refused insert
     with uow() as u:
         assert u.decisions.for_request(req.id) == first
@@ -124,7 +168,7 @@ def test_time_comparisons_use_the_instant_not_the_wall_clock(uow):
     tokyo = timezone(timedelta(hours=9))
     with uow() as u:
         u.approvals.add(
-            approval(
+            request_row(
                 row.id,
                 role="owner",
                 department=None,
@@ -183,7 +227,7 @@ def test_migrations_downgrade_to_nothing_and_back(tmp_path, request):
         assert current_revision(engine) is None
         with engine.connect() as conn:
             remaining = conn.dialect.get_table_names(conn)
-        assert set(remaining) <= {"alembic_version"}
+        assert remaining == ["alembic_version"]
         upgrade(url)
         factory = SqlUnitOfWorkFactory(engine)
         with factory() as u:

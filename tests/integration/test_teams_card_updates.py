@@ -9,10 +9,9 @@ import httpx
 import pytest
 
 from bot.messages.message import APPROVE
-from bot.service.delivery import deliver_due
 from handlers.base import SENDERS_KEY
 from handlers.web import build_web_app
-from tests.fakes.bot_connector import (
+from tests.support.bot_connector import (
     FakeBotConnector,
     ServerThread,
     activity,
@@ -21,7 +20,7 @@ from tests.fakes.bot_connector import (
     forbid_internet,
     validate_card,
 )
-from tests.integration.approval_data import proposal
+from tests.support.proposals import make_proposal as proposal
 
 OWNER = "29:owner"
 
@@ -44,13 +43,13 @@ def test_the_clicked_card_is_not_updated_again_through_the_outbox(core, settings
 
         post(activity(connector.url, OWNER, text="help"))  # the owner's conversation reference
         rid = core.submit("29:req", "teams", proposal(owner=OWNER)).approval_request_ids[0]
-        asyncio.run(deliver_due(core, {"teams": sender}))
+        asyncio.run(core.deliver_due({"teams": sender}))
         with core.uow() as uow:
             card = uow.message_refs.get(f"approval:{rid}")
         assert card is not None
 
         answer = post(execute_invoke(connector.url, OWNER, APPROVE, {"request_id": rid}, replyToId=card["activity_id"]))
         assert "Approved by" in card_text(validate_card(answer.json()["value"]))  # the clicked card, replaced
-        asyncio.run(deliver_due(core, {"teams": sender}))
+        asyncio.run(core.deliver_due({"teams": sender}))
         updates = [c for c in connector.activities("PUT") if c.activity_id == card["activity_id"]]
     assert updates == []

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from handlers.web import build_web_app
-from tests.fakes.bot_connector import FakeBotConnector, ServerThread, activity
+from tests.support.bot_connector import FakeBotConnector, ServerThread, activity
 
 USER = "29:incomplete"
 

@@ -10,7 +10,7 @@ from handlers.base import SENDERS_KEY
 from handlers.teams import cards
 from handlers.teams.bot import GovbotTeamsBot
 from handlers.web import build_web_app
-from tests.fakes.bot_connector import (
+from tests.support.bot_connector import (
     FakeBotConnector,
     ServerThread,
     TeamsTurns,

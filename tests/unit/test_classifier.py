@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain import proposal
 from bot.domain.classifier import classify
 from bot.domain.policy import PolicyError
 from bot.domain.policy_file import load_policy
 from bot.domain.proposal import validate_proposal
+from tests.support.proposals import make_proposal
 
 POLICY = load_policy()
 DEFAULT_TEXT = (Path(__file__).resolve().parents[2] / "bot" / "policy.toml").read_text(encoding="utf-8")
@@ -19,25 +21,7 @@ DEFAULT_TEXT = (Path(__file__).resolve().parents[2] / "bot" / "policy.toml").rea
 ADD_RULE = DEFAULT_TEXT[: DEFAULT_TEXT.index("phrases = ['\\badd(?:s")].count("[[text_signals.rules]]") - 1
 
 # A complete, low-risk proposal: every readiness input given, nothing risky.
-COMPLETE = {
-    "title": "Weekly pipeline digest",
-    "department": "Sales",
-    "description": "Summarises the weekly pipeline report into five bullet points.",
-    "current_process": "An analyst writes the summary by hand every Monday.",
-    "expected_output": "A one-page summary for the leadership meeting.",
-    "data": ["internal"],
-    "actions": ["summarize"],
-    "audience": "internal",
-    "owner": "U123",
-    "review": "spot_check",
-    "autonomy": "human_approves",
-    "exception_path": "The analyst writes it by hand.",
-    "escalation_path": "Head of sales operations.",
-    "control_points": "The analyst reads every summary before it is shared.",
-    "rollback_path": "Switch the job off; the analyst takes over.",
-    "value_metric": "Analyst time from 2 hours to 15 minutes a week.",
-    "failure_visible": True,
-}
+COMPLETE = make_proposal()
 
 
 def run(policy=POLICY, **changes) -> dict:
@@ -277,7 +261,7 @@ def test_approver_role_triggers(changes, roles):
 def test_rollout_uses_the_given_inputs():
     out = run(actions=["change_billing"])
     ro = out["rollout"]
-    assert ro["risk_level"] == "high" and ro["owner"] == "U123"
+    assert ro["risk_level"] == "high" and ro["owner"] == COMPLETE["owner"]
     assert ro["rollback_path"] == COMPLETE["rollback_path"]
     assert ro["success_metric"] == COMPLETE["value_metric"]
     assert "department_lead, finance, governance, owner" in ro["approval_checkpoint"]
@@ -362,33 +346,52 @@ def test_a_custom_lexicon_adds_a_signal(tmp_path):
     assert "actions include change_billing (from description: 'zaps the wallet')" in out["reasons"]
 
 
+def _allowed(values) -> str:
+    return ", ".join(values)
+
+
 @pytest.mark.parametrize(
-    "edit, named",
+    "edit, problems",
     [
         (
             lambda t: t.replace('level = "medium"\nwhen = { audience_in', 'level = "urgent"\nwhen = { audience_in', 1),
-            "risk.rules[3].level: must be one of low, medium, high",
+            ["risk.rules[3].level: must be one of low, medium, high"],
         ),
         (
             lambda t: t.replace('actions_any = ["send_external"', 'actions_any = ["send_fax"', 1),
-            "risk.rules[4].when.actions_any: unknown value 'send_fax'",
+            [f"risk.rules[4].when.actions_any: unknown value 'send_fax'; allowed: {_allowed(proposal.ACTIONS)}"],
         ),
-        (lambda t: t.replace('role = "engineering"', 'role = "janitor"', 1), "approvers[9].role"),
+        (
+            lambda t: t.replace('role = "engineering"', 'role = "janitor"', 1),
+            [f"approvers[9].role: must be one of {_allowed(proposal.ROLES)}"],
+        ),
         (
             lambda t: t.replace('when = { blank = ["owner"] }', 'when = { blank = ["owners"] }', 1),
-            "stop_conditions[0].when.blank: unknown value 'owners'",
+            [f"stop_conditions[0].when.blank: unknown value 'owners'; allowed: {_allowed(proposal.FIELDS)}"],
         ),
         (
             lambda t: t.replace("phrases = ['\\badd(?:s", "phrases = ['\\badd((?:s", 1),
-            f"text_signals.rules[{ADD_RULE}].phrases[0]: invalid regular expression: missing ), unterminated subpattern",
+            [
+                f"text_signals.rules[{ADD_RULE}].phrases[0]: invalid regular expression: missing ), "
+                "unterminated subpattern at position 5"
+            ],
         ),
         (
             lambda t: t.replace("[eu_ai_act.areas.migration]", "[eu_ai_act.areas.migrations]", 1),
-            "eu_ai_act.areas.migration: missing table",
+            [
+                "eu_ai_act.areas.migration: missing table",
+                "eu_ai_act.areas.migration.label: must be a non-empty string",
+                "eu_ai_act.areas.migration.annex_iii_point: must be a string",
+                "eu_ai_act.areas.migration.help: must be a non-empty string",
+                f"eu_ai_act.areas.migrations: unknown key; allowed: {_allowed(proposal.USE_AREA)}",
+            ],
         ),
         (
             lambda t: t.replace("when = { always = true }", "when = { sometimes = true }", 1),
-            "approvers[0].when.sometimes: unknown key",
+            [
+                "approvers[0].when.sometimes: unknown key; allowed: always, actions_any, data_any, audience_in, "
+                "use_area_in, risk_in, tier_in, present, blank, equals, field_in, stop_any"
+            ],
         ),
         (
             lambda t: t.replace(
@@ -396,7 +399,10 @@ def test_a_custom_lexicon_adds_a_signal(tmp_path):
                 "Sign-off by {approvers} before the pilot. In the pilot a human approves every",
                 1,
             ),
-            "rollout.approval_checkpoint.high: unknown placeholder {approvers}",
+            [
+                "rollout.approval_checkpoint.high: unknown placeholder {approvers}; allowed: {autonomy}, "
+                "{exception_path}, {review}, {roles}"
+            ],
         ),
         (
             lambda t: t.replace(
@@ -404,26 +410,38 @@ def test_a_custom_lexicon_adds_a_signal(tmp_path):
                 'non_overridable_stop_conditions = ["no_such_code"]',
                 1,
             ),
-            "non_overridable_stop_conditions: unknown value 'no_such_code'",
+            [
+                "non_overridable_stop_conditions: unknown value 'no_such_code'; "
+                f"allowed: {_allowed(proposal.STOP_CONDITIONS)}"
+            ],
         ),
-        (lambda t: t + "\nsurprise = 1\n", "surprise: unknown key"),
+        (  # appended to the file, the key lands in its last table
+            lambda t: t + "\nsurprise = 1\n",
+            ["iso_42001.controls[6].surprise: unknown key; allowed: control, label, when"],
+        ),
         (
             lambda t: t.replace('default_level = "low"', 'default_level = "low"\nthreshold = 3', 1),
-            "risk.threshold: unknown key",
+            ["risk.threshold: unknown key; allowed: levels, default_level, default_reason, rules"],
         ),
         (
             lambda t: t.replace('check = "owner"', 'check = "workflow"', 1),
-            "readiness: each check name must appear once",
+            ["readiness: each check name must appear once"],
         ),
-        (lambda t: t.replace('tier = "limited"', 'tier = "moderate"', 1), "eu_ai_act.tier_rules[5].tier"),
+        (
+            lambda t: t.replace('tier = "limited"', 'tier = "moderate"', 1),
+            ["eu_ai_act.tier_rules[5].tier: must be one of minimal, limited, high, prohibited"],
+        ),
         (
             lambda t: t.replace('item = "rollback_path"', 'item = " "', 1),
-            "nist_ai_rmf.manage[2].item: must be a non-empty string",
+            ["nist_ai_rmf.manage[2].item: must be a non-empty string"],
         ),
-        (lambda t: t.replace("[risk]", "[risk", 1), "not valid TOML"),
+        (
+            lambda t: t.replace("[risk]", "[risk", 1),
+            ["not valid TOML: Expected ']' at the end of a table declaration (at line 28, column 6)"],
+        ),
     ],
 )
-def test_a_broken_policy_fails_naming_the_bad_key(tmp_path, edit, named):
+def test_a_broken_policy_fails_naming_the_bad_key(tmp_path, edit, problems):
     path = tmp_path / "broken.toml"
     broken = edit(DEFAULT_TEXT)
     assert broken != DEFAULT_TEXT
@@ -431,7 +449,7 @@ def test_a_broken_policy_fails_naming_the_bad_key(tmp_path, edit, named):
     with pytest.raises(PolicyError) as info:
         load_policy(path)
     assert str(path) in str(info.value)
-    assert any(named in p for p in info.value.problems), info.value.problems
+    assert info.value.problems == problems
 
 
 def test_a_missing_policy_file_is_named(tmp_path):
@@ -452,7 +470,7 @@ def test_the_design_example_is_reproduced():
     assert out["stop_conditions"] == ["changes_permissions_billing_or_production"]
     assert out["readiness"] == {"score": 6, "max": 6, "missing": [], "ready_to_scale": False}
     assert out["approver_roles"] == ["department_lead", "finance", "governance", "owner"]
-    assert out["rollout"]["owner"] == "U123"
+    assert out["rollout"]["owner"] == COMPLETE["owner"]
     assert out["effective"] == {"data": ["customer", "financial"], "actions": ["change_billing", "draft"]}
 
 

@@ -189,4 +189,4 @@ def test_every_command_in_help_parses():
         words = re.findall(r"<[^>]+>(?:\.\.\.)?|\[[^\]]+\]|\S+", usage)
         for variant in words[0].split("|"):
             text = " ".join([variant, *(samples.get(w, w) for w in words[1:])])
-            assert parse(text).name != "help" or variant == "help", text
+            assert (parse(text).name == "help") is (variant == "help"), text  # only `help` falls back to help

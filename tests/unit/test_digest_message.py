@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from bot.domain.records import DigestRow
 from bot.messages.digest import digest_json, digest_message
-from bot.messages.message import DIGEST_POST, DIGEST_REGENERATE, Message
+from bot.messages.message import DIGEST_POST, DIGEST_REGENERATE, Message, plain
 
 
 def row(text: str, model: str = "template") -> DigestRow:
@@ -33,9 +33,9 @@ def row(text: str, model: str = "template") -> DigestRow:
 def test_long_digest_is_split_into_sections_under_the_slack_limit():
     body = "\n\n".join(["\n".join(f"line {i} of paragraph {p} " + "x" * 60 for i in range(40)) for p in range(3)])
     msg = digest_message(row("Headline\n" + body))
-    assert msg.text == "Headline"
-    assert all(len(s.text) <= 2900 for s in msg.sections)
-    joined = "\n".join(s.text for s in msg.sections[:-1])
+    assert plain(msg.text) == "Headline"
+    assert all(len(plain(s.text)) <= 2900 for s in msg.sections)
+    joined = "\n".join(plain(s.text) for s in msg.sections[:-1])
     assert joined.replace("\n", "") == body.replace("\n", "")  # nothing lost
     assert not msg.buttons
 

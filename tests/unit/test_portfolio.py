@@ -143,6 +143,7 @@ def test_every_section_fits_chat_limits_at_the_caps():
     assert len(json.dumps(msg.to_json())) < 40_000  # Teams message limit
 
 
+@pytest.mark.slow
 def test_chart_is_a_png_drawn_from_the_facts_or_the_message():
     png = portfolio_chart_png(facts())
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 2000

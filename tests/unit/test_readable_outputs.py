@@ -4,6 +4,7 @@ one line each, and a sprawl group lists what it counts."""
 from __future__ import annotations
 
 from bot.messages.chart import pipeline_figure
+from bot.messages.message import plain
 from bot.messages.portfolio import render_portfolio, sprawl_line
 from handlers.console.render import render_message
 
@@ -35,7 +36,7 @@ def test_a_sprawl_group_lists_what_it_counts():
             {"id": 4, "title": "Invoice summariser", "department": "Sales", "in_department": 1},
         ],
     }
-    assert sprawl_line(group) == (
+    assert plain(sprawl_line(group)) == (  # the titles and departments are marked as user text
         "4 proposals in 2 departments — Finance 3 (e.g. #1 Summarise invoices), Sales 1 (#4 Invoice summariser) "
         "— same actions (summarize) and shared title words 'invoic', 'summaris'"
     )

@@ -33,8 +33,10 @@ def test_package_holds_manifest_and_icons_at_its_root(tmp_path):
 
 def test_manifest_declares_the_bot_commands_and_scopes():
     data = manifest(APP_ID)
-    assert float(data["manifestVersion"]) >= 1.16
-    assert "v1.16" in data["$schema"] or "v1.1" in data["$schema"]
+    assert data["manifestVersion"] == "1.16"
+    assert (
+        data["$schema"] == "https://developer.microsoft.com/en-us/json-schemas/teams/v1.16/MicrosoftTeams.schema.json"
+    )
     (bot,) = data["bots"]
     assert set(bot["scopes"]) == {"personal", "team"}
     commands = [c["title"] for lst in bot["commandLists"] for c in lst["commands"]]
@@ -57,7 +59,14 @@ def test_without_an_app_id_the_placeholder_stays_and_a_warning_says_so(tmp_path,
         out = build_package(tmp_path / "p.zip")
     with zipfile.ZipFile(out) as zf:
         assert json.loads(zf.read("manifest.json"))["id"] == PLACEHOLDER_ID
-    assert any("MicrosoftAppId" in r.getMessage() for r in caplog.records)
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "handlers.teams.package",
+            "WARNING",
+            f"Teams package: MicrosoftAppId is not set; the manifest keeps the placeholder id {PLACEHOLDER_ID}. "
+            "Set MicrosoftAppId and build again before uploading.",
+        )
+    ]
 
 
 def test_govbot_teams_package_command(tmp_path, monkeypatch, capsys):
@@ -66,6 +75,7 @@ def test_govbot_teams_package_command(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MicrosoftAppId", APP_ID)
     monkeypatch.chdir(tmp_path)
     code = main(["teams-package", "-o", str(tmp_path / "cli.zip")])
-    assert code in (0, None)
+    assert code == 0
+    assert capsys.readouterr().out == f"wrote {tmp_path / 'cli.zip'}\n"
     with zipfile.ZipFile(tmp_path / "cli.zip") as zf:
         assert json.loads(zf.read("manifest.json"))["bots"][0]["botId"] == APP_ID

@@ -4,38 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.domain.records import ApprovalRequestRow, DecisionRow, ProposalRow
+from bot.domain.records import DecisionRow
 from bot.messages import compose
 from bot.messages.message import APPROVE, Message
+from tests.support.proposals import make_proposal
+from tests.support.records import proposal_row, request_row
 
 T = datetime(2026, 11, 16, 14, 2, tzinfo=UTC)
 
 
-def _proposal(**over):
-    base = dict(
-        id=7,
-        title="Refund agent",
-        requester="U_REQ",
-        channel="slack",
-        department="Support",
-        owner="U_OWN",
-        stage="in_review",
-        risk_level="high",
-        capacity="incremental",
-        autonomy="draft_only",
-        eu_tier="high",
-        revision=1,
-        answers={"description": "Issues refunds."},
-        created_at=T,
-        updated_at=T,
-        stage_changed_at=T,
-    )
-    base.update(over)
-    return ProposalRow(**base)
-
-
 def _request(i=1, role="finance", status="pending", note=None):
-    return ApprovalRequestRow(i, 7, role, None, f"U{i}", "proposal", None, 1, status, note, T)
+    return request_row(7, id=i, role=role, department=None, approver=f"U{i}", status=status, note=note, created_at=T)
 
 
 RESULT = {
@@ -58,7 +37,9 @@ RESULT = {
 
 def test_classification_message_says_everything_and_caps_reasons():
     msg = compose.classification_message(
-        _proposal(), RESULT, [_request(1, "owner"), _request(2, note="no finance assigned; routed to governance")]
+        proposal_row(id=7),
+        RESULT,
+        [_request(1, "owner"), _request(2, note="no finance assigned; routed to governance")],
     )
     text = msg.plain_text()
     assert "Risk: HIGH" in text and "reason 0" in text and "reason 29" not in text and "and 22 more" in text
@@ -72,18 +53,18 @@ def test_classification_message_says_everything_and_caps_reasons():
 
 
 def test_approval_card_buttons_carry_the_request_id_and_vanish_once_decided():
-    card = compose.approval_request_card(_proposal(), _request(5), RESULT)
+    card = compose.approval_request_card(proposal_row(id=7), _request(5), RESULT)
     assert [b.value for b in card.buttons] == ["5", "5", "5"] and card.buttons[0].action == APPROVE
     assert "Why you" in card.plain_text()
     decision = DecisionRow(1, 5, "approve", "U5", None, None, None, T)
-    done = compose.decided_card(_proposal(), _request(5, status="approved"), decision, "UTC")
+    done = compose.decided_card(proposal_row(id=7), _request(5, status="approved"), decision, "UTC")
     assert done.buttons == () and done.text == "Approved by <@U5> at 14:02 (2026-11-16 UTC)"
     berlin = compose.decided_line(decision, "Europe/Berlin")
     assert "15:02" in berlin
 
 
 def test_long_text_is_clipped():
-    long = _proposal(answers={"description": "x" * 10000})
+    long = proposal_row(id=7, answers=make_proposal(description="x" * 10000))
     card = compose.approval_request_card(long, _request(), RESULT)
     assert all(len(s.text) <= compose.MAX_TEXT for s in card.sections)
 

@@ -5,7 +5,7 @@ Revises: 0001
 Create Date: 2026-11-21
 
 `proposals.sprawl_key` holds "<effective actions>|<significant title words>" (see
-`bot.portfolio.sprawl_signature`), written whenever a proposal is classified, so the
+`bot.domain.portfolio.sprawl_signature`), written whenever a proposal is classified, so the
 portfolio can find similar proposals across departments with one GROUP BY; the index
 (sprawl_key, department, id) serves that GROUP BY and the per-group department lists.
 Existing rows are filled from their latest classification.

@@ -1,7 +1,7 @@
 """People's display names: the `people` table.
 
 Revision ID: 0010
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-27
 
 Messages, `status`, the portfolio and the digest show people by name: Slack's
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -211,8 +211,9 @@ def _truncate_once(engine: Any, schema: str) -> None:
             .scalars()
             .all()
         )
-        if tables:  # row-level triggers (the append-only audit log) do not fire on TRUNCATE
+        if tables:  # the audit trail and decisions refuse TRUNCATE; replica mode fires no trigger
             names = ", ".join(f'"{schema}"."{t}"' for t in tables)
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 

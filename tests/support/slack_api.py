@@ -52,7 +52,7 @@ class FakeSlackAPI:
     app_token: str = "xapp-test-token"  # Socket Mode: apps.connections.open
     bot_user_id: str = "UBOT"
     calls: list[Call] = field(default_factory=list)
-    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # users.info answers by id
     uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes (files.upload v2)
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
@@ -106,9 +106,6 @@ class FakeSlackAPI:
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and c.ok]
-
-    def reset(self) -> None:
-        self.calls.clear()
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
         """Wait until `method` was answered successfully `count` times; return those calls."""

@@ -1,8 +1,6 @@
-"""Seed helpers for the lifecycle, jobs, export and audit-pack tests.
-
-`seed` writes a proposal straight into the real store in a given stage (the way H3's
-submit/decide would leave it), so lifecycle rules can be tested from any stage.
-"""
+"""Proposals seeded straight into the real store in a given lifecycle stage (the way
+submit and decide would leave them), so lifecycle, jobs, export and audit-pack rules
+can be tested from any stage."""
 
 from __future__ import annotations
 
@@ -10,33 +8,12 @@ from typing import Any
 
 from bot.domain.proposal import normalise
 from bot.domain.records import ApprovalRequestRow, ProposalRow
+from tests.support.proposals import make_proposal
+from tests.support.records import proposal_row
 
 OWNER = "UOWN"
 REQUESTER = "UREQ"
-GOV = "UGOV"  # the `settings` fixture names UGOV as governance
 STRANGER = "UX"
-
-
-def answers(**over: Any) -> dict[str, Any]:
-    base = {
-        "title": "Refund triage assistant",
-        "department": "Support",
-        "description": "Drafts refund replies for agents to review.",
-        "current_process": "Agents write every reply by hand.",
-        "expected_output": "A draft reply per ticket.",
-        "data": ["customer"],
-        "actions": ["draft"],
-        "audience": "internal",
-        "owner": OWNER,
-        "review": "every_output",
-        "autonomy": "draft_only",
-        "value_metric": "minutes per ticket (baseline 12, target 6)",
-        "failure_visible": True,
-        "stack": "automation",
-        "capacity": "incremental",
-    }
-    base.update(over)
-    return normalise(base)
 
 
 def seed(
@@ -53,13 +30,13 @@ def seed(
 ) -> ProposalRow:
     """A proposal in `stage`, with its open stop conditions, as the store holds it."""
     now = core.clock.now()
-    data = answers(owner=owner, autonomy=autonomy, title=title, **over)
+    data = normalise(
+        make_proposal(**{"data": ["customer"], "owner": owner, "autonomy": autonomy, "title": title, **over})
+    )
     with core.uow() as uow:
         row = uow.proposals.add(
-            ProposalRow(
-                id=0,
+            proposal_row(
                 title=title,
-                requester=REQUESTER,
                 channel="console",
                 department=data["department"],
                 owner=owner,
@@ -68,7 +45,6 @@ def seed(
                 capacity=data["capacity"],
                 autonomy=autonomy,
                 eu_tier=eu_tier,
-                revision=1,
                 answers=data,
                 created_at=now,
                 updated_at=now,
@@ -116,26 +92,6 @@ def pending_request(core: Any, proposal_id: int, approver: str, role: str = "sec
         )
         uow.commit()
     return row
-
-
-def stage_of(core: Any, proposal_id: int) -> str:
-    with core.uow() as uow:
-        return uow.proposals.get(proposal_id).stage
-
-
-def audit_actions(core: Any, proposal_id: int) -> list[str]:
-    with core.uow() as uow:
-        return [e.action for e in uow.audit.for_proposal(proposal_id)]
-
-
-def audit_events(core: Any, proposal_id: int, action: str) -> list[Any]:
-    with core.uow() as uow:
-        return [e for e in uow.audit.for_proposal(proposal_id) if e.action == action]
-
-
-def outbox_for(core: Any, user: str) -> list[Any]:
-    with core.uow() as uow:
-        return uow.outbox.for_recipient(user)
 
 
 def bare_core(settings: Any, clock: Any, instance: str = "local") -> Any:

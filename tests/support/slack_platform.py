@@ -21,7 +21,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from handlers.base import SENDERS_KEY, SLACK_KEY
-from tests.fakes.slack_api import FakeSlackAPI
+from tests.support.slack_api import FakeSlackAPI
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"

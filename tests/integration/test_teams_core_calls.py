@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
+
 from handlers.base import CORE_CALLS, core_call
 from handlers.teams.actions import TeamsActions
-from tests.fakes.bot_connector import validate_card
+from tests.support.bot_connector import validate_card
 
 CLIENTS = 12
 
@@ -54,6 +56,7 @@ def test_concurrent_commands_run_at_most_core_calls_at_once(core, monkeypatch):
         validate_card(card)
 
 
+@pytest.mark.slow
 def test_every_teams_core_call_in_a_loop_shares_the_limit(core):
     gauge = Gauge(lambda n: n * 2)
     actions = TeamsActions(core, core.settings)

@@ -1,1 +1,0 @@
-"""Local fake servers speaking real wire formats (Slack Web API, ...)."""

@@ -1,0 +1,76 @@
+"""The one proposal factory: a complete, valid proposal as a requester submits it
+(the DESIGN.md JSON keys), and the few variants the tests share.
+
+Every test that needs a proposal starts here and overrides only what it is about, so
+the fields a test depends on are visible in the test itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def make_proposal(**overrides: Any) -> dict[str, Any]:
+    """A complete, low-risk proposal: internal summaries, every readiness input given
+    (owner, metric, exception, escalation, control and rollback paths). Classified low,
+    with no stop condition; routed to its owner only."""
+    answers: dict[str, Any] = {
+        "title": "Summarise weekly support themes",
+        "department": "Support",
+        "description": "Summarise the week's internal support notes into themes for the team lead.",
+        "current_process": "A lead reads every note on Friday and writes a summary by hand.",
+        "expected_output": "A one-page internal summary of themes.",
+        "data": ["internal"],
+        "actions": ["summarize"],
+        "audience": "internal",
+        "owner": "U_OWNER",
+        "review": "every_output",
+        "autonomy": "draft_only",
+        "exception_path": "The lead drops the summary and writes it by hand.",
+        "escalation_path": "The lead escalates to the support manager.",
+        "control_points": "The lead reads every summary before it is shared.",
+        "rollback_path": "Switch the job off; the manual process still works.",
+        "value_metric": "Hours spent on the weekly summary, from 3 to 0.5",
+        "failure_visible": True,
+        "stack": "processes",
+        "capacity": "incremental",
+    }
+    answers.update(overrides)
+    return answers
+
+
+def medium(**overrides: Any) -> dict[str, Any]:
+    """Medium risk (team audience), no stop condition: owner + department lead."""
+    return make_proposal(**{"audience": "team", **overrides})
+
+
+def high_billing(**overrides: Any) -> dict[str, Any]:
+    """High risk with a stop condition: a customer-facing agent that issues refunds
+    (change_billing)."""
+    return make_proposal(
+        **{
+            "title": "Refund agent",
+            "description": "The agent issues the refund to the customer's card.",
+            "data": ["customer", "financial"],
+            "actions": ["change_billing", "draft"],
+            "audience": "customer",
+            **overrides,
+        }
+    )
+
+
+def interview_answers(**overrides: Any) -> dict[str, Any]:
+    """Every answer the interview asks for, as a requester gives them in a channel:
+    medium risk (a team audience, customer data), owned by U_OWN, with the regulatory
+    pages answered too (no Annex III area, no profiling, a deployer)."""
+    return medium(
+        **{
+            "owner": "U_OWN",
+            "data": ["customer", "internal"],
+            "actions": ["draft", "summarize"],
+            "use_area": "none",
+            "profiles_people": False,
+            "ai_act_role": "deployer",
+            **overrides,
+        }
+    )
