@@ -254,15 +254,26 @@ def _verify_audit_chain(out: TextIO) -> int:
 def cmd_audit_pack(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     pid, data = _about_proposal(args, lambda core, pid: core.audit_pack(pid, args.format))
     target = Path(args.output or f"audit-pack-{pid}.{args.format}")
-    target.write_bytes(data)
+    _write(target, data)
     out.write(f"wrote {target} ({len(data)} bytes)\n")
     return EXIT_OK
+
+
+def _write(target: Path, data: bytes) -> None:
+    """Write an output file, or say which file could not be written and why."""
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise CliError(
+            f"--output: cannot write {target}: {exc.strerror or exc}; give a path in a folder that exists",
+            EXIT_FAIL,
+        ) from None
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     text = _core().export(args.format)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        _write(Path(args.output), text.encode("utf-8"))
         out.write(f"wrote {args.output}\n")
     else:
         out.write(text if text.endswith("\n") else text + "\n")
@@ -299,18 +310,43 @@ def cmd_digest(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         )
     if notice is not None and not row.posted_to:
         sys.stderr.write(f"govbot digest: not posted: {notice.text}\n")
+        return EXIT_FAIL
     return EXIT_OK
+
+
+FUTURE_SLACK_S = 60  # `--now` this far ahead of the clock counts as "the future"
 
 
 def cmd_run_jobs(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from bot.clock import FixedClock, SystemClock
+    from bot.service.jobs import failed_jobs
 
     now = _parse_now(args.now) if args.now else None
     clock = FixedClock(now) if now else SystemClock()
     core = _core(clock)
-    result = core.run_due(clock.now())
+    real_now = SystemClock().now()
+    if now is not None and not args.dry_run and (now - real_now).total_seconds() > FUTURE_SLACK_S:
+        sys.stderr.write(
+            f"govbot run-jobs: warning: --now {now.isoformat()} is later than the current time "
+            f"({real_now.isoformat(timespec='seconds')}); the jobs write their audit events, reminders, "
+            "escalations and check-in requests into the real audit trail and outbox dated in the future, "
+            "and they will not run again for those periods. Use --dry-run to see what would run without "
+            "writing anything.\n"
+        )
+    result = core.run_due(clock.now(), dry_run=args.dry_run)
     _print_json(result, out)
-    return EXIT_OK
+    failed = failed_jobs(result)
+    for job in failed:
+        then = (
+            "draft it by hand with `govbot digest --post`"
+            if job == "digest"
+            else "the next run tries this period again"
+        )
+        sys.stderr.write(
+            f"govbot run-jobs: {job} failed for {result[job].get('period')}: {result[job].get('error')}; "
+            f"the log has the details; {then}\n"
+        )
+    return EXIT_FAIL if failed else EXIT_OK
 
 
 def _parse_now(text: str) -> datetime:
@@ -557,7 +593,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_import)
 
     c = sub.add_parser("run-jobs", help="run due jobs once (reminders, escalations, check-ins, digest)")
-    c.add_argument("--now", metavar="ISO-TIME", help="run as if at this time")
+    c.add_argument(
+        "--now",
+        metavar="ISO-TIME",
+        help="run as if at this time (a time later than now writes future-dated events into the real trail)",
+    )
+    c.add_argument("--dry-run", action="store_true", help="print what would run; write nothing, tell nobody")
     c.set_defaults(func=cmd_run_jobs)
 
     c = sub.add_parser("policy", help="the classification policy: export, check, what-if, apply")

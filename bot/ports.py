@@ -26,6 +26,7 @@ from bot.domain.records import (
     InterviewDraft,
     JobRun,
     OutboxRow,
+    Person,
     PolicyVersionRow,
     ProposalRow,
     ReassessmentRow,
@@ -149,6 +150,22 @@ class ConversationRepo(Protocol):
     def upsert(self, ref: ConversationRef) -> None: ...
 
     def get(self, platform: str, user_id: str) -> ConversationRef | None: ...
+
+
+class PeopleRepo(Protocol):
+    """Display names of chat users (a cache of what Slack and Teams say)."""
+
+    def get(self, user_id: str) -> Person | None: ...
+
+    def names(self, user_ids: Sequence[str]) -> dict[str, str]:
+        """{user id: display name} for those of `user_ids` whose name is known."""
+
+    def put(self, person: Person) -> None:
+        """Insert or replace the person's name."""
+
+    def find(self, key: str) -> list[Person]:
+        """People whose whole name, or else whose first name, has this match key
+        (`bot.domain.people.name_key`)."""
 
 
 class OutboxRepo(Protocol):
@@ -415,6 +432,9 @@ class UnitOfWork(Protocol):
 
     @property
     def conversations(self) -> ConversationRepo: ...
+
+    @property
+    def people(self) -> PeopleRepo: ...
 
     @property
     def outbox(self) -> OutboxRepo: ...

@@ -403,10 +403,17 @@ class SqlFacts:
         ck = m.CheckinModel
         this, last = self._buckets(ck.created_at, prev, start, end)
         a, b = self.session.execute(select(this, last).where(ck.created_at >= prev, ck.created_at < end)).one()
+        # one line per workflow: its latest check-in of the week (a correction replaces the first report)
+        latest = (
+            select(func.max(ck.id))
+            .where(ck.created_at >= start, ck.created_at < end)
+            .group_by(ck.proposal_id)
+            .scalar_subquery()
+        )
         rows = self.session.execute(
             select(ck.proposal_id, P.title, ck.value, ck.period)
             .join(P, P.id == ck.proposal_id)
-            .where(ck.created_at >= start, ck.created_at < end)
+            .where(ck.id.in_(latest))
             .order_by(ck.created_at.desc(), ck.id.desc())
             .limit(cap)
         ).all()

@@ -274,6 +274,19 @@ class ConversationRefModel(Base):
     updated_at: Mapped[datetime]
 
 
+class PersonModel(Base):
+    """A chat user's display name (`people`, migration 0010)."""
+
+    __tablename__ = "people"
+
+    user_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(120))
+    name_key: Mapped[str] = mapped_column(String(120), index=True)
+    first_key: Mapped[str] = mapped_column(String(120), index=True)
+    updated_at: Mapped[datetime]
+
+
 class OutboxModel(Base):
     __tablename__ = "outbox"
     __table_args__ = (Index(None, "status", "next_attempt_at"),)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.domain.errors import Conflict, NotFound
+from bot.domain.people import first_name_key, name_key
 from bot.domain.records import (
     ApprovalRequestRow,
     AuditEvent,
@@ -31,6 +32,7 @@ from bot.domain.records import (
     InterviewDraft,
     JobRun,
     OutboxRow,
+    Person,
     ProposalRow,
     RevisionRow,
     RoleAssignment,
@@ -589,6 +591,40 @@ class SqlConversationRepo(_Repo):
 
         rows = self._read(("get", platform, user_id), load)
         return rows[0] if rows else None
+
+
+class SqlPeopleRepo(_Repo):
+    """Implements `bot.ports.PeopleRepo` on the `people` table."""
+
+    def get(self, user_id: str) -> Person | None:
+        row = self.session.get(m.PersonModel, user_id, populate_existing=True)
+        return None if row is None else Person(row.user_id, row.platform, row.name, row.updated_at)
+
+    def names(self, user_ids: Sequence[str]) -> dict[str, str]:
+        ids = list(dict.fromkeys(u for u in user_ids if u))
+        if not ids:
+            return {}
+        p = m.PersonModel
+        return dict(self.session.execute(select(p.user_id, p.name).where(p.user_id.in_(ids))).tuples().all())
+
+    def put(self, person: Person) -> None:
+        values = {
+            "user_id": person.user_id,
+            "platform": person.platform,
+            "name": person.name,
+            "name_key": name_key(person.name)[:120],
+            "first_key": first_name_key(person.name)[:120],
+            "updated_at": person.updated_at,
+        }
+        _upsert(self.session, m.PersonModel, values, ("user_id",))
+
+    def find(self, key: str) -> list[Person]:
+        p = m.PersonModel
+        for column in (p.name_key, p.first_key):
+            rows = self.session.scalars(select(p).where(column == key).order_by(p.user_id).limit(20)).all()
+            if rows:
+                return [Person(r.user_id, r.platform, r.name, r.updated_at) for r in rows]
+        return []
 
 
 class SqlOutboxRepo(_Held[dict[str, Any]]):

@@ -51,6 +51,7 @@ class SqlUnitOfWork:
         self.roles = r.SqlRoleRepo(session)
         self.delegations = r.SqlDelegationRepo(session)
         self.conversations = r.SqlConversationRepo(session)
+        self.people = r.SqlPeopleRepo(session)
         self.outbox = r.SqlOutboxRepo(session)
         self.message_refs = r.SqlMessageRefRepo(session)
         self.checkins = r.SqlCheckinRepo(session)

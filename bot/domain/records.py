@@ -140,6 +140,16 @@ class ConversationRef:
 
 
 @dataclass
+class Person:
+    """A chat user's display name, as their platform last told it (cleaned)."""
+
+    user_id: str
+    platform: str  # slack | teams | console
+    name: str
+    updated_at: datetime
+
+
+@dataclass
 class OutboxRow:
     id: int
     channel: str

@@ -44,16 +44,20 @@ STATUS_VERB = {
 
 HELP_LINES = (
     ("propose [paragraph]", "describe a new AI workflow in your own words: I pre-fill what I can, ask what is missing"),
-    ("mine", "your proposals and the approvals waiting on you"),
+    ("mine", "your proposals, your unfinished one, and the approvals waiting on you"),
+    ("cancel", "stop the interview (also `quit`); your answers stay as a draft for `propose`"),
     ("status <id>", "one proposal: stage, classification, approvals, audit trail"),
     ("edit <id>", "correct a proposal after changes were requested (one summary of its answers)"),
-    ("approve <request id> [comment]", "approve a request routed to you"),
+    ("approve <request id> [comment]", "approve a request routed to you (the request id is on the card and in `mine`)"),
     ("reject <request id> <comment>", "reject a request routed to you"),
     ("changes <request id> <comment>", "ask the requester for changes"),
+    ("approve #<id> [comment]", "name the proposal instead (also reject, changes): your one request on it"),
+    ("approve <request id> --override <reason>", "governance: decide in the approver's place, with a written reason"),
     ("portfolio", "the portfolio summary"),
     ("roles", "the role directory"),
-    ("roles set <role> [department] <user>...", "governance: set who holds a role"),
+    ("roles set <role> [department] <user>...", 'governance: set who holds a role ("Customer Service" in quotes)'),
     ("digest [here]", "draft the weekly digest (here: post it in this conversation)"),
+    ("digest post <id>", "governance: post a reviewed digest (also `digest regenerate <id>`)"),
     ("pause|resume|retire|promote <id>", "move a workflow along its lifecycle (owner or governance)"),
     ("override <id> <code> <reason...>", "governance: override a stop condition with a written reason"),
     ("delegate <user> <until YYYY-MM-DD>", "let someone decide your approvals until a date"),
@@ -61,6 +65,7 @@ HELP_LINES = (
     ("autonomy <id>", "ask to move a workflow one autonomy step further"),
     ("policy", "governance: the active policy, who applied it and when"),
     ("policy what-if <TOML>", "governance: what a candidate policy would change; its button applies it"),
+    ("whoami", "your name and user id (for GOVBOT_GOVERNANCE and the roles file) and your roles"),
     ("help", "this list"),
 )
 
@@ -158,7 +163,10 @@ def classification_message(
         sections.append(
             Section(
                 "Rollout plan",
-                fields=tuple((k.replace("_", " "), user_text(clip(str(v), 300))) for k, v in rollout.items()),
+                fields=tuple(
+                    (k.replace("_", " "), mention(str(v)) if k == "owner" and v else user_text(clip(str(v), 300)))
+                    for k, v in rollout.items()
+                ),
             )
         )
     sections.append(Section("Who must approve", bullets(approver_lines(requests))))
@@ -236,6 +244,7 @@ def approval_request_card(
             ("Owner", mention(proposal.owner)),
             ("Department", user_text(proposal.department) or "-"),
             ("Stage", proposal.stage),
+            ("Request id", str(request.id)),
         ),
     )
     sections = [summary]
@@ -310,7 +319,11 @@ def decided_line(decision: Any, tz: str = "UTC") -> str:
 def decided_card(proposal: Any, request: Any, decision: Any, tz: str = "UTC") -> Message:
     """The approval card once decided: the decision, no buttons."""
     line = decided_line(decision, tz)
-    fields = [("Proposal", _ref(proposal)), ("Role", ROLE_LABEL.get(request.role, request.role))]
+    fields = [
+        ("Proposal", _ref(proposal)),
+        ("Role", ROLE_LABEL.get(request.role, request.role)),
+        ("Request id", str(request.id)),
+    ]
     if decision.comment:
         fields.append(("Comment", user_text(clip(decision.comment, 500))))
     if decision.override_reason:
@@ -329,7 +342,9 @@ def closed_card(proposal: Any, request: Any, why: str) -> Message:
     return Message(
         kind="approval_closed",
         text=text,
-        sections=(Section(None, "", (("Role", ROLE_LABEL.get(request.role, request.role)),)),),
+        sections=(
+            Section(None, "", (("Role", ROLE_LABEL.get(request.role, request.role)), ("Request id", str(request.id)))),
+        ),
         meta={"proposal_id": proposal.id, "request_id": request.id},
     )
 
@@ -543,17 +558,37 @@ def proposal_line(p: Any) -> str:
     return f"#{p.id} {user_text(p.title)} — {p.stage}, {p.risk_level} risk"
 
 
-def mine_message(actor: str, proposals: Sequence[Any], pending: Sequence[tuple[Any, Any]]) -> Message:
-    """`mine`: the actor's proposals and the approvals waiting on them."""
+def mine_message(
+    actor: str, proposals: Sequence[Any], pending: Sequence[tuple[Any, Any]], draft: Any = None
+) -> Message:
+    """`mine`: the actor's proposals, their unfinished interview (`draft`, an
+    InterviewDraft) with how to resume it, and the approvals waiting on them."""
     sections = [
         Section("Your proposals", bullets([proposal_line(p) for p in proposals] or ["none yet — try `propose`"]))
     ]
+    if draft is not None:
+        sections.append(Section("Unfinished", draft_line(draft)))
     waiting = [f"request {r.id}: {_ref(p)} as {ROLE_LABEL.get(r.role, r.role)}" for r, p in pending]
-    sections.append(Section("Waiting on you", bullets(waiting or ["nothing"])))
+    hint = "Decide with `approve <request id>`, `reject <request id> <comment>` or `changes <request id> <comment>`."
+    sections.append(Section("Waiting on you", bullets(waiting or ["nothing"]) + (f"\n{hint}" if pending else "")))
     return Message(
         kind="mine",
         text=f"{len(proposals)} proposal(s), {len(pending)} approval(s) waiting on {mention(actor)}",
         sections=tuple(sections),
+    )
+
+
+def draft_line(draft: Any) -> str:
+    """One line about an unfinished interview and how to resume it."""
+    answers = draft.answers or {}
+    count = len([k for k, v in answers.items() if v not in (None, "", [])])
+    saved = f"saved {_short(draft.updated_at.isoformat())} UTC" if draft.updated_at else "saved"
+    if draft.proposal_id:
+        return f"Your edit of #{draft.proposal_id} ({saved}): type `propose` to resume it where you stopped."
+    title = answers.get("title") or "untitled"
+    return (
+        f'Proposal "{clip(str(title), 80)}" ({count} answer{"s" if count != 1 else ""} so far, {saved}): '
+        "type `propose` to resume it where you stopped."
     )
 
 
@@ -590,12 +625,33 @@ def roles_message(entries: dict[str, Any], can_edit: bool) -> Message:
         else:
             lines.append(f"{role}: {', '.join(mention(u) for u in value) or 'nobody (routed to governance)'}")
     hint = (
-        "Change with `roles set <role> [department] <user>...`"
+        "Change with `roles set <role> [department] <user>...`, mentioning each person, e.g. "
+        '`roles set security @sam` or `roles set department_lead "Customer Service" @carla` '
+        "(a department with spaces in double quotes; `none` clears a role)."
         if can_edit
         else "Only governance can change the directory."
     )
     return Message(
         kind="roles", text="Role directory", sections=(Section(None, bullets(lines, 40)), Section(None, hint))
+    )
+
+
+def whoami_message(actor: str, roles: Sequence[str]) -> Message:
+    """`whoami`: the actor's name and the id to put in GOVBOT_GOVERNANCE or a roles file."""
+    return Message(
+        kind="whoami",
+        text=f"You are {mention(actor)}; your user id is {actor}",
+        sections=(
+            Section(
+                None,
+                fields=(("User id", actor), ("Roles", ", ".join(roles) or "none")),
+            ),
+            Section(
+                None,
+                f"Give this id to GOVBOT_GOVERNANCE (e.g. GOVBOT_GOVERNANCE={actor}) or the roles file; "
+                "in chat, others name you by mentioning you.",
+            ),
+        ),
     )
 
 

@@ -32,6 +32,27 @@ def _more(shown: int, total: int) -> str:
     return f" (showing {shown} of {total})" if total > shown else ""
 
 
+def sprawl_line(group: dict[str, Any], shown: int = 3) -> str:
+    """What a sprawl group counts, department by department: "4 proposals in 2
+    departments — Support 3 (e.g. #1 Refund drafts), Finance 1 (#7 Refund helper) —
+    same actions (...)"."""
+    members = group.get("proposals") or []
+    departments = group.get("department_count") or len(group.get("departments") or [])
+    by_department: dict[str, list[dict[str, Any]]] = {}
+    for p in members:  # a cluster lists its members; count them department by department
+        by_department.setdefault(p.get("department") or "", []).append(p)
+    parts = []
+    for department, in_department in list(by_department.items())[:shown]:
+        first = in_department[0]
+        n = int(first.get("in_department") or len(in_department))
+        example = f"#{first['id']} {_t(first.get('title') or '', 60)}"
+        parts.append(f"{user_text(department) or '-'} {n} ({'e.g. ' if n > 1 else ''}{example})")
+    if departments > len(parts):
+        parts.append(f"{departments - len(parts)} more department{'s' if departments - len(parts) != 1 else ''}")
+    head = f"{group['count']} proposals in {departments} departments"
+    return f"{head} — {', '.join(parts)} — {group['reason']}"
+
+
 def render_portfolio(facts: dict[str, Any]) -> Message:
     """The portfolio summary as a neutral message (text, sections and the chart name)."""
     total = facts.get("total", 0)
@@ -84,7 +105,7 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
         ),
     ]
     overdue = "\n".join(
-        f"- #{o['proposal_id']} {_t(o['title'])}: {o['role']} ({o['approver']}), {o['age_hours']} h"
+        f"- #{o['proposal_id']} {_t(o['title'])}: {o['role']} (<@{o['approver']}>), {o['age_hours']} h"
         for o in appr.get("oldest_overdue", [])
     )
     sections.append(Section("Needs attention", overdue, tuple(attention)))
@@ -123,10 +144,7 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
     if sprawl.get("groups"):
         lines = []
         for g in sprawl["groups"][:SPRAWL_SHOWN]:
-            names = "; ".join(
-                f"#{p['id']} {_t(p['title'], 60)} ({user_text(p['department']) or '-'})" for p in g["proposals"][:3]
-            )
-            lines.append(f"- {g['count']} proposals in {len(g['departments'])} departments, {g['reason']}: {names}")
+            lines.append(f"- {sprawl_line(g)}")
         sections.append(
             Section(
                 "AI sprawl: similar proposals across departments"
@@ -170,10 +188,10 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
                 "Value evidence",
                 latest,
                 (
-                    ("Running workflows (pilot, production)", str(value.get("running", 0))),
+                    ("Running (pilot, production)", str(value.get("running", 0))),
                     ("With check-ins", str(value.get("with_checkins", 0))),
                     ("Without check-ins", str(value.get("without_checkins", 0))),
-                    ("No check-in in the last 14 days", str(value.get("stale", 0))),
+                    (f"No check-in for {value.get('stale_after_days', 14)} days", str(value.get("stale", 0))),
                 ),
             )
         )

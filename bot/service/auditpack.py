@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -362,8 +363,12 @@ def to_markdown(doc: list[Block]) -> str:
     return "\n".join(lines)
 
 
+_MENTION = re.compile(r"<@([^<>|\s]+)(?:\|[^<>]*)?>")
+
+
 def _md(text: str) -> str:
-    return " ".join(str(text).split())
+    """One line of text; chat mentions (`<@U1>`) as the user id an auditor looks up (`@U1`)."""
+    return " ".join(_MENTION.sub(r"@\1", str(text)).split())
 
 
 def _font_dir() -> Path | None:
@@ -375,12 +380,35 @@ def _font_dir() -> Path | None:
 
 
 def to_pdf(doc: list[Block]) -> bytes:
-    """Render blocks as a PDF (DejaVu Sans when available, else Helvetica in latin-1)."""
+    """Render blocks as a PDF (DejaVu Sans when available, else Helvetica in latin-1):
+    a title page (the title, the overview table and the contents), then the sections,
+    with "page N of M" at the foot of every page and the title at the head of all but
+    the first. Text is left-aligned and table columns are sized to their content, so
+    a timestamp or an identifier is never broken across lines."""
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
-    pdf = FPDF(format="A4")
+    title = doc[0].text if doc and doc[0].kind == "h1" else "Audit pack"
+
+    class Pack(FPDF):
+        def header(self) -> None:
+            if self.page_no() > 1:
+                self.set_font(family, "", 7)
+                self.set_text_color(110)
+                self.cell(0, 5, clean(title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                self.set_text_color(0)
+                self.ln(1)
+
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font(family, "", 7)
+            self.set_text_color(110)
+            self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="C")
+            self.set_text_color(0)
+
+    pdf = Pack(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.alias_nb_pages()
     fonts = _font_dir()
     if fonts is not None:
         pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
@@ -395,46 +423,122 @@ def to_pdf(doc: list[Block]) -> bytes:
         def clean(text: str) -> str:
             return _md(text).encode("latin-1", "replace").decode("latin-1")
 
-    pdf.set_title(clean(doc[0].text) if doc else "Audit pack")
+    pdf.set_title(clean(title))
     pdf.set_creator("govbot")
-    pdf.add_page()
     width = pdf.epw
     sizes = {"h1": 16, "h2": 13, "h3": 11}
-    for b in doc:
+
+    def text(block_text: str, size: float, height: float, style: str = "") -> None:
+        pdf.set_font(family, style, size)
+        pdf.multi_cell(width, height, clean(block_text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def bold_width(cell: str) -> float:
+        pdf.set_font(family, "B", 8)
+        measured = pdf.get_string_width(cell)
+        pdf.set_font(family, "", 8)
+        return float(measured)
+
+    def table(b: Block) -> None:
+        for part, long in _table_parts(b.rows):
+            if long:
+                long_row(part[0])
+            else:
+                grid_of(b.header, part)
+
+    def long_row(row: tuple[str, ...]) -> None:
+        # a row taller than a page cannot be a table row: its short cells as a bold
+        # line, each long cell as a paragraph that flows over the pages
+        label = " | ".join(c for c in row if len(c) <= LONG_CELL)
+        text(label or "—", 8, 4.5, "B")
+        for cell in (c for c in row if len(c) > LONG_CELL):
+            text(cell, 8, 4.5)
+        pdf.ln(1)
+
+    def grid_of(header: Sequence[str], body_rows: Sequence[tuple[str, ...]]) -> None:
+        pdf.set_font(family, "", 8)
+        rows = [tuple(clean(h) for h in header), *(tuple(clean(c) for c in r) for r in body_rows)]
+        with pdf.table(
+            width=width,
+            col_widths=column_widths(rows, pdf.get_string_width, width, heading=bold_width),
+            line_height=4.5,
+            first_row_as_headings=True,
+            headings_style=_headings(family),
+            text_align="LEFT",
+        ) as grid:
+            for row in rows:
+                grid.row(list(row))
+        pdf.ln(1)
+
+    # the title page: what this is, the overview, and what follows
+    body = list(doc)
+    pdf.add_page()
+    pdf.ln(30)
+    text(title, 22, 10, "B")
+    pdf.ln(2)
+    text(
+        "An audit pack: the proposal, its classification, regulatory mapping, approvals, overrides, "
+        "lifecycle, value check-ins and the full audit trail, as govbot recorded them.",
+        10,
+        5,
+    )
+    pdf.ln(6)
+    body = body[1:] if body and body[0].kind == "h1" else body
+    if body and body[0].kind == "table":
+        table(body[0])
+        body = body[1:]
+    contents = [b.text for b in body if b.kind == "h2"]
+    if contents:
+        pdf.ln(4)
+        text("Contents", 12, 7, "B")
+        for name in contents:
+            text(f"- {name}", 9, 5)
+    pdf.add_page()
+    for b in body:
         if b.kind in sizes:
+            if pdf.will_page_break(30):  # a heading starts a page rather than end one
+                pdf.add_page()
             pdf.ln(2)
-            pdf.set_font(family, "B", sizes[b.kind])
-            pdf.multi_cell(width, 7, clean(b.text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        elif b.kind == "p":  # left-aligned: justified lines gape around long tokens (hashes, URLs)
-            pdf.set_font(family, "", 9)
-            pdf.multi_cell(width, 5, clean(b.text), new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
+            text(b.text, sizes[b.kind], 7, "B")
+        elif b.kind == "p":
+            text(b.text, 9, 5)
         elif b.kind == "list":
-            pdf.set_font(family, "", 8)
             for item in b.items:
-                pdf.multi_cell(width, 4.5, "- " + clean(item), new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
+                text("- " + item, 8, 4.5)
         elif b.kind == "table":
-            for rows, long in _table_parts(b.rows):
-                pdf.set_font(family, "", 8)
-                if not long:
-                    with pdf.table(
-                        width=width, line_height=4.5, first_row_as_headings=True, headings_style=_headings(family)
-                    ) as table:
-                        table.row([clean(h) for h in b.header])
-                        for r in rows:
-                            table.row([clean(c) for c in r])
-                    pdf.ln(1)
-                    continue
-                # a row taller than a page cannot be a table row: its short cells as a
-                # bold line, each long cell as a paragraph that flows over the pages
-                (row,) = rows
-                pdf.set_font(family, "B", 8)
-                label = " | ".join(clean(c) for c in row if len(c) <= LONG_CELL)
-                pdf.multi_cell(width, 4.5, label or "—", new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
-                pdf.set_font(family, "", 8)
-                for cell in (c for c in row if len(c) > LONG_CELL):
-                    pdf.multi_cell(width, 4.5, clean(cell), new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
-                pdf.ln(1)
+            table(b)
     return bytes(pdf.output())
+
+
+def column_widths(
+    rows: Sequence[tuple[str, ...]],
+    measure: Callable[[str], float],
+    total: float,
+    padding: float = 3.0,
+    *,
+    heading: Callable[[str], float] | None = None,
+) -> tuple[float, ...]:
+    """Widths for a table's columns that add up to `total`: every column is at least as
+    wide as its longest word (a timestamp, an id, a code stays on one line), and the
+    room left goes to the columns with the most text. `heading` measures the first row
+    (set in bold)."""
+    columns = max((len(r) for r in rows), default=0)
+    if not columns:
+        return ()
+    least = [padding] * columns
+    natural = [padding] * columns
+    for n, row in enumerate(rows):
+        width_of = heading if heading is not None and n == 0 else measure
+        for i, cell in enumerate(row[:columns]):
+            words = cell.split() or [""]
+            least[i] = max(least[i], max(width_of(w) for w in words) + padding)
+            natural[i] = max(natural[i], width_of(cell) + padding)
+    if sum(least) >= total:  # even the longest words do not fit: share the width by them
+        return tuple(total * w / sum(least) for w in least)
+    if sum(natural) <= total:  # everything fits on one line: spread the rest evenly
+        spare = (total - sum(natural)) / columns
+        return tuple(n + spare for n in natural)
+    spare, wants = total - sum(least), [n - m for n, m in zip(natural, least, strict=True)]
+    return tuple(m + spare * w / sum(wants) for m, w in zip(least, wants, strict=True))
 
 
 LONG_CELL = 600  # characters; a longer cell could make its table row taller than a page

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shlex
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -17,8 +16,9 @@ from bot.domain.approval_rules import comment_required, missing_comment
 from bot.domain.errors import NotFound, ProposalInvalid, Refused, UsageError
 from bot.domain.intake import is_paragraph
 from bot.domain.interview import seed as make_seed
+from bot.domain.people import MENTION, is_platform_id, name_key
 from bot.domain.proposal import STOP_CONDITIONS
-from bot.domain.roles import DIRECTORY_ROLES, PER_DEPARTMENT, clean_user, is_mention
+from bot.domain.roles import DIRECTORY_ROLES, PER_DEPARTMENT, is_mention
 from bot.domain.usertext import refuse_nul
 from bot.messages import compose
 from bot.messages.message import Message, Section
@@ -30,6 +30,7 @@ from bot.service import (
     inbox,
     intake,
     lifecycle,
+    people,
     policy_versions,
     portfolio,
     queries,
@@ -57,6 +58,27 @@ def run_command(
 ) -> Reply:
     """Parse `text` and run it for `actor`; always returns a Reply. `conversation_id`
     is where it was typed (used by `digest here`)."""
+    reply = _reply(uow, clock, policy, settings, drafter, actor, channel, text, conversation_id)
+    if reply.message is not None:
+        try:  # people by name; a failed look-up must not cost the person their answer
+            with uow:
+                reply.message = people.named(uow, reply.message)
+        except Exception:
+            logger.exception("naming the people in the reply failed")
+    return reply
+
+
+def _reply(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: PolicySource,
+    settings: Settings,
+    drafter: Drafter | None,
+    actor: str,
+    channel: str,
+    text: str,
+    conversation_id: str | None,
+) -> Reply:
     try:
         refuse_nul(text, "text")
         command = parse(text)
@@ -119,7 +141,9 @@ def _run(
     if name == "edit":
         return Reply(interview=intake.edit_seed(uow, clock, policy, actor, args["proposal_id"]))
     if name == "mine":
-        return Reply(inbox.mine(uow, clock, settings, actor))
+        return Reply(inbox.mine(uow, clock, settings, actor, channel))
+    if name == "cancel":
+        return Reply(_cancel(uow, actor, channel))
     if name == "status":
         try:
             return Reply(queries.status_message(uow, settings, args["proposal_id"], actor))
@@ -133,14 +157,24 @@ def _run(
         role, dept, users = args["role"], args["department"], args["users"]
         return Reply(roles.set_role(uow, clock, settings, actor, role, dept, users, follow=reroute.reroute))
     if name == "digest":
+        if args.get("verb"):
+            message = digest.digest_command(
+                uow, clock, settings, drafter, actor, channel, [args["verb"], str(args["digest_id"])]
+            )
+            return Reply(message)
         here = bool(args["here"])
         message = digest.digest_command(
             uow, clock, settings, drafter, actor, channel, ["here"] if here else [], args.get("conversation_id")
         )
         return Reply(message, ephemeral=not here)
     if name == "decide":
+        request_id = args.get("request_id")
+        if request_id is None:
+            request_id = request_on(
+                uow, clock, settings, actor, args["proposal_id"], args["decision"], args.get("override_reason")
+            )
         outcome = decisions.decide(
-            uow, clock, settings, actor, args["request_id"], args["decision"], args["comment"], None
+            uow, clock, settings, actor, request_id, args["decision"], args["comment"], args.get("override_reason")
         )
         return Reply(_with_prefix(outcome.card, outcome.notice))
     if name in ("pause", "resume", "retire", "promote"):
@@ -154,7 +188,11 @@ def _run(
         )
         return Reply(message)
     if name == "delegate":
-        return Reply(lifecycle.delegate(uow, clock, settings, actor, args["delegate_id"], args["until"]))
+        with uow:
+            delegate_id = people.resolve_user(uow, args["delegate_id"])
+        return Reply(lifecycle.delegate(uow, clock, settings, actor, delegate_id, args["until"]))
+    if name == "whoami":
+        return Reply(roles.whoami(uow, settings, actor))
     if name == "checkin":
         message = checkins.record_checkin(uow, clock, settings, actor, args["proposal_id"], args["value"], args["note"])
         return Reply(message)
@@ -195,6 +233,18 @@ def _propose(uow: UnitOfWork, clock: Clock, actor: str, channel: str, text: str)
     return InterviewStart(seed=seed, proposal_id=None, resumed=False, describe=not seed)
 
 
+def _cancel(uow: UnitOfWork, actor: str, channel: str) -> Message:
+    """`cancel` / `quit` typed outside a running interview: say what is kept."""
+    draft = load_draft(uow, channel, actor)
+    if not draft:
+        return compose.notice("cancel", "Nothing to cancel: no interview is running.")
+    title = (draft.get("answers") or {}).get("title") or "untitled"
+    what = f"your edit of #{draft['proposal_id']}" if draft.get("proposal_id") else f'your proposal "{title}"'
+    return compose.notice(
+        "cancel", f"Stopped. {what[:1].upper()}{what[1:]} is kept as a draft: type `propose` to resume it."
+    )
+
+
 def _still_editable(uow: UnitOfWork, actor: str, proposal_id: int) -> bool:
     """An unfinished edit resumes only while the proposal still waits for it."""
     with uow:
@@ -213,7 +263,16 @@ DECISIONS = {
     "request_changes": "request_changes",
     "request-changes": "request_changes",
 }
-ALIASES = {"?": "help", "list": "mine", "my": "mine", "show": "status", "home": "mine"}
+ALIASES = {
+    "?": "help",
+    "list": "mine",
+    "my": "mine",
+    "show": "status",
+    "home": "mine",
+    "quit": "cancel",
+    "exit": "cancel",
+    "stop": "cancel",
+}
 MAX_ID = 2**31 - 1
 CLEAR_WORDS = ("none", "-", "nobody")
 
@@ -256,7 +315,7 @@ def parse(text: str) -> Command:
         return Command("help")
     if name == "propose":
         return Command("propose", {"text": rest})
-    if name in ("mine", "portfolio"):
+    if name in ("mine", "portfolio", "whoami", "cancel"):
         return Command(name)
     if name == "promote":  # governance may promote without a check-in, with a written reason
         token, reason = _need(rest, "promote <id> [reason]", "id")
@@ -271,9 +330,7 @@ def parse(text: str) -> Command:
     if name == "roles":
         return _roles(rest)
     if name == "digest":
-        if rest and rest.lower() != "here":
-            raise UsageError(f"digest: unknown option {rest!r}; allowed: `digest` or `digest here`")
-        return Command("digest", {"here": bool(rest)})
+        return _digest_command(rest)
     if name == "override":
         return _override(rest)
     if name == "delegate":
@@ -313,16 +370,109 @@ def _policy(rest: str) -> Command:
     )
 
 
-def _decision(word: str, rest: str) -> Command:
+OVERRIDE_FLAG = "--override"
+
+
+def parse_decision(word: str, rest: str, *, require_comment: bool = True) -> Command:
+    """`approve|reject|changes <request id | #proposal id> [comment] [--override <reason>]`.
+
+    A bare number is a request id (the number on the card and in `mine`); `#3` names
+    proposal 3, resolved later to the one request on it that waits on the person
+    (`request_on`). `--override <reason>` is governance deciding in the approver's
+    place. With `require_comment` (the default) a reject or changes without a comment
+    is refused here; the console asks for it instead."""
     decision = DECISIONS[word.lower()]
-    usage = f"{word} <request id>" + (" <comment>" if comment_required(decision) else " [comment]")
+    usage = f"{word} <request id | #proposal id>" + (" <comment>" if comment_required(decision) else " [comment]")
+    usage += f" [{OVERRIDE_FLAG} <reason>]"
+    override: str | None = None
+    head, flag, reason = f" {rest} ".partition(f" {OVERRIDE_FLAG} ")
+    if flag:
+        override = reason.strip()
+        if not override:
+            raise UsageError(f"override reason: write why governance decides in the approver's place. Usage: {usage}")
+        rest = head.strip()
     token, comment = _need(rest, usage, "request id")
-    problem = missing_comment(decision, comment)  # the typed command's grammar: `reject <id> <comment>`
-    if problem is not None:
-        raise UsageError(f"{problem}. Usage: {usage}")
-    return Command(
-        "decide", {"request_id": parse_id(token, "request id"), "decision": decision, "comment": comment or None}
+    if require_comment:
+        problem = missing_comment(decision, comment)  # the typed command's grammar: `reject <id> <comment>`
+        if problem is not None:
+            raise UsageError(f"{problem}. Usage: {usage}")
+    args: dict[str, Any] = {"decision": decision, "comment": comment or None}
+    if token.strip().startswith("#"):
+        args["proposal_id"] = parse_id(token, "proposal id")
+    else:
+        args["request_id"] = parse_id(token, "request id")
+    if override is not None:
+        args["override_reason"] = override
+    return Command("decide", args)
+
+
+def _digest_command(rest: str) -> Command:
+    """`digest`, `digest here`, and the review buttons typed: `digest post|regenerate <id>`."""
+    verb, more = _split_first(rest)
+    verb = verb.lower()
+    if verb in ("", "here"):
+        if more:
+            raise UsageError(f"digest {verb}: unexpected {more!r}; allowed: `digest` or `digest here`")
+        return Command("digest", {"here": verb == "here"})
+    if verb in ("post", "regenerate"):
+        token, extra = _need(more, f"digest {verb} <digest id>", "digest id")
+        if extra:
+            raise UsageError(f"digest {verb}: expected only a digest id, got extra text {extra!r}")
+        return Command("digest", {"here": False, "verb": verb, "digest_id": parse_id(token, "digest id")})
+    raise UsageError(
+        f"digest: unknown option {verb!r}; allowed: `digest`, `digest here`, `digest post <id>`, "
+        "`digest regenerate <id>`"
     )
+
+
+def _decision(word: str, rest: str) -> Command:
+    return parse_decision(word, rest)
+
+
+def request_on(
+    uow: UnitOfWork,
+    clock: Clock,
+    settings: Settings,
+    actor: str,
+    proposal_id: int,
+    decision: str,
+    override_reason: str | None = None,
+) -> int:
+    """The request a decision typed as `#<proposal id>` means: the one pending request on
+    that proposal that waits on `actor` (with a governance override: the one pending
+    request on it). Raises UsageError listing the request ids when there is none or
+    more than one."""
+    word = next((w for w, d in DECISIONS.items() if d == decision), decision)
+    with uow:
+        try:
+            proposal = uow.proposals.get(proposal_id)
+        except NotFound:
+            raise UsageError(f"id: there is no proposal {proposal_id}; see `mine` for yours") from None
+        if override_reason:
+            pending = [r for r in uow.approvals.for_proposal(proposal.id) if r.status == "pending"]
+        else:
+            pending = [r for r, p in inbox.waiting_on(uow, settings, actor, clock.now()) if p.id == proposal.id]
+        others = [r for r in uow.approvals.for_proposal(proposal.id) if r.status == "pending"]
+    if len(pending) == 1:
+        return int(pending[0].id)
+
+    def listing(requests: list[Any]) -> str:
+        return ", ".join(
+            f"request {r.id} ({compose.ROLE_LABEL.get(r.role, r.role)}{f', {r.department}' if r.department else ''})"
+            for r in requests
+        )
+
+    if pending:
+        raise UsageError(
+            f"#{proposal.id} has {len(pending)} requests waiting on you: {listing(pending)}; "
+            f"name one, e.g. `{word} {pending[0].id}`"
+        )
+    if others:
+        raise UsageError(
+            f"nothing on #{proposal.id} waits on you; its pending requests: {listing(others)}. "
+            f"Governance may decide one in the approver's place: `{word} <request id> {OVERRIDE_FLAG} <reason>`"
+        )
+    raise UsageError(f"#{proposal.id} has no pending approval request ({proposal.stage}); see `status {proposal.id}`")
 
 
 def _override(rest: str) -> Command:
@@ -346,7 +496,7 @@ def _delegate(rest: str) -> Command:
         parts.pop(-2)
     if len(parts) != 2:
         raise UsageError(f"delegate: expected a user and a date. Usage: {usage}")
-    user = clean_user(parts[0])
+    user = user_token(parts[0])
     if user is None:
         raise UsageError(f"user: {parts[0]!r} is not a user; mention them, e.g. @U123. Usage: {usage}")
     if not _DATE.match(parts[1]):
@@ -358,6 +508,38 @@ def _delegate(rest: str) -> Command:
     return Command("delegate", {"delegate_id": user, "until": until})
 
 
+def user_token(token: str) -> str | None:
+    """A typed user: the id of a mention or of a platform id (`<@U1|ana>`, `@U1`, `U1`,
+    `29:…`); else the token itself (`@carla`), for the core to look the name up
+    (`Govbot.resolve_user`); None for what can be no user at all."""
+    token = token.strip().rstrip(",")
+    match = MENTION.fullmatch(token)
+    if match:
+        return match.group(1)
+    bare = token[1:] if token.startswith("@") else token
+    if is_platform_id(bare):
+        return bare
+    if not bare or any(c in "<>|" or c.isspace() for c in bare) or not name_key(bare):
+        return None
+    return token
+
+
+_QUOTED = re.compile(r'"([^"]*)"|(\S+)')
+_CURLY = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'"})
+
+
+def quoted_words(text: str, usage: str) -> list[str]:
+    """Words, with "double quotes" around what has spaces (a department such as
+    "Customer Service"); curly quotes count as straight ones, apostrophes are letters."""
+    text = text.translate(_CURLY)
+    if text.count('"') % 2:
+        raise UsageError(
+            f"quotes: a double quote is not closed; put a department with spaces in double quotes, e.g. "
+            f'roles set department_lead "Customer Service" @carla. Usage: {usage}'
+        )
+    return [quoted if quoted is not None and word == "" else word for quoted, word in _QUOTED.findall(text)]
+
+
 def _roles(rest: str) -> Command:
     sub, more = _split_first(rest)
     if sub.lower() in ("", "list"):
@@ -367,10 +549,7 @@ def _roles(rest: str) -> Command:
             f"roles: unknown option {sub!r}; allowed: `roles` or `roles set <role> [department] <user>...`"
         )
     usage = "roles set <role> [department] <user>..."
-    try:
-        tokens = shlex.split(more)
-    except ValueError:
-        tokens = more.split()
+    tokens = quoted_words(more, usage)
     if not tokens:
         raise UsageError(f"role is missing; allowed: {', '.join(DIRECTORY_ROLES)}. Usage: {usage}")
     role = tokens[0].lower()
@@ -394,7 +573,7 @@ def _roles(rest: str) -> Command:
         return Command("roles_set", {"role": role, "department": department, "users": []})
     users = []
     for token in rest_tokens:
-        user = clean_user(token)
+        user = user_token(token)
         if user is None:
             raise UsageError(f"user: {token!r} is not a user; mention them, e.g. @U123")
         if user not in users:

@@ -21,6 +21,7 @@ from bot.domain.intake import IntakeFlow
 from bot.domain.records import ConversationRef, DigestRow, OutboxRow
 from bot.domain.roles import clean_user
 from bot.domain.similarity import OfflineMatcher
+from bot.messages import compose
 from bot.messages.message import Message
 from bot.ports import Clock, Drafter, Extractor, PolicySource, Sender, SimilarityMatcher, UnitOfWorkFactory
 from bot.service import (
@@ -37,6 +38,7 @@ from bot.service import (
     intake,
     jobs,
     lifecycle,
+    people,
     policy_versions,
     portfolio,
     queries,
@@ -271,7 +273,7 @@ class Govbot:
         changes without a comment. `in_place` is the channel's reference of the clicked
         message when the channel replaces it with the returned card itself; the outbox
         then updates only the other copies."""
-        return decisions.decide(
+        outcome = decisions.decide(
             self.uow(),
             self.clock,
             self.settings,
@@ -282,6 +284,21 @@ class Govbot:
             override_reason,
             in_place=in_place,
         )
+        with self.uow() as uow:
+            outcome.card = people.named(uow, outcome.card)
+            outcome.notice = people.named(uow, compose.notice("notice", outcome.notice)).text
+        return outcome
+
+    def parse_decision(self, word: str, rest: str, *, require_comment: bool = True) -> dict[str, Any]:
+        """`approve|reject|changes <request id | #proposal id> [comment] [--override <reason>]`
+        parsed as every channel parses it: `request_id` or `proposal_id`, `decision`,
+        `comment`, `override_reason` (UsageError naming what is wrong)."""
+        return chat.parse_decision(word, rest, require_comment=require_comment).args
+
+    def request_on(self, actor: str, proposal_id: int, decision: str, override_reason: str | None = None) -> int:
+        """The request a decision typed as `#<proposal id>` means: the one pending request
+        on it that waits on `actor`. Raises UsageError listing the request ids otherwise."""
+        return chat.request_on(self.uow(), self.clock, self.settings, actor, proposal_id, decision, override_reason)
 
     def decision_form(self, actor: str, request_id: int, decision: str) -> DecisionForm:
         """Before a channel asks for input: whether `actor` is refused outright, and
@@ -302,7 +319,8 @@ class Govbot:
             except NotFound:
                 raise UsageError(f"request id: there is no approval request {request_id}") from None
             proposal = uow.proposals.get(request.proposal_id)
-            return decisions.card_for(uow, self.settings, self.clock.now(), proposal, request, viewer)
+            card = decisions.card_for(uow, self.settings, self.clock.now(), proposal, request, viewer)
+            return people.named(uow, card)
 
     def approval_viewers(self, request_id: int) -> list[str]:
         """Who may see an approval card with its buttons (Teams refreshes the card for
@@ -371,7 +389,7 @@ class Govbot:
         """`status <id>`: everything for the operator (`viewer` None) and for the people
         involved, role holders asked and governance; a summary without comments,
         decisions or trail for anyone else."""
-        return queries.status_message(self.uow(), self.settings, proposal_id, viewer)
+        return self.named(queries.status_message(self.uow(), self.settings, proposal_id, viewer))
 
     def check_database(self) -> None:
         """Read from the database once; raises when it does not answer (`/readyz`)."""
@@ -384,23 +402,25 @@ class Govbot:
         Raises NotFound for an unknown id."""
         return queries.status_data(self.uow(), proposal_id)
 
-    def mine(self, actor: str) -> Message:
-        return inbox.mine(self.uow(), self.clock, self.settings, actor)
+    def mine(self, actor: str, channel: str | None = None) -> Message:
+        """`mine`: the actor's proposals, their unfinished interview in `channel` (and how
+        to resume it), and the requests waiting on them with their ids."""
+        return self.named(inbox.mine(self.uow(), self.clock, self.settings, actor, channel))
 
     def home(self, actor: str) -> Message:
         """App Home / personal tab: the actor's proposals and the approvals waiting on
         them, with the approval buttons."""
-        return inbox.home(self.uow(), self.clock, self.settings, actor)
+        return self.named(inbox.home(self.uow(), self.clock, self.settings, actor))
 
     def portfolio(self) -> Message:
-        return portfolio.portfolio_message(self.uow(), self.clock, self.settings)
+        return self.named(portfolio.portfolio_message(self.uow(), self.clock, self.settings))
 
     def portfolio_data(self) -> dict[str, Any]:
         """Portfolio facts computed in SQL (`uow.facts.portfolio`)."""
         return portfolio.portfolio_data(self.uow(), self.clock, self.settings)
 
     def roles(self, viewer: str | None = None) -> Message:
-        return roles.roles_message(self.uow(), self.settings, viewer)
+        return self.named(roles.roles_message(self.uow(), self.settings, viewer))
 
     def set_role(self, actor: str, role: str, department: str, users: list[str]) -> Message:
         """Governance only (Refused otherwise). Replaces the holders of (role,
@@ -471,10 +491,11 @@ class Govbot:
         return digest.regenerate_digest(self.uow(), self.clock, self.settings, self.drafter, actor, digest_id)
 
     # --- scheduled work and delivery ------------------------------------------------
-    def run_due(self, now: datetime) -> dict[str, Any]:
-        """Run each job due at `now` once (`govbot run-jobs`); what each did, JSON-ready."""
+    def run_due(self, now: datetime, *, dry_run: bool = False) -> dict[str, Any]:
+        """Run each job due at `now` once (`govbot run-jobs`); what each did, JSON-ready.
+        With `dry_run` every job's work is rolled back (`"status": "would_run"`)."""
         return jobs.run_due(
-            self.uow(), self.clock, self.settings, self.drafter, now, instance=self.instance, policy=self.policy
+            self.uow(), self.clock, self.settings, self.drafter, now, instance=self.instance, dry_run=dry_run, policy=self.policy
         )
 
     async def run_jobs_loop(self, interval_s: float, stop: asyncio.Event) -> None:
@@ -497,6 +518,34 @@ class Govbot:
     async def run_outbox_loop(self, senders: Mapping[str, Sender | None], interval: float, stop: asyncio.Event) -> None:
         """Deliver the outbox until `stop` is set (`govbot serve`)."""
         await delivery.run_outbox_loop(self.uow(), self.clock, senders, interval, stop)
+
+    # --- people -------------------------------------------------------------------
+    def remember_person(self, platform: str, user_id: str, name: object) -> bool:
+        """A channel learnt `user_id`'s display name (Slack users.info, Teams from.name):
+        keep it, cleaned of markup. True when it was new or changed."""
+        with self.uow() as uow:
+            changed = people.remember(uow, platform, user_id, name, self.clock.now())
+            if changed:
+                uow.commit()
+        return changed
+
+    def named(self, message: Message) -> Message:
+        """`message` with people's display names next to their mentions (`<@ID|Name>`)."""
+        ids = people.mentions_in(message)
+        if not ids:
+            return message
+        with self.uow() as uow:
+            return people.with_known_names(message, uow.people.names(ids))
+
+    def resolve_user(self, token: str) -> str:
+        """The user id a typed mention, id or known name means; UsageError otherwise."""
+        with self.uow() as uow:
+            return people.resolve_user(uow, token)
+
+    def whoami(self, actor: str, channel: str | None = None) -> Message:
+        """Who the actor is to govbot: name, user id (for GOVBOT_GOVERNANCE and the
+        roles file) and the roles they hold."""
+        return self.named(roles.whoami(self.uow(), self.settings, actor))
 
     # --- conversation references (Teams proactive messages) -------------------------
     def remember_conversation(

@@ -12,11 +12,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from bot.domain.records import OutboxRow
+from bot.messages.message import Message
 from bot.ports import Clock, Sender, UnitOfWork
+from bot.service.people import named
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +51,14 @@ def _claim(uow: UnitOfWork, clock: Clock, channels: list[str], limit: int) -> li
     return claimed
 
 
-def _refs(uow: UnitOfWork, row: OutboxRow) -> tuple[bool, dict[str, Any] | None, dict[str, Any] | None]:
-    """(wait, thread_ref, update_ref). Refs are read just before sending, so a message
-    threads on (or replaces) one delivered earlier in the same round. When the message
-    it refers to is itself still pending, wait for it (the claim's lease retries us)."""
+def _refs(uow: UnitOfWork, row: OutboxRow) -> tuple[bool, dict[str, Any] | None, dict[str, Any] | None, OutboxRow]:
+    """(wait, thread_ref, update_ref, row with people's names). Refs are read just
+    before sending, so a message threads on (or replaces) one delivered earlier in the
+    same round. When the message it refers to is itself still pending, wait for it (the
+    claim's lease retries us). Names are read at sending time too, so a message shows
+    the names the platforms gave most recently."""
     with uow:
+        row = _named(uow, row)
         thread_ref = uow.message_refs.get(row.thread_key) if row.thread_key else None
         update_ref = uow.message_refs.get(row.update_key) if row.update_key else None
         missing = {k for k, ref in ((row.thread_key, thread_ref), (row.update_key, update_ref)) if k and ref is None}
@@ -60,8 +66,17 @@ def _refs(uow: UnitOfWork, row: OutboxRow) -> tuple[bool, dict[str, Any] | None,
         if missing and proposal_id is not None:
             for other in uow.outbox.pending_for_proposal(int(proposal_id)):
                 if other.id < row.id and other.status == "pending" and other.ref_key in missing:
-                    return True, None, None
-    return False, thread_ref, update_ref
+                    return True, None, None, row
+    return False, thread_ref, update_ref, row
+
+
+def _named(uow: UnitOfWork, row: OutboxRow) -> OutboxRow:
+    try:
+        message = named(uow, Message.from_json(row.payload))
+    except Exception:  # a payload that is no message, or a failed read: send it as it is
+        logger.debug("outbox %s: names not added", row.id, exc_info=True)
+        return row
+    return replace(row, payload=message.to_json())
 
 
 def _sent(uow: UnitOfWork, clock: Clock, row: OutboxRow, ref: dict[str, Any] | None) -> None:
@@ -118,7 +133,7 @@ async def deliver_due(
     claimed = await asyncio.to_thread(_claim, uow, clock, sorted(active), limit)
     sent = 0
     for row in claimed:
-        wait, thread_ref, update_ref = await asyncio.to_thread(_refs, uow, row)
+        wait, thread_ref, update_ref, row = await asyncio.to_thread(_refs, uow, row)
         if wait:
             logger.debug("outbox %s waits for the message it refers to", row.id)
             continue

@@ -368,6 +368,10 @@ def _drift_lines(drift: dict[str, Any]) -> list[str]:
         + (f": {_titles(drift.get('items', []))}." if drift.get("items") else ".")
     ]
 
+def _n(count: Any, one: str, many: str | None = None) -> str:
+    """ "1 approval", "2 approvals" (`many` for irregular plurals)."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
 
 def template_digest(facts: dict[str, Any], why: str = "no_llm") -> str:
     """The deterministic digest: every number and title taken from the facts."""
@@ -385,7 +389,7 @@ def template_digest(facts: dict[str, Any], why: str = "no_llm") -> str:
         f"{period.get('end_date', '')})",
         _WHY.get(why, _WHY["no_llm"]),
         "",
-        f"Pipeline: {total} proposals in the portfolio; {new.get('this_week', 0)} new this week "
+        f"Pipeline: {_n(total, 'proposal')} in the portfolio; {new.get('this_week', 0)} new this week "
         f"({new.get('last_week', 0)} the week before). New by risk: {_counts(new.get('by_risk', {}))}.",
     ]
     if new.get("items"):
@@ -404,14 +408,15 @@ def template_digest(facts: dict[str, Any], why: str = "no_llm") -> str:
         f"Stage moves this week: {_counts(moves.get('this_week', {}))} "
         f"(the week before: {_counts(moves.get('last_week', {}))}).",
         "",
-        f"Needs attention: {appr.get('pending', 0)} approvals pending, {appr.get('overdue', 0)} overdue "
-        f"(pending more than {appr.get('overdue_after_hours', 0)} hours).",
+        f"Needs attention: {_n(appr.get('pending', 0), 'approval')} pending, {appr.get('overdue', 0)} overdue "
+        f"(pending more than {_n(appr.get('overdue_after_hours', 0), 'hour')}).",
         f"Open stop conditions: {stops.get('open', 0)} ({_counts(stops.get('by_code', {}))}).",
-        f"Pilot purgatory: {purg.get('count', 0)} pilots older than {purg.get('days', 0)} days without "
+        f"Pilot purgatory: {_n(purg.get('count', 0), 'pilot')} older than {_n(purg.get('days', 0), 'day')} without "
         f"value evidence" + (f": {_titles(purg.get('items', []))}." if purg.get("items") else "."),
         *_drift_lines(facts.get("governance_drift", {})),
         "",
-        f"Value evidence: {chk.get('this_week', 0)} check-ins this week ({chk.get('last_week', 0)} the week before).",
+        f"Value evidence: {_n(chk.get('this_week', 0), 'check-in')} this week ({chk.get('last_week', 0)} the week "
+        "before).",
     ]
     for item in chk.get("items", [])[:5]:
         lines.append(f'- "{item["title"]}" (#{item["proposal_id"]}): {item["value"]}')

@@ -14,11 +14,14 @@ from bot.service import decisions, roles
 from bot.settings import Settings
 
 
-def mine(uow: UnitOfWork, clock: Clock, settings: Settings, actor: str) -> Message:
+def mine(uow: UnitOfWork, clock: Clock, settings: Settings, actor: str, channel: str | None = None) -> Message:
+    """The actor's proposals, their unfinished interview in `channel` (and how to resume
+    it), and the requests waiting on them with their ids."""
     with uow:
         proposals = own_proposals(uow, actor)
         pending = waiting_on(uow, settings, actor, clock.now())
-    return compose.mine_message(actor, proposals, pending)
+        draft = uow.drafts.get(channel, actor) if channel else None
+    return compose.mine_message(actor, proposals, pending, draft)
 
 
 def home(uow: UnitOfWork, clock: Clock, settings: Settings, actor: str) -> Message:

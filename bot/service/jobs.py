@@ -68,6 +68,8 @@ def _claim(uow: UnitOfWork, settings: Settings, instance: str, job: str, period:
     return False
 
 
+JOBS = ("reminders", "escalations", "checkins", "digest")
+
 Runner = Callable[[UnitOfWork, Settings, datetime, str], dict[str, Any]]
 
 
@@ -80,14 +82,20 @@ def run_due(
     *,
     instance: str,
     policy: PolicySource,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
     """Run each due job once at `now`; return what each did (JSON-ready). `instance`
     names this process in the claims; `policy` gives the review intervals.
 
     A job another instance already ran for this period reports `"status": "skipped"`.
+    With `dry_run`, each job does its work in a unit of work that is rolled back
+    (`"status": "would_run"` with what it would have done; the digest says whether it
+    is due, without drafting): nothing is written, nobody is told anything.
     """
     now = now if now.tzinfo else now.replace(tzinfo=UTC)
     result: dict[str, Any] = {"now": now.isoformat()}
+    if dry_run:
+        result["dry_run"] = True
     hourly = hour_period(now)
     weekly = iso_week(now)
     runners: tuple[tuple[str, str, Runner], ...] = (
@@ -96,7 +104,7 @@ def run_due(
         ("checkins", weekly, _checkins),
     )
     for job, period, runner in runners:
-        result[job] = _run_claimed(uow, settings, instance, job, period, now, runner)
+        result[job] = _run_claimed(uow, settings, instance, job, period, now, runner, dry_run=dry_run)
     in_force = policy.current()
     result["reassessments"] = _run_claimed(
         uow,
@@ -106,20 +114,37 @@ def run_due(
         reassess.day_period(now),
         now,
         lambda u, s, at, _period: reassess.open_due(u, s, in_force, at),
+        dry_run=dry_run,
     )
-    result["digest"] = _digest(uow, clock, settings, drafter, instance, weekly, now)
+    result["digest"] = _digest(uow, clock, settings, drafter, instance, weekly, now, dry_run=dry_run)
     return result
 
 
+def failed_jobs(result: dict[str, Any]) -> list[str]:
+    """The jobs of a `run_due` result that failed."""
+    return [job for job in JOBS if isinstance(result.get(job), dict) and result[job].get("status") == "failed"]
+
+
 def _run_claimed(
-    uow: UnitOfWork, settings: Settings, instance: str, job: str, period: str, now: datetime, runner: Runner
+    uow: UnitOfWork,
+    settings: Settings,
+    instance: str,
+    job: str,
+    period: str,
+    now: datetime,
+    runner: Runner,
+    *,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
-    """Claim (job, period) and do the job's work in one unit of work."""
+    """Claim (job, period) and do the job's work in one unit of work (rolled back when
+    `dry_run`)."""
     try:
         with uow:
             if not _claim(uow, settings, instance, job, period, now):
                 return {"period": period, "status": "skipped", "reason": "already run for this period"}
             detail = runner(uow, settings, now, period)
+            if dry_run:
+                return {"period": period, "status": "would_run", **detail}
             uow.jobs.finish(job, period, "done", detail, now)
             uow.commit()
     except Conflict:
@@ -191,6 +216,7 @@ def _facts(request: ApprovalRequestRow, proposal: ProposalRow, age: str) -> Sect
             ("Approver", f"<@{request.approver}>"),
             ("Risk", proposal.risk_level),
             ("Waiting", age),
+            ("Request id", str(request.id)),
         )
     )
 
@@ -364,6 +390,8 @@ def _digest(
     instance: str,
     period: str,
     now: datetime,
+    *,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
     """Claim the week, then call `bot.service.digest.weekly_job` (it manages its own
     units of work) and pass its result through. The week is claimed only once the
@@ -386,6 +414,9 @@ def _digest(
         with uow:
             if not _claim(uow, settings, instance, "digest", period, now):
                 return {"period": period, "status": "skipped", "reason": "already run for this period"}
+            if dry_run:  # the claim is rolled back; the draft is not written
+                review = "for review by governance" if settings.digest_review else "and posted"
+                return {"period": period, "status": "would_run", "would": f"draft this week's digest {review}"}
             uow.commit()
     except Conflict:
         return {"period": period, "status": "skipped", "reason": "already run for this period"}

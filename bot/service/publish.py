@@ -75,8 +75,20 @@ class _Publisher:
         self.in_place = in_place
         self._classification = classification
         self.cards: dict[int, Message] = {}
+        self.told_by_stage: set[int] = set()
 
     def run(self, events: Iterable[Event]) -> dict[int, Message]:
+        events = list(events)
+        # a decision that sent the proposal back (rejected, changes requested) is told to
+        # the requester once, by the stage change with its comment and Edit button
+        self.told_by_stage = {
+            e.request_id
+            for e in events
+            if isinstance(e, StageChanged)
+            and e.before == "in_review"
+            and e.after in ("rejected", "changes_requested")
+            and e.request_id is not None
+        }
         for event in events:
             match event:
                 case Decided():
@@ -142,12 +154,13 @@ class _Publisher:
             if request.kind == "autonomy"
             else f"as {compose.ROLE_LABEL.get(request.role, request.role)}"
         )
-        self.tell(
-            "decision_notice",
-            f"{line} {what} — #{p.id} {user_text(p.title)}",
-            f"decision:{row.id}:requester",
-            user_text(row.comment),
-        )
+        if request.id not in self.told_by_stage:
+            self.tell(
+                "decision_notice",
+                f"{line} {what} — #{p.id} {user_text(p.title)}",
+                f"decision:{row.id}:requester",
+                user_text(row.comment),
+            )
         if event.via in ON_BEHALF:
             whose = row.on_behalf_of or request.approver
             by = "your delegate" if event.via == "delegate" else "governance"

@@ -25,6 +25,7 @@ from bot.domain.roles import DIRECTORY_ROLES, OPERATOR, PER_DEPARTMENT, clean_us
 from bot.messages import compose
 from bot.messages.message import Message
 from bot.ports import Clock, UnitOfWork
+from bot.service import people
 from bot.service.refusals import refuse
 from bot.settings import Settings
 
@@ -100,16 +101,10 @@ def set_role(
         role, department = validate_role(role, department)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    clean: list[str] = []
-    for user in users:
-        uid = clean_user(user)
-        if uid is None:
-            raise UsageError(f"user: {user!r} is not a user id; mention them, e.g. @U123")
-        if uid not in clean:
-            clean.append(uid)
     now = clock.now()
     rerouted: list[int] = []
     with uow:
+        clean = people.resolve_users(uow, users)
         if not is_governance(uow, actor, settings):
             refused = "only governance may change the role directory"
         elif role == "governance" and not clean:
@@ -186,3 +181,13 @@ def role_holders(uow: UnitOfWork, request: ApprovalRequestRow) -> list[str]:
     if request.role in PER_DEPARTMENT:
         return holders(uow, request.role, request.department) if request.department else []
     return holders(uow, request.role)
+
+
+def whoami(uow: UnitOfWork, settings: Settings, actor: str) -> Message:
+    """Who the actor is to govbot: name, user id (for GOVBOT_GOVERNANCE and the roles
+    file) and the roles they hold."""
+    with uow:
+        held = sorted({a.role + (f" ({a.department})" if a.department else "") for a in uow.roles.roles_of(actor)})
+        if actor in governance_members(uow, settings) and "governance" not in held:
+            held.append("governance")
+    return compose.whoami_message(actor, held)

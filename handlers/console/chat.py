@@ -130,7 +130,7 @@ class ConsoleChat:
         """Read and run commands until `quit` or end of input. Returns the exit code (0)."""
         self.say(
             style("govbot console", BOLD, CYAN, color=self.color)
-            + f" — you are {self.user}. Type `help` for commands, `quit` to leave."
+            + f" — you are {self._who(self.user)}. Type `help` for commands, `quit` to leave."
         )
         self.deliver()
         self._tell_unread()
@@ -218,9 +218,18 @@ class ConsoleChat:
             return
         self.user = user
         self.sender.active = user
-        self.say(f"You are now {style(user, BOLD, color=self.color)}.")
+        self.say(f"You are now {style(self._who(user), BOLD, color=self.color)}.")
         self.deliver()
         self._tell_unread()
+
+    def _who(self, user: str) -> str:
+        """ "Omar Haddad (U_OMAR)" when govbot knows the name, else the id."""
+        try:
+            named = plain_mentions(self.core.named(Message("who", f"<@{user}>")).text)
+        except Exception:  # only a nicety
+            logger.debug("naming %s failed", user, exc_info=True)
+            return user
+        return user if named == f"@{user}" else f"{named} ({user})"
 
     def _tell_unread(self) -> None:
         unread = self.sender.unread(self.user)
@@ -263,32 +272,24 @@ class ConsoleChat:
 
     # --- decisions --------------------------------------------------------------------
     def decide(self, decision: str, rest: str, word: str) -> None:
-        override = None
-        if " --override" in f" {rest}":
-            rest, _, override = f" {rest}".partition(" --override")
-            rest, override = rest.strip(), override.strip() or None
-            if override is None:
-                self.error("override: give the written reason after --override")
-                return
-        token, _, comment = rest.partition(" ")
-        if not token:
-            self.error(f"request id is missing. Usage: {word} {DECISION_USAGE[decision]}")
-            return
-        match = re.fullmatch(r"#?(\d{1,9})", token)
-        if not match or int(match.group(1)) <= 0:
-            self.error(f"request id: {token!r} is not a number; give the number shown, e.g. `{word} 12`")
-            return
-        request_id, comment = int(match.group(1)), comment.strip()
+        """`approve|reject|changes <request id | #proposal id> [comment] [--override <reason>]`,
+        parsed like every channel; a missing comment is asked for here rather than refused."""
         try:
+            args = self.core.parse_decision(word, rest, require_comment=False)
+            override = args.get("override_reason")
+            request_id = args.get("request_id")
+            if request_id is None:
+                request_id = self.core.request_on(self.user, args["proposal_id"], decision, override)
+            comment = args.get("comment") or ""
             if not comment:  # ask for a required comment here rather than fail
-                form = self.core.decision_form(self.user, request_id, decision)
+                form = self.core.decision_form(self.user, int(request_id), decision)
                 if form.refusal is None and form.comment_required:
                     comment = (self.read("Comment (say why): ") or "").strip()
                     problem = form.missing(comment, override).get("comment")
                     if problem is not None:
                         self.error(f"{problem}. Usage: {word} <request id> <comment>")
                         return
-            outcome = self.core.decide(self.user, request_id, decision, comment or None, override_reason=override)
+            outcome = self.core.decide(self.user, int(request_id), decision, comment or None, override_reason=override)
         except EXPECTED as exc:
             self.error(error_text(exc))
             return

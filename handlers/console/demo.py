@@ -27,6 +27,18 @@ CAST = {
     "U_MALLORY": "Mallory (a colleague who clicks the wrong button)",
 }
 
+NAMES = {  # what Slack or Teams would tell govbot each person is called
+    "U_GRACE": "Grace Okafor",
+    "U_DANA": "Dana Reyes",
+    "U_SAM": "Sam Jones",
+    "U_FIONA": "Fiona Walsh",
+    "U_LEO": "Leo Novak",
+    "U_EVE": "Eve Martin",
+    "U_ALICE": "Alice Chen",
+    "U_OMAR": "Omar Haddad",
+    "U_MALLORY": "Mallory Kim",
+}
+
 LOW_RISK = {
     "title": "Summarise weekly support themes",
     "department": "Support",
@@ -159,12 +171,14 @@ class Tour:
         )
 
     def say(self, text: str) -> None:
-        self.out.write(f"{text}\n")
+        from handlers.console.render import plain_mentions
+
+        self.out.write(f"{plain_mentions(text)}\n")
 
     def sees(self, user: str, message: Message) -> None:
         who = CAST.get(user, user)
         self.out.write(f"\n{self._style('-- ' + who + ' sees:', '1;33')}\n")
-        body = self._render(message, color=self.color)
+        body = self._render(self.core.named(message), color=self.color)
         self.out.write("\n".join("   " + ln for ln in body.splitlines()) + "\n")
 
     def deliver(self) -> None:
@@ -196,6 +210,8 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False, *, operator: str) -
     command line's operator), who installs govbot and names its governance lead."""
     t = Tour(core, out, color)
     t.chapter("The role directory: who approves what")
+    for user, name in NAMES.items():  # in Slack and Teams the platform tells govbot people's names
+        core.remember_person("console", user, name)
     core.set_role(operator, "governance", "", ["U_GRACE"])
     for role, dept, users in (
         ("department_lead", "Support", ["U_DANA"]),

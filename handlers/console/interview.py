@@ -10,7 +10,7 @@ import re
 from typing import Any, Protocol
 
 from bot.domain import interview, questions
-from bot.domain.errors import ProposalInvalid, Refused
+from bot.domain.errors import ProposalInvalid, Refused, UsageError
 from bot.messages.message import Message, Section
 from bot.service.results import InterviewStart
 from handlers.console.render import BOLD, CYAN, render_note, style
@@ -18,7 +18,10 @@ from handlers.console.render import BOLD, CYAN, render_note, style
 logger = logging.getLogger(__name__)
 
 CHANNEL = "console"
-CANCEL = frozenset({"cancel", "stop", "/cancel"})
+CANCEL = frozenset({"cancel", "stop", "/cancel", "quit", "exit", "/quit"})  # all leave, keeping the draft
+
+
+SHOWN_INLINE = 40  # longer current answers are shown on their own line, whole
 
 
 class Cancelled(Exception):
@@ -68,7 +71,7 @@ class TerminalInterview:
             self.chat.say(f"Editing proposal #{proposal_id}. Enter keeps the current answer.")
         self.chat.note(
             "Press Enter to skip a question (or keep the answer in [brackets]), `-` to clear it, "
-            "`cancel` to stop — your answers are kept as a draft."
+            "`cancel` or `quit` to stop — your answers are kept as a draft."
         )
         flow = self.chat.core.interview_flow()
         try:
@@ -105,7 +108,7 @@ class TerminalInterview:
             self.submit(answers, proposal_id, flow)
         except Cancelled:
             self.chat.say("")
-            self.chat.say("Interview stopped. Your answers are saved; type `propose` to carry on.")
+            self.chat.say("Interview stopped. Your answers are saved; type `propose` to carry on (`mine` shows it).")
 
     def summary(self, step: interview.Step, answers: dict[str, Any], proposal_id: int | None) -> None:
         """The summary page (a paragraph was read, or a proposal is edited): each of its
@@ -152,9 +155,13 @@ class TerminalInterview:
             questions.MULTI: "numbers separated by commas, e.g. 1,3",
             questions.SINGLE: "a number",
             questions.YES_NO: "y or n",
-            questions.USER: "a user id, or `me`",
+            questions.USER: "a user id, @name, or `me`",
         }.get(q.kind, "")
         shown = self._shown(q, current)
+        if len(shown) > SHOWN_INLINE:  # a long answer being edited: shown whole, above the prompt
+            self.chat.note("Current answer:")
+            self.chat.say("  " + shown)
+            shown = "the answer above"
         prompt = "> "
         if hint or shown:
             prompt = f"[{'; '.join(p for p in (hint, ('Enter keeps: ' + shown) if shown else '') if p)}] > "
@@ -191,8 +198,7 @@ class TerminalInterview:
         if q.kind == questions.SINGLE:
             numbers = [str(i) for i, c in enumerate(q.choices, 1) if c.value == value]
             return f"{numbers[0]} ({questions.label_of(q.key, value)})" if numbers else str(value)
-        text = str(value)
-        return text if len(text) <= 40 else text[:39] + "…"
+        return str(value)  # a long answer is shown whole above the prompt (SHOWN_INLINE)
 
     def _raw(self, q: questions.Question, text: str) -> tuple[Any, str | None]:
         """Turn what was typed into the raw value a platform would send."""
@@ -200,6 +206,11 @@ class TerminalInterview:
             return ([] if q.kind == questions.MULTI else None), None
         if q.kind == questions.USER and text.lower() == "me":
             return self.chat.user, None
+        if q.kind == questions.USER:  # an id, a mention, or the name of someone govbot knows
+            try:
+                return self.chat.core.resolve_user(text), None
+            except UsageError as exc:
+                return None, f"{q.key}: {exc.message.removeprefix('user: ')}"
         if q.kind == questions.SINGLE:
             return self._number(q, text)
         if q.kind == questions.MULTI:
@@ -230,7 +241,7 @@ class TerminalInterview:
 
     def submit(self, answers: dict[str, Any], proposal_id: int | None, flow: interview.InterviewFlow) -> None:
         self.chat.say("")
-        self.chat.show(summary(answers, flow.pages(answers)))
+        self.chat.show(self.chat.core.named(summary(answers, flow.pages(answers))))
         similar = self.chat.core.similar_notice(interview.to_proposal(answers), proposal_id)
         if similar is not None:  # near-duplicates in other departments: talk to their owners first
             self.chat.show(similar)
@@ -289,9 +300,11 @@ def summary(answers: dict[str, Any], pages: list[questions.Page]) -> Message:
                 text = questions.label_of(q.key, str(value))
             elif q.kind == questions.YES_NO:
                 text = "yes" if value is True else "no"
+            elif q.kind == questions.USER:
+                text = f"<@{value}>"  # shown by name once govbot knows it
             else:
                 text = str(value)
-            fields.append((q.label, text if len(text) <= 300 else text[:299] + "…"))
+            fields.append((q.label, text))  # whole: this is what will be submitted
     return Message(
         kind="interview_summary",
         text=f"Your proposal: {answers.get('title') or '(no title)'}",

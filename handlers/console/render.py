@@ -47,8 +47,8 @@ _BUTTON_COMMAND = {
     REQUEST_CHANGES: "changes {v} <comment>",
     EDIT_PROPOSAL: "edit {v}",
     CHECKIN_OPEN: "checkin {v} <value>",
-    DIGEST_POST: "digest",
-    DIGEST_REGENERATE: "digest",
+    DIGEST_POST: "digest post {v}",
+    DIGEST_REGENERATE: "digest regenerate {v}",
     POLICY_APPLY: "policy apply {v}",
     REASSESSMENT_EDIT: "edit {v}",
 }
@@ -87,9 +87,9 @@ def style(text: str, *codes: str, color: bool) -> str:
 
 
 def plain_mentions(text: str) -> str:
-    """`<@U123>` (or `<@U123|ana>`) becomes `@U123` (or `@ana`); the marks of
-    user-written text are dropped (a terminal shows no markup)."""
-    return _MENTION.sub(lambda m: "@" + (m.group(2) or m.group(1)), plain(text))
+    """`<@U123|Ana Ruiz>` becomes the name, `Ana Ruiz`; `<@U123>` (no name known) `@U123`;
+    the marks of user-written text are dropped (a terminal shows no markup)."""
+    return _MENTION.sub(lambda m: m.group(2) or "@" + m.group(1), plain(text))
 
 
 def _levels(text: str, color: bool) -> str:

@@ -127,4 +127,7 @@ def collapse(rows: Sequence[OutboxRow]) -> list[StoredMessage]:
 def stored_inbox(core: Govbot, user: str, limit: int = 50) -> list[StoredMessage]:
     """The console messages the outbox holds for `user` (this and earlier sessions)."""
     rows = core.outbox_for(user, limit=limit)
-    return collapse([r for r in rows if r.channel == ConsoleSender.channel])
+    items = collapse([r for r in rows if r.channel == ConsoleSender.channel])
+    for item in items:  # with people's names, as delivery shows them
+        item.message = core.named(item.message)
+    return items

@@ -31,6 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.service.core import Govbot
 from handlers.base import EXPECTED, core_call, error_text
 from handlers.guard import Malformed, load_json, timestamp_ok
+from handlers.slack.names import SlackNames, people_in
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -80,7 +81,9 @@ class SlackFrontEnd:
         self._inflight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self.names = SlackNames(core, client)
         self.bolt.middleware(self._skip_repeats)
+        self.bolt.middleware(self._learn_names)
 
     # ------------------------------------------------------------------ HTTP intake
     async def handle_http(self, request: web.Request) -> web.Response:
@@ -121,6 +124,14 @@ class SlackFrontEnd:
                 self._seen.popitem(last=False)
         return await next_()
 
+    async def _learn_names(self, body: dict[str, Any], next_: Callable[[], Awaitable[Any]]) -> Any:
+        """Look up the display names of the people a request names, in the background."""
+        try:
+            self.names.soon(people_in(body))
+        except Exception:  # never in the way of the request
+            logger.exception("slack: could not schedule the name look-up")
+        return await next_()
+
     # ------------------------------------------------------------------ work after ack
     @contextlib.asynccontextmanager
     async def work(self, what: str, report: Callable[[str], Awaitable[Any]], ack: Any = None) -> AsyncIterator[None]:
@@ -149,8 +160,9 @@ class SlackFrontEnd:
                 self._idle.set()
 
     async def idle(self, timeout: float = 10.0) -> None:
-        """Wait until no listener work is running (tests)."""
+        """Wait until no listener work (and no name look-up) is running (tests)."""
         await asyncio.wait_for(self._idle.wait(), timeout)
+        await self.names.settled(timeout)
 
     async def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a (synchronous) core call off the event loop, in the lane every channel

@@ -23,7 +23,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.messages.message import Button, Message, plain, spans
+from bot.messages.message import Button, Message, spans
+from bot.messages.message import plain as unmarked
 
 TEXT_MAX = 3000
 FIELD_MAX = 2000
@@ -47,8 +48,10 @@ _URL = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)")
 
 
 def escape(text: str) -> str:
-    """Escape &, < and > for mrkdwn: the core's own user and channel mentions stay as
-    they are; in user-written spans nothing is kept."""
+    """Escape &, < and > for mrkdwn: the core's own user and channel mentions stay; in
+    user-written spans nothing is kept. A user mention loses its name (`<@U1|Ana>` →
+    `<@U1>`): Slack shows the person's current name itself, and no name (user text)
+    ever reaches mrkdwn."""
     out: list[str] = []
     for piece, is_user in spans(text):
         out.append(_escape_plain(piece) if is_user else _escape_core(piece))
@@ -60,10 +63,20 @@ def _escape_core(text: str) -> str:
     pos = 0
     for m in _KEEP.finditer(text):
         out.append(_escape_plain(text[pos : m.start()]))
-        out.append(m.group(0))
+        token = m.group(0)
+        out.append(token.split("|", 1)[0].rstrip(">") + ">" if token.startswith("<@") else token)
         pos = m.end()
     out.append(_escape_plain(text[pos:]))
     return "".join(out)
+
+
+_NAMED = re.compile(r"<@([^<>|]+)(?:\|([^<>]*))?>")
+
+
+def plain(text: str) -> str:
+    """Text for plain_text objects (headers), where Slack resolves no mention:
+    `<@U1|Ana>` → `@Ana`, `<@U1>` → `@U1`; the marks of user-written text dropped."""
+    return _NAMED.sub(lambda m: "@" + (m.group(2) or m.group(1)), unmarked(text))
 
 
 def _defang(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from handlers.slack.app import SlackFrontEnd
@@ -13,6 +14,30 @@ from handlers.slack.intake import open_interview
 logger = logging.getLogger(__name__)
 
 
+_ESCAPED = re.compile(r"<([^<>]*)>")
+
+
+def command_text(text: str) -> str:
+    """The slash command's text as the person typed it. With escaping on (the manifest's
+    `should_escape: true`) Slack sends people as `<@U123|sam>`, which stays: it is how a
+    command names a user. Channels (`<#C1|general>`) and links (`<https://x|x>`) become
+    the text shown, and `&amp;`, `&lt;`, `&gt;` the characters."""
+
+    def shown(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        if inner.startswith("@"):
+            return match.group(0)
+        target, _, label = inner.partition("|")
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):
+            return "@" + (label or target[1:].split("^")[0])
+        return label or target.removeprefix("mailto:")
+
+    unescaped = _ESCAPED.sub(shown, text)
+    return unescaped.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def register(fe: SlackFrontEnd) -> None:
     """Add the slash-command listener to `fe.bolt`."""
 
@@ -21,7 +46,7 @@ def register(fe: SlackFrontEnd) -> None:
         async with fe.work("running your command", fe.reporter(body, respond), ack):
             await ack()
             user = body["user_id"]
-            text = body.get("text") or ""
+            text = command_text(body.get("text") or "")
             reply = await fe.call(fe.core.handle_command, user, "slack", text, body.get("channel_id"))
             if reply.interview is not None:
                 await open_interview(fe, client, body["trigger_id"], user, reply.interview)

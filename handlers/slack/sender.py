@@ -20,6 +20,7 @@ from bot.domain.records import OutboxRow
 from bot.messages.message import Message
 from bot.ports import DeliveryFailed
 from handlers.slack.blocks import render
+from handlers.slack.names import SlackNames
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +52,9 @@ class SlackSender:
 
     channel = "slack"
 
-    def __init__(self, client: AsyncWebClient):
+    def __init__(self, client: AsyncWebClient, names: SlackNames | None = None):
         self.client = client
+        self.names = names  # learns the names of the people messages go to
         self._dm: dict[str, str] = {}
 
     async def send(
@@ -60,6 +62,8 @@ class SlackSender:
     ) -> dict[str, Any] | None:
         """Post (or update) one outbox message; return {"channel", "ts"} of the message."""
         content = render(Message.from_json(row.payload))
+        if self.names is not None:
+            self.names.soon([row.recipient])
         try:
             if update_ref and update_ref.get("channel") and update_ref.get("ts"):
                 try:

@@ -57,7 +57,7 @@ def mount(app: Any, core: Any, settings: Any, *, socket: bool = False) -> Any:
     from handlers.base import SLACK_KEY
 
     app[SLACK_KEY] = fe
-    return SlackSender(make_client(settings, rate_limit_retries=False))
+    return SlackSender(make_client(settings, rate_limit_retries=False), names=fe.names)
 
 
 async def verify_token(settings: Any) -> None:

@@ -205,7 +205,9 @@ class TeamsActions:
             return cards.notice_card("This form is out of date; type `propose` to continue.", attention=True)
         page = shown.page
         raw = {q.key: _me(q, data[q.key], actor) for q in page.questions if q.key in data}
+        unknown = await self._people(page, raw)
         clean, errors = interview.parse_page(page, raw)
+        errors = {**errors, **unknown}
         if errors:
             return page_card(shown, {**answers, **raw}, _state(page.id, proposal_id, key, actor), errors=errors)
         answers.update(clean)
@@ -215,6 +217,20 @@ class TeamsActions:
             return page_card(nxt, answers, _state(nxt.page.id, proposal_id, key, actor))
         await self._call(self.core.save_draft, CHANNEL, actor, answers, "submit", proposal_id)
         return await self.submit(actor, answers, proposal_id, key)
+
+    async def _people(self, page: interview.Page, raw: dict[str, Any]) -> dict[str, str]:
+        """Turn a typed person (an id, `@name`, the name of someone govbot knows) into
+        their id in `raw`; return the errors of those who are nobody."""
+        errors: dict[str, str] = {}
+        for q in page.questions:
+            value = raw.get(q.key)
+            if q.kind != interview.USER or not isinstance(value, str) or not value.strip():
+                continue
+            try:
+                raw[q.key] = await self._call(self.core.resolve_user, value)
+            except UsageError as exc:
+                errors[q.key] = f"{q.key}: {exc.message.removeprefix('user: ')}"
+        return errors
 
     async def submit(
         self, actor: str, answers: dict[str, Any], proposal_id: int | None, key: str | None

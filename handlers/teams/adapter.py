@@ -96,6 +96,21 @@ def _json_body(body: Any) -> Any:
     return body
 
 
+def incomplete(activity: Activity) -> str | None:
+    """Why an activity cannot be handled (None when it can): an answer goes to its
+    `serviceUrl` and `conversation`, and `from` says who acts."""
+    missing = [
+        name
+        for name, present in (
+            ("serviceUrl", bool(activity.service_url)),
+            ("conversation.id", bool(activity.conversation and activity.conversation.id)),
+            ("from.id", bool(activity.from_property and activity.from_property.id)),
+        )
+        if not present
+    ]
+    return f"Activity has no {', no '.join(missing)}" if missing else None
+
+
 def _refused(error: type[web.HTTPClientError], why: str) -> web.HTTPClientError:
     """A 4xx for a request that never reaches authentication, logged on one line."""
     logger.warning("Teams: request refused (%s): %s", error.status_code, why)
@@ -126,6 +141,9 @@ class GovbotCloudAdapter(CloudAdapter):
             raise _refused(web.HTTPBadRequest, "body is not a valid Activity") from None
         if not activity.type:
             raise _refused(web.HTTPBadRequest, "Activity has no type")
+        problem = incomplete(activity)
+        if problem:  # nothing to answer to, or nobody who asked: refused like a malformed Slack payload
+            raise _refused(web.HTTPBadRequest, problem)
 
         auth_header = request.headers.get("Authorization", "")
         try:

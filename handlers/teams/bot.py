@@ -30,10 +30,31 @@ PERSONAL = "personal"
 FILE_DOWNLOAD = "application/vnd.microsoft.teams.file.download.info"
 
 
+def mentioned_people(activity: Activity) -> list[tuple[str, str, str]]:
+    """(id, name, the `<at>` text) of each person the message mentions, the bot left out."""
+    bot_id = activity.recipient.id if activity.recipient else None
+    out = []
+    for entity in activity.entities or ():
+        data = entity if isinstance(entity, dict) else (entity.serialize() if hasattr(entity, "serialize") else {})
+        props = {**data, **(getattr(entity, "additional_properties", None) or {})}
+        if props.get("type") != "mention":
+            continue
+        mentioned = props.get("mentioned") or {}
+        uid, name = str(mentioned.get("id") or ""), str(mentioned.get("name") or "")
+        if uid and uid != bot_id:
+            out.append((uid, name, str(props.get("text") or "")))
+    return out
+
+
 def command_text(activity: Activity) -> str:
-    """The typed command without the bot's @mention (Teams puts `<at>Bot</at>` in the text).
-    A pasted candidate policy (`policy what-if <TOML>`) keeps its lines."""
-    text = _AT_TAG.sub(" ", activity.text or "").replace("&nbsp;", " ")
+    """The typed command without the bot's @mention (Teams puts `<at>Bot</at>` in the text);
+    a person mentioned in it becomes `<@id>`, how commands name users. A pasted candidate
+    policy (`policy what-if <TOML>`) keeps its lines."""
+    text = activity.text or ""
+    for uid, _name, tag in mentioned_people(activity):
+        if tag and tag in text:
+            text = text.replace(tag, f" <@{uid}> ", 1)
+    text = _AT_TAG.sub(" ", text).replace("&nbsp;", " ")
     if [w.lower() for w in text.split(None, 2)[:2]] == ["policy", "what-if"]:
         return text.strip()
     return " ".join(text.split())
@@ -86,6 +107,7 @@ class GovbotTeamsBot(ActivityHandler):
         self.core = core
         self.settings = settings
         self.actions = TeamsActions(core, settings)
+        self._names: dict[str, str] = {}  # names already handed to the core in this process
 
     # ------------------------------------------------------------------ every activity
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -93,7 +115,26 @@ class GovbotTeamsBot(ActivityHandler):
             await self.remember(turn_context.activity)
         except Exception:  # a failed write must not cost the user their answer
             logger.exception("Teams: could not store the conversation reference")
+        try:
+            await self.remember_names(turn_context.activity)
+        except Exception:  # a name is a nicety
+            logger.exception("Teams: could not store a display name")
         await super().on_turn(turn_context)
+
+    async def remember_names(self, activity: Activity) -> None:
+        """The sender's name (`from.name`) and the names of people mentioned, for the core."""
+        people = []
+        sender = activity.from_property
+        if sender and sender.id and sender.name and not (activity.recipient and sender.id == activity.recipient.id):
+            people.append((sender.id, sender.name))
+        people += [(uid, name) for uid, name, _tag in mentioned_people(activity) if name]
+        for uid, name in people:
+            if self._names.get(uid) == name:
+                continue
+            await core_call(self.core.remember_person, "teams", uid, name)
+            if len(self._names) > 20_000:
+                self._names.clear()
+            self._names[uid] = name
 
     async def remember(self, activity: Activity) -> None:
         """Store the conversation reference. A personal chat is the user's address for

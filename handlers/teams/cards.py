@@ -55,14 +55,15 @@ _MARKDOWN = re.compile(r"([\\*_~`\[\]<>])")
 
 def display(text: str) -> str:
     """Text for a card: in the core's own text `<@id>` mentions become the id (or the
-    name given as `<@id|name>`); user-written spans are markdown-escaped, so a typed
+    name given as `<@id|name>`, markdown-escaped); user-written spans are markdown-escaped, so a typed
     `[text](url)`, image or emphasis shows as typed and never renders."""
     out: list[str] = []
     for piece, is_user in spans(text or ""):
         if is_user:
             out.append(escape_markdown(piece))
         else:
-            out.append(_MENTION.sub(lambda m: m.group(2) or m.group(1), piece))
+            # a display name came from the platform (user text): escaped like the rest
+            out.append(_MENTION.sub(lambda m: escape_markdown(m.group(2)) if m.group(2) else m.group(1), piece))
     return "".join(out)
 
 

@@ -322,7 +322,7 @@ def test_a_comment_is_asked_only_of_someone_who_may_decide(core):
     rid = requests_by_role(core, core.submit("U_ALICE", "console", LOW_RISK).proposal_id)["owner"].id
     out, stdin = chat(core, "U_OMAR", ["reject", f"reject {rid}", "   ", "as U_MALLORY", f"reject {rid}", "quit"])
     assert not stdin.lines
-    assert "request id is missing. Usage: reject <request id> <comment>" in out
+    assert "request id is missing. Usage: reject <request id | #proposal id> <comment> [--override <reason>]" in out
     assert out.count("Comment (say why): ") == 1  # the owner is asked; Mallory is refused without a form
     assert (
         "comment: say why; a comment is required when rejecting (the requester sees it). "

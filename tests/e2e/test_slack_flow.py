@@ -90,6 +90,7 @@ def test_whole_conversation(core, settings):
                     "fields": [
                         {"type": "mrkdwn", "text": f"*Proposal*\n#{pid} {ANSWERS['title']}", "verbatim": True},
                         {"type": "mrkdwn", "text": "*Role*\ndepartment lead", "verbatim": True},
+                        {"type": "mrkdwn", "text": f"*Request id*\n{lead_rid}", "verbatim": True},
                     ],
                 },
             ]

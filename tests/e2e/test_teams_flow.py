@@ -146,8 +146,8 @@ def test_a_proposal_from_form_to_approval_in_teams(world):
 
     # Someone who is not the routed approver is refused, and nothing is recorded.
     refused = click(STRANGER, APPROVE, {"request_id": approvers[OWNER]})
-    assert (
-        "Not recorded: this request is routed to 29:owner; only they, their delegate, or governance with a "
+    assert (  # by the name Teams gave the owner (from.name)
+        "Not recorded: this request is routed to User 29:owner; only they, their delegate, or governance with a "
         "written reason may decide it."
     ) in card_text(refused).splitlines()
     with core.uow() as uow:
@@ -164,10 +164,10 @@ def test_a_proposal_from_form_to_approval_in_teams(world):
     replies = [c for c in connector.sent_to(conv(REQUESTER)) if c.method == "POST"]
     assert [c.activity_id for c in replies] == [classification_id] * 5
     assert [card_text(card).splitlines()[0] for card in cards_in(replies)] == [
-        "Approved by 29:owner at 09:00 (2026-11-16 UTC) as workflow owner — #1 Refund assistant",
-        "Approved by 29:lead at 09:00 (2026-11-16 UTC) as department lead — #1 Refund assistant",
-        "Approved by 29:finance at 09:00 (2026-11-16 UTC) as finance — #1 Refund assistant",
-        "Approved by UGOV at 09:00 (2026-11-16 UTC) as governance — #1 Refund assistant",
+        "Approved by User 29:owner at 09:00 (2026-11-16 UTC) as workflow owner — #1 Refund assistant",
+        "Approved by User 29:lead at 09:00 (2026-11-16 UTC) as department lead — #1 Refund assistant",
+        "Approved by User 29:finance at 09:00 (2026-11-16 UTC) as finance — #1 Refund assistant",
+        "Approved by User UGOV at 09:00 (2026-11-16 UTC) as governance — #1 Refund assistant",
         "All approvals are in for #1 Refund assistant, but stop conditions block pilot: "
         "changes_permissions_billing_or_production. Resolve them and resubmit, or governance may override each "
         "with a written reason: `override 1 <code> <reason>`.",

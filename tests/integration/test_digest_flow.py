@@ -151,7 +151,7 @@ def test_posting_updates_the_review_copies(env):
     env.post_digest("UGOV", row.id)
     updates = [(r, p) for c, r, k, p, u in outbox(env) if u == f"digest:{row.id}:review:UGOV"]
     assert len(updates) == 1 and updates[0][1]["buttons"] == []
-    assert "Posted by UGOV to slack:CDIG" in updates[0][1]["sections"][-1]["text"]
+    assert "Posted by <@UGOV> to slack:CDIG" in updates[0][1]["sections"][-1]["text"]
 
 
 def test_review_off_posts_at_once(database_url, clock):

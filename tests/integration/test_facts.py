@@ -192,7 +192,10 @@ def test_portfolio_through_the_core(core):
     text = message.plain_text()
     assert "AI portfolio: 7 proposals" in text
     assert "Pilot purgatory: 1 pilots older than 90 days" in text
-    assert "2 proposals in 2 departments, both are about refund, drafting and emails" in text
+    assert (
+        "- 2 proposals in 2 departments — Finance 1 (#2 Drafting refund emails), Support 1 "
+        "(#1 Refund email drafting assistant) — both are about refund, drafting and emails"
+    ) in text.splitlines()
 
 
 def test_sprawl_from_real_submissions(core):

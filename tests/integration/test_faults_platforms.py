@@ -66,6 +66,7 @@ def test_slack_429_then_5xx_during_a_click_keeps_the_decision_and_tells_the_user
                     "fields": [
                         {"type": "mrkdwn", "text": "*Proposal*\n#1 Summarise weekly support themes", "verbatim": True},
                         {"type": "mrkdwn", "text": "*Role*\nworkflow owner", "verbatim": True},
+                        {"type": "mrkdwn", "text": "*Request id*\n1", "verbatim": True},
                     ],
                 },
             ]

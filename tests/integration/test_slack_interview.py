@@ -270,7 +270,9 @@ def test_manifest_matches_the_app():
         "commands",
         "files:write",
         "im:write",
+        "users:read",
     ]
+    assert features["slash_commands"][0]["should_escape"] is True  # mentions arrive as <@U123|name>
 
 
 def test_value_checkin_form(core, settings):

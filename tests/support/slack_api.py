@@ -52,6 +52,7 @@ class FakeSlackAPI:
     app_token: str = "xapp-test-token"  # Socket Mode: apps.connections.open
     bot_user_id: str = "UBOT"
     calls: list[Call] = field(default_factory=list)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # users.info answers by id
     uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes (files.upload v2)
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
@@ -320,3 +321,8 @@ class FakeSlackAPI:
         if not users or not users[0]:
             return {"ok": False, "error": "users_list_not_supplied"}
         return {"ok": True, "channel": {"id": self._dm(users[0])}}
+
+    def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        uid = args.get("user", "")
+        user = self.users.get(uid, {"id": uid, "name": uid.lower(), "real_name": uid, "tz": "UTC"})
+        return {"ok": True, "user": user}

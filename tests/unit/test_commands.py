@@ -34,12 +34,38 @@ from bot.service.chat import Command, parse
         ("roles list", Command("roles")),
         ("digest", Command("digest", {"here": False})),
         ("digest here", Command("digest", {"here": True})),
+        ("digest post 3", Command("digest", {"here": False, "verb": "post", "digest_id": 3})),
+        ("digest regenerate #3", Command("digest", {"here": False, "verb": "regenerate", "digest_id": 3})),
         ("approve 5", Command("decide", {"request_id": 5, "decision": "approve", "comment": None})),
         ("approve 5 looks fine", Command("decide", {"request_id": 5, "decision": "approve", "comment": "looks fine"})),
         ("reject 5 too risky", Command("decide", {"request_id": 5, "decision": "reject", "comment": "too risky"})),
         (
             "changes 5 name a reviewer",
             Command("decide", {"request_id": 5, "decision": "request_changes", "comment": "name a reviewer"}),
+        ),
+        ("approve #3", Command("decide", {"proposal_id": 3, "decision": "approve", "comment": None})),
+        (
+            "reject #3 too risky",
+            Command("decide", {"proposal_id": 3, "decision": "reject", "comment": "too risky"}),
+        ),
+        (
+            "approve 5 --override owner on leave",
+            Command(
+                "decide",
+                {"request_id": 5, "decision": "approve", "comment": None, "override_reason": "owner on leave"},
+            ),
+        ),
+        (
+            "changes 5 name a reviewer --override owner on leave",
+            Command(
+                "decide",
+                {
+                    "request_id": 5,
+                    "decision": "request_changes",
+                    "comment": "name a reviewer",
+                    "override_reason": "owner on leave",
+                },
+            ),
         ),
         ("checkin 3 41 minutes", Command("checkin", {"proposal_id": 3, "value": "41", "note": "minutes"})),
         ("checkin 3 12%", Command("checkin", {"proposal_id": 3, "value": "12%", "note": None})),
@@ -80,6 +106,14 @@ def test_unknown_subcommand_is_help_naming_it():
             'roles set department_lead "Customer Support" U3',
             {"role": "department_lead", "department": "Customer Support", "users": ["U3"]},
         ),
+        (
+            "roles set department_lead \u201cCustomer Service\u201d @carla",  # curly quotes, as phones type them
+            {"role": "department_lead", "department": "Customer Service", "users": ["@carla"]},
+        ),
+        (
+            "roles set department_lead Children's Services @U5",
+            {"role": "department_lead", "department": "Children's Services", "users": ["U5"]},
+        ),
         ("roles set legal none", {"role": "legal", "department": "", "users": []}),
         ("roles set GOVERNANCE <@UG>", {"role": "governance", "department": "", "users": ["UG"]}),
     ],
@@ -99,6 +133,8 @@ def test_roles_set(text, expected):
         ("reject 5", "comment"),
         ("changes 5", "comment"),
         ("approve x", "request id"),
+        ("approve 5 --override", "override reason: write why"),
+        ("approve #x", "proposal id: '#x' is not a number"),
         ("override 2", "code is missing"),
         ("override 2 bogus because", "code: unknown stop condition 'bogus'; allowed: no_owner"),
         ("override 2 no_owner", "reason"),
@@ -115,7 +151,9 @@ def test_roles_set(text, expected):
         ("roles set security", "users are missing"),
         ("roles set security <bad>", "user: '<bad>' is not a user"),
         ("roles frob", "roles: unknown option"),
+        ('roles set department_lead "Customer Service @U1', "quotes: a double quote is not closed"),
         ("digest everywhere", "digest: unknown option"),
+        ("digest post", "digest id is missing"),
     ],
 )
 def test_bad_arguments_name_the_argument_and_what_is_allowed(text, names):
@@ -131,6 +169,7 @@ def test_every_command_in_help_parses():
     samples = {
         "<id>": "3",
         "<request id>": "4",
+        "#<id>": "#3",
         "<user>": "@U1",
         "<until YYYY-MM-DD>": "2026-12-31",
         "<code>": "no_owner",

@@ -21,7 +21,7 @@ def approval(request_id: int = 7) -> Message:
         text="<@U1> asks you to approve #3 Refund agent",
         sections=(
             Section("Risk: HIGH", "• actions include change_billing (from description: 'issues the refund')"),
-            Section(None, fields=(("Owner", "<@U2|omar>"), ("Department", "Support"))),
+            Section(None, fields=(("Owner", "<@U2|Omar Haddad>"), ("Department", "Support"))),
         ),
         buttons=(
             Button(APPROVE, "Approve", v, "primary"),
@@ -43,7 +43,7 @@ def test_plain_rendering_has_layout_but_no_escape_codes():
     assert lines[0] == "@U1 asks you to approve #3 Refund agent"
     assert "Risk: HIGH" in lines
     assert "  • actions include change_billing (from description: 'issues the refund')" in lines
-    assert "Owner:      @omar" in lines  # labels aligned
+    assert "Owner:      Omar Haddad" in lines  # labels aligned; a known name without the @
     assert "Department: Support" in lines
     assert "  [Approve]  type: approve 7" in lines
     assert "  [Reject]  type: reject 7 <comment>" in lines
@@ -77,7 +77,7 @@ def test_use_color_honours_tty_and_no_color(monkeypatch):
 
 
 def test_plain_mentions():
-    assert plain_mentions("ask <@U1> and <@U2|bea>") == "ask @U1 and @bea"
+    assert plain_mentions("ask <@U1> and <@U2|Bea Ruiz>") == "ask @U1 and Bea Ruiz"
 
 
 def row(n: int, recipient: str, message: Message) -> OutboxRow:

@@ -118,7 +118,13 @@ def test_the_description_is_escaped_and_the_core_mention_is_plain_in_teams():
     description = texts[texts.index("Proposal") + 1]
     assert (description.startswith(r"\[Open the refund form\](https://evil.example/login) !\[logo\]"), facts) == (
         True,
-        {"Requester": "U_REQ", "Owner": "U_OWN", "Department": r"Support \<!channel\>", "Stage": "in_review"},
+        {
+            "Requester": "U_REQ",
+            "Owner": "U_OWN",
+            "Department": r"Support \<!channel\>",
+            "Stage": "in_review",
+            "Request id": str(REQUEST.id),
+        },
     )
 
 
