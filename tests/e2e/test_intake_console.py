@@ -9,10 +9,9 @@ import io
 import pytest
 
 from bot.app import build_core
-from bot.settings import Settings
 from handlers.console.chat import run_chat
 from tests.support.intake_data import PARAGRAPH, good_reply
-from tests.support.openai_stub import OpenAIStub, Reply
+from tests.support.openai_stub import OpenAIStub, Reply, llm_settings
 
 STILL_TO_ANSWER = [
     "me",  # owner
@@ -31,16 +30,7 @@ def stub():
 
 @pytest.fixture
 def llm_core(database_url, clock, stub):
-    settings = Settings(
-        database_url=database_url,
-        governance="UGOV",
-        openai_api_key="sk-test-123",
-        openai_base_url=stub.base_url,
-        llm_model="stub-model",
-        llm_timeout_s=0.5,
-        llm_max_retries=0,
-        _env_file=None,
-    )
+    settings = llm_settings(stub.base_url, database_url)
     return build_core(settings, clock=clock)
 
 

@@ -17,10 +17,9 @@ from typing import Any
 import pytest
 
 from bot.app import build_core
-from bot.settings import Settings
 from tests.support.blockkit import all_problems
 from tests.support.intake_data import GOOD, PARAGRAPH, STILL_TO_ASK, good_reply
-from tests.support.openai_stub import OpenAIStub, Reply
+from tests.support.openai_stub import OpenAIStub, Reply, llm_settings
 from tests.support.slack_platform import SlackHarness
 
 ACTIONS_READ = ["change_billing", "draft", "send_external"]  # the words raise send_external too
@@ -40,16 +39,7 @@ def stub():
 
 
 def llm_core(database_url, clock, stub, timeout_s: float):
-    settings = Settings(
-        database_url=database_url,
-        governance="UGOV",
-        openai_api_key="sk-test-123",
-        openai_base_url=stub.base_url,
-        llm_model="stub-model",
-        llm_timeout_s=timeout_s,
-        llm_max_retries=0,
-        _env_file=None,
-    )
+    settings = llm_settings(stub.base_url, database_url, llm_timeout_s=timeout_s)
     return build_core(settings, clock=clock), settings
 
 

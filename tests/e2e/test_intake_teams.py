@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from bot.app import build_core
-from bot.settings import Settings
 from handlers.teams import cards
 from handlers.teams.intake import READING
 from handlers.web import build_web_app
@@ -29,7 +28,7 @@ from tests.support.bot_connector import (
     validate_card,
 )
 from tests.support.intake_data import GOOD, PARAGRAPH, STILL_TO_ASK, good_reply
-from tests.support.openai_stub import OpenAIStub, Reply
+from tests.support.openai_stub import OpenAIStub, Reply, llm_settings
 
 USER = "29:intake-requester"
 REST = {"owner": "29:owner", "capacity": "incremental", "stack": "automation", "use_area": "none"}
@@ -50,18 +49,7 @@ def stub():
 
 @pytest.fixture
 def settings(database_url, stub):
-    return Settings(
-        database_url=database_url,
-        governance="UGOV",
-        openai_api_key="sk-test-123",
-        openai_base_url=stub.base_url,
-        llm_model="stub-model",
-        llm_timeout_s=0.5,
-        llm_max_retries=0,
-        teams_enabled=True,
-        govbot_env="local",
-        _env_file=None,
-    )
+    return llm_settings(stub.base_url, database_url, teams_enabled=True, govbot_env="local")
 
 
 @pytest.fixture

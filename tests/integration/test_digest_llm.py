@@ -7,9 +7,8 @@ import pytest
 
 from bot.app import build_drafter
 from bot.service.digest_writer import DATA_CLOSE, DATA_OPEN, grounding_problems
-from bot.settings import Settings
 from tests.support.clock import T0
-from tests.support.openai_stub import OpenAIStub, Reply
+from tests.support.openai_stub import OpenAIStub, Reply, llm_settings
 from tests.support.portfolio import GOOD_DIGEST, INJECTION, seed_portfolio, store_env
 
 
@@ -21,16 +20,7 @@ def stub():
 
 @pytest.fixture
 def llm_env(database_url, clock, stub):
-    settings = Settings(
-        database_url=database_url,
-        governance="UGOV",
-        openai_api_key="sk-test-123",
-        openai_base_url=stub.base_url,
-        llm_model="stub-model",
-        llm_timeout_s=0.5,
-        llm_max_retries=1,
-        _env_file=None,
-    )
+    settings = llm_settings(stub.base_url, database_url, llm_max_retries=1)
     return store_env(settings, clock, drafter=build_drafter(settings))
 
 

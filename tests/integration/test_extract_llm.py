@@ -16,7 +16,7 @@ from bot.domain.policy_file import load_policy
 from bot.settings import Settings
 from handlers.llm.extractor import NOT_JSON, TOOL_NAME
 from tests.support.intake_data import PARAGRAPH, STILL_TO_ASK, good_reply
-from tests.support.openai_stub import OpenAIStub, Reply
+from tests.support.openai_stub import OpenAIStub, Reply, llm_settings
 
 POLICY = load_policy()
 
@@ -29,14 +29,7 @@ def stub():
 
 @pytest.fixture
 def extractor(stub):
-    settings = Settings(
-        openai_api_key="sk-test-123",
-        openai_base_url=stub.base_url,
-        llm_model="stub-model",
-        llm_timeout_s=0.5,
-        llm_max_retries=0,
-        _env_file=None,
-    )
+    settings = llm_settings(stub.base_url)
     return build_extractor(settings)
 
 

@@ -9,9 +9,8 @@ import pytest
 from bot.app import build_core
 from bot.domain import intake
 from bot.domain.interview import to_proposal
-from bot.settings import Settings
 from tests.support.intake_data import GOOD, PARAGRAPH, STILL_TO_ASK, good_reply
-from tests.support.openai_stub import OpenAIStub, Reply
+from tests.support.openai_stub import OpenAIStub, Reply, llm_settings
 
 
 @pytest.fixture
@@ -22,16 +21,7 @@ def stub():
 
 @pytest.fixture
 def llm_core(database_url, clock, stub):
-    settings = Settings(
-        database_url=database_url,
-        governance="UGOV",
-        openai_api_key="sk-test-123",
-        openai_base_url=stub.base_url,
-        llm_model="stub-model",
-        llm_timeout_s=0.5,
-        llm_max_retries=0,
-        _env_file=None,
-    )
+    settings = llm_settings(stub.base_url, database_url)
     return build_core(settings, clock=clock)
 
 

@@ -195,3 +195,21 @@ class OpenAIStub:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def llm_settings(base_url: str, database_url: str | None = None, **overrides: Any) -> Any:
+    """Settings whose LLM is the stub at `base_url` (fast timeout, no retries by default):
+    the one place tests configure the real LangChain/OpenAI client against the stub."""
+    from bot.settings import Settings
+
+    values: dict[str, Any] = {
+        "openai_api_key": "sk-test-123",
+        "openai_base_url": base_url,
+        "llm_model": "stub-model",
+        "llm_timeout_s": 0.5,
+        "llm_max_retries": 0,
+    }
+    if database_url is not None:
+        values.update(database_url=database_url, governance="UGOV")
+    values.update(overrides)
+    return Settings(**values, _env_file=None)
