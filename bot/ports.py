@@ -105,9 +105,13 @@ class ApprovalRepo(Protocol):
 
 class DecisionRepo(Protocol):
     def add(self, row: DecisionRow) -> DecisionRow:
-        """Raise Conflict if the request already has a decision."""
+        """Raise Conflict if the decider already decided this request."""
 
-    def for_request(self, request_id: int) -> DecisionRow | None: ...
+    def for_request(self, request_id: int) -> DecisionRow | None:
+        """The latest decision on the request (the one that decided it, with a quorum)."""
+
+    def all_for_request(self, request_id: int) -> list[DecisionRow]:
+        """Every decision on the request, oldest first (a quorum collects several)."""
 
     def for_proposal(self, proposal_id: int) -> list[DecisionRow]: ...
 
@@ -332,6 +336,7 @@ class ReassessmentRepo(Protocol):
 
     def close_open(self, proposal_id: int, status: str, by: str, at: datetime) -> list[int]:
         """Close the proposal's open reassessments with `status`; their ids."""
+
 
 class SimilarityRepo(Protocol):
     """Near-duplicates across departments (DESIGN.md "Sprawl, vendors and hand-offs")."""

@@ -23,6 +23,15 @@ class Decided:
 
 
 @dataclass(frozen=True)
+class QuorumCounted:
+    """One approval counted towards a request's quorum; it still waits for more."""
+
+    request: ApprovalRequestRow
+    decision: DecisionRow
+    approvals: int  # distinct approvals so far
+
+
+@dataclass(frozen=True)
 class StageChanged:
     """A proposal moved from one lifecycle stage to another."""
 
@@ -79,5 +88,12 @@ class AutonomyDeclined:
 
 
 Event = (
-    Decided | StageChanged | RequestReleased | RequestRevised | RequestSuperseded | AutonomyChanged | AutonomyDeclined
+    Decided
+    | QuorumCounted
+    | StageChanged
+    | RequestReleased
+    | RequestRevised
+    | RequestSuperseded
+    | AutonomyChanged
+    | AutonomyDeclined
 )

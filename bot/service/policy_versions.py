@@ -260,6 +260,9 @@ def _follow_up(
         if needed:
             try:
                 routes = approvals.plan_routes(uow, settings, needed, row.answers)
+                routes = approvals.separate(
+                    uow, routes, requester=row.requester, owner=row.owner, quorum=result.get("approver_quorum")
+                )
             except NoGovernance as exc:
                 note = str(exc)
                 routes = []

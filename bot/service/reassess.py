@@ -216,6 +216,9 @@ def resubmit(
             closed = approvals.supersede(uow, live, f"#{row.id} changed risk in its review", now)
             publish(uow, settings, row, closed, now, classification=result)  # the old cards lose their buttons
             routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], answers)
+            routes = approvals.separate(
+                uow, routes, requester=row.requester, owner=row.owner, quorum=result.get("approver_quorum")
+            )
             opened = approvals.open_requests(
                 uow, row, routes, round=revision, now=now, owner_first=settings.owner_first
             )

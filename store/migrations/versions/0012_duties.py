@@ -1,0 +1,47 @@
+"""Separation of duties and quorum: columns on `approval_requests`, decisions per decider.
+
+Revision ID: 0012
+Revises: 0010
+Create Date: 2026-11-27
+
+DESIGN.md "Gates": a role's request may need several approvals by distinct holders
+(`quorum`), so a decision is now unique per (request, decider) instead of per request;
+a repeated click or platform retry by the same person still finds the first one.
+`requested_by` names who asked for an autonomy step (they never decide it), and
+`waiting` says, as a code, why nobody may decide a request yet (every holder is
+excluded by separation of duties) — the note stays for people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0012"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("approval_requests") as batch:
+        batch.add_column(sa.Column("quorum", sa.Integer(), nullable=False, server_default="1"))
+        batch.add_column(sa.Column("requested_by", sa.String(100), nullable=True))
+        batch.add_column(sa.Column("waiting", sa.String(40), nullable=True))
+    with op.batch_alter_table("decisions") as batch:
+        batch.drop_constraint("uq_decisions_request_id", type_="unique")
+        batch.create_unique_constraint("uq_decisions_request_id_actor", ["request_id", "actor"])
+        batch.create_index("ix_decisions_request_id", ["request_id"])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("decisions") as batch:
+        batch.drop_index("ix_decisions_request_id")
+        batch.drop_constraint("uq_decisions_request_id_actor", type_="unique")
+        batch.create_unique_constraint("uq_decisions_request_id", ["request_id"])
+    with op.batch_alter_table("approval_requests") as batch:
+        batch.drop_column("waiting")
+        batch.drop_column("requested_by")
+        batch.drop_column("quorum")
