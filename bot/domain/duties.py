@@ -98,7 +98,7 @@ def refusal(
             else "another " + role_person("governance" if seat.governance else seat.role)
         )
         done = decided[0]
-        label = "governance" if done.governance else done.role
+        label = "governance" if done.governance else done.role.replace("_", " ")
         return (
             f"you already decided the {label} request on this proposal and one person decides at most one, "
             f"so {who} decides"

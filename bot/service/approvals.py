@@ -143,6 +143,11 @@ def separate(
 
 def waiting_note(route: Route | ApprovalRequestRow) -> str:
     """What a request that nobody may decide waits for, for people to read."""
+    if route.role == "governance":
+        return (
+            "waiting: every governance member requested or owns this proposal; "
+            "name someone else with `roles set governance <user>`"
+        )
     label = _label(route)
     role_set = f"`roles set {route.role}{' ' + route.department if route.role in PER_DEPARTMENT and route.department else ''} <user>`"
     named = f"{role_set} or " if route.role not in ("owner", "governance") else ""
@@ -226,9 +231,27 @@ def authority(
     within the separation of duties (`duty_refusal`)."""
     auth = _by_role(uow, settings, request, actor, override_reason, now)
     if not (auth.ok or auth.needs_reason):
-        return auth
+        held = _held_elsewhere(uow, request, actor)  # a holder of the role governance stands in for
+        return auth if held is None else Authority(False, reason=held, duty=True)
     why = duty_refusal(uow, request, actor)
     return auth if why is None else Authority(False, reason=why, duty=True)
+
+
+def _held_elsewhere(uow: UnitOfWork, request: ApprovalRequestRow, actor: str) -> str | None:
+    """Why a holder of the role that fell back to governance may not decide it: the
+    separation of duties that made it fall back, in plain words (None otherwise)."""
+    if not request.governance_fallback or request.role in ("owner", "governance"):
+        return None
+    if actor not in holders(uow, request.role, request.department):
+        return None
+    proposal = uow.proposals.get(request.proposal_id)
+    requester = request.requested_by if request.kind == "autonomy" else proposal.requester
+    owner = proposal.owner if request.kind == "proposal" else None
+    as_role = duties.Seat(request.id, request.role, request.kind, governance=False)
+    why = duties.excluded(actor, as_role, requester=requester, owner=owner)
+    if why is None:
+        return None
+    return why.rsplit(", so ", 1)[0] + f", so governance decides this {duties.role_person(request.role)} request"
 
 
 def siblings(uow: UnitOfWork, request: ApprovalRequestRow) -> list[ApprovalRequestRow]:

@@ -19,6 +19,26 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+DECISIONS_FINAL = "decisions are final: UPDATE and DELETE are refused"  # as in 0006
+
+# SQLite rebuilds `decisions` to change its unique constraint, which drops 0006's
+# triggers: they are made again, the REPLACE guard now per (request, decider).
+SQLITE_DECISION_TRIGGERS = [
+    f"""CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+        BEGIN SELECT RAISE(ABORT, '{DECISIONS_FINAL}'); END""",
+    f"""CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
+        BEGIN SELECT RAISE(ABORT, '{DECISIONS_FINAL}'); END""",
+    # IGNORE, not ABORT: `INSERT ... ON CONFLICT (request_id, actor) DO NOTHING` (a
+    # repeated click) must still do nothing; REPLACE is turned into nothing as well.
+    """CREATE TRIGGER decisions_no_replace BEFORE INSERT ON decisions
+        WHEN EXISTS (SELECT 1 FROM decisions WHERE id = NEW.id OR (request_id = NEW.request_id AND actor = NEW.actor))
+        BEGIN SELECT RAISE(IGNORE); END""",
+]
+OLD_SQLITE_REPLACE_GUARD = """CREATE TRIGGER decisions_no_replace BEFORE INSERT ON decisions
+        WHEN EXISTS (SELECT 1 FROM decisions WHERE id = NEW.id OR request_id = NEW.request_id)
+        BEGIN SELECT RAISE(IGNORE); END"""
+SQLITE_TRIGGER_NAMES = ("decisions_no_update", "decisions_no_delete", "decisions_no_replace")
+
 revision: str = "0012"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
@@ -30,17 +50,31 @@ def upgrade() -> None:
         batch.add_column(sa.Column("quorum", sa.Integer(), nullable=False, server_default="1"))
         batch.add_column(sa.Column("requested_by", sa.String(100), nullable=True))
         batch.add_column(sa.Column("waiting", sa.String(40), nullable=True))
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        for name in SQLITE_TRIGGER_NAMES:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
     with op.batch_alter_table("decisions") as batch:
         batch.drop_constraint("uq_decisions_request_id", type_="unique")
         batch.create_unique_constraint("uq_decisions_request_id_actor", ["request_id", "actor"])
         batch.create_index("ix_decisions_request_id", ["request_id"])
+    if sqlite:
+        for statement in SQLITE_DECISION_TRIGGERS:
+            op.execute(statement)
 
 
 def downgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        for name in SQLITE_TRIGGER_NAMES:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
     with op.batch_alter_table("decisions") as batch:
         batch.drop_index("ix_decisions_request_id")
         batch.drop_constraint("uq_decisions_request_id_actor", type_="unique")
         batch.create_unique_constraint("uq_decisions_request_id", ["request_id"])
+    if sqlite:
+        for statement in [*SQLITE_DECISION_TRIGGERS[:2], OLD_SQLITE_REPLACE_GUARD]:
+            op.execute(statement)
     with op.batch_alter_table("approval_requests") as batch:
         batch.drop_column("waiting")
         batch.drop_column("requested_by")

@@ -1,0 +1,21 @@
+"""Policies and a directory for the separation-of-duties, quorum and ceiling tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain.policy_file import packaged_policy_text
+
+GOVERNANCE_HIGH_RULE = '[[approvers]]\nrole = "governance"\nwhen = { risk_in = ["high"] }\n'
+
+
+def quorum_text(quorum: Any = 2) -> str:
+    """The packaged policy with `quorum` on the rule that routes governance at high risk."""
+    text = packaged_policy_text()
+    assert text.count(GOVERNANCE_HIGH_RULE) == 1, "the packaged policy no longer holds the governance rule"
+    return text.replace(GOVERNANCE_HIGH_RULE, GOVERNANCE_HIGH_RULE + f"quorum = {quorum}\n")
+
+
+def gates_text(table: str) -> str:
+    """The packaged policy with a `[gates.autonomy_ceiling]` table of `table` lines."""
+    return packaged_policy_text() + f"\n[gates.autonomy_ceiling]\n{table}\n"
