@@ -104,7 +104,8 @@ def parse(
     for q in assessment.questions:
         value, problem = parse_answer(q, raw.get(q.key))
         if problem is not None:
-            errors.append(FieldError(q.key, _without_key(q.key, problem) + f"; allowed: {allowed(q)}"))
+            said = _without_key(q.key, problem)
+            errors.append(FieldError(q.key, said if "allowed" in said else f"{said}; allowed: {allowed(q)}"))
         elif q.kind == MULTI:
             clean[q.key] = value or []
         elif value is not None:
