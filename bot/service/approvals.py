@@ -231,15 +231,18 @@ def authority(
     within the separation of duties (`duty_refusal`)."""
     auth = _by_role(uow, settings, request, actor, override_reason, now)
     if not (auth.ok or auth.needs_reason):
-        held = _held_elsewhere(uow, request, actor)  # a holder of the role governance stands in for
+        held = _duty_reason(uow, request, actor)  # a holder of the role governance stands in for
         return auth if held is None else Authority(False, reason=held, duty=True)
     why = duty_refusal(uow, request, actor)
     return auth if why is None else Authority(False, reason=why, duty=True)
 
 
-def _held_elsewhere(uow: UnitOfWork, request: ApprovalRequestRow, actor: str) -> str | None:
+def _duty_reason(uow: UnitOfWork, request: ApprovalRequestRow, actor: str) -> str | None:
     """Why a holder of the role that fell back to governance may not decide it: the
-    separation of duties that made it fall back, in plain words (None otherwise)."""
+    separation of duties that made it fall back, in plain words (None otherwise). Who
+    asked for an autonomy step is told why they never decide it."""
+    if request.kind == "autonomy" and actor == request.requested_by:
+        return duties.excluded(actor, seat(request), requester=actor, owner=None)
     if not request.governance_fallback or request.role in ("owner", "governance"):
         return None
     if actor not in holders(uow, request.role, request.department):

@@ -75,7 +75,9 @@ def downgrade() -> None:
     if sqlite:
         for statement in [*SQLITE_DECISION_TRIGGERS[:2], OLD_SQLITE_REPLACE_GUARD]:
             op.execute(statement)
-    with op.batch_alter_table("approval_requests") as batch:
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35+): rebuilding the table would break the
+    # decisions' foreign key to it
+    with op.batch_alter_table("approval_requests", recreate="never") as batch:
         batch.drop_column("waiting")
         batch.drop_column("requested_by")
         batch.drop_column("quorum")
