@@ -11,7 +11,7 @@ from bot.app import build_core
 from bot.settings import Settings
 from handlers.console.chat import run_chat
 from tests.support.core_state import GOV, requests_by_role, set_roles
-from tests.support.duties import quorum_text
+from tests.support.duties import quorum_policy_file
 from tests.support.proposals import high_billing, make_proposal, medium
 from tests.support.stages import seed
 
@@ -85,9 +85,8 @@ def test_one_request_per_person_and_the_other_holder_decides(core):
     ]
 
 
-def test_a_quorum_shows_its_count_and_needs_a_second_member(database_url, clock, tmp_path):
-    policy = tmp_path / "policy.toml"
-    policy.write_text(quorum_text(2), encoding="utf-8")
+def test_a_quorum_shows_its_count_and_needs_a_second_member(database_url, clock, tmp_path_factory):
+    policy = quorum_policy_file(tmp_path_factory.getbasetemp())
     core = build_core(
         Settings(database_url=database_url, governance=GOV, policy_file=str(policy), _env_file=None), clock=clock
     )

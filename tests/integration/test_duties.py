@@ -7,7 +7,7 @@ import pytest
 from bot.app import build_core
 from bot.settings import Settings
 from tests.support.core_state import GOV, audit_events, outbox_for, requests_by_role, set_roles, stage_of
-from tests.support.duties import quorum_text
+from tests.support.duties import quorum_policy_file
 from tests.support.proposals import high_billing, medium
 
 
@@ -98,9 +98,8 @@ def test_import_routes_under_separation_of_duties(core):
 
 
 @pytest.fixture
-def quorum_core(database_url, clock, tmp_path):
-    policy = tmp_path / "policy.toml"
-    policy.write_text(quorum_text(2), encoding="utf-8")
+def quorum_core(database_url, clock, tmp_path_factory):
+    policy = quorum_policy_file(tmp_path_factory.getbasetemp())
     settings = Settings(database_url=database_url, governance="UGOV", policy_file=str(policy), _env_file=None)
     core = build_core(settings, clock=clock)
     set_roles(core, ("governance", "", [GOV, "UGOV2"]), ("department_lead", "Support", ["U_LEAD"]))
