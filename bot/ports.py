@@ -334,6 +334,7 @@ class ReassessmentRepo(Protocol):
     def close_open(self, proposal_id: int, status: str, by: str, at: datetime) -> list[int]:
         """Close the proposal's open reassessments with `status`; their ids."""
 
+
 class IncidentRepo(Protocol):
     """Incidents reported on workflows after go-live (DESIGN.md "After go-live")."""
 

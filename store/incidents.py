@@ -99,9 +99,7 @@ def _open_items(session: Session, cap: int, *, with_text: bool) -> list[dict[str
 
 
 def _open_by_severity(session: Session) -> dict[str, int]:
-    rows = session.execute(
-        select(I.severity, func.count()).where(I.status == "open").group_by(I.severity)
-    ).all()
+    rows = session.execute(select(I.severity, func.count()).where(I.status == "open").group_by(I.severity)).all()
     found = {s: int(n) for s, n in rows}
     return {s: found.get(s, 0) for s in reversed(SEVERITIES)}
 
@@ -110,7 +108,11 @@ def portfolio_incidents(session: Session, cap: int) -> dict[str, Any]:
     """Open incidents by severity and the open ones (high first, oldest first), with
     what happened."""
     by_severity = _open_by_severity(session)
-    return {"open": sum(by_severity.values()), "open_by_severity": by_severity, "items": _open_items(session, cap, with_text=True)}
+    return {
+        "open": sum(by_severity.values()),
+        "open_by_severity": by_severity,
+        "items": _open_items(session, cap, with_text=True),
+    }
 
 
 def digest_incidents(session: Session, start: datetime, end: datetime, cap: int) -> dict[str, Any]:

@@ -9,11 +9,12 @@ is open, `resume` and `promote` are refused, naming the incidents.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.errors import UsageError
-from bot.domain.usertext import refuse_nul
+from bot.domain.usertext import NUL, refuse_nul
 
 SEVERITIES = ("low", "medium", "high")
 STATUSES = ("open", "resolved")
@@ -71,3 +72,28 @@ def blocking_line(ids: list[int], label: str, action: str) -> str:
         f"{label} has open incident{'s' if many else ''} {named}; it cannot {action} until the owner or "
         f"governance resolves {'them' if many else 'it'}: resolve <incident id> <what was done>."
     )
+
+
+QUOTE_MAX = 600  # characters of the reported message quoted in "what happened"
+_PROPOSAL_REF = re.compile(r"(?<![\w&])#(\d{1,9})\b")
+
+
+def prefill(quote: str, link: str | None) -> str:
+    """What the "Report an AI incident" form starts with: the message people noticed
+    it in, quoted as plain text, and its link; the reporter writes what happened above."""
+    lines = [line.strip() for line in (quote or "").replace(NUL, "").splitlines()]
+    text = " ".join(line for line in lines if line)
+    if len(text) > QUOTE_MAX:
+        text = text[: QUOTE_MAX - 1] + "\u2026"
+    parts = ["What happened: ", ""]
+    if text:
+        parts.append(f'Message: "{text}"')
+    if link:
+        parts.append(f"Link: {link[:500]}")
+    return "\n".join(parts)[:TEXT_MAX]
+
+
+def proposal_in(text: str | None) -> int | None:
+    """The first proposal named `#N` in a message (govbot's own notices name it so)."""
+    match = _PROPOSAL_REF.search(text or "")
+    return int(match.group(1)) if match else None

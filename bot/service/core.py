@@ -86,7 +86,6 @@ class Govbot:
         self.extractor: Extractor = extractor if extractor is not None else LexiconExtractor()
         self.matcher: SimilarityMatcher = matcher or OfflineMatcher()
 
-
     # Lanes (handlers.base): LLM work and heavy reads never hold up quick commands.
     LANES = {
         "draft_digest": "llm",
@@ -377,7 +376,9 @@ class Govbot:
         """`incident <id> <low|medium|high> <what happened>` (anyone; a high one pauses a
         pilot or production workflow and tells the owner and governance). `source` is
         where it was noticed (a message permalink). UsageError names a bad field."""
-        return incidents.report(self.uow(), self.clock, self.settings, actor, proposal_id, severity, text, source=source)
+        return incidents.report(
+            self.uow(), self.clock, self.settings, actor, proposal_id, severity, text, source=source
+        )
 
     def resolve_incident(self, actor: str, incident_id: int, text: str) -> Message:
         """`resolve <incident id> <what was done>` (owner or governance; Refused otherwise)."""
@@ -509,7 +510,14 @@ class Govbot:
         """Run each job due at `now` once (`govbot run-jobs`); what each did, JSON-ready.
         With `dry_run` every job's work is rolled back (`"status": "would_run"`)."""
         return jobs.run_due(
-            self.uow(), self.clock, self.settings, self.drafter, now, instance=self.instance, dry_run=dry_run, policy=self.policy
+            self.uow(),
+            self.clock,
+            self.settings,
+            self.drafter,
+            now,
+            instance=self.instance,
+            dry_run=dry_run,
+            policy=self.policy,
         )
 
     async def run_jobs_loop(self, interval_s: float, stop: asyncio.Event) -> None:

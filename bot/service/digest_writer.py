@@ -368,6 +368,7 @@ def _drift_lines(drift: dict[str, Any]) -> list[str]:
         + (f": {_titles(drift.get('items', []))}." if drift.get("items") else ".")
     ]
 
+
 def _incident_lines(inc: dict[str, Any]) -> list[str]:
     """Incidents, only when there are some: reported and resolved this week, open now by
     severity, each open one by its workflow's title (the digest carries no incident text)."""
@@ -378,7 +379,9 @@ def _incident_lines(inc: dict[str, Any]) -> list[str]:
         f"resolved; {inc.get('open', 0)} open ({_counts(inc.get('open_by_severity', {}))})."
     ]
     for item in inc.get("items", [])[:5]:
-        lines.append(f'- incident {item["id"]} ({item["severity"]}) on "{item["title"]}" (#{item["proposal_id"]}), {item["stage"]}')
+        lines.append(
+            f'- incident {item["id"]} ({item["severity"]}) on "{item["title"]}" (#{item["proposal_id"]}), {item["stage"]}'
+        )
     return lines
 
 

@@ -83,12 +83,16 @@ def report(
         events: list[Event] = [IncidentReported(incident, actor, paused_from)]
         publish(uow, settings, row, events, now)
         uow.commit()
-    logger.info("proposal %s: %s incident %s reported by %s (paused: %s)", row.id, level, incident.id, actor, bool(paused_from))
+    logger.info(
+        "proposal %s: %s incident %s reported by %s (paused: %s)", row.id, level, incident.id, actor, bool(paused_from)
+    )
     return _reported(row.id, proposal_label(row), incident, paused_from)
 
 
 def _same(i: IncidentRow, actor: str, severity: str, text: str, now: datetime) -> bool:
-    return (i.reported_by, i.severity, i.text) == (actor, severity, text) and now - as_utc(i.created_at) <= REPEAT_WINDOW
+    return (i.reported_by, i.severity, i.text) == (actor, severity, text) and now - as_utc(
+        i.created_at
+    ) <= REPEAT_WINDOW
 
 
 def _reported(

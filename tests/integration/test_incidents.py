@@ -172,7 +172,9 @@ def test_chat_commands_and_status_json(core, database_url, monkeypatch, tmp_path
     monkeypatch.chdir(tmp_path)
     assert main(["status", str(p.id), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert [{k: i[k] for k in ("id", "severity", "status", "text", "reported_by", "resolution")} for i in data["incidents"]] == [
+    assert [
+        {k: i[k] for k in ("id", "severity", "status", "text", "reported_by", "resolution")} for i in data["incidents"]
+    ] == [
         {
             "id": 1,
             "severity": "high",
@@ -181,7 +183,14 @@ def test_chat_commands_and_status_json(core, database_url, monkeypatch, tmp_path
             "reported_by": STRANGER,
             "resolution": "Customer called, apology sent",
         },
-        {"id": 2, "severity": "low", "status": "open", "text": "Slow answers", "reported_by": STRANGER, "resolution": None},
+        {
+            "id": 2,
+            "severity": "low",
+            "status": "open",
+            "text": "Slow answers",
+            "reported_by": STRANGER,
+            "resolution": None,
+        },
     ]
     assert data["incidents"][0]["created_at"] == core.clock.now().isoformat()
     status = core.status(p.id, OWNER)
