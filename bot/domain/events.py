@@ -79,11 +79,6 @@ class AutonomyDeclined:
     actor: str
 
 
-Event = (
-    Decided | StageChanged | RequestReleased | RequestRevised | RequestSuperseded | AutonomyChanged | AutonomyDeclined
-)
-
-
 @dataclass(frozen=True)
 class IncidentReported:
     """Someone reported an incident; a high one on a running workflow paused it
@@ -102,3 +97,16 @@ class IncidentResolved:
     incident: IncidentRow
     actor: str
     still_open: tuple[int, ...] = ()
+
+
+Event = (
+    Decided
+    | StageChanged
+    | RequestReleased
+    | RequestRevised
+    | RequestSuperseded
+    | AutonomyChanged
+    | AutonomyDeclined
+    | IncidentReported
+    | IncidentResolved
+)
