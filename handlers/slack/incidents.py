@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.errors import Refused, UsageError
-from bot.domain.incidents import SEVERITIES, TEXT_MAX, prefill, proposal_in
+from bot.messages import incident_form as form
 from bot.messages.message import Message
 from handlers.guard import parse_id
 from handlers.slack import modal
@@ -32,14 +32,7 @@ logger = logging.getLogger(__name__)
 
 SHORTCUT = "incident.report"  # the message shortcut's callback_id (slack-manifest.yml)
 VIEW = "incident.submit"  # the modal's callback_id
-TITLE = "Report an AI incident"[: modal.TITLE_MAX]
-_SEVERITY_TEXT = {
-    "low": "Low: a nuisance, no harm done",
-    "medium": "Medium: some harm, the workflow may keep running",
-    "high": "High: real harm; pauses a running workflow",
-}
-# which field of the form a core UsageError is about (its message starts with the field)
-_FIELD_OF = {"id": "proposal", "severity": "severity", "what happened": "text"}
+TITLE = form.TITLE[: modal.TITLE_MAX]
 
 _MENTION = re.compile(r"<([@#!])([^|>]+)(?:\|([^>]*))?>")
 _LINK = re.compile(r"<([^@#!|>][^|>]*)(?:\|([^>]*))?>")
@@ -62,26 +55,26 @@ def plain_message(text: str) -> str:
 
 def incident_modal(proposal_id: int | None, text: str, source: str | None) -> dict[str, Any]:
     """The report form: proposal id, severity, what happened (prefilled)."""
-    severity = [Option(value=s, text=PlainTextObject(text=_SEVERITY_TEXT[s])) for s in SEVERITIES]
+    severity = [Option(value=value, text=PlainTextObject(text=label)) for value, label in form.SEVERITY_CHOICES]
     blocks = [
-        ContextBlock(elements=[PlainTextObject(text="Tell the owner and governance what an AI workflow did.")]),
+        ContextBlock(elements=[PlainTextObject(text=form.INTRO)]),
         InputBlock(
             block_id="proposal",
-            label=PlainTextObject(text="Which workflow (proposal id)"),
+            label=PlainTextObject(text=form.PROPOSAL_LABEL),
             element=PlainTextInputElement(
                 action_id="v", max_length=12, initial_value=str(proposal_id) if proposal_id else None
             ),
-            hint=PlainTextObject(text="The number shown as #N in govbot's messages; see /aiwf mine or portfolio."),
+            hint=PlainTextObject(text=form.PROPOSAL_HINT),
         ),
         InputBlock(
             block_id="severity",
-            label=PlainTextObject(text="Severity"),
+            label=PlainTextObject(text=form.SEVERITY_LABEL),
             element=StaticSelectElement(action_id="v", options=severity),
         ),
         InputBlock(
             block_id="text",
-            label=PlainTextObject(text="What happened"),
-            element=PlainTextInputElement(action_id="v", multiline=True, max_length=TEXT_MAX, initial_value=text),
+            label=PlainTextObject(text=form.TEXT_LABEL),
+            element=PlainTextInputElement(action_id="v", multiline=True, max_length=form.TEXT_MAX, initial_value=text),
         ),
     ]
     view = View(
@@ -114,7 +107,7 @@ def register(fe: SlackFrontEnd) -> None:
                 except Exception:  # the form still opens; the quote is there
                     logger.warning("slack: no permalink for the reported message")
             quote = plain_message(str(message.get("text") or ""))
-            view = incident_modal(proposal_in(quote), prefill(quote, link), link)
+            view = incident_modal(form.proposal_in(quote), form.prefill(quote, link), link)
             await fe.client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @bolt.view(VIEW)
@@ -133,8 +126,7 @@ def register(fe: SlackFrontEnd) -> None:
                     source=source,
                 )
             except UsageError as exc:
-                field = _FIELD_OF.get(exc.message.split(":", 1)[0], "text")
-                await ack(response_action="errors", errors={field: exc.message[:500]})
+                await ack(response_action="errors", errors={form.error_field(exc.message): exc.message[:500]})
                 return
             except Refused as exc:
                 message = Message(kind="refused", text=exc.message)

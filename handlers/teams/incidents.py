@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from bot.domain.errors import Refused, UsageError
-from bot.domain.incidents import SEVERITIES, TEXT_MAX, prefill, proposal_in
+from bot.messages import incident_form as form
 from bot.messages.message import Message
 from handlers.base import core_call
 from handlers.guard import parse_id
@@ -24,13 +24,7 @@ logger = logging.getLogger(__name__)
 COMMAND = "incident.report"  # the command id in the Teams manifest (composeExtensions)
 FETCH = "composeExtension/fetchTask"
 SUBMIT = "composeExtension/submitAction"
-TITLE = "Report an AI incident"
-_SEVERITY_TEXT = {
-    "low": "Low: a nuisance, no harm done",
-    "medium": "Medium: some harm, the workflow may keep running",
-    "high": "High: real harm; pauses a running workflow",
-}
-_FIELD_OF = {"id": "proposal", "severity": "severity", "what happened": "text"}
+TITLE = form.TITLE
 _TAG = re.compile(r"<[^>]+>")
 _BREAK = re.compile(r"(?i)<br\s*/?>|</p>|</div>")
 
@@ -45,23 +39,23 @@ def incident_form(
 ) -> dict[str, Any]:
     """The task module's Adaptive Card; `error` = (field, message) shows a problem on its field."""
     problem = dict([error]) if error else {}
-    choices = [{"title": _SEVERITY_TEXT[s], "value": s} for s in SEVERITIES]
+    choices = [{"title": label, "value": value} for value, label in form.SEVERITY_CHOICES]
     severity_input: dict[str, Any] = {
         "type": "Input.ChoiceSet",
         "id": "severity",
-        "label": "Severity",
+        "label": form.SEVERITY_LABEL,
         "style": "expanded",
         "isRequired": True,
         "errorMessage": problem.get("severity") or "Choose low, medium or high.",
         "choices": choices,
     }
-    if severity in SEVERITIES:
+    if severity in form.SEVERITIES:
         severity_input["value"] = severity
     body = [
-        cards.text_block("Tell the owner and governance what an AI workflow did.", isSubtle=True),
+        cards.text_block(form.INTRO, isSubtle=True),
         cards._text_input(
             "proposal",
-            "Which workflow (proposal id, the number shown as #N)",
+            f"{form.PROPOSAL_LABEL}: {form.PROPOSAL_HINT}",
             proposal,
             problem.get("proposal"),
             required=True,
@@ -69,7 +63,7 @@ def incident_form(
         ),
         severity_input,
         cards._text_input(
-            "text", "What happened", text, problem.get("text"), multiline=True, required=True, max_length=TEXT_MAX
+            "text", form.TEXT_LABEL, text, problem.get("text"), multiline=True, required=True, max_length=form.TEXT_MAX
         ),
     ]
     submit = {"type": "Action.Submit", "title": "Report", "data": {"source": (source or "")[:500]}}
@@ -97,8 +91,8 @@ def fetch_task(value: dict[str, Any]) -> dict[str, Any]:
     content = str(body.get("content") or "")
     quote = plain_html(content) if str(body.get("contentType") or "html").lower() == "html" else content
     link = str(payload.get("linkToMessage") or "") or None
-    found = proposal_in(quote)
-    return _task(incident_form(str(found) if found else None, None, prefill(quote, link), link))
+    found = form.proposal_in(quote)
+    return _task(incident_form(str(found) if found else None, None, form.prefill(quote, link), link))
 
 
 async def submit_action(core: Any, actor: str, value: dict[str, Any]) -> dict[str, Any]:
@@ -110,8 +104,7 @@ async def submit_action(core: Any, actor: str, value: dict[str, Any]) -> dict[st
     try:
         message = await core_call(core.report_incident, actor, parse_id(proposal, "id"), severity, text, source=source)
     except UsageError as exc:
-        field = _FIELD_OF.get(exc.message.split(":", 1)[0], "text")
-        return _task(incident_form(proposal, severity, text, source, (field, exc.message)))
+        return _task(incident_form(proposal, severity, text, source, (form.error_field(exc.message), exc.message)))
     except Refused as exc:
         message = Message(kind="refused", text=exc.message)
     return _task(cards.message_card(message))

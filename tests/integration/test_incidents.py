@@ -70,12 +70,14 @@ def test_the_pause_is_in_the_same_transaction_as_the_incident(core):
     assert audit_actions(core, p.id) == ["proposal.submitted"]
 
 
-@pytest.mark.parametrize("stage, severity", [("approved", "high"), ("pilot", "medium"), ("production", "low")])
-def test_other_incidents_do_not_pause(core, stage, severity):
-    p = seed(core, stage)
-    core.report_incident(STRANGER, p.id, severity, "Drafts were slow today")
-    assert stage_of(core, p.id) == stage
-    assert [i.severity for i in _incidents(core, p.id)] == [severity]
+def test_other_incidents_do_not_pause(core):
+    """A high incident on an approved workflow (not running yet), and low or medium ones
+    on running workflows, are recorded; the stage stays."""
+    for stage, severity in (("approved", "high"), ("pilot", "medium"), ("production", "low")):
+        p = seed(core, stage)
+        core.report_incident(STRANGER, p.id, severity, "Drafts were slow today")
+        assert stage_of(core, p.id) == stage
+        assert [i.severity for i in _incidents(core, p.id)] == [severity]
 
 
 def test_open_incidents_block_resume_and_promote_until_resolved(core):
@@ -148,12 +150,9 @@ def test_bad_input_names_the_field_and_writes_nothing(core):
         assert err.value.message.startswith(start), err.value.message
     assert _incidents(core, p.id) == []
     assert stage_of(core, p.id) == "pilot"
-
-
-def test_a_retried_report_counts_once(core):
-    p = seed(core, "pilot")
-    core.report_incident(STRANGER, p.id, "high", "Sent a refund to the wrong account")
-    again = core.report_incident(STRANGER, p.id, "high", "Sent a refund to the wrong account")
+    # a retried report (a platform retry, a double click) counts once
+    core.report_incident(STRANGER, p.id, "low", "Sent a refund to the wrong account")
+    again = core.report_incident(STRANGER, p.id, "low", "Sent a refund to the wrong account")
     assert "already recorded" in plain(again.text)
     assert len(_incidents(core, p.id)) == 1
 
@@ -196,3 +195,37 @@ def test_chat_commands_and_status_json(core, database_url, monkeypatch, tmp_path
     status = core.status(p.id, OWNER)
     [section] = [s for s in status.sections if s.title == "Incidents"]
     assert plain(section.text).splitlines()[0].startswith("• incident 2 (low, open) by <@UX")
+
+
+def test_portfolio_digest_and_export_show_incidents(core, clock):
+    running = seed(core, "production", title="Invoice matcher")
+    pilot = seed(core, "pilot")
+    core.report_incident(STRANGER, pilot.id, "low", "Slow drafts")
+    clock.advance(hours=1)
+    core.report_incident(STRANGER, running.id, "high", "Paid an invoice twice")
+    core.report_incident(STRANGER, running.id, "medium", "Wrong supplier name")
+    core.resolve_incident(OWNER, 3, "Supplier list refreshed")
+    facts = core.portfolio_data()["incidents"]
+    assert facts["open"] == 2
+    assert facts["open_by_severity"] == {"high": 1, "medium": 0, "low": 1}
+    assert [(i["id"], i["severity"], i["title"], i["stage"], i["text"]) for i in facts["items"]] == [
+        (2, "high", "Invoice matcher", "paused", "Paid an invoice twice"),
+        (1, "low", "Refund triage assistant", "pilot", "Slow drafts"),
+    ]
+    [section] = [s for s in core.portfolio().sections if (s.title or "").startswith("Open incidents")]
+    assert section.title == "Open incidents: 2 (high 1, low 1)"
+    clock.advance(minutes=1)  # a digest period ends before its `now`
+    row = core.draft_digest(clock.now())
+    assert row.facts["incidents"]["reported_this_week"] == 3
+    assert row.facts["incidents"]["resolved_this_week"] == 1
+    assert "text" not in row.facts["incidents"]["items"][0]
+    assert '- incident 2 (high) on "Invoice matcher" (#1), paused' in row.text
+    exported = json.loads(core.export("json"))["proposals"]
+    assert [[(i["id"], i["status"], i["resolution"]) for i in p["incidents"]] for p in exported] == [
+        [(2, "open", None), (3, "resolved", "Supplier list refreshed")],
+        [(1, "open", None)],
+    ]
+    header, first, second = core.export("csv").splitlines()
+    columns = header.split(",")
+    assert dict(zip(columns, first.split(","), strict=True))["open_incidents"] == "2:high: Paid an invoice twice"
+    assert dict(zip(columns, second.split(","), strict=True))["incidents"] == "1"
