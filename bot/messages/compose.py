@@ -48,6 +48,7 @@ HELP_LINES = (
     ("cancel", "stop the interview (also `quit`); your answers stay as a draft for `propose`"),
     ("status <id>", "one proposal: stage, classification, approvals, audit trail"),
     ("edit <id>", "correct a proposal after changes were requested (one summary of its answers)"),
+    ("assess <id>", "owner: answer the EU AI Act questions that decide its tier and nobody answered yet"),
     ("approve <request id> [comment]", "approve a request routed to you (the request id is on the card and in `mine`)"),
     ("reject <request id> <comment>", "reject a request routed to you"),
     ("changes <request id> <comment>", "ask the requester for changes"),

@@ -25,6 +25,7 @@ from bot.messages import compose
 from bot.messages.message import Message, Section
 from bot.ports import Clock, Drafter, PolicySource, UnitOfWork
 from bot.service import (
+    assess,
     checkins,
     decisions,
     digest,
@@ -147,6 +148,9 @@ def _run(
         return Reply(interview=_propose(uow, clock, actor, channel, args["text"]))
     if name == "edit":
         return Reply(interview=intake.edit_seed(uow, clock, policy, actor, args["proposal_id"]))
+    if name == "assess":
+        form = assess.form(uow, clock, policy.current(), settings, actor, args["proposal_id"])
+        return Reply(assess=form) if form.questions else Reply(assess.nothing_message(form))
     if name == "mine":
         return Reply(inbox.mine(uow, clock, settings, actor, channel))
     if name == "cancel":
@@ -331,7 +335,7 @@ def parse(text: str) -> Command:
     if name == "promote":  # governance may promote without a check-in, with a written reason
         token, reason = _need(rest, "promote <id> [reason]", "id")
         return Command(name, {"proposal_id": parse_id(token), **({"reason": reason} if reason else {})})
-    if name in ("status", "edit", "autonomy") or name in LIFECYCLE:
+    if name in ("status", "edit", "assess", "autonomy") or name in LIFECYCLE:
         token, extra = _need(rest, f"{name} <id>", "id")
         if extra:
             raise UsageError(f"{name}: expected only a proposal id, got extra text {extra!r}. Usage: {name} <id>")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from bot.domain.policy_diff import NOT_LIVE
+from bot.domain.proposal import regulatory_answered
 from bot.domain.records import as_utc
 from bot.messages import compose
-from bot.messages.message import Message
+from bot.messages.message import ASSESS_OPEN, Button, Message
 from bot.ports import UnitOfWork
 from bot.service.export import approval_record, checkin_record, incident_record, stop_record
 from bot.service.roles import is_governance, request_holders
@@ -40,7 +43,19 @@ def status_message(uow: UnitOfWork, settings: Settings, proposal_id: int, viewer
     data = status_data(uow, proposal_id)
     if viewer is not None and not may_see_details(uow, settings, proposal_id, viewer):
         return compose.status_summary(data)
-    return compose.status_message(data, settings.timezone)
+    message = compose.status_message(data, settings.timezone)
+    return _with_assess_button(message, data["proposal"], viewer)
+
+
+def _with_assess_button(message: Message, proposal: dict[str, Any], viewer: str | None) -> Message:
+    """The owner of a live proposal whose regulatory questions nobody answered gets the
+    button that asks them (`assess <id>`)."""
+    if viewer is None or viewer != proposal.get("owner") or proposal.get("stage") in NOT_LIVE:
+        return message
+    if regulatory_answered(proposal.get("answers") or {}):
+        return message
+    button = Button(ASSESS_OPEN, "Answer regulatory questions", str(proposal["id"]))
+    return replace(message, buttons=(*message.buttons, button))
 
 
 def may_see_details(uow: UnitOfWork, settings: Settings, proposal_id: int, viewer: str) -> bool:
