@@ -36,6 +36,7 @@ from bot.service import (
     export,
     importer,
     inbox,
+    incidents,
     intake,
     jobs,
     lifecycle,
@@ -119,7 +120,8 @@ class Govbot:
         """Parse and run `propose [desc]`, `mine`, `status <id>`, `portfolio`, `roles
         [set <role> [department] <user>...]`, `digest [here]`, `help`, and the lifecycle
         commands (`pause|resume|retire|promote <id>`, `override <id> <code> <reason>`,
-        `delegate <user> <until>`, `checkin <id> <value>`, `autonomy <id>`). An unknown
+        `delegate <user> <until>`, `checkin <id> <value>`, `autonomy <id>`, `incident <id>
+        <low|medium|high> <what happened>`, `resolve <incident id> <what was done>`). An unknown
         subcommand answers with help. Raises nothing: usage errors and refusals come
         back as a Reply whose message says what is wrong. `conversation_id` is the
         Slack channel / Teams conversation the command was typed in (`digest here`)."""
@@ -397,6 +399,20 @@ class Govbot:
     def request_autonomy_step(self, actor: str, proposal_id: int) -> Message:
         """Ask to move a running workflow one autonomy step on."""
         return checkins.request_autonomy_step(self.uow(), self.clock, self.settings, actor, proposal_id)
+
+    def report_incident(
+        self, actor: str, proposal_id: int, severity: str, text: str, *, source: str | None = None
+    ) -> Message:
+        """`incident <id> <low|medium|high> <what happened>` (anyone; a high one pauses a
+        pilot or production workflow and tells the owner and governance). `source` is
+        where it was noticed (a message permalink). UsageError names a bad field."""
+        return incidents.report(
+            self.uow(), self.clock, self.settings, actor, proposal_id, severity, text, source=source
+        )
+
+    def resolve_incident(self, actor: str, incident_id: int, text: str) -> Message:
+        """`resolve <incident id> <what was done>` (owner or governance; Refused otherwise)."""
+        return incidents.resolve(self.uow(), self.clock, self.settings, actor, incident_id, text)
 
     def confirm_reassessment(self, actor: str, reassessment_id: int) -> Message:
         """`reassessment.confirm`: the owner (or governance) says a running workflow's

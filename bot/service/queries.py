@@ -13,7 +13,7 @@ from bot.domain.records import as_utc
 from bot.messages import compose
 from bot.messages.message import ASSESS_OPEN, Button, Message
 from bot.ports import UnitOfWork
-from bot.service.export import approval_record, checkin_record, stop_record
+from bot.service.export import approval_record, checkin_record, incident_record, stop_record
 from bot.service.roles import is_governance, request_holders
 from bot.settings import Settings
 
@@ -90,7 +90,7 @@ def ceiling_record(risk_level: str, asked: Any, result: dict[str, Any] | None) -
 
 def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
     """`govbot status ID --json`: proposal, classification, stop conditions,
-    approvals, decisions, check-ins, audit trail, undelivered outbox rows, JSON-ready.
+    approvals, decisions, check-ins, incidents, audit trail, undelivered outbox rows, JSON-ready.
     Raises NotFound for an unknown id."""
     with uow:
         p = uow.proposals.get(proposal_id)
@@ -106,6 +106,7 @@ def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
         flag = checkin_flag(uow, proposal_id)  # "no check-in for two periods" (bot.service.jobs)
         similar = uow.similarity.linked(proposal_id)  # near-duplicates in other departments, still live
         downstream = uow.handoffs.for_proposal(proposal_id)
+        incidents = uow.incidents.for_proposal(proposal_id)
     return {
         "proposal": {
             "id": p.id,
@@ -143,6 +144,7 @@ def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
         ],
         "checkins": [checkin_record(c, _iso) for c in checkins],
         "checkin_flag": flag,
+        "incidents": [incident_record(i, _iso) for i in incidents],
         "autonomy": p.autonomy,
         "autonomy_ceiling": ceiling_record(p.risk_level, p.answers.get("autonomy"), latest.result if latest else None),
         "similar": [x.to_json() for x in similar],
