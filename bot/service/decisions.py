@@ -1,6 +1,6 @@
 """Deciding approval requests and the chain rules that follow.
 
-One decision is one unit of work: the decision row (unique per request), the request's
+One decision is one unit of work: the decision row (unique per request and decider), the request's
 status, the audit event, and whatever the decision causes — rejected, changes
 requested, the owner-first release, pilot or `approved` while stop conditions hold, or
 an autonomy step applied. Each of those returns the events of `bot.domain.events`;
