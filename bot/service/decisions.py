@@ -238,8 +238,9 @@ def _approvals(uow: UnitOfWork, request: ApprovalRequestRow) -> int:
 
 def _standing_in(request: ApprovalRequestRow, actor: str, auth: Authority) -> Authority:
     """The authority one governance decision has on another request it decides with it."""
-    on_behalf = request.approver if request.approver and request.approver != actor else None
-    return Authority(True, on_behalf, "governance_peer" if auth.via != "governance" else "governance")
+    if request.approver == actor:
+        return Authority(True, None, "approver")
+    return Authority(True, request.approver or None, "governance" if auth.via == "governance" else "governance_peer")
 
 
 def not_decidable(uow: UnitOfWork, proposal: ProposalRow, request: ApprovalRequestRow) -> str | None:
