@@ -154,6 +154,7 @@ def cmd_extract(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     _print_json(extract_json(extraction, policy), out)
     return EXIT_OK
 
+
 def _classify_policy(settings: Settings) -> Any:
     """GOVBOT_POLICY_FILE when set, else the policy applied in SQL, else the default."""
     from bot.domain.policy_file import load_policy
@@ -217,6 +218,24 @@ def cmd_status(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         _about_proposal(args, lambda core, pid: _print_json(core.status_data(pid), out))
     else:
         _about_proposal(args, lambda core, pid: _render(core.status(pid), out))
+    return EXIT_OK
+
+
+def cmd_actions(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    """`govbot actions`: the acknowledged approval clicks (Slack, Teams) as recorded, newest
+    first, with how many are received (still to finish), done and failed."""
+    report = _core().actions_report(args.status, args.limit)
+    if args.json:
+        _print_json(report, out)
+        return EXIT_OK
+    counts = report["counts"]
+    out.write(", ".join(f"{n} {status}" for status, n in counts.items()) + "\n")
+    for a in report["actions"]:
+        line = (
+            f"#{a['id']} {a['status']:<8} {a['platform']:<5} {a['actor']} {a['decision']} request {a['request_id']} "
+            f"at {a['received_at']} ({a['attempts']} attempt{'s' if a['attempts'] != 1 else ''})"
+        )
+        out.write(line + (f": {a['last_error']}" if a["last_error"] else "") + "\n")
     return EXIT_OK
 
 
@@ -509,6 +528,16 @@ def cmd_teams_package(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> i
 # --------------------------------------------------------------------------- parser
 
 
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to 1000") from None
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to 1000")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="govbot", description="AI-workflow governance assistant for Slack and Teams.")
     p.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
@@ -568,6 +597,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("id")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_status)
+
+    c = sub.add_parser("actions", help="acknowledged approval clicks: received (unfinished), done, failed")
+    c.add_argument("--status", choices=("received", "done", "failed"), help="only actions with this status")
+    c.add_argument("--limit", type=_limit, default=50, help="how many of the newest to list (1-1000, default 50)")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_actions)
 
     c = sub.add_parser("audit", help="the full audit trail of one proposal, or --verify the whole trail")
     c.add_argument("id", nargs="?")

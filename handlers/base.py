@@ -6,6 +6,8 @@ Lanes: quick commands (`mine`, `status`, decisions) never wait behind slow work.
 work (drafting or regenerating the digest) and heavy reads (portfolio, export, audit
 pack) each have their own bounded lane with its own worker threads; the facade says
 which lane a call needs (`Govbot.lane_for`), so every channel gets it from `core_call`.
+Recording an approval click before it is acknowledged (`Govbot.receive_action`) has
+a lane of its own too, so an ack never waits behind the decisions of earlier clicks.
 LLM work also has a total time limit (LLM_LIMIT_S): past it the person is told and the
 lane slot stays taken until the late call ends, so a slow model cannot pile work up.
 """
@@ -30,8 +32,8 @@ CORE_KEY: web.AppKey[Any] = web.AppKey("govbot.core", object)
 SENDERS_KEY: web.AppKey[dict[str, Any]] = web.AppKey("govbot.senders", dict)
 SLACK_KEY: web.AppKey[Any] = web.AppKey("govbot.slack", object)
 
-Lane = Literal["quick", "heavy", "llm"]
-LANES: dict[str, int] = {"quick": 2, "heavy": 1, "llm": 2}  # calls running at once per lane and event loop
+Lane = Literal["quick", "heavy", "llm", "record"]
+LANES: dict[str, int] = {"quick": 2, "heavy": 1, "llm": 2, "record": 1}  # calls running at once per lane and event loop
 CORE_CALLS = LANES["quick"]  # quick core calls running at once per process, whichever channel makes them
 LLM_LIMIT_S = 90.0  # total time an LLM call may take, waiting for its lane included
 

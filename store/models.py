@@ -415,6 +415,7 @@ class ExtractionModel(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
     settled_at: Mapped[datetime | None]
 
+
 class PolicyVersionModel(Base):
     """Policies stored in SQL (migration 0011): the newest `applied` row is active."""
 
@@ -447,3 +448,25 @@ class ReassessmentModel(Base):
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class InboundActionModel(Base):
+    """Acknowledged actions, recorded before the platform is told (migration 0015)."""
+
+    __tablename__ = "inbound_actions"
+    __table_args__ = (UniqueConstraint("platform", "key"), Index(None, "status", "id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

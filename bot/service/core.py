@@ -18,7 +18,7 @@ from bot.domain import approval_rules
 from bot.domain.errors import NotFound, UsageError
 from bot.domain.extraction import LexiconExtractor, check_paragraph
 from bot.domain.intake import IntakeFlow
-from bot.domain.records import ConversationRef, DigestRow, OutboxRow
+from bot.domain.records import ConversationRef, DigestRow, InboundAction, OutboxRow
 from bot.domain.roles import clean_user
 from bot.domain.similarity import OfflineMatcher
 from bot.messages import compose
@@ -34,6 +34,7 @@ from bot.service import (
     drafts,
     export,
     importer,
+    inbound,
     inbox,
     intake,
     jobs,
@@ -85,7 +86,6 @@ class Govbot:
         self.extractor: Extractor = extractor if extractor is not None else LexiconExtractor()
         self.matcher: SimilarityMatcher = matcher or OfflineMatcher()
 
-
     # Lanes (handlers.base): LLM work and heavy reads never hold up quick commands.
     LANES = {
         "draft_digest": "llm",
@@ -98,6 +98,7 @@ class Govbot:
         "read_paragraph": "llm",
         "policy_what_if": "heavy",
         "apply_policy": "heavy",
+        "receive_action": "record",
     }
 
     def lane_for(self, method: str, args: Sequence[Any] = ()) -> str:
@@ -288,6 +289,35 @@ class Govbot:
             outcome.card = people.named(uow, outcome.card)
             outcome.notice = people.named(uow, compose.notice("notice", outcome.notice)).text
         return outcome
+
+    # --- acknowledged actions (an approval click recorded before it is acknowledged) --
+    def receive_action(
+        self, platform: str, key: str, actor: str, kind: str, payload: dict[str, Any], owner: str
+    ) -> InboundAction | None:
+        """Record an action before the channel acknowledges it, claimed by the process
+        `owner`; None when the platform delivered this key before. UsageError names a
+        bad field (nothing is written). See `bot.service.inbound`."""
+        return inbound.receive(self.uow(), self.clock, platform, key, actor, kind, payload, owner)
+
+    def process_action(self, action_id: int, owner: str, *, resumed: bool = False) -> DecisionOutcome | None:
+        """Carry out a recorded action `owner` holds (the decision, idempotent per
+        request) and mark it done or failed; None when it is not `owner`'s to do."""
+        return inbound.process(self.uow(), self.clock, action_id, owner, self.decide, resumed=resumed)
+
+    def resume_actions(
+        self, owner: str, orphaned: inbound.Orphaned, skip: Sequence[int] = (), limit: int = 50
+    ) -> list[int]:
+        """Take over unfinished actions whose lease ran out or whose process is gone;
+        their ids, for `process_action(..., resumed=True)`."""
+        return inbound.resume_due(self.uow(), self.clock, owner, orphaned, frozenset(skip), limit)
+
+    def renew_actions(self, action_ids: Sequence[int], owner: str) -> None:
+        """Keep the lease of the actions `owner` is still working on."""
+        inbound.renew(self.uow(), self.clock, action_ids, owner)
+
+    def actions_report(self, status: str | None = None, limit: int = 50) -> dict[str, Any]:
+        """`govbot actions`: counts per status and the latest actions (of `status`)."""
+        return inbound.report(self.uow(), status, limit)
 
     def parse_decision(self, word: str, rest: str, *, require_comment: bool = True) -> dict[str, Any]:
         """`approve|reject|changes <request id | #proposal id> [comment] [--override <reason>]`
@@ -495,7 +525,14 @@ class Govbot:
         """Run each job due at `now` once (`govbot run-jobs`); what each did, JSON-ready.
         With `dry_run` every job's work is rolled back (`"status": "would_run"`)."""
         return jobs.run_due(
-            self.uow(), self.clock, self.settings, self.drafter, now, instance=self.instance, dry_run=dry_run, policy=self.policy
+            self.uow(),
+            self.clock,
+            self.settings,
+            self.drafter,
+            now,
+            instance=self.instance,
+            dry_run=dry_run,
+            policy=self.policy,
         )
 
     async def run_jobs_loop(self, interval_s: float, stop: asyncio.Event) -> None:
