@@ -39,7 +39,7 @@ MAX_ATTEMPTS = 5
 RETRY_AFTER_S = (5, 15, 60, 300)  # wait before the 2nd, 3rd... attempt after a failure on our side
 KEY_MAX = 200
 TEXT_MAX = 3000  # a comment or an override reason
-REF_MAX = 200  # each value of the clicked message's reference
+REF_MAX = 1000  # each value of the clicked message's reference (a Teams conversation id can be long)
 PERMANENT = (UsageError, NotFound, Refused)  # phrased for the person; trying again changes nothing
 
 Decide = Callable[..., DecisionOutcome]  # `Govbot.decide`
@@ -165,8 +165,8 @@ def resume_due(
     given_up: list[InboundAction] = []
     with uow:
         for action in uow.inbound.unfinished(limit):
-            if action.id in skip or action.claimed_by == owner and not _expired(action, now):
-                continue
+            if action.id in skip or (action.claimed_by == owner and not _expired(action, now)):
+                continue  # running here, or about to be
             if not (_expired(action, now) or orphaned(action.claimed_by)):
                 continue
             if not uow.inbound.claim(action.id, action.claimed_by, owner, now, now + LEASE):
