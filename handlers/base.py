@@ -50,6 +50,20 @@ class _Lane:
 _lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Lane]] = weakref.WeakKeyDictionary()
 
 
+class _RecordsFirst:
+    """While a click is being recorded (its ack waits on it), no other core call starts:
+    on SQLite every transaction takes the one write lock, and a record that keeps losing
+    it to the decisions of earlier clicks would miss Slack's 3 s."""
+
+    def __init__(self) -> None:
+        self.pending = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _RecordsFirst] = weakref.WeakKeyDictionary()
+
+
 class StartupError(Exception):
     """`govbot serve` cannot start; the message names what to set or fix."""
 
@@ -99,6 +113,19 @@ async def in_lane(lane: Lane, fn: Callable[P, T], /, *args: P.args, **kwargs: P.
             name: _Lane(asyncio.Semaphore(n), ThreadPoolExecutor(n, thread_name_prefix=f"govbot-{name}"))
             for name, n in LANES.items()
         }
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = _RecordsFirst()
+    if lane == "record":
+        gate.pending += 1
+        gate.idle.clear()
+        try:
+            return await _run(lanes[lane], functools.partial(fn, *args, **kwargs))
+        finally:
+            gate.pending -= 1
+            if gate.pending == 0:
+                gate.idle.set()
+    await gate.idle.wait()
     run = _run(lanes[lane], functools.partial(fn, *args, **kwargs))
     if lane != "llm":
         return await run
