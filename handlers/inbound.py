@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.domain.records import InboundAction
 from bot.service.results import DecisionOutcome
-from handlers.base import EXPECTED, core_call
+from handlers.base import EXPECTED, core_call, record_first
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,8 @@ class ActionDesk:
     ) -> InboundAction | None:
         """Record the action (committed) before the caller acknowledges it; None for a
         repeated delivery of one already recorded."""
-        action: InboundAction | None = await core_call(
+        call = record_first if getattr(self.core, "single_writer", False) else core_call
+        action: InboundAction | None = await call(
             self.core.receive_action, platform, key, actor, kind, payload, self.owner
         )
         if action is not None:

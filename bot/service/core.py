@@ -86,6 +86,10 @@ class Govbot:
         self.extractor: Extractor = extractor if extractor is not None else LexiconExtractor()
         self.matcher: SimilarityMatcher = matcher or OfflineMatcher()
 
+    # Set by `bot.app.build_core`: the database lets one transaction write at a time
+    # (SQLite), so channels give the record an ack waits on the write lock first.
+    single_writer = False
+
     # Lanes (handlers.base): LLM work and heavy reads never hold up quick commands.
     LANES = {
         "draft_digest": "llm",
