@@ -1,7 +1,7 @@
 """Acknowledged actions: the `inbound_actions` table.
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0014
 Create Date: 2026-11-27
 
 Every approval click (Slack `block_actions`, Teams `Action.Execute` / `Action.Submit`)
@@ -21,7 +21,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0015"
-down_revision: str | None = "0010"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
