@@ -28,6 +28,8 @@ from handlers.base import EXPECTED, core_call, record_first
 logger = logging.getLogger(__name__)
 
 RESUME_INTERVAL_S = 2.0
+RECORD_BATCH = 100  # clicks written in one transaction at most
+Incoming = tuple[str, str, str, str, dict[str, Any]]  # platform, key, actor, kind, payload (`Govbot.receive_actions`)
 HOST = socket.gethostname().replace(":", "-")[:80]
 TOKEN = secrets.token_hex(6)
 
@@ -64,6 +66,8 @@ class ActionDesk:
     def __init__(self, core: Any):
         self.core = core
         self.running: set[int] = set()
+        self._waiting: list[tuple[Incoming, asyncio.Future[InboundAction | None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     @property
     def owner(self) -> str:
@@ -73,14 +77,32 @@ class ActionDesk:
         self, platform: str, key: str, actor: str, kind: str, payload: dict[str, Any]
     ) -> InboundAction | None:
         """Record the action (committed) before the caller acknowledges it; None for a
-        repeated delivery of one already recorded."""
-        call = record_first if getattr(self.core, "single_writer", False) else core_call
-        action: InboundAction | None = await call(
-            self.core.receive_action, platform, key, actor, kind, payload, self.owner
-        )
+        repeated delivery of one already recorded. The clicks that arrive while a write
+        is under way are written together by the next one (one commit for a burst)."""
+        done: asyncio.Future[InboundAction | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(((platform, key, actor, kind, payload), done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="govbot-record")
+        action = await done
         if action is not None:
             self.running.add(action.id)  # until processed: this process's worker leaves it alone
         return action
+
+    async def _write(self) -> None:
+        call = record_first if getattr(self.core, "single_writer", False) else core_call
+        while self._waiting:
+            batch, self._waiting = self._waiting[:RECORD_BATCH], self._waiting[RECORD_BATCH:]
+            try:
+                results = await call(self.core.receive_actions, [item for item, _ in batch], self.owner)
+            except Exception as exc:  # each caller reports it to its person (nothing was recorded)
+                results = [exc] * len(batch)
+            for (_, done), result in zip(batch, results, strict=True):
+                if done.done():  # its request went away meanwhile
+                    continue
+                if isinstance(result, Exception):
+                    done.set_exception(result)
+                else:
+                    done.set_result(result)
 
     async def process(self, action_id: int, *, resumed: bool = False) -> DecisionOutcome | None:
         """Carry the recorded action out (`Govbot.process_action`); None when it was not
@@ -124,7 +146,7 @@ class ActionDesk:
                 await asyncio.wait_for(stop.wait(), interval)
 
     def busy(self) -> bool:
-        return bool(self.running)
+        return bool(self.running or self._waiting or (self._writer is not None and not self._writer.done()))
 
 
 _desks: weakref.WeakKeyDictionary[Any, ActionDesk] = weakref.WeakKeyDictionary()

@@ -105,6 +105,7 @@ class Govbot:
         "policy_what_if": "heavy",
         "apply_policy": "heavy",
         "receive_action": "record",
+        "receive_actions": "record",
     }
 
     def lane_for(self, method: str, args: Sequence[Any] = ()) -> str:
@@ -334,6 +335,11 @@ class Govbot:
         `owner`; None when the platform delivered this key before. UsageError names a
         bad field (nothing is written). See `bot.service.inbound`."""
         return inbound.receive(self.uow(), self.clock, platform, key, actor, kind, payload, owner)
+
+    def receive_actions(self, items: Sequence[inbound.Incoming], owner: str) -> list[InboundAction | None | UsageError]:
+        """`receive_action` for a burst, in one transaction: per item the row, None for
+        a repeated delivery, or the UsageError naming its bad field."""
+        return inbound.receive_many(self.uow(), self.clock, items, owner)
 
     def process_action(self, action_id: int, owner: str, *, resumed: bool = False) -> DecisionOutcome | None:
         """Carry out a recorded action `owner` holds (the decision, idempotent per

@@ -79,6 +79,9 @@ def check_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+Incoming = tuple[str, str, str, str, dict[str, Any]]  # platform, key, actor, kind, payload
+
+
 def receive(
     uow: UnitOfWork,
     clock: Clock,
@@ -92,21 +95,48 @@ def receive(
     """Record one action, claimed by `owner`, and commit; None when this platform key
     was recorded before (a repeated delivery: whoever holds that row finishes it).
     Raises UsageError naming a bad field; nothing is written then."""
+    result = receive_many(uow, clock, [(platform, key, actor, kind, payload)], owner)[0]
+    if isinstance(result, UsageError):
+        raise result
+    return result
+
+
+def receive_many(
+    uow: UnitOfWork, clock: Clock, items: Sequence[Incoming], owner: str
+) -> list[InboundAction | None | UsageError]:
+    """`receive` for several actions in one transaction (a burst of clicks is one
+    commit): per item the recorded row, None for a repeated delivery, or the UsageError
+    naming its bad field (that item alone is not written)."""
+    results: list[InboundAction | None | UsageError] = []
+    valid: list[tuple[int, str, str, str, str, dict[str, Any]]] = []
+    for n, (platform, key, actor, kind, payload) in enumerate(items):
+        try:
+            valid.append((n, platform, key, actor, kind, _checked(platform, key, actor, kind, payload)))
+            results.append(None)
+        except UsageError as exc:
+            results.append(exc)
+    if not valid:
+        return results
+    now = clock.now()
+    with uow:
+        for n, platform, key, actor, kind, clean in valid:
+            action, new = uow.inbound.add(platform, key, actor, kind, clean, owner, now, now + LEASE)
+            if new:
+                results[n] = action
+            else:
+                logger.info("inbound %s action %s received again; it is recorded as #%s", platform, kind, action.id)
+        uow.commit()
+    return results
+
+
+def _checked(platform: str, key: str, actor: str, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     if platform not in PLATFORMS:
         raise UsageError(f"platform: {platform[:40]!r} is not one of {', '.join(PLATFORMS)}")
     if not key or len(key) > KEY_MAX:
         raise UsageError(f"key: the platform's idempotency key, 1 to {KEY_MAX} characters")
     if not actor or len(actor) > KEY_MAX:
         raise UsageError(f"actor: the user id of who acted, 1 to {KEY_MAX} characters")
-    clean = check_payload(kind, payload)
-    now = clock.now()
-    with uow:
-        action, new = uow.inbound.add(platform, key, actor, kind, clean, owner, now, now + LEASE)
-        uow.commit()
-    if not new:
-        logger.info("inbound %s action %s received again; it is recorded as #%s", platform, kind, action.id)
-        return None
-    return action
+    return check_payload(kind, payload)
 
 
 def process(
