@@ -137,3 +137,17 @@ def test_a_live_action_that_fails_is_told_by_its_channel_not_the_outbox_too(core
     with pytest.raises(UsageError):
         core.process_action(action.id, A)
     assert [m.text for m in messages_for(core, "U_OWNER") if m.kind == "notice"] == []
+
+
+def test_a_burst_is_recorded_together_and_a_bad_click_in_it_fails_alone(core, owner_request):
+    good = {"request_id": owner_request.id, "decision": "approve"}
+    results = core.receive_actions(
+        [
+            ("slack", "b-1", "U_OWNER", "decide", good),
+            ("slack", "b-2", "U_OWNER", "decide", {**good, "decision": "nod"}),
+            ("slack", "b-1", "U_OWNER", "decide", good),  # delivered twice in the same burst
+        ],
+        A,
+    )
+    assert [type(r).__name__ for r in results] == ["InboundAction", "UsageError", "NoneType"]
+    assert core.actions_report()["counts"] == {"received": 1, "done": 0, "failed": 0}
