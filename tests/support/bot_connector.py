@@ -18,6 +18,7 @@ import asyncio
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ class Call:
     headers: dict[str, str]
     status: int
     response_id: str | None = None  # the activity id the connector answered with
+    at: float = field(default_factory=time.perf_counter)  # when it arrived (perf_counter, this process)
 
 
 @dataclass
@@ -53,6 +55,7 @@ class FakeBotConnector:
     _failures: list[_Failure] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _replies: dict[str, list[Call]] = field(default_factory=dict)  # successful calls by activity id
 
     def __post_init__(self) -> None:
         self.port = 0
@@ -78,9 +81,15 @@ class FakeBotConnector:
     def sent_to(self, conversation_id: str) -> list[Call]:
         return [c for c in self.activities() if c.conversation_id == conversation_id]
 
+    def replies_to(self, activity_id: str) -> list[Call]:
+        """Successful calls that reply to (or update) the activity `activity_id`."""
+        with self._lock:
+            return list(self._replies.get(activity_id, ()))
+
     def clear(self) -> None:
         with self._lock:
             self.calls.clear()
+            self._replies.clear()
 
     # ----------------------------------------------------------------- server
     def _app(self) -> web.Application:
@@ -107,18 +116,12 @@ class FakeBotConnector:
                     self._failures.pop(0)
             status = failure.status if failure else 200
             new_id = None if failure else activity_id if request.method == "PUT" else f"act-{next(self._ids)}"
-            self.calls.append(
-                Call(
-                    request.method,
-                    request.path,
-                    conversation_id,
-                    activity_id,
-                    body,
-                    dict(request.headers),
-                    status,
-                    new_id,
-                )
+            call = Call(
+                request.method, request.path, conversation_id, activity_id, body, dict(request.headers), status, new_id
             )
+            self.calls.append(call)
+            if activity_id is not None and status < 300:
+                self._replies.setdefault(activity_id, []).append(call)
         if failure:
             headers = {} if failure.retry_after is None else {"Retry-After": str(int(failure.retry_after))}
             return web.json_response(
