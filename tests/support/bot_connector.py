@@ -7,7 +7,9 @@ It speaks the v3 REST wire format on 127.0.0.1 and records every call:
 - `PUT /v3/conversations/{id}/activities/{activityId}` (update an activity)
 
 `fail_next(status, retry_after=None, times=1)` makes the next calls answer an error
-(429, 412, 502, 504 ...) the way the Bot Connector does. Anything else the bot calls
+(429, 412, 502, 504 ...) the way the Bot Connector does; `hold()` keeps every call
+waiting until `release()` (a slow connector). The bot answers typed messages after
+their turn: `wait_for(n)` waits until n activity calls succeeded. Anything else the bot calls
 answers 404 and is recorded too, so a test can see it. It runs in its own thread and
 event loop, so synchronous tests and any asyncio loop can use it.
 """
@@ -58,6 +60,8 @@ class FakeBotConnector:
     _replies: dict[str, list[Call]] = field(default_factory=dict)  # successful calls by activity id
 
     def __post_init__(self) -> None:
+        self._open = threading.Event()
+        self._open.set()
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -72,6 +76,23 @@ class FakeBotConnector:
         """Answer the next `times` activity calls with `status` (and a Retry-After header)."""
         with self._lock:
             self._failures.append(_Failure(status, retry_after, times))
+
+    def hold(self) -> None:
+        """Keep every call waiting (unanswered) until `release()`."""
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
+    def wait_for(self, count: int, timeout: float = 15.0, method: str | None = None) -> list[Call]:
+        """Wait until `count` activity calls (of `method`) succeeded; return them all
+        (AssertionError naming what arrived when they did not within `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while len(calls := self.activities(method)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} connector calls, got {[(c.method, c.path) for c in calls]}")
+            time.sleep(0.01)
+        return calls
 
     def activities(self, method: str | None = None) -> list[Call]:
         """Successful activity calls (POST and PUT), optionally of one method."""
@@ -101,6 +122,8 @@ class FakeBotConnector:
         return app
 
     async def _activity(self, request: web.Request) -> web.Response:
+        while not self._open.is_set():
+            await asyncio.sleep(0.01)
         raw = await request.read()
         try:
             body = json.loads(raw) if raw else None
@@ -328,7 +351,12 @@ class TeamsTurns:
             service_url="https://smba.invalid/",
             **fields,
         )
-        asyncio.run(self.adapter.receive_activity(activity))
+
+        async def turn() -> None:
+            await self.adapter.receive_activity(activity)
+            await self.bot.drain()  # messages are answered after their turn
+
+        asyncio.run(turn())
         return list(self.adapter.activity_buffer)
 
     @staticmethod
