@@ -30,7 +30,19 @@ from bench.databases import PgSchema, _sqlite
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SECTIONS = ("classifier", "facts", "ack", "import", "audit", "judgement", "intake", "policy", "lanes", "similarity", "teams")
+SECTIONS = (
+    "classifier",
+    "facts",
+    "ack",
+    "import",
+    "audit",
+    "judgement",
+    "intake",
+    "policy",
+    "lanes",
+    "similarity",
+    "teams",
+)
 
 
 def log(text: str) -> None:

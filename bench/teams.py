@@ -112,7 +112,12 @@ async def slack_round(url: str, slack: FakeSlackThread, users: list[str]) -> lis
                 status, _ = await post_signed(session, url, body)
             except (aiohttp.ClientError, TimeoutError):
                 status = -1
-            return {"path": f"/response/cmd{n}", "began": began, "status": status, "http_s": time.perf_counter() - began}
+            return {
+                "path": f"/response/cmd{n}",
+                "began": began,
+                "status": status,
+                "http_s": time.perf_counter() - began,
+            }
 
         return list(await asyncio.gather(*(one(n, u) for n, u in numbered)))
 
@@ -171,7 +176,7 @@ def run(database_url: str, workdir: Path, quick: bool, log: Any = print) -> dict
             asyncio.run(slack_round(govbot.url, slack, slack_people))  # first contact on Slack
             sg: list[dict[str, Any]] = []
             sb: list[dict[str, Any]] = []
-            for r in range(rounds // 2):
+            for _ in range(rounds // 2):
                 sg += asyncio.run(slack_round(govbot.url, slack, slack_people))
                 sb += asyncio.run(slack_round(bolt.url, slack, slack_people))
                 sb += asyncio.run(slack_round(bolt.url, slack, slack_people))

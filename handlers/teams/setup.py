@@ -12,10 +12,10 @@ ROUTE = "/api/messages"
 
 def mount(app: Any, core: Any, settings: Any) -> Any:
     """Add `POST /api/messages` to the aiohttp app and return the Teams outbox Sender.
-On shutdown the server waits for the messages still being answered after their turn.
+    On shutdown the server waits for the messages still being answered after their turn.
 
-    Raises `handlers.teams.adapter.TeamsConfigError` (naming MicrosoftAppId) when
-    Teams is enabled without credentials outside GOVBOT_ENV=local.
+        Raises `handlers.teams.adapter.TeamsConfigError` (naming MicrosoftAppId) when
+        Teams is enabled without credentials outside GOVBOT_ENV=local.
     """
     from aiohttp import web
 

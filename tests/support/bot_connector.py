@@ -444,6 +444,20 @@ def card_text(card: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def wire(value: Any) -> str:
+    """An answer as a card input sends it: lists comma-separated, booleans lower-case."""
+    if isinstance(value, list):
+        return ",".join(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "" if value is None else str(value)
+
+
+def reply_cards(calls: list[Call]) -> list[dict[str, Any]]:
+    """The card of each connector call (validated), in the order they arrived."""
+    return [validate_card(c.body["attachments"][0]["content"]) for c in calls]
+
+
 def card_verbs(card: dict[str, Any]) -> list[str]:
     return [a.get("verb") for a in card.get("actions", []) if a.get("type") == "Action.Execute"]
 
