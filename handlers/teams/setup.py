@@ -19,6 +19,7 @@ def mount(app: Any, core: Any, settings: Any) -> Any:
     """
     from aiohttp import web
 
+    from handlers.base import TEAMS_BOT_KEY
     from handlers.teams.adapter import build_adapter
     from handlers.teams.bot import GovbotTeamsBot
     from handlers.teams.sender import TeamsSender
@@ -35,6 +36,7 @@ def mount(app: Any, core: Any, settings: Any) -> Any:
 
     app.router.add_post(ROUTE, messages)
     app.on_shutdown.append(finish_answers)
+    app[TEAMS_BOT_KEY] = bot
     logger.info(
         "Teams: %s mounted (%s)", ROUTE, "authenticated" if adapter.app_id else "UNAUTHENTICATED, GOVBOT_ENV=local"
     )

@@ -317,6 +317,16 @@ class ServerThread:
         self.stop()
 
 
+def answered(server: ServerThread, timeout: float = 30.0) -> None:
+    """Wait until the Teams bot served by `server` has answered every message it took
+    (messages are answered after their turn, so the HTTP answer comes first)."""
+    from handlers.base import TEAMS_BOT_KEY
+
+    assert server.loop is not None
+    done = asyncio.run_coroutine_threadsafe(server.app[TEAMS_BOT_KEY].drain(timeout), server.loop)
+    assert done.result(timeout + 5), f"the Teams bot was still answering after {timeout} s"
+
+
 # --------------------------------------------------------------------------- TestAdapter driver
 
 
