@@ -32,6 +32,7 @@ from bot.domain.errors import NotFound, Refused, UsageError
 CORE_KEY: web.AppKey[Any] = web.AppKey("govbot.core", object)
 SENDERS_KEY: web.AppKey[dict[str, Any]] = web.AppKey("govbot.senders", dict)
 SLACK_KEY: web.AppKey[Any] = web.AppKey("govbot.slack", object)
+TEAMS_BOT_KEY: web.AppKey[Any] = web.AppKey("govbot.teams_bot", object)
 
 Lane = Literal["quick", "heavy", "llm", "record"]
 LANES: dict[str, int] = {"quick": 2, "heavy": 1, "llm": 2, "record": 1}  # calls running at once per lane and event loop

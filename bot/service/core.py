@@ -643,13 +643,19 @@ class Govbot:
     # --- conversation references (Teams proactive messages) -------------------------
     def remember_conversation(
         self, platform: str, user_id: str, conversation_id: str, reference: dict[str, Any]
-    ) -> None:
-        """Store where `user_id` (or a channel) last talked to the bot on `platform`."""
+    ) -> bool:
+        """Store where `user_id` (or a channel) last talked to the bot on `platform`.
+        Nothing is written when the stored reference is the same; True when it was new
+        or changed."""
         with self.uow() as uow:
+            stored = uow.conversations.get(platform, user_id)
+            if stored is not None and stored.conversation_id == conversation_id and stored.reference == reference:
+                return False
             uow.conversations.upsert(
                 ConversationRef(platform, user_id, conversation_id, dict(reference), self.clock.now())
             )
             uow.commit()
+        return True
 
     def conversation_reference(self, platform: str, user_id: str) -> dict[str, Any] | None:
         """The reference `remember_conversation` stored for `user_id`, for a proactive
