@@ -4,6 +4,7 @@
     python -m bench --quick    # smaller sizes for a smoke run (< 2 min)
     python -m bench --only facts,classifier
     python -m bench --only judgement      # how well the classifier reads the labelled proposals (seconds)
+    python -m bench --only teams          # Teams vs Slack: fifty people typing help at once (~1 min)
 
 Figures only: nothing here passes or fails on time. Each figure is compared with its
 target (met / missed) so a regression is visible. PostgreSQL figures need
@@ -40,6 +41,7 @@ SECTIONS = (
     "policy",
     "lanes",
     "similarity",
+    "teams",
     "assess",
 )
 
@@ -145,6 +147,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             log("mine under 50 slow digests and 500 portfolios (lanes) ...")
             results["lanes"] = lanes.run(_sqlite(work, "lanes.sqlite3"), quick, log=log)
 
+        if "teams" in only:
+            from bench import teams
+
+            log("Teams vs Slack: fifty people typing help at once ...")
+            results["teams"] = teams.run(_sqlite(work, "teams.sqlite3"), work, quick, log=log)
+
         if "similarity" in only:
             log("near-duplicates (similarity) ...")
             results["similarity"] = similarity.run(work, quick, log=log)
@@ -206,6 +214,12 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             _get(r, "judgement", "labelled", "plain_raised"),
             lambda v: v == 0,
             "raised",
+        ),
+        (
+            "Teams help answer p99 at 50 people <= 2x a bare botbuilder bot",
+            _get(r, "teams", "teams", "answer_p99_ratio"),
+            lambda v: v <= 2.0,
+            "x",
         ),
         ("govbot serve RSS after load < 250 MB", _get(r, "ack", "rss_mb_after_load"), lambda v: v < 250, "MB"),
         (
@@ -406,6 +420,10 @@ def table(r: dict[str, Any]) -> str:
             f"  through SQLite at {s_['n']:,}: first look-up of a process {s_['first_lookup_ms']} ms (loads the "
             f"index), then p50 {s_['lookup']['p50_ms']} / p95 {s_['lookup']['p95_ms']} ms"
         )
+    if "teams" in r:
+        from bench import teams
+
+        lines.extend(teams.lines(r["teams"]))
     lines.append("")
     lines.append("targets:")
     for t in r["targets"]:

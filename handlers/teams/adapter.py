@@ -9,6 +9,11 @@ InvokeResponse itself and serializes only what is still a msrest model.
 It also authenticates before running the turn, so a request without a valid token is
 refused with 401 whenever `MicrosoftAppId` is set, and it switches off the connector
 client's own retries: the outbox retries with backoff, honouring Retry-After.
+
+Connector clients are reused (`ReusedClientsAuthentication`): stock botbuilder builds a
+new one (credentials, HTTP session) for every turn and every proactive message, which
+cost more CPU than the rest of a `help` answer; govbot answers a message after its turn
+through a proactive turn, so that would be twice per message.
 """
 
 from __future__ import annotations
@@ -21,6 +26,14 @@ from aiohttp import web
 from botbuilder.core import Bot, InvokeResponse, TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse
+from botframework.connector import ConnectorClient
+from botframework.connector.auth import (
+    AuthenticateRequestResult,
+    AuthenticationConstants,
+    ClaimsIdentity,
+    ConnectorFactory,
+    UserTokenClient,
+)
 from msrest.serialization import Model
 from urllib3 import Retry
 
@@ -73,10 +86,14 @@ def bot_config(settings: Any) -> BotConfig:
     return BotConfig(app_id, password, tenant, app_type)
 
 
-def _no_retry() -> Retry:
-    # No status retries: the response reaches us with its status and Retry-After, and
-    # the outbox decides when to try again.
-    return Retry(total=0, connect=0, read=0, status=0, status_forcelist=[], raise_on_status=False)
+def switch_off_retries(connector_client: Any) -> None:
+    """No retries by the connector client: the response reaches us with its status and
+    Retry-After, and the outbox decides when to try again. The client's own Retry is
+    changed in place, so the HTTP sessions it already made (one per thread) follow."""
+    policy: Retry = connector_client.config.retry_policy.policy
+    policy.total = policy.connect = policy.read = policy.status = 0
+    policy.status_forcelist = frozenset()
+    policy.raise_on_status = False
 
 
 def _json_body(body: Any) -> Any:
@@ -117,11 +134,68 @@ def _refused(error: type[web.HTTPClientError], why: str) -> web.HTTPClientError:
     return error(text=why)
 
 
+CLIENTS_KEPT = 64  # connector clients kept (one per app id, service URL and audience)
+
+
+class ReusedConnectors(ConnectorFactory):
+    """A ConnectorFactory handing out one client per (app id, service URL, audience),
+    shared by every turn and proactive message that has the same ones."""
+
+    def __init__(self, inner: ConnectorFactory, app_id: str | None, clients: dict[tuple[Any, ...], ConnectorClient]):
+        self.inner = inner
+        self.app_id = app_id
+        self.clients = clients
+
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
+        key = (self.app_id, service_url, audience)
+        client = self.clients.get(key)
+        if client is None:
+            client = await self.inner.create(service_url, audience)
+            if len(self.clients) >= CLIENTS_KEPT:
+                self.clients.clear()
+            self.clients[key] = client
+        return client
+
+
+def _app_id(claims_identity: ClaimsIdentity | None) -> str | None:
+    claims = getattr(claims_identity, "claims", None) or {}
+    return claims.get(AuthenticationConstants.AUDIENCE_CLAIM)
+
+
+class ReusedClientsAuthentication(ConfigurationBotFrameworkAuthentication):
+    """Bot Framework authentication whose connector factories reuse connector clients
+    and whose user-token client is made once per app id (see module doc)."""
+
+    def __init__(self, config: BotConfig):
+        super().__init__(config)
+        self._clients: dict[tuple[Any, ...], ConnectorClient] = {}
+        self._token_clients: dict[str | None, UserTokenClient] = {}
+
+    async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+        result = await super().authenticate_request(activity, auth_header)
+        if result.connector_factory is not None:
+            result.connector_factory = ReusedConnectors(
+                result.connector_factory, _app_id(result.claims_identity), self._clients
+            )
+        return result
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        return ReusedConnectors(
+            super().create_connector_factory(claims_identity), _app_id(claims_identity), self._clients
+        )
+
+    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
+        key = _app_id(claims_identity)
+        if key not in self._token_clients:
+            self._token_clients[key] = await super().create_user_token_client(claims_identity)
+        return self._token_clients[key]
+
+
 class GovbotCloudAdapter(CloudAdapter):
     """CloudAdapter with a `process` that answers invokes with their body (see module doc)."""
 
     def __init__(self, config: BotConfig):
-        super().__init__(ConfigurationBotFrameworkAuthentication(config))
+        super().__init__(ReusedClientsAuthentication(config))
         self.app_id = config.APP_ID
 
     async def process(self, request: web.Request, bot: Bot, ws_response: Any = None) -> web.Response:
@@ -165,7 +239,7 @@ class GovbotCloudAdapter(CloudAdapter):
         self, activity, claims_identity, oauth_scope, connector_client, user_token_client, logic, connector_factory
     ) -> TurnContext:
         if connector_client is not None:
-            connector_client.config.retry_policy.policy = _no_retry()
+            switch_off_retries(connector_client)
         return super()._create_turn_context(
             activity, claims_identity, oauth_scope, connector_client, user_token_client, logic, connector_factory
         )

@@ -1,13 +1,18 @@
 """The Teams bot: translates activities into core calls and renders the answers as cards.
 
+- A message (typed text, or the Action.Submit fallback of a card button other than a
+  decision) is answered after its turn: the turn only queues it (`AfterTurn`) and Teams
+  gets its 201 at once; the answer goes out through the message's conversation
+  reference, in a proactive turn, one message at a time per person and conversation.
 - Every inbound activity stores the sender's conversation reference (proactive
-  messages need it).
+  messages need it) — only when it changed since this process last stored it.
 - Typed text (bot @mention stripped) goes to `core.handle_command`.
 - Card buttons arrive as `adaptiveCard/action` invokes (Action.Execute) or, from older
   clients, as message activities whose `value` carries the verb (Action.Submit
-  fallback); both go through `TeamsActions.run`, whose answer is the updated card.
+  fallback); both go through `TeamsActions.run`, whose answer is the updated card. An
+  invoke, and a decision sent as Action.Submit, are handled inside the turn.
 
-The core is synchronous, so every core call runs in a worker thread.
+The core is synchronous, so every core call runs in a worker thread (`core_call`).
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, AdaptiveCard
 
 from handlers.base import core_call
 from handlers.teams import cards, incidents
-from handlers.teams.actions import TeamsActions
+from handlers.teams.actions import TeamsActions, click_key
+from handlers.teams.after_turn import DRAIN_S, AfterTurn, ReferenceCache
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +107,15 @@ def policy_upload(activity: Activity) -> str | None:
     return None
 
 
+def answered_after_turn(activity: Activity) -> bool:
+    """A message is answered after its turn, except a decision sent as Action.Submit
+    (a click, handled inside its turn like the Action.Execute invoke it stands for)."""
+    if activity.type != "message":
+        return False
+    value = activity.value if isinstance(activity.value, dict) else None
+    return not (value and value.get("verb") in cards.DECISION_VERBS)
+
+
 class GovbotTeamsBot(ActivityHandler):
     """`ActivityHandler` for govbot; `actions` holds the card verbs (shared with tests)."""
 
@@ -109,18 +124,37 @@ class GovbotTeamsBot(ActivityHandler):
         self.settings = settings
         self.actions = TeamsActions(core, settings)
         self._names: dict[str, str] = {}  # names already handed to the core in this process
+        self._references = ReferenceCache()  # references already stored by this process
+        self.after_turn = AfterTurn()
 
     # ------------------------------------------------------------------ every activity
     async def on_turn(self, turn_context: TurnContext) -> None:
+        if answered_after_turn(turn_context.activity):
+            self.after_turn.later(turn_context, self.answer_message)
+            return
+        await self.remember_sender(turn_context.activity)
+        await super().on_turn(turn_context)
+
+    async def answer_message(self, turn_context: TurnContext) -> None:
+        """After the turn (`AfterTurn`): store what changed about the sender, then answer."""
+        await self.remember_sender(turn_context.activity)
+        await self.on_message_activity(turn_context)
+
+    async def drain(self, timeout: float = DRAIN_S) -> bool:
+        """Wait for the messages still being answered after their turn (False: timed out)."""
+        return await self.after_turn.drain(timeout)
+
+    async def remember_sender(self, activity: Activity) -> None:
+        """The conversation reference and the names of an activity, each written only when
+        it changed."""
         try:
-            await self.remember(turn_context.activity)
+            await self.remember(activity)
         except Exception:  # a failed write must not cost the user their answer
             logger.exception("Teams: could not store the conversation reference")
         try:
-            await self.remember_names(turn_context.activity)
+            await self.remember_names(activity)
         except Exception:  # a name is a nicety
             logger.exception("Teams: could not store a display name")
-        await super().on_turn(turn_context)
 
     async def remember_names(self, activity: Activity) -> None:
         """The sender's name (`from.name`) and the names of people mentioned, for the core."""
@@ -153,9 +187,18 @@ class GovbotTeamsBot(ActivityHandler):
         reference["conversation"]["id"] = conversation_id
         kind = (conversation.conversation_type or PERSONAL).lower()
         if kind == PERSONAL:
-            await core_call(self.core.remember_conversation, "teams", user, conversation_id, reference)
+            await self.store_reference(user, conversation_id, reference)
         # Also under the conversation's own id, for posts addressed to it (`digest here`).
-        await core_call(self.core.remember_conversation, "teams", conversation_id, conversation_id, reference)
+        await self.store_reference(conversation_id, conversation_id, reference)
+
+    async def store_reference(self, address: str, conversation_id: str, reference: dict[str, Any]) -> None:
+        """Store `reference` as `address`'s, unless this process already stored exactly it
+        (no database work at all); the core itself skips the write when the stored one is
+        the same (after a restart)."""
+        if self._references.unchanged(address, conversation_id, reference):
+            return
+        await core_call(self.core.remember_conversation, "teams", address, conversation_id, reference)
+        self._references.stored(address, conversation_id, reference)
 
     # ------------------------------------------------------------------ messages
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -164,7 +207,8 @@ class GovbotTeamsBot(ActivityHandler):
         value = activity.value if isinstance(activity.value, dict) else None
         progress = _progress(turn_context)
         if value and value.get("verb"):  # Action.Submit fallback of an Action.Execute button
-            card = await self.actions.run(actor, str(value["verb"]), value, shown_message(activity), progress)
+            key = click_key(activity.conversation.id, activity.id)
+            card = await self.actions.run(actor, str(value["verb"]), value, shown_message(activity), progress, key)
             await self._show(turn_context, card, replace=activity.reply_to_id)
             return
         text = command_text(activity) or "help"
@@ -228,7 +272,8 @@ class GovbotTeamsBot(ActivityHandler):
         data = getattr(action, "data", None) if not isinstance(action, dict) else action.get("data")
         actor = turn_context.activity.from_property.id
         shown = shown_message(turn_context.activity)
+        key = click_key(turn_context.activity.conversation.id, turn_context.activity.id)
         card = await self.actions.run(
-            actor, str(verb or ""), data if isinstance(data, dict) else {}, shown, _progress(turn_context)
+            actor, str(verb or ""), data if isinstance(data, dict) else {}, shown, _progress(turn_context), key
         )
         return AdaptiveCardInvokeResponse(status_code=200, type=cards.CARD_CONTENT_TYPE, value=card)

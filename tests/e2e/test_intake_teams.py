@@ -20,6 +20,7 @@ from tests.support.bot_connector import (
     FakeBotConnector,
     ServerThread,
     activity,
+    answered,
     card_action,
     card_inputs,
     card_text,
@@ -60,6 +61,7 @@ def teams(settings, clock):
         def post(body):
             response = httpx.post(f"{server.url}/api/messages", json=body, timeout=30)
             assert response.status_code in (200, 201), response.text
+            answered(server)  # a message is answered after its turn
             return response.json() if response.content else {}
 
         def say(text):

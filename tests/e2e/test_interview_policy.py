@@ -35,6 +35,7 @@ from tests.support.bot_connector import (
     FakeBotConnector,
     ServerThread,
     activity,
+    answered,
     card_inputs,
     card_verbs,
     execute_invoke,
@@ -153,6 +154,7 @@ def teams_pages(core: Govbot, settings: Settings) -> list[str]:
         def post(body: dict[str, Any]) -> dict[str, Any]:
             response = httpx.post(f"{server.url}/api/messages", json=body, timeout=30)
             assert response.status_code in (200, 201), response.text
+            answered(server)  # a message is answered after its turn
             return response.json() if response.content else {}
 
         post(activity(connector.url, user, text="propose Zorblax digest", mention_bot=True))

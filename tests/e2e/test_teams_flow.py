@@ -22,6 +22,7 @@ from tests.support.bot_connector import (
     FakeBotConnector,
     ServerThread,
     activity,
+    answered,
     card_inputs,
     card_text,
     card_verbs,
@@ -82,6 +83,7 @@ def test_a_proposal_from_form_to_approval_in_teams(world):
     def post(body) -> httpx.Response:
         response = httpx.post(f"{server.url}/api/messages", json=body, timeout=30)
         assert response.status_code == (200 if body["type"] == "invoke" else 201), response.text
+        answered(server)  # a message is answered after its turn
         return response
 
     def click(user, verb, data) -> dict:

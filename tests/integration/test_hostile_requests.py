@@ -205,6 +205,6 @@ TYPED = {
 def test_a_typed_id_that_is_not_a_number_gets_a_usage_answer(teams_server, connector, caplog, text):
     caplog.set_level(logging.INFO)
     httpx.post(f"{teams_server.url}/api/messages", json=activity(connector.url, "29:typed", text=text), timeout=30)
-    (reply,) = connector.activities("POST")
+    (reply,) = connector.wait_for(1, method="POST")  # answered after the turn
     said = card_text(validate_card(reply.body["attachments"][0]["content"]))
     assert ("is not a number" in said, [x for x in log_lines(caplog) if x[2]]) == (True, [])

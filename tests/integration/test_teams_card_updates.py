@@ -42,6 +42,7 @@ def test_the_clicked_card_is_not_updated_again_through_the_outbox(core, settings
             return httpx.post(f"{server.url}/api/messages", json=body, timeout=30)
 
         post(activity(connector.url, OWNER, text="help"))  # the owner's conversation reference
+        connector.wait_for(1)  # stored and answered after the turn
         rid = core.submit("29:req", "teams", proposal(owner=OWNER)).approval_request_ids[0]
         asyncio.run(core.deliver_due({"teams": sender}))
         with core.uow() as uow:

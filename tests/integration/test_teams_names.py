@@ -42,9 +42,10 @@ def server(core, settings):
 def say(server, connector, user: str, text: str, **extra) -> str:
     body = activity(connector.url, user, text=text, **extra)
     body["from"]["name"] = {GOV: "Grace Okafor", "29:ana": "Ana *Ruiz*"}.get(user, body["from"]["name"])
+    before = len(connector.activities("POST"))
     response = httpx.post(f"{server.url}/api/messages", json=body, timeout=30)
     assert response.status_code in (200, 201), response.text
-    reply = connector.activities("POST")[-1].body
+    reply = connector.wait_for(before + 1, method="POST")[-1].body  # answered after the turn
     return card_text(validate_card(reply["attachments"][0]["content"]))
 
 

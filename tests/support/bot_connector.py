@@ -7,7 +7,9 @@ It speaks the v3 REST wire format on 127.0.0.1 and records every call:
 - `PUT /v3/conversations/{id}/activities/{activityId}` (update an activity)
 
 `fail_next(status, retry_after=None, times=1)` makes the next calls answer an error
-(429, 412, 502, 504 ...) the way the Bot Connector does. Anything else the bot calls
+(429, 412, 502, 504 ...) the way the Bot Connector does; `hold()` keeps every call
+waiting until `release()` (a slow connector). The bot answers typed messages after
+their turn: `wait_for(n)` waits until n activity calls succeeded. Anything else the bot calls
 answers 404 and is recorded too, so a test can see it. It runs in its own thread and
 event loop, so synchronous tests and any asyncio loop can use it.
 """
@@ -18,6 +20,7 @@ import asyncio
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,7 @@ class Call:
     headers: dict[str, str]
     status: int
     response_id: str | None = None  # the activity id the connector answered with
+    at: float = field(default_factory=time.perf_counter)  # when it arrived (perf_counter, this process)
 
 
 @dataclass
@@ -53,8 +57,11 @@ class FakeBotConnector:
     _failures: list[_Failure] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _replies: dict[str, list[Call]] = field(default_factory=dict)  # successful calls by activity id
 
     def __post_init__(self) -> None:
+        self._open = threading.Event()
+        self._open.set()
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -70,6 +77,23 @@ class FakeBotConnector:
         with self._lock:
             self._failures.append(_Failure(status, retry_after, times))
 
+    def hold(self) -> None:
+        """Keep every call waiting (unanswered) until `release()`."""
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
+    def wait_for(self, count: int, timeout: float = 15.0, method: str | None = None) -> list[Call]:
+        """Wait until `count` activity calls (of `method`) succeeded; return them all
+        (AssertionError naming what arrived when they did not within `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while len(calls := self.activities(method)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} connector calls, got {[(c.method, c.path) for c in calls]}")
+            time.sleep(0.01)
+        return calls
+
     def activities(self, method: str | None = None) -> list[Call]:
         """Successful activity calls (POST and PUT), optionally of one method."""
         with self._lock:
@@ -78,9 +102,15 @@ class FakeBotConnector:
     def sent_to(self, conversation_id: str) -> list[Call]:
         return [c for c in self.activities() if c.conversation_id == conversation_id]
 
+    def replies_to(self, activity_id: str) -> list[Call]:
+        """Successful calls that reply to (or update) the activity `activity_id`."""
+        with self._lock:
+            return list(self._replies.get(activity_id, ()))
+
     def clear(self) -> None:
         with self._lock:
             self.calls.clear()
+            self._replies.clear()
 
     # ----------------------------------------------------------------- server
     def _app(self) -> web.Application:
@@ -92,6 +122,8 @@ class FakeBotConnector:
         return app
 
     async def _activity(self, request: web.Request) -> web.Response:
+        while not self._open.is_set():
+            await asyncio.sleep(0.01)
         raw = await request.read()
         try:
             body = json.loads(raw) if raw else None
@@ -107,18 +139,12 @@ class FakeBotConnector:
                     self._failures.pop(0)
             status = failure.status if failure else 200
             new_id = None if failure else activity_id if request.method == "PUT" else f"act-{next(self._ids)}"
-            self.calls.append(
-                Call(
-                    request.method,
-                    request.path,
-                    conversation_id,
-                    activity_id,
-                    body,
-                    dict(request.headers),
-                    status,
-                    new_id,
-                )
+            call = Call(
+                request.method, request.path, conversation_id, activity_id, body, dict(request.headers), status, new_id
             )
+            self.calls.append(call)
+            if activity_id is not None and status < 300:
+                self._replies.setdefault(activity_id, []).append(call)
         if failure:
             headers = {} if failure.retry_after is None else {"Retry-After": str(int(failure.retry_after))}
             return web.json_response(
@@ -301,6 +327,16 @@ class ServerThread:
         self.stop()
 
 
+def answered(server: ServerThread, timeout: float = 30.0) -> None:
+    """Wait until the Teams bot served by `server` has answered every message it took
+    (messages are answered after their turn, so the HTTP answer comes first)."""
+    from handlers.base import TEAMS_BOT_KEY
+
+    assert server.loop is not None
+    done = asyncio.run_coroutine_threadsafe(server.app[TEAMS_BOT_KEY].drain(timeout), server.loop)
+    assert done.result(timeout + 5), f"the Teams bot was still answering after {timeout} s"
+
+
 # --------------------------------------------------------------------------- TestAdapter driver
 
 
@@ -335,7 +371,12 @@ class TeamsTurns:
             service_url="https://smba.invalid/",
             **fields,
         )
-        asyncio.run(self.adapter.receive_activity(activity))
+
+        async def turn() -> None:
+            await self.adapter.receive_activity(activity)
+            await self.bot.drain()  # messages are answered after their turn
+
+        asyncio.run(turn())
         return list(self.adapter.activity_buffer)
 
     @staticmethod
@@ -421,6 +462,20 @@ def card_text(card: dict[str, Any]) -> str:
         elif node.get("type") == "FactSet":
             lines.extend(f"{f['title']}: {f['value']}" for f in node["facts"])
     return "\n".join(lines)
+
+
+def wire(value: Any) -> str:
+    """An answer as a card input sends it: lists comma-separated, booleans lower-case."""
+    if isinstance(value, list):
+        return ",".join(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "" if value is None else str(value)
+
+
+def reply_cards(calls: list[Call]) -> list[dict[str, Any]]:
+    """The card of each connector call (validated), in the order they arrived."""
+    return [validate_card(c.body["attachments"][0]["content"]) for c in calls]
 
 
 def card_verbs(card: dict[str, Any]) -> list[str]:

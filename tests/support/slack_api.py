@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -35,6 +36,7 @@ class Call:
     status: int = 200  # HTTP status answered
     ok: bool = True  # the answer's "ok"
     response: dict[str, Any] = field(default_factory=dict)  # what the fake answered
+    at: float = field(default_factory=time.perf_counter)  # when it arrived (perf_counter, this process)
 
 
 @dataclass
