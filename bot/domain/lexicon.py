@@ -17,6 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 _TOKEN = re.compile(r"\w+")
@@ -48,31 +49,74 @@ class Detector:
     phrase_words: frozenset[str] = frozenset()  # anchors of phrases: word prefixes ("invoic")
 
 
+@cache
+def _forms_by_lemma() -> Mapping[str, tuple[str, ...]]:
+    """Every English word form of simplemma's dictionary (its data ships in the
+    package), grouped by lemma: "give" -> gave, given, gives, giving. Built once per
+    process (a fraction of a second), the first time a policy is compiled."""
+    from simplemma.strategies.dictionaries import DEFAULT_DICTIONARY_FACTORY
+
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for form, lemma in DEFAULT_DICTIONARY_FACTORY.get_dictionary("en").items():
+        if form != lemma and _PLAIN_WORD.fullmatch(form):
+            grouped[lemma].append(form)
+    return {lemma: tuple(sorted(forms)) for lemma, forms in grouped.items()}
+
+
+_PLAIN_WORD = re.compile(r"[a-z][a-z-]*")
+
+
+def lemma_forms(lemma: str) -> tuple[str, ...]:
+    """The forms the lemmatiser knows for a word, the word first ("take" -> take, taken,
+    takes, taking, took); only the word itself when it knows none."""
+    return (lemma, *_forms_by_lemma().get(lemma, ()))
+
+
 def inflect_verb(spec: str) -> tuple[str, ...]:
-    """All forms of a verb: "issue" -> issue, issues, issued, issuing. "give|gave|given"
-    lists irregular forms explicitly; in "roll out" only the first word is inflected."""
+    """All forms of a verb: "issue" -> issue, issues, issued, issuing; irregular forms
+    come from the lemmatiser ("give" -> gave, given). "give|gave|given" still lists
+    forms explicitly; in "roll out" only the first word is inflected."""
     spec = spec.strip().lower()
     if "|" in spec:
         return tuple(dict.fromkeys(f.strip() for f in spec.split("|") if f.strip()))
     head, _, rest = spec.partition(" ")
     tail = f" {rest}" if rest else ""
-    forms = [head]
+    known = lemma_forms(head)
     cons_y = head.endswith("y") and len(head) > 1 and head[-2] not in "aeiou"
     if head.endswith(("s", "sh", "ch", "x", "z", "o")):
-        forms.append(head + "es")
+        third = head + "es"
     elif cons_y:
-        forms.append(head[:-1] + "ies")
+        third = head[:-1] + "ies"
     else:
-        forms.append(head + "s")
-    if head.endswith("e"):
-        forms += [head + "d", head[:-1] + "ing" if not head.endswith("ee") else head + "ing"]
-    elif cons_y:
-        forms += [head[:-1] + "ied", head + "ing"]
-    else:
-        forms += [head + "ed", head + "ing"]
-        if len(head) >= 3 and head[-1] not in "aeiouwxy" and head[-2] in "aeiou" and head[-3] not in "aeiou":
-            forms += [head + head[-1] + "ed", head + head[-1] + "ing"]  # ship -> shipped, set -> setting
+        third = head + "s"
+    stem = head[:-1] if head.endswith("e") and not head.endswith("ee") else head
+    past, ing = (
+        (head[:-1] + "ied", head + "ing") if cons_y else (head + ("d" if head.endswith("e") else "ed"), stem + "ing")
+    )
+    cvc = len(head) >= 3 and head[-1] not in "aeiouwxy" and head[-2] in "aeiou" and head[-3] not in "aeiou"
+    doubled = [head + head[-1] + "ed", head + head[-1] + "ing"] if cvc else []
+    if len(known) < 3:  # a verb the lemmatiser does not know ("dedupe"): the regular forms, both spellings
+        forms = [head, third, past, ing, *doubled]
+    else:  # it knows the forms, irregular ones too ("give" -> gave, given); add what it lacks
+        forms = [*known]
+        if not any(f.endswith("s") for f in known[1:]):
+            forms.append(third)
+        if not any(f.endswith("ing") for f in known[1:]):
+            forms.append(doubled[1] if doubled else ing)
+        if head.endswith("l") and doubled:
+            forms += doubled  # British "cancelled" beside American "canceled"
     return tuple(dict.fromkeys(f + tail for f in forms))
+
+
+def noun_forms(word: str) -> tuple[str, ...]:
+    """A noun and its plurals: "policy" -> policies, "child" -> children (from the
+    lemmatiser), "analysis" -> analyses; the last word of a phrase is inflected."""
+    head, _, last = word.strip().lower().rpartition(" ")
+    prefix = f"{head} " if head else ""
+    plurals = [f for f in lemma_forms(last)[1:] if not f.endswith(("ed", "ing"))] if len(last) > 2 else []
+    if last in _PRONOUNS:
+        plurals = []
+    return tuple(dict.fromkeys(prefix + f for f in (last, _plural(last), *plurals)))
 
 
 def _third_person_and_ing(forms: Sequence[str]) -> set[str]:
@@ -93,7 +137,7 @@ def _object_forms(phrase: str) -> list[str]:
     words = phrase.lower().split()
     variants = [""]
     for i, w in enumerate(words):
-        options = [w, _plural(w)] if i == len(words) - 1 else [w, w + "s", w + "'s", w + "’s", w + "s'"]
+        options = list(noun_forms(w)) if i == len(words) - 1 else [w, w + "s", w + "'s", w + "’s", w + "s'"]
         variants = [f"{v} {o}".strip() for v in variants for o in options]
     return variants
 
@@ -124,7 +168,7 @@ def _rule_parts(
 ) -> tuple[list[str], list[str]]:
     verb_parts: list[str] = []
     other_parts: list[str] = []
-    head_words = [*words["noun_heads"], *(w.lower() for w in rule.get("noun_heads", ()))]
+    head_words = [*words["noun_heads"], *(f for w in rule.get("noun_heads", ()) for f in noun_forms(w))]
     heads = rf"(?!\s+{trie_regex(head_words)}\b)" if head_words else ""
     gap_words = r"[\w'’-]+"
     breakers = rf"(?!{trie_regex(words['gap_breakers'])}\b)" if words["gap_breakers"] else ""

@@ -353,6 +353,7 @@ class Parser:
             build_index,
             human_subject_regex,
             inflect_verb,
+            noun_forms,
         )
 
         path = "text_signals"
@@ -378,6 +379,9 @@ class Parser:
             numbers[k] = v
         words = {k: tuple(w.lower() for w in self.codes(t, k, path, None)) for k in word_lists}
         optional = {k: tuple(w.lower() for w in self.codes(t, k, path, None, required=False)) for k in optional_lists}
+        # nouns are listed once: their plurals come from the lemmatiser ("policy" -> policies)
+        words["noun_heads"] = tuple(dict.fromkeys(f for w in words["noun_heads"] for f in noun_forms(w)))
+        optional["human_subjects"] = tuple(dict.fromkeys(f for w in optional["human_subjects"] for f in noun_forms(w)))
         allowed_codes: dict[str, tuple[str, ...]] = {
             "actions": proposal.ACTIONS,
             "data": proposal.DATA,
@@ -578,6 +582,7 @@ def parse_policy_text(text: str, source: str = "<policy>") -> Policy:
 def packaged_policy_text() -> str:
     """The text of the packaged default policy `bot/policy.toml`."""
     return resources.files("bot").joinpath("policy.toml").read_text(encoding="utf-8")
+
 
 def _default_similarity(source: str) -> SimilarityRules:
     """The packaged default's `[similarity]`, for a policy file written before it existed."""
