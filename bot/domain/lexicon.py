@@ -142,6 +142,56 @@ def _object_forms(phrase: str) -> list[str]:
     return variants
 
 
+_TERM = re.compile(r"\{([a-z][a-z_]*)\}")
+
+
+def term_regex(words: Iterable[str]) -> str:
+    """A named word list as one group of alternatives: each word in the singular and
+    plural ("worker" -> worker|workers), longest first, a space matching any white space."""
+    forms = sorted({f for w in words for f in noun_forms(w)}, key=lambda f: (-len(f), f))
+    return "(?:" + "|".join(re.escape(f).replace(r"\ ", r"\s+") for f in forms) + ")"
+
+
+def expand_terms(
+    rule: Mapping[str, Any], terms: Mapping[str, Sequence[str]], path: str
+) -> tuple[dict[str, Any], list[str]]:
+    """A rule with its `{name}` references to `[text_signals.terms]` filled in: in
+    `phrases` and `context` a reference becomes the group of the term's words (singular
+    and plural), in `objects` an entry "{name}" becomes the term's words. Returns the
+    rule and the problems ("text_signals.rules[3].phrases[0]: unknown term {pepole}")."""
+    problems: list[str] = []
+    out = dict(rule)
+    for part in ("phrases", "context"):
+        values = rule.get(part)
+        if not isinstance(values, list):
+            continue
+        filled = []
+        for i, value in enumerate(values):
+            if not isinstance(value, str):
+                filled.append(value)
+                continue
+            for name in _TERM.findall(value):
+                if name not in terms:
+                    problems.append(f"{path}.{part}[{i}]: unknown term {{{name}}}; defined: {', '.join(sorted(terms))}")
+            filled.append(
+                _TERM.sub(lambda m: term_regex(terms[m.group(1)]) if m.group(1) in terms else m.group(0), value)
+            )
+        out[part] = filled
+    objects = rule.get("objects")
+    if isinstance(objects, list):
+        expanded: list[Any] = []
+        for i, value in enumerate(objects):
+            m = _TERM.fullmatch(value) if isinstance(value, str) else None
+            if m is None:
+                expanded.append(value)
+            elif m.group(1) in terms:
+                expanded += list(terms[m.group(1)])
+            else:
+                problems.append(f"{path}.objects[{i}]: unknown term {value}; defined: {', '.join(sorted(terms))}")
+        out["objects"] = expanded
+    return out, problems
+
+
 def trie_regex(words: Iterable[str]) -> str:
     """One alternation for many literal words, factored as a trie so `re` tries few
     branches per position. A space in a word matches any run of white space."""
@@ -179,13 +229,24 @@ def _rule_parts(
         verb_parts.append(rf"\b{trie_regex(forms)}\b{heads}")
     if rule.get("verbs") and rule.get("objects"):
         verb_forms = [inflect_verb(v) for v in rule["verbs"]]
-        verbs = trie_regex(f for forms in verb_forms for f in forms)
+        # a verb form directly before a compound head is a noun ("refund policy", "credit card")
+        compounds = words.get("compound_heads", ())
+        verbs = trie_regex(f for forms in verb_forms for f in forms) + (
+            rf"\b(?!\s+{trie_regex(f for w in compounds for f in noun_forms(w))}\b)" if compounds else ""
+        )
         objects = trie_regex(o for phrase in rule["objects"] for o in _object_forms(phrase))
         if rule.get("connectors"):
             conn = trie_regex(c.lower() for c in rule["connectors"])
             verb_parts.append(rf"\b{verbs}{gap}\s+{conn}(?:\s+{gap_words}){{0,2}}?\s+{objects}\b{not_owner}{heads}")
         else:
             verb_parts.append(rf"\b{verbs}{gap}\s+{objects}\b{not_owner}{heads}")
+            # "approves or rejects access requests": two verbs of one tense share a named object
+            named = [
+                o for phrase in rule["objects"] if _first_word(phrase) not in _PRONOUNS for o in _object_forms(phrase)
+            ]
+            if named:
+                second = r"(?:\s*,?\s+(?:and|or|and/or)\s+[\w-]+(?:s|ed|ing)\b)"
+                verb_parts.append(rf"\b{verbs}{second}{gap}\s+{trie_regex(named)}\b{not_owner}{heads}")
             if rule.get("passive", True):
                 participles = [f for forms in verb_forms for f in forms if f not in _third_person_and_ing(forms)]
                 aux = trie_regex(words["passive_auxiliaries"])
@@ -197,7 +258,11 @@ def _rule_parts(
 
 
 def build_detectors(
-    rules: Sequence[Mapping[str, Any]], paths: Sequence[str], words: Mapping[str, tuple[str, ...]], max_gap: int
+    rules: Sequence[Mapping[str, Any]],
+    paths: Sequence[str],
+    words: Mapping[str, tuple[str, ...]],
+    max_gap: int,
+    terms: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[tuple[Detector, ...], list[str]]:
     """Compile the text-signal rules of a policy: one Detector per finding (kind and
     code) and context; rules without context that find the same thing share one.
@@ -208,8 +273,10 @@ def build_detectors(
     anchors: dict[tuple[str, str, tuple[str, ...]], tuple[set[str], set[str] | None]] = {}
     object_words: dict[tuple[str, str, tuple[str, ...]], set[str]] = defaultdict(set)
     phrase_words: dict[tuple[str, str, tuple[str, ...]], set[str]] = defaultdict(set)
-    for rule, path in zip(rules, paths, strict=True):
-        bad = False
+    for raw_rule, path in zip(rules, paths, strict=True):
+        rule, term_problems = expand_terms(raw_rule, terms or {}, path)
+        problems += term_problems
+        bad = bool(term_problems)
         for part in ("phrases", "context"):
             for i, phrase in enumerate(rule.get(part) or ()):
                 try:

@@ -367,8 +367,20 @@ class Parser:
             "noun_prepositions",
             "reading_verbs",
         )
-        optional_lists = ("human_subjects", "human_auxiliaries")
-        self.unknown_keys(t, ("fields", "max_gap", "negation_window", *word_lists, *optional_lists, "rules"), path)
+        optional_lists = ("human_subjects", "human_auxiliaries", "compound_heads")
+        self.unknown_keys(
+            t, ("fields", "max_gap", "negation_window", *word_lists, *optional_lists, "terms", "rules"), path
+        )
+        terms: dict[str, tuple[str, ...]] = {}
+        raw_terms = t.get("terms", {})
+        if not isinstance(raw_terms, dict):
+            self.bad(_join(path, "terms"), "must be a table of named word lists")
+            raw_terms = {}
+        for name in raw_terms:
+            if not re.fullmatch(r"[a-z][a-z_]*", name):
+                self.bad(_join(path, f"terms.{name}"), "a term name is lower-case letters and _")
+                continue
+            terms[name] = tuple(w.lower() for w in self.codes(raw_terms, name, _join(path, "terms"), None))
         fields_ = self.codes(t, "fields", path, proposal.FREE_TEXT_KEYS)
         numbers = {}
         for k in ("max_gap", "negation_window"):
@@ -424,7 +436,7 @@ class Parser:
             if not any(k in r for k in ("verbs", "standalone", "phrases")):
                 self.bad(rpath, "needs verbs and objects, standalone or phrases")
         detectors, regex_problems = build_detectors(
-            [r for _, r in rules], [p for p, _ in rules], words, numbers["max_gap"]
+            [r for _, r in rules], [p for p, _ in rules], words | optional, numbers["max_gap"], terms
         )
         self.problems.extend(regex_problems)
         negs = words["negations"]
