@@ -220,7 +220,7 @@ def _rule_parts(
     other_parts: list[str] = []
     head_words = [*words["noun_heads"], *(f for w in rule.get("noun_heads", ()) for f in noun_forms(w))]
     heads = rf"(?!\s+{trie_regex(head_words)}\b)" if head_words else ""
-    gap_words = r"[\w'’-]+"
+    gap_words = r"[\w'’%£$€-]+"  # "gives a 10% voucher", "issues a £20 credit"
     breakers = rf"(?!{trie_regex(words['gap_breakers'])}\b)" if words["gap_breakers"] else ""
     gap = rf"(?:\s+{breakers}{gap_words}){{0,{int(rule.get('max_gap', max_gap))}}}?"
     not_owner = r"(?![\x27’])"  # "ranks customers' tickets": the customers own the object
