@@ -62,7 +62,7 @@ def test_a_broken_regulatory_rule_is_named(tmp_path, rule, problem):
 
 
 def test_an_unknown_term_is_named(tmp_path):
-    found = problems(tmp_path, "kind = \"use_area\"\ncode = \"employment\"\nphrases = ['\\b{pepole}\\b']")
+    found = problems(tmp_path, 'kind = "use_area"\ncode = "employment"\nphrases = [\'\\b{pepole}\\b\']')
     assert found == [f"text_signals.rules[{N}].phrases[0]: unknown term {{pepole}}; defined: people, workers"]
 
 
