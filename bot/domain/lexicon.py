@@ -239,14 +239,10 @@ def _rule_parts(
             conn = trie_regex(c.lower() for c in rule["connectors"])
             verb_parts.append(rf"\b{verbs}{gap}\s+{conn}(?:\s+{gap_words}){{0,2}}?\s+{objects}\b{not_owner}{heads}")
         else:
-            verb_parts.append(rf"\b{verbs}{gap}\s+{objects}\b{not_owner}{heads}")
-            # "approves or rejects access requests": two verbs of one tense share a named object
-            named = [
-                o for phrase in rule["objects"] if _first_word(phrase) not in _PRONOUNS for o in _object_forms(phrase)
-            ]
-            if named:
-                second = r"(?:\s*,?\s+(?:and|or|and/or)\s+[\w-]+(?:s|ed|ing)\b)"
-                verb_parts.append(rf"\b{verbs}{second}{gap}\s+{trie_regex(named)}\b{not_owner}{heads}")
+            # "approves or rejects access requests": two verbs of one tense share an object,
+            # but not a pronoun ("matches payments to open invoices and posts them")
+            second = r"(?:\s*,?\s+(?:and|or|and/or)\s+[\w-]+(?:s|ed|ing)\b(?!\s+(?:it|them|this|that|these|those)\b))?"
+            verb_parts.append(rf"\b{verbs}{second}{gap}\s+{objects}\b{not_owner}{heads}")
             if rule.get("passive", True):
                 participles = [f for forms in verb_forms for f in forms if f not in _third_person_and_ing(forms)]
                 aux = trie_regex(words["passive_auxiliaries"])
