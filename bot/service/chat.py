@@ -98,7 +98,12 @@ def _reply(
         return Reply(compose.notice("error", "Sorry, that failed on our side; the error is logged. Try again."))
 
 
-LANE_OF_COMMAND = {"digest": "llm", "propose": "llm", "portfolio": "heavy", "policy": "heavy"}  # every other command is quick
+LANE_OF_COMMAND = {
+    "digest": "llm",
+    "propose": "llm",
+    "portfolio": "heavy",
+    "policy": "heavy",
+}  # every other command is quick
 
 
 def command_lane(text: str) -> str:

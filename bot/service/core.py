@@ -85,7 +85,6 @@ class Govbot:
         self.extractor: Extractor = extractor if extractor is not None else LexiconExtractor()
         self.matcher: SimilarityMatcher = matcher or OfflineMatcher()
 
-
     # Lanes (handlers.base): LLM work and heavy reads never hold up quick commands.
     LANES = {
         "draft_digest": "llm",
@@ -495,7 +494,14 @@ class Govbot:
         """Run each job due at `now` once (`govbot run-jobs`); what each did, JSON-ready.
         With `dry_run` every job's work is rolled back (`"status": "would_run"`)."""
         return jobs.run_due(
-            self.uow(), self.clock, self.settings, self.drafter, now, instance=self.instance, dry_run=dry_run, policy=self.policy
+            self.uow(),
+            self.clock,
+            self.settings,
+            self.drafter,
+            now,
+            instance=self.instance,
+            dry_run=dry_run,
+            policy=self.policy,
         )
 
     async def run_jobs_loop(self, interval_s: float, stop: asyncio.Event) -> None:
