@@ -30,7 +30,12 @@ FLOORS = {
     "held-out 1 (dev)": {"precision": 0.992, "recall": 1.0, "tier_accuracy": 0.986, "risk_accuracy": 1.0},
     "held-out 2 (dev)": {"precision": 0.981, "recall": 1.0, "tier_accuracy": 1.0, "risk_accuracy": 1.0},
     "held-out 3 (dev)": {"precision": 1.0, "recall": 0.879, "tier_accuracy": 1.0, "risk_accuracy": 0.977},
-    "unseen held-out (untouched)": {"precision": 0.883, "recall": 0.673, "tier_accuracy": 0.886, "risk_accuracy": 0.867},
+    "unseen held-out (untouched)": {
+        "precision": 0.883,
+        "recall": 0.673,
+        "tier_accuracy": 0.886,
+        "risk_accuracy": 0.867,
+    },
 }
 # Counts that must not grow: prohibited practices read below `prohibited`, and plain
 # proposals read as high risk or a high/prohibited tier.
