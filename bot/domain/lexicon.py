@@ -13,11 +13,12 @@ with ["voice|face|camera", "employees|pupils"] is emotion recognition at work).
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 _TOKEN = re.compile(r"\w+")
@@ -263,14 +264,35 @@ def build_detectors(
     """Compile the text-signal rules of a policy: one Detector per finding (kind and
     code) and context; rules without context that find the same thing share one.
 
-    Returns the detectors and a list of problems ("text_signals.rules[3].phrases: ...")."""
+    Returns the detectors and a list of problems ("text_signals.rules[3].phrases: ...").
+    The same lexicon is compiled once per process (a policy that only changes other
+    sections, or is parsed again, reuses the compiled detectors)."""
+    key = json.dumps([list(rules), list(paths), dict(words), max_gap, dict(terms or {})], sort_keys=True, default=str)
+    detectors, problems = _build_cached(key)
+    return detectors, list(problems)
+
+
+@lru_cache(maxsize=8)
+def _build_cached(key: str) -> tuple[tuple[Detector, ...], tuple[str, ...]]:
+    rules, paths, words, max_gap, terms = json.loads(key)
+    detectors, problems = _build(rules, paths, {k: tuple(v) for k, v in words.items()}, max_gap, terms)
+    return detectors, tuple(problems)
+
+
+def _build(
+    rules: Sequence[Mapping[str, Any]],
+    paths: Sequence[str],
+    words: Mapping[str, tuple[str, ...]],
+    max_gap: int,
+    terms: Mapping[str, Sequence[str]],
+) -> tuple[tuple[Detector, ...], list[str]]:
     problems: list[str] = []
     grouped: dict[tuple[str, str, tuple[str, ...]], tuple[list[str], list[str]]] = {}
     anchors: dict[tuple[str, str, tuple[str, ...]], tuple[set[str], set[str] | None]] = {}
     object_words: dict[tuple[str, str, tuple[str, ...]], set[str]] = defaultdict(set)
     phrase_words: dict[tuple[str, str, tuple[str, ...]], set[str]] = defaultdict(set)
     for raw_rule, path in zip(rules, paths, strict=True):
-        rule, term_problems = expand_terms(raw_rule, terms or {}, path)
+        rule, term_problems = expand_terms(raw_rule, terms, path)
         problems += term_problems
         bad = bool(term_problems)
         for part in ("phrases", "context"):

@@ -141,3 +141,13 @@ def test_a_person_as_subject(before, person):
 
 def test_phrase_anchors_of_alternatives_with_optional_words_are_unknown():
     assert phrase_anchors(r"\b(?:the\s+)?customer\b") is None
+
+
+def test_a_policy_parsed_again_reuses_its_compiled_lexicon():
+    import tomllib
+
+    from bot.domain.policy_file import parse_policy
+
+    raw = tomllib.loads(DEFAULT_TEXT)
+    changed = tomllib.loads(DEFAULT_TEXT.replace('version = "', 'version = "x-', 1))
+    assert parse_policy(raw).signals.detectors is parse_policy(changed).signals.detectors
