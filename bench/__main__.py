@@ -221,6 +221,18 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             lambda v: v <= 2.0,
             "x",
         ),
+        (
+            "unseen held-out proposals: no prohibited practice missed",
+            _get(r, "judgement", "unseen held-out (untouched)", "missed_prohibited"),
+            lambda v: v == 0,
+            "missed",
+        ),
+        (
+            "unseen held-out proposals: no plain proposal raised to high risk or a high tier",
+            _get(r, "judgement", "unseen held-out (untouched)", "plain_raised"),
+            lambda v: v == 0,
+            "raised",
+        ),
         ("govbot serve RSS after load < 250 MB", _get(r, "ack", "rss_mb_after_load"), lambda v: v < 250, "MB"),
         (
             f"portfolio facts at {big} adds < 50 MB peak (PostgreSQL, Python heap)",

@@ -353,6 +353,7 @@ class Parser:
             build_index,
             human_subject_regex,
             inflect_verb,
+            noun_forms,
         )
 
         path = "text_signals"
@@ -366,8 +367,20 @@ class Parser:
             "noun_prepositions",
             "reading_verbs",
         )
-        optional_lists = ("human_subjects", "human_auxiliaries")
-        self.unknown_keys(t, ("fields", "max_gap", "negation_window", *word_lists, *optional_lists, "rules"), path)
+        optional_lists = ("human_subjects", "human_auxiliaries", "compound_heads")
+        self.unknown_keys(
+            t, ("fields", "max_gap", "negation_window", *word_lists, *optional_lists, "terms", "rules"), path
+        )
+        terms: dict[str, tuple[str, ...]] = {}
+        raw_terms = t.get("terms", {})
+        if not isinstance(raw_terms, dict):
+            self.bad(_join(path, "terms"), "must be a table of named word lists")
+            raw_terms = {}
+        for name in raw_terms:
+            if not re.fullmatch(r"[a-z][a-z_]*", name):
+                self.bad(_join(path, f"terms.{name}"), "a term name is lower-case letters and _")
+                continue
+            terms[name] = tuple(w.lower() for w in self.codes(raw_terms, name, _join(path, "terms"), None))
         fields_ = self.codes(t, "fields", path, proposal.FREE_TEXT_KEYS)
         numbers = {}
         for k in ("max_gap", "negation_window"):
@@ -378,6 +391,9 @@ class Parser:
             numbers[k] = v
         words = {k: tuple(w.lower() for w in self.codes(t, k, path, None)) for k in word_lists}
         optional = {k: tuple(w.lower() for w in self.codes(t, k, path, None, required=False)) for k in optional_lists}
+        # nouns are listed once: their plurals come from the lemmatiser ("policy" -> policies)
+        words["noun_heads"] = tuple(dict.fromkeys(f for w in words["noun_heads"] for f in noun_forms(w)))
+        optional["human_subjects"] = tuple(dict.fromkeys(f for w in optional["human_subjects"] for f in noun_forms(w)))
         allowed_codes: dict[str, tuple[str, ...]] = {
             "actions": proposal.ACTIONS,
             "data": proposal.DATA,
@@ -420,7 +436,7 @@ class Parser:
             if not any(k in r for k in ("verbs", "standalone", "phrases")):
                 self.bad(rpath, "needs verbs and objects, standalone or phrases")
         detectors, regex_problems = build_detectors(
-            [r for _, r in rules], [p for p, _ in rules], words, numbers["max_gap"]
+            [r for _, r in rules], [p for p, _ in rules], words | optional, numbers["max_gap"], terms
         )
         self.problems.extend(regex_problems)
         negs = words["negations"]
