@@ -579,6 +579,7 @@ def packaged_policy_text() -> str:
     """The text of the packaged default policy `bot/policy.toml`."""
     return resources.files("bot").joinpath("policy.toml").read_text(encoding="utf-8")
 
+
 def _default_similarity(source: str) -> SimilarityRules:
     """The packaged default's `[similarity]`, for a policy file written before it existed."""
     if source == _DEFAULT_SOURCE:

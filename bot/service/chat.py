@@ -98,7 +98,12 @@ def _reply(
         return Reply(compose.notice("error", "Sorry, that failed on our side; the error is logged. Try again."))
 
 
-LANE_OF_COMMAND = {"digest": "llm", "propose": "llm", "portfolio": "heavy", "policy": "heavy"}  # every other command is quick
+LANE_OF_COMMAND = {
+    "digest": "llm",
+    "propose": "llm",
+    "portfolio": "heavy",
+    "policy": "heavy",
+}  # every other command is quick
 
 
 def command_lane(text: str) -> str:
@@ -147,6 +152,11 @@ def _run(
     if name == "status":
         try:
             return Reply(queries.status_message(uow, settings, args["proposal_id"], actor))
+        except NotFound:
+            raise UsageError(f"id: there is no proposal {args['proposal_id']}; see `mine` for yours") from None
+    if name == "proposal":
+        try:
+            return Reply(queries.proposal_message(uow, settings, args["proposal_id"], actor))
         except NotFound:
             raise UsageError(f"id: there is no proposal {args['proposal_id']}; see `mine` for yours") from None
     if name == "portfolio":
@@ -320,7 +330,7 @@ def parse(text: str) -> Command:
     if name == "promote":  # governance may promote without a check-in, with a written reason
         token, reason = _need(rest, "promote <id> [reason]", "id")
         return Command(name, {"proposal_id": parse_id(token), **({"reason": reason} if reason else {})})
-    if name in ("status", "edit", "autonomy") or name in LIFECYCLE:
+    if name in ("status", "proposal", "edit", "autonomy") or name in LIFECYCLE:
         token, extra = _need(rest, f"{name} <id>", "id")
         if extra:
             raise UsageError(f"{name}: expected only a proposal id, got extra text {extra!r}. Usage: {name} <id>")

@@ -85,7 +85,6 @@ class Govbot:
         self.extractor: Extractor = extractor if extractor is not None else LexiconExtractor()
         self.matcher: SimilarityMatcher = matcher or OfflineMatcher()
 
-
     # Lanes (handlers.base): LLM work and heavy reads never hold up quick commands.
     LANES = {
         "draft_digest": "llm",
@@ -391,6 +390,12 @@ class Govbot:
         decisions or trail for anyone else."""
         return self.named(queries.status_message(self.uow(), self.settings, proposal_id, viewer))
 
+    def full_proposal(self, proposal_id: int, viewer: str | None = None) -> Message:
+        """`proposal <id>` and the "Full proposal" button: every answer, the verdict and
+        what the last resubmission changed, for the people who may see its details
+        (Refused for anyone else)."""
+        return self.named(queries.proposal_message(self.uow(), self.settings, proposal_id, viewer))
+
     def check_database(self) -> None:
         """Read from the database once; raises when it does not answer (`/readyz`)."""
         with self.uow() as uow:
@@ -495,7 +500,14 @@ class Govbot:
         """Run each job due at `now` once (`govbot run-jobs`); what each did, JSON-ready.
         With `dry_run` every job's work is rolled back (`"status": "would_run"`)."""
         return jobs.run_due(
-            self.uow(), self.clock, self.settings, self.drafter, now, instance=self.instance, dry_run=dry_run, policy=self.policy
+            self.uow(),
+            self.clock,
+            self.settings,
+            self.drafter,
+            now,
+            instance=self.instance,
+            dry_run=dry_run,
+            policy=self.policy,
         )
 
     async def run_jobs_loop(self, interval_s: float, stop: asyncio.Event) -> None:

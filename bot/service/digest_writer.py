@@ -368,6 +368,7 @@ def _drift_lines(drift: dict[str, Any]) -> list[str]:
         + (f": {_titles(drift.get('items', []))}." if drift.get("items") else ".")
     ]
 
+
 def _n(count: Any, one: str, many: str | None = None) -> str:
     """ "1 approval", "2 approvals" (`many` for irregular plurals)."""
     return f"{count} {one if count == 1 else (many or one + 's')}"
