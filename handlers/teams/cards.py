@@ -16,7 +16,17 @@ from typing import Any
 
 from bot.domain import questions
 from bot.domain.questions import Question
-from bot.messages.message import APPROVE, FULL_PROPOSAL, REJECT, REQUEST_CHANGES, Button, Message, plain, spans
+from bot.messages.message import (
+    APPROVE,
+    FULL_PROPOSAL,
+    REJECT,
+    REQUEST_CHANGES,
+    Button,
+    Message,
+    plain,
+    spans,
+    user_text,
+)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -162,9 +172,32 @@ def _units(message: Message) -> list[dict[str, Any] | tuple[str, str]]:
 
 
 def _paragraphs(text: str) -> list[str]:
-    # One TextBlock per paragraph so a long list can be cut between lines.
+    # One TextBlock per paragraph so a long list can be cut between lines; a paragraph
+    # longer than a TextBlock holds (escaping may double it) goes into several.
     parts = [p for p in text.split("\n") if p.strip()]
-    return parts or [text]
+    return [piece for p in parts or [text] for piece in _pieces(p, MAX_TEXT // 2)]
+
+
+def _pieces(text: str, limit: int) -> list[str]:
+    """`text` in pieces of at most `limit` characters, each user-written run marked
+    again in every piece it falls into (so it stays escaped on its own)."""
+    if len(plain(text)) <= limit:
+        return [text]
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for run, is_user in spans(text):
+        while run:
+            room = limit - size
+            part, run = run[:room], run[room:]
+            current.append(user_text(part) if is_user else part)
+            size += len(part)
+            if size >= limit:
+                pieces.append("".join(current))
+                current, size = [], 0
+    if current:
+        pieces.append("".join(current))
+    return pieces
 
 
 def _body(units: Sequence[dict[str, Any] | tuple[str, str]]) -> list[dict[str, Any]]:
