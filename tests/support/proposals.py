@@ -81,7 +81,9 @@ def long_proposal(text_len: int = 4000, **overrides: Any) -> dict[str, Any]:
     (ending in a marker, "END-OF-DESCRIPTION"), every path and metric long, markup and
     non-ASCII text in what people typed."""
     tail = " END-OF-DESCRIPTION"
-    sentence = "The agent ranks job applicants for the recruiters & issues refunds <!here> [x](https://evil.example) — é. "
+    sentence = (
+        "The agent ranks job applicants for the recruiters & issues refunds <!here> [x](https://evil.example) — é. "
+    )
     description = (sentence * (text_len // len(sentence) + 1))[: text_len - len(tail)] + tail
     path = ("Step by step, the lead checks every case and writes down what happened — ü. " * 12)[:900]
     return high_billing(
