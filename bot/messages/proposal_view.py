@@ -90,6 +90,30 @@ USER_KEYS = frozenset(
         "downstream",
     }
 )
+# keys whose values are the proposal's enum codes, yes/no or the verdict's own codes
+CODE_KEYS = frozenset(
+    {
+        "data",
+        "actions",
+        "audience",
+        "review",
+        "autonomy",
+        "failure_visible",
+        "stack",
+        "capacity",
+        "use_area",
+        "interacts_with_people",
+        "generates_content",
+        "profiles_people",
+        "narrow_procedural_task",
+        "prohibited_practices",
+        "ai_act_role",
+        "risk_level",
+        "eu_tier",
+        "stop_conditions",
+        "approver_roles",
+    }
+)
 REGULATORY = (
     "use_area",
     "profiles_people",
@@ -278,14 +302,18 @@ def _change_value(change: Change, value: Any) -> str:
         text = str(value)
     if change.key in USER_KEYS:
         return "“" + user_text(_clip(" ".join(text.split()), CHANGE_TEXT)) + "”"
-    return text
+    if change.key == "owner":
+        return f"<@{text}>"
+    if change.key in CODE_KEYS:
+        return text  # enum codes and yes/no, checked when the proposal was stored
+    return user_text(_clip(text, CHANGE_TEXT))
 
 
 def change_line(change: Change) -> str:
     """ "Risk level: medium → high"; "Actions: added change_billing; removed draft";
     "Rollback path: “…” → “…”"."""
     label = LABELS.get(change.key, change.key.replace("_", " ").capitalize())
-    if change.is_list and change.key not in USER_KEYS:
+    if change.is_list and change.key in CODE_KEYS:
         parts = []
         if change.added:
             parts.append("added " + ", ".join(str(x) for x in change.added))

@@ -34,6 +34,8 @@ def show(uow: UnitOfWork, proposal: ProposalRow, request: ApprovalRequestRow) ->
 def _seen_by_role(uow: UnitOfWork, request: ApprovalRequestRow, now: int) -> int | None:
     """The latest revision an earlier request for the same role showed (None when the
     role was never asked about an earlier revision)."""
+    if now == 1:
+        return None  # a first submission: no earlier revision to have seen
     seen = [
         r.shown_revision
         for r in uow.approvals.for_proposal(request.proposal_id)

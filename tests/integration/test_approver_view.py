@@ -87,6 +87,12 @@ def test_status_shows_what_the_last_resubmission_changed(core):
     )
 
 
+def test_someone_not_involved_is_refused_the_whole_proposal(core):
+    pid = core.submit("U_REQ", "console", medium()).proposal_id
+    reply = core.handle_command("U_STRANGER", "console", f"proposal {pid}")
+    assert plain(reply.message.text).startswith(f"#{pid}: the whole proposal is shown to its requester")
+
+
 def test_slack_approver_decides_from_the_card_and_opens_the_full_proposal(core, settings):
     _resubmitted_for_lead(core, "slack", "U_LEAD", long_proposal(owner="U_REQ", department="Support"))
 

@@ -167,3 +167,8 @@ def test_typed_markup_in_the_full_view_stays_text_in_slack(long_card):
     view = proposal_modal(Message.from_json(long_card.meta["full"]))
     text = json.dumps(view["blocks"])
     assert ("<!here>" in text, "&lt;!here&gt;" in text) == (False, True)
+
+
+def test_typed_markup_on_the_card_and_in_its_changes_stays_text_in_slack(long_card):
+    text = json.dumps(render(long_card)["blocks"])
+    assert ("<!here>" in text, text.count("&lt;!here&gt;") >= 2) == (False, True)
