@@ -29,7 +29,19 @@ from bench.databases import PgSchema, _sqlite
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SECTIONS = ("classifier", "facts", "ack", "import", "audit", "judgement", "intake", "policy", "lanes", "similarity")
+SECTIONS = (
+    "classifier",
+    "facts",
+    "ack",
+    "import",
+    "audit",
+    "judgement",
+    "intake",
+    "policy",
+    "lanes",
+    "similarity",
+    "assess",
+)
 
 
 def log(text: str) -> None:
@@ -136,6 +148,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if "similarity" in only:
             log("near-duplicates (similarity) ...")
             results["similarity"] = similarity.run(work, quick, log=log)
+        if "assess" in only:
+            from bench import assess
+
+            log("assess: regulatory questions chosen per labelled proposal ...")
+            results["assess"] = assess.run()
     results["targets"] = targets(results)
     return results
 
@@ -350,6 +367,15 @@ def table(r: dict[str, Any]) -> str:
                 f"  {int(size):>30,} | {p['seconds']:>7} | {p['per_second']:>11,} | {p['changed']:>7,} | "
                 f"{p['cpu_s_main']:>8} + {p['cpu_s_workers']:<8} | {p['rss_peak_mb_main']} / {p['rss_peak_mb_worker']}"
             )
+
+    if "assess" in r:
+        a = r["assess"]
+        lines.append("")
+        lines.append(
+            f"assess <id> over {a['proposals']} labelled proposals: questions asked {a['questions_asked']}; "
+            f"the words settled an answer in {a['with_answers_settled_by_the_words']}; choosing takes "
+            f"p50 {a['choose_ms_p50']} ms, p95 {a['choose_ms_p95']} ms"
+        )
 
     if "similarity" in r:
         sim = r["similarity"]

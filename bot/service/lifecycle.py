@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.errors import Refused, UsageError
+from bot.domain.incidents import blocking_line, open_ids
 from bot.domain.lifecycle_rules import (
     ACTIONS,
     MAX_DELEGATION_DAYS,
@@ -60,7 +61,8 @@ def transition(
 
     Owners and governance may do all four. `promote` (pilot -> production) needs a
     value check-in, or a governance actor giving `reason` (recorded as an override).
-    `resume` returns to the stage the pause left.
+    `resume` returns to the stage the pause left. While the proposal has open
+    incidents, `resume` and `promote` are refused naming them (no override).
     """
     if action not in ACTIONS:
         raise UsageError(f"action: unknown {action!r}; allowed: {', '.join(ACTIONS)}")
@@ -124,6 +126,9 @@ def _plan(
     if action == "resume":
         if stage != "paused":
             return "", ("bad_stage", f"{proposal_label(row)} is {stage}, not paused."), detail
+        blocking = open_ids(uow.incidents.for_proposal(row.id))
+        if blocking:
+            return "", ("open_incident", blocking_line(blocking, proposal_label(row), "resume")), detail
         target = paused_from(uow, row.id) or "pilot"
         if any(r.kind == "proposal" and r.status == "pending" for r in uow.approvals.for_proposal(row.id)):
             # a policy applied while it was paused asks for new approvals: back to review
@@ -145,6 +150,9 @@ def _plan(
             ("bad_stage", f"{proposal_label(row)} is {stage}; only a pilot can be promoted to production."),
             detail,
         )
+    blocking = open_ids(uow.incidents.for_proposal(row.id))
+    if blocking:  # no override: an open incident is dealt with first
+        return "", ("open_incident", blocking_line(blocking, proposal_label(row), "move to production")), detail
     latest = uow.checkins.latest(row.id)
     if latest is not None:
         detail["evidence"] = {"checkin_id": latest.id, "value": latest.value, "period": latest.period}

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from bot.domain.errors import Refused
+from bot.domain.policy_diff import NOT_LIVE
+from bot.domain.proposal import regulatory_answered
 from bot.domain.records import as_utc
 from bot.messages import compose, proposal_view
-from bot.messages.message import Message
+from bot.messages.message import ASSESS_OPEN, Button, Message
 from bot.ports import UnitOfWork
-from bot.service.export import approval_record, checkin_record, stop_record
+from bot.service.export import approval_record, checkin_record, incident_record, stop_record
 from bot.service.roles import is_governance, request_holders
 from bot.service.rounds import since_last
 from bot.settings import Settings
@@ -42,7 +45,19 @@ def status_message(uow: UnitOfWork, settings: Settings, proposal_id: int, viewer
     data = status_data(uow, proposal_id)
     if viewer is not None and not may_see_details(uow, settings, proposal_id, viewer):
         return compose.status_summary(data)
-    return compose.status_message(data, settings.timezone)
+    message = compose.status_message(data, settings.timezone)
+    return _with_assess_button(message, data["proposal"], viewer)
+
+
+def _with_assess_button(message: Message, proposal: dict[str, Any], viewer: str | None) -> Message:
+    """The owner of a live proposal whose regulatory questions nobody answered gets the
+    button that asks them (`assess <id>`)."""
+    if viewer is None or viewer != proposal.get("owner") or proposal.get("stage") in NOT_LIVE:
+        return message
+    if regulatory_answered(proposal.get("answers") or {}):
+        return message
+    button = Button(ASSESS_OPEN, "Answer regulatory questions", str(proposal["id"]))
+    return replace(message, buttons=(*message.buttons, button))
 
 
 def may_see_details(uow: UnitOfWork, settings: Settings, proposal_id: int, viewer: str) -> bool:
@@ -66,7 +81,7 @@ def may_see_details(uow: UnitOfWork, settings: Settings, proposal_id: int, viewe
 
 def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
     """`govbot status ID --json`: proposal, classification, stop conditions,
-    approvals, decisions, check-ins, audit trail, undelivered outbox rows, JSON-ready.
+    approvals, decisions, check-ins, incidents, audit trail, undelivered outbox rows, JSON-ready.
     Raises NotFound for an unknown id."""
     with uow:
         p = uow.proposals.get(proposal_id)
@@ -82,6 +97,7 @@ def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
         similar = uow.similarity.linked(proposal_id)  # near-duplicates in other departments, still live
         downstream = uow.handoffs.for_proposal(proposal_id)
         changes = since_last(uow, p)  # from the previous revision to this one
+        incidents = uow.incidents.for_proposal(proposal_id)
     return {
         "proposal": {
             "id": p.id,
@@ -116,6 +132,7 @@ def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
         "approvals": [approval_record(r, decided.get(r.id), _iso, sequence=True) for r in requests],
         "checkins": [checkin_record(c, _iso) for c in checkins],
         "checkin_flag": flag,
+        "incidents": [incident_record(i, _iso) for i in incidents],
         "autonomy": p.autonomy,
         "similar": [x.to_json() for x in similar],
         "similar_reasons": {str(x.id): x.reason for x in similar},
