@@ -55,6 +55,7 @@ def build_core(
         instance=instance,
         matcher=build_matcher(settings),
     )
+    core.single_writer = engine.dialect.name == "sqlite"
     core.bootstrap()
     return core
 

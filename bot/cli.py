@@ -221,6 +221,24 @@ def cmd_status(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_actions(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    """`govbot actions`: the acknowledged approval clicks (Slack, Teams) as recorded, newest
+    first, with how many are received (still to finish), done and failed."""
+    report = _core().actions_report(args.status, args.limit)
+    if args.json:
+        _print_json(report, out)
+        return EXIT_OK
+    counts = report["counts"]
+    out.write(", ".join(f"{n} {status}" for status, n in counts.items()) + "\n")
+    for a in report["actions"]:
+        line = (
+            f"#{a['id']} {a['status']:<8} {a['platform']:<5} {a['actor']} {a['decision']} request {a['request_id']} "
+            f"at {a['received_at']} ({a['attempts']} attempt{'s' if a['attempts'] != 1 else ''})"
+        )
+        out.write(line + (f": {a['last_error']}" if a["last_error"] else "") + "\n")
+    return EXIT_OK
+
+
 def cmd_audit(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     if args.verify and args.id:
         raise CliError("--verify checks the whole audit trail; give no ID with it")
@@ -510,6 +528,16 @@ def cmd_teams_package(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> i
 # --------------------------------------------------------------------------- parser
 
 
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to 1000") from None
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to 1000")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="govbot", description="AI-workflow governance assistant for Slack and Teams.")
     p.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
@@ -569,6 +597,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("id")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_status)
+
+    c = sub.add_parser("actions", help="acknowledged approval clicks: received (unfinished), done, failed")
+    c.add_argument("--status", choices=("received", "done", "failed"), help="only actions with this status")
+    c.add_argument("--limit", type=_limit, default=50, help="how many of the newest to list (1-1000, default 50)")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_actions)
 
     c = sub.add_parser("audit", help="the full audit trail of one proposal, or --verify the whole trail")
     c.add_argument("id", nargs="?")

@@ -24,6 +24,7 @@ from bot.domain.records import (
     DecisionRow,
     Delegation,
     DigestRow,
+    InboundAction,
     InterviewDraft,
     JobRun,
     OutboxRow,
@@ -408,6 +409,48 @@ class HandoffRepo(Protocol):
         most used first (the interview offers them)."""
 
 
+class InboundActionRepo(Protocol):
+    """Acknowledged actions (`bot.domain.records.InboundAction`), one row per platform key."""
+
+    def add(
+        self,
+        platform: str,
+        key: str,
+        actor: str,
+        kind: str,
+        payload: dict[str, Any],
+        owner: str,
+        at: datetime,
+        lease_until: datetime,
+    ) -> tuple[InboundAction, bool]:
+        """Record an action claimed by `owner`; (the row, True) when new, (the row
+        already stored under this platform and key, False) for a repeated delivery."""
+
+    def get(self, action_id: int) -> InboundAction: ...
+
+    def unfinished(self, limit: int = 100) -> list[InboundAction]:
+        """Rows still `received`, oldest first."""
+
+    def claim(self, action_id: int, held_by: str | None, owner: str, at: datetime, lease_until: datetime) -> bool:
+        """Take a `received` row over from `held_by` (its previous owner); False when
+        it was finished or someone else took it first."""
+
+    def renew(self, action_ids: Sequence[int], owner: str, lease_until: datetime) -> None:
+        """Extend the lease of the rows `owner` is still working on."""
+
+    def finish(self, action_id: int, owner: str, status: str, error: str | None, at: datetime) -> bool:
+        """Mark a `received` row held by `owner` done or failed; False when it was not."""
+
+    def retry_later(self, action_id: int, owner: str, error: str, at: datetime, retry_at: datetime) -> bool:
+        """Keep a row `received` after a failed attempt, to be taken again after `retry_at`."""
+
+    def recent(self, status: str | None = None, limit: int = 50) -> list[InboundAction]:
+        """Newest first, optionally of one status."""
+
+    def counts(self) -> dict[str, int]:
+        """{status: rows}."""
+
+
 class SimilarityMatcher(Protocol):
     """Turns a proposal's title and description into what near-duplicates are found by:
     the offline terms (`bot.domain.similarity`), plus an embedding where an
@@ -506,6 +549,9 @@ class UnitOfWork(Protocol):
 
     @property
     def handoffs(self) -> HandoffRepo: ...
+
+    @property
+    def inbound(self) -> InboundActionRepo: ...
 
     @property
     def incidents(self) -> IncidentRepo: ...

@@ -6,6 +6,9 @@ Lanes: quick commands (`mine`, `status`, decisions) never wait behind slow work.
 work (drafting or regenerating the digest) and heavy reads (portfolio, export, audit
 pack) each have their own bounded lane with its own worker threads; the facade says
 which lane a call needs (`Govbot.lane_for`), so every channel gets it from `core_call`.
+Recording an approval click before it is acknowledged (`Govbot.receive_action`) has
+a lane of its own too, so an ack never waits behind the decisions of earlier clicks
+(on SQLite, `record_first` also holds other calls back while a record is written).
 LLM work also has a total time limit (LLM_LIMIT_S): past it the person is told and the
 lane slot stays taken until the late call ends, so a slow model cannot pile work up.
 """
@@ -30,8 +33,8 @@ CORE_KEY: web.AppKey[Any] = web.AppKey("govbot.core", object)
 SENDERS_KEY: web.AppKey[dict[str, Any]] = web.AppKey("govbot.senders", dict)
 SLACK_KEY: web.AppKey[Any] = web.AppKey("govbot.slack", object)
 
-Lane = Literal["quick", "heavy", "llm"]
-LANES: dict[str, int] = {"quick": 2, "heavy": 1, "llm": 2}  # calls running at once per lane and event loop
+Lane = Literal["quick", "heavy", "llm", "record"]
+LANES: dict[str, int] = {"quick": 2, "heavy": 1, "llm": 2, "record": 1}  # calls running at once per lane and event loop
 CORE_CALLS = LANES["quick"]  # quick core calls running at once per process, whichever channel makes them
 LLM_LIMIT_S = 90.0  # total time an LLM call may take, waiting for its lane included
 
@@ -46,6 +49,19 @@ class _Lane:
 
 
 _lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Lane]] = weakref.WeakKeyDictionary()
+
+
+class _RecordsFirst:
+    """While a click is being recorded by `record_first` (its ack waits on it), no other
+    core call starts."""
+
+    def __init__(self) -> None:
+        self.pending = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _RecordsFirst] = weakref.WeakKeyDictionary()
 
 
 class StartupError(Exception):
@@ -97,6 +113,11 @@ async def in_lane(lane: Lane, fn: Callable[P, T], /, *args: P.args, **kwargs: P.
             name: _Lane(asyncio.Semaphore(n), ThreadPoolExecutor(n, thread_name_prefix=f"govbot-{name}"))
             for name, n in LANES.items()
         }
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = _RecordsFirst()
+    if lane != "record":
+        await gate.idle.wait()
     run = _run(lanes[lane], functools.partial(fn, *args, **kwargs))
     if lane != "llm":
         return await run
@@ -104,6 +125,24 @@ async def in_lane(lane: Lane, fn: Callable[P, T], /, *args: P.args, **kwargs: P.
         return await asyncio.wait_for(run, LLM_LIMIT_S)
     except TimeoutError:
         raise LaneTimeout(_what(fn), LLM_LIMIT_S) from None
+
+
+async def record_first(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """`in_lane("record", ...)`, and no other core call starts until it is done: for a
+    database with one writer at a time (SQLite), where the record an ack waits on would
+    otherwise keep losing the write lock to the decisions of earlier clicks."""
+    loop = asyncio.get_running_loop()
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = _RecordsFirst()
+    gate.pending += 1
+    gate.idle.clear()
+    try:
+        return await in_lane("record", fn, *args, **kwargs)
+    finally:
+        gate.pending -= 1
+        if gate.pending == 0:
+            gate.idle.set()
 
 
 async def _run(lane: _Lane, call: Callable[[], T]) -> T:

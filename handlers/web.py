@@ -1,7 +1,10 @@
 """The one HTTP server of `govbot serve`: Slack, Teams, /healthz and /readyz on aiohttp.
 
-Either platform may be configured alone. Background tasks deliver the outbox and run
-the scheduled jobs. `preflight` runs before anything else is done: it checks that each
+Either platform may be configured alone. Background tasks deliver the outbox, run
+the scheduled jobs and resume acknowledged actions left unfinished (`handlers.inbound`).
+On SIGTERM (or SIGINT) the server stops accepting (new requests get 503), lets the work
+in flight finish for at most DRAIN_S seconds, then exits; what a drain (or a SIGKILL)
+leaves unfinished is resumed by the next server to start. `preflight` runs before anything else is done: it checks that each
 configured channel has its variables, takes the port, and asks Slack whether the token
 is good (`auth.test`), so a bad setup fails at start-up, not on the first command.
 """
@@ -20,12 +23,61 @@ from typing import Any
 from aiohttp import web
 
 from handlers.base import CORE_KEY, SENDERS_KEY, SLACK_KEY, StartupError
+from handlers.inbound import RESUME_INTERVAL_S, desk_for
 
 logger = logging.getLogger(__name__)
 
 OUTBOX_INTERVAL_S = 2.0
+DRAIN_S = 20.0  # on SIGTERM, how long work in flight may take to finish
+STOP_TASKS_S = 2.0  # then how long the background loops may take to end their round
 READY_TIMEOUT_S = 5.0
 LOCAL_HOST = "127.0.0.1"
+
+
+class Gate:
+    """Open until the server stops: then new requests get 503. Counts requests in flight."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.active = 0
+
+
+GATE_KEY: web.AppKey[Gate] = web.AppKey("govbot.gate", Gate)
+
+
+@web.middleware
+async def gate(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Refuse new work with 503 once the server is stopping (liveness still answers)."""
+    state = request.app[GATE_KEY]
+    if state.closed and request.path != "/healthz":
+        return web.json_response(
+            {"error": "govbot is shutting down; try again shortly"}, status=503, headers={"Retry-After": "5"}
+        )
+    state.active += 1
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    finally:
+        state.active -= 1
+
+
+async def drain(app: web.Application, timeout: float) -> bool:
+    """Close the gate, then wait (at most `timeout` s) until no request, Slack listener
+    work or acknowledged action is in flight; False when time ran out (what is left is
+    resumed by the next server to start)."""
+    state = app[GATE_KEY]
+    state.closed = True
+    desk = desk_for(app[CORE_KEY])
+    slack = app.get(SLACK_KEY)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        busy = state.active > 0 or desk.busy() or (slack is not None and slack.busy())
+        if not busy:
+            return True
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(0.05)
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -71,7 +123,8 @@ def _teams_wanted(settings: Any) -> bool:
 def build_web_app(core: Any, settings: Any, *, socket: bool = False) -> web.Application:
     """Mount the configured platforms. `handlers.slack.setup.mount` and
     `handlers.teams.setup.mount` add their routes and return their outbox Sender."""
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[gate])
+    app[GATE_KEY] = Gate()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     senders: dict[str, Any] = {}
@@ -159,11 +212,13 @@ def channels_on(app: web.Application, socket: bool) -> str:
 
 
 async def start_background(app: web.Application, core: Any, settings: Any, stop: asyncio.Event) -> list[asyncio.Task]:
-    """Start outbox delivery and the job scheduler; return their tasks."""
+    """Start outbox delivery, the job scheduler and the worker that resumes unfinished
+    acknowledged actions (at once, then every RESUME_INTERVAL_S); return their tasks."""
     senders: dict[str, Any] = app[SENDERS_KEY]
     return [
         asyncio.create_task(core.run_outbox_loop(senders, OUTBOX_INTERVAL_S, stop), name="govbot-outbox"),
         asyncio.create_task(core.run_jobs_loop(settings.jobs_interval_s, stop), name="govbot-jobs"),
+        asyncio.create_task(desk_for(core).run(RESUME_INTERVAL_S, stop), name="govbot-actions"),
     ]
 
 
@@ -207,9 +262,15 @@ async def run_server(
         await stop.wait()
     finally:
         stop.set()
+        logger.info("govbot stopping: new requests get 503; finishing the work in flight (at most %g s)", DRAIN_S)
+        if await drain(app, DRAIN_S):
+            logger.info("govbot: the work in flight is finished")
+        else:
+            logger.warning("govbot: work still in flight after %g s; the next server to start resumes it", DRAIN_S)
         if socket_handler is not None:
             with contextlib.suppress(Exception):
                 await socket_handler.close_async()
+        await asyncio.wait(tasks, timeout=STOP_TASKS_S)  # the loops end their round (stop is set)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -453,6 +453,28 @@ class ReassessmentModel(Base):
     closed_by: Mapped[str | None] = mapped_column(String(100))
 
 
+class InboundActionModel(Base):
+    """Acknowledged actions, recorded before the platform is told (migration 0015)."""
+
+    __tablename__ = "inbound_actions"
+    __table_args__ = (UniqueConstraint("platform", "key"), Index(None, "status", "id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
 class IncidentModel(Base):
     """Incidents reported on a workflow after go-live (migration 0014)."""
 

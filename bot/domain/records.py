@@ -266,3 +266,25 @@ class StoredVerdict:
     tier: str | None
     stop_conditions: tuple[str, ...]
     approver_roles: tuple[str, ...]
+
+
+@dataclass
+class InboundAction:
+    """An action a person took in a channel (an approval click), recorded before the
+    platform was told it was received, and processed from this record (migration 0015).
+    `key` is the platform's idempotency key: a repeated delivery finds the same row."""
+
+    id: int
+    platform: str  # slack | teams
+    key: str
+    actor: str
+    kind: str  # decide
+    payload: dict[str, Any]  # validated, minimal (`bot.service.inbound.check_payload`)
+    status: str  # received | done | failed
+    attempts: int
+    claimed_by: str | None  # the process working on it ("host:pid:token")
+    lease_until: datetime | None  # another process may take it over after this
+    last_error: str | None
+    received_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None = None

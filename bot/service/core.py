@@ -18,7 +18,7 @@ from bot.domain import approval_rules
 from bot.domain.errors import NotFound, UsageError
 from bot.domain.extraction import LexiconExtractor, check_paragraph
 from bot.domain.intake import IntakeFlow
-from bot.domain.records import ConversationRef, DigestRow, OutboxRow
+from bot.domain.records import ConversationRef, DigestRow, InboundAction, OutboxRow
 from bot.domain.roles import clean_user
 from bot.domain.similarity import OfflineMatcher
 from bot.messages import compose
@@ -35,6 +35,7 @@ from bot.service import (
     drafts,
     export,
     importer,
+    inbound,
     inbox,
     incidents,
     intake,
@@ -87,6 +88,10 @@ class Govbot:
         self.extractor: Extractor = extractor if extractor is not None else LexiconExtractor()
         self.matcher: SimilarityMatcher = matcher or OfflineMatcher()
 
+    # Set by `bot.app.build_core`: the database lets one transaction write at a time
+    # (SQLite), so channels give the record an ack waits on the write lock first.
+    single_writer = False
+
     # Lanes (handlers.base): LLM work and heavy reads never hold up quick commands.
     LANES = {
         "draft_digest": "llm",
@@ -99,6 +104,8 @@ class Govbot:
         "read_paragraph": "llm",
         "policy_what_if": "heavy",
         "apply_policy": "heavy",
+        "receive_action": "record",
+        "receive_actions": "record",
     }
 
     def lane_for(self, method: str, args: Sequence[Any] = ()) -> str:
@@ -319,6 +326,40 @@ class Govbot:
             outcome.card = people.named(uow, outcome.card)
             outcome.notice = people.named(uow, compose.notice("notice", outcome.notice)).text
         return outcome
+
+    # --- acknowledged actions (an approval click recorded before it is acknowledged) --
+    def receive_action(
+        self, platform: str, key: str, actor: str, kind: str, payload: dict[str, Any], owner: str
+    ) -> InboundAction | None:
+        """Record an action before the channel acknowledges it, claimed by the process
+        `owner`; None when the platform delivered this key before. UsageError names a
+        bad field (nothing is written). See `bot.service.inbound`."""
+        return inbound.receive(self.uow(), self.clock, platform, key, actor, kind, payload, owner)
+
+    def receive_actions(self, items: Sequence[inbound.Incoming], owner: str) -> list[InboundAction | None | UsageError]:
+        """`receive_action` for a burst, in one transaction: per item the row, None for
+        a repeated delivery, or the UsageError naming its bad field."""
+        return inbound.receive_many(self.uow(), self.clock, items, owner)
+
+    def process_action(self, action_id: int, owner: str, *, resumed: bool = False) -> DecisionOutcome | None:
+        """Carry out a recorded action `owner` holds (the decision, idempotent per
+        request) and mark it done or failed; None when it is not `owner`'s to do."""
+        return inbound.process(self.uow(), self.clock, action_id, owner, self.decide, resumed=resumed)
+
+    def resume_actions(
+        self, owner: str, orphaned: inbound.Orphaned, skip: Sequence[int] = (), limit: int = 50
+    ) -> list[int]:
+        """Take over unfinished actions whose lease ran out or whose process is gone;
+        their ids, for `process_action(..., resumed=True)`."""
+        return inbound.resume_due(self.uow(), self.clock, owner, orphaned, frozenset(skip), limit)
+
+    def renew_actions(self, action_ids: Sequence[int], owner: str) -> None:
+        """Keep the lease of the actions `owner` is still working on."""
+        inbound.renew(self.uow(), self.clock, action_ids, owner)
+
+    def actions_report(self, status: str | None = None, limit: int = 50) -> dict[str, Any]:
+        """`govbot actions`: counts per status and the latest actions (of `status`)."""
+        return inbound.report(self.uow(), status, limit)
 
     def parse_decision(self, word: str, rest: str, *, require_comment: bool = True) -> dict[str, Any]:
         """`approve|reject|changes <request id | #proposal id> [comment] [--override <reason>]`

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.domain.records import InboundAction
 from bot.messages import message as msg
 from bot.service.results import DecisionOutcome
 from handlers.guard import parse_id
@@ -31,8 +32,11 @@ def register(fe: SlackFrontEnd) -> None:
     @bolt.action(msg.APPROVE)
     async def on_approve(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         async with fe.work("recording your approval", fe.reporter(body, respond), ack):
-            await ack()
-            await decide(fe, body, respond, _int(action["value"]), "approve")
+            request_id = _int(action["value"])
+            recorded = await record_decision(fe, body, click_key(body, action), request_id, "approve")
+            await ack()  # only once the click is recorded: acknowledged means done
+            if recorded is not None:
+                await decide(fe, body, respond, request_id, "approve", recorded=recorded)
 
     async def ask_comment(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         async with fe.work("opening the decision form", fe.reporter(body, respond), ack):
@@ -108,6 +112,37 @@ def register(fe: SlackFrontEnd) -> None:
             await _show(fe, body, respond, result)
 
 
+def click_key(body: dict[str, Any], action: dict[str, Any]) -> str:
+    """What identifies one click across Slack's deliveries of it: who, when, which button."""
+    return ":".join(
+        str(part)[:60]
+        for part in (user_of(body), action.get("action_ts"), action.get("action_id"), action.get("value"))
+    )
+
+
+async def record_decision(
+    fe: SlackFrontEnd,
+    body: dict[str, Any],
+    key: str,
+    request_id: int,
+    decision: str,
+    comment: str | None = None,
+    override_reason: str | None = None,
+    where: dict[str, Any] | None = None,
+) -> InboundAction | None:
+    """Record a decision (committed) before Slack is told it was received; None when
+    this click was recorded before (whoever holds it finishes it)."""
+    in_place = _in_place(where or _message_ref(body))
+    payload = {
+        "request_id": request_id,
+        "decision": decision,
+        "comment": comment,
+        "override_reason": override_reason,
+        "in_place": in_place,
+    }
+    return await fe.desk.receive("slack", key, user_of(body), "decide", payload)
+
+
 async def decide(
     fe: SlackFrontEnd,
     body: dict[str, Any],
@@ -118,13 +153,16 @@ async def decide(
     override_reason: str | None = None,
     where: dict[str, Any] | None = None,
     report: Callable[[str], Awaitable[Any]] | None = None,
+    recorded: InboundAction | None = None,
 ) -> DecisionOutcome:
     """Record a decision and show it: the clicked card replaced in place (here, once:
-    the outbox updates only the other copies), a notice to the actor only."""
+    the outbox updates only the other copies), a notice to the actor only. With
+    `recorded` (see `record_decision`), the decision is made from that record."""
     user = user_of(body)
-    where = where or _message_ref(body)
-    in_place = where if where.get("channel") and where.get("ts") else None
-    outcome = await fe.call(fe.core.decide, user, request_id, decision, comment, override_reason, in_place=in_place)
+    in_place = _in_place(where or _message_ref(body))
+    outcome = await fe.desk.process(recorded.id) if recorded is not None else None
+    if outcome is None:  # not recorded first, or its record was finished elsewhere: idempotent per request
+        outcome = await fe.call(fe.core.decide, user, request_id, decision, comment, override_reason, in_place=in_place)
     report = report or fe.reporter(body, respond)
     if outcome.status == "refused":
         await report(outcome.notice)
@@ -181,6 +219,13 @@ def _message_ref(body: dict[str, Any]) -> dict[str, Any]:
             "ts": container.get("message_ts") or (body.get("message") or {}).get("ts"),
         }
     return {}
+
+
+def _in_place(where: dict[str, Any]) -> dict[str, str] | None:
+    """The clicked message's reference when it is a message the core may replace."""
+    if where.get("channel") and where.get("ts"):
+        return {"channel": str(where["channel"]), "ts": str(where["ts"])}
+    return None
 
 
 def _in_home(body: dict[str, Any]) -> bool:

@@ -31,6 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.service.core import Govbot
 from handlers.base import EXPECTED, core_call, error_text
 from handlers.guard import Malformed, load_json, timestamp_ok
+from handlers.inbound import desk_for
 from handlers.slack.names import SlackNames, people_in
 
 P = ParamSpec("P")
@@ -82,6 +83,7 @@ class SlackFrontEnd:
         self._idle = asyncio.Event()
         self._idle.set()
         self.names = SlackNames(core, client)
+        self.desk = desk_for(core)  # records approval clicks before they are acknowledged
         self.bolt.middleware(self._skip_repeats)
         self.bolt.middleware(self._learn_names)
 
@@ -158,6 +160,10 @@ class SlackFrontEnd:
             self._inflight -= 1
             if self._inflight == 0:
                 self._idle.set()
+
+    def busy(self) -> bool:
+        """True while listener work (before or after its ack) is running (the drain waits)."""
+        return self._inflight > 0
 
     async def idle(self, timeout: float = 10.0) -> None:
         """Wait until no listener work (and no name look-up) is running (tests)."""

@@ -47,7 +47,7 @@ def register(fe: SlackFrontEnd) -> None:
 
     @bolt.view(DECISION)
     async def on_decision(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        from handlers.slack.actions import decide
+        from handlers.slack.actions import decide, record_decision
 
         async with fe.work("recording your decision", fe.reporter(body), ack):
             meta = json.loads(view.get("private_metadata") or "{}")
@@ -59,7 +59,14 @@ def register(fe: SlackFrontEnd) -> None:
             if errors:
                 await ack(response_action="errors", errors=errors)
                 return
+            where = {"channel": meta.get("ch"), "ts": meta.get("ts")}
+            key = f"view:{view.get('id')}:{view.get('hash')}"  # one submission of this modal
+            recorded = await record_decision(
+                fe, body, key, form.request_id, form.decision, comment, reason, where=where
+            )
             await ack(response_action="update", view=modal.working_view("Recording", "Recording your decision…"))
+            if recorded is None:  # this submission was recorded before; whoever holds it finishes it
+                return
             shown: list[str] = []
 
             async def report(text: str) -> None:
@@ -73,8 +80,9 @@ def register(fe: SlackFrontEnd) -> None:
                 form.decision,
                 comment,
                 reason,
-                where={"channel": meta.get("ch"), "ts": meta.get("ts")},
+                where=where,
                 report=report,
+                recorded=recorded,
             )
             title = "Refused" if outcome.status == "refused" else "Done"
             await fe.client.views_update(

@@ -7,6 +7,7 @@ return the Adaptive Card to show.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -16,6 +17,7 @@ import aiohttp
 
 from bot.domain import interview, questions
 from bot.domain.errors import CommentRequired, ProposalInvalid, Refused, UsageError
+from bot.domain.records import InboundAction
 from bot.messages.message import (
     ASSESS_OPEN,
     CHECKIN_OPEN,
@@ -32,6 +34,7 @@ from bot.service.core import Govbot
 from bot.service.results import AssessForm, InterviewStart, Reply
 from handlers.base import EXPECTED, core_call, error_text
 from handlers.guard import parse_id
+from handlers.inbound import desk_for
 from handlers.teams import assess as teams_assess
 from handlers.teams import cards
 from handlers.teams import intake as teams_intake
@@ -51,6 +54,7 @@ class TeamsActions:
     def __init__(self, core: Govbot, settings: Any):
         self.core = core
         self.settings = settings
+        self.desk = desk_for(core)  # records approval clicks before they are answered
 
     async def _call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         return await core_call(fn, *args, **kwargs)
@@ -105,11 +109,13 @@ class TeamsActions:
         data: dict[str, Any],
         shown: dict[str, Any] | None = None,
         progress: Progress | None = None,
+        key: str | None = None,
     ) -> dict[str, Any]:
         """One card action; always returns a card (errors are shown on it, never lost).
         `shown` is the stored reference of the message the card came from, which the
         returned card replaces (the outbox then leaves that copy alone); `progress`
-        posts a card at once while slow work (reading a paragraph) runs."""
+        posts a card at once while slow work (reading a paragraph) runs; `key` names
+        the click (see `click_key`): a decision is recorded under it before it is made."""
         try:
             if verb == cards.INTERVIEW_NEXT and data.get("page") == questions.PARAGRAPH:
                 return await self.paragraph_next(actor, data, progress)
@@ -121,7 +127,7 @@ class TeamsActions:
                     detail="Your answers are saved as a draft; type `propose` to continue where you left off.",
                 )
             if verb in cards.DECISION_VERBS:
-                return await self.decide(actor, verb, data, shown)
+                return await self.decide(actor, verb, data, shown, key)
             if verb == cards.APPROVAL_REFRESH:
                 return await self.approval_view(actor, _int(data.get("request_id"), "request_id"))
             if verb in (DIGEST_POST, DIGEST_REGENERATE):
@@ -326,18 +332,29 @@ class TeamsActions:
         )
 
     async def decide(
-        self, actor: str, verb: str, data: dict[str, Any], shown: dict[str, Any] | None = None
+        self,
+        actor: str,
+        verb: str,
+        data: dict[str, Any],
+        shown: dict[str, Any] | None = None,
+        key: str | None = None,
     ) -> dict[str, Any]:
-        """Record the decision; the answer is the card that replaces the clicked one."""
+        """Record the decision; the answer is the card that replaces the clicked one.
+        With `key`, the click is recorded first and the decision made from the record."""
         request_id = _int(data.get("request_id", data.get("value")), "request_id")
         decision = cards.DECISION_VERBS[verb]
         comment = _text(data.get(cards.COMMENT_ID))
         override_reason = _text(data.get(cards.OVERRIDE_ID))
         values = {k: v for k, v in ((cards.COMMENT_ID, comment), (cards.OVERRIDE_ID, override_reason)) if v}
         try:
-            outcome = await self._call(
-                self.core.decide, actor, request_id, decision, comment, override_reason, in_place=shown
-            )
+            recorded = None
+            if key is not None and (decision == "approve" or comment):  # else the card asks for a comment first
+                recorded = await self.record_click(actor, key, request_id, decision, comment, override_reason, shown)
+            outcome = await self.desk.process(recorded.id) if recorded is not None else None
+            if outcome is None:  # not recorded, or recorded before: decisions are idempotent per request
+                outcome = await self._call(
+                    self.core.decide, actor, request_id, decision, comment, override_reason, in_place=shown
+                )
         except CommentRequired as exc:  # shown on the comment input
             return await self.approval_view(actor, request_id, errors={cards.COMMENT_ID: exc.message}, values=values)
         if outcome.status == "refused":
@@ -350,6 +367,29 @@ class TeamsActions:
             )
         users = await self._call(self.core.approval_viewers, request_id)
         return cards.approval_card(outcome.card, request_id=request_id, refresh_users=users, notice=outcome.notice)
+
+    async def record_click(
+        self,
+        actor: str,
+        key: str,
+        request_id: int,
+        decision: str,
+        comment: str | None,
+        override_reason: str | None,
+        shown: dict[str, Any] | None,
+    ) -> InboundAction | None:
+        """The durable record of an approval click (Action.Execute or Action.Submit),
+        written inside the turn before it is answered; None when this click was
+        recorded before (`handlers.inbound`)."""
+        in_place = {k: str(v) for k, v in shown.items() if v is not None} if shown else None
+        payload = {
+            "request_id": request_id,
+            "decision": decision,
+            "comment": comment,
+            "override_reason": override_reason,
+            "in_place": in_place,
+        }
+        return await self.desk.receive(CHANNEL, key, actor, "decide", payload)
 
     # ------------------------------------------------------------------ policy
     async def policy_file(self, actor: str, url: str) -> dict[str, Any]:
@@ -385,6 +425,16 @@ class TeamsActions:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def click_key(conversation_id: str | None, activity_id: str | None) -> str | None:
+    """What identifies one click across deliveries: the activity in its conversation
+    (hashed when too long to store); None without an activity id."""
+    if not activity_id:
+        return None
+    raw = f"{conversation_id or ''}|{activity_id}"
+    return raw if len(raw) <= 200 else "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+
 
 POLICY_FILE_MAX = 1_000_000  # bytes of an attached policy file
 

@@ -21,7 +21,7 @@ from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, AdaptiveCard
 
 from handlers.base import core_call
 from handlers.teams import cards, incidents
-from handlers.teams.actions import TeamsActions
+from handlers.teams.actions import TeamsActions, click_key
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +164,8 @@ class GovbotTeamsBot(ActivityHandler):
         value = activity.value if isinstance(activity.value, dict) else None
         progress = _progress(turn_context)
         if value and value.get("verb"):  # Action.Submit fallback of an Action.Execute button
-            card = await self.actions.run(actor, str(value["verb"]), value, shown_message(activity), progress)
+            key = click_key(activity.conversation.id, activity.id)
+            card = await self.actions.run(actor, str(value["verb"]), value, shown_message(activity), progress, key)
             await self._show(turn_context, card, replace=activity.reply_to_id)
             return
         text = command_text(activity) or "help"
@@ -228,7 +229,8 @@ class GovbotTeamsBot(ActivityHandler):
         data = getattr(action, "data", None) if not isinstance(action, dict) else action.get("data")
         actor = turn_context.activity.from_property.id
         shown = shown_message(turn_context.activity)
+        key = click_key(turn_context.activity.conversation.id, turn_context.activity.id)
         card = await self.actions.run(
-            actor, str(verb or ""), data if isinstance(data, dict) else {}, shown, _progress(turn_context)
+            actor, str(verb or ""), data if isinstance(data, dict) else {}, shown, _progress(turn_context), key
         )
         return AdaptiveCardInvokeResponse(status_code=200, type=cards.CARD_CONTENT_TYPE, value=card)

@@ -1,7 +1,7 @@
 """What each approval card showed: `approval_requests.shown_revision` and `since_revision`.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-11-27
 
 After a resubmission an approver sees what changed since the revision they saw. The
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
