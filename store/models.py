@@ -206,6 +206,9 @@ class ApprovalRequest(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     # fell back to governance because nobody holds the routed role (migration 0004)
     governance_fallback: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # what the card showed and what its approvers saw before (migration 0016)
+    shown_revision: Mapped[int | None] = mapped_column(Integer)
+    since_revision: Mapped[int | None] = mapped_column(Integer)
 
 
 class Decision(Base):

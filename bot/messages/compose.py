@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.proposal_diff import RoundChanges
+from bot.messages import proposal_view
 from bot.messages.message import APPROVE, EDIT_PROPOSAL, REJECT, REQUEST_CHANGES, Button, Message, Section, user_text
 
 MAX_ITEMS = 8
@@ -47,6 +49,7 @@ HELP_LINES = (
     ("mine", "your proposals, your unfinished one, and the approvals waiting on you"),
     ("cancel", "stop the interview (also `quit`); your answers stay as a draft for `propose`"),
     ("status <id>", "one proposal: stage, classification, approvals, audit trail"),
+    ("proposal <id>", "every answer of a proposal, its verdict and what the last resubmission changed"),
     ("edit <id>", "correct a proposal after changes were requested (one summary of its answers)"),
     ("assess <id>", "owner: answer the EU AI Act questions that decide its tier and nobody answered yet"),
     ("approve <request id> [comment]", "approve a request routed to you (the request id is on the card and in `mine`)"),
@@ -227,10 +230,12 @@ def approval_request_card(
     with_buttons: bool = True,
     delegate_of: str | None = None,
     similar: Sequence[Any] = (),
+    changes: RoundChanges | None = None,
 ) -> Message:
-    """The approver's card: what is proposed, its risk, why they are asked, similar
-    workflows of other departments, buttons. `delegate_of` names the approver when the
-    card goes to their active delegate."""
+    """The approver's card: what is proposed (every answer, `bot.messages.proposal_view`),
+    what changed since the revision they saw (`changes`), its risk, why they are asked,
+    similar workflows of other departments, buttons. `delegate_of` names the approver
+    when the card goes to their active delegate."""
     risk = (result or {}).get("risk_level", proposal.risk_level)
     answers = proposal.answers or {}
     if request.kind == "autonomy":
@@ -241,7 +246,6 @@ def approval_request_card(
         headline = f"Approval needed: {_ref(proposal)} ({risk} risk)"
     summary = Section(
         "Proposal",
-        user_text(clip(answers.get("description") or "", 600)),
         fields=(
             ("Requester", mention(proposal.requester)),
             ("Owner", mention(proposal.owner)),
@@ -251,6 +255,8 @@ def approval_request_card(
         ),
     )
     sections = [summary]
+    if changes is not None:
+        sections.append(proposal_view.changes_section(changes))
     if result:
         sections.append(
             Section(
@@ -260,6 +266,8 @@ def approval_request_card(
         stops = result.get("stop_conditions") or []
         if stops:
             sections.append(Section("Stop conditions", bullets((stop_label(c) for c in stops), 6)))
+    view, more = proposal_view.card_view(answers, result, proposal.id)
+    sections += view
     label = ROLE_LABEL.get(request.role, request.role)
     why = (
         f"You are {mention(delegate_of)}'s delegate; they are asked as {label}"
@@ -283,12 +291,17 @@ def approval_request_card(
             Button(REJECT, "Reject", value, "danger"),
             Button(REQUEST_CHANGES, "Request changes", value),
         )
+    meta: dict[str, Any] = {"proposal_id": proposal.id, "request_id": request.id}
+    if more:  # the whole proposal rides along for channels that show it in the card (Teams)
+        meta["full"] = proposal_view.full_proposal_message(
+            proposal_view.proposal_facts(proposal), result, changes
+        ).to_json()
     return Message(
         kind="approval_request",
         text=headline,
         sections=tuple(sections),
-        buttons=buttons,
-        meta={"proposal_id": proposal.id, "request_id": request.id},
+        buttons=buttons + more,
+        meta=meta,
     )
 
 
@@ -389,13 +402,16 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
             ),
         )
     ]
+    changes = data.get("changes")
+    if changes:
+        sections.append(proposal_view.changes_section(proposal_view.changes_from_json(changes), reader="anyone"))
     if c:
         sections.append(
             Section("Why this risk", bullets([user_text(r) for r in c.get("reasons") or []] or ["no risk signals"], 5))
         )
-        eu = ((c.get("regulatory") or {}).get("eu_ai_act")) or {}
-        if eu:
-            sections.append(Section("EU AI Act", f"Tier: {eu.get('tier')}"))
+    view, more = proposal_view.card_view(p.get("answers") or {}, c or None, p["id"])
+    sections += view
+    full = {"full": proposal_view.full_proposal_message(p, c or None, _changes(changes)).to_json()} if more else {}
     stops = []
     for s in data.get("stop_conditions") or []:
         line = f"{stop_label(s['code'])}: {s['status']}"
@@ -479,8 +495,13 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
         kind="status",
         text=f"#{p['id']} {user_text(p['title'])}: {p['stage']}, {p['risk_level']} risk",
         sections=tuple(sections),
-        meta={"proposal_id": p["id"]},
+        buttons=more,
+        meta={"proposal_id": p["id"], **full},
     )
+
+
+def _changes(data: dict[str, Any] | None) -> RoundChanges | None:
+    return proposal_view.changes_from_json(data) if data else None
 
 
 def status_summary(data: dict[str, Any]) -> Message:

@@ -160,6 +160,11 @@ def _run(
             return Reply(queries.status_message(uow, settings, args["proposal_id"], actor))
         except NotFound:
             raise UsageError(f"id: there is no proposal {args['proposal_id']}; see `mine` for yours") from None
+    if name == "proposal":
+        try:
+            return Reply(queries.proposal_message(uow, settings, args["proposal_id"], actor))
+        except NotFound:
+            raise UsageError(f"id: there is no proposal {args['proposal_id']}; see `mine` for yours") from None
     if name == "portfolio":
         return Reply(portfolio.portfolio_message(uow, clock, settings), ephemeral=False)
     if name == "roles":
@@ -335,7 +340,7 @@ def parse(text: str) -> Command:
     if name == "promote":  # governance may promote without a check-in, with a written reason
         token, reason = _need(rest, "promote <id> [reason]", "id")
         return Command(name, {"proposal_id": parse_id(token), **({"reason": reason} if reason else {})})
-    if name in ("status", "edit", "assess", "autonomy") or name in LIFECYCLE:
+    if name in ("status", "proposal", "edit", "assess", "autonomy") or name in LIFECYCLE:
         token, extra = _need(rest, f"{name} <id>", "id")
         if extra:
             raise UsageError(f"{name}: expected only a proposal id, got extra text {extra!r}. Usage: {name} <id>")

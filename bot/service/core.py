@@ -477,6 +477,12 @@ class Govbot:
         decisions or trail for anyone else."""
         return self.named(queries.status_message(self.uow(), self.settings, proposal_id, viewer))
 
+    def full_proposal(self, proposal_id: int, viewer: str | None = None) -> Message:
+        """`proposal <id>` and the "Full proposal" button: every answer, the verdict and
+        what the last resubmission changed, for the people who may see its details
+        (Refused for anyone else)."""
+        return self.named(queries.proposal_message(self.uow(), self.settings, proposal_id, viewer))
+
     def check_database(self) -> None:
         """Read from the database once; raises when it does not answer (`/readyz`)."""
         with self.uow() as uow:

@@ -6,14 +6,16 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from bot.domain.errors import Refused
 from bot.domain.policy_diff import NOT_LIVE
 from bot.domain.proposal import regulatory_answered
 from bot.domain.records import as_utc
-from bot.messages import compose
+from bot.messages import compose, proposal_view
 from bot.messages.message import ASSESS_OPEN, Button, Message
 from bot.ports import UnitOfWork
 from bot.service.export import approval_record, checkin_record, incident_record, stop_record
 from bot.service.roles import is_governance, request_holders
+from bot.service.rounds import since_last
 from bot.settings import Settings
 
 
@@ -94,6 +96,7 @@ def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
         flag = checkin_flag(uow, proposal_id)  # "no check-in for two periods" (bot.service.jobs)
         similar = uow.similarity.linked(proposal_id)  # near-duplicates in other departments, still live
         downstream = uow.handoffs.for_proposal(proposal_id)
+        changes = since_last(uow, p)  # from the previous revision to this one
         incidents = uow.incidents.for_proposal(proposal_id)
     return {
         "proposal": {
@@ -120,6 +123,8 @@ def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
         # the stamp keys are always there (null on a verdict stored before policy versions)
         "classification": {"policy_version": None, "policy_hash": None, **latest.result} if latest else None,
         "classification_revision": latest.revision if latest else None,
+        # what the last resubmission changed: answers and verdict, old -> new (null before one)
+        "changes": proposal_view.changes_to_json(changes) if changes is not None else None,
         "revisions": [
             {"revision": r.revision, "author": r.author, "created_at": _iso(r.created_at)} for r in revisions
         ],
@@ -148,3 +153,20 @@ def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
             {"actor": e.actor, "action": e.action, "detail": e.detail, "created_at": _iso(e.created_at)} for e in audit
         ],
     }
+
+
+def proposal_message(uow: UnitOfWork, settings: Settings, proposal_id: int, viewer: str | None = None) -> Message:
+    """`proposal <id>` (and the "Full proposal" button): every answer, the verdict and
+    what the last resubmission changed, for those who `may_see_details` (Refused for
+    anyone else; NotFound for an unknown id)."""
+    if viewer is not None and not may_see_details(uow, settings, proposal_id, viewer):
+        raise Refused(
+            f"#{proposal_id}: the whole proposal is shown to its requester, its owner, the people asked to "
+            f"approve it and governance; `status {proposal_id}` shows where it stands"
+        )
+    with uow:
+        row = uow.proposals.get(proposal_id)
+        latest = uow.classifications.latest(proposal_id)
+        changes = since_last(uow, row)
+    result = latest.result if latest else None
+    return proposal_view.full_proposal_message(proposal_view.proposal_facts(row), result, changes)

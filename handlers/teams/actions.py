@@ -24,6 +24,7 @@ from bot.messages.message import (
     DIGEST_POST,
     DIGEST_REGENERATE,
     EDIT_PROPOSAL,
+    FULL_PROPOSAL,
     POLICY_APPLY,
     REASSESSMENT_CONFIRM,
     REASSESSMENT_EDIT,
@@ -138,6 +139,9 @@ class TeamsActions:
                 pid = _int(data.get("proposal_id", data.get("value")), "proposal_id")
                 start = await self._call(self.core.edit_seed, actor, pid)
                 return await self.start_interview(actor, start)
+            if verb == FULL_PROPOSAL:  # cards unfold it in place; this answers a button without it
+                pid = _int(data.get("proposal_id", data.get("value")), "proposal_id")
+                return await self.render(actor, await self._call(self.core.full_proposal, pid, actor))
             if verb == CHECKIN_OPEN:
                 return checkin_card(_int(data.get("proposal_id", data.get("value")), "proposal_id"))
             if verb == CHECKIN_SUBMIT:
