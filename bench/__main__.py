@@ -29,7 +29,19 @@ from bench.databases import PgSchema, _sqlite
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SECTIONS = ("classifier", "facts", "ack", "import", "audit", "judgement", "intake", "policy", "lanes", "similarity")
+SECTIONS = (
+    "classifier",
+    "facts",
+    "ack",
+    "import",
+    "audit",
+    "judgement",
+    "intake",
+    "policy",
+    "lanes",
+    "similarity",
+    "value",
+)
 
 
 def log(text: str) -> None:
@@ -136,6 +148,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if "similarity" in only:
             log("near-duplicates (similarity) ...")
             results["similarity"] = similarity.run(work, quick, log=log)
+
+        if "value" in only:
+            from bench import value
+
+            log("metric sentences (baseline, target, unit) ...")
+            results["value"] = value.run()
     results["targets"] = targets(results)
     return results
 
@@ -380,6 +398,23 @@ def table(r: dict[str, Any]) -> str:
             f"  through SQLite at {s_['n']:,}: first look-up of a process {s_['first_lookup_ms']} ms (loads the "
             f"index), then p50 {s_['lookup']['p50_ms']} / p95 {s_['lookup']['p95_ms']} ms"
         )
+    if "value" in r:
+        v = r["value"]
+        lines.append("")
+        lines.append(
+            f"metric sentences ({v['sentences']} labelled): baseline/target precision {v['precision']}, recall "
+            f"{v['recall']}; both right {v['both_right']}, unit right {v['unit_right']}; "
+            f"{v['us_per_sentence']} us per sentence"
+        )
+        for text in v["wrong"]:
+            lines.append(f"  read wrong: {text}")
+        h = v["holdout"]
+        lines.append(
+            f"  held-out ({h['sentences']} written after tuning): precision {h['precision']}, recall {h['recall']}; "
+            f"both right {h['both_right']}, unit right {h['unit_right']}"
+        )
+        for text in h["wrong"]:
+            lines.append(f"  held-out read wrong: {text}")
     lines.append("")
     lines.append("targets:")
     for t in r["targets"]:

@@ -110,6 +110,7 @@ def build_extractor(settings: Settings) -> Extractor:
     prompt = ExtractPrompt(template.name, template.version, template.section("system"), template.section("user"))
     return build_llm_extractor(settings, prompt) or LexiconExtractor()
 
+
 def build_matcher(settings: Settings) -> SimilarityMatcher:
     """The near-duplicate matcher (`bot.ports.SimilarityMatcher`): embeddings through
     LangChain's OpenAIEmbeddings when GOVBOT_EMBEDDINGS_MODEL and OPENAI_API_KEY are

@@ -154,6 +154,7 @@ def cmd_extract(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     _print_json(extract_json(extraction, policy), out)
     return EXIT_OK
 
+
 def _classify_policy(settings: Settings) -> Any:
     """GOVBOT_POLICY_FILE when set, else the policy applied in SQL, else the default."""
     from bot.domain.policy_file import load_policy

@@ -333,6 +333,7 @@ class ReassessmentRepo(Protocol):
     def close_open(self, proposal_id: int, status: str, by: str, at: datetime) -> list[int]:
         """Close the proposal's open reassessments with `status`; their ids."""
 
+
 class SimilarityRepo(Protocol):
     """Near-duplicates across departments (DESIGN.md "Sprawl, vendors and hand-offs")."""
 

@@ -415,6 +415,7 @@ class ExtractionModel(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
     settled_at: Mapped[datetime | None]
 
+
 class PolicyVersionModel(Base):
     """Policies stored in SQL (migration 0011): the newest `applied` row is active."""
 

@@ -125,6 +125,7 @@ def _chain_note(head: tuple[int, str] | None) -> str:
         "this pack was made no longer has this head."
     )
 
+
 def _similar(data: dict[str, Any]) -> list[Block]:
     """Live near-duplicates in other departments (AI sprawl), with why they look alike."""
     similar = data.get("similar") or []

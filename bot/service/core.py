@@ -85,7 +85,6 @@ class Govbot:
         self.extractor: Extractor = extractor if extractor is not None else LexiconExtractor()
         self.matcher: SimilarityMatcher = matcher or OfflineMatcher()
 
-
     # Lanes (handlers.base): LLM work and heavy reads never hold up quick commands.
     LANES = {
         "draft_digest": "llm",
@@ -343,7 +342,9 @@ class Govbot:
     # --- lifecycle and running workflows --------------------------------------------
     def transition(self, actor: str, proposal_id: int, action: str, *, reason: str | None = None) -> Message:
         """`pause`, `resume`, `retire` or `promote` a proposal (see `lifecycle.transition`)."""
-        return lifecycle.transition(self.uow(), self.clock, self.settings, actor, proposal_id, action, reason=reason)
+        return lifecycle.transition(
+            self.uow(), self.clock, self.settings, actor, proposal_id, action, reason=reason, policy=self.policy
+        )
 
     def override_stop(self, actor: str, proposal_id: int, code: str, reason: str | None) -> Message:
         """Governance lifts one open stop condition with a written reason."""
@@ -389,7 +390,11 @@ class Govbot:
         """`status <id>`: everything for the operator (`viewer` None) and for the people
         involved, role holders asked and governance; a summary without comments,
         decisions or trail for anyone else."""
-        return self.named(queries.status_message(self.uow(), self.settings, proposal_id, viewer))
+        days = self.policy.current().min_pilot_days
+        message = queries.status_message(
+            self.uow(), self.settings, proposal_id, viewer, now=self.clock.now(), min_pilot_days=days
+        )
+        return self.named(message)
 
     def check_database(self) -> None:
         """Read from the database once; raises when it does not answer (`/readyz`)."""
@@ -400,7 +405,9 @@ class Govbot:
         """`govbot status ID --json`: proposal, classification, stop conditions,
         approvals, decisions, check-ins, audit trail, undelivered outbox rows.
         Raises NotFound for an unknown id."""
-        return queries.status_data(self.uow(), proposal_id)
+        return queries.status_data(
+            self.uow(), proposal_id, now=self.clock.now(), min_pilot_days=self.policy.current().min_pilot_days
+        )
 
     def mine(self, actor: str, channel: str | None = None) -> Message:
         """`mine`: the actor's proposals, their unfinished interview in `channel` (and how
@@ -495,7 +502,14 @@ class Govbot:
         """Run each job due at `now` once (`govbot run-jobs`); what each did, JSON-ready.
         With `dry_run` every job's work is rolled back (`"status": "would_run"`)."""
         return jobs.run_due(
-            self.uow(), self.clock, self.settings, self.drafter, now, instance=self.instance, dry_run=dry_run, policy=self.policy
+            self.uow(),
+            self.clock,
+            self.settings,
+            self.drafter,
+            now,
+            instance=self.instance,
+            dry_run=dry_run,
+            policy=self.policy,
         )
 
     async def run_jobs_loop(self, interval_s: float, stop: asyncio.Event) -> None:

@@ -88,6 +88,7 @@ def _progress(turn_context: TurnContext) -> Any:
 
     return post
 
+
 def policy_upload(activity: Activity) -> str | None:
     """The download URL of a .toml file attached to the message (Teams file consent
     gives the bot a pre-authenticated `downloadUrl`), or None."""
