@@ -84,3 +84,34 @@ def test_a_baseline_that_is_no_number_is_refused_naming_the_field():
     assert [str(e) for e in err.value.errors] == [
         "value_baseline: must be a number in the metric's unit (e.g. 12 or 4.5), not 'about twelve'"
     ]
+
+
+def test_the_follow_up_asks_for_the_numbers_a_metric_does_not_give():
+    from bot.domain.interview import followup_page, parse_answer
+
+    answers = make_proposal(value_metric="Fewer escalations to the second line in 2 teams")
+    page = followup_page(answers)
+    assert [q.key for q in page.questions] == ["value_baseline", "value_target"]
+    target = page.questions[1]
+    assert (parse_answer(target, "4.5"), parse_answer(target, "six")) == (
+        (4.5, None),
+        (None, "value_target: must be a number in the metric's unit (e.g. 12 or 4.5), not 'six'"),
+    )
+
+
+def test_the_paragraph_summary_shows_the_numbers_read_from_the_metric_to_confirm():
+    from bot.domain.extraction import Extraction
+    from bot.domain.intake import start, summary_page
+    from bot.domain.policy_file import load_policy
+
+    policy = load_policy()
+    extraction = Extraction(
+        "llm",
+        {"title": "Ticket drafts", "description": "x", "value_metric": "Handling time from 12 to 6 minutes"},
+        {"title": "Ticket drafts", "value_metric": "from 12 to 6 minutes"},
+    )
+    answers = start(extraction, policy)
+    page = summary_page(answers, policy)
+    shown = {q.key: q.help for q in page.questions}
+    assert (answers["value_baseline"], answers["value_target"], answers["value_unit"]) == (12, 6, "minutes")
+    assert shown["value_target"] == "From your words: “from 12 to 6 minutes”"
