@@ -21,12 +21,23 @@ demo: $(STAMP)
 	$(BIN)/govbot db upgrade
 	$(BIN)/govbot demo
 
-# Everything on SQLite, then the database tests again on PostgreSQL when
-# GOVBOT_TEST_DATABASE_URL is set (see tests/conftest.py).
+# Everything on SQLite and, when GOVBOT_TEST_DATABASE_URL is set (see tests/conftest.py),
+# the database tests again on PostgreSQL. The two passes share nothing (a SQLite file per
+# test; a PostgreSQL schema per session), so they run side by side, one per core; the
+# PostgreSQL pass writes to .pytest-postgres.log, printed when both are done. Either
+# pass failing fails the target.
 test: $(STAMP)
-	$(BIN)/python -m pytest
 ifdef GOVBOT_TEST_DATABASE_URL
-	GOVBOT_TEST_BACKEND=postgres $(BIN)/python -m pytest -m db
+	@GOVBOT_TEST_BACKEND=postgres $(BIN)/python -m pytest -m db -p no:cacheprovider \
+		> .pytest-postgres.log 2>&1 & pg=$$!; \
+	$(BIN)/python -m pytest; sqlite=$$?; \
+	wait $$pg; postgres=$$?; \
+	echo; echo "=== PostgreSQL pass (GOVBOT_TEST_BACKEND=postgres pytest -m db) ==="; \
+	cat .pytest-postgres.log; \
+	echo "SQLite pass exit $$sqlite, PostgreSQL pass exit $$postgres"; \
+	test $$sqlite -eq 0 -a $$postgres -eq 0
+else
+	$(BIN)/python -m pytest
 endif
 
 # The unit tests only: no database, no socket, no slow test (well under a minute).

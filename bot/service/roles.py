@@ -149,13 +149,24 @@ def bootstrap(uow: UnitOfWork, governance_ids: Iterable[str], roles_file: Path |
         if uow.keyvalues.get(ROLES_FILE_HASH_KEY) == digest:
             entries = {}
     for (role, dept), users in entries.items():
+        before = list(uow.roles.holders(role, dept))
         uow.roles.set(role, dept, users, "roles-file", now)
+        uow.audit.add(
+            None, "roles-file", "roles.set", {"role": role, "department": dept, "before": before, "after": users}, now
+        )
         done.append(f"{role}{'/' + dept if dept else ''}")
     if digest is not None and entries:
         uow.keyvalues.put(ROLES_FILE_HASH_KEY, digest)
     ids = [u for u in (clean_user(g) for g in governance_ids) if u]
     if ids and not governance_members(uow):  # directory only
         uow.roles.set("governance", "", ids, "GOVBOT_GOVERNANCE", now)
+        uow.audit.add(
+            None,
+            "GOVBOT_GOVERNANCE",
+            "roles.set",
+            {"role": "governance", "department": "", "before": [], "after": ids},
+            now,
+        )
         done.append("governance from GOVBOT_GOVERNANCE")
     if done:
         logger.info("role directory bootstrap: %s", ", ".join(done))

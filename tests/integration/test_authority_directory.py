@@ -144,6 +144,13 @@ def test_the_notice_says_how_many_requests_were_rerouted(core, routed):
 # --------------------------------------------------------------------------- GOVBOT_GOVERNANCE
 
 
+def test_seeding_governance_from_the_environment_is_audited(core):
+    core.bootstrap()
+    with core.uow() as uow:
+        seeded = [(e.actor, e.detail["after"]) for e in uow.audit.recent() if e.action == "roles.set"]
+    assert seeded == [("GOVBOT_GOVERNANCE", [GOV])]
+
+
 def test_a_governance_member_from_the_environment_removed_from_the_directory_is_not_governance(core):
     core.set_role(GOV, "governance", "", ["UGOV2"])
     assert core.is_governance(GOV) is False
