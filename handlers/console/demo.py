@@ -12,8 +12,7 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 from bot.domain.errors import Refused
-from bot.domain.usertext import plain
-from bot.messages.message import Message
+from bot.messages.message import Message, plain
 from bot.service.core import Govbot
 from handlers.console.sender import ConsoleSender
 
