@@ -298,7 +298,7 @@ def test_value_checkin_form(core, settings):
             # someone else's check-in is refused, in the form, and nothing is stored
             await slack.click("U_MALLORY", CHECKIN_OPEN, str(pid), message=message)
             form = (await slack.api.wait_for("views.open", opened + 2))[-1].response["view"]
-            await slack.submit("U_MALLORY", form, {"value": "100 minutes"})
+            await slack.submit("U_MALLORY", form, {"value": "100"})
             await slack.idle()
             shown = slack.api.calls_to("views.update")[-1].args["view"]
             assert "owner" in json.dumps(shown).lower()
