@@ -41,6 +41,7 @@ SECTIONS = (
     "lanes",
     "similarity",
     "value",
+    "assess",
 )
 
 
@@ -154,6 +155,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
             log("metric sentences (baseline, target, unit) ...")
             results["value"] = value.run()
+
+        if "assess" in only:
+            from bench import assess
+
+            log("assess: regulatory questions chosen per labelled proposal ...")
+            results["assess"] = assess.run()
     results["targets"] = targets(results)
     return results
 
@@ -368,6 +375,15 @@ def table(r: dict[str, Any]) -> str:
                 f"  {int(size):>30,} | {p['seconds']:>7} | {p['per_second']:>11,} | {p['changed']:>7,} | "
                 f"{p['cpu_s_main']:>8} + {p['cpu_s_workers']:<8} | {p['rss_peak_mb_main']} / {p['rss_peak_mb_worker']}"
             )
+
+    if "assess" in r:
+        a = r["assess"]
+        lines.append("")
+        lines.append(
+            f"assess <id> over {a['proposals']} labelled proposals: questions asked {a['questions_asked']}; "
+            f"the words settled an answer in {a['with_answers_settled_by_the_words']}; choosing takes "
+            f"p50 {a['choose_ms_p50']} ms, p95 {a['choose_ms_p95']} ms"
+        )
 
     if "similarity" in r:
         sim = r["similarity"]

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.domain.extraction import Extraction, ExtractionRow
+from bot.domain.incidents import IncidentRow
 from bot.domain.policy import Policy
 from bot.domain.records import (
     ApprovalRequestRow,
@@ -334,6 +335,28 @@ class ReassessmentRepo(Protocol):
         """Close the proposal's open reassessments with `status`; their ids."""
 
 
+class IncidentRepo(Protocol):
+    """Incidents reported on workflows after go-live (DESIGN.md "After go-live")."""
+
+    def add(self, row: IncidentRow) -> IncidentRow:
+        """Insert an incident; returns it with its id."""
+
+    def get(self, incident_id: int, *, for_update: bool = False) -> IncidentRow:
+        """Raise NotFound when missing. `for_update` locks the row (PostgreSQL)."""
+
+    def resolve(self, incident_id: int, resolution: str, by: str, at: datetime) -> IncidentRow:
+        """Mark an incident resolved with what was done, by whom and when."""
+
+    def for_proposal(self, proposal_id: int) -> list[IncidentRow]:
+        """A proposal's incidents, oldest first."""
+
+    def for_proposals(self, proposal_ids: Sequence[int]) -> dict[int, list[IncidentRow]]:
+        """The incidents of each of `proposal_ids` that has any, oldest first (export)."""
+
+    def open_count(self, proposal_id: int) -> int:
+        """How many incidents of the proposal are open (the production gate asks)."""
+
+
 class SimilarityRepo(Protocol):
     """Near-duplicates across departments (DESIGN.md "Sprawl, vendors and hand-offs")."""
 
@@ -475,6 +498,9 @@ class UnitOfWork(Protocol):
 
     @property
     def handoffs(self) -> HandoffRepo: ...
+
+    @property
+    def incidents(self) -> IncidentRepo: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.domain.proposal import CAPACITY, REGULATORY_KEYS, RISK_LEVELS, STAGES, STOP_CONDITIONS
 from bot.domain.records import as_utc
 from store import models as m
+from store.incidents import digest_incidents, portfolio_incidents
 from store.portfolio_facts import by_vendor, handoffs, new_duplicates, sprawl_clusters
 from store.value_facts import overrides, pilot_to_production, standings
 
@@ -51,8 +52,8 @@ class SqlFacts:
 
     def portfolio(self, now: datetime, config: dict[str, Any]) -> dict[str, Any]:
         """Counts by stage and risk, department, capacity mix vs target, stop
-        conditions, approvals, pilot purgatory, AI sprawl, value evidence, EU tier and
-        the live proposals whose regulatory questions are unanswered."""
+        conditions, approvals, pilot purgatory, AI sprawl, value evidence, EU tier,
+        the live proposals whose regulatory questions are unanswered and open incidents."""
         cap = int(config.get("list_cap", 10))
         counts = self._overview()
         by_stage, by_risk, by_stage_risk, total = _stage_risk(counts["stage_risk"])
@@ -78,6 +79,7 @@ class SqlFacts:
             "governance_drift": self._drift(now, cap),
             "by_vendor": by_vendor(self.session, cap),
             "handoffs": handoffs(self.session, cap),
+            "incidents": portfolio_incidents(self.session, cap),
         }
 
     def _regulatory_unanswered(self) -> int:
@@ -308,7 +310,8 @@ class SqlFacts:
         self, period_start: datetime, period_end: datetime, now: datetime, config: dict[str, Any]
     ) -> dict[str, Any]:
         """This period against the one before: new proposals, decisions, stage moves,
-        check-ins; and, as of `now`, overdue approvals, stop conditions, purgatory."""
+        check-ins, incidents reported and resolved; and, as of `now`, overdue approvals,
+        stop conditions, purgatory, open incidents."""
         cap = int(config.get("list_cap", 10))
         start, end = as_utc(period_start), as_utc(period_end)
         prev = start - (end - start)
@@ -339,6 +342,7 @@ class SqlFacts:
             "value": self._value(now, int(config.get("stale_checkin_days", 14)), min(cap, 5), running),
             "overrides": overrides(self.session, start, end, cap),
             "governance_drift": self._drift(now, min(cap, 5)),
+            "incidents": digest_incidents(self.session, start, end, min(cap, 5)),
         }
 
     @staticmethod

@@ -448,3 +448,21 @@ class ReassessmentModel(Base):
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class IncidentModel(Base):
+    """Incidents reported on a workflow after go-live (migration 0014)."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index(None, "proposal_id", "status"), Index(None, "status", "severity"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    severity: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    reported_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -23,6 +23,7 @@ from bot.domain.errors import Conflict
 from store import repositories as r
 from store.extractions import SqlExtractionRepo
 from store.facts import SqlFacts
+from store.incidents import SqlIncidentRepo
 from store.policy_repos import SqlPolicyRepo, SqlReassessmentRepo
 from store.similarity import SqlSimilarityRepo
 
@@ -64,6 +65,7 @@ class SqlUnitOfWork:
         self.reassessments = SqlReassessmentRepo(session)
         self.similarity = SqlSimilarityRepo(session)
         self.handoffs = r.SqlHandoffRepo(session)
+        self.incidents = SqlIncidentRepo(session)
         self._facts: SqlFacts | None = None
         self._batching = False
         return self

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.domain.incidents import IncidentRow
 from bot.domain.records import ApprovalRequestRow, DecisionRow
 
 
@@ -78,6 +79,34 @@ class AutonomyDeclined:
     actor: str
 
 
+@dataclass(frozen=True)
+class IncidentReported:
+    """Someone reported an incident; a high one on a running workflow paused it
+    (`paused_from`: the stage it left, None when it was not paused)."""
+
+    incident: IncidentRow
+    actor: str
+    paused_from: str | None = None
+
+
+@dataclass(frozen=True)
+class IncidentResolved:
+    """The owner or governance resolved an incident; `still_open` are the proposal's
+    other open incidents."""
+
+    incident: IncidentRow
+    actor: str
+    still_open: tuple[int, ...] = ()
+
+
 Event = (
-    Decided | StageChanged | RequestReleased | RequestRevised | RequestSuperseded | AutonomyChanged | AutonomyDeclined
+    Decided
+    | StageChanged
+    | RequestReleased
+    | RequestRevised
+    | RequestSuperseded
+    | AutonomyChanged
+    | AutonomyDeclined
+    | IncidentReported
+    | IncidentResolved
 )

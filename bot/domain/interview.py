@@ -606,9 +606,23 @@ __all__ = [
     "parse_page",
     "practice_help",
     "proposal_problems",
+    "regulatory_question",
     "seed",
     "step_of",
     "to_proposal",
     "weak_answers",
     "weak_reason",
 ]
+
+
+def regulatory_question(key: str, policy: Any = None) -> Question:
+    """The interview's question for one regulatory key (`assess <id>` asks them too),
+    with the policy's help texts for the use areas and prohibited practices."""
+    if key == "use_area":
+        return _use_area_question(policy)
+    if key == "prohibited_practices":
+        return _prohibited_question(policy)
+    by_key = {q.key: q for q in (_Q_INTERACTS, _Q_GENERATES, _Q_PROFILES, _Q_ROLE, _Q_NARROW)}
+    if key not in by_key:
+        raise KeyError(f"{key!r} is not a regulatory question; allowed: {', '.join(proposal.REGULATORY_KEYS)}")
+    return by_key[key]

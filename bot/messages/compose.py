@@ -49,6 +49,7 @@ HELP_LINES = (
     ("cancel", "stop the interview (also `quit`); your answers stay as a draft for `propose`"),
     ("status <id>", "one proposal: stage, classification, approvals, audit trail"),
     ("edit <id>", "correct a proposal after changes were requested (one summary of its answers)"),
+    ("assess <id>", "owner: answer the EU AI Act questions that decide its tier and nobody answered yet"),
     ("approve <request id> [comment]", "approve a request routed to you (the request id is on the card and in `mine`)"),
     ("reject <request id> <comment>", "reject a request routed to you"),
     ("changes <request id> <comment>", "ask the requester for changes"),
@@ -65,6 +66,8 @@ HELP_LINES = (
     ("delegate <user> <until YYYY-MM-DD>", "let someone decide your approvals until a date"),
     ("checkin <id> <number> [note]", "report the latest value of a workflow's metric, in its unit"),
     ("autonomy <id>", "ask to move a workflow one autonomy step further"),
+    ("incident <id> <low|medium|high> <what happened>", "report harm done by a workflow; high pauses a running one"),
+    ("resolve <incident id> <what was done>", "close an incident (owner or governance); then `resume <id>`"),
     ("policy", "governance: the active policy, who applied it and when"),
     ("policy what-if <TOML>", "governance: what a candidate policy would change; its button applies it"),
     ("whoami", "your name and user id (for GOVBOT_GOVERNANCE and the roles file) and your roles"),
@@ -454,6 +457,9 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
                 ),
             )
         )
+    incidents = data.get("incidents") or []
+    if incidents:
+        sections.append(Section("Incidents", bullets(incident_lines(incidents, tz))))
     sections += value_sections(data)
     undelivered = data.get("undelivered") or []
     if undelivered:
@@ -525,6 +531,7 @@ def status_summary(data: dict[str, Any]) -> Message:
                     ("Owner", mention(p.get("owner"))),
                     ("Department", user_text(p.get("department")) or "-"),
                     ("Approvals", f"{approved} of {len(live)} approved"),
+                    ("Open incidents", str(sum(1 for i in data.get("incidents") or [] if i["status"] == "open"))),
                 ),
             ),
             Section(
@@ -535,6 +542,21 @@ def status_summary(data: dict[str, Any]) -> Message:
         ),
         meta={"proposal_id": p["id"]},
     )
+
+
+def incident_lines(incidents: list[dict[str, Any]], tz: str = "UTC") -> list[str]:
+    """One line per incident of `status --json` (open ones first, newest first): its id,
+    severity, who reported it when, what happened and, once resolved, what was done."""
+    ordered = sorted(incidents, key=lambda i: (i["status"] != "open", -int(i["id"])))
+    out = []
+    for i in ordered:
+        when = fmt_time(datetime.fromisoformat(i["created_at"]), tz) if i.get("created_at") else "-"
+        line = f"incident {i['id']} ({i['severity']}, {i['status']}) by {mention(i['reported_by'])}, {when}: "
+        line += user_text(clip(i["text"], 300))
+        if i.get("resolution"):
+            line += f" — resolved: {user_text(clip(i['resolution'], 300))}"
+        out.append(line)
+    return out
 
 
 TRAIL_LINES = 12

@@ -54,6 +54,20 @@ def sprawl_line(group: dict[str, Any], shown: int = 3) -> str:
     return f"{head} — {', '.join(parts)} — {group['reason']}"
 
 
+def incidents_section(incidents: dict[str, Any]) -> Section:
+    """Open incidents by severity and the open ones (high first), with what happened."""
+    lines = [
+        f"- incident {i['id']} ({i['severity']}) on #{i['proposal_id']} {_t(i['title'], 60)} ({i['stage']}): "
+        + user_text(i.get("text") or "")
+        for i in incidents.get("items", [])
+    ]
+    return Section(
+        f"Open incidents: {incidents['open']} ({_line(incidents.get('open_by_severity', {}))})"
+        + _more(len(incidents.get("items", [])), incidents["open"]),
+        "\n".join(lines),
+    )
+
+
 def render_portfolio(facts: dict[str, Any]) -> Message:
     """The portfolio summary as a neutral message (text, sections and the chart name)."""
     total = facts.get("total", 0)
@@ -110,6 +124,10 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
         for o in appr.get("oldest_overdue", [])
     )
     sections.append(Section("Needs attention", overdue, tuple(attention)))
+
+    incidents = facts.get("incidents", {})
+    if incidents.get("open"):
+        sections.append(incidents_section(incidents))
 
     purg = facts.get("purgatory", {})
     if purg.get("count"):

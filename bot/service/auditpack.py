@@ -65,6 +65,7 @@ def gather(uow: UnitOfWork, clock: Clock, proposal_id: int) -> dict[str, Any]:
             "requests": uow.approvals.for_proposal(proposal_id),
             "decisions": {d.request_id: d for d in uow.decisions.for_proposal(proposal_id)},
             "checkins": uow.checkins.for_proposal(proposal_id),
+            "incidents": uow.incidents.for_proposal(proposal_id),
             "events": uow.audit.for_proposal(proposal_id),
             "audit_head": uow.audit.head(),
             "flag": checkin_flag(uow, proposal_id),
@@ -108,6 +109,7 @@ def blocks(data: dict[str, Any]) -> list[Block]:
     out += _approvals(data)
     out += _lifecycle(data)
     out += _checkins(data)
+    out += _incidents(data)
     out += _similar(data)
     out.append(Block("h2", "Full audit trail"))
     out.append(Block("list", items=[format_event(e) for e in data["events"]] or ["no events"]))
@@ -303,6 +305,8 @@ def _lifecycle(data: dict[str, Any]) -> list[Block]:
     for e in moves:
         d = e.detail or {}
         why = "; ".join(_show(d[k]) for k in ("reason", "override_reason", "code") if d.get(k))
+        if d.get("incident_id"):
+            why = "; ".join(x for x in (why, f"incident {d['incident_id']}") if x)
         rows.append(
             (
                 iso_time(e.created_at) or "",
@@ -337,6 +341,37 @@ def _checkins(data: dict[str, Any]) -> list[Block]:
             rows=[
                 (c.period, c.value, _show(c.note), c.reported_by, iso_time(c.created_at) or "")
                 for c in data["checkins"]
+            ],
+        )
+    )
+    return out
+
+
+def _incidents(data: dict[str, Any]) -> list[Block]:
+    """Every incident reported after go-live: severity, what happened, who reported it
+    when, and how it was resolved."""
+    out = [Block("h2", "Incidents")]
+    incidents = data.get("incidents") or []
+    if not incidents:
+        return out + [Block("p", "No incident reported.")]
+    open_count = sum(1 for i in incidents if i.status == "open")
+    out.append(Block("p", f"{len(incidents)} reported, {open_count} open."))
+    out.append(
+        Block(
+            "table",
+            header=("Incident", "Severity", "Status", "What happened", "Reported", "Resolution"),
+            rows=[
+                (
+                    str(i.id),
+                    i.severity,
+                    i.status,
+                    i.text,
+                    f"{i.reported_by}, {iso_time(i.created_at) or ''}",
+                    "—"
+                    if i.resolution is None
+                    else f"{i.resolution} ({i.resolved_by}, {iso_time(i.resolved_at) or ''})",
+                )
+                for i in incidents
             ],
         )
     )

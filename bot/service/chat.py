@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.domain.approval_rules import comment_required, missing_comment
 from bot.domain.errors import NotFound, ProposalInvalid, Refused, UsageError
+from bot.domain.incidents import SEVERITIES, check_severity
 from bot.domain.intake import is_paragraph
 from bot.domain.interview import seed as make_seed
 from bot.domain.people import MENTION, is_platform_id, name_key
@@ -24,10 +25,12 @@ from bot.messages import compose
 from bot.messages.message import Message, Section
 from bot.ports import Clock, Drafter, PolicySource, UnitOfWork
 from bot.service import (
+    assess,
     checkins,
     decisions,
     digest,
     inbox,
+    incidents,
     intake,
     lifecycle,
     people,
@@ -145,6 +148,9 @@ def _run(
         return Reply(interview=_propose(uow, clock, actor, channel, args["text"]))
     if name == "edit":
         return Reply(interview=intake.edit_seed(uow, clock, policy, actor, args["proposal_id"]))
+    if name == "assess":
+        form = assess.form(uow, clock, policy.current(), settings, actor, args["proposal_id"])
+        return Reply(assess=form) if form.questions else Reply(assess.nothing_message(form))
     if name == "mine":
         return Reply(inbox.mine(uow, clock, settings, actor, channel))
     if name == "cancel":
@@ -207,6 +213,10 @@ def _run(
         return Reply(message)
     if name == "autonomy":
         return Reply(checkins.request_autonomy_step(uow, clock, settings, actor, args["proposal_id"]))
+    if name == "incident":
+        return Reply(incidents.report(uow, clock, settings, actor, args["proposal_id"], args["severity"], args["text"]))
+    if name == "resolve":
+        return Reply(incidents.resolve(uow, clock, settings, actor, args["incident_id"], args["text"]))
     if name == "policy":
         return Reply(policy_versions.policy_message(uow, clock, policy, settings, actor))
     if name == "policy_what_if":
@@ -328,7 +338,7 @@ def parse(text: str) -> Command:
         return Command(name)
     if name == "promote":  # governance may override readiness and value with a written reason
         return _promote(rest)
-    if name in ("status", "edit", "autonomy") or name in LIFECYCLE:
+    if name in ("status", "edit", "assess", "autonomy") or name in LIFECYCLE:
         token, extra = _need(rest, f"{name} <id>", "id")
         if extra:
             raise UsageError(f"{name}: expected only a proposal id, got extra text {extra!r}. Usage: {name} <id>")
@@ -345,11 +355,34 @@ def parse(text: str) -> Command:
         return _delegate(rest)
     if name == "policy":
         return _policy(rest)
+    if name == "incident":
+        return _incident(rest)
+    if name == "resolve":
+        usage = "resolve <incident id> <what was done>"
+        token, done = _need(rest, usage, "incident id")
+        if not done:
+            raise UsageError(f"what was done: say how the incident was dealt with. Usage: {usage}")
+        return Command("resolve", {"incident_id": parse_id(token, "incident id"), "text": done})
     if name == "checkin":
         token, more = _need(rest, "checkin <id> <number> [note]", "id")
         value, note = _need(more, "checkin <id> <number> [note]", "value")
         return Command("checkin", {"proposal_id": parse_id(token), "value": value, "note": note or None})
     return Command("help", {"unknown": word[:40]})
+
+
+def _incident(rest: str) -> Command:
+    """`incident <id> <low|medium|high> <what happened>`."""
+    usage = f"incident <id> <{'|'.join(SEVERITIES)}> <what happened>"
+    token, more = _need(rest, usage, "id")
+    proposal_id = parse_id(token)
+    word, what = _split_first(more)
+    try:
+        severity = check_severity(word)
+    except UsageError as exc:
+        raise UsageError(f"{exc.message}. Usage: {usage}") from None
+    if not what:
+        raise UsageError(f"what happened: say what the workflow did. Usage: {usage}")
+    return Command("incident", {"proposal_id": proposal_id, "severity": severity, "text": what})
 
 
 _FENCE = re.compile(r"^```[a-zA-Z]*\n?|\n?```$")

@@ -25,6 +25,7 @@ from bot.messages import compose
 from bot.messages.message import Message
 from bot.ports import Clock, Drafter, Extractor, PolicySource, Sender, SimilarityMatcher, UnitOfWorkFactory
 from bot.service import (
+    assess,
     auditpack,
     chat,
     checkins,
@@ -35,6 +36,7 @@ from bot.service import (
     export,
     importer,
     inbox,
+    incidents,
     intake,
     jobs,
     lifecycle,
@@ -49,7 +51,7 @@ from bot.service import (
     submit,
     whatif,
 )
-from bot.service.results import DecisionForm, DecisionOutcome, InterviewStart, Reply, Submitted
+from bot.service.results import AssessForm, DecisionForm, DecisionOutcome, InterviewStart, Reply, Submitted
 from bot.settings import Settings
 
 
@@ -118,7 +120,8 @@ class Govbot:
         """Parse and run `propose [desc]`, `mine`, `status <id>`, `portfolio`, `roles
         [set <role> [department] <user>...]`, `digest [here]`, `help`, and the lifecycle
         commands (`pause|resume|retire|promote <id>`, `override <id> <code> <reason>`,
-        `delegate <user> <until>`, `checkin <id> <value>`, `autonomy <id>`). An unknown
+        `delegate <user> <until>`, `checkin <id> <value>`, `autonomy <id>`, `incident <id>
+        <low|medium|high> <what happened>`, `resolve <incident id> <what was done>`). An unknown
         subcommand answers with help. Raises nothing: usage errors and refusals come
         back as a Reply whose message says what is wrong. `conversation_id` is the
         Slack channel / Teams conversation the command was typed in (`digest here`)."""
@@ -251,6 +254,35 @@ class Govbot:
         owners?"); None when there are none or the answers have no title yet."""
         return sprawl.similar_notice(self.uow(), self.matcher, self.policy.current(), answers, proposal_id)
 
+    # --- regulatory questions (`assess <id>`) ---------------------------------------
+    def assess_form(self, actor: str, proposal_id: int, given: Mapping[str, Any] | None = None) -> AssessForm:
+        """The EU AI Act questions the owner of `proposal_id` still has to answer: those
+        that decide its tier and that neither an answer nor its words settled, once
+        `given` (answers so far) is applied; `questions` empty means nothing to ask.
+        Refused (audited) for anyone but the owner (governance when it has none);
+        UsageError for an unknown or closed proposal."""
+        return assess.form(self.uow(), self.clock, self.policy.current(), self.settings, actor, proposal_id, given)
+
+    def assess(self, actor: str, proposal_id: int, answers: Mapping[str, Any]) -> Message:
+        """Store the owner's answers ({proposal key: value as a form sends it}) to the
+        questions of `assess_form`, re-classify, reopen approvals when the risk or the
+        roles change, audit; returns what changed. ProposalInvalid names every bad key
+        and what it allows (nothing is written); Refused as `assess_form`."""
+        message = assess.record(
+            self.uow(), self.clock, self.policy.current(), self.settings, actor, proposal_id, answers
+        )
+        return self.named(message)
+
+    @staticmethod
+    def assess_intro(form: AssessForm) -> Message:
+        """What to show above the questions of `form` (tier now, what the words settled)."""
+        return assess.intro_message(form)
+
+    @staticmethod
+    def assess_nothing(form: AssessForm) -> Message:
+        """What to say when `form` asks nothing."""
+        return assess.nothing_message(form)
+
     # --- approvals ------------------------------------------------------------------
     def decide(
         self,
@@ -369,6 +401,20 @@ class Govbot:
     def request_autonomy_step(self, actor: str, proposal_id: int) -> Message:
         """Ask to move a running workflow one autonomy step on."""
         return checkins.request_autonomy_step(self.uow(), self.clock, self.settings, actor, proposal_id)
+
+    def report_incident(
+        self, actor: str, proposal_id: int, severity: str, text: str, *, source: str | None = None
+    ) -> Message:
+        """`incident <id> <low|medium|high> <what happened>` (anyone; a high one pauses a
+        pilot or production workflow and tells the owner and governance). `source` is
+        where it was noticed (a message permalink). UsageError names a bad field."""
+        return incidents.report(
+            self.uow(), self.clock, self.settings, actor, proposal_id, severity, text, source=source
+        )
+
+    def resolve_incident(self, actor: str, incident_id: int, text: str) -> Message:
+        """`resolve <incident id> <what was done>` (owner or governance; Refused otherwise)."""
+        return incidents.resolve(self.uow(), self.clock, self.settings, actor, incident_id, text)
 
     def confirm_reassessment(self, actor: str, reassessment_id: int) -> Message:
         """`reassessment.confirm`: the owner (or governance) says a running workflow's

@@ -370,6 +370,22 @@ def _drift_lines(drift: dict[str, Any]) -> list[str]:
     ]
 
 
+def _incident_lines(inc: dict[str, Any]) -> list[str]:
+    """Incidents, only when there are some: reported and resolved this week, open now by
+    severity, each open one by its workflow's title (the digest carries no incident text)."""
+    if not (inc.get("open") or inc.get("reported_this_week") or inc.get("resolved_this_week")):
+        return []
+    lines = [
+        f"Incidents: {inc.get('reported_this_week', 0)} reported this week, {inc.get('resolved_this_week', 0)} "
+        f"resolved; {inc.get('open', 0)} open ({_counts(inc.get('open_by_severity', {}))})."
+    ]
+    for item in inc.get("items", [])[:5]:
+        lines.append(
+            f'- incident {item["id"]} ({item["severity"]}) on "{item["title"]}" (#{item["proposal_id"]}), {item["stage"]}'
+        )
+    return lines
+
+
 def _n(count: Any, one: str, many: str | None = None) -> str:
     """ "1 approval", "2 approvals" (`many` for irregular plurals)."""
     return f"{count} {one if count == 1 else (many or one + 's')}"
@@ -417,6 +433,7 @@ def template_digest(facts: dict[str, Any], why: str = "no_llm") -> str:
         f"promoted" + (f": {_titles(purg.get('items', []))}." if purg.get("items") else "."),
         *_rate_lines(facts.get("pilot_to_production", {})),
         *_drift_lines(facts.get("governance_drift", {})),
+        *_incident_lines(facts.get("incidents", {})),
         "",
         f"Value evidence: {_n(chk.get('this_week', 0), 'check-in')} this week ({chk.get('last_week', 0)} the week "
         "before).",

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.errors import UsageError
+from bot.domain.incidents import IncidentRow
 from bot.domain.records import ApprovalRequestRow, AuditEvent, Checkin, DecisionRow, ProposalRow, StopConditionRow
 from bot.ports import Clock, UnitOfWork
 
@@ -60,6 +61,8 @@ CSV_COLUMNS = (
     "stage_changed_at",
     "policy_version",
     "policy_hash",
+    "incidents",
+    "open_incidents",
 )
 
 
@@ -169,6 +172,7 @@ def proposal_record(uow: UnitOfWork, row: ProposalRow) -> dict[str, Any]:
         "stop_conditions": [stop_record(s, iso_time) for s in stops],
         "approvals": [approval_record(r, decisions.get(r.id), iso_time) for r in requests],
         "checkins": [checkin_record(c, iso_time) for c in checkins],
+        "incidents": [incident_record(i, iso_time) for i in uow.incidents.for_proposal(row.id)],
     }
 
 
@@ -241,6 +245,22 @@ def checkin_record(c: Checkin, iso: Iso) -> dict[str, Any]:
     }
 
 
+def incident_record(i: IncidentRow, iso: Iso) -> dict[str, Any]:
+    """One incident, JSON-ready: the DESIGN.md keys of `status --json` (`incidents`),
+    then who resolved it when."""
+    return {
+        "id": i.id,
+        "severity": i.severity,
+        "status": i.status,
+        "text": i.text,
+        "reported_by": i.reported_by,
+        "created_at": iso(i.created_at),
+        "resolution": i.resolution,
+        "resolved_by": i.resolved_by,
+        "resolved_at": iso(i.resolved_at),
+    }
+
+
 def records(uow: UnitOfWork) -> Iterator[dict[str, Any]]:
     """Every proposal's export record, page by page (one unit of work per page)."""
     for page in _pages(uow):
@@ -306,6 +326,10 @@ def _csv(uow: UnitOfWork) -> str:
             "latest_checkin_period": latest.get("period"),
             "policy_version": c.get("policy_version"),
             "policy_hash": c.get("policy_hash"),
+            "incidents": len(r["incidents"]),
+            "open_incidents": "; ".join(
+                f"{i['id']}:{i['severity']}: {i['text']}" for i in r["incidents"] if i["status"] == "open"
+            ),
         }
         writer.writerow([_cell(flat.get(k)) for k in CSV_COLUMNS])
     return buffer.getvalue()

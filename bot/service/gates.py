@@ -15,8 +15,7 @@ from bot.ports import UnitOfWork
 
 def open_incident_count(uow: UnitOfWork, proposal_id: int) -> int:
     """How many incidents on the proposal are still open (they block `promote`)."""
-    # replaced at merge by the incidents repository
-    return 0
+    return uow.incidents.open_count(proposal_id)
 
 
 def numbers(checkins: list[Checkin]) -> list[float]:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain import gates
 from bot.domain.errors import Refused, UsageError
+from bot.domain.incidents import blocking_line, open_ids
 from bot.domain.lifecycle_rules import (
     ACTIONS,
     MAX_DELEGATION_DAYS,
@@ -67,7 +68,8 @@ def transition(
     policy's `min_pilot_days`); a refusal names every unmet condition. For `promote`,
     `reason` is a governance override of readiness and value (audited as
     `gate.overridden`); the other conditions have no override. `resume` returns to the
-    stage the pause left.
+    stage the pause left. While the proposal has open incidents, `resume` is refused
+    naming them (no override), and `promote` names them with code `open_incident`.
     """
     if action not in ACTIONS:
         raise UsageError(f"action: unknown {action!r}; allowed: {', '.join(ACTIONS)}")
@@ -144,6 +146,9 @@ def _plan(
     if action == "resume":
         if stage != "paused":
             return "", ("bad_stage", f"{proposal_label(row)} is {stage}, not paused."), detail
+        blocking = open_ids(uow.incidents.for_proposal(row.id))
+        if blocking:
+            return "", ("open_incident", blocking_line(blocking, proposal_label(row), "resume")), detail
         target = paused_from(uow, row.id) or "pilot"
         if any(r.kind == "proposal" and r.status == "pending" for r in uow.approvals.for_proposal(row.id)):
             # a policy applied while it was paused asks for new approvals: back to review
@@ -187,6 +192,9 @@ def _promote(
     listing = "\n".join(f"- {u.code}: {u.text}" for u in unmet)
     head = f"{label} cannot go to production yet:\n{listing}"
     hard = gates.blocking(unmet)
+    incidents = open_ids(uow.incidents.for_proposal(row.id))
+    if incidents:  # no override: an open incident is dealt with first
+        return "", ("open_incident", f"{head}\n{blocking_line(incidents, label, 'move to production')}"), detail
     if reason and not governance:
         return "", ("not_governance", f"{head}\nOnly governance may override the production gate."), detail
     if reason and actor in (row.requester, row.owner):

@@ -16,20 +16,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.domain.approval_rules import NoGovernance, current, released
 from bot.domain.classifier import classify
 from bot.domain.errors import NotFound, UsageError
 from bot.domain.policy import Policy, PolicyError
 from bot.domain.policy_diff import NOT_LIVE, counts, describe, locate, tier_of, verdict_change
 from bot.domain.policy_file import packaged_policy_text, parse_policy_text
-from bot.domain.records import ApprovalRequestRow, ClassificationRow, PolicyVersionRow, ProposalRow, StoredVerdict
+from bot.domain.records import ApprovalRequestRow, PolicyVersionRow, ProposalRow
 from bot.messages import compose
 from bot.messages.message import Message
 from bot.messages.policy import active_message, applied_message, what_if_message
 from bot.ports import Clock, PolicySource, UnitOfWork
-from bot.service import approvals, notify
+from bot.service import notify
 from bot.service.policy import stamped, unstamped
 from bot.service.refusals import refuse
+from bot.service.reopen import ask_missing_roles, stored_verdict
 from bot.service.roles import is_governance
 from bot.service.whatif import Candidate, what_if
 from bot.settings import Settings
@@ -38,8 +38,6 @@ logger = logging.getLogger(__name__)
 
 APPLY_LOCK = "policy:apply"  # key-value row every apply writes first (the queue)
 PAGE = 500  # proposals re-classified per read
-ASK_IN = ("in_review", "approved", "pilot", "production", "paused")  # stages where new roles are asked now
-REOPEN_FROM = ("approved", "pilot", "production")  # these go back to review for the new roles
 TEXT_MAX = 1_000_000  # characters of policy TOML accepted
 HISTORY = 20  # applied policies searched for the one in force
 
@@ -216,7 +214,7 @@ def _reclassify(uow: UnitOfWork, settings: Settings, actor: str, policy: Policy,
             row = uow.proposals.get(proposal.id, for_update=True)
             if row.revision != proposal.revision:  # edited since the page was read
                 new = stamped(classify(row.answers, policy), policy)
-            entry = verdict_change(_stored(row, latest), new)
+            entry = verdict_change(stored_verdict(row, latest), new)
             uow.classifications.add(row.id, row.revision, new, now)
             row.risk_level, row.eu_tier, row.updated_at = new["risk_level"], tier_of(new), now
             uow.proposals.update(row)
@@ -225,18 +223,6 @@ def _reclassify(uow: UnitOfWork, settings: Settings, actor: str, policy: Policy,
             if entry is not None:
                 done.changed.append(entry)
                 _follow_up(uow, settings, actor, policy, row, entry, new, done, now)
-
-
-def _stored(row: ProposalRow, latest: ClassificationRow | None) -> StoredVerdict:
-    result = latest.result if latest is not None else {}
-    return StoredVerdict(
-        row.id,
-        row.answers,
-        latest.risk_level if latest is not None else row.risk_level,
-        row.eu_tier,
-        tuple(result.get("stop_conditions") or ()),
-        tuple(result.get("approver_roles") or ()),
-    )
 
 
 def _follow_up(
@@ -251,36 +237,22 @@ def _follow_up(
     now: datetime,
 ) -> None:
     """Ask the roles the new verdict needs, and tell the owner and the requester."""
-    opened: list[ApprovalRequestRow] = []
-    note = None
     stage_before = row.stage
-    if row.stage in ASK_IN:
-        asked = {r.role for r in current(uow.approvals.for_proposal(row.id)) if r.status in ("pending", "approved")}
-        needed = [role for role in result["approver_roles"] if role not in asked]
-        if needed:
-            try:
-                routes = approvals.plan_routes(uow, settings, needed, row.answers)
-            except NoGovernance as exc:
-                note = str(exc)
-                routes = []
-            if routes:
-                opened = approvals.open_requests(
-                    uow, row, routes, round=row.revision, now=now, owner_first=settings.owner_first
-                )
-                for r in opened:
-                    detail = {"request_id": r.id, "role": r.role, "department": r.department, "approver": r.approver}
-                    uow.audit.add(
-                        row.id, actor, "approval.requested", {**detail, "note": r.note, "policy": policy.version}, now
-                    )
-                if row.stage in REOPEN_FROM:
-                    why = f"policy {policy.version} needs approval by {', '.join(r.role for r in opened)}"
-                    approvals.move(uow, row, "in_review", actor, now, reason=why, policy_version=policy.version)
-                    done.reopened.append(row.id)
-                live = current(uow.approvals.for_proposal(row.id))
-                for r in opened:
-                    if released(r, live):
-                        notify.queue_request(uow, settings, row, r, result, now)
-                done.opened.extend(r.id for r in opened)
+    why = f"policy {policy.version} needs approval by {{roles}}"
+    opened, note = ask_missing_roles(
+        uow,
+        settings,
+        row,
+        result,
+        actor,
+        now,
+        why=why,
+        request_detail={"policy": policy.version},
+        policy_version=policy.version,
+    )
+    if row.stage != stage_before:
+        done.reopened.append(row.id)
+    done.opened.extend(r.id for r in opened)
     uow.audit.add(
         row.id,
         actor,

@@ -18,6 +18,8 @@ from bot.domain.events import (
     AutonomyDeclined,
     Decided,
     Event,
+    IncidentReported,
+    IncidentResolved,
     RequestReleased,
     RequestRevised,
     RequestSuperseded,
@@ -111,6 +113,10 @@ class _Publisher:
                         self.update(event.request, card, "closed")
                 case AutonomyChanged() | AutonomyDeclined():
                     self.autonomy(event)
+                case IncidentReported():
+                    self.incident_reported(event)
+                case IncidentResolved():
+                    self.incident_resolved(event)
         return self.cards
 
     # ------------------------------------------------------------------ helpers
@@ -226,3 +232,35 @@ class _Publisher:
             )
         for user in dict.fromkeys(u for u in (p.owner, p.requester) if u):
             self.send(user, compose.notice("autonomy_result", text, p.id), f"autonomy:{request.id}:{decision}:{user}")
+
+    def incident_reported(self, event: IncidentReported) -> None:
+        """The owner hears of every incident; governance too when it is high (a high one
+        on a running workflow has paused it). The reporter has their answer already."""
+        p, i = self.proposal, event.incident
+        text = (
+            f"{i.severity.capitalize()} incident {i.id} reported on #{p.id} {user_text(p.title)} by "
+            f"{compose.mention(event.actor)}."
+        )
+        if event.paused_from:
+            text += (
+                f" govbot paused it (it was in {event.paused_from}). Once the cause is dealt with: "
+                f"`resolve {i.id} <what was done>`, then `resume {p.id}`."
+            )
+        else:
+            text += f" Once dealt with: `resolve {i.id} <what was done>`."
+        people = [p.owner] + (governance_members(self.uow, self.settings) if i.severity == "high" else [])
+        for user in dict.fromkeys(u for u in people if u and u != event.actor):
+            notice = compose.notice("incident_reported", text, p.id, detail=user_text(i.text))
+            self.send(user, notice, f"incident:{i.id}:reported:{user}")
+
+    def incident_resolved(self, event: IncidentResolved) -> None:
+        """The reporter and the owner hear that an incident was resolved, and what was done."""
+        p, i = self.proposal, event.incident
+        text = f"Incident {i.id} on #{p.id} {user_text(p.title)} was resolved by {compose.mention(event.actor)}."
+        if event.still_open:
+            text += " Still open: " + ", ".join(f"incident {n}" for n in event.still_open) + "."
+        elif p.stage == "paused":
+            text += f" No incident is open any more: the owner or governance may `resume {p.id}`."
+        for user in dict.fromkeys(u for u in (i.reported_by, p.owner) if u and u != event.actor):
+            notice = compose.notice("incident_resolved", text, p.id, detail=user_text(i.resolution))
+            self.send(user, notice, f"incident:{i.id}:resolved:{user}")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from bot.domain.gates import production_gate
+from bot.domain.policy_diff import NOT_LIVE
+from bot.domain.proposal import regulatory_answered
 from bot.domain.records import as_utc
 from bot.messages import compose
-from bot.messages.message import Message
+from bot.messages.message import ASSESS_OPEN, Button, Message
 from bot.ports import UnitOfWork
-from bot.service.export import approval_record, checkin_record, stop_record
+from bot.service.export import approval_record, checkin_record, incident_record, stop_record
 from bot.service.gates import gate_input, gate_json, last_override, value_standing
 from bot.service.roles import is_governance, request_holders
 from bot.settings import Settings
@@ -50,7 +53,19 @@ def status_message(
     data = status_data(uow, proposal_id, now=now, min_pilot_days=min_pilot_days)
     if viewer is not None and not may_see_details(uow, settings, proposal_id, viewer):
         return compose.status_summary(data)
-    return compose.status_message(data, settings.timezone)
+    message = compose.status_message(data, settings.timezone)
+    return _with_assess_button(message, data["proposal"], viewer)
+
+
+def _with_assess_button(message: Message, proposal: dict[str, Any], viewer: str | None) -> Message:
+    """The owner of a live proposal whose regulatory questions nobody answered gets the
+    button that asks them (`assess <id>`)."""
+    if viewer is None or viewer != proposal.get("owner") or proposal.get("stage") in NOT_LIVE:
+        return message
+    if regulatory_answered(proposal.get("answers") or {}):
+        return message
+    button = Button(ASSESS_OPEN, "Answer regulatory questions", str(proposal["id"]))
+    return replace(message, buttons=(*message.buttons, button))
 
 
 def may_see_details(uow: UnitOfWork, settings: Settings, proposal_id: int, viewer: str) -> bool:
@@ -76,9 +91,9 @@ def status_data(
     uow: UnitOfWork, proposal_id: int, *, now: datetime | None = None, min_pilot_days: int = 0
 ) -> dict[str, Any]:
     """`govbot status ID --json`: proposal, classification, stop conditions,
-    approvals, decisions, check-ins, value against target, the production gate, audit
-    trail, undelivered outbox rows, JSON-ready. Raises NotFound for an unknown id.
-    `now` and `min_pilot_days` (the policy's) judge the pilot time of the gate."""
+    approvals, decisions, check-ins, incidents, value against target, the production
+    gate, audit trail, undelivered outbox rows, JSON-ready. Raises NotFound for an
+    unknown id. `now` and `min_pilot_days` (the policy's) judge the pilot time of the gate."""
     with uow:
         p = uow.proposals.get(proposal_id)
         gate_now = now if now is not None else as_utc(p.stage_changed_at)
@@ -94,6 +109,7 @@ def status_data(
         flag = checkin_flag(uow, proposal_id)  # "no check-in for two periods" (bot.service.jobs)
         similar = uow.similarity.linked(proposal_id)  # near-duplicates in other departments, still live
         downstream = uow.handoffs.for_proposal(proposal_id)
+        incidents = uow.incidents.for_proposal(proposal_id)
     return {
         "proposal": {
             "id": p.id,
@@ -128,6 +144,7 @@ def status_data(
         "value": value_standing(p, checkins),
         "production_gate": {"unmet": gate_json(unmet), "override": last_override(audit)},
         "checkin_flag": flag,
+        "incidents": [incident_record(i, _iso) for i in incidents],
         "autonomy": p.autonomy,
         "similar": [x.to_json() for x in similar],
         "similar_reasons": {str(x.id): x.reason for x in similar},

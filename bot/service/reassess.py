@@ -16,7 +16,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.domain import approval_rules
 from bot.domain.approval_rules import current
 from bot.domain.errors import NotFound, UsageError
 from bot.domain.lifecycle_rules import RUNNING
@@ -26,9 +25,9 @@ from bot.domain.records import ProposalRow, ReassessmentRow
 from bot.messages import compose
 from bot.messages.message import REASSESSMENT_CONFIRM, REASSESSMENT_EDIT, Button, Message, Section
 from bot.ports import Clock, UnitOfWork
-from bot.service import approvals, notify
-from bot.service.publish import publish
+from bot.service import notify
 from bot.service.refusals import refuse
+from bot.service.reopen import reopen_all
 from bot.service.results import Submitted
 from bot.service.roles import governance_members, is_governance
 from bot.settings import Settings
@@ -212,17 +211,17 @@ def resubmit(
         uow.stop_conditions.set_open(row.id, result.get("stop_conditions") or [], now)
         opened = []
         if before != row.risk_level:
-            live = current(uow.approvals.for_proposal(row.id))
-            closed = approvals.supersede(uow, live, f"#{row.id} changed risk in its review", now)
-            publish(uow, settings, row, closed, now, classification=result)  # the old cards lose their buttons
-            routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], answers)
-            opened = approvals.open_requests(
-                uow, row, routes, round=revision, now=now, owner_first=settings.owner_first
+            opened = reopen_all(
+                uow,
+                settings,
+                row,
+                result,
+                actor,
+                now,
+                why="changed risk in its review",
+                round=revision,
+                revision=revision,
             )
-            approvals.move(uow, row, "in_review", actor, now, reason="risk changed in its review", revision=revision)
-            for r in opened:
-                if approval_rules.released(r, opened):
-                    notify.queue_request(uow, settings, row, r, result, now)
         review.status, review.closed_at, review.closed_by = "edited", now, actor
         uow.reassessments.update(review)
         uow.audit.add(

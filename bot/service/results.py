@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain.approval_rules import missing_comment
+from bot.domain.questions import Question
 from bot.messages.message import Message
 
 
@@ -20,13 +21,31 @@ class InterviewStart:
     describe: bool = False  # open with "Describe it in your own words" (a new, empty interview)
 
 
+@dataclass(frozen=True)
+class AssessForm:
+    """`assess <id>`: the regulatory questions to ask the owner (a Slack modal, a Teams
+    card, console prompts), each input keyed by the proposal key it fills. `settled`
+    names the answers the words already gave, with their words; `tier` and `basis`
+    are the EU AI Act tier as it stands."""
+
+    proposal_id: int
+    title: str
+    questions: tuple[Question, ...]
+    settled: tuple[str, ...]
+    tier: str
+    basis: tuple[str, ...]
+    answered: bool = False  # `eu_ai_act.answered`: some regulatory key was given
+
+
 @dataclass
 class Reply:
-    """What a chat command produced: a message to show, and/or an interview to open."""
+    """What a chat command produced: a message to show, and/or an interview or the
+    regulatory questions (`assess`) to open."""
 
     message: Message | None = None
     interview: InterviewStart | None = None
     ephemeral: bool = True  # shown only to the actor where the platform allows
+    assess: AssessForm | None = None
 
 
 @dataclass

@@ -183,6 +183,10 @@ class ConsoleChat:
             self.show(reply.message)
         if reply.interview is not None:
             self.run_interview(reply.interview)
+        if reply.assess is not None:
+            from handlers.console.assess import TerminalAssessment
+
+            TerminalAssessment(self).run_form(reply.assess)
 
     def show_help(self) -> None:
         self.show(self._without_slash(self.core.help()))

@@ -201,6 +201,33 @@ class Tour:
         return [item.message for item in delivered]
 
 
+def _incident_chapter(t: Any, core: Govbot, proposal_id: int) -> None:
+    """After go-live: a high incident pauses the workflow; resume waits for the resolution."""
+    t.chapter("After go-live: Mallory reports a high incident, and the refund agent pauses")
+    t.deliver()
+    for user in ("U_OMAR", "U_GRACE", "U_MALLORY"):  # what they saw before is not this chapter's
+        t.inbox.mark_read(user)
+    report = core.report_incident(
+        "U_MALLORY", proposal_id, "high", "It refunded order 4411 twice: 180 EUR paid out two times."
+    )
+    t.sees("U_MALLORY", report)
+    t.show_inbox("U_OMAR")
+    t.show_inbox("U_GRACE")
+    incident_id = int(report.meta["incident_id"])
+    try:
+        core.transition("U_OMAR", proposal_id, "resume")
+    except Refused as exc:
+        t.say(f"\nOmar types `resume {proposal_id}` too early -> {exc.message}")
+    t.sees(
+        "U_OMAR",
+        core.resolve_incident(
+            "U_OMAR", incident_id, "Duplicate refund reversed; refunds now check the order's refund history first."
+        ),
+    )
+    t.sees("U_OMAR", core.transition("U_OMAR", proposal_id, "resume"))
+    t.show_inbox("U_MALLORY")
+
+
 def _pending(core: Govbot, proposal_id: int) -> list[dict[str, Any]]:
     """The approval requests of a proposal still waiting for a decision."""
     return [a for a in core.status_data(proposal_id)["approvals"] if a["status"] == "pending"]
@@ -290,6 +317,9 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False, *, operator: str) -
         t.say(f'Grace types `promote {high.proposal_id} --override "{reason}"`')
         t.sees("U_GRACE", core.transition("U_GRACE", high.proposal_id, "promote", reason=reason))
         t.show_inbox("U_ALICE")
+
+    if core.status_data(high.proposal_id)["proposal"]["stage"] in ("pilot", "production"):
+        _incident_chapter(t, core, high.proposal_id)
 
     t.chapter("Status of the refund agent, with its audit trail")
     t.sees("U_ALICE", core.status(high.proposal_id))

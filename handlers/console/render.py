@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from bot.messages.message import (
     APPROVE,
+    ASSESS_OPEN,
     CHECKIN_OPEN,
     DIGEST_POST,
     DIGEST_REGENERATE,
@@ -46,6 +47,7 @@ _BUTTON_COMMAND = {
     REJECT: "reject {v} <comment>",
     REQUEST_CHANGES: "changes {v} <comment>",
     EDIT_PROPOSAL: "edit {v}",
+    ASSESS_OPEN: "assess {v}",
     CHECKIN_OPEN: "checkin {v} <value>",
     DIGEST_POST: "digest post {v}",
     DIGEST_REGENERATE: "digest regenerate {v}",

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from handlers.slack.app import SlackFrontEnd
+from handlers.slack.assess import open_assess
 from handlers.slack.blocks import render
 from handlers.slack.files import attach_image
 from handlers.slack.intake import open_interview
@@ -50,6 +51,8 @@ def register(fe: SlackFrontEnd) -> None:
             reply = await fe.call(fe.core.handle_command, user, "slack", text, body.get("channel_id"))
             if reply.interview is not None:
                 await open_interview(fe, client, body["trigger_id"], user, reply.interview)
+            if reply.assess is not None:
+                await open_assess(fe, body["trigger_id"], reply.assess)
             if reply.message is not None:
                 response_type = "ephemeral" if reply.ephemeral else "in_channel"
                 await respond(response_type=response_type, replace_original=False, **render(reply.message))

@@ -30,7 +30,7 @@ def missing_settings(settings: Any, *, socket: bool = False) -> list[str]:
 def build_front_end(core: Any, settings: Any, *, socket: bool = False) -> Any:
     """The SlackFrontEnd with every listener registered (raises StartupError when a
     variable is missing)."""
-    from handlers.slack import actions, commands, events, views  # noqa: I001
+    from handlers.slack import actions, assess, commands, events, incidents, views  # noqa: I001
     from handlers.slack.app import SlackFrontEnd, make_client
     from handlers.base import StartupError
 
@@ -38,7 +38,7 @@ def build_front_end(core: Any, settings: Any, *, socket: bool = False) -> Any:
     if missing:
         raise StartupError(f"Slack is not configured: set {', '.join(missing)} (see docs/slack.md)")
     fe = SlackFrontEnd(core, settings, make_client(settings))
-    for module in (commands, actions, views, events):
+    for module in (commands, actions, assess, views, events, incidents):
         module.register(fe)
     return fe
 

@@ -17,6 +17,7 @@ import aiohttp
 from bot.domain import interview, questions
 from bot.domain.errors import CommentRequired, ProposalInvalid, Refused, UsageError
 from bot.messages.message import (
+    ASSESS_OPEN,
     CHECKIN_OPEN,
     DIGEST_POST,
     DIGEST_REGENERATE,
@@ -27,9 +28,10 @@ from bot.messages.message import (
     Message,
 )
 from bot.service.core import Govbot
-from bot.service.results import InterviewStart, Reply
+from bot.service.results import AssessForm, InterviewStart, Reply
 from handlers.base import EXPECTED, core_call, error_text
 from handlers.guard import parse_id
+from handlers.teams import assess as teams_assess
 from handlers.teams import cards
 from handlers.teams import intake as teams_intake
 
@@ -65,6 +67,8 @@ class TeamsActions:
             if start.paragraph:
                 return await self.read(actor, start.paragraph, progress)
             return await self.start_interview(actor, start, reply.message)
+        if reply.assess is not None:
+            return await self.assess_view(actor, reply.assess)
         if reply.message is not None:
             return await self.render(actor, reply.message)
         return cards.notice_card("Done.")
@@ -132,6 +136,13 @@ class TeamsActions:
                 return checkin_card(_int(data.get("proposal_id", data.get("value")), "proposal_id"))
             if verb == CHECKIN_SUBMIT:
                 return await self.checkin(actor, data)
+            if verb == ASSESS_OPEN:
+                pid = _int(data.get("proposal_id", data.get("value")), "proposal_id")
+                return await self.assess_view(actor, await self._call(self.core.assess_form, actor, pid))
+            if verb == teams_assess.SUBMIT:
+                return await self.assess(actor, data)
+            if verb == teams_assess.CANCEL:
+                return cards.notice_card("Nothing was stored.", detail="Type `assess <id>` to answer later.")
             if verb == POLICY_APPLY:
                 candidate = _int(data.get("value"), "candidate_id")
                 return await self.render(actor, await self._call(self.core.confirm_policy, actor, candidate))
@@ -255,6 +266,35 @@ class TeamsActions:
             f"Proposal #{submitted.proposal_id} submitted{again}: {risk} risk.",
             detail="Your classification and the approvals it needs are on their way in this chat.",
         )
+
+    # ------------------------------------------------------------------ regulatory questions
+    async def assess_view(
+        self,
+        actor: str,
+        form: AssessForm,
+        values: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The card of `assess <id>`, or what to say when nothing is left to ask."""
+        if not form.questions:
+            return await self.render(actor, await self._call(self.core.assess_nothing, form))
+        intro = await self._call(self.core.assess_intro, form)
+        return teams_assess.assess_card(form, intro, actor, values=values, errors=errors)
+
+    async def assess(self, actor: str, data: dict[str, Any]) -> dict[str, Any]:
+        """The card was sent: store the answers, or show it again with the errors."""
+        if data.get("user") not in (None, actor):
+            return cards.notice_card("This form belongs to someone else.", attention=True)
+        pid = _int(data.get("proposal_id"), "proposal_id")
+        raw = {k: v for k, v in data.items() if k not in ("verb", "proposal_id", "user")}
+        try:
+            message = await self._call(self.core.assess, actor, pid, raw)
+        except ProposalInvalid as exc:
+            form = await self._call(self.core.assess_form, actor, pid)
+            asked = {q.key for q in form.questions}
+            errors = {e.key if e.key in asked else "form": str(e) for e in exc.errors}
+            return await self.assess_view(actor, form, values=raw, errors=errors)
+        return await self.render(actor, message)
 
     # ------------------------------------------------------------------ approvals
     async def _reason_required(self, actor: str, request_id: int) -> bool:

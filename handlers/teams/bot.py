@@ -16,11 +16,11 @@ import logging
 import re
 from typing import Any
 
-from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
+from botbuilder.core import ActivityHandler, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
 
 from handlers.base import core_call
-from handlers.teams import cards
+from handlers.teams import cards, incidents
 from handlers.teams.actions import TeamsActions
 
 logger = logging.getLogger(__name__)
@@ -196,6 +196,21 @@ class GovbotTeamsBot(ActivityHandler):
 
     async def on_installation_update_activity(self, turn_context: TurnContext) -> None:
         return None  # the reference was stored in on_turn
+
+    # ------------------------------------------------------------------ message action
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        """ "Report an AI incident" on a message (`handlers.teams.incidents`); every other
+        invoke as botbuilder handles it (Action.Execute)."""
+        activity = turn_context.activity
+        if activity.name in (incidents.FETCH, incidents.SUBMIT):
+            value = activity.value if isinstance(activity.value, dict) else {}
+            if value.get("commandId") == incidents.COMMAND:
+                if activity.name == incidents.FETCH:
+                    body = incidents.fetch_task(value)
+                else:
+                    body = await incidents.submit_action(self.core, activity.from_property.id, value)
+                return InvokeResponse(status=200, body=body)
+        return await super().on_invoke_activity(turn_context)
 
     # ------------------------------------------------------------------ Action.Execute
     def _get_adaptive_card_invoke_value(self, activity: Activity) -> AdaptiveCardInvokeValue:

@@ -33,6 +33,8 @@ def manifest(app_id: str | None = None) -> dict[str, Any]:
     data["id"] = app_id
     for bot in data.get("bots", ()):
         bot["botId"] = app_id
+    for extension in data.get("composeExtensions", ()):  # the "Report an AI incident" message action
+        extension["botId"] = app_id
     return data
 
 

@@ -42,3 +42,12 @@ def test_demo_tour_covers_the_flow_and_leaves_the_data(core):
         if e["action"] == "gate.overridden"
     ] == [("U_GRACE", ["value_target"])]
     assert "Production gate overridden" in text
+    # after go-live: a high incident paused it, resume waited for the resolution
+    assert [(i["severity"], i["status"], i["reported_by"]) for i in status["incidents"]] == [
+        ("high", "resolved", "U_MALLORY")
+    ]
+    assert [e["detail"].get("via") for e in status["audit"] if e["action"].startswith("stage.")][-2:] == [
+        "incident",
+        "resume",
+    ]
+    assert "cannot resume until the owner or governance resolves it" in text

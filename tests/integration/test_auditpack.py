@@ -85,6 +85,9 @@ def _full_history(core, clock):
     core.record_checkin(OWNER, p.id, "0.5")
     core.transition(GOV, p.id, "promote", reason="escalation path is in the support runbook")
     core.transition(GOV, p.id, "pause", reason="vendor incident")
+    core.report_incident("UAGENT", p.id, "high", "Refund drafted in the wrong currency")
+    core.resolve_incident(OWNER, 1, "Currency rule added to the prompt")
+    core.report_incident("UAGENT", p.id, "low", "One draft quoted an old policy")
     return p, (owner_req, sec_req, gov_req)
 
 
@@ -108,6 +111,7 @@ def test_markdown_pack_covers_the_whole_history(core, clock):
         "Approvals and decisions",
         "Lifecycle moves",
         "Value check-ins",
+        "Incidents",
         "Similar workflows in other departments",
         "Full audit trail",
     ]
@@ -138,8 +142,17 @@ def test_markdown_pack_covers_the_whole_history(core, clock):
     # value check-ins
     assert "| 2026-W47 | 2 | baseline 3 | UOWN |" in md
     assert "| 2026-W48 | 0.5 | — | UOWN |" in md
+    # incidents: what happened and how it was resolved
+    assert "2 reported, 1 open." in md
+    assert (
+        "| 1 | high | resolved | Refund drafted in the wrong currency | UAGENT, 2026-11-25T10:00:00Z | "
+        "Currency rule added to the prompt (UOWN, 2026-11-25T10:00:00Z) |" in md
+    )
+    assert "| 2 | low | open | One draft quoted an old policy | UAGENT, 2026-11-25T10:00:00Z | — |" in md
     # the full trail
     for action in (
+        "incident.reported",
+        "incident.resolved",
         "approval.reminded",
         "decision.approve",
         "delegation.created",
@@ -173,6 +186,8 @@ def test_pdf_pack_reads_back_with_the_same_content(core, clock):
         "baseline 3",
         "2026-W48",
         "stop_condition.overridden",
+        "Refund drafted in the wrong currency",
+        "Currency rule added to the prompt",
     ):
         assert expected in flat, expected
 
@@ -184,6 +199,7 @@ def test_pack_for_a_fresh_proposal_says_what_is_missing(core):
     assert "No approval was requested." in md
     assert "No lifecycle move recorded." in md
     assert "No check-in reported." in md
+    assert "No incident reported." in md
     assert PdfReader(io.BytesIO(core.audit_pack(p.id, "pdf"))).pages
 
 

@@ -232,6 +232,16 @@ def execute_invoke(service_url: str, user: str, verb: str, data: dict[str, Any],
     return activity(service_url, user, type="invoke", name="adaptiveCard/action", value=value, **kw)
 
 
+def message_action_invoke(
+    service_url: str, user: str, name: str, command_id: str, value: dict[str, Any], **kw: Any
+) -> dict[str, Any]:
+    """A messaging extension invoke of a message action as Teams sends it:
+    `composeExtension/fetchTask` (with the message in `messagePayload`) or
+    `composeExtension/submitAction` (with the task module's inputs in `data`)."""
+    body = {"commandId": command_id, "commandContext": "message", "context": {"theme": "default"}, **value}
+    return activity(service_url, user, type="invoke", name=name, value=body, **kw)
+
+
 _activity_ids = itertools.count(1)
 
 

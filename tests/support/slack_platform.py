@@ -219,6 +219,25 @@ class SlackHarness:
             payload["response_url"] = self.api.response_url(self.next_id("act"))
         return await self.post_payload(payload, **kw)
 
+    async def message_shortcut(
+        self, user: str, callback_id: str, message: dict[str, Any], *, trigger_id: str | None = None, **kw: Any
+    ) -> tuple[int, str]:
+        """Pick a message shortcut from a message's menu ({"channel", "ts", "text", "user"})."""
+        payload = {
+            "type": "message_action",
+            "callback_id": callback_id,
+            "trigger_id": trigger_id or self.next_id("trig."),
+            "response_url": self.api.response_url(self.next_id("sc")),
+            "team": {"id": "T1", "domain": "fake"},
+            "user": {"id": user, "name": user.lower(), "team_id": "T1"},
+            "channel": {"id": message["channel"], "name": "general"},
+            "message": {"type": "message", "user": message.get("user"), "ts": message["ts"], "text": message["text"]},
+            "message_ts": message["ts"],
+            "action_ts": f"{time.time():.6f}",
+            "token": "legacy",
+        }
+        return await self.post_payload(payload, **kw)
+
     async def submit(self, user: str, view: dict[str, Any], answers: dict[str, Any], **kw: Any) -> tuple[int, str]:
         """Submit an open modal (`view` as the fake answered views.open/update) filled with `answers`."""
         payload = {

@@ -183,6 +183,10 @@ def test_every_command_in_help_parses():
         "[note]": "",
         "[paragraph]": "an idea",
         "[here]": "",
+        "<low|medium|high>": "high",
+        "<what happened>": "it sent refunds twice",
+        "<incident id>": "5",
+        "<what was done>": "refunds reversed",
     }
     for usage, what in HELP_LINES:
         assert what

@@ -79,3 +79,19 @@ def test_govbot_teams_package_command(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out == f"wrote {tmp_path / 'cli.zip'}\n"
     with zipfile.ZipFile(tmp_path / "cli.zip") as zf:
         assert json.loads(zf.read("manifest.json"))["bots"][0]["botId"] == APP_ID
+
+
+def test_manifest_declares_the_incident_message_action_for_the_bot():
+    data = manifest(APP_ID)
+    (extension,) = data["composeExtensions"]
+    assert extension["botId"] == APP_ID
+    assert extension["commands"] == [
+        {
+            "id": "incident.report",
+            "type": "action",
+            "title": "Report an AI incident",
+            "description": "Record harm an AI workflow did, quoting this message",
+            "context": ["message"],
+            "fetchTask": True,
+        }
+    ]
