@@ -42,6 +42,7 @@ SECTIONS = (
     "lanes",
     "similarity",
     "teams",
+    "value",
     "assess",
 )
 
@@ -156,6 +157,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if "similarity" in only:
             log("near-duplicates (similarity) ...")
             results["similarity"] = similarity.run(work, quick, log=log)
+
+        if "value" in only:
+            from bench import value
+
+            log("metric sentences (baseline, target, unit) ...")
+            results["value"] = value.run()
+
         if "assess" in only:
             from bench import assess
 
@@ -436,6 +444,24 @@ def table(r: dict[str, Any]) -> str:
         from bench import teams
 
         lines.extend(teams.lines(r["teams"]))
+
+    if "value" in r:
+        v = r["value"]
+        lines.append("")
+        lines.append(
+            f"metric sentences ({v['sentences']} labelled): baseline/target precision {v['precision']}, recall "
+            f"{v['recall']}; both right {v['both_right']}, unit right {v['unit_right']}; "
+            f"{v['us_per_sentence']} us per sentence"
+        )
+        for text in v["wrong"]:
+            lines.append(f"  read wrong: {text}")
+        h = v["holdout"]
+        lines.append(
+            f"  held-out ({h['sentences']} written after tuning): precision {h['precision']}, recall {h['recall']}; "
+            f"both right {h['both_right']}, unit right {h['unit_right']}"
+        )
+        for text in h["wrong"]:
+            lines.append(f"  held-out read wrong: {text}")
     lines.append("")
     lines.append("targets:")
     for t in r["targets"]:

@@ -57,6 +57,7 @@ _TOP_KEYS = (
     "iso_42001",
     "reassessment",
     "similarity",
+    "gates",
 )
 _NIST_FUNCTIONS = ("govern", "map", "measure", "manage")
 
@@ -254,6 +255,7 @@ class Parser:
         self.unknown_keys(iso_raw, ("controls",), "iso_42001")
         iso = self.evidence(iso_raw, "controls", "iso_42001", "control")
         review_days, drift_after_days = self.reassessment(raw, levels)
+        min_pilot_days = self.min_pilot_days(raw)
         similarity = self.similarity(raw["similarity"]) if "similarity" in raw else None
         if self.problems:
             return None
@@ -275,6 +277,7 @@ class Parser:
             iso_42001=iso,
             review_days=review_days,
             drift_after_days=drift_after_days,
+            min_pilot_days=min_pilot_days,
             content_hash=content_hash(raw),
             similarity=similarity if similarity is not None else _default_similarity(source),
         )
@@ -301,6 +304,18 @@ class Parser:
             self.bad("reassessment.drift_after_days", "must be a whole number of days from 0 to 365")
             drift = DEFAULT_DRIFT_AFTER_DAYS
         return MappingProxyType(days), int(drift)
+
+    def min_pilot_days(self, raw: Mapping[str, Any]) -> int:
+        """`[gates] min_pilot_days`: the least days a pilot runs before production (default 0)."""
+        if "gates" not in raw:
+            return 0
+        t = self.table(raw, "gates", "")
+        self.unknown_keys(t, ("min_pilot_days",), "gates")
+        days = t.get("min_pilot_days", 0)
+        if not _whole(days, 0, 3650):
+            self.bad("gates.min_pilot_days", "must be a whole number of days from 0 to 3650")
+            return 0
+        return int(days)
 
     def by_level(self, d: Mapping[str, Any], key: str, path: str, levels: Iterable[str]) -> Mapping[str, str]:
         t = self.table(d, key, path)

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.proposal_diff import RoundChanges
+from bot.domain.value import standing_line
 from bot.messages import proposal_view
 from bot.messages.message import APPROVE, EDIT_PROPOSAL, REJECT, REQUEST_CHANGES, Button, Message, Section, user_text
 
@@ -63,9 +64,10 @@ HELP_LINES = (
     ("digest [here]", "draft the weekly digest (here: post it in this conversation)"),
     ("digest post <id>", "governance: post a reviewed digest (also `digest regenerate <id>`)"),
     ("pause|resume|retire|promote <id>", "move a workflow along its lifecycle (owner or governance)"),
+    ("promote <id> --override <reason>", "governance: promote despite readiness or value, with a written reason"),
     ("override <id> <code> <reason...>", "governance: override a stop condition with a written reason"),
     ("delegate <user> <until YYYY-MM-DD>", "let someone decide your approvals until a date"),
-    ("checkin <id> <value> [note]", "report the latest value of a workflow's metric"),
+    ("checkin <id> <number> [note]", "report the latest value of a workflow's metric, in its unit"),
     ("autonomy <id>", "ask to move a workflow one autonomy step further"),
     ("incident <id> <low|medium|high> <what happened>", "report harm done by a workflow; high pauses a running one"),
     ("resolve <incident id> <what was done>", "close an incident (owner or governance); then `resume <id>`"),
@@ -474,6 +476,7 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
     incidents = data.get("incidents") or []
     if incidents:
         sections.append(Section("Incidents", bullets(incident_lines(incidents, tz))))
+    sections += value_sections(data)
     undelivered = data.get("undelivered") or []
     if undelivered:
         sections.append(
@@ -502,6 +505,33 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
 
 def _changes(data: dict[str, Any] | None) -> RoundChanges | None:
     return proposal_view.changes_from_json(data) if data else None
+
+
+def value_sections(data: dict[str, Any]) -> list[Section]:
+    """`status`: the latest value against the target and the trend; for a pilot, what
+    the production gate still lacks; a governance override of the gate with its reason."""
+    out: list[Section] = []
+    p = data["proposal"]
+    standing = data.get("value") or {}
+    if standing.get("target") is not None or standing.get("latest") is not None:
+        unit = standing.get("unit")
+        out.append(Section("Value", standing_line({**standing, "unit": user_text(unit) if unit else None})))
+    gate = data.get("production_gate") or {}
+    unmet = gate.get("unmet") or []
+    if p["stage"] == "pilot":
+        text = bullets(f"{u['code']}: {u['text']}" for u in unmet) if unmet else "all conditions met"
+        out.append(Section("Production gate", text))
+    override = gate.get("override")
+    if override:
+        codes = ", ".join(str(u.get("code")) for u in override.get("unmet", []) if isinstance(u, dict))
+        out.append(
+            Section(
+                "Production gate overridden",
+                f"by {mention(override.get('by'))} at {_short(str(override.get('at')))} ({codes}): "
+                f"{user_text(clip(str(override.get('reason') or ''), 300))}",
+            )
+        )
+    return out
 
 
 def status_summary(data: dict[str, Any]) -> Message:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.errors import Refused
+from bot.domain.gates import production_gate
 from bot.domain.policy_diff import NOT_LIVE
 from bot.domain.proposal import regulatory_answered
 from bot.domain.records import as_utc
@@ -14,6 +15,7 @@ from bot.messages import compose, proposal_view
 from bot.messages.message import ASSESS_OPEN, Button, Message
 from bot.ports import UnitOfWork
 from bot.service.export import approval_record, checkin_record, incident_record, stop_record
+from bot.service.gates import gate_input, gate_json, last_override, value_standing
 from bot.service.roles import is_governance, request_holders
 from bot.service.rounds import since_last
 from bot.settings import Settings
@@ -38,11 +40,19 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def status_message(uow: UnitOfWork, settings: Settings, proposal_id: int, viewer: str | None = None) -> Message:
+def status_message(
+    uow: UnitOfWork,
+    settings: Settings,
+    proposal_id: int,
+    viewer: str | None = None,
+    *,
+    now: datetime | None = None,
+    min_pilot_days: int = 0,
+) -> Message:
     """`status <id>`: everything known about one proposal (NotFound for an unknown id)
     for the operator (`viewer` None) and for those `may_see_details`; a summary without
     comments, decisions or trail for anyone else."""
-    data = status_data(uow, proposal_id)
+    data = status_data(uow, proposal_id, now=now, min_pilot_days=min_pilot_days)
     if viewer is not None and not may_see_details(uow, settings, proposal_id, viewer):
         return compose.status_summary(data)
     message = compose.status_message(data, settings.timezone)
@@ -79,12 +89,17 @@ def may_see_details(uow: UnitOfWork, settings: Settings, proposal_id: int, viewe
         return any(viewer in request_holders(uow, settings, r) for r in live)
 
 
-def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
+def status_data(
+    uow: UnitOfWork, proposal_id: int, *, now: datetime | None = None, min_pilot_days: int = 0
+) -> dict[str, Any]:
     """`govbot status ID --json`: proposal, classification, stop conditions,
-    approvals, decisions, check-ins, incidents, audit trail, undelivered outbox rows, JSON-ready.
-    Raises NotFound for an unknown id."""
+    approvals, decisions, check-ins, incidents, value against target, the production
+    gate, audit trail, undelivered outbox rows, JSON-ready. Raises NotFound for an
+    unknown id. `now` and `min_pilot_days` (the policy's) judge the pilot time of the gate."""
     with uow:
         p = uow.proposals.get(proposal_id)
+        gate_now = now if now is not None else as_utc(p.stage_changed_at)
+        unmet = production_gate(gate_input(uow, p, gate_now, min_pilot_days)) if p.stage == "pilot" else []
         latest = uow.classifications.latest(proposal_id)
         stops = uow.stop_conditions.for_proposal(proposal_id)
         requests = uow.approvals.for_proposal(proposal_id)
@@ -131,6 +146,8 @@ def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
         "stop_conditions": [stop_record(s, _iso) for s in stops],
         "approvals": [approval_record(r, decided.get(r.id), _iso, sequence=True) for r in requests],
         "checkins": [checkin_record(c, _iso) for c in checkins],
+        "value": value_standing(p, checkins),
+        "production_gate": {"unmet": gate_json(unmet), "override": last_override(audit)},
         "checkin_flag": flag,
         "incidents": [incident_record(i, _iso) for i in incidents],
         "autonomy": p.autonomy,

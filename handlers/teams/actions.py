@@ -418,7 +418,7 @@ class TeamsActions:
         pid = _int(data.get("proposal_id"), "proposal_id")
         value = " ".join(str(data.get("value_input") or "").split())
         if not value:
-            return checkin_card(pid, error="value: give the latest value of the metric, e.g. '7 minutes'")
+            return checkin_card(pid, error="value: give the latest value of the metric as a number in its unit, e.g. 7")
         note = " ".join(str(data.get("note") or "").split())
         text = f"checkin {pid} {value}" + (f" {note}" if note else "")
         return await self.command(actor, text)
@@ -536,7 +536,7 @@ def checkin_card(proposal_id: int, error: str | None = None) -> dict[str, Any]:
         {
             "type": "Input.Text",
             "id": "value_input",
-            "label": "Latest value of the metric",
+            "label": "Latest value of the metric (a number in its unit)",
             "isRequired": True,
             **({"errorMessage": error} if error else {}),
         },
