@@ -42,6 +42,7 @@ SECTIONS = (
     "lanes",
     "similarity",
     "teams",
+    "value",
     "assess",
 )
 
@@ -156,6 +157,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if "similarity" in only:
             log("near-duplicates (similarity) ...")
             results["similarity"] = similarity.run(work, quick, log=log)
+
+        if "value" in only:
+            from bench import value
+
+            log("metric sentences (baseline, target, unit) ...")
+            results["value"] = value.run()
+
         if "assess" in only:
             from bench import assess
 
@@ -220,6 +228,18 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             _get(r, "teams", "teams", "answer_p99_ratio"),
             lambda v: v <= 2.0,
             "x",
+        ),
+        (
+            "unseen held-out proposals: no prohibited practice missed",
+            _get(r, "judgement", "unseen held-out (untouched)", "missed_prohibited"),
+            lambda v: v == 0,
+            "missed",
+        ),
+        (
+            "unseen held-out proposals: no plain proposal raised to high risk or a high tier",
+            _get(r, "judgement", "unseen held-out (untouched)", "plain_raised"),
+            lambda v: v == 0,
+            "raised",
         ),
         ("govbot serve RSS after load < 250 MB", _get(r, "ack", "rss_mb_after_load"), lambda v: v < 250, "MB"),
         (
@@ -424,6 +444,24 @@ def table(r: dict[str, Any]) -> str:
         from bench import teams
 
         lines.extend(teams.lines(r["teams"]))
+
+    if "value" in r:
+        v = r["value"]
+        lines.append("")
+        lines.append(
+            f"metric sentences ({v['sentences']} labelled): baseline/target precision {v['precision']}, recall "
+            f"{v['recall']}; both right {v['both_right']}, unit right {v['unit_right']}; "
+            f"{v['us_per_sentence']} us per sentence"
+        )
+        for text in v["wrong"]:
+            lines.append(f"  read wrong: {text}")
+        h = v["holdout"]
+        lines.append(
+            f"  held-out ({h['sentences']} written after tuning): precision {h['precision']}, recall {h['recall']}; "
+            f"both right {h['both_right']}, unit right {h['unit_right']}"
+        )
+        for text in h["wrong"]:
+            lines.append(f"  held-out read wrong: {text}")
     lines.append("")
     lines.append("targets:")
     for t in r["targets"]:

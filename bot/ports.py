@@ -73,6 +73,10 @@ class ClassificationRepo(Protocol):
 
     def latest(self, proposal_id: int) -> ClassificationRow | None: ...
 
+    def at_revision(self, proposal_id: int, revision: int) -> ClassificationRow | None:
+        """The latest classification of that revision of the proposal (None when none)."""
+        ...
+
 
 class StopConditionRepo(Protocol):
     def for_proposal(self, proposal_id: int) -> list[StopConditionRow]: ...
@@ -92,7 +96,11 @@ class ApprovalRepo(Protocol):
 
     def get(self, request_id: int, *, for_update: bool = False) -> ApprovalRequestRow: ...
 
-    def update(self, row: ApprovalRequestRow) -> None: ...
+    def update(self, row: ApprovalRequestRow) -> None:
+        """Write the row's state (status, note, times...); not what its card showed."""
+
+    def mark_shown(self, row: ApprovalRequestRow) -> None:
+        """Write the row's `shown_revision` and `since_revision` (only those)."""
 
     def for_proposal(self, proposal_id: int) -> list[ApprovalRequestRow]: ...
 

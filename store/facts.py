@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, exists, func, select, tuple_
+from sqlalchemy import and_, case, distinct, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from bot.domain.proposal import CAPACITY, REGULATORY_KEYS, RISK_LEVELS, STAGES, STOP_CONDITIONS
@@ -22,6 +22,7 @@ from bot.domain.records import as_utc
 from store import models as m
 from store.incidents import digest_incidents, portfolio_incidents
 from store.portfolio_facts import by_vendor, handoffs, new_duplicates, sprawl_clusters
+from store.value_facts import overrides, pilot_to_production, standings
 
 P = m.Proposal
 INACTIVE = ("rejected", "retired")  # left out of capacity, stop conditions and sprawl
@@ -68,6 +69,7 @@ class SqlFacts:
             "stop_conditions": self._stop_conditions(),
             "approvals": self._approvals(now, float(config.get("overdue_after_h", 48.0)), cap),
             "purgatory": self._purgatory(now, int(config.get("purgatory_days", 90)), cap),
+            "pilot_to_production": pilot_to_production(self.session, now),
             "sprawl": self._sprawl(cap),
             "value": self._value(
                 now, int(config.get("stale_checkin_days", 14)), cap, sum(by_stage.get(s, 0) for s in RUNNING)
@@ -195,15 +197,11 @@ class SqlFacts:
         }
 
     def _purgatory_where(self, now: datetime, days: int) -> Any:
-        ck = m.CheckinModel
-        return and_(
-            P.stage == "pilot", P.stage_changed_at < now - timedelta(days=days), ~exists().where(ck.proposal_id == P.id)
-        )
+        return and_(P.stage == "pilot", P.stage_changed_at < now - timedelta(days=days))
 
     def _purgatory(self, now: datetime, days: int, cap: int) -> dict[str, Any]:
-        """Pilots older than `days` without value evidence: how many, and the oldest
-        `cap` (two statements: one window statement makes PostgreSQL walk the index
-        row by row, a separate count uses a hash anti-join)."""
+        """Pilots older than `days` that were not promoted, whatever their check-ins:
+        how many, and the oldest `cap` (two statements: a count, and the capped list)."""
         where = self._purgatory_where(now, days)
         count = self.session.scalar(select(func.count()).select_from(P).where(where)) or 0
         rows = self.session.execute(
@@ -285,8 +283,16 @@ class SqlFacts:
             .order_by(ck.id.desc())
         ).all()
         with_checkins, recent_n = (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
+        standing = standings(self.session, [row[2] for row in rows])
         latest = [
-            {"proposal_id": pid, "title": title, "value": _clip(value), "period": period, "at": _iso(at)}
+            {
+                "proposal_id": pid,
+                "title": title,
+                "value": _clip(value),
+                "period": period,
+                "at": _iso(at),
+                **{k: v for k, v in standing[pid].items() if k != "latest"},
+            }
             for _, _, pid, title, value, period, at in rows
         ]
         return {
@@ -313,6 +319,7 @@ class SqlFacts:
         approvals = self._approvals(now, float(config.get("overdue_after_h", 48.0)), min(cap, 5))
         stops = self._stop_conditions()
         stops["opened_this_week"] = self._stops_opened(start, end)
+        running = sum(by_stage.get(s, 0) for s in RUNNING)
         return {
             "period": {
                 "start": _iso(start),
@@ -330,7 +337,10 @@ class SqlFacts:
             "approvals": approvals,
             "stop_conditions": stops,
             "purgatory": self._purgatory(now, int(config.get("purgatory_days", 90)), min(cap, 5)),
+            "pilot_to_production": pilot_to_production(self.session, now),
             "checkins": self._checkins(prev, start, end, cap),
+            "value": self._value(now, int(config.get("stale_checkin_days", 14)), min(cap, 5), running),
+            "overrides": overrides(self.session, start, end, cap),
             "governance_drift": self._drift(now, min(cap, 5)),
             "incidents": digest_incidents(self.session, start, end, min(cap, 5)),
         }

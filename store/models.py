@@ -210,6 +210,9 @@ class ApprovalRequest(Base):
     quorum: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     requested_by: Mapped[str | None] = mapped_column(String(100))
     waiting: Mapped[str | None] = mapped_column(String(40))
+    # what the card showed and what its approvers saw before (migration 0016)
+    shown_revision: Mapped[int | None] = mapped_column(Integer)
+    since_revision: Mapped[int | None] = mapped_column(Integer)
 
 
 class Decision(Base):

@@ -251,6 +251,16 @@ class SqlClassificationRepo(_Repo):
         rows = self._all(ClassificationRow, stmt)
         return rows[0] if rows else None
 
+    def at_revision(self, proposal_id: int, revision: int) -> ClassificationRow | None:
+        stmt = (
+            select(m.Classification)
+            .where(m.Classification.proposal_id == proposal_id, m.Classification.revision == revision)
+            .order_by(m.Classification.id.desc())
+            .limit(1)
+        )
+        rows = self._all(ClassificationRow, stmt)
+        return rows[0] if rows else None
+
 
 class SqlStopConditionRepo(_Repo):
     def for_proposal(self, proposal_id: int) -> list[StopConditionRow]:
@@ -309,8 +319,16 @@ class SqlApprovalRepo(_Repo):
             stmt = stmt.with_for_update()
         return _record(ApprovalRequestRow, self._one(stmt, f"approval request {request_id}"))
 
+    # what a card showed is written only by `mark_shown`, so a copy of the row read
+    # before the card went out cannot set it back
+    _SHOWN = ("shown_revision", "since_revision")
+
     def update(self, row: ApprovalRequestRow) -> None:
-        values = _values(row)
+        values = _values(row, skip=("id", *self._SHOWN))
+        self._update(m.ApprovalRequest, m.ApprovalRequest.id == row.id, values, f"approval request {row.id}")
+
+    def mark_shown(self, row: ApprovalRequestRow) -> None:
+        values = {k: getattr(row, k) for k in self._SHOWN}
         self._update(m.ApprovalRequest, m.ApprovalRequest.id == row.id, values, f"approval request {row.id}")
 
     def for_proposal(self, proposal_id: int) -> list[ApprovalRequestRow]:

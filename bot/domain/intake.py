@@ -24,7 +24,7 @@ from typing import Any, Final
 from bot.domain import duties, interview
 from bot.domain.extraction import Extraction
 from bot.domain.policy import Policy
-from bot.domain.proposal import FIELDS, is_blank
+from bot.domain.proposal import FIELDS, VALUE_KEYS, is_blank, with_value
 from bot.domain.questions import (
     _BASICS,
     _CONTROLS,
@@ -34,6 +34,7 @@ from bot.domain.questions import (
     _Q_NARROW,
     _Q_PROFILES,
     _Q_ROLE,
+    _VALUE,
     FOLLOWUP_KEYS,
     PAGE_ORDER,
     PARAGRAPH,
@@ -64,7 +65,8 @@ _REGULATORY_ORDER: Final = (
     "narrow_procedural_task",
     "prohibited_practices",
 )
-_MAIN: Final = {q.key: q for q in (*_BASICS, *_DATA_ACTIONS, *_CONTROLS)}
+_MAIN: Final = {q.key: q for q in (*_BASICS, *_DATA_ACTIONS, *_CONTROLS, *_VALUE)}
+_NUMBERS: Final = ("value_baseline", "value_target")
 _FIXED_REGULATORY: Final = {q.key: q for q in (_Q_INTERACTS, _Q_GENERATES, _Q_PROFILES, _Q_ROLE, _Q_NARROW)}
 _WORD = re.compile(r"[^\W_]+")
 
@@ -100,6 +102,9 @@ def interview_order(answers: dict[str, Any], policy: Policy, extra: tuple[str, .
     """The keys the interview asks given `answers`, in its order, then any of `extra`
     that no relevant page asks (in interview order too)."""
     keys = [q.key for p in interview.pages(answers, policy=policy) for q in p.questions]
+    if "value_metric" in keys and not is_blank(answers.get("value_metric")):
+        at = keys.index("value_metric") + 1  # the numbers read from the metric, to confirm or give
+        keys[at:at] = list(_NUMBERS)
     rest = [k for k in (*_MAIN, *_REGULATORY_ORDER) if k in extra and k not in keys]
     return list(dict.fromkeys(keys + rest))
 
@@ -149,6 +154,7 @@ def ask_reasons(
 
 def ask_keys(extraction: Extraction, policy: Policy) -> list[str]:
     """The keys still to ask after `extraction`, in interview order (`govbot extract`)."""
+    extraction = with_numbers(extraction)
     return list(ask_reasons(extraction.answers, extraction.prefilled, policy, extraction.contradictions))
 
 
@@ -159,6 +165,7 @@ def start(extraction: Extraction, policy: Policy, extraction_id: int | None = No
     """The interview answers after a paragraph was read: the pre-filled answers and the
     intake state. A reading the LLM failed continues as the plain interview with what the
     lexicon found; otherwise the summary comes first."""
+    extraction = with_numbers(extraction)
     answers = dict(extraction.answers)
     mode = PLAIN_MODE if extraction.fallback_reason else SUMMARY_MODE
     why = ask_reasons(answers, extraction.prefilled, policy, extraction.contradictions)
@@ -173,6 +180,24 @@ def start(extraction: Extraction, policy: Policy, extraction_id: int | None = No
             "found; please answer the questions."
         )
     return answers
+
+
+def with_numbers(extraction: Extraction) -> Extraction:
+    """The extraction with the baseline, target and unit read from its metric sentence
+    (where it gave none), each with the metric's words as evidence."""
+    answers, read = _with_numbers(dict(extraction.answers))
+    if not read:
+        return extraction
+    words = extraction.evidence.get("value_metric") or str(answers["value_metric"])
+    return replace(extraction, answers=answers, evidence={**extraction.evidence, **dict.fromkeys(read, words)})
+
+
+def _with_numbers(answers: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The answers with the baseline, target and unit read from the metric where blank,
+    and the keys that were read."""
+    filled = with_value(answers)
+    read = [k for k in VALUE_KEYS if is_blank(answers.get(k)) and not is_blank(filled.get(k))]
+    return {**answers, **{k: filled[k] for k in read}}, read
 
 
 def edit(answers: dict[str, Any], policy: Policy) -> dict[str, Any]:
@@ -273,6 +298,7 @@ def after_summary(answers: dict[str, Any], policy: Policy) -> Page | None:
     if meta is None:
         return None
     shown = set(meta.get("shown") or ())
+    answers.update(_with_numbers(answers)[0])  # a metric given in the summary brings its numbers
     given = [k for k in FIELDS if k in answers]
     why = ask_reasons(answers, given, policy, mode=EDIT)
     more = {k: v for k, v in why.items() if k not in shown}
@@ -325,6 +351,7 @@ class IntakeFlow(interview.InterviewFlow):
 
 def extract_json(extraction: Extraction, policy: Policy) -> dict[str, Any]:
     """The `govbot extract` JSON (DESIGN.md "Intake in one paragraph")."""
+    extraction = with_numbers(extraction)
     return {
         "extractor": extraction.extractor,
         "answers": dict(extraction.answers),

@@ -49,6 +49,7 @@ from bot.domain.questions import (
     _Q_ROLE,
     _SENSITIVE_DATA,
     _USER_KINDS,
+    _VALUE,
     FOLLOWUP_KEYS,
     LONG_TEXT,
     MULTI,
@@ -57,6 +58,7 @@ from bot.domain.questions import (
     SINGLE,
     TEXT,
     USER,
+    VALUE_QUESTIONS_NOTE,
     WHY,
     YES_NO,
     Page,
@@ -528,7 +530,16 @@ def weak_answers(answers: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-_ALL_QUESTIONS: Final = {q.key: q for q in (*_BASICS, *_DATA_ACTIONS, *_CONTROLS)}
+_ALL_QUESTIONS: Final = {q.key: q for q in (*_BASICS, *_DATA_ACTIONS, *_CONTROLS, *_VALUE)}
+
+
+def missing_value(answers: dict[str, Any]) -> tuple[str, ...]:
+    """`value_baseline` / `value_target` still blank when the metric is given but its
+    sentence does not say them (`bot.domain.proposal.with_value` reads what it can)."""
+    if weak_reason("value_metric", answers.get("value_metric")) is not None:
+        return ()  # the metric itself is asked again first
+    read = proposal.with_value({k: answers.get(k) for k in ("value_metric", *proposal.VALUE_KEYS)})
+    return tuple(k for k in ("value_baseline", "value_target") if is_blank(read.get(k)))
 
 
 def followup_page(answers: dict[str, Any]) -> Page | None:
@@ -545,6 +556,9 @@ def followup_page(answers: dict[str, Any]) -> Page | None:
         for key in ("review", "autonomy"):
             base = _ALL_QUESTIONS[key]
             questions.append(replace(base, prompt=f"{base.prompt} {clash}", help=base.help))
+    for key in missing_value(answers):
+        base = _ALL_QUESTIONS[key]
+        questions.append(replace(base, prompt=f"{base.prompt} {VALUE_QUESTIONS_NOTE}", help=WHY[key]))
     if not questions:
         return None
     return Page("followup", PAGE_TITLES["followup"], tuple(questions))
@@ -604,6 +618,7 @@ __all__ = [
     "get_page",
     "is_blank",  # what counts as an unanswered question: the proposal's own rule
     "is_last",
+    "missing_value",
     "next_page",
     "pages",
     "parse_answer",

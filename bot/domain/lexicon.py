@@ -13,10 +13,12 @@ with ["voice|face|camera", "employees|pupils"] is emotion recognition at work).
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import Any
 
 _TOKEN = re.compile(r"\w+")
@@ -48,31 +50,74 @@ class Detector:
     phrase_words: frozenset[str] = frozenset()  # anchors of phrases: word prefixes ("invoic")
 
 
+@cache
+def _forms_by_lemma() -> Mapping[str, tuple[str, ...]]:
+    """Every English word form of simplemma's dictionary (its data ships in the
+    package), grouped by lemma: "give" -> gave, given, gives, giving. Built once per
+    process (a fraction of a second), the first time a policy is compiled."""
+    from simplemma.strategies.dictionaries import DEFAULT_DICTIONARY_FACTORY
+
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for form, lemma in DEFAULT_DICTIONARY_FACTORY.get_dictionary("en").items():
+        if form != lemma and _PLAIN_WORD.fullmatch(form):
+            grouped[lemma].append(form)
+    return {lemma: tuple(sorted(forms)) for lemma, forms in grouped.items()}
+
+
+_PLAIN_WORD = re.compile(r"[a-z][a-z-]*")
+
+
+def lemma_forms(lemma: str) -> tuple[str, ...]:
+    """The forms the lemmatiser knows for a word, the word first ("take" -> take, taken,
+    takes, taking, took); only the word itself when it knows none."""
+    return (lemma, *_forms_by_lemma().get(lemma, ()))
+
+
 def inflect_verb(spec: str) -> tuple[str, ...]:
-    """All forms of a verb: "issue" -> issue, issues, issued, issuing. "give|gave|given"
-    lists irregular forms explicitly; in "roll out" only the first word is inflected."""
+    """All forms of a verb: "issue" -> issue, issues, issued, issuing; irregular forms
+    come from the lemmatiser ("give" -> gave, given). "give|gave|given" still lists
+    forms explicitly; in "roll out" only the first word is inflected."""
     spec = spec.strip().lower()
     if "|" in spec:
         return tuple(dict.fromkeys(f.strip() for f in spec.split("|") if f.strip()))
     head, _, rest = spec.partition(" ")
     tail = f" {rest}" if rest else ""
-    forms = [head]
+    known = lemma_forms(head)
     cons_y = head.endswith("y") and len(head) > 1 and head[-2] not in "aeiou"
     if head.endswith(("s", "sh", "ch", "x", "z", "o")):
-        forms.append(head + "es")
+        third = head + "es"
     elif cons_y:
-        forms.append(head[:-1] + "ies")
+        third = head[:-1] + "ies"
     else:
-        forms.append(head + "s")
-    if head.endswith("e"):
-        forms += [head + "d", head[:-1] + "ing" if not head.endswith("ee") else head + "ing"]
-    elif cons_y:
-        forms += [head[:-1] + "ied", head + "ing"]
-    else:
-        forms += [head + "ed", head + "ing"]
-        if len(head) >= 3 and head[-1] not in "aeiouwxy" and head[-2] in "aeiou" and head[-3] not in "aeiou":
-            forms += [head + head[-1] + "ed", head + head[-1] + "ing"]  # ship -> shipped, set -> setting
+        third = head + "s"
+    stem = head[:-1] if head.endswith("e") and not head.endswith("ee") else head
+    past, ing = (
+        (head[:-1] + "ied", head + "ing") if cons_y else (head + ("d" if head.endswith("e") else "ed"), stem + "ing")
+    )
+    cvc = len(head) >= 3 and head[-1] not in "aeiouwxy" and head[-2] in "aeiou" and head[-3] not in "aeiou"
+    doubled = [head + head[-1] + "ed", head + head[-1] + "ing"] if cvc else []
+    if len(known) < 3:  # a verb the lemmatiser does not know ("dedupe"): the regular forms, both spellings
+        forms = [head, third, past, ing, *doubled]
+    else:  # it knows the forms, irregular ones too ("give" -> gave, given); add what it lacks
+        forms = [*known]
+        if not any(f.endswith("s") for f in known[1:]):
+            forms.append(third)
+        if not any(f.endswith("ing") for f in known[1:]):
+            forms.append(doubled[1] if doubled else ing)
+        if head.endswith("l") and doubled:
+            forms += doubled  # British "cancelled" beside American "canceled"
     return tuple(dict.fromkeys(f + tail for f in forms))
+
+
+def noun_forms(word: str) -> tuple[str, ...]:
+    """A noun and its plurals: "policy" -> policies, "child" -> children (from the
+    lemmatiser), "analysis" -> analyses; the last word of a phrase is inflected."""
+    head, _, last = word.strip().lower().rpartition(" ")
+    prefix = f"{head} " if head else ""
+    plurals = [f for f in lemma_forms(last)[1:] if not f.endswith(("ed", "ing"))] if len(last) > 2 else []
+    if last in _PRONOUNS:
+        plurals = []
+    return tuple(dict.fromkeys(prefix + f for f in (last, _plural(last), *plurals)))
 
 
 def _third_person_and_ing(forms: Sequence[str]) -> set[str]:
@@ -93,9 +138,59 @@ def _object_forms(phrase: str) -> list[str]:
     words = phrase.lower().split()
     variants = [""]
     for i, w in enumerate(words):
-        options = [w, _plural(w)] if i == len(words) - 1 else [w, w + "s", w + "'s", w + "’s", w + "s'"]
+        options = list(noun_forms(w)) if i == len(words) - 1 else [w, w + "s", w + "'s", w + "’s", w + "s'"]
         variants = [f"{v} {o}".strip() for v in variants for o in options]
     return variants
+
+
+_TERM = re.compile(r"\{([a-z][a-z_]*)\}")
+
+
+def term_regex(words: Iterable[str]) -> str:
+    """A named word list as one group of alternatives: each word in the singular and
+    plural ("worker" -> worker|workers), longest first, a space matching any white space."""
+    forms = sorted({f for w in words for f in noun_forms(w)}, key=lambda f: (-len(f), f))
+    return "(?:" + "|".join(re.escape(f).replace(r"\ ", r"\s+") for f in forms) + ")"
+
+
+def expand_terms(
+    rule: Mapping[str, Any], terms: Mapping[str, Sequence[str]], path: str
+) -> tuple[dict[str, Any], list[str]]:
+    """A rule with its `{name}` references to `[text_signals.terms]` filled in: in
+    `phrases` and `context` a reference becomes the group of the term's words (singular
+    and plural), in `objects` an entry "{name}" becomes the term's words. Returns the
+    rule and the problems ("text_signals.rules[3].phrases[0]: unknown term {pepole}")."""
+    problems: list[str] = []
+    out = dict(rule)
+    for part in ("phrases", "context"):
+        values = rule.get(part)
+        if not isinstance(values, list):
+            continue
+        filled = []
+        for i, value in enumerate(values):
+            if not isinstance(value, str):
+                filled.append(value)
+                continue
+            for name in _TERM.findall(value):
+                if name not in terms:
+                    problems.append(f"{path}.{part}[{i}]: unknown term {{{name}}}; defined: {', '.join(sorted(terms))}")
+            filled.append(
+                _TERM.sub(lambda m: term_regex(terms[m.group(1)]) if m.group(1) in terms else m.group(0), value)
+            )
+        out[part] = filled
+    objects = rule.get("objects")
+    if isinstance(objects, list):
+        expanded: list[Any] = []
+        for i, value in enumerate(objects):
+            m = _TERM.fullmatch(value) if isinstance(value, str) else None
+            if m is None:
+                expanded.append(value)
+            elif m.group(1) in terms:
+                expanded += list(terms[m.group(1)])
+            else:
+                problems.append(f"{path}.objects[{i}]: unknown term {value}; defined: {', '.join(sorted(terms))}")
+        out["objects"] = expanded
+    return out, problems
 
 
 def trie_regex(words: Iterable[str]) -> str:
@@ -124,9 +219,9 @@ def _rule_parts(
 ) -> tuple[list[str], list[str]]:
     verb_parts: list[str] = []
     other_parts: list[str] = []
-    head_words = [*words["noun_heads"], *(w.lower() for w in rule.get("noun_heads", ()))]
+    head_words = [*words["noun_heads"], *(f for w in rule.get("noun_heads", ()) for f in noun_forms(w))]
     heads = rf"(?!\s+{trie_regex(head_words)}\b)" if head_words else ""
-    gap_words = r"[\w'’-]+"
+    gap_words = r"[\w'’%£$€-]+"  # "gives a 10% voucher", "issues a £20 credit"
     breakers = rf"(?!{trie_regex(words['gap_breakers'])}\b)" if words["gap_breakers"] else ""
     gap = rf"(?:\s+{breakers}{gap_words}){{0,{int(rule.get('max_gap', max_gap))}}}?"
     not_owner = r"(?![\x27’])"  # "ranks customers' tickets": the customers own the object
@@ -135,13 +230,20 @@ def _rule_parts(
         verb_parts.append(rf"\b{trie_regex(forms)}\b{heads}")
     if rule.get("verbs") and rule.get("objects"):
         verb_forms = [inflect_verb(v) for v in rule["verbs"]]
-        verbs = trie_regex(f for forms in verb_forms for f in forms)
+        # a verb form directly before a compound head is a noun ("refund policy", "credit card")
+        compounds = words.get("compound_heads", ())
+        verbs = trie_regex(f for forms in verb_forms for f in forms) + (
+            rf"\b(?!\s+{trie_regex(f for w in compounds for f in noun_forms(w))}\b)" if compounds else ""
+        )
         objects = trie_regex(o for phrase in rule["objects"] for o in _object_forms(phrase))
         if rule.get("connectors"):
             conn = trie_regex(c.lower() for c in rule["connectors"])
             verb_parts.append(rf"\b{verbs}{gap}\s+{conn}(?:\s+{gap_words}){{0,2}}?\s+{objects}\b{not_owner}{heads}")
         else:
-            verb_parts.append(rf"\b{verbs}{gap}\s+{objects}\b{not_owner}{heads}")
+            # "approves or rejects access requests": two verbs of one tense share an object,
+            # but not a pronoun ("matches payments to open invoices and posts them")
+            second = r"(?:\s*,?\s+(?:and|or|and/or)\s+[\w-]+(?:s|ed|ing)\b(?!\s+(?:it|them|this|that|these|those)\b))?"
+            verb_parts.append(rf"\b{verbs}{second}{gap}\s+{objects}\b{not_owner}{heads}")
             if rule.get("passive", True):
                 participles = [f for forms in verb_forms for f in forms if f not in _third_person_and_ing(forms)]
                 aux = trie_regex(words["passive_auxiliaries"])
@@ -153,19 +255,46 @@ def _rule_parts(
 
 
 def build_detectors(
-    rules: Sequence[Mapping[str, Any]], paths: Sequence[str], words: Mapping[str, tuple[str, ...]], max_gap: int
+    rules: Sequence[Mapping[str, Any]],
+    paths: Sequence[str],
+    words: Mapping[str, tuple[str, ...]],
+    max_gap: int,
+    terms: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[tuple[Detector, ...], list[str]]:
     """Compile the text-signal rules of a policy: one Detector per finding (kind and
     code) and context; rules without context that find the same thing share one.
 
-    Returns the detectors and a list of problems ("text_signals.rules[3].phrases: ...")."""
+    Returns the detectors and a list of problems ("text_signals.rules[3].phrases: ...").
+    The same lexicon is compiled once per process (a policy that only changes other
+    sections, or is parsed again, reuses the compiled detectors)."""
+    key = json.dumps([list(rules), list(paths), dict(words), max_gap, dict(terms or {})], sort_keys=True, default=str)
+    detectors, problems = _build_cached(key)
+    return detectors, list(problems)
+
+
+@lru_cache(maxsize=8)
+def _build_cached(key: str) -> tuple[tuple[Detector, ...], tuple[str, ...]]:
+    rules, paths, words, max_gap, terms = json.loads(key)
+    detectors, problems = _build(rules, paths, {k: tuple(v) for k, v in words.items()}, max_gap, terms)
+    return detectors, tuple(problems)
+
+
+def _build(
+    rules: Sequence[Mapping[str, Any]],
+    paths: Sequence[str],
+    words: Mapping[str, tuple[str, ...]],
+    max_gap: int,
+    terms: Mapping[str, Sequence[str]],
+) -> tuple[tuple[Detector, ...], list[str]]:
     problems: list[str] = []
     grouped: dict[tuple[str, str, tuple[str, ...]], tuple[list[str], list[str]]] = {}
     anchors: dict[tuple[str, str, tuple[str, ...]], tuple[set[str], set[str] | None]] = {}
     object_words: dict[tuple[str, str, tuple[str, ...]], set[str]] = defaultdict(set)
     phrase_words: dict[tuple[str, str, tuple[str, ...]], set[str]] = defaultdict(set)
-    for rule, path in zip(rules, paths, strict=True):
-        bad = False
+    for raw_rule, path in zip(rules, paths, strict=True):
+        rule, term_problems = expand_terms(raw_rule, terms, path)
+        problems += term_problems
+        bad = bool(term_problems)
         for part in ("phrases", "context"):
             for i, phrase in enumerate(rule.get(part) or ()):
                 try:

@@ -308,6 +308,7 @@ class Policy:
     iso_42001: tuple[EvidenceItem, ...]
     review_days: Mapping[str, int] = field(default_factory=lambda: DEFAULT_REVIEW_DAYS)
     drift_after_days: int = DEFAULT_DRIFT_AFTER_DAYS
+    min_pilot_days: int = 0  # `[gates] min_pilot_days`: no minimum pilot time unless set
     # sha256 of the parsed content (comments and layout do not count); with `version`
     # it is stamped on every classification the policy makes
     content_hash: str = ""

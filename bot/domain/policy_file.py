@@ -262,6 +262,7 @@ class Parser:
         self.unknown_keys(iso_raw, ("controls",), "iso_42001")
         iso = self.evidence(iso_raw, "controls", "iso_42001", "control")
         review_days, drift_after_days = self.reassessment(raw, levels)
+        min_pilot_days = self.min_pilot_days(raw)
         similarity = self.similarity(raw["similarity"]) if "similarity" in raw else None
         ceiling = self.gates(raw, levels)
         if self.problems:
@@ -284,6 +285,7 @@ class Parser:
             iso_42001=iso,
             review_days=review_days,
             drift_after_days=drift_after_days,
+            min_pilot_days=min_pilot_days,
             content_hash=content_hash(raw),
             similarity=similarity if similarity is not None else _default_similarity(source),
             autonomy_ceiling=ceiling,
@@ -319,7 +321,7 @@ class Parser:
         if "gates" not in raw:
             return MappingProxyType(ceiling)
         t = self.table(raw, "gates", "")
-        self.unknown_keys(t, ("autonomy_ceiling",), "gates")
+        self.unknown_keys(t, ("autonomy_ceiling", "min_pilot_days"), "gates")
         if "autonomy_ceiling" in t:
             given = self.table(t, "autonomy_ceiling", "gates")
             self.unknown_keys(given, tuple(levels), "gates.autonomy_ceiling")
@@ -329,6 +331,18 @@ class Parser:
                 else:
                     ceiling[level] = value
         return MappingProxyType(ceiling)
+
+    def min_pilot_days(self, raw: Mapping[str, Any]) -> int:
+        """`[gates] min_pilot_days`: the least days a pilot runs before production (default 0)."""
+        if "gates" not in raw:
+            return 0
+        t = self.table(raw, "gates", "")
+        self.unknown_keys(t, ("autonomy_ceiling", "min_pilot_days"), "gates")
+        days = t.get("min_pilot_days", 0)
+        if not _whole(days, 0, 3650):
+            self.bad("gates.min_pilot_days", "must be a whole number of days from 0 to 3650")
+            return 0
+        return int(days)
 
     def by_level(self, d: Mapping[str, Any], key: str, path: str, levels: Iterable[str]) -> Mapping[str, str]:
         t = self.table(d, key, path)
@@ -381,6 +395,7 @@ class Parser:
             build_index,
             human_subject_regex,
             inflect_verb,
+            noun_forms,
         )
 
         path = "text_signals"
@@ -394,8 +409,20 @@ class Parser:
             "noun_prepositions",
             "reading_verbs",
         )
-        optional_lists = ("human_subjects", "human_auxiliaries")
-        self.unknown_keys(t, ("fields", "max_gap", "negation_window", *word_lists, *optional_lists, "rules"), path)
+        optional_lists = ("human_subjects", "human_auxiliaries", "compound_heads")
+        self.unknown_keys(
+            t, ("fields", "max_gap", "negation_window", *word_lists, *optional_lists, "terms", "rules"), path
+        )
+        terms: dict[str, tuple[str, ...]] = {}
+        raw_terms = t.get("terms", {})
+        if not isinstance(raw_terms, dict):
+            self.bad(_join(path, "terms"), "must be a table of named word lists")
+            raw_terms = {}
+        for name in raw_terms:
+            if not re.fullmatch(r"[a-z][a-z_]*", name):
+                self.bad(_join(path, f"terms.{name}"), "a term name is lower-case letters and _")
+                continue
+            terms[name] = tuple(w.lower() for w in self.codes(raw_terms, name, _join(path, "terms"), None))
         fields_ = self.codes(t, "fields", path, proposal.FREE_TEXT_KEYS)
         numbers = {}
         for k in ("max_gap", "negation_window"):
@@ -406,6 +433,9 @@ class Parser:
             numbers[k] = v
         words = {k: tuple(w.lower() for w in self.codes(t, k, path, None)) for k in word_lists}
         optional = {k: tuple(w.lower() for w in self.codes(t, k, path, None, required=False)) for k in optional_lists}
+        # nouns are listed once: their plurals come from the lemmatiser ("policy" -> policies)
+        words["noun_heads"] = tuple(dict.fromkeys(f for w in words["noun_heads"] for f in noun_forms(w)))
+        optional["human_subjects"] = tuple(dict.fromkeys(f for w in optional["human_subjects"] for f in noun_forms(w)))
         allowed_codes: dict[str, tuple[str, ...]] = {
             "actions": proposal.ACTIONS,
             "data": proposal.DATA,
@@ -448,7 +478,7 @@ class Parser:
             if not any(k in r for k in ("verbs", "standalone", "phrases")):
                 self.bad(rpath, "needs verbs and objects, standalone or phrases")
         detectors, regex_problems = build_detectors(
-            [r for _, r in rules], [p for p, _ in rules], words, numbers["max_gap"]
+            [r for _, r in rules], [p for p, _ in rules], words | optional, numbers["max_gap"], terms
         )
         self.problems.extend(regex_problems)
         negs = words["negations"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+from bot.domain import value as value_module
 from bot.domain.errors import FieldError, ProposalInvalid
 
 DATA: Final = (
@@ -105,6 +106,9 @@ DESCRIPTION_MAX: Final = 4000
 FREE_TEXT_MAX: Final = 4000
 NAME_MAX: Final = 120  # a vendor, a model, a department
 DOWNSTREAM_MAX: Final = 20
+VALUE_UNIT_MAX: Final = 40  # "minutes per ticket", "%", "$"
+NUMBER_MAX: Final = 1e15  # a baseline or target beyond this is a typo, not a metric
+VALUE_KEYS: Final = ("value_baseline", "value_target", "value_unit")
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ class FieldSpec:
     """One proposal key: its JSON type, allowed values and length limit."""
 
     key: str
-    kind: str  # "str" | "enum" | "list" | "bool" | "user" | "names" (a list of free names)
+    kind: str  # "str" | "enum" | "list" | "bool" | "user" | "names" (a list of free names) | "number"
     choices: tuple[str, ...] = ()
     max_len: int | None = None
     required: bool = False
@@ -139,6 +143,10 @@ FIELDS: Final[dict[str, FieldSpec]] = {
         FieldSpec("control_points", "str", max_len=FREE_TEXT_MAX),
         FieldSpec("rollback_path", "str", max_len=FREE_TEXT_MAX),
         FieldSpec("value_metric", "str", max_len=FREE_TEXT_MAX, nullable=True),
+        # Structured value (optional keys): read from value_metric when not given
+        FieldSpec("value_baseline", "number", nullable=True),
+        FieldSpec("value_target", "number", nullable=True),
+        FieldSpec("value_unit", "str", max_len=VALUE_UNIT_MAX, nullable=True),
         FieldSpec("failure_visible", "bool"),
         FieldSpec("stack", "enum", choices=STACK),
         FieldSpec("capacity", "enum", choices=CAPACITY),
@@ -214,6 +222,8 @@ def check_field(key: str, value: Any) -> tuple[Any, FieldError | None]:
         if not isinstance(value, bool):
             return None, FieldError(key, f"must be true or false, not {_type_name(value)}")
         return value, None
+    if spec.kind == "number":
+        return _number(key, value)
     raise AssertionError(f"unhandled kind {spec.kind}")  # pragma: no cover
 
 
@@ -234,6 +244,20 @@ def _names(key: str, value: Any, spec: FieldSpec) -> tuple[Any, FieldError | Non
     if len(names) > DOWNSTREAM_MAX:
         return None, FieldError(key, f"names {len(names)} departments; at most {DOWNSTREAM_MAX} allowed")
     return sorted(names.values(), key=str.casefold), None
+
+
+def _number(key: str, value: Any) -> tuple[Any, FieldError | None]:
+    """A baseline or target: a JSON number (or a string holding only one, as a form
+    sends it), finite; blank is None."""
+    if isinstance(value, str) and not value.strip():
+        return None, None
+    number = None if isinstance(value, bool) else value_module.parse_number(value)
+    if number is None:
+        shown = repr(value[:40]) if isinstance(value, str) else _type_name(value)
+        return None, FieldError(key, f"must be a number in the metric's unit (e.g. 12 or 4.5), not {shown}")
+    if abs(number) > NUMBER_MAX:
+        return None, FieldError(key, f"must be at most {NUMBER_MAX:.0e} in size")
+    return (int(number) if number.is_integer() else number), None
 
 
 def _type_name(value: Any) -> str:
@@ -294,7 +318,20 @@ def normalise(answers: dict[str, Any]) -> dict[str, Any]:
         if value is None and spec.kind == "bool":
             value = spec.default
         full[key] = value
-    return full
+    return with_value(full)
+
+
+def with_value(answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers with `value_baseline`, `value_target` and `value_unit` read from the
+    metric sentence where they are blank (a given one is never replaced)."""
+    if all(not is_blank(answers.get(k)) for k in VALUE_KEYS) or is_blank(answers.get("value_metric")):
+        return answers
+    read = value_module.read_metric(str(answers["value_metric"]))
+    out = dict(answers)
+    for key, found in zip(VALUE_KEYS, (read.baseline, read.target, read.unit), strict=True):
+        if is_blank(out.get(key)) and found is not None:
+            out[key] = (int(found) if found.is_integer() else found) if isinstance(found, float) else found
+    return out
 
 
 def regulatory_answered(answers: dict[str, Any]) -> bool:

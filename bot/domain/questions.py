@@ -177,6 +177,16 @@ WHY: Final[dict[str, str]] = {
     "current_process": "Approvers compare the change with how the work is done today (readiness check: workflow).",
     "expected_output": "Approvers need to know what comes out to judge the risk (readiness check: workflow).",
 }
+# Asked in the follow-up (and the summary) only when the metric sentence gives no number for them.
+WHY["value_baseline"] = (
+    "The metric today, as a number in its unit. Check-ins are compared with it; production needs "
+    "a check-in at or beyond the target."
+)
+WHY["value_target"] = (
+    "The value that proves it worth it, as a number in the metric's unit. Promotion to production "
+    "needs a check-in that meets it."
+)
+VALUE_QUESTIONS_NOTE: Final = "I could not read this number from your value metric."
 FOLLOWUP_KEYS: Final = (
     "owner",
     "value_metric",
@@ -457,6 +467,25 @@ _CONTROLS: Final = (
         "Comma-separated, e.g. 'Finance, Legal'. Each one's department lead is asked to approve.",
         TEXT,
         placeholder="Finance, Legal",
+    ),
+)
+
+_VALUE: Final = (
+    _q(
+        "value_baseline",
+        "Baseline today",
+        "What is the metric today, as a number?",
+        "A number in the metric's unit, e.g. 12 for '12 minutes per ticket'.",
+        TEXT,
+        placeholder="12",
+    ),
+    _q(
+        "value_target",
+        "Target",
+        "What value proves it worth it, as a number?",
+        "A number in the metric's unit, e.g. 6 for '6 minutes per ticket'. Production needs a check-in that meets it.",
+        TEXT,
+        placeholder="6",
     ),
 )
 

@@ -89,6 +89,10 @@ class ApprovalRequestRow:
     quorum: int = 1  # approvals by distinct holders it needs (policy `quorum`)
     requested_by: str | None = None  # who asked for an autonomy step (never decides it)
     waiting: str | None = None  # why nobody may decide it yet (bot.domain.duties.WAITING_NO_ELIGIBLE); approver ""
+    # the proposal revision its card last showed, and the revision its approvers saw before
+    # that (on this request or an earlier one for the same role): the card shows the changes between
+    shown_revision: int | None = None
+    since_revision: int | None = None
 
 
 @dataclass

@@ -12,6 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain import duties
+from bot.domain.proposal_diff import RoundChanges
+from bot.domain.value import standing_line
+from bot.messages import proposal_view
 from bot.messages.message import APPROVE, EDIT_PROPOSAL, REJECT, REQUEST_CHANGES, Button, Message, Section, user_text
 
 MAX_ITEMS = 8
@@ -48,6 +51,7 @@ HELP_LINES = (
     ("mine", "your proposals, your unfinished one, and the approvals waiting on you"),
     ("cancel", "stop the interview (also `quit`); your answers stay as a draft for `propose`"),
     ("status <id>", "one proposal: stage, classification, approvals, audit trail"),
+    ("proposal <id>", "every answer of a proposal, its verdict and what the last resubmission changed"),
     ("edit <id>", "correct a proposal after changes were requested (one summary of its answers)"),
     ("assess <id>", "owner: answer the EU AI Act questions that decide its tier and nobody answered yet"),
     ("approve <request id> [comment]", "approve a request routed to you (the request id is on the card and in `mine`)"),
@@ -61,9 +65,10 @@ HELP_LINES = (
     ("digest [here]", "draft the weekly digest (here: post it in this conversation)"),
     ("digest post <id>", "governance: post a reviewed digest (also `digest regenerate <id>`)"),
     ("pause|resume|retire|promote <id>", "move a workflow along its lifecycle (owner or governance)"),
+    ("promote <id> --override <reason>", "governance: promote despite readiness or value, with a written reason"),
     ("override <id> <code> <reason...>", "governance: override a stop condition with a written reason"),
     ("delegate <user> <until YYYY-MM-DD>", "let someone decide your approvals until a date"),
-    ("checkin <id> <value> [note]", "report the latest value of a workflow's metric"),
+    ("checkin <id> <number> [note]", "report the latest value of a workflow's metric, in its unit"),
     ("autonomy <id>", "ask to move a workflow one autonomy step further"),
     ("incident <id> <low|medium|high> <what happened>", "report harm done by a workflow; high pauses a running one"),
     ("resolve <incident id> <what was done>", "close an incident (owner or governance); then `resume <id>`"),
@@ -228,11 +233,13 @@ def approval_request_card(
     with_buttons: bool = True,
     delegate_of: str | None = None,
     similar: Sequence[Any] = (),
+    changes: RoundChanges | None = None,
     approvals: int = 0,
 ) -> Message:
-    """The approver's card: what is proposed, its risk, why they are asked, similar
-    workflows of other departments, buttons. `delegate_of` names the approver when the
-    card goes to their active delegate; `approvals` counts towards a quorum."""
+    """The approver's card: what is proposed (every answer, `bot.messages.proposal_view`),
+    what changed since the revision they saw (`changes`), its risk, why they are asked,
+    similar workflows of other departments, buttons. `delegate_of` names the approver
+    when the card goes to their active delegate; `approvals` counts towards a quorum."""
     risk = (result or {}).get("risk_level", proposal.risk_level)
     answers = proposal.answers or {}
     if request.kind == "autonomy":
@@ -243,7 +250,6 @@ def approval_request_card(
         headline = f"Approval needed: {_ref(proposal)} ({risk} risk)"
     summary = Section(
         "Proposal",
-        user_text(clip(answers.get("description") or "", 600)),
         fields=(
             ("Requester", mention(proposal.requester)),
             ("Owner", mention(proposal.owner)),
@@ -253,6 +259,8 @@ def approval_request_card(
         ),
     )
     sections = [summary]
+    if changes is not None:
+        sections.append(proposal_view.changes_section(changes))
     if result:
         sections.append(
             Section(
@@ -262,6 +270,8 @@ def approval_request_card(
         stops = result.get("stop_conditions") or []
         if stops:
             sections.append(Section("Stop conditions", bullets((stop_label(c) for c in stops), 6)))
+    view, more = proposal_view.card_view(answers, result, proposal.id)
+    sections += view
     label = ROLE_LABEL.get(request.role, request.role)
     why = (
         f"You are {mention(delegate_of)}'s delegate; they are asked as {label}"
@@ -287,12 +297,17 @@ def approval_request_card(
             Button(REJECT, "Reject", value, "danger"),
             Button(REQUEST_CHANGES, "Request changes", value),
         )
+    meta: dict[str, Any] = {"proposal_id": proposal.id, "request_id": request.id}
+    if more:  # the whole proposal rides along for channels that show it in the card (Teams)
+        meta["full"] = proposal_view.full_proposal_message(
+            proposal_view.proposal_facts(proposal), result, changes
+        ).to_json()
     return Message(
         kind="approval_request",
         text=headline,
         sections=tuple(sections),
-        buttons=buttons,
-        meta={"proposal_id": proposal.id, "request_id": request.id},
+        buttons=buttons + more,
+        meta=meta,
     )
 
 
@@ -401,13 +416,16 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
             ),
         )
     ]
+    changes = data.get("changes")
+    if changes:
+        sections.append(proposal_view.changes_section(proposal_view.changes_from_json(changes), reader="anyone"))
     if c:
         sections.append(
             Section("Why this risk", bullets([user_text(r) for r in c.get("reasons") or []] or ["no risk signals"], 5))
         )
-        eu = ((c.get("regulatory") or {}).get("eu_ai_act")) or {}
-        if eu:
-            sections.append(Section("EU AI Act", f"Tier: {eu.get('tier')}"))
+    view, more = proposal_view.card_view(p.get("answers") or {}, c or None, p["id"])
+    sections += view
+    full = {"full": proposal_view.full_proposal_message(p, c or None, _changes(changes)).to_json()} if more else {}
     stops = []
     for s in data.get("stop_conditions") or []:
         line = f"{stop_label(s['code'])}: {s['status']}"
@@ -473,6 +491,7 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
     incidents = data.get("incidents") or []
     if incidents:
         sections.append(Section("Incidents", bullets(incident_lines(incidents, tz))))
+    sections += value_sections(data)
     undelivered = data.get("undelivered") or []
     if undelivered:
         sections.append(
@@ -494,7 +513,8 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
         kind="status",
         text=f"#{p['id']} {user_text(p['title'])}: {p['stage']}, {p['risk_level']} risk",
         sections=tuple(sections),
-        meta={"proposal_id": p["id"]},
+        buttons=more,
+        meta={"proposal_id": p["id"], **full},
     )
 
 
@@ -516,6 +536,37 @@ class _QuorumView:
         self.role = a["role"]
         self.quorum = int(a.get("quorum") or 1)
         self.governance_fallback = bool(a.get("governance_fallback"))
+
+
+def _changes(data: dict[str, Any] | None) -> RoundChanges | None:
+    return proposal_view.changes_from_json(data) if data else None
+
+
+def value_sections(data: dict[str, Any]) -> list[Section]:
+    """`status`: the latest value against the target and the trend; for a pilot, what
+    the production gate still lacks; a governance override of the gate with its reason."""
+    out: list[Section] = []
+    p = data["proposal"]
+    standing = data.get("value") or {}
+    if standing.get("target") is not None or standing.get("latest") is not None:
+        unit = standing.get("unit")
+        out.append(Section("Value", standing_line({**standing, "unit": user_text(unit) if unit else None})))
+    gate = data.get("production_gate") or {}
+    unmet = gate.get("unmet") or []
+    if p["stage"] == "pilot":
+        text = bullets(f"{u['code']}: {u['text']}" for u in unmet) if unmet else "all conditions met"
+        out.append(Section("Production gate", text))
+    override = gate.get("override")
+    if override:
+        codes = ", ".join(str(u.get("code")) for u in override.get("unmet", []) if isinstance(u, dict))
+        out.append(
+            Section(
+                "Production gate overridden",
+                f"by {mention(override.get('by'))} at {_short(str(override.get('at')))} ({codes}): "
+                f"{user_text(clip(str(override.get('reason') or ''), 300))}",
+            )
+        )
+    return out
 
 
 def status_summary(data: dict[str, Any]) -> Message:

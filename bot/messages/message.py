@@ -29,6 +29,7 @@ CHECKIN_OPEN = "checkin.open"  # value = proposal id; asks for a metric value
 POLICY_APPLY = "policy.apply"  # value = candidate policy id; governance applies it
 REASSESSMENT_CONFIRM = "reassessment.confirm"  # value = reassessment id; the answers still hold
 REASSESSMENT_EDIT = "reassessment.edit"  # value = proposal id; reopens the interview prefilled
+FULL_PROPOSAL = "proposal.full"  # value = proposal id; shows every answer (Slack modal, Teams card, `proposal <id>`)
 ASSESS_OPEN = "assess.open"  # value = proposal id; asks the owner the regulatory questions that apply
 
 

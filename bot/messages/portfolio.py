@@ -10,6 +10,7 @@ from bot.domain.portfolio import (
     SPRAWL_SHOWN,
 )
 from bot.domain.proposal import CAPACITY, RISK_LEVELS, STAGES
+from bot.domain.value import parse_number, standing_line
 from bot.messages.message import Message, Section, user_text
 
 
@@ -137,9 +138,19 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
         )
         sections.append(
             Section(
-                f"Pilot purgatory: {purg['count']} pilots older than {purg.get('days')} days without value evidence"
+                f"Pilot purgatory: {purg['count']} pilots older than {purg.get('days')} days, not promoted"
                 + _more(len(purg.get("items", [])), purg["count"]),
                 text,
+            )
+        )
+
+    rate = facts.get("pilot_to_production", {})
+    if rate.get("pilots"):
+        sections.append(
+            Section(
+                f"Pilot to production, last {rate.get('days')} days: {rate.get('promoted', 0)} of "
+                f"{rate['pilots']} pilots promoted ({rate.get('rate_pct')}%)",
+                "",
             )
         )
 
@@ -198,7 +209,7 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
     value = facts.get("value", {})
     if value:
         latest = "\n".join(
-            f"- #{v['proposal_id']} {_t(v['title'], 60)}: {user_text(v['value'])} ({v['period']})"
+            f"- #{v['proposal_id']} {_t(v['title'], 60)}: {value_line(v)} ({v['period']})"
             for v in value.get("latest", [])
         )
         sections.append(
@@ -239,6 +250,17 @@ def render_portfolio(facts: dict[str, Any]) -> Message:
         image_png=CHART,
         meta={"total": total, "by_stage_risk": pipeline},
     )
+
+
+def value_line(item: dict[str, Any]) -> str:
+    """A running workflow's latest value against its target, and the trend ("11 minutes
+    against target 6 minutes (from 12): improving"); the check-in as written when it is
+    no number or there is no target (user-written parts marked)."""
+    latest = parse_number(item.get("value"))
+    if latest is None or item.get("target") is None:
+        return user_text(item.get("value"))
+    unit = item.get("unit")
+    return standing_line({**item, "latest": latest, "unit": user_text(unit) if unit else None})
 
 
 def _intake_line(reads: dict[str, Any]) -> str:

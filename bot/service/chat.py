@@ -157,7 +157,16 @@ def _run(
         return Reply(_cancel(uow, actor, channel))
     if name == "status":
         try:
-            return Reply(queries.status_message(uow, settings, args["proposal_id"], actor))
+            days = policy.current().min_pilot_days
+            message = queries.status_message(
+                uow, settings, args["proposal_id"], actor, now=clock.now(), min_pilot_days=days
+            )
+            return Reply(message)
+        except NotFound:
+            raise UsageError(f"id: there is no proposal {args['proposal_id']}; see `mine` for yours") from None
+    if name == "proposal":
+        try:
+            return Reply(queries.proposal_message(uow, settings, args["proposal_id"], actor))
         except NotFound:
             raise UsageError(f"id: there is no proposal {args['proposal_id']}; see `mine` for yours") from None
     if name == "portfolio":
@@ -190,7 +199,7 @@ def _run(
         return Reply(_with_prefix(outcome.card, outcome.notice))
     if name in ("pause", "resume", "retire", "promote"):
         message = lifecycle.transition(
-            uow, clock, settings, actor, args["proposal_id"], name, reason=args.get("reason")
+            uow, clock, settings, actor, args["proposal_id"], name, reason=args.get("reason"), policy=policy
         )
         return Reply(message)
     if name == "override":
@@ -332,10 +341,9 @@ def parse(text: str) -> Command:
         return Command("propose", {"text": rest})
     if name in ("mine", "portfolio", "whoami", "cancel"):
         return Command(name)
-    if name == "promote":  # governance may promote without a check-in, with a written reason
-        token, reason = _need(rest, "promote <id> [reason]", "id")
-        return Command(name, {"proposal_id": parse_id(token), **({"reason": reason} if reason else {})})
-    if name in ("status", "edit", "assess", "autonomy") or name in LIFECYCLE:
+    if name == "promote":  # governance may override readiness and value with a written reason
+        return _promote(rest)
+    if name in ("status", "proposal", "edit", "assess", "autonomy") or name in LIFECYCLE:
         token, extra = _need(rest, f"{name} <id>", "id")
         if extra:
             raise UsageError(f"{name}: expected only a proposal id, got extra text {extra!r}. Usage: {name} <id>")
@@ -361,8 +369,8 @@ def parse(text: str) -> Command:
             raise UsageError(f"what was done: say how the incident was dealt with. Usage: {usage}")
         return Command("resolve", {"incident_id": parse_id(token, "incident id"), "text": done})
     if name == "checkin":
-        token, more = _need(rest, "checkin <id> <value> [note]", "id")
-        value, note = _need(more, "checkin <id> <value> [note]", "value")
+        token, more = _need(rest, "checkin <id> <number> [note]", "id")
+        value, note = _need(more, "checkin <id> <number> [note]", "value")
         return Command("checkin", {"proposal_id": parse_id(token), "value": value, "note": note or None})
     return Command("help", {"unknown": word[:40]})
 
@@ -442,6 +450,22 @@ def parse_decision(word: str, rest: str, *, require_comment: bool = True) -> Com
     if override is not None:
         args["override_reason"] = override
     return Command("decide", args)
+
+
+def _promote(rest: str) -> Command:
+    """`promote <id>`, or governance's `promote <id> --override <reason>` (readiness and
+    value only; DESIGN.md "Gates")."""
+    usage = f"promote <id> [{OVERRIDE_FLAG} <reason>]"
+    head, flag, reason = f" {rest} ".partition(f" {OVERRIDE_FLAG} ")
+    token, extra = _need(head.strip(), usage, "id")
+    if extra:
+        raise UsageError(f"promote: unexpected {extra[:60]!r}; a governance override needs the flag. Usage: {usage}")
+    args: dict[str, Any] = {"proposal_id": parse_id(token)}
+    if flag:
+        if not reason.strip():
+            raise UsageError(f"override reason: write why production goes ahead anyway. Usage: {usage}")
+        args["reason"] = reason.strip()
+    return Command("promote", args)
 
 
 def _digest_command(rest: str) -> Command:

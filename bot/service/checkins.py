@@ -17,10 +17,12 @@ from bot.domain.lifecycle_rules import CHECKIN_VALUE_MAX, NOTE_MAX, REPEAT_WINDO
 from bot.domain.proposal import AUTONOMY, is_blank
 from bot.domain.records import ApprovalRequestRow, Checkin, ProposalRow, as_utc
 from bot.domain.usertext import refuse_nul
+from bot.domain.value import parse_number, show_number, standing_line
 from bot.messages import compose
 from bot.messages.message import Message, Section, user_text
 from bot.ports import Clock, UnitOfWork
 from bot.service import approvals, notify
+from bot.service.gates import value_standing
 from bot.service.lifecycle import load_proposal, refuse
 from bot.service.notify import proposal_notice, queue
 from bot.service.roles import is_governance
@@ -35,13 +37,15 @@ logger = logging.getLogger(__name__)
 def record_checkin(
     uow: UnitOfWork, clock: Clock, settings: Settings, actor: str, proposal_id: int, value: str, note: str | None = None
 ) -> Message:
-    """The owner (or governance) reports the latest value of a running workflow's metric."""
+    """The owner (or governance) reports the latest value of a running workflow's
+    metric: a number in the metric's unit (DESIGN.md "Gates")."""
     value = (value or "").strip() if isinstance(value, str) else str(value)
     if is_blank(value):
-        raise UsageError("value: give the latest value of the metric: checkin <id> <value>")
+        raise UsageError("value: give the latest value of the metric as a number: checkin <id> <number> [note]")
     if len(value) > CHECKIN_VALUE_MAX:
         raise UsageError(f"value: at most {CHECKIN_VALUE_MAX} characters")
     refuse_nul(value, "value")
+    number = parse_number(value)
     note = (note or "").strip() or None
     refuse_nul(note, "note")
     if note is not None and len(note) > NOTE_MAX:
@@ -51,6 +55,13 @@ def record_checkin(
     problem: tuple[str, str] | None = None
     with uow:
         row = load_proposal(uow, proposal_id)
+        if number is None:
+            unit = row.answers.get("value_unit")
+            raise UsageError(
+                f"value: {value[:40]!r} is not a number; a check-in is the latest value of the metric"
+                f"{f' in {user_text(unit)}' if unit else ''}, e.g. checkin {row.id} 6.5 [note]"
+            )
+        value = show_number(number)
         if actor != row.owner and not is_governance(uow, actor, settings):
             problem = (
                 "not_owner",
@@ -73,7 +84,8 @@ def record_checkin(
                 {"checkin_id": saved.id, "value": value, "period": period, "note": note},
                 now,
             )
-            text = f"Check-in recorded for {proposal_label(row)} ({period}): {user_text(value)}"
+            text = f"Check-in recorded for {proposal_label(row)} ({period}): "
+            text += standing_line(value_standing(row, uow.checkins.for_proposal(row.id)))
             if actor != row.owner and row.owner:
                 queue(
                     uow,

@@ -415,7 +415,9 @@ class Govbot:
     # --- lifecycle and running workflows --------------------------------------------
     def transition(self, actor: str, proposal_id: int, action: str, *, reason: str | None = None) -> Message:
         """`pause`, `resume`, `retire` or `promote` a proposal (see `lifecycle.transition`)."""
-        return lifecycle.transition(self.uow(), self.clock, self.settings, actor, proposal_id, action, reason=reason)
+        return lifecycle.transition(
+            self.uow(), self.clock, self.settings, actor, proposal_id, action, reason=reason, policy=self.policy
+        )
 
     def override_stop(self, actor: str, proposal_id: int, code: str, reason: str | None) -> Message:
         """Governance lifts one open stop condition with a written reason."""
@@ -475,7 +477,17 @@ class Govbot:
         """`status <id>`: everything for the operator (`viewer` None) and for the people
         involved, role holders asked and governance; a summary without comments,
         decisions or trail for anyone else."""
-        return self.named(queries.status_message(self.uow(), self.settings, proposal_id, viewer))
+        days = self.policy.current().min_pilot_days
+        message = queries.status_message(
+            self.uow(), self.settings, proposal_id, viewer, now=self.clock.now(), min_pilot_days=days
+        )
+        return self.named(message)
+
+    def full_proposal(self, proposal_id: int, viewer: str | None = None) -> Message:
+        """`proposal <id>` and the "Full proposal" button: every answer, the verdict and
+        what the last resubmission changed, for the people who may see its details
+        (Refused for anyone else)."""
+        return self.named(queries.proposal_message(self.uow(), self.settings, proposal_id, viewer))
 
     def check_database(self) -> None:
         """Read from the database once; raises when it does not answer (`/readyz`)."""
@@ -486,7 +498,9 @@ class Govbot:
         """`govbot status ID --json`: proposal, classification, stop conditions,
         approvals, decisions, check-ins, audit trail, undelivered outbox rows.
         Raises NotFound for an unknown id."""
-        return queries.status_data(self.uow(), proposal_id)
+        return queries.status_data(
+            self.uow(), proposal_id, now=self.clock.now(), min_pilot_days=self.policy.current().min_pilot_days
+        )
 
     def mine(self, actor: str, channel: str | None = None) -> Message:
         """`mine`: the actor's proposals, their unfinished interview in `channel` (and how

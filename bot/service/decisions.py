@@ -33,6 +33,7 @@ from bot.domain.usertext import refuse_nul
 from bot.messages import compose
 from bot.messages.message import Message
 from bot.ports import Clock, UnitOfWork
+from bot.service import rounds
 from bot.service.approvals import authority, decision_group, move, record, supersede
 from bot.service.notify import MessageRef, card_copies, same_message, similar_on_card, update_card
 from bot.service.publish import publish
@@ -292,8 +293,9 @@ def card_for(
     )
     similar = similar_on_card(uow, proposal.id)
     result = latest.result if latest else None
+    changes = rounds.changes_for(uow, proposal, request)  # the same changes its card showed
     return compose.approval_request_card(
-        proposal, request, result, with_buttons=may, similar=similar, approvals=len(counted)
+        proposal, request, result, with_buttons=may, similar=similar, changes=changes, approvals=len(counted)
     )
 
 

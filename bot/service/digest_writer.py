@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from importlib import resources
 from typing import Any
 
+from bot.domain.value import parse_number, standing_line
 from bot.ports import Drafter, DraftFailed
 
 logger = logging.getLogger(__name__)
@@ -428,8 +429,9 @@ def template_digest(facts: dict[str, Any], why: str = "no_llm") -> str:
         f"Needs attention: {_n(appr.get('pending', 0), 'approval')} pending, {appr.get('overdue', 0)} overdue "
         f"(pending more than {_n(appr.get('overdue_after_hours', 0), 'hour')}).",
         f"Open stop conditions: {stops.get('open', 0)} ({_counts(stops.get('by_code', {}))}).",
-        f"Pilot purgatory: {_n(purg.get('count', 0), 'pilot')} older than {_n(purg.get('days', 0), 'day')} without "
-        f"value evidence" + (f": {_titles(purg.get('items', []))}." if purg.get("items") else "."),
+        f"Pilot purgatory: {_n(purg.get('count', 0), 'pilot')} older than {_n(purg.get('days', 0), 'day')}, not "
+        f"promoted" + (f": {_titles(purg.get('items', []))}." if purg.get("items") else "."),
+        *_rate_lines(facts.get("pilot_to_production", {})),
         *_drift_lines(facts.get("governance_drift", {})),
         *_incident_lines(facts.get("incidents", {})),
         "",
@@ -438,4 +440,42 @@ def template_digest(facts: dict[str, Any], why: str = "no_llm") -> str:
     ]
     for item in chk.get("items", [])[:5]:
         lines.append(f'- "{item["title"]}" (#{item["proposal_id"]}): {item["value"]}')
+    standing = [v for v in facts.get("value", {}).get("latest", []) if v.get("target") is not None]
+    if standing:
+        lines.append("Latest value against target:")
+        for item in standing[:5]:
+            lines.append(f'- "{item["title"]}" (#{item["proposal_id"]}): {_standing(item)}')
+    lines += _override_lines(facts.get("overrides", {}))
     return "\n".join(lines)
+
+
+def _rate_lines(rate: dict[str, Any]) -> list[str]:
+    """The pilot-to-production rate over the last quarter, when there were pilots."""
+    if not rate.get("pilots"):
+        return []
+    return [
+        f"Pilot to production over the last {_n(rate.get('days', 0), 'day')}: {rate.get('promoted', 0)} of "
+        f"{_n(rate['pilots'], 'pilot')} promoted ({rate.get('rate_pct')}%)."
+    ]
+
+
+def _standing(item: dict[str, Any]) -> str:
+    latest = parse_number(item.get("value"))
+    if latest is None:
+        return str(item.get("value"))
+    return standing_line({**item, "latest": latest})
+
+
+def _override_lines(found: dict[str, Any]) -> list[str]:
+    """The week's governance overrides (production gate, stop conditions), with reasons."""
+    if not found.get("count"):
+        return []
+    kinds = {"production_gate": "production gate", "stop_condition": "stop condition"}
+    lines = ["", f"Governance overrides this week: {found['count']}."]
+    for item in found.get("items", [])[:5]:
+        what = ", ".join(item.get("overridden") or [])
+        lines.append(
+            f'- "{item["title"]}" (#{item["proposal_id"]}): {kinds.get(item["kind"], item["kind"])} ({what}) '
+            f'by {item["by"]}, reason "{item["reason"]}"'
+        )
+    return lines

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain import gates
 from bot.domain.errors import Refused, UsageError
 from bot.domain.incidents import blocking_line, open_ids
 from bot.domain.lifecycle_rules import (
@@ -36,6 +37,7 @@ from bot.messages import compose
 from bot.messages.message import Message, plain, user_text
 from bot.ports import Clock, PolicySource, UnitOfWork
 from bot.service import approvals
+from bot.service import gates as gate_service
 from bot.service.notify import proposal_notice, queue
 from bot.service.publish import publish
 from bot.service.roles import is_governance
@@ -56,13 +58,18 @@ def transition(
     action: str,
     *,
     reason: str | None = None,
+    policy: PolicySource | None = None,
 ) -> Message:
     """Run `pause`, `resume`, `retire` or `promote` on a proposal.
 
-    Owners and governance may do all four. `promote` (pilot -> production) needs a
-    value check-in, or a governance actor giving `reason` (recorded as an override).
-    `resume` returns to the stage the pause left. While the proposal has open
-    incidents, `resume` and `promote` are refused naming them (no override).
+    Owners and governance may do all four. `promote` (pilot -> production) passes the
+    production gate (`bot.domain.gates`: readiness 6/6, the latest check-in at or
+    beyond the target, no open incident, the regulatory questions answered, the
+    policy's `min_pilot_days`); a refusal names every unmet condition. For `promote`,
+    `reason` is a governance override of readiness and value (audited as
+    `gate.overridden`); the other conditions have no override. `resume` returns to the
+    stage the pause left. While the proposal has open incidents, `resume` is refused
+    naming them (no override), and `promote` names them with code `open_incident`.
     """
     if action not in ACTIONS:
         raise UsageError(f"action: unknown {action!r}; allowed: {', '.join(ACTIONS)}")
@@ -71,11 +78,15 @@ def transition(
         raise UsageError(f"reason: at most {REASON_MAX} characters")
     now = clock.now()
     problem: tuple[str, str] | None = None
+    detail: dict[str, Any] = {}
     with uow:
         row = load_proposal(uow, proposal_id)
         governance = is_governance(uow, actor, settings)
         if actor != row.owner and not governance:
             problem = ("not_owner", f"Only the workflow owner or governance may {action} {proposal_label(row)}.")
+        elif action == "promote":
+            min_days = policy.current().min_pilot_days if policy is not None else 0
+            target, problem, detail = _promote(uow, row, actor, governance, reason, now, min_days)
         else:
             target, problem, detail = _plan(uow, row, action, governance, reason)
         if problem is None:
@@ -88,11 +99,20 @@ def transition(
                 closed = approvals.supersede(uow, open_requests, f"retired by {compose.mention(actor)}", now)
                 publish(uow, settings, row, closed, now)
             if detail.get("override_reason"):
-                text += f" Governance override: {detail['override_reason']}"
+                overridden = ", ".join(u["code"] for u in detail.get("unmet", []))
+                text += f" Governance override of {overridden}: {user_text(detail['override_reason'])}"
+                uow.audit.add(
+                    row.id,
+                    actor,
+                    "gate.overridden",
+                    {"gate": "production", "unmet": detail["unmet"], "reason": detail["override_reason"]},
+                    now,
+                )
             _tell_people(uow, settings, row, actor, proposal_notice("lifecycle", text, row, stage=target), now)
             uow.commit()
     if problem is not None:
-        raise refuse(uow, clock, actor, proposal_id, action, problem[1], code=problem[0])
+        extra = {"unmet": [u["code"] for u in detail.get("unmet", [])]} if action == "promote" and detail else None
+        raise refuse(uow, clock, actor, proposal_id, action, problem[1], code=problem[0], extra=extra)
     logger.info("proposal %s: %s -> %s by %s", proposal_id, before, target, actor)
     return proposal_notice("lifecycle", text, row, stage=target)
 
@@ -143,42 +163,64 @@ def _plan(
         if stage not in RETIRABLE:
             return "", ("bad_stage", f"{proposal_label(row)} is {stage}; it cannot be retired."), detail
         return "retired", None, detail
-    # promote
-    if stage != "pilot":
-        return (
-            "",
-            ("bad_stage", f"{proposal_label(row)} is {stage}; only a pilot can be promoted to production."),
-            detail,
-        )
-    blocking = open_ids(uow.incidents.for_proposal(row.id))
-    if blocking:  # no override: an open incident is dealt with first
-        return "", ("open_incident", blocking_line(blocking, proposal_label(row), "move to production")), detail
+    raise UsageError(f"action: unknown {action!r}; allowed: {', '.join(ACTIONS)}")  # pragma: no cover
+
+
+def _promote(
+    uow: UnitOfWork,
+    row: ProposalRow,
+    actor: str,
+    governance: bool,
+    reason: str | None,
+    now: datetime,
+    min_pilot_days: int,
+) -> tuple[str, tuple[str, str] | None, dict[str, Any]]:
+    """Pilot -> production through the gate; governance may override readiness and value
+    with a written reason, never an open incident, the regulatory questions or the
+    minimum pilot time."""
+    label = proposal_label(row)
+    if row.stage != "pilot":
+        return "", ("bad_stage", f"{label} is {row.stage}; only a pilot can be promoted to production."), {}
+    unmet = gates.production_gate(gate_service.gate_input(uow, row, now, min_pilot_days))
+    detail: dict[str, Any] = {"unmet": gate_service.gate_json(unmet)}
     latest = uow.checkins.latest(row.id)
     if latest is not None:
         detail["evidence"] = {"checkin_id": latest.id, "value": latest.value, "period": latest.period}
+    if not unmet:
+        del detail["unmet"]
         return "production", None, detail
-    if governance and reason:
-        detail["override_reason"] = detail.pop("reason")
-        return "production", None, detail
-    if governance:
+    listing = "\n".join(f"- {u.code}: {u.text}" for u in unmet)
+    head = f"{label} cannot go to production yet:\n{listing}"
+    hard = gates.blocking(unmet)
+    incidents = open_ids(uow.incidents.for_proposal(row.id))
+    if incidents:  # no override: an open incident is dealt with first
+        return "", ("open_incident", f"{head}\n{blocking_line(incidents, label, 'move to production')}"), detail
+    if reason and not governance:
+        return "", ("not_governance", f"{head}\nOnly governance may override the production gate."), detail
+    if reason and actor in (row.requester, row.owner):
+        role = "requested" if actor == row.requester else "own"
         return (
             "",
-            (
-                "no_evidence",
-                f"{proposal_label(row)} has no value check-in yet. Governance may promote it "
-                "anyway with a written reason: promote <id> <reason>.",
-            ),
+            ("own_proposal", f"{head}\nGovernance never overrides the gate on its own proposal: you {role} it."),
             detail,
         )
-    return (
-        "",
-        (
-            "no_evidence",
-            f"{proposal_label(row)} needs value evidence before production: report a check-in "
-            f"first (checkin {row.id} <value>), or ask governance to override.",
-        ),
-        detail,
-    )
+    if reason and hard:
+        codes = ", ".join(u.code for u in hard)
+        return (
+            "",
+            ("gate_unmet", f"{head}\nNo override lifts {codes}; only readiness and value_target may be overridden."),
+            detail,
+        )
+    if reason:
+        detail["override_reason"] = reason
+        return "production", None, detail
+    hint = ""
+    if not hard:
+        hint = (
+            "\nGovernance may override readiness and value with a written reason: "
+            f"promote {row.id} --override <reason>."
+        )
+    return "", ("gate_unmet", head + hint), detail
 
 
 # --------------------------------------------------------------------------- stop conditions
@@ -351,6 +393,7 @@ def refuse(
     message: str,
     *,
     code: str = "refused",
+    extra: dict[str, Any] | None = None,
 ) -> Refused:
     """Audit a refused attempt in its own unit of work and return the exception to raise."""
     with uow:
@@ -358,7 +401,7 @@ def refuse(
             proposal_id,
             actor,
             "lifecycle.refused",
-            {"attempt": what, "reason": plain(message), "code": code},
+            {"attempt": what, "reason": plain(message), "code": code, **(extra or {})},
             clock.now(),
         )
         uow.commit()

@@ -16,6 +16,7 @@ from bot.domain.similarity import Match
 from bot.messages import compose
 from bot.messages.message import Message
 from bot.ports import UnitOfWork
+from bot.service import rounds
 from bot.service.roles import request_holders
 from bot.settings import Settings
 
@@ -203,13 +204,17 @@ def queue_request(
     copy to anyone they delegated to for now. `card` replaces the standard card.
     Returns the card the holders got."""
     similar = similar_on_card(uow, proposal.id)  # near-duplicates on every copy, read once
-    card = card if card is not None else compose.approval_request_card(proposal, request, result, similar=similar)
+    changes = rounds.show(uow, proposal, request)  # what changed since the revision this role saw
+    if card is None:
+        card = compose.approval_request_card(proposal, request, result, similar=similar, changes=changes)
     people = [u for u in request_holders(uow, settings, request) if may_be_asked(proposal, request, u)]
     for user in people:
         key = card_key(request, user)
         send(uow, settings, proposal, user, card, now, ref_key=key, dedupe_key=_card_dedupe(request, user))
     for delegate, holder in _delegates(uow, request, people, now):
-        copy = compose.approval_request_card(proposal, request, result, delegate_of=holder, similar=similar)
+        copy = compose.approval_request_card(
+            proposal, request, result, delegate_of=holder, similar=similar, changes=changes
+        )
         send(
             uow,
             settings,

@@ -40,6 +40,7 @@ from bot.service.notify import (
     update_card,
 )
 from bot.service.roles import governance_members
+from bot.service.rounds import show
 from bot.settings import Settings
 
 ON_BEHALF = ("delegate", "governance", "governance_peer")  # decided by someone other than a holder
@@ -123,8 +124,9 @@ class _Publisher:
                     )
                 case RequestRevised():
                     similar = similar_on_card(self.uow, self.proposal.id)
+                    changes = show(self.uow, self.proposal, event.request)  # since the revision they saw
                     card = compose.approval_request_card(
-                        self.proposal, event.request, self.classification(), similar=similar
+                        self.proposal, event.request, self.classification(), similar=similar, changes=changes
                     )
                     self.update(event.request, card, f"rev{event.revision}")
                 case RequestSuperseded():

@@ -7,14 +7,18 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain import duties
+from bot.domain.errors import Refused
+from bot.domain.gates import production_gate
 from bot.domain.policy_diff import NOT_LIVE
 from bot.domain.proposal import regulatory_answered
 from bot.domain.records import as_utc
-from bot.messages import compose
+from bot.messages import compose, proposal_view
 from bot.messages.message import ASSESS_OPEN, Button, Message
 from bot.ports import UnitOfWork
 from bot.service.export import approval_record, checkin_record, incident_record, stop_record
+from bot.service.gates import gate_input, gate_json, last_override, value_standing
 from bot.service.roles import is_governance, request_holders
+from bot.service.rounds import since_last
 from bot.settings import Settings
 
 
@@ -37,11 +41,19 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def status_message(uow: UnitOfWork, settings: Settings, proposal_id: int, viewer: str | None = None) -> Message:
+def status_message(
+    uow: UnitOfWork,
+    settings: Settings,
+    proposal_id: int,
+    viewer: str | None = None,
+    *,
+    now: datetime | None = None,
+    min_pilot_days: int = 0,
+) -> Message:
     """`status <id>`: everything known about one proposal (NotFound for an unknown id)
     for the operator (`viewer` None) and for those `may_see_details`; a summary without
     comments, decisions or trail for anyone else."""
-    data = status_data(uow, proposal_id)
+    data = status_data(uow, proposal_id, now=now, min_pilot_days=min_pilot_days)
     if viewer is not None and not may_see_details(uow, settings, proposal_id, viewer):
         return compose.status_summary(data)
     message = compose.status_message(data, settings.timezone)
@@ -88,12 +100,17 @@ def ceiling_record(risk_level: str, asked: Any, result: dict[str, Any] | None) -
     return {"level": level, "asked": asked, "capped": asked is not None and duties.past_ceiling(asked, level)}
 
 
-def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
+def status_data(
+    uow: UnitOfWork, proposal_id: int, *, now: datetime | None = None, min_pilot_days: int = 0
+) -> dict[str, Any]:
     """`govbot status ID --json`: proposal, classification, stop conditions,
-    approvals, decisions, check-ins, incidents, audit trail, undelivered outbox rows, JSON-ready.
-    Raises NotFound for an unknown id."""
+    approvals, decisions, check-ins, incidents, value against target, the production
+    gate, audit trail, undelivered outbox rows, JSON-ready. Raises NotFound for an
+    unknown id. `now` and `min_pilot_days` (the policy's) judge the pilot time of the gate."""
     with uow:
         p = uow.proposals.get(proposal_id)
+        gate_now = now if now is not None else as_utc(p.stage_changed_at)
+        unmet = production_gate(gate_input(uow, p, gate_now, min_pilot_days)) if p.stage == "pilot" else []
         latest = uow.classifications.latest(proposal_id)
         stops = uow.stop_conditions.for_proposal(proposal_id)
         requests = uow.approvals.for_proposal(proposal_id)
@@ -106,6 +123,7 @@ def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
         flag = checkin_flag(uow, proposal_id)  # "no check-in for two periods" (bot.service.jobs)
         similar = uow.similarity.linked(proposal_id)  # near-duplicates in other departments, still live
         downstream = uow.handoffs.for_proposal(proposal_id)
+        changes = since_last(uow, p)  # from the previous revision to this one
         incidents = uow.incidents.for_proposal(proposal_id)
     return {
         "proposal": {
@@ -132,6 +150,8 @@ def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
         # the stamp keys are always there (null on a verdict stored before policy versions)
         "classification": {"policy_version": None, "policy_hash": None, **latest.result} if latest else None,
         "classification_revision": latest.revision if latest else None,
+        # what the last resubmission changed: answers and verdict, old -> new (null before one)
+        "changes": proposal_view.changes_to_json(changes) if changes is not None else None,
         "revisions": [
             {"revision": r.revision, "author": r.author, "created_at": _iso(r.created_at)} for r in revisions
         ],
@@ -143,6 +163,8 @@ def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
             for r in requests
         ],
         "checkins": [checkin_record(c, _iso) for c in checkins],
+        "value": value_standing(p, checkins),
+        "production_gate": {"unmet": gate_json(unmet), "override": last_override(audit)},
         "checkin_flag": flag,
         "incidents": [incident_record(i, _iso) for i in incidents],
         "autonomy": p.autonomy,
@@ -166,3 +188,20 @@ def status_data(uow: UnitOfWork, proposal_id: int) -> dict[str, Any]:
             {"actor": e.actor, "action": e.action, "detail": e.detail, "created_at": _iso(e.created_at)} for e in audit
         ],
     }
+
+
+def proposal_message(uow: UnitOfWork, settings: Settings, proposal_id: int, viewer: str | None = None) -> Message:
+    """`proposal <id>` (and the "Full proposal" button): every answer, the verdict and
+    what the last resubmission changed, for those who `may_see_details` (Refused for
+    anyone else; NotFound for an unknown id)."""
+    if viewer is not None and not may_see_details(uow, settings, proposal_id, viewer):
+        raise Refused(
+            f"#{proposal_id}: the whole proposal is shown to its requester, its owner, the people asked to "
+            f"approve it and governance; `status {proposal_id}` shows where it stands"
+        )
+    with uow:
+        row = uow.proposals.get(proposal_id)
+        latest = uow.classifications.latest(proposal_id)
+        changes = since_last(uow, row)
+    result = latest.result if latest else None
+    return proposal_view.full_proposal_message(proposal_view.proposal_facts(row), result, changes)

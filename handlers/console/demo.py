@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 from bot.domain.errors import Refused
-from bot.messages.message import Message
+from bot.messages.message import Message, plain
 from bot.service.core import Govbot
 from handlers.console.sender import ConsoleSender
 
@@ -305,14 +305,22 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False, *, operator: str) -
         t.show_inbox("U_ALICE")
 
     if core.status_data(high.proposal_id)["proposal"]["stage"] == "pilot":
-        t.chapter("Two weeks of pilot: value evidence, then production")
+        t.chapter("Two weeks of pilot: the value is not there yet, so the production gate says no")
+        t.say("Omar types `checkin <id> 9 Measured on 240 late-delivery tickets` (a number, in the metric's unit)")
         t.sees(
             "U_OMAR",
-            core.record_checkin(
-                "U_OMAR", high.proposal_id, "6.5 minutes per ticket", "Measured on 240 late-delivery tickets"
-            ),
+            core.record_checkin("U_OMAR", high.proposal_id, "9", "Measured on 240 late-delivery tickets"),
         )
-        t.sees("U_OMAR", core.transition("U_OMAR", high.proposal_id, "promote"))
+        t.say(f"Omar types `promote {high.proposal_id}`")
+        try:
+            core.transition("U_OMAR", high.proposal_id, "promote")
+        except Refused as exc:
+            t.say(f"govbot refuses, naming every unmet condition:\n{plain(exc.message)}")
+
+        t.chapter("Governance overrides the value condition, in writing")
+        reason = "Refunds are capped at 2,000 EUR a day; handling time is reported weekly until it reaches 4 minutes."
+        t.say(f'Grace types `promote {high.proposal_id} --override "{reason}"`')
+        t.sees("U_GRACE", core.transition("U_GRACE", high.proposal_id, "promote", reason=reason))
         t.show_inbox("U_ALICE")
 
     if core.status_data(high.proposal_id)["proposal"]["stage"] in ("pilot", "production"):

@@ -305,6 +305,12 @@ def summary(answers: dict[str, Any], pages: list[questions.Page]) -> Message:
             else:
                 text = str(value)
             fields.append((q.label, text))  # whole: this is what will be submitted
+    full = interview.to_proposal(answers)  # the baseline and target read from the metric, to confirm
+    shown = {label for label, _ in fields}
+    unit = f" {full['value_unit']}" if full.get("value_unit") else ""
+    for key, label in (("value_baseline", "Baseline today"), ("value_target", "Target")):
+        if full.get(key) is not None and label not in shown:
+            fields.append((label, f"{full[key]}{unit}"))
     return Message(
         kind="interview_summary",
         text=f"Your proposal: {answers.get('title') or '(no title)'}",

@@ -16,7 +16,7 @@ from bot.messages import message as msg
 from bot.service.results import DecisionOutcome
 from handlers.guard import parse_id
 from handlers.slack.app import SlackFrontEnd, user_of
-from handlers.slack.blocks import home_view, render
+from handlers.slack.blocks import home_view, proposal_modal, render
 from handlers.slack.forms import checkin_modal, decision_modal
 from handlers.slack.intake import open_interview
 
@@ -77,6 +77,13 @@ def register(fe: SlackFrontEnd) -> None:
 
     bolt.action(msg.EDIT_PROPOSAL)(on_edit)
     bolt.action(msg.REASSESSMENT_EDIT)(on_edit)
+
+    @bolt.action(msg.FULL_PROPOSAL)
+    async def on_full_proposal(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        async with fe.work("opening the full proposal", fe.reporter(body, respond), ack):
+            await ack()
+            whole = await fe.call(fe.core.full_proposal, _int(action["value"]), user_of(body))  # Refused is reported
+            await fe.client.views_open(trigger_id=body["trigger_id"], view=proposal_modal(whole))
 
     @bolt.action(msg.CHECKIN_OPEN)
     async def on_checkin(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:

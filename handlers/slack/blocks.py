@@ -200,3 +200,22 @@ def home_view(message: Message) -> dict[str, Any]:
 
     view = View(type="home", blocks=message_blocks(message, max_blocks=VIEW_BLOCKS_MAX))
     return view.to_dict()
+
+
+MODAL_TITLE_MAX = 24
+
+
+def proposal_modal(message: Message) -> dict[str, Any]:
+    """A read-only modal with a whole message (the "Full proposal" button): up to 100
+    blocks, where a message holds 50."""
+    from slack_sdk.models.views import View
+
+    title = clip(plain(message.text.split(":", 1)[0]) or "Proposal", MODAL_TITLE_MAX)
+    view = View(
+        type="modal",
+        callback_id="proposal.full",
+        title=PlainTextObject(text=title),
+        close=PlainTextObject(text="Close"),
+        blocks=message_blocks(message, max_blocks=VIEW_BLOCKS_MAX),
+    )
+    return view.to_dict()

@@ -81,9 +81,9 @@ def checkin_modal(proposal_id: int) -> dict[str, Any]:
         ContextBlock(elements=[MarkdownTextObject(text=f"Proposal #{proposal_id}")]),
         InputBlock(
             block_id="value",
-            label=PlainTextObject(text="Latest value of the metric"),
+            label=PlainTextObject(text="Latest value (a number)"),
             element=PlainTextInputElement(action_id="v", max_length=200),
-            hint=PlainTextObject(text="E.g. '7 minutes per ticket this week'."),
+            hint=PlainTextObject(text="A number in the metric's unit, e.g. 7 for 7 minutes per ticket."),
         ),
     ]
     view = View(

@@ -24,6 +24,7 @@ from bot.messages.message import (
     DIGEST_POST,
     DIGEST_REGENERATE,
     EDIT_PROPOSAL,
+    FULL_PROPOSAL,
     POLICY_APPLY,
     REASSESSMENT_CONFIRM,
     REASSESSMENT_EDIT,
@@ -138,6 +139,9 @@ class TeamsActions:
                 pid = _int(data.get("proposal_id", data.get("value")), "proposal_id")
                 start = await self._call(self.core.edit_seed, actor, pid)
                 return await self.start_interview(actor, start)
+            if verb == FULL_PROPOSAL:  # cards unfold it in place; this answers a button without it
+                pid = _int(data.get("proposal_id", data.get("value")), "proposal_id")
+                return await self.render(actor, await self._call(self.core.full_proposal, pid, actor))
             if verb == CHECKIN_OPEN:
                 return checkin_card(_int(data.get("proposal_id", data.get("value")), "proposal_id"))
             if verb == CHECKIN_SUBMIT:
@@ -414,7 +418,7 @@ class TeamsActions:
         pid = _int(data.get("proposal_id"), "proposal_id")
         value = " ".join(str(data.get("value_input") or "").split())
         if not value:
-            return checkin_card(pid, error="value: give the latest value of the metric, e.g. '7 minutes'")
+            return checkin_card(pid, error="value: give the latest value of the metric as a number in its unit, e.g. 7")
         note = " ".join(str(data.get("note") or "").split())
         text = f"checkin {pid} {value}" + (f" {note}" if note else "")
         return await self.command(actor, text)
@@ -532,7 +536,7 @@ def checkin_card(proposal_id: int, error: str | None = None) -> dict[str, Any]:
         {
             "type": "Input.Text",
             "id": "value_input",
-            "label": "Latest value of the metric",
+            "label": "Latest value of the metric (a number in its unit)",
             "isRequired": True,
             **({"errorMessage": error} if error else {}),
         },

@@ -16,13 +16,26 @@ from typing import Any
 
 from bot.domain import questions
 from bot.domain.questions import Question
-from bot.messages.message import APPROVE, REJECT, REQUEST_CHANGES, Button, Message, plain, spans
+from bot.messages.message import (
+    APPROVE,
+    FULL_PROPOSAL,
+    REJECT,
+    REQUEST_CHANGES,
+    Button,
+    Message,
+    plain,
+    spans,
+    user_text,
+)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
 # Teams refuses messages over ~40 KB; leave room for the activity envelope.
 MAX_CARD_BYTES = 36_000
+# A card that carries the whole proposal (Action.ShowCard) stays within the ~28 KB
+# Teams documents for a message with a card.
+SHOW_CARD_MAX_BYTES = 28_000
 MAX_TEXT = 4_000
 
 INTERVIEW_NEXT = "interview.next"
@@ -159,9 +172,32 @@ def _units(message: Message) -> list[dict[str, Any] | tuple[str, str]]:
 
 
 def _paragraphs(text: str) -> list[str]:
-    # One TextBlock per paragraph so a long list can be cut between lines.
+    # One TextBlock per paragraph so a long list can be cut between lines; a paragraph
+    # longer than a TextBlock holds (escaping may double it) goes into several.
     parts = [p for p in text.split("\n") if p.strip()]
-    return parts or [text]
+    return [piece for p in parts or [text] for piece in _pieces(p, MAX_TEXT // 2)]
+
+
+def _pieces(text: str, limit: int) -> list[str]:
+    """`text` in pieces of at most `limit` characters, each user-written run marked
+    again in every piece it falls into (so it stays escaped on its own)."""
+    if len(plain(text)) <= limit:
+        return [text]
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for run, is_user in spans(text):
+        while run:
+            room = limit - size
+            part, run = run[:room], run[room:]
+            current.append(user_text(part) if is_user else part)
+            size += len(part)
+            if size >= limit:
+                pieces.append("".join(current))
+                current, size = [], 0
+    if current:
+        pieces.append("".join(current))
+    return pieces
 
 
 def _body(units: Sequence[dict[str, Any] | tuple[str, str]]) -> list[dict[str, Any]]:
@@ -213,6 +249,9 @@ def message_card(
             return with_image
         note = text_block("(The chart is too large for a Teams message; see `govbot portfolio`.)", isSubtle=True)
         extra_body = [note, *extra_body]
+    full = message.meta.get("full") if any(b.action == FULL_PROPOSAL for b in message.buttons) else None
+    if isinstance(full, dict):
+        return _with_full_view(message, full, extra_body, notice, inputs, refresh, min(max_bytes, SHOW_CARD_MAX_BYTES))
     head = [text_block(message.text, weight="Bolder", size="Medium")]
     if notice:
         head.append(text_block(notice, color="Accent", weight="Bolder"))
@@ -238,6 +277,40 @@ def message_card(
         else:
             hi = mid - 1
     return build(lo)
+
+
+def _with_full_view(
+    message: Message,
+    full: dict[str, Any],
+    extra_body: Iterable[dict[str, Any]],
+    notice: str | None,
+    inputs: Iterable[dict[str, Any]],
+    refresh: dict[str, Any] | None,
+    max_bytes: int,
+) -> dict[str, Any]:
+    """The card with its "Full proposal" button as an Action.ShowCard that unfolds the
+    whole proposal in place (no round trip, works in every client); the unfolded card
+    gets the room the card leaves under `max_bytes`."""
+    others = tuple(b for b in message.buttons if b.action != FULL_PROPOSAL)
+    trimmed = Message(
+        message.kind,
+        message.text,
+        message.sections,
+        others,
+        message.image_png,
+        {k: v for k, v in message.meta.items() if k != "full"},
+    )
+    extra_body, inputs = list(extra_body), list(inputs)
+    card = message_card(
+        trimmed, extra_body=extra_body, notice=notice, inputs=inputs, refresh=refresh, max_bytes=max_bytes // 2
+    )
+    room = max_bytes - card_size(card) - 200  # the ShowCard wrapper
+    inner = message_card(Message.from_json(full), max_bytes=max(room, 2_000))
+    inner.pop("$schema", None)
+    inner.pop("fallbackText", None)
+    show = {"type": "Action.ShowCard", "title": "Full proposal", "card": inner}
+    card["actions"] = [*card.get("actions", []), show]
+    return card
 
 
 def has_decision_buttons(message: Message) -> bool:

@@ -354,7 +354,7 @@ def test_changes_requested_then_edited_in_one_summary_from_the_console(core):
             # ... and resumed later: the title and the rollback are corrected in place; the
             # proposal is complete, so nothing is left to ask
             "propose",
-            "1,21",
+            "1,23",  # the baseline and target read from the metric come before the rollback
             "Summarise weekly support themes for the leads",
             "Stop the weekly job; the lead writes notes by hand",
             "",  # nothing else to correct

@@ -39,7 +39,16 @@ def test_demo_tour_covers_the_flow_and_leaves_the_data(core):
         ("U_MALLORY", False),
         ("U_DANA", True),
     ]
-    assert [c["value"] for c in status["checkins"]] == ["6.5 minutes per ticket"]
+    assert [c["value"] for c in status["checkins"]] == ["9"]
+    # the production gate refused Omar, then governance overrode the value with a reason
+    assert '#2 "Refund agent for late deliveries" cannot go to production yet:' in text
+    assert "- value_target: the latest check-in is 9 minutes, not at or below the target 4 minutes" in text
+    assert [
+        (e["actor"], [u["code"] for u in e["detail"]["unmet"]])
+        for e in status["audit"]
+        if e["action"] == "gate.overridden"
+    ] == [("U_GRACE", ["value_target"])]
+    assert "Production gate overridden" in text
     # after go-live: a high incident paused it, resume waited for the resolution
     assert [(i["severity"], i["status"], i["reported_by"]) for i in status["incidents"]] == [
         ("high", "resolved", "U_MALLORY")

@@ -45,7 +45,12 @@ def _full_history(core, clock):
     now = clock.now()
     with core.uow() as uow:  # the requester edits after "changes requested": revision 2, re-classified
         row = uow.proposals.get(p.id)
-        answers = {**row.answers, "review": "spot_check", "rollback_path": "switch off; agents write by hand"}
+        answers = {
+            **row.answers,
+            "review": "spot_check",
+            "rollback_path": "switch off; agents write by hand",
+            "use_area": "none",
+        }
         row.revision = uow.proposals.add_revision(p.id, answers, REQUESTER, now)
         row.answers = answers
         uow.proposals.update(row)
@@ -75,10 +80,10 @@ def _full_history(core, clock):
     core.decide("UDEP", sec_req.id, "approve")
     core.decide(GOV, gov_req.id, "approve")
     core.override_stop(GOV, p.id, "invisible_failure", "agents sample 10% of drafts daily")
-    core.record_checkin(OWNER, p.id, "9 min per ticket", note="baseline 12")
+    core.record_checkin(OWNER, p.id, "2", note="baseline 3")
     clock.advance(days=7)
-    core.record_checkin(OWNER, p.id, "7 min per ticket")
-    core.transition(OWNER, p.id, "promote")
+    core.record_checkin(OWNER, p.id, "0.5")
+    core.transition(GOV, p.id, "promote", reason="escalation path is in the support runbook")
     core.transition(GOV, p.id, "pause", reason="vendor incident")
     core.report_incident("UAGENT", p.id, "high", "Refund drafted in the wrong currency")
     core.resolve_incident(OWNER, 1, "Currency rule added to the prompt")
@@ -132,11 +137,11 @@ def test_markdown_pack_covers_the_whole_history(core, clock):
     assert "| invisible_failure | overridden | UGOV | agents sample 10% of drafts daily |" in md
     # lifecycle moves with who and why
     assert "| UGOV | production -> paused | pause | vendor incident |" in md
-    assert "| UOWN | pilot -> production | promote |" in md
+    assert "| UGOV | pilot -> production | promote |" in md
     assert "| UGOV | approved -> pilot | override | invisible_failure |" in md
     # value check-ins
-    assert "| 2026-W47 | 9 min per ticket | baseline 12 | UOWN |" in md
-    assert "| 2026-W48 | 7 min per ticket | — | UOWN |" in md
+    assert "| 2026-W47 | 2 | baseline 3 | UOWN |" in md
+    assert "| 2026-W48 | 0.5 | — | UOWN |" in md
     # incidents: what happened and how it was resolved
     assert "2 reported, 1 open." in md
     assert (
@@ -178,7 +183,7 @@ def test_pdf_pack_reads_back_with_the_same_content(core, clock):
         "agents sample 10% of drafts daily",
         "approve by UDEP for USEC",
         "vendor incident",
-        "9 min per ticket",
+        "baseline 3",
         "2026-W48",
         "stop_condition.overridden",
         "Refund drafted in the wrong currency",
@@ -237,7 +242,7 @@ def test_pack_after_a_real_submit_changes_resubmit_approve_override_and_promotio
     with core.uow() as uow:
         assert uow.proposals.get(pid).stage == "approved"  # invisible_failure blocks pilot
     core.override_stop(GOV, pid, "invisible_failure", "customers report errors through the chat")
-    core.record_checkin(OWNER, pid, "31% of chats resolved without an agent")
+    core.record_checkin(OWNER, pid, "0.5", note="31% of chats resolved without an agent")
     core.transition(OWNER, pid, "promote")
 
     md = core.audit_pack(pid, "md").decode()

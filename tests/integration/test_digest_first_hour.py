@@ -58,9 +58,9 @@ def a_week_with_a_corrected_check_in(core, clock) -> int:
     core.submit("U1", "console", make_proposal(title="Draft release notes"))  # one approval left pending
     (request,) = [r for r in core.status_data(result.proposal_id)["approvals"]]
     core.decide("U_OWNER", request["id"], "approve")
-    core.record_checkin("U_OWNER", result.proposal_id, "2.5 hours")
+    core.record_checkin("U_OWNER", result.proposal_id, "2.5")
     clock.advance(hours=2)
-    core.record_checkin("U_OWNER", result.proposal_id, "2 hours", "corrected")
+    core.record_checkin("U_OWNER", result.proposal_id, "2", "corrected")
     clock.advance(hours=1)
     return result.proposal_id
 
@@ -75,5 +75,7 @@ def test_the_digest_lists_a_weeks_check_ins_once(core, clock):
     pid = a_week_with_a_corrected_check_in(core, clock)
     text = core.draft_digest(clock.now()).text
     assert [line for line in text.splitlines() if line.startswith("- ")] == [
-        f'- "Summarise weekly support themes" (#{pid}): 2 hours'
+        f'- "Summarise weekly support themes" (#{pid}): 2',
+        # and once against its target ("from 3 to 0.5" hours), moving towards it since 2.5
+        f'- "Summarise weekly support themes" (#{pid}): 2 against target 0.5 (from 3): improving',
     ]

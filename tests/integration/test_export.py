@@ -16,8 +16,8 @@ from tests.support.stages import OWNER, pending_request, seed
 
 def _history(core, clock):
     """A pilot promoted on evidence, a blocked proposal overridden, one rejected."""
-    a = seed(core, "pilot", risk="high", eu_tier="limited", title="Refund drafts")
-    core.record_checkin(OWNER, a.id, "=6 min per ticket")  # formula-looking on purpose
+    a = seed(core, "pilot", risk="high", eu_tier="limited", title="Refund drafts", use_area="none")
+    core.record_checkin(OWNER, a.id, "-0.5")  # formula-looking on purpose (a leading minus)
     clock.advance(hours=1)
     core.transition(OWNER, a.id, "promote")
     b = seed(core, "approved", stops=("invisible_failure",), title="Invoice matcher", eu_tier="minimal")
@@ -42,7 +42,7 @@ def test_audit_lines_say_who_what_when_why(core, clock):
     promoted = [line for line in core.audit_lines(a.id) if "stage.production" in line]
     assert promoted == [
         f"2026-11-16T10:00:00Z  {OWNER}  stage.production  "
-        'evidence={"checkin_id": 1, "period": "2026-W47", "value": "=6 min per ticket"} '
+        'evidence={"checkin_id": 1, "period": "2026-W47", "value": "-0.5"} '
         "from=pilot to=production via=promote"
     ]
     with pytest.raises(NotFound):
@@ -58,7 +58,7 @@ def test_json_export_has_classification_approvals_checkins_and_tiers(core, clock
     assert data["counts"]["by_risk_level"] == {"high": 2, "medium": 1}
     items = {p["id"]: p for p in data["proposals"]}
     assert items[a.id]["stage"] == "production"
-    assert items[a.id]["checkins"][0]["value"] == "=6 min per ticket"  # JSON keeps it verbatim
+    assert items[a.id]["checkins"][0]["value"] == "-0.5"  # JSON keeps it verbatim
     assert items[a.id]["classification"]["reasons"] == ["seeded as high"]
     assert items[b.id]["stop_conditions"] == [
         {
@@ -82,7 +82,7 @@ def test_csv_export_one_row_per_proposal(core, clock):
     by_id = {int(r["id"]): r for r in rows}
     assert by_id[a.id]["stage"] == "production" and by_id[a.id]["eu_ai_act_tier"] == "limited"
     assert by_id[a.id]["checkins"] == "1"
-    assert by_id[a.id]["latest_checkin_value"] == "'=6 min per ticket"  # no spreadsheet formula
+    assert by_id[a.id]["latest_checkin_value"] == "'-0.5"  # no spreadsheet formula
     assert by_id[a.id]["latest_checkin_period"] == "2026-W47"
     assert by_id[b.id]["overrides"] == "invisible_failure by UGOV: daily sample review"
     assert by_id[b.id]["stop_conditions"] == "invisible_failure:overridden"

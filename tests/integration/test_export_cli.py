@@ -32,7 +32,7 @@ def _run(*argv: str) -> tuple[int, str]:
 def test_audit_export_and_pack_from_the_command_line(core, cli_env, capsys):
     p = seed(core, "approved", stops=("invisible_failure",), title="Invoice matcher")
     core.override_stop(GOV, p.id, "invisible_failure", "daily sample review")
-    core.record_checkin(OWNER, p.id, "14 invoices/h")
+    core.record_checkin(OWNER, p.id, "14")
 
     code, text = _run("audit", str(p.id))
     assert code == 0
@@ -41,7 +41,7 @@ def test_audit_export_and_pack_from_the_command_line(core, cli_env, capsys):
     code, text = _run("export", "--format", "csv")
     assert code == 0
     [row] = list(csv.DictReader(io.StringIO(text)))
-    assert (row["title"], row["stage"], row["latest_checkin_value"]) == ("Invoice matcher", "pilot", "14 invoices/h")
+    assert (row["title"], row["stage"], row["latest_checkin_value"]) == ("Invoice matcher", "pilot", "14")
 
     code, text = _run("export", "--format", "json")
     assert code == 0 and json.loads(text)["proposals"][0]["stage"] == "pilot"

@@ -105,13 +105,15 @@ def test_stop_conditions_and_approvals(store, seeded):
 
 def test_pilot_purgatory(store, seeded):
     purg = portfolio(store)["purgatory"]
-    assert purg["count"] == 1 and purg["days"] == 90
+    assert purg["count"] == 2 and purg["days"] == 90
+    # not promoted after 90 days, whatever the check-ins: the one with value evidence too
     assert [(i["id"], i["title"], i["department"], i["days_in_pilot"]) for i in purg["items"]] == [
-        (seeded["refund_support"], "Refund email drafting assistant", "Support", 100)
+        (seeded["refund_support"], "Refund email drafting assistant", "Support", 100),
+        (seeded["invoice_sales"], "Summarise invoices", "Sales", 95),
     ]
-    # with a 20-day limit the young pilot without check-ins joins; the one with value evidence never does
+    # with a 20-day limit the young pilot joins
     purg = portfolio(store, purgatory_days=20)["purgatory"]
-    assert [i["id"] for i in purg["items"]] == [seeded["refund_support"], seeded["clauses"]]
+    assert [i["id"] for i in purg["items"]] == [seeded["refund_support"], seeded["invoice_sales"], seeded["clauses"]]
 
 
 def test_sprawl_groups_across_departments_with_reason(store, seeded):
@@ -151,7 +153,7 @@ def test_lists_are_capped_with_totals(store, seeded):
     f = portfolio(store, list_cap=1, purgatory_days=20)
     assert len(f["by_department"]["items"]) == 1 and f["by_department"]["total"] == 5
     assert len(f["approvals"]["oldest_overdue"]) == 1 and f["approvals"]["overdue"] == 2
-    assert len(f["purgatory"]["items"]) == 1 and f["purgatory"]["count"] == 2
+    assert len(f["purgatory"]["items"]) == 1 and f["purgatory"]["count"] == 3
     assert len(f["sprawl"]["groups"]) == 1 and f["sprawl"]["groups_total"] == 2
     assert len(f["value"]["latest"]) == 1
 
@@ -178,7 +180,7 @@ def test_digest_facts_this_week_against_last(store, seeded):
     assert f["stage_moves"]["last_week"] == {"rejected": 1}
     assert (f["approvals"]["pending"], f["approvals"]["overdue"]) == (3, 2)
     assert f["stop_conditions"]["open"] == 3 and f["stop_conditions"]["opened_this_week"] == 3
-    assert f["purgatory"]["count"] == 1
+    assert f["purgatory"]["count"] == 2
     chk = f["checkins"]
     assert (chk["this_week"], chk["last_week"]) == (1, 0)
     assert [i["value"] for i in chk["items"]] == ["31% fewer manual touches"]
@@ -191,7 +193,7 @@ def test_portfolio_through_the_core(core):
     assert message.image_png == "portfolio_chart"
     text = message.plain_text()
     assert "AI portfolio: 7 proposals" in text
-    assert "Pilot purgatory: 1 pilots older than 90 days" in text
+    assert "Pilot purgatory: 2 pilots older than 90 days, not promoted" in text
     assert (
         "- 2 proposals in 2 departments — Finance 1 (#2 Drafting refund emails), Support 1 "
         "(#1 Refund email drafting assistant) — both are about refund, drafting and emails"

@@ -299,7 +299,7 @@ def test_two_missed_periods_are_flagged_until_a_checkin_arrives(core, clock):
     busy = seed(core, "production", title="Busy workflow")
     core.run_due(clock.now())  # W47: asked
     clock.advance(days=7)
-    core.record_checkin(OWNER, busy.id, "11 min")
+    core.record_checkin(OWNER, busy.id, "11")
     assert core.run_due(clock.now())["checkins"]["flagged"] == []  # W48: asked once before
     with core.uow() as uow:
         assert queries.checkin_flag(uow, quiet.id) is None
@@ -331,7 +331,7 @@ def test_two_missed_periods_are_flagged_until_a_checkin_arrives(core, clock):
     assert "No value check-in" not in core.status(busy.id).plain_text()
 
     clock.advance(hours=2)
-    core.record_checkin(OWNER, quiet.id, "4 min")
+    core.record_checkin(OWNER, quiet.id, "4")
     with core.uow() as uow:
         assert queries.checkin_flag(uow, quiet.id) is None
     assert core.status_data(quiet.id)["checkin_flag"] is None

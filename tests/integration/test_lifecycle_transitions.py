@@ -127,46 +127,46 @@ def test_governance_from_the_directory_counts_too(core, clock):
     assert stage_of(core, p.id) == "paused"
 
 
-def test_promote_needs_value_evidence(core):
-    p = seed(core, "pilot")
+def test_promote_needs_a_check_in_that_meets_the_target(core):
+    p = seed(core, "pilot", use_area="none")  # metric "from 3 to 0.5" hours
     with pytest.raises(Refused) as err:
         core.transition(OWNER, p.id, "promote")
-    assert err.value.code == "no_evidence"
-    assert f"checkin {p.id}" in err.value.message
+    assert err.value.code == "gate_unmet"
+    assert f"checkin {p.id} <number>" in err.value.message
     assert stage_of(core, p.id) == "pilot"
 
-    core.record_checkin(OWNER, p.id, "7 min per ticket")
+    core.record_checkin(OWNER, p.id, "0.5")
     core.transition(OWNER, p.id, "promote")
     assert stage_of(core, p.id) == "production"
     moved = audit_events(core, p.id, "stage.production")[0]
     assert moved.detail["from"] == "pilot"
-    assert moved.detail["evidence"]["value"] == "7 min per ticket"
+    assert moved.detail["evidence"]["value"] == "0.5"
     assert moved.detail["evidence"]["period"] == "2026-W47"
     assert "override_reason" not in moved.detail
 
 
-def test_governance_may_promote_without_evidence_only_with_a_reason(core):
-    p = seed(core, "pilot")
+def test_governance_may_override_the_value_only_with_a_reason(core):
+    p = seed(core, "pilot", use_area="none")
     with pytest.raises(Refused) as err:
         core.transition(GOV, p.id, "promote")
-    assert err.value.code == "no_evidence"
+    assert err.value.code == "gate_unmet"
     with pytest.raises(Refused):
         core.transition(GOV, p.id, "promote", reason="   ")
     assert stage_of(core, p.id) == "pilot"
 
     msg = core.transition(GOV, p.id, "promote", reason="regulatory deadline; metric wired next sprint")
     assert stage_of(core, p.id) == "production"
-    assert "Governance override" in msg.text
+    assert "Governance override of value_target" in msg.text
     detail = audit_events(core, p.id, "stage.production")[0].detail
     assert detail["override_reason"] == "regulatory deadline; metric wired next sprint"
     assert "evidence" not in detail
 
 
 def test_an_owner_reason_does_not_replace_evidence(core):
-    p = seed(core, "pilot")
+    p = seed(core, "pilot", use_area="none")
     with pytest.raises(Refused) as err:
         core.transition(OWNER, p.id, "promote", reason="trust me")
-    assert err.value.code == "no_evidence"
+    assert err.value.code == "not_governance"
     assert stage_of(core, p.id) == "pilot"
 
 

@@ -103,7 +103,7 @@ def test_governance_decides_an_escalated_request_from_the_buttons(core, clock):
 
 
 def test_lifecycle_chat_commands(core):
-    p = seed(core, "pilot")
+    p = seed(core, "pilot", use_area="none")
     reply = core.handle_command(OWNER, "console", f"pause {p.id}")
     assert stage_of(core, p.id) == "paused"
     assert "paused" in reply.message.text
@@ -112,14 +112,18 @@ def test_lifecycle_chat_commands(core):
 
     reply = core.handle_command(OWNER, "console", f"promote {p.id}")
     assert stage_of(core, p.id) == "pilot"
-    assert "value evidence" in reply.message.plain_text()
+    assert "cannot go to production yet" in reply.message.plain_text()
 
-    core.handle_command(OWNER, "console", f"checkin {p.id} 9min per ticket")
+    reply = core.handle_command(OWNER, "console", f"checkin {p.id} 9min per ticket")
+    assert reply.message.plain_text().startswith("value: '9min' is not a number")
+    core.handle_command(OWNER, "console", f"checkin {p.id} 0.4 per ticket")
     reply = core.handle_command(OWNER, "console", f"promote {p.id}")
     assert stage_of(core, p.id) == "production"
 
-    q = seed(core, "pilot")
-    core.handle_command(GOV, "console", f"promote {q.id} board wants it live before the audit")
+    q = seed(core, "pilot", use_area="none")
+    reply = core.handle_command(GOV, "console", f"promote {q.id} board wants it live before the audit")
+    assert reply.message.plain_text().startswith("promote: unexpected 'board wants it live before the audit'")
+    core.handle_command(GOV, "console", f"promote {q.id} --override board wants it live before the audit")
     assert stage_of(core, q.id) == "production"
     assert (
         audit_events(core, q.id, "stage.production")[0].detail["override_reason"]

@@ -34,7 +34,7 @@ def test_0012_keeps_the_decisions_final_down_and_up_again(tmp_path, request, clo
     pid = core.submit("U_REQ", "console", make_proposal()).proposal_id
     core.decide("U_OWNER", requests_by_role(core, pid)["owner"].id, "approve")
 
-    _migrate(url, "0015", "downgrade")
+    _migrate(url, "0016", "downgrade")
     _migrate(url, "head", "upgrade")
 
     engine = make_engine(url)

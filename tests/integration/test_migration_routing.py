@@ -58,6 +58,7 @@ def test_upgrade_fills_governance_fallback_from_the_notes(tmp_path, request):
     _seed_at_0003(url)
 
     assert upgrade(url, "0004") == "0004"
+    upgrade(url)  # the store reads the schema of the head revision
 
     engine = make_engine(url)
     try:  # read at 0004 with SQL: the repositories know the schema at head

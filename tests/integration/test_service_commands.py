@@ -155,7 +155,8 @@ def test_lifecycle_commands_are_dispatched_and_refusals_come_back_as_messages(co
     checkin = core.handle_command("U_OWNER", "slack", f"checkin {pid} 0.7 hours this week").message
     assert (checkin.kind, plain(checkin.text)) == (
         "checkin",
-        f'Check-in recorded for #{pid} "Summarise weekly support themes" (2026-W47): 0.7',
+        f'Check-in recorded for #{pid} "Summarise weekly support themes" (2026-W47): 0.7 against target 0.5 '
+        "(from 3): improving",
     )
     assert core.status_data(pid)["checkins"][0]["value"] == "0.7"
     bad = core.handle_command("UGOV", "slack", f"override {pid} nonsense because").message

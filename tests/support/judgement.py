@@ -24,12 +24,15 @@ from bot.domain.regulatory import effective_answers
 
 CASES_FILE = Path(__file__).with_name("labelled_proposals.toml")
 # Every labelled set, in the order they were written; only the first was written before
-# the lexicon was tuned, the last was measured once and never tuned on (see their headers).
+# the lexicon was tuned. Held-out 3 was untouched until branch `words` studied its misses;
+# the last ("unseen") was committed before that branch changed the lexicon, measured once
+# after, and never tuned on (see their headers).
 SETS = {
     "labelled": CASES_FILE,
     "held-out 1 (dev)": Path(__file__).with_name("labelled_holdout.toml"),
     "held-out 2 (dev)": Path(__file__).with_name("labelled_fresh.toml"),
-    "final held-out (untouched)": Path(__file__).with_name("labelled_final.toml"),
+    "held-out 3 (dev)": Path(__file__).with_name("labelled_final.toml"),
+    "unseen held-out (untouched)": Path(__file__).with_name("labelled_unseen.toml"),
 }
 FLAGS = ("profiles_people", "interacts_with_people", "generates_content")
 TIERS = ("minimal", "limited", "high", "prohibited")

@@ -162,7 +162,7 @@ def seed_portfolio(core: Any, now: datetime, *, injection: bool = False) -> dict
             300,
             4,
         )
-        # pilot for 95 days but with a check-in: not purgatory.
+        # pilot for 95 days with a check-in: still purgatory (it was not promoted).
         p["invoice_sales"] = _proposal(
             uow, now, "Summarise invoices", "Sales", "pilot", "medium", "strategic", "limited", ["summarize"], 200, 95
         )
@@ -216,7 +216,8 @@ def seed_portfolio(core: Any, now: datetime, *, injection: bool = False) -> dict
 
         uow.audit.add(p["clauses"], "UOWN", "stage.pilot", {}, now - 30 * d)
         uow.audit.add(p["invoice_sales"], "UOWN", "stage.pilot", {}, now - 3 * d)
-        uow.audit.add(p["invoice_finance"], "UGOV", "stage.production", {}, now - 4 * d)
+        promoted = {"from": "pilot", "to": "production", "via": "promote"}
+        uow.audit.add(p["invoice_finance"], "UGOV", "stage.production", promoted, now - 4 * d)
         uow.audit.add(p["refund_rejected"], "UAPP", "stage.rejected", {}, now - 9 * d)
         uow.audit.add(p["security"], "UREQ", "proposal.submitted", {}, now - 2 * d)
 

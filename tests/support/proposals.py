@@ -74,3 +74,31 @@ def interview_answers(**overrides: Any) -> dict[str, Any]:
             **overrides,
         }
     )
+
+
+def long_proposal(text_len: int = 4000, **overrides: Any) -> dict[str, Any]:
+    """A high-risk proposal at the length limits: a `text_len`-character description
+    (ending in a marker, "END-OF-DESCRIPTION"), every path and metric long, markup and
+    non-ASCII text in what people typed."""
+    tail = " END-OF-DESCRIPTION"
+    sentence = (
+        "The agent ranks job applicants for the recruiters & issues refunds <!here> [x](https://evil.example) — é. "
+    )
+    description = (sentence * (text_len // len(sentence) + 1))[: text_len - len(tail)] + tail
+    path = ("Step by step, the lead checks every case and writes down what happened — ü. " * 12)[:900]
+    return high_billing(
+        **{
+            "description": description,
+            "current_process": path,
+            "expected_output": path,
+            "control_points": path,
+            "exception_path": path,
+            "escalation_path": path,
+            "rollback_path": path,
+            "value_metric": "Minutes per case, from 12 to 4",
+            "vendor": "OpenAI",
+            "model": "gpt-4.1",
+            "downstream": ["Finance", "Legal", "Customer Service"],
+            **overrides,
+        }
+    )

@@ -15,14 +15,27 @@ from tests.support.judgement import FLAGS, SETS, Report, derived_risk_and_tier, 
 
 POLICY = load_policy()
 
-SIZES = {"labelled": 206, "held-out 1 (dev)": 75, "held-out 2 (dev)": 60, "final held-out (untouched)": 45}
+SIZES = {
+    "labelled": 206,
+    "held-out 1 (dev)": 75,
+    "held-out 2 (dev)": 60,
+    "held-out 3 (dev)": 45,
+    "unseen held-out (untouched)": 53,
+}
 
-# Measured on each set (rounded down); the final held-out set was never used to tune the lexicon.
+# Measured on each set (rounded down). The unseen set was committed before the lexicon
+# changes of branch `words` and never tuned on: its figures are the honest estimate.
 FLOORS = {
     "labelled": {"precision": 1.0, "recall": 1.0, "tier_accuracy": 1.0, "risk_accuracy": 1.0},
     "held-out 1 (dev)": {"precision": 0.992, "recall": 1.0, "tier_accuracy": 0.986, "risk_accuracy": 1.0},
     "held-out 2 (dev)": {"precision": 0.981, "recall": 1.0, "tier_accuracy": 1.0, "risk_accuracy": 1.0},
-    "final held-out (untouched)": {"precision": 0.956, "recall": 0.494, "tier_accuracy": 0.666, "risk_accuracy": 0.644},
+    "held-out 3 (dev)": {"precision": 1.0, "recall": 0.879, "tier_accuracy": 1.0, "risk_accuracy": 0.977},
+    "unseen held-out (untouched)": {
+        "precision": 0.883,
+        "recall": 0.673,
+        "tier_accuracy": 0.886,
+        "risk_accuracy": 0.867,
+    },
 }
 # Counts that must not grow: prohibited practices read below `prohibited`, and plain
 # proposals read as high risk or a high/prohibited tier.
@@ -30,7 +43,8 @@ CEILINGS = {
     "labelled": {"missed_prohibited": 0, "plain_raised": 0},
     "held-out 1 (dev)": {"missed_prohibited": 0, "plain_raised": 1},
     "held-out 2 (dev)": {"missed_prohibited": 0, "plain_raised": 0},
-    "final held-out (untouched)": {"missed_prohibited": 5, "plain_raised": 0},
+    "held-out 3 (dev)": {"missed_prohibited": 0, "plain_raised": 0},
+    "unseen held-out (untouched)": {"missed_prohibited": 2, "plain_raised": 0},
 }
 
 

@@ -61,6 +61,22 @@ def test_a_broken_regulatory_rule_is_named(tmp_path, rule, problem):
     assert any(p.startswith(problem) for p in problems(tmp_path, rule))
 
 
+def test_an_unknown_term_is_named(tmp_path):
+    found = problems(tmp_path, 'kind = "use_area"\ncode = "employment"\nphrases = [\'\\b{pepole}\\b\']')
+    assert found == [f"text_signals.rules[{N}].phrases[0]: unknown term {{pepole}}; defined: people, workers"]
+
+
+def test_widening_a_term_widens_every_rule_that_uses_it(tmp_path):
+    text = DEFAULT_TEXT.replace('workers = [\n  "employee",', 'workers = [\n  "stevedore", "employee",', 1)
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    desc = {"description": "Ranks stevedores by productivity per shift."}
+    assert ("use_area", "employment") not in detect(desc, POLICY).sources
+    assert detect(desc, load_policy(path)).sources[("use_area", "employment")] == (
+        ("description", "Ranks stevedores by productivity"),
+    )
+
+
 def test_a_custom_rule_raises_a_use_area(tmp_path):
     policy = load_policy(
         with_rule(tmp_path, 'kind = "use_area"\ncode = "migration"\nphrases = [\'\\bborder\\s+queues?\\b\']')
@@ -125,3 +141,13 @@ def test_a_person_as_subject(before, person):
 
 def test_phrase_anchors_of_alternatives_with_optional_words_are_unknown():
     assert phrase_anchors(r"\b(?:the\s+)?customer\b") is None
+
+
+def test_a_policy_parsed_again_reuses_its_compiled_lexicon():
+    import tomllib
+
+    from bot.domain.policy_file import parse_policy
+
+    raw = tomllib.loads(DEFAULT_TEXT)
+    changed = tomllib.loads(DEFAULT_TEXT.replace('version = "', 'version = "x-', 1))
+    assert parse_policy(raw).signals.detectors is parse_policy(changed).signals.detectors

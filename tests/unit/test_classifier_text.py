@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.classifier import classify, detect
-from bot.domain.lexicon import inflect_verb, phrase_anchors, trie_regex
+from bot.domain.lexicon import inflect_verb, noun_forms, phrase_anchors, trie_regex
 from bot.domain.policy_file import load_policy
 from bot.domain.proposal import validate_proposal
 
@@ -253,14 +253,36 @@ def found_fields(**answers) -> set[str]:
         ("issue", {"issue", "issues", "issued", "issuing"}),
         ("apply", {"apply", "applies", "applied", "applying"}),
         ("push", {"push", "pushes", "pushed", "pushing"}),
-        ("ship", {"ship", "ships", "shiped", "shiping", "shipped", "shipping"}),  # a wrong form too, harmless
+        ("ship", {"ship", "ships", "shipped", "shipping"}),  # the lemmatiser knows the doubling
         ("deploy", {"deploy", "deploys", "deployed", "deploying"}),
         ("roll out", {"roll out", "rolls out", "rolled out", "rolling out"}),
-        ("send|sends|sent|sending", {"send", "sends", "sent", "sending"}),
+        ("give", {"give", "gives", "gave", "given", "giving"}),  # irregular forms from the lemmatiser
+        ("write off", {"write off", "writes off", "wrote off", "written off", "writing off"}),
+        ("lay off", {"lay off", "lays off", "laid off", "laying off"}),
+        ("cancel", {"cancel", "cancels", "cancelled", "cancelling", "canceled", "canceling"}),  # both spellings
+        ("autograde", {"autograde", "autogrades", "autograded", "autograding"}),  # unknown to it: regular forms
+        ("send|sends|sent|sending", {"send", "sends", "sent", "sending"}),  # forms listed by hand stay as listed
     ],
 )
 def test_verb_inflection(spec, forms):
     assert set(inflect_verb(spec)) == forms
+
+
+@pytest.mark.parametrize(
+    "noun, forms",
+    [
+        ("policy", {"policy", "policies"}),
+        ("child", {"child", "childs", "children"}),  # "childs" never occurs, harmless
+        ("customer record", {"customer record", "customer records"}),
+    ],
+)
+def test_noun_forms(noun, forms):
+    assert set(noun_forms(noun)) == forms
+
+
+def test_an_irregular_form_is_read_without_being_listed():
+    """The policy lists "take", not "took": the lemmatiser supplies the past tense."""
+    assert "change_billing" in found_fields(description="It took the deposit from the tenant's card.")
 
 
 def test_trie_regex_matches_exactly_its_words():

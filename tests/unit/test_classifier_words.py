@@ -100,6 +100,52 @@ def eu(**answers: object) -> dict:
         ("Posts updates.", {"generates_content": True}),
         ("Creates product images for the online shop.", {"generates_content": True}),
         ("Produces voice-overs with a synthetic voice of our CEO.", {"generates_content": True}),
+        # wider wording: occupations, utilities, cameras, borders, vulnerable groups, channels
+        ("Screens nurses applying for agency shifts.", {"use_area": "employment", "profiles_people": True}),
+        ("Sets the water pressure across our distribution zones at night.", {"use_area": "critical_infrastructure"}),
+        (
+            "Opens or closes the floodgates on the river from rainfall forecasts.",
+            {"use_area": "critical_infrastructure"},
+        ),
+        ("Recognises regular guests from the lobby cameras.", {"use_area": "biometrics"}),
+        (
+            "Flags passengers with unusual travel patterns for border officers.",
+            {"use_area": "migration", "profiles_people": True},
+        ),
+        (
+            "Reports which employees sounded frustrated in team meetings.",
+            {
+                "use_area": "biometrics",
+                "prohibited_practices": ["emotion_recognition_work_school"],
+                "profiles_people": True,
+            },
+        ),
+        (
+            "Rates citizens on loyalty and lets high scorers skip the housing queue.",
+            {"prohibited_practices": ["social_scoring"], "profiles_people": True},
+        ),
+        (
+            "Collects photos of people from dating sites for our facial recognition dataset.",
+            {"use_area": "biometrics", "prohibited_practices": ["face_scraping"]},
+        ),
+        (
+            "Sorts visitors into ethnic groups from the entrance cameras.",
+            {"use_area": "biometrics", "prohibited_practices": ["biometric_categorisation_sensitive"]},
+        ),
+        (
+            "Shows gambling ads to teenagers when they are most impulsive.",
+            {"prohibited_practices": ["exploits_vulnerabilities", "manipulation"]},
+        ),
+        (
+            "Predicts which residents will commit fraud from a personality test.",
+            {"prohibited_practices": ["predictive_policing"], "profiles_people": True},
+        ),
+        ("A booking assistant on WhatsApp takes table reservations.", {"interacts_with_people": True}),
+        ("Narrates our audiobooks with an AI voice.", {"generates_content": True}),
+        (
+            "An AI voice agent tells callers our opening times.",
+            {"interacts_with_people": True},
+        ),  # talks, makes no content
     ],
 )
 def test_the_words_raise_the_regulatory_answers(text, raised):
@@ -125,6 +171,8 @@ def test_the_words_raise_the_regulatory_answers(text, raised):
         "Suggests a reply to each support ticket that the agent edits and sends.",
         "Summarises Teams meeting recordings into action items.",
         "Collects list prices from public sites of our competitors.",
+        "Spots anomalies in the electricity meter readings of our offices.",  # reads, does not operate
+        "Suggests the next best action for agents on live chats with customers.",
     ],
 )
 def test_plain_wording_raises_nothing(text):
@@ -296,6 +344,21 @@ def effective(description: str, **fields: str) -> dict[str, list[str]]:
         ("Turns call notes with customers into next steps.", {"data": ["customer"], "actions": []}),
         ("Reads the contents of Zendesk tickets.", {"data": ["customer"], "actions": []}),
         ("Summarises chat transcripts.", {"data": ["customer"], "actions": []}),
+        # wider wording: coordinated verbs, amounts in the gap, compounds, pages, false positives
+        ("Approves or rejects access requests for the finance share.", {"data": [], "actions": ["change_permissions"]}),
+        ("Gives a 10% voucher to shoppers whose parcel arrived late.", {"data": [], "actions": ["change_billing"]}),
+        ("Decides the credit limit for credit card customers.", {"data": ["financial", "regulated"], "actions": []}),
+        (
+            "Changes the billing address on the customer's account.",
+            {"data": ["customer", "financial"], "actions": ["change_customer_data"]},
+        ),
+        ("Posts the weekly offers on our Facebook page.", {"data": [], "actions": ["publish_public"]}),
+        ("Marks phishing reports as false positives.", {"data": ["security"], "actions": ["security_decision"]}),
+        ("Rolls back the latest release when errors spike.", {"data": [], "actions": ["change_production"]}),
+        (
+            "Cancels orders that fail the fraud check and refunds the card.",
+            {"data": ["financial"], "actions": ["change_billing", "update_records"]},
+        ),
     ],
 )
 def test_actions_and_data_read_from_the_words(text, expected):

@@ -29,6 +29,10 @@ def test_base_pages_ask_every_core_key_once():
                 "narrow_procedural_task",
                 "prohibited_practices",
                 "ai_act_role",
+                # read from the value metric; asked in the follow-up only when it gives no numbers
+                "value_baseline",
+                "value_target",
+                "value_unit",
             )
         )
     ]

@@ -58,8 +58,8 @@ IO_STDLIB = frozenset(
     }
 )
 STDLIB = frozenset(sys.stdlib_module_names)
-# pure-Python text libraries the domain rules may use (DESIGN.md: "e.g. a lemmatiser"); none yet
-TEXT_LIBRARIES: frozenset[str] = frozenset()
+# pure-Python text libraries the domain rules may use (DESIGN.md: "e.g. a lemmatiser")
+TEXT_LIBRARIES: frozenset[str] = frozenset({"simplemma"})
 
 LIBRARY_GROUPS = {
     "platform libraries": PLATFORM,

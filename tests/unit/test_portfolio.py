@@ -128,7 +128,7 @@ def test_render_portfolio_sections_and_chart_name():
         "keep the lights on: 3 (20%; target 30%)",
         "Open stop conditions: 4 on 3 proposals (no owner 4)",
         "Pending approvals: 9; overdue (> 48 h): 2",
-        "Pilot purgatory: 31 pilots older than 90 days without value evidence (showing 10 of 31)",
+        "Pilot purgatory: 31 pilots older than 90 days, not promoted (showing 10 of 31)",
         "AI sprawl: similar proposals across departments (showing 5 of 12)",
         "40 proposals in 10 departments — D0 1 (#0 ",
         "7 more departments — same actions (draft)",

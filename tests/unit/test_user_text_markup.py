@@ -114,8 +114,9 @@ def test_user_markdown_never_renders_in_a_teams_card(build):
 def test_the_description_is_escaped_and_the_core_mention_is_plain_in_teams():
     card = validate_card(cards.approval_card(compose.approval_request_card(proposal(), REQUEST, RESULT)))
     facts = {f["title"]: f["value"] for n in card["body"] if n["type"] == "FactSet" for f in n["facts"]}
+    facts = {k: facts[k] for k in ("Requester", "Owner", "Department", "Stage", "Request id")}
     texts = card_texts(card)
-    description = texts[texts.index("Proposal") + 1]
+    description = texts[texts.index("What it does") + 1]
     assert (description.startswith(r"\[Open the refund form\](https://evil.example/login) !\[logo\]"), facts) == (
         True,
         {

@@ -1,7 +1,7 @@
 """Separation of duties and quorum: columns on `approval_requests`, decisions per decider.
 
 Revision ID: 0012
-Revises: 0015
+Revises: 0016
 Create Date: 2026-11-27
 
 DESIGN.md "Gates": a role's request may need several approvals by distinct holders
@@ -40,7 +40,7 @@ OLD_SQLITE_REPLACE_GUARD = """CREATE TRIGGER decisions_no_replace BEFORE INSERT 
 SQLITE_TRIGGER_NAMES = ("decisions_no_update", "decisions_no_delete", "decisions_no_replace")
 
 revision: str = "0012"
-down_revision: str | None = "0015"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
