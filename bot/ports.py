@@ -115,9 +115,13 @@ class ApprovalRepo(Protocol):
 
 class DecisionRepo(Protocol):
     def add(self, row: DecisionRow) -> DecisionRow:
-        """Raise Conflict if the request already has a decision."""
+        """Raise Conflict if the decider already decided this request."""
 
-    def for_request(self, request_id: int) -> DecisionRow | None: ...
+    def for_request(self, request_id: int) -> DecisionRow | None:
+        """The latest decision on the request (the one that decided it, with a quorum)."""
+
+    def all_for_request(self, request_id: int) -> list[DecisionRow]:
+        """Every decision on the request, oldest first (a quorum collects several)."""
 
     def for_proposal(self, proposal_id: int) -> list[DecisionRow]: ...
 

@@ -206,16 +206,24 @@ class ApprovalRequest(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     # fell back to governance because nobody holds the routed role (migration 0004)
     governance_fallback: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # separation of duties and quorum (migration 0012)
+    quorum: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    requested_by: Mapped[str | None] = mapped_column(String(100))
+    waiting: Mapped[str | None] = mapped_column(String(40))
     # what the card showed and what its approvers saw before (migration 0016)
     shown_revision: Mapped[int | None] = mapped_column(Integer)
     since_revision: Mapped[int | None] = mapped_column(Integer)
 
 
 class Decision(Base):
+    """One person's decision on one request: unique per (request, decider), so a quorum
+    collects several and a repeated click returns the first (migration 0012)."""
+
     __tablename__ = "decisions"
+    __table_args__ = (UniqueConstraint("request_id", "actor"), Index(None, "request_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("approval_requests.id"), unique=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("approval_requests.id"))
     decision: Mapped[str] = mapped_column(String(30))
     actor: Mapped[str] = mapped_column(String(100))
     on_behalf_of: Mapped[str | None] = mapped_column(String(100))

@@ -369,17 +369,21 @@ class SqlDecisionRepo(_Repo):
         stmt = (
             _dialect_insert(self.session, m.Decision)
             .values(**_values(row))
-            .on_conflict_do_nothing(index_elements=["request_id"])
+            .on_conflict_do_nothing(index_elements=["request_id", "actor"])
             .returning(m.Decision.id)
         )
         new_id = self.session.execute(stmt).scalar()
         if new_id is None:
-            raise Conflict(f"approval request {row.request_id} already has a decision")
+            raise Conflict(f"approval request {row.request_id} already has a decision by {row.actor}")
         return DecisionRow(**{**_values(row), "id": new_id})
 
     def for_request(self, request_id: int) -> DecisionRow | None:
-        rows = self._all(DecisionRow, select(m.Decision).where(m.Decision.request_id == request_id))
-        return rows[0] if rows else None
+        rows = self.all_for_request(request_id)
+        return rows[-1] if rows else None
+
+    def all_for_request(self, request_id: int) -> list[DecisionRow]:
+        stmt = select(m.Decision).where(m.Decision.request_id == request_id).order_by(m.Decision.id)
+        return self._all(DecisionRow, stmt)
 
     def for_proposal(self, proposal_id: int) -> list[DecisionRow]:
         stmt = (

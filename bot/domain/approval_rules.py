@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.domain.records import ApprovalRequestRow
+from bot.domain import duties
+from bot.domain.records import ApprovalRequestRow, ProposalRow
 
 DECISION_STATUS = {"approve": "approved", "reject": "rejected", "request_changes": "changes_requested"}
 
@@ -26,7 +27,9 @@ class Route:
     department: str | None
     approver: str
     note: str | None = None
-    governance_fallback: bool = False  # nobody holds the role (or no owner named): governance decides
+    governance_fallback: bool = False  # nobody (else) may decide as the role: governance decides
+    quorum: int = 1  # approvals by distinct holders it needs
+    waiting: str | None = None  # nobody may decide it yet (bot.domain.duties.WAITING_NO_ELIGIBLE); approver ""
 
 
 def route_key(role: str, department: str | None, approver: str) -> tuple[str, str, str]:
@@ -71,6 +74,7 @@ class Authority:
     via: str = ""  # approver | holder | delegate | governance | governance_peer
     reason: str = ""  # why refused
     needs_reason: bool = False  # refused only for want of a written governance reason
+    duty: bool = False  # refused by separation of duties
 
 
 COMMENT_REQUIRED = frozenset({"reject", "request_changes"})
@@ -93,3 +97,16 @@ def missing_comment(decision: str, comment: str | None) -> str | None:
 def routed_to_governance(request: ApprovalRequestRow) -> bool:
     """The request went to governance as a role, or as the fallback for a missing one."""
     return request.role == "governance" or request.governance_fallback
+
+
+def seat(request: ApprovalRequestRow) -> duties.Seat:
+    """The request as separation of duties sees it."""
+    return duties.Seat(request.id, request.role, request.kind, routed_to_governance(request))
+
+
+def may_be_asked(proposal: ProposalRow, request: ApprovalRequestRow, user: str) -> bool:
+    """Whether separation of duties lets `user` decide `request` at all, before anyone
+    decided (cards and `mine` skip the people it never lets)."""
+    requester = request.requested_by if request.kind == "autonomy" else proposal.requester
+    owner = proposal.owner if request.kind == "proposal" else None
+    return duties.excluded(user, seat(request), requester=requester, owner=owner) is None

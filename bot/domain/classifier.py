@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain import proposal
+from bot.domain.duties import ceiling_for, past_ceiling
 from bot.domain.policy import Facts, Policy, TextSignals
 from bot.domain.regulatory import effective_answers, map_normalised
 
@@ -293,8 +294,10 @@ def classify(answers: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
     passed = [c.check for c in policy.readiness_checks if all(facts.present(k) for k in c.present)]
     missing = sorted({c.check for c in policy.readiness_checks} - set(passed))
     score, most = len(passed), len(policy.readiness_checks)
-    roles = sorted({r.role for r in policy.approver_rules if r.when.holds(facts)})
-    return {
+    held = [r for r in policy.approver_rules if r.when.holds(facts)]
+    roles = sorted({r.role for r in held})
+    quorum = {role: max(r.quorum for r in held if r.role == role) for role in roles}
+    verdict: dict[str, Any] = {
         "risk_level": level,
         "reasons": sorted(reasons),
         "stop_conditions": stops,
@@ -304,6 +307,10 @@ def classify(answers: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
         "effective": effective,
         "regulatory": regulatory,
     }
+    above_one = {role: n for role, n in quorum.items() if n > 1}
+    if above_one:  # only when the policy asks for more than one approval for a routed role
+        verdict["approver_quorum"] = above_one
+    return verdict
 
 
 def _rollout(answers: Mapping[str, Any], facts: Facts, roles: list[str], policy: Policy) -> dict[str, str]:
@@ -324,10 +331,15 @@ def _rollout(answers: Mapping[str, Any], facts: Facts, roles: list[str], policy:
         if items
         else ro.must_stay_human_default.format(**values)
     )
+    ceiling = ceiling_for(level, policy.autonomy_ceiling)
+    asked = answers.get("autonomy")
+    limit = f" Autonomy ceiling at {level} risk: {ceiling}."
+    if isinstance(asked, str) and past_ceiling(asked, ceiling):
+        limit += f" Asked for {asked}; it runs capped at {ceiling}, and a step past the ceiling needs governance."
     return {
         "risk_level": level,
         "owner": answers.get("owner") or ro.missing_owner,
-        "approval_checkpoint": ro.approval_checkpoint[level].format(**values),
+        "approval_checkpoint": ro.approval_checkpoint[level].format(**values) + limit,
         "logging_requirement": ro.logging_requirement[level].format(**values),
         "rollback_path": answers.get("rollback_path") or ro.missing_rollback_path,
         "success_metric": answers.get("value_metric") or ro.missing_value_metric,

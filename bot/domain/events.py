@@ -24,6 +24,15 @@ class Decided:
 
 
 @dataclass(frozen=True)
+class QuorumCounted:
+    """One approval counted towards a request's quorum; it still waits for more."""
+
+    request: ApprovalRequestRow
+    decision: DecisionRow
+    approvals: int  # distinct approvals so far
+
+
+@dataclass(frozen=True)
 class StageChanged:
     """A proposal moved from one lifecycle stage to another."""
 
@@ -101,6 +110,7 @@ class IncidentResolved:
 
 Event = (
     Decided
+    | QuorumCounted
     | StageChanged
     | RequestReleased
     | RequestRevised

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from bot.domain import interview
+from bot.domain import duties, interview
 from bot.domain.extraction import Extraction
 from bot.domain.policy import Policy
 from bot.domain.proposal import FIELDS, VALUE_KEYS, is_blank, with_value
@@ -68,7 +68,6 @@ _REGULATORY_ORDER: Final = (
 _MAIN: Final = {q.key: q for q in (*_BASICS, *_DATA_ACTIONS, *_CONTROLS, *_VALUE)}
 _NUMBERS: Final = ("value_baseline", "value_target")
 _FIXED_REGULATORY: Final = {q.key: q for q in (_Q_INTERACTS, _Q_GENERATES, _Q_PROFILES, _Q_ROLE, _Q_NARROW)}
-_ACTING: Final = frozenset({"human_monitors", "autonomous"})
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -114,7 +113,7 @@ def conflicts(answers: dict[str, Any]) -> dict[str, str]:
     """{key: why} for answers that contradict each other (DESIGN "Gates": every output
     reviewed, yet the AI acts on its own)."""
     review, autonomy = answers.get("review"), answers.get("autonomy")
-    if review == "every_output" and autonomy in _ACTING:
+    if duties.review_contradicts_autonomy(review, autonomy):
         why = (
             "A person checks every output, yet it acts on its own (autonomy: "
             f"{label_of('autonomy', str(autonomy)).lower()}): which holds?"

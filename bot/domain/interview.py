@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from bot.domain import proposal
+from bot.domain import duties, proposal
 from bot.domain.errors import FieldError, ProposalInvalid
 from bot.domain.policy import Policy
 from bot.domain.proposal import FIELDS, check_field, is_blank, normalise
@@ -66,6 +66,7 @@ from bot.domain.questions import (
     _choices,
     _clip,
     _q,
+    label_of,
     with_known,
 )
 
@@ -506,6 +507,19 @@ def weak_reason(key: str, value: Any) -> str | None:
     return None
 
 
+def contradiction(answers: dict[str, Any]) -> str | None:
+    """Why the review and autonomy answers cannot both hold (a person checks every
+    output, yet it acts on its own), asking which holds; None when they agree."""
+    review, autonomy = answers.get("review"), answers.get("autonomy")
+    if not duties.review_contradicts_autonomy(review, autonomy):
+        return None
+    acting = label_of("autonomy", str(autonomy))
+    return (
+        f'You said "a person checks every output" and also "{acting}": both cannot hold. '
+        "Which is it? Change the review or the autonomy answer."
+    )
+
+
 def weak_answers(answers: dict[str, Any]) -> dict[str, str]:
     """{key: reason} for every follow-up key whose answer is blank or weak."""
     out: dict[str, str] = {}
@@ -537,6 +551,11 @@ def followup_page(answers: dict[str, Any]) -> Page | None:
         base = _ALL_QUESTIONS[key]
         said = "You left this blank." if reason == "is blank" else f"Your answer {reason}."
         questions.append(replace(base, prompt=f"{base.prompt} {said}", help=WHY[key]))
+    clash = contradiction(answers)
+    if clash:
+        for key in ("review", "autonomy"):
+            base = _ALL_QUESTIONS[key]
+            questions.append(replace(base, prompt=f"{base.prompt} {clash}", help=base.help))
     for key in missing_value(answers):
         base = _ALL_QUESTIONS[key]
         questions.append(replace(base, prompt=f"{base.prompt} {VALUE_QUESTIONS_NOTE}", help=WHY[key]))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from bot.domain.duties import DEFAULT_AUTONOMY_CEILING
 from bot.domain.lexicon import Detector, Index
 from bot.domain.similarity import SimilarityRules
 
@@ -204,6 +205,7 @@ class ReadinessCheck:
 class ApproverRule:
     role: str
     when: Condition
+    quorum: int = 1  # approvals by distinct holders the role's request needs
 
 
 @dataclass(frozen=True)
@@ -311,6 +313,8 @@ class Policy:
     # it is stamped on every classification the policy makes
     content_hash: str = ""
     similarity: SimilarityRules = SimilarityRules()  # `[similarity]`: near-duplicates (AI sprawl)
+    # `[gates.autonomy_ceiling]`: the highest autonomy a workflow may run at, by risk level
+    autonomy_ceiling: Mapping[str, str] = field(default_factory=lambda: DEFAULT_AUTONOMY_CEILING)
 
     @property
     def use_area_help(self) -> dict[str, str]:

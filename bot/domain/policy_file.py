@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.domain import proposal
+from bot.domain.duties import DEFAULT_AUTONOMY_CEILING
 from bot.domain.policy import (
     BASIS_PLACEHOLDERS,
     CONDITION_KEYS,
@@ -241,10 +242,16 @@ class Parser:
             self.bad("readiness", "each check name must appear once")
         approvers = []
         for path, r in self.tables(raw, "approvers", ""):
-            self.unknown_keys(r, ("role", "when"), path)
+            self.unknown_keys(r, ("role", "when", "quorum"), path)
             if r.get("role") not in proposal.ROLES:
                 self.bad(_join(path, "role"), f"must be one of {', '.join(proposal.ROLES)}")
-            approvers.append(ApproverRule(str(r.get("role")), self.condition(r, path)))
+            quorum = r.get("quorum", 1)
+            if not _whole(quorum, 1, 50):
+                self.bad(_join(path, "quorum"), "must be a whole number of approvals from 1 to 50")
+                quorum = 1
+            elif quorum > 1 and r.get("role") == "owner":
+                self.bad(_join(path, "quorum"), "must be 1 for the owner: a proposal names one owner")
+            approvers.append(ApproverRule(str(r.get("role")), self.condition(r, path), int(quorum)))
         rollout = self.rollout(self.table(raw, "rollout", ""), levels)
         signals = self.signals(self.table(raw, "text_signals", ""))
         eu = self.eu(self.table(raw, "eu_ai_act", ""))
@@ -257,6 +264,7 @@ class Parser:
         review_days, drift_after_days = self.reassessment(raw, levels)
         min_pilot_days = self.min_pilot_days(raw)
         similarity = self.similarity(raw["similarity"]) if "similarity" in raw else None
+        ceiling = self.gates(raw, levels)
         if self.problems:
             return None
         return Policy(
@@ -280,6 +288,7 @@ class Parser:
             min_pilot_days=min_pilot_days,
             content_hash=content_hash(raw),
             similarity=similarity if similarity is not None else _default_similarity(source),
+            autonomy_ceiling=ceiling,
         )
 
     def reassessment(self, raw: Mapping[str, Any], levels: Iterable[str]) -> tuple[Mapping[str, int], int]:
@@ -305,12 +314,30 @@ class Parser:
             drift = DEFAULT_DRIFT_AFTER_DAYS
         return MappingProxyType(days), int(drift)
 
+    def gates(self, raw: Mapping[str, Any], levels: Iterable[str]) -> Mapping[str, str]:
+        """The optional [gates] section: `autonomy_ceiling` by risk level (the
+        highest autonomy a workflow may run at; DESIGN.md defaults when absent)."""
+        ceiling = dict(DEFAULT_AUTONOMY_CEILING)
+        if "gates" not in raw:
+            return MappingProxyType(ceiling)
+        t = self.table(raw, "gates", "")
+        self.unknown_keys(t, ("autonomy_ceiling", "min_pilot_days"), "gates")
+        if "autonomy_ceiling" in t:
+            given = self.table(t, "autonomy_ceiling", "gates")
+            self.unknown_keys(given, tuple(levels), "gates.autonomy_ceiling")
+            for level, value in given.items():
+                if value not in proposal.AUTONOMY:
+                    self.bad(f"gates.autonomy_ceiling.{level}", f"must be one of {', '.join(proposal.AUTONOMY)}")
+                else:
+                    ceiling[level] = value
+        return MappingProxyType(ceiling)
+
     def min_pilot_days(self, raw: Mapping[str, Any]) -> int:
         """`[gates] min_pilot_days`: the least days a pilot runs before production (default 0)."""
         if "gates" not in raw:
             return 0
         t = self.table(raw, "gates", "")
-        self.unknown_keys(t, ("min_pilot_days",), "gates")
+        self.unknown_keys(t, ("autonomy_ceiling", "min_pilot_days"), "gates")
         days = t.get("min_pilot_days", 0)
         if not _whole(days, 0, 3650):
             self.bad("gates.min_pilot_days", "must be a whole number of days from 0 to 3650")

@@ -86,6 +86,9 @@ class ApprovalRequestRow:
     decided_at: datetime | None = None
     sequence: int = 0  # 0 = parallel; owner-first policy puts the owner at 0, others at 1
     governance_fallback: bool = False  # routed to governance because nobody holds the role (or no owner named)
+    quorum: int = 1  # approvals by distinct holders it needs (policy `quorum`)
+    requested_by: str | None = None  # who asked for an autonomy step (never decides it)
+    waiting: str | None = None  # why nobody may decide it yet (bot.domain.duties.WAITING_NO_ELIGIBLE); approver ""
     # the proposal revision its card last showed, and the revision its approvers saw before
     # that (on this request or an earlier one for the same role): the card shows the changes between
     shown_revision: int | None = None

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain import duties
 from bot.domain.proposal_diff import RoundChanges
 from bot.domain.value import standing_line
 from bot.messages import proposal_view
@@ -233,11 +234,12 @@ def approval_request_card(
     delegate_of: str | None = None,
     similar: Sequence[Any] = (),
     changes: RoundChanges | None = None,
+    approvals: int = 0,
 ) -> Message:
     """The approver's card: what is proposed (every answer, `bot.messages.proposal_view`),
     what changed since the revision they saw (`changes`), its risk, why they are asked,
     similar workflows of other departments, buttons. `delegate_of` names the approver
-    when the card goes to their active delegate."""
+    when the card goes to their active delegate; `approvals` counts towards a quorum."""
     risk = (result or {}).get("risk_level", proposal.risk_level)
     answers = proposal.answers or {}
     if request.kind == "autonomy":
@@ -282,6 +284,8 @@ def approval_request_card(
     if request.note:
         why += f" {request.note[:1].upper()}{request.note[1:]}."
     sections.append(Section("Why you", why))
+    if getattr(request, "quorum", 1) > 1:
+        sections.append(Section("Quorum", quorum_line(request, approvals)))
     overlap = similar_section(similar, audience="approver")
     if overlap is not None:
         sections.append(overlap)
@@ -305,6 +309,14 @@ def approval_request_card(
         buttons=buttons + more,
         meta=meta,
     )
+
+
+def quorum_line(request: Any, approvals: int) -> str:
+    """ "1 of 2 governance approvals": how far a request is towards its quorum."""
+    label = ROLE_LABEL.get(request.role, request.role)
+    if request.governance_fallback and request.role != "governance":
+        return duties.quorum_line("governance", approvals, request.quorum) + f" (standing in for {label})"
+    return duties.quorum_line(label, approvals, request.quorum)
 
 
 def outcome_notice(decision: str, proposal_id: int, stage: str, waiting: int) -> str:
@@ -397,7 +409,7 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
                 ("Owner", mention(p.get("owner"))),
                 ("Requester", mention(p["requester"])),
                 ("Department", user_text(p.get("department")) or "-"),
-                ("Autonomy", p.get("autonomy") or "-"),
+                ("Autonomy", autonomy_text(p.get("autonomy"), data.get("autonomy_ceiling"))),
                 ("Revision", str(p["revision"])),
                 ("AI vendor", " / ".join(x for x in (p.get("vendor"), p.get("model")) if x) or "-"),
                 ("Hands work to", ", ".join(p.get("downstream") or []) or "-"),
@@ -439,8 +451,11 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
         if a["kind"] == "autonomy":
             what = f"autonomy → {a.get('target')} / {what}"
         d = a.get("decision")
-        line = f"{what}: {mention(a['approver'])} — {STATUS_VERB.get(a['status'], a['status'])}"
-        if d:
+        who = mention(a["approver"]) if a["approver"] else "nobody who may decide yet"
+        line = f"{what}: {who} — {STATUS_VERB.get(a['status'], a['status'])}"
+        if (a.get("quorum") or 1) > 1:
+            line += f" ({quorum_line(_QuorumView(a), int(a.get('approvals') or 0))})"
+        if d and a["status"] != "pending":
             if d["actor"] != a["approver"]:
                 line += f" by {mention(d['actor'])}"
             line += f" at {_short(d['created_at'])}"
@@ -501,6 +516,26 @@ def status_message(data: dict[str, Any], tz: str = "UTC") -> Message:
         buttons=more,
         meta={"proposal_id": p["id"], **full},
     )
+
+
+def autonomy_text(running: str | None, ceiling: dict[str, Any] | None) -> str:
+    """ "human_approves (ceiling human_approves; asked for autonomous, capped)"."""
+    text = running or "-"
+    if not ceiling:
+        return text
+    text += f" (ceiling {ceiling['level']}"
+    if ceiling.get("capped"):
+        text += f"; asked for {ceiling.get('asked')}, capped"
+    return text + ")"
+
+
+class _QuorumView:
+    """An approval record (`status --json`) read like a request by `quorum_line`."""
+
+    def __init__(self, a: dict[str, Any]):
+        self.role = a["role"]
+        self.quorum = int(a.get("quorum") or 1)
+        self.governance_fallback = bool(a.get("governance_fallback"))
 
 
 def _changes(data: dict[str, Any] | None) -> RoundChanges | None:

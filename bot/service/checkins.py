@@ -10,7 +10,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from bot.domain import approval_rules
+from bot.domain import approval_rules, duties
+from bot.domain.approval_rules import NoGovernance
 from bot.domain.errors import UsageError
 from bot.domain.lifecycle_rules import CHECKIN_VALUE_MAX, NOTE_MAX, REPEAT_WINDOW, RUNNING, iso_week, proposal_label
 from bot.domain.proposal import AUTONOMY, is_blank
@@ -20,11 +21,11 @@ from bot.domain.value import parse_number, show_number, standing_line
 from bot.messages import compose
 from bot.messages.message import Message, Section, user_text
 from bot.ports import Clock, UnitOfWork
-from bot.service import notify
+from bot.service import approvals, notify
 from bot.service.gates import value_standing
 from bot.service.lifecycle import load_proposal, refuse
 from bot.service.notify import proposal_notice, queue
-from bot.service.roles import governance_members, is_governance
+from bot.service.roles import is_governance
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -121,8 +122,10 @@ def next_autonomy(current: str | None) -> str | None:
 def request_autonomy_step(uow: UnitOfWork, clock: Clock, settings: Settings, actor: str, proposal_id: int) -> Message:
     """Ask to move a pilot/production workflow one autonomy step on.
 
-    Opens approval requests (kind "autonomy") for the owner and, at high risk, for
-    governance; `bot.service.decisions.decide` applies the step once every one is approved.
+    Opens approval requests (kind "autonomy") that the asker never decides: the
+    department lead (and the owner when someone else asked), and governance at high
+    risk or past the autonomy ceiling; `bot.service.decisions.decide` applies the step
+    once every one is approved.
     """
     now = clock.now()
     problem: tuple[str, str] | None = None
@@ -156,7 +159,9 @@ def request_autonomy_step(uow: UnitOfWork, clock: Clock, settings: Settings, act
             for old in earlier:
                 old.status = "superseded"
                 uow.approvals.update(old)
-            requests = _open_autonomy_requests(uow, settings, row, target, now)
+            latest = uow.classifications.latest(row.id)
+            ceiling = ceiling_of(row, latest.result if latest else None)
+            requests = _open_autonomy_requests(uow, settings, row, actor, target, ceiling, now)
             uow.audit.add(
                 row.id,
                 actor,
@@ -167,10 +172,12 @@ def request_autonomy_step(uow: UnitOfWork, clock: Clock, settings: Settings, act
                     "request_ids": [r.id for r in requests],
                     "roles": [r.role for r in requests],
                     "superseded": [r.id for r in earlier],
+                    "ceiling": ceiling,
+                    "past_ceiling": duties.past_ceiling(target, ceiling),
+                    "waiting": [r.id for r in requests if r.waiting],
                 },
                 now,
             )
-            latest = uow.classifications.latest(row.id)
             for request in requests:
                 result = latest.result if latest else None
                 card = autonomy_card(row, request, current, actor, result)
@@ -179,10 +186,15 @@ def request_autonomy_step(uow: UnitOfWork, clock: Clock, settings: Settings, act
     if problem is not None:
         raise refuse(uow, clock, actor, proposal_id, "autonomy", problem[1], code=problem[0])
     asked = " and ".join(r.role for r in requests)
+    beyond = (
+        f" It goes past the autonomy ceiling ({ceiling}), so governance decides too."
+        if target is not None and duties.past_ceiling(target, ceiling)
+        else ""
+    )
     logger.info("proposal %s: autonomy step %s -> %s requested by %s", proposal_id, current, target, actor)
     return proposal_notice(
         "autonomy",
-        f"Asked {asked} to approve moving {proposal_label(row)} from {current} to {target}.",
+        f"Asked {asked} to approve moving {proposal_label(row)} from {current} to {target}.{beyond}",
         row,
         request_ids=[r.id for r in requests],
         target=target,
@@ -190,43 +202,36 @@ def request_autonomy_step(uow: UnitOfWork, clock: Clock, settings: Settings, act
 
 
 def _open_autonomy_requests(
-    uow: UnitOfWork, settings: Settings, row: ProposalRow, target: str, now: datetime
+    uow: UnitOfWork, settings: Settings, row: ProposalRow, asker: str, target: str, ceiling: str, now: datetime
 ) -> list[ApprovalRequestRow]:
-    members = governance_members(uow, settings)
-    asked = ["owner"] + (["governance"] if row.risk_level == "high" else [])
-    out: list[ApprovalRequestRow] = []
-    for role in asked:
-        note = None
-        if role == "owner" and row.owner:
-            approver = row.owner
-        elif members:
-            approver = members[0]
-            if role == "owner":
-                note = "no owner named; routed to governance"
-        else:
-            raise UsageError(
-                "governance: nobody holds the governance role; set GOVBOT_GOVERNANCE or "
-                "`roles set governance <user>` first"
-            )
-        out.append(
-            uow.approvals.add(
-                ApprovalRequestRow(
-                    id=0,
-                    proposal_id=row.id,
-                    role=role,
-                    department=None,
-                    approver=approver,
-                    kind="autonomy",
-                    target=target,
-                    round=row.revision,
-                    status="pending",
-                    note=note,
-                    created_at=now,
-                    governance_fallback=note is not None,
-                )
-            )
-        )
-    return out
+    """The step's requests: never decided by `asker` (DESIGN.md "Gates", autonomy)."""
+    roles = duties.autonomy_step_roles(
+        asker_is_owner=asker == row.owner, risk_level=row.risk_level, past=duties.past_ceiling(target, ceiling)
+    )
+    try:
+        routes = approvals.plan_routes(uow, settings, roles, row.answers)
+    except NoGovernance:
+        raise UsageError(
+            "governance: nobody holds the governance role; set GOVBOT_GOVERNANCE or `roles set governance <user>` first"
+        ) from None
+    routes = approvals.separate(uow, routes, requester=asker, owner=None)
+    return approvals.open_requests(
+        uow,
+        row,
+        routes,
+        round=row.revision,
+        now=now,
+        owner_first=False,
+        kind="autonomy",
+        target=target,
+        requested_by=asker,
+    )
+
+
+def ceiling_of(row: ProposalRow, result: dict[str, Any] | None) -> str:
+    """The autonomy ceiling of a proposal: as its verdict was stamped, else the default."""
+    stamped = (result or {}).get("autonomy_ceiling")
+    return stamped if isinstance(stamped, str) else duties.ceiling_for(row.risk_level, duties.DEFAULT_AUTONOMY_CEILING)
 
 
 def autonomy_card(

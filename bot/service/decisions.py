@@ -1,6 +1,6 @@
 """Deciding approval requests and the chain rules that follow.
 
-One decision is one unit of work: the decision row (unique per request), the request's
+One decision is one unit of work: the decision row (unique per request and decider), the request's
 status, the audit event, and whatever the decision causes — rejected, changes
 requested, the owner-first release, pilot or `approved` while stop conditions hold, or
 an autonomy step applied. Each of those returns the events of `bot.domain.events`;
@@ -17,16 +17,24 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.domain.approval_rules import DECISION_STATUS, comment_required, current, missing_comment, released
+from bot.domain.approval_rules import DECISION_STATUS, Authority, comment_required, current, missing_comment, released
 from bot.domain.errors import CommentRequired, Conflict, NotFound, UsageError
-from bot.domain.events import AutonomyChanged, AutonomyDeclined, Decided, Event, RequestReleased, StageChanged
+from bot.domain.events import (
+    AutonomyChanged,
+    AutonomyDeclined,
+    Decided,
+    Event,
+    QuorumCounted,
+    RequestReleased,
+    StageChanged,
+)
 from bot.domain.records import ApprovalRequestRow, DecisionRow, ProposalRow
 from bot.domain.usertext import refuse_nul
 from bot.messages import compose
 from bot.messages.message import Message
 from bot.ports import Clock, UnitOfWork
 from bot.service import rounds
-from bot.service.approvals import authority, move, record, supersede
+from bot.service.approvals import authority, decision_group, move, record, supersede
 from bot.service.notify import MessageRef, card_copies, same_message, similar_on_card, update_card
 from bot.service.publish import publish
 from bot.service.results import DecisionForm, DecisionOutcome
@@ -57,9 +65,10 @@ def decide(
             proposal = uow.proposals.get(_request(uow, request_id).proposal_id, for_update=True)
             request = uow.approvals.get(request_id, for_update=True)
             auth = authority(uow, settings, request, actor, override_reason, now)
-            existing = uow.decisions.for_request(request.id)
-            if auth.ok and existing is not None:
-                return _duplicate(settings, proposal, request, existing)
+            decided = uow.decisions.all_for_request(request.id)
+            own = next((d for d in decided if d.actor == actor), None)
+            if own is not None or (auth.ok and decided and request.status != "pending"):
+                return _duplicate(settings, proposal, request, own or decided[-1])
             state = not_decidable(uow, proposal, request)
             refusal = state if auth.ok else auth.reason
             if refusal is not None:
@@ -67,7 +76,14 @@ def decide(
                     proposal.id,
                     actor,
                     "decision.refused",
-                    {"request_id": request.id, "decision": decision, "reason": refusal, "approver": request.approver},
+                    {
+                        "request_id": request.id,
+                        "role": request.role,
+                        "decision": decision,
+                        "reason": refusal,
+                        "approver": request.approver,
+                        "separation_of_duties": auth.duty,
+                    },
                     now,
                 )
                 uow.commit()
@@ -85,42 +101,60 @@ def decide(
             problem = missing_comment(decision, comment)  # asked only of someone who may decide
             if problem is not None:
                 raise CommentRequired(problem)
-            row = record(uow, request, actor, decision, auth, comment, override_reason, now)
-            uow.audit.add(
-                proposal.id,
-                actor,
-                f"decision.{decision}",
-                {
-                    "request_id": request.id,
-                    "role": request.role,
-                    "kind": request.kind,
-                    "target": request.target,
-                    "comment": row.comment,
-                    "on_behalf_of": row.on_behalf_of,
-                    "override_reason": row.override_reason,
-                    "via": auth.via,
-                },
-                now,
-            )
-            events: list[Event] = [Decided(request, row, auth.via)]
+            events: list[Event] = []
+            rows: list[DecisionRow] = []
+            for member in decision_group(uow, request):
+                member_auth = auth if member.id == request.id else _standing_in(member, actor, auth)
+                row = record(uow, member, actor, decision, member_auth, comment, override_reason, now)
+                uow.audit.add(
+                    proposal.id,
+                    actor,
+                    f"decision.{decision}",
+                    {
+                        "request_id": member.id,
+                        "role": member.role,
+                        "kind": member.kind,
+                        "target": member.target,
+                        "comment": row.comment,
+                        "on_behalf_of": row.on_behalf_of,
+                        "override_reason": row.override_reason,
+                        "via": member_auth.via,
+                        "status": member.status,
+                        "approvals": _approvals(uow, member),
+                        "quorum": member.quorum,
+                        "with_request": request.id if member.id != request.id else None,
+                    },
+                    now,
+                )
+                if member.status == "pending":  # a quorum still short of approvals
+                    events.append(QuorumCounted(member, row, _approvals(uow, member)))
+                else:
+                    events.append(Decided(member, row, member_auth.via))
+                rows.append(row)
             if request.kind == "autonomy":
                 events += _after_autonomy(uow, proposal, request, decision, actor, now)
             else:
-                events += _after_proposal(uow, proposal, request, decision, actor, row, now)
+                events += _after_proposal(uow, proposal, request, decision, actor, rows[0], now)
             cards = publish(uow, settings, proposal, events, now, in_place=in_place)
             waiting = sum(
                 1 for r in current(uow.approvals.for_proposal(proposal.id), request.kind) if r.status == "pending"
             )
+            counted = _approvals(uow, request)
+            if request.status == "pending":  # the clicker's copy: counted, no buttons for them
+                cards[request.id] = card_for(uow, settings, now, proposal, request, viewer=actor)
             uow.commit()
     except Conflict:
         with uow:
             request = uow.approvals.get(request_id)
             proposal = uow.proposals.get(request.proposal_id)
-            existing = uow.decisions.for_request(request_id)
+            existing = next((d for d in uow.decisions.all_for_request(request_id) if d.actor == actor), None)
             if existing is None:
                 raise
             return _duplicate(settings, proposal, request, existing)
     logger.info("request %s decided %s by %s (%s)", request_id, decision, actor, auth.via)
+    if request.status == "pending":  # counted towards a quorum; the request waits for more
+        line = f"Approved: {compose.quorum_line(request, counted)}; #{proposal.id} waits for more."
+        return DecisionOutcome("recorded", request_id, proposal.id, decision, line, cards[request.id], proposal.stage)
     if request.kind == "autonomy":
         notice = f"{compose.DECIDED_VERB[decision]}." + (
             f" #{proposal.id} waits on {waiting} more approval(s) for {request.target}."
@@ -168,7 +202,7 @@ def requeue_card(uow: UnitOfWork, clock: Clock, settings: Settings, request_id: 
             for _, key in card_copies(uow, settings, proposal, request, now)
             if same_message(uow.message_refs.get(key), in_place)
         ]
-        if existing is None or not mine:
+        if existing is None or request.status == "pending" or not mine:
             return False
         card = compose.decided_card(proposal, request, existing, settings.timezone)
         update_card(uow, settings, proposal, request, card, now, "decided")  # the copies done already are deduplicated
@@ -198,6 +232,18 @@ def _duplicate(
     )
 
 
+def _approvals(uow: UnitOfWork, request: ApprovalRequestRow) -> int:
+    """Approvals by distinct people recorded on the request so far."""
+    return len({d.actor for d in uow.decisions.all_for_request(request.id) if d.decision == "approve"})
+
+
+def _standing_in(request: ApprovalRequestRow, actor: str, auth: Authority) -> Authority:
+    """The authority one governance decision has on another request it decides with it."""
+    if request.approver == actor:
+        return Authority(True, None, "approver")
+    return Authority(True, request.approver or None, "governance" if auth.via == "governance" else "governance_peer")
+
+
 def not_decidable(uow: UnitOfWork, proposal: ProposalRow, request: ApprovalRequestRow) -> str | None:
     """Why nobody can decide the request now (None when it waits for a decision)."""
     if request.status == "superseded":
@@ -214,7 +260,10 @@ def not_decidable(uow: UnitOfWork, proposal: ProposalRow, request: ApprovalReque
         return f"changes were requested on #{proposal.id}; decide once the requester resubmits"
     if proposal.stage != "in_review":
         return f"#{proposal.id} is {proposal.stage}; no decision is needed"
-    if not released(request, uow.approvals.for_proposal(proposal.id)):
+    if request.waiting:
+        return request.note or "nobody who may decide this request holds its role yet"
+    together = {r.id for r in decision_group(uow, request)}  # decided at once: no turn among them
+    if not released(request, [r for r in uow.approvals.for_proposal(proposal.id) if r.id not in together]):
         return "the workflow owner approves first; you will get this request once they have"
     return None
 
@@ -229,21 +278,25 @@ def card_for(
 ) -> Message:
     """The approval message as `viewer` should see it now."""
     existing = uow.decisions.for_request(request.id)
-    if existing is not None:
+    if existing is not None and request.status != "pending":
         return compose.decided_card(proposal, request, existing, settings.timezone)
     if request.status == "superseded":
         return compose.closed_card(proposal, request, "replaced by a newer round of approvals")
     latest = uow.classifications.latest(proposal.id)
     # governance sees the buttons too; deciding then asks for a written reason
+    counted = {d.actor for d in uow.decisions.all_for_request(request.id) if d.decision == "approve"}
     may = (
         viewer is not None
+        and viewer not in counted
         and not_decidable(uow, proposal, request) is None
         and authority(uow, settings, request, viewer, "(shown)", now).ok
     )
     similar = similar_on_card(uow, proposal.id)
     result = latest.result if latest else None
     changes = rounds.changes_for(uow, proposal, request)  # the same changes its card showed
-    return compose.approval_request_card(proposal, request, result, with_buttons=may, similar=similar, changes=changes)
+    return compose.approval_request_card(
+        proposal, request, result, with_buttons=may, similar=similar, changes=changes, approvals=len(counted)
+    )
 
 
 def _after_proposal(

@@ -12,7 +12,7 @@ import io
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -194,10 +194,16 @@ def decision_record(d: DecisionRow | None, iso: Iso) -> dict[str, Any] | None:
 
 
 def approval_record(
-    r: ApprovalRequestRow, decision: DecisionRow | None, iso: Iso, *, sequence: bool = False
+    r: ApprovalRequestRow,
+    decision: DecisionRow | None,
+    iso: Iso,
+    *,
+    sequence: bool = False,
+    decisions: Sequence[DecisionRow] = (),
 ) -> dict[str, Any]:
     """One approval request with its decision, JSON-ready; `sequence` adds the
-    owner-first order (shown by `status`)."""
+    owner-first order (shown by `status`); `decisions`, every decision on it (a
+    quorum collects several), adds `approvals` and `decisions`."""
     out: dict[str, Any] = {
         "id": r.id,
         "kind": r.kind,
@@ -211,6 +217,11 @@ def approval_record(
     }
     if sequence:
         out["sequence"] = r.sequence
+        out["quorum"] = r.quorum
+        out["approvals"] = len({d.actor for d in decisions if d.decision == "approve"})
+        out["waiting"] = r.waiting
+        out["governance_fallback"] = r.governance_fallback
+        out["decisions"] = [decision_record(d, iso) for d in decisions]
     out.update(
         {
             "created_at": iso(r.created_at),

@@ -10,7 +10,7 @@ from bot.domain.records import ApprovalRequestRow, ProposalRow
 from bot.messages import compose
 from bot.messages.message import Message
 from bot.ports import Clock, UnitOfWork
-from bot.service import decisions, roles
+from bot.service import approvals, decisions, roles
 from bot.settings import Settings
 
 
@@ -74,6 +74,8 @@ def waiting_on(
                 continue
             p = uow.proposals.get(r.proposal_id)
             if user != actor and p.requester == actor:  # a delegate never decides their own proposal
+                continue
+            if approvals.duty_refusal(uow, r, actor) is not None:  # separation of duties: never listed
                 continue
             if decisions.not_decidable(uow, p, r) is None:
                 seen.add(r.id)

@@ -166,8 +166,8 @@ def _waiting(uow: UnitOfWork, cutoff: datetime) -> list[tuple[ApprovalRequestRow
     proposals: dict[int, ProposalRow] = {}
     siblings: dict[int, list[ApprovalRequestRow]] = {}
     for request in uow.approvals.pending_older_than(cutoff):
-        if request.status != "pending":
-            continue
+        if request.status != "pending" or request.waiting:
+            continue  # a waiting request has nobody to remind: its note names who is missing
         pid = request.proposal_id
         if pid not in proposals:
             proposals[pid] = uow.proposals.get(pid)

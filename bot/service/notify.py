@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.domain.approval_rules import delegating
+from bot.domain.approval_rules import delegating, may_be_asked
 from bot.domain.records import ApprovalRequestRow, OutboxRow, ProposalRow
 from bot.domain.similarity import Match
 from bot.messages import compose
@@ -207,7 +207,7 @@ def queue_request(
     changes = rounds.show(uow, proposal, request)  # what changed since the revision this role saw
     if card is None:
         card = compose.approval_request_card(proposal, request, result, similar=similar, changes=changes)
-    people = request_holders(uow, settings, request)
+    people = [u for u in request_holders(uow, settings, request) if may_be_asked(proposal, request, u)]
     for user in people:
         key = card_key(request, user)
         send(uow, settings, proposal, user, card, now, ref_key=key, dedupe_key=_card_dedupe(request, user))
@@ -236,7 +236,7 @@ def card_copies(
     delegate's copy that went out or still waits in the outbox."""
     people = request_holders(uow, settings, request)
     others = [u for u in people if u != request.approver] + [d for d, _ in _delegates(uow, request, people, now)]
-    copies = [(request.approver, card_key(request, request.approver))]
+    copies = [(request.approver, card_key(request, request.approver))] if request.approver else []
     pending: set[str] | None = None  # ref keys of copies still in the outbox
     for user in others:
         key = card_key(request, user)

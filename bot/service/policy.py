@@ -19,18 +19,21 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bot.domain.duties import ceiling_for
 from bot.domain.policy import Policy, PolicyError
 from bot.domain.policy_file import parse_policy_text
 from bot.ports import PolicyStore
 
 logger = logging.getLogger(__name__)
 
-STAMP_KEYS = ("policy_version", "policy_hash")
+STAMP_KEYS = ("policy_version", "policy_hash", "autonomy_ceiling")
 
 
 def stamped(result: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
-    """A verdict with the version and content hash of the policy that made it."""
-    return {**result, "policy_version": policy.version, "policy_hash": policy.content_hash}
+    """A verdict with the version and content hash of the policy that made it, and the
+    autonomy ceiling that policy sets for the verdict's risk level."""
+    ceiling = ceiling_for(str(result.get("risk_level")), policy.autonomy_ceiling)
+    return {**result, "policy_version": policy.version, "policy_hash": policy.content_hash, "autonomy_ceiling": ceiling}
 
 
 def unstamped(result: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from bot.domain.events import (
     Event,
     IncidentReported,
     IncidentResolved,
+    QuorumCounted,
     RequestReleased,
     RequestRevised,
     RequestSuperseded,
@@ -96,6 +97,25 @@ class _Publisher:
             match event:
                 case Decided():
                     self.decided(event)
+                case QuorumCounted():
+                    card = compose.approval_request_card(
+                        self.proposal,
+                        event.request,
+                        self.classification(),
+                        similar=similar_on_card(self.uow, self.proposal.id),
+                        approvals=event.approvals,
+                    )
+                    self.cards[event.request.id] = card
+                    update_card(
+                        self.uow,
+                        self.settings,
+                        self.proposal,
+                        event.request,
+                        card,
+                        self.now,
+                        f"quorum{event.approvals}",
+                        in_place=self.in_place,
+                    )
                 case StageChanged():
                     self.stage_changed(event)
                 case RequestReleased():

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from bot.domain import duties
 from bot.domain.errors import Refused
 from bot.domain.gates import production_gate
 from bot.domain.policy_diff import NOT_LIVE
@@ -89,6 +90,16 @@ def may_see_details(uow: UnitOfWork, settings: Settings, proposal_id: int, viewe
         return any(viewer in request_holders(uow, settings, r) for r in live)
 
 
+def ceiling_record(risk_level: str, asked: Any, result: dict[str, Any] | None) -> dict[str, Any]:
+    """`autonomy_ceiling` in `status --json`: the highest autonomy the policy lets a
+    workflow of its risk level run at, what the proposal asked for, and whether it
+    runs capped."""
+    stamped = (result or {}).get("autonomy_ceiling")
+    level = stamped if isinstance(stamped, str) else duties.ceiling_for(risk_level, duties.DEFAULT_AUTONOMY_CEILING)
+    asked = asked if isinstance(asked, str) else None
+    return {"level": level, "asked": asked, "capped": asked is not None and duties.past_ceiling(asked, level)}
+
+
 def status_data(
     uow: UnitOfWork, proposal_id: int, *, now: datetime | None = None, min_pilot_days: int = 0
 ) -> dict[str, Any]:
@@ -103,7 +114,8 @@ def status_data(
         latest = uow.classifications.latest(proposal_id)
         stops = uow.stop_conditions.for_proposal(proposal_id)
         requests = uow.approvals.for_proposal(proposal_id)
-        decided = {d.request_id: d for d in uow.decisions.for_proposal(proposal_id)}
+        every = uow.decisions.for_proposal(proposal_id)  # oldest first: the latest per request wins below
+        decided = {d.request_id: d for d in every}
         checkins = uow.checkins.for_proposal(proposal_id)
         audit = uow.audit.for_proposal(proposal_id)
         undelivered = uow.outbox.pending_for_proposal(proposal_id)
@@ -144,13 +156,19 @@ def status_data(
             {"revision": r.revision, "author": r.author, "created_at": _iso(r.created_at)} for r in revisions
         ],
         "stop_conditions": [stop_record(s, _iso) for s in stops],
-        "approvals": [approval_record(r, decided.get(r.id), _iso, sequence=True) for r in requests],
+        "approvals": [
+            approval_record(
+                r, decided.get(r.id), _iso, sequence=True, decisions=[d for d in every if d.request_id == r.id]
+            )
+            for r in requests
+        ],
         "checkins": [checkin_record(c, _iso) for c in checkins],
         "value": value_standing(p, checkins),
         "production_gate": {"unmet": gate_json(unmet), "override": last_override(audit)},
         "checkin_flag": flag,
         "incidents": [incident_record(i, _iso) for i in incidents],
         "autonomy": p.autonomy,
+        "autonomy_ceiling": ceiling_record(p.risk_level, p.answers.get("autonomy"), latest.result if latest else None),
         "similar": [x.to_json() for x in similar],
         "similar_reasons": {str(x.id): x.reason for x in similar},
         "undelivered": [

@@ -45,6 +45,9 @@ def reopen_all(
     closed = approvals.supersede(uow, live, f"#{row.id} {why}", now)
     publish(uow, settings, row, closed, now, classification=result)  # the old cards lose their buttons
     routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], row.answers)
+    routes = approvals.separate(
+        uow, routes, requester=row.requester, owner=row.owner, quorum=result.get("approver_quorum")
+    )
     opened = approvals.open_requests(uow, row, routes, round=round, now=now, owner_first=settings.owner_first)
     if row.stage != "in_review":
         approvals.move(uow, row, "in_review", actor, now, reason=why, **detail)
@@ -79,6 +82,9 @@ def ask_missing_roles(
         return [], None
     try:
         routes = approvals.plan_routes(uow, settings, needed, row.answers)
+        routes = approvals.separate(
+            uow, routes, requester=row.requester, owner=row.owner, quorum=result.get("approver_quorum")
+        )
     except NoGovernance as exc:
         return [], str(exc)
     if not routes:

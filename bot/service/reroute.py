@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.approval_rules import ROUTED_TO_GOVERNANCE, Route, released, routed_to_governance
+from bot.domain.duties import WAITING_NO_ELIGIBLE, routing_excluded
 from bot.domain.events import Event, RequestReleased
 from bot.domain.records import ApprovalRequestRow, ProposalRow
 from bot.domain.roles import PER_DEPARTMENT
@@ -78,7 +79,7 @@ def _follow(
     _close_copies(uow, settings, proposal, request, removed, role, now)
     fell_back = request.governance_fallback and role != "governance"
     if fell_back:
-        eligible = [u for u in holders(uow, request.role, request.department) if u != proposal.requester]
+        eligible = [u for u in holders(uow, request.role, request.department) if u not in _excluded(proposal, request)]
         if not eligible:
             return False  # still nobody else: it stays with governance
         route = Route(request.role, request.department, eligible[0])
@@ -89,6 +90,7 @@ def _follow(
         route_or_note = _new_route(uow, proposal, request, current, role)
         if isinstance(route_or_note, str):
             request.note = route_or_note
+            request.waiting = WAITING_NO_ELIGIBLE
             uow.approvals.update(request)
             uow.audit.add(
                 proposal.id,
@@ -123,6 +125,8 @@ def _follow(
                 created_at=now,
                 sequence=request.sequence,
                 governance_fallback=route.governance_fallback,
+                quorum=request.quorum,
+                requested_by=request.requested_by,
             )
         ]
     )
@@ -151,11 +155,19 @@ def _new_route(
     uow: UnitOfWork, proposal: ProposalRow, request: ApprovalRequestRow, current: list[str], role: str
 ) -> Route | str:
     """Another holder, else governance, else a note saying what is missing (str)."""
-    eligible = [u for u in current if u != proposal.requester]
+    excluded = _excluded(proposal, request)
+    eligible = [u for u in current if u not in excluded]
     if eligible:
-        return Route(request.role, request.department, eligible[0], request.note, request.governance_fallback)
+        note = request.note
+        if request.waiting:  # it waited for someone who may decide: now it is routed
+            note = (
+                f"nobody else may decide {_role_label(request)}; {ROUTED_TO_GOVERNANCE}"
+                if request.governance_fallback
+                else None
+            )
+        return Route(request.role, request.department, eligible[0], note, request.governance_fallback)
     label = _role_label(request)
-    governance = [u for u in governance_members(uow) if u != proposal.requester]
+    governance = [u for u in governance_members(uow) if u not in excluded]
     if governance and not routed_to_governance(request):
         why = f"nobody else holds {label}" if current else f"nobody holds {label}"
         return Route(request.role, request.department, governance[0], f"{why}; {ROUTED_TO_GOVERNANCE}", True)
@@ -199,6 +211,13 @@ def _close_copies(
             update_key=key,
             dedupe_key=f"approval:{request.id}:holder:{user}:unheld:{stamp}",
         )
+
+
+def _excluded(proposal: ProposalRow, request: ApprovalRequestRow) -> frozenset[str]:
+    """Who separation of duties keeps from being routed the request."""
+    if request.kind == "autonomy":
+        return frozenset(u for u in (request.requested_by,) if u)
+    return routing_excluded(request.role, requester=proposal.requester, owner=proposal.owner)
 
 
 def _is_released(uow: UnitOfWork, request: ApprovalRequestRow) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from bot.domain import approval_rules
+from bot.domain import approval_rules, duties
 from bot.domain.approval_rules import NoGovernance, Route, current, route_key
 from bot.domain.classifier import classify
 from bot.domain.errors import Conflict, NotFound, UsageError
@@ -47,6 +47,16 @@ def classify_answers(policy: Policy, answers: dict[str, Any]) -> dict[str, Any]:
 
 def _eu_tier(result: dict[str, Any]) -> str | None:
     return ((result.get("regulatory") or {}).get("eu_ai_act") or {}).get("tier")
+
+
+def running_autonomy(answers: dict[str, Any], result: dict[str, Any]) -> str | None:
+    """The autonomy a new workflow runs at: what it asked for, capped at the ceiling
+    its verdict carries (DESIGN.md "Gates": accepted and shown capped)."""
+    asked = answers.get("autonomy")
+    ceiling = result.get("autonomy_ceiling")
+    if asked is None or not isinstance(ceiling, str):
+        return asked if isinstance(asked, str) else None
+    return duties.capped(asked, ceiling)
 
 
 def _apply(row: ProposalRow, answers: dict[str, Any], result: dict[str, Any]) -> None:
@@ -225,7 +235,7 @@ def first_in(
         stage="in_review",
         risk_level="low",
         capacity=None,
-        autonomy=answers.get("autonomy"),
+        autonomy=running_autonomy(answers, result),
         eu_tier=None,
         revision=1,
         answers=answers,
@@ -240,6 +250,9 @@ def first_in(
     similar = sprawl.record(uow, rules, row, vector, now, first=True)
     routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], answers)
     routes += sprawl.handoff_routes(uow, settings, answers, routes)
+    routes = approvals.separate(
+        uow, routes, requester=actor, owner=answers.get("owner"), quorum=result.get("approver_quorum")
+    )
     requests = approvals.open_requests(uow, row, routes, round=row.revision, now=now, owner_first=settings.owner_first)
     uow.audit.add(
         row.id,
@@ -326,6 +339,9 @@ def _resubmit(
             listed = sprawl.shown(rules, similar)
             routes = approvals.plan_routes(uow, settings, result.get("approver_roles") or [], answers)
             routes += sprawl.handoff_routes(uow, settings, answers, routes)
+            routes = approvals.separate(
+                uow, routes, requester=row.requester, owner=row.owner, quorum=result.get("approver_quorum")
+            )
             existing = current(uow.approvals.for_proposal(row.id))
             plan = _reconcile(existing, routes, risk_changed=before_risk != row.risk_level)
             events: list[Event] = [

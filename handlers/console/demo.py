@@ -18,7 +18,7 @@ from handlers.console.sender import ConsoleSender
 
 CAST = {
     "U_GRACE": "Grace (governance lead)",
-    "U_DANA": "Dana (Support department lead)",
+    "U_DANA": "Dana (Support department lead, also covers finance)",
     "U_SAM": "Sam (security)",
     "U_FIONA": "Fiona (finance)",
     "U_LEO": "Leo (legal)",
@@ -244,7 +244,7 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False, *, operator: str) -
     for role, dept, users in (
         ("department_lead", "Support", ["U_DANA"]),
         ("security", "", ["U_SAM"]),
-        ("finance", "", ["U_FIONA"]),
+        ("finance", "", ["U_FIONA", "U_DANA"]),
         ("legal", "", ["U_LEO"]),
         ("engineering", "", ["U_EVE"]),
     ):
@@ -282,6 +282,11 @@ def run_demo(core: Govbot, out: TextIO, color: bool = False, *, operator: str) -
     for request in requests:
         result = core.decide(request["approver"], request["id"], "approve")
         t.say(f"{CAST.get(request['approver'], request['approver'])} approves -> {result.notice}")
+        if request["role"] == "department_lead":
+            t.chapter("Separation of duties: one person decides at most one request per proposal")
+            refused = core.decide("U_DANA", finance["id"], "approve")
+            t.say(f"Dana also covers finance and clicks Approve on the finance request -> {refused.notice}")
+            t.say("The request stays pending for Fiona; the attempt is in the audit trail.")
     again = core.decide(finance["approver"], finance["id"], "approve")
     t.say(f"A double click on the same button -> {again.status}: {again.notice}")
     t.show_inbox("U_ALICE")

@@ -15,6 +15,10 @@ def test_demo_tour_covers_the_flow_and_leaves_the_data(core):
     assert "\x1b[" not in text, "plain text when not on a terminal"
     assert "Not recorded: this request is routed to" in text  # Mallory refused
     assert "duplicate" in text  # the double click
+    assert (  # separation of duties
+        "Not recorded: you already decided the department lead request on this proposal and one person "
+        "decides at most one, so another finance approver decides." in text
+    )
     data = core.portfolio_data()
     assert data["by_stage"] == {
         "draft": 0,
@@ -29,8 +33,11 @@ def test_demo_tour_covers_the_flow_and_leaves_the_data(core):
     }
     status = core.status_data(2)
     assert status["proposal"]["stage"] == "production"
-    assert [(e["action"], e["actor"]) for e in status["audit"] if e["action"] == "decision.refused"] == [
-        ("decision.refused", "U_MALLORY")
+    assert [
+        (e["actor"], e["detail"]["separation_of_duties"]) for e in status["audit"] if e["action"] == "decision.refused"
+    ] == [
+        ("U_MALLORY", False),
+        ("U_DANA", True),
     ]
     assert [c["value"] for c in status["checkins"]] == ["9"]
     # the production gate refused Omar, then governance overrode the value with a reason

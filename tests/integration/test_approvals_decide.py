@@ -182,9 +182,11 @@ def test_autonomy_requests_follow_the_decide_path(core, submitted):
     core.request_autonomy_step("U_OWNER", pid)
     with core.uow() as uow:
         step = [r for r in uow.approvals.for_proposal(pid) if r.kind == "autonomy"]
-    assert [(r.role, r.target) for r in step] == [("owner", "human_approves")]
+    # nobody approves their own autonomy step: the owner's request goes to the department lead
+    assert [(r.role, r.target, r.requested_by) for r in step] == [("department_lead", "human_approves", "U_OWNER")]
     assert core.decide("U_MALLORY", step[0].id, "approve").status == "refused"
-    outcome = core.decide("U_OWNER", step[0].id, "approve")
+    assert core.decide("U_OWNER", step[0].id, "approve").status == "refused"
+    outcome = core.decide("U_LEAD", step[0].id, "approve")
     assert outcome.status == "recorded" and outcome.proposal_stage == "pilot"
     with core.uow() as uow:
         assert uow.proposals.get(pid).autonomy == "human_approves"
@@ -199,7 +201,7 @@ def test_a_declined_autonomy_step_leaves_the_level_and_stage(core, submitted):
     core.request_autonomy_step("U_OWNER", pid)
     with core.uow() as uow:
         step = [r for r in uow.approvals.for_proposal(pid) if r.kind == "autonomy"][0]
-    core.decide("U_OWNER", step.id, "reject", comment="Not yet; error rate too high.")
+    core.decide("U_LEAD", step.id, "reject", comment="Not yet; error rate too high.")
     with core.uow() as uow:
         row = uow.proposals.get(pid)
     assert (row.stage, row.autonomy) == ("pilot", "draft_only")

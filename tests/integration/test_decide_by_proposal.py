@@ -24,7 +24,9 @@ def test_approve_hash_proposal_decides_the_one_request_waiting_on_the_person(cor
 
 
 def test_approve_hash_lists_the_request_ids_when_several_wait_on_the_person(core):
-    set_roles(core, ("department_lead", "Support", ["U_BOTH"]), ("finance", "", ["U_BOTH"]))
+    # U_DANA is routed the department lead request, U_BOTH finance; as a holder of both
+    # roles U_BOTH may decide either (but only one of them: separation of duties)
+    set_roles(core, ("department_lead", "Support", ["U_DANA", "U_BOTH"]), ("finance", "", ["U_BOTH"]))
     result = core.submit("U1", "console", high_billing())
     mine = requests_by_role(core, result.proposal_id)
     reply = core.handle_command("U_BOTH", "console", f"approve #{result.proposal_id}").message

@@ -133,17 +133,18 @@ def _autonomy_requests(core, pid):
         return [r for r in uow.approvals.for_proposal(pid) if r.kind == "autonomy"]
 
 
-def test_high_risk_autonomy_step_asks_owner_and_governance(core):
+def test_high_risk_autonomy_step_goes_to_the_department_lead_and_governance_never_the_owner(core):
+    core.set_role(GOV, "department_lead", "Support", ["U_LEAD"])
     p = seed(core, "pilot", risk="high", autonomy="draft_only")
     msg = core.request_autonomy_step(OWNER, p.id)
     requests = _autonomy_requests(core, p.id)
-    assert sorted((r.role, r.approver, r.target, r.status) for r in requests) == [
-        ("governance", GOV, "human_approves", "pending"),
-        ("owner", OWNER, "human_approves", "pending"),
+    assert sorted((r.role, r.approver, r.target, r.status, r.requested_by) for r in requests) == [
+        ("department_lead", "U_LEAD", "human_approves", "pending", OWNER),
+        ("governance", GOV, "human_approves", "pending", OWNER),
     ]
     assert "draft_only to human_approves" in msg.text
     for user, request in (
-        (OWNER, [r for r in requests if r.role == "owner"][0]),
+        ("U_LEAD", [r for r in requests if r.role == "department_lead"][0]),
         (GOV, [r for r in requests if r.role == "governance"][0]),
     ):
         cards = [r for r in outbox_for(core, user) if r.kind == "approval_request"]
@@ -155,14 +156,31 @@ def test_high_risk_autonomy_step_asks_owner_and_governance(core):
             (REQUEST_CHANGES, str(request.id)),
         ]
         assert cards[0].payload["meta"]["proposal_id"] == p.id
+    assert [r for r in outbox_for(core, OWNER) if r.kind == "approval_request"] == []
     event = audit_events(core, p.id, "autonomy.requested")[0]
-    assert event.detail["from"] == "draft_only" and event.detail["to"] == "human_approves"
+    assert (event.detail["from"], event.detail["to"], event.detail["ceiling"]) == (
+        "draft_only",
+        "human_approves",
+        "human_approves",
+    )
 
 
-def test_low_risk_autonomy_step_asks_only_the_owner(core):
+def test_autonomy_step_asked_by_governance_goes_to_the_owner_and_the_department_lead(core):
+    core.set_role(GOV, "department_lead", "Support", ["U_LEAD"])
     p = seed(core, "production", risk="low", autonomy="human_monitors")
     core.request_autonomy_step(GOV, p.id)
-    assert [(r.role, r.target) for r in _autonomy_requests(core, p.id)] == [("owner", "autonomous")]
+    assert [(r.role, r.approver, r.target) for r in _autonomy_requests(core, p.id)] == [
+        ("owner", OWNER, "autonomous"),
+        ("department_lead", "U_LEAD", "autonomous"),
+    ]
+
+
+def test_a_step_past_the_ceiling_needs_governance(core):
+    core.set_role(GOV, "department_lead", "Support", ["U_LEAD"])
+    p = seed(core, "pilot", risk="medium", autonomy="human_monitors")  # medium ceiling: human_monitors
+    msg = core.request_autonomy_step(OWNER, p.id)
+    assert [r.role for r in _autonomy_requests(core, p.id)] == ["department_lead", "governance"]
+    assert "past the autonomy ceiling (human_monitors)" in msg.text
 
 
 def test_autonomy_refusals(core):
@@ -190,12 +208,25 @@ def test_autonomy_refusals(core):
     assert _autonomy_requests(core, other.id) == []
 
 
-def test_autonomy_without_owner_goes_to_governance_with_a_note(core):
+def test_autonomy_without_owner_goes_to_another_governance_member_with_a_note(core):
+    core.set_role(GOV, "governance", "", [GOV, "UGOV2"])
     p = seed(core, "pilot", owner=None, risk="medium")
     core.request_autonomy_step(GOV, p.id)
-    [request] = _autonomy_requests(core, p.id)
-    assert request.approver == GOV and request.role == "owner"
-    assert "no owner" in request.note
+    owner = [r for r in _autonomy_requests(core, p.id) if r.role == "owner"][0]
+    assert (owner.approver, owner.governance_fallback) == ("UGOV2", True)  # never the asker
+    assert "no owner" in owner.note
+
+
+def test_autonomy_step_waits_when_only_the_asker_could_decide_it(core):
+    p = seed(core, "pilot", owner=None, risk="medium")  # no department lead, one governance member
+    core.request_autonomy_step(GOV, p.id)
+    requests = _autonomy_requests(core, p.id)
+    assert [(r.role, r.approver, r.waiting) for r in requests] == [
+        ("owner", "", "no_eligible_holder"),
+        ("department_lead", "", "no_eligible_holder"),
+    ]
+    assert [r for r in outbox_for(core, GOV) if r.kind == "approval_request"] == []
+    assert core.decide(GOV, requests[0].id, "approve").status == "refused"
 
 
 def test_next_autonomy():

@@ -17,12 +17,14 @@ def _autonomy(core, pid):
     return row.autonomy, requests
 
 
-def test_autonomy_step_applies_once_owner_and_governance_approve(core):
+def test_autonomy_step_applies_once_the_department_lead_and_governance_approve(core):
+    core.set_role(GOV, "department_lead", "Support", ["U_LEAD"])
     p = seed(core, "pilot", risk="high", autonomy="draft_only")
     core.request_autonomy_step(OWNER, p.id)
     _, requests = _autonomy(core, p.id)
     by_role = {r.role: r for r in requests}
-    out = core.decide(OWNER, by_role["owner"].id, "approve")
+    assert core.decide(OWNER, by_role["department_lead"].id, "approve").status == "refused"  # their own step
+    out = core.decide("U_LEAD", by_role["department_lead"].id, "approve")
     assert out.status == "recorded"
     assert _autonomy(core, p.id)[0] == "draft_only"  # governance still to approve
     core.decide(GOV, by_role["governance"].id, "approve")
@@ -36,22 +38,28 @@ def test_autonomy_step_applies_once_owner_and_governance_approve(core):
     assert sorted(r.target for r in requests if r.status == "pending") == ["human_monitors", "human_monitors"]
 
 
-def test_declined_autonomy_step_can_be_asked_again(core):
-    p = seed(core, "production", risk="high", autonomy="human_approves")
+def test_one_governance_decision_stands_in_for_the_missing_department_lead(core):
+    p = seed(core, "production", risk="high", autonomy="human_approves")  # nobody leads Support
     core.request_autonomy_step(OWNER, p.id)
     first = {r.role: r for r in _autonomy(core, p.id)[1]}
-    core.decide(OWNER, first["owner"].id, "approve")
+    assert (first["department_lead"].approver, first["department_lead"].governance_fallback) == (GOV, True)
     core.decide(GOV, first["governance"].id, "reject", comment="not before the incident review")
     assert _autonomy(core, p.id)[0] == "human_approves"
+    with core.uow() as uow:
+        assert uow.approvals.get(first["department_lead"].id).status == "rejected"
 
     core.request_autonomy_step(OWNER, p.id)
     level, requests = _autonomy(core, p.id)
     fresh = {r.role: r for r in requests if r.status == "pending"}
-    assert set(fresh) == {"owner", "governance"}
-    assert {r.id for r in requests if r.status == "superseded"} == {first["owner"].id, first["governance"].id}
-    core.decide(OWNER, fresh["owner"].id, "approve")
-    core.decide(GOV, fresh["governance"].id, "approve")
+    assert set(fresh) == {"department_lead", "governance"}
+    assert {r.id for r in requests if r.status == "superseded"} == {first["department_lead"].id, first["governance"].id}
+    core.decide(GOV, fresh["governance"].id, "approve")  # one decision, recorded for both roles
     assert _autonomy(core, p.id)[0] == "human_monitors"
+    decided = [e.detail for e in audit_events(core, p.id, "decision.approve")]
+    assert [(d["request_id"], d["with_request"]) for d in decided] == [
+        (fresh["governance"].id, None),
+        (fresh["department_lead"].id, fresh["governance"].id),
+    ]
 
 
 def test_delegate_decides_for_the_approver_who_is_told(core):

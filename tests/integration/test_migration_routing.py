@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import text
 
 from store.db import make_engine, upgrade
-from store.uow import SqlUnitOfWorkFactory
 from tests.support.database import empty_database
 
 AT = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
@@ -62,9 +61,11 @@ def test_upgrade_fills_governance_fallback_from_the_notes(tmp_path, request):
     upgrade(url)  # the store reads the schema of the head revision
 
     engine = make_engine(url)
-    try:
-        with SqlUnitOfWorkFactory(engine)() as uow:
-            found = {r.id: r.governance_fallback for r in uow.approvals.for_proposal(1)}
+    try:  # read at 0004 with SQL: the repositories know the schema at head
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT id, governance_fallback FROM approval_requests WHERE proposal_id = 1")
+            ).all()
     finally:
         engine.dispose()
-    assert found == {1: True, 2: True, 3: True, 4: False, 5: False, 6: False}
+    assert {row[0]: bool(row[1]) for row in rows} == {1: True, 2: True, 3: True, 4: False, 5: False, 6: False}
