@@ -22,22 +22,24 @@ demo: $(STAMP)
 	$(BIN)/govbot demo
 
 # Everything on SQLite and, when GOVBOT_TEST_DATABASE_URL is set (see tests/conftest.py),
-# the database tests again on PostgreSQL. The two passes share nothing (a SQLite file per
-# test; a PostgreSQL schema per session), so they run side by side, one per core; the
-# PostgreSQL pass writes to .pytest-postgres.log, printed when both are done. Either
-# pass failing fails the target.
+# the database tests again on PostgreSQL. Tests share nothing (a SQLite file per test; a
+# PostgreSQL schema per session and xdist worker), and most of their time is spent
+# waiting on servers, so each pass runs on pytest-xdist workers (one per core) and the
+# two passes run side by side; the PostgreSQL pass writes to .pytest-postgres.log,
+# printed when both are done. Either pass failing fails the target.
+XDIST ?= -n auto
 test: $(STAMP)
 ifdef GOVBOT_TEST_DATABASE_URL
-	@GOVBOT_TEST_BACKEND=postgres $(BIN)/python -m pytest -m db -p no:cacheprovider \
+	@GOVBOT_TEST_BACKEND=postgres $(BIN)/python -m pytest $(XDIST) -m db -p no:cacheprovider \
 		> .pytest-postgres.log 2>&1 & pg=$$!; \
-	$(BIN)/python -m pytest; sqlite=$$?; \
+	$(BIN)/python -m pytest $(XDIST); sqlite=$$?; \
 	wait $$pg; postgres=$$?; \
 	echo; echo "=== PostgreSQL pass (GOVBOT_TEST_BACKEND=postgres pytest -m db) ==="; \
 	cat .pytest-postgres.log; \
 	echo "SQLite pass exit $$sqlite, PostgreSQL pass exit $$postgres"; \
 	test $$sqlite -eq 0 -a $$postgres -eq 0
 else
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 endif
 
 # The unit tests only: no database, no socket, no slow test (well under a minute).
@@ -45,7 +47,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -m "not slow and not db"
 
 test-postgres: $(STAMP)
-	GOVBOT_TEST_BACKEND=postgres $(BIN)/python -m pytest -m db
+	GOVBOT_TEST_BACKEND=postgres $(BIN)/python -m pytest $(XDIST) -m db
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers store tests bench
