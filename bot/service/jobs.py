@@ -293,7 +293,9 @@ def _escalations(uow: UnitOfWork, settings: Settings, now: datetime, period: str
             buttons=_buttons(request),
             meta={"proposal_id": proposal.id, "request_id": request.id, "escalated": True},
         )
-        for member in members:
+        # separation of duties: a member who requested (or owns) the proposal may not decide it
+        eligible = [m for m in members if approval_rules.may_be_asked(proposal, request, m)]
+        for member in eligible:
             queue(
                 uow, settings, member, message, now, proposal=proposal, dedupe_key=f"escalation:{request.id}:{member}"
             )
@@ -315,7 +317,7 @@ def _escalations(uow: UnitOfWork, settings: Settings, now: datetime, period: str
             )
         request.escalated_at = now
         uow.approvals.update(request)
-        detail = {"request_id": request.id, "role": request.role, "approver": request.approver, "to": members}
+        detail = {"request_id": request.id, "role": request.role, "approver": request.approver, "to": eligible}
         uow.audit.add(proposal.id, "govbot", "approval.escalated", {**detail, "waiting_h": _hours(now, since)}, now)
         ids.append(request.id)
     return {"escalated": len(ids), "ids": ids, "governance": members}

@@ -13,7 +13,7 @@ from bot.messages.message import APPROVE, CHECKIN_OPEN, plain, user_text
 from bot.service import jobs, queries
 from tests.support.core_state import GOV, audit_events, outbox_for
 from tests.support.proposals import make_proposal
-from tests.support.stages import OWNER, bare_core, pending_request, seed
+from tests.support.stages import OWNER, REQUESTER, bare_core, pending_request, seed
 
 
 def _request(core, request_id):
@@ -108,6 +108,17 @@ def test_escalation_goes_to_every_governance_member(core, clock):
     core.run_due(clock.now())
     for member in ("UGOV2", "UGOV3"):
         assert len(_kinds(core, member, "approval_escalation")) == 1
+
+
+def test_escalation_skips_the_governance_member_who_requested_the_proposal(core, clock):
+    with core.uow() as uow:
+        uow.roles.set("governance", "", [REQUESTER, "UGOV3"], GOV, clock.now())
+        uow.commit()
+    p = seed(core, "in_review")  # requested by REQUESTER
+    pending_request(core, p.id, "USEC")
+    clock.advance(days=5, hours=1)
+    core.run_due(clock.now())
+    assert [m for m in (REQUESTER, "UGOV3") if _kinds(core, m, "approval_escalation")] == ["UGOV3"]
 
 
 def test_stalled_proposals_and_decided_requests_get_nothing(core, clock):
