@@ -40,7 +40,18 @@ def test_manifest_declares_the_bot_commands_and_scopes():
     (bot,) = data["bots"]
     assert set(bot["scopes"]) == {"personal", "team"}
     commands = [c["title"] for lst in bot["commandLists"] for c in lst["commands"]]
-    assert commands == ["propose", "mine", "status", "portfolio", "roles", "help"]
+    assert commands == [
+        "propose",
+        "mine",
+        "status",
+        "portfolio",
+        "roles",
+        "checkin",
+        "promote",
+        "incident",
+        "assess",
+        "help",
+    ]
     assert all(len(c["description"]) <= 128 for lst in bot["commandLists"] for c in lst["commands"])
     assert len(data["name"]["short"]) <= 30 and len(data["description"]["short"]) <= 80
     assert len(data["description"]["full"]) <= 4000
