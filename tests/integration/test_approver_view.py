@@ -28,6 +28,7 @@ from tests.support.bot_connector import (
     FakeBotConnector,
     ServerThread,
     activity,
+    answered,
     card_text,
     execute_invoke,
     forbid_internet,
@@ -147,6 +148,7 @@ def test_teams_approver_decides_from_the_card_and_unfolds_the_full_proposal(core
             return httpx.post(f"{server.url}/api/messages", json=body, timeout=30)
 
         post(activity(connector.url, LEAD, text="help"))  # the lead's conversation reference
+        answered(server)  # stored after the turn
         _resubmitted_for_lead(core, "teams", LEAD, long_proposal(owner="U_REQ", department="Support"))
         asyncio.run(core.deliver_due({"teams": app[SENDERS_KEY]["teams"]}))
         sent = [
