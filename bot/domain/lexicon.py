@@ -73,6 +73,7 @@ def lemma_forms(lemma: str) -> tuple[str, ...]:
     return (lemma, *_forms_by_lemma().get(lemma, ()))
 
 
+@cache
 def inflect_verb(spec: str) -> tuple[str, ...]:
     """All forms of a verb: "issue" -> issue, issues, issued, issuing; irregular forms
     come from the lemmatiser ("give" -> gave, given). "give|gave|given" still lists
@@ -109,6 +110,7 @@ def inflect_verb(spec: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(f + tail for f in forms))
 
 
+@cache
 def noun_forms(word: str) -> tuple[str, ...]:
     """A noun and its plurals: "policy" -> policies, "child" -> children (from the
     lemmatiser), "analysis" -> analyses; the last word of a phrase is inflected."""
@@ -196,6 +198,11 @@ def expand_terms(
 def trie_regex(words: Iterable[str]) -> str:
     """One alternation for many literal words, factored as a trie so `re` tries few
     branches per position. A space in a word matches any run of white space."""
+    return _trie_regex(tuple(words))
+
+
+@lru_cache(maxsize=8192)
+def _trie_regex(words: tuple[str, ...]) -> str:
     trie: dict[str, Any] = {}
     for word in words:
         node = trie
@@ -272,6 +279,13 @@ def build_detectors(
     return detectors, list(problems)
 
 
+@lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    """A detector's pattern, compiled once per process: a policy that differs in a few
+    rules (a custom policy, a candidate checked or compared) recompiles only those."""
+    return re.compile(pattern)
+
+
 @lru_cache(maxsize=8)
 def _build_cached(key: str) -> tuple[tuple[Detector, ...], tuple[str, ...]]:
     rules, paths, words, max_gap, terms = json.loads(key)
@@ -298,7 +312,7 @@ def _build(
         for part in ("phrases", "context"):
             for i, phrase in enumerate(rule.get(part) or ()):
                 try:
-                    re.compile(phrase)
+                    _compiled(phrase)
                 except (re.error, TypeError) as exc:
                     problems.append(f"{path}.{part}[{i}]: invalid regular expression: {exc}")
                     bad = True
@@ -342,8 +356,8 @@ def _build(
             Detector(
                 kind,
                 code,
-                re.compile("|".join(v)) if v else None,
-                re.compile("|".join(o)) if o else None,
+                _compiled("|".join(v)) if v else None,
+                _compiled("|".join(o)) if o else None,
                 frozenset(verb_anchors),
                 None if other_anchors is None else frozenset(other_anchors),
                 frozenset(object_words[(kind, code, context)]),
