@@ -23,6 +23,7 @@ from handlers.llm import ChatModelDrafter
 from handlers.slack.blocks import fallback_text, render
 from handlers.teams import cards
 from tests.support.bot_connector import validate_card
+from tests.support.records import proposal_row
 
 T = datetime(2026, 11, 16, 14, 2, tzinfo=UTC)
 PHISH = "[Open the refund form](https://evil.example/login)"
@@ -31,26 +32,18 @@ HOSTILE = f"{PHISH} {IMAGE} **urgent** _now_ <@UVICTIM> <#C0SECRET> <!here> http
 
 
 def proposal(**over) -> ProposalRow:
-    base = dict(
+    hostile = dict(
         id=7,
         title=f"Refunds {PHISH}",
         requester="U_REQ",
-        channel="slack",
         department="Support <!channel>",
         owner="U_OWN",
-        stage="in_review",
-        risk_level="high",
-        capacity="incremental",
-        autonomy="draft_only",
-        eu_tier="minimal",
-        revision=1,
         answers={"description": HOSTILE},
         created_at=T,
         updated_at=T,
         stage_changed_at=T,
     )
-    base.update(over)
-    return ProposalRow(**base)
+    return proposal_row(**{**hostile, **over})
 
 
 REQUEST = ApprovalRequestRow(5, 7, "finance", None, "U_FIN", "proposal", None, 1, "pending", None, T)
