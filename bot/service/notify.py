@@ -107,6 +107,23 @@ def channel_for(uow: UnitOfWork, settings: Settings, user: str, proposal: Propos
     return "console"
 
 
+def send_classification(
+    uow: UnitOfWork, settings: Settings, proposal: ProposalRow, recipient: str, message: Message, now: datetime
+) -> None:
+    """Queue the verdict of the proposal's current revision to `recipient`: one per
+    revision, and later updates of it replace the same message."""
+    send(
+        uow,
+        settings,
+        proposal,
+        recipient,
+        message,
+        now,
+        ref_key=f"classification:{proposal.id}",
+        dedupe_key=f"classification:{proposal.id}:{proposal.revision}",
+    )
+
+
 def send(
     uow: UnitOfWork,
     settings: Settings,

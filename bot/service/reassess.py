@@ -240,16 +240,7 @@ def resubmit(
         )
         live = current(uow.approvals.for_proposal(row.id))
         message = compose.classification_message(row, result, live, resubmitted=True)
-        notify.send(
-            uow,
-            settings,
-            row,
-            row.requester,
-            message,
-            now,
-            ref_key=f"classification:{row.id}",
-            dedupe_key=f"classification:{row.id}:{revision}",
-        )
+        notify.send_classification(uow, settings, row, row.requester, message, now)
         uow.drafts.delete(row.channel, actor)
         done(uow, row.id, revision, now)
         uow.commit()

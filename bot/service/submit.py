@@ -270,16 +270,7 @@ def first_in(
     )
     _audit_requested(uow, row, actor, requests, now)
     message = compose.classification_message(row, result, requests, similar=sprawl.shown(rules, similar))
-    notify.send(
-        uow,
-        settings,
-        row,
-        actor,
-        message,
-        now,
-        ref_key=f"classification:{row.id}",
-        dedupe_key=f"classification:{row.id}:{row.revision}",
-    )
+    notify.send_classification(uow, settings, row, actor, message, now)
     released = [RequestReleased(r) for r in requests if approval_rules.released(r, requests)]
     publish(uow, settings, row, released, now, classification=result)
     uow.drafts.delete(channel, actor)
@@ -372,16 +363,7 @@ def _resubmit(
             events.append(approvals.move(uow, row, "in_review", actor, now, revision=revision))
             live = current(uow.approvals.for_proposal(row.id))
             message = compose.classification_message(row, result, live, resubmitted=True, similar=listed)
-            notify.send(
-                uow,
-                settings,
-                row,
-                row.requester,
-                message,
-                now,
-                ref_key=f"classification:{row.id}",
-                dedupe_key=f"classification:{row.id}:{revision}",
-            )
+            notify.send_classification(uow, settings, row, row.requester, message, now)
             for r in live:
                 if r.status == "pending" and approval_rules.released(r, live):
                     # a kept request shows the approver the new revision
